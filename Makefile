@@ -1,0 +1,51 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= out/demo
+# Debian packages WeasyPrint (PDF) and the browser/PDF checks need.
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core poppler-utils chromium
+
+.PHONY: demo test system-deps lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Installs the Debian packages when running as root with apt (CI, fresh machines);
+# otherwise says exactly which ones are missing and how to get them.
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "WARNING: could not install$$missing; PDF rendering or browser tests may be skipped"; \
+	  else \
+	    echo "WARNING: missing Debian packages:$$missing"; \
+	    echo "  install them with: sudo apt-get install$$missing"; \
+	  fi; \
+	fi
+
+demo: $(STAMP) system-deps
+	$(BIN)/python -m reporter connectivity samples/three-tier
+	$(BIN)/python -m reporter explain samples/three-tier \
+	  --src production/backend --dst kube-system/coredns --port 53/UDP || true
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check reporter tests benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --workloads 5000 --namespaces 200 --policies 2000
+
+clean:
+	rm -rf $(VENV) out build *.egg-info

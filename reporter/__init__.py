@@ -1,0 +1,1 @@
+"""compliance-reporter: evidence that Kubernetes NetworkPolicies segment what is claimed."""

@@ -1,0 +1,74 @@
+"""Errors a user can fix. Only ``cli.main`` turns them into exit code 2.
+
+Hierarchy::
+
+    ReporterError                 what, where and what to do
+    ├── InputError                manifests, configs and packs that cannot be read or are invalid
+    │   └── ValidationError       one run's collected problems (all files, all objects)
+    ├── CatalogError              controls/*.yaml that do not validate
+    ├── GitError                  git missing, not a repository, unknown ref
+    └── PackError                 evidence packs that cannot be written or verified
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as we know."""
+
+    message: str
+    """What is wrong and what is expected."""
+    file: str | None = None
+    line: int | None = None
+    obj: str | None = None
+    """The object, e.g. ``NetworkPolicy production/backend``."""
+    field: str | None = None
+    """The field path inside the object, e.g. ``spec.ingress[0].from[1].ipBlock.cidr``."""
+
+    def render(self) -> str:
+        where = ""
+        if self.file:
+            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+        subject = ", ".join(p for p in (self.obj, self.field) if p)
+        return f"{where}{subject + ': ' if subject else ''}{self.message}"
+
+
+class ReporterError(Exception):
+    """Base class: carries problems and a hint about what to do."""
+
+    def __init__(self, problems: Sequence[Problem] | str, hint: str | None = None) -> None:
+        self.problems = (
+            (Problem(problems),) if isinstance(problems, str) else tuple(problems)
+        )
+        self.hint = hint
+        super().__init__("; ".join(p.render() for p in self.problems))
+
+    def diagnostics(self) -> str:
+        lines = [f"error: {p.render()}" for p in self.problems]
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class InputError(ReporterError):
+    """An input file, directory or stream cannot be read or understood."""
+
+
+class ValidationError(InputError):
+    """Objects that the Kubernetes API itself would reject."""
+
+
+class CatalogError(ReporterError):
+    """The control catalog is invalid."""
+
+
+class GitError(ReporterError):
+    """Git is missing, the path is not a repository, or a ref does not exist."""
+
+
+class PackError(ReporterError):
+    """An evidence pack cannot be written, read or verified."""
