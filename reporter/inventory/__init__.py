@@ -1,0 +1,1 @@
+"""Inputs -> Inventory: manifests, Git refs, live clusters."""

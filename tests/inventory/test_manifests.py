@@ -1,0 +1,278 @@
+"""Documents to inventory: Lists, namespaces, skipped kinds, duplicates, collected problems."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from reporter.errors import InputError, ValidationError
+from reporter.inventory.manifests import load_inventory
+from reporter.inventory.model import InputFile, Namespace, Origin, SkippedObject
+from reporter.inventory.sources import Source
+
+from .helpers import load_text, located, problems_in
+
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}}}\n"
+POD = "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}}}\nspec: {{}}\n"
+POLICY = (
+    "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+    "metadata: {{name: {name}, namespace: {ns}}}\nspec: {{podSelector: {{}}}}\n"
+)
+
+
+def test_multi_document_yaml_with_empty_documents() -> None:
+    text = "---\n" + NAMESPACE.format(name="a") + "---\n# only a comment\n---\n" + POD.format(
+        name="p", ns="a"
+    ) + "---\n"
+    inventory = load_text(text)
+    assert inventory.inputs == (
+        InputFile("test.yaml", hashlib.sha256(text.encode()).hexdigest(), 2),
+    )
+    assert [w.key for w in inventory.workloads] == ["a/p[Pod]"]
+    assert inventory.kinds_read == {"Namespace": 1, "Pod": 1}
+
+
+def test_kubectl_lists_are_expanded() -> None:
+    text = """\
+    apiVersion: v1
+    kind: List
+    items:
+    - apiVersion: v1
+      kind: Namespace
+      metadata: {name: a}
+    - apiVersion: v1
+      kind: List
+      items:
+      - {apiVersion: v1, kind: Pod, metadata: {name: p, namespace: a}, spec: {}}
+    """
+    inventory = load_text(text)
+    assert [n.name for n in inventory.namespaces] == ["a"]
+    (pod,) = inventory.workloads
+    assert pod.origin == Origin("test.yaml", 10)
+    assert inventory.kinds_read == {"Namespace": 1, "Pod": 1}
+
+
+def test_typed_lists_give_their_items_kind_and_api_version() -> None:
+    # As the API returns them (GET /apis/networking.k8s.io/v1/networkpolicies).
+    text = """\
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicyList
+    metadata: {resourceVersion: "1"}
+    items:
+    - metadata: {name: deny, namespace: a}
+      spec: {podSelector: {}}
+    - metadata: {name: allow, namespace: a}
+      spec: {podSelector: {}, ingress: [{}]}
+    """
+    inventory = load_text(text)
+    assert [(p.key, p.origin.line) for p in inventory.policies] == [("a/allow", 7), ("a/deny", 5)]
+    assert inventory.kinds_read == {"NetworkPolicy": 2}
+
+
+def test_an_empty_list_reads_nothing() -> None:
+    inventory = load_text("apiVersion: v1\nkind: List\nitems: []\n")
+    assert (inventory.namespaces, inventory.kinds_read, inventory.inputs[0].documents) == (
+        (), {}, 1
+    )
+
+
+def test_other_kinds_are_skipped_with_a_reason_and_counted() -> None:
+    text = """\
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web, namespace: a}
+    ---
+    apiVersion: rbac.authorization.k8s.io/v1
+    kind: ClusterRole
+    metadata: {name: reader}
+    ---
+    apiVersion: projectcalico.org/v3
+    kind: NetworkPolicy
+    metadata: {name: calico, namespace: a}
+    spec: {selector: all()}
+    ---
+    apiVersion: v1
+    kind: Secret
+    metadata: {name: token, namespace: a}
+    data: {token: c2VjcmV0LXRva2Vu}
+    """
+    inventory = load_text(text)
+    assert inventory.skipped == (
+        SkippedObject(
+            "ClusterRole", "reader", None,
+            "does not select or run pods, so it does not affect NetworkPolicy reachability",
+            Origin("test.yaml", 5),
+        ),
+        SkippedObject(
+            "NetworkPolicy", "calico", "a",
+            "apiVersion projectcalico.org/v3 is not networking.k8s.io/v1 (e.g. a Calico or "
+            "Cilium policy): its rules are not evaluated",
+            Origin("test.yaml", 9),
+        ),
+        SkippedObject(
+            "Secret", "token", "a", "Secret contents are never read or stored",
+            Origin("test.yaml", 14),
+        ),
+        SkippedObject(
+            "Service", "web", "a",
+            "does not select or run pods, so it does not affect NetworkPolicy reachability",
+            Origin("test.yaml", 1),
+        ),
+    )
+    assert inventory.policies == ()
+    assert inventory.kinds_read == {
+        "ClusterRole": 1, "NetworkPolicy": 1, "Secret": 1, "Service": 1
+    }
+    assert "c2VjcmV0LXRva2Vu" not in repr(inventory)
+
+
+def test_namespaces_get_the_name_label_and_missing_ones_are_synthesised() -> None:
+    text = """\
+    apiVersion: v1
+    kind: Namespace
+    metadata:
+      name: shop
+      labels: {env: prod, kubernetes.io/metadata.name: wrong}
+    ---
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: empty}
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: p, namespace: orphan}
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: q}
+    ---
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: deny, namespace: policies-only}
+    """
+    inventory = load_text(text)
+    assert inventory.namespaces == (
+        Namespace("default", {}, None),
+        Namespace("empty", {}, Origin("test.yaml", 7)),
+        Namespace("orphan", {}, None),
+        Namespace("policies-only", {}, None),
+        Namespace("shop", {}, Origin("test.yaml", 1)),
+    )
+    # Labels are compare=False: check them apart. The API server overwrites the name label.
+    assert [n.labels for n in inventory.namespaces] == [
+        {"kubernetes.io/metadata.name": "default"},
+        {"kubernetes.io/metadata.name": "empty"},
+        {"kubernetes.io/metadata.name": "orphan"},
+        {"kubernetes.io/metadata.name": "policies-only"},
+        {"env": "prod", "kubernetes.io/metadata.name": "shop"},
+    ]
+    assert [w.key for w in inventory.workloads] == ["default/q[Pod]", "orphan/p[Pod]"]
+
+
+def test_invalid_namespace_names_are_reported() -> None:
+    text = NAMESPACE.format(name="Shop") + "---\n" + POD.format(name="p", ns="under_score")
+    assert located(problems_in(text)) == [(3, "metadata.name"), (7, "metadata.namespace")]
+
+
+def test_duplicates_name_both_locations() -> None:
+    first = POLICY.format(name="deny", ns="a")
+    sources = [Source("one.yaml", first), Source("two.yaml", NAMESPACE.format(name="x") + (
+        "---\n" + first.replace("{podSelector: {}}", "{}")
+    ))]
+    with pytest.raises(ValidationError) as caught:
+        load_inventory(sources)
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.obj) == ("two.yaml", 5, "NetworkPolicy a/deny")
+    assert problem.message.startswith("duplicate object: also defined at one.yaml:1;")
+
+
+def test_same_name_in_other_namespaces_or_kinds_is_no_duplicate() -> None:
+    text = "---\n".join([
+        POD.format(name="web", ns="a"), POD.format(name="web", ns="b"),
+        POLICY.format(name="web", ns="a"),
+        POD.format(name="web", ns="default").replace(", namespace: default", ""),
+        "apiVersion: v1\nkind: Service\nmetadata: {generateName: web-}\n",
+        "apiVersion: v1\nkind: Service\nmetadata: {generateName: web-}\n",
+    ])
+    assert [w.key for w in load_text(text).workloads] == [
+        "a/web[Pod]", "b/web[Pod]", "default/web[Pod]"
+    ]
+
+
+def test_an_object_without_a_namespace_duplicates_one_in_default() -> None:
+    text = POD.format(name="web", ns="default") + "---\n" + POD.format(name="web", ns="x").replace(
+        ", namespace: x", ""
+    )
+    assert located(problems_in(text)) == [(6, "metadata.name")]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "words"),
+    [
+        ("- a\n- b\n", None, None, "document 1 is a list, not a Kubernetes object"),
+        ("just text\n", None, None, "document 1 is a string"),
+        ("apiVersion: v1\nkind: List\nitems: [[x]]\n", None, None,
+         "document 1 item 0 is a list, not a Kubernetes object"),
+        ("kind: Pod\nmetadata: {name: a}\n", 1, "apiVersion", "required: every Kubernetes"),
+        ("apiVersion: v1\nmetadata: {name: a}\n", 1, "kind", "string kind"),
+        ("apiVersion: v1\nkind: 12\n", 1, "kind", "string kind"),
+        ("apiVersion: v1\nkind: Pod\nspec: {}\n", 1, "metadata.name", "required"),
+        ("apiVersion: v1\nkind: Pod\nmetadata: {name: 7}\n", 3, "metadata.name",
+         "must be a string, not a number"),
+        ("apiVersion: v1\nkind: Pod\nmetadata: []\n", 1, "metadata", "must be a mapping"),
+    ],
+)
+def test_documents_that_are_not_objects(
+    text: str, line: int | None, field: str | None, words: str
+) -> None:
+    (problem,) = problems_in(text)
+    assert (problem.file, problem.line, problem.field) == ("test.yaml", line, field)
+    assert words in problem.message
+
+
+def test_problems_in_all_files_are_raised_together_in_file_order() -> None:
+    bad_port = POLICY.format(name="a", ns="x").replace(
+        "{podSelector: {}}", "{ingress: [{ports: [{port: 0}]}]}"
+    )
+    sources = [
+        Source("b.yaml", "---\n" + bad_port),
+        Source("a.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+                         "  containers: [{name: c, ports: [{containerPort: 99999}]}]\n"),
+    ]
+    with pytest.raises(ValidationError) as caught:
+        load_inventory(sources)
+    assert [(p.file, p.line, p.obj, p.field) for p in caught.value.problems] == [
+        ("b.yaml", 5, "NetworkPolicy x/a", "spec.ingress[0].ports[0].port"),
+        ("a.yaml", 5, "Pod default/p", "spec.containers[0].ports[0].containerPort"),
+    ]
+    assert caught.value.diagnostics().splitlines()[0] == (
+        "error: b.yaml:5: NetworkPolicy x/a, spec.ingress[0].ports[0].port: "
+        "invalid port 0: must be 1-65535"
+    )
+
+
+def test_yaml_errors_in_every_file_are_raised_together() -> None:
+    sources = [
+        Source("a.yaml", "a: [1\n"), Source("ok.yaml", NAMESPACE.format(name="a")),
+        Source("b.yaml", "b: {\n"),
+    ]
+    with pytest.raises(InputError) as caught:
+        load_inventory(sources)
+    assert type(caught.value) is InputError
+    assert [(p.file, p.line) for p in caught.value.problems] == [("a.yaml", 2), ("b.yaml", 2)]
+
+
+def test_output_is_sorted_whatever_the_input_order() -> None:
+    documents = [
+        POLICY.format(name="b", ns="y"), POD.format(name="z", ns="a"),
+        POLICY.format(name="a", ns="y"), POD.format(name="a", ns="b"),
+        POLICY.format(name="c", ns="x"), POD.format(name="b", ns="a"),
+    ]
+    forward = load_text("---\n".join(documents))
+    backward = load_text("---\n".join(reversed(documents)))
+    assert [p.key for p in forward.policies] == ["x/c", "y/a", "y/b"]
+    assert [w.key for w in forward.workloads] == ["a/b[Pod]", "a/z[Pod]", "b/a[Pod]"]
+    assert [n.name for n in forward.namespaces] == ["a", "b", "x", "y"]
+    assert [p.key for p in backward.policies] == [p.key for p in forward.policies]
+    assert [w.key for w in backward.workloads] == [w.key for w in forward.workloads]
