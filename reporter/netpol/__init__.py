@@ -1,0 +1,1 @@
+"""NetworkPolicy semantics: pure functions from Inventory to Reachability."""

@@ -1,0 +1,149 @@
+"""Bulk views over a Reachability: the sorted pair list and the summary counts."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from reporter.inventory.model import PROTOCOLS, IPNetwork
+from reporter.netpol.addresses import AddressRange
+from reporter.netpol.engine import Reachability
+
+NOT_INTERNET: tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",  # RFC 1918
+        "100.64.0.0/10",  # RFC 6598 shared address space
+        "127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8",  # loopback, link-local, "this network"
+        "::1/128", "fe80::/10", "fc00::/7",  # IPv6 loopback, link-local, unique local
+    )
+)
+
+
+def _row_masks(rows: npt.NDArray[np.uint64]) -> list[int]:
+    return [sum(int(w) << (64 * i) for i, w in enumerate(row)) for row in rows]
+
+
+def sorted_pairs(reach: Reachability) -> Iterator[tuple[int, int, int]]:
+    """(source index, destination index, atom mask) for every allowed pair, in key order."""
+    srcs: list[npt.NDArray[np.intp]] = []
+    dsts: list[npt.NDArray[np.intp]] = []
+    mask_ids: list[npt.NDArray[np.intp]] = []
+    masks: dict[int, int] = {}
+    for group in reach.destination_groups():
+        nonzero = np.flatnonzero(group.column.any(axis=1))
+        if not nonzero.size:
+            continue
+        unique, inverse = np.unique(group.column[nonzero], axis=0, return_inverse=True)
+        ids = np.array([masks.setdefault(m, len(masks)) for m in _row_masks(unique)])
+        row_ids = ids[inverse.reshape(-1)]
+        for d in group.members:
+            keep = nonzero != d
+            srcs.append(nonzero[keep])
+            dsts.append(np.full(int(keep.sum()), d, dtype=np.intp))
+            mask_ids.append(row_ids[keep])
+    if not srcs:
+        return
+    rank = np.empty(len(reach.endpoints), dtype=np.intp)
+    rank[sorted(range(len(reach.endpoints)), key=lambda i: reach.endpoints[i].key)] = np.arange(
+        len(reach.endpoints)
+    )
+    src, dst, mid = np.concatenate(srcs), np.concatenate(dsts), np.concatenate(mask_ids)
+    order = np.lexsort((rank[dst], rank[src]))
+    by_id = {i: m for m, i in masks.items()}
+    for s, d, m in zip(src[order].tolist(), dst[order].tolist(), mid[order].tolist(),
+                       strict=True):
+        yield s, d, by_id[m]
+
+
+def internet_ranges(
+    ranges: Iterable[AddressRange], not_internet: Iterable[IPNetwork] = NOT_INTERNET
+) -> set[int]:
+    """Indices of external ranges holding at least one internet address."""
+    merged: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+    for net in sorted(not_internet, key=lambda n: (n.version, int(n.network_address))):
+        span = merged[net.version]
+        lo, hi = int(net.network_address), int(net.broadcast_address)
+        if span and lo <= span[-1][1] + 1:
+            span[-1] = (span[-1][0], max(hi, span[-1][1]))
+        else:
+            span.append((lo, hi))
+    return {
+        i
+        for i, r in enumerate(ranges)
+        if not any(lo <= r.start and r.end <= hi for lo, hi in merged[r.version])
+    }
+
+
+@dataclass
+class Summary:
+    """Counts over the full exact map (the benchmark's measure)."""
+
+    endpoints_by_kind: dict[str, int] = field(default_factory=dict)
+    connected_pairs: int = 0
+    pairs_by_protocol: dict[str, int] = field(default_factory=dict)
+    reachable_from_internet: int = 0
+    reaching_internet: int = 0
+    ingress_isolated: int = 0
+    egress_isolated: int = 0
+    fully_isolated: int = 0
+    not_isolated: int = 0
+    host_network: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "endpoints_by_kind": dict(sorted(self.endpoints_by_kind.items())),
+            "connected_pairs": self.connected_pairs,
+            "pairs_by_protocol": self.pairs_by_protocol,
+            "workloads_reachable_from_internet": self.reachable_from_internet,
+            "workloads_reaching_internet": self.reaching_internet,
+            "workloads_ingress_isolated": self.ingress_isolated,
+            "workloads_egress_isolated": self.egress_isolated,
+            "workloads_isolated_both_directions": self.fully_isolated,
+            "workloads_not_isolated": self.not_isolated,
+            "host_network_workloads": self.host_network,
+        }
+
+
+def _count(nonzero: npt.NDArray[np.bool_], members: npt.NDArray[np.intp]) -> int:
+    # each member sees the same column, minus its own (self) row
+    return int(nonzero.sum()) * len(members) - int(nonzero[members].sum())
+
+
+def summarise(reach: Reachability) -> Summary:
+    c = reach.compiled
+    n_w = c.n_workloads
+    internet = np.zeros(c.n_endpoints, dtype=bool)
+    internet[[n_w + i for i in internet_ranges(c.space.ranges)]] = True
+    summary = Summary()
+    kinds = Counter(w.kind for w in c.workloads)
+    kinds["External"] = len(c.space)
+    summary.endpoints_by_kind = dict(kinds)
+    by_protocol = dict.fromkeys(PROTOCOLS, 0)
+    proto_words = {p: reach.ports.to_words(reach.ports.protocol_masks[p]) for p in PROTOCOLS}
+    from_internet = np.zeros(n_w, dtype=bool)
+    to_internet = np.zeros(n_w, dtype=bool)
+    for group in reach.destination_groups():
+        nonzero = group.column.any(axis=1)
+        summary.connected_pairs += _count(nonzero, group.members)
+        for proto, words in proto_words.items():
+            by_protocol[proto] += _count((group.column & words).any(axis=1), group.members)
+        workloads = group.members[group.members < n_w]
+        if (nonzero & internet).any():
+            from_internet[workloads] = True
+        if internet[group.members].any():
+            to_internet |= nonzero[:n_w]
+    summary.pairs_by_protocol = by_protocol
+    summary.reachable_from_internet = int(from_internet.sum())
+    summary.reaching_internet = int(to_internet.sum())
+    summary.ingress_isolated = int(c.ingress_isolated.sum())
+    summary.egress_isolated = int(c.egress_isolated.sum())
+    summary.fully_isolated = int((c.ingress_isolated & c.egress_isolated).sum())
+    summary.not_isolated = int((~c.ingress_isolated & ~c.egress_isolated).sum())
+    summary.host_network = len(c.inventory.host_network)
+    return summary
