@@ -1,0 +1,229 @@
+"""The canonical assessment result. ``reporter check -o json`` is this model; every renderer
+(terminal, SARIF, JUnit, OSCAL, HTML, PDF) and ``reporter diff`` read it and nothing else.
+
+Bump ``SCHEMA_VERSION`` on any incompatible change; docs/pack-schema.md describes each field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class Status(StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    MANUAL = "MANUAL"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    ERROR = "ERROR"
+    EXCEPTED = "EXCEPTED"
+
+
+ROLLUP_ORDER = (Status.FAIL, Status.ERROR, Status.MANUAL, Status.EXCEPTED, Status.PASS,
+                Status.NOT_APPLICABLE)
+"""Worst first: a requirement takes the worst status of its checks (FAIL > ERROR > MANUAL > PASS)."""
+
+
+def roll_up(statuses: list[Status]) -> Status:
+    for status in ROLLUP_ORDER:
+        if status in statuses:
+            return status
+    return Status.NOT_APPLICABLE
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Location(_Model):
+    """A place in the inputs: the policy file and line a finding points to."""
+
+    file: str
+    line: int | None = None
+    object: str | None = None
+    """e.g. ``NetworkPolicy production/backend``."""
+    rule: str | None = None
+    """e.g. ``ingress[0]``; None when the whole object is meant."""
+
+
+class Finding(_Model):
+    """One thing a check found, with the evidence that proves it."""
+
+    check_id: str
+    status: Status
+    """FAIL, PASS (recorded evidence of a passing item), EXCEPTED or ERROR."""
+    target: str
+    """What the finding is about: a workload key, ``namespace/x``, ``policy ns/name``, a zone."""
+    message: str
+    """One line an engineer can act on."""
+    locations: list[Location] = Field(default_factory=list)
+    policies: list[str] = Field(default_factory=list)
+    """Keys (``ns/name``) of the NetworkPolicies involved."""
+    endpoints: list[str] = Field(default_factory=list)
+    """Endpoint keys involved, source first for flows."""
+    ports: str | None = None
+    """Connection set involved, e.g. ``TCP 5432`` or ``All Connections``."""
+    details: list[str] = Field(default_factory=list)
+    """Further evidence lines shown with --verbose and in the report."""
+    exception: str | None = None
+    """The exception ID that excepted it, when status is EXCEPTED."""
+    fingerprint: str = ""
+    """Stable across runs: hash of check, target and the key evidence."""
+    zones: list[str] = Field(default_factory=list)
+    """Zones the finding is about; empty when it concerns no zone in particular (all of them)."""
+
+    def with_fingerprint(self, *evidence: str) -> Finding:
+        digest = hashlib.sha256(
+            "\x1f".join((self.check_id, self.target, *evidence)).encode()
+        ).hexdigest()[:12]
+        return self.model_copy(update={"fingerprint": digest})
+
+
+class CheckResult(_Model):
+    check_id: str
+    title: str
+    status: Status
+    evaluated: str
+    """What the check looked at, e.g. ``14 namespaces in scope``: judges the population."""
+    findings: list[Finding] = Field(default_factory=list)
+    error: str | None = None
+
+
+class RequirementResult(_Model):
+    id: str
+    title: str
+    description: str
+    status: Status
+    checks: list[str]
+    """Automated check IDs; empty means MANUAL."""
+    manual: str | None = None
+    """What stays manual and the evidence an assessor should request."""
+    maps_to: list[str] = Field(default_factory=list)
+    zones: list[str] = Field(default_factory=list)
+    """Zones the requirement was judged on."""
+    reason: str | None = None
+    """Why it is NOT_APPLICABLE or ERROR, in one line."""
+    findings: list[str] = Field(default_factory=list)
+    """Fingerprints of the findings of its checks in those zones: the evidence it was judged on."""
+
+
+class FrameworkResult(_Model):
+    id: str
+    name: str
+    version: str
+    status: Status
+    counts: dict[Status, int]
+    requirements: list[RequirementResult]
+
+
+class ExceptionState(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    UNUSED = "unused"
+
+
+class ExceptionResult(_Model):
+    id: str
+    check: str
+    target: str
+    reason: str
+    ticket: str
+    approver: str
+    expires: date
+    state: ExceptionState
+    matched: list[str] = Field(default_factory=list)
+    """Fingerprints of the findings it excepted."""
+
+
+class ZoneSummary(_Model):
+    name: str
+    kind: str
+    frameworks: list[str]
+    namespaces: list[str]
+    workloads: list[str]
+
+
+class ZoneFlow(_Model):
+    """A connection between zones (or the internet), for the network diagram."""
+
+    src: str
+    dst: str
+    ports: str
+    declared: bool
+    flows: list[str] = Field(default_factory=list)
+    """Names of the declared flows that cover it."""
+
+
+class SkippedItem(_Model):
+    kind: str
+    name: str
+    reason: str
+    location: Location
+
+
+class InputSummary(_Model):
+    path: str
+    sha256: str
+    documents: int
+
+
+class Completeness(_Model):
+    """What the evidence covers, so an assessor can judge the population."""
+
+    inputs: list[InputSummary]
+    kinds_read: dict[str, int]
+    namespaces: int
+    workloads: int
+    host_network_workloads: list[str]
+    policies: int
+    skipped: list[SkippedItem]
+    catalog_version: str
+    catalog_sha256: str
+    config_path: str | None
+    config_sha256: str | None
+
+
+class PolicySummary(_Model):
+    """One NetworkPolicy, described in plain words for the inventory section."""
+
+    key: str
+    namespace: str
+    name: str
+    selects: str
+    selected: list[str]
+    policy_types: list[str]
+    rules: list[str]
+    location: Location
+
+
+class Assessment(_Model):
+    schema_version: str = SCHEMA_VERSION
+    generated_at: AwareDatetime
+    tool_version: str
+    organisation: str | None = None
+    cluster: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    command: list[str] = Field(default_factory=list)
+    """The command line that produced it (arguments only, no environment)."""
+    frameworks: list[FrameworkResult]
+    checks: list[CheckResult]
+    exceptions: list[ExceptionResult]
+    zones: list[ZoneSummary]
+    zone_flows: list[ZoneFlow]
+    policies: list[PolicySummary]
+    connectivity: dict[str, Any]
+    """The summary counts of the exact map (``connectivity --summary``)."""
+    completeness: Completeness
+    provenance: dict[str, Any] | None = None
+    """Git and run provenance, filled in when inputs are in a Git repository."""
+
+    @property
+    def automated_failures(self) -> int:
+        return sum(1 for c in self.checks if c.status is Status.FAIL)

@@ -1,0 +1,147 @@
+"""JUnit XML for CI dashboards: one test suite per framework, one test case per requirement."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from reporter.model import (
+    Assessment,
+    CheckResult,
+    ExceptionResult,
+    Finding,
+    FrameworkResult,
+    RequirementResult,
+    Status,
+)
+
+SKIPPED = (Status.MANUAL, Status.NOT_APPLICABLE)
+COUNTS = ("tests", "failures", "errors", "skipped")
+# XML 1.0 cannot carry most control characters, even escaped; manifests can contain them.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def render_junit(a: Assessment) -> str:
+    """The assessment as a ``<testsuites>`` document, indented, with a fixed attribute order."""
+    checks = {c.check_id: c for c in a.checks}
+    exceptions = {e.id: e for e in a.exceptions}
+    timestamp = _timestamp(a.generated_at)
+    suites = [_suite(f, checks, exceptions, timestamp) for f in a.frameworks]
+    totals = {k: sum(int(s.get(k, "0")) for s in suites) for k in COUNTS}
+    root = ET.Element("testsuites", {"name": "compliance-reporter", **_counts(totals)})
+    root.extend(suites)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+def _suite(
+    framework: FrameworkResult,
+    checks: dict[str, CheckResult],
+    exceptions: dict[str, ExceptionResult],
+    timestamp: str,
+) -> ET.Element:
+    cases = [_case(framework.id, r, checks, exceptions) for r in framework.requirements]
+    totals = {
+        "tests": len(cases),
+        "failures": sum(c.find("failure") is not None for c in cases),
+        "errors": sum(c.find("error") is not None for c in cases),
+        "skipped": sum(c.find("skipped") is not None for c in cases),
+    }
+    suite = ET.Element("testsuite", {
+        "name": _clean(f"{framework.name} {framework.version}"),
+        **_counts(totals),
+        "timestamp": timestamp,
+    })
+    properties = ET.SubElement(suite, "properties")
+    for name, value in (("framework", framework.id), ("status", framework.status.value)):
+        ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
+    suite.extend(cases)
+    return suite
+
+
+def _counts(totals: dict[str, int]) -> dict[str, str]:
+    # Checks run over one snapshot: there is no meaningful per-requirement duration.
+    return {**{k: str(totals[k]) for k in COUNTS}, "time": "0"}
+
+
+def _case(
+    framework_id: str,
+    req: RequirementResult,
+    checks: dict[str, CheckResult],
+    exceptions: dict[str, ExceptionResult],
+) -> ET.Element:
+    case = ET.Element("testcase", {
+        "classname": _clean(framework_id),
+        "name": _clean(f"{req.id} {req.title}"),
+        "time": "0",
+    })
+    results = [checks[c] for c in req.checks if c in checks]
+    if req.status is Status.FAIL:
+        failing = [f for c in results for f in c.findings if f.status is Status.FAIL]
+        _outcome(case, "failure", f"{len(failing)} failing finding(s)",
+                 _finding_lines(failing) + _silent_failures(results))
+    elif req.status is Status.ERROR:
+        errors = [f"[{c.check_id}] {c.error or 'check could not be evaluated'}"
+                  for c in results if c.status is Status.ERROR]
+        _outcome(case, "error", f"{len(errors)} check(s) could not be evaluated", errors)
+    elif req.status in SKIPPED:
+        ET.SubElement(case, "skipped", {"message": _clean(_skip_reason(req, results))})
+    elif req.status is Status.EXCEPTED:
+        excepted = [f for c in results for f in c.findings if f.status is Status.EXCEPTED]
+        note = ["EXCEPTED: passes only because of approved exceptions", *_finding_lines(excepted),
+                *_exception_lines(excepted, exceptions)]
+        ET.SubElement(case, "system-out").text = _clean("\n".join(note))
+    return case
+
+
+def _outcome(case: ET.Element, tag: str, message: str, lines: list[str]) -> None:
+    """A ``<failure>`` or ``<error>`` whose type is our status name, so CI tools can group."""
+    status = Status.FAIL if tag == "failure" else Status.ERROR
+    child = ET.SubElement(case, tag, {"message": _clean(message), "type": status.value})
+    child.text = _clean("\n".join(lines))
+
+
+def _silent_failures(results: list[CheckResult]) -> list[str]:
+    """Failed checks that recorded no failing finding still need a line in the failure."""
+    return [f"[{c.check_id}] failed: {c.evaluated}" for c in results
+            if c.status is Status.FAIL and all(f.status is not Status.FAIL for f in c.findings)]
+
+
+def _skip_reason(req: RequirementResult, results: list[CheckResult]) -> str:
+    if req.status is Status.MANUAL:
+        return f"MANUAL: {req.manual or 'requires manual assessment'}"
+    evaluated = "; ".join(f"{c.check_id}: {c.evaluated}" for c in results)
+    return f"NOT_APPLICABLE: {evaluated or 'nothing in scope'}"
+
+
+def _finding_lines(findings: Iterable[Finding]) -> list[str]:
+    lines = []
+    for f in findings:
+        where = ", ".join(
+            f"{loc.file}:{loc.line}" if loc.line else loc.file for loc in f.locations if loc.file
+        )
+        lines.append(f"[{f.check_id}] {f.target}: {f.message}" + (f" ({where})" if where else ""))
+    return lines
+
+
+def _exception_lines(
+    findings: Iterable[Finding], exceptions: dict[str, ExceptionResult]
+) -> list[str]:
+    ids = sorted({f.exception for f in findings if f.exception})
+    return [
+        f"exception {e.id}: {e.reason} (ticket {e.ticket}, approved by {e.approver}, "
+        f"expires {e.expires.isoformat()})"
+        for e in (exceptions[i] for i in ids if i in exceptions)
+    ]
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC without offset, the form the JUnit XSD's ``timestamp`` accepts."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")

@@ -1,0 +1,161 @@
+"""SARIF 2.1.0 for code-scanning UIs: one result per failing or excepted finding.
+
+Passing evidence stays in the JSON pack; a check that errored is reported as a tool execution
+notification, since SARIF results describe the analysed artefacts, not the analyser.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+from urllib.parse import quote
+
+from reporter.model import Assessment, CheckResult, ExceptionResult, Finding, Location, Status
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+TOOL_NAME = "compliance-reporter"
+SOURCE_ROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "findingFingerprint/v1"
+LEVELS = {Status.FAIL: "error", Status.EXCEPTED: "note"}
+"""Finding statuses that become results, and their SARIF level."""
+
+Json = dict[str, Any]
+
+
+def render_sarif(a: Assessment) -> str:
+    """The assessment as one SARIF run, pretty-printed with sorted keys."""
+    checks = sorted(a.checks, key=lambda c: c.check_id)
+    rule_index = {c.check_id: i for i, c in enumerate(checks)}
+    exceptions = {e.id: e for e in a.exceptions}
+    tags = _requirements_by_check(a)
+    results = [
+        _result(f, rule_index[c.check_id], exceptions)
+        for c in checks
+        for f in c.findings
+        if f.status in LEVELS
+    ]
+    run = {
+        "tool": {"driver": {
+            "name": TOOL_NAME,
+            "version": a.tool_version,
+            "rules": [_rule(c, tags.get(c.check_id, [])) for c in checks],
+        }},
+        "invocations": [_invocation(checks, a.generated_at)],
+        "results": results,
+    }
+    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _requirements_by_check(a: Assessment) -> dict[str, list[str]]:
+    """Check ID -> ``<framework> <requirement>`` tags, so scanners can filter by requirement."""
+    tags: dict[str, list[str]] = {}
+    for framework in a.frameworks:
+        for req in framework.requirements:
+            for check_id in req.checks:
+                tags.setdefault(check_id, []).append(f"{framework.id} {req.id}")
+    return {check_id: sorted(set(t)) for check_id, t in tags.items()}
+
+
+def _rule(check: CheckResult, tags: list[str]) -> Json:
+    rule: Json = {"id": check.check_id, "shortDescription": {"text": check.title}}
+    if tags:
+        rule["properties"] = {"tags": tags}
+    return rule
+
+
+def _invocation(checks: list[CheckResult], generated_at: datetime) -> Json:
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": c.error or f"check {c.check_id} could not be evaluated"},
+            "associatedRule": {"id": c.check_id, "index": i},
+        }
+        for i, c in enumerate(checks)
+        if c.status is Status.ERROR
+    ]
+    invocation: Json = {
+        "executionSuccessful": not notifications,
+        "endTimeUtc": _utc(generated_at),
+    }
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return invocation
+
+
+def _result(finding: Finding, rule_index: int, exceptions: dict[str, ExceptionResult]) -> Json:
+    result: Json = {
+        "ruleId": finding.check_id,
+        "ruleIndex": rule_index,
+        "level": LEVELS[finding.status],
+        "message": {"text": finding.message},
+        "locations": list(_locations(finding)),
+        "properties": _evidence(finding),
+    }
+    if finding.fingerprint:
+        result["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
+    if finding.status is Status.EXCEPTED:
+        result["suppressions"] = [_suppression(finding, exceptions)]
+    return result
+
+
+def _locations(finding: Finding) -> Iterator[Json]:
+    physical = [loc for loc in finding.locations if loc.file]
+    if not physical:
+        yield {"logicalLocations": [{"fullyQualifiedName": finding.target, "kind": "resource"}]}
+    for loc in physical:
+        location: Json = {"physicalLocation": _physical(loc)}
+        if loc.object:
+            name = f"{loc.object} {loc.rule}" if loc.rule else loc.object
+            location["logicalLocations"] = [{"fullyQualifiedName": name, "kind": "resource"}]
+        yield location
+
+
+def _physical(loc: Location) -> Json:
+    physical: Json = {"artifactLocation": _artifact(loc.file)}
+    if loc.line is not None and loc.line >= 1:
+        physical["region"] = {"startLine": loc.line}
+    return physical
+
+
+def _artifact(path: str) -> Json:
+    # Relative paths resolve against the checkout (%SRCROOT%), which is what code-scanning UIs
+    # expect; an absolute path cannot, so it is given as a file URI on its own.
+    for pure in (PurePosixPath(path), PureWindowsPath(path)):
+        if pure.is_absolute():
+            return {"uri": pure.as_uri()}
+    return {"uri": quote(PureWindowsPath(path).as_posix()), "uriBaseId": SOURCE_ROOT}
+
+
+def _evidence(finding: Finding) -> Json:
+    evidence: Json = {"target": finding.target}
+    if finding.policies:
+        evidence["policies"] = finding.policies
+    if finding.endpoints:
+        evidence["endpoints"] = finding.endpoints
+    if finding.ports:
+        evidence["ports"] = finding.ports
+    if finding.details:
+        evidence["details"] = finding.details
+    return evidence
+
+
+def _suppression(finding: Finding, exceptions: dict[str, ExceptionResult]) -> Json:
+    exception = exceptions.get(finding.exception or "")
+    if exception is None:
+        justification = f"excepted by {finding.exception or 'an exception'}"
+    else:
+        justification = (
+            f"{exception.reason} (exception {exception.id}, ticket {exception.ticket}, "
+            f"approved by {exception.approver}, expires {exception.expires.isoformat()})"
+        )
+    return {"kind": "external", "status": "accepted", "justification": justification}
+
+
+def _utc(moment: datetime) -> str:
+    """RFC 3339 in UTC; a naive time is taken to be UTC already."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
