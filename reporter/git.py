@@ -1,0 +1,303 @@
+"""The one way this tool runs ``git``: argument lists, C locale, no prompts, no pager, a timeout.
+
+The user's Git configuration is honoured (signing keys, allowed signers, safe.directory); only
+presentation settings that would corrupt machine-readable output are switched off per command.
+Manifests at a ref are read from the object database, never from the work tree.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from reporter.errors import GitError, InputError, Problem
+from reporter.inventory.sources import MANIFEST_SUFFIXES, Source
+
+# Variables that point git at another repository; a git hook that runs us would otherwise make
+# every command act on the hook's repository instead of the path we were given.
+_REPOSITORY_ENV = (
+    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_PREFIX", "GIT_IMPLICIT_WORK_TREE",
+)  # fmt: skip
+_BLOB_MODES = ("100644", "100755")
+
+
+@dataclass(frozen=True, slots=True)
+class TreeEntry:
+    """One file as recorded in a commit's tree."""
+
+    path: str
+    """Relative to the repository root, ``/``-separated."""
+    blob: str
+    """The blob's object id."""
+    mode: str
+    """``100644``, ``100755``, ``120000`` (symlink) or ``160000`` (submodule)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PathCommit:
+    """One commit that changed a file, as ``git log --follow --raw -c`` lists it."""
+
+    sha: str
+    committed_at: datetime
+    path: str
+    """The file's path after that commit (an older path before a rename)."""
+    old_blobs: tuple[str | None, ...]
+    """The file's blob in each parent (two or more for a merge); None where it did not exist."""
+    new_blob: str | None
+    """The file's blob after the commit; None when the commit deleted it."""
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _REPOSITORY_ENV}
+    # Paths we pass are file names, never glob patterns.
+    env.update(LC_ALL="C", GIT_TERMINAL_PROMPT="0", GIT_LITERAL_PATHSPECS="1")
+    return env
+
+
+def _execute(
+    args: Sequence[str], cwd: Path, stdin: bytes | None, timeout: float
+) -> subprocess.CompletedProcess[bytes]:
+    if not cwd.is_dir():
+        raise GitError(
+            [Problem("directory does not exist", file=str(cwd))],
+            hint="pass the path of a Git work tree",
+        )
+    command = ["git", "--no-pager", *args]
+    try:
+        return subprocess.run(
+            command, cwd=cwd, input=stdin, capture_output=True, env=_environment(),
+            timeout=timeout, check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        raise GitError(
+            "the git executable was not found",
+            hint="install Git (https://git-scm.com) and make sure `git` is on PATH",
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise GitError(
+            [Problem(f"`git {_subcommand(args)}` did not finish in {timeout:g} s", file=str(cwd))],
+            hint="check that the repository is local and not locked, or narrow the inputs",
+        ) from None
+
+
+def run_git(
+    args: Sequence[str], cwd: Path, *, input: bytes | None = None, timeout: float = 60
+) -> bytes:
+    """Run ``git <args>`` in ``cwd`` and return its stdout; any failure raises GitError."""
+    done = _execute(args, cwd, input, timeout)
+    if done.returncode == 0:
+        return done.stdout
+    stderr = done.stderr.decode("utf-8", "replace").strip()
+    if "not a git repository" in stderr:
+        raise GitError(
+            [Problem("not inside a Git repository", file=str(cwd))],
+            hint="run inside a Git work tree or drop the Git options",
+        )
+    if "detected dubious ownership" in stderr:
+        raise GitError(
+            [Problem("Git refuses a repository owned by another user", file=str(cwd))],
+            hint=f"if you trust it: git config --global --add safe.directory {cwd}",
+        )
+    last_line = stderr.splitlines()[-1] if stderr else f"exit status {done.returncode}"
+    raise GitError([Problem(f"`git {_subcommand(args)}` failed: {last_line}", file=str(cwd))])
+
+
+def _subcommand(args: Sequence[str]) -> str:
+    """``log`` in ``-c gpg.ssh.allowedSignersFile=... log --raw``."""
+    after_option_value = (a for i, a in enumerate(args) if i == 0 or args[i - 1] != "-c")
+    return next((a for a in after_option_value if not a.startswith("-")), "")
+
+
+def try_git(args: Sequence[str], cwd: Path, *, timeout: float = 60) -> bytes | None:
+    """Like run_git, but a non-zero exit is an answer (None), e.g. "HEAD is not tagged"."""
+    done = _execute(args, cwd, None, timeout)
+    return done.stdout if done.returncode == 0 else None
+
+
+def repo_root(path: Path) -> Path | None:
+    """The top of the work tree containing ``path`` (a file or directory), or None."""
+    start = path if path.is_dir() else path.parent
+    if not start.is_dir():
+        return None
+    out = try_git(["rev-parse", "--show-toplevel"], start)
+    return Path(os.fsdecode(out.rstrip(b"\n"))) if out else None
+
+
+def rev_parse(repo: Path, ref: str) -> str:
+    """The commit id ``ref`` names; GitError naming the ref when it names no commit."""
+    if not ref or ref.startswith("-"):
+        raise GitError(f"invalid Git ref {ref!r}", hint="refs cannot be empty or start with '-'")
+    run_git(["rev-parse", "--git-dir"], repo)  # a clear "not a repository" before "unknown ref"
+    out = try_git(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], repo
+    )
+    if not out:
+        raise GitError(
+            [
+                Problem(
+                    f"unknown Git ref {ref!r}: no commit, branch or tag has that name",
+                    file=str(repo),
+                )
+            ],
+            hint="list candidates with `git branch -a` and `git tag`; fetch if it is remote",
+        )
+    return out.decode("ascii").strip()
+
+
+def ls_tree(repo: Path, ref: str, paths: Sequence[str]) -> list[TreeEntry]:
+    """Every file at or under ``paths`` (repository-relative) in ``ref``'s tree, sorted by path."""
+    commit = rev_parse(repo, ref)
+    # No path means the whole tree (what "." would mean at the top).
+    pathspec = [] if "" in paths else list(paths)
+    out = run_git(["ls-tree", "-r", "-z", "--full-tree", commit, "--", *pathspec], repo)
+    entries = []
+    for record in out.split(b"\0"):
+        if not record:
+            continue
+        meta, _, name = record.partition(b"\t")
+        mode, _kind, blob = meta.decode("ascii").split(" ")
+        entries.append(TreeEntry(os.fsdecode(name), blob, mode))
+    return sorted(entries, key=lambda e: e.path)
+
+
+def read_objects(repo: Path, object_ids: Sequence[str]) -> dict[str, bytes]:
+    """Raw contents of many objects (full ids) in one ``git cat-file --batch`` process."""
+    unique = sorted(set(object_ids))
+    if not unique:
+        return {}
+    out = run_git(["cat-file", "--batch"], repo, input="".join(f"{o}\n" for o in unique).encode())
+    contents, pos = {}, 0
+    for object_id in unique:
+        header_end = out.index(b"\n", pos)
+        header = out[pos:header_end].decode("ascii").split(" ")
+        if len(header) != 3:  # "<id> missing" or "<id> ambiguous"
+            raise GitError(
+                f"Git object {object_id} is {header[-1]}", hint="run `git fsck` on the repository"
+            )
+        start = header_end + 1
+        contents[object_id] = out[start : start + int(header[2])]
+        pos = start + int(header[2]) + 1  # each object's content is followed by a newline
+    return contents
+
+
+def show_blob(repo: Path, ref: str, path: str) -> bytes:
+    """The bytes of ``path`` as committed in ``ref`` (no work tree, no filters)."""
+    entries = [e for e in ls_tree(repo, ref, [path]) if e.path == path and e.mode in _BLOB_MODES]
+    if not entries:
+        raise GitError(
+            [Problem(f"no such file in Git ref {ref!r}", file=path)],
+            hint=f"list what the ref has with `git ls-tree -r --name-only {ref}`",
+        )
+    return read_objects(repo, [entries[0].blob])[entries[0].blob]
+
+
+def log_for_path(
+    repo: Path, path: str, ref: str = "HEAD", *, follow: bool = True
+) -> list[PathCommit]:
+    """Commits reachable from ``ref`` that changed ``path``, newest first, following renames,
+    each with the file's blobs before and after. A merge counts only when its file differs
+    from every parent's (a conflict resolved by hand), as a combined diff (``-c``) shows it."""
+    commit = rev_parse(repo, ref)
+    args = ["log", "--no-show-signature", "--no-color", "--raw", "-c", "--no-abbrev", "-z"]
+    args += ["--follow"] if follow else []
+    out = run_git([*args, "--format=%x1e%H%x00%cI", commit, "--", path], repo)
+    history = (_path_commit(record) for record in out.split(b"\x1e")[1:])
+    return [entry for entry in history if entry is not None]
+
+
+def _path_commit(record: bytes) -> PathCommit | None:
+    """One record: ``<sha> NUL <date> NUL`` then, unless git lists the commit without a change
+    (a merge taking one side's file), ``:<modes> <blobs> <status> NUL <path> [NUL <new path>]``
+    with one more colon, mode and blob per extra parent."""
+    sha, date, *rest = record.split(b"\0")
+    fields = [field for field in rest if field.strip(b"\n")]
+    if not fields:
+        return None
+    meta = fields[0].lstrip(b"\n").decode("ascii")
+    parents = len(meta) - len(meta.lstrip(":"))
+    blobs = meta.lstrip(":").split(" ")[parents + 1 : 2 * parents + 2]
+    return PathCommit(
+        sha=sha.decode("ascii"),
+        committed_at=datetime.fromisoformat(date.decode("ascii")),
+        path=os.fsdecode(fields[-1]),
+        old_blobs=tuple(_blob(b) for b in blobs[:-1]),
+        new_blob=_blob(blobs[-1]),
+    )
+
+
+def _blob(object_id: str) -> str | None:
+    return None if object_id.strip("0") == "" else object_id
+
+
+def repo_relative(repo: Path, path: str) -> str:
+    """``path`` relative to the repository root, ``/``-separated ("" for the root itself)."""
+    given = Path(path)
+    if given.is_absolute():
+        try:
+            # the parent only: a symlinked input keeps its own name
+            given = (given.parent.resolve() / given.name).relative_to(repo.resolve())
+        except ValueError:
+            raise GitError(
+                [Problem("path is outside the repository", file=path)],
+                hint=f"name paths inside {repo} (relative to its root)",
+            ) from None
+    relative = PurePosixPath(given.as_posix())
+    if ".." in relative.parts:
+        raise GitError(
+            [Problem("'..' is not allowed here", file=path)],
+            hint="name paths relative to the repository root",
+        )
+    return "" if str(relative) == "." else str(relative)
+
+
+def _selected(entries: Sequence[TreeEntry], wanted: str) -> list[TreeEntry]:
+    """The file ``wanted`` itself, or the manifests under directory ``wanted`` in the order
+    ``collect_sources`` reads a directory: by path components, hidden files and dirs left out."""
+    exact = [e for e in entries if e.path == wanted and e.mode in _BLOB_MODES]
+    if exact:
+        return exact
+    prefix = PurePosixPath(wanted).parts if wanted else ()
+    inside = [
+        e for e in entries
+        if PurePosixPath(e.path).parts[: len(prefix)] == prefix and e.mode in _BLOB_MODES
+        and e.path.lower().endswith(MANIFEST_SUFFIXES)
+        and not any(part.startswith(".") for part in PurePosixPath(e.path).parts[len(prefix) :])
+    ]  # fmt: skip
+    return sorted(inside, key=lambda e: PurePosixPath(e.path).parts)
+
+
+def sources_at_ref(repo: Path, ref: str, paths: Sequence[str]) -> list[Source]:
+    """``paths`` (files, or directories read recursively for *.yaml/*.yml/*.json) as committed
+    in ``ref``, named relative to the repository root, in the order ``collect_sources`` uses."""
+    wanted = [repo_relative(repo, p) for p in paths]
+    entries = ls_tree(repo, ref, wanted)
+    chosen: list[TreeEntry] = []
+    problems = []
+    for path, name in zip(paths, wanted, strict=True):
+        selected = _selected(entries, name)
+        chosen += selected
+        if not selected:
+            problems.append(
+                Problem(f"no manifest file or directory here in Git ref {ref!r}", file=path)
+            )
+    if problems:
+        raise GitError(
+            problems, hint=f"paths are relative to the repository root; see `git ls-tree -r {ref}`"
+        )
+    contents = read_objects(repo, [e.blob for e in chosen])
+    return [Source(e.path, _decode(contents[e.blob], e.path, ref)) for e in chosen]
+
+
+def _decode(data: bytes, path: str, ref: str) -> str:
+    try:
+        return data.decode("utf-8")  # a BOM stays, as when the file is read from disk
+    except UnicodeDecodeError as err:
+        raise InputError(
+            [Problem(f"not UTF-8 text in Git ref {ref!r} (byte {err.start})", file=path)],
+            hint="save the file as UTF-8 and commit it, or leave it out of the inputs",
+        ) from None
