@@ -5,7 +5,7 @@ Endpoint indices: workloads first (0..W-1, in inventory order), then external ra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,8 +61,9 @@ class Compiled:
         self.selected = [self.policy_selection(p) for p in self.policies]
         self.ingress_isolated = self._isolated("Ingress")
         self.egress_isolated = self._isolated("Egress")
-        self.compiled_rules = {
-            id(rule): self._compile_rule(rule, policy)
+        # Keyed by object identity of both: equal Rule values may sit in different namespaces.
+        self._compiled_rules = {
+            (id(policy), id(rule)): self._compile_rule(rule, policy)
             for policy in self.policies
             for rule in (*policy.ingress, *policy.egress)
         }
@@ -140,9 +141,15 @@ class Compiled:
         peers = self._peers_id(policy.namespace, rule.peers)
         return CompiledRule(rule, policy, peers, numeric, named)
 
+    def rule(self, policy: NetworkPolicy, rule: Rule) -> CompiledRule:
+        return self._compiled_rules[id(policy), id(rule)]
+
+    def all_rules(self) -> Iterable[CompiledRule]:
+        return self._compiled_rules.values()
+
     def rules_of(self, policies: Sequence[NetworkPolicy], direction: str) -> list[CompiledRule]:
         return [
-            self.compiled_rules[id(rule)]
+            self._compiled_rules[id(policy), id(rule)]
             for policy in policies
             for rule in (policy.ingress if direction == "ingress" else policy.egress)
         ]

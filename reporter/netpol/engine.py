@@ -77,7 +77,7 @@ class Reachability:
                 if applies:
                     for wi in np.flatnonzero(selected).tolist():
                         lists[wi].append(pi)
-        self._named_ports = sorted({n for r in compiled.compiled_rules.values() for n in r.named})
+        self._named_ports = sorted({n for r in compiled.all_rules() for n in r.named})
         self._build_egress_groups()
 
     # -- egress groups ------------------------------------------------------------------

@@ -28,7 +28,7 @@ def unresolved_named_ports(reach: Reachability) -> Iterator[UnresolvedPort]:
             if rule.direction == "ingress":
                 destinations = selected
             else:
-                destinations = c.peer_vectors[c.compiled_rules[id(rule)].peers][: c.n_workloads]
+                destinations = c.peer_vectors[c.rule(policy, rule).peers][: c.n_workloads]
             targets = [c.workloads[i] for i in np.flatnonzero(destinations)]
             for spec in named:
                 assert isinstance(spec.port, str)

@@ -422,3 +422,18 @@ def test_oracle_matches_the_table(case: Case) -> None:
 def test_parse_connections_inverts_str() -> None:
     for text in ("TCP 80,8080-8090", "SCTP 9000,TCP 53,UDP 53", "UDP 1-65535", ALL, NONE):
         assert str(parse_connections(text)) == text
+
+
+def test_a_rule_shared_by_policies_of_two_namespaces_is_judged_in_each() -> None:
+    """The model is plain frozen values, so one Rule object may serve two policies."""
+    in_x = policy("x/p", sel(app="a"), ingress=[rule([pods(app="b")])])
+    in_y = replace(policy("y/p", sel(app="c")), ingress=in_x.ingress)
+    r = analyse(inventory(namespaces=NAMESPACES, workloads=WORKLOADS, policies=[in_x, in_y]))
+    keys = [*(w.key for w in WORKLOADS), ALL4]
+    assert engine_flows(r) == expected_flows(
+        keys,
+        {
+            **{f"{s} -> x/a": NONE for s in ("y/b", "y/c", "ext")},
+            **{f"{s} -> y/c": NONE for s in ("x/a", "x/b", "ext")},
+        },
+    )
