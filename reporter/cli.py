@@ -195,3 +195,12 @@ from reporter.commands.report import report_command, verify_command  # noqa: E40
 
 cli.add_command(report_command)
 cli.add_command(verify_command)
+
+from reporter.commands.snapshot import snapshot_command  # noqa: E402
+
+cli.add_command(snapshot_command)
+
+from reporter.commands.diff import diff_command, drift_command  # noqa: E402
+
+cli.add_command(diff_command)
+cli.add_command(drift_command)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,16 +102,3 @@ def block_contains(block: IPBlock, address: IPAddress) -> bool:
         and address in block.cidr
         and not any(address in e for e in block.excepts)
     )
-
-
-def ranges_overlapping(ranges: Sequence[AddressRange], nets: Iterable[IPNetwork]) -> set[int]:
-    """Indices of ranges that share at least one address with any of ``nets``."""
-    hits = set()
-    for net in nets:
-        lo, hi = int(net.network_address), int(net.broadcast_address)
-        hits.update(
-            i
-            for i, r in enumerate(ranges)
-            if r.version == net.version and r.start <= hi and lo <= r.end
-        )
-    return hits

@@ -129,8 +129,9 @@ class Compiled:
         return found
 
     def _compile_rule(self, rule: Rule, policy: NetworkPolicy) -> CompiledRule:
+        named: NamedPorts = ()
         if not rule.ports:
-            numeric, named = self.ports.full, ()
+            numeric = self.ports.full
         else:
             numeric = 0
             for spec in rule.ports:

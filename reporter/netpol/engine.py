@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from reporter.inventory.model import Inventory, NetworkPolicy, Workload
 from reporter.netpol.addresses import AddressRange, IPAddress
-from reporter.netpol.compiled import Compiled, CompiledRule
+from reporter.netpol.compiled import Compiled, NamedPorts
 from reporter.netpol.connset import ConnectionSet
 
 Words = npt.NDArray[np.uint64]
@@ -84,10 +84,10 @@ class Reachability:
     def _build_egress_groups(self) -> None:
         c = self._c
         n_w, words = c.n_workloads, self.ports.words
-        index: dict[tuple[int, tuple[tuple[str, str], ...]], int] = {}
+        index: dict[tuple[int, NamedPorts], int] = {}
         aggregates: list[Words] = []
         named_sources: list[npt.NDArray[np.bool_]] = []
-        self._group_named: list[tuple[tuple[str, str], ...]] = []
+        self._group_named: list[NamedPorts] = []
         peer_ids: list[int] = []
         for policy, selected in zip(c.policies, c.selected, strict=True):
             if not policy.isolates_egress:

@@ -124,15 +124,16 @@ def summarise(reach: Reachability) -> Summary:
     kinds = Counter(w.kind for w in c.workloads)
     kinds["External"] = len(c.space)
     summary.endpoints_by_kind = dict(kinds)
-    by_protocol = dict.fromkeys(PROTOCOLS, 0)
+    by_protocol: dict[str, int] = dict.fromkeys(PROTOCOLS, 0)
     proto_words = {p: reach.ports.to_words(reach.ports.protocol_masks[p]) for p in PROTOCOLS}
     from_internet = np.zeros(n_w, dtype=bool)
     to_internet = np.zeros(n_w, dtype=bool)
     for group in reach.destination_groups():
-        nonzero = group.column.any(axis=1)
+        nonzero = np.asarray(group.column.any(axis=1), dtype=bool)
         summary.connected_pairs += _count(nonzero, group.members)
         for proto, words in proto_words.items():
-            by_protocol[proto] += _count((group.column & words).any(axis=1), group.members)
+            hits = np.asarray((group.column & words).any(axis=1), dtype=bool)
+            by_protocol[proto] += _count(hits, group.members)
         workloads = group.members[group.members < n_w]
         if (nonzero & internet).any():
             from_internet[workloads] = True

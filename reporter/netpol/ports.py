@@ -43,7 +43,9 @@ class PortSpace:
             bounds = sorted(c for c in cuts[proto] if 1 <= c <= MAX_PORT + 1)
             self._first[proto] = len(self.atoms)
             self._starts[proto] = bounds[:-1]
-            self.atoms.extend(Atom(proto, a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False))
+            self.atoms.extend(
+                Atom(proto, a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False)
+            )
         self.size = len(self.atoms)
         self.words = (self.size + 63) // 64
         self.full = (1 << self.size) - 1
@@ -103,10 +105,3 @@ class PortSpace:
                 bit += 1
             cached = self._connsets[mask] = ConnectionSet.of(ranges)
         return cached
-
-    def mask_of(self, conn: ConnectionSet) -> int:
-        mask = 0
-        for proto, intervals in conn.by_protocol:
-            for start, end in intervals:
-                mask |= self._range_mask(proto, start, end)
-        return mask
