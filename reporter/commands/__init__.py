@@ -1,0 +1,1 @@
+"""Subcommands that live outside ``reporter.cli``; ``cli`` registers them."""

@@ -1,0 +1,358 @@
+"""A live cluster -> :class:`Source` texts, read-only: cluster-wide list calls, nothing else.
+
+Only the ten collections in :data:`RESOURCES` are requested; Secrets and ConfigMaps never are.
+Each object is cut down to the fields the analysis reads plus what identifies it (names, uid,
+owners, container images): env, command lines, annotations (``last-applied-configuration``
+among them) and managedFields, which can carry secrets, never leave this module. Each
+collection becomes one Source, ``cluster:<context>/<resource>``, holding a JSON ``List`` that
+:func:`~reporter.inventory.manifests.load_inventory` validates like any manifest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import urllib3
+from kubernetes import client as k8s
+from kubernetes.client.exceptions import ApiException
+
+from reporter.errors import InputError, Problem
+from reporter.inventory.kubeconfig import ClusterAccess, Connection, connect
+from reporter.inventory.model import Inventory
+from reporter.inventory.sources import Source
+
+PAGE_SIZE = 500
+"""Objects per list call, as kubectl asks: large clusters are read in pages."""
+_TIMEOUT = (10, 120)  # seconds to connect, and to read one page
+_RBAC_HINT = "deploy/rbac.yaml holds a ClusterRole with exactly these permissions"
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One collection the reporter lists across all namespaces."""
+
+    kind: str
+    api_version: str
+    plural: str
+    api: str
+    """The ``kubernetes.client`` class that serves it."""
+    list_method: str
+    """That class's cluster-wide list call."""
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def qualified(self) -> str:
+        """The name kubectl and RBAC messages use: ``pods``, ``deployments.apps``."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource("Namespace", "v1", "namespaces", "CoreV1Api", "list_namespace"),
+    Resource("Pod", "v1", "pods", "CoreV1Api", "list_pod_for_all_namespaces"),
+    Resource("ReplicationController", "v1", "replicationcontrollers", "CoreV1Api",
+             "list_replication_controller_for_all_namespaces"),
+    Resource("Deployment", "apps/v1", "deployments", "AppsV1Api",
+             "list_deployment_for_all_namespaces"),
+    Resource("ReplicaSet", "apps/v1", "replicasets", "AppsV1Api",
+             "list_replica_set_for_all_namespaces"),
+    Resource("StatefulSet", "apps/v1", "statefulsets", "AppsV1Api",
+             "list_stateful_set_for_all_namespaces"),
+    Resource("DaemonSet", "apps/v1", "daemonsets", "AppsV1Api",
+             "list_daemon_set_for_all_namespaces"),
+    Resource("Job", "batch/v1", "jobs", "BatchV1Api", "list_job_for_all_namespaces"),
+    Resource("CronJob", "batch/v1", "cronjobs", "BatchV1Api", "list_cron_job_for_all_namespaces"),
+    Resource("NetworkPolicy", "networking.k8s.io/v1", "networkpolicies", "NetworkingV1Api",
+             "list_network_policy_for_all_namespaces"),
+)
+"""Everything read, in the order read. deploy/rbac.yaml grants exactly these (a test checks)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceList:
+    resource: Resource
+    resource_version: str
+    """The collection's resourceVersion when listed: the state the items are from."""
+    items: tuple[dict[str, Any], ...]
+    """Sanitised objects, with apiVersion and kind set (list items omit them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterState:
+    """What was read from one cluster, already sanitised."""
+
+    context: str
+    """The kubeconfig context, or ``in-cluster``."""
+    server: str
+    """The API server's URL, without any user:password part."""
+    lists: tuple[ResourceList, ...]
+
+    def sources(self) -> list[Source]:
+        """One JSON ``List`` per resource, named ``cluster:<context>/<resource>``."""
+        return [
+            Source(f"cluster:{self.context}/{listed.resource.qualified}", _list_json(listed))
+            for listed in self.lists
+        ]
+
+
+def load_cluster(access: ClusterAccess, page_size: int = PAGE_SIZE) -> Inventory:
+    """The validated inventory of a live cluster."""
+    from reporter.inventory.manifests import load_inventory
+
+    return load_inventory(read_cluster(access, page_size).sources())
+
+
+def read_cluster(access: ClusterAccess, page_size: int = PAGE_SIZE) -> ClusterState:
+    """List every resource of :data:`RESOURCES`. Refused resources (403) are reported together;
+    any other failure stops the reading at once."""
+    connection = connect(access)
+    lists: list[ResourceList] = []
+    forbidden: list[Problem] = []
+    try:
+        for resource in RESOURCES:
+            try:
+                lists.append(_list_all(connection, resource, page_size))
+            except ApiException as error:
+                if error.status != 403:
+                    raise _api_error(connection, resource, error) from None
+                forbidden.append(_forbidden(resource, error))
+            except urllib3.exceptions.HTTPError as error:
+                raise _connection_error(connection, error) from None
+    finally:
+        connection.client.close()
+    if forbidden:
+        raise InputError(forbidden, hint=(
+            f"grant the identity of context {connection.context!r} the verbs get, list and "
+            f"watch on these resources in all namespaces ({_RBAC_HINT}); check each with "
+            f"`kubectl auth can-i list {forbidden[0].obj} --all-namespaces`"
+        ))
+    return ClusterState(connection.context, connection.server, tuple(lists))
+
+
+def _list_all(connection: Connection, resource: Resource, page_size: int) -> ResourceList:
+    list_call = getattr(getattr(k8s, resource.api)(connection.client), resource.list_method)
+    items: list[dict[str, Any]] = []
+    version: str | None = None
+    token: str | None = None
+    while True:
+        page = _page(connection, resource, list_call, page_size, token)
+        items += [sanitise(resource, item) for item in page["items"]]
+        metadata = page.get("metadata") or {}
+        version = version if version is not None else str(metadata.get("resourceVersion", ""))
+        token = metadata.get("continue")
+        if not token:
+            return ResourceList(resource, version, tuple(items))
+
+
+def _page(connection: Connection, resource: Resource, list_call: Callable[..., Any],
+          page_size: int, token: str | None) -> dict[str, Any]:
+    options: dict[str, Any] = {"_continue": token} if token else {}
+    response = list_call(limit=page_size, _preload_content=False, _request_timeout=_TIMEOUT,
+                         **options)
+    try:
+        body = response.data
+    finally:
+        response.release_conn()
+    try:
+        page = json.loads(body)
+    except ValueError:
+        page = None
+    if not _is_list_page(page):
+        raise InputError(
+            f"the server at {connection.server} did not answer the list of {resource.qualified} "
+            "like a Kubernetes API server (no JSON list of objects)",
+            hint=f"check that context {connection.context!r} points at the API server itself, "
+            "not at a proxy or load balancer page",
+        )
+    return page  # type: ignore[no-any-return]
+
+
+def _is_list_page(page: Any) -> bool:
+    """A list response: a mapping with ``items`` (objects) and maybe ``metadata.continue``."""
+    if not isinstance(page, dict) or not isinstance(page.get("metadata") or {}, dict):
+        return False
+    items, token = page.get("items"), (page.get("metadata") or {}).get("continue")
+    return (isinstance(items, list) and all(isinstance(item, dict) for item in items)
+            and isinstance(token, str | None))
+
+
+# -- sanitising ----------------------------------------------------------------------------------
+
+_METADATA = ("name", "namespace", "uid", "creationTimestamp", "labels", "ownerReferences")
+_OWNER_REFERENCE = ("apiVersion", "kind", "name", "uid", "controller")
+_POD_SPEC = ("hostNetwork", "containers", "initContainers")
+_CONTAINER = ("name", "image", "restartPolicy", "ports")
+_CONTAINER_PORT = ("name", "containerPort", "protocol", "hostPort", "hostIP")
+_POD_STATUS = ("phase", "podIP", "podIPs")
+_TEMPLATE_PATH: Mapping[str, tuple[str, ...]] = {"CronJob": ("spec", "jobTemplate", "spec",
+                                                             "template")}
+_CONTROLLER_TEMPLATE = ("spec", "template")
+
+
+def sanitise(resource: Resource, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of ``obj`` the inventory reads, plus identity; every other field is dropped.
+
+    Fields are kept by name (an allowlist), so a field the API adds later is dropped too.
+    Values of the wrong type are kept as they are, for the manifest parser to report.
+    """
+    kept: dict[str, Any] = {"apiVersion": resource.api_version, "kind": resource.kind}
+    kept["metadata"] = _metadata(obj.get("metadata"))
+    if resource.kind == "NetworkPolicy":
+        kept["spec"] = obj.get("spec")
+    elif resource.kind == "Pod":
+        kept["spec"] = _pod_spec(obj.get("spec"))
+        kept["status"] = _pick(obj.get("status"), _POD_STATUS)
+    elif resource.kind != "Namespace":
+        kept |= _template_at(obj, _TEMPLATE_PATH.get(resource.kind, _CONTROLLER_TEMPLATE))
+    return {key: value for key, value in kept.items() if value is not None}
+
+
+def _pick(value: Any, keys: Sequence[str]) -> Any:
+    if not isinstance(value, dict):
+        return value
+    return {key: value[key] for key in keys if key in value}
+
+
+def _pick_each(value: Any, pick: Callable[[Any], Any]) -> Any:
+    return [pick(entry) for entry in value] if isinstance(value, list) else value
+
+
+def _metadata(value: Any) -> Any:
+    metadata = _pick(value, _METADATA)
+    if isinstance(metadata, dict) and "ownerReferences" in metadata:
+        metadata["ownerReferences"] = _pick_each(
+            metadata["ownerReferences"], lambda o: _pick(o, _OWNER_REFERENCE))
+    return metadata
+
+
+def _pod_spec(value: Any) -> Any:
+    spec = _pick(value, _POD_SPEC)
+    if isinstance(spec, dict):
+        for key in ("containers", "initContainers"):
+            if key in spec:
+                spec[key] = _pick_each(spec[key], _container)
+    return spec
+
+
+def _container(value: Any) -> Any:
+    container = _pick(value, _CONTAINER)
+    if isinstance(container, dict) and "ports" in container:
+        container["ports"] = _pick_each(container["ports"], lambda p: _pick(p, _CONTAINER_PORT))
+    return container
+
+
+def _template_at(value: Any, path: Sequence[str]) -> Any:
+    """``value`` cut down to the pod template at ``path`` (e.g. spec.template)."""
+    if not path:
+        template = _pick(value, ("metadata", "spec"))
+        if isinstance(template, dict):
+            if "metadata" in template:
+                template["metadata"] = _pick(template["metadata"], ("labels",))
+            if "spec" in template:
+                template["spec"] = _pod_spec(template["spec"])
+        return template
+    if not isinstance(value, dict):
+        return value
+    key = path[0]
+    return {key: _template_at(value[key], path[1:])} if key in value else {}
+
+
+def _list_json(listed: ResourceList) -> str:
+    document = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "metadata": {"resourceVersion": listed.resource_version},
+        "items": list(listed.items),
+    }
+    # Indented, so that a problem's line number points at the object's own lines.
+    return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+
+
+# -- errors --------------------------------------------------------------------------------------
+
+def _server_message(error: ApiException) -> str:
+    """The API server's own explanation (a Status object's message), shortened."""
+    try:
+        status = json.loads(error.body or "")
+    except ValueError:
+        return ""
+    message = status.get("message") if isinstance(status, dict) else None
+    if not isinstance(message, str):
+        return ""
+    return message if len(message) <= 300 else message[:297] + "..."
+
+
+def _forbidden(resource: Resource, error: ApiException) -> Problem:
+    said = _server_message(error)
+    return Problem(
+        f"forbidden (403): cannot list {resource.qualified} in all namespaces"
+        + (f" (the API server says: {said})" if said else ""),
+        obj=resource.qualified,
+    )
+
+
+def _api_error(connection: Connection, resource: Resource, error: ApiException) -> InputError:
+    if not error.status:  # the client's wrapping of a TLS failure, before any HTTP status
+        return _tls_error(connection)
+    where = f"listing {resource.qualified} from context {connection.context!r}"
+    known = {
+        401: ("the API server did not accept the credentials (401 Unauthorized)",
+              "the token or client certificate is missing, expired or revoked: log in again or "
+              f"refresh the credentials, then check `kubectl --context {connection.context} "
+              "get namespaces`"),
+        404: (f"the API server does not serve {resource.api_version} {resource.plural} (404)",
+              "the reporter needs Kubernetes 1.21 or later (batch/v1 CronJob); check "
+              "`kubectl api-resources`"),
+        410: ("the list changed too much while it was read in pages (410 Gone)",
+              "run the snapshot again"),
+    }
+    if error.status in known:
+        what, hint = known[error.status]
+        return InputError(f"{where}: {what}", hint=hint)
+    said = _server_message(error)
+    return InputError(
+        f"{where}: the API server answered {error.status} {error.reason or ''}".rstrip()
+        + (f": {said}" if said else ""),
+        hint="try again later; if it persists, check the API server's health "
+        "(`kubectl get --raw /readyz`)",
+    )
+
+
+def _connection_error(connection: Connection, error: urllib3.exceptions.HTTPError) -> InputError:
+    reason = error.reason if isinstance(error, urllib3.exceptions.MaxRetryError) else error
+    if isinstance(reason, urllib3.exceptions.SSLError):
+        return _tls_error(connection)
+    return InputError(
+        f"cannot reach the API server of context {connection.context!r} at "
+        f"{connection.server}: {_cause(reason)}",
+        hint="check that the cluster is running and reachable from here (VPN, proxy, firewall) "
+        "and that the context is the intended one: `kubectl --context CONTEXT cluster-info`",
+    )
+
+
+def _tls_error(connection: Connection) -> InputError:
+    return InputError(
+        f"cannot reach the API server of context {connection.context!r} at "
+        f"{connection.server}: TLS verification failed",
+        hint="the server's certificate is not signed by the certificate authority given (the "
+        "kubeconfig's certificate-authority or certificate-authority-data; in a pod, the "
+        "service account's ca.crt), or it is not made out to the server's address",
+    )
+
+
+def _cause(error: BaseException | None) -> str:
+    """The operating system's words for a failed connection ('Connection refused')."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.strerror:
+            return str(seen.strerror)
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(error, urllib3.exceptions.TimeoutError):
+        return "timed out"
+    return type(error).__name__ if error is not None else "connection failed"
+
