@@ -54,7 +54,7 @@ class ConnectionSet:
 
     @property
     def is_all(self) -> bool:
-        return self == ConnectionSet.all()
+        return self == _ALL
 
     def contains(self, protocol: Protocol, port: int) -> bool:
         return any(s <= port <= e for s, e in self.ranges(protocol))
@@ -89,3 +89,6 @@ class ConnectionSet:
             ports = ",".join(str(s) if s == e else f"{s}-{e}" for s, e in intervals)
             parts.append(f"{proto} {ports}")
         return ",".join(parts)
+
+
+_ALL = ConnectionSet.all()

@@ -21,9 +21,13 @@ def map_rows(reach: Reachability, focus: str | None = None) -> Iterator[Row]:
     focused = None
     if focus is not None:
         focused = {e.index for e in reach.endpoints if e.workload and e.workload.ref == focus}
+    texts: dict[int, str] = {}
     for s, d, mask in sorted_pairs(reach):
         if focused is None or s in focused or d in focused:
-            yield keys[s], keys[d], str(reach.ports.connection_set(mask))
+            text = texts.get(mask)
+            if text is None:
+                text = texts[mask] = str(reach.ports.connection_set(mask))
+            yield keys[s], keys[d], text
 
 
 def zone_of(endpoint: Endpoint, reach: Reachability, label: str) -> str:
@@ -49,7 +53,7 @@ def render(rows: Iterable[Row], fmt: str) -> str:
     if fmt == "txt":
         return "".join(f"{s} => {d} : {c}\n" for s, d, c in rows)
     if fmt == "json":
-        return json.dumps([{"src": s, "dst": d, "conn": c} for s, d, c in rows], indent=2) + "\n"
+        return _json(rows)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
@@ -61,6 +65,25 @@ def render(rows: Iterable[Row], fmt: str) -> str:
         lines += [f"| {s} | {d} | {c} |" for s, d, c in rows]
         return "\n".join(lines) + "\n"
     return _dot(rows)
+
+
+def _json(rows: list[Row]) -> str:
+    """Same text as ``json.dumps(objects, indent=2)``, without building a million dicts."""
+    if not rows:
+        return "[]\n"
+    quoted: dict[str, str] = {}
+
+    def q(text: str) -> str:
+        found = quoted.get(text)
+        if found is None:
+            found = quoted[text] = json.dumps(text)
+        return found
+
+    items = [
+        f'  {{\n    "src": {q(s)},\n    "dst": {q(d)},\n    "conn": {q(c)}\n  }}'
+        for s, d, c in rows
+    ]
+    return "[\n" + ",\n".join(items) + "\n]\n"
 
 
 def _dot_id(text: str) -> str:

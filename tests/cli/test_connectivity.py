@@ -45,6 +45,7 @@ def test_json_csv_and_md_carry_the_same_rows_as_txt() -> None:
             for line in SEED_MAP.splitlines()]
     _, out, _ = run("connectivity", THREE_TIER, "-o", "json")
     assert [[r["src"], r["dst"], r["conn"]] for r in json.loads(out)] == rows
+    assert out == json.dumps(json.loads(out), indent=2) + "\n"  # netpol-analyzer's layout
     _, out, _ = run("connectivity", THREE_TIER, "-o", "csv")
     parsed = list(csv.reader(io.StringIO(out)))
     assert parsed[0] == ["src", "dst", "conn"]
