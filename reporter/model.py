@@ -200,6 +200,17 @@ class PolicySummary(_Model):
     policy_types: list[str]
     rules: list[str]
     location: Location
+    spec: dict[str, Any] = Field(default_factory=dict)
+    """The spec as the API server stores it (defaults applied, keys sorted), for
+    ``reporter diff`` against a later run; empty in packs made before it was recorded."""
+
+
+class ConnectionRow(_Model):
+    """One allowed connection of the exact map, as ``connectivity -o json`` prints it."""
+
+    src: str
+    dst: str
+    conn: str
 
 
 class Assessment(_Model):
@@ -220,6 +231,9 @@ class Assessment(_Model):
     policies: list[PolicySummary]
     connectivity: dict[str, Any]
     """The summary counts of the exact map (``connectivity --summary``)."""
+    connections: list[ConnectionRow] | None = None
+    """The exact map, sorted, when it has at most 20,000 pairs (else None: ``zone_flows``
+    is the map later runs are compared with)."""
     completeness: Completeness
     provenance: dict[str, Any] | None = None
     """Git and run provenance, filled in when inputs are in a Git repository."""

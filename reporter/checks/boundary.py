@@ -1,0 +1,318 @@
+"""Connections across a boundary (a zone's edge, the internet), computed column by column with
+array operations and folded per workload inside: for each group of peers outside (a zone, out
+of scope, the internet) how many connect, on which undeclared ports, and a few examples.
+
+The pair count can reach millions on a large estate; the work here follows the number of
+distinct (column, flow signature, mask) situations instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from reporter.checks.context import CheckContext
+from reporter.netpol.connset import ConnectionSet
+from reporter.netpol.selectors import BoolVector
+
+IntArray = npt.NDArray[np.intp]
+EXAMPLES = 3
+"""Example peers kept per group of peers."""
+
+
+@dataclass
+class PeerGroup:
+    """The peers of one group that an inside workload connects with beyond the declared flows."""
+
+    count: int = 0
+    undeclared: set[int] = field(default_factory=set)
+    """IDs into :attr:`Boundary.undeclared`."""
+    examples: list[tuple[int, int]] = field(default_factory=list)
+    """(peer, allowed mask) of the first peers, in endpoint order."""
+
+
+class Exposure:
+    """What one inside endpoint exchanges undeclared with each group of peers."""
+
+    def groups(self) -> list[int]:
+        raise NotImplementedError
+
+    def group(self, group: int) -> PeerGroup:
+        raise NotImplementedError
+
+    def count(self) -> int:
+        return sum(self.group(g).count for g in self.groups())
+
+    def undeclared(self) -> frozenset[int]:
+        return frozenset(i for g in self.groups() for i in self.group(g).undeclared)
+
+
+class _Sources(Exposure):
+    """A column's sources seen from its destinations (inbound), grouped on demand."""
+
+    def __init__(self, peers: IntArray, mask_ids: IntArray, ids: IntArray, groups: IntArray,
+                 masks: list[int]) -> None:
+        order = np.argsort(groups, kind="stable")  # endpoint order within each group
+        self._peers, self._mask_ids, self._ids = peers[order], mask_ids[order], ids[order]
+        values, starts, counts = np.unique(groups[order], return_index=True, return_counts=True)
+        self._spans = {int(g): (int(a), int(a + n)) for g, a, n in zip(values, starts, counts,
+                                                                        strict=True)}
+        self._masks = masks
+
+    def groups(self) -> list[int]:
+        return list(self._spans)
+
+    def count(self) -> int:
+        return len(self._peers)
+
+    def undeclared(self) -> frozenset[int]:
+        return frozenset(np.unique(self._ids).tolist())
+
+    def group(self, group: int) -> PeerGroup:
+        start, stop = self._spans[group]
+        examples = slice(start, min(stop, start + EXAMPLES))
+        return PeerGroup(
+            count=stop - start, undeclared=set(np.unique(self._ids[start:stop]).tolist()),
+            examples=[(p, self._masks[m]) for p, m in zip(
+                self._peers[examples].tolist(), self._mask_ids[examples].tolist(), strict=True)])
+
+
+@dataclass
+class Boundary:
+    """Everything crossing the edges of some sides in one direction (see :func:`boundary`)."""
+
+    inbound: bool
+    undeclared: list[ConnectionSet] = field(default_factory=lambda: [ConnectionSet.empty()])
+    exposures: dict[int, Exposure] = field(default_factory=dict)
+    """Inside endpoint -> what crosses its side's edge undeclared."""
+    connected: set[int] = field(default_factory=set)
+    """Inside endpoints with any connection across (declared or not)."""
+    connections: dict[int, int] = field(default_factory=dict)
+    """Side -> how many connections cross its edge (declared or not)."""
+    _unions: dict[frozenset[int], ConnectionSet] = field(default_factory=dict)
+
+    def union(self, ids: frozenset[int]) -> ConnectionSet:
+        """The undeclared port sets with these IDs together."""
+        found = self._unions.get(ids)
+        if found is None:
+            by_protocol: dict[str, list[tuple[int, int]]] = {}
+            for i in ids:
+                for protocol, intervals in self.undeclared[i].by_protocol:
+                    by_protocol.setdefault(protocol, []).extend(intervals)
+            found = self._unions[ids] = ConnectionSet.of(by_protocol)  # type: ignore[arg-type]
+        return found
+
+    def count(self, side: int, connections: int) -> None:
+        self.connections[side] = self.connections.get(side, 0) + connections
+
+
+class _Scan:
+    """One boundary scan; ``declared=False`` means flows do not excuse (everything counts)."""
+
+    def __init__(self, ctx: CheckContext, side: IntArray, inbound: bool, declared: bool) -> None:
+        self.ctx = ctx
+        self.side = side
+        self.declared = declared
+        self.result = Boundary(inbound)
+        self._ids: dict[ConnectionSet, int] = {ConnectionSet.empty(): 0}
+        self.groups = ctx.peer_groups()[1]
+        flows = ctx.flows
+        self.src_sig, self.dst_sig = flows.source_signature, flows.destination_signature
+
+    def undeclared_ids(self, sources: IntArray, mask_ids: IntArray, dst_sig: int) -> IntArray:
+        """For each source (with its mask), the ID of the undeclared part towards ``dst_sig``."""
+        masks = self.ctx.traffic.masks
+        codes = self.src_sig[sources] * len(masks) + mask_ids
+        unique, inverse = np.unique(codes, return_inverse=True)
+        ids = np.empty(len(unique), dtype=np.intp)
+        for position, code in enumerate(unique.tolist()):
+            src_sig, mask_id = divmod(code, len(masks))
+            ids[position] = self._undeclared_id(src_sig, dst_sig, masks[mask_id])
+        return ids[inverse.reshape(-1)]
+
+    def _undeclared_id(self, src_sig: int, dst_sig: int, mask: int) -> int:
+        if self.declared:
+            undeclared = self.ctx.flows.signature_coverage(src_sig, dst_sig, mask).undeclared
+        else:
+            undeclared = self.ctx.reach.ports.connection_set(mask)
+        found = self._ids.get(undeclared)
+        if found is None:
+            found = self._ids[undeclared] = len(self.result.undeclared)
+            self.result.undeclared.append(undeclared)
+        return found
+
+
+def boundary(ctx: CheckContext, side: IntArray, peers: BoolVector, *, inbound: bool,
+             declared: bool = True) -> Boundary:
+    """Connections across the edges of disjoint sides, folded per endpoint inside.
+
+    ``side[e]`` is the side endpoint ``e`` is inside of (-1: none). A connection counts when
+    its inside end (the destination if ``inbound``, else the source) is inside some side and
+    the other end is a ``peer`` not inside that same side.
+    """
+    scan = _Scan(ctx, side, inbound, declared)
+    outbound = None if inbound else _Outbound(scan)
+    for column in ctx.traffic.columns:
+        if inbound:
+            members = column.members[side[column.members] >= 0]
+            keep = peers[column.sources]
+        else:
+            members = column.members[peers[column.members]]
+            keep = side[column.sources] >= 0
+        if not members.size or not keep.any():
+            continue
+        srcs, mask_ids = column.sources[keep], column.mask_ids[keep]
+        if outbound is None:
+            _fold_inbound(scan, members, srcs, mask_ids)
+        else:
+            outbound.add(members, srcs, mask_ids)
+    if outbound is not None:
+        outbound.finish()
+    return scan.result
+
+
+def _pairs_of(*arrays: IntArray) -> list[tuple[int, ...]]:
+    """The distinct combinations of values at the same positions."""
+    return sorted(set(zip(*(a.tolist() for a in arrays), strict=True)))
+
+
+def _fold_inbound(scan: _Scan, members: IntArray, srcs: IntArray, mask_ids: IntArray) -> None:
+    """Each destination is in one column only: its peers are this column's sources."""
+    result = scan.result
+    member_sigs, member_sides = scan.dst_sig[members], scan.side[members]
+    src_sides = scan.side[srcs]
+    for dst_sig, side in _pairs_of(member_sigs, member_sides):
+        across = src_sides != side
+        if not across.any():
+            continue
+        chosen = members[(member_sigs == dst_sig) & (member_sides == side)]
+        result.connected.update(chosen.tolist())
+        result.count(side, chosen.size * int(across.sum()))
+        ids = scan.undeclared_ids(srcs[across], mask_ids[across], dst_sig)
+        bad = ids != 0
+        if not bad.any():
+            continue
+        peers = srcs[across][bad]
+        exposure = _Sources(peers, mask_ids[across][bad], ids[bad], scan.groups[peers],
+                            scan.ctx.traffic.masks)
+        for member in chosen.tolist():
+            result.exposures[member] = exposure
+
+
+class _Outbound:
+    """Per-source accumulators, filled with array operations column by column."""
+
+    def __init__(self, scan: _Scan) -> None:
+        size, groups = scan.ctx.compiled.n_endpoints, int(scan.groups.max(initial=0)) + 1
+        self.scan = scan
+        self.counts = np.zeros((size, groups), dtype=np.int64)
+        self.examples = np.full((size, groups, EXAMPLES), -1, dtype=np.intp)
+        self.example_masks = np.zeros((size, groups, EXAMPLES), dtype=np.intp)
+        self.filled = np.zeros((size, groups), dtype=np.intp)
+        self.chunks: list[tuple[IntArray, int, IntArray]] = []
+        self.codes = np.zeros(0, dtype=np.intp)
+        self.width = 1
+        self.connected = np.zeros(size, dtype=bool)
+        self.connections = np.zeros(int(scan.side.max(initial=-1)) + 1, dtype=np.int64)
+
+    def add(self, members: IntArray, srcs: IntArray, mask_ids: IntArray) -> None:
+        scan = self.scan
+        src_sides = scan.side[srcs]
+        member_sigs = scan.dst_sig[members]
+        target_groups, target_sides = scan.groups[members], scan.side[members]
+        sides = len(self.connections)
+        for dst_sig in np.unique(member_sigs).tolist():
+            ids = scan.undeclared_ids(srcs, mask_ids, dst_sig)
+            at_sig = member_sigs == dst_sig
+            for group, side in _pairs_of(target_groups[at_sig], target_sides[at_sig]):
+                targets = members[at_sig & (target_groups == group) & (target_sides == side)]
+                across = src_sides != side
+                self.connected[srcs[across]] = True
+                self.connections += np.bincount(src_sides[across], minlength=sides) * targets.size
+                bad = across & (ids != 0)
+                if bad.any():
+                    self._add_group(targets, group, srcs[bad], ids[bad], mask_ids[bad])
+
+    def _add_group(self, targets: IntArray, group: int, srcs: IntArray, ids: IntArray,
+                   mask_ids: IntArray) -> None:
+        self.counts[srcs, group] += targets.size
+        self.chunks.append((srcs, group, ids))
+        have = self.filled[srcs, group]
+        for already in range(EXAMPLES):
+            chosen = have == already
+            take = targets[: EXAMPLES - already]
+            if not chosen.any() or not take.size:
+                continue
+            rows = srcs[chosen]
+            slots = slice(already, already + take.size)
+            self.examples[rows, group, slots] = take
+            self.example_masks[rows, group, slots] = mask_ids[chosen][:, None]
+            self.filled[rows, group] += take.size
+
+    def finish(self) -> None:
+        result = self.scan.result
+        result.connected.update(np.flatnonzero(self.connected).tolist())
+        for side, count in enumerate(self.connections.tolist()):
+            if count:
+                result.count(side, count)
+        # One sorted array of (source * groups + group) * width + undeclared ID: a source's
+        # or a group's IDs are then one contiguous slice.
+        self.width = len(result.undeclared)
+        groups = self.counts.shape[1]
+        self.codes = np.unique(np.concatenate([
+            (srcs * groups + group) * self.width + ids for srcs, group, ids in self.chunks
+        ])) if self.chunks else np.zeros(0, dtype=np.intp)
+        for src in np.flatnonzero(self.counts.any(axis=1)).tolist():
+            result.exposures[src] = _Row(self, src)
+
+    def undeclared_of(self, first_key: int, stop_key: int) -> set[int]:
+        """Undeclared IDs recorded under keys (source * groups + group) in a range."""
+        lo, hi = np.searchsorted(self.codes, [first_key * self.width, stop_key * self.width])
+        return set((self.codes[lo:hi] % self.width).tolist())
+
+
+class _Row(Exposure):
+    """One source's row of the outbound accumulators, turned into peer groups on demand."""
+
+    def __init__(self, outbound: _Outbound, src: int) -> None:
+        self._outbound = outbound
+        self._src = src
+
+    def groups(self) -> list[int]:
+        return np.flatnonzero(self._outbound.counts[self._src]).tolist()
+
+    def count(self) -> int:
+        return int(self._outbound.counts[self._src].sum())
+
+    def undeclared(self) -> frozenset[int]:
+        size = self._outbound.counts.shape[1]
+        return frozenset(self._outbound.undeclared_of(self._src * size, (self._src + 1) * size))
+
+    def group(self, group: int) -> PeerGroup:
+        out, src = self._outbound, self._src
+        key = src * out.counts.shape[1] + group
+        filled = int(out.filled[src, group])
+        masks = out.scan.ctx.traffic.masks
+        return PeerGroup(
+            count=int(out.counts[src, group]), undeclared=out.undeclared_of(key, key + 1),
+            examples=[(int(p), masks[int(m)]) for p, m in zip(
+                out.examples[src, group, :filled], out.example_masks[src, group, :filled],
+                strict=True)])
+
+
+def layers(sets: Sequence[BoolVector]) -> list[tuple[list[int], IntArray]]:
+    """Split possibly overlapping endpoint sets into layers of disjoint ones, each with its side
+    array (``side[e]`` = the index of the set holding ``e``, -1 for none), for :func:`boundary`.
+    Zones rarely overlap, so there is usually one layer."""
+    found: list[tuple[list[int], IntArray]] = []
+    for index, members in enumerate(sets):
+        layer = next((lay for lay in found if not (lay[1][members] >= 0).any()), None)
+        if layer is None:
+            layer = ([], np.full(members.shape[0], -1, dtype=np.intp))
+            found.append(layer)
+        layer[0].append(index)
+        layer[1][members] = index
+    return found

@@ -1,0 +1,195 @@
+"""Default deny, judged on effective reachability: a namespace or workload counts as isolated only
+if policies select it for the direction AND their rules do not admit every peer on every port
+(an allow-all policy next to a default-deny one cancels it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from reporter.checks.context import CheckContext
+from reporter.checks.evidence import (
+    limited,
+    make_finding,
+    policy_location,
+    rule_location,
+    rule_text,
+    workload_location,
+)
+from reporter.checks.registry import Evaluation, check
+from reporter.inventory.model import NetworkPolicy
+from reporter.model import Finding, Location, Status
+from reporter.netpol.compiled import CompiledRule
+
+
+@dataclass(frozen=True, slots=True)
+class Openness:
+    """Whether a set of rules admits every endpoint on every port, and the rules that do it."""
+
+    open: bool
+    rules: tuple[CompiledRule, ...]
+
+
+def _openness(ctx: CheckContext, rules: Sequence[CompiledRule]) -> Openness:
+    ports = ctx.reach.ports
+    any_ports = 0
+    for rule in rules:
+        any_ports |= rule.numeric
+    if not rules or any_ports != ports.full:  # cheap: most rule sets stop here
+        return Openness(False, ())
+    vectors = ctx.compiled.peer_vectors
+    broad = tuple(r for r in rules if r.numeric == ports.full)
+    rest = np.ones(ctx.compiled.n_endpoints, dtype=bool)
+    for rule in broad:
+        rest &= ~vectors[rule.peers]
+    if rest.any():  # peers no all-ports rule admits: do the other rules admit every port?
+        column = np.zeros((int(rest.sum()), ports.words), dtype=np.uint64)
+        for rule in rules:
+            column[vectors[rule.peers][rest]] |= ports.to_words(rule.numeric)
+        if not (column == ports.to_words(ports.full)).all():
+            return Openness(False, ())
+    return Openness(True, broad or tuple(rules))
+
+
+class _Direction:
+    """Per-direction views, cached in the context so both granularities share them."""
+
+    def __init__(self, ctx: CheckContext, direction: str) -> None:
+        self.ctx = ctx
+        self.direction = direction
+        self.policy_type = direction.capitalize()
+        c = ctx.compiled
+        self.isolated = c.ingress_isolated if direction == "ingress" else c.egress_isolated
+        self._cache: dict[tuple[str, ...], Openness] = {}
+
+    def policies_of(self, index: int) -> tuple[NetworkPolicy, ...]:
+        reach = self.ctx.reach
+        endpoint = reach.endpoints[index]
+        if self.direction == "ingress":
+            return reach.ingress_policies(endpoint)
+        return reach.egress_policies(endpoint)
+
+    def openness(self, policies: Sequence[NetworkPolicy]) -> Openness:
+        key = tuple(p.key for p in policies)
+        found = self._cache.get(key)
+        if found is None:
+            rules = self.ctx.compiled.rules_of(policies, self.direction)
+            found = self._cache[key] = _openness(self.ctx, rules)
+        return found
+
+    def workload_problem(self, index: int) -> tuple[str, list[Location], list[str]] | None:
+        """Why the workload is not effectively isolated: message, locations, policy keys."""
+        if not self.isolated[index]:
+            return (f"no NetworkPolicy selects it for {self.policy_type}: every "
+                    f"{'source' if self.direction == 'ingress' else 'destination'} on every "
+                    "port is allowed", workload_location(self.ctx.workload(index)), [])
+        policies = self.policies_of(index)
+        openness = self.openness(policies)
+        if not openness.open:
+            return None
+        rules = ", ".join(rule_text(r.policy, r.rule) for r in openness.rules)
+        return (f"isolated for {self.policy_type}, but {rules} allow every peer on every port",
+                [rule_location(r.policy, r.rule) for r in openness.rules],
+                sorted({r.policy.key for r in openness.rules}))
+
+
+def _direction(ctx: CheckContext, direction: str) -> _Direction:
+    return ctx.shared(f"default-deny:{direction}", lambda: _Direction(ctx, direction))
+
+
+def _namespace_finding(view: _Direction, check_id: str, namespace: str) -> Finding:
+    ctx, kind = view.ctx, view.policy_type
+    wide = [p for p in ctx.compiled.policies if p.namespace == namespace
+            and p.pod_selector.is_empty and kind in p.policy_types]
+    reasons: list[str] = []
+    details: list[str] = []
+    locations = [policy_location(p) for p in wide]
+    policies = {p.key for p in wide}
+    if not wide:
+        reasons.append(f"no policy selects every pod (podSelector: {{}}) for {kind}, so pods "
+                       "added later are not isolated")
+    baseline = view.openness(wide)
+    if baseline.open:
+        reasons.append("its namespace-wide policies allow every peer on every port")
+        locations += [rule_location(r.policy, r.rule) for r in baseline.rules]
+    members = np.flatnonzero(ctx.compiled.namespace_vector(namespace)).tolist()
+    exposed = [(i, p) for i in members if (p := view.workload_problem(i)) is not None]
+    if exposed:
+        reasons.append(f"{len(exposed)} of {len(members)} workloads are not isolated for {kind}")
+    for i, (message, places, keys) in exposed:
+        details.append(f"{ctx.name(i)}: {message}")
+        locations += places
+        policies.update(keys)
+    if not reasons:
+        names = ", ".join(sorted(p.key for p in wide))
+        return make_finding(
+            check_id, Status.PASS, f"namespace/{namespace}",
+            f"{namespace}: all {len(members)} workloads isolated for {kind} ({names}); no rule "
+            "allows every peer on every port",
+            zones=ctx.zones_of_namespace(namespace), locations=locations,
+            policies=sorted(policies), key=(view.direction,))
+    return make_finding(
+        check_id, Status.FAIL, f"namespace/{namespace}",
+        f"{namespace} does not deny {view.direction} by default: {'; '.join(reasons)}",
+        zones=ctx.zones_of_namespace(namespace), locations=_unique(locations),
+        policies=sorted(policies), details=limited(details), key=(view.direction,))
+
+
+def _unique(locations: list[Location]) -> list[Location]:
+    seen: dict[tuple[object, ...], Location] = {}
+    for location in locations:
+        seen.setdefault((location.file, location.line, location.object, location.rule), location)
+    return list(seen.values())
+
+
+def _namespaces(ctx: CheckContext, check_id: str, direction: str) -> Evaluation:
+    view = _direction(ctx, direction)
+    findings = [_namespace_finding(view, check_id, ns) for ns in ctx.scope_namespaces]
+    return Evaluation(f"{len(findings)} namespaces in scope", len(findings), findings)
+
+
+def _workloads(ctx: CheckContext, check_id: str, direction: str) -> Evaluation:
+    view = _direction(ctx, direction)
+    members = np.flatnonzero(ctx.in_scope).tolist()
+    findings = []
+    for i in members:
+        problem = view.workload_problem(i)
+        if problem is not None:
+            message, locations, policies = problem
+            findings.append(make_finding(
+                check_id, Status.FAIL, ctx.name(i), f"{ctx.name(i)}: {message}",
+                zones=ctx.zones_of(i), locations=locations, policies=policies,
+                endpoints=[ctx.name(i)], key=(direction,)))
+    return Evaluation(f"{len(members)} workloads in scope", len(members), findings)
+
+
+@check("netpol.namespace-default-deny-ingress",
+       title="In-scope namespaces deny ingress by default")
+def namespace_default_deny_ingress(ctx: CheckContext) -> Evaluation:
+    """Each in-scope namespace has a policy selecting every pod for Ingress, every workload in it
+    is isolated for ingress, and no rule admits every source on every port."""
+    return _namespaces(ctx, "netpol.namespace-default-deny-ingress", "ingress")
+
+
+@check("netpol.namespace-default-deny-egress",
+       title="In-scope namespaces deny egress by default")
+def namespace_default_deny_egress(ctx: CheckContext) -> Evaluation:
+    """Each in-scope namespace has a policy selecting every pod for Egress, every workload in it
+    is isolated for egress, and no rule admits every destination on every port."""
+    return _namespaces(ctx, "netpol.namespace-default-deny-egress", "egress")
+
+
+@check("netpol.workload-ingress-isolated", title="In-scope workloads are isolated for ingress")
+def workload_ingress_isolated(ctx: CheckContext) -> Evaluation:
+    """Every in-scope workload is selected by a policy for Ingress whose rules do not admit every
+    source on every port."""
+    return _workloads(ctx, "netpol.workload-ingress-isolated", "ingress")
+
+
+@check("netpol.workload-egress-isolated", title="In-scope workloads are isolated for egress")
+def workload_egress_isolated(ctx: CheckContext) -> Evaluation:
+    """Every in-scope workload is selected by a policy for Egress whose rules do not admit every
+    destination on every port."""
+    return _workloads(ctx, "netpol.workload-egress-isolated", "egress")

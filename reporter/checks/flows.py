@@ -1,0 +1,150 @@
+"""Declared flows over the map's endpoints: which part of an allowed connection is approved."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+import numpy as np
+
+from reporter.config import Flow, FlowEnd
+from reporter.inventory.model import PROTOCOLS, IPNetwork, Protocol
+from reporter.netpol.addresses import AddressRange
+from reporter.netpol.compiled import Compiled
+from reporter.netpol.connset import MAX_PORT, ConnectionSet
+from reporter.netpol.ports import PortSpace
+from reporter.netpol.selectors import BoolVector
+
+
+def parse_ports(texts: Sequence[str]) -> ConnectionSet:
+    """``["TCP 443", "UDP 53", "TCP 8000-8100", "SCTP"]`` (validated by the config)."""
+    ranges: dict[Protocol, list[tuple[int, int]]] = {p: [] for p in PROTOCOLS}
+    for text in texts:
+        protocol, _, ports = text.partition(" ")
+        proto = next(p for p in PROTOCOLS if p == protocol)
+        first, _, last = ports.partition("-")
+        start = int(first) if first else 1
+        end = int(last) if last else (start if first else MAX_PORT)
+        ranges[proto].append((start, end))
+    return ConnectionSet.of(ranges)
+
+
+def subtract(allowed: ConnectionSet, declared: ConnectionSet) -> ConnectionSet:
+    """What of ``allowed`` lies outside ``declared``."""
+    result: dict[Protocol, list[tuple[int, int]]] = {}
+    for proto in PROTOCOLS:
+        pieces = list(allowed.ranges(proto))
+        for cut_start, cut_end in declared.ranges(proto):
+            pieces = [
+                part
+                for start, end in pieces
+                for part in ((start, min(end, cut_start - 1)), (max(start, cut_end + 1), end))
+                if part[0] <= part[1]
+            ]
+        result[proto] = pieces
+    return ConnectionSet.of(result)
+
+
+def ranges_within(ranges: Sequence[AddressRange], networks: Sequence[IPNetwork]) -> BoolVector:
+    """Which external ranges lie wholly inside the union of ``networks``."""
+    merged: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+    for net in sorted(networks, key=lambda n: (n.version, int(n.network_address))):
+        span = merged[net.version]
+        lo, hi = int(net.network_address), int(net.broadcast_address)
+        if span and lo <= span[-1][1] + 1:
+            span[-1] = (span[-1][0], max(hi, span[-1][1]))
+        else:
+            span.append((lo, hi))
+    return np.array([
+        any(lo <= r.start and r.end <= hi for lo, hi in merged[r.version]) for r in ranges
+    ], dtype=bool).reshape(-1)
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    undeclared: ConnectionSet
+    flows: tuple[str, ...]
+    """Names of the declared flows covering part of the connection."""
+
+
+class DeclaredFlows:
+    """The config's flows as endpoint vectors, and the undeclared part of any connection."""
+
+    def __init__(self, flows: Sequence[Flow], compiled: Compiled, ports: PortSpace,
+                 zone_members: dict[str, BoolVector], internet: BoolVector) -> None:
+        self.flows = tuple(flows)
+        self._compiled = compiled
+        self._ports = ports
+        self._zone_members = zone_members
+        self._internet = internet
+        self._conns = [parse_ports(f.ports) for f in self.flows]
+        self.sources = [self.endpoints(f.source) for f in self.flows]
+        self.destinations = [self.endpoints(f.destination) for f in self.flows]
+        self.source_signature, self._src_flows = _signatures(self.sources, compiled.n_endpoints)
+        """Per endpoint, an ID of the set of flows it is a source of."""
+        self.destination_signature, self._dst_flows = _signatures(self.destinations,
+                                                                  compiled.n_endpoints)
+        self._cache: dict[tuple[int, int, int], Coverage] = {}
+
+    def endpoints(self, end: FlowEnd) -> BoolVector:
+        """The endpoints one end of a flow names."""
+        c = self._compiled
+        vector = np.zeros(c.n_endpoints, dtype=bool)
+        workloads = vector[: c.n_workloads]
+        if end.internet:
+            vector[c.n_workloads:] = self._internet
+        elif end.cidr:
+            vector[c.n_workloads:] = ranges_within(c.space.ranges, [
+                ipaddress.ip_network(n) for n in end.cidr])
+        elif end.zone is not None:
+            workloads |= self._zone_members[end.zone]
+        elif end.namespace is not None:
+            workloads |= np.array([fnmatchcase(w.namespace, end.namespace)
+                                   for w in c.workloads], dtype=bool).reshape(-1)
+        elif end.workload is not None:
+            workloads |= np.array([fnmatchcase(w.ref, end.workload)
+                                   for w in c.workloads], dtype=bool).reshape(-1)
+        if end.pods is not None:
+            workloads &= c.pod_index.match(end.pods.to_label_selector())
+        return vector
+
+    def coverage(self, src: int, dst: int, mask: int) -> Coverage:
+        """The part of ``mask`` from ``src`` to ``dst`` that no declared flow approves."""
+        return self.signature_coverage(int(self.source_signature[src]),
+                                       int(self.destination_signature[dst]), mask)
+
+    def covers_all(self, sources: BoolVector, destinations: BoolVector, mask: int) -> bool:
+        """Whether declared flows approve ``mask`` between every source and destination."""
+        src_sigs = np.unique(self.source_signature[sources]).tolist()
+        dst_sigs = np.unique(self.destination_signature[destinations]).tolist()
+        return all(self.signature_coverage(s, d, mask).undeclared.is_empty
+                   for s in src_sigs for d in dst_sigs)
+
+    def signature_coverage(self, src_sig: int, dst_sig: int, mask: int) -> Coverage:
+        """Coverage between endpoints with these signatures."""
+        key = (src_sig, dst_sig, mask)
+        found = self._cache.get(key)
+        if found is None:
+            flows = sorted(self._src_flows[src_sig] & self._dst_flows[dst_sig])
+            declared = ConnectionSet.empty()
+            for i in flows:
+                declared = declared.union(self._conns[i])
+            allowed = self._ports.connection_set(mask)
+            used = tuple(self.flows[i].name for i in flows
+                         if not allowed.intersection(self._conns[i]).is_empty)
+            found = self._cache[key] = Coverage(subtract(allowed, declared), used)
+        return found
+
+
+def _signatures(vectors: Sequence[BoolVector], size: int
+                ) -> tuple[np.ndarray, list[frozenset[int]]]:
+    """Per endpoint, an ID of the set of flows it belongs to; and each ID's set."""
+    if not vectors:
+        return np.zeros(size, dtype=np.intp), [frozenset()]
+    packed = np.packbits(np.stack(vectors), axis=0).T  # (endpoints, bytes)
+    unique, inverse = np.unique(packed, axis=0, return_inverse=True)
+    sets = [frozenset(int(i) for i in np.flatnonzero(np.unpackbits(row)[: len(vectors)]))
+            for row in unique]
+    return inverse.reshape(-1).astype(np.intp), sets

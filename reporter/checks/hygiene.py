@@ -1,0 +1,169 @@
+"""Hygiene: policy parts that select nothing, named ports that resolve nowhere, ipBlocks aimed at
+the cluster's own networks, and pods that policies cannot reach at all (hostNetwork)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reporter.checks import describe
+from reporter.checks.context import CheckContext
+from reporter.checks.evidence import (
+    make_finding,
+    policy_location,
+    rule_location,
+    rule_name,
+    workload_location,
+)
+from reporter.checks.internet import admitted, ip_blocks, peer_target
+from reporter.checks.registry import Evaluation, check
+from reporter.inventory.model import LabelSelector, NetworkPolicy, Peer
+from reporter.model import Finding, Status
+from reporter.netpol.named import unresolved_named_ports
+
+NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def _labels_near(ctx: CheckContext, namespace: str, selector: LabelSelector) -> str:
+    """The values pods of the namespace carry for the selector's keys (a typo shows up here)."""
+    keys = {k for k, _ in selector.match_labels} | {r.key for r in selector.match_expressions}
+    found = sorted({
+        f"{k}={w.labels[k]}" for w in ctx.compiled.workloads
+        if w.namespace == namespace for k in keys if k in w.labels
+    })
+    return ", ".join(found[:10]) or "none of these keys"
+
+
+@check("hygiene.policy-selects-nothing", title="Every policy selects some pod")
+def policy_selects_nothing(ctx: CheckContext) -> Evaluation:
+    """No in-scope policy has a podSelector that matches no workload of its namespace (an empty
+    podSelector, meant for pods to come, is not flagged)."""
+    check_id = "hygiene.policy-selects-nothing"
+    in_scope = ctx.policies_in_scope()
+    findings = [
+        make_finding(
+            check_id, Status.FAIL, f"policy {policy.key}",
+            f"{policy.key}: podSelector {policy.pod_selector} matches no pod in "
+            f"{policy.namespace}, so none of its rules apply",
+            zones=ctx.zones_of_policy(policy), locations=[policy_location(policy)],
+            policies=[policy.key],
+            details=[f"labels pods of {policy.namespace} carry for these keys: "
+                     f"{_labels_near(ctx, policy.namespace, policy.pod_selector)}"])
+        for i, policy in in_scope
+        if not policy.pod_selector.is_empty and not ctx.compiled.selected[i].any()
+    ]
+    return Evaluation(f"{len(in_scope)} in-scope policies", len(in_scope), findings)
+
+
+def _peer_problem(ctx: CheckContext, policy: NetworkPolicy, peer: Peer) -> str | None:
+    c = ctx.compiled
+    if c.peer_members(policy.namespace, peer)[: c.n_workloads].any():
+        return None
+    selector = peer.namespace_selector
+    if selector is not None and not any(selector.matches(n.labels)
+                                        for n in ctx.inventory.namespaces):
+        named = [v for _, v in selector.match_labels if ctx.inventory.namespace(v) is not None]
+        hint = (f"; namespaces carry {NAME_LABEL}: did you mean {NAME_LABEL}={named[0]}?"
+                if named else "")
+        return f"namespaceSelector {selector} matches no namespace{hint}"
+    where = "the selected namespaces" if selector is not None else policy.namespace
+    return f"podSelector {peer.pod_selector} matches no pod in {where}"
+
+
+@check("hygiene.peer-selects-nothing", title="Every rule peer selects some pod")
+def peer_selects_nothing(ctx: CheckContext) -> Evaluation:
+    """No podSelector/namespaceSelector peer of an in-scope policy matches nothing (e.g. a
+    namespaceSelector on a label no namespace has): such a rule silently allows nothing."""
+    check_id = "hygiene.peer-selects-nothing"
+    findings: list[Finding] = []
+    peers = 0
+    for _, policy in ctx.policies_in_scope():
+        for rule in (*policy.ingress, *policy.egress):
+            for index, peer in enumerate(rule.peers):
+                if peer.ip_block is not None:
+                    continue
+                peers += 1
+                problem = _peer_problem(ctx, policy, peer)
+                if problem is None:
+                    continue
+                findings.append(make_finding(
+                    check_id, Status.FAIL, peer_target(policy, rule, index),
+                    f"{policy.key} {rule_name(rule)}: {problem}; the peer allows nothing",
+                    zones=ctx.zones_of_policy(policy), locations=[rule_location(policy, rule)],
+                    policies=[policy.key],
+                    details=[f"rule: {describe.rule(policy, rule)}"]))
+    return Evaluation(f"{peers} selector peers in {len(ctx.policies_in_scope())} in-scope "
+                      "policies", peers, findings)
+
+
+@check("hygiene.named-port-unresolved", title="Every named port resolves on a destination")
+def named_port_unresolved(ctx: CheckContext) -> Evaluation:
+    """Every named port in a rule of an in-scope policy is declared (same name and protocol) by
+    at least one of the rule's destinations; otherwise the port allows nothing."""
+    check_id = "hygiene.named-port-unresolved"
+    findings = [
+        make_finding(
+            check_id, Status.FAIL,
+            f"policy {u.policy.key} {rule_name(u.rule)} port {u.spec.port}/{u.spec.protocol}",
+            f"{u.policy.key} {rule_name(u.rule)}: named port {u.spec.port!r}/{u.spec.protocol} "
+            "is declared by no destination of the rule, so it allows nothing",
+            zones=ctx.zones_of_policy(u.policy), locations=[rule_location(u.policy, u.rule)],
+            policies=[u.policy.key], ports=str(u.spec),
+            details=[f"rule: {describe.rule(u.policy, u.rule)}"])
+        for u in unresolved_named_ports(ctx.reach) if ctx.policy_in_scope(u.policy)
+    ]
+    named = sum(1 for _, p in ctx.policies_in_scope() for r in (*p.ingress, *p.egress)
+                for s in r.ports if isinstance(s.port, str))
+    return Evaluation(f"{named} named ports in in-scope policies", named, findings)
+
+
+@check("hygiene.ipblock-overlaps-cluster",
+       title="No ipBlock targets the pod or service network")
+def ipblock_overlaps_cluster(ctx: CheckContext) -> Evaluation:
+    """No ipBlock of an in-scope policy admits addresses of the pod or service network given in
+    the config: pods are selected by labels; whether ipBlocks match pod IPs depends on the CNI,
+    and Service IPs are rewritten to pod IPs before policies apply."""
+    check_id = "hygiene.ipblock-overlaps-cluster"
+    internet = ctx.config.internet
+    cluster = (*internet.pod_cidrs, *internet.service_cidrs)
+    if not cluster:
+        return Evaluation("the pod and service CIDRs are not configured (internet.pod_cidrs, "
+                          "internet.service_cidrs)", 0)
+    findings: list[Finding] = []
+    blocks = list(ip_blocks(ctx))
+    for policy, rule, index, peer in blocks:
+        assert peer.ip_block is not None
+        overlap = admitted(peer.ip_block, cluster)
+        if overlap:
+            findings.append(make_finding(
+                check_id, Status.FAIL, peer_target(policy, rule, index),
+                f"{policy.key} {rule_name(rule)}: ipBlock {peer.ip_block} admits addresses of "
+                f"the cluster network ({', '.join(map(str, overlap))}); select pods by labels "
+                "and except the cluster CIDRs",
+                zones=ctx.zones_of_policy(policy), locations=[rule_location(policy, rule)],
+                policies=[policy.key], key=(str(peer.ip_block),)))
+    return Evaluation(f"{len(blocks)} ipBlocks against {', '.join(map(str, cluster))}",
+                      len(blocks), findings)
+
+
+@check("hygiene.host-network-in-scope", title="No hostNetwork pod in scope")
+def host_network_in_scope(ctx: CheckContext) -> Evaluation:
+    """No workload of a zone uses hostNetwork: NetworkPolicies neither select nor isolate such
+    pods, so nothing in this report constrains their traffic."""
+    check_id = "hygiene.host-network-in-scope"
+    seen: dict[str, list[str]] = {}
+    workloads = {}
+    for zone in ctx.zones:
+        for workload in zone.host_network:
+            seen.setdefault(workload.key, []).append(zone.name)
+            workloads[workload.key] = workload
+    findings = [
+        make_finding(
+            check_id, Status.FAIL, key,
+            f"{key} uses hostNetwork: NetworkPolicies do not apply to it, so its traffic is "
+            "not restricted by any policy",
+            zones=zones, locations=workload_location(workloads[key]), endpoints=[key])
+        for key, zones in seen.items()
+    ]
+    population = int(np.count_nonzero(ctx.in_scope)) + len(findings)
+    return Evaluation(f"{population} workloads in scope, {len(findings)} with hostNetwork",
+                      population, findings)

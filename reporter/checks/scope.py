@@ -1,0 +1,124 @@
+"""Zones resolved against the inventory: which namespaces and workloads each one holds."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+import numpy as np
+
+from reporter.catalog import ALL_ZONES
+from reporter.config import Config, Selector, Zone
+from reporter.errors import InputError, Problem
+from reporter.inventory.model import Namespace, Workload
+from reporter.netpol.compiled import Compiled
+from reporter.netpol.selectors import BoolVector
+
+DEFAULT_ZONE = "cluster"
+"""The zone standing for the whole cluster when the config declares none."""
+OUT_OF_SCOPE = "out-of-scope"
+"""What workloads in no zone are called in zone flows."""
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneScope:
+    """One zone of the config (or one part of a split zone) over the inventory."""
+
+    name: str
+    kind: str
+    """A config kind (cde, phi, tenant, other) or ``all`` for the default zone."""
+    base: str
+    """The configured zone's name: flows naming it cover all of its parts."""
+    frameworks: tuple[str, ...] | None
+    namespaces: tuple[str, ...]
+    members: BoolVector
+    """Over workloads: which belong to the zone."""
+    datastores: BoolVector
+    host_network: tuple[Workload, ...]
+    """hostNetwork workloads that would belong to the zone (policies cannot isolate them)."""
+
+    def judged_for(self, framework_id: str, framework_kinds: Sequence[str],
+                   requirement_kinds: Sequence[str] | None) -> bool:
+        """Whether a requirement is judged on this zone: its framework applies to the zone (by
+        kind, or by the zone's own ``frameworks`` list) and the requirement targets its kind."""
+        if self.kind == ALL_ZONES:
+            return True
+        if self.frameworks is not None:
+            framework_ok = framework_id in self.frameworks
+        else:
+            framework_ok = ALL_ZONES in framework_kinds or self.kind in framework_kinds
+        kinds = requirement_kinds or (ALL_ZONES,)
+        return framework_ok and (ALL_ZONES in kinds or self.kind in kinds)
+
+
+def _namespace_matches(zone: Zone, namespace: Namespace) -> bool:
+    by_name = not zone.names or any(fnmatchcase(namespace.name, p) for p in zone.names)
+    by_labels = zone.namespaces is None or zone.namespaces.to_label_selector().matches(
+        namespace.labels)
+    return by_name and by_labels
+
+
+def _pods_matching(compiled: Compiled, selectors: Sequence[Selector]) -> BoolVector:
+    """Workloads matching any of the selectors."""
+    found = np.zeros(compiled.n_workloads, dtype=bool)
+    for selector in selectors:
+        found |= compiled.pod_index.match(selector.to_label_selector())
+    return found
+
+
+def _parts(zone: Zone, namespaces: Sequence[Namespace]) -> dict[str, list[str]]:
+    """Zone name -> namespace names; a split zone gives one part per value."""
+    matching = [n for n in namespaces if _namespace_matches(zone, n)]
+    if zone.split_by is None:
+        return {zone.name: [n.name for n in matching]}
+    parts: dict[str, list[str]] = defaultdict(list)
+    for namespace in matching:
+        value = namespace.name if zone.split_by == "namespace" else namespace.labels.get(
+            zone.split_by)
+        if value is not None:
+            parts[f"{zone.name}/{value}"].append(namespace.name)
+    return dict(parts)
+
+
+def resolve_zones(config: Config, compiled: Compiled) -> tuple[ZoneScope, ...]:
+    """The config's zones over the inventory; the whole cluster when it declares none."""
+    inventory = compiled.inventory
+    all_namespaces = sorted(inventory.namespaces, key=lambda n: n.name)
+    if not config.zones:
+        everything = np.ones(compiled.n_workloads, dtype=bool)
+        return (ZoneScope(DEFAULT_ZONE, ALL_ZONES, DEFAULT_ZONE, None,
+                          tuple(n.name for n in all_namespaces), everything,
+                          _pods_matching(compiled, config.datastores), inventory.host_network),)
+    scopes = [
+        _scope(zone, name, names, config, compiled)
+        for zone in config.zones
+        for name, names in sorted(_parts(zone, all_namespaces).items())
+    ]
+    names = [s.name for s in scopes]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise InputError([Problem(f"zone name {n!r} results from more than one zone "
+                                  "(a split zone's parts are named <zone>/<value>)")
+                          for n in clashes], hint="rename one of the zones")
+    return tuple(scopes)
+
+
+def _scope(zone: Zone, name: str, namespaces: list[str], config: Config,
+           compiled: Compiled) -> ZoneScope:
+    members = np.zeros(compiled.n_workloads, dtype=bool)
+    for namespace in namespaces:
+        members |= compiled.namespace_vector(namespace)
+    if zone.pods is not None:
+        members &= compiled.pod_index.match(zone.pods.to_label_selector())
+    store_selectors = zone.datastores if zone.datastores is not None else config.datastores
+    datastores = members & _pods_matching(compiled, store_selectors)
+    in_namespaces = set(namespaces)
+    host = tuple(
+        w for w in compiled.inventory.host_network
+        if w.namespace in in_namespaces
+        and (zone.pods is None or zone.pods.to_label_selector().matches(w.labels))
+    )
+    return ZoneScope(name, zone.kind, zone.name, zone.frameworks, tuple(sorted(namespaces)),
+                     members, datastores, host)

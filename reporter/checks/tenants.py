@@ -1,0 +1,31 @@
+"""Tenant isolation: no connection between two tenant zones beyond the declared flows."""
+
+from __future__ import annotations
+
+from reporter.checks.boundary import boundary, layers
+from reporter.checks.context import CheckContext
+from reporter.checks.crossings import crossing_finding
+from reporter.checks.registry import Evaluation, check
+from reporter.model import Finding
+
+
+@check("tenant.isolation", title="Tenant zones cannot reach each other")
+def tenant_isolation(ctx: CheckContext) -> Evaluation:
+    """No workload of a tenant zone can open a connection to a workload of another tenant zone,
+    unless a declared flow covers it."""
+    tenants = [z for z in ctx.zones if z.kind == "tenant"]
+    findings: list[Finding] = []
+    if len(tenants) < 2:
+        return Evaluation(f"{len(tenants)} tenant zones: nothing to isolate from", 0)
+    for _, side in layers([ctx.endpoints(z.members) for z in tenants]):
+        crossing = boundary(ctx, side, side >= 0, inbound=False)
+        for i in sorted(crossing.exposures):
+            source = tenants[int(side[i])]
+            exposure = crossing.exposures[i]
+            peers = {p for g in exposure.groups() for p, _ in exposure.group(g).examples}
+            targets = sorted({z for p in peers for z in ctx.zones_of(p)} - {source.name})
+            findings.append(crossing_finding(
+                ctx, "tenant.isolation", i, crossing,
+                what=f"connections from tenant zone {source.name} into other tenant zones",
+                zones=[source.name, *targets], key=(source.name,)))
+    return Evaluation(f"{len(tenants)} tenant zones", len(tenants), findings)

@@ -1,0 +1,109 @@
+"""The reachability map scanned once and kept compact, for every check to query.
+
+Destinations with identical allowed-source columns share one :class:`Column`, so the view costs
+about as much as the distinct situations in the estate, not the number of pairs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from reporter.netpol.engine import Reachability
+from reporter.netpol.selectors import BoolVector
+
+IntArray = npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """Destinations ``members`` each accept ``masks[mask_ids[i]]`` from ``sources[i]``."""
+
+    members: IntArray
+    sources: IntArray
+    mask_ids: IntArray
+
+
+def _unique_rows(rows: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.uint64], IntArray]:
+    """Distinct rows and each row's index among them (rows compared as raw bytes: fast)."""
+    width = rows.shape[1]
+    if width == 1:
+        values, inverse = np.unique(rows[:, 0], return_inverse=True)
+        return values.reshape(-1, 1), inverse
+    raw = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.dtype.itemsize * width)))
+    values, inverse = np.unique(raw.ravel(), return_inverse=True)
+    return values.view(np.uint64).reshape(-1, width), inverse
+
+
+class Traffic:
+    """Every allowed (source, destination, atom mask), grouped by destination column."""
+
+    def __init__(self, reach: Reachability) -> None:
+        self.masks: list[int] = []
+        index: dict[int, int] = {}
+        columns: list[Column] = []
+        for group in reach.destination_groups():
+            rows = np.flatnonzero(group.column.any(axis=1))
+            if not rows.size:
+                continue
+            unique, inverse = _unique_rows(group.column[rows])
+            ids = np.array([
+                index.setdefault(reach.ports.from_words(row), len(index)) for row in unique
+            ], dtype=np.intp)
+            columns.append(Column(group.members, rows, ids[inverse.reshape(-1)]))
+        self.masks = [0] * len(index)
+        for mask, i in index.items():
+            self.masks[i] = mask
+        self.columns = tuple(columns)
+
+    def pairs(self, sources: BoolVector, destinations: BoolVector
+              ) -> Iterator[tuple[int, int, int]]:
+        """(source, destination, mask) for allowed pairs between the two endpoint sets."""
+        for column in self.columns:
+            wanted = column.members[destinations[column.members]]
+            if not wanted.size:
+                continue
+            keep = sources[column.sources]
+            if not keep.any():
+                continue
+            found = column.sources[keep].tolist()
+            masks = [self.masks[m] for m in column.mask_ids[keep].tolist()]
+            for d in wanted.tolist():
+                for s, mask in zip(found, masks, strict=True):
+                    if s != d:
+                        yield s, d, mask
+
+    def fold(self, source_group: IntArray, destination_group: IntArray
+             ) -> dict[tuple[int, int], int]:
+        """Union of masks between endpoint groups (an endpoint may be grouped differently as a
+        source and as a destination; a negative group leaves it out). Self pairs do not count:
+        a lone member of its group is not its own source."""
+        folded: dict[tuple[int, int], int] = {}
+        width = len(self.masks)
+        for column in self.columns:
+            source_groups = source_group[column.sources]
+            codes = source_groups * width + column.mask_ids
+            unique, counts = np.unique(codes[source_groups >= 0], return_counts=True)
+            member_groups = destination_group[column.members]
+            for group, size in zip(*np.unique(member_groups, return_counts=True), strict=True):
+                if group < 0:
+                    continue
+                alone = self._own_code(column, codes, column.members[member_groups == group][0]
+                                       ) if size == 1 else None
+                for code, count in zip(unique.tolist(), counts.tolist(), strict=True):
+                    if code == alone and count == 1:
+                        continue
+                    key = (code // width, int(group))
+                    folded[key] = folded.get(key, 0) | self.masks[code % width]
+        return folded
+
+    @staticmethod
+    def _own_code(column: Column, codes: IntArray, member: int) -> int | None:
+        """The member's code as a source of its own column, if it is one."""
+        i = int(np.searchsorted(column.sources, member))
+        if i < len(column.sources) and column.sources[i] == member:
+            return int(codes[i])
+        return None

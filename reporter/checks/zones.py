@@ -1,0 +1,101 @@
+"""Zone boundaries: nothing enters or leaves a zone beyond the declared flows, and no data store
+of a zone is directly connected with the internet."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reporter.checks.boundary import boundary, layers
+from reporter.checks.context import CheckContext
+from reporter.checks.crossings import crossing_finding
+from reporter.checks.evidence import make_finding
+from reporter.checks.registry import Evaluation, check
+from reporter.checks.scope import ZoneScope
+from reporter.model import Finding, Status
+
+
+def _pass(ctx: CheckContext, check_id: str, zone: ZoneScope, connections: int,
+          inbound: bool) -> Finding:
+    direction = "into the zone" if inbound else "out of the zone"
+    inside, outside = ((ctx.flows.destinations, ctx.flows.sources) if inbound
+                       else (ctx.flows.sources, ctx.flows.destinations))
+    members = ctx.endpoints(zone.members)
+    flows = sorted(f.name for f, end, other in zip(ctx.flows.flows, inside, outside, strict=True)
+                   if (end & members).any() and (other & ~members).any())
+    if connections:
+        plural = "s" if connections != 1 else ""
+        message = (f"zone {zone.name}: all {connections} connection{plural} {direction} are "
+                   f"covered by declared flows ({', '.join(flows)})")
+    else:
+        message = f"zone {zone.name}: no connection {direction} is allowed"
+    return make_finding(check_id, Status.PASS, f"zone {zone.name}", message, zones=[zone.name],
+                        details=[f"declared flow: {f}" for f in flows], key=(direction,))
+
+
+def _boundary(ctx: CheckContext, check_id: str, inbound: bool) -> Evaluation:
+    findings: list[Finding] = []
+    everything = np.ones(ctx.compiled.n_endpoints, dtype=bool)
+    for indices, side in layers([ctx.endpoints(z.members) for z in ctx.zones]):
+        crossing = boundary(ctx, side, everything, inbound=inbound)
+        for i in sorted(crossing.exposures):
+            zone = ctx.zones[int(side[i])]
+            what = (f"undeclared connections from outside zone {zone.name}" if inbound
+                    else f"undeclared connections out of zone {zone.name}")
+            findings.append(crossing_finding(ctx, check_id, i, crossing, what=what,
+                                             zones=[zone.name], key=(zone.name,)))
+        exposed = {int(side[i]) for i in crossing.exposures}
+        findings += [_pass(ctx, check_id, ctx.zones[z], crossing.connections.get(z, 0), inbound)
+                     for z in indices if z not in exposed]
+    members = int(sum(z.members.sum() for z in ctx.zones))
+    return Evaluation(f"{len(ctx.zones)} zones ({members} workloads)", len(ctx.zones), findings)
+
+
+@check("zone.ingress-declared", title="Only declared flows enter each zone")
+def zone_ingress_declared(ctx: CheckContext) -> Evaluation:
+    """Every connection allowed into a zone from outside it (other zones, workloads in no zone,
+    external addresses) is covered, ports included, by a declared flow."""
+    return _boundary(ctx, "zone.ingress-declared", inbound=True)
+
+
+@check("zone.egress-declared", title="Only declared flows leave each zone")
+def zone_egress_declared(ctx: CheckContext) -> Evaluation:
+    """Every connection allowed from a zone to anything outside it is covered, ports included,
+    by a declared flow."""
+    return _boundary(ctx, "zone.egress-declared", inbound=False)
+
+
+def _datastore_findings(ctx: CheckContext, inbound: bool, stores: list[ZoneScope]
+                        ) -> list[Finding]:
+    check_id = "zone.internet-to-datastore"
+    internet = ctx.endpoints(internet=True)
+    what = "connections from the internet" if inbound else "connections to the internet"
+    findings = []
+    for _, side in layers([ctx.endpoints(z.datastores) for z in stores]):
+        crossing = boundary(ctx, side, internet, inbound=inbound, declared=False)
+        for i in sorted(crossing.exposures):
+            zone = stores[int(side[i])]
+            findings.append(crossing_finding(
+                ctx, check_id, i, crossing, what=f"{what} (a data store of zone {zone.name})",
+                zones=[zone.name], key=(zone.name, str(inbound))))
+    return findings
+
+
+@check("zone.internet-to-datastore",
+       title="No direct connection between the internet and a zone's data stores")
+def zone_internet_to_datastore(ctx: CheckContext) -> Evaluation:
+    """No data store of a zone (pods matching the data-store selectors) accepts connections from
+    internet addresses or opens connections to them. Declared flows do not excuse this."""
+    stores = [z for z in ctx.zones if z.datastores.any()]
+    count = int(sum(z.datastores.sum() for z in stores))
+    if not count:
+        return Evaluation("no workload in any zone matches the data-store selectors", 0)
+    findings = _datastore_findings(ctx, True, stores) + _datastore_findings(ctx, False, stores)
+    failing = {zone for f in findings for zone in f.zones}
+    for zone in stores:
+        if zone.name not in failing:
+            names = ", ".join(ctx.name(i) for i in np.flatnonzero(zone.datastores).tolist())
+            findings.append(make_finding(
+                "zone.internet-to-datastore", Status.PASS, f"zone {zone.name}",
+                f"zone {zone.name}: no data store is directly connected with the internet",
+                zones=[zone.name], details=[f"data stores: {names}"], key=("datastores",)))
+    return Evaluation(f"{count} data stores in {len(stores)} zones", count, findings)

@@ -1,0 +1,182 @@
+"""Reading reporter.yaml: YAML with lines, strict validation, errors that say where and what."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import types
+import typing
+from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from reporter.config.model import Config
+from reporter.config.types import PATTERN_HELP
+from reporter.errors import InputError, Problem
+from reporter.inventory.yamlload import LineDict, load_documents
+
+_HINT = "fix reporter.yaml; docs/config.md describes every key"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    """A validated config and where it came from (for lines in later errors and the pack)."""
+
+    config: Config
+    path: str | None = None
+    sha256: str | None = None
+    raw: Any = None
+
+    def problem(self, loc: Sequence[int | str], message: str) -> Problem:
+        return Problem(message, file=self.path, line=_line_of(self.raw, loc),
+                       field=_field_path(loc))
+
+
+def load_config(path: str | None) -> LoadedConfig:
+    """The config at ``path``; ``None`` gives the defaults."""
+    if path is None:
+        return LoadedConfig(Config())
+    try:
+        content = Path(path).read_bytes()
+    except OSError as error:
+        raise InputError([Problem(f"cannot read the config: {error.strerror}", file=path)],
+                         hint="check the --config path") from None
+    try:
+        documents = load_documents(content.decode("utf-8", errors="replace"), path)
+    except ValueError as error:  # PyYAML's date constructor, e.g. on 2024-13-01
+        raise InputError([Problem(f"invalid value: {error}", file=path)], hint=_HINT) from None
+    if len(documents) > 1:
+        raise InputError([Problem("holds several YAML documents; a config is one", file=path)],
+                         hint=_HINT)
+    raw = documents[0] if documents else LineDict()
+    if not isinstance(raw, dict):
+        raise InputError([Problem("must be a mapping of keys (zones, flows, …)", file=path)],
+                         hint=_HINT)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as error:
+        problems = [_problem(path, raw, details) for details in _root_causes(error.errors())]
+        raise InputError(problems, hint=_HINT) from None
+    return LoadedConfig(config, path, hashlib.sha256(content).hexdigest(), raw)
+
+
+def check_references(loaded: LoadedConfig, framework_ids: Collection[str],
+                     check_ids: Collection[str]) -> None:
+    """Framework and check IDs must exist: a typo would silently assess or except nothing."""
+    config = loaded.config
+    problems = [
+        loaded.problem(loc, _unknown(what, value, known))
+        for loc, what, value, known in _references(config, framework_ids, check_ids)
+        if value not in known
+    ]
+    if problems:
+        raise InputError(problems, hint=_HINT)
+
+
+def _references(config: Config, framework_ids: Collection[str], check_ids: Collection[str]
+                ) -> Iterator[tuple[tuple[int | str, ...], str, str, Collection[str]]]:
+    for i, framework in enumerate(config.frameworks):
+        yield ("frameworks", i), "framework", framework, framework_ids
+    for z, zone in enumerate(config.zones):
+        for i, framework in enumerate(zone.frameworks or ()):
+            yield ("zones", z, "frameworks", i), "framework", framework, framework_ids
+    for e, entry in enumerate(config.exceptions):
+        yield ("exceptions", e, "check"), "check", entry.check, check_ids
+
+
+def _unknown(what: str, value: str, known: Collection[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1)
+    known_list = ", ".join(sorted(known))
+    suggestion = f"; did you mean {close[0]!r}?" if close else f"; known: {known_list}"
+    return f"unknown {what} {value!r}{suggestion}"
+
+
+def _root_causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Leave out "too short" on a list whose items failed: the item errors say why."""
+    failed = [tuple(e["loc"]) for e in errors]
+    return [
+        e for e in errors
+        if e["type"] != "too_short"
+        or not any(len(f) > len(e["loc"]) and f[: len(e["loc"])] == tuple(e["loc"])
+                   for f in failed)
+    ]
+
+
+def _problem(path: str, raw: Any, details: ErrorDetails) -> Problem:
+    loc = tuple(p for p in details["loc"] if not _is_union_tag(p))
+    if details["type"] == "extra_forbidden":
+        allowed = _keys_at(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        message = f"unknown key {loc[-1]!r}" + (
+            f"; did you mean {close[0]!r}?" if close else f"; allowed here: {', '.join(allowed)}")
+    elif details["type"] == "missing":
+        message = f"required key {loc[-1]!r} is missing"
+    elif details["type"] == "ip_any_network":
+        message = (f"{details['input']!r} is not a network: write an address and a prefix "
+                   "length with the host bits zero, e.g. 10.0.0.0/8")
+    elif details["type"] == "string_pattern_mismatch":
+        pattern = str((details.get("ctx") or {}).get("pattern", ""))
+        hint = PATTERN_HELP.get(pattern, f"expected the form {pattern}")
+        message = f"{details['input']!r}: {hint}"
+    else:
+        message = details["msg"].removeprefix("Value error, ")
+    return Problem(message, file=path, line=_line_of(raw, loc), field=_field_path(loc))
+
+
+def _is_union_tag(part: int | str) -> bool:
+    # pydantic adds the union member's name to locations, e.g. "function-before[...]".
+    return isinstance(part, str) and ("[" in part or part in ("str", "Selector"))
+
+
+def _keys_at(loc: Sequence[int | str]) -> list[str]:
+    """The keys allowed by the model found by following ``loc`` from Config."""
+    annotation: Any = Config
+    for part in loc:
+        annotation = _model_in(annotation)
+        if annotation is None:
+            return []
+        if isinstance(part, str):
+            field = next((f for n, f in annotation.model_fields.items()
+                          if part in (n, f.alias)), None)
+            if field is None:
+                return []
+            annotation = field.annotation
+    model = _model_in(annotation)
+    return sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model inside an annotation such as ``tuple[Zone, ...] | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType, tuple, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _line_of(raw: Any, loc: Sequence[int | str]) -> int | None:
+    """The line of the deepest mapping on ``loc`` present in the YAML."""
+    line = getattr(raw, "line", None)
+    node = raw
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]  # noqa: SIM114 (mypy needs the int index narrowed)
+        else:
+            break
+        line = getattr(node, "line", line)
+    return line
+
+
+def _field_path(loc: Sequence[int | str]) -> str | None:
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    return path or None

@@ -1,0 +1,159 @@
+"""The engineer's view of an assessment (rich): per framework and requirement the status, the
+failing findings with their one-line reason and where to look; ``verbose`` adds the evidence."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from rich.console import Console
+from rich.text import Text
+
+from reporter.model import (
+    Assessment,
+    CheckResult,
+    ExceptionState,
+    Finding,
+    FrameworkResult,
+    RequirementResult,
+    Status,
+)
+
+STYLE = {
+    Status.PASS: ("✓", "green"), Status.FAIL: ("✗", "bold red"), Status.MANUAL: ("?", "yellow"),
+    Status.NOT_APPLICABLE: ("-", "dim"), Status.ERROR: ("!", "magenta"),
+    Status.EXCEPTED: ("~", "cyan"),
+}
+SHOWN = (Status.FAIL, Status.ERROR, Status.EXCEPTED)
+"""Finding statuses listed under a requirement."""
+BRIEF_LIMIT = 5
+"""Findings listed per requirement without --verbose."""
+
+
+def status_text(status: Status) -> Text:
+    mark, style = STYLE[status]
+    return Text(f"{mark} {status.value:<14}", style=style)
+
+
+def _where(finding: Finding) -> str:
+    if not finding.locations:
+        return ""
+    location = finding.locations[0]
+    return f"  ({location.file}:{location.line})" if location.line else f"  ({location.file})"
+
+
+def _finding_lines(finding: Finding, verbose: bool) -> Iterator[Text]:
+    line = Text("      ")
+    line.append(finding.status.value, style=STYLE[finding.status][1])
+    line.append(f" {finding.check_id}: {finding.message}")
+    if finding.exception:
+        line.append(f" [exception {finding.exception}]", style="cyan")
+    line.append(_where(finding), style="dim")
+    yield line
+    if not verbose:
+        return
+    for location in finding.locations[1:]:
+        rule = f" {location.rule}" if location.rule else ""
+        yield Text(f"          at {location.file}:{location.line} {location.object or ''}{rule}",
+                   style="dim")
+    if finding.ports:
+        yield Text(f"          ports: {finding.ports}", style="dim")
+    for detail in finding.details:
+        yield Text(f"          {detail}", style="dim")
+
+
+def _requirement_lines(requirement: RequirementResult, findings: dict[str, Finding],
+                       verbose: bool) -> Iterator[Text]:
+    line = Text("  ")
+    line.append_text(status_text(requirement.status))
+    line.append(f"{requirement.id:<22} {requirement.title}")
+    if requirement.zones and requirement.status is not Status.MANUAL:
+        line.append(f"  [zones: {', '.join(requirement.zones)}]", style="dim")
+    yield line
+    if requirement.reason:
+        yield Text(f"      {requirement.reason}", style="dim")
+    shown = [findings[f] for f in requirement.findings
+             if f in findings and findings[f].status in SHOWN]
+    shown.sort(key=lambda f: (SHOWN.index(f.status), f.check_id, f.target))
+    limit = len(shown) if verbose else BRIEF_LIMIT
+    for finding in shown[:limit]:
+        yield from _finding_lines(finding, verbose)
+    if len(shown) > limit:
+        yield Text(f"      … and {len(shown) - limit} more (--verbose lists them)", style="dim")
+    if verbose and requirement.status is Status.MANUAL and requirement.manual:
+        yield Text(f"      manual evidence: {requirement.manual}", style="dim")
+
+
+def _framework_lines(framework: FrameworkResult, findings: dict[str, Finding],
+                     verbose: bool) -> Iterator[Text]:
+    title = Text(f"{framework.name} {framework.version} ({framework.id}): ", style="bold")
+    title.append_text(status_text(framework.status))
+    counts = [f"{n} {s.value}" for s, n in framework.counts.items() if n]
+    title.append(" · ".join(counts), style="dim")
+    yield title
+    for requirement in framework.requirements:
+        yield from _requirement_lines(requirement, findings, verbose)
+    yield Text("")
+
+
+def _check_errors(checks: list[CheckResult]) -> Iterator[Text]:
+    for result in checks:
+        if result.error:
+            yield Text(f"! {result.check_id} could not judge: {result.error}", style="magenta")
+
+
+def _exception_lines(assessment: Assessment) -> Iterator[Text]:
+    if not assessment.exceptions:
+        return
+    yield Text("Exceptions", style="bold")
+    styles = {ExceptionState.ACTIVE: "cyan", ExceptionState.EXPIRED: "bold red",
+              ExceptionState.UNUSED: "yellow"}
+    notes = {ExceptionState.ACTIVE: "excepts", ExceptionState.EXPIRED: "EXPIRED, no longer "
+             "applies; it would match", ExceptionState.UNUSED: "UNUSED: matches no failing finding"}
+    for entry in assessment.exceptions:
+        count = "" if entry.state is ExceptionState.UNUSED else f" {len(entry.matched)} finding(s)"
+        yield Text(f"  {entry.id} {entry.check} {entry.target}: {notes[entry.state]}{count} "
+                   f"(expires {entry.expires}, ticket {entry.ticket}, approved by "
+                   f"{entry.approver})", style=styles[entry.state])
+    yield Text("")
+
+
+def _completeness_lines(assessment: Assessment) -> Iterator[Text]:
+    c = assessment.completeness
+    yield Text("Completeness", style="bold")
+    kinds = ", ".join(f"{k} {n}" for k, n in c.kinds_read.items()) or "none"
+    yield Text(f"  read {len(c.inputs)} file(s): {kinds}")
+    yield Text(f"  modelled {c.namespaces} namespaces, {c.workloads} workloads, "
+               f"{c.policies} NetworkPolicies")
+    if c.host_network_workloads:
+        names = ", ".join(c.host_network_workloads)
+        yield Text(f"  hostNetwork (outside the policy model): {names}")
+    for (kind, reason), count in sorted(Counter((s.kind, s.reason) for s in c.skipped).items()):
+        yield Text(f"  skipped {count} {kind}: {reason}", style="yellow")
+    yield Text(f"  catalog {c.catalog_version} (sha256 {c.catalog_sha256[:12]})", style="dim")
+    config = f"{c.config_path} (sha256 {(c.config_sha256 or '')[:12]})" if c.config_path else (
+        "none (defaults: the whole cluster is one zone)")
+    yield Text(f"  config {config}", style="dim")
+
+
+def _verdict(assessment: Assessment) -> Text:
+    failing = Counter(fw.id for fw in assessment.frameworks for r in fw.requirements
+                      if r.status is Status.FAIL)
+    if failing:
+        per_framework = ", ".join(f"{fw} {n}" for fw, n in failing.items())
+        return Text(f"FAIL: {sum(failing.values())} automated requirement(s) fail "
+                    f"({per_framework})", style="bold red")
+    return Text("PASS: no automated requirement fails", style="bold green")
+
+
+def render_terminal(assessment: Assessment, console: Console, *, verbose: bool = False) -> None:
+    findings = {f.fingerprint: f for c in assessment.checks for f in c.findings}
+    lines: list[Text] = []
+    for framework in assessment.frameworks:
+        lines += _framework_lines(framework, findings, verbose)
+    lines += _check_errors(assessment.checks)
+    lines += _exception_lines(assessment)
+    lines += _completeness_lines(assessment)
+    lines += [Text(""), _verdict(assessment)]
+    for line in lines:
+        console.print(line, soft_wrap=True)

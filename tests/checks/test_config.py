@@ -1,0 +1,149 @@
+"""reporter.yaml: the model, defaults, errors with file, line and field, and the JSON Schema."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reporter.config import (
+    Config,
+    check_references,
+    json_schema,
+    load_config,
+)
+from reporter.errors import InputError
+from reporter.inventory.model import LabelSelector, Requirement
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = ROOT / "schemas" / "reporter-config.schema.json"
+
+
+def write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "reporter.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def load_error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(InputError) as caught:
+        load_config(write(tmp_path, text))
+    return caught.value.diagnostics()
+
+
+def test_the_committed_schema_is_the_generated_one() -> None:
+    assert json.loads(SCHEMA.read_text()) == json_schema(), (
+        "run: python -m reporter.config --schema > schemas/reporter-config.schema.json")
+
+
+def test_the_schema_is_printed_by_the_module() -> None:
+    done = subprocess.run([sys.executable, "-m", "reporter.config", "--schema"], cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["title"] == "Config"
+
+
+def test_no_file_gives_the_defaults() -> None:
+    loaded = load_config(None)
+    assert loaded.config == Config()
+    assert (loaded.path, loaded.sha256) == (None, None)
+    internet = loaded.config.internet
+    assert ipaddress.ip_network("100.64.0.0/10") in internet.not_internet
+    assert loaded.config.dns.namespaces == ("kube-system",)
+
+
+@pytest.mark.parametrize("samples", ["fixed", "leaky"])
+def test_the_sample_configs_load(samples: str) -> None:
+    loaded = load_config(str(ROOT / "samples" / samples / "reporter.yaml"))
+    assert loaded.config.zones and loaded.config.flows
+    assert loaded.sha256 is not None and len(loaded.sha256) == 64
+
+
+def test_selector_text_and_mapping_forms_mean_the_same(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, """
+zones:
+  - {name: a, kind: cde, names: ['*'], namespaces: "pci=cde,tier in (db, cache),!legacy,team"}
+  - {name: b, kind: cde, names: ['*'], pods: "app!=debug"}
+""")).config
+    assert config.zones[0].namespaces is not None
+    assert config.zones[0].namespaces.to_label_selector() == LabelSelector(
+        (("pci", "cde"),),
+        (Requirement("tier", "In", ("db", "cache")), Requirement("legacy", "DoesNotExist"),
+         Requirement("team", "Exists")))
+    assert config.zones[1].pods is not None
+    assert config.zones[1].pods.to_label_selector() == LabelSelector(
+        (), (Requirement("app", "NotIn", ("debug",)),))
+
+
+def test_errors_name_file_line_field_and_a_fix(tmp_path: Path) -> None:
+    text = """zones:
+  - name: cde
+    kind: cde
+    names: [payments]
+flows:
+  - name: web
+    from: {internet: true}
+    to: {zone: cde}
+    ports: [TCP 443, "tcp 80", "TCP 90-80"]
+    justifcation: Shop.
+  - name: dns
+    from: {zone: cde, cidr: 10.0.0.1/8}
+    to: {namespace: kube-system}
+    ports: [UDP 53]
+    justification: Names.
+"""
+    message = load_error(tmp_path, text)
+    path = str(tmp_path / "reporter.yaml")
+    assert f"{path}:6: flows[0].justifcation: unknown key 'justifcation'; did you mean " \
+        "'justification'?" in message
+    assert f"{path}:6: flows[0].justification: required key 'justification' is missing" in message
+    assert "flows[0].ports[1]: 'tcp 80': write a port as 'TCP 443'" in message
+    assert "flows[0].ports[2]: 'TCP 90-80': ports are 1-65535 and a range runs from low" in message
+    assert f"{path}:12: flows[1].from.cidr[0]: '10.0.0.1/8' is not a network" in message
+    assert "hint: fix reporter.yaml; docs/config.md describes every key" in message
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("zones: [{name: cde, kind: cde}]", "give 'names' and/or 'namespaces'"),
+    ("zones: [{name: CDE, kind: cde, names: [a]}]", "use lower case letters, digits and '-'"),
+    ("zones: [{name: a, kind: pci, names: [a]}]", "Input should be 'cde', 'phi', 'tenant'"),
+    ("flows: [{name: f, from: {zone: nope}, to: {internet: true}, ports: [TCP], "
+     "justification: j}]", "flow f: no zone named 'nope'"),
+    ("flows: [{name: f, from: {}, to: {internet: true}, ports: [TCP], justification: j}]",
+     "give exactly one of zone, namespace, workload, cidr, internet: true"),
+    ("flows: [{name: f, from: {internet: true, pods: a=b}, to: {namespace: x}, ports: [TCP], "
+     "justification: j}]", "'pods' narrows a zone or a namespace only"),
+    ("flows: [{name: f, from: {internet: true}, to: {namespace: x}, ports: [], "
+     "justification: j}]", "at least 1 item"),
+    ("period: {start: 2024-03-01, end: 2024-01-01}", "end is before start"),
+    ("zones: [{name: a, kind: cde, names: [a], namespaces: 'tier in db'}]",
+     "cannot read selector term 'tier in db'"),
+    ("exceptions: [{id: E, check: c, target: t, reason: r, ticket: T, approver: A, "
+     "expires: 2024-13-01}]", "invalid value"),
+    ("- a list", "must be a mapping"),
+    ("kind: Deployment", "Input should be 'ReporterConfig'"),
+])
+def test_invalid_configs_are_refused(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in load_error(tmp_path, text)
+
+
+def test_unknown_frameworks_and_checks_are_refused_with_a_suggestion(tmp_path: Path) -> None:
+    loaded = load_config(write(tmp_path, """frameworks: [pci-dss-4.0]
+exceptions:
+  - {id: E, check: hygiene.dns, target: t, reason: r, ticket: T, approver: A,
+     expires: 2030-01-01}
+"""))
+    with pytest.raises(InputError) as caught:
+        check_references(loaded, ["pci-dss-4.0.1", "soc2"], ["hygiene.dns-egress"])
+    message = caught.value.diagnostics()
+    assert "reporter.yaml:1: frameworks[0]: unknown framework 'pci-dss-4.0'; did you mean " \
+        "'pci-dss-4.0.1'?" in message
+    assert "reporter.yaml:3: exceptions[0].check: unknown check 'hygiene.dns'" in message
+
+
+def test_a_missing_file_is_bad_input(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="cannot read the config"):
+        load_config(str(tmp_path / "absent.yaml"))

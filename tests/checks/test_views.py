@@ -1,0 +1,149 @@
+"""The shared views the checks read agree with plain pair-by-pair computations: the compact pair
+scan, its folds, boundary crossings with declared flows, and port-set arithmetic."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from netpol.strategies import inventories
+
+from reporter.checks.boundary import Boundary, boundary, layers
+from reporter.checks.context import CheckContext
+from reporter.checks.flows import parse_ports, ranges_within, subtract
+from reporter.config import Config, load_config
+from reporter.inventory.manifests import load_paths
+from reporter.inventory.model import Inventory
+from reporter.netpol.addresses import AddressRange
+from reporter.netpol.connset import ConnectionSet
+from reporter.netpol.engine import analyse
+from reporter.netpol.pairs import sorted_pairs
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def leaky() -> CheckContext:
+    loaded = load_config(str(ROOT / "samples/leaky/reporter.yaml"))
+    inventory = load_paths([str(ROOT / "samples/leaky/" / n) for n in (
+        "namespaces.yaml", "policies.yaml", "workloads.yaml")])
+    return CheckContext(analyse(inventory), loaded.config)
+
+
+def _all(ctx: CheckContext) -> np.ndarray:
+    return np.ones(ctx.compiled.n_endpoints, dtype=bool)
+
+
+def _assert_pairs_agree(ctx: CheckContext) -> None:
+    expected = set(sorted_pairs(ctx.reach))
+    assert set(ctx.traffic.pairs(_all(ctx), _all(ctx))) == expected
+
+
+def _assert_fold_agrees(ctx: CheckContext, groups: np.ndarray) -> None:
+    expected: dict[tuple[int, int], int] = {}
+    for s, d, mask in sorted_pairs(ctx.reach):
+        key = (int(groups[s]), int(groups[d]))
+        if min(key) >= 0:  # a negative group is left out
+            expected[key] = expected.get(key, 0) | mask
+    assert ctx.traffic.fold(groups, groups) == expected
+
+
+def test_the_pair_scan_and_its_fold_agree_with_the_engine_on_a_sample() -> None:
+    ctx = leaky()
+    _assert_pairs_agree(ctx)
+    _assert_fold_agrees(ctx, np.arange(ctx.compiled.n_endpoints) % 3)
+
+
+@SETTINGS
+@given(inventories(), st.data())
+def test_the_pair_scan_and_its_fold_agree_with_the_engine(inventory: Inventory,
+                                                          data: st.DataObject) -> None:
+    ctx = CheckContext(analyse(inventory), Config())
+    _assert_pairs_agree(ctx)
+    size = ctx.compiled.n_endpoints
+    groups = data.draw(st.lists(st.integers(-1, 2), min_size=size, max_size=size))
+    _assert_fold_agrees(ctx, np.array(groups, dtype=np.intp))
+
+
+def _naive_boundary(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbound: bool
+                    ) -> dict[int, tuple[int, ConnectionSet]]:
+    """Inside endpoint -> (peers with an undeclared part, union of undeclared ports)."""
+    found: dict[int, tuple[int, ConnectionSet]] = {}
+    for s, d, mask in sorted_pairs(ctx.reach):
+        inside, other = (d, s) if inbound else (s, d)
+        if side[inside] < 0 or side[other] == side[inside] or not peers[other]:
+            continue
+        undeclared = ctx.flows.coverage(s, d, mask).undeclared
+        if not undeclared.is_empty:
+            key = d if inbound else s
+            count, union = found.get(key, (0, ConnectionSet.empty()))
+            found[key] = (count + 1, union.union(undeclared))
+    return found
+
+
+def test_boundaries_agree_with_pair_by_pair_coverage() -> None:
+    ctx = leaky()
+    everything = np.ones(ctx.compiled.n_endpoints, dtype=bool)
+    sides = layers([ctx.endpoints(z.members) for z in ctx.zones])
+    assert len(sides) == 1  # the leaky zones do not overlap
+    side = sides[0][1]
+    for inbound in (True, False):
+        crossing = boundary(ctx, side, everything, inbound=inbound)
+        assert _summary(crossing) == _naive_boundary(ctx, side, everything, inbound), inbound
+
+
+@SETTINGS
+@given(inventories(), st.data())
+def test_boundaries_agree_with_pair_by_pair_computation(inventory: Inventory,
+                                                        data: st.DataObject) -> None:
+    ctx = CheckContext(analyse(inventory), Config())
+    size = ctx.compiled.n_endpoints
+    side = np.array(data.draw(st.lists(st.integers(-1, 2), min_size=size, max_size=size)),
+                    dtype=np.intp)
+    peers = np.array(data.draw(st.lists(st.booleans(), min_size=size, max_size=size)),
+                     dtype=bool)
+    for inbound in (True, False):
+        crossing = boundary(ctx, side, peers, inbound=inbound)
+        assert _summary(crossing) == _naive_boundary(ctx, side, peers, inbound)
+
+
+def _summary(crossing: Boundary) -> dict[int, tuple[int, ConnectionSet]]:
+    return {i: (exposure.count(), crossing.union(exposure.undeclared()))
+            for i, exposure in crossing.exposures.items()}
+
+
+def test_overlapping_sets_are_split_into_disjoint_layers() -> None:
+    a, b, c = (np.array(v, dtype=bool) for v in ([1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]))
+    found = [(indices, side.tolist()) for indices, side in layers([a, b, c])]
+    assert found == [([0, 2], [0, 0, -1, 2]), ([1], [-1, 1, 1, -1])]
+
+
+def test_declared_flows_cover_exactly_their_ports() -> None:
+    ctx = leaky()
+    api = ctx.reach.endpoint("payments/payment-api[Deployment]").index
+    storefront = ctx.reach.endpoint("web/storefront[Deployment]").index
+    everything = ctx.reach.ports.full
+    coverage = ctx.flows.coverage(storefront, api, everything)
+    assert coverage.flows == ("shop-to-payments",)
+    assert coverage.undeclared == subtract(ConnectionSet.all(), parse_ports(["TCP 8080"]))
+
+
+def test_port_texts_and_subtraction() -> None:
+    assert str(parse_ports(["TCP 443", "UDP 53", "TCP 8000-8100", "SCTP"])) == (
+        "SCTP 1-65535,TCP 443,8000-8100,UDP 53")
+    assert str(subtract(parse_ports(["TCP 1-100"]), parse_ports(["TCP 10-20", "TCP 50"]))) == (
+        "TCP 1-9,21-49,51-100")
+    assert subtract(parse_ports(["UDP 53"]), parse_ports(["UDP"])).is_empty
+
+
+def test_a_range_is_covered_only_when_wholly_inside_the_cidrs() -> None:
+    def span(first: str, last: str) -> AddressRange:
+        return AddressRange(4, int(ipaddress.ip_address(first)), int(ipaddress.ip_address(last)))
+
+    ranges = [span("10.0.0.0", "10.0.0.255"), span("10.0.1.0", "10.0.2.255"),
+              span("192.168.0.0", "192.168.0.0")]
+    nets = [ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("10.0.1.0/24")]
+    assert ranges_within(ranges, nets).tolist() == [True, False, False]

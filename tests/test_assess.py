@@ -1,0 +1,218 @@
+"""assess(): requirements judged on their zones, roll-ups, NOT_APPLICABLE reasons, exceptions."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from reporter.assess import assess
+from reporter.catalog import Catalog, Framework, Requirement
+from reporter.config import Config, LoadedConfig
+from reporter.errors import CatalogError
+from reporter.inventory.manifests import load_inventory
+from reporter.inventory.sources import Source
+from reporter.model import Assessment, ExceptionState, RequirementResult, Status
+from reporter.netpol.engine import analyse
+
+NOW = datetime(2024, 4, 1, 9, 0, tzinfo=UTC)
+
+# payments (cde) isolates ingress; records (phi) isolates nothing; web is in no zone.
+MANIFESTS = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments, labels: {pci-scope: cde}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: records, labels: {data: phi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: payments, labels: {app: api}}
+spec: {containers: [{name: api, image: api}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: records, labels: {app: db}}
+spec: {containers: [{name: db, image: db}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: shop, namespace: web, labels: {app: shop}}
+spec: {containers: [{name: shop, image: shop}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: payments}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+"""
+
+ZONES = [
+    {"name": "cde", "kind": "cde", "namespaces": "pci-scope=cde"},
+    {"name": "phi", "kind": "phi", "namespaces": "data=phi"},
+]
+
+
+def requirement(rid: str, checks: list[str], **extra: Any) -> Requirement:
+    return Requirement(id=rid, title=f"Requirement {rid}", description="What it asks.",
+                       checks=tuple(checks), manual="" if checks else "Ask for a document.",
+                       **extra)
+
+
+def framework(fid: str, kinds: list[str], requirements: list[Requirement]) -> Framework:
+    return Framework(framework=fid.upper(), id=fid, version="1", published="2024",
+                     source="Test", zone_kinds=tuple(kinds), requirements=tuple(requirements))
+
+
+def catalog(*frameworks: Framework) -> Catalog:
+    return Catalog(version="test", sha256="0" * 64, frameworks=frameworks)
+
+
+def run(cat: Catalog, config: dict[str, Any] | None = None, now: datetime = NOW,
+        frameworks: tuple[str, ...] = ()) -> Assessment:
+    inventory = load_inventory([Source("estate.yaml", MANIFESTS)])
+    loaded = LoadedConfig(Config.model_validate(config or {}))
+    return assess(analyse(inventory), cat, loaded, now=now, tool_version="test",
+                  frameworks=frameworks)
+
+
+def requirements(assessment: Assessment) -> dict[str, RequirementResult]:
+    return {r.id: r for f in assessment.frameworks for r in f.requirements}
+
+
+INGRESS = "netpol.workload-ingress-isolated"
+
+
+def test_a_requirement_is_judged_only_on_the_zones_of_its_framework() -> None:
+    pci = framework("pci", ["cde"], [requirement("1.3.1", [INGRESS])])
+    hipaa = framework("hipaa", ["phi"], [requirement("164.312(a)(1)", [INGRESS])])
+    result = requirements(run(catalog(pci, hipaa), {"zones": ZONES}))
+    assert (result["1.3.1"].status, result["1.3.1"].zones) == (Status.PASS, ["cde"])
+    assert (result["164.312(a)(1)"].status, result["164.312(a)(1)"].zones) == (
+        Status.FAIL, ["phi"])
+    assert len(result["164.312(a)(1)"].findings) == 1
+    assert result["1.3.1"].findings == []
+
+
+def test_without_config_the_whole_cluster_is_one_zone_for_every_framework() -> None:
+    pci = framework("pci", ["cde"], [requirement("1.3.1", [INGRESS])])
+    assessment = run(catalog(pci))
+    result = requirements(assessment)["1.3.1"]
+    assert (result.status, result.zones) == (Status.FAIL, ["cluster"])
+    assert [z.name for z in assessment.zones] == ["cluster"]
+    failing = {f.target for c in assessment.checks for f in c.findings}
+    assert failing == {"records/db[Pod]", "web/shop[Pod]"}
+
+
+def test_no_zone_of_the_frameworks_kind_makes_it_not_applicable_with_a_reason() -> None:
+    hipaa = framework("hipaa", ["phi"], [requirement("164.312(a)(1)", [INGRESS]),
+                                         requirement("164.312(b)", [])])
+    result = requirements(run(catalog(hipaa), {"zones": ZONES[:1]}))
+    assert result["164.312(a)(1)"].status is Status.NOT_APPLICABLE
+    assert result["164.312(a)(1)"].reason == (
+        "no zone of kind phi is configured, so nothing is in its scope")
+    assert result["164.312(b)"].status is Status.MANUAL
+
+
+def test_requirement_applies_to_narrows_and_zone_frameworks_override() -> None:
+    zones = [*ZONES, {"name": "shop", "kind": "other", "names": ["web"], "frameworks": ["pci"]}]
+    pci = framework("pci", ["cde"], [
+        requirement("1.2.1", [INGRESS]),
+        requirement("1.3.1", [INGRESS], applies_to=("cde",)),
+    ])
+    result = requirements(run(catalog(pci), {"zones": zones}))
+    assert (result["1.2.1"].status, result["1.2.1"].zones) == (Status.FAIL, ["cde", "shop"])
+    assert (result["1.3.1"].status, result["1.3.1"].zones) == (Status.PASS, ["cde"])
+
+
+def test_roll_up_and_counts() -> None:
+    pci = framework("pci", ["all"], [
+        requirement("a", [INGRESS]), requirement("b", []),
+        requirement("c", ["hygiene.named-port-unresolved"]),
+    ])
+    result = run(catalog(pci)).frameworks[0]
+    assert [r.status for r in result.requirements] == [
+        Status.FAIL, Status.MANUAL, Status.NOT_APPLICABLE]
+    assert result.status is Status.FAIL
+    assert result.counts[Status.FAIL] == result.counts[Status.MANUAL] == 1
+    assert sum(result.counts.values()) == 3
+
+
+def _exception(target: str, expires: date, check: str = INGRESS) -> dict[str, Any]:
+    return {"id": f"EX-{target}", "check": check, "target": target, "reason": "accepted",
+            "ticket": "T-1", "approver": "CISO", "expires": expires.isoformat()}
+
+
+def test_exceptions_except_expire_and_go_unused() -> None:
+    pci = framework("pci", ["all"], [requirement("a", [INGRESS])])
+    config = {"exceptions": [
+        _exception("web/sh?p[Pod]", date(2024, 4, 1)),  # expires today: still active
+        _exception("records/db[Pod]", date(2024, 3, 31)),
+        _exception("nothing/*", date(2030, 1, 1)),
+    ]}
+    assessment = run(catalog(pci), config)
+    states = {e.target: e.state for e in assessment.exceptions}
+    assert states == {"web/sh?p[Pod]": ExceptionState.ACTIVE,
+                      "records/db[Pod]": ExceptionState.EXPIRED,
+                      "nothing/*": ExceptionState.UNUSED}
+    findings = {f.target: f for f in assessment.checks[0].findings}
+    assert (findings["web/shop[Pod]"].status, findings["web/shop[Pod]"].exception) == (
+        Status.EXCEPTED, "EX-web/sh?p[Pod]")
+    assert findings["records/db[Pod]"].status is Status.FAIL
+    assert assessment.checks[0].status is Status.FAIL
+
+
+def test_a_requirement_whose_failures_are_all_excepted_is_excepted() -> None:
+    pci = framework("pci", ["all"], [requirement("a", [INGRESS])])
+    config = {"exceptions": [_exception("*", date(2030, 1, 1))]}
+    assessment = run(catalog(pci), config)
+    assert assessment.checks[0].status is Status.EXCEPTED
+    assert requirements(assessment)["a"].status is Status.EXCEPTED
+    assert assessment.exceptions[0].matched == sorted(
+        f.fingerprint for f in assessment.checks[0].findings)
+
+
+def test_a_check_that_cannot_judge_makes_the_requirement_error_with_the_reason() -> None:
+    pci = framework("pci", ["all"], [requirement("a", ["hygiene.dns-egress", INGRESS])])
+    manifests = MANIFESTS + """
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-egress, namespace: web}
+spec: {podSelector: {}, policyTypes: [Egress]}
+"""
+    inventory = load_inventory([Source("estate.yaml", manifests)])
+    assessment = assess(analyse(inventory), catalog(pci), LoadedConfig(Config()), now=NOW,
+                        tool_version="test")
+    result = requirements(assessment)["a"]
+    assert result.status is Status.FAIL  # FAIL outranks ERROR
+    assert result.reason is not None and result.reason.startswith(
+        "hygiene.dns-egress: no DNS server in the inputs")
+
+
+def test_only_the_checks_of_the_selected_frameworks_run() -> None:
+    pci = framework("pci", ["all"], [requirement("a", [INGRESS])])
+    other = framework("other", ["all"], [requirement("b", ["hygiene.dns-egress"])])
+    assessment = run(catalog(pci, other), frameworks=("pci",))
+    assert [c.check_id for c in assessment.checks] == [INGRESS]
+    assert [f.id for f in assessment.frameworks] == ["pci"]
+
+
+def test_a_catalog_naming_a_missing_check_is_refused() -> None:
+    bad = framework("bad", ["all"], [requirement("a", ["netpol.no-such-check"])])
+    with pytest.raises(CatalogError, match="netpol.no-such-check"):
+        run(catalog(bad))
+
+
+def test_completeness_and_metadata() -> None:
+    pci = framework("pci", ["all"], [requirement("a", [INGRESS])])
+    assessment = run(catalog(pci), {"organisation": "Org", "period": {
+        "start": "2024-01-01", "end": "2024-03-31"}})
+    assert (assessment.organisation, assessment.period_end) == ("Org", date(2024, 3, 31))
+    assert assessment.generated_at == NOW
+    c = assessment.completeness
+    assert (c.namespaces, c.workloads, c.policies) == (3, 3, 1)
+    assert c.kinds_read == {"Namespace": 2, "NetworkPolicy": 1, "Pod": 3}
+    assert (c.catalog_version, c.config_path) == ("test", None)

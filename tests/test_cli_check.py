@@ -1,0 +1,209 @@
+"""`reporter check` end to end, in-process: golden JSON on the samples, exit codes, the terminal
+view and user errors. Goldens: tests/golden/check/<scenario>/expected.json; rewrite them with
+--update-goldens (or REPORTER_UPDATE_GOLDENS=1) and review the diff."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reporter.cli import cli
+from reporter.model import Assessment
+from reporter.render.json import assessment_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden" / "check"
+EPOCH = "1711962000"  # 2024-04-01T09:00:00Z
+SCENARIOS = {
+    "three-tier": (["samples/three-tier"], 1),
+    "fixed": (["samples/fixed", "--config", "samples/fixed/reporter.yaml"], 0),
+    "leaky": (["samples/leaky", "--config", "samples/leaky/reporter.yaml"], 1),
+}
+
+
+@pytest.fixture(autouse=True)
+def _from_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs are named relative to the repository, as a user in it would name them."""
+    monkeypatch.chdir(ROOT)
+
+
+def run(*args: str, epoch: str | None = EPOCH) -> tuple[int, str, str]:
+    result = CliRunner(env={"SOURCE_DATE_EPOCH": epoch}).invoke(cli, ["check", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _comparable(text: str) -> str:
+    # The installed package version differs between a source tree and an install.
+    data = json.loads(text)
+    data["tool_version"] = "<version>"
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_json_matches_the_golden(scenario: str, update_goldens: bool) -> None:
+    args, exit_code = SCENARIOS[scenario]
+    code, out, err = run(*args, "-o", "json")
+    assert code == exit_code, err
+    path = GOLDEN / scenario / "expected.json"
+    if update_goldens:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_comparable(out), encoding="utf-8")
+    assert _comparable(out) == path.read_text(encoding="utf-8"), (
+        f"{scenario}: output differs from {path}; if intended, rerun with --update-goldens")
+
+
+def test_json_is_the_same_bytes_twice() -> None:
+    args, _ = SCENARIOS["leaky"]
+    assert run(*args, "-o", "json")[1] == run(*args, "-o", "json")[1]
+
+
+def test_fixed_sample_passes_every_automated_requirement() -> None:
+    code, out, _ = run(*SCENARIOS["fixed"][0], "-o", "json")
+    data = json.loads(out)
+    assert code == 0
+    statuses = {(f["id"], r["id"]): r["status"] for f in data["frameworks"]
+                for r in f["requirements"] if r["checks"]}
+    assert statuses and set(statuses.values()) == {"PASS"}
+    assert all(c["status"] in ("PASS", "NOT_APPLICABLE") for c in data["checks"])
+
+
+def _failing(data: dict[str, object], check_id: str) -> dict[str, dict[str, object]]:
+    checks = {c["check_id"]: c for c in data["checks"]}  # type: ignore[attr-defined]
+    return {f["target"]: f for f in checks[check_id]["findings"] if f["status"] == "FAIL"}
+
+
+def test_three_tier_reports_the_articles_mistakes_with_evidence() -> None:
+    code, out, _ = run("samples/three-tier", "-o", "json")
+    data = json.loads(out)
+    assert code == 1
+    cdn = _failing(data, "hygiene.allow-all-rules")["policy production/frontend-policy egress[1]"]
+    assert cdn["locations"][0]["file"] == "samples/three-tier/policies.yaml"
+    assert cdn["locations"][0]["line"] == 45
+    assert cdn["ports"] == "TCP 443"
+    peer = _failing(data, "hygiene.peer-selects-nothing")
+    assert "namespaceSelector name=kube-system matches no namespace" in peer[
+        "policy production/backend-policy egress[1] to[0]"]["message"]
+    dns = _failing(data, "hygiene.dns-egress")
+    assert set(dns) == {"production/frontend[Deployment]", "production/backend[Deployment]",
+                        "production/database[StatefulSet]"}
+    assert dns["production/backend[Deployment]"]["locations"][0]["line"] == 82
+    assert set(_failing(data, "netpol.namespace-default-deny-ingress")) == {"namespace/kube-system"}
+    assert set(_failing(data, "internet.ingress-declared")) == {"kube-system/coredns[Deployment]"}
+
+
+def test_exceptions_are_applied_reported_expired_and_unused() -> None:
+    _, out, _ = run(*SCENARIOS["leaky"][0], "-o", "json")
+    data = json.loads(out)
+    states = {e["id"]: (e["state"], len(e["matched"])) for e in data["exceptions"]}
+    assert states == {"EXC-001": ("active", 1), "EXC-002": ("expired", 1),
+                      "EXC-003": ("unused", 0)}
+    named = {c["check_id"]: c for c in data["checks"]}["hygiene.named-port-unresolved"]
+    assert named["status"] == "EXCEPTED"
+    assert [f["exception"] for f in named["findings"]] == ["EXC-001"]
+    toolbox = _failing(data, "netpol.workload-egress-isolated")
+    assert "payments/fraud-toolbox[Deployment]" in toolbox  # expired: still failing
+
+
+def test_completeness_lists_files_kinds_and_what_was_skipped() -> None:
+    _, out, _ = run(*SCENARIOS["leaky"][0], "-o", "json")
+    completeness = json.loads(out)["completeness"]
+    assert [i["path"] for i in completeness["inputs"]] == [
+        "samples/leaky/config.yaml", "samples/leaky/namespaces.yaml",
+        "samples/leaky/policies.yaml", "samples/leaky/workloads.yaml"]
+    assert completeness["kinds_read"]["NetworkPolicy"] == 11
+    skipped = {(s["kind"], s["name"]) for s in completeness["skipped"]}
+    assert ("File", "samples/leaky/reporter.yaml") in skipped
+    assert ("Secret", "payments/processor-credentials") in skipped
+    assert completeness["host_network_workloads"] == ["monitoring/node-exporter[DaemonSet]"]
+    assert len(completeness["catalog_sha256"]) == 64
+    assert completeness["config_path"] == "samples/leaky/reporter.yaml"
+    assert "FAKE-NOT-A-REAL-KEY" not in out
+
+
+def test_terminal_view_shows_status_reason_and_where_to_look() -> None:
+    code, out, _ = run("samples/three-tier", "--framework", "pci-dss-4.0.1")
+    assert code == 1
+    assert "PCI DSS 4.0.1 (pci-dss-4.0.1)" in out
+    assert "✗ FAIL" in out and "? MANUAL" in out and "✓ PASS" in out
+    assert ("hygiene.dns-egress: production/backend[Deployment] is isolated for egress"
+            in out)
+    assert "(samples/three-tier/policies.yaml:82)" in out
+    assert "catalog " in out and "config none" in out
+    assert "HIPAA" not in out
+
+
+def test_verbose_adds_the_evidence() -> None:
+    _, brief, _ = run("samples/three-tier", "--framework", "pci-dss-4.0.1")
+    _, verbose, _ = run("samples/three-tier", "--framework", "pci-dss-4.0.1", "--verbose")
+    evidence = "its peers include no DNS server; it allows port 53 over UDP only"
+    assert evidence in verbose and evidence not in brief
+
+
+def test_frameworks_without_a_zone_of_their_kind_are_not_applicable() -> None:
+    code, out, _ = run(*SCENARIOS["fixed"][0], "--framework", "hipaa-security-rule", "-o", "json")
+    framework = json.loads(out)["frameworks"][0]
+    assert code == 0
+    automated = [r for r in framework["requirements"] if r["checks"]]
+    assert {r["status"] for r in automated} == {"NOT_APPLICABLE"}
+    assert "no zone of kind phi" in automated[0]["reason"]
+    assert {r["status"] for r in framework["requirements"] if not r["checks"]} == {"MANUAL"}
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "junit", "oscal"])
+def test_other_formats_render_the_same_assessment(fmt: str) -> None:
+    code, out, _ = run("samples/three-tier", "-o", fmt)
+    assert code == 1
+    assert "production/backend-policy" in out
+
+
+def test_unknown_framework_is_bad_input() -> None:
+    code, _, err = run("samples/three-tier", "--framework", "pci-dss-9")
+    assert code == 2
+    assert "unknown framework 'pci-dss-9'" in err
+
+
+def test_config_errors_point_at_the_line(tmp_path: Path) -> None:
+    config = tmp_path / "reporter.yaml"
+    config.write_text("zones:\n  - name: cde\n    kind: cde\n    names: [production]\n"
+                      "    namespace: x\n")
+    code, _, err = run("samples/three-tier", "--config", str(config))
+    assert code == 2
+    assert f"{config}:2: zones[0].namespace: unknown key 'namespace'; did you mean " in err
+    assert "Traceback" not in err
+
+
+def test_config_referring_to_unknown_checks_is_bad_input(tmp_path: Path) -> None:
+    config = tmp_path / "reporter.yaml"
+    config.write_text("exceptions:\n  - {id: E1, check: zone.ingres-declared, target: x,"
+                      " reason: r, ticket: T-1, approver: me, expires: 2030-01-01}\n")
+    code, _, err = run("samples/three-tier", "--config", str(config))
+    assert code == 2
+    assert "unknown check 'zone.ingres-declared'; did you mean 'zone.ingress-declared'?" in err
+
+
+def test_a_bad_source_date_epoch_is_bad_input() -> None:
+    code, _, err = run("samples/three-tier", epoch="yesterday")
+    assert code == 2
+    assert "SOURCE_DATE_EPOCH" in err
+
+
+def test_without_source_date_epoch_the_clock_is_now() -> None:
+    code, out, _ = run("samples/fixed", "--config", "samples/fixed/reporter.yaml", "-o", "json",
+                       epoch=None)
+    assert code == 0
+    assert not json.loads(out)["generated_at"].startswith("2024-04-01")
+
+
+def test_the_committed_output_schema_is_the_generated_one() -> None:
+    committed = json.loads((ROOT / "schemas" / "assessment.schema.json").read_text())
+    assert committed == assessment_schema(), (
+        "run: python -m reporter.render.json --schema > schemas/assessment.schema.json")
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_the_json_reads_back_into_the_model_unchanged(scenario: str) -> None:
+    _, out, _ = run(*SCENARIOS[scenario][0], "-o", "json")
+    assert Assessment.model_validate_json(out).model_dump_json(indent=2) + "\n" == out
