@@ -27,7 +27,7 @@ class Status(StrEnum):
 
 ROLLUP_ORDER = (Status.FAIL, Status.ERROR, Status.MANUAL, Status.EXCEPTED, Status.PASS,
                 Status.NOT_APPLICABLE)
-"""Worst first: a requirement takes the worst status of its checks (FAIL > ERROR > MANUAL > PASS)."""
+"""Worst first: a requirement takes its checks' worst status (FAIL > ERROR > MANUAL > PASS)."""
 
 
 def roll_up(statuses: list[Status]) -> Status:

@@ -52,9 +52,7 @@ class ObjectReader:
     def item(self, value: Any, near: LineDict, field: str) -> LineDict | None:
         """A list entry that must be a mapping; a null entry is an empty one, as in the API."""
         if value is None:
-            empty = LineDict()
-            empty.line = near.line
-            return empty
+            return LineDict.empty(near.line)
         return self.as_mapping(value, near, field)
 
     def mapping(self, parent: LineDict, key: str, field: str) -> LineDict | None:

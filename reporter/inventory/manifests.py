@@ -132,7 +132,7 @@ class _InventoryBuilder:
         if metadata is None:
             if body.get("metadata") is not None:
                 return  # mistyped, and reported: nothing more can be said about the object
-            metadata = LineDict()
+            metadata = LineDict.empty(body.line)
         name = reader.string(metadata, "name", "metadata.name") or ""
         written_namespace = reader.string(metadata, "namespace", "metadata.namespace")
         namespace = _namespace_of(kind, written_namespace)

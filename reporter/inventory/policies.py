@@ -49,7 +49,7 @@ def parse_network_policy(
         reader.report(body, "metadata.name", f"invalid name {name!r}: {error}")
     spec = reader.mapping(body, "spec", "spec")
     if spec is None:  # the API stores a missing spec as {}: select all pods, deny all ingress
-        spec = _empty_like(body)
+        spec = LineDict.empty(body.line)
     reader.known_fields(spec, "spec", ("podSelector", "policyTypes", "ingress", "egress"))
     ingress = _rules(reader, spec, "ingress")
     egress = _rules(reader, spec, "egress")
@@ -63,12 +63,6 @@ def parse_network_policy(
         origin=Origin(reader.file, body.line),
         spec=spec,
     )
-
-
-def _empty_like(near: LineDict) -> LineDict:
-    empty = LineDict()
-    empty.line = near.line
-    return empty
 
 
 def _policy_types(

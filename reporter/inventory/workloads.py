@@ -59,18 +59,17 @@ def read_workload(
     reader: ObjectReader, body: LineDict, kind: str, namespace: str, name: str
 ) -> WorkloadObject:
     template, prefix = _pod_template(reader, body, kind)
-    metadata = reader.mapping(template, "metadata", _join(prefix, "metadata")) if template else None
-    spec = reader.mapping(template, "spec", _join(prefix, "spec")) if template else None
-    spec_field = _join(prefix, "spec")
+    metadata_field, spec_field = _join(prefix, "metadata"), _join(prefix, "spec")
+    missing = LineDict.empty(template.line)
+    metadata = reader.mapping(template, "metadata", metadata_field) or missing
+    spec = reader.mapping(template, "spec", spec_field) or missing
     return WorkloadObject(
         kind=kind,
         name=name,
         namespace=namespace,
-        labels=reader.labels(metadata, "labels", _join(prefix, "metadata.labels"))
-        if metadata else {},
-        ports=_container_ports(reader, spec, spec_field) if spec else (),
-        host_network=reader.boolean(spec, "hostNetwork", f"{spec_field}.hostNetwork")
-        if spec else False,
+        labels=reader.labels(metadata, "labels", f"{metadata_field}.labels"),
+        ports=_container_ports(reader, spec, spec_field),
+        host_network=reader.boolean(spec, "hostNetwork", f"{spec_field}.hostNetwork"),
         pod_ips=_pod_ips(reader, body) if kind == "Pod" else (),
         owner=_controller_owner(reader, body),
         origin=Origin(reader.file, body.line),
@@ -81,8 +80,8 @@ def _join(prefix: str, field: str) -> str:
     return f"{prefix}.{field}" if prefix else field
 
 
-def _pod_template(reader: ObjectReader, body: LineDict, kind: str) -> tuple[LineDict | None, str]:
-    """The mapping holding the pods' metadata and spec, and its field path."""
+def _pod_template(reader: ObjectReader, body: LineDict, kind: str) -> tuple[LineDict, str]:
+    """The mapping holding the pods' metadata and spec (empty if missing), and its field path."""
     node = body
     field = ""
     for key in _TEMPLATE_PATH.get(kind, _CONTROLLER_TEMPLATE):
@@ -91,7 +90,7 @@ def _pod_template(reader: ObjectReader, body: LineDict, kind: str) -> tuple[Line
         if child is None:
             if parent.get(key) is None:
                 reader.report(parent, field, f"required: a {kind} needs a pod template")
-            return None, field
+            return LineDict.empty(parent.line), field
         node = child
     return node, field
 

@@ -33,6 +33,13 @@ class LineDict(dict[Any, Any]):
     __slots__ = ("line",)
     line: int
 
+    @classmethod
+    def empty(cls, line: int) -> LineDict:
+        """An empty mapping standing for one that is absent, located at ``line``."""
+        mapping = cls()
+        mapping.line = line
+        return mapping
+
 
 class LineLoader(_SafeLoader):
     """``CSafeLoader`` (or ``SafeLoader``) producing :class:`LineDict` mappings."""

@@ -9,10 +9,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-from reporter.inventory.cluster import RESOURCES, load_cluster, read_cluster, sanitise
+from reporter.inventory.cluster import RESOURCES, load_cluster, read_cluster
 from reporter.inventory.kubeconfig import ClusterAccess
 from reporter.inventory.manifests import load_paths
 from reporter.inventory.model import Inventory, Rule
+from reporter.inventory.sanitise import sanitise
 
 from .apiserver import LIST_PATHS, LIVE_OBJECTS, FakeApiServer, canned_objects
 
@@ -129,7 +130,7 @@ def test_nothing_secret_is_kept_from_any_object(kubeconfig: Path) -> None:
 def test_sanitise_keeps_exactly_the_allowed_fields_of_a_pod() -> None:
     pod = next(o for o in canned_objects() if o["metadata"]["name"] == "api-7d9f8c6b5-abcde")
     resource = next(r for r in RESOURCES if r.kind == "Pod")
-    assert sanitise(resource, pod) == {
+    assert sanitise(resource.kind, resource.api_version, pod) == {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {
@@ -153,7 +154,8 @@ def test_sanitise_keeps_exactly_the_allowed_fields_of_a_pod() -> None:
 def test_sanitise_keeps_a_cronjobs_pod_template_at_its_own_path() -> None:
     cronjob = next(o for o in canned_objects() if o["kind"] == "CronJob")
     resource = next(r for r in RESOURCES if r.kind == "CronJob")
-    assert sanitise(resource, cronjob)["spec"] == {"jobTemplate": {"spec": {"template": {
+    kept = sanitise(resource.kind, resource.api_version, cronjob)
+    assert kept["spec"] == {"jobTemplate": {"spec": {"template": {
         "metadata": {"labels": {"app": "export"}},
         "spec": {"containers": [{"name": "export", "image": "example/export:2"}]},
     }}}}
@@ -162,7 +164,7 @@ def test_sanitise_keeps_a_cronjobs_pod_template_at_its_own_path() -> None:
 def test_mistyped_values_are_kept_for_the_parser_to_report() -> None:
     resource = next(r for r in RESOURCES if r.kind == "Deployment")
     broken = {"metadata": {"name": "x", "labels": "not-a-map"}, "spec": {"template": "oops"}}
-    assert sanitise(resource, broken) == {
+    assert sanitise(resource.kind, resource.api_version, broken) == {
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "x", "labels": "not-a-map"}, "spec": {"template": "oops"},
     }
