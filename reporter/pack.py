@@ -1,0 +1,313 @@
+"""The evidence pack: a folder written atomically and verifiable byte for byte.
+
+Layout::
+
+    pack.json             the Assessment, with the run's provenance (the source of truth)
+    connectivity.json     the full workload-level map (``connectivity -o json``)
+    evidence-index.csv    every evidence ID -> requirement -> check -> artefact
+    inputs/...            the input manifests as read, Secrets, ConfigMaps and env values removed
+    report.html           the report, self-contained
+    report.pdf            the same report, PDF/A-3b, embedding the files above and SHA256SUMS
+    pack.pub              the signer's public key (when signed)
+    SHA256SUMS            sha256 of every file above (``sha256sum -c`` reads it)
+    pack.sig              Ed25519 signature over SHA256SUMS (when signed)
+
+The SHA256SUMS embedded in the PDF lists every file but the PDF itself, which cannot contain
+its own hash; the folder's SHA256SUMS adds the PDF's line.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+
+from reporter.errors import PackError, Problem
+from reporter.inventory.sanitise import sanitise
+from reporter.model import Assessment
+from reporter.signing import SigningKey
+
+PACK_JSON = "pack.json"
+CONNECTIVITY_JSON = "connectivity.json"
+EVIDENCE_CSV = "evidence-index.csv"
+REPORT_HTML = "report.html"
+REPORT_PDF = "report.pdf"
+PUBLIC_KEY = "pack.pub"
+SUMS = "SHA256SUMS"
+SIGNATURE = "pack.sig"
+INPUTS = "inputs"
+UNSUMMED = (SUMS, SIGNATURE)
+"""The files SHA256SUMS cannot cover: itself and the signature over it."""
+
+_PACKAGE = Path(__file__).resolve().parent
+_TEMPLATES = _PACKAGE.parent / "templates"
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DROPPED_KINDS = frozenset({"Secret", "ConfigMap"})
+Row = tuple[str, str, str]
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Safe dumper that writes repeated values out instead of as anchors and aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+# -- sanitised manifests -------------------------------------------------------------------------
+
+def _sanitised_objects(document: Any) -> Iterator[dict[str, Any]]:
+    if not isinstance(document, dict) or document.get("kind") in _DROPPED_KINDS:
+        return
+    kind, api_version = str(document.get("kind", "")), str(document.get("apiVersion", ""))
+    if isinstance(document.get("items"), list):  # kubectl's List (and FooList) documents
+        for item in document["items"]:
+            if isinstance(item, dict) and kind != "List":
+                item = {"apiVersion": api_version, "kind": kind[: -len("List")]} | item
+            yield from _sanitised_objects(item)
+        return
+    yield sanitise(kind, api_version, document)
+
+
+def sanitised_manifest(text: str) -> str:
+    """The manifest's objects cut down to what the analysis reads (an allowlist: no Secrets,
+    ConfigMaps, env, command lines or annotations); comments are not kept."""
+    objects = [o for d in yaml.load_all(text, Loader=_SAFE_LOADER) for o in _sanitised_objects(d)]
+    if not objects:
+        return ""
+    return yaml.dump_all(objects, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                         explicit_start=True, width=100)
+
+
+def pack_paths(input_paths: Sequence[str]) -> dict[str, str]:
+    """Input path -> where its sanitised copy goes in the pack, unique and inside ``inputs/``."""
+    placed: dict[str, str] = {}
+    taken: set[str] = set()
+    for path in input_paths:
+        parts = [re.sub(r"[^A-Za-z0-9._-]", "_", p) for p in PurePosixPath(path.replace(":", "/")
+                                                                             ).parts]
+        if not parts or any(p in ("", ".", "..") for p in parts) or path.startswith("/"):
+            parts = [re.sub(r"[^A-Za-z0-9._-]", "_", PurePosixPath(path).name) or "input"]
+        name = "/".join(parts)
+        if not name.endswith((".yaml", ".yml")):
+            name += ".yaml"  # always YAML once re-serialised
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name.removesuffix('.yaml')}-{n}.yaml"
+        taken.add(candidate)
+        placed[path] = f"{INPUTS}/{candidate}"
+    return placed
+
+
+# -- hashes and identifiers ----------------------------------------------------------------------
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256sums(files: Mapping[str, bytes]) -> bytes:
+    """``sha256sum`` output for ``files``, by path: ``<hex>  <path>`` per line."""
+    return "".join(f"{sha256(files[p])}  {p}\n" for p in sorted(files)).encode()
+
+
+def tool_sha256() -> str:
+    """What identifies the code that made the pack: its Python files and its templates."""
+    digest = hashlib.sha256()
+    paths = [p for root in (_PACKAGE, _TEMPLATES) for p in root.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts]
+    for path in sorted(paths, key=lambda p: p.relative_to(_PACKAGE.parent).as_posix()):
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(_PACKAGE.parent).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def run_id(assessment: Assessment) -> str:
+    """``RUN-<UTC time>-<hash of the assessment>``: the same inputs and clock give the same ID."""
+    digest = sha256(assessment.model_dump_json().encode())[:8]
+    return f"RUN-{assessment.generated_at:%Y%m%dT%H%M%SZ}-{digest}"
+
+
+def default_folder(assessment: Assessment, parent: Path = Path("out")) -> Path:
+    """``out/<organisation, else cluster>-<UTC time>``."""
+    owner = assessment.organisation or assessment.cluster or "estate"
+    slug = re.sub(r"[^a-z0-9]+", "-", owner.lower()).strip("-") or "estate"
+    return parent / f"{slug}-{assessment.generated_at:%Y%m%dT%H%M%SZ}"
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+def _missing_ancestors(path: Path) -> list[Path]:
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def _write_files(folder: Path, files: Mapping[str, bytes]) -> None:
+    for name, data in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+
+
+def write_pack(destination: Path, files: Mapping[str, bytes]) -> None:
+    """Write ``files`` into a temporary folder beside ``destination``, then rename it into
+    place. An existing destination is never touched; on failure nothing is left behind."""
+    if os.path.lexists(destination):  # a dangling symlink counts: rename() would follow it
+        raise PackError([Problem("already exists; a pack is never overwritten",
+                                 file=str(destination))],
+                        hint="choose another --out folder, or move the existing pack away")
+    created = _missing_ancestors(destination.parent)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".partial",
+                                      dir=destination.parent))
+    try:
+        _write_files(temporary, files)
+        temporary.chmod(0o755)
+        # rename() would replace an empty folder made meanwhile, never a non-empty one (a pack)
+        os.rename(temporary, destination)
+    except BaseException as error:
+        shutil.rmtree(temporary, ignore_errors=True)
+        for folder in created:  # deepest first
+            if folder.exists() and not any(folder.iterdir()):
+                folder.rmdir()
+        if isinstance(error, OSError):
+            raise PackError([Problem(f"cannot write the pack: {error.strerror or error}",
+                                     file=str(destination))],
+                            hint="check the folder's permissions and free space") from None
+        raise
+
+
+def evidence_csv(rows: Iterator[Sequence[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("evidence_id", "frameworks", "requirement", "check", "status", "target",
+                     "artefact", "fingerprint", "exception"))
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """Adds the seconds each named stage takes to a timings mapping (when one is given)."""
+
+    timings: MutableMapping[str, float] | None
+
+    def __call__(self, stage: str, started: float) -> float:
+        now = time.perf_counter()
+        if self.timings is not None:
+            self.timings[stage] = self.timings.get(stage, 0.0) + now - started
+        return now
+
+
+def signed_files(files: Mapping[str, bytes], key: SigningKey | None) -> dict[str, bytes]:
+    """``files`` with SHA256SUMS over all of them, and ``pack.sig`` over it when ``key``."""
+    result = dict(files)
+    result[SUMS] = sha256sums(files)
+    if key is not None:
+        result[SIGNATURE] = key.sign(result[SUMS])
+    return result
+
+
+# -- verifying -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A pack that passed ``verify``."""
+
+    files: int
+    """Files whose sha256 matched SHA256SUMS."""
+    signer: str | None
+    """Fingerprint of the key whose signature matched, if the pack is signed."""
+    key_source: str | None
+    """Where that key came from: the file given, or the pack's own pack.pub."""
+
+
+def _parse_sums(text: str, sums_path: Path) -> dict[str, str]:
+    listed: dict[str, str] = {}
+    problems = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = re.fullmatch(r"([0-9a-f]{64}) [ *](.+)", line)
+        name = match.group(2) if match else ""
+        if not match or name.startswith("/") or ".." in PurePosixPath(name).parts:
+            problems.append(Problem("not a '<sha256>  <relative path>' line", file=str(sums_path),
+                                    line=number))
+        else:
+            listed[name] = match.group(1)
+    if problems:
+        raise PackError(problems, hint="SHA256SUMS was edited; the pack cannot be trusted")
+    return listed
+
+
+def _present(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def _hash_problems(folder: Path, listed: Mapping[str, str]) -> list[Problem]:
+    problems = []
+    for name, expected in sorted(listed.items()):
+        path = folder / name
+        if not path.is_file():
+            problems.append(Problem("listed in SHA256SUMS but missing", file=str(path)))
+        elif sha256(path.read_bytes()) != expected:
+            problems.append(Problem("content differs from its SHA256SUMS entry (the file was "
+                                    "changed after the pack was written)", file=str(path)))
+    problems += [
+        Problem("not listed in SHA256SUMS (added after the pack was written)",
+                file=str(folder / name))
+        for name in sorted(_present(folder) - set(listed) - set(UNSUMMED))
+    ]
+    return problems
+
+
+def _check_signature(folder: Path, sums: bytes, public_key: Path | None) -> tuple[str, str]:
+    from reporter.signing import fingerprint, load_public_key, signature_matches
+
+    key_path = public_key or folder / PUBLIC_KEY
+    if not key_path.is_file():
+        raise PackError([Problem("the pack is signed but has no pack.pub", file=str(key_path))],
+                        hint="pass the signer's public key with --public-key")
+    key = load_public_key(key_path.read_bytes(), str(key_path))
+    if not signature_matches(key, sums, (folder / SIGNATURE).read_bytes()):
+        raise PackError([Problem(f"the signature does not match SHA256SUMS for key "
+                                 f"{fingerprint(key)}", file=str(folder / SIGNATURE))],
+                        hint="SHA256SUMS or pack.sig was changed, or the key is not the signer's")
+    return fingerprint(key), str(key_path)
+
+
+def verify_pack(folder: Path, public_key: Path | None = None) -> Verified:
+    """Recompute SHA256SUMS and check the signature; any difference raises PackError naming
+    the file. ``public_key`` must have signed the pack when given."""
+    sums_path = folder / SUMS
+    if not sums_path.is_file():
+        raise PackError([Problem("no SHA256SUMS: not an evidence pack", file=str(folder))],
+                        hint="name the folder `reporter report` wrote")
+    sums = sums_path.read_bytes()
+    listed = _parse_sums(sums.decode("utf-8", errors="replace"), sums_path)
+    problems = _hash_problems(folder, listed)
+    if problems:
+        raise PackError(problems, hint="the pack was modified after it was written; "
+                                       "obtain the original from its producer")
+    if not (folder / SIGNATURE).is_file():
+        if public_key is not None:
+            raise PackError([Problem("the pack is not signed", file=str(folder))],
+                            hint="it has no pack.sig, so it cannot prove who wrote it")
+        return Verified(len(listed), None, None)
+    signer, source = _check_signature(folder, sums, public_key)
+    return Verified(len(listed), signer, source)

@@ -1,0 +1,158 @@
+"""Every file of an evidence pack, rendered from one Assessment: pack.json first, then the views.
+
+Nothing here touches the disk; :func:`reporter.pack.write_pack` writes the result.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from reporter.model import Assessment
+from reporter.pack import (
+    CONNECTIVITY_JSON,
+    EVIDENCE_CSV,
+    PACK_JSON,
+    PUBLIC_KEY,
+    REPORT_HTML,
+    REPORT_PDF,
+    SUMS,
+    Row,
+    Timed,
+    evidence_csv,
+    pack_paths,
+    run_id,
+    sanitised_manifest,
+    sha256,
+    sha256sums,
+    signed_files,
+    tool_sha256,
+)
+from reporter.render.evidence import artefact, fingerprint_of, index_evidence
+from reporter.render.html import render_html
+from reporter.render.json import render_json
+from reporter.render.pdf import PdfAttachment, Relationship, render_pdf
+from reporter.render.view import PackFacts, build_view
+from reporter.signing import SigningKey, public_openssh
+
+
+@dataclass(frozen=True, slots=True)
+class PackInputs:
+    """What a pack is made of besides the Assessment."""
+
+    manifests: Mapping[str, str]
+    """Input path -> its text as read (standard input included, under its name)."""
+    connectivity: Sequence[Row]
+    """The full workload-level map."""
+    previous: Assessment | None = None
+    signing_key: SigningKey | None = None
+
+
+def with_run_metadata(assessment: Assessment, inputs: PackInputs, tool_digest: str) -> Assessment:
+    """The Assessment as pack.json records it: provenance gains the run ID, the tool's digest,
+    versions and command line (``provenance.report``)."""
+    from reporter.provenance import collect_run_info
+
+    info = collect_run_info(assessment.command,
+                            {i.path: i.sha256 for i in assessment.completeness.inputs})
+    report: dict[str, Any] = {
+        "run_id": run_id(assessment),
+        "tool_sha256": tool_digest,
+        "run": info.to_dict(),
+        "signing_key": inputs.signing_key.fingerprint if inputs.signing_key else None,
+    }
+    provenance = {**(assessment.provenance or {}), "report": report}
+    return assessment.model_copy(update={"provenance": provenance})
+
+
+def _connectivity_json(rows: Sequence[Row]) -> bytes:
+    # Same shape as `reporter connectivity -o json`.
+    return (json.dumps([{"src": s, "dst": d, "conn": c} for s, d, c in rows], indent=2)
+            + "\n").encode()
+
+
+def _evidence_file(assessment: Assessment) -> bytes:
+    return evidence_csv(
+        (e.id, " ".join(e.framework_ids), e.requirement_id, e.finding.check_id, e.status.value,
+         e.finding.target, artefact(e.finding), fingerprint_of(e.finding),
+         e.finding.exception or "")
+        for e in index_evidence(assessment)
+    )
+
+
+def _data_files(assessment: Assessment, inputs: PackInputs,
+                placed: Mapping[str, str]) -> dict[str, bytes]:
+    files = {
+        PACK_JSON: render_json(assessment).encode(),  # exactly `reporter check -o json`
+        CONNECTIVITY_JSON: _connectivity_json(inputs.connectivity),
+        EVIDENCE_CSV: _evidence_file(assessment),
+    }
+    for path, text in inputs.manifests.items():
+        files[placed[path]] = sanitised_manifest(text).encode()
+    if inputs.signing_key is not None:
+        files[PUBLIC_KEY] = (public_openssh(inputs.signing_key.public) + "\n").encode()
+    return files
+
+
+_DESCRIPTIONS: dict[str, tuple[Relationship, str]] = {
+    PACK_JSON: ("Source", "The assessment this report renders (canonical, JSON)"),
+    CONNECTIVITY_JSON: ("Data", "Every allowed workload-level connection (JSON)"),
+    EVIDENCE_CSV: ("Data", "Every evidence ID with its requirement, check and artefact (CSV)"),
+    PUBLIC_KEY: ("Supplement", "Public key of the pack's signer (OpenSSH)"),
+    SUMS: ("Data", "SHA-256 of every pack file except this PDF"),
+}
+
+
+def _attachments(files: Mapping[str, bytes]) -> list[PdfAttachment]:
+    attached = []
+    for name, data in files.items():
+        relationship, description = _DESCRIPTIONS.get(
+            name, ("Source", "Input manifest as read; Secrets, ConfigMaps, env values removed"))
+        attached.append(PdfAttachment(name, data, description, relationship))
+    return attached
+
+
+def render_documents(
+    assessment: Assessment, inputs: PackInputs, timings: MutableMapping[str, float] | None = None
+) -> dict[str, bytes]:
+    """Every file of the pack but the PDF and the sums: pack.json, the data files, the
+    sanitised inputs and report.html."""
+    timed = Timed(timings)
+    started = time.perf_counter()
+    placed = pack_paths(list(inputs.manifests))
+    recorded = with_run_metadata(assessment, inputs, tool_sha256())
+    files = _data_files(recorded, inputs, placed)
+    started = timed("pack_data", started)
+    report = (recorded.provenance or {})["report"]
+    facts = PackFacts(
+        run_id=report["run_id"], tool_sha256=report["tool_sha256"],
+        files=tuple((name, sha256(data)) for name, data in sorted(files.items())),
+        inputs_attached=placed, connectivity=tuple(inputs.connectivity),
+        connectivity_file=CONNECTIVITY_JSON, evidence_file=EVIDENCE_CSV,
+        signing_key=inputs.signing_key.fingerprint if inputs.signing_key else None,
+        previous=inputs.previous,
+    )
+    view = build_view(recorded, facts)
+    started = timed("view", started)
+    files[REPORT_HTML] = render_html(view).encode()
+    timed("html", started)
+    return files
+
+
+def build_pack(
+    assessment: Assessment, inputs: PackInputs, timings: MutableMapping[str, float] | None = None
+) -> dict[str, bytes]:
+    """Every file of the pack, by its path in the pack folder; ``timings`` receives the
+    seconds each stage took."""
+    files = render_documents(assessment, inputs, timings)
+    embedded = {**files, SUMS: sha256sums(files)}
+    del embedded[REPORT_HTML]  # the PDF is the HTML: attaching it again adds nothing
+    files[REPORT_PDF] = render_pdf(files[REPORT_HTML].decode(), _attachments(embedded),
+                                   assessment.generated_at, timings)
+    started = time.perf_counter()
+    result = signed_files(files, inputs.signing_key)
+    Timed(timings)("sums", started)
+    return result

@@ -1,0 +1,260 @@
+"""Geometry of the zone diagram: zones (and the internet) on a ring, flows as curved arrows.
+
+Only positions are computed here; ``templates/_diagram.svg.j2`` draws them. Each arrow carries a
+number that the table under the diagram explains, so labels never overlap on the drawing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reporter.model import ZoneFlow, ZoneSummary
+
+WIDTH = 760.0
+NODE_W, NODE_H = 164.0, 50.0
+_SEARCHED = 7
+"""Up to this many nodes, every ring order is tried and the one with the shortest arrows kept."""
+_BADGE_GAP = 26.0
+_BADGE_AT = (0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75)
+"""Where along its arrow a number may sit, in order of preference."""
+OTHER_ADDRESSES = "other addresses"
+SEPARATE_RANGES = 3
+"""Up to this many address ranges outside the cluster get a node each; more share one."""
+ALL = "All Connections"
+_BEND = 0.18
+"""How far an arrow bows out, as a share of its length: A->B and B->A bow to opposite sides."""
+_ARROW = 9.0
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    name: str
+    label: str
+    subtitle: str
+    x: float
+    y: float
+    """Centre."""
+    width: float
+    in_scope: bool
+    external: bool
+    height: float = NODE_H
+
+    @property
+    def left(self) -> float:
+        return self.x - self.width / 2
+
+    @property
+    def top(self) -> float:
+        return self.y - self.height / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    number: int
+    flow: ZoneFlow
+    """The zone flow drawn; several folded into one when they join the same two nodes."""
+    path: str
+    """SVG path data of the curve."""
+    arrow: str
+    """SVG points of the arrow head."""
+    badge_x: float
+    badge_y: float
+    folded: int = 1
+    """How many zone flows the edge stands for."""
+    undeclared: int = 0
+    """How many of those are undeclared."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Curve:
+    """A quadratic Bézier from ``start`` to ``end``, bent by ``control``."""
+
+    start: tuple[float, float]
+    control: tuple[float, float]
+    end: tuple[float, float]
+
+    def at(self, t: float) -> tuple[float, float]:
+        (x0, y0), (cx, cy), (x1, y1) = self.start, self.control, self.end
+        u = 1 - t
+        return u * u * x0 + 2 * u * t * cx + t * t * x1, u * u * y0 + 2 * u * t * cy + t * t * y1
+
+
+@dataclass(frozen=True, slots=True)
+class Diagram:
+    width: float
+    height: float
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    folded_ranges: int = 0
+    """Address ranges outside the cluster drawn as the one ``other addresses`` node."""
+
+
+def _ring_cost(order: Sequence[str], flows: Sequence[ZoneFlow]) -> int:
+    position = {name: i for i, name in enumerate(order)}
+    steps = [abs(position[f.src] - position[f.dst]) for f in flows]
+    return sum(min(s, len(order) - s) for s in steps)
+
+
+def _node_names(zones: Sequence[ZoneSummary], flows: Sequence[ZoneFlow]) -> list[str]:
+    """External parties (the internet) first, then zones in the ring order that keeps
+    connected zones closest (in-scope zones first among equals)."""
+    zone_names = [z.name for z in zones]
+    external = sorted({n for f in flows for n in (f.src, f.dst)} - set(zone_names))
+    rest = [z.name for z in zones if z.frameworks] + [z.name for z in zones if not z.frameworks]
+    if len(external) + len(rest) > _SEARCHED:
+        return external + rest
+    orders = (external + list(p) for p in itertools.permutations(rest))
+    return min(orders, key=lambda order: _ring_cost(order, flows))
+
+
+def _ports(group: Sequence[ZoneFlow]) -> str:
+    distinct = list(dict.fromkeys(f.ports for f in group))
+    if ALL in distinct:
+        return ALL
+    if len(distinct) <= 2:
+        return ", ".join(distinct)
+    return f"{distinct[0]}, … ({len(distinct)} port sets)"
+
+
+def fold_addresses(flows: Sequence[ZoneFlow]) -> tuple[list[tuple[ZoneFlow, int, int]], int]:
+    """(flow, flows folded, undeclared among them) per edge, and how many address ranges were
+    folded: beyond SEPARATE_RANGES, ranges outside the cluster become one node."""
+    ranges = {n for f in flows for n in (f.src, f.dst) if n.endswith("[External]")}
+    if len(ranges) <= SEPARATE_RANGES:
+        return [(f, 1, int(not f.declared)) for f in flows], 0
+    groups: dict[tuple[str, str], list[ZoneFlow]] = {}
+    for f in flows:
+        ends = tuple(OTHER_ADDRESSES if n in ranges else n for n in (f.src, f.dst))
+        groups.setdefault((ends[0], ends[1]), []).append(f)
+    folded = [
+        (ZoneFlow(src=src, dst=dst, ports=_ports(group),
+                  declared=all(f.declared for f in group),
+                  flows=sorted({n for f in group for n in f.flows})),
+         len(group), sum(not f.declared for f in group))
+        for (src, dst), group in groups.items()
+    ]
+    return folded, len(ranges)
+
+
+def _subtitle(zone: ZoneSummary | None, folded_ranges: int, name: str) -> str:
+    if name == OTHER_ADDRESSES and folded_ranges:
+        return f"{folded_ranges} ranges outside the cluster"
+    if zone is None:
+        return "outside the cluster"
+    wl = f"{len(zone.workloads)} workload{'s' if len(zone.workloads) != 1 else ''}"
+    return f"{zone.kind} · {len(zone.namespaces)} ns · {wl}"
+
+
+def _label(name: str) -> str:
+    """``10.0.0.2-10.0.0.2[External]`` reads as ``10.0.0.2``; zone names stay as they are."""
+    if not name.endswith("[External]"):
+        return name
+    first, _, last = name.removesuffix("[External]").partition("-")
+    return first if first == last or not last else f"{first} – {last}"
+
+
+def _width(label: str, subtitle: str) -> float:
+    """Wide enough for the label (bold, 13 units) and the subtitle (9.5 units)."""
+    return max(NODE_W, 8.4 * len(label) + 24, 5.9 * len(subtitle) + 20)
+
+
+def _clip(node: Node, tx: float, ty: float) -> tuple[float, float]:
+    """Where the ray from a node's centre towards (tx, ty) leaves its box."""
+    dx, dy = tx - node.x, ty - node.y
+    if dx == 0 and dy == 0:
+        return node.x, node.y
+    scale = min(node.width / 2 / abs(dx) if dx else math.inf,
+                node.height / 2 / abs(dy) if dy else math.inf)
+    return node.x + dx * scale, node.y + dy * scale
+
+
+def _arrow_head(x: float, y: float, fx: float, fy: float) -> str:
+    """A triangle pointing at (x, y), coming from the direction of (fx, fy)."""
+    angle = math.atan2(y - fy, x - fx)
+    points = [(x, y)]
+    for side in (-1, 1):
+        a = angle + math.pi - side * 0.4
+        points.append((x + _ARROW * math.cos(a), y + _ARROW * math.sin(a)))
+    return " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+
+
+def _curve(src: Node, dst: Node) -> _Curve:
+    mx, my = (src.x + dst.x) / 2, (src.y + dst.y) / 2
+    dx, dy = dst.x - src.x, dst.y - src.y
+    # The control point sits off the chord on its right-hand side (seen from the source).
+    control = (mx - dy * _BEND * 2, my + dx * _BEND * 2)
+    return _Curve(_clip(src, *control), control, _clip(dst, *control))
+
+
+def _box_distance(point: tuple[float, float], node: Node) -> float:
+    dx = max(abs(point[0] - node.x) - node.width / 2, 0.0)
+    dy = max(abs(point[1] - node.y) - node.height / 2, 0.0)
+    return math.hypot(dx, dy)
+
+
+def _badge(curve: _Curve, taken: list[tuple[float, float]],
+           nodes: Sequence[Node]) -> tuple[float, float]:
+    """The preferred spot along the curve that no other number or box crowds."""
+    def room(point: tuple[float, float]) -> float:
+        badges = min((math.dist(point, o) for o in taken), default=math.inf) - _BADGE_GAP
+        boxes = min((_box_distance(point, n) for n in nodes), default=math.inf) - 12
+        return min(badges, boxes)
+
+    spots = [curve.at(t) for t in _BADGE_AT]
+    return next((p for p in spots if room(p) >= 0), max(spots, key=room))
+
+
+def _edge(number: int, folded: tuple[ZoneFlow, int, int], src: Node, dst: Node,
+          taken: list[tuple[float, float]], nodes: Sequence[Node]) -> Edge:
+    flow, count, undeclared = folded
+    if src is dst:  # a flow inside one zone: a loop over the box
+        x, y = src.x, src.top
+        path = (f"M{x - 30:.1f},{y:.1f} C{x - 45:.1f},{y - 48:.1f} "
+                f"{x + 45:.1f},{y - 48:.1f} {x + 30:.1f},{y:.1f}")
+        taken.append((x, y - 36))
+        return Edge(number, flow, path, _arrow_head(x + 30, y, x + 40, y - 30), x, y - 36,
+                    count, undeclared)
+    curve = _curve(src, dst)
+    (sx, sy), (cx, cy), (ex, ey) = curve.start, curve.control, curve.end
+    path = f"M{sx:.1f},{sy:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}"
+    bx, by = _badge(curve, taken, nodes)
+    taken.append((bx, by))
+    return Edge(number, flow, path, _arrow_head(ex, ey, cx, cy), round(bx, 1), round(by, 1),
+                count, undeclared)
+
+
+def zone_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]) -> Diagram:
+    """Zones evenly spaced on a ring, starting at the left with the internet."""
+    folded, folded_ranges = fold_addresses(zone_flows)
+    flows = [f for f, _, _ in folded]
+    names = _node_names(zones, flows)
+    by_name = {z.name: z for z in zones}
+    count = max(len(names), 1)
+    labels = {n: _label(n) for n in names}
+    subtitles = {n: _subtitle(by_name.get(n), folded_ranges, n) for n in names}
+    widths = {n: _width(labels[n], subtitles[n]) for n in names}
+    widest = max(widths.values(), default=NODE_W)
+    width = max(WIDTH, 85.0 * count)  # more than ten zones: a wider ring, drawn smaller
+    radius_x = width / 2 - widest / 2 - 10
+    radius_y = max(120.0, min(60.0 * count, 260.0), 25.0 * count)
+    top = NODE_H / 2 + 60  # room for loops over the top boxes
+    nodes = []
+    for i, name in enumerate(names):
+        angle = math.pi + 2 * math.pi * i / count
+        nodes.append(Node(
+            name=name, label=labels[name], subtitle=subtitles[name],
+            x=round(width / 2 + radius_x * math.cos(angle), 1),
+            y=round(top + radius_y + radius_y * math.sin(angle), 1), width=round(widths[name], 1),
+            in_scope=bool(by_name[name].frameworks) if name in by_name else False,
+            external=name not in by_name,
+        ))
+    placed = {n.name: n for n in nodes}
+    ordered = sorted(folded, key=lambda e: (e[0].declared, e[0].src, e[0].dst))  # undeclared 1st
+    taken: list[tuple[float, float]] = []
+    edges = tuple(_edge(i, e, placed[e[0].src], placed[e[0].dst], taken, nodes)
+                  for i, e in enumerate(ordered, 1))
+    height = top + 2 * radius_y + NODE_H / 2 + 20
+    return Diagram(width, round(height, 1), tuple(nodes), edges, folded_ranges)

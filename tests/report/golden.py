@@ -1,0 +1,45 @@
+"""Golden files of the report: pack.json and report.html with what depends on the machine
+(tool digest, library versions, the run ID and pack.json's hash that follow from them) replaced
+by placeholders. Set REPORTER_UPDATE_GOLDENS=1 to rewrite them after an intended change."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from reporter.pack import PACK_JSON, REPORT_HTML, sha256
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "report"
+UPDATE = os.environ.get("REPORTER_UPDATE_GOLDENS") == "1"
+_VERSIONS = ("tool_version", "python_version", "weasyprint_version", "kubernetes_version",
+             "pydantic_version")
+
+
+def normalised(files: Mapping[str, bytes]) -> dict[str, str]:
+    pack = json.loads(files[PACK_JSON])
+    report = pack["provenance"]["report"]
+    swaps = {report["tool_sha256"]: "<tool-sha256>", report["run_id"]: "<run-id>",
+             sha256(files[PACK_JSON]): "<pack.json-sha256>",
+             f"compliance-reporter {pack['tool_version']}": "compliance-reporter <version>"}
+    report.update(tool_sha256="<tool-sha256>", run_id="<run-id>")
+    report["run"].update({k: f"<{k}>" for k in _VERSIONS})
+    pack["tool_version"] = "<version>"
+    html = files[REPORT_HTML].decode()
+    for old, new in swaps.items():
+        html = html.replace(old, new)
+    return {PACK_JSON: json.dumps(pack, indent=2, ensure_ascii=False) + "\n", REPORT_HTML: html}
+
+
+def assert_golden(scenario: str, files: Mapping[str, bytes]) -> None:
+    folder = GOLDEN / scenario
+    for name, text in normalised(files).items():
+        path = folder / name
+        if UPDATE:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        assert path.is_file(), f"no golden {path}; run with REPORTER_UPDATE_GOLDENS=1"
+        expected = path.read_text(encoding="utf-8")
+        assert text == expected, (f"{scenario}/{name} differs from its golden; if intended, "
+                                  "rerun with REPORTER_UPDATE_GOLDENS=1 and review the diff")

@@ -1,0 +1,159 @@
+"""`reporter report` and `reporter verify` in-process: exit codes, files written, messages."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from reporter.cli import cli
+from reporter.model import Assessment
+from reporter.pack import PUBLIC_KEY, REPORT_HTML, REPORT_PDF, SIGNATURE, SUMS
+from reporter.signing import fingerprint, public_openssh
+
+from .conftest import REPO, write_key
+
+EPOCH = "1712050200"
+FIXED = ["samples/fixed", "--config", "samples/fixed/reporter.yaml"]
+STDIN_MANIFESTS = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: token, namespace: shop}
+stringData: {token: STDIN-S3CR3T}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: shop}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+"""
+
+
+def _run(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    private = Ed25519PrivateKey.generate()
+    path = write_key(tmp_path_factory.mktemp("key") / "pack-key", private, openssh=True)
+    return path, fingerprint(private.public_key())
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the samples outside any Git repository (test_provenance covers Git)."""
+    root = tmp_path_factory.mktemp("work")
+    shutil.copytree(REPO / "samples" / "fixed", root / "samples" / "fixed")
+    return root
+
+
+@pytest.fixture(scope="module")
+def fixed_pack(tmp_path_factory: pytest.TempPathFactory, key: tuple[Path, str],
+               samples: Path) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "fixed-pack"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(samples)
+        patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        result = _run("report", *FIXED, "--out", str(out), "--sign-key", str(key[0]))
+    assert result.exit_code == 0, result.output
+    assert f"report: {out / REPORT_PDF}" in result.output
+    return out
+
+
+def test_report_writes_a_signed_pack(fixed_pack: Path, key: tuple[Path, str]) -> None:
+    names = {p.relative_to(fixed_pack).as_posix() for p in fixed_pack.rglob("*") if p.is_file()}
+    assert names == {"pack.json", "connectivity.json", "evidence-index.csv", REPORT_HTML,
+                     REPORT_PDF, SUMS, SIGNATURE, PUBLIC_KEY,
+                     "inputs/samples/fixed/policies.yaml", "inputs/samples/fixed/workloads.yaml",
+                     "inputs/samples/fixed/reporter.yaml"}
+    assessment = Assessment.model_validate_json((fixed_pack / "pack.json").read_bytes())
+    assert assessment.generated_at.isoformat() == "2024-04-02T09:30:00+00:00"
+    assert assessment.command[:2] == ["reporter", "report"]
+    assert assessment.provenance and assessment.provenance["report"]["signing_key"] == key[1]
+    assert key[1] in (fixed_pack / REPORT_HTML).read_text()
+    rows = json.loads((fixed_pack / "connectivity.json").read_text())
+    assert {"src", "dst", "conn"} == set(rows[0])
+
+
+def test_verify_passes_then_fails_on_one_changed_byte(fixed_pack: Path, key: tuple[Path, str],
+                                                      tmp_path: Path) -> None:
+    result = _run("verify", str(fixed_pack))
+    assert result.exit_code == 0, result.output
+    assert f"signature: good, key {key[1]}" in result.output
+    public = tmp_path / "signer.pub"
+    public.write_text(public_openssh(Ed25519PrivateKey.generate().public_key()))
+    wrong = _run("verify", str(fixed_pack), "--public-key", str(public))
+    assert wrong.exit_code == 1 and "signature does not match" in wrong.output
+    html = fixed_pack / REPORT_HTML
+    original = html.read_bytes()
+    try:
+        html.write_bytes(original.replace(b"PASS", b"PASs", 1))
+        changed = _run("verify", str(fixed_pack))
+        assert changed.exit_code == 1
+        assert f"{html}: content differs from its SHA256SUMS entry" in changed.output
+    finally:
+        html.write_bytes(original)
+
+
+def test_the_same_inputs_and_clock_give_the_same_pack(fixed_pack: Path, key: tuple[Path, str],
+                                                      tmp_path: Path, samples: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(samples)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    again = tmp_path / "elsewhere" / "again"
+    result = _run("report", *FIXED, "--out", str(again), "--sign-key", str(key[0]))
+    assert result.exit_code == 0, result.output
+    written = sorted(p.relative_to(fixed_pack) for p in fixed_pack.rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    for name in written:
+        assert (again / name).read_bytes() == (fixed_pack / name).read_bytes(), name
+
+
+def test_an_existing_out_is_refused_before_any_work(tmp_path: Path) -> None:
+    out = tmp_path / "pack"
+    out.mkdir()
+    (out / "keep.txt").write_text("earlier pack")
+    result = _run("report", "does-not-exist", "--out", str(out))
+    assert result.exit_code == 2
+    assert f"error: {out}: already exists; a pack is never overwritten" in result.output
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    dangling = tmp_path / "link"
+    dangling.symlink_to(tmp_path / "nowhere")
+    result = _run("report", "does-not-exist", "--out", str(dangling))
+    assert result.exit_code == 2 and "already exists" in result.output
+
+
+def test_standard_input_is_packed_sanitised(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    out = tmp_path / "stdin-pack"
+    result = _run("report", "-", "--framework", "cis-kubernetes", "--out", str(out),
+                  stdin=STDIN_MANIFESTS)
+    assert result.exit_code == 0, result.output
+    copy = (out / "inputs" / "_stdin_.yaml").read_text()
+    assert "deny-all" in copy and "STDIN-S3CR3T" not in copy and "kind: Secret" not in copy
+    assert _run("verify", str(out)).exit_code == 0
+
+
+def test_a_previous_pack_that_is_not_one_is_refused(tmp_path: Path) -> None:
+    bogus = tmp_path / "pack.json"
+    bogus.write_text('{"hello": 1}')
+    result = _run("report", "samples/fixed", "--previous", str(bogus), "--out",
+                  str(tmp_path / "x"))
+    assert result.exit_code == 2
+    assert f"error: {bogus}: not a pack.json of this schema" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_verify_refuses_a_folder_that_is_not_a_pack(tmp_path: Path) -> None:
+    result = _run("verify", str(tmp_path))
+    assert result.exit_code == 2
+    assert "no SHA256SUMS: not an evidence pack" in result.output

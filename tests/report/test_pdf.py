@@ -1,0 +1,175 @@
+"""The PDF's structure: pages, outline, metadata, PDF/A identification, attachments equal to the
+pack's files, embedded fonts, the text of the first pages, and byte-for-byte reproducibility."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from reporter.pack import (
+    PUBLIC_KEY,
+    REPORT_HTML,
+    REPORT_PDF,
+    SIGNATURE,
+    SUMS,
+    sha256sums,
+)
+from reporter.render.bundle import PackInputs, build_pack
+
+from .sample import SAMPLE_MANIFESTS, sample_assessment
+
+SECTIONS = ["Cover", "1. Executive summary", "2. Scope and completeness", "3. Network diagram",
+            "4. Requirements and evidence", "5. Exceptions register", "6. Policy inventory",
+            "7. Appendix"]
+
+
+@pytest.fixture(scope="module")
+def reader(fixture_files: dict[str, bytes]) -> PdfReader:
+    return PdfReader(io.BytesIO(fixture_files[REPORT_PDF]))
+
+
+def _outline(reader: PdfReader, items: list[Any] | None = None, depth: int = 0
+             ) -> Iterator[tuple[int, str]]:
+    for item in reader.outline if items is None else items:
+        if isinstance(item, list):
+            yield from _outline(reader, item, depth + 1)
+        else:
+            yield depth, item.title
+
+
+def _pdftotext(pdf: bytes, first: int, last: int) -> str:
+    done = subprocess.run(["pdftotext", "-layout", "-f", str(first), "-l", str(last), "-", "-"],
+                          input=pdf, capture_output=True, check=True)
+    return done.stdout.decode()
+
+
+def test_page_count_is_in_the_expected_range(reader: PdfReader) -> None:
+    assert 10 <= len(reader.pages) <= 25
+
+
+def test_outline_has_every_section_in_order_and_each_requirement(reader: PdfReader) -> None:
+    outline = list(_outline(reader))
+    assert [title for depth, title in outline if depth == 0] == SECTIONS
+    titles = [title for _, title in outline]
+    for requirement in ("1.3.1 Inbound traffic to the CDE is restricted",
+                        "164.312(e)(1) Transmission security"):
+        assert any(t.startswith(requirement) for t in titles), requirement
+    assert "PCI DSS 4.0.1" in titles and "Active (2)" in titles
+
+
+def test_document_metadata(reader: PdfReader) -> None:
+    info = reader.metadata
+    assert info is not None
+    assert info.title == "Network segmentation evidence: Example Payments 株式会社"
+    assert info.author == "Example Payments 株式会社"
+    assert info.subject is not None and info.subject.startswith(
+        "Kubernetes NetworkPolicy evidence for PCI DSS 4.0.1, HIPAA Security Rule")
+    assert info["/Keywords"].startswith("PCI DSS 4.0.1, HIPAA Security Rule")
+    assert info["/CreationDate"] == "D:20240402093000+00'00"
+    assert info["/Creator"] == "compliance-reporter 0.1.0"
+
+
+def test_xmp_identifies_pdf_a_3b(reader: PdfReader) -> None:
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    xml = xmp.rdf_root.toxml()
+    assert 'pdfaid:part="3"' in xml and 'pdfaid:conformance="B"' in xml
+    assert "<xmp:CreateDate>2024-04-02T09:30:00+00:00</xmp:CreateDate>" in xml
+    assert "/OutputIntents" in reader.trailer["/Root"]
+
+
+def test_attachments_equal_the_pack_files(reader: PdfReader, fixture_files: dict[str, bytes]
+                                          ) -> None:
+    attached = {name: contents[0] for name, contents in reader.attachments.items()}
+    expected = {n: d for n, d in fixture_files.items()
+                if n not in (REPORT_HTML, REPORT_PDF, SUMS, SIGNATURE)}
+    assert set(attached) == {*expected, SUMS}
+    assert {n: attached[n] for n in expected} == expected
+    # The embedded sums cover every file but the PDF: the folder's add the PDF's line.
+    before_pdf = {n: d for n, d in fixture_files.items() if n not in (REPORT_PDF, SUMS, SIGNATURE)}
+    assert attached[SUMS] == sha256sums(before_pdf)
+    assert set(attached[SUMS].splitlines()) < set(fixture_files[SUMS].splitlines())
+
+
+def test_attachments_are_associated_files_with_relationships(reader: PdfReader) -> None:
+    associated = [a.get_object() for a in reader.trailer["/Root"]["/AF"]]
+    relationships = {a["/UF"]: a["/AFRelationship"] for a in associated}
+    assert relationships["pack.json"] == "/Source"
+    assert relationships["inputs/estate/policies.yaml"] == "/Source"
+    assert relationships["connectivity.json"] == "/Data"
+    assert relationships[SUMS] == "/Data"
+    assert relationships[PUBLIC_KEY] == "/Supplement"
+    assert len(associated) == len(relationships) == len(reader.attachments)
+    dates = {a["/EF"]["/F"].get_object()["/Params"]["/ModDate"] for a in associated}
+    assert dates == {"D:20240402093000Z"}
+
+
+def test_no_secret_reaches_the_pdf(fixture_files: dict[str, bytes], reader: PdfReader) -> None:
+    for name, contents in reader.attachments.items():
+        assert b"NEVER-IN-THE-PACK" not in contents[0], name
+        assert b"not-in-the-pack" not in contents[0], name
+    if shutil.which("pdftotext"):
+        assert "NEVER-IN-THE-PACK" not in _pdftotext(fixture_files[REPORT_PDF], 1, 999)
+
+
+def test_every_font_is_embedded(reader: PdfReader, fixture_files: dict[str, bytes]) -> None:
+    fonts = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            fonts[font["/BaseFont"]] = any(k in descriptor for k in
+                                           ("/FontFile", "/FontFile2", "/FontFile3"))
+    assert fonts and all(fonts.values()), fonts
+    assert any("NotoSansCJK" in name.replace("-", "") for name in fonts), "CJK fallback unused"
+    if shutil.which("pdffonts"):
+        listing = subprocess.run(["pdffonts", "-"], input=fixture_files[REPORT_PDF],
+                                 capture_output=True, check=True).stdout.decode()
+        rows = listing.splitlines()[2:]
+        assert rows and all(re.search(r"\syes\s+yes\s+yes\s", r) for r in rows), listing
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext is not installed")
+def test_cover_and_summary_text(fixture_files: dict[str, bytes], reader: PdfReader) -> None:
+    pdf = fixture_files[REPORT_PDF]
+    cover = _pdftotext(pdf, 1, 1)
+    for expected in ("Example Payments 株式会社", "prod-eu-1", "cde, connected, phi",
+                     "2024-01-01 to 2024-03-31", "2024-04-02 09:30:00 UTC", "PCI DSS 4.0.1",
+                     "How to read this pack", "Ed25519"):
+        assert expected in cover, expected
+    run_id = re.search(r"RUN-20240402T093000Z-[0-9a-f]{8}", cover)
+    assert run_id is not None
+    summary = _pdftotext(pdf, 2, 2)
+    assert "1. Executive summary" in summary and run_id.group() in summary
+    assert "2 requirements changed status: 1.3.2 PASS → FAIL, 1.4.1 FAIL → PASS." in summary
+    assert re.search(r"1\.3\.1\s+Inbound traffic to the CDE is\s+✘ FAIL\s+1 of 3 checks", summary)
+    pages = len(reader.pages)
+    assert f"page 2 of {pages}" in summary
+
+
+def test_same_inputs_and_clock_give_the_same_bytes(fixture_files: dict[str, bytes],
+                                                   fixture_inputs: PackInputs) -> None:
+    again = build_pack(sample_assessment(), fixture_inputs)
+    assert sorted(again) == sorted(fixture_files)
+    differing = [name for name in fixture_files if again[name] != fixture_files[name]]
+    assert differing == []
+
+
+def test_a_pack_renders_without_zones_or_findings(tmp_path: Path) -> None:
+    bare = sample_assessment().model_copy(update={
+        "zones": [], "zone_flows": [], "exceptions": [], "policies": [],
+        "checks": [c.model_copy(update={"findings": []}) for c in sample_assessment().checks]})
+    files = build_pack(bare, PackInputs({"m.yaml": SAMPLE_MANIFESTS["estate/policies.yaml"]},
+                                        []))
+    reader = PdfReader(io.BytesIO(files[REPORT_PDF]))
+    assert 5 <= len(reader.pages) <= 15
+    html = files[REPORT_HTML].decode()
+    assert "No zones are configured" in html and "No findings were recorded." in html

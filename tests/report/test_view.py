@@ -1,0 +1,150 @@
+"""The view model: evidence IDs, verdicts, the zone diagram, the in-scope connectivity."""
+
+from __future__ import annotations
+
+import re
+
+from reporter.model import Finding, Status, ZoneFlow, ZoneSummary
+from reporter.render.diagram import zone_diagram
+from reporter.render.evidence import evidence_id, index_evidence, requirement_ids
+from reporter.render.view import PackFacts, build_view
+
+from .sample import sample_assessment, sample_connectivity, sample_previous
+
+
+def _facts(**changes: object) -> PackFacts:
+    facts = PackFacts(run_id="RUN-x", tool_sha256="0" * 64, files=(), inputs_attached={},
+                      connectivity=tuple(sample_connectivity()),
+                      connectivity_file="connectivity.json", evidence_file="evidence-index.csv")
+    return facts if not changes else PackFacts(**{**{f: getattr(facts, f) for f in
+                                                     facts.__dataclass_fields__}, **changes})
+
+
+def _finding(fingerprint: str) -> Finding:
+    return Finding(check_id="c.x", status=Status.FAIL, target="t", message="m",
+                   fingerprint=fingerprint)
+
+
+def test_evidence_ids_are_the_requirement_and_six_hex_digits() -> None:
+    assert evidence_id("1.3.1", _finding("a1b2c3d4e5f6")) == "EV-1.3.1-a1b2c3"
+
+
+def test_evidence_ids_lengthen_only_when_six_digits_collide() -> None:
+    ids = requirement_ids("1.3.1", [_finding("a1b2c3000000"), _finding("a1b2c3ffffff"),
+                                    _finding("0123456789ab")])
+    assert ids == {"a1b2c3000000": "EV-1.3.1-a1b2c3000000",
+                   "a1b2c3ffffff": "EV-1.3.1-a1b2c3ffffff",
+                   "0123456789ab": "EV-1.3.1-012345"}
+
+
+def test_evidence_ids_are_stable_across_runs() -> None:
+    first = dict(index_evidence(sample_assessment()).ids)
+    assert first == dict(index_evidence(sample_assessment()).ids)
+    assert all(re.fullmatch(r"EV-[0-9A-Za-z.()]+-[0-9a-f]{6}", v) for v in first.values())
+
+
+def test_requirements_show_only_the_findings_of_their_zones() -> None:
+    view = build_view(sample_assessment(), _facts())
+    hipaa = view.frameworks[1]
+    review = hipaa.checks["164.308(a)(1)(ii)(D)"][0]
+    assert {e.finding.target for e in review.shown} == {"internet -> phi", "connected -> phi"}
+    assert review.status is Status.FAIL
+
+
+def test_a_finding_is_shown_in_full_once_then_pointed_to() -> None:
+    view = build_view(sample_assessment(), _facts())
+    pci, hipaa = view.frameworks
+    first = next(e for c in pci.checks["1.2.5"] for e in c.shown
+                 if e.finding.target == "internet -> phi")
+    again = next(e for c in hipaa.checks["164.308(a)(1)(ii)(D)"] for e in c.shown
+                 if e.finding.target == "internet -> phi")
+    assert first.details_at is None
+    assert again.details_at == ("pci-dss-4.0.1", first.id)
+    assert again.id.startswith("EV-164.308(a)(1)(ii)(D)-")
+
+
+def test_verdicts_say_why() -> None:
+    rows = {r.requirement.id: r.verdict for r in build_view(sample_assessment(),
+                                                            _facts()).frameworks[0].rows}
+    assert rows["1.3.1"] == "1 of 3 checks failed with 2 findings: zone.ingress-declared"
+    assert rows["1.4.1"] == "The automated check passed on zone cde"
+    assert rows["1.1.2"].startswith("Manual: the assessor requests")
+
+
+def test_changes_since_the_previous_run_take_three_lines() -> None:
+    view = build_view(sample_assessment(), _facts(previous=sample_previous()))
+    assert view.changes == (
+        "2 requirements changed status: 1.3.2 PASS → FAIL, 1.4.1 FAIL → PASS.",
+        "Findings (matched by fingerprint): 2 newly failing, 0 no longer failing; exceptions: "
+        "0 new, 1 expired.",
+        "Policies 9 → 11; workloads 16 → 16; allowed pairs 17 → 14; undeclared zone flows "
+        "4 → 4.",
+    )
+    assert build_view(sample_assessment(), _facts()).changes is None
+
+
+def test_appendix_lists_connections_touching_in_scope_workloads() -> None:
+    view = build_view(sample_assessment(), _facts())
+    assert view.connections_in_scope == 12  # all but tenant-a -> kube-system
+    sources = [g.source for g in view.connections]
+    assert "tenant-a/app[Deployment]" not in sources
+    assert sources[0] == "0.0.0.0-255.255.255.255[External]"
+
+
+def test_exceptions_are_grouped_by_state_with_the_evidence_they_excepted() -> None:
+    view = build_view(sample_assessment(), _facts())
+    assert [(s.value, [e.id for e in items]) for s, items in view.exceptions] == [
+        ("active", ["EXC-001", "EXC-002"]), ("expired", ["EXC-003"]), ("unused", ["EXC-004"])]
+    assert [i.split("-")[1] for i in view.exception_evidence["EXC-001"]] == ["1.2.5", "1.3.2"]
+
+
+def test_diagram_draws_every_flow_and_the_internet() -> None:
+    assessment = sample_assessment()
+    diagram = zone_diagram(assessment.zones, assessment.zone_flows)
+    names = [n.name for n in diagram.nodes]
+    assert names[0] == "internet" and sorted(names) == sorted(
+        ["internet", "cde", "connected", "phi", "out-of-scope"])
+    assert [e.flow.declared for e in diagram.edges] == [False] * 4 + [True] * 4
+    assert [e.number for e in diagram.edges] == list(range(1, 9))
+    for node in diagram.nodes:  # every box inside the drawing
+        assert node.left >= 0 and node.left + node.width <= diagram.width
+        assert node.top >= 0 and node.top + node.height <= diagram.height
+    badges = [(e.badge_x, e.badge_y) for e in diagram.edges]
+    assert len(set(badges)) == len(badges)
+
+
+def test_diagram_labels_external_ranges_briefly() -> None:
+    zone = ZoneSummary(name="cde", kind="cde", frameworks=["pci"], namespaces=["a"],
+                       workloads=["a/w[Deployment]"])
+    flows = [ZoneFlow(src="cde", dst="10.0.0.2-10.0.0.2[External]", ports="UDP 53",
+                      declared=True),
+             ZoneFlow(src="cde", dst="10.0.0.0-10.0.0.255[External]", ports="TCP 443",
+                      declared=False)]
+    labels = {n.name: n.label for n in zone_diagram([zone], flows).nodes}
+    assert labels == {"cde": "cde", "10.0.0.2-10.0.0.2[External]": "10.0.0.2",
+                      "10.0.0.0-10.0.0.255[External]": "10.0.0.0 – 10.0.0.255"}
+
+
+def test_many_address_ranges_fold_into_one_node() -> None:
+    zone = ZoneSummary(name="cde", kind="cde", frameworks=["pci"], namespaces=["a"],
+                       workloads=["a/w[Deployment]"])
+    flows = [ZoneFlow(src="cde", dst=f"10.0.{i}.0-10.0.{i}.255[External]", ports=f"TCP {i}",
+                      declared=i == 0) for i in range(5)]
+    flows.append(ZoneFlow(src="internet", dst="cde", ports="TCP 443", declared=True))
+    diagram = zone_diagram([zone], flows)
+    assert diagram.folded_ranges == 5
+    assert sorted(n.name for n in diagram.nodes) == ["cde", "internet", "other addresses"]
+    folded = next(e for e in diagram.edges if e.flow.dst == "other addresses")
+    assert (folded.folded, folded.undeclared, folded.flow.declared) == (5, 4, False)
+    assert folded.flow.ports == "TCP 0, … (5 port sets)"
+
+
+def test_large_zones_count_workloads_per_namespace() -> None:
+    big = ZoneSummary(name="cde", kind="cde", frameworks=["pci"], namespaces=["a", "b"],
+                      workloads=[f"a/w{i}[Deployment]" for i in range(10)]
+                      + [f"b/w{i}[Deployment]" for i in range(5)])
+    view = build_view(sample_assessment().model_copy(update={"zones": [big]}), _facts())
+    assert view.zones[0].listed_workloads == ()
+    assert view.zones[0].per_namespace == (("a", 10), ("b", 5))
+    small = build_view(sample_assessment(), _facts()).zones[0]
+    assert len(small.listed_workloads) == 4 and small.per_namespace == ()
