@@ -1,0 +1,129 @@
+"""``reporter diff`` (what changed between two states) and ``reporter drift`` (whether the live
+policies are the ones in the source of truth).
+
+Exit codes, like diff(1): 0 no difference, 1 differences, 2 bad input (``cli`` prints why).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+
+from reporter.errors import InputError
+
+if TYPE_CHECKING:
+    from reporter.diff.model import Delta
+
+FORMATS = ("terminal", "json", "md", "txt")
+
+
+def _emit(delta: Delta, fmt: str) -> None:
+    from reporter.diff.markdown import render_md
+    from reporter.diff.render import render_json, render_terminal, render_txt
+
+    if fmt == "terminal":
+        render_terminal(delta, Console(highlight=False))
+    else:
+        renderer = {"json": render_json, "md": render_md, "txt": render_txt}[fmt]
+        click.echo(renderer(delta), nl=False)
+    sys.exit(0 if delta.is_empty else 1)
+
+
+output_option = click.option(
+    "-o", "--output", "fmt", type=click.Choice(FORMATS), default="terminal", show_default=True,
+    help="terminal for people; json for tools; md for a pull request or ticket; txt plain.")
+signers_option = click.option(
+    "--allowed-signers", metavar="FILE", type=click.Path(dir_okay=False),
+    help="ssh-keygen ALLOWED SIGNERS file used to verify SSH-signed commits.")
+
+
+@click.command("diff")
+@click.argument("sides", nargs=-1, metavar="[OLD NEW | PATH...]")
+@click.option("--git-range", metavar="OLD..NEW",
+              help="Compare PATHs as committed at OLD and at NEW (NEW defaults to HEAD); the "
+                   "arguments are then paths in the repository (default: all of it).")
+@click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="reporter.yaml used to assess manifest sides (zones, flows, exceptions).")
+@click.option("--framework", "frameworks", multiple=True, metavar="ID",
+              help="Assess only this framework (repeatable).")
+@output_option
+@signers_option
+@click.option("--require-clean", is_flag=True,
+              help="Refuse manifest directories in a Git work tree with uncommitted changes.")
+@click.option("--ipblock-matches-pod-ips", is_flag=True,
+              help="Also match pods by their status.podIP(s) against ipBlocks (some CNIs do).")
+def diff_command(sides: tuple[str, ...], git_range: str | None, config_path: str | None,
+                 frameworks: tuple[str, ...], fmt: str, allowed_signers: str | None,
+                 require_clean: bool, ipblock_matches_pod_ips: bool) -> None:
+    """What changed from OLD to NEW: policy text, reachability, control status, authorship.
+
+    \b
+    reporter diff OLD NEW                 each a manifest directory/file, pack.json or pack folder
+    reporter diff --git-range A..B PATH   the same PATHs as committed at A and at B
+
+    Exit code 0 when nothing differs, 1 when something does, 2 for bad input.
+    """
+    from reporter.commands.check import clock
+    from reporter.diff import compute_delta
+    from reporter.diff.sides import Assessor, SideOptions, git_range_sides, load_side
+    from reporter.inputs import GitOptions
+
+    signers = Path(allowed_signers) if allowed_signers else None
+    options = SideOptions(config_path=config_path, frameworks=frameworks,
+                          ipblock_matches_pod_ips=ipblock_matches_pod_ips,
+                          require_clean=require_clean, git=GitOptions(allowed_signers=signers),
+                          now=clock())  # one clock for both sides: exceptions expire alike
+    if git_range is not None:
+        old, new = git_range_sides(git_range, sides, options)
+    elif len(sides) == 2:
+        assessor = Assessor(options)
+        old, new = (load_side(s, options, assessor) for s in sides)
+    else:
+        raise InputError(f"expected OLD and NEW, got {len(sides)} argument(s)",
+                         hint="reporter diff OLD NEW, or reporter diff --git-range A..B PATH...")
+    _emit(compute_delta(old, new, allowed_signers=signers), fmt)
+
+
+@click.command("drift")
+@click.argument("sources", nargs=-1, required=True, metavar="[LIVE] DESIRED...")
+@click.option("--cluster", metavar="SNAPSHOT",
+              help="The live state: a directory or a `kubectl get networkpolicies -A -o yaml` "
+                   "dump. SOURCES are then the source of truth.")
+@click.option("--git-ref", metavar="REF",
+              help="Read the source of truth as committed at REF (paths in the repository).")
+@output_option
+def drift_command(sources: tuple[str, ...], cluster: str | None, git_ref: str | None,
+                  fmt: str) -> None:
+    """NetworkPolicies that exist only live, only in the source of truth, or differ in spec.
+
+    \b
+    reporter drift LIVE DESIRED                      two snapshots, directories or packs
+    reporter drift --cluster LIVE [--git-ref REF] PATH...
+
+    Evidence for PCI DSS 1.2.8 and SOC 2 CC8.1. Exit code 0 when they match, 1 on drift.
+    """
+    from reporter.diff import compute_delta
+    from reporter.diff.sides import SideOptions, load_side, manifest_side
+
+    options = SideOptions(assess=False)
+    if cluster is None:
+        if len(sources) != 2:
+            raise InputError(f"expected LIVE and DESIRED, got {len(sources)} argument(s)",
+                             hint="reporter drift LIVE DESIRED, or --cluster LIVE PATH...")
+        live_text, desired_paths = sources[0], list(sources[1:])
+    else:
+        live_text, desired_paths = cluster, list(sources)
+    live = load_side(live_text, options, kind="snapshot")
+    label = " ".join(desired_paths)
+    if git_ref is not None:
+        desired = manifest_side(desired_paths, f"{git_ref}:{label}", options, git_ref=git_ref,
+                                kind="git")
+    elif len(desired_paths) == 1:
+        desired = load_side(desired_paths[0], options)
+    else:
+        desired = manifest_side(desired_paths, label, options)
+    _emit(compute_delta(desired, live, mode="drift"), fmt)

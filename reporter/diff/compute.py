@@ -1,0 +1,74 @@
+"""Two Sides -> one Delta: policy text, reachability, control status and authorship."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reporter.diff.authorship import authorship, has_commit
+from reporter.diff.connections import reachability_delta, row_changes, zone_flow_changes
+from reporter.diff.model import (
+    Authorship,
+    Delta,
+    Mode,
+    PolicyChange,
+    ReachabilityDelta,
+    Side,
+)
+from reporter.diff.policies import policy_changes
+from reporter.diff.status import status_delta
+
+
+def compute_delta(
+    old: Side, new: Side, *, mode: Mode = "diff", allowed_signers: Path | None = None
+) -> Delta:
+    """What differs from ``old`` to ``new``. ``drift`` compares policy text only; a ``diff``
+    compares whatever both sides offer and says in ``notes`` what it could not."""
+    notes: list[str] = []
+    policies, uncompared = policy_changes(old.policies, new.policies)
+    if uncompared:
+        notes.append(f"{uncompared} policies on both sides were not compared as text: a pack "
+                     "made before policy specs were recorded does not have them")
+    if mode == "drift":
+        return Delta(mode=mode, old=old.info, new=new.info, policies=policies,
+                     reachability=None, status=None, authorship=None, notes=tuple(notes))
+    status = None
+    if old.assessment is not None and new.assessment is not None:
+        status = status_delta(old.assessment, new.assessment)
+    return Delta(
+        mode=mode, old=old.info, new=new.info, policies=policies,
+        reachability=_reachability(old, new, notes), status=status,
+        authorship=_authorship(old, new, policies, notes, allowed_signers), notes=tuple(notes))
+
+
+def _reachability(old: Side, new: Side, notes: list[str]) -> ReachabilityDelta | None:
+    if old.connections is not None and new.connections is not None:
+        return reachability_delta(row_changes(old.connections, new.connections),
+                                  {**old.zones, **new.zones}, "workload")
+    if old.zone_flows is not None and new.zone_flows is not None:
+        notes.append("the exact connectivity map is missing on a side (too large to record, or "
+                     "an older pack): reachability is compared between zones")
+        return reachability_delta(zone_flow_changes(old.zone_flows, new.zone_flows), {}, "zone")
+    notes.append("reachability is not compared: a side has neither a connectivity map nor zone "
+                 "flows")
+    return None
+
+
+def _authorship(old: Side, new: Side, policies: tuple[PolicyChange, ...], notes: list[str],
+                allowed_signers: Path | None) -> Authorship | None:
+    repo = new.repository or old.repository
+    if repo is None or old.info.commit is None or new.info.commit is None:
+        return None
+    if old.info.kind == new.info.kind == "directory":
+        return None  # two folders of one work tree: their difference is not a history
+    if not has_commit(repo, old.info.commit):
+        notes.append(f"commit {old.info.commit} ({old.info.label}) is not in the repository at "
+                     f"{repo}: authorship is not shown (fetch it to see who changed what)")
+        return None
+    dirty = set(new.dirty_files)
+    uncommitted = {c.key for c in policies
+                   if c.key in new.policies and new.policies[c.key].file in dirty}
+    return authorship(repo, old.info.commit, new.info.commit, new.input_paths or old.input_paths,
+                      {c.key for c in policies},
+                      removed={c.key for c in policies if c.change == "removed"},
+                      uncommitted=uncommitted,
+                      allowed_signers=allowed_signers)

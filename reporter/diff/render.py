@@ -1,0 +1,190 @@
+"""A Delta for people (plain text, rich terminal) and for tools (JSON).
+
+Both text views print the same outline: one line per change, each tagged with what it is, so
+the terminal only adds colour.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from rich.console import Console
+from rich.text import Text
+
+from reporter.diff.model import (
+    Authorship,
+    ConnectionChange,
+    Delta,
+    PolicyChange,
+    ReachabilityDelta,
+    SideInfo,
+    StatusDelta,
+)
+
+Tag = Literal["title", "heading", "group", "added", "removed", "changed", "text", "hunk", "note"]
+SHORT_SHA = 12
+_MARK = {"added": "+", "removed": "-", "modified": "~", "changed": "~"}
+_STYLE: dict[Tag, str] = {
+    "title": "bold", "heading": "bold underline", "group": "bold cyan", "added": "green",
+    "removed": "red", "changed": "yellow", "text": "", "hunk": "cyan", "note": "dim",
+}
+_TAG_OF_MARK: dict[str, Tag] = {"+": "added", "-": "removed", "~": "changed"}
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    tag: Tag
+    text: str
+    indent: int = 0
+
+
+def render_json(delta: Delta) -> str:
+    return json.dumps(delta.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_txt(delta: Delta) -> str:
+    return "".join(f"{'  ' * line.indent}{line.text}\n" for line in outline(delta))
+
+
+def render_terminal(delta: Delta, console: Console) -> None:
+    for line in outline(delta):
+        console.print(Text("  " * line.indent + line.text, style=_STYLE[line.tag]), soft_wrap=True)
+
+
+def side_text(side: SideInfo) -> str:
+    commit = f" @ {side.commit[:SHORT_SHA]}" if side.commit else ""
+    return f"{side.label} ({side.kind}{commit})"
+
+
+def outline(delta: Delta) -> Iterator[Line]:
+    verb = "drift" if delta.mode == "drift" else "diff"
+    yield Line("title", f"reporter {verb}: {side_text(delta.old)} -> {side_text(delta.new)}")
+    if delta.is_empty:
+        yield Line("text", "No differences." if delta.mode == "diff" else "No drift.")
+    yield from _policies(delta)
+    if delta.reachability is not None:
+        yield from _reachability(delta.reachability)
+    if delta.status is not None:
+        yield from _status(delta.status)
+    if delta.authorship is not None:
+        yield from _authorship(delta.authorship)
+    if delta.notes:
+        yield Line("heading", "Notes")
+        yield from (Line("note", f"- {note}", 1) for note in delta.notes)
+
+
+def policy_heading(delta: Delta) -> tuple[str, dict[str, str]]:
+    """The section title and the word for each kind of change (drift speaks of the sides)."""
+    if delta.mode == "drift":
+        return "Policy drift", {"added": f"only in {delta.new.label}",
+                                "removed": f"only in {delta.old.label}", "modified": "differ"}
+    return "Policies", {"added": "added", "removed": "removed", "modified": "modified"}
+
+
+def counts(words: dict[str, str], kinds: Sequence[str]) -> str:
+    found = Counter(kinds)
+    return ", ".join(f"{found[k]} {word}" for k, word in words.items() if found[k]) or "none"
+
+
+def _policies(delta: Delta) -> Iterator[Line]:
+    title, words = policy_heading(delta)
+    yield Line("heading", f"{title}: {counts(words, [c.change for c in delta.policies])}")
+    for change in delta.policies:
+        yield Line(_TAG_OF_MARK[_MARK[change.change]],
+                   f"{_MARK[change.change]} {change.key}  ({locations_text(change)})", 1)
+        if change.change == "modified":
+            yield from _diff_lines(change.diff)
+
+
+def locations_text(change: PolicyChange, arrow: str = "->") -> str:
+    if change.old_location and change.new_location and change.old_location != change.new_location:
+        return f"{change.old_location} {arrow} {change.new_location}"
+    return change.new_location or change.old_location or ""
+
+
+def _diff_lines(diff: str) -> Iterator[Line]:
+    for text in diff.splitlines():
+        tag: Tag = "text"
+        if text.startswith("@@"):
+            tag = "hunk"
+        elif text.startswith(("+", "-")) and not text.startswith(("+++", "---")):
+            tag = _TAG_OF_MARK[text[0]]
+        yield Line(tag, text, 3)
+
+
+def connection_text(change: ConnectionChange) -> str:
+    arrow = f"{change.src} => {change.dst}"
+    if change.change == "added":
+        return f"+ {arrow} : {change.new}"
+    if change.change == "removed":
+        return f"- {arrow} : {change.old}"
+    moves = [f"opened {change.opened}" if change.opened else "",
+             f"closed {change.closed}" if change.closed else ""]
+    return f"~ {arrow} : {change.old} -> {change.new} ({'; '.join(m for m in moves if m)})"
+
+
+def _reachability(delta: ReachabilityDelta) -> Iterator[Line]:
+    changes = [*delta.internet_exposure, *(c for g in delta.groups for c in g.changes)]
+    words = {"added": "added", "removed": "removed", "changed": "changed"}
+    level = "between zones" if delta.level == "zone" else "between workloads"
+    yield Line("heading", f"Reachability ({level}): {counts(words, [c.change for c in changes])}")
+    if delta.internet_exposure:
+        yield Line("group", "New exposure to the internet", 1)
+        for change in delta.internet_exposure:
+            yield Line("removed", connection_text(change), 2)  # red: the thing to look at
+    for group in delta.groups:
+        yield Line("group", f"{group.src_zone} -> {group.dst_zone}", 1)
+        for change in group.changes:
+            text = connection_text(change)
+            yield Line(_TAG_OF_MARK[text[0]], text, 2)
+
+
+def status_words(change: str) -> str:
+    return change.replace("-", " ")
+
+
+def _status(delta: StatusDelta) -> Iterator[Line]:
+    total = len(delta.requirements) + len(delta.findings) + len(delta.exceptions)
+    yield Line("heading", f"Control status: {total or 'no'} change{'s' if total != 1 else ''}")
+    tags: dict[str, Tag] = {"newly-failing": "removed", "newly-passing": "added",
+                            "appeared": "changed", "expired": "removed", "removed": "changed"}
+    if delta.requirements:
+        yield Line("group", "Requirements", 1)
+    for r in delta.requirements:
+        yield Line(tags.get(r.change, "changed"), f"{r.framework} {r.id} {r.title}: "
+                   f"{r.old or '-'} -> {r.new or '-'} ({status_words(r.change)})", 2)
+    if delta.findings:
+        yield Line("group", "Findings", 1)
+    for f in delta.findings:
+        yield Line(tags.get(f.change, "changed"), f"{status_words(f.change)}: {f.check_id} "
+                   f"{f.target}: {f.message} ({f.old or '-'} -> {f.new or '-'})", 2)
+    if delta.exceptions:
+        yield Line("group", "Exceptions", 1)
+    for e in delta.exceptions:
+        yield Line(tags.get(e.change, "changed"), f"{e.id} ({e.check}, {e.target}, expires "
+                   f"{e.expires}): {e.change} ({e.old or '-'} -> {e.new or '-'})", 2)
+
+
+def _authorship(authorship: Authorship) -> Iterator[Line]:
+    old, _, new = authorship.range.partition("..")
+    yield Line("heading", f"Authorship ({old[:SHORT_SHA]}..{new[:SHORT_SHA]})")
+    commits = {c.sha: c for c in authorship.commits}
+    for policy in authorship.policies:
+        if not policy.commits and not policy.uncommitted:
+            yield Line("note", f"{policy.key}: no commit in the range changed its text", 1)
+            continue
+        yield Line("text", policy.key, 1)
+        for sha in policy.commits:
+            c = commits[sha]
+            merge = f", merge of {' '.join(p[:SHORT_SHA] for p in c.parents)}" \
+                if len(c.parents) > 1 else ""
+            signer = f" by {c.signer}" if c.signer else ""
+            yield Line("removed" if c.signature != "good" else "text",
+                       f"{sha[:SHORT_SHA]} {c.date} {c.author}: {c.subject} "
+                       f"[signature {c.signature}{signer}{merge}]", 2)
+        if policy.uncommitted:
+            yield Line("removed", "uncommitted changes in the work tree (no commit yet)", 2)

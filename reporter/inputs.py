@@ -1,0 +1,149 @@
+"""PATHS (and ``--git-ref``) -> the sources, the inventory and where they came from.
+
+Every command reads its manifests through :func:`load_inputs`: at a Git ref the files come from
+the repository's objects (the work tree is not touched); without one, files inside a Git work
+tree still get provenance, and ``--require-clean`` refuses a tree with uncommitted changes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from reporter import git
+from reporter.errors import GitError, InputError, Problem
+from reporter.inventory.manifests import load_inventory
+from reporter.inventory.model import Inventory
+from reporter.inventory.sources import STDIN, STDIN_NAME, Source, collect_sources
+from reporter.provenance import Provenance, collect_provenance
+
+CLEAN_HINT = "commit (or stash) the changes, or drop --require-clean to report a dirty tree"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedInputs:
+    """What a command read, and from where."""
+
+    sources: tuple[Source, ...]
+    """The manifests read, in reading order (at a ref: named relative to the repository)."""
+    excluded: tuple[Source, ...]
+    """Files found among the inputs but left out on request (e.g. the config file)."""
+    inventory: Inventory
+    provenance: Provenance | None
+    """None when the inputs are not in a Git repository (or it has no commits yet)."""
+    repository: Path | None
+    """The top of the work tree the inputs are in."""
+    input_paths: tuple[str, ...] = ()
+    """The paths named, relative to ``repository`` (empty without one)."""
+    ref: str | None = None
+    """The ``--git-ref`` the inputs were read at, as given."""
+
+
+@dataclass(frozen=True, slots=True)
+class GitOptions:
+    """How provenance is collected: the review period and the SSH trust roots."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    allowed_signers: Path | None = None
+
+
+def load_inputs(
+    paths: Sequence[str], *, git_ref: str | None = None, require_clean: bool = False,
+    exclude: Sequence[str] = (), stdin: TextIO | None = None,
+    options: GitOptions = GitOptions(),  # noqa: B008 (frozen, so sharing it is safe)
+) -> LoadedInputs:
+    """Read ``paths`` (files, directories, ``-``) from disk or, with ``git_ref``, as committed
+    there; ``exclude`` names files to leave out (the config file among the manifests)."""
+    if git_ref is not None:
+        return _at_ref(paths, git_ref, exclude, options)
+    sources = collect_sources(paths, stdin)
+    kept = [s for s in sources if not any(_same_file(s.path, e) for e in exclude)]
+    inventory = load_inventory(kept)
+    files = [os.path.abspath(s.path) for s in kept if s.path != STDIN_NAME]
+    repository = _work_tree(files)
+    provenance = None
+    if repository is not None:
+        inside = [f for f in files if _is_inside(f, repository)]
+        provenance = collect_provenance(repository, inside, None, options.since, options.until,
+                                        options.allowed_signers)
+    if require_clean:
+        _require_clean(provenance)
+    named = [os.path.abspath(p) for p in paths if p != STDIN]
+    return LoadedInputs(
+        sources=tuple(kept), excluded=tuple(s for s in sources if s not in kept),
+        inventory=inventory, provenance=provenance, repository=repository,
+        input_paths=tuple(git.repo_relative(repository, p) for p in named
+                          if _is_inside(p, repository)) if repository else ())
+
+
+def _at_ref(paths: Sequence[str], ref: str, exclude: Sequence[str],
+            options: GitOptions) -> LoadedInputs:
+    if STDIN in paths:
+        raise InputError("standard input (-) cannot be read at a Git ref",
+                         hint="name files or directories of the repository with --git-ref")
+    repository = _repository_for(paths)
+    # A path that exists from here is taken from here; others are relative to the repository.
+    named = [os.path.abspath(p) if os.path.exists(p) else p for p in paths]
+    input_paths = tuple(git.repo_relative(repository, p) for p in named)
+    sources = git.sources_at_ref(repository, ref, named)
+    excluded = {git.repo_relative(repository, os.path.abspath(e)) for e in exclude
+                if _is_inside(os.path.abspath(e), repository)}
+    kept = [s for s in sources if s.path not in excluded]
+    inventory = load_inventory(kept)
+    provenance = collect_provenance(repository, [s.path for s in kept], ref, options.since,
+                                    options.until, options.allowed_signers)
+    return LoadedInputs(
+        sources=tuple(kept), excluded=tuple(s for s in sources if s not in kept),
+        inventory=inventory, provenance=provenance, repository=repository,
+        input_paths=input_paths, ref=ref)
+
+
+def _repository_for(paths: Sequence[str]) -> Path:
+    """The repository of the first path that exists here, else of the current directory."""
+    for candidate in [*(Path(p) for p in paths if os.path.exists(p)), Path.cwd()]:
+        root = git.repo_root(candidate.resolve())
+        if root is not None:
+            return root
+    raise GitError([Problem("not inside a Git repository", file=str(Path.cwd()))],
+                   hint="run in the repository's work tree, or name paths inside it")
+
+
+def _work_tree(files: Sequence[str]) -> Path | None:
+    """The work tree holding the first input file, when Git is installed and it has commits."""
+    if not files or shutil.which("git") is None:
+        return None
+    root = git.repo_root(Path(files[0]))
+    if root is None or git.try_git(["rev-parse", "--verify", "--quiet", "HEAD"], root) is None:
+        return None
+    return root
+
+
+def _is_inside(path: str, repository: Path) -> bool:
+    given = Path(path)
+    # the parent only for a file: a symlinked input keeps its own name, as git.repo_relative
+    resolved = given.resolve() if given.is_dir() else given.parent.resolve() / given.name
+    return resolved.is_relative_to(repository.resolve())
+
+
+def _same_file(a: str, b: str) -> bool:
+    return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
+
+
+def _require_clean(provenance: Provenance | None) -> None:
+    if provenance is None:
+        raise GitError("--require-clean: the inputs are not in a Git repository with commits, "
+                       "so nothing shows that they are committed",
+                       hint="commit the manifests to a repository, or drop --require-clean")
+    repository = provenance.repository
+    if repository.dirty_paths:
+        raise GitError([Problem("has uncommitted changes (or was never committed)", file=p)
+                        for p in repository.dirty_paths], hint=CLEAN_HINT)
+    if repository.dirty:
+        raise GitError("--require-clean: the work tree has uncommitted changes to tracked files",
+                       hint=CLEAN_HINT)

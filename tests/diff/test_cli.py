@@ -1,0 +1,136 @@
+"""``reporter diff`` and ``reporter drift`` in-process: sides of every kind, exit codes, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reporter.cli import cli
+
+from .estate import DENY_ALL, api_egress, db_policy, web_ingress, write_estate
+
+EPOCH = "1712050200"
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.chdir(tmp_path)  # outside any repository: no provenance
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture
+def estates(tmp_path: Path) -> tuple[str, str]:
+    write_estate(tmp_path / "old", {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5432),
+                                    "api.yaml": api_egress(5432)})
+    write_estate(tmp_path / "new", {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5433),
+                                    "api.yaml": api_egress(5433), "web.yaml": web_ingress()})
+    return "old", "new"
+
+
+def as_json(result: Result) -> dict[str, Any]:
+    assert result.exit_code in (0, 1), result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_a_directory_compared_with_itself_exits_0(estates: tuple[str, str]) -> None:
+    result = run("diff", "old", "old", "-o", "txt")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == ["reporter diff: old (directory) -> old (directory)",
+                                               "No differences."]
+
+
+def test_differences_exit_1_and_the_terminal_view_names_them(estates: tuple[str, str]) -> None:
+    result = run("diff", "old", "new")
+    assert result.exit_code == 1, result.output
+    assert "Policies: 1 added, 2 modified" in result.stdout
+    assert "+ shop/web-ingress" in result.stdout
+    assert "New exposure to the internet" in result.stdout
+
+
+def test_a_pack_side_gives_the_same_delta_as_the_directory_it_was_made_from(
+    estates: tuple[str, str],
+) -> None:
+    pack = run("check", "old", "-o", "json")
+    Path("old.json").write_text(pack.stdout, encoding="utf-8")
+    Path("pack").mkdir()
+    Path("pack/pack.json").write_text(pack.stdout, encoding="utf-8")
+    from_directory = as_json(run("diff", "old", "new", "-o", "json"))
+    for side in ("old.json", "pack"):
+        from_pack = as_json(run("diff", side, "new", "-o", "json"))
+        assert from_pack.pop("old") == {"label": side, "kind": "pack", "commit": None}
+        assert from_pack == {k: v for k, v in from_directory.items() if k != "old"}
+    assert from_directory["policies"][0]["key"] == "shop/api-egress"
+    assert from_directory["reachability"]["level"] == "workload"
+
+
+def test_a_pack_without_specs_or_map_is_compared_as_far_as_it_goes(
+    estates: tuple[str, str],
+) -> None:
+    pack = json.loads(run("check", "old", "-o", "json").stdout)
+    pack["connections"] = None
+    for policy in pack["policies"]:
+        del policy["spec"]
+    Path("old.json").write_text(json.dumps(pack), encoding="utf-8")
+    delta = as_json(run("diff", "old.json", "new", "-o", "json"))
+    assert [(p["key"], p["change"]) for p in delta["policies"]] == [
+        ("shop/web-ingress", "added")]
+    assert delta["reachability"]["level"] == "zone"
+    assert delta["notes"] == [
+        "3 policies on both sides were not compared as text: a pack made before policy specs "
+        "were recorded does not have them",
+        "the exact connectivity map is missing on a side (too large to record, or an older "
+        "pack): reachability is compared between zones",
+    ]
+
+
+def test_a_json_manifest_is_read_as_manifests_not_as_a_pack(tmp_path: Path) -> None:
+    dump = {"apiVersion": "v1", "kind": "List", "items": []}
+    Path("empty.json").write_text(json.dumps(dump), encoding="utf-8")
+    write_estate(tmp_path / "one", {"db.yaml": db_policy()})
+    delta = as_json(run("drift", "empty.json", "one", "-o", "json"))
+    assert delta["old"]["kind"] == "directory" and delta["new"]["kind"] == "snapshot"
+    assert [(p["key"], p["change"]) for p in delta["policies"]] == [("shop/db", "removed")]
+
+
+def test_a_pack_json_of_another_schema_is_bad_input() -> None:
+    Path("pack.json").write_text('{"schema_version": "1.0", "frameworks": 3}', encoding="utf-8")
+    result = run("diff", "pack.json", "pack.json")
+    assert result.exit_code == 2
+    assert "pack.json: not a pack.json of this schema" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["diff", "old"], "expected OLD and NEW, got 1 argument(s)"),
+    (["diff", "old", "new", "extra"], "expected OLD and NEW, got 3 argument(s)"),
+    (["diff", "old", "missing"], "missing: no such file or directory"),
+    (["drift", "old"], "expected LIVE and DESIRED, got 1 argument(s)"),
+    (["diff", "--git-range", "v1", "old"], "--git-range 'v1' is not of the form OLD..NEW"),
+    (["diff", "--git-range", "v1...v2", "old"], "is not of the form OLD..NEW"),
+])
+def test_bad_input_exits_2_with_what_to_do(estates: tuple[str, str], args: list[str],
+                                            message: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_drift_of_a_snapshot_against_the_source_of_truth(tmp_path: Path) -> None:
+    write_estate(tmp_path / "desired", {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5432)})
+    write_estate(tmp_path / "live", {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5432)})
+    assert run("drift", "--cluster", "live", "desired", "-o", "txt").stdout.splitlines() == [
+        "reporter drift: desired (directory) -> live (snapshot)", "No drift.",
+        "Policy drift: none"]
+    (tmp_path / "live" / "db.yaml").write_text(db_policy(5433), encoding="utf-8")
+    result = run("drift", "live", "desired", "-o", "md")
+    assert result.exit_code == 1
+    assert "| differ | `shop/db` | desired/db.yaml:1 → live/db.yaml:1 |" in result.stdout
