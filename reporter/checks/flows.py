@@ -10,8 +10,8 @@ from fnmatch import fnmatchcase
 import numpy as np
 
 from reporter.config import Flow, FlowEnd
-from reporter.inventory.model import PROTOCOLS, IPNetwork, Protocol
-from reporter.netpol.addresses import AddressRange
+from reporter.inventory.model import PROTOCOLS, Protocol
+from reporter.netpol.addresses import ranges_within
 from reporter.netpol.compiled import Compiled
 from reporter.netpol.connset import MAX_PORT, ConnectionSet
 from reporter.netpol.ports import PortSpace
@@ -45,21 +45,6 @@ def subtract(allowed: ConnectionSet, declared: ConnectionSet) -> ConnectionSet:
             ]
         result[proto] = pieces
     return ConnectionSet.of(result)
-
-
-def ranges_within(ranges: Sequence[AddressRange], networks: Sequence[IPNetwork]) -> BoolVector:
-    """Which external ranges lie wholly inside the union of ``networks``."""
-    merged: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
-    for net in sorted(networks, key=lambda n: (n.version, int(n.network_address))):
-        span = merged[net.version]
-        lo, hi = int(net.network_address), int(net.broadcast_address)
-        if span and lo <= span[-1][1] + 1:
-            span[-1] = (span[-1][0], max(hi, span[-1][1]))
-        else:
-            span.append((lo, hi))
-    return np.array([
-        any(lo <= r.start and r.end <= hi for lo, hi in merged[r.version]) for r in ranges
-    ], dtype=bool).reshape(-1)
 
 
 @dataclass(frozen=True, slots=True)

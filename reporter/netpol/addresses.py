@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,3 +102,20 @@ def block_contains(block: IPBlock, address: IPAddress) -> bool:
         and address in block.cidr
         and not any(address in e for e in block.excepts)
     )
+
+
+def ranges_within(
+    ranges: Sequence[AddressRange], networks: Iterable[IPNetwork]
+) -> npt.NDArray[np.bool_]:
+    """Which external ranges lie wholly inside the union of ``networks``."""
+    merged: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
+    for net in sorted(networks, key=lambda n: (n.version, int(n.network_address))):
+        span = merged[net.version]
+        lo, hi = int(net.network_address), int(net.broadcast_address)
+        if span and lo <= span[-1][1] + 1:
+            span[-1] = (span[-1][0], max(hi, span[-1][1]))
+        else:
+            span.append((lo, hi))
+    return np.array([
+        any(lo <= r.start and r.end <= hi for lo, hi in merged[r.version]) for r in ranges
+    ], dtype=bool).reshape(-1)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from reporter.inventory.model import PROTOCOLS, IPNetwork
-from reporter.netpol.addresses import AddressRange
+from reporter.netpol.addresses import AddressRange, ranges_within
 from reporter.netpol.engine import Reachability
 
 NOT_INTERNET: tuple[IPNetwork, ...] = tuple(
@@ -62,22 +62,10 @@ def sorted_pairs(reach: Reachability) -> Iterator[tuple[int, int, int]]:
 
 
 def internet_ranges(
-    ranges: Iterable[AddressRange], not_internet: Iterable[IPNetwork] = NOT_INTERNET
+    ranges: Sequence[AddressRange], not_internet: Sequence[IPNetwork] = NOT_INTERNET
 ) -> set[int]:
     """Indices of external ranges holding at least one internet address."""
-    merged: dict[int, list[tuple[int, int]]] = {4: [], 6: []}
-    for net in sorted(not_internet, key=lambda n: (n.version, int(n.network_address))):
-        span = merged[net.version]
-        lo, hi = int(net.network_address), int(net.broadcast_address)
-        if span and lo <= span[-1][1] + 1:
-            span[-1] = (span[-1][0], max(hi, span[-1][1]))
-        else:
-            span.append((lo, hi))
-    return {
-        i
-        for i, r in enumerate(ranges)
-        if not any(lo <= r.start and r.end <= hi for lo, hi in merged[r.version])
-    }
+    return {int(i) for i in np.flatnonzero(~ranges_within(ranges, not_internet))}
 
 
 @dataclass

@@ -13,11 +13,11 @@ from netpol.strategies import inventories
 
 from reporter.checks.boundary import Boundary, boundary, layers
 from reporter.checks.context import CheckContext
-from reporter.checks.flows import parse_ports, ranges_within, subtract
+from reporter.checks.flows import parse_ports, subtract
 from reporter.config import Config, load_config
 from reporter.inventory.manifests import load_paths
 from reporter.inventory.model import Inventory
-from reporter.netpol.addresses import AddressRange
+from reporter.netpol.addresses import AddressRange, ranges_within
 from reporter.netpol.connset import ConnectionSet
 from reporter.netpol.engine import analyse
 from reporter.netpol.pairs import sorted_pairs
