@@ -23,9 +23,10 @@ sys.path.insert(0, str(REPO))
 from generate import generate_estate  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
-from reporter.commands.report import _command, assess_inputs  # noqa: E402
+from reporter.commands.report import report_run  # noqa: E402
 from reporter.pack import REPORT_PDF, write_pack  # noqa: E402
-from reporter.render.bundle import PackInputs, build_pack  # noqa: E402
+from reporter.pipeline import PipelineOptions  # noqa: E402
+from reporter.render.bundle import build_pack  # noqa: E402
 
 GENERATED_CONFIG = """\
 apiVersion: compliance-reporter/v1
@@ -68,10 +69,9 @@ class Measurement:
 def measure(scenario: Scenario, folder: Path) -> Measurement:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    command = _command(scenario.paths, scenario.config, (), None, False)
-    run = assess_inputs(scenario.paths, scenario.config, (), False, command)
+    run = report_run(scenario.paths, PipelineOptions(config_path=scenario.config))
     timings["assess"] = time.perf_counter() - started
-    files = build_pack(run.assessment, PackInputs(run.manifests, run.rows), timings)
+    files = build_pack(run.assessment, run.inputs, timings)
     started = time.perf_counter()
     write_pack(folder / scenario.name, files)
     timings["write"] = time.perf_counter() - started

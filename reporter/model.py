@@ -13,7 +13,10 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+GIT_PROVENANCE = "git"
+"""``Assessment.provenance[GIT_PROVENANCE]``: what Git says about the inputs
+(``reporter.provenance.Provenance.to_dict()``); ``report`` holds how a pack was made."""
 
 
 class Status(StrEnum):
@@ -213,6 +216,56 @@ class ConnectionRow(_Model):
     conn: str
 
 
+class PolicyChangeRef(_Model):
+    key: str
+    change: str
+    """added, removed or modified."""
+
+
+class RequirementChangeRef(_Model):
+    framework: str
+    id: str
+    old: str | None
+    """The status before; None when it was not assessed then."""
+    new: str | None
+
+
+class CommitRef(_Model):
+    sha: str
+    signature: str
+    """good, bad, unsigned, unknown-key or error, as Git verified it."""
+    signer: str | None = None
+
+
+class ChangesSince(_Model):
+    """What changed since the previous review (``reporter report --since``), in brief: the
+    report's chapter shows it in full; ``reporter diff`` recomputes it from the two sides."""
+
+    since: str
+    """``--since`` as given: a Git ref, or an earlier pack."""
+    kind: str
+    """``git`` or ``pack``."""
+    commit: str | None
+    """The commit the previous review was read at, when known."""
+    policies: list[PolicyChangeRef]
+    level: str | None
+    """``workload`` (exact maps compared), ``zone`` (zone flows), None (not compared)."""
+    connections: dict[str, int]
+    """Allowed connections added, removed and changed."""
+    internet_exposure: int
+    """Connections from internet addresses that are new or allow more ports."""
+    requirements: list[RequirementChangeRef]
+    findings: dict[str, int]
+    """Findings newly failing, newly passing, otherwise changed."""
+    exceptions: dict[str, int]
+    """Exceptions appeared, expired, removed, changed."""
+    commits: list[CommitRef] | None
+    """Commits between the two reviews that changed a changed policy, newest first; None when
+    authorship could not be traced (no common repository)."""
+    notes: list[str]
+    """Limits of the comparison."""
+
+
 class Assessment(_Model):
     schema_version: str = SCHEMA_VERSION
     generated_at: AwareDatetime
@@ -236,7 +289,16 @@ class Assessment(_Model):
     is the map later runs are compared with)."""
     completeness: Completeness
     provenance: dict[str, Any] | None = None
-    """Git and run provenance, filled in when inputs are in a Git repository."""
+    """``git``: the inputs' Git provenance, when they are in a repository; ``report``: how the
+    pack was made (``reporter report`` only)."""
+    changes_since: ChangesSince | None = None
+    """``reporter report --since``: what changed since the previous review."""
+
+    @property
+    def git_provenance(self) -> dict[str, Any] | None:
+        """``provenance.git``, when the inputs were read from a Git repository."""
+        git = (self.provenance or {}).get(GIT_PROVENANCE)
+        return git if isinstance(git, dict) else None
 
     @property
     def automated_failures(self) -> int:

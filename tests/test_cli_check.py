@@ -5,6 +5,7 @@ view and user errors. Goldens: tests/golden/check/<scenario>/expected.json; rewr
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,19 @@ SCENARIOS = {
 }
 
 
+@pytest.fixture(scope="module")
+def _samples(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the samples outside any Git repository: no commit in the goldens to go stale
+    (tests/git/test_check.py covers Git provenance)."""
+    root = tmp_path_factory.mktemp("check")
+    shutil.copytree(ROOT / "samples", root / "samples")
+    return root
+
+
 @pytest.fixture(autouse=True)
-def _from_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Inputs are named relative to the repository, as a user in it would name them."""
-    monkeypatch.chdir(ROOT)
+def _from_the_samples(_samples: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs are named relative to the working directory, as a user would name them."""
+    monkeypatch.chdir(_samples)
 
 
 def run(*args: str, epoch: str | None = EPOCH) -> tuple[int, str, str]:

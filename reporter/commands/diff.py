@@ -67,20 +67,19 @@ def diff_command(sides: tuple[str, ...], git_range: str | None, config_path: str
 
     Exit code 0 when nothing differs, 1 when something does, 2 for bad input.
     """
-    from reporter.commands.check import clock
     from reporter.diff import compute_delta
-    from reporter.diff.sides import Assessor, SideOptions, git_range_sides, load_side
+    from reporter.diff.sides import SideOptions, git_range_sides, load_side
     from reporter.inputs import GitOptions
+    from reporter.pipeline import Assessor
 
     signers = Path(allowed_signers) if allowed_signers else None
     options = SideOptions(config_path=config_path, frameworks=frameworks,
                           ipblock_matches_pod_ips=ipblock_matches_pod_ips,
-                          require_clean=require_clean, git=GitOptions(allowed_signers=signers),
-                          now=clock())  # one clock for both sides: exceptions expire alike
+                          require_clean=require_clean, git=GitOptions(allowed_signers=signers))
     if git_range is not None:
         old, new = git_range_sides(git_range, sides, options)
     elif len(sides) == 2:
-        assessor = Assessor(options)
+        assessor = Assessor(options)  # one clock for both sides: exceptions expire alike
         old, new = (load_side(s, options, assessor) for s in sides)
     else:
         raise InputError(f"expected OLD and NEW, got {len(sides)} argument(s)",

@@ -10,43 +10,31 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from reporter.errors import InputError, PackError, Problem
-from reporter.model import Assessment
+from reporter.errors import PackError, Problem
+from reporter.model import Assessment, ChangesSince
 
 if TYPE_CHECKING:
-    from reporter.inputs import GitOptions
+    from reporter.pipeline import PipelineOptions
+    from reporter.render.bundle import PackInputs
 
 DEFAULT_PARENT = Path("out")
-Row = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    """What the report is made from: the assessment, the workload map, the texts read."""
+    """What a pack is made of: the assessment and everything else the pack shows."""
 
     assessment: Assessment
-    rows: list[Row]
-    manifests: dict[str, str]
-    """Input path -> text as read; the configuration included."""
-
-
-def _git_options(config_path: str | None) -> GitOptions:
-    """Provenance looks at the commits of the assessment period, when the config names one."""
-    from reporter.config import load_config
-    from reporter.inputs import GitOptions
-
-    period = load_config(config_path).config.period
-    if period is None:
-        return GitOptions()
-    return GitOptions(since=datetime.combine(period.start, time.min, UTC),
-                      until=datetime.combine(period.end, time.max, UTC))
+    """With ``changes_since`` when the run was compared with a previous review."""
+    inputs: PackInputs
+    """The texts read (the configuration included), the workload map, the previous review and
+    what changed since; no signing key."""
 
 
 def _config_text(assessment: Assessment) -> dict[str, str]:
@@ -64,63 +52,36 @@ def _config_text(assessment: Assessment) -> dict[str, str]:
     return {done.config_path: content.decode("utf-8")}
 
 
-def assess_inputs(paths: Sequence[str], config_path: str | None, frameworks: Sequence[str],
-                  ipblock_pod_ips: bool, command: list[str], git_ref: str | None = None,
-                  require_clean: bool = False) -> Run:
-    """The inputs read as every command reads them, assessed by the stages of ``reporter
-    check``; Git provenance, when the inputs are in a repository, joins the assessment."""
-    from reporter.diff.sides import Assessor, SideOptions
-    from reporter.inputs import load_inputs
+def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str | None = None,
+               since: str | None = None) -> Run:
+    """The inputs assessed as ``reporter check`` assesses them and, with ``since`` (a Git ref
+    or an earlier pack), compared with that previous review."""
+    from reporter.diff.sides import delta_since, since_side
+    from reporter.diff.summary import changes_summary
+    from reporter.pipeline import Assessor
+    from reporter.render.bundle import PackInputs
     from reporter.render.connectivity import map_rows
 
-    options = SideOptions(config_path=config_path, frameworks=tuple(frameworks),
-                          ipblock_matches_pod_ips=ipblock_pod_ips, require_clean=require_clean,
-                          git=_git_options(config_path))
-    read = load_inputs(paths, git_ref=git_ref, require_clean=require_clean,
-                       exclude=[config_path] if config_path else [], options=options.git)
-    reach, assessment = Assessor(options)(read)
-    provenance = dict(assessment.provenance or {})
-    if read.provenance is not None:
-        provenance["git"] = read.provenance.to_dict()
-    assessment = assessment.model_copy(update={"command": command,
-                                               "provenance": provenance or None})
-    manifests = {s.path: s.text for s in read.sources} | _config_text(assessment)
-    return Run(assessment, list(map_rows(reach)), manifests)
+    # --out and --sign-key are not recorded: where a pack is written and the key file's path
+    # change nothing in it (the key's fingerprint is recorded), so two folders stay identical.
+    command = options.command_line("report", paths, git_ref=git_ref,
+                                   extra=["--since", since] if since else [])
+    assessor = Assessor(options)
+    previous = since_side(since, paths, assessor) if since else None
+    current = assessor.run(paths, git_ref=git_ref, stdin=sys.stdin, command=command)
+    assessment, delta = current.assessment, None
+    if previous is not None:
+        delta = delta_since(previous, current, allowed_signers=options.git.allowed_signers)
+        assessment = assessment.model_copy(update={"changes_since": changes_summary(delta)})
+    manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
+    return Run(assessment, PackInputs(
+        manifests, list(map_rows(current.reach)),
+        previous=previous.assessment if previous else None, delta=delta))
 
 
-def load_previous(path: Path) -> Assessment:
-    """A previous run: a pack folder or its pack.json."""
-    from pydantic import ValidationError
-
-    from reporter.pack import PACK_JSON
-
-    file = path / PACK_JSON if path.is_dir() else path
-    try:
-        return Assessment.model_validate_json(file.read_bytes())
-    except OSError as error:
-        raise InputError([Problem(f"cannot read: {error.strerror}", file=str(file))],
-                         hint="name a pack folder or its pack.json with --previous") from None
-    except ValidationError as error:
-        raise InputError([Problem(f"not a pack.json of this schema ({error.error_count()} "
-                                  "problems)", file=str(file))],
-                         hint="name the pack.json of an earlier `reporter report` run") from None
-
-
-def _command(paths: Sequence[str], config_path: str | None, frameworks: Sequence[str],
-             previous: str | None, ipblock_pod_ips: bool, git_ref: str | None = None,
-             require_clean: bool = False) -> list[str]:
-    """The command line as run, rebuilt from the options that shape the content (never the
-    environment). --out and --sign-key are left out: where a pack is written and the key file's
-    path change nothing in it (the key's fingerprint is recorded), so packs written to two
-    folders stay byte-identical."""
-    argv = ["reporter", "report", *paths]
-    argv += ["--config", config_path] if config_path else []
-    argv += [a for f in frameworks for a in ("--framework", f)]
-    argv += ["--previous", previous] if previous else []
-    argv += ["--ipblock-matches-pod-ips"] if ipblock_pod_ips else []
-    argv += ["--git-ref", git_ref] if git_ref else []
-    argv += ["--require-clean"] if require_clean else []
-    return argv
+def _changes_line(changes: ChangesSince) -> str:
+    return (f"{len(changes.policies)} policies, {sum(changes.connections.values())} "
+            f"connections and {len(changes.requirements)} requirement statuses changed")
 
 
 def _refuse_existing(out: str | None) -> None:
@@ -139,8 +100,10 @@ def _refuse_existing(out: str | None) -> None:
 @click.option("--out", metavar="DIR",
               help="The pack folder to create; it must not exist. "
                    "Default: out/<organisation or cluster>-<UTC time>.")
-@click.option("--previous", metavar="PACK",
-              help="An earlier pack (folder or pack.json): the summary says what changed.")
+@click.option("--since", metavar="REF|PACK",
+              help="The previous review: an earlier pack (folder or pack.json), or a Git ref "
+                   "at which the same PATHS are read. The report adds a chapter 'Changes since "
+                   "the previous review' and pack.json records them (changes_since).")
 @click.option("--sign-key", metavar="FILE",
               help="Ed25519 private key (PEM or OpenSSH, unencrypted): signs SHA256SUMS.")
 @click.option("--ipblock-matches-pod-ips", is_flag=True,
@@ -150,7 +113,7 @@ def _refuse_existing(out: str | None) -> None:
 @click.option("--require-clean", is_flag=True,
               help="Refuse inputs with uncommitted changes: the pack then names one commit.")
 def report_command(paths: tuple[str, ...], config_path: str | None, frameworks: tuple[str, ...],
-                   out: str | None, previous: str | None, sign_key: str | None,
+                   out: str | None, since: str | None, sign_key: str | None,
                    ipblock_matches_pod_ips: bool, git_ref: str | None,
                    require_clean: bool) -> None:
     """Write an evidence pack: pack.json, report.html, report.pdf (PDF/A-3b), SHA256SUMS.
@@ -160,22 +123,24 @@ def report_command(paths: tuple[str, ...], config_path: str | None, frameworks: 
     never overwritten. With SOURCE_DATE_EPOCH set, the same inputs give the same bytes.
     """
     from reporter.pack import REPORT_PDF, default_folder, write_pack
-    from reporter.render.bundle import PackInputs, build_pack
+    from reporter.pipeline import PipelineOptions
+    from reporter.render.bundle import build_pack
     from reporter.signing import load_signing_key
 
     _refuse_existing(out)
     key = load_signing_key(Path(sign_key)) if sign_key else None
-    earlier = load_previous(Path(previous)) if previous else None
-    command = _command(paths, config_path, frameworks, previous, ipblock_matches_pod_ips,
-                       git_ref, require_clean)
-    run = assess_inputs(paths, config_path, frameworks, ipblock_matches_pod_ips, command,
-                        git_ref, require_clean)
+    options = PipelineOptions(config_path=config_path, frameworks=frameworks,
+                              ipblock_matches_pod_ips=ipblock_matches_pod_ips,
+                              require_clean=require_clean)
+    run = report_run(paths, options, git_ref=git_ref, since=since)
     destination = Path(out) if out else default_folder(run.assessment, DEFAULT_PARENT)
     _refuse_existing(str(destination))
-    files = build_pack(run.assessment, PackInputs(run.manifests, run.rows, earlier, key))
+    files = build_pack(run.assessment, replace(run.inputs, signing_key=key))
     write_pack(destination, files)
     for framework in run.assessment.frameworks:
         click.echo(f"{framework.name} {framework.version}: {framework.status.value}")
+    if run.assessment.changes_since is not None:
+        click.echo(f"since {since}: {_changes_line(run.assessment.changes_since)}")
     click.echo(f"wrote {len(files)} files to {destination}/")
     click.echo(f"report: {destination / REPORT_PDF}")
 

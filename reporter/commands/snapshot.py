@@ -116,10 +116,10 @@ def snapshot_command(kubeconfig: str | None, context: str | None, out: str | Non
     The file is written under a temporary name and renamed into place; with SOURCE_DATE_EPOCH
     set, the same cluster state gives the same bytes.
     """
-    from reporter.commands.check import clock, tool_version
     from reporter.inventory.cluster import read_cluster
     from reporter.inventory.kubeconfig import ClusterAccess
     from reporter.inventory.manifests import load_inventory
+    from reporter.pipeline import clock, tool_version
 
     if out is not None:
         _refuse_existing(Path(out))

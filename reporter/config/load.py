@@ -45,10 +45,7 @@ def load_config(path: str | None) -> LoadedConfig:
     except OSError as error:
         raise InputError([Problem(f"cannot read the config: {error.strerror}", file=path)],
                          hint="check the --config path") from None
-    try:
-        documents = load_documents(content.decode("utf-8", errors="replace"), path)
-    except ValueError as error:  # PyYAML's date constructor, e.g. on 2024-13-01
-        raise InputError([Problem(f"invalid value: {error}", file=path)], hint=_HINT) from None
+    documents = load_documents(content.decode("utf-8", errors="replace"), path)
     if len(documents) > 1:
         raise InputError([Problem("holds several YAML documents; a config is one", file=path)],
                          hint=_HINT)

@@ -1,7 +1,7 @@
 """Sides from what the user names: an earlier pack, manifests on disk, or manifests at a Git ref.
 
-Manifest sides are assessed with the same stages as ``reporter check`` (one config and catalog
-for both sides), so their control status can be compared with a pack's.
+Manifest sides are assessed by :class:`reporter.pipeline.Assessor` (one config, catalog and
+clock for both sides), so their control status can be compared with a pack's.
 """
 
 from __future__ import annotations
@@ -10,11 +10,8 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from reporter.diff.compute import compute_delta
 from reporter.diff.model import Delta, PolicyText, Row, Side, SideInfo, SideKind
@@ -22,13 +19,10 @@ from reporter.diff.record import connection_rows
 from reporter.diff.spec import normalised_spec
 from reporter.errors import GitError, InputError, Problem
 from reporter.git import repo_relative
-from reporter.inputs import GitOptions, LoadedInputs, load_inputs
-from reporter.model import Assessment, Location, SkippedItem
+from reporter.inputs import LoadedInputs
+from reporter.model import Assessment
 from reporter.netpol.engine import Reachability
-
-if TYPE_CHECKING:
-    from reporter.catalog import Catalog
-    from reporter.config import LoadedConfig
+from reporter.pipeline import Assessed, Assessor, PipelineOptions, read_inputs
 
 PACK_JSON = "pack.json"
 EXACT_DIFF_LIMIT = 200_000
@@ -37,52 +31,11 @@ PACK_HINT = "name the pack.json (or pack folder) of an earlier `reporter check -
 
 
 @dataclass(frozen=True, slots=True)
-class SideOptions:
+class SideOptions(PipelineOptions):
     """How manifest sides are read and assessed: the options ``reporter check`` takes."""
 
-    config_path: str | None = None
-    frameworks: tuple[str, ...] = ()
-    ipblock_matches_pod_ips: bool = False
     assess: bool = True
     """False: policy text only (drift), without reachability or checks."""
-    require_clean: bool = False
-    git: GitOptions = field(default_factory=GitOptions)
-    now: datetime | None = None
-    """The assessment's clock (exception expiry); None: SOURCE_DATE_EPOCH or now."""
-
-
-class Assessor:
-    """The stages of ``reporter check`` for manifest sides; config and catalog read once."""
-
-    def __init__(self, options: SideOptions) -> None:
-        self.options = options
-
-    @cached_property
-    def _setup(self) -> tuple[LoadedConfig, Catalog]:
-        from reporter.catalog import load_catalog
-        from reporter.checks import REGISTRY
-        from reporter.config import check_references, load_config
-
-        loaded = load_config(self.options.config_path)
-        catalog = load_catalog(known_checks=REGISTRY)
-        check_references(loaded, catalog.framework_ids, REGISTRY)
-        return loaded, catalog
-
-    def __call__(self, run: LoadedInputs) -> tuple[Reachability, Assessment]:
-        from reporter.assess import assess
-        from reporter.commands.check import clock, tool_version
-        from reporter.netpol.engine import analyse
-
-        loaded, catalog = self._setup
-        reach = analyse(run.inventory,
-                        ipblock_matches_pod_ips=self.options.ipblock_matches_pod_ips)
-        skipped = [SkippedItem(kind="File", name=s.path, location=Location(file=s.path),
-                               reason="the reporter configuration (--config), not a manifest")
-                   for s in run.excluded]
-        assessment = assess(reach, catalog, loaded, now=self.options.now or clock(),
-                            tool_version=tool_version(), frameworks=self.options.frameworks,
-                            skipped=skipped)
-        return reach, assessment
 
 
 # -- sides from values -----------------------------------------------------------------------
@@ -96,7 +49,7 @@ def _zones(assessment: Assessment) -> dict[str, tuple[str, ...]]:
 
 
 def _recorded_commit(assessment: Assessment) -> str | None:
-    commit = (assessment.provenance or {}).get("commit")
+    commit = (assessment.git_provenance or {}).get("commit")
     return commit if isinstance(commit, str) else None
 
 
@@ -192,13 +145,15 @@ def manifest_side(paths: Sequence[str], label: str, options: SideOptions,
                   assessor: Assessor | None = None, *, git_ref: str | None = None,
                   kind: SideKind = "directory") -> Side:
     """The manifests at ``paths`` (at ``git_ref`` when given), assessed unless told not to."""
-    exclude = [options.config_path] if options.config_path else []
-    run = load_inputs(paths, git_ref=git_ref, exclude=exclude, options=options.git,
-                      require_clean=options.require_clean and git_ref is None)
     if not options.assess:
-        return side_from_run(run, label, kind)
-    reach, assessment = (assessor or Assessor(options))(run)
-    return side_from_run(run, label, kind, reach=reach, assessment=assessment)
+        return side_from_run(read_inputs(paths, options, git_ref=git_ref), label, kind)
+    return assessed_side((assessor or Assessor(options)).run(paths, git_ref=git_ref), label, kind)
+
+
+def assessed_side(assessed: Assessed, label: str, kind: SideKind) -> Side:
+    """A side that is one run of the pipeline."""
+    return side_from_run(assessed.inputs, label, kind, reach=assessed.reach,
+                         assessment=assessed.assessment)
 
 
 def parse_range(text: str) -> tuple[str, str]:
@@ -219,36 +174,25 @@ def git_range_sides(text: str, paths: Sequence[str], options: SideOptions) -> tu
             manifest_side(inputs, new, options, assessor, git_ref=new, kind="git"))
 
 
-def since_side(since: str, paths: Sequence[str], options: SideOptions) -> Side:
-    """``--since REF|PACK``: an earlier pack, or the same ``paths`` as committed at REF."""
+def since_side(since: str, paths: Sequence[str], assessor: Assessor) -> Side:
+    """``--since REF|PACK``: an earlier pack, or the same ``paths`` as committed at REF and
+    assessed by ``assessor`` (the current run's: same config, catalog and clock)."""
     pack = read_pack(since)
     if pack is not None:
         return side_from_assessment(pack, since)
     if os.path.exists(since):
-        raise InputError([Problem("not a pack: no pack.json here", file=since)],
+        raise InputError([Problem("not a pack: neither a pack folder nor a pack.json",
+                                  file=since)],
                          hint=f"{PACK_HINT}, or a Git ref (refs/heads/NAME if a file has the "
                               "same name)")
-    return manifest_side(paths, since, options, git_ref=since, kind="git")
+    return assessed_side(assessor.run(paths, git_ref=since), since, "git")
 
 
 # -- the report's "Changes since the previous review" ----------------------------------------
 
-def delta_since(since: str, paths: Sequence[str], current: Assessment, *,
-                run: LoadedInputs | None = None, reach: Reachability | None = None,
-                options: SideOptions = SideOptions()) -> Delta:  # noqa: B008 (frozen)
-    """``reporter report --since REF|PACK``: an earlier pack, or the same ``paths`` at a Git
-    ref assessed with the same ``options``, against the current run (``current``, with the
-    ``run`` and ``reach`` it was made from when available: exact map, authorship)."""
-    old = since_side(since, paths, options)
-    if run is not None:
-        new = side_from_run(run, "current run", "directory", reach=reach, assessment=current)
-    else:
-        new = side_from_assessment(current, "current run", kind="directory")
-    return compute_delta(old, new, allowed_signers=options.git.allowed_signers)
-
-
-def delta_between(previous: Assessment, current: Assessment, *, previous_label: str = "previous",
-                  current_label: str = "current run") -> Delta:
-    """Two assessments alone (e.g. ``--previous PACK``): no authorship without a repository."""
-    return compute_delta(side_from_assessment(previous, previous_label),
-                         side_from_assessment(current, current_label, kind="directory"))
+def delta_since(old: Side, current: Assessed, *, allowed_signers: Path | None = None) -> Delta:
+    """``reporter report --since``: the previous review (a :func:`since_side`) against the
+    current run, with its inputs and reachability (exact map, authorship)."""
+    kind: SideKind = "git" if current.inputs.ref is not None else "directory"
+    return compute_delta(old, assessed_side(current, "current run", kind),
+                         allowed_signers=allowed_signers)

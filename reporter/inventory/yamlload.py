@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode
+from yaml.nodes import MappingNode, ScalarNode
 
 from reporter.errors import InputError, Problem
 
@@ -82,11 +82,40 @@ def _raise_duplicate_key(loader: LineLoader, node: MappingNode) -> None:
 
 LineLoader.add_constructor(_MAP_TAG, LineLoader.construct_line_dict)
 
+class _ImpossibleValue(ConstructorError):
+    """A plain scalar that reads as a date or integer that cannot be built (``2024-13-01``)."""
+
+
+_IMPOSSIBLE_HINT = ("quote the value if it is text; otherwise write a date that exists "
+                    "(YYYY-MM-DD) or a number of at most 4300 digits")
+
+
+def _checked_timestamp(loader: LineLoader, node: ScalarNode) -> Any:
+    try:
+        return _SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as error:  # the value is not quoted back: it could be a secret
+        raise _ImpossibleValue(None, None, f"a date or time that does not exist ({error})",
+                               node.start_mark) from None
+
+
+def _checked_int(loader: LineLoader, node: ScalarNode) -> Any:
+    try:
+        return _SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:  # Python refuses integers of more than 4300 digits
+        raise _ImpossibleValue(None, None, "an integer too long to read (over 4300 digits)",
+                               node.start_mark) from None
+
+
+LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _checked_timestamp)
+LineLoader.add_constructor("tag:yaml.org,2002:int", _checked_int)
+
 
 def load_documents(text: str, path: str) -> list[Any]:
     """Every non-empty document of ``text``; YAML errors become an :class:`InputError`."""
     try:
         return [d for d in yaml.load_all(text, Loader=LineLoader) if d is not None]
+    except _ImpossibleValue as error:
+        raise _input_error(error, path, _IMPOSSIBLE_HINT) from None
     except yaml.MarkedYAMLError as error:
         raise _input_error(error, path) from None
     except yaml.reader.ReaderError as error:
@@ -99,13 +128,13 @@ YAML_HINT = (
 )
 
 
-def _input_error(error: yaml.MarkedYAMLError, path: str) -> InputError:
+def _input_error(error: yaml.MarkedYAMLError, path: str, hint: str = YAML_HINT) -> InputError:
     # Built from the parts, not str(error): the pure-Python loader's str() quotes the source
     # line, which could be a Secret value.
     mark = error.problem_mark or error.context_mark
     what = "; ".join(part for part in (error.context, error.problem) if part)
     line = mark.line + 1 if mark else None
-    return InputError([Problem(f"invalid YAML: {what}", file=path, line=line)], hint=YAML_HINT)
+    return InputError([Problem(f"invalid YAML: {what}", file=path, line=line)], hint=hint)
 
 
 def _character_error(error: yaml.reader.ReaderError, text: str, path: str) -> InputError:

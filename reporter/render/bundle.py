@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reporter.model import Assessment
 from reporter.pack import (
@@ -38,6 +38,9 @@ from reporter.render.pdf import PdfAttachment, Relationship, render_pdf
 from reporter.render.view import PackFacts, build_view
 from reporter.signing import SigningKey, public_openssh
 
+if TYPE_CHECKING:
+    from reporter.diff.model import Delta
+
 
 @dataclass(frozen=True, slots=True)
 class PackInputs:
@@ -48,7 +51,10 @@ class PackInputs:
     connectivity: Sequence[Row]
     """The full workload-level map."""
     previous: Assessment | None = None
+    """The previous review's assessment: the executive summary's three lines of changes."""
     signing_key: SigningKey | None = None
+    delta: Delta | None = None
+    """What changed since the previous review: the chapter that lists every change."""
 
 
 def with_run_metadata(assessment: Assessment, inputs: PackInputs, tool_digest: str) -> Assessment:
@@ -133,7 +139,7 @@ def render_documents(
         inputs_attached=placed, connectivity=tuple(inputs.connectivity),
         connectivity_file=CONNECTIVITY_JSON, evidence_file=EVIDENCE_CSV,
         signing_key=inputs.signing_key.fingerprint if inputs.signing_key else None,
-        previous=inputs.previous,
+        previous=inputs.previous, delta=inputs.delta,
     )
     view = build_view(recorded, facts)
     started = timed("view", started)

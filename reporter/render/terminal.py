@@ -4,7 +4,8 @@ failing findings with their one-line reason and where to look; ``verbose`` adds 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -146,6 +147,24 @@ def _verdict(assessment: Assessment) -> Text:
     return Text("PASS: no automated requirement fails", style="bold green")
 
 
+def _source_lines(git: Mapping[str, Any] | None) -> Iterator[Text]:
+    """Where the inputs came from; uncommitted inputs stand out: the result names no commit."""
+    if git is None:
+        return
+    repository = git["repository"]
+    where = repository.get("remote_url") or "local repository"
+    branch = f" on branch {repository['branch']}" if repository.get("branch") else ""
+    read_at = f", read at {git['ref']}" if git.get("ref") else ""
+    yield Text("Source", style="bold")
+    yield Text(f"  Git {where}, commit {git['commit'][:12]}{branch}{read_at}")
+    if repository.get("dirty_paths"):
+        yield Text(f"  DIRTY: these inputs are not as committed: "
+                   f"{', '.join(repository['dirty_paths'])}", style="bold red")
+    elif repository.get("dirty") and not git.get("ref"):
+        yield Text("  the work tree has uncommitted changes, none in these inputs",
+                   style="yellow")
+
+
 def render_terminal(assessment: Assessment, console: Console, *, verbose: bool = False) -> None:
     findings = {f.fingerprint: f for c in assessment.checks for f in c.findings}
     lines: list[Text] = []
@@ -154,6 +173,7 @@ def render_terminal(assessment: Assessment, console: Console, *, verbose: bool =
     lines += _check_errors(assessment.checks)
     lines += _exception_lines(assessment)
     lines += _completeness_lines(assessment)
+    lines += _source_lines(assessment.git_provenance)
     lines += [Text(""), _verdict(assessment)]
     for line in lines:
         console.print(line, soft_wrap=True)

@@ -8,7 +8,7 @@ import shlex
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reporter.model import (
     Assessment,
@@ -34,6 +34,10 @@ from reporter.render.evidence import (
     location_text,
     status_for,
 )
+from reporter.render.review import ReviewView, review_view
+
+if TYPE_CHECKING:
+    from reporter.diff.model import Delta
 
 Row = tuple[str, str, str]
 SHOWN_CONNECTIONS = 200
@@ -71,6 +75,7 @@ class PackFacts:
     signing_key: str | None = None
     """Fingerprint of the key that signs SHA256SUMS."""
     previous: Assessment | None = None
+    delta: Delta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +129,11 @@ class ReportView:
     running_header: str
     frameworks: tuple[FrameworkView, ...]
     changes: tuple[str, ...] | None
+    """The executive summary's three lines on the previous review."""
+    review: ReviewView | None
+    """The chapter "Changes since the previous review"."""
+    number: Mapping[str, int]
+    """Chapter ID -> its number (the changes chapter, when present, is the second)."""
     zones: tuple[ZoneView, ...]
     kinds_read: tuple[tuple[str, int], ...]
     skipped: tuple[SkippedGroup, ...]
@@ -274,8 +284,7 @@ def _period_changes(git: Mapping[str, Any]) -> str:
             + (f" (signatures: {signed})" if signed else ""))
 
 
-def _source(provenance: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
-    git = (provenance or {}).get("git")
+def _source(git: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
     if not git:
         return (("Source", "files outside any Git repository: the SHA-256 of each, listed "
                            "below, identifies them"),)
@@ -306,6 +315,12 @@ def _shown_evidence(frameworks: Sequence[FrameworkView]) -> tuple[Evidence, ...]
     return tuple(sorted(seen.values(), key=lambda e: e.id))
 
 
+def _chapter_numbers(with_changes: bool) -> dict[str, int]:
+    chapters = ["summary", *(["changes"] if with_changes else []), "scope", "network",
+                "requirements", "exceptions", "policies", "appendix"]
+    return {chapter: number for number, chapter in enumerate(chapters, start=1)}
+
+
 def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
     checks = {c.check_id: c for c in assessment.checks}
     index = index_evidence(assessment)
@@ -331,6 +346,8 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
                                    period)),
         frameworks=frameworks,
         changes=changes_since(facts.previous, assessment) if facts.previous else None,
+        review=review_view(facts.delta) if facts.delta else None,
+        number=_chapter_numbers(facts.delta is not None),
         zones=tuple(_zone_view(z) for z in assessment.zones),
         kinds_read=tuple(sorted(assessment.completeness.kinds_read.items())),
         skipped=_skipped(assessment.completeness.skipped),
@@ -342,5 +359,5 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         connections_shown=sum(len(g.targets) for g in groups),
         evidence_index=_shown_evidence(frameworks),
         hashes=_hashes(assessment, facts),
-        source=_source(assessment.provenance),
+        source=_source(assessment.git_provenance),
     )

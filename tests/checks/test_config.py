@@ -122,7 +122,8 @@ flows:
     ("zones: [{name: a, kind: cde, names: [a], namespaces: 'tier in db'}]",
      "cannot read selector term 'tier in db'"),
     ("exceptions: [{id: E, check: c, target: t, reason: r, ticket: T, approver: A, "
-     "expires: 2024-13-01}]", "invalid value"),
+     "expires: 2024-13-01}]", "reporter.yaml:1: invalid YAML: a date or time that does not "
+     "exist (month must be in 1..12)"),
     ("- a list", "must be a mapping"),
     ("kind: Deployment", "Input should be 'ReporterConfig'"),
 ])

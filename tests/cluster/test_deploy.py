@@ -116,7 +116,7 @@ def script_invocations() -> list[tuple[str, list[str]]]:
 def test_the_script_takes_a_snapshot_then_reports_from_it_against_the_previous_pack() -> None:
     assert script_invocations() == [
         ("snapshot", ["--out"]),
-        ("report", ["--out", "--previous", "--config"]),
+        ("report", ["--out", "--since", "--config"]),
     ]
     script = pod_spec()["containers"][0]["args"][0]
     assert 'reporter snapshot --out "$snapshot"' in script
@@ -188,6 +188,6 @@ def test_the_script_chains_quarters_and_quotes_paths(tmp_path: Path) -> None:
     second = run_script(tmp_path, archive, config, "20241001T030000Z")
     assert second[1] == (
         f"[report][{archive}/snapshots/20241001T030000Z.yaml][--out]"
-        f"[{archive}/packs/20241001T030000Z][--previous][{archive}/packs/20240701T030000Z]"
+        f"[{archive}/packs/20241001T030000Z][--since][{archive}/packs/20240701T030000Z]"
         f"[--config][{config}/reporter.yaml]"
     )

@@ -13,15 +13,15 @@ from click.testing import CliRunner
 from reporter.cli import cli
 from reporter.diff import Delta, compute_delta
 from reporter.diff.sides import (
-    Assessor,
     SideOptions,
     delta_since,
     git_range_sides,
     load_side,
+    since_side,
 )
-from reporter.inputs import GitOptions, LoadedInputs, load_inputs
-from reporter.model import Assessment
-from reporter.netpol.engine import Reachability
+from reporter.inputs import GitOptions, load_inputs
+from reporter.model import GIT_PROVENANCE
+from reporter.pipeline import Assessed, Assessor
 from tests.git.conftest import ALICE, Repo, SshKey
 
 from .estate import db_policy
@@ -139,18 +139,21 @@ def test_drift_of_a_snapshot_against_a_ref(history: History, tmp_path: Path) -> 
         ("shop/web-ingress", "removed")]
 
 
-def current_run(paths: list[str]) -> tuple[LoadedInputs, Reachability, Assessment]:
-    run = load_inputs(paths)
-    reach, assessment = Assessor(SideOptions())(run)
-    return run, reach, assessment
+def current_run(paths: list[str]) -> Assessed:
+    return Assessor(SideOptions()).run(paths)
+
+
+def current_run_at(ref: str) -> Assessed:
+    """The pipeline's own reading at a ref: provenance.git names the commit."""
+    return Assessor(SideOptions()).assess(load_inputs(["estate"], git_ref=ref))
 
 
 def test_since_a_ref_attributes_committed_changes_and_flags_uncommitted_ones(
     history: History,
 ) -> None:
     history.repo.write(DB_FILE, db_policy(6000))  # edited, not committed
-    run, reach, assessment = current_run(["estate"])
-    delta = delta_since("v2", ["estate"], assessment, run=run, reach=reach)
+    assessor = Assessor(SideOptions())
+    delta = delta_since(since_side("v2", ["estate"], assessor), assessor.run(["estate"]))
     assert (delta.old.label, delta.new.label) == ("v2", "current run")
     assert delta.authorship is not None
     assert [(p.key, p.commits, p.uncommitted) for p in delta.authorship.policies] == [
@@ -161,13 +164,13 @@ def test_since_a_ref_attributes_committed_changes_and_flags_uncommitted_ones(
 
 
 def test_since_a_pack_uses_the_commit_it_recorded(history: History, tmp_path: Path) -> None:
-    old_run = load_inputs(["estate"], git_ref="v1")
-    _, old_assessment = Assessor(SideOptions())(old_run)
-    recorded = old_assessment.model_copy(update={"provenance": {"commit": history.added}})
+    old = current_run_at("v1")
+    assert old.assessment.git_provenance is not None
+    assert old.assessment.git_provenance["commit"] == history.added
     pack = tmp_path / "pack.json"
-    pack.write_text(recorded.model_dump_json(), encoding="utf-8")
-    run, reach, assessment = current_run(["estate"])
-    delta = delta_since(str(pack), ["estate"], assessment, run=run, reach=reach)
+    pack.write_text(old.assessment.model_dump_json(), encoding="utf-8")
+    current = current_run(["estate"])
+    delta = delta_since(since_side(str(pack), ["estate"], Assessor(SideOptions())), current)
     assert (delta.old.kind, delta.old.commit, delta.new.commit) == (
         "pack", history.added, history.web_removed)
     assert [c.key for c in delta.policies] == ["shop/db", "shop/web-ingress"]
@@ -178,11 +181,12 @@ def test_since_a_pack_uses_the_commit_it_recorded(history: History, tmp_path: Pa
 
 def test_a_pack_commit_missing_from_the_repository_is_a_note(history: History,
                                                              tmp_path: Path) -> None:
-    run, reach, assessment = current_run(["estate"])
-    elsewhere = assessment.model_copy(update={"provenance": {"commit": "f" * 40}})
+    current = current_run(["estate"])
+    elsewhere = current.assessment.model_copy(
+        update={"provenance": {GIT_PROVENANCE: {"commit": "f" * 40}}})
     pack = tmp_path / "pack.json"
     pack.write_text(elsewhere.model_dump_json(), encoding="utf-8")
-    delta = delta_since(str(pack), ["estate"], assessment, run=run, reach=reach)
+    delta = delta_since(since_side(str(pack), ["estate"], Assessor(SideOptions())), current)
     assert delta.authorship is None
     assert delta.is_empty
     assert delta.notes == (f"commit {'f' * 40} ({pack}) is not in the repository at "

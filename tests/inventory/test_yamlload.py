@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 import yaml
@@ -112,6 +113,32 @@ def test_characters_yaml_forbids_are_an_input_error_at_their_line() -> None:
         "bell.yaml", 3,
         "invalid YAML: character #x0007 is not allowed (control characters are not allowed)",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("2024-13-01", "a date or time that does not exist (month must be in 1..12)"),
+        ("2024-02-30T10:00:00Z", "a date or time that does not exist (day is out of range"),
+        ("9" * 5000, "an integer too long to read (over 4300 digits)"),
+    ],
+)
+def test_scalars_that_cannot_be_built_are_an_input_error_at_their_line(value: str,
+                                                                     words: str) -> None:
+    text = ("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
+            f"  labels: {{since: {value}}}\n")
+    with pytest.raises(InputError) as caught:
+        load_documents(text, "ns.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line) == ("ns.yaml", 5)
+    assert problem.message.startswith(f"invalid YAML: {words}")
+    assert value not in caught.value.diagnostics()
+    assert caught.value.hint is not None and caught.value.hint.startswith("quote the value")
+
+
+def test_quoted_and_real_dates_still_load() -> None:
+    documents = load_documents("a: '2024-13-01'\nb: 2024-02-29\nc: 12\n", "x.yaml")
+    assert documents == [{"a": "2024-13-01", "b": date(2024, 2, 29), "c": 12}]
 
 
 def test_a_mapping_tag_on_a_scalar_is_an_input_error() -> None:

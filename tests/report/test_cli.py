@@ -143,13 +143,19 @@ def test_standard_input_is_packed_sanitised(tmp_path: Path,
     assert _run("verify", str(out)).exit_code == 0
 
 
-def test_a_previous_pack_that_is_not_one_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"schema_version": "1.0", "frameworks": 3}', "not a pack.json of this schema"),
+    ('{"hello": 1}', "not a pack: neither a pack folder nor a pack.json"),
+])
+def test_a_previous_review_that_is_not_a_pack_is_refused(tmp_path: Path, samples: Path,
+                                                         content: str, message: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(samples)
     bogus = tmp_path / "pack.json"
-    bogus.write_text('{"hello": 1}')
-    result = _run("report", "samples/fixed", "--previous", str(bogus), "--out",
-                  str(tmp_path / "x"))
+    bogus.write_text(content)
+    result = _run("report", "samples/fixed", "--since", str(bogus), "--out", str(tmp_path / "x"))
     assert result.exit_code == 2
-    assert f"error: {bogus}: not a pack.json of this schema" in result.output
+    assert f"error: {bogus}: {message}" in result.output
     assert not (tmp_path / "x").exists()
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reporter.commands.report import _command, assess_inputs
+from reporter.commands.report import report_run
+from reporter.pipeline import PipelineOptions
 from reporter.render.bundle import PackInputs, render_documents
 
 from .conftest import REPO
@@ -35,6 +36,27 @@ def test_sample_golden(sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     paths, config = SAMPLES[sample]
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    run = assess_inputs(paths, config, (), False, _command(paths, config, (), None, False))
+    run = report_run(paths, PipelineOptions(config_path=config))
     assert run.assessment.provenance is None
-    assert_golden(sample, render_documents(run.assessment, PackInputs(run.manifests, run.rows)))
+    assert run.assessment.command == ["reporter", "report", *paths,
+                                      *(["--config", config] if config else [])]
+    assert_golden(sample, render_documents(run.assessment, run.inputs))
+
+
+def test_changes_since_a_previous_pack_golden(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """samples/fixed since a pack of samples/three-tier: the chapter "Changes since the
+    previous review" with policy diffs, reachability and status changes (no Git: no authors)."""
+    for sample in ("three-tier", "fixed"):
+        shutil.copytree(REPO / "samples" / sample, tmp_path / "samples" / sample)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    previous = report_run(["samples/three-tier"], PipelineOptions()).assessment
+    (tmp_path / "previous").mkdir()
+    (tmp_path / "previous" / "pack.json").write_text(previous.model_dump_json())
+    paths, config = SAMPLES["fixed"]
+    run = report_run(paths, PipelineOptions(config_path=config), since="previous")
+    changes = run.assessment.changes_since
+    assert changes is not None and (changes.since, changes.kind) == ("previous", "pack")
+    assert run.inputs.previous == previous
+    assert_golden("fixed-since-three-tier", render_documents(run.assessment, run.inputs))

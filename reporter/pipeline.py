@@ -1,0 +1,154 @@
+"""The stages every assessing command runs: inputs -> Inventory -> reachability -> Assessment.
+
+``reporter check``, ``reporter report`` and the manifest sides of ``reporter diff`` all assess
+here, so the same inputs give the same assessment whichever command reads them: the config
+file is never a manifest, the clock honours SOURCE_DATE_EPOCH, and the Git provenance of the
+inputs is recorded under ``provenance.git`` (:data:`reporter.model.GIT_PROVENANCE`).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time
+from functools import cached_property
+from typing import TYPE_CHECKING, TextIO
+
+from reporter.errors import InputError
+from reporter.inputs import GitOptions, LoadedInputs, load_inputs
+from reporter.model import GIT_PROVENANCE, Assessment, Location, SkippedItem
+
+if TYPE_CHECKING:
+    from reporter.catalog import Catalog
+    from reporter.config import LoadedConfig
+    from reporter.netpol.engine import Reachability
+
+CONFIG_SKIPPED = "the reporter configuration (--config), not a manifest"
+
+
+def clock(environ: dict[str, str] | None = None) -> datetime:
+    """Now, or SOURCE_DATE_EPOCH when set (reproducible builds): the same inputs, the same JSON."""
+    value = (environ if environ is not None else dict(os.environ)).get("SOURCE_DATE_EPOCH")
+    if value is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    if not value.isdigit():
+        raise InputError(f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds",
+                         hint="set it to a Unix timestamp, e.g. $(git log -1 --format=%ct)")
+    return datetime.fromtimestamp(int(value), UTC)
+
+
+def tool_version() -> str:
+    try:
+        return importlib.metadata.version("compliance-reporter")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "0+unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """What shapes an assessment besides the paths: the options ``reporter check`` takes."""
+
+    config_path: str | None = None
+    frameworks: tuple[str, ...] = ()
+    """Overrides the config's ``frameworks``; empty: the config's, else every framework."""
+    ipblock_matches_pod_ips: bool = False
+    require_clean: bool = False
+    """Refuse inputs read from a work tree with uncommitted changes (ignored at a ref)."""
+    git: GitOptions = field(default_factory=GitOptions)
+    """Provenance options; without a period of their own, the config's ``period`` is used."""
+    now: datetime | None = None
+    """The assessment's clock (exception expiry, ``generated_at``); None: :func:`clock`."""
+
+    def command_line(self, command: str, paths: Sequence[str], *, git_ref: str | None = None,
+                     extra: Sequence[str] = ()) -> list[str]:
+        """The command line as run, rebuilt from the options (so the JSON never depends on how
+        the shell called it); ``extra`` holds the command's own options."""
+        argv = ["reporter", command, *paths]
+        argv += ["--config", self.config_path] if self.config_path else []
+        argv += [a for f in self.frameworks for a in ("--framework", f)]
+        argv += extra
+        argv += ["--ipblock-matches-pod-ips"] if self.ipblock_matches_pod_ips else []
+        argv += ["--git-ref", git_ref] if git_ref else []
+        argv += ["--require-clean"] if self.require_clean else []
+        return argv
+
+
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    """One run of the pipeline: what was read, the reachability computed, the assessment."""
+
+    inputs: LoadedInputs
+    reach: Reachability
+    assessment: Assessment
+    """With the command line and, when the inputs are in Git, ``provenance.git``."""
+
+
+def read_inputs(paths: Sequence[str], options: PipelineOptions, *, git_ref: str | None = None,
+                stdin: TextIO | None = None, git: GitOptions | None = None) -> LoadedInputs:
+    """``paths`` (at ``git_ref`` when given) without the config file."""
+    return load_inputs(paths, git_ref=git_ref, require_clean=options.require_clean,
+                       exclude=[options.config_path] if options.config_path else [],
+                       stdin=stdin, options=git or options.git)
+
+
+class Assessor:
+    """The pipeline with one config, catalog and clock: every run it makes is comparable."""
+
+    def __init__(self, options: PipelineOptions) -> None:
+        self.options = options
+
+    @cached_property
+    def _setup(self) -> tuple[LoadedConfig, Catalog]:
+        from reporter.catalog import load_catalog
+        from reporter.checks import REGISTRY
+        from reporter.config import check_references, load_config
+
+        loaded = load_config(self.options.config_path)
+        catalog = load_catalog(known_checks=REGISTRY)
+        check_references(loaded, catalog.framework_ids, REGISTRY)
+        return loaded, catalog
+
+    @cached_property
+    def now(self) -> datetime:
+        return self.options.now or clock()
+
+    @cached_property
+    def git_options(self) -> GitOptions:
+        """The options' Git settings, with the config's period when they name none."""
+        given = self.options.git
+        period = self._setup[0].config.period
+        if period is None or given.since or given.until:
+            return given
+        return replace(given, since=datetime.combine(period.start, time.min, UTC),
+                       until=datetime.combine(period.end, time.max, UTC))
+
+    def read(self, paths: Sequence[str], *, git_ref: str | None = None,
+             stdin: TextIO | None = None) -> LoadedInputs:
+        return read_inputs(paths, self.options, git_ref=git_ref, stdin=stdin,
+                           git=self.git_options)
+
+    def assess(self, inputs: LoadedInputs, command: Sequence[str] = ()) -> Assessed:
+        """Reachability and the assessment of ``inputs``, their Git provenance attached."""
+        from reporter.assess import assess
+        from reporter.netpol.engine import analyse
+
+        loaded, catalog = self._setup
+        reach = analyse(inputs.inventory,
+                        ipblock_matches_pod_ips=self.options.ipblock_matches_pod_ips)
+        skipped = [SkippedItem(kind="File", name=s.path, location=Location(file=s.path),
+                               reason=CONFIG_SKIPPED) for s in inputs.excluded]
+        assessment = assess(reach, catalog, loaded, now=self.now, tool_version=tool_version(),
+                            frameworks=self.options.frameworks, command=command,
+                            skipped=skipped)
+        if inputs.provenance is not None:
+            provenance = {GIT_PROVENANCE: inputs.provenance.to_dict()}
+            assessment = assessment.model_copy(update={"provenance": provenance})
+        return Assessed(inputs, reach, assessment)
+
+    def run(self, paths: Sequence[str], *, git_ref: str | None = None,
+            stdin: TextIO | None = None, command: Sequence[str] = ()) -> Assessed:
+        """Read ``paths`` and assess them; config and catalog errors come before input ones."""
+        _ = self._setup
+        return self.assess(self.read(paths, git_ref=git_ref, stdin=stdin), command)

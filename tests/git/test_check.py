@@ -1,0 +1,104 @@
+"""`reporter check` on manifests in a real Git repository: --git-ref, --require-clean, and the
+provenance it records (JSON) and shows (terminal)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reporter.cli import cli
+
+from .conftest import Repo
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+CONFIG = ["--config", "estate/reporter.yaml", "--framework", "pci-dss-4.0.1"]
+OPEN_BACKEND = """\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: debug-backend, namespace: production}
+spec:
+  podSelector: {matchLabels: {tier: backend}}
+  ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0}}], ports: [{port: 8080}]}]
+"""
+
+
+@pytest.fixture
+def repo(make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch) -> Repo:
+    """v1: samples/fixed (every automated requirement passes); HEAD opens the backend to the
+    internet (they fail)."""
+    made = make_repo()
+    for name in ("policies.yaml", "workloads.yaml", "reporter.yaml"):
+        made.write(f"estate/{name}", (SAMPLES / "fixed" / name).read_text())
+    made.commit("the fixed estate", date="2024-01-05T10:00:00+00:00")
+    made.git("tag", "v1")
+    made.write("estate/debug.yaml", OPEN_BACKEND)
+    made.commit("open the backend", date="2024-02-05T10:00:00+00:00")
+    monkeypatch.chdir(made.path)
+    return made
+
+
+def check(*args: str) -> Result:
+    return CliRunner(env={"SOURCE_DATE_EPOCH": "1712050200"}).invoke(
+        cli, ["check", "estate", *CONFIG, *args])
+
+
+def test_git_ref_assesses_the_manifests_as_committed_there(repo: Repo) -> None:
+    repo.write("estate/policies.yaml", "# work in progress\n")  # not read at a ref
+    at_v1 = check("--git-ref", "v1", "-o", "json")
+    assert at_v1.exit_code == 0, at_v1.stderr
+    data = json.loads(at_v1.stdout)
+    git = data["provenance"]["git"]
+    assert (git["ref"], git["commit"]) == ("v1", repo.git("rev-parse", "v1"))
+    assert [f["path"] for f in git["files"]] == [
+        "estate/policies.yaml", "estate/workloads.yaml"]  # the config is not a manifest
+    assert data["command"] == ["reporter", "check", "estate", *CONFIG, "-o", "json",
+                               "--git-ref", "v1"]
+    assert ("File", "estate/reporter.yaml") in {
+        (s["kind"], s["name"]) for s in data["completeness"]["skipped"]}
+    at_head = check("--git-ref", "HEAD", "-o", "json")
+    assert at_head.exit_code == 1
+    assert json.loads(at_head.stdout)["provenance"]["git"]["commit"] == repo.git(
+        "rev-parse", "HEAD")
+
+
+def test_the_terminal_names_the_commit_and_flags_uncommitted_inputs(repo: Repo) -> None:
+    head = repo.git("rev-parse", "HEAD")
+    clean = check()
+    assert f"  Git local repository, commit {head[:12]} on branch main\n" in clean.stdout
+    assert "DIRTY" not in clean.stdout
+    repo.write("estate/debug.yaml", "# removed for now\n")
+    dirty = check()
+    assert dirty.exit_code == 0, dirty.output
+    assert ("  DIRTY: these inputs are not as committed: estate/debug.yaml\n\n"
+            "PASS: no automated requirement fails") in dirty.stdout
+    recorded = json.loads(check("-o", "json").stdout)["provenance"]["git"]["repository"]
+    assert (recorded["dirty"], recorded["dirty_paths"]) == (True, ["estate/debug.yaml"])
+
+
+def test_require_clean_refuses_uncommitted_inputs(repo: Repo) -> None:
+    assert check("--require-clean", "-o", "json").exit_code == 1  # clean: assessed (and failing)
+    repo.write("estate/debug.yaml", "# removed for now\n")
+    refused = check("--require-clean")
+    assert refused.exit_code == 2
+    assert "error: estate/debug.yaml: has uncommitted changes (or was never committed)" in (
+        refused.stderr)
+    assert refused.stdout == ""
+
+
+def test_outside_a_repository_nothing_is_recorded(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "estate").mkdir()
+    for name in ("policies.yaml", "workloads.yaml", "reporter.yaml"):
+        (tmp_path / "estate" / name).write_text((SAMPLES / "fixed" / name).read_text())
+    monkeypatch.chdir(tmp_path)
+    result = check("-o", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["provenance"] is None
+    assert "Source" not in check().stdout
+    refused = check("--git-ref", "v1")
+    assert refused.exit_code == 2 and "not inside a Git repository" in refused.stderr
