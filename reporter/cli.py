@@ -36,11 +36,16 @@ def cli() -> None:
     """Evidence that Kubernetes NetworkPolicies segment what you claim."""
 
 
-def _load(paths: Sequence[str], ipblock_pod_ips: bool) -> Any:
-    from reporter.inventory.manifests import load_paths
+def _load(paths: Sequence[str], ipblock_pod_ips: bool, git_ref: str | None) -> Any:
+    from reporter.inventory.manifests import load_inventory, load_paths
     from reporter.netpol.engine import analyse
 
-    inventory = load_paths(paths, stdin=sys.stdin)
+    if git_ref is None:
+        inventory = load_paths(paths, stdin=sys.stdin)
+    else:
+        from reporter.inputs import sources_at_ref
+
+        inventory = load_inventory(sources_at_ref(paths, git_ref)[2])
     _warn_about_inventory(inventory)
     reach = analyse(inventory, ipblock_matches_pod_ips=ipblock_pod_ips)
     return reach
@@ -72,6 +77,10 @@ ipblock_option = click.option(
     "--ipblock-matches-pod-ips", is_flag=True,
     help="Also match pods by their status.podIP(s) against ipBlocks (some CNIs do).",
 )
+git_ref_option = click.option(
+    "--git-ref", metavar="REF",
+    help="Read the manifests as committed at REF (the work tree is not touched).",
+)
 
 
 @cli.command()
@@ -83,15 +92,16 @@ ipblock_option = click.option(
               help="Group workloads into zones by this namespace label (e.g. pci-scope).")
 @click.option("--summary", is_flag=True, help="Compute the full map, print only counts.")
 @ipblock_option
+@git_ref_option
 def connectivity(paths: tuple[str, ...], fmt: str, focus: str | None, zones: str | None,
-                 summary: bool, ipblock_matches_pod_ips: bool) -> None:
+                 summary: bool, ipblock_matches_pod_ips: bool, git_ref: str | None) -> None:
     """Print who can connect to whom: 'SRC => DST : CONN' (np-guard netpol-analyzer format).
 
     PATHS: manifest files or directories (*.yaml, *.yml, *.json, recursively); '-' reads stdin.
     """
     from reporter.render.connectivity import map_rows, render, zone_rows
 
-    reach = _load(paths, ipblock_matches_pod_ips)
+    reach = _load(paths, ipblock_matches_pod_ips, git_ref)
     _warn_about_named_ports(reach)
     if summary:
         from reporter.netpol.pairs import summarise
@@ -163,15 +173,16 @@ def _party(reach: Any, text: str, option: str) -> Any:
 @click.option("-o", "--output", "fmt", type=click.Choice(["txt", "json"]), default="txt",
               show_default=True)
 @ipblock_option
+@git_ref_option
 def explain(paths: tuple[str, ...], src: str, dst: str, port_text: str, fmt: str,
-            ipblock_matches_pod_ips: bool) -> None:
+            ipblock_matches_pod_ips: bool, git_ref: str | None) -> None:
     """Say whether one flow is allowed, and which policy rule (file:line) allows or denies it.
 
     Exit code 0 when allowed, 1 when denied.
     """
     from reporter.netpol.explain import describe, explain_flow
 
-    reach = _load(paths, ipblock_matches_pod_ips)
+    reach = _load(paths, ipblock_matches_pod_ips, git_ref)
     source, destination = _party(reach, src, "--src"), _party(reach, dst, "--dst")
     port, protocol = _parse_port(port_text)
     result = explain_flow(reach, source, destination, protocol, port,  # type: ignore[arg-type]

@@ -82,8 +82,8 @@ def load_inputs(
                           if _is_inside(p, repository)) if repository else ())
 
 
-def _at_ref(paths: Sequence[str], ref: str, exclude: Sequence[str],
-            options: GitOptions) -> LoadedInputs:
+def sources_at_ref(paths: Sequence[str], ref: str) -> tuple[Path, tuple[str, ...], list[Source]]:
+    """(repository, repository-relative paths, sources) of ``paths`` as committed at ``ref``."""
     if STDIN in paths:
         raise InputError("standard input (-) cannot be read at a Git ref",
                          hint="name files or directories of the repository with --git-ref")
@@ -91,7 +91,12 @@ def _at_ref(paths: Sequence[str], ref: str, exclude: Sequence[str],
     # A path that exists from here is taken from here; others are relative to the repository.
     named = [os.path.abspath(p) if os.path.exists(p) else p for p in paths]
     input_paths = tuple(git.repo_relative(repository, p) for p in named)
-    sources = git.sources_at_ref(repository, ref, named)
+    return repository, input_paths, git.sources_at_ref(repository, ref, named)
+
+
+def _at_ref(paths: Sequence[str], ref: str, exclude: Sequence[str],
+            options: GitOptions) -> LoadedInputs:
+    repository, input_paths, sources = sources_at_ref(paths, ref)
     excluded = {git.repo_relative(repository, os.path.abspath(e)) for e in exclude
                 if _is_inside(os.path.abspath(e), repository)}
     kept = [s for s in sources if s.path not in excluded]

@@ -102,3 +102,19 @@ def test_outside_a_repository_nothing_is_recorded(tmp_path: Path,
     assert "Source" not in check().stdout
     refused = check("--git-ref", "v1")
     assert refused.exit_code == 2 and "not inside a Git repository" in refused.stderr
+
+
+def test_connectivity_and_explain_read_the_manifests_at_a_ref(repo: Repo) -> None:
+    runner = CliRunner()
+    now = runner.invoke(cli, ["connectivity", "estate", "--focus", "production/backend"])
+    then = runner.invoke(cli, ["connectivity", "estate", "--focus", "production/backend",
+                               "--git-ref", "v1"])
+    assert now.exit_code == then.exit_code == 0
+    opened = "[External] => production/backend[Deployment] : TCP 8080"
+    assert opened in now.stdout and opened not in then.stdout
+    args = ["explain", "estate", "--src", "203.0.113.7", "--dst", "production/backend",
+            "--port", "8080"]
+    assert runner.invoke(cli, args).exit_code == 0
+    assert runner.invoke(cli, [*args, "--git-ref", "v1"]).exit_code == 1
+    unknown = runner.invoke(cli, ["connectivity", "estate", "--git-ref", "v9"])
+    assert unknown.exit_code == 2 and "unknown Git ref 'v9'" in unknown.stderr
