@@ -4,7 +4,8 @@ Layout::
 
     pack.json             the Assessment, with the run's provenance (the source of truth)
     connectivity.json     the full workload-level map (``connectivity -o json``)
-    evidence-index.csv    every evidence ID -> requirement -> check -> artefact
+    evidence-index.csv    every evidence ID -> requirement -> check -> artefact -> the commit
+                          the artefact's file is at (``uncommitted`` when it differs from it)
     inputs/...            the input manifests as read, Secrets, ConfigMaps and env values removed
     report.html           the report, self-contained
     report.pdf            the same report, PDF/A-3b, embedding the files above and SHA256SUMS
@@ -198,7 +199,7 @@ def evidence_csv(rows: Iterator[Sequence[str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("evidence_id", "frameworks", "requirement", "check", "status", "target",
-                     "artefact", "fingerprint", "exception"))
+                     "artefact", "fingerprint", "exception", "commit"))
     writer.writerows(rows)
     return out.getvalue().encode()
 

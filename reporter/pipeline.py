@@ -3,7 +3,9 @@
 ``reporter check``, ``reporter report`` and the manifest sides of ``reporter diff`` all assess
 here, so the same inputs give the same assessment whichever command reads them: the config
 file is never a manifest, the clock honours SOURCE_DATE_EPOCH, and the Git provenance of the
-inputs is recorded under ``provenance.git`` (:data:`reporter.model.GIT_PROVENANCE`).
+inputs is recorded under ``provenance.git`` (:data:`reporter.model.GIT_PROVENANCE`), with
+``repository_paths`` naming each input's path in the repository, so a finding's file can be
+traced to its commit whatever directory the command ran in.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from datetime import UTC, datetime, time
 from functools import cached_property
 from typing import TYPE_CHECKING, TextIO
 
-from reporter.errors import InputError
+from reporter.errors import GitError, InputError
+from reporter.git import repo_relative
 from reporter.inputs import GitOptions, LoadedInputs, load_inputs
+from reporter.inventory.sources import STDIN_NAME
 from reporter.model import GIT_PROVENANCE, Assessment, Location, SkippedItem
 
 if TYPE_CHECKING:
@@ -93,6 +97,22 @@ def read_inputs(paths: Sequence[str], options: PipelineOptions, *, git_ref: str 
                        stdin=stdin, options=git or options.git)
 
 
+def repository_paths(inputs: LoadedInputs) -> dict[str, str]:
+    """Input path as findings name it -> its path in the repository (``provenance.git.files``);
+    inputs outside the repository (standard input, another folder) are left out."""
+    if inputs.repository is None:
+        return {}
+    if inputs.ref is not None:  # read from the repository's objects: already its paths
+        return {s.path: s.path for s in inputs.sources}
+    paths = {}
+    for source in (s for s in inputs.sources if s.path != STDIN_NAME):
+        try:
+            paths[source.path] = repo_relative(inputs.repository, os.path.abspath(source.path))
+        except GitError:  # outside the repository: no history to point to
+            continue
+    return paths
+
+
 class Assessor:
     """The pipeline with one config, catalog and clock: every run it makes is comparable."""
 
@@ -143,7 +163,9 @@ class Assessor:
                             frameworks=self.options.frameworks, command=command,
                             skipped=skipped)
         if inputs.provenance is not None:
-            provenance = {GIT_PROVENANCE: inputs.provenance.to_dict()}
+            recorded = inputs.provenance.to_dict()
+            recorded["repository_paths"] = repository_paths(inputs)
+            provenance = {GIT_PROVENANCE: recorded}
             assessment = assessment.model_copy(update={"provenance": provenance})
         return Assessed(inputs, reach, assessment)
 

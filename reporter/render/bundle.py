@@ -32,6 +32,7 @@ from reporter.pack import (
     tool_sha256,
 )
 from reporter.render.evidence import artefact, fingerprint_of, index_evidence
+from reporter.render.history import csv_commit, file_revisions
 from reporter.render.html import render_html
 from reporter.render.json import render_json
 from reporter.render.pdf import PdfAttachment, Relationship, render_pdf
@@ -81,10 +82,12 @@ def _connectivity_json(rows: Sequence[Row]) -> bytes:
 
 
 def _evidence_file(assessment: Assessment) -> bytes:
+    revisions = file_revisions(assessment.git_provenance)
     return evidence_csv(
         (e.id, " ".join(e.framework_ids), e.requirement_id, e.finding.check_id, e.status.value,
          e.finding.target, artefact(e.finding), fingerprint_of(e.finding),
-         e.finding.exception or "")
+         e.finding.exception or "",
+         csv_commit(revisions.get(e.finding.locations[0].file) if e.finding.locations else None))
         for e in index_evidence(assessment)
     )
 
@@ -106,7 +109,8 @@ def _data_files(assessment: Assessment, inputs: PackInputs,
 _DESCRIPTIONS: dict[str, tuple[Relationship, str]] = {
     PACK_JSON: ("Source", "The assessment this report renders (canonical, JSON)"),
     CONNECTIVITY_JSON: ("Data", "Every allowed workload-level connection (JSON)"),
-    EVIDENCE_CSV: ("Data", "Every evidence ID with its requirement, check and artefact (CSV)"),
+    EVIDENCE_CSV: ("Data", "Every evidence ID with its requirement, check, artefact and the "
+                           "commit the artefact's file is at (CSV)"),
     PUBLIC_KEY: ("Supplement", "Public key of the pack's signer (OpenSSH)"),
     SUMS: ("Data", "SHA-256 of every pack file except this PDF"),
 }

@@ -8,7 +8,7 @@ import shlex
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reporter.model import (
     Assessment,
@@ -34,6 +34,8 @@ from reporter.render.evidence import (
     location_text,
     status_for,
 )
+from reporter.render.history import GitHistory, git_history
+from reporter.render.key_findings import KeyFindings, key_findings
 from reporter.render.review import ReviewView, review_view
 
 if TYPE_CHECKING:
@@ -147,8 +149,9 @@ class ReportView:
     connections_shown: int
     evidence_index: tuple[Evidence, ...]
     hashes: tuple[tuple[str, str], ...]
-    source: tuple[tuple[str, str], ...]
-    """Where the inputs came from (Git provenance), as label and text."""
+    history: GitHistory
+    """Where the inputs came from, the commit each file is at, each policy's last change."""
+    key_findings: KeyFindings
     status_look: Mapping[Status, tuple[str, str]] = field(default_factory=lambda: STATUS_LOOK)
     shown_host_network: int = SHOWN_HOST_NETWORK
 
@@ -275,36 +278,6 @@ def _hashes(assessment: Assessment, facts: PackFacts) -> tuple[tuple[str, str], 
     return tuple(rows)
 
 
-def _period_changes(git: Mapping[str, Any]) -> str:
-    shas = {sha for f in git.get("files", []) for sha in f.get("period_commits", [])}
-    signatures = Counter(c["signature"] for c in git.get("commits", []) if c["sha"] in shas)
-    since, until = (str(git.get(k) or "")[:10] or "…" for k in ("since", "until"))
-    signed = "; ".join(f"{status} {count}" for status, count in sorted(signatures.items()))
-    return (f"{_plural(len(shas), 'commit')} changed the inputs from {since} to {until}"
-            + (f" (signatures: {signed})" if signed else ""))
-
-
-def _source(git: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
-    if not git:
-        return (("Source", "files outside any Git repository: the SHA-256 of each, listed "
-                           "below, identifies them"),)
-    repository = git["repository"]
-    where = " ".join(p for p in ("Git repository", repository.get("remote_url")) if p)
-    place = [f"on branch {repository['branch']}"] if repository.get("branch") else []
-    place += [f"tag {repository['tag']}"] if repository.get("tag") else []
-    rows = [("Source", f"{where}, commit {git['commit'][:12]} " + ", ".join(place))]
-    if git.get("ref"):
-        rows.append(("Read at", f"{git['ref']}: the committed files, not the work tree"))
-    elif repository.get("dirty_paths"):
-        rows.append(("Work tree", "these inputs differ from the commit: "
-                     + ", ".join(repository["dirty_paths"])))
-    else:
-        rows.append(("Work tree", "the inputs are as committed"))
-    if git.get("since") or git.get("until"):
-        rows.append(("Changes in the period", _period_changes(git)))
-    return tuple(rows)
-
-
 def _shown_evidence(frameworks: Sequence[FrameworkView]) -> tuple[Evidence, ...]:
     seen: dict[str, Evidence] = {}
     for framework in frameworks:
@@ -334,6 +307,7 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
     groups, relevant = _connections(facts.connectivity, _in_scope_workloads(assessment.zones))
     exceptions, exception_evidence = _exceptions(assessment, index)
     names = [f"{f.name} {f.version}" for f in assessment.frameworks]
+    policies = tuple(sorted(assessment.policies, key=lambda p: p.key))
     return ReportView(
         assessment=assessment, facts=facts,
         title=f"Network segmentation evidence: {owner}",
@@ -354,10 +328,11 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         command=shlex.join(assessment.command),
         diagram=zone_diagram(assessment.zones, assessment.zone_flows),
         exceptions=exceptions, exception_evidence=exception_evidence,
-        policies=tuple(sorted(assessment.policies, key=lambda p: p.key)),
+        policies=policies,
         connections=tuple(groups), connections_in_scope=relevant,
         connections_shown=sum(len(g.targets) for g in groups),
         evidence_index=_shown_evidence(frameworks),
         hashes=_hashes(assessment, facts),
-        source=_source(assessment.git_provenance),
+        history=git_history(assessment.git_provenance, policies),
+        key_findings=key_findings(assessment, first_shown),
     )

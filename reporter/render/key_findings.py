@@ -1,0 +1,103 @@
+"""The executive summary's key findings: what failed, in a few lines, before the per-framework
+tables. Checks that failed on exactly the same targets (a workload no policy selects fails the
+isolation, zone and internet checks alike) share a line: one mistake, one line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reporter.model import Assessment, CheckResult, Finding, Status
+from reporter.render.evidence import fingerprint_of, judged_findings
+
+SHOWN_KEY_FINDINGS = 8
+"""Lines in the block; the rest are counted (chapter "Requirements and evidence" has them)."""
+SHOWN_TARGETS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTarget:
+    finding: Finding
+    details_at: tuple[str, str] | None
+    """(framework ID, evidence ID) where the requirements chapter shows it in full."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFinding:
+    """A failed check, with the checks that failed on exactly the same targets."""
+
+    title: str
+    check_ids: tuple[str, ...]
+    """The check the title is from first, then the others on the same targets."""
+    related: tuple[str, ...]
+    """Titles of the other checks."""
+    count: int
+    """Failing findings of the first check."""
+    targets: tuple[KeyTarget, ...]
+    """The first ``SHOWN_TARGETS`` of them."""
+    requirements: int
+    """Requirements (of every framework) these checks make fail."""
+    frameworks: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFindings:
+    lines: tuple[KeyFinding, ...]
+    more: int
+    """Further lines not shown."""
+    errors: tuple[str, ...]
+    """IDs of the checks behind a requirement that could not run."""
+
+
+@dataclass
+class _Failed:
+    check: CheckResult
+    findings: dict[str, Finding]
+    requirements: set[tuple[str, str]]
+
+
+def _failed_checks(assessment: Assessment) -> dict[str, _Failed]:
+    """Check ID -> its failing findings that some requirement was judged on, and those
+    requirements as (framework ID, requirement ID)."""
+    checks = {c.check_id: c for c in assessment.checks}
+    failed: dict[str, _Failed] = {}
+    for framework in assessment.frameworks:
+        for requirement in framework.requirements:
+            for check in (checks[c] for c in requirement.checks if c in checks):
+                failing = [f for f in judged_findings(requirement, check)
+                           if f.status is Status.FAIL]
+                if failing:
+                    entry = failed.setdefault(check.check_id, _Failed(check, {}, set()))
+                    entry.findings.update((fingerprint_of(f), f) for f in failing)
+                    entry.requirements.add((framework.id, requirement.id))
+    return failed
+
+
+def _line(group: list[_Failed], first_shown: Mapping[str, tuple[str, str]]) -> KeyFinding:
+    group.sort(key=lambda e: (-len(e.requirements), e.check.check_id))
+    lead = group[0]
+    ordered = sorted(lead.findings.values(), key=lambda f: (f.target, fingerprint_of(f)))
+    requirements = set().union(*(e.requirements for e in group))
+    return KeyFinding(
+        title=lead.check.title, check_ids=tuple(e.check.check_id for e in group),
+        related=tuple(e.check.title for e in group[1:]), count=len(ordered),
+        targets=tuple(KeyTarget(f, first_shown.get(fingerprint_of(f)))
+                      for f in ordered[:SHOWN_TARGETS]),
+        requirements=len(requirements), frameworks=len({fw for fw, _ in requirements}))
+
+
+def key_findings(assessment: Assessment, first_shown: Mapping[str, tuple[str, str]]
+                 ) -> KeyFindings:
+    """The failed checks, most requirements failed first, then most findings; ``first_shown``
+    (fingerprint -> where shown in full) links each target to its evidence."""
+    groups: dict[tuple[str, ...], list[_Failed]] = {}
+    for entry in _failed_checks(assessment).values():
+        targets = tuple(sorted({f.target for f in entry.findings.values()}))
+        groups.setdefault(targets, []).append(entry)
+    lines = sorted((_line(g, first_shown) for g in groups.values()),
+                   key=lambda k: (-k.requirements, -k.count, k.check_ids[0]))
+    used = {c for f in assessment.frameworks for r in f.requirements for c in r.checks}
+    errors = tuple(sorted(c.check_id for c in assessment.checks
+                          if c.status is Status.ERROR and c.check_id in used))
+    return KeyFindings(tuple(lines[:SHOWN_KEY_FINDINGS]),
+                       max(0, len(lines) - SHOWN_KEY_FINDINGS), errors)

@@ -1,0 +1,92 @@
+"""The executive summary's key findings: the article's mistakes on page 2, in a few lines."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reporter.commands.report import report_run
+from reporter.model import Assessment
+from reporter.pipeline import PipelineOptions
+from reporter.render.key_findings import SHOWN_KEY_FINDINGS, key_findings
+from reporter.render.view import PackFacts, build_view
+
+from .conftest import REPO
+from .sample import sample_assessment
+
+
+def _assessed(sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              config: str | None = None) -> Assessment:
+    shutil.copytree(REPO / "samples" / sample, tmp_path / "samples" / sample)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1712050200")
+    return report_run([f"samples/{sample}"], PipelineOptions(config_path=config)).assessment
+
+
+def _facts() -> PackFacts:
+    return PackFacts(run_id="RUN-x", tool_sha256="0" * 64, files=(), inputs_attached={},
+                     connectivity=(), connectivity_file="connectivity.json",
+                     evidence_file="evidence-index.csv")
+
+
+def test_three_tier_key_findings_name_the_articles_mistakes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    view = build_view(_assessed("three-tier", tmp_path, monkeypatch), _facts())
+    lines = view.key_findings.lines
+    assert [(k.check_ids, k.count, k.requirements) for k in lines] == [
+        # kube-system/coredns: no policy selects it, so every isolation and flow check fails
+        (("zone.ingress-declared", "zone.egress-declared", "internet.ingress-declared",
+          "internet.egress-declared", "netpol.workload-ingress-isolated",
+          "netpol.workload-egress-isolated"), 1, 22),
+        (("netpol.namespace-default-deny-ingress", "netpol.namespace-default-deny-egress"),
+         1, 10),
+        (("hygiene.allow-all-rules",), 2, 5),
+        (("hygiene.dns-egress",), 3, 2),
+        (("hygiene.peer-selects-nothing",), 1, 2),
+    ]
+    assert [t.finding.target for t in lines[1].targets] == ["namespace/kube-system"]
+    allow_all = [(t.finding.target, t.finding.locations[0].line) for t in lines[2].targets]
+    assert allow_all == [("policy production/frontend-policy egress[1]", 45),
+                         ("policy production/frontend-policy ingress[0]", 31)]
+    assert "TCP 443" in lines[2].targets[0].finding.message
+    dns_rule = lines[4].targets[0].finding
+    assert (dns_rule.target, dns_rule.locations[0].line) == (
+        "policy production/backend-policy egress[1] to[0]", 82)
+    assert "namespaceSelector name=kube-system matches no namespace" in dns_rule.message
+    assert len(lines[3].targets) == 2  # three findings: the first two shown
+    assert lines[0].related[0] == "Only declared flows leave each zone"
+    assert view.key_findings.more == 0 and view.key_findings.errors == ()
+
+
+def test_key_findings_link_to_the_evidence_shown_in_full(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    view = build_view(_assessed("three-tier", tmp_path, monkeypatch), _facts())
+    shown = {(f.result.id, e.id) for f in view.frameworks for checks in f.checks.values()
+             for c in checks for e in c.shown if e.details_at is None}
+    targets = [t for k in view.key_findings.lines for t in k.targets]
+    assert targets and all(t.details_at in shown for t in targets)
+
+
+def test_nothing_failing_gives_no_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assessed = _assessed("fixed", tmp_path, monkeypatch, "samples/fixed/reporter.yaml")
+    found = key_findings(assessed, {})
+    assert found.lines == () and found.more == 0 and found.errors == ()
+
+
+def test_at_most_eight_lines_the_rest_counted(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    found = key_findings(_assessed("leaky", tmp_path, monkeypatch, "samples/leaky/reporter.yaml"),
+                         {})
+    assert (len(found.lines), found.more) == (SHOWN_KEY_FINDINGS, 6)
+    assert found.lines[0].check_ids == ("zone.egress-declared", "internet.egress-declared")
+    assert (found.lines[0].count, found.lines[0].requirements) == (8, 13)
+    ranks = [(-k.requirements, -k.count) for k in found.lines]
+    assert ranks == sorted(ranks)
+
+
+def test_checks_that_could_not_run_are_named() -> None:
+    found = key_findings(sample_assessment(), {})
+    assert found.errors == ("hygiene.host-network-in-scope",)
+    assert found.lines[0].check_ids == ("zone.ingress-declared",)
