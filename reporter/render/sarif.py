@@ -46,8 +46,27 @@ def render_sarif(a: Assessment) -> str:
         "invocations": [_invocation(checks, a.generated_at)],
         "results": results,
     }
+    version_control = _version_control(a)
+    if version_control is not None:
+        run["versionControlProvenance"] = [version_control]
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _version_control(a: Assessment) -> Json | None:
+    """The repository and commit the inputs were read at, so code-scanning UIs can map results
+    to their files; SARIF needs a repository URI, so a repository without a remote is left out."""
+    git = a.git_provenance or {}
+    repository = git.get("repository") or {}
+    if not repository.get("remote_url") or not git.get("commit"):
+        return None
+    details: Json = {"repositoryUri": repository["remote_url"], "revisionId": git["commit"],
+                     "mappedTo": {"uriBaseId": SOURCE_ROOT}}
+    if repository.get("branch"):
+        details["branch"] = repository["branch"]
+    if repository.get("tag"):
+        details["revisionTag"] = repository["tag"]
+    return details
 
 
 def _requirements_by_check(a: Assessment) -> dict[str, list[str]]:

@@ -43,6 +43,8 @@ ALLOWED = {
     "logicalLocation": {"name", "index", "fullyQualifiedName", "decoratedName", "parentIndex",
                         "kind", "properties"},
     "suppression": {"guid", "kind", "status", "justification", "location", "properties"},
+    "versionControlDetails": {"repositoryUri", "revisionId", "branch", "revisionTag",
+                              "asOfTimeUtc", "mappedTo", "properties"},
     "reportingDescriptor": {
         "id", "deprecatedIds", "guid", "deprecatedGuids", "name", "deprecatedNames",
         "shortDescription", "fullDescription", "messageStrings", "defaultConfiguration", "helpUri",
@@ -78,6 +80,7 @@ def _result_for(fingerprint: str) -> dict[str, Any]:
 
 def _objects(run: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     yield from (("reportingDescriptor", r) for r in run["tool"]["driver"]["rules"])
+    yield from (("versionControlDetails", v) for v in run.get("versionControlProvenance", []))
     yield from (("invocation", i) for i in run["invocations"])
     for result in run["results"]:
         yield "result", result
@@ -100,9 +103,27 @@ def test_log_has_one_run_of_our_tool_with_the_schema_and_version() -> None:
     assert run["tool"]["driver"]["version"] == "0.1.0"
 
 
+def _with_git(remote: str | None) -> Any:
+    git = {"repository": {"remote_url": remote, "branch": "main", "tag": "v3", "dirty": False},
+           "commit": "0123456789abcdef0123456789abcdef01234567", "ref": None}
+    return sample_assessment().model_copy(update={"provenance": {"git": git}})
+
+
+def test_version_control_provenance_names_the_repository_and_commit() -> None:
+    (run,) = _log(_with_git("https://git.example/estate.git"))["runs"]
+    assert run["versionControlProvenance"] == [{
+        "repositoryUri": "https://git.example/estate.git",
+        "revisionId": "0123456789abcdef0123456789abcdef01234567",
+        "branch": "main", "revisionTag": "v3", "mappedTo": {"uriBaseId": "%SRCROOT%"},
+    }]
+    (run,) = _log(_with_git(None))["runs"]
+    assert "versionControlProvenance" not in run  # SARIF requires a repository URI
+    assert "versionControlProvenance" not in _run()  # inputs not from Git
+
+
 def test_every_emitted_object_uses_only_schema_properties() -> None:
     kinds = set()
-    for kind, obj in _objects(_run()):
+    for kind, obj in _objects(_log(_with_git("https://git.example/estate.git"))["runs"][0]):
         kinds.add(kind)
         assert set(obj) <= ALLOWED[kind], (kind, set(obj) - ALLOWED[kind])
     assert kinds == set(ALLOWED) - {"log"}
