@@ -27,8 +27,9 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from reporter.errors import CatalogError, Problem
+from reporter.resources import CONTROLS
 
-DEFAULT_DIRECTORY = Path(__file__).resolve().parent.parent / "controls"
+DEFAULT_DIRECTORY = CONTROLS
 INDEX_FILE = "catalog.yaml"
 ALL_ZONES = "all"
 """The zone kind that stands for every zone."""

@@ -37,6 +37,7 @@ import yaml
 from reporter.errors import PackError, Problem
 from reporter.inventory.sanitise import sanitise
 from reporter.model import Assessment
+from reporter.resources import TEMPLATES
 from reporter.signing import SigningKey
 
 PACK_JSON = "pack.json"
@@ -52,7 +53,6 @@ UNSUMMED = (SUMS, SIGNATURE)
 """The files SHA256SUMS cannot cover: itself and the signature over it."""
 
 _PACKAGE = Path(__file__).resolve().parent
-_TEMPLATES = _PACKAGE.parent / "templates"
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DROPPED_KINDS = frozenset({"Secret", "ConfigMap"})
 Row = tuple[str, str, str]
@@ -125,7 +125,7 @@ def sha256sums(files: Mapping[str, bytes]) -> bytes:
 def tool_sha256() -> str:
     """What identifies the code that made the pack: its Python files and its templates."""
     digest = hashlib.sha256()
-    paths = [p for root in (_PACKAGE, _TEMPLATES) for p in root.rglob("*")
+    paths = [p for root in (_PACKAGE, TEMPLATES) for p in root.rglob("*")
              if p.is_file() and "__pycache__" not in p.parts]
     for path in sorted(paths, key=lambda p: p.relative_to(_PACKAGE.parent).as_posix()):
         data = path.read_bytes()

@@ -11,8 +11,8 @@ from markupsafe import Markup
 
 from reporter.model import Status
 from reporter.render.view import ReportView
+from reporter.resources import TEMPLATES
 
-TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
 MAIN_TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
 
