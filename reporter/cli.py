@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from reporter.commands.options import git_ref_option, ipblock_option
 from reporter.errors import InputError, ReporterError
 
 INPUT_HELP = "Manifest files or directories (*.yaml, *.yml, *.json, recursively); '-' reads stdin."
@@ -73,14 +74,6 @@ def _warn_about_named_ports(reach: Any) -> None:
               "it allows nothing")
 
 
-ipblock_option = click.option(
-    "--ipblock-matches-pod-ips", is_flag=True,
-    help="Also match pods by their status.podIP(s) against ipBlocks (some CNIs do).",
-)
-git_ref_option = click.option(
-    "--git-ref", metavar="REF",
-    help="Read the manifests as committed at REF (the work tree is not touched).",
-)
 
 
 @cli.command()

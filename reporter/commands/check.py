@@ -11,6 +11,7 @@ import sys
 import click
 from rich.console import Console
 
+from reporter.commands.options import git_ref_option, ipblock_option
 from reporter.model import Assessment, Status
 
 FORMATS = {
@@ -49,10 +50,8 @@ def failed(assessment: Assessment) -> bool:
 @click.option("-o", "--output", "fmt", type=click.Choice(list(FORMATS)), default="text",
               show_default=True, help="text for people; json is the canonical result.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding with its evidence.")
-@click.option("--ipblock-matches-pod-ips", is_flag=True,
-              help="Also match pods by their status.podIP(s) against ipBlocks (some CNIs do).")
-@click.option("--git-ref", metavar="REF",
-              help="Read the manifests as committed at REF (the work tree is not touched).")
+@ipblock_option
+@git_ref_option
 @click.option("--require-clean", is_flag=True,
               help="Refuse inputs with uncommitted changes: the result then names one commit.")
 def check_command(paths: tuple[str, ...], config_path: str | None, frameworks: tuple[str, ...],

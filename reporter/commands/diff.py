@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
+from reporter.commands.options import ipblock_option
 from reporter.errors import InputError
 
 if TYPE_CHECKING:
@@ -54,8 +55,7 @@ signers_option = click.option(
 @signers_option
 @click.option("--require-clean", is_flag=True,
               help="Refuse manifest directories in a Git work tree with uncommitted changes.")
-@click.option("--ipblock-matches-pod-ips", is_flag=True,
-              help="Also match pods by their status.podIP(s) against ipBlocks (some CNIs do).")
+@ipblock_option
 def diff_command(sides: tuple[str, ...], git_range: str | None, config_path: str | None,
                  frameworks: tuple[str, ...], fmt: str, allowed_signers: str | None,
                  require_clean: bool, ipblock_matches_pod_ips: bool) -> None:

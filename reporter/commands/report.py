@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from reporter.commands.options import git_ref_option, ipblock_option
 from reporter.errors import PackError, Problem
 from reporter.model import Assessment, ChangesSince
 
@@ -106,10 +107,8 @@ def _refuse_existing(out: str | None) -> None:
                    "the previous review' and pack.json records them (changes_since).")
 @click.option("--sign-key", metavar="FILE",
               help="Ed25519 private key (PEM or OpenSSH, unencrypted): signs SHA256SUMS.")
-@click.option("--ipblock-matches-pod-ips", is_flag=True,
-              help="Also match pods by their status.podIP(s) against ipBlocks (some CNIs do).")
-@click.option("--git-ref", metavar="REF",
-              help="Read the manifests as committed at REF (the work tree is not touched).")
+@ipblock_option
+@git_ref_option
 @click.option("--require-clean", is_flag=True,
               help="Refuse inputs with uncommitted changes: the pack then names one commit.")
 def report_command(paths: tuple[str, ...], config_path: str | None, frameworks: tuple[str, ...],
