@@ -187,19 +187,16 @@ def test_to_dict_is_json_deterministic_and_free_of_local_paths(history: History)
     assert as_dict["since"] == "2024-01-01T00:00:00+00:00"
 
 
-def test_a_hundred_files_are_collected_in_a_few_seconds(make_repo: Callable[..., Repo]) -> None:
+def test_a_hundred_files_are_collected_with_every_commit(make_repo: Callable[..., Repo]) -> None:
     repo = make_repo()
     names = [f"p/{i:03}.yaml" for i in range(100)]
     for round_ in range(3):
         for name in names:
             repo.write(name, policy(name[2:5], 80 + round_))
         repo.commit(f"round {round_}", date=f"2024-0{round_ + 1}-01T00:00:00+00:00")
-    started = datetime.now(UTC)
     prov = collect_provenance(repo.path, names, None, None, None, None)
-    elapsed = datetime.now(UTC) - started
     assert len(prov.files) == len(prov.objects) == 100
     assert all(len(o.period_commits) == 3 for o in prov.objects)
-    assert elapsed < timedelta(seconds=15), elapsed  # generous for slow CI; ~2 s here
 
 
 def test_a_conflict_resolved_by_hand_is_the_objects_last_change(

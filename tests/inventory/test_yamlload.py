@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from datetime import date
 
 import pytest
 import yaml
 
 from reporter.errors import InputError
-from reporter.inventory.manifests import load_inventory
-from reporter.inventory.sources import Source
 from reporter.inventory.yamlload import LineDict, LineLoader, load_documents
-
-from .synthetic import cluster_manifests
 
 TEXT = """\
 # a comment
@@ -144,24 +138,3 @@ def test_quoted_and_real_dates_still_load() -> None:
 def test_a_mapping_tag_on_a_scalar_is_an_input_error() -> None:
     with pytest.raises(InputError, match="expected a mapping"):
         load_documents("a: !!map text\n", "x.yaml")
-
-
-def _best_of(runs: int, work: Callable[[], object]) -> float:
-    """The fastest of several runs: the least disturbed by other processes."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def test_the_whole_inventory_costs_at_most_three_plain_parses() -> None:
-    # A tenth of the 3 MB benchmark (5000 workloads, 2000 policies) keeps the suite quick; the
-    # per-object work is the same, so the ratio is too.
-    text = cluster_manifests(workloads=500, policies=200, namespaces=20)
-    plain = _best_of(3, lambda: list(yaml.load_all(text, Loader=yaml.CSafeLoader)))
-    ours = _best_of(3, lambda: load_inventory([Source("cluster.yaml", text)]))
-    inventory = load_inventory([Source("cluster.yaml", text)])
-    assert (len(inventory.workloads), len(inventory.policies)) == (500, 200)
-    assert ours <= 3 * plain, f"inventory {ours:.3f}s vs plain parse {plain:.3f}s"
