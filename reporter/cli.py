@@ -1,210 +1,54 @@
-"""The ``reporter`` command line. The only module that prints for the user and sets exit codes.
+"""The ``reporter`` command line: registers the subcommands (reporter/commands/) and is the one
+place the process exits.
 
-Exit codes: 0 success, 1 a control failed / a flow is denied, 2 bad input (with diagnostics).
+Each command returns an :class:`~reporter.commands.ExitCode`; renderers and commands never exit.
+Exit codes: 0 success, 1 the answer is no (a control fails, a flow is denied, states differ, a
+pack does not verify), 2 bad input (a :class:`~reporter.errors.ReporterError`, with diagnostics).
 """
 
 from __future__ import annotations
 
-import ipaddress
-import json
-import sys
-from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import NoReturn
 
 import click
 
-from reporter.commands.options import git_ref_option, ipblock_option
-from reporter.errors import InputError, ReporterError
+from reporter.commands import ExitCode
+from reporter.commands.check import check_command
+from reporter.commands.connectivity import connectivity_command, explain_command
+from reporter.commands.diff import diff_command, drift_command
+from reporter.commands.report import report_command, verify_command
+from reporter.commands.snapshot import snapshot_command
+from reporter.errors import ReporterError
 
-INPUT_HELP = "Manifest files or directories (*.yaml, *.yml, *.json, recursively); '-' reads stdin."
 
+class _Reporter(click.Group):
+    """Turns a command's status, or a user mistake (ReporterError, printed as diagnostics, never
+    a traceback), into the exit code."""
 
-class _Group(click.Group):
-    """Turns user mistakes (ReporterError) into diagnostics and exit code 2, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> NoReturn:
         try:
-            return super().invoke(ctx)
+            status = super().invoke(ctx)
         except ReporterError as error:
             click.echo(error.diagnostics(), err=True)
-            ctx.exit(2)
+            status = ExitCode.BAD_INPUT
+        if not isinstance(status, int):
+            raise TypeError(f"reporter {ctx.invoked_subcommand} returned {status!r}, "
+                            "not an ExitCode")
+        ctx.exit(status)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Reporter, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="compliance-reporter", prog_name="reporter")
 def cli() -> None:
     """Evidence that Kubernetes NetworkPolicies segment what you claim."""
 
 
-def _load(paths: Sequence[str], ipblock_pod_ips: bool, git_ref: str | None) -> Any:
-    from reporter.inventory.manifests import load_inventory, load_paths
-    from reporter.netpol.engine import analyse
-
-    if git_ref is None:
-        inventory = load_paths(paths, stdin=sys.stdin)
-    else:
-        from reporter.inputs import sources_at_ref
-
-        inventory = load_inventory(sources_at_ref(paths, git_ref)[2])
-    _warn_about_inventory(inventory)
-    reach = analyse(inventory, ipblock_matches_pod_ips=ipblock_pod_ips)
-    return reach
-
-
-def _warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
-
-
-def _warn_about_inventory(inventory: Any) -> None:
-    reasons = Counter(f"{s.kind} ({s.reason})" for s in inventory.skipped)
-    for what, count in sorted(reasons.items()):
-        _warn(f"skipped {count} object(s): {what}")
-    for workload in inventory.host_network:
-        _warn(f"{workload.key} uses hostNetwork: NetworkPolicies do not apply to it; "
-              "it is not part of the map")
-
-
-def _warn_about_named_ports(reach: Any) -> None:
-    from reporter.netpol.named import unresolved_named_ports
-
-    for item in unresolved_named_ports(reach):
-        _warn(f"{item.rule.origin}: {item.policy.key} {item.rule.direction}[{item.rule.index}]: "
-              f"named port {item.spec.port!r}/{item.spec.protocol} is declared by no destination; "
-              "it allows nothing")
-
-
-
-
-@cli.command()
-@click.argument("paths", nargs=-1, required=True)
-@click.option("-o", "--output", "fmt", type=click.Choice(["txt", "json", "csv", "md", "dot"]),
-              default="txt", show_default=True, help="Output format of the map.")
-@click.option("--focus", metavar="NS/NAME", help="Only connections to or from this workload.")
-@click.option("--zones", metavar="LABEL",
-              help="Group workloads into zones by this namespace label (e.g. pci-scope).")
-@click.option("--summary", is_flag=True, help="Compute the full map, print only counts.")
-@ipblock_option
-@git_ref_option
-def connectivity(paths: tuple[str, ...], fmt: str, focus: str | None, zones: str | None,
-                 summary: bool, ipblock_matches_pod_ips: bool, git_ref: str | None) -> None:
-    """Print who can connect to whom: 'SRC => DST : CONN' (np-guard netpol-analyzer format).
-
-    PATHS: manifest files or directories (*.yaml, *.yml, *.json, recursively); '-' reads stdin.
-    """
-    from reporter.render.connectivity import map_rows, render, zone_rows
-
-    reach = _load(paths, ipblock_matches_pod_ips, git_ref)
-    _warn_about_named_ports(reach)
-    if summary:
-        from reporter.netpol.pairs import summarise
-
-        click.echo(_format_summary(summarise(reach).as_dict(), fmt))
-        return
-    if focus is not None and not any(
-        e.workload and e.workload.ref == focus for e in reach.endpoints
-    ):
-        raise InputError(f"--focus {focus}: no such workload",
-                         hint="name it as NAMESPACE/NAME, e.g. production/backend")
-    rows = zone_rows(reach, zones) if zones else map_rows(reach, focus)
-    click.echo(render(rows, fmt), nl=False)
-
-
-def _format_summary(counts: dict[str, Any], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(counts, indent=2)
-    lines = []
-    for key, value in counts.items():
-        if isinstance(value, dict):
-            lines.append(f"{key}:")
-            lines += [f"  {k}: {v}" for k, v in value.items()]
-        else:
-            lines.append(f"{key}: {value}")
-    return "\n".join(lines)
-
-
-def _parse_port(text: str) -> tuple[str | int, str]:
-    port, _, proto = text.partition("/")
-    protocol = (proto or "TCP").upper()
-    if protocol not in ("TCP", "UDP", "SCTP"):
-        raise InputError(f"--port {text}: unknown protocol {proto!r}",
-                         hint="use PORT or PORT/PROTO with PROTO one of TCP, UDP, SCTP")
-    if port.isdigit() and 1 <= int(port) <= 65535:
-        return int(port), protocol
-    if port and not port.isdigit():
-        return port, protocol
-    raise InputError(f"--port {text}: not a port number 1-65535 or a port name",
-                     hint="e.g. --port 5432, --port 53/UDP or --port http")
-
-
-def _party(reach: Any, text: str, option: str) -> Any:
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        pass
-    matches = [e.workload for e in reach.endpoints
-               if e.workload and (e.workload.ref == text or e.workload.key == text)]
-    if len(matches) == 1:
-        return matches[0]
-    host = [w for w in reach.inventory.host_network if w.ref == text or w.key == text]
-    if host:
-        raise InputError(f"{option} {text}: {host[0].key} uses hostNetwork; "
-                         "NetworkPolicies do not apply to it")
-    if matches:
-        raise InputError(f"{option} {text}: ambiguous: {', '.join(m.key for m in matches)}",
-                         hint="name it with its kind, e.g. production/web[Deployment]")
-    raise InputError(f"{option} {text}: no such workload and not an IP address",
-                     hint="name a workload as NAMESPACE/NAME or give an IP address")
-
-
-@cli.command()
-@click.argument("paths", nargs=-1, required=True)
-@click.option("--src", required=True, metavar="NS/NAME|IP", help="Source workload or address.")
-@click.option("--dst", required=True, metavar="NS/NAME|IP", help="Destination workload or address.")
-@click.option("--port", "port_text", required=True, metavar="PORT[/PROTO]",
-              help="Port number or name (resolved on the destination); protocol defaults to TCP.")
-@click.option("-o", "--output", "fmt", type=click.Choice(["txt", "json"]), default="txt",
-              show_default=True)
-@ipblock_option
-@git_ref_option
-def explain(paths: tuple[str, ...], src: str, dst: str, port_text: str, fmt: str,
-            ipblock_matches_pod_ips: bool, git_ref: str | None) -> None:
-    """Say whether one flow is allowed, and which policy rule (file:line) allows or denies it.
-
-    Exit code 0 when allowed, 1 when denied.
-    """
-    from reporter.netpol.explain import describe, explain_flow
-
-    reach = _load(paths, ipblock_matches_pod_ips, git_ref)
-    source, destination = _party(reach, src, "--src"), _party(reach, dst, "--dst")
-    port, protocol = _parse_port(port_text)
-    result = explain_flow(reach, source, destination, protocol, port,  # type: ignore[arg-type]
-                          ipblock_matches_pod_ips=ipblock_matches_pod_ips)
-    if fmt == "json":
-        click.echo(json.dumps(result.as_dict(), indent=2))
-    else:
-        click.echo("\n".join(describe(result)))
-    sys.exit(0 if result.allowed else 1)
+COMMANDS = (connectivity_command, explain_command, check_command, report_command, verify_command,
+            snapshot_command, diff_command, drift_command)
+for _command in COMMANDS:
+    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     cli.main(args=argv, prog_name="reporter")
-
-
-from reporter.commands.check import check_command  # noqa: E402 (a subcommand module)
-
-cli.add_command(check_command)
-
-from reporter.commands.report import report_command, verify_command  # noqa: E402
-
-cli.add_command(report_command)
-cli.add_command(verify_command)
-
-from reporter.commands.snapshot import snapshot_command  # noqa: E402
-
-cli.add_command(snapshot_command)
-
-from reporter.commands.diff import diff_command, drift_command  # noqa: E402
-
-cli.add_command(diff_command)
-cli.add_command(drift_command)

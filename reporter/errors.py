@@ -7,7 +7,9 @@ Hierarchy::
     │   └── ValidationError       one run's collected problems (all files, all objects)
     ├── CatalogError              controls/*.yaml that do not validate
     ├── GitError                  git missing, not a repository, unknown ref
-    └── PackError                 evidence packs that cannot be written or verified
+    ├── OutputError               an output (pack folder, snapshot file) exists or cannot be written
+    ├── KeyFileError              a signing or public key that cannot be read or used
+    └── PackError                 an evidence pack that cannot be read or does not verify
 """
 
 from __future__ import annotations
@@ -70,5 +72,13 @@ class GitError(ReporterError):
     """Git is missing, the path is not a repository, or a ref does not exist."""
 
 
+class OutputError(ReporterError):
+    """An output file or folder already exists (nothing is overwritten) or cannot be written."""
+
+
+class KeyFileError(ReporterError):
+    """A signing key or public key cannot be read, or is not a usable Ed25519 key."""
+
+
 class PackError(ReporterError):
-    """An evidence pack cannot be written, read or verified."""
+    """An evidence pack cannot be read, or its files or signature do not verify."""

@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from reporter.errors import PackError, Problem
+from reporter.errors import OutputError, PackError, Problem
 from reporter.inventory.sanitise import sanitise
 from reporter.model import Assessment
 from reporter.resources import TEMPLATES
@@ -171,7 +171,7 @@ def write_pack(destination: Path, files: Mapping[str, bytes]) -> None:
     """Write ``files`` into a temporary folder beside ``destination``, then rename it into
     place. An existing destination is never touched; on failure nothing is left behind."""
     if os.path.lexists(destination):  # a dangling symlink counts: rename() would follow it
-        raise PackError([Problem("already exists; a pack is never overwritten",
+        raise OutputError([Problem("already exists; a pack is never overwritten",
                                  file=str(destination))],
                         hint="choose another --out folder, or move the existing pack away")
     created = _missing_ancestors(destination.parent)
@@ -189,7 +189,7 @@ def write_pack(destination: Path, files: Mapping[str, bytes]) -> None:
             if folder.exists() and not any(folder.iterdir()):
                 folder.rmdir()
         if isinstance(error, OSError):
-            raise PackError([Problem(f"cannot write the pack: {error.strerror or error}",
+            raise OutputError([Problem(f"cannot write the pack: {error.strerror or error}",
                                      file=str(destination))],
                             hint="check the folder's permissions and free space") from None
         raise

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reporter.errors import PackError, Problem
+from reporter.errors import KeyFileError, Problem
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -24,8 +24,8 @@ _KEY_HINT = ("give an unencrypted Ed25519 key, e.g. made with "
              "`ssh-keygen -t ed25519 -N '' -f pack-key` or `openssl genpkey -algorithm ed25519`")
 
 
-def _crypto_missing() -> PackError:
-    return PackError("signing needs the 'cryptography' package, which is not installed",
+def _crypto_missing() -> KeyFileError:
+    return KeyFileError("signing needs the 'cryptography' package, which is not installed",
                      hint="pip install cryptography")
 
 
@@ -33,7 +33,7 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise PackError([Problem(f"cannot read the key: {error.strerror}", file=str(path))],
+        raise KeyFileError([Problem(f"cannot read the key: {error.strerror}", file=str(path))],
                         hint=_KEY_HINT) from None
 
 
@@ -81,10 +81,10 @@ def load_signing_key(path: Path) -> SigningKey:
         else:
             key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as error:  # encrypted, malformed or not a key at all
-        raise PackError([Problem(f"not a usable private key: {error}", file=str(path))],
+        raise KeyFileError([Problem(f"not a usable private key: {error}", file=str(path))],
                         hint=_KEY_HINT) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise PackError([Problem(f"a {type(key).__name__} key, not Ed25519", file=str(path))],
+        raise KeyFileError([Problem(f"a {type(key).__name__} key, not Ed25519", file=str(path))],
                         hint=_KEY_HINT)
     return SigningKey(key)
 
@@ -103,10 +103,10 @@ def load_public_key(data: bytes, origin: str) -> Ed25519PublicKey:
         else:
             key = serialization.load_pem_public_key(data)
     except (ValueError, TypeError, IndexError) as error:
-        raise PackError([Problem(f"not a usable public key: {error}", file=origin)],
+        raise KeyFileError([Problem(f"not a usable public key: {error}", file=origin)],
                         hint="give the Ed25519 public key (OpenSSH or PEM) of the signer") from None
     if not isinstance(key, Ed25519PublicKey):
-        raise PackError([Problem(f"a {type(key).__name__} key, not Ed25519", file=origin)])
+        raise KeyFileError([Problem(f"a {type(key).__name__} key, not Ed25519", file=origin)])
     return key
 
 

@@ -6,23 +6,25 @@ Exit codes, like diff(1): 0 no difference, 1 differences, 2 bad input (``cli`` p
 
 from __future__ import annotations
 
-import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
-from reporter.commands.options import ipblock_option
+from reporter.commands import ExitCode
+from reporter.commands.options import assessment_options, git_ref_option
 from reporter.errors import InputError
 
 if TYPE_CHECKING:
     from reporter.diff.model import Delta
+    from reporter.pipeline import PipelineOptions
 
 FORMATS = ("terminal", "json", "md", "txt")
 
 
-def _emit(delta: Delta, fmt: str) -> None:
+def _emit(delta: Delta, fmt: str) -> ExitCode:
     from reporter.diff.markdown import render_md
     from reporter.diff.render import render_json, render_terminal, render_txt
 
@@ -31,7 +33,7 @@ def _emit(delta: Delta, fmt: str) -> None:
     else:
         renderer = {"json": render_json, "md": render_md, "txt": render_txt}[fmt]
         click.echo(renderer(delta), nl=False)
-    sys.exit(0 if delta.is_empty else 1)
+    return ExitCode.OK if delta.is_empty else ExitCode.FAILED
 
 
 output_option = click.option(
@@ -47,18 +49,11 @@ signers_option = click.option(
 @click.option("--git-range", metavar="OLD..NEW",
               help="Compare PATHs as committed at OLD and at NEW (NEW defaults to HEAD); the "
                    "arguments are then paths in the repository (default: all of it).")
-@click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
-              help="reporter.yaml used to assess manifest sides (zones, flows, exceptions).")
-@click.option("--framework", "frameworks", multiple=True, metavar="ID",
-              help="Assess only this framework (repeatable).")
+@assessment_options
 @output_option
 @signers_option
-@click.option("--require-clean", is_flag=True,
-              help="Refuse manifest directories in a Git work tree with uncommitted changes.")
-@ipblock_option
-def diff_command(sides: tuple[str, ...], git_range: str | None, config_path: str | None,
-                 frameworks: tuple[str, ...], fmt: str, allowed_signers: str | None,
-                 require_clean: bool, ipblock_matches_pod_ips: bool) -> None:
+def diff_command(sides: tuple[str, ...], git_range: str | None, options: PipelineOptions,
+                 fmt: str, allowed_signers: str | None) -> ExitCode:
     """What changed from OLD to NEW: policy text, reachability, control status, authorship.
 
     \b
@@ -73,18 +68,17 @@ def diff_command(sides: tuple[str, ...], git_range: str | None, config_path: str
     from reporter.pipeline import Assessor
 
     signers = Path(allowed_signers) if allowed_signers else None
-    options = SideOptions(config_path=config_path, frameworks=frameworks,
-                          ipblock_matches_pod_ips=ipblock_matches_pod_ips,
-                          require_clean=require_clean, git=GitOptions(allowed_signers=signers))
+    chosen = {f.name: getattr(options, f.name) for f in fields(options)}
+    side_options = SideOptions(**chosen | {"git": GitOptions(allowed_signers=signers)})
     if git_range is not None:
-        old, new = git_range_sides(git_range, sides, options)
+        old, new = git_range_sides(git_range, sides, side_options)
     elif len(sides) == 2:
-        assessor = Assessor(options)  # one clock for both sides: exceptions expire alike
-        old, new = (load_side(s, options, assessor) for s in sides)
+        assessor = Assessor(side_options)  # one clock for both sides: exceptions expire alike
+        old, new = (load_side(s, side_options, assessor) for s in sides)
     else:
         raise InputError(f"expected OLD and NEW, got {len(sides)} argument(s)",
                          hint="reporter diff OLD NEW, or reporter diff --git-range A..B PATH...")
-    _emit(compute_delta(old, new, allowed_signers=signers), fmt)
+    return _emit(compute_delta(old, new, allowed_signers=signers), fmt)
 
 
 @click.command("drift")
@@ -92,11 +86,10 @@ def diff_command(sides: tuple[str, ...], git_range: str | None, config_path: str
 @click.option("--cluster", metavar="SNAPSHOT",
               help="The live state: a directory or a `kubectl get networkpolicies -A -o yaml` "
                    "dump. SOURCES are then the source of truth.")
-@click.option("--git-ref", metavar="REF",
-              help="Read the source of truth as committed at REF (paths in the repository).")
+@git_ref_option
 @output_option
 def drift_command(sources: tuple[str, ...], cluster: str | None, git_ref: str | None,
-                  fmt: str) -> None:
+                  fmt: str) -> ExitCode:
     """NetworkPolicies that exist only live, only in the source of truth, or differ in spec.
 
     \b
@@ -125,4 +118,4 @@ def drift_command(sources: tuple[str, ...], cluster: str | None, git_ref: str | 
         desired = load_side(desired_paths[0], options)
     else:
         desired = manifest_side(desired_paths, label, options)
-    _emit(compute_delta(desired, live, mode="drift"), fmt)
+    return _emit(compute_delta(desired, live, mode="drift"), fmt)

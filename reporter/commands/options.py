@@ -1,8 +1,30 @@
-"""Options several commands share, defined once so their names and help cannot drift apart."""
+"""Arguments and options several commands share, defined once so that their names, help and
+meaning cannot drift apart between commands."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import click
+
+if TYPE_CHECKING:
+    from reporter.pipeline import PipelineOptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PATHS_HELP = ("PATHS: manifest files or directories (*.yaml, *.yml, *.json, recursively), "
+              "e.g. a `reporter snapshot` file; '-' reads stdin. Inputs in a Git repository are "
+              "recorded with their commit (and whether they are committed).")
+
+
+def paths_argument(command: F) -> F:
+    """The PATHS argument (one or more), its help appended to the command's own."""
+    command.__doc__ = f"{inspect.cleandoc(command.__doc__ or '')}\n\n{PATHS_HELP}"
+    return click.argument("paths", nargs=-1, required=True)(command)
+
 
 ipblock_option = click.option(
     "--ipblock-matches-pod-ips", is_flag=True,
@@ -10,5 +32,40 @@ ipblock_option = click.option(
 )
 git_ref_option = click.option(
     "--git-ref", metavar="REF",
-    help="Read the manifests as committed at REF (the work tree is not touched).",
+    help="Read the manifests as committed at REF (paths in the repository; the work tree is "
+         "not touched).",
 )
+config_option = click.option(
+    "--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
+    help="reporter.yaml: zones, declared flows, internet, exceptions, organisation, period "
+         "(docs/config.md). Without it the whole cluster is one zone and nothing is declared.",
+)
+framework_option = click.option(
+    "--framework", "frameworks", multiple=True, metavar="ID",
+    help="Assess only this framework (repeatable), e.g. pci-dss-4.0.1. Default: the config's "
+         "'frameworks', else every framework of the catalog.",
+)
+require_clean_option = click.option(
+    "--require-clean", is_flag=True,
+    help="Refuse inputs with uncommitted changes: the result then names one commit.",
+)
+
+
+def assessment_options(command: F) -> F:
+    """--config, --framework, --ipblock-matches-pod-ips and --require-clean, handed to the
+    command as one ``options: PipelineOptions``, so every assessing command reads them alike."""
+
+    @functools.wraps(command)
+    def with_options(*args: Any, config_path: str | None, frameworks: tuple[str, ...],
+                     ipblock_matches_pod_ips: bool, require_clean: bool, **kwargs: Any) -> Any:
+        from reporter.pipeline import PipelineOptions
+
+        options: PipelineOptions = PipelineOptions(
+            config_path=config_path, frameworks=frameworks,
+            ipblock_matches_pod_ips=ipblock_matches_pod_ips, require_clean=require_clean)
+        return command(*args, options=options, **kwargs)
+
+    decorated: Any = with_options
+    for option in (require_clean_option, ipblock_option, framework_option, config_option):
+        decorated = option(decorated)
+    return decorated  # type: ignore[no-any-return]

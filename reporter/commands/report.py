@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reporter.commands.options import git_ref_option, ipblock_option
-from reporter.errors import PackError, Problem
+from reporter.commands import ExitCode
+from reporter.commands.options import assessment_options, git_ref_option, paths_argument
+from reporter.errors import InputError, OutputError, PackError, Problem
 from reporter.model import Assessment, ChangesSince
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def _config_text(assessment: Assessment) -> dict[str, str]:
         return {}
     content = Path(done.config_path).read_bytes()
     if sha256(content) != done.config_sha256:
-        raise PackError([Problem("changed while the report was being made",
+        raise InputError([Problem("changed while the report was being made",
                                  file=done.config_path)],
                         hint="run the report again on inputs that do not change meanwhile")
     return {done.config_path: content.decode("utf-8")}
@@ -88,16 +89,14 @@ def _changes_line(changes: ChangesSince) -> str:
 def _refuse_existing(out: str | None) -> None:
     """Refused before any work; write_pack checks again when it renames."""
     if out is not None and os.path.lexists(out):
-        raise PackError([Problem("already exists; a pack is never overwritten", file=out)],
+        raise OutputError([Problem("already exists; a pack is never overwritten", file=out)],
                         hint="choose another --out folder, or move the existing pack away")
 
 
 @click.command("report")
-@click.argument("paths", nargs=-1, required=True)
-@click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
-              help="reporter.yaml: zones, declared flows, exceptions, organisation, period.")
-@click.option("--framework", "frameworks", multiple=True, metavar="ID",
-              help="Assess only this framework (repeatable). Default: the config's, else all.")
+@paths_argument
+@assessment_options
+@git_ref_option
 @click.option("--out", metavar="DIR",
               help="The pack folder to create; it must not exist. "
                    "Default: out/<organisation or cluster>-<UTC time>.")
@@ -107,30 +106,19 @@ def _refuse_existing(out: str | None) -> None:
                    "the previous review' and pack.json records them (changes_since).")
 @click.option("--sign-key", metavar="FILE",
               help="Ed25519 private key (PEM or OpenSSH, unencrypted): signs SHA256SUMS.")
-@ipblock_option
-@git_ref_option
-@click.option("--require-clean", is_flag=True,
-              help="Refuse inputs with uncommitted changes: the pack then names one commit.")
-def report_command(paths: tuple[str, ...], config_path: str | None, frameworks: tuple[str, ...],
-                   out: str | None, since: str | None, sign_key: str | None,
-                   ipblock_matches_pod_ips: bool, git_ref: str | None,
-                   require_clean: bool) -> None:
+def report_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str | None,
+                   out: str | None, since: str | None, sign_key: str | None) -> ExitCode:
     """Write an evidence pack: pack.json, report.html, report.pdf (PDF/A-3b), SHA256SUMS.
 
-    PATHS: manifest files or directories (*.yaml, *.yml, *.json, recursively); '-' reads stdin.
     The pack is written into a temporary folder and renamed into place; an existing pack is
     never overwritten. With SOURCE_DATE_EPOCH set, the same inputs give the same bytes.
     """
     from reporter.pack import REPORT_PDF, default_folder, write_pack
-    from reporter.pipeline import PipelineOptions
     from reporter.render.bundle import build_pack
     from reporter.signing import load_signing_key
 
     _refuse_existing(out)
     key = load_signing_key(Path(sign_key)) if sign_key else None
-    options = PipelineOptions(config_path=config_path, frameworks=frameworks,
-                              ipblock_matches_pod_ips=ipblock_matches_pod_ips,
-                              require_clean=require_clean)
     run = report_run(paths, options, git_ref=git_ref, since=since)
     destination = Path(out) if out else default_folder(run.assessment, DEFAULT_PARENT)
     _refuse_existing(str(destination))
@@ -142,6 +130,7 @@ def report_command(paths: tuple[str, ...], config_path: str | None, frameworks: 
         click.echo(f"since {since}: {_changes_line(run.assessment.changes_since)}")
     click.echo(f"wrote {len(files)} files to {destination}/")
     click.echo(f"report: {destination / REPORT_PDF}")
+    return ExitCode.OK
 
 
 @click.command("verify")
@@ -149,7 +138,7 @@ def report_command(paths: tuple[str, ...], config_path: str | None, frameworks: 
 @click.option("--public-key", metavar="FILE", type=click.Path(dir_okay=False),
               help="The signer's public key (OpenSSH or PEM); default: the pack's pack.pub, "
                    "which proves integrity only if its fingerprint is the one you expect.")
-def verify_command(folder: str, public_key: str | None) -> None:
+def verify_command(folder: str, public_key: str | None) -> ExitCode:
     """Recompute SHA256SUMS (and check pack.sig) for a pack folder; any changed byte fails.
 
     Exit code 0 when everything matches, 1 when a file or the signature differs.
@@ -165,9 +154,10 @@ def verify_command(folder: str, public_key: str | None) -> None:
     except PackError as error:
         click.echo(error.diagnostics(), err=True)
         click.echo(f"NOT VERIFIED: {folder}", err=True)
-        sys.exit(1)
+        return ExitCode.FAILED
     click.echo(f"verified: {verified.files} files match {SUMS}")
     if verified.signer:
         click.echo(f"signature: good, key {verified.signer} (from {verified.key_source})")
     else:
         click.echo("signature: none (the pack is not signed)")
+    return ExitCode.OK

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 import click
 import yaml
 
-from reporter.errors import PackError, Problem
+from reporter.commands import ExitCode
+from reporter.errors import OutputError, Problem
 
 if TYPE_CHECKING:
     from reporter.inventory.cluster import ClusterState
@@ -89,13 +90,13 @@ def write_new_file(path: Path, text: str) -> None:
 
 def _refuse_existing(path: Path) -> None:
     if path.exists():
-        raise PackError([Problem("already exists; a snapshot is never overwritten",
+        raise OutputError([Problem("already exists; a snapshot is never overwritten",
                                  file=str(path))],
                         hint="choose another --out file, or move the existing one away")
 
 
-def _write_error(path: Path, error: OSError) -> PackError:
-    return PackError([Problem(f"cannot write the snapshot: {error.strerror or error}",
+def _write_error(path: Path, error: OSError) -> OutputError:
+    return OutputError([Problem(f"cannot write the snapshot: {error.strerror or error}",
                               file=str(path))],
                      hint="check the folder's permissions and free space")
 
@@ -108,7 +109,8 @@ def _write_error(path: Path, error: OSError) -> PackError:
 @click.option("--out", metavar="FILE",
               help="The YAML file to create; it must not exist. "
                    "Default: out/snapshot-<context>-<UTC time>.yaml.")
-def snapshot_command(kubeconfig: str | None, context: str | None, out: str | None) -> None:
+def snapshot_command(kubeconfig: str | None, context: str | None,
+                     out: str | None) -> ExitCode:
     """Read the live cluster and write one YAML List that every command takes as a PATH.
 
     Only list calls on Namespaces, Pods, workload controllers and NetworkPolicies are made;
@@ -132,3 +134,4 @@ def snapshot_command(kubeconfig: str | None, context: str | None, out: str | Non
                        for listed in state.lists)
     click.echo(f"context {state.context} ({state.server}): {counts}")
     click.echo(f"wrote {destination}")
+    return ExitCode.OK

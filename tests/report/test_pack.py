@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from reporter.errors import PackError
+from reporter.errors import KeyFileError, OutputError, PackError
 from reporter.pack import (
     PUBLIC_KEY,
     SIGNATURE,
@@ -57,19 +57,19 @@ def test_an_existing_pack_is_never_overwritten(tmp_path: Path) -> None:
     target = tmp_path / "pack"
     write_pack(target, signed_files(SMALL, None))
     before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
-    with pytest.raises(PackError, match="already exists"):
+    with pytest.raises(OutputError, match="already exists"):
         write_pack(target, {"pack.json": b"other"})
     assert {p: p.read_bytes() for p in target.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pack"]
     (tmp_path / "link").symlink_to(tmp_path / "nowhere")
-    with pytest.raises(PackError, match="already exists"):
+    with pytest.raises(OutputError, match="already exists"):
         write_pack(tmp_path / "link", SMALL)
 
 
 def test_a_failure_midway_leaves_nothing_behind(tmp_path: Path) -> None:
     # "inputs" is both a file and a folder: the second write fails after the first succeeded.
     broken = {"report.html": b"x", "inputs": b"file", "inputs/a.yaml": b"y"}
-    with pytest.raises(PackError, match="cannot write the pack"):
+    with pytest.raises(OutputError, match="cannot write the pack"):
         write_pack(tmp_path / "new" / "pack", broken)
     assert list(tmp_path.iterdir()) == []  # neither the pack, its temp folder nor "new"
 
@@ -176,8 +176,8 @@ def test_a_non_ed25519_key_is_refused(tmp_path: Path) -> None:
     path.write_bytes(ec.generate_private_key(ec.SECP256R1()).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption()))
-    with pytest.raises(PackError, match="not Ed25519"):
+    with pytest.raises(KeyFileError, match="not Ed25519"):
         load_signing_key(path)
     (tmp_path / "junk").write_text("hello")
-    with pytest.raises(PackError, match="not a usable private key"):
+    with pytest.raises(KeyFileError, match="not a usable private key"):
         load_signing_key(tmp_path / "junk")
