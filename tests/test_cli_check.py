@@ -1,12 +1,13 @@
 """`reporter check` end to end, in-process: golden JSON on the samples, exit codes, the terminal
 view and user errors. Goldens: tests/golden/check/<scenario>/expected.json; rewrite them with
---update-goldens (or REPORTER_UPDATE_GOLDENS=1) and review the diff."""
+--update-goldens and review the diff."""
 
 from __future__ import annotations
 
 import json
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
@@ -14,6 +15,9 @@ from click.testing import CliRunner
 from reporter.cli import cli
 from reporter.model import Assessment
 from reporter.render.json import assessment_schema
+
+if TYPE_CHECKING:
+    from tests.conftest import Goldens
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "check"
@@ -53,16 +57,11 @@ def _comparable(text: str) -> str:
 
 
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
-def test_json_matches_the_golden(scenario: str, update_goldens: bool) -> None:
+def test_json_matches_the_golden(scenario: str, goldens: Goldens) -> None:
     args, exit_code = SCENARIOS[scenario]
     code, out, err = run(*args, "-o", "json")
     assert code == exit_code, err
-    path = GOLDEN / scenario / "expected.json"
-    if update_goldens:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_comparable(out), encoding="utf-8")
-    assert _comparable(out) == path.read_text(encoding="utf-8"), (
-        f"{scenario}: output differs from {path}; if intended, rerun with --update-goldens")
+    goldens.check({GOLDEN / scenario / "expected.json": _comparable(out)})
 
 
 def test_json_is_the_same_bytes_twice() -> None:

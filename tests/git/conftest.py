@@ -6,13 +6,16 @@ The isolation is for tests only: the code under test honours the user's configur
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.conftest import Tool
 
 ALICE = ("Alice Example", "alice@example.com")
 BOB = ("Bob Example", "bob@example.org")
@@ -116,20 +119,19 @@ class SshKey:
 
 
 @pytest.fixture
-def ssh_key(tmp_path: Path) -> Callable[[str], SshKey]:
-    """A factory of fresh ed25519 keys without passphrase."""
-    if shutil.which("ssh-keygen") is None:
-        pytest.skip("ssh-keygen is not installed, so SSH-signed commits cannot be made")
+def ssh_key(tmp_path: Path, tool: Tool) -> Callable[[str], SshKey]:
+    """A factory of fresh ed25519 keys without passphrase (SSH-signed commits need ssh-keygen)."""
+    keygen = tool("ssh-keygen")
 
     def make(name: str) -> SshKey:
         private = tmp_path / "keys" / name
         private.parent.mkdir(exist_ok=True)
         subprocess.run(
-            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(private)],
+            [keygen, "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(private)],
             check=True,
         )
         listing = subprocess.run(
-            ["ssh-keygen", "-l", "-f", f"{private}.pub"], capture_output=True, text=True, check=True
+            [keygen, "-l", "-f", f"{private}.pub"], capture_output=True, text=True, check=True
         )
         return SshKey(private, Path(f"{private}.pub"), listing.stdout.split()[1])
 

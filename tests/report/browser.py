@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import select
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
 _FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
           "--disable-component-update", "--disable-sync", "--no-first-run",
           "--disable-default-apps", "--remote-debugging-pipe")
@@ -86,10 +85,10 @@ def _record(load: PageLoad, events: list[dict[str, Any]]) -> None:
             load.console.append(params["entry"]["text"])
 
 
-def load_page(path: Path, expressions: dict[str, str], timeout: float = 60.0) -> PageLoad:
+def load_page(chromium: str, path: Path, expressions: dict[str, str],
+              timeout: float = 60.0) -> PageLoad:
     """Open ``path`` in a fresh headless Chromium, wait for the load event, then evaluate
     ``expressions`` (name -> JavaScript) in the page."""
-    assert CHROMIUM is not None
     commands_read, commands_write = os.pipe()
     replies_read, replies_write = os.pipe()
 
@@ -101,7 +100,7 @@ def load_page(path: Path, expressions: dict[str, str], timeout: float = 60.0) ->
     # removal must not fail the test, and the whole process group is killed at the end.
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         browser = subprocess.Popen(
-            [CHROMIUM, *_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+            [chromium, *_FLAGS, f"--user-data-dir={profile}", "about:blank"],
             preexec_fn=child_fds, pass_fds=(3, 4, commands_read, replies_write),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )

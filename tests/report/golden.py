@@ -1,18 +1,20 @@
 """Golden files of the report: pack.json and report.html with what depends on the machine
 (tool digest, library versions, the run ID and pack.json's hash that follow from them) replaced
-by placeholders. Set REPORTER_UPDATE_GOLDENS=1 to rewrite them after an intended change."""
+by placeholders. ``pytest --update-goldens`` rewrites them (tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reporter.pack import PACK_JSON, REPORT_HTML, sha256
 
+if TYPE_CHECKING:
+    from tests.conftest import Goldens
+
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "report"
-UPDATE = os.environ.get("REPORTER_UPDATE_GOLDENS") == "1"
 _VERSIONS = ("tool_version", "python_version", "weasyprint_version", "kubernetes_version",
              "pydantic_version")
 
@@ -32,14 +34,5 @@ def normalised(files: Mapping[str, bytes]) -> dict[str, str]:
     return {PACK_JSON: json.dumps(pack, indent=2, ensure_ascii=False) + "\n", REPORT_HTML: html}
 
 
-def assert_golden(scenario: str, files: Mapping[str, bytes]) -> None:
-    folder = GOLDEN / scenario
-    for name, text in normalised(files).items():
-        path = folder / name
-        if UPDATE:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        assert path.is_file(), f"no golden {path}; run with REPORTER_UPDATE_GOLDENS=1"
-        expected = path.read_text(encoding="utf-8")
-        assert text == expected, (f"{scenario}/{name} differs from its golden; if intended, "
-                                  "rerun with REPORTER_UPDATE_GOLDENS=1 and review the diff")
+def assert_golden(goldens: Goldens, scenario: str, files: Mapping[str, bytes]) -> None:
+    goldens.check({GOLDEN / scenario / name: text for name, text in normalised(files).items()})

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from reporter.pack import REPORT_HTML
 
-from .browser import CHROMIUM, load_page
+from .browser import CHROMIUM_NAMES, load_page
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install chromium)")
+if TYPE_CHECKING:
+    from tests.conftest import Tool
 
 EXPRESSIONS = {
     "summary_rows": "document.querySelectorAll('table.summary-table tbody tr').length",
@@ -33,8 +34,8 @@ def report(fixture_files: dict[str, bytes], tmp_path_factory: pytest.TempPathFac
     return path
 
 
-def test_loads_without_console_messages_or_external_requests(report: Path) -> None:
-    page = load_page(report, EXPRESSIONS)
+def test_loads_without_console_messages_or_external_requests(report: Path, tool: Tool) -> None:
+    page = load_page(tool(*CHROMIUM_NAMES), report, EXPRESSIONS)
     assert page.console == []
     assert page.requests == [report.resolve().as_uri()]
     assert page.values["summary_rows"] == 10

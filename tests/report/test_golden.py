@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +17,9 @@ from .conftest import REPO
 from .golden import assert_golden
 from .sample import SAMPLE_MANIFESTS, sample_assessment, sample_connectivity, sample_previous
 
+if TYPE_CHECKING:
+    from tests.conftest import Goldens
+
 EPOCH = "1712050200"  # 2024-04-02 09:30:00 UTC
 SAMPLES = {
     "three-tier": (["samples/three-tier"], None),
@@ -24,13 +28,14 @@ SAMPLES = {
 }
 
 
-def test_fixture_golden() -> None:
+def test_fixture_golden(goldens: Goldens) -> None:
     inputs = PackInputs(SAMPLE_MANIFESTS, sample_connectivity(), sample_previous())
-    assert_golden("fixture", render_documents(sample_assessment(), inputs))
+    assert_golden(goldens, "fixture", render_documents(sample_assessment(), inputs))
 
 
 @pytest.mark.parametrize("sample", sorted(SAMPLES))
-def test_sample_golden(sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sample_golden(sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                       goldens: Goldens) -> None:
     # A copy outside any Git repository: no commit history in the golden to go stale.
     shutil.copytree(REPO / "samples" / sample, tmp_path / "samples" / sample)
     paths, config = SAMPLES[sample]
@@ -40,11 +45,11 @@ def test_sample_golden(sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert run.assessment.provenance is None
     assert run.assessment.command == ["reporter", "report", *paths,
                                       *(["--config", config] if config else [])]
-    assert_golden(sample, render_documents(run.assessment, run.inputs))
+    assert_golden(goldens, sample, render_documents(run.assessment, run.inputs))
 
 
-def test_changes_since_a_previous_pack_golden(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_changes_since_a_previous_pack_golden(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              goldens: Goldens) -> None:
     """samples/fixed since a pack of samples/three-tier: the chapter "Changes since the
     previous review" with policy diffs, reachability and status changes (no Git: no authors)."""
     for sample in ("three-tier", "fixed"):
@@ -59,4 +64,4 @@ def test_changes_since_a_previous_pack_golden(tmp_path: Path,
     changes = run.assessment.changes_since
     assert changes is not None and (changes.since, changes.kind) == ("previous", "pack")
     assert run.inputs.previous == previous
-    assert_golden("fixed-since-three-tier", render_documents(run.assessment, run.inputs))
+    assert_golden(goldens, "fixed-since-three-tier", render_documents(run.assessment, run.inputs))

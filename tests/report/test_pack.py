@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -25,6 +26,9 @@ from reporter.signing import SigningKey, fingerprint, load_signing_key, public_o
 from .conftest import write_key
 from .sample import sample_assessment
 
+if TYPE_CHECKING:
+    from tests.conftest import Tool
+
 SMALL = {"pack.json": b"{}\n", "inputs/a.yaml": b"kind: Namespace\n", "report.html": b"<p>"}
 
 
@@ -43,12 +47,10 @@ def test_write_pack_renames_a_complete_folder_into_place(tmp_path: Path) -> None
     assert [p.name for p in target.parent.iterdir()] == ["pack"]  # no temporary folder left
 
 
-def test_sha256sums_is_what_sha256sum_checks(tmp_path: Path) -> None:
+def test_sha256sums_is_what_sha256sum_checks(tmp_path: Path, tool: Tool) -> None:
     target = tmp_path / "pack"
     write_pack(target, signed_files(SMALL, None))
-    if shutil.which("sha256sum") is None:
-        pytest.skip("sha256sum is not installed")
-    done = subprocess.run(["sha256sum", "--check", "--strict", SUMS], cwd=target,
+    done = subprocess.run([tool("sha256sum"), "--check", "--strict", SUMS], cwd=target,
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pypdf import PdfReader
@@ -25,6 +24,9 @@ from reporter.pack import (
 from reporter.render.bundle import PackInputs, build_pack
 
 from .sample import SAMPLE_MANIFESTS, sample_assessment
+
+if TYPE_CHECKING:
+    from tests.conftest import Tool
 
 SECTIONS = ["Cover", "1. Executive summary", "2. Scope and completeness", "3. Network diagram",
             "4. Requirements and evidence", "5. Exceptions register", "6. Policy inventory",
@@ -45,10 +47,17 @@ def _outline(reader: PdfReader, items: list[Any] | None = None, depth: int = 0
             yield depth, item.title
 
 
-def _pdftotext(pdf: bytes, first: int, last: int) -> str:
-    done = subprocess.run(["pdftotext", "-layout", "-f", str(first), "-l", str(last), "-", "-"],
-                          input=pdf, capture_output=True, check=True)
-    return done.stdout.decode()
+@pytest.fixture(scope="session")
+def pdftotext(tool: Tool) -> Callable[[bytes, int, int], str]:
+    """The text of pages ``first`` to ``last`` as poppler's pdftotext extracts it."""
+    program = tool("pdftotext")
+
+    def extract(pdf: bytes, first: int, last: int) -> str:
+        done = subprocess.run([program, "-layout", "-f", str(first), "-l", str(last), "-", "-"],
+                              input=pdf, capture_output=True, check=True)
+        return done.stdout.decode()
+
+    return extract
 
 
 def test_page_count_is_in_the_expected_range(reader: PdfReader) -> None:
@@ -112,15 +121,16 @@ def test_attachments_are_associated_files_with_relationships(reader: PdfReader) 
     assert dates == {"D:20240402093000Z"}
 
 
-def test_no_secret_reaches_the_pdf(fixture_files: dict[str, bytes], reader: PdfReader) -> None:
+def test_no_secret_reaches_the_pdf(fixture_files: dict[str, bytes], reader: PdfReader,
+                                   pdftotext: Callable[[bytes, int, int], str]) -> None:
     for name, contents in reader.attachments.items():
         assert b"NEVER-IN-THE-PACK" not in contents[0], name
         assert b"not-in-the-pack" not in contents[0], name
-    if shutil.which("pdftotext"):
-        assert "NEVER-IN-THE-PACK" not in _pdftotext(fixture_files[REPORT_PDF], 1, 999)
+    assert "NEVER-IN-THE-PACK" not in pdftotext(fixture_files[REPORT_PDF], 1, 999)
 
 
-def test_every_font_is_embedded(reader: PdfReader, fixture_files: dict[str, bytes]) -> None:
+def test_every_font_is_embedded(reader: PdfReader, fixture_files: dict[str, bytes],
+                                tool: Tool) -> None:
     fonts = {}
     for page in reader.pages:
         for font in page["/Resources"]["/Font"].values():
@@ -130,24 +140,23 @@ def test_every_font_is_embedded(reader: PdfReader, fixture_files: dict[str, byte
                                            ("/FontFile", "/FontFile2", "/FontFile3"))
     assert fonts and all(fonts.values()), fonts
     assert any("NotoSansCJK" in name.replace("-", "") for name in fonts), "CJK fallback unused"
-    if shutil.which("pdffonts"):
-        listing = subprocess.run(["pdffonts", "-"], input=fixture_files[REPORT_PDF],
-                                 capture_output=True, check=True).stdout.decode()
-        rows = listing.splitlines()[2:]
-        assert rows and all(re.search(r"\syes\s+yes\s+yes\s", r) for r in rows), listing
+    listing = subprocess.run([tool("pdffonts"), "-"], input=fixture_files[REPORT_PDF],
+                             capture_output=True, check=True).stdout.decode()
+    rows = listing.splitlines()[2:]
+    assert rows and all(re.search(r"\syes\s+yes\s+yes\s", r) for r in rows), listing
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext is not installed")
-def test_cover_and_summary_text(fixture_files: dict[str, bytes], reader: PdfReader) -> None:
+def test_cover_and_summary_text(fixture_files: dict[str, bytes], reader: PdfReader,
+                                pdftotext: Callable[[bytes, int, int], str]) -> None:
     pdf = fixture_files[REPORT_PDF]
-    cover = _pdftotext(pdf, 1, 1)
+    cover = pdftotext(pdf, 1, 1)
     for expected in ("Example Payments 株式会社", "prod-eu-1", "cde, connected, phi",
                      "2024-01-01 to 2024-03-31", "2024-04-02 09:30:00 UTC", "PCI DSS 4.0.1",
                      "How to read this pack", "Ed25519"):
         assert expected in cover, expected
     run_id = re.search(r"RUN-20240402T093000Z-[0-9a-f]{8}", cover)
     assert run_id is not None
-    summary = _pdftotext(pdf, 2, 2)
+    summary = pdftotext(pdf, 2, 2)
     assert "1. Executive summary" in summary and run_id.group() in summary
     assert "2 requirements changed status: 1.3.2 PASS → FAIL, 1.4.1 FAIL → PASS." in summary
     assert re.search(r"1\.3\.1\s+Inbound traffic to the CDE is\s+✘ FAIL\s+1 of 3 checks", summary)
