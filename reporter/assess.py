@@ -1,22 +1,22 @@
 """Catalog x checks x reachability -> :class:`Assessment`. Orchestration only: no I/O.
 
 Each check runs once over every zone; a requirement is judged on the zones its framework (and
-its own ``applies_to``) targets, from the findings of its checks in those zones.
+its own ``applies_to``) targets, from the findings of its checks in those zones
+(:mod:`reporter.judge`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from reporter.catalog import Catalog, Framework
-from reporter.catalog import Requirement as CatalogRequirement
+from reporter.catalog import Catalog
 from reporter.checks import REGISTRY, CheckContext, run_check
 from reporter.checks.overview import policy_summaries, zone_flows, zone_summaries
 from reporter.checks.registry import status_of
-from reporter.checks.scope import ZoneScope
-from reporter.config import ExceptionEntry, LoadedConfig
+from reporter.checks.severity import SeverityRater
+from reporter.config import ExceptionEntry, LoadedConfig, Period
 from reporter.diff.record import recorded_connections, with_specs
 from reporter.errors import CatalogError
 from reporter.inventory.model import Inventory
@@ -26,15 +26,12 @@ from reporter.model import (
     Completeness,
     ExceptionResult,
     ExceptionState,
-    Finding,
-    FrameworkResult,
     InputSummary,
     Location,
-    RequirementResult,
     SkippedItem,
     Status,
-    roll_up,
 )
+from reporter.judge import attestation_results, framework_result, zone_statuses
 from reporter.netpol.engine import Reachability
 from reporter.netpol.pairs import summarise
 
@@ -56,8 +53,11 @@ def assess(
     unknown = [c for c in check_ids if c not in REGISTRY]
     if unknown:
         raise CatalogError(f"the catalog names checks that do not exist: {', '.join(unknown)}")
-    results = {c: run_check(REGISTRY[c], ctx) for c in check_ids}
-    results, exceptions = apply_exceptions(results, config.exceptions, now)
+    rater = SeverityRater(ctx)
+    results = {c: rater.rate(run_check(REGISTRY[c], ctx)) for c in check_ids}
+    results, exceptions = apply_exceptions(results, config.exceptions, now, config.period)
+    results = {c: r.model_copy(update={"zones": zone_statuses(r, ctx.zones)}) for c, r in results.items()}
+    attested, attestations = attestation_results(config.attestations, selected, now.date())
     summary = summarise(reach)
     return Assessment(
         generated_at=now, tool_version=tool_version, organisation=config.organisation,
@@ -65,8 +65,8 @@ def assess(
         period_start=config.period.start if config.period else None,
         period_end=config.period.end if config.period else None,
         command=list(command),
-        frameworks=[framework_result(f, ctx.zones, results) for f in selected],
-        checks=list(results.values()), exceptions=exceptions,
+        frameworks=[framework_result(f, ctx, results, attested) for f in selected],
+        checks=list(results.values()), exceptions=exceptions, attestations=attestations,
         zones=zone_summaries(ctx, selected), zone_flows=zone_flows(ctx),
         policies=with_specs(policy_summaries(ctx), reach.inventory),
         connectivity=summary.as_dict(),
@@ -83,8 +83,27 @@ def target_matches(target: str, pattern: str) -> bool:
     return re.fullmatch(expression, target) is not None
 
 
+MAX_EXCEPTION_TERM = timedelta(days=366)
+"""An exception expiring later than this after the run is flagged: re-approve at least yearly."""
+
+
+def exception_flags(entry: ExceptionEntry, today: date) -> list[str]:
+    if entry.expires - today > MAX_EXCEPTION_TERM:
+        return [f"expires {entry.expires}, more than a year after the run: exceptions should "
+                "be re-approved at least once a year"]
+    return []
+
+
+def applied_until(entry: ExceptionEntry, period: Period | None) -> date | None:
+    """The last day an exception that expired inside the period still applied."""
+    if period is not None and period.start <= entry.expires < period.end:
+        return entry.expires
+    return None
+
+
 def apply_exceptions(
-    results: dict[str, CheckResult], entries: Sequence[ExceptionEntry], now: datetime
+    results: dict[str, CheckResult], entries: Sequence[ExceptionEntry], now: datetime,
+    period: Period | None = None,
 ) -> tuple[dict[str, CheckResult], list[ExceptionResult]]:
     """Active exceptions turn the FAIL findings they match into EXCEPTED; expired ones match
     but change nothing; each is reported with its state and the findings it matched."""
@@ -106,7 +125,8 @@ def apply_exceptions(
         states.append(ExceptionResult(
             id=entry.id, check=entry.check, target=entry.target, reason=entry.reason,
             ticket=entry.ticket, approver=entry.approver, expires=entry.expires, state=state,
-            matched=sorted(f.fingerprint for f in matching)))
+            matched=sorted(f.fingerprint for f in matching),
+            flags=exception_flags(entry, today), applied_until=applied_until(entry, period)))
     return updated, sorted(states, key=lambda e: e.id)
 
 
@@ -119,54 +139,6 @@ def _excepted(result: CheckResult, fingerprints: set[str], exception: str) -> Ch
     status = result.status if result.status is Status.NOT_APPLICABLE else status_of(
         findings, 1, result.error)
     return result.model_copy(update={"findings": findings, "status": status})
-
-
-def _in_zones(finding: Finding, zones: set[str]) -> bool:
-    return not finding.zones or bool(zones.intersection(finding.zones))
-
-
-def requirement_result(framework: Framework, requirement: CatalogRequirement,
-                       zones: Sequence[ZoneScope], results: dict[str, CheckResult]
-                       ) -> RequirementResult:
-    judged = [z.name for z in zones
-              if z.judged_for(framework.id, framework.zone_kinds, requirement.applies_to)]
-    base = RequirementResult(
-        id=requirement.id, title=requirement.title, description=requirement.description,
-        status=Status.MANUAL, checks=list(requirement.checks),
-        manual=requirement.manual or None, maps_to=list(requirement.maps_to), zones=judged)
-    if requirement.is_manual:
-        return base
-    if not judged:
-        kinds = ", ".join(requirement.applies_to or framework.zone_kinds)
-        return base.model_copy(update={
-            "status": Status.NOT_APPLICABLE,
-            "reason": f"no zone of kind {kinds} is configured, so nothing is in its scope"})
-    names = set(judged)
-    statuses: list[Status] = []
-    fingerprints: list[str] = []
-    for check_id in requirement.checks:
-        result = results[check_id]
-        relevant = [f for f in result.findings if _in_zones(f, names)]
-        fingerprints += [f.fingerprint for f in relevant]
-        if result.status in (Status.ERROR, Status.NOT_APPLICABLE):
-            statuses.append(result.status)
-        else:
-            statuses.append(status_of(relevant, 1, None))
-    errors = [f"{c}: {results[c].error}" for c in requirement.checks if results[c].error]
-    return base.model_copy(update={"status": roll_up(statuses),
-                                   "findings": sorted(set(fingerprints)),
-                                   "reason": "; ".join(errors) or None})
-
-
-def framework_result(framework: Framework, zones: Sequence[ZoneScope],
-                     results: dict[str, CheckResult]) -> FrameworkResult:
-    requirements = [requirement_result(framework, r, zones, results)
-                    for r in framework.requirements]
-    statuses = [r.status for r in requirements]
-    return FrameworkResult(
-        id=framework.id, name=framework.framework, version=framework.version,
-        status=roll_up(statuses), counts={s: statuses.count(s) for s in Status},
-        requirements=requirements)
 
 
 def completeness(inventory: Inventory, catalog: Catalog, loaded: LoadedConfig,
@@ -185,5 +157,5 @@ def completeness(inventory: Inventory, catalog: Catalog, loaded: LoadedConfig,
                         location=Location(file=s.origin.file, line=s.origin.line))
             for s in inventory.skipped)],
         catalog_version=catalog.version, catalog_sha256=catalog.sha256,
-        config_path=loaded.path, config_sha256=loaded.sha256,
+        config_path=loaded.path, config_sha256=loaded.sha256, config_found=loaded.found,
     )

@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from reporter.errors import CatalogError, Problem
+from reporter.model import Coverage
 from reporter.resources import CONTROLS
 
 DEFAULT_DIRECTORY = CONTROLS
@@ -81,6 +82,10 @@ class Requirement(BaseModel):
     """Zone kinds this requirement targets, when narrower than the framework's default."""
     maps_to: tuple[RequirementId, ...] = ()
     """Crosswalk: IDs of the successor framework (``maps_to_framework``) covering this one."""
+    coverage: Coverage | None = None
+    """How much the checks prove: ``full`` (nothing manual), ``partial`` (``manual`` names the
+    rest) or ``none`` (checks are supporting evidence only). Default: none without checks,
+    partial with a ``manual`` text, full without one."""
 
     @field_validator("checks", "maps_to")
     @classmethod
@@ -98,11 +103,26 @@ class Requirement(BaseModel):
         if not self.checks and not self.manual:
             message = "a MANUAL requirement (checks: []) needs 'manual': the evidence to ask for"
             raise ValueError(message)
+        if self.coverage is Coverage.FULL and (self.manual or not self.checks):
+            raise ValueError("coverage 'full' needs checks and leaves nothing manual: "
+                             "remove 'manual'")
+        if self.coverage in (Coverage.PARTIAL, Coverage.NONE) and not self.manual:
+            raise ValueError(f"coverage {self.coverage.value!r} needs 'manual': what the checks "
+                             "do not prove and the evidence to ask for")
         return self
 
     @property
     def is_manual(self) -> bool:
         return not self.checks
+
+    @property
+    def automated_coverage(self) -> Coverage:
+        """As declared; else none without checks, partial with a manual part, full without."""
+        if self.coverage is not None:
+            return self.coverage
+        if not self.checks:
+            return Coverage.NONE
+        return Coverage.PARTIAL if self.manual else Coverage.FULL
 
 
 class Framework(BaseModel):
@@ -123,9 +143,11 @@ class Framework(BaseModel):
     """Zone kinds the framework applies to by default; ``[all]`` for every zone."""
     maps_to_framework: FrameworkId | None = None
     """The framework whose IDs the requirements' ``maps_to`` lists name."""
+    retired: PublishedDate | None = None
+    """When the publisher retired this version: it is then assessed only when asked for."""
     requirements: tuple[Requirement, ...]
 
-    @field_validator("published", mode="before")
+    @field_validator("published", "retired", mode="before")
     @classmethod
     def _date_as_text(cls, value: object) -> object:
         # An unquoted YAML date arrives as a date; the catalog records it as written.
@@ -191,12 +213,15 @@ class Catalog(BaseModel):
         raise self._unknown([framework_id])
 
     def select(self, framework_ids: Iterable[str]) -> tuple[Framework, ...]:
-        """The named frameworks in the order given; no names means every framework."""
+        """The named frameworks in the order given; no names means every framework that is
+        not retired (a retired version runs only when named)."""
         wanted = list(dict.fromkeys(framework_ids))
         unknown = [i for i in wanted if i not in self.framework_ids]
         if unknown:
             raise self._unknown(unknown)
-        return tuple(self.framework(i) for i in wanted) if wanted else self.frameworks
+        if wanted:
+            return tuple(self.framework(i) for i in wanted)
+        return tuple(f for f in self.frameworks if f.retired is None)
 
     def _unknown(self, framework_ids: Iterable[str]) -> CatalogError:
         known = ", ".join(self.framework_ids)

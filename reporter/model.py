@@ -13,24 +13,67 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 GIT_PROVENANCE = "git"
 """``Assessment.provenance[GIT_PROVENANCE]``: what Git says about the inputs
 (``reporter.provenance.Provenance.to_dict()``); ``report`` holds how a pack was made."""
 
 
 class Status(StrEnum):
+    """A requirement's overall status, and the status of its automated part (docs/status.md)."""
+
     PASS = "PASS"
     FAIL = "FAIL"
     MANUAL = "MANUAL"
+    """The automated part does not fail, but a manual part is still pending."""
     NOT_APPLICABLE = "NOT_APPLICABLE"
+    """Nothing of the kind the requirement judges is in its scope (e.g. no ipBlock at all)."""
+    NOT_ASSESSED = "NOT_ASSESSED"
+    """The scope the framework needs is not declared (e.g. no CDE zone): nothing is claimed."""
     ERROR = "ERROR"
     EXCEPTED = "EXCEPTED"
 
 
-ROLLUP_ORDER = (Status.FAIL, Status.ERROR, Status.MANUAL, Status.EXCEPTED, Status.PASS,
-                Status.NOT_APPLICABLE)
-"""Worst first: a requirement takes its checks' worst status (FAIL > ERROR > MANUAL > PASS)."""
+class Coverage(StrEnum):
+    """How much of a requirement the automated checks prove."""
+
+    FULL = "full"
+    """The checks prove the whole requirement for the cluster's NetworkPolicies."""
+    PARTIAL = "partial"
+    """The checks cover the network part; the rest (``manual``) needs evidence."""
+    NONE = "none"
+    """No automated proof: any checks listed are supporting evidence for the assessor."""
+
+
+class ManualState(StrEnum):
+    """The manual part of a requirement: attested in the config, or still pending."""
+
+    PENDING = "PENDING"
+    ATTESTED = "ATTESTED"
+
+
+class Severity(StrEnum):
+    """How bad a failing finding is, derived from its evidence (docs/status.md)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+SEVERITY_ORDER = (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+
+ROLLUP_ORDER = (Status.FAIL, Status.ERROR, Status.NOT_ASSESSED, Status.MANUAL, Status.EXCEPTED,
+                Status.PASS, Status.NOT_APPLICABLE)
+"""Worst first: FAIL > ERROR > NOT_ASSESSED > MANUAL > EXCEPTED > PASS > NOT_APPLICABLE."""
+
+ROC = {
+    Status.PASS: "In Place", Status.FAIL: "Not in Place", Status.EXCEPTED: "Not in Place",
+    Status.NOT_APPLICABLE: "Not Applicable", Status.MANUAL: "Not Tested",
+    Status.ERROR: "Not Tested", Status.NOT_ASSESSED: "Not Tested",
+}
+"""PCI DSS Report on Compliance vocabulary for each status. An exception is not a compensating
+control: until a CCW is documented the requirement is Not in Place."""
 
 
 def roll_up(statuses: list[Status]) -> Status:
@@ -38,6 +81,19 @@ def roll_up(statuses: list[Status]) -> Status:
         if status in statuses:
             return status
     return Status.NOT_APPLICABLE
+
+
+def requirement_status(automated: Status | None, coverage: Coverage,
+                       manual: ManualState | None) -> Status:
+    """The overall status from the two parts: PASS only when the automated part passes and
+    nothing is pending; checks of a ``none`` requirement can fail it but never pass it."""
+    if automated in (Status.FAIL, Status.ERROR, Status.NOT_ASSESSED):
+        return automated
+    if manual is ManualState.PENDING:
+        return Status.MANUAL
+    if coverage is Coverage.NONE or automated is None:
+        return Status.PASS if manual is ManualState.ATTESTED else Status.MANUAL
+    return automated
 
 
 class _Model(BaseModel):
@@ -80,6 +136,10 @@ class Finding(_Model):
     """Stable across runs: hash of check, target and the key evidence."""
     zones: list[str] = Field(default_factory=list)
     """Zones the finding is about; empty when it concerns no zone in particular (all of them)."""
+    severity: Severity | None = None
+    """For FAIL and EXCEPTED findings: how bad, derived from the evidence (docs/status.md)."""
+    fix: str | None = None
+    """For FAIL and EXCEPTED findings: one line naming the policy and field to change."""
 
     def with_fingerprint(self, *evidence: str) -> Finding:
         digest = hashlib.sha256(
@@ -96,6 +156,19 @@ class CheckResult(_Model):
     """What the check looked at, e.g. ``14 namespaces in scope``: judges the population."""
     findings: list[Finding] = Field(default_factory=list)
     error: str | None = None
+    zones: dict[str, Status] = Field(default_factory=dict)
+    """The check's status in each zone (PASS: no failing finding there), so a check never reads
+    FAIL in one place and PASS in another without the zones named."""
+
+
+class Attestation(_Model):
+    """Manual evidence recorded in the config for one requirement."""
+
+    evidence: str
+    """The document, ticket or URL that evidences the manual part."""
+    by: str
+    date: date
+    expires: date | None = None
 
 
 class RequirementResult(_Model):
@@ -103,10 +176,28 @@ class RequirementResult(_Model):
     title: str
     description: str
     status: Status
+    """Overall: PASS only when the automated part passes and nothing manual is pending."""
     checks: list[str]
-    """Automated check IDs; empty means MANUAL."""
+    """Automated check IDs; empty means the requirement is wholly manual."""
     manual: str | None = None
     """What stays manual and the evidence an assessor should request."""
+    coverage: Coverage = Coverage.NONE
+    """How much of the requirement the checks prove: full, partial or none."""
+    automated: Status | None = None
+    """The checks' result in the requirement's zones (PASS, FAIL, ERROR, NOT_ASSESSED,
+    NOT_APPLICABLE, EXCEPTED); None when it has no checks. With coverage ``none`` the checks are
+    supporting evidence: they can fail the requirement, never pass it."""
+    manual_state: ManualState | None = None
+    """PENDING or ATTESTED; None when coverage is full (nothing manual)."""
+    attestation: Attestation | None = None
+    """The config's attestation of the manual part, when ATTESTED."""
+    roc: str | None = None
+    """PCI DSS only: the Report on Compliance term (In Place, Not in Place, Not Tested, Not
+    Applicable)."""
+    check_status: dict[str, Status] = Field(default_factory=dict)
+    """Each check's status within this requirement's zones."""
+    population: dict[str, int] = Field(default_factory=dict)
+    """What was judged for this requirement: zones, workloads and policies in its scope."""
     maps_to: list[str] = Field(default_factory=list)
     zones: list[str] = Field(default_factory=list)
     """Zones the requirement was judged on."""
@@ -121,6 +212,8 @@ class FrameworkResult(_Model):
     name: str
     version: str
     status: Status
+    reason: str | None = None
+    """Why the framework is NOT_ASSESSED (its scope is not declared): shown as a banner."""
     counts: dict[Status, int]
     requirements: list[RequirementResult]
 
@@ -142,6 +235,30 @@ class ExceptionResult(_Model):
     state: ExceptionState
     matched: list[str] = Field(default_factory=list)
     """Fingerprints of the findings it excepted."""
+    flags: list[str] = Field(default_factory=list)
+    """Problems with the exception itself, e.g. an expiry more than a year after the run."""
+    applied_until: date | None = None
+    """For an exception that expired inside the assessment period: the last day it applied."""
+
+
+class AttestationState(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    UNUSED = "unused"
+
+
+class AttestationResult(_Model):
+    """One ``attestations:`` entry of the config and what it attested."""
+
+    framework: str
+    requirement: str
+    evidence: str
+    by: str
+    date: date
+    expires: date | None
+    state: AttestationState
+    reason: str | None = None
+    """Why it is expired or unused."""
 
 
 class ZoneSummary(_Model):
@@ -190,6 +307,9 @@ class Completeness(_Model):
     catalog_sha256: str
     config_path: str | None
     config_sha256: str | None
+    config_found: str | None = None
+    """How the config was chosen: given with --config, found among the inputs, or found at
+    the root of the inputs' Git repository."""
 
 
 class PolicySummary(_Model):
@@ -266,6 +386,56 @@ class ChangesSince(_Model):
     """Limits of the comparison."""
 
 
+class PeriodState(_Model):
+    """One state of the inputs examined for the period: at START, or after a commit in it."""
+
+    commit: str
+    committed_at: AwareDatetime
+    subject: str
+    author: str
+    failing_requirements: int
+    reused: bool = False
+    """Its inputs equal an earlier state's: that assessment was reused."""
+
+
+class FailureWindow(_Model):
+    """A failing finding followed through the period: which commit opened it, which closed it."""
+
+    check_id: str
+    target: str
+    message: str
+    severity: Severity | None = None
+    fix: str | None = None
+    locations: list[Location] = Field(default_factory=list)
+    """Where the finding pointed when it opened."""
+    requirements: list[str] = Field(default_factory=list)
+    """``<framework> <requirement>`` it made fail."""
+    opened_commit: str | None
+    """None: it was already failing at the start of the period."""
+    opened_at: AwareDatetime
+    closed_commit: str | None
+    """None: still failing at the end of the period."""
+    closed_at: AwareDatetime | None
+    days: float
+    """How long it lasted inside the period."""
+
+
+class PeriodResult(_Model):
+    """What time the evidence covers: the whole period from Git history, or one point in time."""
+
+    start: date | None = None
+    end: date | None = None
+    examined: bool
+    """True when every state of the period was assessed (inputs in Git, a period given)."""
+    label: str
+    """e.g. ``point in time: state as of commit 1a2b3c`` or ``period … after each of 7
+    commits``."""
+    states: list[PeriodState] = Field(default_factory=list)
+    windows: list[FailureWindow] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+    """Limits: inputs that did not exist at START, a period not examined, …"""
+
+
 class Assessment(_Model):
     schema_version: str = SCHEMA_VERSION
     generated_at: AwareDatetime
@@ -279,6 +449,7 @@ class Assessment(_Model):
     frameworks: list[FrameworkResult]
     checks: list[CheckResult]
     exceptions: list[ExceptionResult]
+    attestations: list[AttestationResult] = Field(default_factory=list)
     zones: list[ZoneSummary]
     zone_flows: list[ZoneFlow]
     policies: list[PolicySummary]
@@ -293,6 +464,8 @@ class Assessment(_Model):
     pack was made (``reporter report`` only)."""
     changes_since: ChangesSince | None = None
     """``reporter report --since``: what changed since the previous review."""
+    period: PeriodResult | None = None
+    """What time the evidence covers: the period from Git history, or a point in time."""
 
     @property
     def git_provenance(self) -> dict[str, Any] | None:

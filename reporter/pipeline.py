@@ -18,6 +18,7 @@ from datetime import UTC, datetime, time
 from functools import cached_property
 from typing import TYPE_CHECKING, TextIO
 
+from reporter.config.discover import GIVEN, discover_config
 from reporter.errors import GitError, InputError
 from reporter.git import repo_relative
 from reporter.inputs import GitOptions, LoadedInputs, load_inputs
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from reporter.config import LoadedConfig
     from reporter.netpol.engine import Reachability
 
-CONFIG_SKIPPED = "the reporter configuration (--config), not a manifest"
+CONFIG_SKIPPED = "the reporter configuration (kind ReporterConfig), not a manifest"
 
 
 def clock(environ: dict[str, str] | None = None) -> datetime:
@@ -64,6 +65,11 @@ class PipelineOptions:
     """Provenance options; without a period of their own, the config's ``period`` is used."""
     now: datetime | None = None
     """The assessment's clock (exception expiry, ``generated_at``); None: :func:`clock`."""
+    config_found: str | None = None
+    """How ``config_path`` was chosen when not given (reporter.config.discover)."""
+    discover_config: bool = True
+    """Without ``config_path``, use a ReporterConfig found among the inputs or at the root of
+    their repository."""
 
     def command_line(self, command: str, paths: Sequence[str], *, git_ref: str | None = None,
                      extra: Sequence[str] = ()) -> list[str]:
@@ -125,9 +131,11 @@ class Assessor:
         from reporter.checks import REGISTRY
         from reporter.config import check_references, load_config
 
-        loaded = load_config(self.options.config_path)
+        loaded = load_config(self.options.config_path, self.options.config_found or (
+            GIVEN if self.options.config_path else None))
         catalog = load_catalog(known_checks=REGISTRY)
-        check_references(loaded, catalog.framework_ids, REGISTRY)
+        check_references(loaded, catalog.framework_ids, REGISTRY,
+                         {f.id: f.requirement_ids for f in catalog.frameworks})
         return loaded, catalog
 
     @cached_property
@@ -169,8 +177,20 @@ class Assessor:
             assessment = assessment.model_copy(update={"provenance": provenance})
         return Assessed(inputs, reach, assessment)
 
+    def discover(self, paths: Sequence[str]) -> None:
+        """Without ``--config``, take the ReporterConfig among ``paths`` (or at the root of their
+        repository); done once, before the config is first read, so every run shares it."""
+        if (self.options.config_path is not None or not self.options.discover_config
+                or "_setup" in self.__dict__):
+            return
+        found = discover_config(paths)
+        if found is not None:
+            self.options = replace(self.options, config_path=found.path,
+                                   config_found=found.how)
+
     def run(self, paths: Sequence[str], *, git_ref: str | None = None,
             stdin: TextIO | None = None, command: Sequence[str] = ()) -> Assessed:
         """Read ``paths`` and assess them; config and catalog errors come before input ones."""
+        self.discover(paths)
         _ = self._setup
         return self.assess(self.read(paths, git_ref=git_ref, stdin=stdin), command)

@@ -96,24 +96,37 @@ def test_a_requirement_is_judged_only_on_the_zones_of_its_framework() -> None:
     assert result["1.3.1"].findings == []
 
 
-def test_without_config_the_whole_cluster_is_one_zone_for_every_framework() -> None:
+def test_without_config_the_whole_cluster_is_one_zone_for_frameworks_of_every_zone() -> None:
+    cis = framework("cis", ["all"], [requirement("5.3.2", [INGRESS])])
     pci = framework("pci", ["cde"], [requirement("1.3.1", [INGRESS])])
-    assessment = run(catalog(pci))
-    result = requirements(assessment)["1.3.1"]
+    assessment = run(catalog(cis, pci))
+    by_framework = {f.id: f for f in assessment.frameworks}
+    result = by_framework["cis"].requirements[0]
     assert (result.status, result.zones) == (Status.FAIL, ["cluster"])
     assert [z.name for z in assessment.zones] == ["cluster"]
     failing = {f.target for c in assessment.checks for f in c.findings}
     assert failing == {"records/db[Pod]", "web/shop[Pod]"}
+    # The whole cluster is nobody's CDE: PCI DSS is not assessed, and says what to declare.
+    pci_result = by_framework["pci"]
+    assert pci_result.status is Status.NOT_ASSESSED
+    assert pci_result.reason == ("no cardholder data environment declared: add a zone of kind "
+                                 "cde to reporter.yaml")
+    assert pci_result.requirements[0].status is Status.NOT_ASSESSED
+    assert pci_result.requirements[0].zones == []
 
 
-def test_no_zone_of_the_frameworks_kind_makes_it_not_applicable_with_a_reason() -> None:
+def test_no_zone_of_the_frameworks_kind_makes_it_not_assessed_with_a_reason() -> None:
     hipaa = framework("hipaa", ["phi"], [requirement("164.312(a)(1)", [INGRESS]),
                                          requirement("164.312(b)", [])])
-    result = requirements(run(catalog(hipaa), {"zones": ZONES[:1]}))
-    assert result["164.312(a)(1)"].status is Status.NOT_APPLICABLE
+    assessment = run(catalog(hipaa), {"zones": ZONES[:1]})
+    result = requirements(assessment)
+    assert result["164.312(a)(1)"].status is Status.NOT_ASSESSED
+    assert result["164.312(a)(1)"].automated is Status.NOT_ASSESSED
     assert result["164.312(a)(1)"].reason == (
-        "no zone of kind phi is configured, so nothing is in its scope")
+        "no zone holding electronic protected health information (PHI) declared: add a zone of "
+        "kind phi to reporter.yaml")
     assert result["164.312(b)"].status is Status.MANUAL
+    assert assessment.frameworks[0].status is Status.NOT_ASSESSED
 
 
 def test_requirement_applies_to_narrows_and_zone_frameworks_override() -> None:

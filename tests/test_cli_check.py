@@ -24,7 +24,7 @@ GOLDEN = ROOT / "tests" / "golden" / "check"
 EPOCH = "1711962000"  # 2024-04-01T09:00:00Z
 SCENARIOS = {
     "three-tier": (["samples/three-tier"], 1),
-    "fixed": (["samples/fixed", "--config", "samples/fixed/reporter.yaml"], 0),
+    "fixed": (["samples/fixed"], 0),  # samples/fixed/reporter.yaml is found among the inputs
     "leaky": (["samples/leaky", "--config", "samples/leaky/reporter.yaml"], 1),
 }
 
@@ -69,14 +69,37 @@ def test_json_is_the_same_bytes_twice() -> None:
     assert run(*args, "-o", "json")[1] == run(*args, "-o", "json")[1]
 
 
-def test_fixed_sample_passes_every_automated_requirement() -> None:
+def test_fixed_sample_passes_only_where_its_manual_part_is_attested() -> None:
     code, out, _ = run(*SCENARIOS["fixed"][0], "-o", "json")
     data = json.loads(out)
     assert code == 0
-    statuses = {(f["id"], r["id"]): r["status"] for f in data["frameworks"]
-                for r in f["requirements"] if r["checks"]}
-    assert statuses and set(statuses.values()) == {"PASS"}
+    assert data["completeness"]["config_path"] == "samples/fixed/reporter.yaml"
+    assert data["completeness"]["config_found"] == "found among the inputs"
+    automated = {r["automated"] for f in data["frameworks"] for r in f["requirements"]
+                 if r["checks"]}
+    assert automated == {"PASS"}
     assert all(c["status"] in ("PASS", "NOT_APPLICABLE") for c in data["checks"])
+    parts = {(f["id"], r["id"]): (r["status"], r["manual_state"]) for f in data["frameworks"]
+             for r in f["requirements"]}
+    assert parts[("pci-dss-4.0.1", "1.3.1")] == ("PASS", "ATTESTED")
+    assert parts[("pci-dss-4.0.1", "1.4.1")] == ("MANUAL", "PENDING")
+    assert parts[("pci-dss-4.0.1", "11.4.5")] == ("MANUAL", "PENDING")  # no pentest from checks
+    assert not [key for key, (status, manual) in parts.items()
+                if status == "PASS" and manual == "PENDING"]
+
+
+def test_the_config_is_found_at_the_repository_root_and_named(tmp_path: Path) -> None:
+    import subprocess
+
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "samples" / "fixed", repo / "policies")
+    (repo / "policies" / "reporter.yaml").rename(repo / "reporter.yaml")
+    for command in (["init", "-q"], ["add", "."],
+                    ["-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-qm", "x"]):
+        subprocess.run(["git", *command], cwd=repo, check=True)
+    code, out, _ = run(str(repo / "policies"))
+    assert code == 0
+    assert "found at the root of the inputs' Git repository" in out
 
 
 def _failing(data: dict[str, object], check_id: str) -> dict[str, dict[str, object]]:
@@ -133,31 +156,50 @@ def test_completeness_lists_files_kinds_and_what_was_skipped() -> None:
 
 
 def test_terminal_view_shows_status_reason_and_where_to_look() -> None:
-    code, out, _ = run("samples/three-tier", "--framework", "pci-dss-4.0.1")
+    code, out, _ = run("samples/three-tier", "--framework", "soc2-tsc-2017")
     assert code == 1
-    assert "PCI DSS 4.0.1 (pci-dss-4.0.1)" in out
-    assert "✗ FAIL" in out and "? MANUAL" in out and "✓ PASS" in out
+    assert "SOC 2 Trust Services Criteria" in out
+    assert "✗ FAIL" in out and "? MANUAL" in out
+    assert "[automated FAIL (supporting only) · manual PENDING]" in out
     assert ("hygiene.dns-egress: production/backend[Deployment] is isolated for egress"
             in out)
     assert "(samples/three-tier/policies.yaml:82)" in out
     assert "catalog " in out and "config none" in out
     assert "HIPAA" not in out
+    _, fixed, _ = run("samples/fixed", "--framework", "pci-dss-4.0.1")
+    assert "✓ PASS" in fixed and "[automated PASS (partial) · manual ATTESTED]" in fixed
+    assert "attested: Inbound flow register FLOW-REG-2024Q1" in fixed
+
+
+def test_without_a_cde_pci_and_hipaa_are_not_assessed_with_a_banner_and_cis_is_judged() -> None:
+    code, out, _ = run("samples/three-tier")
+    assert code == 1
+    banner = out.split("\n\n")[0]
+    assert ("NOT ASSESSED PCI DSS 4.0.1: no cardholder data environment declared: add a zone "
+            "of kind cde to reporter.yaml") in banner
+    assert "NOT ASSESSED HIPAA Security Rule" in banner
+    _, text, _ = run("samples/three-tier", "-o", "json")
+    statuses = {f["id"]: f["status"] for f in json.loads(text)["frameworks"]}
+    assert statuses == {"cis-kubernetes": "FAIL", "hipaa-security-rule": "NOT_ASSESSED",
+                        "nist-800-53-r5": "FAIL", "pci-dss-4.0.1": "NOT_ASSESSED",
+                        "soc2-tsc-2017": "FAIL"}  # PCI DSS 3.2.1 is retired: not by default
 
 
 def test_verbose_adds_the_evidence() -> None:
-    _, brief, _ = run("samples/three-tier", "--framework", "pci-dss-4.0.1")
-    _, verbose, _ = run("samples/three-tier", "--framework", "pci-dss-4.0.1", "--verbose")
+    _, brief, _ = run("samples/three-tier", "--framework", "soc2-tsc-2017")
+    _, verbose, _ = run("samples/three-tier", "--framework", "soc2-tsc-2017", "--verbose")
     evidence = "its peers include no DNS server; it allows port 53 over UDP only"
     assert evidence in verbose and evidence not in brief
 
 
-def test_frameworks_without_a_zone_of_their_kind_are_not_applicable() -> None:
+def test_frameworks_without_a_zone_of_their_kind_are_not_assessed() -> None:
     code, out, _ = run(*SCENARIOS["fixed"][0], "--framework", "hipaa-security-rule", "-o", "json")
     framework = json.loads(out)["frameworks"][0]
     assert code == 0
+    assert framework["status"] == "NOT_ASSESSED"
+    assert "no zone holding electronic protected health information" in framework["reason"]
     automated = [r for r in framework["requirements"] if r["checks"]]
-    assert {r["status"] for r in automated} == {"NOT_APPLICABLE"}
-    assert "no zone of kind phi" in automated[0]["reason"]
+    assert {r["status"] for r in automated} == {"NOT_ASSESSED"}
     assert {r["status"] for r in framework["requirements"] if not r["checks"]} == {"MANUAL"}
 
 

@@ -120,5 +120,6 @@ def internet_any_cidr(ctx: CheckContext) -> Evaluation:
             policies=[policy.key], details=[f"admitted internal range: {n}" for n in leaks],
             key=(str(block),)))
     policies = len(ctx.policies_in_scope())
-    return Evaluation(f"{len(blocks)} ipBlocks in {policies} in-scope policies", policies,
+    # No ipBlock at all: nothing to judge, so NOT_APPLICABLE rather than a PASS.
+    return Evaluation(f"{len(blocks)} ipBlocks in {policies} in-scope policies", len(blocks),
                       findings)

@@ -43,8 +43,8 @@ class ZoneScope:
                    requirement_kinds: Sequence[str] | None) -> bool:
         """Whether a requirement is judged on this zone: its framework applies to the zone (by
         kind, or by the zone's own ``frameworks`` list) and the requirement targets its kind."""
-        if self.kind == ALL_ZONES:
-            return True
+        if self.kind == ALL_ZONES:  # the whole cluster stands in for no framework's scope
+            return ALL_ZONES in framework_kinds
         if self.frameworks is not None:
             framework_ok = framework_id in self.frameworks
         else:

@@ -64,9 +64,8 @@ def zone_egress_declared(ctx: CheckContext) -> Evaluation:
     return _boundary(ctx, "zone.egress-declared", inbound=False)
 
 
-def _datastore_findings(ctx: CheckContext, inbound: bool, stores: list[ZoneScope]
-                        ) -> list[Finding]:
-    check_id = "zone.internet-to-datastore"
+def _datastore_findings(ctx: CheckContext, check_id: str, inbound: bool,
+                        stores: list[ZoneScope]) -> list[Finding]:
     internet = ctx.endpoints(internet=True)
     what = "connections from the internet" if inbound else "connections to the internet"
     findings = []
@@ -80,22 +79,35 @@ def _datastore_findings(ctx: CheckContext, inbound: bool, stores: list[ZoneScope
     return findings
 
 
-@check("zone.internet-to-datastore",
-       title="No direct connection between the internet and a zone's data stores")
-def zone_internet_to_datastore(ctx: CheckContext) -> Evaluation:
-    """No data store of a zone (pods matching the data-store selectors) accepts connections from
-    internet addresses or opens connections to them. Declared flows do not excuse this."""
+def _datastores(ctx: CheckContext, check_id: str, inbound: bool) -> Evaluation:
     stores = [z for z in ctx.zones if z.datastores.any()]
     count = int(sum(z.datastores.sum() for z in stores))
     if not count:
         return Evaluation("no workload in any zone matches the data-store selectors", 0)
-    findings = _datastore_findings(ctx, True, stores) + _datastore_findings(ctx, False, stores)
+    findings = _datastore_findings(ctx, check_id, inbound, stores)
     failing = {zone for f in findings for zone in f.zones}
+    direction = "reachable from" if inbound else "connects to"
     for zone in stores:
         if zone.name not in failing:
             names = ", ".join(ctx.name(i) for i in np.flatnonzero(zone.datastores).tolist())
             findings.append(make_finding(
-                "zone.internet-to-datastore", Status.PASS, f"zone {zone.name}",
-                f"zone {zone.name}: no data store is directly connected with the internet",
+                check_id, Status.PASS, f"zone {zone.name}",
+                f"zone {zone.name}: no data store {direction} the internet",
                 zones=[zone.name], details=[f"data stores: {names}"], key=("datastores",)))
     return Evaluation(f"{count} data stores in {len(stores)} zones", count, findings)
+
+
+@check("zone.internet-to-datastore",
+       title="No data store of a zone is reachable from the internet")
+def zone_internet_to_datastore(ctx: CheckContext) -> Evaluation:
+    """No data store of a zone (pods matching the data-store selectors) accepts connections from
+    internet addresses. Declared flows do not excuse this."""
+    return _datastores(ctx, "zone.internet-to-datastore", inbound=True)
+
+
+@check("zone.datastore-to-internet",
+       title="No data store of a zone opens connections to the internet")
+def zone_datastore_to_internet(ctx: CheckContext) -> Evaluation:
+    """No data store of a zone opens connections to internet addresses (a direct path out for
+    the data it holds). Declared flows do not excuse this."""
+    return _datastores(ctx, "zone.datastore-to-internet", inbound=False)

@@ -12,6 +12,8 @@ from typing import Any
 from reporter.config.load import LoadedConfig, check_references, load_config
 from reporter.config.model import (
     DEFAULT_DATASTORES,
+    PERIOD_HELP,
+    AttestationEntry,
     Config,
     Dns,
     ExceptionEntry,
@@ -20,6 +22,7 @@ from reporter.config.model import (
     Internet,
     Period,
     Zone,
+    parse_period,
 )
 from reporter.config.types import API_VERSION, KIND, NOT_INTERNET_DEFAULT, Expression, Selector
 
@@ -36,7 +39,7 @@ def json_schema() -> dict[str, Any]:
 
 
 __all__ = [
-    "API_VERSION", "DEFAULT_DATASTORES", "KIND", "NOT_INTERNET_DEFAULT", "Config", "Dns",
+    "API_VERSION", "DEFAULT_DATASTORES", "PERIOD_HELP", "AttestationEntry", "KIND", "NOT_INTERNET_DEFAULT", "Config", "Dns",
     "ExceptionEntry", "Expression", "Flow", "FlowEnd", "Internet", "LoadedConfig", "Period",
-    "Selector", "Zone", "check_references", "json_schema", "load_config",
+    "Selector", "Zone", "check_references", "json_schema", "load_config", "parse_period",
 ]

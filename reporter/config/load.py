@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import types
 import typing
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,14 +30,16 @@ class LoadedConfig:
     path: str | None = None
     sha256: str | None = None
     raw: Any = None
+    found: str | None = None
+    """How the file was chosen: given with --config, or found (reporter.config.discover)."""
 
     def problem(self, loc: Sequence[int | str], message: str) -> Problem:
         return Problem(message, file=self.path, line=_line_of(self.raw, loc),
                        field=_field_path(loc))
 
 
-def load_config(path: str | None) -> LoadedConfig:
-    """The config at ``path``; ``None`` gives the defaults."""
+def load_config(path: str | None, found: str | None = None) -> LoadedConfig:
+    """The config at ``path``; ``None`` gives the defaults. ``found`` says how it was chosen."""
     if path is None:
         return LoadedConfig(Config())
     try:
@@ -58,18 +60,28 @@ def load_config(path: str | None) -> LoadedConfig:
     except ValidationError as error:
         problems = [_problem(path, raw, details) for details in _root_causes(error.errors())]
         raise InputError(problems, hint=_HINT) from None
-    return LoadedConfig(config, path, hashlib.sha256(content).hexdigest(), raw)
+    return LoadedConfig(config, path, hashlib.sha256(content).hexdigest(), raw, found)
 
 
 def check_references(loaded: LoadedConfig, framework_ids: Collection[str],
-                     check_ids: Collection[str]) -> None:
-    """Framework and check IDs must exist: a typo would silently assess or except nothing."""
+                     check_ids: Collection[str],
+                     requirements: Mapping[str, Collection[str]] | None = None) -> None:
+    """Framework, check and requirement IDs must exist: a typo would silently assess, except or
+    attest nothing. ``requirements``: framework ID -> its requirement IDs."""
     config = loaded.config
     problems = [
         loaded.problem(loc, _unknown(what, value, known))
         for loc, what, value, known in _references(config, framework_ids, check_ids)
         if value not in known
     ]
+    for a, entry in enumerate(config.attestations):
+        if entry.framework not in framework_ids:
+            problems.append(loaded.problem(("attestations", a, "framework"),
+                                           _unknown("framework", entry.framework, framework_ids)))
+        elif requirements is not None and entry.requirement not in requirements[entry.framework]:
+            known = requirements[entry.framework]
+            message = _unknown(f"requirement of {entry.framework}", entry.requirement, known)
+            problems.append(loaded.problem(("attestations", a, "requirement"), message))
     if problems:
         raise InputError(problems, hint=_HINT)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-from datetime import date
-from typing import Annotated, Literal
+import re
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, IPvAnyAddress, model_validator
 
@@ -25,13 +26,40 @@ from reporter.config.types import (
 from reporter.inventory.model import IPNetwork
 
 
+_QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
+_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+PERIOD_HELP = "write START..END (dates, e.g. 2024-01-01..2024-03-31) or a quarter (2024Q1)"
+
+
+def parse_period(text: str) -> tuple[date, date]:
+    """``2024-01-01..2024-03-31`` or ``2024Q1`` -> (start, end), both inclusive."""
+    quarter = _QUARTER.match(text.strip())
+    if quarter:
+        year, number = int(quarter[1]), int(quarter[2])
+        start = date(year, 3 * number - 2, 1)
+        following = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
+        return start, following - timedelta(days=1)
+    dates = _RANGE.match(text.strip())
+    if dates:
+        return date.fromisoformat(dates[1]), date.fromisoformat(dates[2])
+    raise ValueError(f"{text!r} is not a period: {PERIOD_HELP}")
+
+
 class Period(BaseModel):
-    """The assessment period the evidence covers."""
+    """The assessment period the evidence covers: ``{start, end}``, ``START..END`` or ``2024Q1``."""
 
     model_config = STRICT
 
     start: date
     end: date
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            start, end = parse_period(value)
+            return {"start": start, "end": end}
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
@@ -160,6 +188,23 @@ class ExceptionEntry(BaseModel):
     expires: date
 
 
+class AttestationEntry(BaseModel):
+    """Manual evidence for one requirement: its manual part is ATTESTED while this is valid."""
+
+    model_config = STRICT
+
+    framework: Text
+    """A framework ID of the catalog, e.g. ``pci-dss-4.0.1``."""
+    requirement: Text
+    """The requirement's ID in that framework, e.g. ``1.2.7``."""
+    evidence: Text
+    """The document, ticket or URL that evidences the manual part."""
+    by: Text
+    """Who attests it."""
+    date: date
+    expires: date | None = None
+
+
 DEFAULT_DATASTORES = (
     Selector(matchExpressions=(Expression(key="tier", operator="In",
                                           values=("database", "datastore", "db")),)),
@@ -189,6 +234,8 @@ class Config(BaseModel):
     datastores: tuple[SelectorField, ...] = DEFAULT_DATASTORES
     """Pods that hold data (any selector matches), for zone.internet-to-datastore."""
     exceptions: tuple[ExceptionEntry, ...] = ()
+    attestations: tuple[AttestationEntry, ...] = ()
+    """Manual evidence per requirement; without one a manual part stays PENDING."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:

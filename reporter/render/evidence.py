@@ -28,8 +28,8 @@ SHOWN_PROBLEMS = 10
 and stay in pack.json and evidence-index.csv."""
 SHOWN_PASSES = 3
 """Passing items shown per check and requirement (they document the population judged)."""
-_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.EXCEPTED: 2, Status.MANUAL: 3, Status.PASS: 4,
-          Status.NOT_APPLICABLE: 5}
+_ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.NOT_ASSESSED: 2, Status.EXCEPTED: 3,
+          Status.MANUAL: 4, Status.PASS: 5, Status.NOT_APPLICABLE: 6}
 
 
 def fingerprint_of(finding: Finding) -> str:

@@ -17,7 +17,7 @@ from reporter.model import (
     Status,
 )
 
-SKIPPED = (Status.MANUAL, Status.NOT_APPLICABLE)
+SKIPPED = (Status.MANUAL, Status.NOT_APPLICABLE, Status.NOT_ASSESSED)
 COUNTS = ("tests", "failures", "errors", "skipped")
 # XML 1.0 cannot carry most control characters, even escaped; manifests can contain them.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -77,6 +77,7 @@ def _case(
         "name": _clean(f"{req.id} {req.title}"),
         "time": "0",
     })
+    _case_properties(case, req)
     results = [checks[c] for c in req.checks if c in checks]
     if req.status is Status.FAIL:
         failing = [f for c in results for f in c.findings if f.status is Status.FAIL]
@@ -96,6 +97,21 @@ def _case(
     return case
 
 
+def _case_properties(case: ET.Element, req: RequirementResult) -> None:
+    """Both parts of the requirement, so CI dashboards can tell proven from pending."""
+    values = [("status", req.status.value), ("coverage", req.coverage.value),
+              ("automated", req.automated.value if req.automated else "none"),
+              ("manual", req.manual_state.value if req.manual_state else "none")]
+    if req.attestation is not None:
+        a = req.attestation
+        values.append(("attestation", f"{a.evidence} ({a.by}, {a.date.isoformat()})"))
+    if req.roc:
+        values.append(("roc", req.roc))
+    properties = ET.SubElement(case, "properties")
+    for name, value in values:
+        ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
+
+
 def _outcome(case: ET.Element, tag: str, message: str, lines: list[str]) -> None:
     """A ``<failure>`` or ``<error>`` whose type is our status name, so CI tools can group."""
     status = Status.FAIL if tag == "failure" else Status.ERROR
@@ -111,7 +127,10 @@ def _silent_failures(results: list[CheckResult]) -> list[str]:
 
 def _skip_reason(req: RequirementResult, results: list[CheckResult]) -> str:
     if req.status is Status.MANUAL:
-        return f"MANUAL: {req.manual or 'requires manual assessment'}"
+        automated = f"automated part {req.automated.value}; " if req.automated else ""
+        return f"MANUAL: {automated}manual part pending: {req.manual or 'manual assessment'}"
+    if req.status is Status.NOT_ASSESSED:
+        return f"NOT_ASSESSED: {req.reason or 'the scope is not declared'}"
     evaluated = "; ".join(f"{c.check_id}: {c.evaluated}" for c in results)
     return f"NOT_APPLICABLE: {evaluated or 'nothing in scope'}"
 

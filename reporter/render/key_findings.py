@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reporter.model import Assessment, CheckResult, Finding, Status
+from reporter.model import SEVERITY_ORDER, Assessment, CheckResult, Finding, Severity, Status
 from reporter.render.evidence import fingerprint_of, judged_findings
 
 SHOWN_KEY_FINDINGS = 8
@@ -38,6 +38,8 @@ class KeyFinding:
     requirements: int
     """Requirements (of every framework) these checks make fail."""
     frameworks: int
+    severity: Severity | None = None
+    """The worst severity among the findings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,19 +85,26 @@ def _line(group: list[_Failed], first_shown: Mapping[str, tuple[str, str]]) -> K
         related=tuple(e.check.title for e in group[1:]), count=len(ordered),
         targets=tuple(KeyTarget(f, first_shown.get(fingerprint_of(f)))
                       for f in ordered[:SHOWN_TARGETS]),
-        requirements=len(requirements), frameworks=len({fw for fw, _ in requirements}))
+        requirements=len(requirements), frameworks=len({fw for fw, _ in requirements}),
+        severity=min((f.severity for f in ordered if f.severity), default=None,
+                     key=SEVERITY_ORDER.index))
+
+
+def _rank(line: KeyFinding) -> int:
+    return SEVERITY_ORDER.index(line.severity) if line.severity else len(SEVERITY_ORDER)
 
 
 def key_findings(assessment: Assessment, first_shown: Mapping[str, tuple[str, str]]
                  ) -> KeyFindings:
-    """The failed checks, most requirements failed first, then most findings; ``first_shown``
+    """The failed checks, most severe first, then widest reach (most findings), then most
+    requirements failed; ``first_shown``
     (fingerprint -> where shown in full) links each target to its evidence."""
     groups: dict[tuple[str, ...], list[_Failed]] = {}
     for entry in _failed_checks(assessment).values():
         targets = tuple(sorted({f.target for f in entry.findings.values()}))
         groups.setdefault(targets, []).append(entry)
     lines = sorted((_line(g, first_shown) for g in groups.values()),
-                   key=lambda k: (-k.requirements, -k.count, k.check_ids[0]))
+                   key=lambda k: (_rank(k), -k.count, -k.requirements, k.check_ids[0]))
     used = {c for f in assessment.frameworks for r in f.requirements for c in r.checks}
     errors = tuple(sorted(c.check_id for c in assessment.checks
                           if c.status is Status.ERROR and c.check_id in used))

@@ -16,7 +16,12 @@ MANUAL          not-satisfied manual         not assessed by the tool; remarks s
 EXCEPTED        not-satisfied excepted       an approved deviation, not a met objective;
                                              remarks name the exception
 NOT_APPLICABLE  satisfied     not-applicable with implementation-status not-applicable
+NOT_ASSESSED    not-satisfied not-assessed   the framework's scope (e.g. a CDE) is not
+                                             declared: nothing is claimed
 =============== ============= ============== ============================================
+
+Each finding's target also carries both parts of the requirement as ``props`` in our namespace:
+``coverage``, ``automated-status``, ``manual-status`` (and the attestation in remarks).
 
 UUIDs are uuid5 over a fixed namespace: per subject (a requirement, a check, a finding's
 fingerprint) for the parts, and over the whole assessment's content for the document, which
@@ -52,7 +57,9 @@ STATES = {
     Status.MANUAL: ("not-satisfied", "manual"),
     Status.EXCEPTED: ("not-satisfied", "excepted"),
     Status.NOT_APPLICABLE: ("satisfied", "not-applicable"),
+    Status.NOT_ASSESSED: ("not-satisfied", "not-assessed"),
 }
+PROPS_NS = "https://compliance-reporter.example/ns/oscal"
 _NOT_TOKEN = re.compile(r"[^A-Za-z0-9._-]+")
 
 Json = dict[str, Any]
@@ -248,7 +255,8 @@ def _finding(
     remarks = _status_remarks(req, a)
     if remarks:
         status["remarks"] = remarks
-    target: Json = {"type": "objective-id", "target-id": target_id, "status": status}
+    target: Json = {"type": "objective-id", "target-id": target_id, "status": status,
+                    "props": _parts(req)}
     if req.status is Status.NOT_APPLICABLE:
         target["implementation-status"] = {"state": "not-applicable"}
     finding: Json = {
@@ -263,9 +271,27 @@ def _finding(
     return finding
 
 
+def _parts(req: RequirementResult) -> list[Json]:
+    values = (("coverage", req.coverage.value),
+              ("automated-status", req.automated.value if req.automated else "none"),
+              ("manual-status", req.manual_state.value if req.manual_state else "none"))
+    return [{"name": n, "ns": PROPS_NS, "value": v} for n, v in values]
+
+
 def _status_remarks(req: RequirementResult, a: Assessment) -> str:
+    attested = req.attestation
+    text = _automated_remarks(req, a)
+    if attested is None:
+        return text
+    return " ".join(p for p in (text, f"Manual part attested: {attested.evidence} (by "
+                                      f"{attested.by}, {attested.date.isoformat()}).") if p)
+
+
+def _automated_remarks(req: RequirementResult, a: Assessment) -> str:
     if req.status is Status.MANUAL:
-        return f"Requires manual assessment. {req.manual or ''}".strip()
+        return f"Manual part pending. {req.manual or ''}".strip()
+    if req.status is Status.NOT_ASSESSED:
+        return req.reason or "The framework's scope is not declared."
     if req.status is Status.EXCEPTED:
         return "Failing findings are covered by approved exceptions: " + "; ".join(
             _exception_text(e) for e in _exceptions_for(req, a)

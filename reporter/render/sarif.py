@@ -13,14 +13,28 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
-from reporter.model import Assessment, CheckResult, ExceptionResult, Finding, Location, Status
+from reporter.model import (
+    Assessment,
+    CheckResult,
+    ExceptionResult,
+    Finding,
+    Location,
+    Severity,
+    Status,
+)
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 TOOL_NAME = "compliance-reporter"
 SOURCE_ROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "findingFingerprint/v1"
 LEVELS = {Status.FAIL: "error", Status.EXCEPTED: "note"}
-"""Finding statuses that become results, and their SARIF level."""
+"""Finding statuses that become results, and their SARIF level (a FAIL's level follows its
+severity)."""
+SEVERITY_LEVELS = {Severity.CRITICAL: "error", Severity.HIGH: "error",
+                   Severity.MEDIUM: "warning", Severity.LOW: "note"}
+SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "7.5", Severity.MEDIUM: "5.0",
+                     Severity.LOW: "2.0"}
+"""GitHub code scanning's numeric ``security-severity`` for each of our severities."""
 
 Json = dict[str, Any]
 
@@ -45,6 +59,7 @@ def render_sarif(a: Assessment) -> str:
         }},
         "invocations": [_invocation(checks, a.generated_at)],
         "results": results,
+        "properties": {"requirements": _requirements(a)},
     }
     version_control = _version_control(a)
     if version_control is not None:
@@ -67,6 +82,18 @@ def _version_control(a: Assessment) -> Json | None:
     if repository.get("tag"):
         details["revisionTag"] = repository["tag"]
     return details
+
+
+def _requirements(a: Assessment) -> list[Json]:
+    """Every requirement with both parts: what the checks proved and what is still manual."""
+    return [
+        {"framework": f.id, "id": r.id, "status": r.status.value, "coverage": r.coverage.value,
+         "automated": r.automated.value if r.automated else None,
+         "manual": r.manual_state.value if r.manual_state else None,
+         **({"attestation": r.attestation.evidence} if r.attestation else {}),
+         **({"reason": r.reason} if r.reason else {})}
+        for f in a.frameworks for r in f.requirements
+    ]
 
 
 def _requirements_by_check(a: Assessment) -> dict[str, list[str]]:
@@ -109,7 +136,7 @@ def _result(finding: Finding, rule_index: int, exceptions: dict[str, ExceptionRe
     result: Json = {
         "ruleId": finding.check_id,
         "ruleIndex": rule_index,
-        "level": LEVELS[finding.status],
+        "level": _level(finding),
         "message": {"text": finding.message},
         "locations": list(_locations(finding)),
         "properties": _evidence(finding),
@@ -119,6 +146,12 @@ def _result(finding: Finding, rule_index: int, exceptions: dict[str, ExceptionRe
     if finding.status is Status.EXCEPTED:
         result["suppressions"] = [_suppression(finding, exceptions)]
     return result
+
+
+def _level(finding: Finding) -> str:
+    if finding.status is Status.FAIL and finding.severity is not None:
+        return SEVERITY_LEVELS[finding.severity]
+    return LEVELS[finding.status]
 
 
 def _locations(finding: Finding) -> Iterator[Json]:
@@ -151,6 +184,11 @@ def _artifact(path: str) -> Json:
 
 def _evidence(finding: Finding) -> Json:
     evidence: Json = {"target": finding.target}
+    if finding.severity is not None:
+        evidence["severity"] = finding.severity.value
+        evidence["security-severity"] = SECURITY_SEVERITY[finding.severity]
+    if finding.fix:
+        evidence["fix"] = finding.fix
     if finding.policies:
         evidence["policies"] = finding.policies
     if finding.endpoints:

@@ -12,10 +12,13 @@ from rich.text import Text
 
 from reporter.model import (
     Assessment,
+    AttestationState,
     CheckResult,
+    Coverage,
     ExceptionState,
     Finding,
     FrameworkResult,
+    ManualState,
     RequirementResult,
     Status,
 )
@@ -23,7 +26,7 @@ from reporter.model import (
 STYLE = {
     Status.PASS: ("✓", "green"), Status.FAIL: ("✗", "bold red"), Status.MANUAL: ("?", "yellow"),
     Status.NOT_APPLICABLE: ("-", "dim"), Status.ERROR: ("!", "magenta"),
-    Status.EXCEPTED: ("~", "cyan"),
+    Status.EXCEPTED: ("~", "cyan"), Status.NOT_ASSESSED: ("∅", "bold yellow"),
 }
 SHOWN = (Status.FAIL, Status.ERROR, Status.EXCEPTED)
 """Finding statuses listed under a requirement."""
@@ -63,16 +66,32 @@ def _finding_lines(finding: Finding, verbose: bool) -> Iterator[Text]:
         yield Text(f"          {detail}", style="dim")
 
 
+def parts_text(requirement: RequirementResult) -> str:
+    """The two parts in brief: ``automated PASS (partial) · manual PENDING``."""
+    parts = []
+    if requirement.automated is not None:
+        role = ("supporting only" if requirement.coverage is Coverage.NONE
+                else requirement.coverage.value)
+        parts.append(f"automated {requirement.automated.value} ({role})")
+    if requirement.manual_state is not None:
+        parts.append(f"manual {requirement.manual_state.value}")
+    return " · ".join(parts)
+
+
 def _requirement_lines(requirement: RequirementResult, findings: dict[str, Finding],
                        verbose: bool) -> Iterator[Text]:
     line = Text("  ")
     line.append_text(status_text(requirement.status))
     line.append(f"{requirement.id:<22} {requirement.title}")
-    if requirement.zones and requirement.status is not Status.MANUAL:
+    line.append(f"  [{parts_text(requirement)}]", style="dim")
+    if requirement.zones and requirement.automated is not None:
         line.append(f"  [zones: {', '.join(requirement.zones)}]", style="dim")
     yield line
-    if requirement.reason:
+    if requirement.reason and requirement.automated is not Status.NOT_ASSESSED:
         yield Text(f"      {requirement.reason}", style="dim")
+    if requirement.attestation is not None:
+        a = requirement.attestation
+        yield Text(f"      attested: {a.evidence} ({a.by}, {a.date})", style="dim")
     shown = [findings[f] for f in requirement.findings
              if f in findings and findings[f].status in SHOWN]
     shown.sort(key=lambda f: (SHOWN.index(f.status), f.check_id, f.target))
@@ -81,7 +100,7 @@ def _requirement_lines(requirement: RequirementResult, findings: dict[str, Findi
         yield from _finding_lines(finding, verbose)
     if len(shown) > limit:
         yield Text(f"      … and {len(shown) - limit} more (--verbose lists them)", style="dim")
-    if verbose and requirement.status is Status.MANUAL and requirement.manual:
+    if verbose and requirement.manual_state is ManualState.PENDING and requirement.manual:
         yield Text(f"      manual evidence: {requirement.manual}", style="dim")
 
 
@@ -92,6 +111,8 @@ def _framework_lines(framework: FrameworkResult, findings: dict[str, Finding],
     counts = [f"{n} {s.value}" for s, n in framework.counts.items() if n]
     title.append(" · ".join(counts), style="dim")
     yield title
+    if framework.reason:
+        yield Text(f"  NOT ASSESSED: {framework.reason}", style="bold yellow")
     for requirement in framework.requirements:
         yield from _requirement_lines(requirement, findings, verbose)
     yield Text("")
@@ -116,6 +137,22 @@ def _exception_lines(assessment: Assessment) -> Iterator[Text]:
         yield Text(f"  {entry.id} {entry.check} {entry.target}: {notes[entry.state]}{count} "
                    f"(expires {entry.expires}, ticket {entry.ticket}, approved by "
                    f"{entry.approver})", style=styles[entry.state])
+        if entry.applied_until:
+            yield Text(f"    applied until {entry.applied_until}, inside the period",
+                       style="yellow")
+        for flag in entry.flags:
+            yield Text(f"    FLAGGED: {flag}", style="yellow")
+    yield Text("")
+
+
+def _attestation_lines(assessment: Assessment) -> Iterator[Text]:
+    stale = [a for a in assessment.attestations if a.state is not AttestationState.ACTIVE]
+    if not stale:
+        return
+    yield Text("Attestations", style="bold")
+    for entry in stale:
+        yield Text(f"  {entry.framework} {entry.requirement}: {entry.state.value.upper()}, "
+                   f"{entry.reason} ({entry.evidence}, {entry.by})", style="yellow")
     yield Text("")
 
 
@@ -132,8 +169,9 @@ def _completeness_lines(assessment: Assessment) -> Iterator[Text]:
     for (kind, reason), count in sorted(Counter((s.kind, s.reason) for s in c.skipped).items()):
         yield Text(f"  skipped {count} {kind}: {reason}", style="yellow")
     yield Text(f"  catalog {c.catalog_version} (sha256 {c.catalog_sha256[:12]})", style="dim")
-    config = f"{c.config_path} (sha256 {(c.config_sha256 or '')[:12]})" if c.config_path else (
-        "none (defaults: the whole cluster is one zone)")
+    found = f", {c.config_found}" if c.config_found else ""
+    config = f"{c.config_path} (sha256 {(c.config_sha256 or '')[:12]}{found})" if (
+        c.config_path) else "none (defaults: the whole cluster is one zone)"
     yield Text(f"  config {config}", style="dim")
 
 
@@ -144,7 +182,12 @@ def _verdict(assessment: Assessment) -> Text:
         per_framework = ", ".join(f"{fw} {n}" for fw, n in failing.items())
         return Text(f"FAIL: {sum(failing.values())} automated requirement(s) fail "
                     f"({per_framework})", style="bold red")
-    return Text("PASS: no automated requirement fails", style="bold green")
+    statuses = Counter(r.status for fw in assessment.frameworks for r in fw.requirements)
+    rest = ", ".join(f"{statuses[s]} {s.value}" for s in (
+        Status.PASS, Status.MANUAL, Status.NOT_ASSESSED, Status.EXCEPTED, Status.ERROR,
+        Status.NOT_APPLICABLE) if statuses[s])
+    return Text(f"no requirement fails ({rest}); PASS is claimed only where the checks pass "
+                "and nothing manual is pending", style="bold green")
 
 
 def _source_lines(git: Mapping[str, Any] | None) -> Iterator[Text]:
@@ -165,13 +208,24 @@ def _source_lines(git: Mapping[str, Any] | None) -> Iterator[Text]:
                    style="yellow")
 
 
+def _banner_lines(assessment: Assessment) -> Iterator[Text]:
+    """Frameworks that could not be assessed, first, where nobody misses them."""
+    for framework in assessment.frameworks:
+        if framework.reason:
+            yield Text(f"NOT ASSESSED {framework.name} {framework.version}: {framework.reason}",
+                       style="bold yellow")
+    if any(f.reason for f in assessment.frameworks):
+        yield Text("")
+
+
 def render_terminal(assessment: Assessment, console: Console, *, verbose: bool = False) -> None:
     findings = {f.fingerprint: f for c in assessment.checks for f in c.findings}
-    lines: list[Text] = []
+    lines: list[Text] = [*_banner_lines(assessment)]
     for framework in assessment.frameworks:
         lines += _framework_lines(framework, findings, verbose)
     lines += _check_errors(assessment.checks)
     lines += _exception_lines(assessment)
+    lines += _attestation_lines(assessment)
     lines += _completeness_lines(assessment)
     lines += _source_lines(assessment.git_provenance)
     lines += [Text(""), _verdict(assessment)]

@@ -54,10 +54,11 @@ STATUS_LOOK: Mapping[Status, tuple[str, str]] = {
     Status.MANUAL: ("✎", "MANUAL"),
     Status.EXCEPTED: ("⊘", "EXCEPTED"),
     Status.NOT_APPLICABLE: ("–", "N/A"),
+    Status.NOT_ASSESSED: ("∅", "NOT ASSESSED"),
 }
 """Icon and word for each status: the report never relies on colour alone."""
-_SUMMARY_ORDER = (Status.FAIL, Status.ERROR, Status.MANUAL, Status.EXCEPTED, Status.PASS,
-                  Status.NOT_APPLICABLE)
+_SUMMARY_ORDER = (Status.FAIL, Status.ERROR, Status.NOT_ASSESSED, Status.MANUAL,
+                  Status.EXCEPTED, Status.PASS, Status.NOT_APPLICABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,10 +180,14 @@ def verdict(requirement: RequirementResult, checks: Mapping[str, CheckResult]) -
         broken = [c for c in results if c.status is Status.ERROR]
         reason = requirement.reason or (broken[0].error if broken else None) or "see the checks"
         return f"{_plural(len(broken), 'check')} could not run: {reason}"
+    if status is Status.NOT_ASSESSED:
+        return f"Not assessed: {requirement.reason or 'its scope is not declared'}"
     if status is Status.MANUAL:
         if not requirement.checks:
-            return "Manual: the assessor requests the evidence listed under the requirement"
-        return "Automated checks passed; the rest is attested manually"
+            return "Manual, pending: the assessor requests the evidence listed under it"
+        automated = requirement.automated.value if requirement.automated else "none"
+        return (f"Automated part {automated}; the manual part is pending (no attestation in "
+                "the configuration)")
     if status is Status.EXCEPTED:
         ids = sorted({f.exception for c in results for f in judged_findings(requirement, c)
                       if f.exception})
@@ -191,9 +196,14 @@ def verdict(requirement: RequirementResult, checks: Mapping[str, CheckResult]) -
         return f"Not applicable: {requirement.reason or 'no zone in scope for it'}"
     zones = f" on zone{'s' if len(requirement.zones) != 1 else ''} " + ", ".join(
         requirement.zones) if requirement.zones else ""
+    attested = requirement.attestation
+    manual = (f"; manual part attested: {attested.evidence} ({attested.by}, {attested.date})"
+              if attested else "")
+    if not results:
+        return f"Manual part attested: {attested.evidence}" if attested else "Passed"
     if len(results) == 1:
-        return f"The automated check passed{zones}"
-    return f"All {len(results)} automated checks passed{zones}"
+        return f"The automated check passed{zones}{manual}"
+    return f"All {len(results)} automated checks passed{zones}{manual}"
 
 
 def _framework_view(framework: FrameworkResult, checks: Mapping[str, CheckResult],

@@ -1,0 +1,177 @@
+"""Judging requirements: the automated part from the checks in the requirement's scope, the
+manual part from the config's attestations, and the overall status from both (docs/status.md).
+
+Pure: it reads check results, zones and config values and returns model values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import numpy as np
+
+from reporter.catalog import ALL_ZONES, Framework
+from reporter.catalog import Requirement as CatalogRequirement
+from reporter.checks.context import CheckContext
+from reporter.checks.registry import status_of
+from reporter.checks.scope import ZoneScope
+from reporter.config import AttestationEntry
+from reporter.model import (
+    ROC,
+    Attestation,
+    AttestationResult,
+    AttestationState,
+    CheckResult,
+    Coverage,
+    Finding,
+    FrameworkResult,
+    ManualState,
+    RequirementResult,
+    Status,
+    requirement_status,
+    roll_up,
+)
+
+SCOPE_WORDS = {
+    "cde": "no cardholder data environment declared",
+    "phi": "no zone holding electronic protected health information (PHI) declared",
+    "tenant": "no tenant zone declared",
+}
+"""Why a framework whose zone kinds are missing is NOT_ASSESSED, by zone kind."""
+
+
+def scope_reason(framework: Framework, zones: Sequence[ZoneScope]) -> str | None:
+    """Why the framework cannot be assessed (its zone kinds are not declared), else None.
+
+    A framework for every zone is judged on the whole cluster; PCI DSS needs a ``cde`` zone and
+    HIPAA a ``phi`` zone: without one nothing is in its scope, so nothing is claimed."""
+    if ALL_ZONES in framework.zone_kinds:
+        return None
+    if any(z.kind in framework.zone_kinds for z in zones):
+        return None
+    missing = " or ".join(SCOPE_WORDS.get(k, f"no zone of kind {k} declared")
+                          for k in framework.zone_kinds)
+    kinds = " or ".join(framework.zone_kinds)
+    return f"{missing}: add a zone of kind {kinds} to reporter.yaml"
+
+
+def zone_statuses(result: CheckResult, zones: Sequence[ZoneScope]) -> dict[str, Status]:
+    """A check's status in each zone: ERROR or NOT_APPLICABLE everywhere when it could not
+    judge, else the worst of its findings there (PASS: none fails in that zone)."""
+    if result.status in (Status.ERROR, Status.NOT_APPLICABLE):
+        return {z.name: result.status for z in zones}
+    return {z.name: status_of([f for f in result.findings if _in_zones(f, {z.name})], 1, None)
+            for z in zones}
+
+
+def _in_zones(finding: Finding, zones: set[str]) -> bool:
+    return not finding.zones or bool(zones.intersection(finding.zones))
+
+
+def _population(ctx: CheckContext, judged: Sequence[ZoneScope]) -> dict[str, int]:
+    members = np.zeros(ctx.n_workloads, dtype=bool)
+    namespaces: set[str] = set()
+    for zone in judged:
+        members |= zone.members
+        namespaces.update(zone.namespaces)
+    policies = sum(1 for p in ctx.compiled.policies if p.namespace in namespaces)
+    return {"zones": len(judged), "workloads": int(members.sum()), "policies": policies}
+
+
+def _automated(requirement: CatalogRequirement, judged: Sequence[ZoneScope],
+               results: Mapping[str, CheckResult]
+               ) -> tuple[Status, dict[str, Status], list[str], str | None]:
+    """The checks' status within the judged zones, per check, the evidence and any errors."""
+    names = {z.name for z in judged}
+    per_check: dict[str, Status] = {}
+    fingerprints: set[str] = set()
+    for check_id in requirement.checks:
+        result = results[check_id]
+        relevant = [f for f in result.findings if _in_zones(f, names)]
+        fingerprints.update(f.fingerprint for f in relevant)
+        per_check[check_id] = (result.status
+                               if result.status in (Status.ERROR, Status.NOT_APPLICABLE)
+                               else status_of(relevant, 1, None))
+    errors = "; ".join(f"{c}: {results[c].error}" for c in requirement.checks if results[c].error)
+    return roll_up(list(per_check.values())), per_check, sorted(fingerprints), errors or None
+
+
+def requirement_result(framework: Framework, requirement: CatalogRequirement,
+                       ctx: CheckContext, results: Mapping[str, CheckResult],
+                       attestation: Attestation | None, not_assessed: str | None
+                       ) -> RequirementResult:
+    coverage = requirement.automated_coverage
+    manual = None if coverage is Coverage.FULL else (
+        ManualState.ATTESTED if attestation else ManualState.PENDING)
+    judged = [z for z in ctx.zones
+              if z.judged_for(framework.id, framework.zone_kinds, requirement.applies_to)]
+    automated: Status | None = None
+    per_check: dict[str, Status] = {}
+    findings: list[str] = []
+    reason: str | None = None
+    if not_assessed is not None:
+        automated = Status.NOT_ASSESSED if requirement.checks else None
+        reason = not_assessed if requirement.checks else None
+        judged = []
+    elif requirement.checks and not judged:
+        kinds = ", ".join(framework.zone_kinds_of(requirement))
+        automated = Status.NOT_APPLICABLE
+        reason = f"no zone of kind {kinds} is configured, so nothing is in its scope"
+    elif requirement.checks:
+        automated, per_check, findings, reason = _automated(requirement, judged, results)
+    status = requirement_status(automated, coverage, manual)
+    return RequirementResult(
+        id=requirement.id, title=requirement.title, description=requirement.description,
+        status=status, checks=list(requirement.checks), manual=requirement.manual or None,
+        maps_to=list(requirement.maps_to), zones=[z.name for z in judged], reason=reason,
+        findings=findings, coverage=coverage, automated=automated, manual_state=manual,
+        attestation=attestation if manual is ManualState.ATTESTED else None,
+        roc=ROC[status] if framework.framework.startswith("PCI") else None,
+        check_status=per_check, population=_population(ctx, judged) if judged else {})
+
+
+def framework_result(framework: Framework, ctx: CheckContext,
+                     results: Mapping[str, CheckResult],
+                     attestations: Mapping[tuple[str, str], Attestation]) -> FrameworkResult:
+    not_assessed = scope_reason(framework, ctx.zones)
+    requirements = [
+        requirement_result(framework, r, ctx, results,
+                           attestations.get((framework.id, r.id)), not_assessed)
+        for r in framework.requirements
+    ]
+    statuses = [r.status for r in requirements]
+    return FrameworkResult(
+        id=framework.id, name=framework.framework, version=framework.version,
+        status=roll_up(statuses), reason=not_assessed,
+        counts={s: statuses.count(s) for s in Status}, requirements=requirements)
+
+
+def attestation_results(entries: Sequence[AttestationEntry],
+                        frameworks: Sequence[Framework], today: date
+                        ) -> tuple[dict[tuple[str, str], Attestation], list[AttestationResult]]:
+    """The valid attestation per (framework, requirement), and every entry with its state:
+    expired ones leave the manual part PENDING; unused ones attest nothing in this run."""
+    requirements = {(f.id, r.id): r for f in frameworks for r in f.requirements}
+    valid: dict[tuple[str, str], Attestation] = {}
+    states = []
+    for entry in sorted(entries, key=lambda e: (e.framework, e.requirement, e.date)):
+        key = (entry.framework, entry.requirement)
+        requirement = requirements.get(key)
+        state, reason = AttestationState.ACTIVE, None
+        if requirement is None:
+            state, reason = AttestationState.UNUSED, "the framework is not assessed in this run"
+        elif requirement.automated_coverage is Coverage.FULL:
+            state, reason = AttestationState.UNUSED, "the requirement has no manual part"
+        elif entry.date > today:
+            state, reason = AttestationState.UNUSED, f"dated {entry.date}, after the run"
+        elif entry.expires is not None and entry.expires < today:
+            state = AttestationState.EXPIRED
+            reason = f"expired on {entry.expires}: the manual part is pending again"
+        if state is AttestationState.ACTIVE:
+            valid[key] = Attestation(evidence=entry.evidence, by=entry.by, date=entry.date,
+                                     expires=entry.expires)
+        states.append(AttestationResult(
+            framework=entry.framework, requirement=entry.requirement, evidence=entry.evidence,
+            by=entry.by, date=entry.date, expires=entry.expires, state=state, reason=reason))
+    return valid, states
