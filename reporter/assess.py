@@ -20,6 +20,7 @@ from reporter.config import ExceptionEntry, LoadedConfig, Period
 from reporter.diff.record import recorded_connections, with_specs
 from reporter.errors import CatalogError
 from reporter.inventory.model import Inventory
+from reporter.judge import attestation_results, framework_result, zone_statuses
 from reporter.model import (
     Assessment,
     CheckResult,
@@ -31,7 +32,6 @@ from reporter.model import (
     SkippedItem,
     Status,
 )
-from reporter.judge import attestation_results, framework_result, zone_statuses
 from reporter.netpol.engine import Reachability
 from reporter.netpol.pairs import summarise
 
@@ -56,7 +56,8 @@ def assess(
     rater = SeverityRater(ctx)
     results = {c: rater.rate(run_check(REGISTRY[c], ctx)) for c in check_ids}
     results, exceptions = apply_exceptions(results, config.exceptions, now, config.period)
-    results = {c: r.model_copy(update={"zones": zone_statuses(r, ctx.zones)}) for c, r in results.items()}
+    results = {c: r.model_copy(update={"zones": zone_statuses(r, ctx.zones)})
+               for c, r in results.items()}
     attested, attestations = attestation_results(config.attestations, selected, now.date())
     summary = summarise(reach)
     return Assessment(

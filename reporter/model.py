@@ -18,6 +18,9 @@ GIT_PROVENANCE = "git"
 """``Assessment.provenance[GIT_PROVENANCE]``: what Git says about the inputs
 (``reporter.provenance.Provenance.to_dict()``); ``report`` holds how a pack was made."""
 
+_Date = date
+"""``date`` under another name, for classes with a field called ``date``."""
+
 
 class Status(StrEnum):
     """A requirement's overall status, and the status of its automated part (docs/status.md)."""
@@ -168,7 +171,7 @@ class Attestation(_Model):
     """The document, ticket or URL that evidences the manual part."""
     by: str
     date: date
-    expires: date | None = None
+    expires: _Date | None = None
 
 
 class RequirementResult(_Model):
@@ -255,7 +258,7 @@ class AttestationResult(_Model):
     evidence: str
     by: str
     date: date
-    expires: date | None
+    expires: _Date | None
     state: AttestationState
     reason: str | None = None
     """Why it is expired or unused."""

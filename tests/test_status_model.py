@@ -7,6 +7,16 @@ from datetime import date
 from typing import Any
 
 import pytest
+from test_assess import (
+    INGRESS,
+    ZONES,
+    _exception,
+    catalog,
+    framework,
+    requirement,
+    requirements,
+    run,
+)
 
 from reporter.catalog import Requirement
 from reporter.config import Config, LoadedConfig, check_references
@@ -17,17 +27,6 @@ from reporter.model import (
     ManualState,
     Status,
     requirement_status,
-)
-
-from test_assess import (
-    INGRESS,
-    ZONES,
-    _exception,
-    catalog,
-    framework,
-    requirement,
-    requirements,
-    run,
 )
 
 

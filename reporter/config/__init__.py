@@ -39,7 +39,8 @@ def json_schema() -> dict[str, Any]:
 
 
 __all__ = [
-    "API_VERSION", "DEFAULT_DATASTORES", "PERIOD_HELP", "AttestationEntry", "KIND", "NOT_INTERNET_DEFAULT", "Config", "Dns",
+    "API_VERSION", "DEFAULT_DATASTORES", "KIND", "NOT_INTERNET_DEFAULT", "PERIOD_HELP",
+    "AttestationEntry", "Config", "Dns",
     "ExceptionEntry", "Expression", "Flow", "FlowEnd", "Internet", "LoadedConfig", "Period",
     "Selector", "Zone", "check_references", "json_schema", "load_config", "parse_period",
 ]

@@ -25,10 +25,12 @@ from reporter.config.types import (
 )
 from reporter.inventory.model import IPNetwork
 
-
 _QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
 PERIOD_HELP = "write START..END (dates, e.g. 2024-01-01..2024-03-31) or a quarter (2024Q1)"
+
+_Date = date
+"""``date`` under another name, for classes with a field called ``date``."""
 
 
 def parse_period(text: str) -> tuple[date, date]:
@@ -202,7 +204,7 @@ class AttestationEntry(BaseModel):
     by: Text
     """Who attests it."""
     date: date
-    expires: date | None = None
+    expires: _Date | None = None
 
 
 DEFAULT_DATASTORES = (

@@ -15,7 +15,14 @@ from reporter.diff.model import (
     StatusChange,
     StatusDelta,
 )
-from reporter.model import ROLLUP_ORDER, Assessment, ExceptionState, Finding, Status
+from reporter.model import (
+    ROLLUP_ORDER,
+    Assessment,
+    ExceptionState,
+    Finding,
+    RequirementResult,
+    Status,
+)
 
 
 def status_delta(old: Assessment, new: Assessment) -> StatusDelta:
@@ -34,23 +41,30 @@ def _status_change(old: Status | None, new: Status | None) -> StatusChange:
     return "newly-passing" if new is Status.PASS else "changed"
 
 
+def _shown(requirement: RequirementResult) -> str:
+    """The status, with the automated part when a pending manual part hides it."""
+    automated = requirement.automated
+    if requirement.status is Status.MANUAL and automated is not None:
+        return f"MANUAL (automated {automated.value})"
+    return requirement.status.value
+
+
 def requirement_changes(old: Assessment, new: Assessment) -> tuple[RequirementChange, ...]:
-    def by_key(a: Assessment) -> dict[tuple[str, str], tuple[str, Status]]:
-        return {(f.id, r.id): (r.title, r.status) for f in a.frameworks for r in f.requirements}
+    def by_key(a: Assessment) -> dict[tuple[str, str], RequirementResult]:
+        return {(f.id, r.id): r for f in a.frameworks for r in f.requirements}
 
     before, after = by_key(old), by_key(new)
     changes = []
     for key in sorted(before.keys() | after.keys()):
         was, now = before.get(key), after.get(key)
-        was_status, now_status = (was[1] if was else None), (now[1] if now else None)
-        if was_status is now_status:
+        was_shown, now_shown = (_shown(was) if was else None), (_shown(now) if now else None)
+        if was_shown == now_shown:
             continue
-        title = now[0] if now else was[0] if was else ""
+        title = now.title if now else was.title if was else ""
         changes.append(RequirementChange(
             framework=key[0], id=key[1], title=title,
-            change=_status_change(was_status, now_status),
-            old=was_status.value if was_status else None,
-            new=now_status.value if now_status else None))
+            change=_status_change(was.status if was else None, now.status if now else None),
+            old=was_shown, new=now_shown))
     return tuple(changes)
 
 

@@ -148,9 +148,14 @@ _CHANGE_WORDS = {"added": "newly assessed", "removed": "no longer assessed"}
 
 def _status_rows(changes: Sequence[RequirementChange | FindingChange]) -> tuple[StatusRow, ...]:
     ordered = sorted(changes, key=lambda c: _CHANGE_ORDER.index(c.change))
-    return tuple(StatusRow(c, Status(c.old) if c.old else None, Status(c.new) if c.new else None,
+    return tuple(StatusRow(c, _status(c.old), _status(c.new),
                            _CHANGE_WORDS.get(c.change, status_words(c.change)))
                  for c in ordered)
+
+
+def _status(shown: str | None) -> Status | None:
+    """``MANUAL (automated PASS)`` -> MANUAL: the overall status leads what diff shows."""
+    return Status(shown.split(" ", 1)[0]) if shown else None
 
 
 def _commit_rows(authorship: Authorship) -> list[CommitRow]:
