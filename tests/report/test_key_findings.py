@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reporter.commands.report import report_run
-from reporter.model import Assessment
+from reporter.model import SEVERITY_ORDER, Assessment, Severity
 from reporter.pipeline import PipelineOptions
 from reporter.render.key_findings import SHOWN_KEY_FINDINGS, key_findings
 from reporter.render.view import PackFacts, build_view
@@ -35,28 +35,31 @@ def test_three_tier_key_findings_name_the_articles_mistakes(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     view = build_view(_assessed("three-tier", tmp_path, monkeypatch), _facts())
     lines = view.key_findings.lines
-    assert [(k.check_ids, k.count, k.requirements) for k in lines] == [
+    # Most severe first, then widest reach. PCI DSS and HIPAA are not assessed (no CDE or PHI
+    # zone is declared), so the requirements counted are CIS, NIST SP 800-53 and SOC 2 ones.
+    assert [(k.check_ids, k.count, k.requirements, k.severity) for k in lines] == [
         # kube-system/coredns: no policy selects it, so every isolation and flow check fails
-        (("zone.ingress-declared", "zone.egress-declared", "internet.ingress-declared",
-          "internet.egress-declared", "netpol.workload-ingress-isolated",
-          "netpol.workload-egress-isolated"), 1, 22),
+        (("internet.egress-declared", "internet.ingress-declared",
+          "netpol.workload-egress-isolated", "netpol.workload-ingress-isolated",
+          "zone.egress-declared", "zone.ingress-declared"), 1, 6, Severity.HIGH),
+        (("hygiene.allow-all-rules",), 2, 2, Severity.MEDIUM),
         (("netpol.namespace-default-deny-ingress", "netpol.namespace-default-deny-egress"),
-         1, 10),
-        (("hygiene.allow-all-rules",), 2, 5),
-        (("hygiene.dns-egress",), 3, 2),
-        (("hygiene.peer-selects-nothing",), 1, 2),
+         1, 4, Severity.MEDIUM),
+        (("hygiene.dns-egress",), 3, 1, Severity.LOW),
+        (("hygiene.peer-selects-nothing",), 1, 1, Severity.LOW),
     ]
-    assert [t.finding.target for t in lines[1].targets] == ["namespace/kube-system"]
-    allow_all = [(t.finding.target, t.finding.locations[0].line) for t in lines[2].targets]
+    assert [t.finding.target for t in lines[2].targets] == ["namespace/kube-system"]
+    allow_all = [(t.finding.target, t.finding.locations[0].line) for t in lines[1].targets]
     assert allow_all == [("policy production/frontend-policy egress[1]", 45),
                          ("policy production/frontend-policy ingress[0]", 31)]
-    assert "TCP 443" in lines[2].targets[0].finding.message
+    assert "TCP 443" in lines[1].targets[0].finding.message
     dns_rule = lines[4].targets[0].finding
     assert (dns_rule.target, dns_rule.locations[0].line) == (
         "policy production/backend-policy egress[1] to[0]", 82)
     assert "namespaceSelector name=kube-system matches no namespace" in dns_rule.message
     assert len(lines[3].targets) == 2  # three findings: the first two shown
-    assert lines[0].related[0] == "Only declared flows leave each zone"
+    assert lines[0].related[0] == (
+        "Only declared flows reach in-scope workloads from the internet")
     assert view.key_findings.more == 0 and view.key_findings.errors == ()
 
 
@@ -79,10 +82,12 @@ def test_at_most_eight_lines_the_rest_counted(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     found = key_findings(_assessed("leaky", tmp_path, monkeypatch, "samples/leaky/reporter.yaml"),
                          {})
-    assert (len(found.lines), found.more) == (SHOWN_KEY_FINDINGS, 6)
-    assert found.lines[0].check_ids == ("zone.egress-declared", "internet.egress-declared")
-    assert (found.lines[0].count, found.lines[0].requirements) == (8, 13)
-    ranks = [(-k.requirements, -k.count) for k in found.lines]
+    assert (len(found.lines), found.more) == (SHOWN_KEY_FINDINGS, 7)
+    # The shared database open to the internet leads: critical, then the widest reach.
+    assert found.lines[0].check_ids == ("zone.ingress-declared", "internet.ingress-declared")
+    assert (found.lines[0].count, found.lines[0].severity) == (6, Severity.CRITICAL)
+    assert found.lines[1].check_ids == ("zone.internet-to-datastore",)
+    ranks = [(SEVERITY_ORDER.index(k.severity or Severity.LOW), -k.count) for k in found.lines]
     assert ranks == sorted(ranks)
 
 

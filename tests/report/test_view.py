@@ -68,7 +68,7 @@ def test_verdicts_say_why() -> None:
                                                             _facts()).frameworks[0].rows}
     assert rows["1.3.1"] == "1 of 3 checks failed with 2 findings: zone.ingress-declared"
     assert rows["1.4.1"] == "The automated check passed on zone cde"
-    assert rows["1.1.2"].startswith("Manual: the assessor requests")
+    assert rows["1.1.2"].startswith("Manual, pending: the assessor requests")
 
 
 def test_changes_since_the_previous_run_take_three_lines() -> None:
