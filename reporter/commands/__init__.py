@@ -15,3 +15,5 @@ class ExitCode(IntEnum):
     a pack does not verify."""
     BAD_INPUT = 2
     """A user mistake; ``cli`` prints the diagnostics."""
+    INTERRUPTED = 143
+    """Stopped by SIGTERM (128 + 15, as shells report it); ``reporter run`` cleaned up."""

@@ -45,6 +45,17 @@ framework_option = click.option(
     help="Assess only this framework (repeatable), e.g. pci-dss-4.0.1. Default: the config's "
          "'frameworks', else every framework of the catalog.",
 )
+kubeconfig_option = click.option(
+    "--kubeconfig", metavar="FILE",
+    help="Kubeconfig file(s), ':'-separated. Default: $KUBECONFIG, else ~/.kube/config, else "
+         "the pod's service account (in-cluster).",
+)
+context_option = click.option(
+    "--context", metavar="NAME", help="Kubeconfig context. Default: current-context.")
+timeout_option = click.option(
+    "--timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+    help="Seconds allowed to list each resource of the cluster, retries (429/5xx) included.",
+)
 require_clean_option = click.option(
     "--require-clean", is_flag=True,
     help="Refuse inputs with uncommitted changes: the result then names one commit.",

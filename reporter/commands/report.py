@@ -141,11 +141,17 @@ def report_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: st
 def verify_command(folder: str, public_key: str | None) -> ExitCode:
     """Recompute SHA256SUMS (and check pack.sig) for a pack folder; any changed byte fails.
 
+    FOLDER may also be an archive (`reporter run --archive`): then every pack, the index's
+    hash chain, each entry against its pack, snapshots, gaps, forks and leftovers are checked.
     Exit code 0 when everything matches, 1 when a file or the signature differs.
     """
     from reporter.pack import SUMS, verify_pack
 
     root = Path(folder)
+    if (root / "index.json").is_file():  # an archive that `reporter run` writes
+        from reporter.commands.archive import verify_archive_folder
+
+        return verify_archive_folder(root, Path(public_key) if public_key else None)
     if not (root / SUMS).is_file():
         raise PackError([Problem("no SHA256SUMS: not an evidence pack", file=folder)],
                         hint="name the folder `reporter report` wrote")

@@ -18,6 +18,7 @@ import click
 import yaml
 
 from reporter.commands import ExitCode
+from reporter.commands.options import context_option, kubeconfig_option, timeout_option
 from reporter.errors import OutputError, Problem
 
 if TYPE_CHECKING:
@@ -102,15 +103,14 @@ def _write_error(path: Path, error: OSError) -> OutputError:
 
 
 @click.command("snapshot")
-@click.option("--kubeconfig", metavar="FILE",
-              help="Kubeconfig file(s), ':'-separated. Default: $KUBECONFIG, else "
-                   "~/.kube/config, else the pod's service account (in-cluster).")
-@click.option("--context", metavar="NAME", help="Kubeconfig context. Default: current-context.")
 @click.option("--out", metavar="FILE",
               help="The YAML file to create; it must not exist. "
                    "Default: out/snapshot-<context>-<UTC time>.yaml.")
-def snapshot_command(kubeconfig: str | None, context: str | None,
-                     out: str | None) -> ExitCode:
+@kubeconfig_option
+@context_option
+@timeout_option
+def snapshot_command(kubeconfig: str | None, context: str | None, out: str | None,
+                     timeout: float) -> ExitCode:
     """Read the live cluster and write one YAML List that every command takes as a PATH.
 
     Only list calls on Namespaces, Pods, workload controllers and NetworkPolicies are made;
@@ -125,7 +125,8 @@ def snapshot_command(kubeconfig: str | None, context: str | None,
 
     if out is not None:
         _refuse_existing(Path(out))
-    state = read_cluster(ClusterAccess(kubeconfig=kubeconfig, context=context))
+    state = read_cluster(ClusterAccess(kubeconfig=kubeconfig, context=context),
+                         timeout=timeout)
     load_inventory(state.sources())  # never freeze what the other commands would reject
     now = clock()
     destination = Path(out) if out else default_path(state.context, now)

@@ -11,6 +11,7 @@ collection becomes one Source, ``cluster:<context>/<resource>``, holding a JSON 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,15 @@ from reporter.inventory.sources import Source
 
 PAGE_SIZE = 500
 """Objects per list call, as kubectl asks: large clusters are read in pages."""
-_TIMEOUT = (10, 120)  # seconds to connect, and to read one page
+DEFAULT_TIMEOUT = 60.0
+"""Seconds allowed to list one resource, every page and retry included (``--timeout``)."""
+RETRIED = frozenset({429, 500, 502, 503, 504})
+"""Answers worth asking again: throttled, or the API server (or its proxy) failing."""
+BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""Seconds before each retry (unless the server's Retry-After says otherwise)."""
+_CONNECT_TIMEOUT = 10.0
+_RESTARTS = 3
+"""Lists started again after 410 Gone (the continue token expired), as client-go's pager."""
 _RBAC_HINT = "deploy/rbac.yaml holds a ClusterRole with exactly these permissions"
 
 
@@ -101,23 +110,35 @@ class ClusterState:
         ]
 
 
-def load_cluster(access: ClusterAccess, page_size: int = PAGE_SIZE) -> Inventory:
+def load_cluster(access: ClusterAccess, page_size: int = PAGE_SIZE,
+                 timeout: float = DEFAULT_TIMEOUT) -> Inventory:
     """The validated inventory of a live cluster."""
     from reporter.inventory.manifests import load_inventory
 
-    return load_inventory(read_cluster(access, page_size).sources())
+    return load_inventory(read_cluster(access, page_size, timeout).sources())
 
 
-def read_cluster(access: ClusterAccess, page_size: int = PAGE_SIZE) -> ClusterState:
-    """List every resource of :data:`RESOURCES`. Refused resources (403) are reported together;
-    any other failure stops the reading at once."""
+class _TimedOut(Exception):
+    """A resource's deadline passed; ``waiting`` says whether an answer was being read."""
+
+    def __init__(self, resource: Resource, timeout: float, waiting: bool) -> None:
+        super().__init__(resource.qualified)
+        self.resource, self.timeout, self.waiting = resource, timeout, waiting
+
+
+def read_cluster(access: ClusterAccess, page_size: int = PAGE_SIZE,
+                 timeout: float = DEFAULT_TIMEOUT) -> ClusterState:
+    """List every resource of :data:`RESOURCES`, each within ``timeout`` seconds. Refused
+    resources (403) are reported together; any other failure stops the reading at once."""
     connection = connect(access)
     lists: list[ResourceList] = []
     forbidden: list[Problem] = []
     try:
         for resource in RESOURCES:
             try:
-                lists.append(_list_all(connection, resource, page_size))
+                lists.append(_list_all(connection, resource, page_size, timeout))
+            except _TimedOut as error:
+                raise _timeout_error(connection, error) from None
             except ApiException as error:
                 if error.status != 403:
                     raise _api_error(connection, resource, error) from None
@@ -135,13 +156,32 @@ def read_cluster(access: ClusterAccess, page_size: int = PAGE_SIZE) -> ClusterSt
     return ClusterState(connection.context, connection.server, tuple(lists))
 
 
-def _list_all(connection: Connection, resource: Resource, page_size: int) -> ResourceList:
+def _list_all(connection: Connection, resource: Resource, page_size: int,
+              timeout: float) -> ResourceList:
     list_call = getattr(getattr(k8s, resource.api)(connection.client), resource.list_method)
+    deadline = _Deadline(resource, timeout)
+    for restart in range(_RESTARTS + 1):
+        try:
+            return _list_pages(connection, resource, list_call, page_size, deadline)
+        except ApiException as error:
+            # 410 on a later page: the continue token expired; start the list over.
+            if error.status != 410 or getattr(error, "paged", False) is False or \
+                    restart == _RESTARTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _list_pages(connection: Connection, resource: Resource, list_call: Callable[..., Any],
+                page_size: int, deadline: _Deadline) -> ResourceList:
     items: list[dict[str, Any]] = []
     version: str | None = None
     token: str | None = None
     while True:
-        page = _page(connection, resource, list_call, page_size, token)
+        try:
+            page = _page(connection, resource, list_call, page_size, token, deadline)
+        except ApiException as error:
+            error.paged = token is not None  # type: ignore[attr-defined]
+            raise
         items += [sanitise(resource.kind, resource.api_version, item) for item in page["items"]]
         metadata = page.get("metadata") or {}
         version = version if version is not None else str(metadata.get("resourceVersion", ""))
@@ -150,15 +190,54 @@ def _list_all(connection: Connection, resource: Resource, page_size: int) -> Res
             return ResourceList(resource, version, tuple(items))
 
 
+class _Deadline:
+    """One resource's time budget: every page and retry of its list share it."""
+
+    def __init__(self, resource: Resource, timeout: float) -> None:
+        self.resource, self.timeout = resource, timeout
+        self.end = time.monotonic() + timeout
+
+    def remaining(self, waiting: bool = False) -> float:
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise _TimedOut(self.resource, self.timeout, waiting)
+        return left
+
+
+def _call(list_call: Callable[..., Any], page_size: int, options: dict[str, Any],
+          deadline: _Deadline) -> bytes:
+    """One list request, asked again after 429/5xx with backoff while the deadline allows."""
+    for attempt in range(len(BACKOFF) + 1):
+        left = deadline.remaining()
+        try:
+            response = list_call(limit=page_size, _preload_content=False,
+                                 _request_timeout=(min(_CONNECT_TIMEOUT, left), left), **options)
+            try:
+                return response.data  # type: ignore[no-any-return]
+            finally:
+                response.release_conn()
+        except urllib3.exceptions.ReadTimeoutError:
+            raise _TimedOut(deadline.resource, deadline.timeout, waiting=True) from None
+        except ApiException as error:
+            error.attempts = attempt + 1  # type: ignore[attr-defined]
+            if error.status not in RETRIED or attempt == len(BACKOFF):
+                raise
+            pause = _retry_after(error) or BACKOFF[attempt]
+            if pause >= deadline.remaining():
+                raise
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
+def _retry_after(error: ApiException) -> float | None:
+    value = (error.headers or {}).get("Retry-After", "")
+    return min(float(value), BACKOFF[-1]) if str(value).isdigit() else None
+
+
 def _page(connection: Connection, resource: Resource, list_call: Callable[..., Any],
-          page_size: int, token: str | None) -> dict[str, Any]:
+          page_size: int, token: str | None, deadline: _Deadline) -> dict[str, Any]:
     options: dict[str, Any] = {"_continue": token} if token else {}
-    response = list_call(limit=page_size, _preload_content=False, _request_timeout=_TIMEOUT,
-                         **options)
-    try:
-        body = response.data
-    finally:
-        response.release_conn()
+    body = _call(list_call, page_size, options, deadline)
     try:
         page = json.loads(body)
     except ValueError:
@@ -228,16 +307,19 @@ def _api_error(connection: Connection, resource: Resource, error: ApiException) 
         404: (f"the API server does not serve {resource.api_version} {resource.plural} (404)",
               "the reporter needs Kubernetes 1.21 or later (batch/v1 CronJob); check "
               "`kubectl api-resources`"),
-        410: ("the list changed too much while it was read in pages (410 Gone)",
-              "run the snapshot again"),
+        410: ("the list changed too much while it was read in pages (410 Gone), even after "
+              f"starting it over {_RESTARTS} times",
+              "run again when the cluster is less busy"),
     }
     if error.status in known:
         what, hint = known[error.status]
         return InputError(f"{where}: {what}", hint=hint)
     said = _server_message(error)
+    attempts = getattr(error, "attempts", 1)
+    retried = f" ({attempts} attempts, with backoff)" if attempts > 1 else ""
     return InputError(
         f"{where}: the API server answered {error.status} {error.reason or ''}".rstrip()
-        + (f": {said}" if said else ""),
+        + (f": {said}" if said else "") + retried,
         hint="try again later; if it persists, check the API server's health "
         "(`kubectl get --raw /readyz`)",
     )
@@ -253,6 +335,19 @@ def _connection_error(connection: Connection, error: urllib3.exceptions.HTTPErro
         hint="check that the cluster is running and reachable from here (VPN, proxy, firewall) "
         "and that the context is the intended one: `kubectl --context CONTEXT cluster-info`",
     )
+
+
+def _timeout_error(connection: Connection, error: _TimedOut) -> InputError:
+    listing = f"listing {error.resource.qualified} from context {connection.context!r}"
+    if error.waiting:
+        what = (f"the API server at {connection.server} accepted the connection but did not "
+                f"answer within {error.timeout:g} s")
+        hint = ("the API server (or a proxy in front of it) is overloaded or stuck: check "
+                "`kubectl get --raw /readyz`; for a very large cluster, raise --timeout")
+    else:
+        what = f"no complete answer within {error.timeout:g} s, retries included"
+        hint = "the API server kept failing or throttling: try again later, or raise --timeout"
+    return InputError(f"{listing}: {what}", hint=hint)
 
 
 def _tls_error(connection: Connection) -> InputError:

@@ -98,7 +98,7 @@ def _from_kubeconfig(paths: Sequence[str], context: str | None) -> Connection:
             client_configuration=configuration, persist_config=False)
     except (ConfigException, ValueError, OSError) as error:
         raise _credentials_error(paths, chosen, error) from None
-    return Connection(k8s.ApiClient(configuration), chosen, _without_password(server))
+    return Connection(_client(configuration), chosen, _without_password(server))
 
 
 def _credentials_error(paths: Sequence[str], context: str, error: Exception) -> InputError:
@@ -196,8 +196,15 @@ def _in_cluster(access: ClusterAccess) -> Connection:
             "(automountServiceAccountToken: true, as deploy/cronjob.yaml does), or pass "
             "--kubeconfig",
         ) from None
-    return Connection(k8s.ApiClient(configuration), IN_CLUSTER,
+    return Connection(_client(configuration), IN_CLUSTER,
                       _without_password(configuration.host))
+
+
+def _client(configuration: Any) -> Any:
+    # No retries inside urllib3 (its default retries a read timeout 3 times): cluster.py
+    # retries itself, within each resource's deadline.
+    configuration.retries = False
+    return k8s.ApiClient(configuration)
 
 
 def _without_password(url: str) -> str:

@@ -7,9 +7,11 @@ asked), checks the bearer token, records every request, and can refuse or break 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import ssl
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -71,6 +73,10 @@ class FakeApiServer:
     """Items per page at most, whatever ``limit`` asks: the API server may return fewer."""
     failures: dict[str, tuple[int, str]] = field(default_factory=dict)
     """Path -> (status, body) answered instead of the list."""
+    scripted: dict[str, list[tuple[int, str] | None]] = field(default_factory=dict)
+    """Path -> answers given in turn before the usual ones (None: the usual answer)."""
+    delays: dict[str, float] = field(default_factory=dict)
+    """Path -> seconds to wait before answering: a slow or hung API server."""
     requests: list[Request] = field(default_factory=list)
     url: str = ""
 
@@ -86,6 +92,10 @@ class FakeApiServer:
         scheme, _, credentials = (request.authorization or "").partition(" ")
         if scheme.lower() != "bearer" or credentials != self.token:  # the scheme ignores case
             return 401, json.dumps(status(401, "Unauthorized", "Unauthorized"))
+        time.sleep(self.delays.get(request.path, 0))
+        queue = self.scripted.get(request.path)
+        if queue and (scripted := queue.pop(0)) is not None:
+            return scripted
         if request.path in self.failures:
             return self.failures[request.path]
         collection = self.collections().get(request.path)
@@ -132,7 +142,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        # The client may have given up waiting (a timeout, a killed process).
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _respond
 

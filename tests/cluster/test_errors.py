@@ -93,9 +93,13 @@ def test_a_server_error_shows_the_status_and_the_servers_message(
 ) -> None:
     api.failures[LIST_PATHS["Pod"]] = (503, json.dumps(
         {"kind": "Status", "code": 503, "message": "etcd leader changed"}))
-    error = failure(ClusterAccess(kubeconfig=str(kubeconfig), environ={}))
-    assert str(error) == ("listing pods from context 'audit': the API server answered 503 "
-                          "Service Unavailable: etcd leader changed")
+    # 503 is asked again after 0.5 s and 1 s; the next pause (2 s) would pass the deadline.
+    with pytest.raises(InputError) as caught:
+        read_cluster(ClusterAccess(kubeconfig=str(kubeconfig), environ={}), timeout=2.2)
+    assert str(caught.value) == ("listing pods from context 'audit': the API server answered "
+                                 "503 Service Unavailable: etcd leader changed (3 attempts, "
+                                 "with backoff)")
+    assert api.paths().count(LIST_PATHS["Pod"]) == 3
 
 
 # -- kubeconfig and in-cluster configuration -----------------------------------------------------

@@ -1,0 +1,98 @@
+"""``reporter history ARCHIVE``: one row per run (period, status counts per framework, findings
+new and closed since the run before), and the periods no run covers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from reporter.archive.index import load_index
+from reporter.archive.verify import framework_counts
+from reporter.pack import PACK_JSON
+from reporter.period import days_between, quarters_in
+
+NEW, CLOSED = "newly-failing", "newly-passing"
+_ORDER = ("FAIL", "ERROR", "MANUAL", "EXCEPTED", "PASS", "NOT_APPLICABLE")
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One run, as its index entry and pack.json say."""
+
+    period: str
+    run_id: str
+    time: str
+    counts: dict[str, dict[str, int]]
+    """Framework ID -> requirement status -> how many."""
+    new_findings: int | None
+    """Findings failing now that did not before; None for a run not compared with another."""
+    closed_findings: int | None
+    compared_with: str | None
+    """What the run compared itself with (``changes_since.since``)."""
+    gap_before: tuple[str, ...] = ()
+    """Periods with no run between the previous run and this one."""
+
+
+def _changes(pack: Path) -> tuple[int | None, int | None, str | None]:
+    try:
+        data = json.loads((pack / PACK_JSON).read_bytes())
+    except (OSError, ValueError):
+        return None, None, None
+    changes = data.get("changes_since") if isinstance(data, dict) else None
+    if not isinstance(changes, dict):
+        return None, None, None
+    findings = changes.get("findings") or {}
+    return int(findings.get(NEW, 0)), int(findings.get(CLOSED, 0)), changes.get("since")
+
+
+def history_rows(root: Path) -> list[HistoryRow]:
+    """The runs of the archive in the order they were chained."""
+    rows: list[HistoryRow] = []
+    entries = load_index(root).entries
+    for number, entry in enumerate(entries):
+        gap: tuple[str, ...] = ()
+        if number:
+            missing = days_between(entries[number - 1].review_period, entry.review_period)
+            gap = tuple(quarters_in(missing) or [missing.label]) if missing else ()
+        new, closed, since = _changes(root / entry.pack)
+        rows.append(HistoryRow(entry.period, entry.run_id,
+                               entry.time.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.counts,
+                               new, closed, since, gap))
+    return rows
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    return " ".join(f"{s} {counts[s]}" for s in _ORDER if counts.get(s))
+
+
+def _number(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def render_history(rows: list[HistoryRow], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps({"runs": [asdict(r) for r in rows]}, indent=2) + "\n"
+    lines: list[str] = []
+    if fmt == "md":
+        lines += ["| period | run | time | framework | requirements | new | closed |",
+                  "| --- | --- | --- | --- | --- | --- | --- |"]
+    for row in rows:
+        if row.gap_before:
+            gap = f"no run for {', '.join(row.gap_before)}"
+            lines.append(f"| {gap} | | | | | | |" if fmt == "md" else f"GAP     {gap}")
+        for framework, counts in row.counts.items() or {"-": {}}.items():
+            cells = (row.period, row.run_id, row.time, framework, counts_text(counts),
+                     _number(row.new_findings), _number(row.closed_findings))
+            lines.append("| " + " | ".join(cells) + " |" if fmt == "md" else
+                         f"{cells[0]:<8}{cells[1]:<30}{cells[2]:<22}{cells[3]:<22}"
+                         f"{cells[4]:<40}new {cells[5]:<4}closed {cells[6]}")
+    return "\n".join(lines) + "\n"
+
+
+def as_plain(rows: list[HistoryRow]) -> list[dict[str, Any]]:
+    return [asdict(r) for r in rows]
+
+
+__all__ = ["HistoryRow", "counts_text", "framework_counts", "history_rows", "render_history"]

@@ -1,0 +1,227 @@
+"""``reporter run``: one scheduled run into an archive, under its lock.
+
+Read the source (paths, or a snapshot of the live cluster written inside the pack), verify the
+archive's chain and the previous pack, assess, compare with the previous run, write the pack
+and chain it onto index.json.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reporter.archive.index import INDEX, AcceptedBreak, Index, IndexEntry, load_index, write_index
+from reporter.archive.lock import ArchiveLock
+from reporter.archive.store import (
+    appended,
+    chained_entry,
+    commit_pack,
+    discard,
+    open_archive,
+    remove_leftovers,
+    stage,
+    write_files,
+)
+from reporter.archive.verify import (
+    ARCHIVE_PROVENANCE,
+    SNAPSHOT,
+    is_archive,
+    leftovers,
+    pack_folders,
+    verify_archive,
+)
+from reporter.errors import PackError, Problem
+from reporter.inventory.kubeconfig import ClusterAccess
+from reporter.model import Assessment
+from reporter.pack import PACK_JSON, UNSUMMED, run_id, signed_files
+from reporter.period import ReviewPeriod
+from reporter.pipeline import Assessed, Assessor, PipelineOptions
+from reporter.signing import SigningKey
+
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """Everything one run is given."""
+
+    archive: Path
+    paths: tuple[str, ...]
+    """Manifests to read; empty: the live cluster ``access`` names."""
+    access: ClusterAccess | None
+    options: PipelineOptions
+    """With ``now`` set: one clock for the lock, the snapshot and the assessment."""
+    period: ReviewPeriod
+    key: SigningKey | None = None
+    accept_broken_chain: str | None = None
+    """The operator's reason to run although the chain does not verify."""
+    clean: bool = False
+    """Remove leftovers of killed runs."""
+    timeout: float = 60.0
+    """Seconds allowed to list each resource of the cluster."""
+    lock_wait: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    entry: IndexEntry
+    assessment: Assessment
+
+
+@dataclass(frozen=True, slots=True)
+class _Chain:
+    index: Index
+    previous: IndexEntry | None
+    """The run this one is compared with (None: first run, or its pack does not verify)."""
+    accepted: AcceptedBreak | None
+
+
+def run_into_archive(request: RunRequest, warn: Warn) -> RunOutcome:
+    """Make one run's pack in ``request.archive`` and chain it; PackError when the chain
+    does not verify (unless accepted) or the lock is held."""
+    root = request.archive
+    open_archive(root)
+    assert request.options.now is not None
+    with ArchiveLock(root, wait=request.lock_wait, now=request.options.now):
+        _handle_leftovers(root, request.clean, warn)
+        chain = _checked_chain(root, request.accept_broken_chain, warn)
+        staging = stage(root, request.period)
+        try:
+            identifier, assessment, files = _pack_files(request, chain, staging)
+            write_files(staging, files)
+            pack = commit_pack(root, staging, request.period, identifier)
+        except BaseException:
+            discard(staging)
+            raise
+        entry = chained_entry(
+            chain.index, run_id=identifier, generated_at=assessment.generated_at,
+            period=request.period, pack=pack, files=files,
+            pack_json=json.loads(files[PACK_JSON]), accepted=chain.accepted, key=request.key)
+        write_index(root, appended(chain.index, entry))
+    return RunOutcome(entry, assessment)
+
+
+def _handle_leftovers(root: Path, clean: bool, warn: Warn) -> None:
+    found = leftovers(root)
+    for name in found:
+        done = "removed (--clean)" if clean else "not a pack; remove it with --clean"
+        warn(f"{root / name}: left by an interrupted run: {done}")
+    if clean:
+        remove_leftovers(root, found)
+
+
+def _checked_chain(root: Path, accept: str | None, warn: Warn) -> _Chain:
+    if not is_archive(root):
+        if pack_folders(root):
+            problems = [Problem("the archive holds packs but no index.json", file=str(root))]
+            return _broken(root, problems, accept, warn, Index())
+        return _Chain(Index(), None, None)
+    check = verify_archive(root)
+    for gap in check.gaps:
+        warn(gap.render())
+    index = load_index(root)  # unreadable: verify said so, and nothing can be chained onto it
+    if not check.broken:
+        return _Chain(index, index.entries[-1] if index.entries else None, None)
+    return _broken(root, check.broken, accept, warn, index)
+
+
+def _broken(root: Path, problems: list[Problem], accept: str | None, warn: Warn,
+            index: Index) -> _Chain:
+    if accept is None:
+        raise PackError(problems, hint=(
+            f"the archive's chain does not verify, so this run stops before comparing with or "
+            f"chaining onto it. Investigate with `reporter verify {root}`; to run anyway, "
+            "rerun with --accept-broken-chain REASON (the new pack records the reason and "
+            "these problems)"))
+    for problem in problems:
+        warn(f"accepted (--accept-broken-chain): {problem.render()}")
+    last = index.entries[-1] if index.entries else None
+    damaged = last is None or any(
+        (p.file == INDEX and last.run_id in p.message) or p.file == last.pack
+        or (p.file or "").startswith(f"{last.pack}/") for p in problems)
+    previous = None if damaged else last
+    return _Chain(index, previous, AcceptedBreak(reason=accept,
+                                                 problems=tuple(p.render() for p in problems)))
+
+
+def _read_source(request: RunRequest, assessor: Assessor, staging: Path,
+                 command: list[str]) -> tuple[Assessed, str | None]:
+    """The assessed inputs and, for a live cluster, the snapshot's text (written to the
+    staging folder at once, so that it is there even if the run is killed later)."""
+    if request.access is None:
+        return assessor.run(request.paths, stdin=sys.stdin, command=command), None
+    from reporter.commands.snapshot import snapshot_text
+    from reporter.inputs import LoadedInputs
+    from reporter.inventory.cluster import read_cluster
+    from reporter.inventory.manifests import load_inventory
+    from reporter.inventory.sources import Source
+    from reporter.pipeline import tool_version
+
+    _ = assessor.git_options  # the config is read, and refused, before the cluster
+    state = read_cluster(request.access, timeout=request.timeout)
+    assert request.options.now is not None
+    text = snapshot_text(state, request.options.now, tool_version())
+    write_files(staging, {SNAPSHOT: text.encode()})
+    source = Source(SNAPSHOT, text)
+    inputs = LoadedInputs(sources=(source,), excluded=(), inventory=load_inventory([source]),
+                          provenance=None, repository=None)
+    return assessor.assess(inputs, command), text
+
+
+def _pack_files(request: RunRequest, chain: _Chain,
+                staging: Path) -> tuple[str, Assessment, dict[str, bytes]]:
+    """The run ID, the assessment as pack.json records it, and the pack's files."""
+    from reporter.commands.report import _config_text
+    from reporter.diff.sides import read_pack, side_from_assessment
+    from reporter.render.bundle import PackInputs, build_pack
+    from reporter.render.connectivity import map_rows
+
+    assessor = Assessor(request.options)
+    command = request.options.command_line("run", request.paths,
+                                           extra=["--period", request.period.label])
+    current, snapshot = _read_source(request, assessor, staging, command)
+    assessment = current.assessment.model_copy(update={
+        "period_start": request.period.start, "period_end": request.period.end})
+    previous = delta = None
+    if chain.previous is not None:
+        from reporter.diff.sides import delta_since
+        from reporter.diff.summary import changes_summary
+
+        previous = read_pack(str(request.archive / chain.previous.pack))
+        if previous is not None:
+            label = f"{chain.previous.period} run {chain.previous.run_id}"
+            delta = delta_since(side_from_assessment(previous, label), current)
+            assessment = assessment.model_copy(update={"changes_since": changes_summary(delta)})
+    assessment = _with_archive_provenance(assessment, request, chain, snapshot is not None)
+    manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
+    inputs = PackInputs(manifests, list(map_rows(current.reach)), previous=previous,
+                        delta=delta, signing_key=request.key)
+    files = build_pack(assessment, inputs)
+    if snapshot is not None:  # the snapshot as read, with its comments, beside the inputs
+        unsigned = {k: v for k, v in files.items() if k not in UNSUMMED}
+        files = signed_files({**unsigned, SNAPSHOT: snapshot.encode()}, request.key)
+    identifier = run_id(assessment)  # what the pack's provenance.report.run_id says
+    return identifier, Assessment.model_validate_json(files[PACK_JSON]), files
+
+
+def _with_archive_provenance(assessment: Assessment, request: RunRequest, chain: _Chain,
+                             has_snapshot: bool) -> Assessment:
+    previous: dict[str, Any] | None = None
+    if chain.index.entries:
+        last = chain.index.entries[-1]
+        previous = {"run_id": last.run_id, "entry_hash": last.hash, "pack": last.pack,
+                    "sums_sha256": last.sums_sha256,
+                    "compared": chain.previous is not None}
+    recorded = {
+        "period": request.period.label,
+        "previous": previous,
+        "accepted_broken_chain": chain.accepted.reason if chain.accepted else None,
+        "snapshot": SNAPSHOT if has_snapshot else None,
+    }
+    provenance = {**(assessment.provenance or {}), ARCHIVE_PROVENANCE: recorded}
+    return assessment.model_copy(update={"provenance": provenance})
+

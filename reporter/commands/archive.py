@@ -1,0 +1,54 @@
+"""``reporter verify ARCHIVE`` (the archive half of ``verify``) and ``reporter history``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reporter.commands import ExitCode
+
+
+def verify_archive_folder(root: Path, public_key: Path | None) -> ExitCode:
+    """Print what ``verify_archive`` found; the exit status (0 verified, 1 not)."""
+    from reporter.archive.verify import verify_archive
+
+    check = verify_archive(root, public_key)
+    for name in check.leftovers:
+        click.echo(f"warning: {root / name}: left by an interrupted run; not a pack, not "
+                   "evidence (`reporter run --clean` removes it)", err=True)
+    for problem, reason in check.accepted:
+        click.echo(f"accepted by a later run ({reason}): {problem.render()}", err=True)
+    for problem in [*check.broken, *check.gaps]:
+        click.echo(f"error: {problem.render()}", err=True)
+    if not check.ok:
+        click.echo(f"NOT VERIFIED: {root} ({len(check.broken)} integrity problem(s), "
+                   f"{len(check.gaps)} gap(s))", err=True)
+        return ExitCode.FAILED
+    signed = f", {check.signed} signed" if check.signed else ", unsigned"
+    click.echo(f"verified: archive {root}: {len(check.entries)} run(s){signed}; every pack "
+               "matches its SHA256SUMS and index entry, and the chain is unbroken")
+    return ExitCode.OK
+
+
+@click.command("history")
+@click.argument("archive", type=click.Path(file_okay=False, exists=True))
+@click.option("-o", "--output", "fmt", type=click.Choice(["txt", "json", "md"]), default="txt",
+              show_default=True)
+def history_command(archive: str, fmt: str) -> ExitCode:
+    """One row per run of ARCHIVE: period, requirement statuses per framework, findings new and
+    closed since the run before; periods with no run are flagged (GAP).
+
+    It reads index.json and each pack.json as they are: `reporter verify ARCHIVE` says whether
+    they can be trusted.
+    """
+    from reporter.archive.history import history_rows, render_history
+    from reporter.archive.verify import is_archive
+    from reporter.errors import PackError, Problem
+
+    root = Path(archive)
+    if not is_archive(root):
+        raise PackError([Problem("no index.json: not an archive", file=archive)],
+                        hint="name the folder `reporter run --archive` writes")
+    click.echo(render_history(history_rows(root), fmt), nl=False)
+    return ExitCode.OK

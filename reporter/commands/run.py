@@ -1,0 +1,132 @@
+"""``reporter run``: the scheduled job's one command: read, assess, write the pack into the
+archive, chain it, print one JSON line for schedulers and alerting.
+
+Exit codes: 0 no automated requirement fails, 1 one does (as ``check``), 2 bad input, a broken
+chain or a held lock, 143 interrupted by SIGTERM (the archive is left as it was).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from reporter.commands import ExitCode
+from reporter.commands.options import (
+    PATHS_HELP,
+    config_option,
+    context_option,
+    framework_option,
+    ipblock_option,
+    kubeconfig_option,
+    timeout_option,
+)
+from reporter.errors import InputError
+from reporter.period import CURRENT_QUARTER, PERIOD_HELP
+
+
+class Interrupted(BaseException):
+    """SIGTERM arrived: unwinds like KeyboardInterrupt, so every ``finally`` cleans up."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def _access(paths: tuple[str, ...], kubeconfig: str | None, context: str | None,
+            in_cluster: bool) -> object | None:
+    from reporter.inventory.kubeconfig import ClusterAccess
+
+    if paths:
+        if kubeconfig or context or in_cluster:
+            raise InputError("PATHS and --kubeconfig/--context/--in-cluster name two sources",
+                             hint="give manifests (PATHS) or a cluster, not both")
+        return None
+    if in_cluster:
+        if kubeconfig or context:
+            raise InputError("--in-cluster takes no --kubeconfig or --context",
+                             hint="leave them out to use the pod's service account")
+        environ = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "HOME")}
+        return ClusterAccess(environ=environ)
+    return ClusterAccess(kubeconfig=kubeconfig, context=context)
+
+
+@click.command("run")
+@click.argument("paths", nargs=-1)
+@click.option("--archive", "archive", metavar="DIR", required=True,
+              help="The archive: <period>/<run id>/ pack folders and index.json, a hash chain.")
+@kubeconfig_option
+@context_option
+@click.option("--in-cluster", is_flag=True, help="Use the pod's service account only.")
+@config_option
+@framework_option
+@click.option("--period", "period_text", metavar="PERIOD", default=CURRENT_QUARTER,
+              show_default=True, help=f"The review period: {PERIOD_HELP}.")
+@click.option("--sign-key", metavar="FILE",
+              help="Ed25519 private key: signs the pack (pack.sig) and its index entry.")
+@click.option("--accept-broken-chain", metavar="REASON",
+              help="Run although the archive does not verify; the reason and the problems "
+                   "are recorded in the new pack and its index entry.")
+@click.option("--clean", is_flag=True,
+              help="Remove the .partial leftovers of interrupted runs (always reported).")
+@timeout_option
+@click.option("--lock-wait", type=click.FloatRange(min=0), default=10, show_default=True,
+              help="Seconds to wait for another run's lock before giving up (exit 2).")
+@ipblock_option
+def run_command(paths: tuple[str, ...], archive: str, kubeconfig: str | None,
+                context: str | None, in_cluster: bool, config_path: str | None,
+                frameworks: tuple[str, ...], period_text: str, sign_key: str | None,
+                accept_broken_chain: str | None, clean: bool, timeout: float, lock_wait: float,
+                ipblock_matches_pod_ips: bool) -> ExitCode:
+    """Read PATHS, or snapshot the live cluster, assess, and add the pack to the archive.
+
+    The pack goes to ARCHIVE/<period>/<run id>/ (a live cluster's snapshot inside it, as
+    snapshot.yaml) and is chained onto ARCHIVE/index.json. The previous run is verified first
+    and compared with ("Changes since the previous review"). Prints one JSON line: run id,
+    period, status counts per framework, pack path. Exit 0/1 as `check`, 2 for bad input or a
+    broken chain, 143 when stopped by SIGTERM. Without PATHS the live cluster is read.
+    """
+    from reporter.archive.run import RunRequest, run_into_archive
+    from reporter.commands.check import failed
+    from reporter.inventory.kubeconfig import ClusterAccess
+    from reporter.period import parse_period
+    from reporter.pipeline import PipelineOptions, clock
+    from reporter.signing import load_signing_key
+
+    access = _access(paths, kubeconfig, context, in_cluster)
+    now = clock()
+    period = parse_period(period_text, now.date())
+    key = load_signing_key(Path(sign_key)) if sign_key else None
+    options = PipelineOptions(config_path=config_path, frameworks=frameworks,
+                              ipblock_matches_pod_ips=ipblock_matches_pod_ips, now=now)
+    request = RunRequest(
+        archive=Path(archive), paths=paths,
+        access=access if isinstance(access, ClusterAccess) else None, options=options,
+        period=period, key=key, accept_broken_chain=accept_broken_chain, clean=clean,
+        timeout=timeout, lock_wait=lock_wait)
+    previous_handler = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        outcome = run_into_archive(request, lambda text: click.echo(f"warning: {text}",
+                                                                    err=True))
+    except Interrupted:
+        click.echo(f"interrupted (SIGTERM): the run was abandoned and its temporary folder "
+                   f"removed; {archive} is as it was", err=True)
+        return ExitCode.INTERRUPTED
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+    entry = outcome.entry
+    click.echo(json.dumps({
+        "run_id": entry.run_id, "period": entry.period,
+        "period_start": entry.period_start.isoformat(),
+        "period_end": entry.period_end.isoformat(), "status": entry.counts,
+        "pack": str(Path(archive) / entry.pack), "signed": entry.signer is not None,
+        "accepted_broken_chain": entry.accepted_broken_chain is not None,
+    }, sort_keys=False))
+    return ExitCode.FAILED if failed(outcome.assessment) else ExitCode.OK
+
+
+run_command.help = f"{run_command.help}\n\n{PATHS_HELP}"

@@ -1,0 +1,90 @@
+"""Review periods as the command line names them: ``2026Q3``, ``START..END``, ``quarter`` (the
+calendar quarter containing the run) and ``previous-quarter``.
+
+A period is a value the run is given, never a date copied from a static config: a scheduled job
+run every quarter names a new period each time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from reporter.errors import InputError
+
+CURRENT_QUARTER = "quarter"
+PREVIOUS_QUARTER = "previous-quarter"
+PERIOD_HELP = ("YYYYQn (e.g. 2026Q3), START..END (ISO dates, e.g. 2026-07-01..2026-09-30), "
+               f"'{CURRENT_QUARTER}' (the quarter containing the run) or '{PREVIOUS_QUARTER}'")
+_QUARTER = re.compile(r"(\d{4})Q([1-4])")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ReviewPeriod:
+    """An inclusive range of days."""
+
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        """``2026Q3`` for a calendar quarter, else ``2026-07-01..2026-08-15``."""
+        quarter = quarter_of(self.start)
+        if quarter == self:
+            return f"{self.start.year}Q{(self.start.month - 1) // 3 + 1}"
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+    @property
+    def folder(self) -> str:
+        """The label as a folder name (no dots)."""
+        return self.label.replace("..", "_")
+
+
+def quarter_of(day: date) -> ReviewPeriod:
+    """The calendar quarter that contains ``day``."""
+    first_month = (day.month - 1) // 3 * 3 + 1
+    start = date(day.year, first_month, 1)
+    following = date(day.year + 1, 1, 1) if first_month == 10 else date(day.year,
+                                                                          first_month + 3, 1)
+    return ReviewPeriod(start, following - timedelta(days=1))
+
+
+def parse_period(text: str, today: date) -> ReviewPeriod:
+    """The period ``text`` names; ``today`` resolves the relative forms."""
+    value = text.strip()
+    if value == CURRENT_QUARTER:
+        return quarter_of(today)
+    if value == PREVIOUS_QUARTER:
+        return quarter_of(quarter_of(today).start - timedelta(days=1))
+    quarter = _QUARTER.fullmatch(value)
+    if quarter:
+        return quarter_of(date(int(quarter.group(1)), int(quarter.group(2)) * 3, 1))
+    start_text, dots, end_text = value.partition("..")
+    try:
+        start, end = date.fromisoformat(start_text), date.fromisoformat(end_text)
+    except ValueError:
+        raise InputError(f"--period {text}: not a period", hint=f"give {PERIOD_HELP}") from None
+    if end < start:
+        raise InputError(f"--period {text}: the end is before the start",
+                         hint="give START..END with START on or before END")
+    return ReviewPeriod(start, end)
+
+
+def days_between(earlier: ReviewPeriod, later: ReviewPeriod) -> ReviewPeriod | None:
+    """The days after ``earlier`` ends and before ``later`` starts, if any (a gap)."""
+    start, end = earlier.end + timedelta(days=1), later.start - timedelta(days=1)
+    return ReviewPeriod(start, end) if start <= end else None
+
+
+def quarters_in(span: ReviewPeriod) -> list[str] | None:
+    """The labels of the whole quarters ``span`` consists of, or None if it is not whole
+    quarters (then the span's own label names it)."""
+    labels, cursor = [], span.start
+    while cursor <= span.end:
+        quarter = quarter_of(cursor)
+        if quarter.start != cursor or quarter.end > span.end:
+            return None
+        labels.append(quarter.label)
+        cursor = quarter.end + timedelta(days=1)
+    return labels

@@ -1,0 +1,223 @@
+"""The done-when of quarterly runs: two ``reporter run`` processes against a server speaking the
+Kubernetes list API make an archive that verifies; one changed byte anywhere, or a deleted run,
+does not; SIGTERM and kill -9 leave it verifying, with the leftover reported."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.cluster.apiserver import LIST_PATHS
+
+from .conftest import FRAMEWORK, Q3_RUN, Built, reporter, start
+
+
+def packs(archive: Path) -> list[Path]:
+    index = json.loads((archive / "index.json").read_text())
+    return [archive / entry["pack"] for entry in index["entries"]]
+
+
+def flip_one_byte(path: Path, offset: int | None = None) -> None:
+    data = bytearray(path.read_bytes())
+    at = len(data) // 2 if offset is None else offset
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_two_runs_chain_and_verify(built: Built) -> None:
+    first, second = built.outputs
+    assert first.returncode in (0, 1), first.stderr
+    assert second.returncode in (0, 1), second.stderr
+    summary = json.loads(second.stdout)
+    assert summary["period"] == "2026Q4"
+    assert (summary["period_start"], summary["period_end"]) == ("2026-10-01", "2026-12-31")
+    assert summary["signed"] is True
+    assert set(summary["status"]) == {"cis-kubernetes"}
+    assert json.loads(first.stdout)["period"] == "2026Q3"
+    q3, q4 = packs(built.archive)
+    assert q3.parent.name == "2026Q3" and q4.parent.name == "2026Q4"
+    assert Path(summary["pack"]) == q4
+    index = json.loads((built.archive / "index.json").read_text())["entries"]
+    assert index[0]["previous"] is None and index[1]["previous"] == index[0]["hash"]
+    result = reporter("verify", str(built.archive))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"verified: archive {built.archive}: 2 run(s), 2 signed")
+
+
+def test_the_snapshot_is_inside_the_pack_and_summed(built: Built) -> None:
+    q3, _ = packs(built.archive)
+    snapshot = (q3 / "snapshot.yaml").read_text()
+    assert snapshot.startswith("# Snapshot of a live cluster")
+    assert "  snapshot.yaml\n" in (q3 / "SHA256SUMS").read_text()
+    assert "LEAK" not in snapshot
+
+
+def test_the_second_pack_has_changes_since_the_previous_review(built: Built) -> None:
+    q3, q4 = packs(built.archive)
+    pack = json.loads((q4 / "pack.json").read_text())
+    assert pack["changes_since"]["since"] == f"2026Q3 run {q3.name}"
+    assert pack["provenance"]["archive"]["previous"]["run_id"] == q3.name
+    assert (pack["period_start"], pack["period_end"]) == ("2026-10-01", "2026-12-31")
+    assert "Changes since the previous review" in (q4 / "report.html").read_text()
+    assert "changes_since" not in json.loads((q3 / "pack.json").read_text()) or \
+        json.loads((q3 / "pack.json").read_text())["changes_since"] is None
+
+
+def test_history_shows_both_runs(built: Built) -> None:
+    q3, q4 = packs(built.archive)
+    text = reporter("history", str(built.archive))
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [["2026Q3", q3.name], ["2026Q4", q4.name]]
+    assert "new 0" in lines[1] and "new -" in lines[0]
+    runs = json.loads(reporter("history", str(built.archive), "-o", "json").stdout)["runs"]
+    assert [r["period"] for r in runs] == ["2026Q3", "2026Q4"]
+    assert runs[1]["new_findings"] == 0 and runs[1]["compared_with"] == f"2026Q3 run {q3.name}"
+
+
+def not_verified(archive: Path) -> str:
+    result = reporter("verify", str(archive))
+    assert result.returncode == 1, result.stdout
+    assert "NOT VERIFIED" in result.stderr
+    return result.stderr
+
+
+@pytest.mark.parametrize("which", [0, 1])
+@pytest.mark.parametrize("name", ["report.pdf", "pack.json", "snapshot.yaml"])
+def test_one_changed_byte_in_either_pack_is_named(built: Built, tmp_path: Path, which: int,
+                                                  name: str) -> None:
+    archive = built.copy(tmp_path / "A")
+    pack = packs(archive)[which]
+    flip_one_byte(pack / name)
+    relative = f"{pack.parent.name}/{pack.name}/{name}"
+    assert f"error: {relative}: content differs from its SHA256SUMS entry" in \
+        not_verified(archive)
+
+
+def test_a_changed_snapshot_is_named_as_a_snapshot(built: Built, tmp_path: Path) -> None:
+    archive = built.copy(tmp_path / "A")
+    q3 = packs(archive)[0]
+    with open(q3 / "snapshot.yaml", "a") as out:
+        out.write("# one more line\n")
+    assert "snapshot.yaml: differs from the snapshot index.json records" in not_verified(archive)
+
+
+def test_one_changed_byte_of_the_index_is_named(built: Built, tmp_path: Path) -> None:
+    archive = built.copy(tmp_path / "A")
+    text = (archive / "index.json").read_text()
+    (archive / "index.json").write_text(text.replace('"FAIL": 1', '"FAIL": 0', 1))
+    errors = not_verified(archive)
+    assert "error: index.json: entry 1 (run " in errors
+    assert "its content does not match its hash (the entry was edited)" in errors
+
+
+def test_a_deleted_first_run_is_named(built: Built, tmp_path: Path) -> None:
+    archive = built.copy(tmp_path / "A")
+    q3 = packs(archive)[0]
+    for path in sorted(q3.rglob("*"), reverse=True):
+        path.rmdir() if path.is_dir() else path.unlink()
+    q3.rmdir()
+    assert f"run {q3.name} of 2026Q3: its pack is missing" in not_verified(archive)
+
+
+def test_a_first_run_deleted_with_its_entry_breaks_the_chain(built: Built,
+                                                             tmp_path: Path) -> None:
+    archive = built.copy(tmp_path / "A")
+    q3 = packs(archive)[0]
+    index = json.loads((archive / "index.json").read_text())
+    index["entries"] = index["entries"][1:]
+    (archive / "index.json").write_text(json.dumps(index))
+    import shutil
+
+    shutil.rmtree(q3)
+    assert "names a previous run, but none precedes it: earlier runs were removed" in \
+        not_verified(archive)
+
+
+def test_a_broken_chain_stops_the_next_run(built: Built, tmp_path: Path) -> None:
+    archive = built.copy(tmp_path / "A")
+    flip_one_byte(packs(archive)[1] / "pack.json")
+    result = reporter("run", "--kubeconfig", str(built.kubeconfig), "--archive", str(archive))
+    assert result.returncode == 2
+    assert "content differs from its SHA256SUMS entry" in result.stderr
+    assert "--accept-broken-chain REASON" in result.stderr
+    assert len(packs(archive)) == 2 and not list(archive.glob("*/.*.partial"))
+
+
+def test_a_held_lock_is_waited_for_then_named(built: Built, tmp_path: Path) -> None:
+    archive = built.copy(tmp_path / "A")
+    with open(archive / ".lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.write("pid 4242 on scheduler-1, run started 2026-10-01T03:00:00Z\n")
+        lock.flush()
+        result = reporter("run", "--kubeconfig", str(built.kubeconfig), "--archive",
+                          str(archive), "--lock-wait", "0.5")
+    assert result.returncode == 2
+    assert ("another run holds the archive's lock: pid 4242 on scheduler-1, run started "
+            "2026-10-01T03:00:00Z") in result.stderr
+
+
+def run_until_reading(built: Built, archive: Path) -> object:
+    """A run that hangs on the API server's list of NetworkPolicies, once it has started."""
+    built.api.delays[LIST_PATHS["NetworkPolicy"]] = 60
+    process = start("run", "--kubeconfig", str(built.kubeconfig), "--archive", str(archive),
+                    *FRAMEWORK)
+    deadline = time.monotonic() + 120
+    while not any(r.path == LIST_PATHS["NetworkPolicy"] for r in built.api.requests):
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    return process
+
+
+def test_sigterm_removes_the_runs_folder_and_says_interrupted(built: Built,
+                                                              tmp_path: Path) -> None:
+    archive = built.copy(tmp_path / "A")
+    built.api.requests.clear()
+    try:
+        process = run_until_reading(built, archive)
+        assert list(archive.glob("2026Q4/.run-*.partial"))  # staged while it reads
+        process.send_signal(signal.SIGTERM)  # type: ignore[attr-defined]
+        _, stderr = process.communicate(timeout=60)  # type: ignore[attr-defined]
+    finally:
+        built.api.delays.clear()
+    assert process.returncode == 143  # type: ignore[attr-defined]
+    assert "interrupted (SIGTERM)" in stderr
+    assert not list(archive.glob("*/.*.partial"))
+    result = reporter("verify", str(archive))
+    assert result.returncode == 0 and result.stderr == ""
+
+
+def test_kill_9_leaves_a_leftover_that_is_reported_and_cleaned(built: Built,
+                                                               tmp_path: Path) -> None:
+    archive = built.copy(tmp_path / "A")
+    built.api.requests.clear()
+    try:
+        process = run_until_reading(built, archive)
+        process.send_signal(signal.SIGKILL)  # type: ignore[attr-defined]
+        process.communicate(timeout=60)  # type: ignore[attr-defined]
+    finally:
+        built.api.delays.clear()
+    [leftover] = archive.glob("2026Q4/.run-*.partial")
+    assert leftover.is_dir()
+    result = reporter("verify", str(archive))
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {archive}/2026Q4/{leftover.name}: left by an interrupted run" in \
+        result.stderr
+    history = reporter("history", str(archive))
+    assert len(history.stdout.splitlines()) == 2  # never mistaken for a pack
+    # The next run reports it and, with --clean, removes it (this one then stops: 403).
+    built.api.failures[LIST_PATHS["Namespace"]] = (403, "{}")
+    try:
+        result = reporter("run", "--kubeconfig", str(built.kubeconfig), "--archive",
+                          str(archive), "--clean", epoch=Q3_RUN)
+    finally:
+        built.api.failures.clear()
+    assert result.returncode == 2
+    assert f"{leftover.name}: left by an interrupted run: removed (--clean)" in result.stderr
+    assert not leftover.exists()
