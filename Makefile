@@ -4,10 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= out/demo
-# Debian packages WeasyPrint (PDF) and the browser/PDF checks need.
-DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core poppler-utils chromium
+# Debian packages WeasyPrint needs for the PDF (also installed in the image: Dockerfile), then
+# the ones the browser/PDF checks of the tests need.
+RUNTIME_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk fonts-dejavu-core
+DEBIAN_PACKAGES := $(RUNTIME_PACKAGES) poppler-utils chromium
+IMAGE ?= compliance-reporter:$(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 
-.PHONY: demo test system-deps lint bench clean
+.PHONY: demo test system-deps lint bench clean image
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +61,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --workloads 5000 --namespaces 200 --policies 2000
 	$(BIN)/python benchmarks/report.py
+
+# The container image deploy/cronjob.yaml runs, with docker or else podman.
+image:
+	@engine=$$(command -v docker || command -v podman) || \
+	  { echo "make image needs docker or podman"; exit 2; }; \
+	echo "$$engine build -t $(IMAGE) ."; "$$engine" build -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) out build *.egg-info
