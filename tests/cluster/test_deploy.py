@@ -1,8 +1,10 @@
-"""deploy/: the RBAC grants exactly what the reporter reads, read-only, and the CronJob runs it
-locked down, with options the commands really have."""
+"""deploy/: the RBAC grants exactly what the reporter reads, list only, the CronJob runs it
+locked down with options the commands really have, and the manifests pass the reporter's own
+controls."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -22,7 +24,8 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 MANIFESTS = ["namespace.yaml", "rbac.yaml", "archive.yaml", "networkpolicy.yaml", "cronjob.yaml"]
 NAMESPACE = "compliance-reporter"
 ACCOUNT = "compliance-reporter"
-READ_VERBS = ["get", "list", "watch"]
+READ_VERBS = ["list"]  # the only call the reporter makes
+DATA = Path(__file__).resolve().parents[1] / "data" / "deploy"
 
 
 def objects(name: str) -> dict[str, dict[str, Any]]:
@@ -33,7 +36,7 @@ def objects(name: str) -> dict[str, dict[str, Any]]:
     return by_kind
 
 
-def test_the_cluster_role_grants_read_verbs_on_exactly_the_resources_read() -> None:
+def test_the_cluster_role_grants_list_on_exactly_the_resources_read() -> None:
     role = objects("rbac.yaml")["ClusterRole"]
     assert set(role) == {"apiVersion", "kind", "metadata", "rules"}  # no aggregationRule
     granted = []
@@ -73,6 +76,8 @@ def test_the_cronjob_runs_quarterly_once_at_a_time() -> None:
     assert cronjob["metadata"]["namespace"] == NAMESPACE
     assert cronjob["spec"]["schedule"] == "0 3 1 1,4,7,10 *"
     assert cronjob["spec"]["timeZone"] == "Etc/UTC"
+    text = (DEPLOY / "cronjob.yaml").read_text()
+    assert "timeZone: Etc/UTC  # needs Kubernetes 1.27 or later" in text
     assert cronjob["spec"]["concurrencyPolicy"] == "Forbid"
 
 
@@ -109,19 +114,26 @@ def test_the_archive_is_the_claim_and_every_writable_path_a_volume() -> None:
 def script_invocations() -> list[tuple[str, list[str]]]:
     """(subcommand, options) of every `reporter` command the CronJob's script runs."""
     script = "\n".join(pod_spec()["containers"][0]["args"]).replace("\\\n", " ")
-    found = re.findall(r"^\s*reporter (\w+)(.*)$", script, flags=re.MULTILINE)
+    found = re.findall(r"^\s*(?:exec\s+)?reporter (\w+)(.*)$", script, flags=re.MULTILINE)
     return [(command, re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest)) for command, rest in found]
 
 
-def test_the_script_takes_a_snapshot_then_reports_from_it_against_the_previous_pack() -> None:
-    assert script_invocations() == [
-        ("snapshot", ["--out"]),
-        ("report", ["--out", "--since", "--config"]),
-    ]
+def test_the_script_execs_one_reporter_run_into_the_archive() -> None:
+    assert script_invocations() == [("run", ["--in-cluster", "--archive", "--config",
+                                             "--sign-key"])]
     script = pod_spec()["containers"][0]["args"][0]
-    assert 'reporter snapshot --out "$snapshot"' in script
-    assert 'reporter report "$snapshot" --out "$archive/packs/$stamp"' in script
-    assert "archive=/archive\n" in script
+    # exec: the reporter is PID 1 and gets the SIGTERM of activeDeadlineSeconds itself.
+    assert "exec reporter run --in-cluster --archive /archive " in script
+
+
+def test_the_signing_key_is_an_optional_secret_mounted_read_only() -> None:
+    spec = pod_spec()
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    mounts = {m["mountPath"]: m for m in spec["containers"][0]["volumeMounts"]}
+    key = mounts["/etc/reporter-key"]
+    assert key["readOnly"] is True
+    secret = volumes[key["name"]]["secret"]
+    assert secret["optional"] is True and secret["defaultMode"] == 0o440
 
 
 @pytest.mark.parametrize(("command", "options"), script_invocations())
@@ -134,60 +146,86 @@ def test_the_script_uses_only_options_the_commands_have(command: str,
     assert set(options) <= known
 
 
-def test_the_deploy_manifests_are_valid_and_the_reporter_accepts_no_connection() -> None:
-    result = CliRunner().invoke(cli, ["connectivity", *(str(DEPLOY / m) for m in MANIFESTS)])
+def test_the_reporter_accepts_no_connection_and_reaches_only_dns_and_the_api_server() -> None:
+    result = CliRunner().invoke(cli, ["connectivity", *(str(DEPLOY / m) for m in MANIFESTS),
+                                      str(DATA / "kube-system.yaml")])
     assert result.exit_code == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines == [
-        "compliance-reporter/reporter-quarterly[CronJob] => 0.0.0.0-255.255.255.255[External] "
-        ": TCP 443,6443"
+    reporters = [line for line in result.stdout.splitlines() if "compliance-reporter/" in line]
+    assert reporters == [
+        "compliance-reporter/reporter-quarterly[CronJob] => 10.0.0.1-10.0.0.1[External] "
+        ": TCP 443,6443",
+        "compliance-reporter/reporter-quarterly[CronJob] => kube-system/coredns[Deployment] "
+        ": TCP 53,UDP 53",
     ]
+    text = (DEPLOY / "networkpolicy.yaml").read_text()
+    blocks = [peer["ipBlock"] for policy in yaml.safe_load_all(text) if policy
+              for rule in policy["spec"].get("egress", []) for peer in rule["to"]
+              if "ipBlock" in peer]
+    assert blocks == [{"cidr": "10.0.0.1/32"}]  # the placeholder the README says to replace
+    assert "toEntities: [kube-apiserver]" in text  # what to do on Cilium
+
+
+def check_deploy(tmp_path: Path, policy_text: str | None = None) -> Any:
+    """`reporter check` on deploy/ (its NetworkPolicy replaced by ``policy_text`` if given),
+    with the reporter's namespace in scope and its two flows declared (tests/data/deploy)."""
+    manifests = [DEPLOY / m for m in MANIFESTS]
+    if policy_text is not None:
+        replaced = tmp_path / "networkpolicy.yaml"
+        replaced.write_text(policy_text)
+        manifests = [replaced if m.name == replaced.name else m for m in manifests]
+    return CliRunner().invoke(cli, ["check", *map(str, manifests), str(DATA / "kube-system.yaml"),
+                                    "--config", str(DATA / "reporter.yaml"), "-o", "json"])
+
+
+def test_the_deploy_manifests_pass_the_reporters_own_controls(tmp_path: Path) -> None:
+    result = check_deploy(tmp_path)
+    assert result.exit_code == 0, result.stdout[-2000:]
+    assessment = json.loads(result.stdout)
+    statuses = {r["status"] for f in assessment["frameworks"] for r in f["requirements"]}
+    assert "FAIL" not in statuses and "PASS" in statuses
+
+
+def test_egress_open_to_every_address_would_fail_them(tmp_path: Path) -> None:
+    opened = (DEPLOY / "networkpolicy.yaml").read_text().replace("10.0.0.1/32", "0.0.0.0/0")
+    result = check_deploy(tmp_path, opened)
+    assert result.exit_code == 1
+    failing = {c["check_id"] for c in json.loads(result.stdout)["checks"]
+               if c["status"] == "FAIL"}
+    assert "internet.any-cidr" in failing
+
+
+def test_the_archive_advice_says_retain() -> None:
+    assert "reclaimPolicy is Retain" in (DEPLOY / "archive.yaml").read_text()
 
 
 STUB_REPORTER = """#!/bin/sh
 printf '[%s]' "$@" >> "$REPORTER_LOG"; echo >> "$REPORTER_LOG"
-command=$1
-while [ $# -gt 0 ]; do
-  if [ "$1" = --out ]; then out=$2; fi
-  shift
-done
-if [ "$command" = snapshot ]; then touch "$out"; else mkdir "$out" && touch "$out/pack.json"; fi
 """
 
 
-def run_script(tmp_path: Path, archive: Path, config: Path, stamp: str) -> list[str]:
-    """Run the CronJob's script with `sh`, its paths moved under tmp_path, `date` answering
-    ``stamp`` and a stub `reporter` that logs its arguments and makes the files it would."""
+def run_script(tmp_path: Path, config: Path, key: Path) -> list[str]:
+    """Run the CronJob's script with `sh`, its optional files moved under tmp_path and a stub
+    `reporter` that logs its arguments."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
-    for name, text in (("reporter", STUB_REPORTER), ("date", '#!/bin/sh\necho "$STAMP"\n')):
-        (bin_dir / name).write_text(text)
-        (bin_dir / name).chmod(0o755)
+    (bin_dir / "reporter").write_text(STUB_REPORTER)
+    (bin_dir / "reporter").chmod(0o755)
     script = pod_spec()["containers"][0]["args"][0]
-    script = script.replace("archive=/archive\n", f"archive={shlex.quote(str(archive))}\n")
-    script = script.replace("config_file=/etc/reporter/reporter.yaml\n",
-                            f"config_file={shlex.quote(str(config / 'reporter.yaml'))}\n")
+    script = script.replace("config=/etc/reporter/reporter.yaml\n",
+                            f"config={shlex.quote(str(config))}\n")
+    script = script.replace("key=/etc/reporter-key/pack-key\n", f"key={shlex.quote(str(key))}\n")
     log = tmp_path / "calls.log"
     log.unlink(missing_ok=True)
-    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "STAMP": stamp, "REPORTER_LOG": str(log)}
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "REPORTER_LOG": str(log)}
     subprocess.run(["sh", "-c", script], env=env, check=True)
     return log.read_text().splitlines()
 
 
-def test_the_script_chains_quarters_and_quotes_paths(tmp_path: Path) -> None:
-    archive, config = tmp_path / "the archive", tmp_path / "etc reporter"
-    first = run_script(tmp_path, archive, config, "20240701T030000Z")
-    assert first == [
-        f"[snapshot][--out][{archive}/snapshots/20240701T030000Z.yaml]",
-        f"[report][{archive}/snapshots/20240701T030000Z.yaml][--out]"
-        f"[{archive}/packs/20240701T030000Z]",
-    ]
-    config.mkdir()
-    (config / "reporter.yaml").write_text("")
-    (archive / "packs" / "20991231T000000Z").mkdir()  # unfinished: no pack.json
-    second = run_script(tmp_path, archive, config, "20241001T030000Z")
-    assert second[1] == (
-        f"[report][{archive}/snapshots/20241001T030000Z.yaml][--out]"
-        f"[{archive}/packs/20241001T030000Z][--since][{archive}/packs/20240701T030000Z]"
-        f"[--config][{config}/reporter.yaml]"
-    )
+def test_the_script_passes_the_config_and_key_only_when_mounted(tmp_path: Path) -> None:
+    config, key = tmp_path / "etc reporter" / "reporter.yaml", tmp_path / "key dir" / "pack-key"
+    assert run_script(tmp_path, config, key) == ["[run][--in-cluster][--archive][/archive]"]
+    for path in (config, key):
+        path.parent.mkdir()
+        path.write_text("")
+    assert run_script(tmp_path, config, key) == [
+        f"[run][--in-cluster][--archive][/archive][--config][{config}][--sign-key][{key}]"]
