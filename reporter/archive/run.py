@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reporter.archive.index import INDEX, AcceptedBreak, Index, IndexEntry, load_index, write_index
 from reporter.archive.lock import ArchiveLock
@@ -38,9 +38,12 @@ from reporter.errors import PackError, Problem
 from reporter.inventory.kubeconfig import ClusterAccess
 from reporter.model import Assessment
 from reporter.pack import PACK_JSON, UNSUMMED, run_id, signed_files
-from reporter.period import ReviewPeriod
+from reporter.period import ReviewPeriod, days_between, quarters_in
 from reporter.pipeline import Assessed, Assessor, PipelineOptions
 from reporter.signing import SigningKey
+
+if TYPE_CHECKING:
+    from reporter.render.trend import HistoryView
 
 Warn = Callable[[str], None]
 
@@ -197,15 +200,37 @@ def _pack_files(request: RunRequest, chain: _Chain,
             delta = delta_since(side_from_assessment(previous, label), current)
             assessment = assessment.model_copy(update={"changes_since": changes_summary(delta)})
     assessment = _with_archive_provenance(assessment, request, chain, snapshot is not None)
+    identifier = run_id(assessment)  # what the pack's provenance.report.run_id says
     manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
     inputs = PackInputs(manifests, list(map_rows(current.reach)), previous=previous,
-                        delta=delta, signing_key=request.key)
+                        delta=delta, signing_key=request.key,
+                        archive_history=_history(request, chain, assessment, identifier))
     files = build_pack(assessment, inputs)
     if snapshot is not None:  # the snapshot as read, with its comments, beside the inputs
         unsigned = {k: v for k, v in files.items() if k not in UNSUMMED}
         files = signed_files({**unsigned, SNAPSHOT: snapshot.encode()}, request.key)
-    identifier = run_id(assessment)  # what the pack's provenance.report.run_id says
     return identifier, Assessment.model_validate_json(files[PACK_JSON]), files
+
+
+def _history(request: RunRequest, chain: _Chain, assessment: Assessment,
+             identifier: str) -> HistoryView:
+    """The archive's runs so far, then this one."""
+    from reporter.archive.history import CLOSED, NEW, HistoryRow, history_rows
+    from reporter.archive.verify import framework_counts
+    from reporter.render.trend import history_view
+
+    rows = history_rows(request.archive) if chain.index.entries else []
+    last = chain.index.entries[-1].review_period if chain.index.entries else None
+    missing = days_between(last, request.period) if last else None
+    findings = assessment.changes_since.findings if assessment.changes_since else None
+    rows.append(HistoryRow(
+        request.period.label, identifier, f"{assessment.generated_at:%Y-%m-%dT%H:%M:%SZ}",
+        framework_counts(assessment.model_dump(mode="json")),
+        None if findings is None else findings.get(NEW, 0),
+        None if findings is None else findings.get(CLOSED, 0),
+        assessment.changes_since.since if assessment.changes_since else None,
+        tuple(quarters_in(missing) or [missing.label]) if missing else ()))
+    return history_view(rows)
 
 
 def _with_archive_provenance(assessment: Assessment, request: RunRequest, chain: _Chain,

@@ -41,6 +41,7 @@ from reporter.signing import SigningKey, public_openssh
 
 if TYPE_CHECKING:
     from reporter.diff.model import Delta
+    from reporter.render.trend import HistoryView
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class PackInputs:
     signing_key: SigningKey | None = None
     delta: Delta | None = None
     """What changed since the previous review: the chapter that lists every change."""
+    archive_history: HistoryView | None = None
+    """``reporter run``: the archive's runs (the chapter "History of the archive")."""
 
 
 def with_run_metadata(assessment: Assessment, inputs: PackInputs, tool_digest: str) -> Assessment:
@@ -143,7 +146,7 @@ def render_documents(
         inputs_attached=placed, connectivity=tuple(inputs.connectivity),
         connectivity_file=CONNECTIVITY_JSON, evidence_file=EVIDENCE_CSV,
         signing_key=inputs.signing_key.fingerprint if inputs.signing_key else None,
-        previous=inputs.previous, delta=inputs.delta,
+        previous=inputs.previous, delta=inputs.delta, archive_history=inputs.archive_history,
     )
     view = build_view(recorded, facts)
     started = timed("view", started)

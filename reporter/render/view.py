@@ -40,6 +40,7 @@ from reporter.render.review import ReviewView, review_view
 
 if TYPE_CHECKING:
     from reporter.diff.model import Delta
+    from reporter.render.trend import HistoryView
 
 Row = tuple[str, str, str]
 SHOWN_CONNECTIONS = 200
@@ -79,6 +80,8 @@ class PackFacts:
     """Fingerprint of the key that signs SHA256SUMS."""
     previous: Assessment | None = None
     delta: Delta | None = None
+    archive_history: HistoryView | None = None
+    """``reporter run``: the archive's runs, for the chapter "History of the archive"."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -221,3 +221,15 @@ def test_kill_9_leaves_a_leftover_that_is_reported_and_cleaned(built: Built,
     assert result.returncode == 2
     assert f"{leftover.name}: left by an interrupted run: removed (--clean)" in result.stderr
     assert not leftover.exists()
+
+
+def test_the_second_pack_has_the_history_chapter_with_its_trend_chart(built: Built) -> None:
+    q3, q4 = packs(built.archive)
+    html = (q4 / "report.html").read_text()
+    chapter = html[html.index('<section class="chapter" id="history">'):]
+    chapter = chapter[:chapter.index("</section>")]
+    assert "History of the archive" in chapter
+    assert q3.name in chapter and q4.name in chapter
+    chart = chapter[chapter.index('<svg class="trend"'):chapter.index("</svg>")]
+    assert chart.count("<polyline") == 1 and chart.count("<circle") == 2  # one framework, 2 runs
+    assert ">2026Q3</text>" in chart and ">2026Q4</text>" in chart
