@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -55,17 +56,43 @@ def _access(paths: tuple[str, ...], kubeconfig: str | None, context: str | None,
     return ClusterAccess(kubeconfig=kubeconfig, context=context)
 
 
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    source: tuple[str, ...] = ()
+    archive: str | None = None
+    sign_key: str | None = None
+    period: str | None = None
+
+
+def _settings(config_path: str | None) -> _Settings:
+    """The config's ``run:`` section, its paths made relative to the current directory."""
+    if config_path is None:
+        return _Settings()
+    from reporter.config import load_config
+
+    run = load_config(config_path).config.run
+    folder = Path(config_path).parent
+
+    def place(path: str | None) -> str | None:
+        return None if path is None else str(folder / path)  # an absolute path stays as it is
+
+    return _Settings(tuple(str(folder / p) for p in run.source), place(run.archive),
+                     place(run.sign_key), run.period)
+
+
 @click.command("run")
 @click.argument("paths", nargs=-1)
-@click.option("--archive", "archive", metavar="DIR", required=True,
-              help="The archive: <period>/<run id>/ pack folders and index.json, a hash chain.")
+@click.option("--archive", "archive", metavar="DIR",
+              help="The archive: <period>/<run id>/ pack folders and index.json, a hash chain. "
+                   "Default: the config's run.archive.")
 @kubeconfig_option
 @context_option
 @click.option("--in-cluster", is_flag=True, help="Use the pod's service account only.")
 @config_option
 @framework_option
-@click.option("--period", "period_text", metavar="PERIOD", default=CURRENT_QUARTER,
-              show_default=True, help=f"The review period: {PERIOD_HELP}.")
+@click.option("--period", "period_text", metavar="PERIOD",
+              help=f"The review period: {PERIOD_HELP}. Default: the config's run.period, else "
+                   f"'{CURRENT_QUARTER}'.")
 @click.option("--sign-key", metavar="FILE",
               help="Ed25519 private key: signs the pack (pack.sig) and its index entry.")
 @click.option("--accept-broken-chain", metavar="REASON",
@@ -77,9 +104,9 @@ def _access(paths: tuple[str, ...], kubeconfig: str | None, context: str | None,
 @click.option("--lock-wait", type=click.FloatRange(min=0), default=10, show_default=True,
               help="Seconds to wait for another run's lock before giving up (exit 2).")
 @ipblock_option
-def run_command(paths: tuple[str, ...], archive: str, kubeconfig: str | None,
+def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | None,
                 context: str | None, in_cluster: bool, config_path: str | None,
-                frameworks: tuple[str, ...], period_text: str, sign_key: str | None,
+                frameworks: tuple[str, ...], period_text: str | None, sign_key: str | None,
                 accept_broken_chain: str | None, clean: bool, timeout: float, lock_wait: float,
                 ipblock_matches_pod_ips: bool) -> ExitCode:
     """Read PATHS, or snapshot the live cluster, assess, and add the pack to the archive.
@@ -97,9 +124,16 @@ def run_command(paths: tuple[str, ...], archive: str, kubeconfig: str | None,
     from reporter.pipeline import PipelineOptions, clock
     from reporter.signing import load_signing_key
 
+    settings = _settings(config_path)
+    paths = paths or (() if kubeconfig or context or in_cluster else settings.source)
+    archive = archive or settings.archive
+    if archive is None:
+        raise InputError("no archive given", hint="pass --archive DIR, or set run.archive in "
+                                                  "the config (docs/config.md)")
+    sign_key = sign_key or settings.sign_key
     access = _access(paths, kubeconfig, context, in_cluster)
     now = clock()
-    period = parse_period(period_text, now.date())
+    period = parse_period(period_text or settings.period or CURRENT_QUARTER, now.date())
     key = load_signing_key(Path(sign_key)) if sign_key else None
     options = PipelineOptions(config_path=config_path, frameworks=frameworks,
                               ipblock_matches_pod_ips=ipblock_matches_pod_ips, now=now)

@@ -215,6 +215,21 @@ DEFAULT_DATASTORES = (
 )
 
 
+class RunSettings(BaseModel):
+    """``run:``: defaults for ``reporter run`` (its flags win). Relative paths are read from
+    the folder of reporter.yaml."""
+
+    model_config = STRICT
+
+    source: tuple[str, ...] = ()
+    """Manifest files or folders; empty: the live cluster (kubeconfig, else in-cluster)."""
+    archive: str | None = None
+    sign_key: str | None = None
+    """Ed25519 private key file: signs each pack and its index entry."""
+    period: str | None = None
+    """As ``--period``: ``2026Q3``, ``START..END``, ``quarter`` or ``previous-quarter``."""
+
+
 class Config(BaseModel):
     """reporter.yaml."""
 
@@ -238,6 +253,7 @@ class Config(BaseModel):
     exceptions: tuple[ExceptionEntry, ...] = ()
     attestations: tuple[AttestationEntry, ...] = ()
     """Manual evidence per requirement; without one a manual part stays PENDING."""
+    run: RunSettings = RunSettings()
 
     @model_validator(mode="after")
     def _consistent(self) -> Config:

@@ -1,0 +1,43 @@
+"""`run:` in reporter.yaml gives `reporter run` its defaults; flags win."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .conftest import FRAMEWORK, Q4_RUN, reporter
+
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "three-tier"
+
+
+def write_config(folder: Path, run: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / "reporter.yaml"
+    config.write_text(f"apiVersion: compliance-reporter/v1\nkind: ReporterConfig\nrun:\n{run}")
+    return config
+
+
+def test_the_run_section_names_source_archive_and_period(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "etc", f"  source: [{SAMPLE}]\n  archive: evidence\n"
+                                             "  period: previous-quarter\n")
+    result = reporter("run", "--config", str(config), *FRAMEWORK, epoch=Q4_RUN)
+    assert result.returncode in (0, 1), result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["period"] == "2026Q3"  # the quarter before 2026-10-01
+    assert Path(summary["pack"]).parent == tmp_path / "etc" / "evidence" / "2026Q3"
+    flagged = reporter("run", "--config", str(config), "--period", "2026Q4", "--archive",
+                       str(tmp_path / "other"), *FRAMEWORK, epoch=Q4_RUN)
+    assert flagged.returncode in (0, 1), flagged.stderr
+    assert Path(json.loads(flagged.stdout)["pack"]).parent == tmp_path / "other" / "2026Q4"
+
+
+def test_no_archive_anywhere_and_a_bad_period_are_user_mistakes(tmp_path: Path) -> None:
+    result = reporter("run", str(SAMPLE))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no archive given\nhint: pass --archive DIR")
+    config = write_config(tmp_path, "  period: last quarter\n")
+    result = reporter("run", str(SAMPLE), "--archive", str(tmp_path / "A"), "--config",
+                      str(config))
+    assert result.returncode == 2
+    assert "error: --period last quarter: not a period" in result.stderr
+    assert not (tmp_path / "A").exists()
