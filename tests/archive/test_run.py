@@ -233,3 +233,49 @@ def test_the_second_pack_has_the_history_chapter_with_its_trend_chart(built: Bui
     chart = chapter[chapter.index('<svg class="trend"'):chapter.index("</svg>")]
     assert chart.count("<polyline") == 1 and chart.count("<circle") == 2  # one framework, 2 runs
     assert ">2026Q3</text>" in chart and ">2026Q4</text>" in chart
+
+
+def test_a_pack_no_entry_lists_is_named_as_a_possible_fork(built: Built, tmp_path: Path) -> None:
+    import shutil
+
+    archive = built.copy(tmp_path / "A")
+    q4 = packs(archive)[1]
+    shutil.copytree(q4, q4.with_name(q4.name + "-copy"))
+    assert f"error: 2026Q4/{q4.name}-copy: a pack that index.json does not list (a fork" in \
+        not_verified(archive)
+
+
+def test_a_skipped_quarter_is_a_gap(built: Built, tmp_path: Path) -> None:
+    archive = built.copy(tmp_path / "A")
+    result = reporter("run", "--kubeconfig", str(built.kubeconfig), "--archive", str(archive),
+                      "--period", "2027Q2", *FRAMEWORK)
+    assert result.returncode in (0, 1), result.stderr
+    assert "warning: gap" not in result.stderr  # the gap is after the last run: not known yet
+    errors = not_verified(archive)
+    assert "error: gap: no run for 2027Q1 (between 2026Q4 run " in errors
+    assert "(0 integrity problem(s), 1 gap(s))" in errors
+    assert "GAP     no run for 2027Q1" in reporter("history", str(archive)).stdout
+
+
+def test_an_accepted_broken_chain_is_recorded_and_only_that_break_is_accepted(
+    built: Built, tmp_path: Path
+) -> None:
+    archive = built.copy(tmp_path / "A")
+    q4 = packs(archive)[1]
+    flip_one_byte(q4 / "report.pdf")
+    reason = "report.pdf restored from a damaged backup; ticket OPS-17"
+    result = reporter("run", "--kubeconfig", str(built.kubeconfig), "--archive", str(archive),
+                      "--accept-broken-chain", reason, *FRAMEWORK)
+    assert result.returncode in (0, 1), result.stderr
+    assert "warning: accepted (--accept-broken-chain): 2026Q4/" in result.stderr
+    assert json.loads(result.stdout)["accepted_broken_chain"] is True
+    new = packs(archive)[2]
+    pack = json.loads((new / "pack.json").read_text())
+    assert pack["provenance"]["archive"]["accepted_broken_chain"] == reason
+    assert pack["provenance"]["archive"]["previous"]["compared"] is False  # damaged: not used
+    verified = reporter("verify", str(archive))
+    assert verified.returncode == 0, verified.stderr
+    assert f"accepted by a later run ({reason}): 2026Q4/{q4.name}/report.pdf" in verified.stderr
+    flip_one_byte(packs(archive)[0] / "pack.json")  # a new break is not covered
+    assert f"{packs(archive)[0].parent.name}/{packs(archive)[0].name}/pack.json" in \
+        not_verified(archive)
