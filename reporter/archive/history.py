@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from reporter.archive.index import load_index
-from reporter.archive.verify import framework_counts
 from reporter.pack import PACK_JSON
 from reporter.period import days_between, quarters_in
 
@@ -89,10 +87,3 @@ def render_history(rows: list[HistoryRow], fmt: str) -> str:
                          f"{cells[0]:<8}{cells[1]:<30}{cells[2]:<22}{cells[3]:<22}"
                          f"{cells[4]:<40}new {cells[5]:<4}closed {cells[6]}")
     return "\n".join(lines) + "\n"
-
-
-def as_plain(rows: list[HistoryRow]) -> list[dict[str, Any]]:
-    return [asdict(r) for r in rows]
-
-
-__all__ = ["HistoryRow", "counts_text", "framework_counts", "history_rows", "render_history"]

@@ -109,8 +109,8 @@ def _differences(entry: IndexEntry, data: dict[str, Any], folder_name: str) -> I
             yield f"{what}: the pack says {in_pack!r}, index.json says {in_index!r}"
 
 
-def _signature_problem(entry: IndexEntry, folder: Path, public_key: Path | None,
-                       where: str) -> Problem | None:
+def _signature_problem(entry: IndexEntry, folder: Path,
+                       public_key: Path | None) -> Problem | None:
     from reporter.signing import fingerprint, load_public_key, signature_matches
 
     key_path = public_key or folder / PUBLIC_KEY
@@ -149,7 +149,7 @@ def _entry_problems(root: Path, entry: IndexEntry, public_key: Path | None) -> l
         problems.append(Problem("differs from the snapshot index.json records for this run "
                                 f"(sha256 {entry.snapshot_sha256})", file=f"{where}/{SNAPSHOT}"))
     if entry.signer is not None:
-        problem = _signature_problem(entry, folder, public_key, where)
+        problem = _signature_problem(entry, folder, public_key)
         problems += [problem] if problem else []
     return problems
 
