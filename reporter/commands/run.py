@@ -11,6 +11,7 @@ import json
 import os
 import signal
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from pathlib import Path
 from types import FrameType
 
@@ -119,6 +120,7 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     """
     from reporter.archive.run import RunRequest, run_into_archive
     from reporter.commands.check import failed
+    from reporter.inputs import GitOptions
     from reporter.inventory.kubeconfig import ClusterAccess
     from reporter.period import parse_period
     from reporter.pipeline import PipelineOptions, clock
@@ -135,8 +137,12 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     now = clock()
     period = parse_period(period_text or settings.period or CURRENT_QUARTER, now.date())
     key = load_signing_key(Path(sign_key)) if sign_key else None
+    # The run's period, not the config's, bounds the commits counted as changes in the period.
+    window = GitOptions(since=datetime.combine(period.start, time.min, UTC),
+                        until=datetime.combine(period.end, time.max, UTC))
     options = PipelineOptions(config_path=config_path, frameworks=frameworks,
-                              ipblock_matches_pod_ips=ipblock_matches_pod_ips, now=now)
+                              ipblock_matches_pod_ips=ipblock_matches_pod_ips, now=now,
+                              git=window)
     request = RunRequest(
         archive=Path(archive), paths=paths,
         access=access if isinstance(access, ClusterAccess) else None, options=options,
