@@ -1,5 +1,6 @@
-"""Review periods as the command line names them: ``2026Q3``, ``START..END``, ``quarter`` (the
-calendar quarter containing the run) and ``previous-quarter``.
+"""Review periods as the command line names them: ``2026Q3`` and ``START..END`` (as the config's
+``period`` reads them), ``quarter`` (the calendar quarter containing the run) and
+``previous-quarter``.
 
 A period is a value the run is given, never a date copied from a static config: a scheduled job
 run every quarter names a new period each time.
@@ -7,17 +8,16 @@ run every quarter names a new period each time.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from reporter.config.model import parse_period as fixed_period
 from reporter.errors import InputError
 
 CURRENT_QUARTER = "quarter"
 PREVIOUS_QUARTER = "previous-quarter"
 PERIOD_HELP = ("YYYYQn (e.g. 2026Q3), START..END (ISO dates, e.g. 2026-07-01..2026-09-30), "
                f"'{CURRENT_QUARTER}' (the quarter containing the run) or '{PREVIOUS_QUARTER}'")
-_QUARTER = re.compile(r"(\d{4})Q([1-4])")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -57,12 +57,8 @@ def parse_period(text: str, today: date) -> ReviewPeriod:
         return quarter_of(today)
     if value == PREVIOUS_QUARTER:
         return quarter_of(quarter_of(today).start - timedelta(days=1))
-    quarter = _QUARTER.fullmatch(value)
-    if quarter:
-        return quarter_of(date(int(quarter.group(1)), int(quarter.group(2)) * 3, 1))
-    start_text, dots, end_text = value.partition("..")
     try:
-        start, end = date.fromisoformat(start_text), date.fromisoformat(end_text)
+        start, end = fixed_period(value)
     except ValueError:
         raise InputError(f"--period {text}: not a period", hint=f"give {PERIOD_HELP}") from None
     if end < start:
