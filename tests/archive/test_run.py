@@ -279,3 +279,37 @@ def test_an_accepted_broken_chain_is_recorded_and_only_that_break_is_accepted(
     flip_one_byte(packs(archive)[0] / "pack.json")  # a new break is not covered
     assert f"{packs(archive)[0].parent.name}/{packs(archive)[0].name}/pack.json" in \
         not_verified(archive)
+
+
+def test_an_entry_signature_that_does_not_match_is_named(built: Built, tmp_path: Path) -> None:
+    archive = built.copy(tmp_path / "A")
+    index = json.loads((archive / "index.json").read_text())
+    first, second = index["entries"]
+    second["signature"] = first["signature"]  # not part of the hash: only the key can tell
+    (archive / "index.json").write_text(json.dumps(index))
+    assert f"error: index.json: run {second['run_id']}: the entry's signature does not verify" \
+        in not_verified(archive)
+
+
+def test_the_signers_public_key_can_be_required(built: Built, tmp_path: Path) -> None:
+    from .conftest import signing_key
+
+    public = tmp_path / "pack-key.pub"
+    public.write_text(reporter_public_key(built.key))
+    assert reporter("verify", str(built.archive), "--public-key", str(public)).returncode == 0
+    other = tmp_path / "other.pub"
+    other.write_text(reporter_public_key(signing_key(tmp_path / "other.pem")))
+    assert "the signature does not match SHA256SUMS for key" in not_verified_with(
+        built.archive, other)
+
+
+def reporter_public_key(private: Path) -> str:
+    from reporter.signing import load_signing_key, public_openssh
+
+    return public_openssh(load_signing_key(private).public) + "\n"
+
+
+def not_verified_with(archive: Path, public: Path) -> str:
+    result = reporter("verify", str(archive), "--public-key", str(public))
+    assert result.returncode == 1, result.stdout
+    return result.stderr
