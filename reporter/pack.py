@@ -6,7 +6,8 @@ Layout::
     connectivity.json     the full workload-level map (``connectivity -o json``)
     evidence-index.csv    every evidence ID -> requirement -> check -> artefact -> the commit
                           the artefact's file is at (``uncommitted`` when it differs from it)
-    inputs/...            the input manifests as read, Secrets, ConfigMaps and env values removed
+    inputs/...            the input manifests line for line, Secret and ConfigMap data, env,
+                          command lines and annotations redacted in place
     report.html           the report, self-contained
     report.pdf            the same report, PDF/A-3b, embedding the files above and SHA256SUMS
     pack.pub              the signer's public key (when signed)
@@ -30,12 +31,8 @@ import time
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
-
-import yaml
 
 from reporter.errors import OutputError, PackError, Problem
-from reporter.inventory.sanitise import sanitise
 from reporter.model import Assessment
 from reporter.resources import TEMPLATES
 from reporter.signing import SigningKey
@@ -53,45 +50,13 @@ UNSUMMED = (SUMS, SIGNATURE)
 """The files SHA256SUMS cannot cover: itself and the signature over it."""
 
 _PACKAGE = Path(__file__).resolve().parent
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DROPPED_KINDS = frozenset({"Secret", "ConfigMap"})
 Row = tuple[str, str, str]
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """Safe dumper that writes repeated values out instead of as anchors and aliases."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-# -- sanitised manifests -------------------------------------------------------------------------
-
-def _sanitised_objects(document: Any) -> Iterator[dict[str, Any]]:
-    if not isinstance(document, dict) or document.get("kind") in _DROPPED_KINDS:
-        return
-    kind, api_version = str(document.get("kind", "")), str(document.get("apiVersion", ""))
-    if isinstance(document.get("items"), list):  # kubectl's List (and FooList) documents
-        for item in document["items"]:
-            if isinstance(item, dict) and kind != "List":
-                item = {"apiVersion": api_version, "kind": kind[: -len("List")]} | item
-            yield from _sanitised_objects(item)
-        return
-    yield sanitise(kind, api_version, document)
-
-
-def sanitised_manifest(text: str) -> str:
-    """The manifest's objects cut down to what the analysis reads (an allowlist: no Secrets,
-    ConfigMaps, env, command lines or annotations); comments are not kept."""
-    objects = [o for d in yaml.load_all(text, Loader=_SAFE_LOADER) for o in _sanitised_objects(d)]
-    if not objects:
-        return ""
-    return yaml.dump_all(objects, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                         explicit_start=True, width=100)
-
+# -- attached copies of the inputs ----------------------------------------------------------------
 
 def pack_paths(input_paths: Sequence[str]) -> dict[str, str]:
-    """Input path -> where its sanitised copy goes in the pack, unique and inside ``inputs/``."""
+    """Input path -> where its redacted copy goes in the pack, unique and inside ``inputs/``."""
     placed: dict[str, str] = {}
     taken: set[str] = set()
     for path in input_paths:
@@ -100,12 +65,13 @@ def pack_paths(input_paths: Sequence[str]) -> dict[str, str]:
         if not parts or any(p in ("", ".", "..") for p in parts) or path.startswith("/"):
             parts = [re.sub(r"[^A-Za-z0-9._-]", "_", PurePosixPath(path).name) or "input"]
         name = "/".join(parts)
-        if not name.endswith((".yaml", ".yml")):
-            name += ".yaml"  # always YAML once re-serialised
+        if not name.endswith((".yaml", ".yml", ".json")):
+            name += ".yaml"
+        stem, dot, suffix = name.rpartition(".")
         candidate, n = name, 1
         while candidate in taken:
             n += 1
-            candidate = f"{name.removesuffix('.yaml')}-{n}.yaml"
+            candidate = f"{stem}-{n}{dot}{suffix}"
         taken.add(candidate)
         placed[path] = f"{INPUTS}/{candidate}"
     return placed

@@ -8,7 +8,9 @@ API adds later is dropped too. Kinds the inventory does not model keep their ide
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
@@ -91,3 +93,216 @@ def _template_at(value: Any, path: Sequence[str]) -> Any:
         return value
     key = path[0]
     return {key: _template_at(value[key], path[1:])} if key in value else {}
+
+
+# -- the attached copy of an input: redacted in place ---------------------------------------------
+
+REDACTED = '"[redacted]"'
+_COMMENT_REDACTED = "# [redacted]"
+_IDENTITY_ONLY = frozenset({"Secret", "ConfigMap"})
+"""Kinds whose every value but their name is redacted (their data is what they are for)."""
+_MERGE_KEY = "<<"
+_OWN_CONFIG = "ReporterConfig"
+_WORKLOAD_SHOWN = ("replicas", "selector", "serviceName")
+
+Path = tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Redacted:
+    """An input manifest with every value the allowlist would drop replaced on its own line."""
+
+    text: str
+    lines: tuple[int, ...]
+    """1-based numbers of the lines where something was replaced."""
+
+
+def _kept_view(document: Any) -> Any:
+    """What :func:`sanitise` keeps of one YAML document, in the document's own shape."""
+    if not isinstance(document, dict):
+        return None
+    kind, api_version = str(document.get("kind", "")), str(document.get("apiVersion", ""))
+    if kind == _OWN_CONFIG:  # the reporter's own configuration: zones, flows, exceptions
+        return document
+    if kind in _IDENTITY_ONLY:
+        return {"apiVersion": api_version, "kind": kind, "type": document.get("type"),
+                "metadata": _pick(document.get("metadata"), ("name", "namespace"))}
+    if isinstance(document.get("items"), list):  # kubectl's List (and FooList)
+        item_kind = kind.removesuffix("List")
+        items = [_kept_view(i if kind == "List" or not isinstance(i, dict)
+                            else {"apiVersion": api_version, "kind": item_kind} | i)
+                 for i in document["items"]]
+        return {"apiVersion": api_version, "kind": kind, "items": items}
+    kept = sanitise(kind, api_version, document)
+    if kind in WORKLOAD_KINDS and isinstance(kept.get("spec"), dict):
+        # Harmless and what a reader checks the template against: shown, not redacted.
+        kept["spec"] |= _pick(document["spec"], _WORKLOAD_SHOWN)
+    return kept
+
+
+def _resolves(kept: Any, path: Path) -> bool:
+    node = kept
+    for step in path:
+        if isinstance(step, int) and isinstance(node, list) and step < len(node):
+            node = node[step]
+        elif isinstance(node, dict):
+            match = [k for k in node if k == step or str(k) == step]
+            if not match:
+                return False
+            node = node[match[0]]
+        else:
+            return False
+    return True
+
+
+@dataclass
+class _Frame:
+    """A collection being walked: its path, and for a mapping whether a key comes next."""
+
+    path: Path
+    mapping: bool
+    kept: bool
+    first_line: int
+    """Where its dropped lines start: the line of its key when it is a mapping's value."""
+    index: int = 0
+    key: Any = None
+    key_line: int = 0
+    expecting_key: bool = True
+    is_key: bool = False
+    """A complex (collection) key: consuming it does not consume a value of the parent."""
+
+
+@dataclass
+class _Edits:
+    replacements: list[tuple[int, int, str]] = field(default_factory=list)
+    """(start index, end index, text) in the input."""
+    dropped_lines: set[int] = field(default_factory=set)
+    """0-based lines inside a dropped value: comments there are redacted too."""
+
+
+def _replacement(text: str, start: int, end: int, end_column: int, anchor: str | None) -> str:
+    """``"[redacted]"`` keeping the span's line breaks, so every later line stays in place and
+    text after the span on its last line stays in its column."""
+    breaks = "".join(re.findall(r"\r\n|\r|\n", text[start:end]))
+    value = (f"&{anchor} " if anchor else "") + REDACTED
+    return value + breaks + (" " * end_column if breaks else "")
+
+
+def _last_line(text: str, first: int, mark: Any) -> int:
+    """The last line a value ending at ``mark`` occupies: a block value ends where the next
+    token starts, so a mark with only spaces before it on its line ends on the line above."""
+    line: int = mark.line
+    before = text[text.rfind("\n", 0, mark.index) + 1:mark.index]
+    return line - 1 if line > first and not before.strip() else line
+
+
+def _walk(text: str, kept: list[Any]) -> _Edits:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    edits = _Edits()
+    stack: list[_Frame] = []
+    documents = iter(kept)
+    view: Any = None
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.DocumentStartEvent):
+            view = next(documents, None)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            done = stack.pop()
+            if not done.kept:
+                edits.dropped_lines.update(
+                    range(done.first_line, _last_line(text, done.first_line, event.end_mark) + 1))
+            if not done.is_key:
+                _advance(stack)
+        elif isinstance(event, yaml.NodeEvent):
+            _node(text, event, stack, view, edits)
+    return edits
+
+
+def _node(text: str, event: Any, stack: list[_Frame], view: Any, edits: _Edits) -> None:
+    import yaml
+
+    frame = stack[-1] if stack else None
+    is_collection = isinstance(event, yaml.CollectionStartEvent)
+    is_mapping = isinstance(event, yaml.MappingStartEvent)
+    if frame is not None and frame.mapping and frame.expecting_key:
+        frame.key = event.value if isinstance(event, yaml.ScalarEvent) else None
+        frame.key_line = event.start_mark.line
+        frame.expecting_key = False
+        if is_collection:  # a complex key: nothing the allowlist names, so dropped
+            stack.append(_Frame((), is_mapping, False, event.start_mark.line, is_key=True))
+        return
+    if frame is None:
+        path: Path = ()
+    else:
+        path = (*frame.path, frame.key) if frame.mapping else (*frame.path, frame.index)
+    merge = frame is not None and frame.mapping and frame.key == _MERGE_KEY
+    keep = merge or (frame is None or frame.kept) and _resolves(view, path)
+    first = frame.key_line if frame is not None and frame.mapping else event.start_mark.line
+    if is_collection:
+        stack.append(_Frame(path, is_mapping, keep, first))
+        return
+    start, end = event.start_mark.index, event.end_mark.index
+    if not keep:
+        edits.dropped_lines.update(range(first, _last_line(text, first, event.end_mark) + 1))
+        if end > start:
+            anchor = None if isinstance(event, yaml.AliasEvent) else event.anchor
+            edits.replacements.append(
+                (start, end, _replacement(text, start, end, event.end_mark.column, anchor)))
+    _advance(stack)
+
+
+def _advance(stack: list[_Frame]) -> None:
+    """A value was consumed in the innermost collection."""
+    if not stack:
+        return
+    frame = stack[-1]
+    if frame.mapping:
+        frame.expecting_key = True
+    else:
+        frame.index += 1
+
+
+def _without_comment(line: str) -> str:
+    """``line`` with its comment replaced, quoted text skipped (a ``#`` inside it is text)."""
+    quote, i = "", 0
+    while i < len(line):
+        char = line[i]
+        if quote:
+            if char == "\\" and quote == '"':
+                i += 1
+            elif char == quote:
+                quote = ""
+        elif char in "'\"" and (i == 0 or line[i - 1] in " \t[{,:-?"):
+            quote = char
+        elif char == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[:i] + _COMMENT_REDACTED
+        i += 1
+    return line
+
+
+def redact_in_place(text: str) -> Redacted:
+    """``text`` with every value the allowlist drops (env, command lines, annotations, Secret
+    and ConfigMap data, ...) replaced by ``"[redacted]"`` where it stood, and the comments
+    among those values too. Every other line, comment and space stays, so a ``file:line``
+    cited from the input points at the same object in the copy."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    kept = [_kept_view(d) for d in yaml.load_all(text, Loader=loader)]
+    edits = _walk(text, kept)
+    out = text
+    for start, end, replacement in sorted(edits.replacements, reverse=True):
+        out = out[:start] + replacement + out[end:]
+    lines = out.splitlines(keepends=True)
+    changed = {line for start, end, _ in edits.replacements
+               for line in range(text.count("\n", 0, start),
+                                 text.count("\n", 0, max(start, end - 1)) + 1)}
+    for number in sorted(edits.dropped_lines):
+        if number < len(lines):
+            body = lines[number].rstrip("\r\n")
+            scrubbed = _without_comment(body)
+            if scrubbed != body:
+                lines[number] = scrubbed + lines[number][len(body):]
+                changed.add(number)
+    return Redacted("".join(lines), tuple(n + 1 for n in sorted(changed)))

@@ -11,6 +11,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reporter.inventory.sanitise import Redacted, redact_in_place
 from reporter.model import Assessment
 from reporter.pack import (
     CONNECTIVITY_JSON,
@@ -25,7 +26,6 @@ from reporter.pack import (
     evidence_csv,
     pack_paths,
     run_id,
-    sanitised_manifest,
     sha256,
     sha256sums,
     signed_files,
@@ -61,9 +61,20 @@ class PackInputs:
     """``reporter run``: the archive's runs (the chapter "History of the archive")."""
 
 
-def with_run_metadata(assessment: Assessment, inputs: PackInputs, tool_digest: str) -> Assessment:
+def _attachment_records(inputs: Mapping[str, str], copies: Mapping[str, Redacted],
+                        placed: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Per input: where its copy is, the sha256 as read and as attached, the lines redacted."""
+    return [{"path": path, "attached": placed[path],
+             "sha256_read": sha256(inputs[path].encode()),
+             "sha256_attached": sha256(copy.text.encode()),
+             "redacted_lines": list(copy.lines)}
+            for path, copy in copies.items()]
+
+
+def with_run_metadata(assessment: Assessment, inputs: PackInputs, tool_digest: str,
+                      attachments: Sequence[Mapping[str, Any]] = ()) -> Assessment:
     """The Assessment as pack.json records it: provenance gains the run ID, the tool's digest,
-    versions and command line (``provenance.report``)."""
+    versions and command line, and the attached input copies (``provenance.report``)."""
     from reporter.provenance import collect_run_info
 
     info = collect_run_info(assessment.command,
@@ -73,6 +84,7 @@ def with_run_metadata(assessment: Assessment, inputs: PackInputs, tool_digest: s
         "tool_sha256": tool_digest,
         "run": info.to_dict(),
         "signing_key": inputs.signing_key.fingerprint if inputs.signing_key else None,
+        "attachments": list(attachments),
     }
     provenance = {**(assessment.provenance or {}), "report": report}
     return assessment.model_copy(update={"provenance": provenance})
@@ -95,15 +107,15 @@ def _evidence_file(assessment: Assessment) -> bytes:
     )
 
 
-def _data_files(assessment: Assessment, inputs: PackInputs,
+def _data_files(assessment: Assessment, inputs: PackInputs, copies: Mapping[str, Redacted],
                 placed: Mapping[str, str]) -> dict[str, bytes]:
     files = {
         PACK_JSON: render_json(assessment).encode(),  # exactly `reporter check -o json`
         CONNECTIVITY_JSON: _connectivity_json(inputs.connectivity),
         EVIDENCE_CSV: _evidence_file(assessment),
     }
-    for path, text in inputs.manifests.items():
-        files[placed[path]] = sanitised_manifest(text).encode()
+    for path, copy in copies.items():
+        files[placed[path]] = copy.text.encode()
     if inputs.signing_key is not None:
         files[PUBLIC_KEY] = (public_openssh(inputs.signing_key.public) + "\n").encode()
     return files
@@ -123,7 +135,8 @@ def _attachments(files: Mapping[str, bytes]) -> list[PdfAttachment]:
     attached = []
     for name, data in files.items():
         relationship, description = _DESCRIPTIONS.get(
-            name, ("Source", "Input manifest as read; Secrets, ConfigMaps, env values removed"))
+            name, ("Source", "Input manifest line for line; Secret and ConfigMap data, env, "
+                             "command lines and annotations redacted in place"))
         attached.append(PdfAttachment(name, data, description, relationship))
     return attached
 
@@ -136,8 +149,10 @@ def render_documents(
     timed = Timed(timings)
     started = time.perf_counter()
     placed = pack_paths(list(inputs.manifests))
-    recorded = with_run_metadata(assessment, inputs, tool_sha256())
-    files = _data_files(recorded, inputs, placed)
+    copies = {path: redact_in_place(text) for path, text in inputs.manifests.items()}
+    recorded = with_run_metadata(assessment, inputs, tool_sha256(),
+                                 _attachment_records(inputs.manifests, copies, placed))
+    files = _data_files(recorded, inputs, copies, placed)
     started = timed("pack_data", started)
     report = (recorded.provenance or {})["report"]
     facts = PackFacts(

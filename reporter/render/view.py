@@ -71,7 +71,7 @@ class PackFacts:
     files: tuple[tuple[str, str], ...]
     """(path in the pack, sha256) of the files written before the report."""
     inputs_attached: Mapping[str, str]
-    """Input path -> the sanitised copy's path in the pack."""
+    """Input path -> the path of its copy (redacted in place) in the pack."""
     connectivity: tuple[Row, ...]
     """The workload-level map: (source, destination, connections)."""
     connectivity_file: str
@@ -117,6 +117,16 @@ class SkippedGroup:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachedInput:
+    """An input's copy in the pack, from ``provenance.report.attachments``."""
+
+    attached: str
+    sha256_attached: str
+    redacted: str
+    """The lines redacted, as ranges (``8, 12-14``), or ``none``."""
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionGroup:
     source: str
     targets: tuple[tuple[str, str], ...]
@@ -156,6 +166,8 @@ class ReportView:
     history: GitHistory
     """Where the inputs came from, the commit each file is at, each policy's last change."""
     key_findings: KeyFindings
+    attachments: Mapping[str, AttachedInput]
+    """Input path -> its attached copy."""
     status_look: Mapping[Status, tuple[str, str]] = field(default_factory=lambda: STATUS_LOOK)
     shown_host_network: int = SHOWN_HOST_NETWORK
 
@@ -301,6 +313,23 @@ def _shown_evidence(frameworks: Sequence[FrameworkView]) -> tuple[Evidence, ...]
     return tuple(sorted(seen.values(), key=lambda e: e.id))
 
 
+def line_ranges(lines: Sequence[int]) -> str:
+    """``1, 2, 3, 7`` as ``1-3, 7``; ``none`` when empty."""
+    ranges: list[list[int]] = []
+    for line in sorted(lines):
+        if ranges and line == ranges[-1][1] + 1:
+            ranges[-1][1] = line
+        else:
+            ranges.append([line, line])
+    return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges) or "none"
+
+
+def _attachments(assessment: Assessment) -> dict[str, AttachedInput]:
+    records = ((assessment.provenance or {}).get("report") or {}).get("attachments") or []
+    return {r["path"]: AttachedInput(r["attached"], r["sha256_attached"],
+                                     line_ranges(r["redacted_lines"])) for r in records}
+
+
 def _chapter_numbers(with_changes: bool) -> dict[str, int]:
     chapters = ["summary", *(["changes"] if with_changes else []), "scope", "network",
                 "requirements", "exceptions", "policies", "appendix"]
@@ -348,4 +377,5 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         hashes=_hashes(assessment, facts),
         history=git_history(assessment.git_provenance, policies),
         key_findings=key_findings(assessment, first_shown),
+        attachments=_attachments(assessment),
     )

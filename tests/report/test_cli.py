@@ -131,7 +131,7 @@ def test_an_existing_out_is_refused_before_any_work(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "already exists" in result.output
 
 
-def test_standard_input_is_packed_sanitised(tmp_path: Path,
+def test_standard_input_is_packed_redacted_line_for_line(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     out = tmp_path / "stdin-pack"
@@ -139,7 +139,9 @@ def test_standard_input_is_packed_sanitised(tmp_path: Path,
                   stdin=STDIN_MANIFESTS)
     assert result.exit_code == 0, result.output
     copy = (out / "inputs" / "_stdin_.yaml").read_text()
-    assert "deny-all" in copy and "STDIN-S3CR3T" not in copy and "kind: Secret" not in copy
+    assert "STDIN-S3CR3T" not in copy and "stringData: {token: \"[redacted]\"}" in copy
+    assert len(copy.splitlines()) == len(STDIN_MANIFESTS.splitlines())
+    assert copy.replace("{token: \"[redacted]\"}", "{token: STDIN-S3CR3T}") == STDIN_MANIFESTS
     assert _run("verify", str(out)).exit_code == 0
 
 

@@ -1,10 +1,14 @@
-"""Manifests embedded in a pack: re-serialised from the parsed objects, secrets never included."""
+"""Input copies attached to a pack: values outside the allowlist redacted in place, every line
+where it was, secrets never included."""
 
 from __future__ import annotations
 
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from reporter.pack import pack_paths, sanitised_manifest
+from reporter.inventory.sanitise import Redacted, redact_in_place, sanitise
+from reporter.pack import pack_paths
 
 from .sample import SAMPLE_MANIFESTS, WORKLOADS_FILE
 
@@ -49,56 +53,130 @@ spec:
 """
 
 
-def test_secrets_and_config_maps_are_dropped_entirely() -> None:
-    assert sanitised_manifest(SECRETS) == ""
+def _same_layout(original: str, copy: Redacted) -> None:
+    """Every line is where it was; lines not listed as redacted are unchanged."""
+    before, after = original.splitlines(), copy.text.splitlines()
+    assert len(before) == len(after)
+    changed = [n for n, (a, b) in enumerate(zip(before, after, strict=True), 1) if a != b]
+    assert changed == list(copy.lines)
 
 
-def test_only_allowlisted_fields_are_kept() -> None:
-    text = sanitised_manifest(POD)
-    assert "S3CR3T" not in text
-    pod = yaml.safe_load(text)
-    for container in (*pod["spec"]["containers"], *pod["spec"]["initContainers"]):
-        assert set(container) <= {"name", "image", "ports", "restartPolicy"}
-    assert set(pod["metadata"]) == {"name", "namespace", "labels"}  # no annotations at all
+def test_secret_and_config_map_values_are_redacted_on_their_lines() -> None:
+    copy = redact_in_place(SECRETS)
+    _same_layout(SECRETS, copy)
+    assert "S3CR3T" not in copy.text and "U0VDUkVU" not in copy.text
+    secret, config = yaml.safe_load_all(copy.text)
+    assert secret["metadata"] == {"name": "creds", "namespace": "payments"}
+    assert secret["stringData"] == {"api-key": "[redacted]"}
+    assert config["data"] == {"DSN": "[redacted]"}
+
+
+def test_only_allowlisted_values_are_kept() -> None:
+    copy = redact_in_place(POD)
+    _same_layout(POD, copy)
+    assert "S3CR3T" not in copy.text
+    pod = yaml.safe_load(copy.text)
+    assert pod["metadata"]["annotations"] == {
+        "kubectl.kubernetes.io/last-applied-configuration": "[redacted]", "team": "[redacted]"}
+    main = pod["spec"]["containers"][0]
+    assert main["env"][1]["valueFrom"] == {"secretKeyRef": {"name": "[redacted]",
+                                                            "key": "[redacted]"}}
+    assert main["envFrom"] == [{"secretRef": {"name": "[redacted]"}}]
 
 
 def test_what_the_network_model_needs_is_kept_as_parsed() -> None:
-    pod = yaml.safe_load(sanitised_manifest(POD))
+    pod = yaml.safe_load(redact_in_place(POD).text)
     original = yaml.safe_load(POD)
     assert pod["metadata"]["labels"] == original["metadata"]["labels"]
     assert pod["spec"]["containers"][0]["ports"] == original["spec"]["containers"][0]["ports"]
+    assert sanitise("Pod", "v1", pod) == sanitise("Pod", "v1", original)
 
 
-def test_network_policies_round_trip_unchanged() -> None:
+def test_network_policies_keep_every_line_and_comment() -> None:
     policies = SAMPLE_MANIFESTS["estate/policies.yaml"]
-    kept = list(yaml.safe_load_all(sanitised_manifest(policies)))
-    expected = list(yaml.safe_load_all(policies))
-    del expected[0]["metadata"]["annotations"]  # only last-applied-configuration was there
-    assert kept == expected
+    copy = redact_in_place(policies)
+    _same_layout(policies, copy)
+    assert copy.text.splitlines()[0] == policies.splitlines()[0]  # the comment stays
+    (annotation,) = copy.lines  # only last-applied-configuration was redacted
+    assert "not-in-the-pack" in policies.splitlines()[annotation - 1]
 
 
-def test_list_documents_are_sanitised_item_by_item() -> None:
+def test_comments_among_redacted_values_are_redacted_too() -> None:
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}  # kept\nspec:\n  containers:\n"
+            "  - name: c\n    env:\n    # the password is hunter2\n"
+            "    - {name: A, value: x}  # hunter2 again\n    image: i  # kept too\n")
+    copy = redact_in_place(text)
+    _same_layout(text, copy)
+    assert "hunter2" not in copy.text
+    assert copy.text.count("# kept") == 2
+
+
+def test_multi_line_values_keep_the_lines_after_them_in_place() -> None:
+    text = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n"
+            "    note: |\n      line one\n      line two\n    other: plain\n      folded on\n"
+            "    flow: {a: \"x\n      y\", b: 1}\n  labels: {app: p}\n"
+            "spec: {containers: [{name: c, image: i, command: [sh,\n    -c, run]}]}\n")
+    copy = redact_in_place(text)
+    _same_layout(text, copy)
+    parsed = yaml.safe_load(copy.text)
+    assert parsed["metadata"]["labels"] == {"app": "p"}
+    assert parsed["metadata"]["annotations"] == {
+        "note": "[redacted]", "other": "[redacted]", "flow": {"a": "[redacted]", "b": "[redacted]"}}
+    assert parsed["spec"]["containers"][0]["command"] == ["[redacted]"] * 3
+
+
+def test_an_anchor_on_a_redacted_value_stays_for_its_aliases() -> None:
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, labels: &x {app: d}}\n"
+            "spec:\n  template:\n    metadata: {labels: *x, annotations: {a: &t secret}}\n"
+            "    spec: {containers: [{name: c, image: i, args: [*t]}]}\n")
+    copy = redact_in_place(text)
+    _same_layout(text, copy)
+    deployment = yaml.safe_load(copy.text)
+    assert deployment["spec"]["template"]["metadata"]["labels"] == {"app": "d"}
+    assert "secret" not in copy.text
+
+
+def test_list_documents_are_redacted_item_by_item() -> None:
     items = [yaml.safe_load(d) for d in (*SECRETS.split("---\n"), POD)]
     listing = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": items})
-    text = sanitised_manifest(listing)
-    assert [d["kind"] for d in yaml.safe_load_all(text)] == ["Pod"]  # items become documents
-    assert "S3CR3T" not in text
+    copy = redact_in_place(listing)
+    _same_layout(listing, copy)
+    assert "S3CR3T" not in copy.text
+    kinds = [i["kind"] for i in yaml.safe_load(copy.text)["items"]]
+    assert kinds == ["Secret", "ConfigMap", "Pod"]
 
 
 def test_the_fixture_workloads_lose_their_secret_and_token() -> None:
-    text = sanitised_manifest(SAMPLE_MANIFESTS[WORKLOADS_FILE])
-    assert "NEVER-IN-THE-PACK" not in text
-    assert [d["kind"] for d in yaml.safe_load_all(text)] == ["Namespace", "Deployment"]
+    copy = redact_in_place(SAMPLE_MANIFESTS[WORKLOADS_FILE])
+    assert "NEVER-IN-THE-PACK" not in copy.text
+    assert copy.lines
 
 
-def test_repeated_values_are_written_out_not_aliased() -> None:
-    text = sanitised_manifest(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, labels: &x {app: d}}\n"
-        "spec: {template: {metadata: {labels: *x}, spec: {containers: [{name: c, image: i}]}}}\n"
-    )
-    assert "&" not in text and "*" not in text
-    deployment = yaml.safe_load(text)
-    assert deployment["spec"]["template"]["metadata"]["labels"] == {"app": "d"}
+def test_the_reporters_own_configuration_is_attached_whole() -> None:
+    text = "apiVersion: compliance-reporter/v1\nkind: ReporterConfig\nzones: [{name: cde}]\n"
+    assert redact_in_place(text).text == text
+
+
+_SCALARS = st.one_of(st.integers(), st.booleans(), st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=12))
+_TREES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.text("abcxyz", min_size=1, max_size=4),
+                                                  inner, max_size=3)), max_leaves=12)
+
+
+@given(extra=_TREES, labels=st.dictionaries(st.sampled_from("abc"), st.text("xyz"), max_size=2),
+       flow=st.booleans(), width=st.integers(20, 200))
+@settings(max_examples=150, deadline=None)
+def test_any_pod_keeps_its_lines_and_its_network_fields(extra: object, labels: dict[str, str],
+                                                        flow: bool, width: int) -> None:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": labels,
+                                                           "annotations": {"x": extra}},
+           "spec": {"containers": [{"name": "c", "image": "i", "env": extra}], "extra": extra}}
+    text = yaml.safe_dump(pod, default_flow_style=flow, width=width, allow_unicode=True)
+    copy = redact_in_place(text)
+    _same_layout(text, copy)
+    parsed = yaml.safe_load(copy.text)
+    assert sanitise("Pod", "v1", parsed) == sanitise("Pod", "v1", pod)
 
 
 def test_pack_paths_stay_inside_inputs_and_unique() -> None:
@@ -110,6 +188,14 @@ def test_pack_paths_stay_inside_inputs_and_unique() -> None:
         "/etc/k8s/policies.yaml": "inputs/policies.yaml",
         "../other/policies.yaml": "inputs/policies-2.yaml",
         "<stdin>": "inputs/_stdin_.yaml",
-        "main:deploy/np.json": "inputs/main/deploy/np.json.yaml",
+        "main:deploy/np.json": "inputs/main/deploy/np.json",
         "x/policies.yaml": "inputs/x/policies.yaml",
     }
+
+
+def test_a_block_value_ending_the_mapping_leaves_the_next_line_alone() -> None:
+    text = ("apiVersion: v1\nkind: Pod\nmetadata:\n  annotations:\n    a: |\n      secret\n"
+            "  name: p\n")
+    copy = redact_in_place(text)
+    _same_layout(text, copy)
+    assert copy.lines == (5, 6)
