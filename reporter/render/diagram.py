@@ -1,4 +1,6 @@
-"""Geometry of the zone diagram: zones (and the internet) on a ring, flows as curved arrows.
+"""Geometry of the network diagram: workloads (up to ``WORKLOAD_LEVEL``) or zones, and the
+addresses outside the cluster, on a ring, flows as curved arrows; a matrix instead when the
+arrows would be too many to follow.
 
 Only positions are computed here; ``templates/_diagram.svg.j2`` draws them. Each arrow carries a
 number that the table under the diagram explains, so labels never overlap on the drawing.
@@ -6,10 +8,11 @@ number that the table under the diagram explains, so labels never overlap on the
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reporter.model import ZoneFlow, ZoneSummary
 
@@ -27,6 +30,25 @@ ALL = "All Connections"
 _BEND = 0.18
 """How far an arrow bows out, as a share of its length: A->B and B->A bow to opposite sides."""
 _ARROW = 9.0
+WORKLOAD_LEVEL = 30
+"""Estates with up to this many workloads are drawn workload by workload; larger ones by zone."""
+DENSE = 2.5
+"""More arrows than this many per node (and more than 12 arrows): a matrix, not a drawing."""
+EXTERNAL = "[External]"
+_WORKLOAD = "workload:"
+"""Marks the places of a workload-level drawing, whose subtitle is their kind and zone."""
+
+
+def endpoint_key(name: str) -> tuple[int, int, int, str]:
+    """Sorts address ranges numerically (IPv4 before IPv6), after cluster endpoints by name."""
+    if not name.endswith(EXTERNAL):
+        return (0, 0, 0, name)
+    first = name.removesuffix(EXTERNAL).split("-", 1)[0]
+    try:
+        address = ipaddress.ip_address(first)
+    except ValueError:
+        return (1, 9, 0, name)
+    return (1, address.version, int(address), name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +112,21 @@ class Diagram:
     edges: tuple[Edge, ...]
     folded_ranges: int = 0
     """Address ranges outside the cluster drawn as the one ``other addresses`` node."""
+    level: str = "zone"
+    """``workload`` or ``zone``: what a node is."""
+    matrix: Matrix | None = None
+    """Instead of the drawing, when it is dense."""
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """Who may connect to whom: rows are sources, columns destinations, in ``names`` order."""
+
+    names: tuple[str, ...]
+    cells: tuple[tuple[int | None, ...], ...]
+    """Per source and destination: the number of the edge in the table, or None."""
+    undeclared: frozenset[int] = field(default_factory=frozenset)
+    """Numbers of the edges that are undeclared."""
 
 
 def _ring_cost(order: Sequence[str], flows: Sequence[ZoneFlow]) -> int:
@@ -102,7 +139,8 @@ def _node_names(zones: Sequence[ZoneSummary], flows: Sequence[ZoneFlow]) -> list
     """External parties (the internet) first, then zones in the ring order that keeps
     connected zones closest (in-scope zones first among equals)."""
     zone_names = [z.name for z in zones]
-    external = sorted({n for f in flows for n in (f.src, f.dst)} - set(zone_names))
+    external = sorted({n for f in flows for n in (f.src, f.dst)} - set(zone_names),
+                      key=endpoint_key)
     rest = [z.name for z in zones if z.frameworks] + [z.name for z in zones if not z.frameworks]
     if len(external) + len(rest) > _SEARCHED:
         return external + rest
@@ -122,7 +160,7 @@ def _ports(group: Sequence[ZoneFlow]) -> str:
 def fold_addresses(flows: Sequence[ZoneFlow]) -> tuple[list[tuple[ZoneFlow, int, int]], int]:
     """(flow, flows folded, undeclared among them) per edge, and how many address ranges were
     folded: beyond SEPARATE_RANGES, ranges outside the cluster become one node."""
-    ranges = {n for f in flows for n in (f.src, f.dst) if n.endswith("[External]")}
+    ranges = {n for f in flows for n in (f.src, f.dst) if n.endswith(EXTERNAL)}
     if len(ranges) <= SEPARATE_RANGES:
         return [(f, 1, int(not f.declared)) for f in flows], 0
     groups: dict[tuple[str, str], list[ZoneFlow]] = {}
@@ -144,14 +182,16 @@ def _subtitle(zone: ZoneSummary | None, folded_ranges: int, name: str) -> str:
         return f"{folded_ranges} ranges outside the cluster"
     if zone is None:
         return "outside the cluster"
+    if zone.kind.startswith(_WORKLOAD):
+        return zone.kind.removeprefix(_WORKLOAD)
     wl = f"{len(zone.workloads)} workload{'s' if len(zone.workloads) != 1 else ''}"
     return f"{zone.kind} · {len(zone.namespaces)} ns · {wl}"
 
 
 def _label(name: str) -> str:
     """``10.0.0.2-10.0.0.2[External]`` reads as ``10.0.0.2``; zone names stay as they are."""
-    if not name.endswith("[External]"):
-        return name
+    if not name.endswith(EXTERNAL):
+        return name.split("[", 1)[0]  # a workload's kind is in its subtitle
     first, _, last = name.removesuffix("[External]").partition("-")
     return first if first == last or not last else f"{first} – {last}"
 
@@ -239,7 +279,7 @@ def zone_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]) -
     widest = max(widths.values(), default=NODE_W)
     width = max(WIDTH, 85.0 * count)  # more than ten zones: a wider ring, drawn smaller
     radius_x = width / 2 - widest / 2 - 10
-    radius_y = max(120.0, min(60.0 * count, 260.0), 25.0 * count)
+    radius_y = max(120.0, min(40.0 * count, 260.0), 22.0 * count)
     top = NODE_H / 2 + 60  # room for loops over the top boxes
     nodes = []
     for i, name in enumerate(names):
@@ -252,9 +292,65 @@ def zone_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]) -
             external=name not in by_name,
         ))
     placed = {n.name: n for n in nodes}
-    ordered = sorted(folded, key=lambda e: (e[0].declared, e[0].src, e[0].dst))  # undeclared 1st
+    ordered = sorted(folded, key=lambda e: (e[0].declared, endpoint_key(e[0].src),
+                                            endpoint_key(e[0].dst)))  # undeclared first
     taken: list[tuple[float, float]] = []
     edges = tuple(_edge(i, e, placed[e[0].src], placed[e[0].dst], taken, nodes)
                   for i, e in enumerate(ordered, 1))
     height = top + 2 * radius_y + NODE_H / 2 + 20
     return Diagram(width, round(height, 1), tuple(nodes), edges, folded_ranges)
+
+
+def _kind(workload: str) -> str:
+    return workload.rsplit("[", 1)[-1].rstrip("]") if workload.endswith("]") else "workload"
+
+
+def _zone_of(zones: Sequence[ZoneSummary]) -> dict[str, ZoneSummary]:
+    return {w: z for z in zones for w in z.workloads}
+
+
+def _declared(src: str, dst: str, zone_of: dict[str, ZoneSummary],
+              zone_flows: Sequence[ZoneFlow]) -> bool:
+    """A workload flow is declared when every zone flow between its zones is: a zone flow is
+    the union of its workloads' flows, so this never calls an undeclared flow declared."""
+    zone_names = {z.name for z in zone_of.values()}
+
+    def ends(name: str) -> set[str] | None:
+        zone = zone_of.get(name)
+        return {zone.name} if zone else None  # None: outside the cluster, any external name
+
+    src_zones, dst_zones = ends(src), ends(dst)
+    between = [f for f in zone_flows
+               if (f.src in src_zones if src_zones else f.src not in zone_names)
+               and (f.dst in dst_zones if dst_zones else f.dst not in zone_names)]
+    return bool(between) and all(f.declared for f in between)
+
+
+def _matrix(edges: Sequence[Edge]) -> Matrix:
+    names = sorted({n for e in edges for n in (e.flow.src, e.flow.dst)}, key=endpoint_key)
+    number = {(e.flow.src, e.flow.dst): e.number for e in edges}
+    cells = tuple(tuple(number.get((src, dst)) for dst in names) for src in names)
+    return Matrix(tuple(names), cells, frozenset(e.number for e in edges if not e.flow.declared))
+
+
+def network_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow],
+                    connections: Sequence[tuple[str, str, str]]) -> Diagram:
+    """Workload by workload for small estates, zone by zone above ``WORKLOAD_LEVEL``
+    workloads; a matrix when the drawing would carry too many arrows."""
+    zone_of = _zone_of(zones)
+    if not zone_of or len(zone_of) > WORKLOAD_LEVEL:
+        diagram = zone_diagram(zones, zone_flows)
+    else:
+        places = [ZoneSummary(name=w, kind=f"{_WORKLOAD}{_kind(w)} in zone {z.name}",
+                              frameworks=z.frameworks,
+                              namespaces=[w.split("/", 1)[0]], workloads=[w])
+                  for w, z in sorted(zone_of.items())]
+        flows = [ZoneFlow(src=s, dst=d, ports=c, declared=_declared(s, d, zone_of, zone_flows))
+                 for s, d, c in connections]
+        drawn = zone_diagram(places, flows)
+        diagram = Diagram(drawn.width, drawn.height, drawn.nodes, drawn.edges,
+                          drawn.folded_ranges, level="workload")
+    if len(diagram.edges) > max(12, DENSE * len(diagram.nodes)):
+        return Diagram(diagram.width, diagram.height, diagram.nodes, diagram.edges,
+                       diagram.folded_ranges, diagram.level, _matrix(diagram.edges))
+    return diagram

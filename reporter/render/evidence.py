@@ -1,4 +1,5 @@
-"""Evidence IDs and the per-requirement evidence the report shows.
+"""Evidence IDs: every finding as evidence for every requirement judged on it (the evidence
+index the pack attaches as CSV).
 
 An evidence ID names one finding as evidence for one requirement: ``EV-<requirement>-<first six
 hex digits of the finding's fingerprint>``. The fingerprint hashes the check, the target and the
@@ -23,11 +24,6 @@ from reporter.model import (
 
 EVIDENCE_PREFIX = "EV"
 SHORT_HEX = 6
-SHOWN_PROBLEMS = 10
-"""Failing, erroring and excepted findings shown per check and requirement; the rest are counted
-and stay in pack.json and evidence-index.csv."""
-SHOWN_PASSES = 3
-"""Passing items shown per check and requirement (they document the population judged)."""
 _ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.NOT_ASSESSED: 2, Status.EXCEPTED: 3,
           Status.MANUAL: 4, Status.PASS: 5, Status.NOT_APPLICABLE: 6}
 
@@ -67,26 +63,10 @@ class Evidence:
     finding: Finding
     framework_ids: tuple[str, ...]
     requirement_id: str
-    details_at: tuple[str, str] | None = None
-    """(framework ID, evidence ID) where the report already showed this finding in full."""
 
     @property
     def status(self) -> Status:
         return self.finding.status
-
-
-@dataclass(frozen=True, slots=True)
-class CheckEvidence:
-    """One automated check under a requirement: its result and the evidence shown for it."""
-
-    check_id: str
-    title: str
-    status: Status
-    evaluated: str
-    error: str | None
-    shown: tuple[Evidence, ...]
-    hidden_problems: int
-    hidden_passes: int
 
 
 def _sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
@@ -170,42 +150,3 @@ def index_evidence(assessment: Assessment) -> EvidenceIndex:
         for requirement in framework.requirements:
             frameworks.setdefault(requirement.id, []).append(framework.id)
     return EvidenceIndex(ids, {k: tuple(v) for k, v in frameworks.items()}, by_requirement)
-
-
-def _shown(requirement: RequirementResult, findings: Sequence[Finding], index: EvidenceIndex,
-           framework_id: str, first_shown: dict[str, tuple[str, str]]) -> tuple[Evidence, ...]:
-    owners = index.frameworks.get(requirement.id, ())
-    shown = []
-    for finding in findings:
-        evidence_id = index.id_of(requirement.id, finding)
-        earlier = first_shown.setdefault(fingerprint_of(finding), (framework_id, evidence_id))
-        details_at = earlier if earlier != (framework_id, evidence_id) else None
-        shown.append(Evidence(evidence_id, finding, owners, requirement.id, details_at))
-    return tuple(shown)
-
-
-def check_evidence(
-    requirement: RequirementResult, checks: Mapping[str, CheckResult], index: EvidenceIndex,
-    framework_id: str, first_shown: dict[str, tuple[str, str]],
-) -> list[CheckEvidence]:
-    """The checks behind a requirement with the evidence shown for each. A finding already
-    shown in full (``first_shown``: fingerprint -> where) is listed with a pointer there."""
-    result = []
-    for check_id in requirement.checks:
-        check = checks.get(check_id)
-        if check is None:  # the catalog names a check the run did not record: say so
-            result.append(CheckEvidence(check_id, check_id, Status.ERROR, "not evaluated",
-                                        "no result recorded for this check", (), 0, 0))
-            continue
-        ordered = _sorted_findings(judged_findings(requirement, check))
-        problems = [f for f in ordered if f.status is not Status.PASS]
-        passes = [f for f in ordered if f.status is Status.PASS]
-        shown = problems[:SHOWN_PROBLEMS] + passes[:SHOWN_PASSES]
-        result.append(CheckEvidence(
-            check_id=check.check_id, title=check.title, status=status_for(requirement, check),
-            evaluated=check.evaluated, error=check.error,
-            shown=_shown(requirement, shown, index, framework_id, first_shown),
-            hidden_problems=max(0, len(problems) - SHOWN_PROBLEMS),
-            hidden_passes=max(0, len(passes) - SHOWN_PASSES),
-        ))
-    return result

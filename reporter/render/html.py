@@ -1,8 +1,10 @@
-"""report.html: one self-contained file (inline CSS and SVG, no scripts, no external requests)
-rendered from ``templates/``; the PDF is rendered from the same HTML."""
+"""report.html: one self-contained file (inline CSS, SVG and one small filtering script, no
+external requests) rendered from ``templates/``; the PDF is rendered from the same HTML."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from reporter.resources import TEMPLATES
 
 MAIN_TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
+SCRIPT = "report.js"
 
 
 @cache
@@ -31,13 +34,21 @@ def environment(directory: Path = TEMPLATES) -> jinja2.Environment:
     return env
 
 
-def _stylesheet(env: jinja2.Environment) -> Markup:
-    # Inserted verbatim: CSS is not a template, and escaping would break selectors like ``>``.
+def _verbatim(env: jinja2.Environment, name: str) -> Markup:
+    # CSS and JavaScript are not templates, and escaping would break ``>`` and quotes.
     assert env.loader is not None
-    source, _, _ = env.loader.get_source(env, STYLESHEET)
+    source, _, _ = env.loader.get_source(env, name)
     return Markup(source)
+
+
+def _csp_hash(script: str) -> str:
+    """The Content-Security-Policy source that allows exactly this inline script."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
 
 
 def render_html(view: ReportView) -> str:
     env = environment()
-    return env.get_template(MAIN_TEMPLATE).render(view=view, stylesheet=_stylesheet(env))
+    script = _verbatim(env, SCRIPT)
+    return env.get_template(MAIN_TEMPLATE).render(
+        view=view, stylesheet=_verbatim(env, STYLESHEET), script=script,
+        script_hash=_csp_hash(str(script)))

@@ -11,15 +11,15 @@ from reporter.model import SEVERITY_ORDER, Assessment, CheckResult, Finding, Sev
 from reporter.render.evidence import fingerprint_of, judged_findings
 
 SHOWN_KEY_FINDINGS = 8
-"""Lines in the block; the rest are counted (chapter "Requirements and evidence" has them)."""
+"""Lines in the block; the rest are counted (the findings chapter has them)."""
 SHOWN_TARGETS = 2
 
 
 @dataclass(frozen=True, slots=True)
 class KeyTarget:
     finding: Finding
-    details_at: tuple[str, str] | None
-    """(framework ID, evidence ID) where the requirements chapter shows it in full."""
+    id: str
+    """Its finding ID: the findings chapter shows it in full."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ def _failed_checks(assessment: Assessment) -> dict[str, _Failed]:
     return failed
 
 
-def _line(group: list[_Failed], first_shown: Mapping[str, tuple[str, str]]) -> KeyFinding:
+def _line(group: list[_Failed], ids: Mapping[str, str]) -> KeyFinding:
     group.sort(key=lambda e: (-len(e.requirements), e.check.check_id))
     lead = group[0]
     ordered = sorted(lead.findings.values(), key=lambda f: (f.target, fingerprint_of(f)))
@@ -83,7 +83,7 @@ def _line(group: list[_Failed], first_shown: Mapping[str, tuple[str, str]]) -> K
     return KeyFinding(
         title=lead.check.title, check_ids=tuple(e.check.check_id for e in group),
         related=tuple(e.check.title for e in group[1:]), count=len(ordered),
-        targets=tuple(KeyTarget(f, first_shown.get(fingerprint_of(f)))
+        targets=tuple(KeyTarget(f, ids[fingerprint_of(f)])
                       for f in ordered[:SHOWN_TARGETS]),
         requirements=len(requirements), frameworks=len({fw for fw, _ in requirements}),
         severity=min((f.severity for f in ordered if f.severity), default=None,
@@ -94,16 +94,14 @@ def _rank(line: KeyFinding) -> int:
     return SEVERITY_ORDER.index(line.severity) if line.severity else len(SEVERITY_ORDER)
 
 
-def key_findings(assessment: Assessment, first_shown: Mapping[str, tuple[str, str]]
-                 ) -> KeyFindings:
+def key_findings(assessment: Assessment, ids: Mapping[str, str]) -> KeyFindings:
     """The failed checks, most severe first, then widest reach (most findings), then most
-    requirements failed; ``first_shown``
-    (fingerprint -> where shown in full) links each target to its evidence."""
+    requirements failed; ``ids`` (fingerprint -> finding ID) links each target to its finding."""
     groups: dict[tuple[str, ...], list[_Failed]] = {}
     for entry in _failed_checks(assessment).values():
         targets = tuple(sorted({f.target for f in entry.findings.values()}))
         groups.setdefault(targets, []).append(entry)
-    lines = sorted((_line(g, first_shown) for g in groups.values()),
+    lines = sorted((_line(g, ids) for g in groups.values()),
                    key=lambda k: (_rank(k), -k.count, -k.requirements, k.check_ids[0]))
     used = {c for f in assessment.frameworks for r in f.requirements for c in r.checks}
     errors = tuple(sorted(c.check_id for c in assessment.checks

@@ -1,4 +1,4 @@
-"""report.pdf: WeasyPrint renders report.html as PDF/A-3b with the pack's files attached.
+"""report.pdf: WeasyPrint renders report.html as tagged PDF/A-3a with the pack's files attached.
 
 Only the clock makes a PDF differ between runs: the attachments' dates and the document's dates
 come from the Assessment's ``generated_at``, and the file identifier is WeasyPrint's hash of the
@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-PDF_VARIANT = "pdf/a-3b"
+PDF_VARIANT = "pdf/a-3a"
+"""PDF/A-3a: tagged (structure tree, reading order, alternative text), and PDF/A-3 keeps the
+attachments; WeasyPrint writes it."""
 Relationship = Literal["Source", "Data", "Supplement", "Alternative", "Unspecified"]
 
 

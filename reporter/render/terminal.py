@@ -36,7 +36,7 @@ BRIEF_LIMIT = 5
 
 def status_text(status: Status) -> Text:
     mark, style = STYLE[status]
-    return Text(f"{mark} {status.value:<14}", style=style)
+    return Text(f"{mark} {status.value:<14}", style=style) + " "  # never run into the ID
 
 
 def _where(finding: Finding) -> str:

@@ -3,39 +3,31 @@ facts of the pack being written. Templates hold presentation only."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from reporter.model import (
     Assessment,
-    CheckResult,
     ExceptionResult,
     ExceptionState,
-    FrameworkResult,
     PolicySummary,
-    RequirementResult,
     SkippedItem,
     Status,
     ZoneSummary,
 )
 from reporter.render.changes import changes_since
-from reporter.render.diagram import Diagram, zone_diagram
-from reporter.render.evidence import (
-    CheckEvidence,
-    Evidence,
-    EvidenceIndex,
-    check_evidence,
-    index_evidence,
-    judged_findings,
-    location_text,
-    status_for,
-)
+from reporter.render.diagram import Diagram, network_diagram
+from reporter.render.evidence import location_text
+from reporter.render.findings import Findings, build_findings
 from reporter.render.history import GitHistory, git_history
 from reporter.render.key_findings import KeyFindings, key_findings
+from reporter.render.limitations import limitations
 from reporter.render.review import ReviewView, review_view
 
 if TYPE_CHECKING:
@@ -43,8 +35,6 @@ if TYPE_CHECKING:
     from reporter.render.trend import HistoryView
 
 Row = tuple[str, str, str]
-SHOWN_CONNECTIONS = 200
-"""Workload-level connections listed in the appendix; the full map is the attached JSON."""
 SHOWN_WORKLOADS = 12
 """Zones with up to this many workloads list them; larger ones count them per namespace."""
 SHOWN_HOST_NETWORK = 10
@@ -58,8 +48,8 @@ STATUS_LOOK: Mapping[Status, tuple[str, str]] = {
     Status.NOT_ASSESSED: ("∅", "NOT ASSESSED"),
 }
 """Icon and word for each status: the report never relies on colour alone."""
-_SUMMARY_ORDER = (Status.FAIL, Status.ERROR, Status.NOT_ASSESSED, Status.MANUAL,
-                  Status.EXCEPTED, Status.PASS, Status.NOT_APPLICABLE)
+HEADER_LENGTH = 90
+"""Characters of the running header: it has one line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,22 +72,6 @@ class PackFacts:
     delta: Delta | None = None
     archive_history: HistoryView | None = None
     """``reporter run``: the archive's runs, for the chapter "History of the archive"."""
-
-
-@dataclass(frozen=True, slots=True)
-class SummaryRow:
-    requirement: RequirementResult
-    verdict: str
-    anchor: str
-
-
-@dataclass(frozen=True, slots=True)
-class FrameworkView:
-    result: FrameworkResult
-    counts: tuple[tuple[Status, int], ...]
-    rows: tuple[SummaryRow, ...]
-    checks: Mapping[str, tuple[CheckEvidence, ...]]
-    """Requirement ID -> its checks with the evidence shown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +101,6 @@ class AttachedInput:
 
 
 @dataclass(frozen=True, slots=True)
-class ConnectionGroup:
-    source: str
-    targets: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
 class ReportView:
     assessment: Assessment
     facts: PackFacts
@@ -141,9 +109,11 @@ class ReportView:
     keywords: str
     scope: str
     period: str
+    state: str
+    """What the evidence is a picture of: a commit and its date, or the files as read."""
     generated: str
     running_header: str
-    frameworks: tuple[FrameworkView, ...]
+    findings: Findings
     changes: tuple[str, ...] | None
     """The executive summary's three lines on the previous review."""
     review: ReviewView | None
@@ -156,12 +126,11 @@ class ReportView:
     command: str
     diagram: Diagram
     exceptions: tuple[tuple[ExceptionState, tuple[ExceptionResult, ...]], ...]
-    exception_evidence: Mapping[str, tuple[str, ...]]
+    """Non-empty states only."""
+    exception_findings: Mapping[str, tuple[str, ...]]
+    """Exception ID -> IDs of the findings it excepted."""
     policies: tuple[PolicySummary, ...]
-    connections: tuple[ConnectionGroup, ...]
-    connections_in_scope: int
-    connections_shown: int
-    evidence_index: tuple[Evidence, ...]
+    limitations: tuple[str, ...]
     hashes: tuple[tuple[str, str], ...]
     history: GitHistory
     """Where the inputs came from, the commit each file is at, each policy's last change."""
@@ -174,62 +143,6 @@ class ReportView:
 
 def anchor(*parts: str) -> str:
     return "-".join(re.sub(r"[^A-Za-z0-9]+", "-", p).strip("-").lower() for p in parts)
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-def verdict(requirement: RequirementResult, checks: Mapping[str, CheckResult]) -> str:
-    """One line saying why the requirement has its status."""
-    results = [checks[c] for c in requirement.checks if c in checks]
-    statuses = {c.check_id: status_for(requirement, c) for c in results}
-    status = requirement.status
-    if status is Status.FAIL:
-        failing = [c for c in results if statuses[c.check_id] is Status.FAIL]
-        count = sum(f.status is Status.FAIL for c in failing
-                    for f in judged_findings(requirement, c))
-        return (f"{len(failing)} of {_plural(len(results), 'check')} failed with "
-                f"{_plural(count, 'finding')}: {', '.join(c.check_id for c in failing)}")
-    if status is Status.ERROR:
-        broken = [c for c in results if c.status is Status.ERROR]
-        reason = requirement.reason or (broken[0].error if broken else None) or "see the checks"
-        return f"{_plural(len(broken), 'check')} could not run: {reason}"
-    if status is Status.NOT_ASSESSED:
-        return f"Not assessed: {requirement.reason or 'its scope is not declared'}"
-    if status is Status.MANUAL:
-        if not requirement.checks:
-            return "Manual, pending: the assessor requests the evidence listed under it"
-        automated = requirement.automated.value if requirement.automated else "none"
-        return (f"Automated part {automated}; the manual part is pending (no attestation in "
-                "the configuration)")
-    if status is Status.EXCEPTED:
-        ids = sorted({f.exception for c in results for f in judged_findings(requirement, c)
-                      if f.exception})
-        return f"Passes only through approved exceptions: {', '.join(ids) or 'see register'}"
-    if status is Status.NOT_APPLICABLE:
-        return f"Not applicable: {requirement.reason or 'no zone in scope for it'}"
-    zones = f" on zone{'s' if len(requirement.zones) != 1 else ''} " + ", ".join(
-        requirement.zones) if requirement.zones else ""
-    attested = requirement.attestation
-    manual = (f"; manual part attested: {attested.evidence} ({attested.by}, {attested.date})"
-              if attested else "")
-    if not results:
-        return f"Manual part attested: {attested.evidence}" if attested else "Passed"
-    if len(results) == 1:
-        return f"The automated check passed{zones}{manual}"
-    return f"All {len(results)} automated checks passed{zones}{manual}"
-
-
-def _framework_view(framework: FrameworkResult, checks: Mapping[str, CheckResult],
-                    index: EvidenceIndex, first_shown: dict[str, tuple[str, str]]
-                    ) -> FrameworkView:
-    counts = tuple((s, framework.counts.get(s, 0)) for s in _SUMMARY_ORDER)
-    rows = tuple(SummaryRow(r, verdict(r, checks), anchor("req", framework.id, r.id))
-                 for r in framework.requirements)
-    evidence = {r.id: tuple(check_evidence(r, checks, index, framework.id, first_shown))
-                for r in framework.requirements}
-    return FrameworkView(framework, counts, rows, evidence)
 
 
 def _zone_view(zone: ZoneSummary) -> ZoneView:
@@ -250,29 +163,16 @@ def _skipped(items: Sequence[SkippedItem]) -> tuple[SkippedGroup, ...]:
     )
 
 
-def _in_scope_workloads(zones: Sequence[ZoneSummary]) -> set[str]:
-    return {w for z in zones if z.frameworks for w in z.workloads}
-
-
-def _connections(rows: Sequence[Row], in_scope: set[str]) -> tuple[list[ConnectionGroup], int]:
-    relevant = [r for r in rows if r[0] in in_scope or r[1] in in_scope]
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for src, dst, conn in relevant[:SHOWN_CONNECTIONS]:
-        groups.setdefault(src, []).append((dst, conn))
-    return [ConnectionGroup(s, tuple(t)) for s, t in groups.items()], len(relevant)
-
-
-def _exceptions(assessment: Assessment, index: EvidenceIndex) -> tuple[
+def _exceptions(assessment: Assessment, ids: Mapping[str, str]) -> tuple[
         tuple[tuple[ExceptionState, tuple[ExceptionResult, ...]], ...], dict[str, tuple[str, ...]]]:
     by_state = tuple(
-        (state, tuple(e for e in assessment.exceptions if e.state is state))
-        for state in (ExceptionState.ACTIVE, ExceptionState.EXPIRED, ExceptionState.UNUSED)
+        (state, items) for state in (ExceptionState.ACTIVE, ExceptionState.EXPIRED,
+                                     ExceptionState.UNUSED)
+        if (items := tuple(e for e in assessment.exceptions if e.state is state))
     )
-    evidence = {
-        e.id: tuple(sorted(v for (_, fp), v in index.ids.items() if fp in set(e.matched)))
-        for e in assessment.exceptions
-    }
-    return by_state, evidence
+    findings = {e.id: tuple(sorted(ids[fp] for fp in e.matched if fp in ids))
+                for e in assessment.exceptions}
+    return by_state, findings
 
 
 def _short_list(names: Sequence[str], shown: int = 3) -> str:
@@ -284,6 +184,8 @@ def _short_list(names: Sequence[str], shown: int = 3) -> str:
 
 
 def _period(assessment: Assessment) -> str:
+    if assessment.period is not None:  # what was examined, not merely what was configured
+        return assessment.period.label
     start, end = assessment.period_start, assessment.period_end
     if start and end:
         return f"{start.isoformat()} to {end.isoformat()}"
@@ -293,24 +195,15 @@ def _period(assessment: Assessment) -> str:
 
 
 def _hashes(assessment: Assessment, facts: PackFacts) -> tuple[tuple[str, str], ...]:
+    # The inputs and their attached copies are in the scope chapter's inputs table.
     done = assessment.completeness
-    rows = [(f"input {i.path}", i.sha256) for i in done.inputs]
-    rows.append((f"catalog {done.catalog_version}", done.catalog_sha256))
+    rows = [(f"catalog {done.catalog_version}", done.catalog_sha256)]
     if done.config_path and done.config_sha256:
         rows.append((f"configuration {done.config_path}", done.config_sha256))
     rows.append((f"tool compliance-reporter {assessment.tool_version}", facts.tool_sha256))
-    rows += [(f"pack {path}", digest) for path, digest in facts.files]
+    rows += [(f"pack {path}", digest) for path, digest in facts.files
+             if path not in facts.inputs_attached.values()]
     return tuple(rows)
-
-
-def _shown_evidence(frameworks: Sequence[FrameworkView]) -> tuple[Evidence, ...]:
-    seen: dict[str, Evidence] = {}
-    for framework in frameworks:
-        for checks in framework.checks.values():
-            for check in checks:
-                for evidence in check.shown:
-                    seen.setdefault(evidence.id, evidence)
-    return tuple(sorted(seen.values(), key=lambda e: e.id))
 
 
 def line_ranges(lines: Sequence[int]) -> str:
@@ -331,36 +224,62 @@ def _attachments(assessment: Assessment) -> dict[str, AttachedInput]:
 
 
 def _chapter_numbers(with_changes: bool) -> dict[str, int]:
-    chapters = ["summary", *(["changes"] if with_changes else []), "scope", "network",
-                "requirements", "exceptions", "policies", "appendix"]
+    chapters = ["summary", "findings", "manual", *(["changes"] if with_changes else []),
+                "scope", "network", "registers", "appendix"]
     return {chapter: number for number, chapter in enumerate(chapters, start=1)}
 
 
+def _owner(assessment: Assessment) -> str:
+    """The organisation and cluster; else the folder the inputs were read from."""
+    named = " / ".join(n for n in (assessment.organisation, assessment.cluster) if n)
+    if named:
+        return named
+    paths = [i.path for i in assessment.completeness.inputs if not i.path.startswith("<")]
+    if not paths:
+        return "standard input"
+    folders = [PurePosixPath(p.split(":", 1)[-1]).parent.as_posix() for p in paths]
+    common = PurePosixPath(os.path.commonpath(folders)).as_posix() if folders else "."
+    return common if common not in ("", ".") else ", ".join(sorted(set(paths))[:2])
+
+
+def _state(assessment: Assessment, history: GitHistory) -> str:
+    git = assessment.git_provenance or {}
+    commit = git.get("commit") or (git.get("repository") or {}).get("head")
+    if history.tracked and commit:
+        date = next((str(c["committer"]["date"]) for c in git.get("commits", [])
+                     if c.get("sha") == commit), "")
+        when = f" ({date[:10]})" if date else ""
+        dirty = "; some inputs differ from it" if history.uncommitted_policy_files else ""
+        return f"state as of commit {commit[:12]}{when}{dirty}"
+    return f"files as read on {assessment.generated_at:%Y-%m-%d} (not under version control)"
+
+
+def _header(*parts: str) -> str:
+    text = " · ".join(parts)
+    return text if len(text) <= HEADER_LENGTH else text[:HEADER_LENGTH - 1].rstrip() + "…"
+
+
 def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
-    checks = {c.check_id: c for c in assessment.checks}
-    index = index_evidence(assessment)
-    first_shown: dict[str, tuple[str, str]] = {}  # fingerprint -> where shown in full
-    frameworks = tuple(_framework_view(f, checks, index, first_shown)
-                       for f in assessment.frameworks)
+    findings = build_findings(assessment)
     in_scope = [z for z in assessment.zones if z.frameworks]
     scope = ", ".join(z.name for z in in_scope) or "no zone in scope"
-    owner = assessment.organisation or assessment.cluster or "the estate"
+    owner = _owner(assessment)
     period = _period(assessment)
-    groups, relevant = _connections(facts.connectivity, _in_scope_workloads(assessment.zones))
-    exceptions, exception_evidence = _exceptions(assessment, index)
+    exceptions, exception_findings = _exceptions(assessment, findings.ids)
     names = [f"{f.name} {f.version}" for f in assessment.frameworks]
     policies = tuple(sorted(assessment.policies, key=lambda p: p.key))
+    history = git_history(assessment.git_provenance, policies)
     return ReportView(
         assessment=assessment, facts=facts,
         title=f"Network segmentation evidence: {owner}",
         subject=f"Kubernetes NetworkPolicy evidence for {', '.join(names) or 'no framework'}; "
                 f"scope {scope}; period {period}",
         keywords=", ".join([*names, "NetworkPolicy", "network segmentation", "evidence pack"]),
-        scope=scope, period=period,
+        scope=scope, period=period, state=_state(assessment, history),
         generated=assessment.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
-        running_header=" · ".join((owner, f"scope: {_short_list([z.name for z in in_scope])}",
-                                   period)),
-        frameworks=frameworks,
+        running_header=_header(owner, f"scope: {_short_list([z.name for z in in_scope])}",
+                               period),
+        findings=findings,
         changes=changes_since(facts.previous, assessment) if facts.previous else None,
         review=review_view(facts.delta) if facts.delta else None,
         number=_chapter_numbers(facts.delta is not None),
@@ -368,14 +287,12 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         kinds_read=tuple(sorted(assessment.completeness.kinds_read.items())),
         skipped=_skipped(assessment.completeness.skipped),
         command=shlex.join(assessment.command),
-        diagram=zone_diagram(assessment.zones, assessment.zone_flows),
-        exceptions=exceptions, exception_evidence=exception_evidence,
+        diagram=network_diagram(assessment.zones, assessment.zone_flows, facts.connectivity),
+        exceptions=exceptions, exception_findings=exception_findings,
         policies=policies,
-        connections=tuple(groups), connections_in_scope=relevant,
-        connections_shown=sum(len(g.targets) for g in groups),
-        evidence_index=_shown_evidence(frameworks),
+        limitations=limitations(assessment, history.tracked),
         hashes=_hashes(assessment, facts),
-        history=git_history(assessment.git_provenance, policies),
-        key_findings=key_findings(assessment, first_shown),
+        history=history,
+        key_findings=key_findings(assessment, findings.ids),
         attachments=_attachments(assessment),
     )

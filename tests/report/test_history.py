@@ -65,7 +65,7 @@ def _text(markup: str) -> str:
 def _inventory(files: dict[str, bytes]) -> dict[str, str]:
     """Policy key -> the text of its rows in the policy inventory."""
     page = files[REPORT_HTML].decode()
-    section = page[page.index('<section class="chapter" id="policies">'):]
+    section = page[page.index('<h2 id="policies">'):]
     section = section[:section.index("</section>")]
     rows = [_text(chunk) for chunk in section.split('<tbody class="policy">')[1:]]
     return {row.split(" ", 1)[0]: row for row in rows}
@@ -101,14 +101,12 @@ def test_artefacts_name_the_commit_their_file_is_at(make_repo: Callable[..., Rep
     repo, added, changed = _estate(make_repo)
     _, files = _report(["estate"], monkeypatch, repo.path)
     page = files[REPORT_HTML].decode()
-    # The frontend's allow-all ingress rule, in the requirements chapter and the evidence index.
+    # The frontend's allow-all ingress rule, in the findings chapter and the evidence index.
     policy_file = ('<code>estate/policies.yaml:31</code> <code class="sha">@&#8239;'
                    f'{changed[:12]}</code> NetworkPolicy production/frontend-policy')
     workload_file = f'<code>estate/workloads.yaml:85</code> <code class="sha">@&#8239;{added[:12]}'
-    requirements = page[page.index('id="requirements"'):page.index('id="exceptions"')]
-    appendix = page[page.index('id="appendix-evidence"'):page.index('id="appendix-hashes"')]
-    for section in (requirements, appendix):
-        assert policy_file in section and workload_file in section
+    findings = page[page.index('id="findings"'):page.index('id="manual"')]
+    assert policy_file in findings and workload_file in findings
     commits = _csv_commits(files)
     assert commits["estate/policies.yaml:31 · NetworkPolicy production/frontend-policy · "
                    "ingress[0]"] == changed
@@ -139,9 +137,8 @@ def test_uncommitted_files_are_flagged(make_repo: Callable[..., Repo],
     flag = '<span class="uncommitted" title="the file as read differs from every commit">' \
            '⚠ uncommitted</span>'
     summary = page[page.index('id="key-findings"'):page.index('class="framework-summary"')]
-    requirements = page[page.index('id="requirements"'):page.index('id="exceptions"')]
-    appendix = page[page.index('id="appendix-evidence"'):page.index('id="appendix-hashes"')]
-    for section in (summary, requirements, appendix):
+    findings = page[page.index('id="findings"'):page.index('id="manual"')]
+    for section in (summary, findings):
         assert f"<code>estate/workloads.yaml:85</code> {flag}" in section
         assert f"<code>estate/policies.yaml:31</code> {flag}" not in section
     assert f'<code>estate/policies.yaml:31</code> <code class="sha">@&#8239;{changed[:12]}' in page

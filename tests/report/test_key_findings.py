@@ -10,6 +10,7 @@ import pytest
 from reporter.commands.report import report_run
 from reporter.model import SEVERITY_ORDER, Assessment, Severity
 from reporter.pipeline import PipelineOptions
+from reporter.render.findings import build_findings
 from reporter.render.key_findings import SHOWN_KEY_FINDINGS, key_findings
 from reporter.render.view import PackFacts, build_view
 
@@ -23,6 +24,10 @@ def _assessed(sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1712050200")
     return report_run([f"samples/{sample}"], PipelineOptions(config_path=config)).assessment
+
+
+def _ids(assessment: Assessment) -> dict[str, str]:
+    return dict(build_findings(assessment).ids)
 
 
 def _facts() -> PackFacts:
@@ -63,25 +68,24 @@ def test_three_tier_key_findings_name_the_articles_mistakes(
     assert view.key_findings.more == 0 and view.key_findings.errors == ()
 
 
-def test_key_findings_link_to_the_evidence_shown_in_full(
+def test_key_findings_link_to_the_findings_printed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     view = build_view(_assessed("three-tier", tmp_path, monkeypatch), _facts())
-    shown = {(f.result.id, e.id) for f in view.frameworks for checks in f.checks.values()
-             for c in checks for e in c.shown if e.details_at is None}
+    printed = {v.id for v in view.findings.shown}
     targets = [t for k in view.key_findings.lines for t in k.targets]
-    assert targets and all(t.details_at in shown for t in targets)
+    assert targets and all(t.id in printed for t in targets)
 
 
 def test_nothing_failing_gives_no_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assessed = _assessed("fixed", tmp_path, monkeypatch, "samples/fixed/reporter.yaml")
-    found = key_findings(assessed, {})
+    found = key_findings(assessed, _ids(assessed))
     assert found.lines == () and found.more == 0 and found.errors == ()
 
 
 def test_at_most_eight_lines_the_rest_counted(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    found = key_findings(_assessed("leaky", tmp_path, monkeypatch, "samples/leaky/reporter.yaml"),
-                         {})
+    leaky = _assessed("leaky", tmp_path, monkeypatch, "samples/leaky/reporter.yaml")
+    found = key_findings(leaky, _ids(leaky))
     assert (len(found.lines), found.more) == (SHOWN_KEY_FINDINGS, 7)
     # The shared database open to the internet leads: critical, then the widest reach.
     assert found.lines[0].check_ids == ("zone.ingress-declared", "internet.ingress-declared")
@@ -92,6 +96,6 @@ def test_at_most_eight_lines_the_rest_counted(tmp_path: Path,
 
 
 def test_checks_that_could_not_run_are_named() -> None:
-    found = key_findings(sample_assessment(), {})
+    found = key_findings(sample_assessment(), _ids(sample_assessment()))
     assert found.errors == ("hygiene.host-network-in-scope",)
     assert found.lines[0].check_ids == ("zone.ingress-declared",)

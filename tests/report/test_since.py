@@ -101,8 +101,9 @@ def test_since_a_ref_adds_the_chapter_and_records_the_changes(estate: Estate) ->
     assert pack(folder)["command"][-2:] == ["--since", "v1"]
 
     html = (folder / REPORT_HTML).read_text()
-    assert "<h1>2. Changes since the previous review</h1>" in html
-    assert "<h1>3. Scope and completeness</h1>" in html and "<h1>8. Appendix</h1>" in html
+    assert "<h1>4. Changes since the previous review</h1>" in html
+    assert "<h1>5. Scope, completeness and limitations</h1>" in html
+    assert "<h1>8. Appendix</h1>" in html
     assert f"v1 (git @ {estate.v1[:12]})" in html
     diff = '<span class="del">-  - port: 5432</span><span class="add">+  - port: 5433</span>'
     assert diff in html
@@ -112,7 +113,7 @@ def test_since_a_ref_adds_the_chapter_and_records_the_changes(estate: Estate) ->
     assert "backend: open 8080 for debugging" in html and f"{BOB[0]} &lt;{BOB[1]}&gt;" in html
     assert "– unsigned" in html
     assert "2 commits without a good signature" in html
-    assert '<a href="#changes">Chapter 2</a> lists every change since v1' in html
+    assert '<a href="#changes">Chapter 4</a> lists every change since v1' in html
 
 
 def test_since_a_pack_compares_with_the_commit_the_pack_recorded(estate: Estate) -> None:

@@ -1,4 +1,5 @@
-"""The view model: evidence IDs, verdicts, the zone diagram, the in-scope connectivity."""
+"""The view model: finding and evidence IDs, the requirement matrix, manual requests,
+limitations and the zone diagram."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import re
 from reporter.model import Finding, Status, ZoneFlow, ZoneSummary
 from reporter.render.diagram import zone_diagram
 from reporter.render.evidence import evidence_id, index_evidence, requirement_ids
-from reporter.render.view import PackFacts, build_view
+from reporter.render.findings import FindingView, finding_ids
+from reporter.render.view import HEADER_LENGTH, PackFacts, ReportView, build_view
 
 from .sample import sample_assessment, sample_connectivity, sample_previous
 
@@ -43,32 +45,49 @@ def test_evidence_ids_are_stable_across_runs() -> None:
     assert all(re.fullmatch(r"EV-[0-9A-Za-z.()]+-[0-9a-f]{6}", v) for v in first.values())
 
 
-def test_requirements_show_only_the_findings_of_their_zones() -> None:
+def _by_target(view: ReportView) -> dict[str, FindingView]:
+    return {v.finding.target: v for v in view.findings.shown}
+
+
+def test_finding_ids_are_f_and_six_hex_digits_lengthened_only_on_collision() -> None:
+    assert finding_ids(["a1b2c3000000", "a1b2c3ffffff", "0123456789ab"]) == {
+        "a1b2c3000000": "F-a1b2c3000000", "a1b2c3ffffff": "F-a1b2c3ffffff",
+        "0123456789ab": "F-012345"}
+
+
+def test_each_finding_is_printed_once_with_every_requirement_it_affects() -> None:
     view = build_view(sample_assessment(), _facts())
-    hipaa = view.frameworks[1]
-    review = hipaa.checks["164.308(a)(1)(ii)(D)"][0]
-    assert {e.finding.target for e in review.shown} == {"internet -> phi", "connected -> phi"}
-    assert review.status is Status.FAIL
+    fingerprints = [v.finding.fingerprint for v in view.findings.shown]
+    assert len(fingerprints) == len(set(fingerprints))
+    assert all(v.finding.status is not Status.PASS for v in view.findings.shown)
+    leak = _by_target(view)["internet -> phi"]
+    assert [(a.framework, a.requirements) for a in leak.affects] == [
+        ("PCI DSS 4.0.1", ("1.2.5", "1.3.1")), ("HIPAA", ("164.308(a)(1)(ii)(D)",))]
+    assert view.findings.shown[0].finding.status is Status.FAIL
 
 
-def test_a_finding_is_shown_in_full_once_then_pointed_to() -> None:
+def test_the_matrix_refers_to_finding_ids_within_the_requirements_zones() -> None:
     view = build_view(sample_assessment(), _facts())
-    pci, hipaa = view.frameworks
-    first = next(e for c in pci.checks["1.2.5"] for e in c.shown
-                 if e.finding.target == "internet -> phi")
-    again = next(e for c in hipaa.checks["164.308(a)(1)(ii)(D)"] for e in c.shown
-                 if e.finding.target == "internet -> phi")
-    assert first.details_at is None
-    assert again.details_at == ("pci-dss-4.0.1", first.id)
-    assert again.id.startswith("EV-164.308(a)(1)(ii)(D)-")
+    by_target = _by_target(view)
+    hipaa = {r.requirement.id: r for r in view.findings.matrices[1].rows}
+    review = hipaa["164.308(a)(1)(ii)(D)"]
+    assert set(review.findings) == {by_target["internet -> phi"].id,
+                                    by_target["connected -> phi"].id}
+    assert review.automated is Status.FAIL
+    pci = {r.requirement.id: r for r in view.findings.matrices[0].rows}
+    assert (pci["1.4.1"].automated, pci["1.4.1"].findings) == (Status.PASS, ())
+    assert (pci["1.1.2"].automated, pci["1.1.2"].manual) == (None, "pending")
 
 
-def test_verdicts_say_why() -> None:
-    rows = {r.requirement.id: r.verdict for r in build_view(sample_assessment(),
-                                                            _facts()).frameworks[0].rows}
-    assert rows["1.3.1"] == "1 of 3 checks failed with 2 findings: zone.ingress-declared"
-    assert rows["1.4.1"] == "The automated check passed on zone cde"
-    assert rows["1.1.2"].startswith("Manual, pending: the assessor requests")
+def test_manual_requests_are_one_table_one_row_per_request() -> None:
+    view = build_view(sample_assessment(), _facts())
+    manual = view.findings.manual
+    assert manual and all(m.attested is None for m in manual)
+    texts = [m.request for m in manual]
+    assert len(texts) == len(set(texts))
+    wanted = {(f.id, r.id) for f in sample_assessment().frameworks for r in f.requirements
+              if r.manual}
+    assert sum(len(m.requirements) for m in manual) == len(wanted)
 
 
 def test_changes_since_the_previous_run_take_three_lines() -> None:
@@ -83,19 +102,28 @@ def test_changes_since_the_previous_run_take_three_lines() -> None:
     assert build_view(sample_assessment(), _facts()).changes is None
 
 
-def test_appendix_lists_connections_touching_in_scope_workloads() -> None:
-    view = build_view(sample_assessment(), _facts())
-    assert view.connections_in_scope == 12  # all but tenant-a -> kube-system
-    sources = [g.source for g in view.connections]
-    assert "tenant-a/app[Deployment]" not in sources
-    assert sources[0] == "0.0.0.0-255.255.255.255[External]"
-
-
-def test_exceptions_are_grouped_by_state_with_the_evidence_they_excepted() -> None:
+def test_exceptions_list_the_findings_they_excepted_by_id() -> None:
     view = build_view(sample_assessment(), _facts())
     assert [(s.value, [e.id for e in items]) for s, items in view.exceptions] == [
         ("active", ["EXC-001", "EXC-002"]), ("expired", ["EXC-003"]), ("unused", ["EXC-004"])]
-    assert [i.split("-")[1] for i in view.exception_evidence["EXC-001"]] == ["1.2.5", "1.3.2"]
+    assert all(re.fullmatch(r"F-[0-9a-f]{6}", i) for i in view.exception_findings["EXC-001"])
+    assert view.exception_findings["EXC-001"] and view.exception_findings["EXC-004"] == ()
+
+
+def test_the_title_names_the_owner_and_the_header_fits_one_line() -> None:
+    view = build_view(sample_assessment(), _facts())
+    assert view.title == "Network segmentation evidence: Example Payments 株式会社 / prod-eu-1"
+    assert len(view.running_header) <= HEADER_LENGTH
+    nameless = sample_assessment().model_copy(update={"organisation": None, "cluster": None})
+    # without names, the folder the inputs were read from
+    assert build_view(nameless, _facts()).title == "Network segmentation evidence: estate"
+
+
+def test_limitations_state_what_was_not_examined() -> None:
+    text = " ".join(build_view(sample_assessment(), _facts()).limitations)
+    for words in ("Layers 3 and 4 only", "CIS Kubernetes 5.3.1", "files as read",
+                  "hostNetwork", "manual part"):
+        assert words in text
 
 
 def test_diagram_draws_every_flow_and_the_internet() -> None:

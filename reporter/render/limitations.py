@@ -1,0 +1,93 @@
+"""What the pack does not examine, said where an auditor reads it: the limits of the method and
+of this run's inputs. Each line is one limitation, in plain words."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from reporter.model import Assessment, Coverage, ManualState
+
+_CONFIG_KIND = "File"
+"""Skipped items of this kind are the configuration file, not objects of the cluster."""
+
+
+def _skipped_kinds(assessment: Assessment) -> list[str]:
+    counts = Counter(i.kind for i in assessment.completeness.skipped if i.kind != _CONFIG_KIND)
+    policies = sorted(k for k in counts if "Policy" in k)
+    lines = []
+    if policies:
+        lines.append(
+            "Policy objects of other kinds were read but not applied: "
+            + ", ".join(f"{k} ({counts[k]})" for k in policies)
+            + ". Where the cluster enforces them, real reachability differs from the map "
+              "(narrower for deny rules, wider for admin allow rules).")
+    others = sorted(k for k in counts if k not in policies)
+    if others:
+        lines.append(
+            "Kinds present but not modelled: " + ", ".join(f"{k} ({counts[k]})" for k in others)
+            + ". They do not select or run pods, so they do not change which pods may connect; "
+              "what they expose (for example a Service of type LoadBalancer) is not examined.")
+    return lines
+
+
+def limitations(assessment: Assessment, tracked: bool) -> tuple[str, ...]:
+    done = assessment.completeness
+    lines = [
+        "Layers 3 and 4 only: NetworkPolicies allow or deny addresses, protocols and ports. What "
+        "an allowed connection carries (HTTP paths and methods, identities, mTLS, service-mesh "
+        "or application rules) is not examined.",
+        "The network plugin (CNI) is assumed to enforce NetworkPolicy. With a plugin that ignores "
+        "them, none of the isolation shown exists; this stays a manual check (CIS Kubernetes "
+        "5.3.1).",
+    ]
+    if tracked:
+        lines.append(
+            "The state examined is the manifests as committed in Git, not the live cluster: "
+            "objects applied by hand or by other tools, and later changes, are not seen. "
+            "`reporter drift` compares a cluster snapshot with Git.")
+    else:
+        lines.append(
+            "The state examined is the files as read. Whether the live cluster runs the same "
+            "objects is not examined, unless the files are a snapshot of it "
+            "(`reporter snapshot`), which shows the cluster at the time it was taken.")
+    lines += _skipped_kinds(assessment)
+    if done.host_network_workloads:
+        count = len(done.host_network_workloads)
+        lines.append(
+            f"{count} workload{'s' if count != 1 else ''} use{'' if count != 1 else 's'} the "
+            "node's network (hostNetwork): NetworkPolicies do not apply to "
+            f"{'them' if count != 1 else 'it'} and {'their' if count != 1 else 'its'} traffic "
+            "is not in the map.")
+    if "--ipblock-matches-pod-ips" not in assessment.command:
+        lines.append(
+            "ipBlock rules are matched against addresses outside the cluster only: pod "
+            "addresses are not known from manifests, so an ipBlock that covers pod addresses "
+            "may allow more than shown.")
+    period = assessment.period
+    if period is None or not period.examined:
+        lines.append("Point in time: one state was examined; changes before or after it are "
+                     "not" + (f" ({period.label})." if period else "."))
+    if period is not None:
+        lines += period.notes
+    lines += _partial(assessment)
+    pending = {(f.id, r.id) for f in assessment.frameworks for r in f.requirements
+               if r.manual_state is ManualState.PENDING or (r.manual_state is None and r.manual)}
+    if pending:
+        lines.append(
+            f"{len(pending)} requirement{'s have' if len(pending) != 1 else ' has'} a manual "
+            "part still pending, which this pack does not prove: the manual evidence table "
+            "lists what to request.")
+    return tuple(lines)
+
+
+def _partial(assessment: Assessment) -> list[str]:
+    """What ``partial`` coverage leaves out, per framework, in the requirements' own words."""
+    lines = []
+    for framework in assessment.frameworks:
+        partial = [r.id for r in framework.requirements if r.coverage is Coverage.PARTIAL]
+        if partial:
+            lines.append(
+                f"{framework.name}: the checks cover only the network part of "
+                f"{', '.join(partial)}; the rest of each (for example encryption in transit, "
+                "monitoring, procedures) is manual and listed in the manual evidence table.")
+    return lines
