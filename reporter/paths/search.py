@@ -180,10 +180,11 @@ class PathFinder:
                 raise AssertionError(f"no next hop from {self.ctx.name(nodes[-1])}")
             nodes.append(step)
         hops = [] if internet is None else [self._from_internet(entry, internet)]
-        hops += [self._hop(a, b) for a, b in zip(nodes, nodes[1:], strict=False)]
+        hops += [self.hop(a, b) for a, b in zip(nodes, nodes[1:], strict=False)]
         return AttackPath(self.ctx.name(entry), tuple(hops))
 
-    def _hop(self, src: int, dst: int) -> Hop:
+    def hop(self, src: int, dst: int) -> Hop:
+        """One connection with its ports and the rules letting it through."""
         ctx = self.ctx
         mask = self.graph.mask(src, dst)
         through = passage(ctx, src, dst, mask)
