@@ -18,6 +18,7 @@ from reporter.commands.archive import history_command
 from reporter.commands.check import check_command
 from reporter.commands.connectivity import connectivity_command, explain_command
 from reporter.commands.diff import diff_command, drift_command
+from reporter.commands.fix import fix_command
 from reporter.commands.gate import gate_command
 from reporter.commands.paths import paths_command
 from reporter.commands.report import report_command, verify_command
@@ -50,7 +51,7 @@ def cli() -> None:
 
 COMMANDS = (connectivity_command, explain_command, check_command, report_command, verify_command,
             snapshot_command, diff_command, drift_command, run_command, history_command,
-            paths_command, gate_command)
+            paths_command, gate_command, fix_command)
 for _command in COMMANDS:
     cli.add_command(_command)
 

@@ -70,6 +70,9 @@ class PipelineOptions:
     discover_config: bool = True
     """Without ``config_path``, use a ReporterConfig found among the inputs or at the root of
     their repository."""
+    apply: tuple[str, ...] = ()
+    """NetworkPolicy manifests applied over the inputs as ``kubectl apply`` would (a policy with
+    the same namespace and name replaces the input's), e.g. ``reporter fix`` output."""
 
     def command_line(self, command: str, paths: Sequence[str], *, git_ref: str | None = None,
                      extra: Sequence[str] = ()) -> list[str]:
@@ -82,6 +85,7 @@ class PipelineOptions:
         argv += ["--ipblock-matches-pod-ips"] if self.ipblock_matches_pod_ips else []
         argv += ["--git-ref", git_ref] if git_ref else []
         argv += ["--require-clean"] if self.require_clean else []
+        argv += [a for path in self.apply for a in ("--apply", path)]
         return argv
 
 
@@ -154,8 +158,15 @@ class Assessor:
 
     def read(self, paths: Sequence[str], *, git_ref: str | None = None,
              stdin: TextIO | None = None) -> LoadedInputs:
-        return read_inputs(paths, self.options, git_ref=git_ref, stdin=stdin,
-                           git=self.git_options)
+        inputs = read_inputs(paths, self.options, git_ref=git_ref, stdin=stdin,
+                             git=self.git_options)
+        if not self.options.apply:
+            return inputs
+        from reporter.fix.recheck import applied
+        from reporter.inventory.manifests import load_paths
+
+        changes = load_paths(self.options.apply).policies
+        return replace(inputs, inventory=applied(inputs.inventory, changes))
 
     def assess(self, inputs: LoadedInputs, command: Sequence[str] = ()) -> Assessed:
         """Reachability and the assessment of ``inputs``, their Git provenance attached."""

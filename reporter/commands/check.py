@@ -35,14 +35,20 @@ def failed(assessment: Assessment) -> bool:
               default=TEXT, show_default=True,
               help="text for people; json is the canonical result.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding with its evidence.")
+@click.option("--apply", "apply", multiple=True, metavar="PATH",
+              help="NetworkPolicies applied over the inputs as kubectl apply would (same "
+                   "namespace/name replaces), e.g. the folder `reporter fix` wrote. Repeatable.")
 def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str | None,
-                  fmt: str, verbose: bool) -> ExitCode:
+                  fmt: str, verbose: bool, apply: tuple[str, ...]) -> ExitCode:
     """Judge NetworkPolicies against the control catalog: PASS, FAIL, MANUAL per requirement.
 
     Exit code 0 when no automated requirement fails, 1 when one does, 2 for bad input.
     """
+    from dataclasses import replace
+
     from reporter.pipeline import Assessor
 
+    options = replace(options, apply=apply)
     extra = (["-o", fmt] if fmt != TEXT else []) + (["--verbose"] if verbose else [])
     command = options.command_line("check", paths, git_ref=git_ref, extra=extra)
     assessment = Assessor(options).run(paths, git_ref=git_ref, stdin=sys.stdin,

@@ -19,11 +19,10 @@ from reporter.diff.connections import parse_connection_set
 from reporter.diff.sides import assessed_side, parse_range
 from reporter.model import Status
 from reporter.netpol.connset import ConnectionSet
-from reporter.paths import PathFinder, PathReport, Selection, datastores
+from reporter.paths import PathFinder, PathReport, Selection, datastores, endpoint_indices
 from reporter.pipeline import Assessed, Assessor, PipelineOptions
 
 SENSITIVE_KINDS = ("cde", "phi")
-EXTERNAL = "[External]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,26 +124,13 @@ def _changes(delta: Delta) -> list[ConnectionChange]:
     return changes + [c for g in delta.reachability.groups for c in g.changes]
 
 
-def _indices(ctx: CheckContext, key: str) -> list[int]:
-    """HEAD endpoints a map key names: a workload, or the address ranges overlapping a range."""
-    if not key.endswith(EXTERNAL):
-        return [ctx.reach.endpoint(key).index]
-    first, _, last = key[: -len(EXTERNAL)].partition("-")
-    from ipaddress import ip_address
-
-    start, end = ip_address(first), ip_address(last)
-    return [e.index for e in ctx.reach.endpoints[ctx.n_workloads:]
-            if e.ip_range is not None and e.ip_range.version == start.version
-            and e.ip_range.start <= int(end) and e.ip_range.end >= int(start)]
-
-
 def _new_connections(delta: Delta, ctx: CheckContext) -> list[NewConnection]:
     finder = PathFinder(ctx)
     kinds = {z.name: z.kind for z in ctx.zones}
     found = []
     for change in (c for c in _changes(delta) if c.opened):
         opened = parse_connection_set(change.opened or "")
-        sources, destinations = _indices(ctx, change.src), _indices(ctx, change.dst)
+        sources, destinations = endpoint_indices(ctx, change.src), endpoint_indices(ctx, change.dst)
         undeclared, rules = ConnectionSet.empty(), []
         into: set[str] = set()
         for s in sources:

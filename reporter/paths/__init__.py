@@ -12,10 +12,12 @@ from reporter.paths.search import (
     TargetPaths,
     datastores,
     default_destination,
+    endpoint_indices,
     select,
 )
 
 __all__ = [
     "INTERNET", "AttackPath", "Hop", "PathFinder", "PathReport", "Selection", "TargetPaths",
-    "WorkloadGraph", "datastores", "default_destination", "select",
+    "WorkloadGraph", "datastores", "default_destination", "endpoint_indices",
+    "select",
 ]

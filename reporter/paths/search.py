@@ -7,6 +7,7 @@ target, pruned by it, gives every entry workload's distance and a shortest path 
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from reporter.netpol.selectors import BoolVector
 from reporter.paths.graph import WorkloadGraph
 
 INTERNET = "internet"
+EXTERNAL = "[External]"
 DATABASE_PORTS = frozenset({5432, 3306, 1433, 1521, 27017, 6379, 9042, 9200, 5984, 7687,
                             26257, 11211})
 """Well-known database ports: a workload exposing one counts as a data store when the config
@@ -207,6 +209,18 @@ class PathFinder:
             locations += [loc for loc in passage_evidence(through)[0] if loc not in locations]
         return Hop(INTERNET, ctx.name(entry), str(ctx.reach.ports.connection_set(mask)),
                    tuple(lines), tuple(locations))
+
+
+def endpoint_indices(ctx: CheckContext, key: str) -> list[int]:
+    """The endpoints a map key names here: a workload, or the address ranges overlapping a range
+    (another map may cut the address space differently)."""
+    if not key.endswith(EXTERNAL):
+        return [ctx.reach.endpoint(key).index]
+    first, _, last = key[: -len(EXTERNAL)].partition("-")
+    start, end = ipaddress.ip_address(first), ipaddress.ip_address(last)
+    return [e.index for e in ctx.reach.endpoints[ctx.n_workloads:]
+            if e.ip_range is not None and e.ip_range.version == start.version
+            and e.ip_range.start <= int(end) and e.ip_range.end >= int(start)]
 
 
 def default_destination(ctx: CheckContext) -> Selection:

@@ -80,13 +80,13 @@ def test_unknown_source_is_a_user_error() -> None:
     assert "no such workload or zone" in err
 
 
-def _brute_force(ctx: CheckContext, start: np.ndarray, internet: bool) -> dict[int, int]:
+def _brute_force(ctx: CheckContext, start: np.ndarray) -> dict[int, int]:
     """Hops from the start set over the exact pair list, passing through workloads only."""
     n_w = ctx.n_workloads
     edges: dict[int, set[int]] = {}
     for connection in ctx.reach.connections():
         edges.setdefault(connection.src.index, set()).add(connection.dst.index)
-    distance = {i: 0 for i in np.flatnonzero(start).tolist()}
+    distance = dict.fromkeys(np.flatnonzero(start).tolist(), 0)
     queue = deque(distance)
     while queue:
         node = queue.popleft()
@@ -111,7 +111,7 @@ def test_min_hops_and_entries_match_a_brute_force_search(sample: str, max_hops: 
     report = PathFinder(ctx).search(Selection("internet", internet, internet=True),
                                     Selection("stores", ctx.endpoints(stores)), max_hops,
                                     limit=None)
-    forward = _brute_force(ctx, internet, True)
+    forward = _brute_force(ctx, internet)
     entries = [i for i, d in forward.items() if d == 1 and i < ctx.n_workloads]
     by_target = {t.target: t for t in report.targets}
     for store in np.flatnonzero(stores).tolist():
@@ -126,7 +126,7 @@ def test_min_hops_and_entries_match_a_brute_force_search(sample: str, max_hops: 
         for entry in entries:
             start[:] = False
             start[entry] = True
-            d = 0 if entry == store else _brute_force(ctx, start, False).get(store)
+            d = 0 if entry == store else _brute_force(ctx, start).get(store)
             if d is not None and d + 1 <= max_hops:
                 reaching.append(entry)
         assert found.entries == len(reaching)
@@ -141,7 +141,7 @@ def test_min_hops_and_entries_match_a_brute_force_search(sample: str, max_hops: 
 def _hops_from(ctx: CheckContext, entry: str, store: int) -> int:
     start = np.zeros(ctx.compiled.n_endpoints, dtype=bool)
     start[ctx.reach.endpoint(entry).index] = True
-    return _brute_force(ctx, start, False)[store]
+    return _brute_force(ctx, start)[store]
 
 
 def test_zone_as_source_selects_its_members() -> None:
