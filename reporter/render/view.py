@@ -36,6 +36,7 @@ from reporter.render.evidence import (
 )
 from reporter.render.history import GitHistory, git_history
 from reporter.render.key_findings import KeyFindings, key_findings
+from reporter.render.lateral import LateralView, lateral_view
 from reporter.render.review import ReviewView, review_view
 
 if TYPE_CHECKING:
@@ -156,6 +157,8 @@ class ReportView:
     history: GitHistory
     """Where the inputs came from, the commit each file is at, each policy's last change."""
     key_findings: KeyFindings
+    lateral: LateralView
+    """The chapter "Lateral movement" (templates/_lateral.html.j2)."""
     status_look: Mapping[Status, tuple[str, str]] = field(default_factory=lambda: STATUS_LOOK)
     shown_host_network: int = SHOWN_HOST_NETWORK
 
@@ -303,7 +306,7 @@ def _shown_evidence(frameworks: Sequence[FrameworkView]) -> tuple[Evidence, ...]
 
 def _chapter_numbers(with_changes: bool) -> dict[str, int]:
     chapters = ["summary", *(["changes"] if with_changes else []), "scope", "network",
-                "requirements", "exceptions", "policies", "appendix"]
+                "lateral", "requirements", "exceptions", "policies", "appendix"]
     return {chapter: number for number, chapter in enumerate(chapters, start=1)}
 
 
@@ -348,4 +351,5 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         hashes=_hashes(assessment, facts),
         history=git_history(assessment.git_provenance, policies),
         key_findings=key_findings(assessment, first_shown),
+        lateral=lateral_view(assessment),
     )
