@@ -116,12 +116,20 @@ class WorkloadGraph:
         passed through only if it is in ``through``."""
         want = int(distance[src]) - 1
         bit = np.uint64(1) << np.uint64(src % 64)
-        columns = np.flatnonzero(self._sources[:, src // 64] & bit)
-        best: int | None = None
-        for c in columns.tolist():
-            members = self._members[c]
-            closer = members[(distance[members] == want) & (members != src)
-                             & (through[members] | (want == 0))]
-            if closer.size and (best is None or int(closer.min()) < best):
-                best = int(closer.min())
-        return best
+        has_src = (self._sources[:, src // 64] & bit).astype(bool)
+        closer = np.flatnonzero((distance == want) & (through | (want == 0)))
+        column = self.column_of[closer]
+        closer = closer[(column >= 0) & has_src[np.maximum(column, 0)] & (closer != src)]
+        return int(closer[0]) if closer.size else None
+
+    def from_any(self, sources: BoolVector, dst: int) -> tuple[npt.NDArray[np.intp], int]:
+        """Which of ``sources`` may connect to ``dst``, and the union of what they may send."""
+        c = int(self.column_of[dst])
+        if c < 0:
+            return np.zeros(0, dtype=np.intp), 0
+        column = self._traffic.columns[c]
+        keep = sources[column.sources] & (column.sources != dst)
+        mask = 0
+        for i in np.unique(column.mask_ids[keep]).tolist():
+            mask |= self._traffic.masks[i]
+        return column.sources[keep], mask

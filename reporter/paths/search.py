@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from reporter.checks.context import CheckContext
-from reporter.checks.evidence import passage, passage_evidence, passage_lines
+from reporter.checks.evidence import (
+    Passage,
+    isolating_rules,
+    passage,
+    passage_evidence,
+    passage_lines,
+)
 from reporter.errors import InputError
 from reporter.model import Location
 from reporter.netpol.selectors import BoolVector
@@ -133,6 +139,8 @@ class PathFinder:
             "workload-graph", lambda: WorkloadGraph(ctx.traffic, c.n_endpoints, c.n_workloads))
         self.through = ctx.endpoints(np.ones(c.n_workloads, dtype=bool))
         """Paths pass through workloads only; external addresses are where they start or end."""
+        self._first_hops: dict[int, Hop] = {}
+        self._hops: dict[tuple[int, int], Hop] = {}
 
     def search(self, source: Selection, destination: Selection, max_hops: int, *,
                limit: int | None = 10, each: bool = True) -> PathReport:
@@ -167,7 +175,8 @@ class PathFinder:
         if not hits.size:
             return TargetPaths(name, zones, None, 0, ())
         hops = backward[hits] + offset
-        order = sorted(range(len(hits)), key=lambda i: (int(hops[i]), ctx.name(int(hits[i]))))
+        names = [ctx.name(i) for i in hits.tolist()]
+        order = sorted(range(len(hits)), key=lambda i: (int(hops[i]), names[i]))
         chosen = order if limit is None else order[:limit]
         paths = tuple(self._path(int(hits[i]), backward, start if offset else None)
                       for i in chosen)
@@ -187,6 +196,12 @@ class PathFinder:
 
     def hop(self, src: int, dst: int) -> Hop:
         """One connection with its ports and the rules letting it through."""
+        found = self._hops.get((src, dst))
+        if found is None:
+            found = self._hops[src, dst] = self._hop(src, dst)
+        return found
+
+    def _hop(self, src: int, dst: int) -> Hop:
         ctx = self.ctx
         mask = self.graph.mask(src, dst)
         through = passage(ctx, src, dst, mask)
@@ -195,20 +210,29 @@ class PathFinder:
                    tuple(passage_lines(ctx, src, dst, through)), tuple(locations))
 
     def _from_internet(self, entry: int, internet: BoolVector) -> Hop:
-        """The first hop, from every internet range that reaches the entry, as one."""
-        ctx = self.ctx
-        mask, lines, locations = 0, [], []
-        for src in np.flatnonzero(internet).tolist():
-            found = self.graph.mask(src, entry)
-            if not found:
-                continue
-            mask |= found
-            through = passage(ctx, src, entry, found)
-            lines += [line for line in passage_lines(ctx, src, entry, through)
-                      if line not in lines]
-            locations += [loc for loc in passage_evidence(through)[0] if loc not in locations]
+        """The first hop, from every internet range that reaches the entry, as one (the same
+        for every path through this entry)."""
+        found = self._first_hops.get(entry)
+        if found is None:
+            found = self._first_hops[entry] = self._internet_hop(entry, internet)
+        return found
+
+    def _internet_hop(self, entry: int, internet: BoolVector) -> Hop:
+        ctx, c = self.ctx, self.ctx.compiled
+        sources, mask = self.graph.from_any(internet, entry)
+        rules = None
+        if c.ingress_isolated[entry]:  # the rules admitting some of these ranges on these ports
+            admitted = np.zeros(c.n_endpoints, dtype=bool)
+            admitted[sources] = True
+            target = c.workloads[entry]
+            rules = tuple(
+                r for r in isolating_rules(ctx, entry, "ingress")
+                if (c.peer_vectors[r.peers] & admitted).any()
+                and (r.numeric | ctx.reach.ports.named_mask(r.named, target)) & mask)
+        through = Passage(None, rules)
         return Hop(INTERNET, ctx.name(entry), str(ctx.reach.ports.connection_set(mask)),
-                   tuple(lines), tuple(locations))
+                   tuple(passage_lines(ctx, int(sources[0]), entry, through)),
+                   tuple(passage_evidence(through)[0]))
 
 
 def endpoint_indices(ctx: CheckContext, key: str) -> list[int]:

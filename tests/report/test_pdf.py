@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from tests.conftest import Tool
 
 SECTIONS = ["Cover", "1. Executive summary", "2. Scope and completeness", "3. Network diagram",
-            "4. Requirements and evidence", "5. Exceptions register", "6. Policy inventory",
-            "7. Appendix"]
+            "4. Lateral movement", "5. Requirements and evidence", "6. Exceptions register",
+            "7. Policy inventory", "8. Appendix"]
 
 
 @pytest.fixture(scope="module")
