@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 def gate_command(paths: tuple[str, ...], git_range: str, options: PipelineOptions,
                  max_hops: int, fmt: str) -> ExitCode:
     """Fail when HEAD is worse than BASE: a requirement that passed fails, a new undeclared
-    connection enters a CDE/PHI zone or comes from the internet, or a data store gets a new or
-    shorter path from the internet. Findings already there at BASE do not fail the gate.
+    connection enters a CDE/PHI zone or comes from the internet, a data store gets a new or
+    shorter path from the internet, or a new finding is rated high or critical. Findings
+    already there at BASE do not fail the gate.
 
     Exit code 0 when HEAD is no worse, 1 when it is, 2 for bad input.
     """

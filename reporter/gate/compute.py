@@ -3,8 +3,9 @@ Delta (``reporter diff``'s), the new connections with the rules allowing them, a
 paths on both sides.
 
 HEAD is worse when a requirement that passed now fails, a new connection into a CDE/PHI zone or
-from the internet is not covered by a declared flow, or a data store gets a new (or shorter)
-path from the internet. Findings that were there before do not count.
+from the internet is not covered by a declared flow, a data store gets a new (or shorter) path
+from the internet, or a new finding is rated high or critical. Findings that were there before
+do not count.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from reporter.config import Config, load_config
 from reporter.diff import ConnectionChange, Delta, compute_delta
 from reporter.diff.connections import parse_connection_set
 from reporter.diff.sides import assessed_side, parse_range
-from reporter.model import Status
+from reporter.model import Severity, Status
 from reporter.netpol.connset import ConnectionSet
 from reporter.paths import PathFinder, PathReport, Selection, datastores, endpoint_indices
 from reporter.pipeline import Assessed, Assessor, PipelineOptions
 
 SENSITIVE_KINDS = ("cde", "phi")
+SEVERE = (Severity.HIGH, Severity.CRITICAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ def run_gate(range_text: str, paths: Sequence[str], options: PipelineOptions,
     head_ctx = CheckContext(head.reach, config)
     connections = _new_connections(delta, head_ctx)
     worse, better = _status_reasons(delta)
+    worse += _severe_findings(delta, head)
     worse += [Reason("connection", _connection_text(c)) for c in connections if c.worse]
     better += [Reason("connection", f"{c.src} -> {c.dst}: {c.closed} no longer allowed")
                for c in _changes(delta) if c.closed]
@@ -110,6 +113,16 @@ def _status_reasons(delta: Delta) -> tuple[list[Reason], list[Reason]]:
     better += [Reason("finding", f"{f.check_id} {f.target}: resolved")
                for f in delta.status.findings if f.change == "newly-passing"]
     return worse, better
+
+
+def _severe_findings(delta: Delta, head: Assessed) -> list[Reason]:
+    """Findings failing at HEAD and not at BASE, rated high or critical."""
+    if delta.status is None:
+        return []
+    rated = {f.fingerprint: f.severity for r in head.assessment.checks for f in r.findings}
+    return [Reason("finding", f"{rated[f.fingerprint]}: {f.check_id} {f.target}: {f.message}")
+            for f in delta.status.findings
+            if f.change == "newly-failing" and rated.get(f.fingerprint) in SEVERE]
 
 
 def _connection_text(c: NewConnection) -> str:

@@ -101,7 +101,7 @@ RULE_LINE = 15
 def history(make_repo: Callable[..., Repo]) -> tuple[Repo, dict[str, str]]:
     repo = make_repo()
     repo.write("estate/workloads.yaml", WORKLOADS)
-    repo.write("estate/policies/db.yaml", db_policy((5432, 5433)))
+    repo.write("estate/policies/db.yaml", db_policy((5432,)))
     repo.write("reporter.yaml", CONFIG)
     base = repo.commit("the estate")
     repo.write("estate/policies/db.yaml", db_policy((5432, 5433), other=True))
@@ -144,10 +144,13 @@ def test_json_names_the_reasons(history: tuple[Repo, dict[str, str]]) -> None:
     data = json.loads(out)
     assert code == 1 and data["verdict"] == "fail"
     # the client already reached the database through the API (3 hops): no new entry, no
-    # shorter minimum, so the attack paths are no worse; the direct connection is
-    assert [r["kind"] for r in data["worse"]] == ["connection"]
-    assert [c["src"] for c in data["new_connections"] if c["worse"]] == [
-        "other/client[Deployment]"]
+    # shorter minimum, so the attack paths are no worse; the direct connection is, and so is
+    # the new high finding (undeclared connections into the PHI zone: 5433, the client)
+    assert {r["kind"] for r in data["worse"]} == {"connection", "finding"}
+    assert any(r["text"].startswith("high: zone.ingress-declared db/postgres[StatefulSet]")
+               for r in data["worse"])
+    assert [(c["src"], c["undeclared"]) for c in data["new_connections"] if c["worse"]] == [
+        ("app/api[Deployment]", "TCP 5433"), ("other/client[Deployment]", "TCP 5432-5433")]
 
 
 def test_a_range_that_only_tightens_passes(history: tuple[Repo, dict[str, str]]) -> None:
