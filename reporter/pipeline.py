@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 from reporter.config.discover import GIVEN, discover_config
 from reporter.errors import GitError, InputError
 from reporter.git import repo_relative
-from reporter.inputs import GitOptions, LoadedInputs, load_inputs
+from reporter.inputs import GitOptions, LoadedInputs, ReadOptions, load_inputs
 from reporter.inventory.sources import STDIN_NAME
 from reporter.model import GIT_PROVENANCE, Assessment, Location, SkippedItem
 
@@ -56,6 +56,8 @@ class PipelineOptions:
     """What shapes an assessment besides the paths: the options ``reporter check`` takes."""
 
     config_path: str | None = None
+    reading: ReadOptions = ReadOptions()
+    """``--exclude`` and ``--strict``."""
     frameworks: tuple[str, ...] = ()
     """Overrides the config's ``frameworks``; empty: the config's, else every framework."""
     ipblock_matches_pod_ips: bool = False
@@ -84,6 +86,8 @@ class PipelineOptions:
         argv += extra
         argv += ["--ipblock-matches-pod-ips"] if self.ipblock_matches_pod_ips else []
         argv += ["--git-ref", git_ref] if git_ref else []
+        argv += [a for g in self.reading.exclude for a in ("--exclude", g)]
+        argv += ["--strict"] if self.reading.strict else []
         argv += ["--require-clean"] if self.require_clean else []
         argv += [a for path in self.apply for a in ("--apply", path)]
         return argv
@@ -104,7 +108,7 @@ def read_inputs(paths: Sequence[str], options: PipelineOptions, *, git_ref: str 
     """``paths`` (at ``git_ref`` when given) without the config file."""
     return load_inputs(paths, git_ref=git_ref, require_clean=options.require_clean,
                        exclude=[options.config_path] if options.config_path else [],
-                       stdin=stdin, options=git or options.git)
+                       stdin=stdin, options=git or options.git, reading=options.reading)
 
 
 def repository_paths(inputs: LoadedInputs) -> dict[str, str]:
@@ -117,7 +121,7 @@ def repository_paths(inputs: LoadedInputs) -> dict[str, str]:
     paths = {}
     for source in (s for s in inputs.sources if s.path != STDIN_NAME):
         try:
-            paths[source.path] = repo_relative(inputs.repository, os.path.abspath(source.path))
+            paths[source.path] = repo_relative(inputs.repository, os.path.abspath(source.file))
         except GitError:  # outside the repository: no history to point to
             continue
     return paths

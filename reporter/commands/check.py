@@ -13,6 +13,7 @@ from rich.console import Console
 
 from reporter.commands import ExitCode
 from reporter.commands.options import assessment_options, git_ref_option, paths_argument
+from reporter.errors import InputError, Problem
 from reporter.model import Assessment, Status
 from reporter.render.interface import ASSESSMENT_FORMATS
 
@@ -20,6 +21,21 @@ if TYPE_CHECKING:
     from reporter.pipeline import PipelineOptions
 
 TEXT = "text"
+
+
+NOT_ASSESSED_HINT = ("add the workload manifests (Deployments, StatefulSets, Pods…) that the "
+                     "policies govern, or snapshot the cluster with `reporter snapshot`")
+
+
+def require_assessed(assessment: Assessment) -> None:
+    """Nothing to judge is never a pass: raise (exit 2) when a requirement had no workloads
+    to be judged on (a scope left undeclared is reported, not an input error)."""
+    reasons = sorted({f"{f.name} {f.version}: {r.reason}" for f in assessment.frameworks
+                      for r in f.requirements if r.automated is Status.NOT_ASSESSED
+                      and (r.reason or "").startswith("no workloads")})
+    if reasons:
+        raise InputError([Problem(f"not assessed: {reason}") for reason in reasons],
+                         hint=NOT_ASSESSED_HINT)
 
 
 def failed(assessment: Assessment) -> bool:
@@ -42,7 +58,8 @@ def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str
                   fmt: str, verbose: bool, apply: tuple[str, ...]) -> ExitCode:
     """Judge NetworkPolicies against the control catalog: PASS, FAIL, MANUAL per requirement.
 
-    Exit code 0 when no automated requirement fails, 1 when one does, 2 for bad input.
+    Exit code 0 when no automated requirement fails, 1 when one does, 2 for bad input or when
+    the input holds no workloads to judge (requirements are NOT_ASSESSED, never PASS).
     """
     from dataclasses import replace
 
@@ -59,4 +76,5 @@ def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str
         render_terminal(assessment, Console(highlight=False), verbose=verbose)
     else:
         click.echo(ASSESSMENT_FORMATS[fmt](assessment), nl=False)
+    require_assessed(assessment)
     return ExitCode.FAILED if failed(assessment) else ExitCode.OK

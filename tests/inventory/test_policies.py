@@ -254,7 +254,8 @@ def test_a_file_of_mistakes_reports_each_one_with_what_is_expected(
         "namespaceSelector or ipBlock (an empty peer is rejected by the API; to allow every "
         "peer, leave out the list)",
         f"{where}:35: {payments}, metadata.name: duplicate object: also defined at "
-        "invalid-policies.yaml:2; each object may be given once (remove one, or do not pass both "
+        "invalid-policies.yaml:2, differently (labels, ports, selectors or rules); each object "
+        "may be given once (remove one, leave one out with --exclude, or do not pass both "
         "manifests and a dump of them)",
         f"{where}:43: {payments}, spec.podSelector.matchExpressions[0].values: required "
         "(non-empty) with operator In",
