@@ -118,10 +118,8 @@ class _InventoryBuilder:
                 kept.append((number, document))
             elif len(documents) > 1:
                 self._skip(source.path, Skip(reason, getattr(document, "line", None)))
-        if not kept:
-            if documents:
-                self._skip(source.path, Skip(self._not_an_object(source.path, documents[0])
-                                             or ""))
+        if documents and not kept:  # an empty file is still an (empty) manifest file
+            self._skip(source.path, Skip(self._not_an_object(source.path, documents[0]) or ""))
             return
         digest = hashlib.sha256(source.text.encode("utf-8", "surrogateescape")).hexdigest()
         self.inputs.append(InputFile(source.path, digest, len(documents)))

@@ -41,7 +41,9 @@ def skip_summary(items: Iterable[tuple[str, str]]) -> str | None:
     parts = []
     if files:
         causes = ", ".join(f"{n} {label}" for label, n in files.most_common())
-        parts.append(f"{_plural(sum(files.values()), 'file or document')} ({causes})")
+        count = sum(files.values())
+        parts.append(f"{count} file{'' if count == 1 else 's'} or documents that are not "
+                     f"manifests ({causes})")
     if kinds:
         shown = ", ".join(f"{kind} {n}" for kind, n in kinds.most_common(_SHOWN_KINDS))
         more = ", …" if len(kinds) > _SHOWN_KINDS else ""
