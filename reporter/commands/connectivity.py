@@ -33,16 +33,17 @@ def _warn(message: str) -> None:
 
 def _load(paths: Sequence[str], ipblock_pod_ips: bool, git_ref: str | None,
           exclude: tuple[str, ...], strict: bool, verbose: bool) -> Reachability:
+    command = click.get_current_context().info_name or "connectivity"
     from reporter.inputs import ReadOptions, load_inputs
     from reporter.netpol.engine import analyse
 
     inventory = load_inputs(paths, git_ref=git_ref, stdin=sys.stdin, provenance=False,
                             reading=ReadOptions(exclude=exclude, strict=strict)).inventory
-    warn_about_inventory(inventory, verbose)
+    warn_about_inventory(inventory, command, verbose)
     return analyse(inventory, ipblock_matches_pod_ips=ipblock_pod_ips)
 
 
-def warn_about_inventory(inventory: Inventory, verbose: bool = False) -> None:
+def warn_about_inventory(inventory: Inventory, command: str, verbose: bool = False) -> None:
     """One line for everything skipped (each item with -v), one for policy kinds that are
     present but not modelled, one per hostNetwork workload."""
     from reporter.render.skipped import RENDER_HINT, needs_rendering, skip_summary
@@ -59,7 +60,7 @@ def warn_about_inventory(inventory: Inventory, verbose: bool = False) -> None:
                 f" {item.kind} {item.namespace + '/' if item.namespace else ''}{item.name}:")
             click.echo(f"  skipped {where}:{what} {item.reason}", err=True)
     if needs_rendering(pairs):
-        click.echo(f"hint: {RENDER_HINT}", err=True)
+        click.echo(f"hint: {RENDER_HINT.format(command=command)}", err=True)
     if inventory.not_modelled:
         _warn(not_modelled_line(inventory))
     for workload in inventory.host_network:

@@ -16,8 +16,8 @@ from typing import Any
 
 from reporter.errors import Problem
 
-HELM_HINT = "render it first: helm template RELEASE CHART_DIR | reporter COMMAND -"
-KUSTOMIZE_HINT = "render it first: kubectl kustomize {dir} | reporter COMMAND -"
+HELM_HINT = "render it first: helm template RELEASE CHART_DIR | reporter check -"
+KUSTOMIZE_HINT = "render it first: kubectl kustomize {dir} | reporter check -"
 TEMPLATE_MARK = "{{"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _CHART_FILE = "Chart.yaml"

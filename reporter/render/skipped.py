@@ -10,8 +10,8 @@ from reporter.inventory.model import COPY_REASON
 FILE_KINDS = ("File", "Document")
 """Skipped-item kinds of files and documents that are not manifests."""
 RENDER_HINT = ("render Helm charts and kustomize overlays, then pipe them in: "
-               "helm template RELEASE CHART_DIR | reporter COMMAND -, "
-               "kubectl kustomize DIR | reporter COMMAND -")
+               "helm template RELEASE CHART_DIR | reporter {command} -, "
+               "kubectl kustomize DIR | reporter {command} -")
 _FILE_CATEGORIES = (
     ("unrendered", "unrendered templates"),
     ("kustomize", "kustomize files and patches"),
