@@ -250,3 +250,28 @@ def test_an_internal_error_exits_3_with_one_line_and_the_details_in_a_file(
     assert line.startswith("internal error (a bug in reporter, not in your input): RuntimeError")
     (details,) = tmp_path.glob("reporter-bug-*.txt")
     assert str(details) in line and "RuntimeError: a bug" in details.read_text()
+
+
+def test_workloads_are_validated_as_strictly_as_policies() -> None:
+    typos = ROOT / "tests" / "data" / "workload-typos" / "web.yaml"
+    code, out, err = run("connectivity", typos)
+    assert (code, out) == (2, "")
+    errors = [line.removeprefix(f"error: {typos}:") for line in err.splitlines()
+              if line.startswith("error:")]
+    assert errors == [
+        "5: Deployment shop/web, metadata.lables: unknown field; did you mean 'labels'? "
+        "expected one of: see the API reference for this object",
+        "16: Deployment shop/web, spec.template.spec.containers[0].prots: unknown field; "
+        "did you mean 'ports'? expected one of: see the API reference for this object",
+        "23: Deployment shop/web, spec.template.spec.containers[1].ports[0].containerport: "
+        "unknown field; did you mean 'containerPort'? expected one of: name, hostPort, "
+        "containerPort, protocol, hostIP",
+        "23: Deployment shop/web, spec.template.spec.containers[1].ports[0].containerPort: "
+        "required: a port number 1-65535",
+        "31: StatefulSet shop/db, spec.selector: selector app=db does not match the template "
+        "labels app=database; the API server rejects this (make spec.template.metadata.labels "
+        "carry the selector's labels)",
+        "42: Pod shop/Debug_Pod, metadata.name: invalid name 'Debug_Pod': must consist of lower "
+        "case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
+        "character (a DNS subdomain)",
+    ]
