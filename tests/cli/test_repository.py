@@ -228,6 +228,19 @@ def test_policy_kinds_that_are_not_modelled_are_a_caveat_everywhere(tmp_path: Pa
     assert automated and all(
         any("CiliumNetworkPolicy shop/l7" in c for c in r["caveats"]) for r in automated)
     assert "caveat: CiliumNetworkPolicy shop/l7" in run("check", repo)[1]
+    sarif = json.loads(run("check", repo, "-o", "sarif")[1])
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["message"]["text"] for n in notes if n["level"] == "warning"] == [
+        "AdminNetworkPolicy cluster-guard is present, not modelled: the map may be wrong in "
+        "every namespace",
+        "CiliumNetworkPolicy l7 is present, not modelled: the map may be wrong in shop"]
+    assert "CAVEAT: CiliumNetworkPolicy shop/l7" in run("check", repo, "-o", "junit")[1]
+    assert "Caveat: CiliumNetworkPolicy shop/l7" in run("check", repo, "-o", "oscal")[1]
+    code, _, err = run("report", repo, "--out", tmp_path / "pack")
+    assert code in (0, 1), err
+    html = (tmp_path / "pack" / "report.html").read_text()
+    assert "Present, not modelled" in html and "every namespace (cluster-wide)" in html
+    assert "Caveat:</strong> CiliumNetworkPolicy shop/l7" in html
 
 
 def test_an_internal_error_exits_3_with_one_line_and_the_details_in_a_file(
