@@ -62,6 +62,8 @@ def strict_json_problem(text: str, path: str) -> Problem | None:
     def refuse(constant: str) -> Any:
         raise ValueError(constant)
 
+    if not text.strip():
+        return None  # an empty file holds no objects, as an empty YAML file does
     try:
         json.loads(text, parse_constant=refuse)
     except json.JSONDecodeError as error:

@@ -162,6 +162,7 @@ def test_yaml_errors_never_hide_the_other_files_problems(tmp_path: Path) -> None
 ])
 def test_json_files_are_read_as_strict_json(tmp_path: Path, text: str, line: int,
                                             words: str) -> None:
+    (tmp_path / "empty.json").write_text("\n")  # no objects, as in an empty YAML file
     (tmp_path / "ns.json").write_text(text)
     code, _, err = run("connectivity", tmp_path)
     assert code == 2
