@@ -29,6 +29,7 @@ from reporter.model import (
     ExceptionState,
     InputSummary,
     Location,
+    NotModelledItem,
     SkippedItem,
     Status,
 )
@@ -156,7 +157,12 @@ def completeness(inventory: Inventory, catalog: Catalog, loaded: LoadedConfig,
             SkippedItem(kind=s.kind, name=f"{s.namespace}/{s.name}" if s.namespace else s.name,
                         reason=s.reason,
                         location=Location(file=s.origin.file, line=s.origin.line))
-            for s in inventory.skipped)],
+            for s in inventory.all_skipped())],
+        not_modelled=[
+            NotModelledItem(kind=p.kind, api_version=p.api_version, name=p.name,
+                            namespaces=[p.namespace or "*"],
+                            location=Location(file=p.origin.file, line=p.origin.line))
+            for p in inventory.not_modelled],
         catalog_version=catalog.version, catalog_sha256=catalog.sha256,
         config_path=loaded.path, config_sha256=loaded.sha256, config_found=loaded.found,
     )

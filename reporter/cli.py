@@ -3,11 +3,15 @@ place the process exits.
 
 Each command returns an :class:`~reporter.commands.ExitCode`; renderers and commands never exit.
 Exit codes: 0 success, 1 the answer is no (a control fails, a flow is denied, states differ, a
-pack does not verify), 2 bad input (a :class:`~reporter.errors.ReporterError`, with diagnostics).
+pack does not verify), 2 bad input (a :class:`~reporter.errors.ReporterError`, with diagnostics),
+3 an internal error (a bug: one line on stderr, the traceback in a file under the temp dir).
 """
 
 from __future__ import annotations
 
+import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -18,6 +22,9 @@ from reporter.commands.archive import history_command
 from reporter.commands.check import check_command
 from reporter.commands.connectivity import connectivity_command, explain_command
 from reporter.commands.diff import diff_command, drift_command
+from reporter.commands.fix import fix_command
+from reporter.commands.gate import gate_command
+from reporter.commands.paths import paths_command
 from reporter.commands.report import report_command, verify_command
 from reporter.commands.run import run_command
 from reporter.commands.snapshot import snapshot_command
@@ -47,10 +54,26 @@ def cli() -> None:
 
 
 COMMANDS = (connectivity_command, explain_command, check_command, report_command, verify_command,
-            snapshot_command, diff_command, drift_command, run_command, history_command)
+            snapshot_command, diff_command, drift_command, run_command, history_command,
+            paths_command, gate_command, fix_command)
 for _command in COMMANDS:
     cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    cli.main(args=argv, prog_name="reporter")
+    try:
+        cli.main(args=argv, prog_name="reporter")
+    except Exception as error:  # a bug: one line, the details in a file, never exit 1
+        details = _write_details(error)
+        click.echo(f"internal error (a bug in reporter, not in your input): "
+                   f"{type(error).__name__}; details written to {details}", err=True)
+        sys.exit(ExitCode.INTERNAL_ERROR)
+
+
+def _write_details(error: BaseException) -> str:
+    """The traceback, in a file under the temporary directory (never on the terminal)."""
+    with tempfile.NamedTemporaryFile("w", prefix="reporter-bug-", suffix=".txt",
+                                     delete=False, encoding="utf-8",
+                                     errors="backslashreplace") as out:
+        out.write("".join(traceback.format_exception(error)))
+    return out.name

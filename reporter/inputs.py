@@ -19,7 +19,7 @@ from reporter import git
 from reporter.errors import GitError, InputError, Problem
 from reporter.inventory.manifests import load_inventory
 from reporter.inventory.model import Inventory
-from reporter.inventory.sources import STDIN, STDIN_NAME, Source, collect_sources
+from reporter.inventory.sources import STDIN, STDIN_NAME, Source, collect_sources, excluded
 from reporter.provenance import Provenance, collect_provenance
 
 CLEAN_HINT = "commit (or stash) the changes, or drop --require-clean to report a dirty tree"
@@ -53,31 +53,45 @@ class GitOptions:
     allowed_signers: Path | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """Which files are read: ``exclude`` globs leave paths out; ``strict`` makes every file or
+    document that is not a Kubernetes manifest an error instead of a listed skip."""
+
+    exclude: tuple[str, ...] = ()
+    strict: bool = False
+
+
 def load_inputs(
     paths: Sequence[str], *, git_ref: str | None = None, require_clean: bool = False,
     exclude: Sequence[str] = (), stdin: TextIO | None = None,
     options: GitOptions = GitOptions(),  # noqa: B008 (frozen, so sharing it is safe)
+    reading: ReadOptions = ReadOptions(),  # noqa: B008
+    provenance: bool = True,
 ) -> LoadedInputs:
     """Read ``paths`` (files, directories, ``-``) from disk or, with ``git_ref``, as committed
-    there; ``exclude`` names files to leave out (the config file among the manifests)."""
+    there; ``exclude`` names files to leave out (the config file among the manifests);
+    ``provenance=False`` skips the Git history (the map needs none)."""
     if git_ref is not None:
-        return _at_ref(paths, git_ref, exclude, options)
-    sources = collect_sources(paths, stdin)
-    kept = [s for s in sources if not any(_same_file(s.path, e) for e in exclude)]
-    inventory = load_inventory(kept)
-    files = [os.path.abspath(s.path) for s in kept if s.path != STDIN_NAME]
-    repository = _work_tree(files)
-    provenance = None
+        return _at_ref(paths, git_ref, exclude, options if provenance else None, reading)
+    sources = collect_sources(paths, stdin, exclude=reading.exclude)
+    kept = [s for s in sources if not any(_same_file(s.file, e) for e in exclude)]
+    left_out = tuple(s for s in sources if s not in kept)
+    inventory = load_inventory(kept, strict=reading.strict)
+    kept = _manifests(kept, inventory)
+    files = [os.path.abspath(s.file) for s in kept if s.path != STDIN_NAME]
+    repository = _work_tree(files) if provenance or require_clean else None
+    history = None
     if repository is not None:
         inside = [f for f in files if _is_inside(f, repository)]
-        provenance = collect_provenance(repository, inside, None, options.since, options.until,
-                                        options.allowed_signers)
+        history = collect_provenance(repository, inside, None, options.since, options.until,
+                                     options.allowed_signers)
     if require_clean:
-        _require_clean(provenance)
+        _require_clean(history)
     named = [os.path.abspath(p) for p in paths if p != STDIN]
     return LoadedInputs(
-        sources=tuple(kept), excluded=tuple(s for s in sources if s not in kept),
-        inventory=inventory, provenance=provenance, repository=repository,
+        sources=tuple(kept), excluded=left_out,
+        inventory=inventory, provenance=history, repository=repository,
         input_paths=tuple(git.repo_relative(repository, p) for p in named
                           if _is_inside(p, repository)) if repository else ())
 
@@ -94,17 +108,28 @@ def sources_at_ref(paths: Sequence[str], ref: str) -> tuple[Path, tuple[str, ...
     return repository, input_paths, git.sources_at_ref(repository, ref, named)
 
 
+def _manifests(sources: Sequence[Source], inventory: Inventory) -> list[Source]:
+    """The sources read as manifests: skipped files (templates, CI workflows…) are neither
+    evidence nor attached to the pack."""
+    read = {f.path for f in inventory.inputs}
+    return [s for s in sources if s.path in read]
+
+
 def _at_ref(paths: Sequence[str], ref: str, exclude: Sequence[str],
-            options: GitOptions) -> LoadedInputs:
+            options: GitOptions | None, reading: ReadOptions) -> LoadedInputs:
     repository, input_paths, sources = sources_at_ref(paths, ref)
-    excluded = {git.repo_relative(repository, os.path.abspath(e)) for e in exclude
+    left_out = {git.repo_relative(repository, os.path.abspath(e)) for e in exclude
                 if _is_inside(os.path.abspath(e), repository)}
-    kept = [s for s in sources if s.path not in excluded]
-    inventory = load_inventory(kept)
-    provenance = collect_provenance(repository, [s.path for s in kept], ref, options.since,
-                                    options.until, options.allowed_signers)
+    sources = [s for s in sources if not excluded(s.path, s.path, reading.exclude)]
+    kept = [s for s in sources if s.path not in left_out]
+    inventory = load_inventory(kept, strict=reading.strict)
+    left_out_sources = tuple(s for s in sources if s not in kept)
+    kept = _manifests(kept, inventory)
+    provenance = None if options is None else collect_provenance(
+        repository, [s.path for s in kept], ref, options.since, options.until,
+        options.allowed_signers)
     return LoadedInputs(
-        sources=tuple(kept), excluded=tuple(s for s in sources if s not in kept),
+        sources=tuple(kept), excluded=left_out_sources,
         inventory=inventory, provenance=provenance, repository=repository,
         input_paths=input_paths, ref=ref)
 

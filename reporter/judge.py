@@ -17,6 +17,7 @@ from reporter.checks.context import CheckContext
 from reporter.checks.registry import status_of
 from reporter.checks.scope import ZoneScope
 from reporter.config import AttestationEntry
+from reporter.inventory.model import NotModelledPolicy
 from reporter.model import (
     ROC,
     Attestation,
@@ -39,6 +40,12 @@ SCOPE_WORDS = {
     "tenant": "no tenant zone declared",
 }
 """Why a framework whose zone kinds are missing is NOT_ASSESSED, by zone kind."""
+
+
+NO_WORKLOADS = "no workloads in the input: the policies select nothing that can be judged"
+NO_WORKLOADS_IN_SCOPE = ("no workloads in its scope ({zones}): the policies select nothing "
+                         "there that can be judged")
+"""Why a requirement is NOT_ASSESSED when nothing it could be judged on was read (exit 2)."""
 
 
 def scope_reason(framework: Framework, zones: Sequence[ZoneScope]) -> str | None:
@@ -118,6 +125,10 @@ def requirement_result(framework: Framework, requirement: CatalogRequirement,
         kinds = ", ".join(framework.zone_kinds_of(requirement))
         automated = Status.NOT_APPLICABLE
         reason = f"no zone of kind {kinds} is configured, so nothing is in its scope"
+    elif requirement.checks and not any(z.members.any() for z in judged):
+        automated = Status.NOT_ASSESSED
+        reason = NO_WORKLOADS_IN_SCOPE.format(zones=", ".join(z.name for z in judged)) if (
+            ctx.inventory.workloads) else NO_WORKLOADS
     elif requirement.checks:
         automated, per_check, findings, reason = _automated(requirement, judged, results)
     status = requirement_status(automated, coverage, manual)
@@ -128,7 +139,22 @@ def requirement_result(framework: Framework, requirement: CatalogRequirement,
         findings=findings, coverage=coverage, automated=automated, manual_state=manual,
         attestation=attestation if manual is ManualState.ATTESTED else None,
         roc=ROC[status] if framework.framework.startswith("PCI") else None,
-        check_status=per_check, population=_population(ctx, judged) if judged else {})
+        check_status=per_check, population=_population(ctx, judged) if judged else {},
+        caveats=_caveats(judged, ctx.inventory.not_modelled) if per_check else [])
+
+
+def _caveats(zones: Sequence[ZoneScope], not_modelled: Sequence[NotModelledPolicy]) -> list[str]:
+    """One line per object of a kind the engine does not evaluate (a Cilium or admin network
+    policy…) that may apply in the zones: the map the requirement was judged on may be wrong."""
+    namespaces = {n for z in zones for n in z.namespaces}
+    caveats = []
+    for policy in not_modelled:
+        covered = sorted(n for n in namespaces if policy.covers(n))
+        if covered:
+            where = "every namespace" if policy.namespace is None else ", ".join(covered)
+            caveats.append(f"{policy.key} ({policy.origin}) is present, not modelled: the map "
+                           f"may be wrong in {where}")
+    return caveats
 
 
 def framework_result(framework: Framework, ctx: CheckContext,

@@ -205,9 +205,11 @@ class RequirementResult(_Model):
     zones: list[str] = Field(default_factory=list)
     """Zones the requirement was judged on."""
     reason: str | None = None
-    """Why it is NOT_APPLICABLE or ERROR, in one line."""
+    """Why it is NOT_APPLICABLE, NOT_ASSESSED or ERROR, in one line."""
     findings: list[str] = Field(default_factory=list)
     """Fingerprints of the findings of its checks in those zones: the evidence it was judged on."""
+    caveats: list[str] = Field(default_factory=list)
+    """Limits of the judgement, e.g. policies present in its zones that are not modelled."""
 
 
 class FrameworkResult(_Model):
@@ -290,6 +292,17 @@ class SkippedItem(_Model):
     location: Location
 
 
+class NotModelledItem(_Model):
+    """An object that allows or denies traffic but whose rules are not evaluated."""
+
+    kind: str
+    api_version: str
+    name: str
+    namespaces: list[str]
+    """The namespaces it may apply in; ``["*"]`` for cluster-wide kinds."""
+    location: Location
+
+
 class InputSummary(_Model):
     path: str
     sha256: str
@@ -306,6 +319,8 @@ class Completeness(_Model):
     host_network_workloads: list[str]
     policies: int
     skipped: list[SkippedItem]
+    not_modelled: list[NotModelledItem] = Field(default_factory=list)
+    """Present, not modelled: the map may be wrong where these apply."""
     catalog_version: str
     catalog_sha256: str
     config_path: str | None

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 from reporter.config.discover import GIVEN, discover_config
 from reporter.errors import GitError, InputError
 from reporter.git import repo_relative
-from reporter.inputs import GitOptions, LoadedInputs, load_inputs
+from reporter.inputs import GitOptions, LoadedInputs, ReadOptions, load_inputs
 from reporter.inventory.sources import STDIN_NAME
 from reporter.model import GIT_PROVENANCE, Assessment, Location, SkippedItem
 
@@ -56,6 +56,8 @@ class PipelineOptions:
     """What shapes an assessment besides the paths: the options ``reporter check`` takes."""
 
     config_path: str | None = None
+    reading: ReadOptions = ReadOptions()
+    """``--exclude`` and ``--strict``."""
     frameworks: tuple[str, ...] = ()
     """Overrides the config's ``frameworks``; empty: the config's, else every framework."""
     ipblock_matches_pod_ips: bool = False
@@ -70,6 +72,9 @@ class PipelineOptions:
     discover_config: bool = True
     """Without ``config_path``, use a ReporterConfig found among the inputs or at the root of
     their repository."""
+    apply: tuple[str, ...] = ()
+    """NetworkPolicy manifests applied over the inputs as ``kubectl apply`` would (a policy with
+    the same namespace and name replaces the input's), e.g. ``reporter fix`` output."""
 
     def command_line(self, command: str, paths: Sequence[str], *, git_ref: str | None = None,
                      extra: Sequence[str] = ()) -> list[str]:
@@ -81,7 +86,10 @@ class PipelineOptions:
         argv += extra
         argv += ["--ipblock-matches-pod-ips"] if self.ipblock_matches_pod_ips else []
         argv += ["--git-ref", git_ref] if git_ref else []
+        argv += [a for g in self.reading.exclude for a in ("--exclude", g)]
+        argv += ["--strict"] if self.reading.strict else []
         argv += ["--require-clean"] if self.require_clean else []
+        argv += [a for path in self.apply for a in ("--apply", path)]
         return argv
 
 
@@ -100,7 +108,7 @@ def read_inputs(paths: Sequence[str], options: PipelineOptions, *, git_ref: str 
     """``paths`` (at ``git_ref`` when given) without the config file."""
     return load_inputs(paths, git_ref=git_ref, require_clean=options.require_clean,
                        exclude=[options.config_path] if options.config_path else [],
-                       stdin=stdin, options=git or options.git)
+                       stdin=stdin, options=git or options.git, reading=options.reading)
 
 
 def repository_paths(inputs: LoadedInputs) -> dict[str, str]:
@@ -113,7 +121,7 @@ def repository_paths(inputs: LoadedInputs) -> dict[str, str]:
     paths = {}
     for source in (s for s in inputs.sources if s.path != STDIN_NAME):
         try:
-            paths[source.path] = repo_relative(inputs.repository, os.path.abspath(source.path))
+            paths[source.path] = repo_relative(inputs.repository, os.path.abspath(source.file))
         except GitError:  # outside the repository: no history to point to
             continue
     return paths
@@ -154,8 +162,15 @@ class Assessor:
 
     def read(self, paths: Sequence[str], *, git_ref: str | None = None,
              stdin: TextIO | None = None) -> LoadedInputs:
-        return read_inputs(paths, self.options, git_ref=git_ref, stdin=stdin,
-                           git=self.git_options)
+        inputs = read_inputs(paths, self.options, git_ref=git_ref, stdin=stdin,
+                             git=self.git_options)
+        if not self.options.apply:
+            return inputs
+        from reporter.fix.recheck import applied
+        from reporter.inventory.manifests import load_paths
+
+        changes = load_paths(self.options.apply).policies
+        return replace(inputs, inventory=applied(inputs.inventory, changes))
 
     def assess(self, inputs: LoadedInputs, command: Sequence[str] = ()) -> Assessed:
         """Reachability and the assessment of ``inputs``, their Git provenance attached."""

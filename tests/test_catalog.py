@@ -36,6 +36,7 @@ PINNED_CHECKS = frozenset(
         "hygiene.ipblock-overlaps-cluster",
         "hygiene.named-port-unresolved",
         "hygiene.host-network-in-scope",
+        "paths.internet-to-datastore",
     }
 )
 """The automated checks the catalog was written against."""
@@ -186,7 +187,8 @@ def test_key_requirements_carry_the_segmentation_checks(catalog: Catalog) -> Non
     requirement = {r.id: r for r in pci.requirements}
     assert "zone.ingress-declared" in requirement["1.3.1"].checks
     assert "zone.egress-declared" in requirement["1.3.2"].checks
-    assert requirement["1.4.4"].checks == ("zone.internet-to-datastore",)
+    assert requirement["1.4.4"].checks == ("zone.internet-to-datastore",
+                                           "paths.internet-to-datastore")
     assert requirement["1.3.1"].applies_to == ("cde",)
     assert pci.zone_kinds_of(requirement["1.4.1"]) == ("cde",)
     assert requirement["1.2.7"].is_manual

@@ -8,6 +8,7 @@ from reporter.checks import (  # noqa: F401 (imported to register the checks)
     dns,
     hygiene,
     internet,
+    lateral,
     rules,
     tenants,
     zones,

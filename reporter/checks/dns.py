@@ -86,7 +86,8 @@ def _finding(ctx: CheckContext, src: int, servers: np.ndarray, reached: dict[int
 def dns_egress(ctx: CheckContext) -> Evaluation:
     """Every in-scope workload isolated for egress can reach one DNS server (pods matching the
     config's dns selector, default k8s-app=kube-dns in kube-system, or a dns address) on UDP 53
-    and TCP 53, both directions of the policies considered."""
+    and TCP 53, both directions of the policies considered. The DNS servers themselves are
+    judged as servers, not as clients."""
     isolated = ctx.in_scope & ctx.compiled.egress_isolated
     population = int(isolated.sum())
     if not population:
@@ -105,7 +106,8 @@ def dns_egress(ctx: CheckContext) -> Evaluation:
     findings = [
         _finding(ctx, src, servers, reached.get(src, {}))
         for src in np.flatnonzero(isolated).tolist()
-        if not any(_has_dns(ctx, m) for m in reached.get(src, {}).values())
+        # a DNS server answers the others' queries: it does not resolve through them
+        if not servers[src] and not any(_has_dns(ctx, m) for m in reached.get(src, {}).values())
     ]
     return Evaluation(f"{population} egress-isolated workloads in scope, "
                       f"{int(servers.sum())} DNS servers", population, findings)

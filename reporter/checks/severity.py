@@ -2,7 +2,8 @@
 (docs/status.md states the rule an auditor can check):
 
 - critical: a data store reachable from the internet or from another tenant;
-- high: a CDE or PHI workload not isolated, undeclared internet traffic, a tenant reaching
+- high: a CDE or PHI data store a few hops from the internet (paths.internet-to-datastore),
+  a CDE or PHI workload not isolated, undeclared internet traffic, a tenant reaching
   another, a data store connecting out to the internet;
 - medium: the same gaps outside CDE and PHI zones, allow-all rules, ipBlocks over the cluster;
 - low: other hygiene (rules that select nothing, shadowed rules, DNS, named ports).
@@ -57,6 +58,8 @@ class SeverityRater:
         sensitive = any(self._kinds.get(z) in SENSITIVE_KINDS for z in finding.zones)
         if check == "zone.internet-to-datastore":
             return Severity.CRITICAL
+        if check == "paths.internet-to-datastore":  # endpoints: the path after the internet
+            return Severity.CRITICAL if len(finding.endpoints) <= 1 else Severity.HIGH
         if check == "tenant.isolation":
             stores = any(i in self._datastores for i in indices if i != target)
             return Severity.CRITICAL if stores else Severity.HIGH
@@ -172,6 +175,10 @@ _FIXES: dict[str, Callable[[Finding, str | None], str]] = {
     "hygiene.named-port-unresolved": lambda f, r: (
         f"In {r or f.target}, use a port name the destination's containers declare "
         "(containers[].ports[].name) or the port number"),
+    "paths.internet-to-datastore": lambda f, r: (
+        f"Cut a hop of the path to {f.target}, e.g. in {r}; `reporter paths` lists every hop "
+        "and `reporter fix` writes the policies" if r else
+        f"Cut a hop of the path to {f.target}; `reporter paths` lists every hop and its rule"),
     "hygiene.host-network-in-scope": lambda f, r: (
         f"Run {f.target} without hostNetwork: true, or move it out of the zone and into the "
         "scope statement's node-level controls"),

@@ -15,5 +15,7 @@ class ExitCode(IntEnum):
     a pack does not verify."""
     BAD_INPUT = 2
     """A user mistake; ``cli`` prints the diagnostics."""
+    INTERNAL_ERROR = 3
+    """A bug in reporter: ``cli.main`` prints one line and writes the details to a file."""
     INTERRUPTED = 143
     """Stopped by SIGTERM (128 + 15, as shells report it); ``reporter run`` cleaned up."""

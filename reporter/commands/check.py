@@ -13,6 +13,7 @@ from rich.console import Console
 
 from reporter.commands import ExitCode
 from reporter.commands.options import assessment_options, git_ref_option, paths_argument
+from reporter.errors import InputError, Problem
 from reporter.model import Assessment, Status
 from reporter.render.interface import ASSESSMENT_FORMATS
 
@@ -20,6 +21,21 @@ if TYPE_CHECKING:
     from reporter.pipeline import PipelineOptions
 
 TEXT = "text"
+
+
+NOT_ASSESSED_HINT = ("add the workload manifests (Deployments, StatefulSets, Pods…) that the "
+                     "policies govern, or snapshot the cluster with `reporter snapshot`")
+
+
+def require_assessed(assessment: Assessment) -> None:
+    """Nothing to judge is never a pass: raise (exit 2) when a requirement had no workloads
+    to be judged on (a scope left undeclared is reported, not an input error)."""
+    reasons = sorted({f"{f.name} {f.version}: {r.reason}" for f in assessment.frameworks
+                      for r in f.requirements if r.automated is Status.NOT_ASSESSED
+                      and (r.reason or "").startswith("no workloads")})
+    if reasons:
+        raise InputError([Problem(f"not assessed: {reason}") for reason in reasons],
+                         hint=NOT_ASSESSED_HINT)
 
 
 def failed(assessment: Assessment) -> bool:
@@ -35,14 +51,21 @@ def failed(assessment: Assessment) -> bool:
               default=TEXT, show_default=True,
               help="text for people; json is the canonical result.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding with its evidence.")
+@click.option("--apply", "apply", multiple=True, metavar="PATH",
+              help="NetworkPolicies applied over the inputs as kubectl apply would (same "
+                   "namespace/name replaces), e.g. the folder `reporter fix` wrote. Repeatable.")
 def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str | None,
-                  fmt: str, verbose: bool) -> ExitCode:
+                  fmt: str, verbose: bool, apply: tuple[str, ...]) -> ExitCode:
     """Judge NetworkPolicies against the control catalog: PASS, FAIL, MANUAL per requirement.
 
-    Exit code 0 when no automated requirement fails, 1 when one does, 2 for bad input.
+    Exit code 0 when no automated requirement fails, 1 when one does, 2 for bad input or when
+    the input holds no workloads to judge (requirements are NOT_ASSESSED, never PASS).
     """
+    from dataclasses import replace
+
     from reporter.pipeline import Assessor
 
+    options = replace(options, apply=apply)
     extra = (["-o", fmt] if fmt != TEXT else []) + (["--verbose"] if verbose else [])
     command = options.command_line("check", paths, git_ref=git_ref, extra=extra)
     assessment = Assessor(options).run(paths, git_ref=git_ref, stdin=sys.stdin,
@@ -53,4 +76,5 @@ def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str
         render_terminal(assessment, Console(highlight=False), verbose=verbose)
     else:
         click.echo(ASSESSMENT_FORMATS[fmt](assessment), nl=False)
+    require_assessed(assessment)
     return ExitCode.FAILED if failed(assessment) else ExitCode.OK

@@ -6,14 +6,19 @@ from __future__ import annotations
 import ipaddress
 import json
 import sys
-from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from reporter.commands import ExitCode
-from reporter.commands.options import git_ref_option, ipblock_option, paths_argument
+from reporter.commands.options import (
+    git_ref_option,
+    input_options,
+    ipblock_option,
+    paths_argument,
+    verbose_inputs_option,
+)
 from reporter.errors import InputError
 
 if TYPE_CHECKING:
@@ -26,27 +31,49 @@ def _warn(message: str) -> None:
     click.echo(f"warning: {message}", err=True)
 
 
-def _load(paths: Sequence[str], ipblock_pod_ips: bool, git_ref: str | None) -> Reachability:
-    from reporter.inventory.manifests import load_inventory, load_paths
+def _load(paths: Sequence[str], ipblock_pod_ips: bool, git_ref: str | None,
+          exclude: tuple[str, ...], strict: bool, verbose: bool) -> Reachability:
+    command = click.get_current_context().info_name or "connectivity"
+    from reporter.inputs import ReadOptions, load_inputs
     from reporter.netpol.engine import analyse
 
-    if git_ref is None:
-        inventory = load_paths(paths, stdin=sys.stdin)
-    else:
-        from reporter.inputs import sources_at_ref
-
-        inventory = load_inventory(sources_at_ref(paths, git_ref)[2])
-    _warn_about_inventory(inventory)
+    inventory = load_inputs(paths, git_ref=git_ref, stdin=sys.stdin, provenance=False,
+                            reading=ReadOptions(exclude=exclude, strict=strict)).inventory
+    warn_about_inventory(inventory, command, verbose)
     return analyse(inventory, ipblock_matches_pod_ips=ipblock_pod_ips)
 
 
-def _warn_about_inventory(inventory: Inventory) -> None:
-    reasons = Counter(f"{s.kind} ({s.reason})" for s in inventory.skipped)
-    for what, count in sorted(reasons.items()):
-        _warn(f"skipped {count} object(s): {what}")
+def warn_about_inventory(inventory: Inventory, command: str, verbose: bool = False) -> None:
+    """One line for everything skipped (each item with -v), one for policy kinds that are
+    present but not modelled, one per hostNetwork workload."""
+    from reporter.render.skipped import RENDER_HINT, needs_rendering, skip_summary
+
+    skipped = inventory.all_skipped()
+    pairs = [(s.kind, s.reason) for s in skipped]
+    summary = skip_summary(pairs)
+    if summary:
+        _warn(summary + ("" if verbose else "; -v lists each with its reason"))
+    if verbose:
+        for item in skipped:
+            where = item.name if item.kind == "File" else str(item.origin)
+            what = "" if item.kind in ("File", "Document") else (
+                f" {item.kind} {item.namespace + '/' if item.namespace else ''}{item.name}:")
+            click.echo(f"  skipped {where}:{what} {item.reason}", err=True)
+    if needs_rendering(pairs):
+        click.echo(f"hint: {RENDER_HINT.format(command=command)}", err=True)
+    if inventory.not_modelled:
+        _warn(not_modelled_line(inventory))
     for workload in inventory.host_network:
         _warn(f"{workload.key} uses hostNetwork: NetworkPolicies do not apply to it; "
               "it is not part of the map")
+
+
+def not_modelled_line(inventory: Inventory) -> str:
+    policies = inventory.not_modelled
+    namespaces = sorted({p.namespace or "every namespace" for p in policies})
+    names = ", ".join(p.key for p in policies[:3]) + (", …" if len(policies) > 3 else "")
+    return (f"{len(policies)} object(s) that allow or deny traffic are present, not modelled "
+            f"({names}): the map may be wrong in {', '.join(namespaces)}")
 
 
 def _warn_about_named_ports(reach: Reachability) -> None:
@@ -68,13 +95,16 @@ def _warn_about_named_ports(reach: Reachability) -> None:
 @click.option("--summary", is_flag=True, help="Compute the full map, print only counts.")
 @ipblock_option
 @git_ref_option
+@input_options
+@verbose_inputs_option
 def connectivity_command(paths: tuple[str, ...], fmt: str, focus: str | None, zones: str | None,
                          summary: bool, ipblock_matches_pod_ips: bool,
-                         git_ref: str | None) -> ExitCode:
+                         git_ref: str | None, exclude: tuple[str, ...], strict: bool,
+                         verbose: bool) -> ExitCode:
     """Print who can connect to whom: 'SRC => DST : CONN' (np-guard netpol-analyzer format)."""
     from reporter.render.connectivity import map_rows, render, zone_rows
 
-    reach = _load(paths, ipblock_matches_pod_ips, git_ref)
+    reach = _load(paths, ipblock_matches_pod_ips, git_ref, exclude, strict, verbose)
     _warn_about_named_ports(reach)
     if summary:
         from reporter.netpol.pairs import summarise
@@ -149,15 +179,18 @@ def _party(reach: Reachability, text: str, option: str) -> Party:
               show_default=True)
 @ipblock_option
 @git_ref_option
+@input_options
+@verbose_inputs_option
 def explain_command(paths: tuple[str, ...], src: str, dst: str, port_text: str, fmt: str,
-                    ipblock_matches_pod_ips: bool, git_ref: str | None) -> ExitCode:
+                    ipblock_matches_pod_ips: bool, git_ref: str | None,
+                    exclude: tuple[str, ...], strict: bool, verbose: bool) -> ExitCode:
     """Say whether one flow is allowed, and which policy rule (file:line) allows or denies it.
 
     Exit code 0 when allowed, 1 when denied.
     """
     from reporter.netpol.explain import describe, explain_flow
 
-    reach = _load(paths, ipblock_matches_pod_ips, git_ref)
+    reach = _load(paths, ipblock_matches_pod_ips, git_ref, exclude, strict, verbose)
     source, destination = _party(reach, src, "--src"), _party(reach, dst, "--dst")
     port, protocol = _parse_port(port_text)
     result = explain_flow(reach, source, destination, protocol, port,

@@ -62,21 +62,47 @@ require_clean_option = click.option(
 )
 
 
+exclude_option = click.option(
+    "--exclude", "exclude", multiple=True, metavar="GLOB",
+    help="Leave out paths matching GLOB (repeatable), relative to a directory named or as "
+         "given; a folder's name leaves out everything under it, e.g. --exclude 'tests/*'.",
+)
+strict_option = click.option(
+    "--strict", is_flag=True,
+    help="Make every file or document that is not a Kubernetes manifest (Helm templates, "
+         "kustomize files, CI workflows, data) an error instead of a listed skip.",
+)
+verbose_inputs_option = click.option(
+    "-v", "--verbose", is_flag=True,
+    help="List every skipped file, document and object with its reason (on stderr).",
+)
+
+
+def input_options(command: F) -> F:
+    """--exclude and --strict: which files are read as manifests."""
+    return exclude_option(strict_option(command))
+
+
 def assessment_options(command: F) -> F:
-    """--config, --framework, --ipblock-matches-pod-ips and --require-clean, handed to the
+    """--config, --framework, --ipblock-matches-pod-ips, --require-clean, --exclude and
+    --strict, handed to the
     command as one ``options: PipelineOptions``, so every assessing command reads them alike."""
 
     @functools.wraps(command)
     def with_options(*args: Any, config_path: str | None, frameworks: tuple[str, ...],
-                     ipblock_matches_pod_ips: bool, require_clean: bool, **kwargs: Any) -> Any:
+                     ipblock_matches_pod_ips: bool, require_clean: bool,
+                     exclude: tuple[str, ...], strict: bool, **kwargs: Any) -> Any:
+        from reporter.inputs import ReadOptions
         from reporter.pipeline import PipelineOptions
 
         options: PipelineOptions = PipelineOptions(
             config_path=config_path, frameworks=frameworks,
+            reading=ReadOptions(exclude=exclude, strict=strict),
             ipblock_matches_pod_ips=ipblock_matches_pod_ips, require_clean=require_clean)
         return command(*args, options=options, **kwargs)
 
     decorated: Any = with_options
-    for option in (require_clean_option, ipblock_option, framework_option, config_option):
+    for option in (strict_option, exclude_option, require_clean_option, ipblock_option,
+                   framework_option, config_option):
         decorated = option(decorated)
     return decorated  # type: ignore[no-any-return]

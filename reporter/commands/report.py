@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reporter.commands import ExitCode
+from reporter.commands.check import require_assessed
 from reporter.commands.options import assessment_options, git_ref_option, paths_argument
 from reporter.errors import InputError, OutputError, PackError, Problem
 from reporter.model import Assessment, ChangesSince
@@ -130,6 +131,7 @@ def report_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: st
         click.echo(f"since {since}: {_changes_line(run.assessment.changes_since)}")
     click.echo(f"wrote {len(files)} files to {destination}/")
     click.echo(f"report: {destination / REPORT_PDF}")
+    require_assessed(run.assessment)
     return ExitCode.OK
 
 

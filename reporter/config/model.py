@@ -175,6 +175,16 @@ class Dns(BaseModel):
     """Resolver addresses outside the cluster map, e.g. NodeLocal DNSCache's 169.254.20.10."""
 
 
+class Paths(BaseModel):
+    """Attack paths (``reporter paths``, ``paths.internet-to-datastore``)."""
+
+    model_config = STRICT
+
+    max_hops: Annotated[int, Field(ge=1, le=16)] = 2
+    """A CDE/PHI data store reachable from the internet in this many hops or fewer fails
+    ``paths.internet-to-datastore``."""
+
+
 class ExceptionEntry(BaseModel):
     """An accepted finding: it shows as EXCEPTED until ``expires``, then fails again."""
 
@@ -249,7 +259,9 @@ class Config(BaseModel):
     internet: Internet = Internet()
     dns: Dns = Dns()
     datastores: tuple[SelectorField, ...] = DEFAULT_DATASTORES
-    """Pods that hold data (any selector matches), for zone.internet-to-datastore."""
+    """Pods that hold data (any selector matches), for zone.internet-to-datastore; when not
+    given, ``reporter paths`` also counts StatefulSets and workloads on database ports."""
+    paths: Paths = Paths()
     exceptions: tuple[ExceptionEntry, ...] = ()
     attestations: tuple[AttestationEntry, ...] = ()
     """Manual evidence per requirement; without one a manual part stays PENDING."""

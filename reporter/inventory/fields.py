@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import difflib
 from collections.abc import Iterable
 from typing import Any
 
@@ -110,10 +111,13 @@ class ObjectReader:
         allowed = tuple(allowed)
         for key in mapping:
             if key not in allowed:
-                self.report(
-                    mapping, f"{field}.{key}",
-                    f"unknown field; expected one of: {', '.join(allowed)}",
-                )
+                close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.7) or [
+                    a for a in allowed if a.lower() == str(key).lower()]
+                guess = f"did you mean {close[0]!r}? " if close else ""
+                shown = ", ".join(allowed) if len(allowed) <= 12 else (
+                    "see the API reference for this object")
+                self.report(mapping, f"{field}.{key}" if field else str(key),
+                            f"unknown field; {guess}expected one of: {shown}")
 
     def labels(self, parent: LineDict, key: str, field: str) -> dict[str, str]:
         """A label map, validated like the API server; invalid entries are reported and left out."""

@@ -7,23 +7,40 @@ Problems in all sources are collected and raised together.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import posixpath
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any, TextIO
 
 from reporter.errors import InputError, Problem, ValidationError
+from reporter.inventory.classify import (
+    KUSTOMIZATION_FILES,
+    TEMPLATE_MARK,
+    RepositoryLayout,
+    Skip,
+    changes_traffic,
+    not_an_object,
+    strict_json_problem,
+    unrendered_template,
+)
 from reporter.inventory.fields import ObjectReader, describe
 from reporter.inventory.model import (
+    Copy,
     InputFile,
     Inventory,
     Namespace,
     NetworkPolicy,
+    NotModelledPolicy,
     Origin,
+    SkippedFile,
     SkippedObject,
     Workload,
 )
-from reporter.inventory.names import dns_label_errors
+from reporter.inventory.names import dns_label_errors, dns_subdomain_errors
 from reporter.inventory.policies import parse_network_policy
 from reporter.inventory.sources import Source, collect_sources
 from reporter.inventory.workloads import (
@@ -40,50 +57,127 @@ DEFAULT_NAMESPACE = "default"
 NETWORK_POLICY_API = "networking.k8s.io/v1"
 _FINISHED_PHASES = ("Succeeded", "Failed")
 _NEVER_READ = ("Secret", "ConfigMap")
+MODELLED_KINDS = frozenset({"Namespace", "NetworkPolicy", *WORKLOAD_GROUPS})
+CLUSTER_WIDE_KINDS = frozenset({
+    "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "StagedGlobalNetworkPolicy",
+})
+_ANYWHERE = Origin("", 0)
+"""Stands for the origin when copies are compared: where an object is written is no difference."""
+VALIDATION_HINT = ("fix these so that the API server would accept the manifests; each message "
+                   "says what is expected")
 
 
-def load_paths(paths: Sequence[str], stdin: TextIO | None = None) -> Inventory:
-    """The inventory of the files, directories and ``-`` (standard input) named."""
-    return load_inventory(collect_sources(paths, stdin))
+def load_paths(paths: Sequence[str], stdin: TextIO | None = None, *,
+               exclude: Sequence[str] = (), strict: bool = False) -> Inventory:
+    """The inventory of the files, directories and ``-`` (standard input) named; ``exclude``
+    globs leave paths out, ``strict`` makes every non-manifest file an error."""
+    return load_inventory(collect_sources(paths, stdin, exclude=exclude), strict=strict)
 
 
-def load_inventory(sources: Sequence[Source]) -> Inventory:
-    """Parse and validate every source; YAML errors, then object problems, are raised at once."""
-    parsed: list[tuple[Source, list[Any]]] = []
-    syntax: list[Problem] = []
+def load_inventory(sources: Sequence[Source], *, strict: bool = False) -> Inventory:
+    """Parse and validate every source; every problem of every file is raised at once."""
+    builder = _InventoryBuilder(sources, strict)
     for source in sources:
-        try:
-            parsed.append((source, load_documents(source.text, source.path)))
-        except InputError as error:
-            syntax += error.problems
-    if syntax:
-        raise InputError(syntax, hint=YAML_HINT)
-    builder = _InventoryBuilder()
-    for source, documents in parsed:
-        builder.add_source(source, documents)
+        builder.add_source(source)
     return builder.finish()
 
 
 class _InventoryBuilder:
-    def __init__(self) -> None:
+    def __init__(self, sources: Sequence[Source], strict: bool) -> None:
+        self.strict = strict
+        self.order = {s.path: index for index, s in enumerate(sources)}
         self.problems: list[Problem] = []
+        self.yaml_problems = False
         self.kinds: Counter[str] = Counter()
-        self.seen: dict[tuple[str, str, str | None, str], Origin] = {}
+        self.seen: dict[tuple[str, str, str | None, str], tuple[Origin, object]] = {}
+        self.skipped_seen: set[tuple[str, str, str | None, str]] = set()
         self.inputs: list[InputFile] = []
         self.namespaces: list[Namespace] = []
         self.policies: list[NetworkPolicy] = []
         self.workloads: list[WorkloadObject] = []
         self.skipped: list[SkippedObject] = []
+        self.skipped_files: list[SkippedFile] = []
+        self.copies: list[Copy] = []
+        self.not_modelled: list[NotModelledPolicy] = []
+        self.layout = RepositoryLayout(s.path for s in sources)
+        for source in sources:
+            if posixpath.basename(source.path) in KUSTOMIZATION_FILES:
+                with contextlib.suppress(InputError):  # reported when the file itself is read
+                    self.layout.add_kustomization(source.path,
+                                                  load_documents(source.text, source.path))
 
-    def add_source(self, source: Source, documents: list[Any]) -> None:
-        digest = hashlib.sha256(source.text.encode("utf-8")).hexdigest()
-        self.inputs.append(InputFile(source.path, digest, len(documents)))
+    def add_source(self, source: Source) -> None:
+        documents = self._documents(source)
+        if documents is None:
+            return
+        kept = []
         for number, document in enumerate(documents, start=1):
+            reason = self._not_an_object(source.path, document)
+            if reason is None:
+                kept.append((number, document))
+            elif len(documents) > 1:
+                self._skip(source.path, Skip(reason, getattr(document, "line", None)))
+        if documents and not kept:  # an empty file is still an (empty) manifest file
+            self._skip(source.path, Skip(self._not_an_object(source.path, documents[0]) or ""))
+            return
+        digest = hashlib.sha256(source.text.encode("utf-8", "surrogateescape")).hexdigest()
+        self.inputs.append(InputFile(source.path, digest, len(documents)))
+        for number, document in kept:
             for body, api_version, kind in self._objects(source.path, f"document {number}",
                                                          document):
                 self.kinds[kind] += 1
                 self._add_object(ObjectReader(source.path, kind, self.problems), body,
                                  api_version, kind)
+
+    def _documents(self, source: Source) -> list[Any] | None:
+        """The documents of a manifest file; None when it is skipped or cannot be read."""
+        skip = self.layout.file_skip(source.path, source.text)
+        if skip is not None:
+            self._skip(source.path, skip)
+            return None
+        if source.path.lower().endswith(".json"):
+            problem = strict_json_problem(source.text, source.path)
+            if problem is not None:
+                self.problems.append(problem)
+                self.yaml_problems = True
+                return None
+        templated = TEMPLATE_MARK in source.text
+        try:
+            documents = load_documents(source.text, source.path)
+        except InputError as error:
+            if templated:
+                self._skip(source.path, unrendered_template(None, MODELLED_KINDS) or Skip(""))
+                return None
+            self.problems += error.problems
+            self.yaml_problems = True
+            return None
+        skip = unrendered_template(documents, MODELLED_KINDS) if templated else None
+        if skip is not None:
+            self._skip(source.path, skip)
+            return None
+        return documents
+
+    def _skip(self, path: str, skip: Skip) -> None:
+        if self.strict:
+            self.problems.append(Problem(
+                f"{skip.reason} (--strict: every file and document must be a Kubernetes "
+                "manifest; leave it out with --exclude, or drop --strict)", path, skip.line))
+        else:
+            self.skipped_files.append(SkippedFile(path, skip.reason, skip.line))
+
+    @staticmethod
+    def _not_an_object(path: str, document: Any) -> str | None:
+        """Why a top-level document is not a Kubernetes object; None when it may be one (one
+        naming a modelled kind must be complete, and is validated as such)."""
+        if not isinstance(document, dict):
+            return not_an_object(path, document)
+        kind = document.get("kind")
+        if isinstance(kind, str) and (kind in MODELLED_KINDS or kind.endswith("List")):
+            return None
+        if kind is not None and document.get("apiVersion") is not None:
+            return None  # an object, perhaps with a mistyped kind (reported)
+        return not_an_object(path, document)
 
     def _objects(
         self, file: str, where: str, document: Any, defaults: tuple[str, str] | None = None
@@ -133,70 +227,84 @@ class _InventoryBuilder:
             if body.get("metadata") is not None:
                 return  # mistyped, and reported: nothing more can be said about the object
             metadata = LineDict.empty(body.line)
-        name = reader.string(metadata, "name", "metadata.name") or ""
+        name = reader.string(metadata, "name", "metadata.name") or _generated_name(
+            reader, metadata, body)
         written_namespace = reader.string(metadata, "namespace", "metadata.namespace")
         namespace = _namespace_of(kind, written_namespace)
         shown = name or "(unnamed)"
         reader.obj = f"{kind} {namespace}/{shown}" if namespace else f"{kind} {shown}"
         origin = Origin(reader.file, body.line)
-        # A duplicate is still validated, so that one run reports all its problems too.
-        unique = not name or self._is_unique((group, kind, namespace, name), reader, body, origin)
+        if (group, kind, api_version) != ("networking.k8s.io", "NetworkPolicy",
+                                          NETWORK_POLICY_API) and changes_traffic(group, kind):
+            scope = None if kind in CLUSTER_WIDE_KINDS else (written_namespace or
+                                                              DEFAULT_NAMESPACE)
+            self.not_modelled.append(NotModelledPolicy(kind, api_version, shown, scope, origin))
+            return
         reason = self._skip_reason(body, group, api_version, kind)
+        key = (group, kind, namespace, name)
         if reason:
-            if unique:
+            # Kinds that are skipped anyway cannot conflict: a copy is simply not listed again.
+            if key not in self.skipped_seen or not name:
+                self.skipped_seen.add(key)
                 self.skipped.append(SkippedObject(kind, name, written_namespace, reason, origin))
         elif not name:
             if metadata.get("name") in (None, ""):  # else reported as mistyped
-                reader.report(body, "metadata.name", "required: the object's name")
+                reader.report(body, "metadata.name", "required: the object's name (or "
+                              "metadata.generateName)")
         else:
-            self._read_modelled(reader, body, metadata, kind, namespace, keep=unique)
+            self._read_modelled(reader, body, metadata, kind, namespace, key)
 
     def _read_modelled(
         self, reader: ObjectReader, body: LineDict, metadata: LineDict, kind: str,
-        namespace: str | None, keep: bool,
+        namespace: str | None, key: tuple[str, str, str | None, str],
     ) -> None:
-        """Validate a Namespace, NetworkPolicy or workload; keep it unless it is a duplicate."""
-        name = metadata["name"]
+        """Validate a Namespace, NetworkPolicy or workload; keep it unless it is a copy."""
+        name = key[3]
+        origin = Origin(reader.file, body.line)
         if namespace is None:
-            origin = Origin(reader.file, body.line)
             namespace_object = self._read_namespace(reader, metadata, name, origin)
-            self.namespaces += [namespace_object] if keep else []
+            if self._is_first(reader, body, key, origin, namespace_object.labels):
+                self.namespaces.append(namespace_object)
             return
         for error in dns_label_errors(namespace):
             reader.report(metadata, "metadata.namespace", f"invalid {namespace!r}: {error}")
         if kind == "NetworkPolicy":
             policy = parse_network_policy(reader, body, namespace, name)
-            self.policies += [policy] if keep else []
+            if self._is_first(reader, body, key, origin, policy.spec):
+                self.policies.append(policy)
         else:
+            for error in dns_subdomain_errors(name):
+                reader.report(metadata, "metadata.name", f"invalid name {name!r}: {error}")
             workload = read_workload(reader, body, kind, namespace, name)
-            self.workloads += [workload] if keep else []
+            if self._is_first(reader, body, key, origin, replace(workload, origin=_ANYWHERE)):
+                self.workloads.append(workload)
 
-    def _is_unique(
-        self, key: tuple[str, str, str | None, str], reader: ObjectReader, body: LineDict,
-        origin: Origin,
+    def _is_first(
+        self, reader: ObjectReader, body: LineDict, key: tuple[str, str, str | None, str],
+        origin: Origin, modelled: object,
     ) -> bool:
-        first = self.seen.setdefault(key, origin)
-        if first is not origin:
+        """Whether this is the first copy of the object. A later copy identical in what the map
+        reads is listed (bases and their copies are common); a differing one is an error."""
+        first, first_modelled = self.seen.setdefault(key, (origin, modelled))
+        if first is origin:
+            return True
+        if first_modelled == modelled:
+            self.copies.append(Copy(key[1], key[3], key[2], origin, first))
+        else:
             reader.report(
                 body, "metadata.name",
-                f"duplicate object: also defined at {first}; each object may be given once "
-                "(remove one, or do not pass both manifests and a dump of them)",
+                f"duplicate object: also defined at {first}, differently (labels, ports, "
+                "selectors or rules); each object may be given once (remove one, leave one "
+                "out with --exclude, or do not pass both manifests and a dump of them)",
             )
-        return first is origin
+        return False
 
     @staticmethod
     def _skip_reason(body: LineDict, group: str, api_version: str, kind: str) -> str | None:
         if kind in _NEVER_READ:
             return f"{kind} contents are never read or stored"
-        if kind == "Namespace" and group == "":
-            return None
-        if kind == "NetworkPolicy":
-            if api_version == NETWORK_POLICY_API:
-                return None
-            return (
-                f"apiVersion {api_version} is not {NETWORK_POLICY_API} (e.g. a Calico or "
-                "Cilium policy): its rules are not evaluated"
-            )
+        if (kind == "Namespace" and group == "") or kind == "NetworkPolicy":
+            return None  # other NetworkPolicy APIs were set aside as not modelled
         if kind not in WORKLOAD_GROUPS:
             return "does not select or run pods, so it does not affect NetworkPolicy reachability"
         if group not in WORKLOAD_GROUPS[kind]:
@@ -219,11 +327,12 @@ class _InventoryBuilder:
 
     def finish(self) -> Inventory:
         if self.problems:
-            raise ValidationError(
-                self._sorted_problems(),
-                hint="fix these so that the API server would accept the manifests; "
-                "each message says what is expected",
-            )
+            hint = VALIDATION_HINT
+            if self.yaml_problems:
+                hint = YAML_HINT if len(self.problems) == sum(
+                    p.message.startswith(("invalid YAML", "invalid JSON"))
+                    for p in self.problems) else f"{YAML_HINT}; {VALIDATION_HINT}"
+            raise ValidationError(self._sorted_problems(), hint=hint)
         workloads = sorted(merge_workloads(self.workloads), key=_workload_order)
         return Inventory(
             namespaces=tuple(self._all_namespaces(workloads)),
@@ -233,11 +342,18 @@ class _InventoryBuilder:
             skipped=tuple(sorted(self.skipped, key=_skipped_order)),
             inputs=tuple(self.inputs),
             kinds_read=dict(sorted(self.kinds.items())),
+            skipped_files=tuple(sorted(self.skipped_files, key=self._file_order)),
+            copies=tuple(self.copies),
+            not_modelled=tuple(sorted(self.not_modelled, key=lambda p: (
+                p.namespace or "", p.kind, p.name, p.origin.file, p.origin.line))),
         )
 
+    def _file_order(self, skipped: SkippedFile) -> tuple[int, int]:
+        return self.order.get(skipped.path, 0), skipped.line or 0
+
     def _sorted_problems(self) -> list[Problem]:
-        file_order = {f.path: index for index, f in enumerate(self.inputs)}
-        return sorted(self.problems, key=lambda p: (file_order.get(p.file or ""), p.line or 0))
+        return sorted(self.problems, key=lambda p: (self.order.get(p.file or "", 0),
+                                                    p.line or 0))
 
     def _all_namespaces(self, workloads: list[Workload]) -> list[Namespace]:
         """Declared namespaces, plus one for each namespace objects are in but not declared."""
@@ -245,6 +361,16 @@ class _InventoryBuilder:
         used = {w.namespace for w in workloads} | {p.namespace for p in self.policies}
         synthesised = [Namespace(n, {NAME_LABEL: n}, None) for n in used - declared]
         return sorted(self.namespaces + synthesised, key=lambda n: n.name)
+
+
+def _generated_name(reader: ObjectReader, metadata: LineDict, body: LineDict) -> str:
+    """``generateName`` plus a short hash of the object (Helm hooks, Argo CD): a name that
+    is the same in every run, as the API server would make one at creation."""
+    prefix = reader.string(metadata, "generateName", "metadata.generateName")
+    if not prefix:
+        return ""
+    text = json.dumps(body, sort_keys=True, default=str, ensure_ascii=False)
+    return prefix + hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:5]
 
 
 def _namespace_of(kind: str, written: str | None) -> str | None:

@@ -204,6 +204,50 @@ class SkippedObject:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file (or one document of it, at ``line``) that is not a manifest, and why."""
+
+    path: str
+    reason: str
+    line: int | None = None
+
+
+COPY_REASON = "identical copy (in everything the map reads) of the object at"
+
+
+@dataclass(frozen=True, slots=True)
+class Copy:
+    """An object given again, identical in everything the map reads; the first one is used."""
+
+    kind: str
+    name: str
+    namespace: str | None
+    origin: Origin
+    first: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class NotModelledPolicy:
+    """An object that allows or denies traffic (a Cilium, Calico, Antrea or admin network
+    policy…) whose rules the engine does not evaluate: the map may be wrong where it applies."""
+
+    kind: str
+    api_version: str
+    name: str
+    namespace: str | None
+    """None for cluster-wide kinds: they may apply in every namespace."""
+    origin: Origin
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else (
+            f"{self.kind} {self.name}")
+
+    def covers(self, namespace: str) -> bool:
+        return self.namespace is None or self.namespace == namespace
+
+
+@dataclass(frozen=True, slots=True)
 class InputFile:
     path: str
     sha256: str
@@ -223,6 +267,22 @@ class Inventory:
     inputs: tuple[InputFile, ...] = ()
     kinds_read: Mapping[str, int] = field(default_factory=dict, compare=False)
     """How many objects of each kind were read (skipped ones included)."""
+    skipped_files: tuple[SkippedFile, ...] = ()
+    """Files and documents that are not manifests (templates, CI workflows, data…)."""
+    copies: tuple[Copy, ...] = ()
+    not_modelled: tuple[NotModelledPolicy, ...] = ()
 
     def namespace(self, name: str) -> Namespace | None:
         return next((n for n in self.namespaces if n.name == name), None)
+
+    def all_skipped(self) -> tuple[SkippedObject, ...]:
+        """Everything not read into the model, as skipped items: files and documents that are
+        not manifests (kind ``File`` or ``Document``), objects of other kinds, and copies."""
+        files = tuple(
+            SkippedObject("Document" if f.line else "File", f.path, None, f.reason,
+                          Origin(f.path, f.line or 1))
+            for f in self.skipped_files)
+        copies = tuple(
+            SkippedObject(c.kind, c.name, c.namespace, f"{COPY_REASON} {c.first}", c.origin)
+            for c in self.copies)
+        return files + self.skipped + copies

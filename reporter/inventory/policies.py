@@ -56,7 +56,8 @@ def parse_network_policy(
     return NetworkPolicy(
         namespace=namespace,
         name=name,
-        pod_selector=_selector(reader, spec, "podSelector", "spec.podSelector") or LabelSelector(),
+        pod_selector=parse_selector(reader, spec, "podSelector", "spec.podSelector")
+        or LabelSelector(),
         policy_types=_policy_types(reader, spec, has_egress_rules=bool(egress)),
         ingress=ingress,
         egress=egress,
@@ -127,8 +128,8 @@ def _peers(reader: ObjectReader, values: list[Any], rule: LineDict, field: str) 
                 "may not specify both ipBlock and another peer: put the ipBlock in its own entry",
             )
         peers.append(Peer(
-            pod_selector=_selector(reader, peer, "podSelector", f"{where}.podSelector"),
-            namespace_selector=_selector(
+            pod_selector=parse_selector(reader, peer, "podSelector", f"{where}.podSelector"),
+            namespace_selector=parse_selector(
                 reader, peer, "namespaceSelector", f"{where}.namespaceSelector"
             ),
             ip_block=_ip_block(reader, peer, f"{where}.ipBlock"),
@@ -136,9 +137,10 @@ def _peers(reader: ObjectReader, values: list[Any], rule: LineDict, field: str) 
     return peers
 
 
-def _selector(
+def parse_selector(
     reader: ObjectReader, parent: LineDict, key: str, field: str
 ) -> LabelSelector | None:
+    """A label selector at ``key``, validated; None when absent."""
     selector = reader.mapping(parent, key, field)
     if selector is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -24,11 +25,35 @@ class Source:
     """The file as the user named it, ``<stdin>``, or a Git source's ``ref:path``."""
     text: str
     """The whole text, newlines untranslated, so a file's sha256 is that of its bytes."""
+    disk_path: str | None = None
+    """The path to open when ``path`` differs from it (a name that is not valid UTF-8 is
+    shown with backslash escapes)."""
+
+    @property
+    def file(self) -> str:
+        """The path on disk (or ``path`` for standard input and Git objects)."""
+        return self.disk_path or self.path
 
 
-def collect_sources(paths: Sequence[str], stdin: TextIO | None = None) -> list[Source]:
+def shown_path(path: str) -> str:
+    """``path`` as text that can be printed and encoded: bytes that are not UTF-8 (kept by
+    Python as surrogates) become backslash escapes such as ``\\xff``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace") if _undecodable(path) else path
+
+
+def _undecodable(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def collect_sources(paths: Sequence[str], stdin: TextIO | None = None, *,
+                    exclude: Sequence[str] = ()) -> list[Source]:
     """Read every named file, every manifest under named directories, and ``-`` from ``stdin``
-    (``sys.stdin`` when None). All unreadable paths are reported together."""
+    (``sys.stdin`` when None), leaving out paths an ``exclude`` glob matches. All unreadable
+    paths are reported together."""
     if not paths:
         raise InputError(
             "no input given", hint="name manifest files or directories, or - for standard input"
@@ -39,7 +64,7 @@ def collect_sources(paths: Sequence[str], stdin: TextIO | None = None) -> list[S
     problems: list[Problem] = []
     for path in paths:
         try:
-            sources += _read_path(path, stdin or sys.stdin)
+            sources += _read_path(path, stdin or sys.stdin, exclude)
         except InputError as error:
             problems += error.problems
     if problems:
@@ -51,23 +76,32 @@ def collect_sources(paths: Sequence[str], stdin: TextIO | None = None) -> list[S
     return sources
 
 
-def _read_path(path: str, stdin: TextIO) -> list[Source]:
+def _read_path(path: str, stdin: TextIO, exclude: Sequence[str]) -> list[Source]:
     if path == STDIN:
         return [Source(STDIN_NAME, stdin.read())]
     if os.path.isdir(path):
-        files = list(manifest_files(path))
+        files = list(manifest_files(path, exclude))
         if not files:
             raise InputError([Problem(
-                f"no {', '.join('*' + s for s in MANIFEST_SUFFIXES)} files in this directory",
-                file=path,
+                f"no {', '.join('*' + s for s in MANIFEST_SUFFIXES)} files in this directory"
+                + (" that --exclude leaves in" if exclude else ""),
+                file=shown_path(path),
             )])
         return [_read_file(f) for f in files]
     if not os.path.exists(path):
-        raise InputError([Problem("no such file or directory", file=path)])
-    return [_read_file(path)]
+        raise InputError([Problem("no such file or directory", file=shown_path(path))])
+    return [] if excluded(path, path, exclude) else [_read_file(path)]
 
 
-def manifest_files(directory: str) -> Iterator[str]:
+def excluded(relative: str, shown: str, globs: Sequence[str]) -> bool:
+    """Whether a glob matches the path (relative to the directory named, or as shown) or one
+    of the folders it is in: ``--exclude _archived`` leaves out everything under it."""
+    parts = PurePosixPath(relative).parts
+    candidates = {shown, relative, *("/".join(parts[:n]) for n in range(1, len(parts)))}
+    return any(fnmatch.fnmatchcase(c, g.rstrip("/")) for g in globs for c in candidates)
+
+
+def manifest_files(directory: str, exclude: Sequence[str] = ()) -> Iterator[str]:
     """Manifest files under ``directory``, recursively, in a stable order. Hidden files and
     directories (``.git``, ``.github``) are left out: they hold tooling, not manifests."""
     found: list[PurePosixPath] = []
@@ -78,19 +112,21 @@ def manifest_files(directory: str) -> Iterator[str]:
             relative / name
             for name in files
             if not name.startswith(".") and name.lower().endswith(MANIFEST_SUFFIXES)
+            and not excluded(str(relative / name), os.path.join(root, name), exclude)
         ]
     for name in sorted(found, key=lambda p: p.parts):
         yield os.path.join(directory, str(name))
 
 
 def _read_file(path: str) -> Source:
+    shown = shown_path(path)
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        raise InputError([Problem(f"cannot read: {error.strerror}", file=path)]) from None
+        raise InputError([Problem(f"cannot read: {error.strerror}", file=shown)]) from None
     try:
-        return Source(path, data.decode("utf-8"))
+        return Source(shown, data.decode("utf-8"), path if shown != path else None)
     except UnicodeDecodeError as error:
         raise InputError([Problem(
-            f"not UTF-8 text (byte {error.start}): save the file as UTF-8", file=path
+            f"not UTF-8 text (byte {error.start}): save the file as UTF-8", file=shown
         )]) from None

@@ -12,8 +12,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from reporter.inventory.fields import ObjectReader
-from reporter.inventory.model import ContainerPort, Origin, Workload
+from reporter.inventory.model import ContainerPort, LabelSelector, Origin, Workload
 from reporter.inventory.names import port_name_errors
+from reporter.inventory.policies import parse_selector
+from reporter.inventory.workload_fields import (
+    CONTAINER,
+    CONTAINER_PORT,
+    CONTROLLER_SPEC,
+    OBJECT,
+    OBJECT_META,
+    POD_SPEC,
+    POD_TEMPLATE,
+    SELECTED_BY_TEMPLATE,
+    check_selector,
+)
 from reporter.inventory.yamlload import LineDict
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -63,17 +75,58 @@ def read_workload(
     missing = LineDict.empty(template.line)
     metadata = reader.mapping(template, "metadata", metadata_field) or missing
     spec = reader.mapping(template, "spec", spec_field) or missing
+    labels = reader.labels(metadata, "labels", f"{metadata_field}.labels")
+    _known_fields(reader, body, kind, template, prefix, metadata, spec)
+    controller_spec = reader.mapping(body, "spec", "spec")
+    if kind in SELECTED_BY_TEMPLATE and controller_spec is not None:
+        selector = _controller_selector(reader, controller_spec, kind)
+        check_selector(reader, controller_spec, kind, selector, labels)
     return WorkloadObject(
         kind=kind,
         name=name,
         namespace=namespace,
-        labels=reader.labels(metadata, "labels", f"{metadata_field}.labels"),
+        labels=labels,
         ports=_container_ports(reader, spec, spec_field),
         host_network=reader.boolean(spec, "hostNetwork", f"{spec_field}.hostNetwork"),
         pod_ips=_pod_ips(reader, body) if kind == "Pod" else (),
         owner=_controller_owner(reader, body),
         origin=Origin(reader.file, body.line),
     )
+
+
+def _known_fields(reader: ObjectReader, body: LineDict, kind: str, template: LineDict,
+                  prefix: str, metadata: LineDict, spec: LineDict) -> None:
+    """Unknown fields where a typo would change what policies see: the object, its metadata,
+    the controller spec, the pod template, the pod spec (containers and ports in
+    :func:`_container_ports`)."""
+    reader.known_fields(body, "", OBJECT)
+    object_metadata = reader.mapping(body, "metadata", "metadata")
+    if object_metadata is not None:
+        reader.known_fields(object_metadata, "metadata", OBJECT_META)
+    if kind != "Pod":
+        controller = reader.mapping(body, "spec", "spec")
+        if controller is not None:
+            reader.known_fields(controller, "spec", CONTROLLER_SPEC[kind])
+        job_template = reader.mapping(controller, "jobTemplate", "spec.jobTemplate") if (
+            kind == "CronJob" and controller is not None) else None
+        if job_template is not None:
+            reader.known_fields(job_template, "spec.jobTemplate", POD_TEMPLATE)
+            job_spec = reader.mapping(job_template, "spec", "spec.jobTemplate.spec")
+            if job_spec is not None:
+                reader.known_fields(job_spec, "spec.jobTemplate.spec", CONTROLLER_SPEC["Job"])
+        reader.known_fields(template, prefix, POD_TEMPLATE)
+        reader.known_fields(metadata, _join(prefix, "metadata"), OBJECT_META)
+    reader.known_fields(spec, _join(prefix, "spec"), POD_SPEC)
+
+
+def _controller_selector(reader: ObjectReader, spec: LineDict, kind: str
+                         ) -> LabelSelector | None:
+    if kind == "ReplicationController":  # a plain label map, defaulted from the template
+        if spec.get("selector") is None:
+            return None
+        labels = reader.labels(spec, "selector", "spec.selector")
+        return LabelSelector(tuple(sorted(labels.items())))
+    return parse_selector(reader, spec, "selector", "spec.selector")
 
 
 def _join(prefix: str, field: str) -> str:
@@ -104,6 +157,8 @@ def _container_ports(
         for index, value in enumerate(reader.sequence(spec, key, f"{field}.{key}")):
             where = f"{field}.{key}[{index}]"
             container = reader.as_mapping(value, spec, where)
+            if container is not None:
+                reader.known_fields(container, where, CONTAINER)
             if container is None or (
                 key == "initContainers" and container.get("restartPolicy") != "Always"
             ):
@@ -123,6 +178,7 @@ def _container_port(
     entry = reader.as_mapping(value, container, field)
     if entry is None:
         return None
+    reader.known_fields(entry, field, CONTAINER_PORT)
     number = reader.integer(entry, "containerPort", f"{field}.containerPort")
     name = reader.string(entry, "name", f"{field}.name")
     protocol = reader.protocol(entry, f"{field}.protocol")

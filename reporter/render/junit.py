@@ -94,6 +94,12 @@ def _case(
         note = ["EXCEPTED: passes only because of approved exceptions", *_finding_lines(excepted),
                 *_exception_lines(excepted, exceptions)]
         ET.SubElement(case, "system-out").text = _clean("\n".join(note))
+    if req.caveats:
+        out = case.find("system-out")
+        if out is None:
+            out = ET.SubElement(case, "system-out")
+        out.text = _clean("\n".join(filter(None, [out.text, *(
+            f"CAVEAT: {c}" for c in req.caveats)])))
     return case
 
 

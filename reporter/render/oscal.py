@@ -252,7 +252,8 @@ def _finding(
     target_id = objective_id(framework.id, req.id)
     state, reason = STATES[req.status]
     status: Json = {"state": state, "reason": reason}
-    remarks = _status_remarks(req, a)
+    remarks = " ".join(part for part in (_status_remarks(req, a), *(
+        f"Caveat: {c}." for c in req.caveats)) if part)
     if remarks:
         status["remarks"] = remarks
     target: Json = {"type": "objective-id", "target-id": target_id, "status": status,

@@ -57,7 +57,7 @@ def render_sarif(a: Assessment) -> str:
             "version": a.tool_version,
             "rules": [_rule(c, tags.get(c.check_id, [])) for c in checks],
         }},
-        "invocations": [_invocation(checks, a.generated_at)],
+        "invocations": [_invocation(checks, a)],
         "results": results,
         "properties": {"requirements": _requirements(a)},
     }
@@ -113,7 +113,15 @@ def _rule(check: CheckResult, tags: list[str]) -> Json:
     return rule
 
 
-def _invocation(checks: list[CheckResult], generated_at: datetime) -> Json:
+def _invocation(checks: list[CheckResult], a: Assessment) -> Json:
+    caveats = [  # the map may be wrong where these apply: a warning, not a failed run
+        {"level": "warning", "message": {"text": (
+            f"{p.kind} {p.name} is present, not modelled: the map may be wrong in "
+            f"{'every namespace' if p.namespaces == ['*'] else ', '.join(p.namespaces)}")},
+         "locations": [{"physicalLocation": {"artifactLocation": {"uri": p.location.file},
+                                             "region": {"startLine": p.location.line or 1}}}]}
+        for p in a.completeness.not_modelled
+    ]
     notifications = [
         {
             "level": "error",
@@ -125,10 +133,10 @@ def _invocation(checks: list[CheckResult], generated_at: datetime) -> Json:
     ]
     invocation: Json = {
         "executionSuccessful": not notifications,
-        "endTimeUtc": _utc(generated_at),
+        "endTimeUtc": _utc(a.generated_at),
     }
-    if notifications:
-        invocation["toolExecutionNotifications"] = notifications
+    if notifications or caveats:
+        invocation["toolExecutionNotifications"] = notifications + caveats
     return invocation
 
 

@@ -22,6 +22,7 @@ from reporter.model import (
     RequirementResult,
     Status,
 )
+from reporter.render.skipped import skip_summary
 
 STYLE = {
     Status.PASS: ("✓", "green"), Status.FAIL: ("✗", "bold red"), Status.MANUAL: ("?", "yellow"),
@@ -92,6 +93,8 @@ def _requirement_lines(requirement: RequirementResult, findings: dict[str, Findi
     if requirement.attestation is not None:
         a = requirement.attestation
         yield Text(f"      attested: {a.evidence} ({a.by}, {a.date})", style="dim")
+    for caveat in requirement.caveats:
+        yield Text(f"      caveat: {caveat}", style="yellow")
     shown = [findings[f] for f in requirement.findings
              if f in findings and findings[f].status in SHOWN]
     shown.sort(key=lambda f: (SHOWN.index(f.status), f.check_id, f.target))
@@ -156,7 +159,7 @@ def _attestation_lines(assessment: Assessment) -> Iterator[Text]:
     yield Text("")
 
 
-def _completeness_lines(assessment: Assessment) -> Iterator[Text]:
+def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]:
     c = assessment.completeness
     yield Text("Completeness", style="bold")
     kinds = ", ".join(f"{k} {n}" for k, n in c.kinds_read.items()) or "none"
@@ -166,8 +169,20 @@ def _completeness_lines(assessment: Assessment) -> Iterator[Text]:
     if c.host_network_workloads:
         names = ", ".join(c.host_network_workloads)
         yield Text(f"  hostNetwork (outside the policy model): {names}")
-    for (kind, reason), count in sorted(Counter((s.kind, s.reason) for s in c.skipped).items()):
-        yield Text(f"  skipped {count} {kind}: {reason}", style="yellow")
+    for item in c.not_modelled:
+        where = "every namespace" if item.namespaces == ["*"] else ", ".join(item.namespaces)
+        yield Text(f"  present, not modelled: {item.kind} {item.name} ({item.location.file}:"
+                   f"{item.location.line}): the map may be wrong in {where}", style="bold yellow")
+    if verbose:
+        for skipped in c.skipped:
+            at = skipped.location
+            where = f"{at.file}:{at.line}" if at.line else at.file
+            yield Text(f"  skipped {skipped.kind} {skipped.name} ({where}): {skipped.reason}",
+                       style="yellow")
+    else:
+        summary = skip_summary((s.kind, s.reason) for s in c.skipped)
+        if summary:
+            yield Text(f"  {summary}; --verbose lists each with its reason", style="yellow")
     yield Text(f"  catalog {c.catalog_version} (sha256 {c.catalog_sha256[:12]})", style="dim")
     found = f", {c.config_found}" if c.config_found else ""
     config = f"{c.config_path} (sha256 {(c.config_sha256 or '')[:12]}{found})" if (
@@ -226,7 +241,7 @@ def render_terminal(assessment: Assessment, console: Console, *, verbose: bool =
     lines += _check_errors(assessment.checks)
     lines += _exception_lines(assessment)
     lines += _attestation_lines(assessment)
-    lines += _completeness_lines(assessment)
+    lines += _completeness_lines(assessment, verbose)
     lines += _source_lines(assessment.git_provenance)
     lines += [Text(""), _verdict(assessment)]
     for line in lines:

@@ -28,6 +28,7 @@ from reporter.render.findings import Findings, build_findings
 from reporter.render.history import GitHistory, git_history
 from reporter.render.key_findings import KeyFindings, key_findings
 from reporter.render.limitations import limitations
+from reporter.render.lateral import LateralView, lateral_view
 from reporter.render.review import ReviewView, review_view
 
 if TYPE_CHECKING:
@@ -137,6 +138,8 @@ class ReportView:
     key_findings: KeyFindings
     attachments: Mapping[str, AttachedInput]
     """Input path -> its attached copy."""
+    lateral: LateralView
+    """The chapter "Lateral movement" (templates/_lateral.html.j2)."""
     status_look: Mapping[Status, tuple[str, str]] = field(default_factory=lambda: STATUS_LOOK)
     shown_host_network: int = SHOWN_HOST_NETWORK
 
@@ -225,7 +228,7 @@ def _attachments(assessment: Assessment) -> dict[str, AttachedInput]:
 
 def _chapter_numbers(with_changes: bool) -> dict[str, int]:
     chapters = ["summary", "findings", "manual", *(["changes"] if with_changes else []),
-                "scope", "network", "registers", "appendix"]
+                "scope", "network", "lateral", "registers", "appendix"]
     return {chapter: number for number, chapter in enumerate(chapters, start=1)}
 
 
@@ -295,4 +298,5 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         history=history,
         key_findings=key_findings(assessment, findings.ids),
         attachments=_attachments(assessment),
+        lateral=lateral_view(assessment),
     )

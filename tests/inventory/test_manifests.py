@@ -8,7 +8,14 @@ import pytest
 
 from reporter.errors import InputError, ValidationError
 from reporter.inventory.manifests import load_inventory
-from reporter.inventory.model import InputFile, Namespace, Origin, SkippedObject
+from reporter.inventory.model import (
+    Copy,
+    InputFile,
+    Namespace,
+    NotModelledPolicy,
+    Origin,
+    SkippedObject,
+)
 from reporter.inventory.sources import Source
 
 from .helpers import load_text, located, problems_in
@@ -105,12 +112,6 @@ def test_other_kinds_are_skipped_with_a_reason_and_counted() -> None:
             Origin("test.yaml", 5),
         ),
         SkippedObject(
-            "NetworkPolicy", "calico", "a",
-            "apiVersion projectcalico.org/v3 is not networking.k8s.io/v1 (e.g. a Calico or "
-            "Cilium policy): its rules are not evaluated",
-            Origin("test.yaml", 9),
-        ),
-        SkippedObject(
             "Secret", "token", "a", "Secret contents are never read or stored",
             Origin("test.yaml", 14),
         ),
@@ -121,6 +122,9 @@ def test_other_kinds_are_skipped_with_a_reason_and_counted() -> None:
         ),
     )
     assert inventory.policies == ()
+    # A policy the engine does not evaluate is not "skipped": the map may be wrong where it is.
+    assert inventory.not_modelled == (NotModelledPolicy(
+        "NetworkPolicy", "projectcalico.org/v3", "calico", "a", Origin("test.yaml", 9)),)
     assert inventory.kinds_read == {
         "ClusterRole": 1, "NetworkPolicy": 1, "Secret": 1, "Service": 1
     }
@@ -184,7 +188,7 @@ def test_duplicates_name_both_locations() -> None:
         load_inventory(sources)
     (problem,) = caught.value.problems
     assert (problem.file, problem.line, problem.obj) == ("two.yaml", 5, "NetworkPolicy a/deny")
-    assert problem.message.startswith("duplicate object: also defined at one.yaml:1;")
+    assert problem.message.startswith("duplicate object: also defined at one.yaml:1, differently")
 
 
 def test_same_name_in_other_namespaces_or_kinds_is_no_duplicate() -> None:
@@ -204,18 +208,19 @@ def test_an_object_without_a_namespace_duplicates_one_in_default() -> None:
     text = POD.format(name="web", ns="default") + "---\n" + POD.format(name="web", ns="x").replace(
         ", namespace: x", ""
     )
-    assert located(problems_in(text)) == [(6, "metadata.name")]
+    inventory = load_text(text)
+    assert inventory.copies == (
+        Copy("Pod", "web", "default", Origin("test.yaml", 6), Origin("test.yaml", 1)),)
+    differing = text.replace("spec: {}", "spec: {hostNetwork: true}", 1)
+    assert located(problems_in(differing)) == [(6, "metadata.name")]
 
 
 @pytest.mark.parametrize(
     ("text", "line", "field", "words"),
     [
-        ("- a\n- b\n", None, None, "document 1 is a list, not a Kubernetes object"),
-        ("just text\n", None, None, "document 1 is a string"),
         ("apiVersion: v1\nkind: List\nitems: [[x]]\n", None, None,
          "document 1 item 0 is a list, not a Kubernetes object"),
         ("kind: Pod\nmetadata: {name: a}\n", 1, "apiVersion", "required: every Kubernetes"),
-        ("apiVersion: v1\nmetadata: {name: a}\n", 1, "kind", "string kind"),
         ("apiVersion: v1\nkind: 12\n", 1, "kind", "string kind"),
         ("apiVersion: v1\nkind: Pod\nspec: {}\n", 1, "metadata.name", "required"),
         ("apiVersion: v1\nkind: Pod\nmetadata: {name: 7}\n", 3, "metadata.name",
@@ -252,15 +257,19 @@ def test_problems_in_all_files_are_raised_together_in_file_order() -> None:
     )
 
 
-def test_yaml_errors_in_every_file_are_raised_together() -> None:
+def test_yaml_errors_in_every_file_are_raised_together_with_other_files_problems() -> None:
     sources = [
         Source("a.yaml", "a: [1\n"), Source("ok.yaml", NAMESPACE.format(name="a")),
+        Source("bad.yaml", POD.format(name="Bad_Name", ns="Bad")),
         Source("b.yaml", "b: {\n"),
     ]
     with pytest.raises(InputError) as caught:
         load_inventory(sources)
-    assert type(caught.value) is InputError
-    assert [(p.file, p.line) for p in caught.value.problems] == [("a.yaml", 2), ("b.yaml", 2)]
+    assert [(p.file, p.line) for p in caught.value.problems] == [
+        ("a.yaml", 2), ("bad.yaml", 3), ("bad.yaml", 3), ("b.yaml", 2)]
+    assert sorted(str(p.field) for p in caught.value.problems[1:3]) == ["metadata.name",
+                                                             "metadata.namespace"]
+    assert "fix the YAML" in (caught.value.hint or "")
 
 
 def test_output_is_sorted_whatever_the_input_order() -> None:

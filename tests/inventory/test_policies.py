@@ -183,8 +183,10 @@ def test_unknown_fields_are_rejected_as_kubectl_does() -> None:
         (SPEC_LINE + 4, "spec.ingress[0].from[0].podSelector.matchLabel"),
     ]
     assert found[0].message == (
-        "unknown field; expected one of: podSelector, policyTypes, ingress, egress"
+        "unknown field; did you mean 'podSelector'? expected one of: podSelector, policyTypes, "
+        "ingress, egress"
     )
+    assert found[1].message.startswith("unknown field; did you mean 'matchLabels'?")
 
 
 @pytest.mark.parametrize(
@@ -238,7 +240,8 @@ def test_a_file_of_mistakes_reports_each_one_with_what_is_expected(
     payments = "NetworkPolicy payments/payments-ingress"
     internet = "NetworkPolicy payments/egress-internet"
     assert caught.value.diagnostics().splitlines() == [
-        f"{where}:8: {payments}, spec.podselector: unknown field; expected one of: podSelector, "
+        f"{where}:8: {payments}, spec.podselector: unknown field; did you mean 'podSelector'? "
+        "expected one of: podSelector, "
         "policyTypes, ingress, egress",
         f"{where}:12: {payments}, spec.ingress[0].from[0]: may not specify both ipBlock and "
         "another peer: put the ipBlock in its own entry",
@@ -254,7 +257,8 @@ def test_a_file_of_mistakes_reports_each_one_with_what_is_expected(
         "namespaceSelector or ipBlock (an empty peer is rejected by the API; to allow every "
         "peer, leave out the list)",
         f"{where}:35: {payments}, metadata.name: duplicate object: also defined at "
-        "invalid-policies.yaml:2; each object may be given once (remove one, or do not pass both "
+        "invalid-policies.yaml:2, differently (labels, ports, selectors or rules); each object "
+        "may be given once (remove one, leave one out with --exclude, or do not pass both "
         "manifests and a dump of them)",
         f"{where}:43: {payments}, spec.podSelector.matchExpressions[0].values: required "
         "(non-empty) with operator In",

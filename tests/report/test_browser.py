@@ -53,7 +53,7 @@ def test_loads_without_console_messages_or_external_requests(report: Path, tool:
     assert page.requests == [report.resolve().as_uri()]
     assert page.values["matrix_rows"] == 10
     assert page.values["sections"][0] == "1. Executive summary"
-    assert len(page.values["sections"]) == 7
+    assert len(page.values["sections"]) == 8
     assert page.values["diagram"] is True
     assert page.values["fits"] is True
     assert page.values["broken_links"] == []

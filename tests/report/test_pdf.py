@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from tests.conftest import Tool
 
 SECTIONS = ["Cover", "1. Executive summary", "2. Findings", "3. Manual evidence",
-            "4. Scope, completeness and limitations", "5. Network diagram", "6. Registers",
-            "7. Appendix"]
+            "4. Scope, completeness and limitations", "5. Network diagram", "6. Lateral movement",
+            "7. Registers", "8. Appendix"]
 
 
 @pytest.fixture(scope="module")

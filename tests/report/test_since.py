@@ -103,7 +103,7 @@ def test_since_a_ref_adds_the_chapter_and_records_the_changes(estate: Estate) ->
     html = (folder / REPORT_HTML).read_text()
     assert "<h1>4. Changes since the previous review</h1>" in html
     assert "<h1>5. Scope, completeness and limitations</h1>" in html
-    assert "<h1>8. Appendix</h1>" in html
+    assert "<h1>9. Appendix</h1>" in html
     assert f"v1 (git @ {estate.v1[:12]})" in html
     diff = '<span class="del">-  - port: 5432</span><span class="add">+  - port: 5433</span>'
     assert diff in html

@@ -1,0 +1,65 @@
+"""Lateral movement: no CDE or PHI data store is a few hops from the internet."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reporter.catalog import ALL_ZONES
+from reporter.checks.context import CheckContext
+from reporter.checks.evidence import limited, make_finding
+from reporter.checks.registry import Evaluation, check
+from reporter.model import Finding, Status
+
+SENSITIVE_KINDS = ("cde", "phi", ALL_ZONES)
+"""Zone kinds whose data stores must stay out of an attacker's reach (all: no zones given)."""
+
+
+@check("paths.internet-to-datastore",
+       title="No CDE or PHI data store is within a few hops of the internet")
+def internet_to_datastore(ctx: CheckContext) -> Evaluation:
+    """No data store of a cde or phi zone (the whole cluster without zones) can be reached from
+    the internet in ``paths.max_hops`` hops or fewer (default 2), counting the hop from the
+    internet and passing through any workload an attacker could take over on the way."""
+    from reporter.paths import PathFinder, Selection, datastores
+
+    limit = ctx.config.paths.max_hops
+    zones = [z for z in ctx.zones if z.kind in SENSITIVE_KINDS]
+    stores = np.zeros(ctx.n_workloads, dtype=bool)
+    for zone in zones:
+        stores |= zone.members
+    stores &= datastores(ctx)
+    count = int(stores.sum())
+    if not count:
+        return Evaluation("no data store in a cde or phi zone", 0)
+    report = PathFinder(ctx).search(
+        Selection("internet", ctx.endpoints(internet=True), internet=True),
+        Selection("data stores", ctx.endpoints(stores)), limit, limit=3)
+    findings: list[Finding] = []
+    for target in report.exposed:
+        shortest = target.paths[0]
+        details = [f"path: {' -> '.join(p.nodes)}" for p in target.paths]
+        details += [f"hop {n}: {h.src} -> {h.dst} ({h.ports}): {rule}"
+                    for n, h in enumerate(shortest.hops, 1) for rule in h.rules]
+        findings.append(make_finding(
+            "paths.internet-to-datastore", Status.FAIL, target.target,
+            f"{target.target} is reachable from the internet in {target.min_hops} hop(s) "
+            f"(limit {limit}) through {target.entries} entry workload(s), e.g. "
+            f"{' -> '.join(shortest.nodes)}",
+            zones=list(target.zones), endpoints=list(shortest.nodes[1:]),
+            ports=shortest.hops[-1].ports,
+            locations=[loc for h in shortest.hops for loc in h.locations],
+            policies=sorted({loc.object.split(" ", 1)[1] for h in shortest.hops
+                             for loc in h.locations if loc.object}),
+            details=limited(details), key=(str(limit),)))
+    failing = {z for f in findings for z in f.zones}
+    for zone in zones:
+        members = zone.members & stores
+        if members.any() and zone.name not in failing:
+            names = ", ".join(ctx.name(i) for i in np.flatnonzero(members).tolist())
+            findings.append(make_finding(
+                "paths.internet-to-datastore", Status.PASS, f"zone {zone.name}",
+                f"zone {zone.name}: no data store is reachable from the internet within "
+                f"{limit} hop(s)", zones=[zone.name], details=[f"data stores: {names}"],
+                key=("paths", str(limit))))
+    return Evaluation(f"{count} data stores in cde/phi zones, paths of at most {limit} hops "
+                      f"from the internet", count, findings)

@@ -1,0 +1,103 @@
+"""``reporter fix``: the NetworkPolicy YAML that closes the failing findings, re-checked first.
+
+Exit codes: 0 every failing check a NetworkPolicy can close is closed, 1 some remain, 2 bad
+input (``cli`` prints why).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from reporter.commands import ExitCode
+from reporter.commands.options import assessment_options, paths_argument
+from reporter.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from reporter.fix.propose import Proposal
+    from reporter.fix.recheck import Recheck
+    from reporter.pipeline import PipelineOptions
+
+
+def _write(directory: Path, proposals: list[Proposal]) -> list[Path]:
+    """Each proposal's file, created atomically; an existing file is never overwritten."""
+    from reporter.fix.yamlout import proposal_yaml
+
+    targets = [directory / p.file for p in proposals]
+    existing = [t for t in targets if t.exists()]
+    if existing:
+        raise InputError([Problem("exists already; fix never overwrites", file=str(t))
+                          for t in existing], hint="choose another --out folder")
+    directory.mkdir(parents=True, exist_ok=True)
+    for target, proposal in zip(targets, proposals, strict=True):
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".fix-", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(proposal_yaml(proposal))
+        try:
+            os.link(temporary, target)  # fails rather than replace a file that appeared
+        finally:
+            os.unlink(temporary)
+    return targets
+
+
+def _report(recheck: Recheck, written: list[Path]) -> list[str]:
+    from reporter.fix.propose import NOT_CLOSABLE
+
+    lines = [f"{len(written)} file(s) written, {len(recheck.withdrawn)} proposal(s) withdrawn"]
+    for path, proposal in zip(written, recheck.accepted, strict=True):
+        lines.append(f"  {path}")
+        lines += [f"      closes {check} {target}" for check, target in proposal.closes]
+        lines += [f"      note: {note}" for note in proposal.notes]
+    for proposal, reason in recheck.withdrawn:
+        lines.append(f"  not written: {proposal.file}: {reason}")
+    before = {r.check_id: r.status for r in recheck.before.checks}
+    lines.append("checks, with the files added (kubectl apply):")
+    for result in recheck.after.checks:
+        was = before.get(result.check_id)
+        if was != result.status:
+            lines.append(f"  {result.check_id}: {was} -> {result.status}")
+    lines.append(f"declared flows: {recheck.flows_checked} checked, no connection of theirs cut")
+    remaining = [r for r in recheck.after.checks if r.status.value == "FAIL"]
+    for result in remaining:
+        why = NOT_CLOSABLE.get(result.check_id, "no generated policy closes it")
+        lines.append(f"  still failing: {result.check_id}: {why}")
+    return lines
+
+
+@click.command("fix")
+@paths_argument
+@assessment_options
+@click.option("--out", "out_dir", default="fix", show_default=True, metavar="DIR",
+              type=click.Path(file_okay=False), help="Folder for the YAML files (never "
+                                                     "overwritten).")
+def fix_command(paths: tuple[str, ...], options: PipelineOptions, out_dir: str) -> ExitCode:
+    """Write the NetworkPolicies that close the failing findings a policy can close: default
+    deny where a namespace has none (with DNS and the declared flows kept), allow-all and
+    internet-wide rules narrowed to the declared flows, empty rules removed.
+
+    Each proposal is re-checked before it is written: one that would cut a declared flow or
+    leave its finding open is not written, with the reason. Exit code 0 when every failing
+    check a NetworkPolicy can close is closed, 1 when some remain, 2 for bad input.
+    """
+    from reporter.checks import CheckContext
+    from reporter.config import load_config
+    from reporter.fix.propose import NOT_CLOSABLE, propose
+    from reporter.fix.recheck import Rechecker, remediate
+    from reporter.pipeline import Assessor
+
+    assessor = Assessor(options)
+    current = assessor.run(paths, stdin=sys.stdin,
+                           command=options.command_line("fix", paths, extra=["--out", out_dir]))
+    config = load_config(options.config_path).config
+    ctx = CheckContext(current.reach, config)
+    recheck = remediate(Rechecker(assessor, current, config, out_dir), ctx,
+                        propose(ctx, current.assessment))
+    written = _write(Path(out_dir), list(recheck.accepted))
+    click.echo("\n".join(_report(recheck, written)))
+    open_checks = {r.check_id for r in recheck.after.checks if r.status.value == "FAIL"}
+    return ExitCode.FAILED if open_checks - set(NOT_CLOSABLE) else ExitCode.OK

@@ -1,0 +1,133 @@
+"""Proposals applied to the inputs and the assessment re-run: what they close, and that no
+declared flow loses a connection it had. A proposal that cuts a flow or leaves its own finding
+open is withdrawn, with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from reporter.checks import CheckContext
+from reporter.checks.flows import parse_ports, subtract
+from reporter.config import Config
+from reporter.fix.propose import Proposal, drop_shadowed
+from reporter.fix.yamlout import proposal_yaml
+from reporter.inputs import LoadedInputs
+from reporter.inventory.manifests import load_inventory
+from reporter.inventory.model import Inventory, NetworkPolicy
+from reporter.inventory.sources import Source
+from reporter.model import Assessment, Status
+from reporter.netpol.connset import ConnectionSet
+from reporter.paths import endpoint_indices
+from reporter.pipeline import Assessed, Assessor
+
+
+def applied(inventory: Inventory, policies: Sequence[NetworkPolicy]) -> Inventory:
+    """The inventory with ``policies`` applied as ``kubectl apply`` would: a policy with the
+    same namespace and name replaces the input's, any other is added."""
+    keys = {p.key for p in policies}
+    kept = tuple(p for p in inventory.policies if p.key not in keys)
+    return replace(inventory, policies=kept + tuple(policies))
+
+
+def proposal_policies(proposals: Sequence[Proposal], directory: str) -> list[NetworkPolicy]:
+    """The proposals' YAML read back by the inventory loader, as the files will be named."""
+    sources = [Source(f"{directory}/{p.file}", proposal_yaml(p)) for p in proposals]
+    return list(load_inventory(sources).policies) if sources else []
+
+
+def cut_flows(before: CheckContext, after: CheckContext) -> list[str]:
+    """Connections a declared flow had (its ports only) that ``after`` no longer allows."""
+    cuts = []
+    ports = before.reach.ports
+    for i, flow in enumerate(before.flows.flows):
+        declared = parse_ports(flow.ports)
+        for s, d, mask in before.traffic.pairs(before.flows.sources[i],
+                                               before.flows.destinations[i]):
+            need = ports.connection_set(mask).intersection(declared)
+            if need.is_empty:
+                continue
+            lost = ConnectionSet.empty()
+            # the same flow's ends over the other map (its address ranges may be cut finer)
+            sources, destinations = after.flows.sources[i], after.flows.destinations[i]
+            for a in (a for a in endpoint_indices(after, before.name(s)) if sources[a]):
+                for b in (b for b in endpoint_indices(after, before.name(d))
+                          if destinations[b]):
+                    allowed = after.reach.allowed(after.reach.endpoints[a],
+                                                  after.reach.endpoints[b])
+                    lost = lost.union(subtract(need, allowed))
+            if not lost.is_empty:
+                cuts.append(f"flow {flow.name}: {before.name(s)} -> {before.name(d)} {lost}")
+    return cuts
+
+
+def open_findings(assessment: Assessment) -> set[tuple[str, str]]:
+    return {(f.check_id, f.target) for r in assessment.checks for f in r.findings
+            if f.status is Status.FAIL}
+
+
+@dataclass(frozen=True, slots=True)
+class Recheck:
+    accepted: tuple[Proposal, ...]
+    withdrawn: tuple[tuple[Proposal, str], ...]
+    """Each withdrawn proposal and why."""
+    before: Assessment
+    after: Assessment
+    flows_checked: int
+
+
+class Rechecker:
+    """Re-runs one assessment with proposals applied (same config, catalog and clock)."""
+
+    def __init__(self, assessor: Assessor, current: Assessed, config: Config,
+                 directory: str) -> None:
+        self._assessor, self._current, self._config = assessor, current, config
+        self._directory = directory
+        self._before = CheckContext(current.reach, config)
+
+    def run(self, proposals: Sequence[Proposal]) -> tuple[Assessed, list[str]]:
+        inputs: LoadedInputs = self._current.inputs
+        policies = proposal_policies(proposals, self._directory)
+        changed = replace(inputs, inventory=applied(inputs.inventory, policies))
+        after = self._assessor.assess(changed, self._current.assessment.command)
+        return after, cut_flows(self._before, CheckContext(after.reach, self._config))
+
+    def settle(self, proposals: Sequence[Proposal]) -> Recheck:
+        """Withdraw proposals until the rest cut no flow and close what they claim."""
+        accepted = list(proposals)
+        withdrawn: list[tuple[Proposal, str]] = []
+        while True:
+            after, cuts = self.run(accepted)
+            culprit = self._culprit(accepted, cuts) if cuts else None
+            if culprit is None:
+                still = open_findings(after.assessment)
+                culprit = next(((p, f"leaves open {check} {target}") for p in accepted
+                                for check, target in p.closes if (check, target) in still), None)
+            if culprit is None:
+                return Recheck(tuple(accepted), tuple(withdrawn), self._current.assessment,
+                               after.assessment, len(self._before.flows.flows))
+            accepted.remove(culprit[0])
+            withdrawn.append(culprit)
+
+    def _culprit(self, accepted: list[Proposal], cuts: list[str]) -> tuple[Proposal, str]:
+        for proposal in accepted:
+            rest = [p for p in accepted if p is not proposal]
+            if len(self.run(rest)[1]) < len(cuts):
+                return proposal, f"would cut a declared flow: {cuts[0]}"
+        return accepted[-1], f"would cut a declared flow: {cuts[0]}"
+
+
+def remediate(rechecker: Rechecker, ctx: CheckContext, proposals: Sequence[Proposal],
+              rounds: int = 3) -> Recheck:
+    """Settle the proposals, then remove the rules they leave shadowed (allowing nothing more
+    than another) and settle again."""
+    recheck = rechecker.settle(proposals)
+    for _ in range(rounds):
+        shadowed = [(f.target, f.message) for r in recheck.after.checks
+                    if r.check_id == "hygiene.shadowed-rules"
+                    for f in r.findings if f.status is Status.FAIL]
+        if not shadowed:
+            break
+        again = rechecker.settle(drop_shadowed(ctx, list(recheck.accepted), shadowed))
+        recheck = replace(again, withdrawn=recheck.withdrawn + again.withdrawn)
+    return recheck

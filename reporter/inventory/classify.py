@@ -1,0 +1,176 @@
+"""What in a repository is not a manifest: templates, kustomize files and patches, other formats.
+
+Repositories hold Helm charts, kustomize overlays, CI workflows and data files next to their
+manifests. Each is recognised here, so that it is listed as skipped with the reason (and, for
+templates and overlays, how to render them) instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reporter.errors import Problem
+
+HELM_HINT = "render it first: helm template RELEASE CHART_DIR | reporter check -"
+KUSTOMIZE_HINT = "render it first: kubectl kustomize {dir} | reporter check -"
+TEMPLATE_MARK = "{{"
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+_CHART_FILE = "Chart.yaml"
+_PATCH_KEYS = ("patches", "patchesStrategicMerge", "patchesJson6902")
+
+NOT_MODELLED_KINDS: Mapping[str, tuple[str, ...]] = {
+    "policy.networking.k8s.io": ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
+                                 "ClusterNetworkPolicy"),
+    "cilium.io": ("CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"),
+    "crd.projectcalico.org": ("NetworkPolicy", "GlobalNetworkPolicy",
+                              "StagedNetworkPolicy", "StagedGlobalNetworkPolicy"),
+    "projectcalico.org": ("NetworkPolicy", "GlobalNetworkPolicy",
+                          "StagedNetworkPolicy", "StagedGlobalNetworkPolicy"),
+    "crd.antrea.io": ("NetworkPolicy", "ClusterNetworkPolicy"),
+    "security.istio.io": ("AuthorizationPolicy",),
+    "k8s.cni.cncf.io": ("MultiNetworkPolicy",),
+}
+"""Kinds that allow or deny traffic but whose rules the engine does not evaluate."""
+NOT_MODELLED_REASON = "present, not modelled: the map may be wrong where it applies"
+
+
+def changes_traffic(group: str, kind: str) -> bool:
+    """Whether an object of a kind the engine does not model can still allow or deny traffic:
+    the known policy CRDs, and any other kind named like a network policy."""
+    return kind in NOT_MODELLED_KINDS.get(group, ()) or kind.endswith("NetworkPolicy")
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """Why a whole file, or one document of it, is not read as a manifest."""
+
+    reason: str
+    line: int | None = None
+    """The document's line when one document of a file is meant."""
+    non_manifest: bool = True
+    """Something that is not a manifest (``--strict`` makes it an error), as opposed to a
+    manifest left out on purpose (a copy already read)."""
+
+
+def strict_json_problem(text: str, path: str) -> Problem | None:
+    """``.json`` files are JSON: what YAML would forgive (NaN, trailing commas) is an error."""
+    def refuse(constant: str) -> Any:
+        raise ValueError(constant)
+
+    if not text.strip():
+        return None  # an empty file holds no objects, as an empty YAML file does
+    try:
+        json.loads(text, parse_constant=refuse)
+    except json.JSONDecodeError as error:
+        return Problem(f"invalid JSON: {error.msg} (column {error.colno})", path, error.lineno)
+    except ValueError as error:
+        line = text.count("\n", 0, max(text.find(str(error)), 0)) + 1
+        return Problem(f"invalid JSON: {error} is not a JSON number", path, line)
+    return None
+
+
+class RepositoryLayout:
+    """Helm charts and kustomize overlays among the sources, found from their marker files."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.paths = set(paths)
+        self.patches: dict[str, str] = {}
+        """Patch file -> the kustomization that names it."""
+
+    def add_kustomization(self, path: str, documents: list[Any]) -> None:
+        directory = posixpath.dirname(path) or "."
+        for document in documents:
+            if not isinstance(document, dict):
+                continue
+            for key in _PATCH_KEYS:
+                for patch in _patch_files(document.get(key)):
+                    self.patches[posixpath.normpath(posixpath.join(directory, patch))] = path
+
+    def file_skip(self, path: str, text: str) -> Skip | None:
+        """The reason to skip a whole file before parsing it, if there is one."""
+        name = posixpath.basename(path)
+        if name in KUSTOMIZATION_FILES:
+            directory = posixpath.dirname(path) or "."
+            return Skip("kustomize overlay not rendered: its patches, namespace and name "
+                        "changes are not applied; "
+                        + KUSTOMIZE_HINT.format(dir=directory))
+        overlay = self.patches.get(posixpath.normpath(path))
+        if overlay is not None:
+            return Skip(f"kustomize patch of {overlay}, not a complete object; "
+                        + KUSTOMIZE_HINT.format(dir=posixpath.dirname(overlay) or "."))
+        if self._in_chart_templates(path):
+            return Skip(f"unrendered Helm chart template; {HELM_HINT}")
+        return None
+
+    def _in_chart_templates(self, path: str) -> bool:
+        parts = path.split("/")
+        for index, part in enumerate(parts[:-1]):
+            if part == "templates":
+                chart = "/".join([*parts[:index], _CHART_FILE])
+                if chart in self.paths or os.path.isfile(chart):
+                    return True
+        return False
+
+
+def _patch_files(value: Any) -> Iterator[str]:
+    """File names in a kustomization's patch list (inline patches name none)."""
+    for entry in value if isinstance(value, list) else ():
+        if isinstance(entry, str) and "\n" not in entry:
+            yield entry
+        elif isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            yield entry["path"]
+
+
+def unrendered_template(documents: list[Any] | None, modelled: frozenset[str]) -> Skip | None:
+    """A file with template actions (``{{ }}``) whose values stand in modelled objects (or that
+    is not YAML at all) is a template; ``{{`` only in other objects (an alerting rule) is not."""
+    if documents is not None and not any(
+        isinstance(d, dict) and d.get("kind") in modelled and _has_template(d)
+        for d in documents
+    ):
+        return None
+    return Skip(f"unrendered template ({TEMPLATE_MARK} … }}}}); {HELM_HINT}")
+
+
+def _has_template(value: Any) -> bool:
+    if isinstance(value, str):
+        return TEMPLATE_MARK in value
+    if isinstance(value, dict):
+        return any(_has_template(k) or _has_template(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_template(v) for v in value)
+    return False
+
+
+def not_an_object(path: str, document: Any) -> str:
+    """Why a document is not a Kubernetes object, naming what it looks like when we can tell."""
+    name = posixpath.basename(path).lower()
+    if not isinstance(document, dict):
+        shape = "a list" if isinstance(document, list) else "a single value"
+        return f"not a Kubernetes object: {shape} (e.g. saved output or data)"
+    what = _looks_like(name, document)
+    return f"not a Kubernetes object (no apiVersion and kind){': ' + what if what else ''}"
+
+
+def _looks_like(name: str, document: Mapping[Any, Any]) -> str | None:
+    if name == "chart.yaml":
+        return "Helm chart metadata"
+    if name.startswith("values") and name.endswith((".yaml", ".yml")):
+        return "Helm values"
+    if name in ("package.json", "package-lock.json", "composer.json", "tsconfig.json"):
+        return "a package manager or build file"
+    if "openapi" in document or "swagger" in document:
+        return "an OpenAPI specification"
+    if "jobs" in document and ("on" in document or True in document):
+        return "a CI workflow"  # `on:` reads as true in YAML 1.1
+    if "stages" in document or "pipeline" in document or "steps" in document:
+        return "a CI pipeline"
+    if "services" in document and ("version" in document or name.startswith(
+            ("docker-compose", "compose"))):
+        return "a docker-compose file"
+    return None

@@ -1,0 +1,63 @@
+"""What was not read, in one line: repositories hold many files that are not manifests."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from reporter.inventory.model import COPY_REASON
+
+FILE_KINDS = ("File", "Document")
+"""Skipped-item kinds of files and documents that are not manifests."""
+RENDER_HINT = ("render Helm charts and kustomize overlays, then pipe them in: "
+               "helm template RELEASE CHART_DIR | reporter {command} -, "
+               "kubectl kustomize DIR | reporter {command} -")
+_FILE_CATEGORIES = (
+    ("unrendered", "unrendered templates"),
+    ("kustomize", "kustomize files and patches"),
+    ("not a Kubernetes object", "not Kubernetes objects"),
+)
+_SHOWN_KINDS = 4
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def skip_summary(items: Iterable[tuple[str, str]]) -> str | None:
+    """One line counting skipped files and documents by cause, skipped objects by kind and
+    identical copies; None when nothing was skipped. ``items`` are (kind, reason) pairs."""
+    files: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    copies = 0
+    for kind, reason in items:
+        if kind in FILE_KINDS:
+            files[next((label for prefix, label in _FILE_CATEGORIES
+                        if reason.startswith(prefix)), "other")] += 1
+        elif reason.startswith(COPY_REASON):
+            copies += 1
+        else:
+            kinds[kind] += 1
+    parts = []
+    if files:
+        causes = ", ".join(f"{n} {label}" for label, n in files.most_common())
+        count = sum(files.values())
+        parts.append(f"{count} file{'' if count == 1 else 's'} or documents that are not "
+                     f"manifests ({causes})")
+    if kinds:
+        shown = ", ".join(f"{kind} {n}" for kind, n in kinds.most_common(_SHOWN_KINDS))
+        more = ", …" if len(kinds) > _SHOWN_KINDS else ""
+        parts.append(f"{_plural(sum(kinds.values()), 'object')} of kinds the map does not "
+                     f"use ({shown}{more})")
+    if copies:
+        parts.append(f"{_plural(copies, 'identical copy')} of objects already read".replace(
+            "copys", "copies"))
+    if not parts:
+        return None
+    return "skipped " + "; ".join(parts)
+
+
+def needs_rendering(items: Iterable[tuple[str, str]]) -> bool:
+    """Whether templates or kustomize overlays were skipped (the render hint applies)."""
+    return any(kind in FILE_KINDS and reason.startswith(("unrendered", "kustomize"))
+               for kind, reason in items)

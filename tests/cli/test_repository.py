@@ -1,0 +1,291 @@
+"""A repository root, as users point the tool at it (tests/data/repository), through the CLI.
+
+The fixture holds a Helm chart, a kustomize overlay and its patch, CI workflows, package files,
+docker-compose, an OpenAPI spec, saved output (a JSON list), a base copy of a Deployment and a
+differing Service, a generateName Job and an alert text with ``{{``; deploy/ holds the manifests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from reporter.cli import cli, main
+
+ROOT = Path(__file__).resolve().parents[2]
+REPO = ROOT / "tests" / "data" / "repository"
+SKIPPED_FILES = {
+    "api/openapi.yaml": "not a Kubernetes object (no apiVersion and kind): an OpenAPI spec",
+    "charts/shop/Chart.yaml": "(no apiVersion and kind): Helm chart metadata",
+    "charts/shop/values.yaml": "(no apiVersion and kind): Helm values",
+    "charts/shop/templates/deployment.yaml": "unrendered Helm chart template; render it first: "
+                                             "helm template",
+    "charts/shop/templates/networkpolicy.yaml": "unrendered Helm chart template",
+    "templated/web-template.yaml": "unrendered template",
+    "overlays/prod/kustomization.yaml": "kustomize overlay not rendered",
+    "overlays/prod/replicas.yaml": "kustomize patch of",
+    "ci/release.yml": "a CI workflow",
+    "docker-compose.yml": "a docker-compose file",
+    "package.json": "a package manager or build file",
+    "package-lock.json": "a package manager or build file",
+    "expected/connlist_output.json": "not a Kubernetes object: a list",
+}
+MIGRATE = re.compile(r"shop/migrate-[0-9a-f]{5}\[Job\]")
+
+
+def run(*args: str | Path, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, [str(a) for a in args], input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def copy_of_repository(tmp_path: Path) -> Path:
+    target = tmp_path / "repo"
+    shutil.copytree(REPO, target)
+    return target
+
+
+def test_the_root_gives_the_map_of_its_manifests_alone_with_one_warning_line() -> None:
+    code, out, err = run("connectivity", REPO)
+    assert code == 0, err
+    assert out == run("connectivity", REPO / "deploy")[1]
+    assert "shop/web[Deployment] => shop/db[StatefulSet] : TCP 5432\n" in out
+    assert MIGRATE.search(out)
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: skipped 13 files or documents that are not manifests (8 not Kubernetes "
+        "objects, 3 unrendered templates, 2 kustomize files and patches); 2 objects of kinds the "
+        "map does not use (PrometheusRule 1, Service 1); 1 identical copy of objects already "
+        "read; -v lists each with its reason"]
+    assert "helm template RELEASE CHART_DIR | reporter connectivity -" in err
+    assert "kubectl kustomize DIR | reporter connectivity -" in err
+
+
+def test_verbose_lists_each_skipped_file_with_its_reason() -> None:
+    code, _, err = run("connectivity", REPO, "-v")
+    assert code == 0
+    lines = err.splitlines()
+    for path, words in SKIPPED_FILES.items():
+        (line,) = [line for line in lines if line.startswith(f"  skipped {REPO}/{path}: ")]
+        assert words in line
+    overlay = next(line for line in lines if "overlays/prod/kustomization.yaml" in line)
+    assert f"kubectl kustomize {REPO}/overlays/prod | reporter check -" in overlay
+    assert ".github" not in err  # hidden folders hold tooling and are never read
+    assert "deploy/web.yaml:1: Deployment shop/web: identical copy" in err
+    assert f"of the object at {REPO}/base/web.yaml:3" in err
+
+
+def test_check_and_report_list_skipped_files_in_the_completeness_statement(
+        tmp_path: Path) -> None:
+    code, out, err = run("check", REPO, "-o", "json")
+    assert code in (0, 1), err
+    completeness = json.loads(out)["completeness"]
+    files = {s["name"]: s["reason"] for s in completeness["skipped"] if s["kind"] == "File"}
+    assert {str(REPO / p) for p in SKIPPED_FILES} == set(files)
+    assert [Path(i["path"]).relative_to(REPO).as_posix() for i in completeness["inputs"]] == [
+        "base/web.yaml", "deploy/alerts.yaml", "deploy/db.yaml", "deploy/migrate-job.yaml",
+        "deploy/namespaces.yaml", "deploy/policies.yaml", "deploy/web.yaml"]
+    code, out, _ = run("check", REPO)
+    assert "skipped 13 files or documents that are not manifests" in out
+    assert "package-lock.json" not in out
+    assert f"File {REPO}/package-lock.json" in run("check", REPO, "--verbose")[1]
+    code, _, err = run("report", REPO, "--out", tmp_path / "pack")
+    assert code in (0, 1), err
+    pack = json.loads((tmp_path / "pack" / "pack.json").read_text())
+    assert {s["name"] for s in pack["completeness"]["skipped"] if s["kind"] == "File"} == set(
+        files)
+
+
+def test_strict_makes_every_non_manifest_an_error() -> None:
+    code, out, err = run("connectivity", REPO, "--strict")
+    assert (code, out) == (2, "")
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == len(SKIPPED_FILES)
+    assert all("--strict" in line for line in errors)
+    assert "Traceback" not in err
+
+
+def test_exclude_leaves_paths_out() -> None:
+    code, out, err = run("connectivity", REPO, "--exclude", "charts", "--exclude", "overlays/*",
+                         "--exclude", "templated", "--exclude", "*.json",
+                         "--exclude", "api", "--exclude", "ci", "--exclude", "docker-compose.yml")
+    assert code == 0
+    assert out == run("connectivity", REPO / "deploy")[1]
+    assert "files or documents" not in err  # nothing left that is not a manifest
+    code, out, _ = run("connectivity", REPO, "--exclude", "deploy/db.yaml")
+    assert (code, "shop/db" in out) == (0, False)
+    code, _, err = run("connectivity", REPO / "deploy", "--exclude", "*.yaml")
+    assert code == 2 and "that --exclude leaves in" in err
+
+
+def test_a_differing_copy_of_a_modelled_object_is_an_error_naming_both(tmp_path: Path) -> None:
+    repo = copy_of_repository(tmp_path)
+    base = (repo / "base" / "web.yaml").read_text()
+    (repo / "base" / "web.yaml").write_text(base.replace("containerPort: 8080",
+                                                         "containerPort: 9090"))
+    code, out, err = run("connectivity", repo)
+    assert (code, out) == (2, "")
+    (problem,) = [line for line in err.splitlines() if "duplicate object" in line]
+    assert problem.startswith(f"error: {repo}/deploy/web.yaml:1: Deployment shop/web")
+    assert f"also defined at {repo}/base/web.yaml:3, differently" in problem
+
+
+def test_generate_name_gives_a_stable_name() -> None:
+    first = MIGRATE.findall(run("connectivity", REPO / "deploy")[1])
+    again = MIGRATE.findall(run("connectivity", REPO / "deploy" / "migrate-job.yaml",
+                                REPO / "deploy")[1])
+    assert first and set(first) == set(again)
+
+
+def test_yaml_errors_never_hide_the_other_files_problems(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("kind: Pod\nmetadata: {name: x\n")
+    (tmp_path / "b.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: Shop}\nspec: {}\n")
+    code, _, err = run("connectivity", tmp_path)
+    assert code == 2
+    assert f"{tmp_path}/a.yaml:3: invalid YAML" in err
+    assert f"{tmp_path}/b.yaml:3: Pod Shop/web, metadata.namespace: invalid 'Shop'" in err
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ('{"apiVersion": "v1",\n "kind": "Namespace",\n "metadata": {"name": NaN}}\n', 3,
+     "NaN is not a JSON number"),
+    ('{"apiVersion": "v1",\n "kind": "Namespace",\n "metadata": {"name": "a"},\n}\n', 4,
+     "invalid JSON"),
+])
+def test_json_files_are_read_as_strict_json(tmp_path: Path, text: str, line: int,
+                                            words: str) -> None:
+    (tmp_path / "empty.json").write_text("\n")  # no objects, as in an empty YAML file
+    (tmp_path / "ns.json").write_text(text)
+    code, _, err = run("connectivity", tmp_path)
+    assert code == 2
+    assert f"error: {tmp_path}/ns.json:{line}: " in err and words in err
+
+
+def test_file_names_that_are_not_utf8_never_crash_any_output(tmp_path: Path) -> None:
+    repo = copy_of_repository(tmp_path)
+    odd = os.fsdecode(str(repo / "deploy").encode() + b"/caf\xe9.yaml")
+    shutil.move(repo / "deploy" / "namespaces.yaml", odd)
+    shown = f"{repo}/deploy/caf\\xe9.yaml"
+    code, out, err = run("connectivity", repo, "-v")
+    assert code == 0 and "shop/web[Deployment]" in out
+    for fmt in ("json", "sarif", "junit", "oscal", "text"):
+        code, out, err = run("check", repo, "-o", fmt)
+        assert code in (0, 1), err
+    inputs = json.loads(run("check", repo, "-o", "json")[1])["completeness"]["inputs"]
+    assert shown in [i["path"] for i in inputs]
+    code, _, err = run("report", repo, "--out", tmp_path / "pack")
+    assert code in (0, 1), err
+    pack = json.loads((tmp_path / "pack" / "pack.json").read_text())
+    assert shown in [i["path"] for i in pack["completeness"]["inputs"]]
+
+
+def test_nothing_to_assess_is_never_a_pass(tmp_path: Path) -> None:
+    shutil.copy(REPO / "deploy" / "policies.yaml", tmp_path / "policies.yaml")
+    for target in (tmp_path, Path(os.devnull)):
+        code, out, err = run("check", target, "-o", "json")
+        assert code == 2
+        requirements = [r for f in json.loads(out)["frameworks"] for r in f["requirements"]
+                        if r["checks"]]
+        assert requirements and {r["automated"] for r in requirements} == {"NOT_ASSESSED"}
+        assert "PASS" not in {r["status"] for r in requirements}
+        reasons = {r["reason"] for r in requirements}
+        # Frameworks whose zone is not declared say so; every other one has nothing to judge.
+        assert "no workloads in the input: the policies select nothing that can be judged" in (
+            reasons)
+        assert all(r.startswith(("no workloads", "no cardholder", "no zone holding"))
+                   for r in reasons)
+        assert "error: not assessed:" in err and "hint: add the workload manifests" in err
+    code, out, _ = run("check", tmp_path)
+    assert code == 2 and "PASS:" not in out
+    assert "NOT_ASSESSED" in out
+
+
+def test_policy_kinds_that_are_not_modelled_are_a_caveat_everywhere(tmp_path: Path) -> None:
+    repo = copy_of_repository(tmp_path)
+    (repo / "deploy" / "cilium.yaml").write_text(
+        "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\n"
+        "metadata: {name: l7, namespace: shop}\nspec: {endpointSelector: {}}\n---\n"
+        "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\n"
+        "metadata: {name: cluster-guard}\nspec: {priority: 10, subject: {namespaces: {}}}\n")
+    code, _, err = run("connectivity", repo)
+    assert code == 0
+    assert ("warning: 2 object(s) that allow or deny traffic are present, not modelled "
+            "(AdminNetworkPolicy cluster-guard, CiliumNetworkPolicy shop/l7): the map may be "
+            "wrong in every namespace, shop") in err
+    assert "does not affect" not in err
+    code, out, _ = run("check", repo, "-o", "json")
+    data = json.loads(out)
+    assert [(m["kind"], m["namespaces"]) for m in data["completeness"]["not_modelled"]] == [
+        ("AdminNetworkPolicy", ["*"]), ("CiliumNetworkPolicy", ["shop"])]
+    automated = [r for f in data["frameworks"] for r in f["requirements"] if r["check_status"]]
+    assert automated and all(
+        any("CiliumNetworkPolicy shop/l7" in c for c in r["caveats"]) for r in automated)
+    assert "caveat: CiliumNetworkPolicy shop/l7" in run("check", repo)[1]
+    sarif = json.loads(run("check", repo, "-o", "sarif")[1])
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["message"]["text"] for n in notes if n["level"] == "warning"] == [
+        "AdminNetworkPolicy cluster-guard is present, not modelled: the map may be wrong in "
+        "every namespace",
+        "CiliumNetworkPolicy l7 is present, not modelled: the map may be wrong in shop"]
+    assert "CAVEAT: CiliumNetworkPolicy shop/l7" in run("check", repo, "-o", "junit")[1]
+    assert "Caveat: CiliumNetworkPolicy shop/l7" in run("check", repo, "-o", "oscal")[1]
+    code, _, err = run("report", repo, "--out", tmp_path / "pack")
+    assert code in (0, 1), err
+    html = (tmp_path / "pack" / "report.html").read_text()
+    assert "Present, not modelled" in html and "every namespace (cluster-wide)" in html
+    assert "Caveat:</strong> CiliumNetworkPolicy shop/l7" in html
+
+
+def test_an_internal_error_exits_3_with_one_line_and_the_details_in_a_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    @click.command("crash")
+    def crash() -> None:
+        raise RuntimeError("a bug")
+
+    cli.add_command(crash)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main(["crash"])
+    finally:
+        cli.commands.pop("crash")
+    assert exited.value.code == 3
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("internal error (a bug in reporter, not in your input): RuntimeError")
+    (details,) = tmp_path.glob("reporter-bug-*.txt")
+    assert str(details) in line and "RuntimeError: a bug" in details.read_text()
+
+
+def test_workloads_are_validated_as_strictly_as_policies() -> None:
+    typos = ROOT / "tests" / "data" / "workload-typos" / "web.yaml"
+    code, out, err = run("connectivity", typos)
+    assert (code, out) == (2, "")
+    errors = [line.removeprefix(f"error: {typos}:") for line in err.splitlines()
+              if line.startswith("error:")]
+    assert errors == [
+        "5: Deployment shop/web, metadata.lables: unknown field; did you mean 'labels'? "
+        "expected one of: see the API reference for this object",
+        "16: Deployment shop/web, spec.template.spec.containers[0].prots: unknown field; "
+        "did you mean 'ports'? expected one of: see the API reference for this object",
+        "23: Deployment shop/web, spec.template.spec.containers[1].ports[0].containerport: "
+        "unknown field; did you mean 'containerPort'? expected one of: name, hostPort, "
+        "containerPort, protocol, hostIP",
+        "23: Deployment shop/web, spec.template.spec.containers[1].ports[0].containerPort: "
+        "required: a port number 1-65535",
+        "31: StatefulSet shop/db, spec.selector: selector app=db does not match the template "
+        "labels app=database; the API server rejects this (make spec.template.metadata.labels "
+        "carry the selector's labels)",
+        "42: Pod shop/Debug_Pod, metadata.name: invalid name 'Debug_Pod': must consist of lower "
+        "case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
+        "character (a DNS subdomain)",
+    ]

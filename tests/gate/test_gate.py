@@ -1,0 +1,178 @@
+"""`reporter gate` on a real Git history: a commit that opens the database to another namespace
+fails it; one that only tightens a policy passes it, although old findings remain."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from click.testing import CliRunner
+
+from reporter.cli import cli
+from tests.git.conftest import Repo
+
+WORKLOADS = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: db, labels: {kubernetes.io/metadata.name: db, data-classification: phi}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: app, labels: {kubernetes.io/metadata.name: app}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: other, labels: {kubernetes.io/metadata.name: other}}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: postgres, namespace: db}
+spec:
+  selector: {matchLabels: {app: postgres}}
+  template:
+    metadata: {labels: {app: postgres, tier: db}}
+    spec: {containers: [{name: pg, image: postgres, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: app}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: api}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: client, namespace: other}
+spec:
+  selector: {matchLabels: {app: client}}
+  template:
+    metadata: {labels: {app: client}}
+    spec: {containers: [{name: client, image: client}]}
+"""
+
+CONFIG = """\
+apiVersion: compliance-reporter/v1
+kind: ReporterConfig
+zones:
+- {name: records, kind: phi, names: [db]}
+flows:
+- name: api-to-db
+  from: {namespace: app, pods: app=api}
+  to: {zone: records}
+  ports: [TCP 5432]
+  justification: The API stores records.
+"""
+
+
+def db_policy(ports: tuple[int, ...], other: bool = False) -> str:
+    peer = ("    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: other}}\n"
+            if other else "")
+    port_lines = "".join(f"    - {{protocol: TCP, port: {p}}}\n" for p in ports)
+    return f"""\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: default-deny, namespace: db}}
+spec:
+  podSelector: {{}}
+  policyTypes: [Ingress, Egress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {{name: postgres-ingress, namespace: db}}
+spec:
+  podSelector: {{matchLabels: {{app: postgres}}}}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: app}}}}
+      podSelector: {{matchLabels: {{app: api}}}}
+{peer}    ports:
+{port_lines}"""
+
+
+RULE_LINE = 15
+"""The line of postgres-ingress ingress[0] (``- from:``) in policies/db.yaml."""
+
+
+@pytest.fixture
+def history(make_repo: Callable[..., Repo]) -> tuple[Repo, dict[str, str]]:
+    repo = make_repo()
+    repo.write("estate/workloads.yaml", WORKLOADS)
+    repo.write("estate/policies/db.yaml", db_policy((5432,)))
+    repo.write("reporter.yaml", CONFIG)
+    base = repo.commit("the estate")
+    repo.write("estate/policies/db.yaml", db_policy((5432, 5433), other=True))
+    opened = repo.commit("db: let the other team's client in")
+    repo.write("estate/policies/db.yaml", db_policy((5432,), other=True))
+    tightened = repo.commit("db: only 5432")
+    assert repo.git("show", f"{base}:estate/policies/db.yaml").splitlines()[RULE_LINE - 1] == (
+        "  - from:")
+    return repo, {"base": base, "opened": opened, "tightened": tightened}
+
+
+def gate(repo: Repo, range_text: str, *options: str) -> tuple[int, str]:
+    """The gate as CI runs it: in the work tree, on a path of the repository."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(repo.path)
+        result = CliRunner().invoke(cli, ["gate", "--git-range", range_text, "estate",
+                                          "--config", "reporter.yaml", *options])
+    assert result.exit_code in (0, 1), result.output
+    return result.exit_code, result.stdout
+
+
+def test_opening_the_database_to_another_namespace_fails(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    repo, commits = history
+    code, out = gate(repo, f"{commits['base']}..{commits['opened']}", "-o", "md")
+    assert code == 1
+    assert out.startswith("### reporter gate: FAIL")
+    worse = out.split("**What got worse**")[1].split("**What got better**")[0]
+    assert ("new connection other/client[Deployment] -> db/postgres[StatefulSet] "
+            "(TCP 5432-5433) zone records, not declared") in worse
+    row = next(line for line in out.splitlines()
+               if line.startswith("| `other/client[Deployment]` | `db/postgres[StatefulSet]`"))
+    assert "**worse**" in row
+    assert f"db/postgres-ingress ingress[0] (estate/policies/db.yaml:{RULE_LINE})" in row
+
+
+def test_json_names_the_reasons(history: tuple[Repo, dict[str, str]]) -> None:
+    repo, commits = history
+    code, out = gate(repo, f"{commits['base']}..{commits['opened']}", "-o", "json")
+    data = json.loads(out)
+    assert code == 1 and data["verdict"] == "fail"
+    # the client already reached the database through the API (3 hops): no new entry, no
+    # shorter minimum, so the attack paths are no worse; the direct connection is, and so is
+    # the new high finding (undeclared connections into the PHI zone: 5433, the client)
+    assert {r["kind"] for r in data["worse"]} == {"connection", "finding"}
+    assert any(r["text"].startswith("high: zone.ingress-declared db/postgres[StatefulSet]")
+               for r in data["worse"])
+    assert [(c["src"], c["undeclared"]) for c in data["new_connections"] if c["worse"]] == [
+        ("app/api[Deployment]", "TCP 5433"), ("other/client[Deployment]", "TCP 5432-5433")]
+
+
+def test_a_range_that_only_tightens_passes(history: tuple[Repo, dict[str, str]]) -> None:
+    repo, commits = history
+    code, out = gate(repo, f"{commits['opened']}..{commits['tightened']}", "-o", "md")
+    assert code == 0, out
+    assert out.startswith("### reporter gate: PASS")
+    better = out.split("**What got better**")[1].split("<details>")[0]
+    assert ("- connection: app/api[Deployment] -> db/postgres[StatefulSet]: TCP 5433 no longer "
+            "allowed") in better
+    assert "**New connections**" not in out
+
+
+def test_no_change_passes(history: tuple[Repo, dict[str, str]]) -> None:
+    repo, commits = history
+    code, out = gate(repo, f"{commits['tightened']}..{commits['tightened']}")
+    assert code == 0
+    assert out.startswith("PASS:")
+
+
+def test_a_bad_range_is_a_user_error(history: tuple[Repo, dict[str, str]]) -> None:
+    repo, _ = history
+    result = CliRunner().invoke(cli, ["gate", "--git-range", "nope", str(repo.path)])
+    assert result.exit_code == 2
+    assert "OLD..NEW" in result.stderr

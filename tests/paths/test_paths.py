@@ -1,0 +1,153 @@
+"""`reporter paths` end to end on the samples, and its searches against a brute-force BFS."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from reporter.checks import CheckContext
+from reporter.cli import cli
+from reporter.config import Config, load_config
+from reporter.inventory.manifests import load_paths
+from reporter.netpol.engine import analyse
+from reporter.paths import PathFinder, Selection, datastores, select
+
+ROOT = Path(__file__).resolve().parents[2]
+LEAKY = str(ROOT / "samples" / "leaky")
+LEAKY_CONFIG = str(ROOT / "samples" / "leaky" / "reporter.yaml")
+SAMPLES = ["three-tier", "leaky", "fixed"]
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_leaky_lists_every_hop_to_the_ledger_with_its_rule() -> None:
+    code, out, _ = run("paths", LEAKY, "--config", LEAKY_CONFIG, "-o", "json")
+    assert code == 1
+    data = json.loads(out)
+    summary = {s["target"]: s for s in data["summary"]}
+    assert summary["payments/ledger-db[StatefulSet]"]["min_hops"] == 3
+    assert summary["shared-db/postgres[StatefulSet]"]["min_hops"] == 1
+    ledger = next(p for p in data["paths"] if p["target"] == "payments/ledger-db[StatefulSet]")
+    assert [(s["src"], s["dst"], s["ports"]) for s in ledger["steps"]] == [
+        ("internet", "monitoring/prometheus[Deployment]", "All Connections"),
+        ("monitoring/prometheus[Deployment]", "payments/payment-api[Deployment]", "TCP 9090"),
+        ("payments/payment-api[Deployment]", "payments/ledger-db[StatefulSet]", "TCP 5432"),
+    ]
+    rules = [r for s in ledger["steps"] for r in s["rules"]]
+    assert ("ingress of payments/payment-api[Deployment]: allowed by "
+            "payments/allow-prometheus-scrape ingress[0] "
+            f"({LEAKY}/policies.yaml:87)") in rules
+    assert any("payments/payment-api egress[0]" in r and "policies.yaml:43" in r for r in rules)
+    assert any("payments/ledger-db-ingress ingress[0]" in r and "policies.yaml:70" in r
+               for r in rules)
+    assert "ingress of monitoring/prometheus[Deployment]: not isolated" in rules[0]
+
+
+def test_text_names_the_database_path_and_the_allowing_rule() -> None:
+    code, out, _ = run("paths", LEAKY, "--config", LEAKY_CONFIG, "--to", "shared-db/postgres")
+    assert code == 1
+    assert "internet -> shared-db/postgres[StatefulSet]  (1 hop)" in out
+    assert "allowed by shared-db/allow-all-temporary ingress[0]" in out
+    assert "policies.yaml:211" in out
+
+
+def test_exit_0_when_nothing_is_within_the_limit() -> None:
+    code, out, _ = run("paths", LEAKY, "--config", LEAKY_CONFIG, "--to", "payments/ledger-db",
+                       "--max-hops", "2")
+    assert code == 0
+    assert "0 of 1" in out and "not reachable within 2 hops" in out
+
+
+def test_from_a_workload_to_the_internet_and_dot_output() -> None:
+    code, out, _ = run("paths", LEAKY, "--from", "payments/fraud-toolbox", "--to", "internet",
+                       "--max-hops", "1", "-o", "dot")
+    assert code == 1
+    assert '"payments/fraud-toolbox[Deployment]" -> "internet"' not in out  # a range, named
+    assert '"payments/fraud-toolbox[Deployment]" -> "0.0.0.0-' in out
+
+
+def test_unknown_source_is_a_user_error() -> None:
+    code, _, err = run("paths", LEAKY, "--from", "nowhere/nothing")
+    assert code == 2
+    assert "no such workload or zone" in err
+
+
+def _brute_force(ctx: CheckContext, start: np.ndarray) -> dict[int, int]:
+    """Hops from the start set over the exact pair list, passing through workloads only."""
+    n_w = ctx.n_workloads
+    edges: dict[int, set[int]] = {}
+    for connection in ctx.reach.connections():
+        edges.setdefault(connection.src.index, set()).add(connection.dst.index)
+    distance = dict.fromkeys(np.flatnonzero(start).tolist(), 0)
+    queue = deque(distance)
+    while queue:
+        node = queue.popleft()
+        if node >= n_w and distance[node] > 0:
+            continue  # an external address is an end, not a stepping stone
+        for nxt in edges.get(node, ()):
+            if nxt not in distance:
+                distance[nxt] = distance[node] + 1
+                queue.append(nxt)
+    return distance
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+@pytest.mark.parametrize("max_hops", [1, 2, 3, 4])
+def test_min_hops_and_entries_match_a_brute_force_search(sample: str, max_hops: int) -> None:
+    reach = analyse(load_paths([str(ROOT / "samples" / sample)]))
+    config_file = ROOT / "samples" / sample / "reporter.yaml"
+    config = load_config(str(config_file)).config if config_file.exists() else Config()
+    ctx = CheckContext(reach, config)
+    internet = ctx.endpoints(internet=True)
+    stores = datastores(ctx)
+    report = PathFinder(ctx).search(Selection("internet", internet, internet=True),
+                                    Selection("stores", ctx.endpoints(stores)), max_hops,
+                                    limit=None)
+    forward = _brute_force(ctx, internet)
+    entries = [i for i, d in forward.items() if d == 1 and i < ctx.n_workloads]
+    by_target = {t.target: t for t in report.targets}
+    for store in np.flatnonzero(stores).tolist():
+        found = by_target[ctx.name(store)]
+        expected = forward.get(store)
+        if expected is None or expected > max_hops:
+            assert found.min_hops is None
+            continue
+        assert found.min_hops == expected
+        start = np.zeros(ctx.compiled.n_endpoints, dtype=bool)
+        reaching = []
+        for entry in entries:
+            start[:] = False
+            start[entry] = True
+            d = 0 if entry == store else _brute_force(ctx, start).get(store)
+            if d is not None and d + 1 <= max_hops:
+                reaching.append(entry)
+        assert found.entries == len(reaching)
+        for path in found.paths:  # each listed path is real and as short as claimed
+            assert len(path.hops) == 1 + (0 if path.entry == found.target else
+                                          _hops_from(ctx, path.entry, store))
+            for hop in path.hops[1:]:
+                src, dst = ctx.reach.endpoint(hop.src), ctx.reach.endpoint(hop.dst)
+                assert str(ctx.reach.allowed(src, dst)) == hop.ports
+
+
+def _hops_from(ctx: CheckContext, entry: str, store: int) -> int:
+    start = np.zeros(ctx.compiled.n_endpoints, dtype=bool)
+    start[ctx.reach.endpoint(entry).index] = True
+    return _brute_force(ctx, start)[store]
+
+
+def test_zone_as_source_selects_its_members() -> None:
+    reach = analyse(load_paths([LEAKY]))
+    ctx = CheckContext(reach, load_config(LEAKY_CONFIG).config)
+    selection = select(ctx, "cde", "--from")
+    assert sorted(ctx.name(i) for i in np.flatnonzero(selection.endpoints).tolist()) == [
+        "payments/fraud-toolbox[Deployment]", "payments/ledger-db[StatefulSet]",
+        "payments/payment-api[Deployment]"]
