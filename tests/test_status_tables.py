@@ -10,17 +10,30 @@ from itertools import product
 import numpy as np
 import pytest
 
-from reporter.assess import _in_zones, apply_exceptions, requirement_result
+from reporter.assess import apply_exceptions
 from reporter.catalog import Framework, Requirement
 from reporter.checks.registry import status_of
 from reporter.checks.scope import ZoneScope
-from reporter.config import ExceptionEntry
-from reporter.model import CheckResult, ExceptionState, Finding, Status, roll_up
+from reporter.config import AttestationEntry, ExceptionEntry
+from reporter.judge import _in_zones, attestation_results, zone_statuses
+from reporter.model import (
+    AttestationState,
+    CheckResult,
+    Coverage,
+    ExceptionState,
+    Finding,
+    ManualState,
+    Status,
+    requirement_status,
+    roll_up,
+)
 
 S = Status
 CHECK = "test.check"
-REQUIREMENT_ORDER = [S.FAIL, S.ERROR, S.MANUAL, S.EXCEPTED, S.PASS, S.NOT_APPLICABLE]
-"""A requirement or framework takes the worst of its parts: FAIL > ERROR > MANUAL > PASS."""
+REQUIREMENT_ORDER = [S.FAIL, S.ERROR, S.NOT_ASSESSED, S.MANUAL, S.EXCEPTED, S.PASS,
+                     S.NOT_APPLICABLE]
+"""A framework takes the worst of its requirements: FAIL > ERROR > MANUAL > PASS; a scope not
+declared (NOT_ASSESSED) claims nothing, so it outranks MANUAL and PASS."""
 FINDING_ORDER = [S.FAIL, S.ERROR, S.EXCEPTED, S.PASS]
 """A check takes the worst of its findings."""
 
@@ -38,6 +51,7 @@ def test_roll_up_of_every_pair_is_the_worse(a: Status, b: Status) -> None:
 def test_roll_up_spelled_out() -> None:
     assert roll_up([S.PASS, S.MANUAL]) is S.MANUAL  # a manual part is never hidden by a pass
     assert roll_up([S.MANUAL, S.ERROR]) is S.ERROR
+    assert roll_up([S.PASS, S.NOT_ASSESSED, S.MANUAL]) is S.NOT_ASSESSED
     assert roll_up([S.EXCEPTED, S.PASS]) is S.EXCEPTED
     assert roll_up([S.NOT_APPLICABLE, S.PASS]) is S.PASS
     assert roll_up([]) is S.NOT_APPLICABLE
@@ -87,25 +101,47 @@ def _zone(name: str, kind: str) -> ZoneScope:
                      host_network=())
 
 
-PCI = Framework(framework="PCI", id="pci", version="1", published="2024", source="Test",
-                zone_kinds=("cde",),
-                requirements=(Requirement(id="1", title="t", description="d", checks=(CHECK,)),))
-
-
-@pytest.mark.parametrize(("finding_zones", "expected"), [
-    ((), S.FAIL),                  # zoneless (e.g. a hygiene finding): counts in the cde
-    (("cde",), S.FAIL),
-    (("phi",), S.PASS),            # another zone's failure is not this requirement's
-    (("cde", "phi"), S.FAIL),
+@pytest.mark.parametrize(("finding_zones", "cde", "phi"), [
+    ((), S.FAIL, S.FAIL),          # zoneless (e.g. a hygiene finding): fails in every zone
+    (("cde",), S.FAIL, S.PASS),
+    (("phi",), S.PASS, S.FAIL),    # another zone's failure is not this zone's
+    (("cde", "phi"), S.FAIL, S.FAIL),
 ])
-def test_a_requirement_counts_its_zones_findings_and_zoneless_ones(
-        finding_zones: tuple[str, ...], expected: Status) -> None:
+def test_a_checks_status_per_zone_counts_zoneless_findings_everywhere(
+        finding_zones: tuple[str, ...], cde: Status, phi: Status) -> None:
     result = CheckResult(check_id=CHECK, title="t", status=S.FAIL, evaluated="e",
                          findings=[_finding(S.FAIL, zones=finding_zones)])
     zones = [_zone("cde", "cde"), _zone("phi", "phi")]
-    judged = requirement_result(PCI, PCI.requirements[0], zones, {CHECK: result})
-    assert (judged.status, judged.zones) == (expected, ["cde"])
-    assert len(judged.findings) == (expected is S.FAIL)
+    assert zone_statuses(result, zones) == {"cde": cde, "phi": phi}
+
+
+P, A = ManualState.PENDING, ManualState.ATTESTED
+AUTOMATED = [S.PASS, S.FAIL, S.ERROR, S.NOT_ASSESSED, S.NOT_APPLICABLE, S.EXCEPTED]
+
+
+@pytest.mark.parametrize(("automated", "manual"), list(product(AUTOMATED, [None, P, A])),
+                         ids=str)
+def test_overall_status_of_every_automated_and_manual_pair(
+        automated: Status, manual: ManualState | None) -> None:
+    """FAIL, ERROR and NOT_ASSESSED show whatever the manual part; otherwise a pending manual
+    part makes it MANUAL, and a complete one (none, or attested) leaves the automated part."""
+    coverage = Coverage.FULL if manual is None else Coverage.PARTIAL
+    if automated in (S.FAIL, S.ERROR, S.NOT_ASSESSED):
+        expected = automated
+    else:
+        expected = S.MANUAL if manual is P else automated
+    assert requirement_status(automated, coverage, manual) is expected
+
+
+@pytest.mark.parametrize(("automated", "manual", "expected"), [
+    (None, P, S.MANUAL), (None, A, S.PASS),       # wholly manual
+    (S.PASS, P, S.MANUAL), (S.PASS, A, S.PASS),   # supporting checks never pass it alone
+    (S.FAIL, P, S.FAIL), (S.FAIL, A, S.FAIL),     # ...but they can fail it
+    (S.ERROR, A, S.ERROR), (S.NOT_ASSESSED, A, S.NOT_ASSESSED),
+])
+def test_overall_status_when_the_checks_cannot_prove_the_requirement(
+        automated: Status | None, manual: ManualState, expected: Status) -> None:
+    assert requirement_status(automated, Coverage.NONE, manual) is expected
 
 
 TODAY = datetime(2024, 4, 1, 9, 0, tzinfo=UTC)
@@ -144,3 +180,29 @@ def test_exceptions_active_expired_and_unused(target: str, expires: date, check:
             applied.id}
     if state is ExceptionState.UNUSED:
         assert applied.matched == []
+
+
+PCI = Framework(framework="PCI", id="pci", version="1", published="2024", source="Test",
+                zone_kinds=("cde",), requirements=(
+                    Requirement(id="1", title="t", description="d", checks=(CHECK,),
+                                manual="The review minutes."),
+                    Requirement(id="2", title="t", description="d", checks=(CHECK,))))
+
+
+@pytest.mark.parametrize(("requirement", "dated", "expires", "state", "attests"), [
+    ("1", date(2024, 3, 1), None, AttestationState.ACTIVE, True),
+    ("1", date(2024, 3, 1), date(2024, 4, 1), AttestationState.ACTIVE, True),   # inclusive
+    ("1", date(2023, 3, 1), date(2024, 3, 31), AttestationState.EXPIRED, False),
+    ("1", date(2024, 4, 2), None, AttestationState.UNUSED, False),     # dated after the run
+    ("2", date(2024, 3, 1), None, AttestationState.UNUSED, False),     # nothing manual in it
+    ("9.9", date(2024, 3, 1), None, AttestationState.UNUSED, False),   # not assessed
+])
+def test_attestations_active_expired_and_unused(requirement: str, dated: date,
+                                                expires: date | None, state: AttestationState,
+                                                attests: bool) -> None:
+    entry = AttestationEntry(framework="pci", requirement=requirement, evidence="DOC-1",
+                             by="QSA liaison", date=dated, expires=expires)
+    valid, (result,) = attestation_results([entry], [PCI], TODAY.date())
+    assert result.state is state
+    assert (("pci", requirement) in valid) is attests
+    assert (result.reason is None) is (state is AttestationState.ACTIVE)
