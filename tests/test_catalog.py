@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import re
 import shutil
 import textwrap
@@ -12,34 +10,8 @@ from pathlib import Path
 import pytest
 
 from reporter.catalog import DEFAULT_DIRECTORY, Catalog, load_catalog
+from reporter.checks import REGISTRY
 from reporter.errors import CatalogError
-
-PINNED_CHECKS = frozenset(
-    {
-        "netpol.namespace-default-deny-ingress",
-        "netpol.namespace-default-deny-egress",
-        "netpol.workload-ingress-isolated",
-        "netpol.workload-egress-isolated",
-        "zone.ingress-declared",
-        "zone.egress-declared",
-        "zone.internet-to-datastore",
-        "zone.datastore-to-internet",
-        "internet.ingress-declared",
-        "internet.egress-declared",
-        "internet.any-cidr",
-        "tenant.isolation",
-        "hygiene.policy-selects-nothing",
-        "hygiene.peer-selects-nothing",
-        "hygiene.allow-all-rules",
-        "hygiene.shadowed-rules",
-        "hygiene.dns-egress",
-        "hygiene.ipblock-overlaps-cluster",
-        "hygiene.named-port-unresolved",
-        "hygiene.host-network-in-scope",
-        "paths.internet-to-datastore",
-    }
-)
-"""The automated checks the catalog was written against."""
 
 PINNED_REQUIREMENTS = {
     "pci-dss-4.0.1": (
@@ -92,10 +64,7 @@ PCI_3_2_1_TO_4_0_1 = {
 
 
 def implemented_check_ids() -> frozenset[str]:
-    """The registry's IDs once the checks package provides one, else the pinned list."""
-    if importlib.util.find_spec("reporter.checks.registry") is None:
-        return PINNED_CHECKS
-    return frozenset(importlib.import_module("reporter.checks.registry").REGISTRY)
+    return frozenset(REGISTRY)
 
 
 @pytest.fixture(scope="module")
@@ -152,16 +121,14 @@ def test_every_crosswalk_target_is_a_4_0_1_requirement(catalog: Catalog) -> None
 
 def test_every_referenced_check_exists(catalog: Catalog) -> None:
     assert referenced_checks(catalog) <= implemented_check_ids()
-    assert referenced_checks(catalog) <= PINNED_CHECKS
 
 
 def test_every_check_is_used_by_some_requirement(catalog: Catalog) -> None:
     assert implemented_check_ids() <= referenced_checks(catalog)
-    assert referenced_checks(catalog) >= PINNED_CHECKS
 
 
 def test_the_catalog_loads_against_the_implemented_checks() -> None:
-    assert load_catalog(known_checks=implemented_check_ids()).check_ids == PINNED_CHECKS
+    assert load_catalog(known_checks=implemented_check_ids()).check_ids == implemented_check_ids()
 
 
 def test_requirement_ids_are_unique_within_each_framework(catalog: Catalog) -> None:
@@ -317,7 +284,7 @@ def test_check_ids_must_be_dotted_lowercase(tmp_path: Path) -> None:
 
 def test_unknown_checks_are_rejected_with_a_suggestion(tmp_path: Path) -> None:
     path = write_framework(tmp_path, VALID_REQUIREMENT.replace("ingress]", "ingres]"))
-    message = load_error(tmp_path, known_checks=PINNED_CHECKS)
+    message = load_error(tmp_path, known_checks=implemented_check_ids())
     assert f"{path}:11: requirement 1.1, checks[0]: no check is implemented" in message
     assert "did you mean 'netpol.namespace-default-deny-ingress'?" in message
 

@@ -167,29 +167,29 @@ def _workloads(ctx: CheckContext, check_id: str, direction: str) -> Evaluation:
 
 @check("netpol.namespace-default-deny-ingress",
        title="In-scope namespaces deny ingress by default")
-def namespace_default_deny_ingress(ctx: CheckContext) -> Evaluation:
+def namespace_default_deny_ingress(ctx: CheckContext, check_id: str) -> Evaluation:
     """Each in-scope namespace has a policy selecting every pod for Ingress, every workload in it
     is isolated for ingress, and no rule admits every source on every port."""
-    return _namespaces(ctx, "netpol.namespace-default-deny-ingress", "ingress")
+    return _namespaces(ctx, check_id, "ingress")
 
 
 @check("netpol.namespace-default-deny-egress",
        title="In-scope namespaces deny egress by default")
-def namespace_default_deny_egress(ctx: CheckContext) -> Evaluation:
+def namespace_default_deny_egress(ctx: CheckContext, check_id: str) -> Evaluation:
     """Each in-scope namespace has a policy selecting every pod for Egress, every workload in it
     is isolated for egress, and no rule admits every destination on every port."""
-    return _namespaces(ctx, "netpol.namespace-default-deny-egress", "egress")
+    return _namespaces(ctx, check_id, "egress")
 
 
 @check("netpol.workload-ingress-isolated", title="In-scope workloads are isolated for ingress")
-def workload_ingress_isolated(ctx: CheckContext) -> Evaluation:
+def workload_ingress_isolated(ctx: CheckContext, check_id: str) -> Evaluation:
     """Every in-scope workload is selected by a policy for Ingress whose rules do not admit every
     source on every port."""
-    return _workloads(ctx, "netpol.workload-ingress-isolated", "ingress")
+    return _workloads(ctx, check_id, "ingress")
 
 
 @check("netpol.workload-egress-isolated", title="In-scope workloads are isolated for egress")
-def workload_egress_isolated(ctx: CheckContext) -> Evaluation:
+def workload_egress_isolated(ctx: CheckContext, check_id: str) -> Evaluation:
     """Every in-scope workload is selected by a policy for Egress whose rules do not admit every
     destination on every port."""
-    return _workloads(ctx, "netpol.workload-egress-isolated", "egress")
+    return _workloads(ctx, check_id, "egress")

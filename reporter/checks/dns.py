@@ -14,8 +14,6 @@ from reporter.checks.registry import Evaluation, check
 from reporter.checks.rules import effective_rules
 from reporter.model import Finding, Location, Status
 
-CHECK_ID = "hygiene.dns-egress"
-
 
 def dns_servers(ctx: CheckContext) -> np.ndarray:
     """Endpoints serving DNS: the configured DNS pods and resolver addresses."""
@@ -69,21 +67,21 @@ def _shortfall(reaches_server: bool, protocols: list[str]) -> str:
     return "; ".join(problems) or "the DNS server's ingress does not admit it"
 
 
-def _finding(ctx: CheckContext, src: int, servers: np.ndarray, reached: dict[int, int]
-             ) -> Finding:
+def _finding(ctx: CheckContext, check_id: str, src: int, servers: np.ndarray,
+             reached: dict[int, int]) -> Finding:
     locations, policies, details = _dns_rules_evidence(ctx, src, servers)
     partial = [f"reaches {ctx.name(d)} on {ctx.reach.ports.connection_set(m)} only"
                for d, m in sorted(reached.items(), key=lambda item: ctx.name(item[0]))]
     return make_finding(
-        CHECK_ID, Status.FAIL, ctx.name(src),
+        check_id, Status.FAIL, ctx.name(src),
         f"{ctx.name(src)} is isolated for egress and cannot reach a DNS server on both UDP 53 "
         "and TCP 53, so it cannot resolve names",
         zones=ctx.zones_of(src), locations=locations, policies=policies,
         endpoints=[ctx.name(src)], ports="TCP 53,UDP 53", details=details + partial[:5])
 
 
-@check(CHECK_ID, title="Egress-isolated workloads can resolve names")
-def dns_egress(ctx: CheckContext) -> Evaluation:
+@check("hygiene.dns-egress", title="Egress-isolated workloads can resolve names")
+def dns_egress(ctx: CheckContext, check_id: str) -> Evaluation:
     """Every in-scope workload isolated for egress can reach one DNS server (pods matching the
     config's dns selector, default k8s-app=kube-dns in kube-system, or a dns address) on UDP 53
     and TCP 53, both directions of the policies considered. The DNS servers themselves are
@@ -104,7 +102,7 @@ def dns_egress(ctx: CheckContext) -> Evaluation:
     for src, dst, mask in ctx.traffic.pairs(ctx.endpoints(isolated), servers):
         reached[src][dst] = mask
     findings = [
-        _finding(ctx, src, servers, reached.get(src, {}))
+        _finding(ctx, check_id, src, servers, reached.get(src, {}))
         for src in np.flatnonzero(isolated).tolist()
         # a DNS server answers the others' queries: it does not resolve through them
         if not servers[src] and not any(_has_dns(ctx, m) for m in reached.get(src, {}).values())

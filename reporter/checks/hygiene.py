@@ -34,10 +34,9 @@ def _labels_near(ctx: CheckContext, namespace: str, selector: LabelSelector) -> 
 
 
 @check("hygiene.policy-selects-nothing", title="Every policy selects some pod")
-def policy_selects_nothing(ctx: CheckContext) -> Evaluation:
+def policy_selects_nothing(ctx: CheckContext, check_id: str) -> Evaluation:
     """No in-scope policy has a podSelector that matches no workload of its namespace (an empty
     podSelector, meant for pods to come, is not flagged)."""
-    check_id = "hygiene.policy-selects-nothing"
     in_scope = ctx.policies_in_scope()
     findings = [
         make_finding(
@@ -70,10 +69,9 @@ def _peer_problem(ctx: CheckContext, policy: NetworkPolicy, peer: Peer) -> str |
 
 
 @check("hygiene.peer-selects-nothing", title="Every rule peer selects some pod")
-def peer_selects_nothing(ctx: CheckContext) -> Evaluation:
+def peer_selects_nothing(ctx: CheckContext, check_id: str) -> Evaluation:
     """No podSelector/namespaceSelector peer of an in-scope policy matches nothing (e.g. a
     namespaceSelector on a label no namespace has): such a rule silently allows nothing."""
-    check_id = "hygiene.peer-selects-nothing"
     findings: list[Finding] = []
     peers = 0
     for _, policy in ctx.policies_in_scope():
@@ -96,10 +94,9 @@ def peer_selects_nothing(ctx: CheckContext) -> Evaluation:
 
 
 @check("hygiene.named-port-unresolved", title="Every named port resolves on a destination")
-def named_port_unresolved(ctx: CheckContext) -> Evaluation:
+def named_port_unresolved(ctx: CheckContext, check_id: str) -> Evaluation:
     """Every named port in a rule of an in-scope policy is declared (same name and protocol) by
     at least one of the rule's destinations; otherwise the port allows nothing."""
-    check_id = "hygiene.named-port-unresolved"
     findings = [
         make_finding(
             check_id, Status.FAIL,
@@ -118,11 +115,10 @@ def named_port_unresolved(ctx: CheckContext) -> Evaluation:
 
 @check("hygiene.ipblock-overlaps-cluster",
        title="No ipBlock targets the pod or service network")
-def ipblock_overlaps_cluster(ctx: CheckContext) -> Evaluation:
+def ipblock_overlaps_cluster(ctx: CheckContext, check_id: str) -> Evaluation:
     """No ipBlock of an in-scope policy admits addresses of the pod or service network given in
     the config: pods are selected by labels; whether ipBlocks match pod IPs depends on the CNI,
     and Service IPs are rewritten to pod IPs before policies apply."""
-    check_id = "hygiene.ipblock-overlaps-cluster"
     internet = ctx.config.internet
     cluster = (*internet.pod_cidrs, *internet.service_cidrs)
     if not cluster:
@@ -146,10 +142,9 @@ def ipblock_overlaps_cluster(ctx: CheckContext) -> Evaluation:
 
 
 @check("hygiene.host-network-in-scope", title="No hostNetwork pod in scope")
-def host_network_in_scope(ctx: CheckContext) -> Evaluation:
+def host_network_in_scope(ctx: CheckContext, check_id: str) -> Evaluation:
     """No workload of a zone uses hostNetwork: NetworkPolicies neither select nor isolate such
     pods, so nothing in this report constrains their traffic."""
-    check_id = "hygiene.host-network-in-scope"
     seen: dict[str, list[str]] = {}
     workloads = {}
     for zone in ctx.zones:

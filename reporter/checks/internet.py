@@ -37,18 +37,18 @@ def _exposure(ctx: CheckContext, check_id: str, inbound: bool) -> Evaluation:
 
 @check("internet.ingress-declared",
        title="Only declared flows reach in-scope workloads from the internet")
-def internet_ingress_declared(ctx: CheckContext) -> Evaluation:
+def internet_ingress_declared(ctx: CheckContext, check_id: str) -> Evaluation:
     """Every connection allowed from internet addresses to an in-scope workload is covered,
     ports included, by a declared flow from the internet (or from a CIDR holding the addresses)."""
-    return _exposure(ctx, "internet.ingress-declared", inbound=True)
+    return _exposure(ctx, check_id, inbound=True)
 
 
 @check("internet.egress-declared",
        title="In-scope workloads reach the internet only through declared flows")
-def internet_egress_declared(ctx: CheckContext) -> Evaluation:
+def internet_egress_declared(ctx: CheckContext, check_id: str) -> Evaluation:
     """Every connection allowed from an in-scope workload to internet addresses is covered,
     ports included, by a declared flow to the internet (or to a CIDR holding the addresses)."""
-    return _exposure(ctx, "internet.egress-declared", inbound=False)
+    return _exposure(ctx, check_id, inbound=False)
 
 
 def internal_networks(ctx: CheckContext) -> tuple[IPNetwork, ...]:
@@ -96,11 +96,10 @@ def peer_target(policy: NetworkPolicy, rule: Rule, index: int) -> str:
 
 
 @check("internet.any-cidr", title="No ipBlock admits any address, internal ones included")
-def internet_any_cidr(ctx: CheckContext) -> Evaluation:
+def internet_any_cidr(ctx: CheckContext, check_id: str) -> Evaluation:
     """No ipBlock of an in-scope policy spans every address (0.0.0.0/0, ::/0) while still
     admitting internal ones (private, shared, link-local such as cloud metadata endpoints, the
     pod and service networks): an internet rule must except them."""
-    check_id = "internet.any-cidr"
     internal = internal_networks(ctx)
     findings: list[Finding] = []
     blocks = list(ip_blocks(ctx))

@@ -2,6 +2,11 @@
 
 A check reads the :class:`CheckContext` and returns an :class:`Evaluation`: the population it
 judged and the findings (with their evidence). The catalog refers to checks by ID only.
+
+Adding a check: the function, registered with ``@check`` in a module of this package (a new
+module is imported in ``__init__.py``); its mapping in ``controls/*.yaml``; its cases under
+``tests/checks/cases/<id>/``. ``pytest --update-goldens`` then regenerates docs/config.md's
+table of checks (and any golden the check changes) for review.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ class Evaluation:
     """Set when the check could not judge (status ERROR), saying why and what to do."""
 
 
-CheckFunction = Callable[[CheckContext], Evaluation]
+CheckFunction = Callable[[CheckContext, str], Evaluation]
+"""Called with the context and the check's own ID, which its findings carry: the ID is written
+once, in :func:`check`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +73,7 @@ def status_of(findings: Sequence[Finding], population: int, error: str | None) -
 
 
 def run_check(spec: CheckSpec, ctx: CheckContext) -> CheckResult:
-    evaluation = spec.function(ctx)
+    evaluation = spec.function(ctx, spec.id)
     findings = sorted(evaluation.findings, key=lambda f: (f.target, f.message, f.fingerprint))
     return CheckResult(
         check_id=spec.id, title=spec.title,

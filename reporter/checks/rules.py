@@ -46,10 +46,9 @@ def _blast_radius(ctx: CheckContext, peers: np.ndarray, selected: np.ndarray) ->
 
 
 @check("hygiene.allow-all-rules", title="No allow-all rule beyond the declared flows")
-def allow_all_rules(ctx: CheckContext) -> Evaluation:
+def allow_all_rules(ctx: CheckContext, check_id: str) -> Evaluation:
     """No rule of an in-scope policy admits every peer (no from/to, or namespaceSelector: {}
     with an empty or no podSelector) unless declared flows approve its whole blast radius."""
-    check_id = "hygiene.allow-all-rules"
     c = ctx.compiled
     findings: list[Finding] = []
     rules = 0
@@ -134,10 +133,9 @@ def _shadowing(ctx: CheckContext, namespace_policies: list[int]
 
 
 @check("hygiene.shadowed-rules", title="No rule is shadowed by a broader rule")
-def shadowed_rules(ctx: CheckContext) -> Evaluation:
+def shadowed_rules(ctx: CheckContext, check_id: str) -> Evaluation:
     """No rule of an in-scope policy is made redundant by another rule of the same direction
     whose policy selects at least the same pods and whose peers and ports include its own."""
-    check_id = "hygiene.shadowed-rules"
     by_namespace: dict[str, list[int]] = {}
     for i, policy in ctx.policies_in_scope():
         by_namespace.setdefault(policy.namespace, []).append(i)

@@ -10,7 +10,7 @@ from reporter.model import Finding
 
 
 @check("tenant.isolation", title="Tenant zones cannot reach each other")
-def tenant_isolation(ctx: CheckContext) -> Evaluation:
+def tenant_isolation(ctx: CheckContext, check_id: str) -> Evaluation:
     """No workload of a tenant zone can open a connection to a workload of another tenant zone,
     unless a declared flow covers it."""
     tenants = [z for z in ctx.zones if z.kind == "tenant"]
@@ -25,7 +25,7 @@ def tenant_isolation(ctx: CheckContext) -> Evaluation:
             peers = {p for g in exposure.groups() for p, _ in exposure.group(g).examples}
             targets = sorted({z for p in peers for z in ctx.zones_of(p)} - {source.name})
             findings.append(crossing_finding(
-                ctx, "tenant.isolation", i, crossing,
+                ctx, check_id, i, crossing,
                 what=f"connections from tenant zone {source.name} into other tenant zones",
                 zones=[source.name, *targets], key=(source.name,)))
     return Evaluation(f"{len(tenants)} tenant zones", len(tenants), findings)

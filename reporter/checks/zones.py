@@ -51,17 +51,17 @@ def _boundary(ctx: CheckContext, check_id: str, inbound: bool) -> Evaluation:
 
 
 @check("zone.ingress-declared", title="Only declared flows enter each zone")
-def zone_ingress_declared(ctx: CheckContext) -> Evaluation:
+def zone_ingress_declared(ctx: CheckContext, check_id: str) -> Evaluation:
     """Every connection allowed into a zone from outside it (other zones, workloads in no zone,
     external addresses) is covered, ports included, by a declared flow."""
-    return _boundary(ctx, "zone.ingress-declared", inbound=True)
+    return _boundary(ctx, check_id, inbound=True)
 
 
 @check("zone.egress-declared", title="Only declared flows leave each zone")
-def zone_egress_declared(ctx: CheckContext) -> Evaluation:
+def zone_egress_declared(ctx: CheckContext, check_id: str) -> Evaluation:
     """Every connection allowed from a zone to anything outside it is covered, ports included,
     by a declared flow."""
-    return _boundary(ctx, "zone.egress-declared", inbound=False)
+    return _boundary(ctx, check_id, inbound=False)
 
 
 def _datastore_findings(ctx: CheckContext, check_id: str, inbound: bool,
@@ -99,15 +99,15 @@ def _datastores(ctx: CheckContext, check_id: str, inbound: bool) -> Evaluation:
 
 @check("zone.internet-to-datastore",
        title="No data store of a zone is reachable from the internet")
-def zone_internet_to_datastore(ctx: CheckContext) -> Evaluation:
+def zone_internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
     """No data store of a zone (pods matching the data-store selectors) accepts connections from
     internet addresses. Declared flows do not excuse this."""
-    return _datastores(ctx, "zone.internet-to-datastore", inbound=True)
+    return _datastores(ctx, check_id, inbound=True)
 
 
 @check("zone.datastore-to-internet",
        title="No data store of a zone opens connections to the internet")
-def zone_datastore_to_internet(ctx: CheckContext) -> Evaluation:
+def zone_datastore_to_internet(ctx: CheckContext, check_id: str) -> Evaluation:
     """No data store of a zone opens connections to internet addresses (a direct path out for
     the data it holds). Declared flows do not excuse this."""
-    return _datastores(ctx, "zone.datastore-to-internet", inbound=False)
+    return _datastores(ctx, check_id, inbound=False)

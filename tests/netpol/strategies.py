@@ -7,7 +7,7 @@ and ipBlocks hit (and miss) the generated workloads often.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from hypothesis import strategies as st
@@ -22,12 +22,15 @@ from reporter.inventory.model import (
     NetworkPolicy,
     Peer,
     PortSpec,
+    Protocol,
     Requirement,
     Rule,
     Workload,
 )
 
 from .build import ORIGIN
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 NAMESPACES = ("x", "y", "z")
 LABEL_KEYS = ("app", "env")
@@ -87,27 +90,59 @@ def ip_blocks(draw: st.DrawFn) -> IPBlock:
     return IPBlock(cidr, tuple(excepts))
 
 
-peers = st.one_of(
-    st.builds(Peer, pod_selector=selectors),
-    st.builds(Peer, namespace_selector=selectors),
-    st.builds(Peer, pod_selector=selectors, namespace_selector=selectors),
-    st.builds(Peer, ip_block=ip_blocks()),
-)
-port_specs = st.one_of(
-    st.builds(PortSpec, protocols),
-    st.builds(PortSpec, protocols, st.sampled_from(POLICY_PORTS)),
-    st.builds(
-        lambda proto, span: PortSpec(proto, span[0], span[1]),
-        protocols,
-        st.sampled_from(PORT_RANGES),
-    ),
-    st.builds(PortSpec, protocols, st.sampled_from(PORT_NAMES)),
-)
-rules = st.builds(
-    lambda peers, ports: Rule("ingress", 0, tuple(peers), tuple(ports), ORIGIN),
-    st.lists(peers, max_size=2),
-    st.lists(port_specs, max_size=2),
-)
+@st.composite
+def pod_ip_blocks(draw: st.DrawFn, pod_ips: Sequence[IPAddress]) -> IPBlock:
+    """A block around one of the pods' IPs, its ``except`` list often cutting out that IP (or a
+    small range holding it, or another pod's IP): what ``--ipblock-matches-pod-ips`` judges."""
+    ip = draw(st.sampled_from(pod_ips))
+    bits = ip.max_prefixlen
+    prefix = draw(st.sampled_from((0, 8, 16, 24) if ip.version == 4 else (0, 8, 64)))
+    cidr = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+    candidates = {ipaddress.ip_network(f"{other}/{length}", strict=False)
+                  for other in pod_ips if other.version == ip.version
+                  for length in (bits, bits - 2)}
+    inside = sorted((c for c in candidates if c != cidr and c.subnet_of(cidr)),  # type: ignore[arg-type]
+                    key=str)
+    excepts = draw(st.lists(st.sampled_from(inside), min_size=1, max_size=2, unique=True)
+                   if inside and draw(st.integers(0, 3)) else st.just([]))
+    return IPBlock(cidr, tuple(excepts))
+
+
+def peers(pod_ips: Sequence[IPAddress] = ()) -> st.SearchStrategy[Peer]:
+    around_pods = st.builds(Peer, ip_block=pod_ip_blocks(pod_ips)) if pod_ips else st.nothing()
+    return st.one_of(
+        st.builds(Peer, pod_selector=selectors),
+        st.builds(Peer, namespace_selector=selectors),
+        st.builds(Peer, pod_selector=selectors, namespace_selector=selectors),
+        st.builds(Peer, ip_block=ip_blocks()),
+        around_pods,
+    )
+
+
+def port_specs(port_names: Sequence[tuple[str, Protocol]] = ()) -> st.SearchStrategy[PortSpec]:
+    """Every kind of ports entry; named ports are often ones a workload declares."""
+    declared = (st.sampled_from(port_names).map(lambda np: PortSpec(np[1], np[0]))
+                if port_names else st.nothing())
+    return st.one_of(
+        st.builds(PortSpec, protocols),
+        st.builds(PortSpec, protocols, st.sampled_from(POLICY_PORTS)),
+        st.builds(lambda proto, span: PortSpec(proto, span[0], span[1]), protocols,
+                  st.sampled_from(PORT_RANGES)),
+        st.builds(PortSpec, protocols, st.sampled_from(PORT_NAMES)),
+        declared,
+    )
+
+
+def rules_for(pod_ips: Sequence[IPAddress] = (),
+              port_names: Sequence[tuple[str, Protocol]] = ()) -> st.SearchStrategy[Rule]:
+    return st.builds(
+        lambda peers, ports: Rule("ingress", 0, tuple(peers), tuple(ports), ORIGIN),
+        st.lists(peers(pod_ips), max_size=2),
+        st.lists(port_specs(port_names), max_size=3),
+    )
+
+
+rules = rules_for()
 container_ports = st.lists(
     st.builds(
         ContainerPort,
@@ -132,7 +167,9 @@ def numbered(policy: NetworkPolicy) -> NetworkPolicy:
     )
 
 
-def policies(namespace_names: Iterable[str], name: str) -> st.SearchStrategy[NetworkPolicy]:
+def policies(namespace_names: Iterable[str], name: str, pod_ips: Sequence[IPAddress] = (),
+             port_names: Sequence[tuple[str, Protocol]] = ()) -> st.SearchStrategy[NetworkPolicy]:
+    rules = rules_for(pod_ips, port_names)
     return st.builds(
         lambda ns, selector, types, ingress, egress: numbered(
             NetworkPolicy(ns, name, selector, types, tuple(ingress), tuple(egress), ORIGIN, spec={})
@@ -160,12 +197,16 @@ def inventories(draw: st.DrawFn) -> Inventory:
             "Pod",
             draw(labels),
             draw(container_ports),
-            pod_ips=tuple(draw(st.lists(st.sampled_from(POD_IPS), max_size=2, unique=True))),
+            pod_ips=tuple(draw(st.lists(st.sampled_from(POD_IPS), min_size=draw(st.sampled_from(
+                (0, 1, 1))), max_size=2, unique=True))),
             origin=ORIGIN,
         )
         for i in range(draw(st.sampled_from((2, 3, 4, 5))))
     )
+    pod_ips = sorted({ip for w in workloads for ip in w.pod_ips}, key=str)
+    port_names = sorted({(p.name, p.protocol) for w in workloads for p in w.ports if p.name})
     drawn = tuple(
-        draw(policies(names, f"p{i}")) for i in range(draw(st.sampled_from((0, 1, 2, 3, 4))))
+        draw(policies(names, f"p{i}", pod_ips, port_names))
+        for i in range(draw(st.sampled_from((0, 1, 2, 3, 4))))
     )
     return Inventory(namespaces, workloads, drawn)
