@@ -274,7 +274,12 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
         return replace(assessed, assessment=assessed.assessment.model_copy(
             update={"period": period}))
     windows = timeline(states, start, end)
-    final = assessor.assess(assessor.read(paths, git_ref=states[-1].commit.sha), command)
+    last = states[-1].commit.sha
+    provenance = current.provenance
+    as_read = (provenance is not None and provenance.commit == last and git_ref is None
+               and not provenance.repository.dirty_paths)
+    # The work tree when it is that commit, as committed; else the commit's own objects.
+    final = assessor.assess(current if as_read else assessor.read(paths, git_ref=last), command)
     notes = _notes(states, base, start)
     if current.provenance is not None and current.provenance.repository.dirty_paths:
         notes.append("uncommitted changes to the inputs are not part of the period: "

@@ -169,6 +169,22 @@ def _attestation_lines(assessment: Assessment) -> Iterator[Text]:
     yield Text("")
 
 
+def _scope_lines(assessment: Assessment) -> Iterator[Text]:
+    """PCI DSS scope: the CDE, what is connected to it and by which flows, what is not."""
+    if not assessment.pci_scope:
+        return
+    yield Text("PCI DSS scope", style="bold")
+    for entry in assessment.pci_scope:
+        what = entry.name if entry.kind != "namespace" else f"namespace {entry.name}"
+        yield Text(f"  {entry.category}: {what}",
+                   style="bold" if entry.category != "out-of-scope" else "dim")
+        for flow in entry.flows:
+            yield Text(f"    {flow}", style="dim")
+        if entry.flow_count > len(entry.flows):
+            yield Text(f"    … and {entry.flow_count - len(entry.flows)} more", style="dim")
+    yield Text("")
+
+
 def _period_lines(assessment: Assessment) -> Iterator[Text]:
     """What time the evidence covers; every failure of the period with its commits."""
     period = assessment.period
@@ -256,6 +272,7 @@ def render_terminal(assessment: Assessment, console: Console, *, verbose: bool =
     lines += _check_errors(assessment.checks)
     lines += _exception_lines(assessment)
     lines += _attestation_lines(assessment)
+    lines += _scope_lines(assessment)
     lines += _period_lines(assessment)
     lines += _completeness_lines(assessment)
     lines += _source_lines(assessment.git_provenance)
