@@ -1,6 +1,8 @@
-"""The assessment period from Git history (``check``/``report --period``): the state at START and after every commit in the
-period that changed the inputs, each assessed; the result is the worst state, with a timeline
-of which commit opened each failure and which closed it (docs/status.md, "The period").
+"""The assessment period from Git history (``check``/``report --period``): the state at START
+and after every commit in the period that changed the inputs, each assessed; the result is the
+worst state, with a timeline of which commit opened each failure and which closed it
+(docs/status.md, "The period"). ``reporter.period`` parses the periods named on the command
+line.
 
 States with the same input files (a revert, a commit touching only other files' history) reuse
 the earlier state's assessment; intermediate states are read from Git objects, without the

@@ -122,3 +122,9 @@ def test_without_git_the_run_is_a_point_in_time_and_the_period_is_not_examined(
     assert period["label"].startswith("point in time: state as of 2024-04-01T")
     assert period["notes"] == ["the period 2024-01-01 to 2024-03-31 was not examined: only this "
                                "one state was"]
+
+
+def test_a_period_that_is_not_one_is_bad_input(history: tuple[Repo, dict[str, str]]) -> None:
+    result = check("--period", "2024-Q5")
+    assert result.exit_code == 2
+    assert "--period 2024-Q5: not a period" in result.stderr
