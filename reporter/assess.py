@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from reporter.catalog import Catalog
 from reporter.checks import REGISTRY, CheckContext, run_check
 from reporter.checks.overview import policy_summaries, zone_flows, zone_summaries
+from reporter.checks.pci_scope import pci_scope
 from reporter.checks.registry import status_of
 from reporter.checks.severity import SeverityRater
 from reporter.config import ExceptionEntry, LoadedConfig, Period
@@ -69,7 +70,8 @@ def assess(
         command=list(command),
         frameworks=[framework_result(f, ctx, results, attested) for f in selected],
         checks=list(results.values()), exceptions=exceptions, attestations=attestations,
-        zones=zone_summaries(ctx, selected), zone_flows=zone_flows(ctx),
+        zones=zone_summaries(ctx, selected), pci_scope=pci_scope(ctx),
+        zone_flows=zone_flows(ctx),
         policies=with_specs(policy_summaries(ctx), reach.inventory),
         connectivity=summary.as_dict(),
         connections=recorded_connections(reach, summary.connected_pairs),

@@ -274,6 +274,19 @@ class ZoneSummary(_Model):
     workloads: list[str]
 
 
+class ScopeEntry(_Model):
+    """One part of the estate in the PCI DSS scope statement, and why it is there."""
+
+    name: str
+    kind: str
+    """``cde``, another zone kind, or ``namespace`` for workloads in no zone."""
+    category: str
+    """``cde``, ``connected-to`` (an allowed flow to or from the CDE) or ``out-of-scope``."""
+    flows: list[str] = Field(default_factory=list)
+    """The allowed connections with the CDE that put it in scope (the first few)."""
+    flow_count: int = 0
+
+
 class ZoneFlow(_Model):
     """A connection between zones (or the internet), for the network diagram."""
 
@@ -469,6 +482,9 @@ class Assessment(_Model):
     exceptions: list[ExceptionResult]
     attestations: list[AttestationResult] = Field(default_factory=list)
     zones: list[ZoneSummary]
+    pci_scope: list[ScopeEntry] = Field(default_factory=list)
+    """PCI DSS scoping when a CDE zone is declared: CDE, connected-to and out-of-scope parts
+    with the flows that put them there."""
     zone_flows: list[ZoneFlow]
     policies: list[PolicySummary]
     connectivity: dict[str, Any]

@@ -14,7 +14,7 @@ import importlib.metadata
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from functools import cached_property
 from typing import TYPE_CHECKING, TextIO
 
@@ -24,6 +24,7 @@ from reporter.git import repo_relative
 from reporter.inputs import GitOptions, LoadedInputs, ReadOptions, load_inputs
 from reporter.inventory.sources import STDIN_NAME
 from reporter.model import GIT_PROVENANCE, Assessment, Location, SkippedItem
+from reporter.timeline import point_in_time
 
 if TYPE_CHECKING:
     from reporter.catalog import Catalog
@@ -75,6 +76,8 @@ class PipelineOptions:
     apply: tuple[str, ...] = ()
     """NetworkPolicy manifests applied over the inputs as ``kubectl apply`` would (a policy with
     the same namespace and name replaces the input's), e.g. ``reporter fix`` output."""
+    period: tuple[date, date] | None = None
+    """``--period``: overrides the config's ``period``."""
 
     def command_line(self, command: str, paths: Sequence[str], *, git_ref: str | None = None,
                      extra: Sequence[str] = ()) -> list[str]:
@@ -90,6 +93,7 @@ class PipelineOptions:
         argv += ["--strict"] if self.reading.strict else []
         argv += ["--require-clean"] if self.require_clean else []
         argv += [a for path in self.apply for a in ("--apply", path)]
+        argv += ["--period", f"{self.period[0]}..{self.period[1]}"] if self.period else []
         return argv
 
 
@@ -185,12 +189,21 @@ class Assessor:
         assessment = assess(reach, catalog, loaded, now=self.now, tool_version=tool_version(),
                             frameworks=self.options.frameworks, command=command,
                             skipped=skipped)
+        update: dict[str, object] = {"period": point_in_time(
+            _state_label(inputs, self.now), *self.period_dates)}
         if inputs.provenance is not None:
             recorded = inputs.provenance.to_dict()
             recorded["repository_paths"] = repository_paths(inputs)
-            provenance = {GIT_PROVENANCE: recorded}
-            assessment = assessment.model_copy(update={"provenance": provenance})
-        return Assessed(inputs, reach, assessment)
+            update["provenance"] = {GIT_PROVENANCE: recorded}
+        return Assessed(inputs, reach, assessment.model_copy(update=update))
+
+    @property
+    def period_dates(self) -> tuple[date | None, date | None]:
+        """The period asked for: ``--period``, else the config's; (None, None) without one."""
+        if self.options.period is not None:
+            return self.options.period
+        period = self._setup[0].config.period
+        return (period.start, period.end) if period else (None, None)
 
     def discover(self, paths: Sequence[str]) -> None:
         """Without ``--config``, take the ReporterConfig among ``paths`` (or at the root of their
@@ -204,8 +217,27 @@ class Assessor:
                                    config_found=found.how)
 
     def run(self, paths: Sequence[str], *, git_ref: str | None = None,
-            stdin: TextIO | None = None, command: Sequence[str] = ()) -> Assessed:
-        """Read ``paths`` and assess them; config and catalog errors come before input ones."""
+            stdin: TextIO | None = None, command: Sequence[str] = (),
+            history: bool = False) -> Assessed:
+        """Read ``paths`` and assess them; config and catalog errors come before input ones.
+        ``history``: with a period (``--period`` or the config's) and inputs in Git, assess
+        every state of the period (reporter.period)."""
         self.discover(paths)
         _ = self._setup
+        start, end = self.period_dates
+        if history and start is not None and end is not None:
+            from reporter.timeline import assess_period
+
+            return assess_period(self, paths, start, end, git_ref=git_ref, stdin=stdin,
+                                 command=command)
         return self.assess(self.read(paths, git_ref=git_ref, stdin=stdin), command)
+
+
+def _state_label(inputs: LoadedInputs, now: datetime) -> str:
+    """Point in time: the commit the inputs were read at, or the run's time outside Git."""
+    if inputs.provenance is None:
+        return f"point in time: state as of {now.isoformat()} (the inputs are not in Git)"
+    label = f"point in time: state as of commit {inputs.provenance.commit[:12]}"
+    if inputs.ref is None and inputs.provenance.repository.dirty_paths:
+        label += ", with uncommitted changes to the inputs"
+    return label

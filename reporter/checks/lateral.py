@@ -16,7 +16,7 @@ SENSITIVE_KINDS = ("cde", "phi", ALL_ZONES)
 
 @check("paths.internet-to-datastore",
        title="No CDE or PHI data store is within a few hops of the internet")
-def internet_to_datastore(ctx: CheckContext) -> Evaluation:
+def internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
     """No data store of a cde or phi zone (the whole cluster without zones) can be reached from
     the internet in ``paths.max_hops`` hops or fewer (default 2), counting the hop from the
     internet and passing through any workload an attacker could take over on the way."""
@@ -41,7 +41,7 @@ def internet_to_datastore(ctx: CheckContext) -> Evaluation:
         details += [f"hop {n}: {h.src} -> {h.dst} ({h.ports}): {rule}"
                     for n, h in enumerate(shortest.hops, 1) for rule in h.rules]
         findings.append(make_finding(
-            "paths.internet-to-datastore", Status.FAIL, target.target,
+            check_id, Status.FAIL, target.target,
             f"{target.target} is reachable from the internet in {target.min_hops} hop(s) "
             f"(limit {limit}) through {target.entries} entry workload(s), e.g. "
             f"{' -> '.join(shortest.nodes)}",
@@ -57,7 +57,7 @@ def internet_to_datastore(ctx: CheckContext) -> Evaluation:
         if members.any() and zone.name not in failing:
             names = ", ".join(ctx.name(i) for i in np.flatnonzero(members).tolist())
             findings.append(make_finding(
-                "paths.internet-to-datastore", Status.PASS, f"zone {zone.name}",
+                check_id, Status.PASS, f"zone {zone.name}",
                 f"zone {zone.name}: no data store is reachable from the internet within "
                 f"{limit} hop(s)", zones=[zone.name], details=[f"data stores: {names}"],
                 key=("paths", str(limit))))

@@ -6,13 +6,20 @@ Exit codes: 0 no automated requirement fails, 1 one does, 2 bad input (``cli`` p
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
+from datetime import date
 from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
 from reporter.commands import ExitCode
-from reporter.commands.options import assessment_options, git_ref_option, paths_argument
+from reporter.commands.options import (
+    assessment_options,
+    git_ref_option,
+    paths_argument,
+    period_option,
+)
 from reporter.errors import InputError, Problem
 from reporter.model import Assessment, Status
 from reporter.render.interface import ASSESSMENT_FORMATS
@@ -47,6 +54,7 @@ def failed(assessment: Assessment) -> bool:
 @paths_argument
 @assessment_options
 @git_ref_option
+@period_option
 @click.option("-o", "--output", "fmt", type=click.Choice([TEXT, *ASSESSMENT_FORMATS]),
               default=TEXT, show_default=True,
               help="text for people; json is the canonical result.")
@@ -55,21 +63,20 @@ def failed(assessment: Assessment) -> bool:
               help="NetworkPolicies applied over the inputs as kubectl apply would (same "
                    "namespace/name replaces), e.g. the folder `reporter fix` wrote. Repeatable.")
 def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str | None,
-                  fmt: str, verbose: bool, apply: tuple[str, ...]) -> ExitCode:
+                  period: tuple[date, date] | None, fmt: str, verbose: bool,
+                  apply: tuple[str, ...]) -> ExitCode:
     """Judge NetworkPolicies against the control catalog: PASS, FAIL, MANUAL per requirement.
 
     Exit code 0 when no automated requirement fails, 1 when one does, 2 for bad input or when
     the input holds no workloads to judge (requirements are NOT_ASSESSED, never PASS).
     """
-    from dataclasses import replace
-
     from reporter.pipeline import Assessor
 
-    options = replace(options, apply=apply)
+    options = replace(options, apply=apply, period=period)
     extra = (["-o", fmt] if fmt != TEXT else []) + (["--verbose"] if verbose else [])
     command = options.command_line("check", paths, git_ref=git_ref, extra=extra)
     assessment = Assessor(options).run(paths, git_ref=git_ref, stdin=sys.stdin,
-                                       command=command).assessment
+                                       command=command, history=True).assessment
     if fmt == TEXT:
         from reporter.render.terminal import render_terminal
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -55,6 +56,25 @@ context_option = click.option(
 timeout_option = click.option(
     "--timeout", type=click.FloatRange(min=1), default=60, show_default=True,
     help="Seconds allowed to list each resource of the cluster, retries (429/5xx) included.",
+)
+
+
+def _period(_ctx: click.Context, _param: click.Parameter, value: str | None
+            ) -> tuple[date, date] | None:
+    from reporter.period import parse_period
+    from reporter.pipeline import clock
+
+    if value is None:
+        return None
+    period = parse_period(value, clock().date())
+    return period.start, period.end
+
+
+period_option = click.option(
+    "--period", metavar="PERIOD", callback=_period,
+    help="The assessment period: 2024Q1, 2024-01-01..2024-03-31, quarter or previous-quarter "
+         "(default: the config's 'period'). With inputs in Git, every state of the period is "
+         "assessed from the history and the worst counts (docs/status.md).",
 )
 require_clean_option = click.option(
     "--require-clean", is_flag=True,

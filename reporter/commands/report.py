@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,12 @@ import click
 
 from reporter.commands import ExitCode
 from reporter.commands.check import require_assessed
-from reporter.commands.options import assessment_options, git_ref_option, paths_argument
+from reporter.commands.options import (
+    assessment_options,
+    git_ref_option,
+    paths_argument,
+    period_option,
+)
 from reporter.errors import InputError, OutputError, PackError, Problem
 from reporter.model import Assessment, ChangesSince
 
@@ -71,7 +77,8 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
                                    extra=["--since", since] if since else [])
     assessor = Assessor(options)
     previous = since_side(since, paths, assessor) if since else None
-    current = assessor.run(paths, git_ref=git_ref, stdin=sys.stdin, command=command)
+    current = assessor.run(paths, git_ref=git_ref, stdin=sys.stdin, command=command,
+                           history=True)
     assessment, delta = current.assessment, None
     if previous is not None:
         delta = delta_since(previous, current, allowed_signers=options.git.allowed_signers)
@@ -98,6 +105,7 @@ def _refuse_existing(out: str | None) -> None:
 @paths_argument
 @assessment_options
 @git_ref_option
+@period_option
 @click.option("--out", metavar="DIR",
               help="The pack folder to create; it must not exist. "
                    "Default: out/<organisation or cluster>-<UTC time>.")
@@ -108,7 +116,8 @@ def _refuse_existing(out: str | None) -> None:
 @click.option("--sign-key", metavar="FILE",
               help="Ed25519 private key (PEM or OpenSSH, unencrypted): signs SHA256SUMS.")
 def report_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str | None,
-                   out: str | None, since: str | None, sign_key: str | None) -> ExitCode:
+                   period: tuple[date, date] | None, out: str | None, since: str | None,
+                   sign_key: str | None) -> ExitCode:
     """Write an evidence pack: pack.json, report.html, report.pdf (PDF/A-3b), SHA256SUMS.
 
     The pack is written into a temporary folder and renamed into place; an existing pack is
@@ -118,6 +127,7 @@ def report_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: st
     from reporter.render.bundle import build_pack
     from reporter.signing import load_signing_key
 
+    options = replace(options, period=period)
     _refuse_existing(out)
     key = load_signing_key(Path(sign_key)) if sign_key else None
     run = report_run(paths, options, git_ref=git_ref, since=since)

@@ -145,7 +145,9 @@ def _result_description(a: Assessment) -> str:
     lines = [f"Automated assessment of Kubernetes NetworkPolicies against {frameworks}."]
     if a.cluster:
         lines.append(f"Cluster: {a.cluster}.")
-    if a.period_start and a.period_end:
+    if a.period is not None:
+        lines.append(f"Time examined: {'; '.join([a.period.label, *a.period.notes])}.")
+    elif a.period_start and a.period_end:
         lines.append(f"Assessment period: {a.period_start} to {a.period_end}.")
     c = a.completeness
     lines.append(f"Population: {c.namespaces} namespaces, {c.workloads} workloads, "

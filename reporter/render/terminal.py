@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from reporter.model import (
+    SEVERITY_ORDER,
     Assessment,
     AttestationState,
     CheckResult,
@@ -20,15 +21,19 @@ from reporter.model import (
     FrameworkResult,
     ManualState,
     RequirementResult,
+    Severity,
     Status,
 )
 from reporter.render.skipped import skip_summary
+from reporter.timeline import describe_window
 
 STYLE = {
     Status.PASS: ("✓", "green"), Status.FAIL: ("✗", "bold red"), Status.MANUAL: ("?", "yellow"),
     Status.NOT_APPLICABLE: ("-", "dim"), Status.ERROR: ("!", "magenta"),
     Status.EXCEPTED: ("~", "cyan"), Status.NOT_ASSESSED: ("∅", "bold yellow"),
 }
+SEVERITY_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red",
+                  Severity.MEDIUM: "yellow", Severity.LOW: "dim"}
 SHOWN = (Status.FAIL, Status.ERROR, Status.EXCEPTED)
 """Finding statuses listed under a requirement."""
 BRIEF_LIMIT = 5
@@ -50,6 +55,8 @@ def _where(finding: Finding) -> str:
 def _finding_lines(finding: Finding, verbose: bool) -> Iterator[Text]:
     line = Text("      ")
     line.append(finding.status.value, style=STYLE[finding.status][1])
+    if finding.severity:
+        line.append(f" [{finding.severity.value}]", style=SEVERITY_STYLE[finding.severity])
     line.append(f" {finding.check_id}: {finding.message}")
     if finding.exception:
         line.append(f" [exception {finding.exception}]", style="cyan")
@@ -57,6 +64,8 @@ def _finding_lines(finding: Finding, verbose: bool) -> Iterator[Text]:
     yield line
     if not verbose:
         return
+    if finding.fix:
+        yield Text(f"          fix: {finding.fix}", style="dim")
     for location in finding.locations[1:]:
         rule = f" {location.rule}" if location.rule else ""
         yield Text(f"          at {location.file}:{location.line} {location.object or ''}{rule}",
@@ -79,6 +88,10 @@ def parts_text(requirement: RequirementResult) -> str:
     return " · ".join(parts)
 
 
+def _severity_rank(finding: Finding) -> int:
+    return SEVERITY_ORDER.index(finding.severity) if finding.severity else len(SEVERITY_ORDER)
+
+
 def _requirement_lines(requirement: RequirementResult, findings: dict[str, Finding],
                        verbose: bool) -> Iterator[Text]:
     line = Text("  ")
@@ -97,7 +110,7 @@ def _requirement_lines(requirement: RequirementResult, findings: dict[str, Findi
         yield Text(f"      caveat: {caveat}", style="yellow")
     shown = [findings[f] for f in requirement.findings
              if f in findings and findings[f].status in SHOWN]
-    shown.sort(key=lambda f: (SHOWN.index(f.status), f.check_id, f.target))
+    shown.sort(key=lambda f: (SHOWN.index(f.status), _severity_rank(f), f.check_id, f.target))
     limit = len(shown) if verbose else BRIEF_LIMIT
     for finding in shown[:limit]:
         yield from _finding_lines(finding, verbose)
@@ -156,6 +169,39 @@ def _attestation_lines(assessment: Assessment) -> Iterator[Text]:
     for entry in stale:
         yield Text(f"  {entry.framework} {entry.requirement}: {entry.state.value.upper()}, "
                    f"{entry.reason} ({entry.evidence}, {entry.by})", style="yellow")
+    yield Text("")
+
+
+def _scope_lines(assessment: Assessment) -> Iterator[Text]:
+    """PCI DSS scope: the CDE, what is connected to it and by which flows, what is not."""
+    if not assessment.pci_scope:
+        return
+    yield Text("PCI DSS scope", style="bold")
+    for entry in assessment.pci_scope:
+        what = entry.name if entry.kind != "namespace" else f"namespace {entry.name}"
+        yield Text(f"  {entry.category}: {what}",
+                   style="bold" if entry.category != "out-of-scope" else "dim")
+        for flow in entry.flows:
+            yield Text(f"    {flow}", style="dim")
+        if entry.flow_count > len(entry.flows):
+            yield Text(f"    … and {entry.flow_count - len(entry.flows)} more", style="dim")
+    yield Text("")
+
+
+def _period_lines(assessment: Assessment) -> Iterator[Text]:
+    """What time the evidence covers; every failure of the period with its commits."""
+    period = assessment.period
+    if period is None:
+        return
+    yield Text("Period", style="bold")
+    yield Text(f"  {period.label}", style="" if period.examined else "yellow")
+    for note in period.notes:
+        yield Text(f"  {note}", style="yellow")
+    for window in period.windows:
+        severity = f"{window.severity.value} " if window.severity else ""
+        yield Text(f"  FAIL {severity}{describe_window(window)}", style="bold red")
+        if window.fix:
+            yield Text(f"    fix: {window.fix}", style="dim")
     yield Text("")
 
 
@@ -241,6 +287,8 @@ def render_terminal(assessment: Assessment, console: Console, *, verbose: bool =
     lines += _check_errors(assessment.checks)
     lines += _exception_lines(assessment)
     lines += _attestation_lines(assessment)
+    lines += _scope_lines(assessment)
+    lines += _period_lines(assessment)
     lines += _completeness_lines(assessment, verbose)
     lines += _source_lines(assessment.git_provenance)
     lines += [Text(""), _verdict(assessment)]

@@ -27,8 +27,8 @@ from reporter.render.evidence import location_text
 from reporter.render.findings import Findings, build_findings
 from reporter.render.history import GitHistory, git_history
 from reporter.render.key_findings import KeyFindings, key_findings
-from reporter.render.limitations import limitations
 from reporter.render.lateral import LateralView, lateral_view
+from reporter.render.limitations import limitations
 from reporter.render.review import ReviewView, review_view
 
 if TYPE_CHECKING:
@@ -187,14 +187,23 @@ def _short_list(names: Sequence[str], shown: int = 3) -> str:
 
 
 def _period(assessment: Assessment) -> str:
-    if assessment.period is not None:  # what was examined, not merely what was configured
-        return assessment.period.label
+    """The period examined; a period only configured is said to be not examined."""
+    if assessment.period is not None:
+        return "; ".join([assessment.period.label, *assessment.period.notes])
     start, end = assessment.period_start, assessment.period_end
     if start and end:
         return f"{start.isoformat()} to {end.isoformat()}"
     if start or end:
         return f"from {start.isoformat()}" if start else f"until {end.isoformat()}"  # type: ignore[union-attr]
     return "not stated (point-in-time)"
+
+
+def _period_brief(assessment: Assessment) -> str:
+    """For the running header: the period only when it was examined."""
+    period = assessment.period
+    if period is not None and period.examined and period.start and period.end:
+        return f"{period.start.isoformat()} to {period.end.isoformat()}"
+    return "point in time" if period is not None else _period(assessment)
 
 
 def _hashes(assessment: Assessment, facts: PackFacts) -> tuple[tuple[str, str], ...]:
@@ -281,7 +290,7 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         scope=scope, period=period, state=_state(assessment, history),
         generated=assessment.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
         running_header=_header(owner, f"scope: {_short_list([z.name for z in in_scope])}",
-                               period),
+                               _period_brief(assessment)),
         findings=findings,
         changes=changes_since(facts.previous, assessment) if facts.previous else None,
         review=review_view(facts.delta) if facts.delta else None,

@@ -1,0 +1,311 @@
+"""The assessment period from Git history (``check``/``report --period``): the state at START
+and after every commit in the period that changed the inputs, each assessed; the result is the
+worst state, with a timeline of which commit opened each failure and which closed it
+(docs/status.md, "The period"). ``reporter.period`` parses the periods named on the command
+line.
+
+States with the same input files (a revert, a commit touching only other files' history) reuse
+the earlier state's assessment; intermediate states are read from Git objects, without the
+per-file provenance only the final state needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from reporter.errors import GitError
+from reporter.git import repo_relative, run_git, sources_at_ref
+from reporter.inputs import LoadedInputs
+from reporter.inventory.manifests import load_inventory
+from reporter.inventory.sources import Source
+from reporter.model import (
+    Assessment,
+    FailureWindow,
+    Finding,
+    FrameworkResult,
+    PeriodResult,
+    PeriodState,
+    RequirementResult,
+    Status,
+    roll_up,
+)
+
+if TYPE_CHECKING:
+    from reporter.pipeline import Assessed, Assessor
+
+WindowKey = tuple[str, str]
+"""(check ID, target): one failure followed across states."""
+SHOWN_WINDOWS = 3
+"""Failure windows named in a requirement's reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    sha: str
+    committed_at: datetime
+    subject: str
+    author: str
+
+
+def _commits(repo: Path, args: Sequence[str]) -> list[Commit]:
+    out = run_git(["log", "--first-parent", "--no-show-signature", "--no-color",
+                   "--format=%H%x00%cI%x00%an%x00%s%x1e", *args], repo)
+    commits = []
+    for record in out.decode("utf-8", "replace").split("\x1e"):
+        if record.strip():
+            sha, when, author, subject = record.strip("\n").split("\0", 3)
+            commits.append(Commit(sha, datetime.fromisoformat(when), subject, author))
+    return commits
+
+
+def period_commits(repo: Path, paths: Sequence[str], start: date, end: date, ref: str
+                   ) -> tuple[Commit | None, list[Commit]]:
+    """The last commit before START (the state at START) and the commits inside the period
+    that changed ``paths``, oldest first, on the first-parent line of ``ref``."""
+    since = datetime.combine(start, time.min, UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, UTC)
+    before = _commits(repo, ["-1", f"--before={since.isoformat()}", ref])
+    during = _commits(repo, [f"--since={since.isoformat()}", f"--before={until.isoformat()}",
+                             ref, "--", *paths])
+    # --before/--since compare committer dates; keep them strictly inside the period.
+    during = [c for c in reversed(during) if since <= c.committed_at < until]
+    return (before[0] if before else None), during
+
+
+def _content_key(sources: Sequence[Source]) -> str:
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(f"{source.path}\0{len(source.text)}\0".encode())
+        digest.update(source.text.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _failing(assessment: Assessment) -> dict[WindowKey, tuple[str, set[str]]]:
+    """Failing findings judged by a requirement: key -> (fingerprint, requirement names)."""
+    by_fingerprint = {f.fingerprint: f for c in assessment.checks for f in c.findings
+                      if f.status is Status.FAIL}
+    failing: dict[WindowKey, tuple[str, set[str]]] = {}
+    for framework in assessment.frameworks:
+        for requirement in framework.requirements:
+            for fingerprint in requirement.findings:
+                finding = by_fingerprint.get(fingerprint)
+                if finding is not None:
+                    entry = failing.setdefault((finding.check_id, finding.target),
+                                               (fingerprint, set()))
+                    entry[1].add(f"{framework.id} {requirement.id}")
+    return failing
+
+
+@dataclass(frozen=True, slots=True)
+class StateRun:
+    commit: Commit
+    assessment: Assessment
+    reused: bool
+    files: tuple[str, ...]
+    """The input files of this state."""
+
+
+class PeriodRunner:
+    """Assesses each state once per distinct input content."""
+
+    def __init__(self, repo: Path, paths: Sequence[str],
+                 assess: Callable[[Sequence[Source], str], Assessment]) -> None:
+        self.repo, self.paths, self._assess = repo, paths, assess
+        self._cache: dict[str, Assessment] = {}
+
+    def state(self, commit: Commit) -> StateRun | None:
+        """The inputs as committed at ``commit`` assessed; None when they did not exist yet."""
+        try:
+            sources = sources_at_ref(self.repo, commit.sha, self.paths)
+        except GitError:  # the paths do not exist in that commit yet
+            return None
+        key = _content_key(sources)
+        reused = key in self._cache
+        if not reused:
+            self._cache[key] = self._assess(sources, commit.sha)
+        return StateRun(commit, self._cache[key], reused, tuple(s.path for s in sources))
+
+
+@dataclass(slots=True)
+class _Open:
+    """A failure seen open while walking the states."""
+
+    finding: Finding
+    opened_commit: str | None
+    opened_at: datetime
+    requirements: set[str]
+
+    def closed(self, closed_by: str | None, until: datetime) -> FailureWindow:
+        f = self.finding
+        return FailureWindow(
+            check_id=f.check_id, target=f.target, message=f.message, severity=f.severity,
+            fix=f.fix, locations=f.locations, requirements=sorted(self.requirements),
+            opened_commit=self.opened_commit, opened_at=self.opened_at,
+            closed_commit=closed_by, closed_at=until if closed_by else None,
+            days=round((until - self.opened_at).total_seconds() / 86400, 1))
+
+
+def timeline(states: Sequence[StateRun], start: date, end: date) -> list[FailureWindow]:
+    """Each failure's window: opened by the state where it appears (or open at START), closed
+    by the first later state without it (or still open at END)."""
+    period_start = datetime.combine(start, time.min, UTC)
+    period_end = datetime.combine(end + timedelta(days=1), time.min, UTC)
+    open_windows: dict[WindowKey, _Open] = {}
+    windows: list[FailureWindow] = []
+    for state in states:
+        failing = _failing(state.assessment)
+        findings = {f.fingerprint: f for c in state.assessment.checks for f in c.findings}
+        at = max(state.commit.committed_at, period_start)
+        windows += [open_windows.pop(key).closed(state.commit.sha, at)
+                    for key in sorted(set(open_windows) - set(failing))]
+        for key, (fingerprint, requirements) in sorted(failing.items()):
+            if key in open_windows:
+                open_windows[key].requirements |= requirements
+                continue
+            opened_by = None if state.commit.committed_at < period_start else state.commit.sha
+            open_windows[key] = _Open(findings[fingerprint], opened_by, at, set(requirements))
+    windows += [w.closed(None, period_end) for _, w in sorted(open_windows.items())]
+    return sorted(windows, key=lambda w: (w.opened_at, w.check_id, w.target))
+
+
+def _state_ref(run: StateRun) -> PeriodState:
+    failing = sum(1 for r in _requirements(run.assessment) if r.status is Status.FAIL)
+    return PeriodState(commit=run.commit.sha, committed_at=run.commit.committed_at,
+                       subject=run.commit.subject, author=run.commit.author,
+                       failing_requirements=failing, reused=run.reused)
+
+
+def _requirements(assessment: Assessment) -> list[RequirementResult]:
+    return [r for f in assessment.frameworks for r in f.requirements]
+
+
+def worst_over_period(final: Assessment, windows: Sequence[FailureWindow]) -> Assessment:
+    """``final`` with every requirement that failed at some point of the period FAIL, its
+    reason naming the commits that opened and closed each failure."""
+    by_requirement: dict[str, list[FailureWindow]] = {}
+    for window in windows:
+        for name in window.requirements:
+            by_requirement.setdefault(name, []).append(window)
+    frameworks = [_worst_framework(f, by_requirement) for f in final.frameworks]
+    return final.model_copy(update={"frameworks": frameworks})
+
+
+def _worst_framework(framework: FrameworkResult,
+                     by_requirement: dict[str, list[FailureWindow]]) -> FrameworkResult:
+    requirements = []
+    for requirement in framework.requirements:
+        windows = by_requirement.get(f"{framework.id} {requirement.id}", [])
+        if windows and requirement.status is not Status.FAIL:
+            shown = "; ".join(describe_window(w) for w in windows[:SHOWN_WINDOWS])
+            more = f"; and {len(windows) - SHOWN_WINDOWS} more" if len(windows) > SHOWN_WINDOWS \
+                else ""
+            requirement = requirement.model_copy(update={
+                "status": Status.FAIL, "automated": Status.FAIL,
+                "reason": f"failed during the period: {shown}{more}"})
+        requirements.append(requirement)
+    statuses = [r.status for r in requirements]
+    return framework.model_copy(update={
+        "requirements": requirements, "status": roll_up(statuses),
+        "counts": {s: statuses.count(s) for s in Status}})
+
+
+def describe_window(window: FailureWindow) -> str:
+    opened = (f"opened by commit {window.opened_commit[:12]} on {window.opened_at.date()}"
+              if window.opened_commit else "already failing at the start of the period")
+    closed = (f"closed by commit {window.closed_commit[:12]} on {window.closed_at.date()}"
+              if window.closed_commit and window.closed_at else "still failing at its end")
+    return f"{window.check_id} on {window.target}, {opened}, {closed} ({window.days:g} days)"
+
+
+def period_result(start: date, end: date, states: Sequence[StateRun],
+                  windows: Sequence[FailureWindow], notes: Sequence[str]) -> PeriodResult:
+    first = states[0].commit
+    if first.committed_at.date() < start:
+        label = (f"period {start} to {end}: the state at the start (commit {first.sha[:12]}) "
+                 f"and after each of {len(states) - 1} commit(s) that changed the inputs")
+    else:
+        label = (f"period {start} to {end}: from commit {first.sha[:12]} (the inputs did not "
+                 f"exist at the start) and after each of {len(states) - 1} later commit(s)")
+    return PeriodResult(start=start, end=end, examined=True, label=label,
+                        states=[_state_ref(s) for s in states], windows=list(windows),
+                        notes=list(notes))
+
+
+def point_in_time(label: str, start: date | None, end: date | None) -> PeriodResult:
+    """A run that examined one state only; a configured period is shown as not examined."""
+    notes = [f"the period {start} to {end} was not examined: only this one state was"] if (
+        start and end) else []
+    return PeriodResult(start=start, end=end, examined=False, label=label, notes=notes)
+
+
+def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: date, *,
+                  git_ref: str | None = None, stdin: TextIO | None = None,
+                  command: Sequence[str] = ()) -> Assessed:
+    """The whole period from Git history; outside Git, one state labelled as a point in time.
+
+    The states are assessed without provenance; the state at the end of the period is then
+    read again with it, and carries the worst status and the timeline."""
+    current = assessor.read(paths, git_ref=git_ref, stdin=stdin)
+    if current.repository is None or not current.input_paths:
+        return assessor.assess(current, command)
+    repo, wanted = current.repository, list(current.input_paths)
+    config = _repository_path(repo, assessor.options.config_path)
+    base, during = period_commits(repo, wanted, start, end, git_ref or "HEAD")
+
+    def assess_sources(sources: Sequence[Source], sha: str) -> Assessment:
+        kept = [s for s in sources if s.path != config]
+        inputs = LoadedInputs(sources=tuple(kept), excluded=(), inventory=load_inventory(kept),
+                              provenance=None, repository=repo, input_paths=tuple(wanted),
+                              ref=sha)
+        return assessor.assess(inputs).assessment
+
+    runner = PeriodRunner(repo, wanted, assess_sources)
+    states = [s for s in (runner.state(c) for c in ([base] if base else []) + during) if s]
+    if not states:
+        assessed = assessor.assess(current, command)
+        note = (f"the period {start} to {end} was not examined: the inputs have no commit in "
+                "it or before it")
+        assert assessed.assessment.period is not None  # assess() labels the point in time
+        period = assessed.assessment.period.model_copy(update={"notes": [note]})
+        return replace(assessed, assessment=assessed.assessment.model_copy(
+            update={"period": period}))
+    windows = timeline(states, start, end)
+    last = states[-1].commit.sha
+    provenance = current.provenance
+    as_read = (provenance is not None and provenance.commit == last and git_ref is None
+               and not provenance.repository.dirty_paths)
+    # The work tree when it is that commit, as committed; else the commit's own objects.
+    final = assessor.assess(current if as_read else assessor.read(paths, git_ref=last), command)
+    notes = _notes(states, base, start)
+    if current.provenance is not None and current.provenance.repository.dirty_paths:
+        notes.append("uncommitted changes to the inputs are not part of the period: "
+                     + ", ".join(current.provenance.repository.dirty_paths))
+    assessment = worst_over_period(final.assessment, windows).model_copy(update={
+        "period": period_result(start, end, states, windows, notes),
+        "period_start": start, "period_end": end})
+    return replace(final, assessment=assessment)
+
+
+def _repository_path(repo: Path, path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return repo_relative(repo, os.path.abspath(path))
+    except GitError:  # the config is outside the repository: never among its files
+        return None
+
+
+def _notes(states: Sequence[StateRun], base: Commit | None, start: date) -> list[str]:
+    """Inputs that did not exist at START: the period is examined only from when they did."""
+    first = states[0]
+    if base is None or first.commit != base:
+        return [f"the inputs did not exist at the start of the period ({start}): examined from "
+                f"commit {first.commit.sha[:12]} on {first.commit.committed_at.date()}"]
+    later = sorted({f for s in states for f in s.files} - set(first.files))
+    return [f"{f} did not exist at the start of the period ({start})" for f in later]

@@ -1,0 +1,52 @@
+"""PCI DSS scoping: zones and namespaces with any allowed flow to or from the CDE are
+connected-to, with the flows that put them there; the rest is out of scope."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reporter.checks.pci_scope import pci_scope
+
+from .harness import context
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def _fixed(extra: str = "") -> str:
+    fixed = SAMPLES / "fixed"
+    return "\n---\n".join((fixed / name).read_text()
+                          for name in ("reporter.yaml", "workloads.yaml", "policies.yaml")) + extra
+
+
+def test_cluster_dns_serving_the_cde_is_connected_to_not_out_of_scope() -> None:
+    entries = {e.name: e for e in pci_scope(context(_fixed()))}
+    assert entries["cde"].category == "cde"
+    dns = entries["kube-system"]
+    assert (dns.kind, dns.category) == ("namespace", "connected-to")
+    assert dns.flows == ["the CDE => namespace kube-system : TCP 53,UDP 53"]
+
+
+def test_a_namespace_with_no_flow_to_or_from_the_cde_is_out_of_scope() -> None:
+    lonely = """
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: tools}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: tools, labels: {app: debug}}
+spec: {containers: [{name: debug, image: debug}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: tools}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+"""
+    entries = {e.name: e for e in pci_scope(context(_fixed(lonely)))}
+    assert (entries["tools"].category, entries["tools"].flows) == ("out-of-scope", [])
+
+
+def test_without_a_cde_there_is_no_scope_statement() -> None:
+    text = (SAMPLES / "three-tier" / "workloads.yaml").read_text()
+    assert pci_scope(context(text)) == []

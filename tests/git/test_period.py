@@ -1,0 +1,130 @@
+"""`reporter check --period`: every state of the period from Git history, the worst one counts,
+and the timeline names the commit that opened each failure and the one that closed it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reporter.cli import cli
+
+from .conftest import Repo
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+LEAK = """\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: database-debug, namespace: production}
+spec:
+  podSelector: {matchLabels: {tier: database}}
+  policyTypes: [Ingress]
+  ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0}}], ports: [{port: 5432}]}]
+"""
+
+
+@pytest.fixture
+def history(make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch
+            ) -> tuple[Repo, dict[str, str]]:
+    """Clean at the start and the end of 2024Q1; the database open to the internet from
+    1 to 15 February; a commit touching only other files in March."""
+    repo = make_repo()
+    clean = (SAMPLES / "fixed" / "policies.yaml").read_text()
+    repo.write("estate/workloads.yaml", (SAMPLES / "fixed" / "workloads.yaml").read_text())
+    repo.write("estate/policies.yaml", clean)
+    repo.write("reporter.yaml", (SAMPLES / "fixed" / "reporter.yaml").read_text())
+    shas = {"base": repo.commit("the fixed estate", date="2023-12-10T10:00:00+00:00")}
+    repo.write("estate/policies.yaml", clean + LEAK)
+    shas["open"] = repo.commit("debug access to the database",
+                               date="2024-02-01T09:00:00+00:00")
+    repo.write("estate/policies.yaml", clean)
+    shas["close"] = repo.commit("remove the debug access", date="2024-02-15T09:00:00+00:00")
+    repo.write("README.md", "not an input\n")
+    shas["other"] = repo.commit("docs", date="2024-03-03T09:00:00+00:00")
+    monkeypatch.chdir(repo.path)
+    return repo, shas
+
+
+def check(*args: str) -> Result:
+    return CliRunner(env={"SOURCE_DATE_EPOCH": "1712000000"}).invoke(
+        cli, ["check", "estate", "--framework", "pci-dss-4.0.1", *args])
+
+
+def as_json(result: Result) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_a_two_week_leak_inside_the_quarter_fails_naming_both_commits(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    _, shas = history
+    result = check("--period", "2024Q1")
+    assert result.exit_code == 1, result.output
+    assert (f"zone.internet-to-datastore on production/database[StatefulSet], opened by commit "
+            f"{shas['open'][:12]} on 2024-02-01, closed by commit {shas['close'][:12]} on "
+            "2024-02-15 (14 days)") in result.stdout
+    data = as_json(check("--period", "2024-01-01..2024-03-31", "-o", "json"))
+    period = data["period"]
+    assert period["examined"] is True
+    windows = [w for w in period["windows"] if w["check_id"] == "zone.internet-to-datastore"]
+    assert [(w["opened_commit"], w["closed_commit"], w["days"], w["severity"])
+            for w in windows] == [(shas["open"], shas["close"], 14.0, "critical")]
+    assert "pci-dss-4.0.1 1.4.4" in windows[0]["requirements"]
+    # The state at START, then each commit that changed the inputs; the README commit is none.
+    assert [s["commit"] for s in period["states"]] == [shas["base"], shas["open"], shas["close"]]
+    assert [s["reused"] for s in period["states"]] == [False, False, True]  # close == base
+    requirements = {r["id"]: r for r in data["frameworks"][0]["requirements"]}
+    assert requirements["1.4.4"]["status"] == "FAIL"
+    assert shas["open"][:12] in requirements["1.4.4"]["reason"]
+    # The rest of the pack describes the state at the end of the period, which is clean.
+    checks = {c["check_id"]: c for c in data["checks"]}
+    assert checks["zone.internet-to-datastore"]["status"] == "PASS"
+
+
+def test_the_config_period_is_used_and_head_alone_is_a_point_in_time(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    # reporter.yaml (found at the repository root) declares 2024-01-01..2024-03-31.
+    assert check().exit_code == 1
+    outside = as_json(check("--period", "2024-03-01..2024-03-31", "-o", "json"))
+    assert outside["period"]["windows"] == []
+    assert outside["period"]["label"].startswith("period 2024-03-01 to 2024-03-31")
+
+
+def test_inputs_that_did_not_exist_at_the_start_are_named(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    repo, shas = history
+    repo.write("estate/extra.yaml", "---\napiVersion: v1\nkind: Namespace\n"
+                                    "metadata: {name: extra}\n")
+    repo.commit("a namespace", date="2024-03-10T09:00:00+00:00")
+    period = as_json(check("--period", "2024Q1", "-o", "json"))["period"]
+    assert "estate/extra.yaml did not exist at the start of the period (2024-01-01)" in (
+        period["notes"])
+    before = as_json(check("--period", "2023Q3", "-o", "json"))["period"]
+    assert before["examined"] is False
+    assert "the inputs have no commit in it or before it" in before["notes"][0]
+
+
+def test_without_git_the_run_is_a_point_in_time_and_the_period_is_not_examined(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("policies.yaml", "workloads.yaml", "reporter.yaml"):
+        (tmp_path / "estate").mkdir(exist_ok=True)
+        (tmp_path / "estate" / name).write_text((SAMPLES / "fixed" / name).read_text())
+    result = check("-o", "json")
+    assert result.exit_code == 0
+    period = as_json(result)["period"]
+    assert period["examined"] is False
+    assert period["label"].startswith("point in time: state as of 2024-04-01T")
+    assert period["notes"] == ["the period 2024-01-01 to 2024-03-31 was not examined: only this "
+                               "one state was"]
+
+
+def test_a_period_that_is_not_one_is_bad_input(history: tuple[Repo, dict[str, str]]) -> None:
+    result = check("--period", "2024-Q5")
+    assert result.exit_code == 2
+    assert "--period 2024-Q5: not a period" in result.stderr
