@@ -33,6 +33,9 @@ REWRITTEN = ("hygiene.allow-all-rules", "internet.any-cidr", "hygiene.ipblock-ov
 """Checks whose findings name a rule that a rewrite of its policy closes."""
 SHADOWED_BY = re.compile(r" is shadowed by (.+?\))")
 DIRECTIONS = {"ingress": "Ingress", "egress": "Egress"}
+DEFAULT_DENY_CHECKS = {"ingress": "netpol.namespace-default-deny-ingress",
+                       "egress": "netpol.namespace-default-deny-egress"}
+"""The check that fails a namespace without a default deny in each direction."""
 NOT_CLOSABLE = {
     "hygiene.host-network-in-scope": "hostNetwork pods are outside NetworkPolicy: move them to "
                                      "the pod network or accept them with an exception",
@@ -149,7 +152,7 @@ def _isolated_by_namespace_policy(ctx: CheckContext, namespace: str, policy_type
 def default_deny(ctx: CheckContext, failing: dict[str, list[str]]) -> list[Proposal]:
     missing: dict[str, list[str]] = defaultdict(list)
     for direction in DIRECTIONS:
-        for target in failing.get(f"netpol.namespace-default-deny-{direction}", ()):
+        for target in failing.get(DEFAULT_DENY_CHECKS[direction], ()):
             namespace = target.removeprefix("namespace/")
             if not _isolated_by_namespace_policy(ctx, namespace, DIRECTIONS[direction]):
                 missing[namespace].append(direction)
@@ -173,7 +176,7 @@ def _default_deny(ctx: CheckContext, namespace: str, directions: list[str]) -> P
                      if not (p.pod_selector == {} and dns is not None
                              and [r.rule for r in p.rules.get("egress", ())] == [dns])]
     return Proposal(f"{namespace}-default-deny.yaml", namespace, "default-deny",
-                    tuple((f"netpol.namespace-default-deny-{d}", f"namespace/{namespace}")
+                    tuple((DEFAULT_DENY_CHECKS[d], f"namespace/{namespace}")
                           for d in directions), tuple(policies), notes=tuple(notes))
 
 
