@@ -15,6 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import yaml
 from generate import PROFILES, generate_estate
@@ -106,15 +107,17 @@ def write_estate(directory: Path, size: Size, profile: str, seed: int) -> Path:
     return path
 
 
-def print_table(rows: list[tuple[str, Size, Measurement]]) -> None:
+def print_table(rows: list[tuple[str, Size, Measurement]], file: TextIO = sys.stdout) -> None:
     print("| profile | workloads / namespaces / policies | YAML size | CSafeLoader parse "
-          "| reporter | ratio | peak RSS |")
-    print("|---|---|---|---|---|---|---|")
+          "| reporter | ratio | peak RSS |", file=file)
+    print("|---|---|---|---|---|---|---|", file=file)
     for profile, size, row in rows:
         ratio = row.wall_seconds / row.parse_seconds if row.parse_seconds else float("nan")
         print(f"| {profile} | {size.label()} | {row.input_bytes / 1e6:.1f} MB "
               f"| {row.parse_seconds:.2f} s | {row.wall_seconds:.2f} s | {ratio:.1f}x "
-              f"| {row.peak_rss_mb:.0f} MB |")
+              f"| {row.peak_rss_mb:.0f} MB |", file=file)
+    if file is not sys.stdout:
+        return
     print("\nreporter: `reporter connectivity --summary`, process start to exit; "
           "ratio: reporter / parse (both measured in this run)")
     for _, _, row in rows:
@@ -146,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                     estate = write_estate(Path(tmp), size, profile, args.seed)
                     rows.append((profile, size, measure(estate, ["--summary"], args.repeat)))
                     estate.unlink()
-                    print(f"{profile} {size.workloads}: {rows[-1][2].wall_seconds:.1f} s",
-                          file=sys.stderr)
+                    print_table(rows[-1:], file=sys.stderr)  # as it comes: sizes take long
     print_table(rows)
     return 0 if all(row.exit_code == 0 for _, _, row in rows) else 1
 
