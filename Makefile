@@ -59,7 +59,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py --workloads 5000 --namespaces 200 --policies 2000
+	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/report.py
 
 # The container image deploy/cronjob.yaml runs, with docker or else podman.

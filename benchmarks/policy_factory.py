@@ -49,6 +49,14 @@ class _Context:
 
 RFC1918 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 COMMON_PORTS = (80, 443, 8080, 8443, 9090, 5432, 6379, 50051)
+VARIED_LABELS: dict[str, tuple[str, ...]] = {
+    "owner": tuple(f"owner-{i:02d}" for i in range(40)),
+    "cost-center": tuple(f"cc-{i:02d}" for i in range(24)),
+    "release": ("stable", "canary", "beta", "lts"),
+    "zone": ("zone-a", "zone-b", "zone-c"),
+    "exposure": ("internal", "partner", "public"),
+}
+"""Labels of the varied profile: workloads carry several, peers select across namespaces by them."""
 NS_EXPRESSIONS: dict[str, Doc] = {
     "In": {"key": "env", "operator": "In", "values": ["prod", "staging"]},
     "NotIn": {"key": "tenant", "operator": "NotIn", "values": ["tenant-01", "tenant-02"]},
@@ -58,8 +66,10 @@ NS_EXPRESSIONS: dict[str, Doc] = {
 
 
 class PolicyFactory:
-    def __init__(self, rng: random.Random, namespaces: list[GeneratedNamespace]) -> None:
+    def __init__(self, rng: random.Random, namespaces: list[GeneratedNamespace],
+                 varied: bool = False) -> None:
         self._rng = rng
+        self._varied = varied
         self._namespaces = namespaces
         self._populated = [ns for ns in namespaces if ns.workloads]
         self._sizes = [len(ns.workloads) for ns in self._populated]
@@ -73,6 +83,10 @@ class PolicyFactory:
             "udp-sctp": self._udp_sctp, "empty-peers": self._empty_peers,
             "empty-ports": self._empty_ports, "dns": self._dns, "allow-all": self._allow_all,
         }
+        if varied:  # peers that cut the estate across namespaces by the varied labels
+            self._builders["label-peer"] = self._label_peer
+            self._builders["label-peer-egress"] = self._label_peer
+            self._builders["label-expression"] = self._label_peer
 
     def policies(self, count: int) -> list[Doc]:
         """Default denies (at most a third of ``count``), then policies cycling the features."""
@@ -117,6 +131,8 @@ class PolicyFactory:
 
     def _target_selector(self, ns: GeneratedNamespace, target: GeneratedWorkload) -> Doc:
         form = self._rng.random()
+        if self._varied and form < 0.3:
+            return self._varied_selector()
         if form < 0.6:
             return _match_app(target)
         if form < 0.75:
@@ -165,6 +181,23 @@ class PolicyFactory:
         peer = self._peer_workload(ctx)
         return self._rule(ctx, [{"podSelector": _match_app(peer)}],
                           self._numeric_ports(self._destination(ctx, peer)))
+
+    def _varied_selector(self) -> Doc:
+        """One or two varied labels, as matchLabels or as a set expression."""
+        keys = self._rng.sample(sorted(VARIED_LABELS), k=self._rng.choice((1, 2)))
+        if self._rng.random() < 0.5:
+            return {"matchLabels": {k: self._rng.choice(VARIED_LABELS[k]) for k in keys}}
+        return {"matchExpressions": [
+            {"key": k, "operator": self._rng.choice(("In", "NotIn")),
+             "values": sorted(self._rng.sample(VARIED_LABELS[k], k=2))} for k in keys]}
+
+    def _label_peer(self, ctx: _Context) -> Doc:
+        ns_selector = self._rng.choice(({}, NS_EXPRESSIONS["In"], NS_EXPRESSIONS["NotIn"]))
+        if ns_selector:
+            ns_selector = {"matchExpressions": [copy.deepcopy(ns_selector)]}
+        peer = {"namespaceSelector": ns_selector, "podSelector": self._varied_selector()}
+        port = self._rng.choice(COMMON_PORTS)
+        return self._rule(ctx, [peer], [{"protocol": "TCP", "port": port}])
 
     def _ns_labels(self, ctx: _Context) -> Doc:
         other = self._other_namespace()

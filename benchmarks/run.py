@@ -1,7 +1,9 @@
-"""Benchmark the reporter on a generated estate: plain YAML parsing as the baseline, then the CLI
-end to end (wall time and peak memory of a fresh process).
+"""Benchmark the reporter on generated estates: plain YAML parsing as the baseline, then the CLI
+end to end (wall time and peak memory of a fresh process), for both estate profiles and
+1,000 to 20,000 workloads (200 namespaces and 2,000 policies per 5,000 workloads).
 
-    python benchmarks/run.py --workloads 5000 --namespaces 200 --policies 2000
+    python benchmarks/run.py                               # the whole table (`make bench`)
+    python benchmarks/run.py --profiles varied --sizes 5000
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import yaml
-from generate import generate_estate
+from generate import PROFILES, generate_estate
 
 REPO = Path(__file__).resolve().parent.parent
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -79,23 +82,45 @@ def measure(estate: Path, options: list[str], repeat: int) -> Measurement:
                        parse_seconds(estate, repeat), wall, rss, code, out_bytes, stderr)
 
 
-def write_estate(directory: Path, workloads: int, namespaces: int, policies: int,
-                 seed: int) -> Path:
-    path = directory / f"estate-w{workloads}-n{namespaces}-p{policies}-s{seed}.yaml"
-    path.write_text(generate_estate(workloads, namespaces, policies, seed), encoding="utf-8")
+@dataclass(frozen=True)
+class Size:
+    """An estate's shape: 200 namespaces and 2,000 policies per 5,000 workloads."""
+
+    workloads: int
+
+    @property
+    def namespaces(self) -> int:
+        return max(1, self.workloads // 25)
+
+    @property
+    def policies(self) -> int:
+        return self.workloads * 2 // 5
+
+    def label(self) -> str:
+        return f"{self.workloads:,} / {self.namespaces:,} / {self.policies:,}"
+
+
+def write_estate(directory: Path, size: Size, profile: str, seed: int) -> Path:
+    path = directory / f"estate-{profile}-w{size.workloads}-s{seed}.yaml"
+    path.write_text(generate_estate(size.workloads, size.namespaces, size.policies, seed,
+                                    profile), encoding="utf-8")
     return path
 
 
-def print_table(rows: list[Measurement]) -> None:
-    header = ("case", "file MB", "parse s", "analysis s", "ratio", "peak MB", "out MB", "exit")
-    print("{:<28} {:>8} {:>8} {:>11} {:>7} {:>8} {:>7} {:>5}".format(*header))
-    for row in rows:
+def print_table(rows: list[tuple[str, Size, Measurement]], file: TextIO = sys.stdout) -> None:
+    print("| profile | workloads / namespaces / policies | YAML size | CSafeLoader parse "
+          "| reporter | ratio | peak RSS |", file=file)
+    print("|---|---|---|---|---|---|---|", file=file)
+    for profile, size, row in rows:
         ratio = row.wall_seconds / row.parse_seconds if row.parse_seconds else float("nan")
-        print(f"{row.label:<28} {row.input_bytes / 1e6:>8.2f} {row.parse_seconds:>8.3f} "
-              f"{row.wall_seconds:>11.2f} {ratio:>7.1f} {row.peak_rss_mb:>8.0f} "
-              f"{row.output_bytes / 1e6:>7.2f} {row.exit_code:>5}")
-    print("analysis: the CLI from process start to exit; ratio: analysis / parse")
-    for row in rows:
+        print(f"| {profile} | {size.label()} | {row.input_bytes / 1e6:.1f} MB "
+              f"| {row.parse_seconds:.2f} s | {row.wall_seconds:.2f} s | {ratio:.1f}x "
+              f"| {row.peak_rss_mb:.0f} MB |", file=file)
+    if file is not sys.stdout:
+        return
+    print("\nreporter: `reporter connectivity --summary`, process start to exit; "
+          "ratio: reporter / parse (both measured in this run)")
+    for _, _, row in rows:
         if row.exit_code != 0:
             tail = "\n    ".join(row.stderr.strip().splitlines()[-10:]) or "(no stderr)"
             print(f"\n{row.label} failed (exit {row.exit_code}):\n    {tail}")
@@ -103,36 +128,30 @@ def print_table(rows: list[Measurement]) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workloads", type=int, default=5000)
-    parser.add_argument("--namespaces", type=int, default=200)
-    parser.add_argument("--policies", type=int, default=2000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000, 20000],
+                        metavar="WORKLOADS", help="estate sizes, in workloads")
+    parser.add_argument("--profiles", nargs="+", choices=PROFILES, default=list(PROFILES))
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--file", type=Path, help="benchmark this estate instead of generating one")
-    parser.add_argument("--json-workloads", type=int, default=1000,
-                        help="size of the estate for the `-o json` run (0 skips it)")
+    parser.add_argument("--file", type=Path, help="benchmark this estate instead of generating")
     parser.add_argument("--repeat", type=int, default=3, help="plain parses to take the best of")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    rows: list[Measurement] = []
+    rows: list[tuple[str, Size, Measurement]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        estate = args.file or write_estate(Path(tmp), args.workloads, args.namespaces,
-                                           args.policies, args.seed)
-        rows.append(measure(estate, ["--summary"], args.repeat))
-        if args.json_workloads:
-            scale = args.json_workloads / args.workloads
-            small = write_estate(Path(tmp), args.json_workloads,
-                                 max(1, round(args.namespaces * scale)),
-                                 round(args.policies * scale), args.seed)
-            rows.append(measure(small, ["-o", "json"], args.repeat))
-    source = str(args.file) if args.file else (
-        f"generated: {args.workloads} workloads, {args.namespaces} namespaces, "
-        f"{args.policies} policies, seed {args.seed}")
-    print(f"estate {source}; -o json on {args.json_workloads} workloads\n")
+        if args.file:
+            rows.append(("file", Size(0), measure(args.file, ["--summary"], args.repeat)))
+        else:
+            for profile in args.profiles:
+                for size in map(Size, args.sizes):
+                    estate = write_estate(Path(tmp), size, profile, args.seed)
+                    rows.append((profile, size, measure(estate, ["--summary"], args.repeat)))
+                    estate.unlink()
+                    print_table(rows[-1:], file=sys.stderr)  # as it comes: sizes take long
     print_table(rows)
-    return 0 if all(row.exit_code == 0 for row in rows) else 1
+    return 0 if all(row.exit_code == 0 for _, _, row in rows) else 1
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ class Compiled:
         self.selected = [self.policy_selection(p) for p in self.policies]
         self.ingress_isolated = self._isolated("Ingress")
         self.egress_isolated = self._isolated("Egress")
+        self._rules_by_policy: dict[tuple[int, str], list[CompiledRule]] = {}
         # Keyed by object identity of both: equal Rule values may sit in different namespaces.
         self._compiled_rules = {
             (id(policy), id(rule)): self._compile_rule(rule, policy)
@@ -149,8 +150,14 @@ class Compiled:
         return self._compiled_rules.values()
 
     def rules_of(self, policies: Sequence[NetworkPolicy], direction: str) -> list[CompiledRule]:
-        return [
-            self._compiled_rules[id(policy), id(rule)]
-            for policy in policies
-            for rule in (policy.ingress if direction == "ingress" else policy.egress)
-        ]
+        found: list[CompiledRule] = []
+        for policy in policies:
+            key = (id(policy), direction)
+            rules = self._rules_by_policy.get(key)
+            if rules is None:
+                rules = self._rules_by_policy[key] = [
+                    self._compiled_rules[id(policy), id(rule)]
+                    for rule in (policy.ingress if direction == "ingress" else policy.egress)
+                ]
+            found += rules
+        return found

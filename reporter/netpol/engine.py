@@ -1,27 +1,33 @@
-"""Exact reachability for every ordered pair of endpoints, computed column by column.
+"""Exact reachability for every ordered pair of endpoints, computed over classes of endpoints.
 
-For a destination d, the ingress column (who may send to d, on which port atoms) comes from the
-few policies selecting d; the egress column (who may send to d as far as their own egress goes)
-is an OR over egress-rule groups whose peers contain d. Destinations with identical inputs share
-one computed column, so the cost follows the number of distinct situations, not of pairs.
+A source's egress is decided by the few egress policies selecting it, a destination's ingress by
+the few ingress policies selecting it. Endpoints that the policies cannot tell apart form one class
+(:mod:`reporter.netpol.classes`), and the allowed port atoms form a matrix over (destination
+class, source class) of bit masks. It is built a block of destination classes at a time: ingress
+as an OR, per destination class, over its rules' peer columns; egress as an OR, per source class,
+over its rule groups' peer rows; then their AND. The cost follows classes × classes, not rules.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
 from reporter.inventory.model import Inventory, NetworkPolicy, Workload
 from reporter.netpol.addresses import AddressRange, IPAddress
+from reporter.netpol.classes import Partition, partition
 from reporter.netpol.compiled import Compiled, NamedPorts
 from reporter.netpol.connset import ConnectionSet
+from reporter.netpol.ortable import build_table, evaluate, segmented_or
 
 Words = npt.NDArray[np.uint64]
+Indices = npt.NDArray[np.intp]
+_TILE_CELLS = 1 << 24
+"""Cells (words) per temporary array of a block (128 MB): bounds memory at any estate size."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,173 +60,242 @@ class DestinationGroup:
     """(endpoints, words): atoms allowed from each source to any member."""
 
 
+@dataclass(frozen=True, slots=True)
+class Tile:
+    """Allowed atoms for destination classes ``start..start+len(cells)``, per source class."""
+
+    start: int
+    cells: Words
+    """(destination classes, source classes, words)."""
+
+
 class Reachability:
     """Who can reach whom, on which ports; built by :func:`analyse`."""
 
     def __init__(self, compiled: Compiled) -> None:
-        self._c = compiled
-        ports = compiled.ports
-        self.ports = ports
+        c = self._c = compiled
+        self.ports = ports = compiled.ports
         self._words_full = ports.to_words(ports.full)
-        n_w = compiled.n_workloads
+        n_w = c.n_workloads
         self.endpoints: tuple[Endpoint, ...] = tuple(
-            [Endpoint(w.key, i, workload=w) for i, w in enumerate(compiled.workloads)]
-            + [Endpoint(r.key, n_w + i, ip_range=r) for i, r in enumerate(compiled.space.ranges)]
+            [Endpoint(w.key, i, workload=w) for i, w in enumerate(c.workloads)]
+            + [Endpoint(r.key, n_w + i, ip_range=r) for i, r in enumerate(c.space.ranges)]
         )
         self._by_key = {e.key: e for e in self.endpoints}
         self._ingress_policies: list[list[int]] = [[] for _ in range(n_w)]
         self._egress_policies: list[list[int]] = [[] for _ in range(n_w)]
-        for pi, (policy, selected) in enumerate(zip(compiled.policies, compiled.selected,
-                                                    strict=True)):
+        for pi, (policy, selected) in enumerate(zip(c.policies, c.selected, strict=True)):
             for lists, applies in ((self._ingress_policies, policy.isolates_ingress),
                                    (self._egress_policies, policy.isolates_egress)):
                 if applies:
                     for wi in np.flatnonzero(selected).tolist():
                         lists[wi].append(pi)
-        self._named_ports = sorted({n for r in compiled.all_rules() for n in r.named})
-        self._build_egress_groups()
+        self._named_ports = sorted({n for r in c.all_rules() for n in r.named})
+        self._partition()
+        self._prepare_ingress()
+        self._prepare_egress()
+        self._row_cache: dict[int, Words] = {}
 
-    # -- egress groups ------------------------------------------------------------------
-    def _build_egress_groups(self) -> None:
+    # -- classes ------------------------------------------------------------------------
+    def _rules(self, direction: str) -> list[tuple[int, NetworkPolicy]]:
+        isolates = "isolates_ingress" if direction == "ingress" else "isolates_egress"
+        return [(i, p) for i, p in enumerate(self._c.policies) if getattr(p, isolates)]
+
+    def _partition(self) -> None:
         c = self._c
-        n_w, words = c.n_workloads, self.ports.words
-        index: dict[tuple[int, NamedPorts], int] = {}
-        aggregates: list[Words] = []
-        named_sources: list[npt.NDArray[np.bool_]] = []
-        self._group_named: list[NamedPorts] = []
-        peer_ids: list[int] = []
-        for policy, selected in zip(c.policies, c.selected, strict=True):
-            if not policy.isolates_egress:
+        n_w, n_e = c.n_workloads, c.n_endpoints
+        externals = np.arange(n_w, n_e, dtype=np.intp)
+        ingress, egress = self._rules("ingress"), self._rules("egress")
+        self._in_peer_ids = sorted(
+            {r.peers for r in c.rules_of([p for _, p in ingress], "ingress")})
+        self._eg_peer_ids = sorted(
+            {r.peers for r in c.rules_of([p for _, p in egress], "egress")})
+        self._named_id = self._named_signatures()
+
+        def members(vector: npt.NDArray[np.bool_]) -> Indices:
+            return np.flatnonzero(vector).astype(np.intp)
+
+        self.sources: Partition = partition(n_e, [
+            externals,
+            *(members(c.peer_vectors[p]) for p in self._in_peer_ids),
+            *(members(c.selected[i]) for i, _ in egress),
+        ], np.zeros(n_e, dtype=np.int32))
+        self.destinations: Partition = partition(n_e, [
+            externals,
+            *(members(c.selected[i]) for i, _ in ingress),
+            *(members(c.peer_vectors[p]) for p in self._eg_peer_ids),
+        ], self._named_id)
+        self._external_sources = np.flatnonzero(self.sources.representative >= n_w)
+
+    def _named_signatures(self) -> npt.NDArray[np.int32]:
+        """Per endpoint, an id of how the named ports in use resolve on it (-1: external)."""
+        ids: dict[tuple[int | None, ...], int] = {}
+        out = np.full(self._c.n_endpoints, -1, dtype=np.int32)
+        if self._named_ports:
+            for i, w in enumerate(self._c.workloads):
+                by_name = {(p.name, p.protocol): p.port for p in reversed(w.ports)}
+                signature = tuple(by_name.get(n) for n in self._named_ports)
+                out[i] = ids.setdefault(signature, len(ids))
+        return out
+
+    def _words(self, masks: Sequence[int]) -> Words:
+        words = np.zeros((len(masks), self.ports.words), dtype=np.uint64)
+        for i in range(self.ports.words):
+            words[:, i] = [(m >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for m in masks]
+        return words
+
+    # -- ingress: per destination class, an OR over its rules' peers --------------------
+    def _prepare_ingress(self) -> None:
+        c, n_w = self._c, self._c.n_workloads
+        row_of = {p: i for i, p in enumerate(self._in_peer_ids)}
+        column_ids: dict[tuple[tuple[int, int], ...], int] = {}
+        column_of = np.empty(self.destinations.size, dtype=np.intp)
+        for t, d in enumerate(self.destinations.representative.tolist()):
+            if d >= n_w or not c.ingress_isolated[d]:
+                column_of[t] = -1  # everything allowed
                 continue
-            for rule in c.rules_of([policy], "egress"):
-                key = (rule.peers, rule.named)
-                g = index.get(key)
-                if g is None:
-                    g = index[key] = len(aggregates)
-                    aggregates.append(np.zeros((n_w, words), dtype=np.uint64))
-                    named_sources.append(np.zeros(n_w, dtype=bool))
-                    self._group_named.append(rule.named)
-                    peer_ids.append(rule.peers)
-                aggregates[g][selected] |= self.ports.to_words(rule.numeric)
+            by_peers: dict[int, int] = defaultdict(int)
+            policies = [c.policies[i] for i in self._ingress_policies[d]]
+            for rule in c.rules_of(policies, "ingress"):
+                mask = rule.numeric
                 if rule.named:
-                    named_sources[g] |= selected
-        self._aggregates = (
-            np.stack(aggregates) if aggregates else np.zeros((0, n_w, words), dtype=np.uint64)
-        )
-        self._named_sources = named_sources
-        members = [c.peer_vectors[p] for p in peer_ids]
-        # (endpoints, groups): which egress groups admit each destination.
-        self._groups_of = (
-            np.ascontiguousarray(np.stack(members).T)
-            if members
-            else np.zeros((c.n_endpoints, 0), dtype=bool)
-        )
-        self._egress_base = np.where(
-            c.egress_isolated[:, None], np.uint64(0), self._words_full[None, :]
-        ).astype(np.uint64)
-        self._build_namespace_cells()
+                    mask |= self.ports.named_mask(rule.named, c.workloads[d])
+                by_peers[row_of[rule.peers]] |= mask
+            column_of[t] = column_ids.setdefault(tuple(sorted(by_peers.items())),
+                                                 len(column_ids))
+        # Destinations sharing a column come next to each other, so a block builds it once.
+        self.destinations = self.destinations.reordered(np.argsort(column_of, kind="stable"))
+        self._in_column_of = np.sort(column_of, kind="stable")
+        self._in_table = build_table(list(column_ids), self._words)
+        reps = self.sources.representative
+        # cells padded to whole words, so that rows are ORed 64 cells at a time
+        self._in_peer_rows = np.zeros((len(self._in_peer_ids), -(-len(reps) // 8) * 8),
+                                      dtype=bool)
+        for row, p in enumerate(self._in_peer_ids):
+            self._in_peer_rows[row, : len(reps)] = c.peer_vectors[p][reps]
 
-    def _build_namespace_cells(self) -> None:
-        """Pre-OR the groups that admit whole namespaces, so a column only ORs the rest.
+    # -- egress: per source class, an OR over its rule groups' peers ---------------------
+    def _prepare_egress(self) -> None:
+        c, n_w = self._c, self._c.n_workloads
+        row_of = {p: i for i, p in enumerate(self._eg_peer_ids)}
+        named = sorted({r.named for r in c.all_rules() if r.named and r.rule.direction == "egress"})
+        row_ids: dict[tuple[tuple[int, int, int], ...], int] = {}
+        row_of_source = np.empty(self.sources.size, dtype=np.intp)
+        for k, s in enumerate(self.sources.representative.tolist()):
+            if s >= n_w or not c.egress_isolated[s]:
+                row_of_source[k] = -1  # everything allowed
+                continue
+            policies = [c.policies[i] for i in self._egress_policies[s]]
+            entries = {(row_of[r.peers], r.numeric, named.index(r.named) if r.named else -1)
+                       for r in c.rules_of(policies, "egress")}
+            row_of_source[k] = row_ids.setdefault(tuple(sorted(entries)), len(row_ids))
+        self._eg_row_of = row_of_source
+        rows = list(row_ids)
+        self._eg_table = build_table([[(p, m) for p, m, _ in r] for r in rows], self._words)
+        # Named ports of egress rules resolve per destination: "mask" n+1 stands for list n.
+        self._eg_named = build_table([[(p, n + 1) for p, _, n in r if n >= 0] for r in rows],
+                                     self._words)
+        self._named_by_dest = self._named_masks(named)
+        reps = self.destinations.representative
+        self._eg_peer_rows = np.array(
+            [c.peer_vectors[p][reps] for p in self._eg_peer_ids], dtype=bool
+        ).reshape(len(self._eg_peer_ids), len(reps))
 
-        Most egress peers are namespace-wide (namespaceSelector, empty ``to``, podSelector {});
-        their contribution depends only on the destination's namespace.
-        """
+    def _named_masks(self, named: list[NamedPorts]) -> Words:
+        """(named-port lists, destination classes, words): what each list allows there."""
         c = self._c
-        n_w = c.n_workloads
-        ns = c.ns_of_workload
-        n_ns = int(ns.max()) + 1 if n_w else 0
-        sizes = np.bincount(ns, minlength=n_ns)
-        one_hot = np.zeros((n_ns, n_w), dtype=np.float32)
-        one_hot[ns, np.arange(n_w)] = 1
-        # members of each group per namespace (exact: small integers in float32)
-        per_ns = (one_hot @ self._groups_of[:n_w].astype(np.float32)).astype(np.int64)
-        whole = ((per_ns == 0) | (per_ns == sizes[:, None])).all(axis=0)
-        whole &= np.array([not named for named in self._group_named], dtype=bool)
-        self._cells = np.zeros((n_ns, n_w, self.ports.words), dtype=np.uint64)
-        for n in range(n_ns):
-            groups = np.flatnonzero(whole & (per_ns[n] > 0))
-            if groups.size:
-                self._cells[n] = np.bitwise_or.reduce(self._aggregates[groups], axis=0)
-        self._partial_groups_of = self._groups_of.copy()
-        self._partial_groups_of[:n_w, whole] = False
+        masks: list[int] = []
+        cache: dict[tuple[int, int], int] = {}
+        for names_index, names in enumerate(named):
+            for d in self.destinations.representative.tolist():
+                if d >= c.n_workloads:
+                    masks.append(0)
+                    continue
+                key = (names_index, int(self._named_id[d]))
+                if key not in cache:
+                    cache[key] = self.ports.named_mask(names, c.workloads[d])
+                masks.append(cache[key])
+        return self._words(masks).reshape(len(named), self.destinations.size, self.ports.words)
 
-    # -- columns ------------------------------------------------------------------------
-    def _named_signature(self, d: int) -> tuple[int | None, ...]:
-        if d >= self._c.n_workloads:
-            return ()
-        target = self._c.workloads[d]
-        return tuple(target.named_port(name, proto) for name, proto in self._named_ports)
+    # -- tiles ------------------------------------------------------------------------
+    def _block_sizes(self) -> tuple[int, int]:
+        """Destination classes per ingress block and per egress block (bool cells: 1/8 word)."""
+        n_s, words = self.sources.size, self.ports.words
+        inner, outer = self._in_table, self._eg_table
+        columns = max(len(inner.output_ptr) - 1, 1)
+        per_column = n_s * (words * (2 + len(inner.group_mask) / columns)
+                            + inner.entries / columns / 8)
+        per_row = (outer.entries + self._eg_named.entries) / 8 + words * (
+            len(outer.group_mask) + len(outer.output_ptr) + n_s)
+        ingress = max(8, int(_TILE_CELLS // per_column) // 8 * 8)
+        return ingress, max(ingress, int(_TILE_CELLS // per_row) // ingress * ingress)
 
-    def _column_key(self, d: int) -> tuple[object, ...]:
-        groups = np.packbits(self._groups_of[d]).tobytes()
-        return (self._ingress_key(d), d < self._c.n_workloads, groups, self._named_signature(d))
+    def tiles(self, start: int = 0, stop: int | None = None) -> Iterator[Tile]:
+        """The (destination class × source class) matrix, a block of destinations at a time."""
+        stop = self.destinations.size if stop is None else stop
+        ingress, egress = self._block_sizes()
+        for outer in range(start, stop, egress):
+            outer_stop = min(outer + egress, stop)
+            rows = self._egress_block(outer, outer_stop)
+            for first in range(outer, outer_stop, ingress):
+                last = min(first + ingress, outer_stop)
+                yield self._tile(first, last, rows[:, first - outer:last - outer])
 
-    def _ingress_key(self, d: int) -> tuple[object, ...] | None:
-        """Inputs of d's ingress column; None when d is not isolated (everything allowed)."""
-        if d >= self._c.n_workloads or not self._c.ingress_isolated[d]:
-            return None
-        return (tuple(self._ingress_policies[d]), self._named_signature(d))
+    def _tile(self, start: int, stop: int, egress: Words | None = None) -> Tile:
+        cells = self._ingress_block(start, stop)
+        if egress is None:
+            egress = self._egress_block(start, stop)
+        cells &= egress.transpose(1, 0, 2)
+        targets = np.flatnonzero(self.destinations.representative[start:stop]
+                                 >= self._c.n_workloads)
+        if targets.size and self._external_sources.size:  # external to external: no flow
+            cells[np.ix_(targets, self._external_sources)] = 0
+        return Tile(start, cells)
 
-    def _ingress_column(self, d: int) -> Words:
-        c = self._c
-        if self._ingress_key(d) is None:
-            return np.broadcast_to(self._words_full, (c.n_endpoints, self.ports.words)).copy()
-        column = np.zeros((c.n_endpoints, self.ports.words), dtype=np.uint64)
-        by_peers: dict[int, int] = defaultdict(int)  # one pass per distinct peer set
-        policies = [c.policies[i] for i in self._ingress_policies[d]]
-        for rule in c.rules_of(policies, "ingress"):
-            mask = rule.numeric
-            if rule.named:
-                mask |= self.ports.named_mask(rule.named, c.workloads[d])
-            by_peers[rule.peers] |= mask
-        for peers, mask in by_peers.items():
-            if mask:
-                np.bitwise_or(column, self.ports.to_words(mask), out=column,
-                              where=c.peer_vectors[peers][:, None])
-        return column
+    def _ingress_block(self, start: int, stop: int) -> Words:
+        ids, inverse = np.unique(self._in_column_of[start:stop], return_inverse=True)
+        n_s, words = self.sources.size, self.ports.words
+        columns = np.zeros((len(ids), n_s, words), dtype=np.uint64)
+        columns[ids == -1] = self._words_full
+        table = self._in_table
+        isolated = ids[ids >= 0]
+        filled = isolated[table.output_ptr[isolated + 1] > table.output_ptr[isolated]]
+        if filled.size:  # an isolated destination without rules: all denied
+            columns[np.searchsorted(ids, filled)] = evaluate(
+                table, filled, self._in_peer_rows)[:, :n_s]
+        return columns[inverse.reshape(-1)]
 
-    def _egress_column(self, d: int) -> Words:
-        c = self._c
-        column = self._egress_base.copy()
-        if d < c.n_workloads:
-            column |= self._cells[c.ns_of_workload[d]]
-        partial = np.flatnonzero(self._partial_groups_of[d])
-        if partial.size:
-            column |= np.bitwise_or.reduce(self._aggregates[partial], axis=0)
-        if d < c.n_workloads:  # named ports resolve on this destination only
-            target = c.workloads[d]
-            for g in np.flatnonzero(self._groups_of[d]):
-                if self._group_named[g]:
-                    mask = self.ports.named_mask(self._group_named[g], target)
-                    if mask:
-                        column[self._named_sources[g]] |= self.ports.to_words(mask)
-        return column
+    def _egress_block(self, start: int, stop: int) -> Words:
+        """(source classes, destination classes of the block, words)."""
+        table = self._eg_table
+        n_rows = len(table.output_ptr) - 1
+        rows = np.zeros((n_rows + 1, stop - start, self.ports.words), dtype=np.uint64)
+        rows[n_rows] = self._words_full  # row -1: not isolated
+        peers = self._eg_peer_rows[:, start:stop]
+        filled = np.flatnonzero(table.output_ptr[1:] > table.output_ptr[:-1])
+        if filled.size:
+            rows[filled] = evaluate(table, filled, peers)
+        named = self._eg_named  # few: resolved on each destination
+        filled = np.flatnonzero(named.output_ptr[1:] > named.output_ptr[:-1])
+        if filled.size:
+            lists = named.masks[named.group_mask, 0].astype(np.intp) - 1
+            per_entry = np.repeat(lists, np.diff(named.group_ptr))
+            values = np.where(peers[named.entry_peer][..., None],
+                              self._named_by_dest[per_entry, start:stop], np.uint64(0))
+            entries_of_row = np.diff(named.group_ptr[named.output_ptr])
+            starts = np.concatenate(([0], np.cumsum(entries_of_row)[:-1]))[filled]
+            rows[filled] |= segmented_or(values, starts)
+        return rows[self._eg_row_of]
 
-    def _column(self, d: int, ingress: Words | None = None) -> Words:
-        n_w = self._c.n_workloads
-        ingress = self._ingress_column(d) if ingress is None else ingress.copy()
-        ingress[:n_w] &= self._egress_column(d)
-        if d >= n_w:  # external to external is not a cluster flow
-            ingress[n_w:] = 0
-        return ingress
-
+    # -- views ------------------------------------------------------------------------
     def destination_groups(self) -> Iterator[DestinationGroup]:
         """Every destination exactly once, grouped by identical columns."""
-        groups: dict[tuple[object, ...], list[int]] = defaultdict(list)
-        for d in range(self._c.n_endpoints):
-            groups[self._column_key(d)].append(d)
-        # Destinations sharing ingress inputs come together, so that column is built once.
-        last_key: object = object()
-        ingress: Words | None = None
-        for key, members in sorted(groups.items(), key=lambda item: repr(item[0][0])):
-            if key[0] != last_key:
-                last_key, ingress = key[0], self._ingress_column(members[0])
-            yield DestinationGroup(
-                np.array(members, dtype=np.intp), self._column(members[0], ingress)
-            )
+        members = self.destinations.members()
+        source_class = self.sources.class_of
+        for tile in self.tiles():
+            for offset, cells in enumerate(tile.cells):
+                yield DestinationGroup(members[tile.start + offset], cells[source_class])
 
-    # -- queries ------------------------------------------------------------------------
     def endpoint(self, key: str) -> Endpoint:
         return self._by_key[key]
 
@@ -228,18 +303,15 @@ class Reachability:
         i = self._c.space.index_of(address)
         return None if i is None else self.endpoints[self._c.n_workloads + i]
 
-    @cached_property
-    def _column_cache(self) -> dict[tuple[object, ...], Words]:
-        return {}
-
     def allowed(self, src: Endpoint, dst: Endpoint) -> ConnectionSet:
         if src.index == dst.index:
             return ConnectionSet.empty()
-        key = self._column_key(dst.index)
-        column = self._column_cache.get(key)
-        if column is None:
-            column = self._column_cache[key] = self._column(dst.index)
-        return self.ports.connection_set(self.ports.from_words(column[src.index]))
+        t = int(self.destinations.class_of[dst.index])
+        row = self._row_cache.get(t)
+        if row is None:
+            row = self._row_cache[t] = self._tile(t, t + 1).cells[0]
+        return self.ports.connection_set(
+            self.ports.from_words(row[self.sources.class_of[src.index]]))
 
     def ingress_policies(self, workload: Endpoint) -> tuple[NetworkPolicy, ...]:
         """Policies that isolate the workload for ingress (empty: not isolated)."""

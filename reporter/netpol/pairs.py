@@ -98,12 +98,8 @@ class Summary:
         }
 
 
-def _count(nonzero: npt.NDArray[np.bool_], members: npt.NDArray[np.intp]) -> int:
-    # each member sees the same column, minus its own (self) row
-    return int(nonzero.sum()) * len(members) - int(nonzero[members].sum())
-
-
 def summarise(reach: Reachability) -> Summary:
+    """Counts over the class matrix: a cell counts once per (source, destination) it stands for."""
     c = reach.compiled
     n_w = c.n_workloads
     internet = np.zeros(c.n_endpoints, dtype=bool)
@@ -112,24 +108,36 @@ def summarise(reach: Reachability) -> Summary:
     kinds = Counter(w.kind for w in c.workloads)
     kinds["External"] = len(c.space)
     summary.endpoints_by_kind = dict(kinds)
-    by_protocol: dict[str, int] = dict.fromkeys(PROTOCOLS, 0)
+    sources, destinations = reach.sources, reach.destinations
+    source_sizes, destination_sizes = sources.sizes(), destinations.sizes()
+    internet_sources = np.zeros(sources.size, dtype=bool)
+    internet_sources[sources.class_of[internet]] = True
+    internet_destinations = np.zeros(destinations.size, dtype=bool)
+    internet_destinations[destinations.class_of[internet]] = True
     proto_words = {p: reach.ports.to_words(reach.ports.protocol_masks[p]) for p in PROTOCOLS}
-    from_internet = np.zeros(n_w, dtype=bool)
-    to_internet = np.zeros(n_w, dtype=bool)
-    for group in reach.destination_groups():
-        nonzero = np.asarray(group.column.any(axis=1), dtype=bool)
-        summary.connected_pairs += _count(nonzero, group.members)
-        for proto, words in proto_words.items():
-            hits = np.asarray((group.column & words).any(axis=1), dtype=bool)
-            by_protocol[proto] += _count(hits, group.members)
-        workloads = group.members[group.members < n_w]
-        if (nonzero & internet).any():
-            from_internet[workloads] = True
-        if internet[group.members].any():
-            to_internet |= nonzero[:n_w]
+    counts: Counter[str] = Counter()
+    from_internet = np.zeros(destinations.size, dtype=bool)
+    to_internet = np.zeros(sources.size, dtype=bool)
+    for tile in reach.tiles():
+        stop = tile.start + len(tile.cells)
+        weights = destination_sizes[tile.start:stop]
+        # every endpoint is its own pair's source and destination: take those self cells out
+        own = np.flatnonzero((destinations.class_of >= tile.start)
+                             & (destinations.class_of < stop))
+        own_cells = (destinations.class_of[own] - tile.start, sources.class_of[own])
+        for name, words in (("", None), *proto_words.items()):
+            cells = tile.cells if words is None else tile.cells & words
+            hits = np.asarray(cells.any(axis=2), dtype=bool)
+            counts[name] += int(weights @ (hits @ source_sizes)) - int(hits[own_cells].sum())
+            if words is None:
+                from_internet[tile.start:stop] = hits[:, internet_sources].any(axis=1)
+                to_internet |= hits[internet_destinations[tile.start:stop]].any(axis=0)
+    summary.connected_pairs = counts[""]
+    by_protocol: dict[str, int] = {p: counts[p] for p in PROTOCOLS}
+    workloads = np.arange(n_w)
+    summary.reachable_from_internet = int(from_internet[destinations.class_of[workloads]].sum())
+    summary.reaching_internet = int(to_internet[sources.class_of[workloads]].sum())
     summary.pairs_by_protocol = by_protocol
-    summary.reachable_from_internet = int(from_internet.sum())
-    summary.reaching_internet = int(to_internet.sum())
     summary.ingress_isolated = int(c.ingress_isolated.sum())
     summary.egress_isolated = int(c.egress_isolated.sum())
     summary.fully_isolated = int((c.ingress_isolated & c.egress_isolated).sum())

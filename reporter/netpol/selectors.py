@@ -24,17 +24,19 @@ class SelectorIndex:
             for key, value in labels.items():
                 by_pair[key, value].append(i)
                 by_key[key].append(i)
-        self._by_pair = by_pair
-        self._by_key = by_key
+        self._by_pair = {pair: np.array(found, dtype=np.intp) for pair, found in by_pair.items()}
+        self._by_key = {key: np.array(found, dtype=np.intp) for key, found in by_key.items()}
         self._cache: dict[LabelSelector, BoolVector] = {}
 
-    def _vector(self, indices: Iterable[int]) -> BoolVector:
+    def _vector(self, *indices: npt.NDArray[np.intp] | None) -> BoolVector:
         vector = np.zeros(self.size, dtype=bool)
-        vector[list(indices)] = True
+        for found in indices:
+            if found is not None:
+                vector[found] = True
         return vector
 
     def _any_of(self, key: str, values: Iterable[str]) -> BoolVector:
-        return self._vector(i for v in values for i in self._by_pair.get((key, v), ()))
+        return self._vector(*(self._by_pair.get((key, v)) for v in values))
 
     def match(self, selector: LabelSelector) -> BoolVector:
         cached = self._cache.get(selector)
@@ -42,16 +44,16 @@ class SelectorIndex:
             return cached
         result = np.ones(self.size, dtype=bool)
         for key, value in selector.match_labels:
-            result &= self._vector(self._by_pair.get((key, value), ()))
+            result &= self._vector(self._by_pair.get((key, value)))
         for req in selector.match_expressions:
             if req.operator == "In":
                 result &= self._any_of(req.key, req.values)
             elif req.operator == "NotIn":  # a missing key is "not in"
                 result &= ~self._any_of(req.key, req.values)
             elif req.operator == "Exists":
-                result &= self._vector(self._by_key.get(req.key, ()))
+                result &= self._vector(self._by_key.get(req.key))
             else:
-                result &= ~self._vector(self._by_key.get(req.key, ()))
+                result &= ~self._vector(self._by_key.get(req.key))
         result.flags.writeable = False
         self._cache[selector] = result
         return result

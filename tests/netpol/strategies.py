@@ -210,3 +210,16 @@ def inventories(draw: st.DrawFn) -> Inventory:
         for i in range(draw(st.sampled_from((0, 1, 2, 3, 4))))
     )
     return Inventory(namespaces, workloads, drawn)
+
+
+@st.composite
+def crowded_inventories(draw: st.DrawFn) -> Inventory:
+    """Inventories where every workload has look-alikes (same namespace, labels, ports and pod
+    IPs): the policies cannot tell them apart, so the engine's classes hold several endpoints."""
+    inv = draw(inventories())
+    copies = tuple(
+        replace(w, name=f"{w.name}-copy{k}")
+        for w in inv.workloads
+        for k in range(draw(st.integers(1, 3)))
+    )
+    return replace(inv, workloads=inv.workloads + copies)

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 from reporter.inventory.model import PROTOCOLS, Inventory, NetworkPolicy, Workload
 from reporter.netpol.connset import MAX_PORT, ConnectionSet
 from reporter.netpol.engine import Endpoint, Reachability, analyse
+from reporter.netpol.pairs import summarise
 
 from .flows import range_ends
 from .oracle import Party, oracle_allows
-from .strategies import inventories, numbered, policies, rules
+from .strategies import crowded_inventories, inventories, numbered, policies, rules
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DIFFERENTIAL = settings(SETTINGS, max_examples=500)
@@ -51,7 +52,33 @@ def probe_ports(inv: Inventory) -> list[int]:
 @DIFFERENTIAL
 @given(inv=inventories(), option=st.booleans())
 def test_engine_agrees_with_the_oracle(inv: Inventory, option: bool) -> None:
+    assert_agrees_with_oracle(analyse(inv, ipblock_matches_pod_ips=option), inv, option)
+
+
+@SETTINGS
+@given(inv=crowded_inventories(), option=st.booleans())
+def test_engine_agrees_with_the_oracle_when_endpoints_share_classes(
+    inv: Inventory, option: bool
+) -> None:
     r = analyse(inv, ipblock_matches_pod_ips=option)
+    assert r.sources.size < len(r.endpoints) and r.destinations.size < len(r.endpoints)
+    assert_agrees_with_oracle(r, inv, option)
+
+
+@SETTINGS
+@given(inv=crowded_inventories(), option=st.booleans())
+def test_summary_counts_the_listed_pairs(inv: Inventory, option: bool) -> None:
+    """The summary weighs class cells by class sizes; the listing expands them pair by pair."""
+    r = analyse(inv, ipblock_matches_pod_ips=option)
+    listed = list(r.connections())
+    summary = summarise(r)
+    assert summary.connected_pairs == len(listed)
+    for proto in PROTOCOLS:
+        expected = sum(1 for c in listed if proto in c.conn.protocols())
+        assert summary.pairs_by_protocol[proto] == expected, proto
+
+
+def assert_agrees_with_oracle(r: Reachability, inv: Inventory, option: bool) -> None:
     ports = probe_ports(inv)
     for src, dst in judged_pairs(r):
         conn = r.allowed(src, dst)
