@@ -123,7 +123,8 @@ def _missing_ancestors(path: Path) -> list[Path]:
     return missing
 
 
-def _write_files(folder: Path, files: Mapping[str, bytes]) -> None:
+def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
+    """Write each file and fsync it, so a rename that follows publishes whole files."""
     for name, data in files.items():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,7 +146,7 @@ def write_pack(destination: Path, files: Mapping[str, bytes]) -> None:
     temporary = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", suffix=".partial",
                                       dir=destination.parent))
     try:
-        _write_files(temporary, files)
+        write_files(temporary, files)
         temporary.chmod(0o755)
         # rename() would replace an empty folder made meanwhile, never a non-empty one (a pack)
         os.rename(temporary, destination)

@@ -24,7 +24,6 @@ from reporter.archive.store import (
     open_archive,
     remove_leftovers,
     stage,
-    write_files,
 )
 from reporter.archive.verify import (
     ARCHIVE_PROVENANCE,
@@ -37,7 +36,7 @@ from reporter.archive.verify import (
 from reporter.errors import PackError, Problem
 from reporter.inventory.kubeconfig import ClusterAccess
 from reporter.model import Assessment
-from reporter.pack import PACK_JSON, UNSUMMED, run_id, signed_files
+from reporter.pack import PACK_JSON, UNSUMMED, run_id, signed_files, write_files
 from reporter.period import ReviewPeriod, days_between, quarters_in
 from reporter.pipeline import Assessed, Assessor, PipelineOptions
 from reporter.signing import SigningKey

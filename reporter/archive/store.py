@@ -40,16 +40,6 @@ def stage(root: Path, period: ReviewPeriod) -> Path:
     return Path(tempfile.mkdtemp(prefix=".run-", suffix=PARTIAL, dir=folder))
 
 
-def write_files(folder: Path, files: Mapping[str, bytes]) -> None:
-    for name, data in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-
-
 def commit_pack(root: Path, staging: Path, period: ReviewPeriod, run_id: str) -> str:
     """Rename the finished staging folder to ``<period>/<run id>``; the pack's path in the
     archive. An existing pack is never replaced."""
