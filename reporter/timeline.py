@@ -71,8 +71,9 @@ def period_commits(repo: Path, paths: Sequence[str], start: date, end: date, ref
     since = datetime.combine(start, time.min, UTC)
     until = datetime.combine(end + timedelta(days=1), time.min, UTC)
     before = _commits(repo, ["-1", f"--before={since.isoformat()}", ref])
+    pathspecs = [path or "." for path in paths]  # "" is the repository root
     during = _commits(repo, [f"--since={since.isoformat()}", f"--before={until.isoformat()}",
-                             ref, "--", *paths])
+                             ref, "--", *pathspecs])
     # --before/--since compare committer dates; keep them strictly inside the period.
     during = [c for c in reversed(during) if since <= c.committed_at < until]
     return (before[0] if before else None), during
@@ -256,7 +257,12 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
         return assessor.assess(current, command)
     repo, wanted = current.repository, list(current.input_paths)
     config = _repository_path(repo, assessor.options.config_path)
-    base, during = period_commits(repo, wanted, start, end, git_ref or "HEAD")
+    try:
+        base, during = period_commits(repo, wanted, start, end, git_ref or "HEAD")
+    except GitError as err:  # a partial or damaged clone: one state, and the period not examined
+        reason = "; ".join(p.message for p in err.problems)
+        return _with_note(assessor.assess(current, command), f"the period {start} to {end} was "
+                          f"not examined: the Git history cannot be read ({reason})")
 
     def assess_sources(sources: Sequence[Source], sha: str) -> Assessment:
         kept = [s for s in sources if s.path != config]
@@ -268,13 +274,8 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
     runner = PeriodRunner(repo, wanted, assess_sources)
     states = [s for s in (runner.state(c) for c in ([base] if base else []) + during) if s]
     if not states:
-        assessed = assessor.assess(current, command)
-        note = (f"the period {start} to {end} was not examined: the inputs have no commit in "
-                "it or before it")
-        assert assessed.assessment.period is not None  # assess() labels the point in time
-        period = assessed.assessment.period.model_copy(update={"notes": [note]})
-        return replace(assessed, assessment=assessed.assessment.model_copy(
-            update={"period": period}))
+        return _with_note(assessor.assess(current, command), f"the period {start} to {end} was "
+                          "not examined: the inputs have no commit in it or before it")
     windows = timeline(states, start, end)
     last = states[-1].commit.sha
     provenance = current.provenance
@@ -290,6 +291,13 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
         "period": period_result(start, end, states, windows, notes),
         "period_start": start, "period_end": end})
     return replace(final, assessment=assessment)
+
+
+def _with_note(assessed: Assessed, note: str) -> Assessed:
+    """A point-in-time result whose period says why it was not examined."""
+    assert assessed.assessment.period is not None  # assess() labels the point in time
+    period = assessed.assessment.period.model_copy(update={"notes": [note]})
+    return replace(assessed, assessment=assessed.assessment.model_copy(update={"period": period}))
 
 
 def _repository_path(repo: Path, path: str | None) -> str | None:

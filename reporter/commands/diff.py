@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 
 from reporter.commands import ExitCode
-from reporter.commands.options import assessment_options, git_ref_option
+from reporter.commands.options import assessment_options, git_ref_option, input_options
 from reporter.errors import InputError
 
 if TYPE_CHECKING:
@@ -87,9 +87,10 @@ def diff_command(sides: tuple[str, ...], git_range: str | None, options: Pipelin
               help="The live state: a directory or a `kubectl get networkpolicies -A -o yaml` "
                    "dump. SOURCES are then the source of truth.")
 @git_ref_option
+@input_options
 @output_option
 def drift_command(sources: tuple[str, ...], cluster: str | None, git_ref: str | None,
-                  fmt: str) -> ExitCode:
+                  exclude: tuple[str, ...], strict: bool, fmt: str) -> ExitCode:
     """NetworkPolicies that exist only live, only in the source of truth, or differ in spec.
 
     \b
@@ -100,8 +101,9 @@ def drift_command(sources: tuple[str, ...], cluster: str | None, git_ref: str | 
     """
     from reporter.diff import compute_delta
     from reporter.diff.sides import SideOptions, load_side, manifest_side
+    from reporter.inputs import ReadOptions
 
-    options = SideOptions(assess=False)
+    options = SideOptions(assess=False, reading=ReadOptions(exclude=exclude, strict=strict))
     if cluster is None:
         if len(sources) != 2:
             raise InputError(f"expected LIVE and DESIRED, got {len(sources)} argument(s)",

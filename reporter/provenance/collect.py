@@ -120,16 +120,20 @@ def collect_provenance(
     commit = git.rev_parse(root, ref) if ref is not None else repository.head
     wanted = set(paths)
     blobs = {e.path: e.blob for e in git.ls_tree(root, commit, paths) if e.path in wanted}
-    file_logs = {path: git.log_for_path(root, path, commit) for path in blobs}
-    file_histories = {
-        path: [(c.sha, c.committed_at) for c in log] for path, log in file_logs.items()
-    }
-    object_logs = object_histories(root, file_logs, blobs, kinds)
     in_period = _period(since, until)
-    referenced = _referenced(
-        commit, [*file_histories.values(), *(h for _, _, h in object_logs)], in_period
-    )
-    commits = commit_details(root, referenced, allowed_signers)
+    history_unavailable = None
+    try:
+        file_logs = {path: git.log_for_path(root, path, commit) for path in blobs}
+        object_logs = object_histories(root, file_logs, blobs, kinds)
+        histories = [[(c.sha, c.committed_at) for c in log] for log in file_logs.values()]
+        referenced = _referenced(commit, [*histories, *(h for _, _, h in object_logs)], in_period)
+        commits = commit_details(root, referenced, allowed_signers)
+    except GitError as err:
+        # A partial, shallow or damaged clone: the files are still the commit's (ls-tree read
+        # them), so the run goes on without history rather than refusing good inputs.
+        history_unavailable = "; ".join(p.message for p in err.problems) or str(err)
+        file_logs, object_logs = {}, []
+        commits = _commit_if_readable(root, commit, allowed_signers)
     period = partial(_period_summary, commits=commits, in_period=in_period)
     return Provenance(
         repository=repository,
@@ -147,7 +151,17 @@ def collect_provenance(
             for path, lines, history in object_logs
         ),
         commits=tuple(sorted(commits.values(), key=lambda c: (c.committer.date, c.sha))),
+        history_unavailable=history_unavailable,
     )
+
+
+def _commit_if_readable(
+    root: Path, commit: str, allowed_signers: Path | None
+) -> dict[str, CommitInfo]:
+    try:
+        return commit_details(root, [commit], allowed_signers)
+    except GitError:
+        return {}
 
 
 def _digest(allowed_signers: Path) -> str:

@@ -179,6 +179,9 @@ class Provenance(_Plain):
     """By path, then first line."""
     commits: tuple[CommitInfo, ...]
     """Every commit referred to above and the assessed one, by committer date then sha."""
+    history_unavailable: str | None = None
+    """Why Git could not give the inputs' history (a partial or damaged clone), if it could not:
+    the files are then known only as they are in ``commit``."""
 
     def commit_info(self, sha: str) -> CommitInfo:
         return next(c for c in self.commits if c.sha == sha)

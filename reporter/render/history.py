@@ -109,8 +109,11 @@ def file_revisions(git: Mapping[str, Any] | None) -> dict[str, FileRevision]:
     paths = git.get("repository_paths") or {path: path for path in files}
     dirty = set(git.get("repository", {}).get("dirty_paths", []))
     revisions = {}
+    # Without history the committed files are known only as they are in the assessed commit.
+    fallback = git["commit"] if git.get("history_unavailable") else None
     for read_as, path in paths.items():
-        last = files.get(path, {}).get("last_commit")
+        last = files.get(path, {}).get("last_commit") or (
+            fallback if files.get(path, {}).get("blob") else None)
         revisions[read_as] = FileRevision(path, last, path in dirty or last is None)
     return revisions
 
@@ -171,7 +174,10 @@ def _source(git: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
                      + ", ".join(repository["dirty_paths"])))
     else:
         rows.append(("Work tree", "the inputs are as committed"))
-    if git.get("since") or git.get("until"):
+    if git.get("history_unavailable"):
+        rows.append(("History", f"not available ({git['history_unavailable']}): files are cited "
+                                "at the assessed commit; who changed what, and when, is unknown"))
+    elif git.get("since") or git.get("until"):
         rows.append(("Changes in the period", _period_changes(git)))
     return tuple(rows)
 

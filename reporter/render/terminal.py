@@ -261,6 +261,8 @@ def _source_lines(git: Mapping[str, Any] | None) -> Iterator[Text]:
     read_at = f", read at {git['ref']}" if git.get("ref") else ""
     yield Text("Source", style="bold")
     yield Text(f"  Git {where}, commit {git['commit'][:12]}{branch}{read_at}")
+    if git.get("history_unavailable"):
+        yield Text(f"  history not available: {git['history_unavailable']}", style="yellow")
     if repository.get("dirty_paths"):
         yield Text(f"  DIRTY: these inputs are not as committed: "
                    f"{', '.join(repository['dirty_paths'])}", style="bold red")

@@ -134,3 +134,23 @@ def test_drift_of_a_snapshot_against_the_source_of_truth(tmp_path: Path) -> None
     result = run("drift", "live", "desired", "-o", "md")
     assert result.exit_code == 1
     assert "| differ | `shop/db` | desired/db.yaml:1 → live/db.yaml:1 |" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["diff", "drift"])
+def test_exclude_and_strict_choose_what_both_sides_read(tmp_path: Path, command: str) -> None:
+    """A repository's chart and a scratch copy of a policy are left out with --exclude; --strict
+    makes the unrendered template an error, as for every other command that reads manifests."""
+    for side in ("old", "new"):
+        write_estate(tmp_path / side, {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5432)})
+        chart = tmp_path / side / "chart"
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 1.0.0\n")
+        (chart / "templates" / "np.yaml").write_text("kind: NetworkPolicy\n{{ .Values.x }}\n")
+    write_estate(tmp_path / "new" / "scratch", {"db.yaml": db_policy(5433)})
+    assert run(command, "old", "new", "--exclude", "scratch").exit_code == 0
+    changed = run(command, "old", "new")
+    assert changed.exit_code == 2 and "duplicate object" in changed.stderr  # scratch/db.yaml
+    strict = run(command, "old", "new", "--exclude", "scratch", "--strict")
+    assert strict.exit_code == 2
+    assert "old/chart/templates/np.yaml" in strict.stderr
+    assert "unrendered Helm chart template" in strict.stderr
