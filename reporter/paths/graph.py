@@ -45,6 +45,12 @@ class WorkloadGraph:
             self._sources[c] = _pack(row)
         self._members = [column.members for column in columns]
 
+    def n_vector(self, index: int) -> BoolVector:
+        """An endpoint vector holding one endpoint."""
+        vector = np.zeros(self.n, dtype=bool)
+        vector[index] = True
+        return vector
+
     def _unpack(self, words: npt.NDArray[np.uint64]) -> BoolVector:
         bits = np.unpackbits(words.view(np.uint8), bitorder="little")[: self.n]
         return bits.astype(bool)

@@ -140,6 +140,10 @@ class PathFinder:
         self.through = ctx.endpoints(np.ones(c.n_workloads, dtype=bool))
         """Paths pass through workloads only; external addresses are where they start or end."""
         self._first_hops: dict[int, Hop] = {}
+        keys = [e.key for e in ctx.reach.endpoints]
+        self._rank = np.empty(len(keys), dtype=np.intp)
+        self._rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+        """Each endpoint's place in name order."""
         self._hops: dict[tuple[int, int], Hop] = {}
 
     def search(self, source: Selection, destination: Selection, max_hops: int, *,
@@ -151,8 +155,7 @@ class PathFinder:
         start = source.endpoints
         forward = graph.distances_from(start, self.through, max_hops)
         entries = (forward == 1) & self.through if source.internet else start & self.through
-        targets = ([np.eye(1, graph.n, i, dtype=bool)[0] for i in
-                    np.flatnonzero(destination.endpoints).tolist()]
+        targets = ([graph.n_vector(i) for i in np.flatnonzero(destination.endpoints).tolist()]
                    if each else [destination.endpoints])
         found = [self._target(t, start, entries, forward, max_hops, offset, limit, destination)
                  for t in targets]
@@ -175,11 +178,10 @@ class PathFinder:
         if not hits.size:
             return TargetPaths(name, zones, None, 0, ())
         hops = backward[hits] + offset
-        names = [ctx.name(i) for i in hits.tolist()]
-        order = sorted(range(len(hits)), key=lambda i: (int(hops[i]), names[i]))
+        order = np.lexsort((self._rank[hits], hops))  # fewest hops, then by name
         chosen = order if limit is None else order[:limit]
         paths = tuple(self._path(int(hits[i]), backward, start if offset else None)
-                      for i in chosen)
+                      for i in chosen.tolist())
         return TargetPaths(name, zones, int(hops.min()), int(hits.size), paths)
 
     def _path(self, entry: int, backward: np.ndarray, internet: BoolVector | None
