@@ -90,7 +90,7 @@ def resolve_zones(config: Config, compiled: Compiled) -> tuple[ZoneScope, ...]:
         everything = np.ones(compiled.n_workloads, dtype=bool)
         return (ZoneScope(DEFAULT_ZONE, ALL_ZONES, DEFAULT_ZONE, None,
                           tuple(n.name for n in all_namespaces), everything,
-                          _pods_matching(compiled, config.datastores), inventory.host_network),)
+                          _pods_matching(compiled, config.data_stores), inventory.host_network),)
     scopes = [
         _scope(zone, name, names, config, compiled)
         for zone in config.zones
@@ -112,7 +112,7 @@ def _scope(zone: Zone, name: str, namespaces: list[str], config: Config,
         members |= compiled.namespace_vector(namespace)
     if zone.pods is not None:
         members &= compiled.pod_index.match(zone.pods.to_label_selector())
-    store_selectors = zone.datastores if zone.datastores is not None else config.datastores
+    store_selectors = zone.data_stores if zone.data_stores is not None else config.data_stores
     datastores = members & _pods_matching(compiled, store_selectors)
     in_namespaces = set(namespaces)
     host = tuple(

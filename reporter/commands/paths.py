@@ -26,7 +26,7 @@ from reporter.commands.options import (
               metavar="internet|NS/NAME|ZONE", help="Where the attacker starts.")
 @click.option("--to", "destination", metavar="internet|NS/NAME|ZONE",
               help="What the attacker wants. Default: the data stores (the config's "
-                   "'datastores', else StatefulSets and workloads on database ports).")
+                   "'data_stores', else StatefulSets and workloads on database ports).")
 @click.option("--max-hops", type=click.IntRange(1, 16), default=4, show_default=True,
               help="Longest path searched, counting the hop from the internet.")
 @click.option("--limit", type=click.IntRange(0), default=10, show_default=True,

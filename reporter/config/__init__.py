@@ -11,7 +11,7 @@ from typing import Any
 
 from reporter.config.load import LoadedConfig, check_references, load_config
 from reporter.config.model import (
-    DEFAULT_DATASTORES,
+    DEFAULT_DATA_STORES,
     PERIOD_HELP,
     AttestationEntry,
     Config,
@@ -39,7 +39,7 @@ def json_schema() -> dict[str, Any]:
 
 
 __all__ = [
-    "API_VERSION", "DEFAULT_DATASTORES", "KIND", "NOT_INTERNET_DEFAULT", "PERIOD_HELP",
+    "API_VERSION", "DEFAULT_DATA_STORES", "KIND", "NOT_INTERNET_DEFAULT", "PERIOD_HELP",
     "AttestationEntry", "Config", "Dns",
     "ExceptionEntry", "Expression", "Flow", "FlowEnd", "Internet", "LoadedConfig", "Period",
     "Selector", "Zone", "check_references", "json_schema", "load_config", "parse_period",

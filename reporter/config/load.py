@@ -20,6 +20,8 @@ from reporter.errors import InputError, Problem
 from reporter.inventory.yamlload import LineDict, load_documents
 
 _HINT = "fix reporter.yaml; docs/config.md describes every key"
+RENAMED = {"datastores": "data_stores"}
+"""Keys of earlier versions -> their name now (top level and in zones)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +119,10 @@ def _root_causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
 
 def _problem(path: str, raw: Any, details: ErrorDetails) -> Problem:
     loc = tuple(p for p in details["loc"] if not _is_union_tag(p))
-    if details["type"] == "extra_forbidden":
+    if details["type"] == "extra_forbidden" and loc[-1] in RENAMED:
+        message = (f"unknown key {loc[-1]!r}: it is now called {RENAMED[str(loc[-1])]!r}; "
+                   "did you mean that? (rename the key, the value stays)")
+    elif details["type"] == "extra_forbidden":
         allowed = _keys_at(loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         message = f"unknown key {loc[-1]!r}" + (

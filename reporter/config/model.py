@@ -89,8 +89,8 @@ class Zone(BaseModel):
     split_by: str | None = None
     """``namespace`` or a namespace label key: one zone per value, named ``<name>/<value>``
     (one zone per tenant)."""
-    datastores: tuple[SelectorField, ...] | None = None
-    """Pods that hold data (any selector matches); defaults to the top-level ``datastores``."""
+    data_stores: tuple[SelectorField, ...] | None = None
+    """Pods that hold data (any selector matches); defaults to the top-level ``data_stores``."""
     frameworks: tuple[str, ...] | None = None
     """Framework IDs judged on this zone, instead of those whose zone kinds match its kind."""
 
@@ -217,7 +217,7 @@ class AttestationEntry(BaseModel):
     expires: _Date | None = None
 
 
-DEFAULT_DATASTORES = (
+DEFAULT_DATA_STORES = (
     Selector(matchExpressions=(Expression(key="tier", operator="In",
                                           values=("database", "datastore", "db")),)),
     Selector(matchExpressions=(Expression(key="app.kubernetes.io/component", operator="In",
@@ -258,7 +258,7 @@ class Config(BaseModel):
     flows: tuple[Flow, ...] = ()
     internet: Internet = Internet()
     dns: Dns = Dns()
-    datastores: tuple[SelectorField, ...] = DEFAULT_DATASTORES
+    data_stores: tuple[SelectorField, ...] = DEFAULT_DATA_STORES
     """Pods that hold data (any selector matches), for zone.internet-to-datastore; when not
     given, ``reporter paths`` also counts StatefulSets and workloads on database ports."""
     paths: Paths = Paths()

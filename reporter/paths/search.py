@@ -30,7 +30,7 @@ EXTERNAL = "[External]"
 DATABASE_PORTS = frozenset({5432, 3306, 1433, 1521, 27017, 6379, 9042, 9200, 5984, 7687,
                             26257, 11211})
 """Well-known database ports: a workload exposing one counts as a data store when the config
-does not declare ``datastores``."""
+does not declare ``data_stores``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +95,14 @@ class Selection:
 
 def datastores(ctx: CheckContext) -> BoolVector:
     """Workloads holding data: the config's (and zones') data-store selectors; without a
-    ``datastores`` key also StatefulSets and workloads exposing a well-known database port."""
+    ``data_stores`` key also StatefulSets and workloads exposing a well-known database port."""
     c = ctx.compiled
     found = np.zeros(c.n_workloads, dtype=bool)
-    for selector in ctx.config.datastores:
+    for selector in ctx.config.data_stores:
         found |= c.pod_index.match(selector.to_label_selector())
     for zone in ctx.zones:
         found |= zone.datastores
-    if "datastores" not in ctx.config.model_fields_set:
+    if "data_stores" not in ctx.config.model_fields_set:
         found |= np.array([w.kind == "StatefulSet" or any(p.port in DATABASE_PORTS
                                                           for p in w.ports)
                            for w in c.workloads], dtype=bool)

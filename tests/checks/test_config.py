@@ -106,6 +106,20 @@ flows:
     assert "hint: fix reporter.yaml; docs/config.md describes every key" in message
 
 
+def test_the_old_datastores_spelling_names_the_new_key(tmp_path: Path) -> None:
+    message = load_error(tmp_path, """
+zones:
+  - {name: cde, kind: cde, names: [payments], datastores: [tier=db]}
+datastores: [tier=db]
+""")
+    path = str(tmp_path / "reporter.yaml")
+    for line, field in ((2, "datastores"), (3, "zones[0].datastores")):
+        assert (f"{path}:{line}: {field}: unknown key 'datastores': it is now called "
+                "'data_stores'; did you mean that?") in message
+    config = load_config(write(tmp_path, "data_stores: [tier=db]\n")).config
+    assert "data_stores" in config.model_fields_set and len(config.data_stores) == 1
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("zones: [{name: cde, kind: cde}]", "give 'names' and/or 'namespaces'"),
     ("zones: [{name: CDE, kind: cde, names: [a]}]", "use lower case letters, digits and '-'"),
