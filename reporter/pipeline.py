@@ -150,6 +150,11 @@ class Assessor:
                          {f.id: f.requirement_ids for f in catalog.frameworks})
         return loaded, catalog
 
+    @property
+    def loaded_config(self) -> LoadedConfig:
+        """The config every run of this assessor uses (found by :meth:`discover` if not given)."""
+        return self._setup[0]
+
     @cached_property
     def now(self) -> datetime:
         return self.options.now or clock()

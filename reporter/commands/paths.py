@@ -45,17 +45,19 @@ def paths_command(paths: tuple[str, ...], config_path: str | None, source: str,
     Exit code 0 when no path exists within --max-hops, 1 when one does, 2 for bad input.
     """
     from reporter.checks import CheckContext
-    from reporter.config import load_config
     from reporter.netpol.engine import analyse
     from reporter.paths import INTERNET, PathFinder, default_destination, select
     from reporter.paths.render import RENDERERS
-    from reporter.pipeline import PipelineOptions, read_inputs
+    from reporter.pipeline import Assessor, PipelineOptions, read_inputs
 
-    config = load_config(config_path).config
-    options = PipelineOptions(config_path=config_path)
-    inputs = read_inputs(paths, options, git_ref=git_ref, stdin=sys.stdin)
+    assessor = Assessor(PipelineOptions(config_path=config_path))
+    assessor.discover(paths)  # as check and report: among the inputs, else at the Git root
+    loaded = assessor.loaded_config
+    if loaded.found and config_path is None:
+        click.echo(f"config: {loaded.describe()}", err=True)
+    inputs = read_inputs(paths, assessor.options, git_ref=git_ref, stdin=sys.stdin)
     reach = analyse(inputs.inventory, ipblock_matches_pod_ips=ipblock_matches_pod_ips)
-    ctx = CheckContext(reach, config)
+    ctx = CheckContext(reach, loaded.config)
     start = select(ctx, source, "--from")
     goal = default_destination(ctx) if destination is None else select(ctx, destination, "--to")
     report = PathFinder(ctx).search(start, goal, max_hops, limit=limit or None,

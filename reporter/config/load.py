@@ -35,6 +35,12 @@ class LoadedConfig:
     found: str | None = None
     """How the file was chosen: given with --config, or found (reporter.config.discover)."""
 
+    def describe(self) -> str:
+        """Which file was used and how it was chosen, for the output."""
+        if self.path is None:
+            return "none (defaults: the whole cluster is one zone, no declared flows)"
+        return f"{self.path} ({self.found})" if self.found else self.path
+
     def problem(self, loc: Sequence[int | str], message: str) -> Problem:
         return Problem(message, file=self.path, line=_line_of(self.raw, loc),
                        field=_field_path(loc))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reporter.checks import CheckContext
-from reporter.config import Config, load_config
+from reporter.config import Config
 from reporter.diff import ConnectionChange, Delta, compute_delta
 from reporter.diff.connections import parse_connection_set
 from reporter.diff.sides import assessed_side, parse_range
@@ -67,6 +67,8 @@ class GateResult:
     max_hops: int
     notes: tuple[str, ...]
     """What the comparison could not judge."""
+    config: str
+    """The config both sides were assessed with, and how it was chosen."""
 
     @property
     def failed(self) -> bool:
@@ -81,7 +83,8 @@ def run_gate(range_text: str, paths: Sequence[str], options: PipelineOptions,
     inputs = list(paths) or ["."]
     base, head = (assessor.run(inputs, git_ref=ref) for ref in (old_ref, new_ref))
     delta = compute_delta(assessed_side(base, old_ref, "git"), assessed_side(head, new_ref, "git"))
-    config = load_config(options.config_path).config
+    loaded = assessor.loaded_config  # --config, else the one discovered among the inputs
+    config = loaded.config
     head_ctx = CheckContext(head.reach, config)
     connections = _new_connections(delta, head_ctx)
     worse, better = _status_reasons(delta)
@@ -96,7 +99,7 @@ def run_gate(range_text: str, paths: Sequence[str], options: PipelineOptions,
         notes.append("new connections were not judged: the exact map is missing or too large; "
                      "requirements and paths were")
     return GateResult(old_ref, new_ref, tuple(worse + path_worse), tuple(better + path_better),
-                      tuple(connections), delta, max_hops, tuple(notes))
+                      tuple(connections), delta, max_hops, tuple(notes), loaded.describe())
 
 
 def _status_reasons(delta: Delta) -> tuple[list[Reason], list[Reason]]:

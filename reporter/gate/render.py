@@ -22,7 +22,8 @@ def render_json(result: GateResult) -> str:
         "base": result.base, "head": result.head, "max_hops": result.max_hops,
         "worse": as_plain(result.worse), "better": as_plain(result.better),
         "new_connections": [{**as_plain(c), "worse": c.worse} for c in result.connections],
-        "notes": list(result.notes), "delta": result.delta.to_dict(),
+        "notes": list(result.notes), "config": result.config,
+        "delta": result.delta.to_dict(),
     }
     return json.dumps(data, indent=2) + "\n"
 
@@ -54,6 +55,7 @@ def render_md(result: GateResult) -> str:
                   "| --- | --- | --- | --- | --- | --- |"]
         lines += [_connection_row(c) for c in result.connections]
     lines += ["", *[f"> {note}" for note in result.notes]] if result.notes else []
+    lines += ["", f"Config: {_code(result.config)}"]
     lines += ["", "<details><summary>Details: policy changes and findings</summary>", ""]
     for change in result.delta.policies:
         lines += [f"{change.change} {_code(change.key)} "
@@ -79,6 +81,7 @@ def render_terminal(result: GateResult) -> str:
             lines.append(f"  {c.src} => {c.dst} : {c.opened}{mark}")
             lines += [f"      {rule}" for rule in c.rules]
     lines += [f"note: {n}" for n in result.notes]
+    lines.append(f"config: {result.config}")
     return "\n".join(lines) + "\n"
 
 

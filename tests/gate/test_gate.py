@@ -113,12 +113,13 @@ def history(make_repo: Callable[..., Repo]) -> tuple[Repo, dict[str, str]]:
     return repo, {"base": base, "opened": opened, "tightened": tightened}
 
 
-def gate(repo: Repo, range_text: str, *options: str) -> tuple[int, str]:
+def gate(repo: Repo, range_text: str, *options: str, config: bool = True) -> tuple[int, str]:
     """The gate as CI runs it: in the work tree, on a path of the repository."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(repo.path)
         result = CliRunner().invoke(cli, ["gate", "--git-range", range_text, "estate",
-                                          "--config", "reporter.yaml", *options])
+                                          *(["--config", "reporter.yaml"] if config else []),
+                                          *options])
     assert result.exit_code in (0, 1), result.output
     return result.exit_code, result.stdout
 
@@ -176,3 +177,15 @@ def test_a_bad_range_is_a_user_error(history: tuple[Repo, dict[str, str]]) -> No
     result = CliRunner().invoke(cli, ["gate", "--git-range", "nope", str(repo.path)])
     assert result.exit_code == 2
     assert "OLD..NEW" in result.stderr
+
+
+def test_the_config_at_the_repository_root_is_found_and_named(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    repo, commits = history
+    code, out = gate(repo, f"{commits['base']}..{commits['opened']}", "-o", "md", config=False)
+    assert code == 1
+    assert ("Config: `reporter.yaml (found at the root of the inputs' Git repository)`"
+            in out)
+    given = gate(repo, f"{commits['base']}..{commits['opened']}", "-o", "md")[1]
+    assert "Config: `reporter.yaml (given with --config)`" in given
+    assert out.split("Config:")[0] == given.split("Config:")[0]

@@ -151,3 +151,12 @@ def test_zone_as_source_selects_its_members() -> None:
     assert sorted(ctx.name(i) for i in np.flatnonzero(selection.endpoints).tolist()) == [
         "payments/fraud-toolbox[Deployment]", "payments/ledger-db[StatefulSet]",
         "payments/payment-api[Deployment]"]
+
+
+def test_the_config_among_the_inputs_is_used_and_named() -> None:
+    fixed = str(ROOT / "samples" / "fixed")
+    code, out, err = run("paths", fixed, "-o", "json")
+    assert f"config: {fixed}/reporter.yaml (found among the inputs)" in err
+    given = run("paths", fixed, "--config", f"{fixed}/reporter.yaml", "-o", "json")
+    assert (code, out) == given[:2]
+    assert "config:" not in given[2]
