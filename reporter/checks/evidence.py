@@ -91,14 +91,15 @@ def _passage(ctx: CheckContext, src: int, dst: int, mask: int) -> Passage:
     target = c.workloads[dst] if dst < n_w else None
     if src < n_w and c.egress_isolated[src]:
         egress = tuple(r for r in isolating_rules(ctx, src, "egress")
-                       if c.peer_vectors[r.peers][dst] and _rule_mask(ctx, r, target) & mask)
+                       if c.peer_vectors[r.peers][dst] and rule_mask(ctx, r, target) & mask)
     if target is not None and c.ingress_isolated[dst]:
         ingress = tuple(r for r in isolating_rules(ctx, dst, "ingress")
-                        if c.peer_vectors[r.peers][src] and _rule_mask(ctx, r, target) & mask)
+                        if c.peer_vectors[r.peers][src] and rule_mask(ctx, r, target) & mask)
     return Passage(egress, ingress)
 
 
-def _rule_mask(ctx: CheckContext, rule: CompiledRule, target: Workload | None) -> int:
+def rule_mask(ctx: CheckContext, rule: CompiledRule, target: Workload | None) -> int:
+    """The atoms a rule allows, its named ports resolved on ``target`` (the destination)."""
     mask = rule.numeric
     if rule.named and target is not None:
         mask |= ctx.reach.ports.named_mask(rule.named, target)

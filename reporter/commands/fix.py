@@ -45,7 +45,7 @@ def _write(directory: Path, proposals: list[Proposal]) -> list[Path]:
     return targets
 
 
-def _report(recheck: Recheck, written: list[Path]) -> list[str]:
+def _report(recheck: Recheck, written: list[Path], declared: bool) -> list[str]:
     from reporter.fix.propose import NOT_CLOSABLE
 
     lines = [f"{len(written)} file(s) written, {len(recheck.withdrawn)} proposal(s) withdrawn"]
@@ -61,7 +61,9 @@ def _report(recheck: Recheck, written: list[Path]) -> list[str]:
         was = before.get(result.check_id)
         if was != result.status:
             lines.append(f"  {result.check_id}: {was} -> {result.status}")
-    lines.append(f"declared flows: {recheck.flows_checked} checked, no connection of theirs cut")
+    kind = "declared flows" if declared else ("no declared flows; flows the policies already "
+                                               "allow between workloads")
+    lines.append(f"{kind}: {recheck.flows_checked} checked, no connection of theirs cut")
     remaining = [r for r in recheck.after.checks if r.status.value == "FAIL"]
     for result in remaining:
         why = NOT_CLOSABLE.get(result.check_id, "no generated policy closes it")
@@ -85,19 +87,25 @@ def fix_command(paths: tuple[str, ...], options: PipelineOptions, out_dir: str) 
     check a NetworkPolicy can close is closed, 1 when some remain, 2 for bad input.
     """
     from reporter.checks import CheckContext
-    from reporter.config import load_config
-    from reporter.fix.propose import NOT_CLOSABLE, propose
+    from reporter.fix.implied import implied_flows
+    from reporter.fix.propose import NOT_CLOSABLE, propose, replaced_rules
     from reporter.fix.recheck import Rechecker, remediate
     from reporter.pipeline import Assessor
 
     assessor = Assessor(options)
     current = assessor.run(paths, stdin=sys.stdin,
                            command=options.command_line("fix", paths, extra=["--out", out_dir]))
-    config = load_config(options.config_path).config
+    loaded = assessor.loaded_config  # --config, else the one discovered among the inputs
+    config = loaded.config
     ctx = CheckContext(current.reach, config)
+    if not config.flows:  # keep what the policies already allow between workloads
+        config = config.model_copy(update={"flows": implied_flows(
+            ctx, replaced_rules(current.assessment))})
+        ctx = CheckContext(current.reach, config)
     recheck = remediate(Rechecker(assessor, current, config, out_dir), ctx,
                         propose(ctx, current.assessment))
     written = _write(Path(out_dir), list(recheck.accepted))
-    click.echo("\n".join(_report(recheck, written)))
+    report = _report(recheck, written, declared=bool(loaded.config.flows))
+    click.echo("\n".join([f"config: {loaded.describe()}", *report]))
     open_checks = {r.check_id for r in recheck.after.checks if r.status.value == "FAIL"}
     return ExitCode.FAILED if open_checks - set(NOT_CLOSABLE) else ExitCode.OK

@@ -19,6 +19,7 @@ import numpy as np
 
 from reporter.checks.context import CheckContext
 from reporter.config import Flow, FlowEnd
+from reporter.fix.implied import flow_kind
 from reporter.fix.peers import dns_rule, end_peers, flow_ports, merged, ports_data, selector_data
 from reporter.inventory.model import NetworkPolicy
 from reporter.model import Assessment, Status
@@ -121,7 +122,7 @@ def _flow_rule(ctx: CheckContext, flow: Flow, direction: str, ports: ConnectionS
     rule: Data = {"from" if direction == "ingress" else "to": peers}
     if ports_data(ports):
         rule["ports"] = ports_data(ports)
-    return RuleText(rule, f"declared flow {flow.name}: {flow.justification}")
+    return RuleText(rule, f"{flow_kind(flow)} {flow.name}: {flow.justification}")
 
 
 def flow_rules(ctx: CheckContext, selected: BoolVector, direction: str,
@@ -168,6 +169,8 @@ def _default_deny(ctx: CheckContext, namespace: str, directions: list[str]) -> P
         rules["egress"] = [RuleText(dns, why)] if dns else []
         notes += [] if dns else [why]
         notes += _upstream_dns(ctx, namespace)
+    if "ingress" in directions:
+        notes += _dns_servers_cut(ctx, namespace)
     policies = [PolicyText(namespace, "default-deny", {}, tuple(DIRECTIONS[d] for d in directions),
                            rules, (f"Default deny ({' and '.join(directions)}) for namespace "
                                    f"{namespace}: pods get only what a policy allows.",))]
@@ -178,6 +181,24 @@ def _default_deny(ctx: CheckContext, namespace: str, directions: list[str]) -> P
     return Proposal(f"{namespace}-default-deny.yaml", namespace, "default-deny",
                     tuple((DEFAULT_DENY_CHECKS[d], f"namespace/{namespace}")
                           for d in directions), tuple(policies), notes=tuple(notes))
+
+
+def _dns_servers_cut(ctx: CheckContext, namespace: str) -> list[str]:
+    """A warning when a default deny would keep the namespace's DNS servers from answering
+    pods that no flow from every workload lets in (a rule admitting every pod is an allow-all
+    rule the checks fail unless a declared flow approves it)."""
+    from reporter.checks.dns import dns_servers
+
+    here = ctx.endpoints(ctx.compiled.namespace_vector(namespace)) & dns_servers(ctx)
+    flows = ctx.flows
+    if not here.any() or any(
+            (flows.destinations[i] & here).any() and flows.sources[i][: ctx.n_workloads].all()
+            and flow_ports(flow.ports).contains("UDP", 53) for i, flow in enumerate(flows.flows)):
+        return []
+    names = ", ".join(ctx.name(i) for i in np.flatnonzero(here).tolist())
+    return [f"under this default deny the DNS servers here ({names}) answer only the flows "
+            "kept: declare the cluster's DNS flow (from namespace '*', UDP 53 and TCP 53) and "
+            "run fix again, or pods without such a flow cannot resolve names"]
 
 
 def _upstream_dns(ctx: CheckContext, namespace: str) -> list[str]:
@@ -209,9 +230,17 @@ def _flow_policies(ctx: CheckContext, namespace: str, direction: str) -> list[Po
             name = f"allow-{flow.name}-{direction}" + (f"-{n}" if n else "")
             found.append(PolicyText(namespace, name[:63], selector, (DIRECTIONS[direction],),
                                     {direction: [rule]},
-                                    (f"Keeps the declared flow {flow.name} under the default "
-                                     "deny.",)))
+                                    (f"Keeps the {flow_kind(flow)} {flow.name} under the "
+                                     "default deny.",)))
     return found
+
+
+def replaced_rules(assessment: Assessment) -> set[tuple[str, str, int]]:
+    """(policy key, direction, index) of the rules a rewrite narrows or removes."""
+    failing = _failing(assessment)
+    return {(f"{m['ns']}/{m['name']}", m["dir"], int(m["index"]))
+            for check_id in REWRITTEN for target in failing.get(check_id, ())
+            if (m := RULE_TARGET.match(target))}
 
 
 def rewrites(ctx: CheckContext, failing: dict[str, list[str]]) -> list[Proposal]:

@@ -15,6 +15,7 @@ from reporter.cli import cli
 from reporter.config import load_config
 from reporter.fix import NOT_CLOSABLE, PolicyText, Proposal, Rechecker
 from reporter.fix.recheck import cut_flows
+from reporter.netpol.engine import Reachability
 from reporter.pipeline import Assessor, PipelineOptions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,3 +103,61 @@ def test_a_proposal_cutting_a_declared_flow_is_withdrawn() -> None:
     [(proposal, reason)] = recheck.withdrawn
     assert proposal is deny_all
     assert reason.startswith("would cut a declared flow: flow public-shop:")
+
+
+def test_the_config_among_the_inputs_is_used_and_named(tmp_path: Path) -> None:
+    code, out, err = run("fix", LEAKY, "--out", str(tmp_path / "out"))
+    assert code == 0, out + err
+    assert out.splitlines()[0] == f"config: {LEAKY}/reporter.yaml (found among the inputs)"
+    assert "declared flows: 6 checked, no connection of theirs cut" in out
+
+
+@pytest.fixture(scope="module")
+def without_config(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """samples/leaky without its reporter.yaml, and fix's output for it."""
+    estate = tmp_path_factory.mktemp("estate")
+    for name in ("namespaces.yaml", "policies.yaml", "workloads.yaml"):
+        (estate / name).write_bytes((ROOT / "samples" / "leaky" / name).read_bytes())
+    out = estate.parent / "fix-out"
+    code, stdout, stderr = run("fix", str(estate), "--out", str(out))
+    assert code in (0, 1), stdout + stderr
+    return estate, out, stdout
+
+
+def test_without_config_the_flows_the_policies_allow_are_kept(
+        without_config: tuple[Path, Path, str]) -> None:
+    estate, out, stdout = without_config
+    assert stdout.splitlines()[0] == ("config: none (defaults: the whole cluster is one zone, "
+                                      "no declared flows)")
+    assert ("no declared flows; flows the policies already allow between workloads: 7 checked, "
+            "no connection of theirs cut") in stdout
+    before = Assessor(PipelineOptions()).run([str(estate)]).reach
+    after = Assessor(PipelineOptions(apply=(str(out),))).run([str(estate)]).reach
+
+    def allowed(reach: Reachability, src: str, dst: str) -> str:
+        return str(reach.allowed(reach.endpoint(src), reach.endpoint(dst)))
+
+    kept = [  # each allowed by a rule of its own today: by the other side or both
+        ("monitoring/prometheus[Deployment]", "payments/payment-api[Deployment]", "TCP 9090"),
+        ("payments/payment-api[Deployment]", "payments/ledger-db[StatefulSet]", "TCP 5432"),
+        ("tenant-a/api[Deployment]", "shared-db/postgres[StatefulSet]", "TCP 5432"),
+        ("tenant-b/api[Deployment]", "shared-db/postgres[StatefulSet]", "TCP 5432"),
+        ("web/cart-worker[Deployment]", "kube-system/coredns[Deployment]", "TCP 53,UDP 53")]
+    for src, dst, ports in kept:
+        assert allowed(after, src, dst) == ports, (src, dst)
+    # allowed today only by the allow-all rule fix replaces, or by no policy: cut
+    assert allowed(before, "web/storefront[Deployment]", "shared-db/postgres[StatefulSet]") == (
+        "All Connections")
+    assert allowed(after, "web/storefront[Deployment]", "shared-db/postgres[StatefulSet]") == (
+        "No Connections")
+    text = (out / "monitoring-default-deny.yaml").read_text()
+    assert "# Keeps the flow prometheus-to-payment-api under the default deny." in text
+    assert "allowed today by payments/allow-prometheus-scrape ingress[0]" in text
+    assert "declared flow" not in text
+
+
+def test_without_config_the_cut_dns_servers_are_named(
+        without_config: tuple[Path, Path, str]) -> None:
+    _, _, stdout = without_config
+    assert ("note: under this default deny the DNS servers here "
+            "(kube-system/coredns[Deployment]) answer only the flows kept") in stdout
