@@ -55,6 +55,7 @@ def _report(recheck: Recheck, written: list[Path], declared: bool) -> list[str]:
         lines += [f"      note: {note}" for note in proposal.notes]
     for proposal, reason in recheck.withdrawn:
         lines.append(f"  not written: {proposal.file}: {reason}")
+        lines += [f"      note: {note}" for note in proposal.notes]
     before = {r.check_id: r.status for r in recheck.before.checks}
     lines.append("checks, with the files added (kubectl apply):")
     for result in recheck.after.checks:

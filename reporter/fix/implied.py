@@ -44,6 +44,12 @@ def flow_kind(flow: Flow) -> str:
     return "flow" if flow.justification.startswith(IMPLIED) else "declared flow"
 
 
+def flows_kind(ctx: CheckContext) -> str:
+    """How generated comments name the flows a context holds."""
+    implied = ctx.flows.flows and all(flow_kind(f) == "flow" for f in ctx.flows.flows)
+    return "the flows the policies already allow" if implied else "the declared flows"
+
+
 def _flow_name(text: str, used: set[str]) -> str:
     base = re.sub(r"-+", "-", re.sub(r"[^-a-z0-9]", "-", text.lower()))[:_NAME_LENGTH].strip("-")
     name, n = base, 1

@@ -19,10 +19,11 @@ import numpy as np
 
 from reporter.checks.context import CheckContext
 from reporter.config import Flow, FlowEnd
-from reporter.fix.implied import flow_kind
+from reporter.fix.implied import flow_kind, flows_kind
 from reporter.fix.peers import dns_rule, end_peers, flow_ports, merged, ports_data, selector_data
 from reporter.inventory.model import NetworkPolicy
 from reporter.model import Assessment, Status
+from reporter.netpol.compiled import CompiledRule
 from reporter.netpol.connset import ConnectionSet
 from reporter.netpol.selectors import BoolVector
 
@@ -264,6 +265,7 @@ def _rewrite(ctx: CheckContext, index: int, policy: NetworkPolicy, bad: set[tupl
     c = ctx.compiled
     removed = removed or {}
     rules: dict[str, list[RuleText]] = {}
+    notes: list[str] = []
     for direction in DIRECTIONS:
         written = list(policy.spec.get(direction) or ())
         kept: list[RuleText] = []
@@ -276,18 +278,40 @@ def _rewrite(ctx: CheckContext, index: int, policy: NetworkPolicy, bad: set[tupl
             compiled = c.rule(policy, rule)
             kept += flow_rules(ctx, c.selected[index], direction, c.peer_vectors[compiled.peers],
                                ctx.reach.ports.connection_set(compiled.numeric))
+            if direction == "egress":
+                dns, note = _dns_kept(ctx, compiled, kept)
+                kept += dns
+                notes += note
         if kept:
             rules[direction] = kept
     header = (f"Replaces NetworkPolicy {policy.key} ({policy.origin}); kubectl apply replaces "
               "it by name.",
-              *(["Rules that admitted more than declared now admit only the declared flows "
-                 "they overlapped (none: the rule is removed)."] if bad else []),
+              *([f"Rules that admitted more than {flows_kind(ctx)} now admit only those they "
+                 "overlapped (none: the rule is removed)."] if bad else []),
               *[f"Removed {d}[{i}]: {why}" for (d, i), why in sorted(removed.items())])
     return Proposal(f"{policy.namespace}-{policy.name}.yaml", policy.namespace,
                     f"rewrite {policy.name}", closes,
                     (PolicyText(policy.namespace, policy.name, selector_data(policy.pod_selector),
                                 tuple(sorted(policy.policy_types)), rules, header),),
-                    replaces=(policy.key,))
+                    replaces=(policy.key,), notes=tuple(dict.fromkeys(notes)))
+
+
+def _dns_kept(ctx: CheckContext, replaced: CompiledRule, kept: list[RuleText]
+              ) -> tuple[list[RuleText], list[str]]:
+    """The DNS rule (config ``dns``) when a replaced egress rule let DNS through to the DNS
+    servers (or to anything, with none in the inputs): narrowing it must not stop name
+    resolution. A note instead when the inputs hold no DNS server."""
+    from reporter.checks.dns import dns_servers
+
+    servers = dns_servers(ctx)
+    if not ctx.reach.ports.connection_set(replaced.numeric).contains("UDP", 53) or (
+            servers.any() and not (ctx.compiled.peer_vectors[replaced.peers] & servers).any()):
+        return [], []
+    rule, why = dns_rule(ctx)
+    if rule is None:
+        return [], [f"{why}; the replaced egress rule let DNS through: add a rule to your "
+                    "resolvers (config dns)"]
+    return ([], []) if any(r.rule == rule for r in kept) else ([RuleText(rule, why)], [])
 
 
 def dns_fixes(ctx: CheckContext, failing: dict[str, list[str]], covered: set[str]

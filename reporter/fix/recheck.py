@@ -1,10 +1,10 @@
-"""Proposals applied to the inputs and the assessment re-run: what they close, and that no
-declared flow loses a connection it had. A proposal that cuts a flow or leaves its own finding
-open is withdrawn, with the reason."""
+"""Proposals applied to the inputs and the assessment re-run: what they close, that no
+declared flow loses a connection it had, and that no finding fails that passed. A proposal that
+cuts a flow, makes a finding fail or leaves its own finding open is withdrawn, with the reason."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from reporter.checks import CheckContext
@@ -66,6 +66,16 @@ def open_findings(assessment: Assessment) -> set[tuple[str, str]]:
             if f.status is Status.FAIL}
 
 
+SHADOWED = "hygiene.shadowed-rules"
+"""Rules a proposal leaves shadowed are removed after settling (:func:`remediate`), so a new
+finding of this check is not harm."""
+
+
+def new_failures(assessment: Assessment, was_open: set[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Findings failing in ``assessment`` that did not before (shadowed rules aside)."""
+    return sorted(f for f in open_findings(assessment) - was_open if f[0] != SHADOWED)
+
+
 @dataclass(frozen=True, slots=True)
 class Recheck:
     accepted: tuple[Proposal, ...]
@@ -93,12 +103,20 @@ class Rechecker:
         return after, cut_flows(self._before, CheckContext(after.reach, self._config))
 
     def settle(self, proposals: Sequence[Proposal]) -> Recheck:
-        """Withdraw proposals until the rest cut no flow and close what they claim."""
+        """Withdraw proposals until the rest cut no flow, make no finding fail that passed, and
+        close what they claim."""
         accepted = list(proposals)
         withdrawn: list[tuple[Proposal, str]] = []
+        was_open = open_findings(self._current.assessment)
         while True:
             after, cuts = self.run(accepted)
-            culprit = self._culprit(accepted, cuts) if cuts else None
+            broken = new_failures(after.assessment, was_open)
+            culprit = (self._culprit(accepted, lambda run: len(run[1]),
+                                     f"would cut a declared flow: {cuts[0]}") if cuts else None)
+            if culprit is None and broken:
+                culprit = self._culprit(
+                    accepted, lambda run: len(new_failures(run[0].assessment, was_open)),
+                    f"would make {broken[0][0]} {broken[0][1]} fail")
             if culprit is None:
                 still = open_findings(after.assessment)
                 culprit = next(((p, f"leaves open {check} {target}") for p in accepted
@@ -109,12 +127,15 @@ class Rechecker:
             accepted.remove(culprit[0])
             withdrawn.append(culprit)
 
-    def _culprit(self, accepted: list[Proposal], cuts: list[str]) -> tuple[Proposal, str]:
-        for proposal in accepted:
-            rest = [p for p in accepted if p is not proposal]
-            if len(self.run(rest)[1]) < len(cuts):
-                return proposal, f"would cut a declared flow: {cuts[0]}"
-        return accepted[-1], f"would cut a declared flow: {cuts[0]}"
+    def _culprit(self, accepted: list[Proposal],
+                 harm: Callable[[tuple[Assessed, list[str]]], int], reason: str
+                 ) -> tuple[Proposal, str]:
+        """The proposal without which the harm shrinks most (the first of equals; the last one
+        when none helps alone)."""
+        whole = harm(self.run(accepted))
+        left = [harm(self.run([p for p in accepted if p is not proposal])) for proposal in accepted]
+        best = min(range(len(accepted)), key=left.__getitem__)
+        return (accepted[best] if left[best] < whole else accepted[-1]), reason
 
 
 def remediate(rechecker: Rechecker, ctx: CheckContext, proposals: Sequence[Proposal],
@@ -124,7 +145,7 @@ def remediate(rechecker: Rechecker, ctx: CheckContext, proposals: Sequence[Propo
     recheck = rechecker.settle(proposals)
     for _ in range(rounds):
         shadowed = [(f.target, f.message) for r in recheck.after.checks
-                    if r.check_id == "hygiene.shadowed-rules"
+                    if r.check_id == SHADOWED
                     for f in r.findings if f.status is Status.FAIL]
         if not shadowed:
             break

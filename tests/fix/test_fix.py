@@ -14,7 +14,7 @@ from reporter.checks import CheckContext
 from reporter.cli import cli
 from reporter.config import load_config
 from reporter.fix import NOT_CLOSABLE, PolicyText, Proposal, Rechecker
-from reporter.fix.recheck import cut_flows
+from reporter.fix.recheck import cut_flows, new_failures, open_findings
 from reporter.netpol.engine import Reachability
 from reporter.pipeline import Assessor, PipelineOptions
 
@@ -131,8 +131,10 @@ def test_without_config_the_flows_the_policies_allow_are_kept(
                                       "no declared flows)")
     assert ("no declared flows; flows the policies already allow between workloads: 7 checked, "
             "no connection of theirs cut") in stdout
-    before = Assessor(PipelineOptions()).run([str(estate)]).reach
-    after = Assessor(PipelineOptions(apply=(str(out),))).run([str(estate)]).reach
+    assessed = Assessor(PipelineOptions()).run([str(estate)])
+    fixed = Assessor(PipelineOptions(apply=(str(out),))).run([str(estate)])
+    assert new_failures(fixed.assessment, open_findings(assessed.assessment)) == []
+    before, after = assessed.reach, fixed.reach
 
     def allowed(reach: Reachability, src: str, dst: str) -> str:
         return str(reach.allowed(reach.endpoint(src), reach.endpoint(dst)))
@@ -156,8 +158,87 @@ def test_without_config_the_flows_the_policies_allow_are_kept(
     assert "declared flow" not in text
 
 
-def test_without_config_the_cut_dns_servers_are_named(
+def test_without_config_a_default_deny_cutting_dns_is_withdrawn(
         without_config: tuple[Path, Path, str]) -> None:
-    _, _, stdout = without_config
+    _, out, stdout = without_config
+    # the default deny of kube-system would leave the DNS servers answering only the two
+    # workloads whose DNS flows are kept: withdrawn, with what to declare instead
+    assert ("  not written: kube-system-default-deny.yaml: would make hygiene.dns-egress "
+            "monitoring/prometheus[Deployment] fail") in stdout
     assert ("note: under this default deny the DNS servers here "
             "(kube-system/coredns[Deployment]) answer only the flows kept") in stdout
+    assert not (out / "kube-system-default-deny.yaml").exists()
+
+
+SMALL = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: app, labels: {kubernetes.io/metadata.name: app}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: kube-system, labels: {kubernetes.io/metadata.name: kube-system}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: coredns, namespace: kube-system}
+spec:
+  selector: {matchLabels: {k8s-app: kube-dns}}
+  template:
+    metadata: {labels: {k8s-app: kube-dns}}
+    spec: {containers: [{name: dns, image: dns, ports: [{containerPort: 53, protocol: UDP}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: app}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: web}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: app}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {containers: [{name: api, image: api, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: app}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress: [{}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api, namespace: app}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{port: 8080}]
+"""
+
+
+def test_a_narrowed_allow_all_egress_keeps_its_flows_and_dns(tmp_path: Path) -> None:
+    (tmp_path / "estate.yaml").write_text(SMALL, encoding="utf-8")
+    out = tmp_path / "out"
+    code, stdout, stderr = run("fix", str(tmp_path / "estate.yaml"), "--out", str(out))
+    assert code in (0, 1), stdout + stderr
+    text = (out / "app-web.yaml").read_text()
+    assert "now admit only those they overlapped" in text
+    assert "the flows the policies already allow" in text
+    reach = Assessor(PipelineOptions(apply=(str(out),))).run([str(tmp_path / "estate.yaml")]).reach
+    web = reach.endpoint("app/web[Deployment]")
+    assert str(reach.allowed(web, reach.endpoint("app/api[Deployment]"))) == "TCP 8080"
+    assert str(reach.allowed(web, reach.endpoint("kube-system/coredns[Deployment]"))) == (
+        "TCP 53,UDP 53")
+    internet = reach.endpoint_for_address(ipaddress.ip_address("203.0.113.7"))
+    assert internet is not None
+    assert str(reach.allowed(web, internet)) == "No Connections"
