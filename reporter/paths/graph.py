@@ -66,11 +66,11 @@ class WorkloadGraph:
 
     def predecessors(self, frontier: BoolVector) -> BoolVector:
         """Endpoints that may connect to some member of ``frontier``."""
-        columns = np.unique(self.column_of[frontier])
-        columns = columns[columns >= 0]
-        if not columns.size:
+        columns = np.zeros(len(self._sources) + 1, dtype=bool)  # the last: no column (-1)
+        columns[self.column_of[frontier]] = True
+        if not columns[:-1].any():
             return np.zeros(self.n, dtype=bool)
-        return self._unpack(np.bitwise_or.reduce(self._sources[columns], axis=0))
+        return self._unpack(np.bitwise_or.reduce(self._sources[columns[:-1]], axis=0))
 
     def distances_from(self, start: BoolVector, through: BoolVector, limit: int
                        ) -> npt.NDArray[np.int32]:
@@ -116,14 +116,18 @@ class WorkloadGraph:
             return self._traffic.masks[int(column.mask_ids[i])]
         return 0
 
-    def next_hop(self, src: int, distance: npt.NDArray[np.int32], through: BoolVector
-                 ) -> int | None:
-        """A successor of ``src`` one hop closer to the target of ``distance`` (lowest index),
-        passed through only if it is in ``through``."""
-        want = int(distance[src]) - 1
+    @staticmethod
+    def levels(distance: npt.NDArray[np.int32], through: BoolVector, limit: int
+               ) -> list[npt.NDArray[np.intp]]:
+        """Endpoints by distance to the target, ``0..limit``; beyond the target itself only
+        those that may be passed through: the candidates :meth:`next_hop` picks from."""
+        return [np.flatnonzero((distance == k) & (through | (k == 0))) for k in range(limit + 1)]
+
+    def next_hop(self, src: int, closer: npt.NDArray[np.intp]) -> int | None:
+        """The first of ``closer`` (the level one hop nearer the target) that ``src`` may
+        connect to."""
         bit = np.uint64(1) << np.uint64(src % 64)
         has_src = (self._sources[:, src // 64] & bit).astype(bool)
-        closer = np.flatnonzero((distance == want) & (through | (want == 0)))
         column = self.column_of[closer]
         closer = closer[(column >= 0) & has_src[np.maximum(column, 0)] & (closer != src)]
         return int(closer[0]) if closer.size else None

@@ -180,15 +180,16 @@ class PathFinder:
         hops = backward[hits] + offset
         order = np.lexsort((self._rank[hits], hops))  # fewest hops, then by name
         chosen = order if limit is None else order[:limit]
-        paths = tuple(self._path(int(hits[i]), backward, start if offset else None)
+        levels = graph.levels(backward, self.through, max_hops - offset)
+        paths = tuple(self._path(int(hits[i]), backward, levels, start if offset else None)
                       for i in chosen.tolist())
         return TargetPaths(name, zones, int(hops.min()), int(hits.size), paths)
 
-    def _path(self, entry: int, backward: np.ndarray, internet: BoolVector | None
-              ) -> AttackPath:
+    def _path(self, entry: int, backward: np.ndarray, levels: list[np.ndarray],
+              internet: BoolVector | None) -> AttackPath:
         nodes = [entry]
         while backward[nodes[-1]] > 0:
-            step = self.graph.next_hop(nodes[-1], backward, self.through)
+            step = self.graph.next_hop(nodes[-1], levels[int(backward[nodes[-1]]) - 1])
             if step is None:  # cannot happen: a finite distance has a closer successor
                 raise AssertionError(f"no next hop from {self.ctx.name(nodes[-1])}")
             nodes.append(step)
