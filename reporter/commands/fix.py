@@ -66,8 +66,10 @@ def _report(recheck: Recheck, written: list[Path], declared: bool) -> list[str]:
                                                "allow between workloads")
     lines.append(f"{kind}: {recheck.flows_checked} checked, no connection of theirs cut")
     remaining = [r for r in recheck.after.checks if r.status.value == "FAIL"]
+    withdrawn = {check for proposal, _ in recheck.withdrawn for check, _ in proposal.closes}
     for result in remaining:
-        why = NOT_CLOSABLE.get(result.check_id, "no generated policy closes it")
+        why = NOT_CLOSABLE.get(result.check_id, "a proposal closing it was not written (above)"
+                               if result.check_id in withdrawn else "no generated policy closes it")
         lines.append(f"  still failing: {result.check_id}: {why}")
     return lines
 
