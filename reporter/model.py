@@ -94,6 +94,8 @@ def requirement_status(automated: Status | None, coverage: Coverage,
         return automated
     if manual is ManualState.PENDING:
         return Status.MANUAL
+    if automated is Status.EXCEPTED:  # an exception is never hidden behind an attestation
+        return automated
     if coverage is Coverage.NONE or automated is None:
         return Status.PASS if manual is ManualState.ATTESTED else Status.MANUAL
     return automated

@@ -138,6 +138,8 @@ def test_overall_status_of_every_automated_and_manual_pair(
     (S.PASS, P, S.MANUAL), (S.PASS, A, S.PASS),   # supporting checks never pass it alone
     (S.FAIL, P, S.FAIL), (S.FAIL, A, S.FAIL),     # ...but they can fail it
     (S.ERROR, A, S.ERROR), (S.NOT_ASSESSED, A, S.NOT_ASSESSED),
+    (S.EXCEPTED, P, S.MANUAL), (S.EXCEPTED, A, S.EXCEPTED),  # an exception is never hidden
+    (S.NOT_APPLICABLE, A, S.PASS),
 ])
 def test_overall_status_when_the_checks_cannot_prove_the_requirement(
         automated: Status | None, manual: ManualState, expected: Status) -> None:
