@@ -18,7 +18,8 @@ from reporter.netpol.engine import analyse
 
 NOW = datetime(2024, 4, 1, 9, 0, tzinfo=UTC)
 
-# payments (cde) isolates ingress; records (phi) isolates nothing; web is in no zone.
+# payments (cde) denies all traffic, so no zone is connected to it; records (phi) isolates
+# nothing; web is in no zone.
 MANIFESTS = """
 apiVersion: v1
 kind: Namespace
@@ -46,7 +47,7 @@ spec: {containers: [{name: shop, image: shop}]}
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: default-deny, namespace: payments}
-spec: {podSelector: {}, policyTypes: [Ingress]}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
 """
 
 ZONES = [
@@ -71,8 +72,8 @@ def catalog(*frameworks: Framework) -> Catalog:
 
 
 def run(cat: Catalog, config: dict[str, Any] | None = None, now: datetime = NOW,
-        frameworks: tuple[str, ...] = ()) -> Assessment:
-    inventory = load_inventory([Source("estate.yaml", MANIFESTS)])
+        frameworks: tuple[str, ...] = (), manifests: str = MANIFESTS) -> Assessment:
+    inventory = load_inventory([Source("estate.yaml", manifests)])
     loaded = LoadedConfig(Config.model_validate(config or {}))
     return assess(analyse(inventory), cat, loaded, now=now, tool_version="test",
                   frameworks=frameworks)
@@ -138,6 +139,50 @@ def test_requirement_applies_to_narrows_and_zone_frameworks_override() -> None:
     result = requirements(run(catalog(pci), {"zones": zones}))
     assert (result["1.2.1"].status, result["1.2.1"].zones) == (Status.FAIL, ["cde", "shop"])
     assert (result["1.3.1"].status, result["1.3.1"].zones) == (Status.PASS, ["cde"])
+
+
+# The CDE may call web: web's namespace (in no zone) is connected-to, so in PCI DSS scope.
+CDE_CALLS_WEB = MANIFESTS + """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-to-web, namespace: payments}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress: [{to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: web}}}]}]
+"""
+
+
+def test_a_zone_connected_to_the_cde_is_judged_for_pci_requirements_not_cde_only() -> None:
+    pci = framework("pci", ["cde"], [
+        requirement("1.2.1", [INGRESS]),
+        requirement("1.3.1", [INGRESS], applies_to=("cde",)),
+    ])
+    cis = framework("cis", ["all"], [requirement("5.3.2", [INGRESS])])
+    assessment = run(catalog(pci, cis), {"zones": ZONES}, manifests=CDE_CALLS_WEB)
+    result = requirements(assessment)
+    # web's shop accepts every peer: connected-to, it fails 1.2.1, named with the CDE.
+    assert (result["1.2.1"].status, result["1.2.1"].zones) == (Status.FAIL, ["cde", "web"])
+    assert result["1.2.1"].population["workloads"] == 2
+    assert (result["1.3.1"].status, result["1.3.1"].zones) == (Status.PASS, ["cde"])
+    # Other frameworks keep their own scope: the connected namespace is PCI DSS scope only.
+    assert result["5.3.2"].zones == ["cde", "phi"]
+    check = next(c for c in assessment.checks if c.check_id == INGRESS)
+    assert (check.zones["cde"], check.zones["web"]) == (Status.PASS, Status.FAIL)
+    web = next(z for z in assessment.zones if z.name == "web")
+    assert (web.kind, web.frameworks) == ("namespace", ["pci"])
+    scope = {e.name: e.category for e in assessment.pci_scope}
+    assert scope == {"cde": "cde", "web": "connected-to", "phi": "out-of-scope"}
+
+
+def test_a_configured_zone_connected_to_the_cde_is_judged_for_pci() -> None:
+    zones = [*ZONES, {"name": "shop", "kind": "other", "names": ["web"]}]
+    pci = framework("pci", ["cde"], [requirement("1.2.1", [INGRESS])])
+    isolated = requirements(run(catalog(pci), {"zones": zones}))["1.2.1"]
+    assert (isolated.status, isolated.zones) == (Status.PASS, ["cde"])
+    connected = requirements(run(catalog(pci), {"zones": zones}, manifests=CDE_CALLS_WEB))
+    assert (connected["1.2.1"].status, connected["1.2.1"].zones) == (
+        Status.FAIL, ["cde", "shop"])
 
 
 def test_roll_up_and_counts() -> None:

@@ -4,12 +4,16 @@ zone, a namespace) *connected-to* and in scope: cluster DNS serving the CDE incl
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from reporter.checks.context import CheckContext
+from reporter.checks.scope import CDE, CONNECTED_NAMESPACE
 from reporter.model import ScopeEntry
 
-CDE = "cde"
+if TYPE_CHECKING:
+    from reporter.checks.context import CheckContext
+
 SHOWN_FLOWS = 5
 """Flows listed per connected zone; the count says how many there are."""
 
@@ -25,6 +29,7 @@ def _groups(ctx: CheckContext) -> tuple[list[tuple[str, str]], np.ndarray]:
         if any(kinds[z] == CDE for z in zones):
             group_of[i] = 0
             continue
+        zones = [z for z in zones if kinds[z] != CONNECTED_NAMESPACE]
         key = (zones[0], kinds[zones[0]]) if zones else (ctx.workload(i).namespace, "namespace")
         group_of[i] = labels.setdefault(key, len(labels))
     return list(labels), group_of
@@ -60,3 +65,24 @@ def _label(name_kind: tuple[str, str]) -> str:
     if kind == CDE and name == CDE:
         return "the CDE"
     return f"namespace {name}" if kind == "namespace" else f"zone {name}"
+
+
+def connected_to_cde(ctx: CheckContext) -> tuple[set[str], list[str]]:
+    """The configured zones and the namespaces outside every zone that an allowed flow links
+    with the CDE, in either direction."""
+    kinds = {z.name: z.kind for z in ctx.zones}
+    labels: dict[tuple[str, ...], int] = {(CDE,): 0}
+    group_of = np.full(ctx.compiled.n_endpoints, -1, dtype=np.intp)
+    for i in range(ctx.n_workloads):
+        zones = ctx.zones_of(i)
+        if any(kinds[z] == CDE for z in zones):
+            group_of[i] = 0
+        else:  # a workload in several zones connects each of them
+            key = tuple(zones) if zones else ("", ctx.workload(i).namespace)
+            group_of[i] = labels.setdefault(key, len(labels))
+    names = list(labels)
+    linked = {dst if src == 0 else src for src, dst in ctx.traffic.fold(group_of, group_of)
+              if (src == 0) != (dst == 0)}
+    zones = {z for g in linked if names[g][0] for z in names[g]}
+    namespaces = sorted(names[g][1] for g in linked if not names[g][0])
+    return zones, namespaces

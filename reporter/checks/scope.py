@@ -20,6 +20,10 @@ DEFAULT_ZONE = "cluster"
 """The zone standing for the whole cluster when the config declares none."""
 OUT_OF_SCOPE = "out-of-scope"
 """What workloads in no zone are called in zone flows."""
+CDE = "cde"
+CONNECTED_NAMESPACE = "namespace"
+"""The kind of a zone made for a namespace in no configured zone that is connected to the CDE:
+PCI DSS judges it, no other framework does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +42,20 @@ class ZoneScope:
     datastores: BoolVector
     host_network: tuple[Workload, ...]
     """hostNetwork workloads that would belong to the zone (policies cannot isolate them)."""
+    connected_to_cde: bool = False
+    """An allowed flow links it with the CDE: PCI DSS judges it as in scope (connected-to)."""
 
     def judged_for(self, framework_id: str, framework_kinds: Sequence[str],
                    requirement_kinds: Sequence[str] | None) -> bool:
         """Whether a requirement is judged on this zone: its framework applies to the zone (by
-        kind, or by the zone's own ``frameworks`` list) and the requirement targets its kind."""
+        kind, or by the zone's own ``frameworks`` list) and the requirement targets its kind.
+        A zone connected to the CDE is in a CDE framework's scope unless the requirement
+        names the CDE alone (``applies_to: [cde]``)."""
         if self.kind == ALL_ZONES:  # the whole cluster stands in for no framework's scope
             return ALL_ZONES in framework_kinds
+        if (self.connected_to_cde and CDE in framework_kinds
+                and (requirement_kinds is None or ALL_ZONES in requirement_kinds)):
+            return True
         if self.frameworks is not None:
             framework_ok = framework_id in self.frameworks
         else:
@@ -122,3 +133,14 @@ def _scope(zone: Zone, name: str, namespaces: list[str], config: Config,
     )
     return ZoneScope(name, zone.kind, zone.name, zone.frameworks, tuple(sorted(namespaces)),
                      members, datastores, host)
+
+
+def namespace_zone(namespace: str, name: str, config: Config, compiled: Compiled,
+                   outside: BoolVector) -> ZoneScope:
+    """A namespace's workloads in no configured zone, connected to the CDE (e.g. cluster DNS):
+    a zone of its own that only PCI DSS judges (``frameworks`` empty)."""
+    members = compiled.namespace_vector(namespace) & outside
+    host = tuple(w for w in compiled.inventory.host_network if w.namespace == namespace)
+    return ZoneScope(name, CONNECTED_NAMESPACE, name, (), (namespace,), members,
+                     members & _pods_matching(compiled, config.datastores), host,
+                     connected_to_cde=True)
