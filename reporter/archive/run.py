@@ -155,7 +155,8 @@ def _read_source(request: RunRequest, assessor: Assessor, staging: Path,
     """The assessed inputs and, for a live cluster, the snapshot's text (written to the
     staging folder at once, so that it is there even if the run is killed later)."""
     if request.access is None:
-        return assessor.run(request.paths, stdin=sys.stdin, command=command), None
+        return assessor.run(request.paths, stdin=sys.stdin, command=command,
+                            history=True), None
     from reporter.commands.snapshot import snapshot_text
     from reporter.inputs import LoadedInputs
     from reporter.inventory.cluster import read_cluster
@@ -183,8 +184,7 @@ def _pack_files(request: RunRequest, chain: _Chain,
     from reporter.render.connectivity import map_rows
 
     assessor = Assessor(request.options)
-    command = request.options.command_line("run", request.paths,
-                                           extra=["--period", request.period.label])
+    command = request.options.command_line("run", request.paths)  # --period from the options
     current, snapshot = _read_source(request, assessor, staging, command)
     assessment = current.assessment.model_copy(update={
         "period_start": request.period.start, "period_end": request.period.end})

@@ -140,9 +140,10 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     # The run's period, not the config's, bounds the commits counted as changes in the period.
     window = GitOptions(since=datetime.combine(period.start, time.min, UTC),
                         until=datetime.combine(period.end, time.max, UTC))
+    # The whole period is assessed from the inputs' Git history, not only today's state.
     options = PipelineOptions(config_path=config_path, frameworks=frameworks,
                               ipblock_matches_pod_ips=ipblock_matches_pod_ips, now=now,
-                              git=window)
+                              git=window, period=(period.start, period.end))
     request = RunRequest(
         archive=Path(archive), paths=paths,
         access=access if isinstance(access, ClusterAccess) else None, options=options,

@@ -1,5 +1,5 @@
-"""`reporter run` counts the commits of its own period (the quarter it reports), not the
-config's: each quarter's pack says what changed in that quarter."""
+"""`reporter run` assesses its own period (the quarter it reports) from Git history, and counts
+that period's commits, not the config's: each quarter's pack says what changed in it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .conftest import Repo
+from .test_period import LEAK, SAMPLES
 
 POLICY = """apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -39,3 +40,38 @@ def test_the_run_period_bounds_the_changes_in_the_period(make_repo: Callable[...
     [recorded] = pack["provenance"]["git"]["files"]
     assert recorded["period_commits"] == [august]
     assert recorded["changes_in_period"] == 1
+
+
+def test_a_scheduled_run_over_a_git_checkout_covers_the_whole_quarter(
+        make_repo: Callable[..., Repo], tmp_path: Path) -> None:
+    """Clean at the start and the end of 2024Q1, the database open to the internet for two
+    weeks inside it: the quarter's archived pack fails and names both commits."""
+    repo = make_repo()
+    clean = (SAMPLES / "fixed" / "policies.yaml").read_text()
+    repo.write("estate/workloads.yaml", (SAMPLES / "fixed" / "workloads.yaml").read_text())
+    repo.write("estate/policies.yaml", clean)
+    repo.write("reporter.yaml", (SAMPLES / "fixed" / "reporter.yaml").read_text())
+    repo.commit("the fixed estate", date="2023-12-10T10:00:00+00:00")
+    repo.write("estate/policies.yaml", clean + LEAK)
+    opened = repo.commit("debug access to the database", date="2024-02-01T09:00:00+00:00")
+    repo.write("estate/policies.yaml", clean)
+    closed = repo.commit("remove the debug access", date="2024-02-15T09:00:00+00:00")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1712000000"}  # 2024-04-01: after the quarter
+    result = subprocess.run(
+        [sys.executable, "-m", "reporter", "run", "estate", "--archive", str(tmp_path / "A"),
+         "--period", "2024Q1", "--framework", "pci-dss-4.0.1"],
+        capture_output=True, text=True, env=env, check=False, cwd=repo.path)
+    assert result.returncode == 1, result.stderr  # HEAD is clean; the quarter was not
+    summary = json.loads(result.stdout)
+    pack = json.loads((Path(summary["pack"]) / "pack.json").read_text())
+    period = pack["period"]
+    assert period["examined"] is True
+    assert (period["start"], period["end"]) == ("2024-01-01", "2024-03-31")
+    [window] = [w for w in period["windows"] if w["check_id"] == "zone.internet-to-datastore"]
+    assert (window["opened_commit"], window["closed_commit"], window["days"]) == (
+        opened, closed, 14.0)
+    requirement = next(r for f in pack["frameworks"] for r in f["requirements"]
+                       if r["id"] == "1.4.4")
+    assert requirement["status"] == "FAIL"
+    assert opened[:12] in requirement["reason"] and closed[:12] in requirement["reason"]
+    assert pack["command"][-2:] == ["--period", "2024-01-01..2024-03-31"]
