@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from reporter.model import (
     Assessment,
     CheckResult,
     ExceptionResult,
+    FailureWindow,
     Finding,
     FrameworkResult,
+    PeriodResult,
     RequirementResult,
     Status,
 )
+from reporter.timeline import describe_window
 
 SKIPPED = (Status.MANUAL, Status.NOT_APPLICABLE, Status.NOT_ASSESSED)
 COUNTS = ("tests", "failures", "errors", "skipped")
@@ -28,9 +31,13 @@ def render_junit(a: Assessment) -> str:
     checks = {c.check_id: c for c in a.checks}
     exceptions = {e.id: e for e in a.exceptions}
     timestamp = _timestamp(a.generated_at)
-    suites = [_suite(f, checks, exceptions, timestamp) for f in a.frameworks]
+    windows = a.period.windows if a.period is not None else []
+    suites = [_suite(f, checks, exceptions, timestamp, windows) for f in a.frameworks]
     totals = {k: sum(int(s.get(k, "0")) for s in suites) for k in COUNTS}
     root = ET.Element("testsuites", {"name": "compliance-reporter", **_counts(totals)})
+    if a.period is not None:  # what time the results cover, on every suite
+        for suite in suites:
+            _period_properties(suite, a.period)
     root.extend(suites)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
@@ -41,8 +48,9 @@ def _suite(
     checks: dict[str, CheckResult],
     exceptions: dict[str, ExceptionResult],
     timestamp: str,
+    windows: Sequence[FailureWindow],
 ) -> ET.Element:
-    cases = [_case(framework.id, r, checks, exceptions) for r in framework.requirements]
+    cases = [_case(framework.id, r, checks, exceptions, windows) for r in framework.requirements]
     totals = {
         "tests": len(cases),
         "failures": sum(c.find("failure") is not None for c in cases),
@@ -61,6 +69,21 @@ def _suite(
     return suite
 
 
+def _period_properties(suite: ET.Element, period: PeriodResult) -> None:
+    properties = suite.find("properties")
+    assert properties is not None
+    values = [("period", period.label), ("period_examined", str(period.examined).lower()),
+              *(("period_note", n) for n in period.notes)]
+    for name, value in values:
+        ET.SubElement(properties, "property", {"name": name, "value": _clean(value)})
+
+
+def _window_lines(name: str, windows: Sequence[FailureWindow]) -> list[str]:
+    """When each failure behind the requirement was open during the period."""
+    return [f"[{w.check_id}] {w.target}: {w.message}; {describe_window(w)}"
+            for w in windows if name in w.requirements]
+
+
 def _counts(totals: dict[str, int]) -> dict[str, str]:
     # Checks run over one snapshot: there is no meaningful per-requirement duration.
     return {**{k: str(totals[k]) for k in COUNTS}, "time": "0"}
@@ -71,6 +94,7 @@ def _case(
     req: RequirementResult,
     checks: dict[str, CheckResult],
     exceptions: dict[str, ExceptionResult],
+    windows: Sequence[FailureWindow] = (),
 ) -> ET.Element:
     case = ET.Element("testcase", {
         "classname": _clean(framework_id),
@@ -81,8 +105,11 @@ def _case(
     results = [checks[c] for c in req.checks if c in checks]
     if req.status is Status.FAIL:
         failing = [f for c in results for f in c.findings if f.status is Status.FAIL]
-        _outcome(case, "failure", f"{len(failing)} failing finding(s)",
-                 _finding_lines(failing) + _silent_failures(results))
+        opened = _window_lines(f"{framework_id} {req.id}", windows)
+        message = f"{len(failing)} failing finding(s)" + (
+            f", {len(opened)} failure window(s) in the period" if opened else "")
+        _outcome(case, "failure", message, _finding_lines(failing) + _silent_failures(results)
+                 + [f"PERIOD: {line}" for line in opened])
     elif req.status is Status.ERROR:
         errors = [f"[{c.check_id}] {c.error or 'check could not be evaluated'}"
                   for c in results if c.status is Status.ERROR]

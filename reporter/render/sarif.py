@@ -6,6 +6,7 @@ notification, since SARIF results describe the analysed artefacts, not the analy
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,16 +18,20 @@ from reporter.model import (
     Assessment,
     CheckResult,
     ExceptionResult,
+    FailureWindow,
     Finding,
     Location,
     Severity,
     Status,
 )
+from reporter.timeline import describe_window
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 TOOL_NAME = "compliance-reporter"
 SOURCE_ROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "findingFingerprint/v1"
+WINDOW_FINGERPRINT_KEY = "periodWindowFingerprint/v1"
+"""A failure of the period no longer present at its end: check, target and opening commit."""
 LEVELS = {Status.FAIL: "error", Status.EXCEPTED: "note"}
 """Finding statuses that become results, and their SARIF level (a FAIL's level follows its
 severity)."""
@@ -45,12 +50,18 @@ def render_sarif(a: Assessment) -> str:
     rule_index = {c.check_id: i for i, c in enumerate(checks)}
     exceptions = {e.id: e for e in a.exceptions}
     tags = _requirements_by_check(a)
+    windows = _windows_by_failure(a)
     results = [
-        _result(f, rule_index[c.check_id], exceptions)
+        _with_window(_result(f, rule_index[c.check_id], exceptions),
+                     windows.pop((f.check_id, f.target), None))
         for c in checks
         for f in c.findings
         if f.status in LEVELS
     ]
+    # Failures that opened and closed inside the period are gone from the final state; they
+    # still made requirements fail, so each is a result of its own.
+    results += [_closed_result(w, rule_index[w.check_id]) for w in windows.values()
+                if w.check_id in rule_index]
     run = {
         "tool": {"driver": {
             "name": TOOL_NAME,
@@ -59,7 +70,7 @@ def render_sarif(a: Assessment) -> str:
         }},
         "invocations": [_invocation(checks, a)],
         "results": results,
-        "properties": {"requirements": _requirements(a)},
+        "properties": {"requirements": _requirements(a), **_period(a)},
     }
     version_control = _version_control(a)
     if version_control is not None:
@@ -82,6 +93,57 @@ def _version_control(a: Assessment) -> Json | None:
     if repository.get("tag"):
         details["revisionTag"] = repository["tag"]
     return details
+
+
+def _period(a: Assessment) -> Json:
+    """What time the results cover: the period examined from Git history, or a point in time."""
+    if a.period is None:
+        return {}
+    p = a.period
+    return {"period": {"label": p.label, "examined": p.examined,
+                       "start": p.start.isoformat() if p.start else None,
+                       "end": p.end.isoformat() if p.end else None, "notes": p.notes}}
+
+
+def _windows_by_failure(a: Assessment) -> dict[tuple[str, str], FailureWindow]:
+    """The latest window of each failure of the period, by (check, target)."""
+    windows = a.period.windows if a.period is not None else []
+    return {(w.check_id, w.target): w for w in sorted(windows, key=lambda w: w.opened_at)}
+
+
+def _window(window: FailureWindow) -> Json:
+    return {"opened_commit": window.opened_commit, "opened_at": _utc(window.opened_at),
+            "closed_commit": window.closed_commit,
+            "closed_at": _utc(window.closed_at) if window.closed_at else None,
+            "days": window.days, "requirements": window.requirements,
+            "description": describe_window(window)}
+
+
+def _with_window(result: Json, window: FailureWindow | None) -> Json:
+    if window is not None:
+        result["properties"]["period_window"] = _window(window)
+    return result
+
+
+def _closed_result(window: FailureWindow, rule_index: int) -> Json:
+    """A failure of the period that the final state no longer has (``baselineState`` absent)."""
+    finding = Finding(check_id=window.check_id, status=Status.FAIL, target=window.target,
+                      message=window.message, locations=window.locations,
+                      severity=window.severity, fix=window.fix)
+    result: Json = {
+        "ruleId": window.check_id, "ruleIndex": rule_index, "level": _level(finding),
+        "message": {"text": f"{window.message} (failed during the period: "
+                            f"{describe_window(window)})"},
+        "locations": list(_locations(finding)), "baselineState": "absent",
+        "properties": {**_evidence(finding), "period_window": _window(window)},
+        "partialFingerprints": {WINDOW_FINGERPRINT_KEY: _window_fingerprint(window)},
+    }
+    return result
+
+
+def _window_fingerprint(window: FailureWindow) -> str:
+    text = "\x1f".join((window.check_id, window.target, window.opened_commit or "start"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def _requirements(a: Assessment) -> list[Json]:

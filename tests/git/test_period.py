@@ -4,6 +4,7 @@ and the timeline names the commit that opened each failure and the one that clos
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,36 @@ def test_a_two_week_leak_inside_the_quarter_fails_naming_both_commits(
     # The rest of the pack describes the state at the end of the period, which is clean.
     checks = {c["check_id"]: c for c in data["checks"]}
     assert checks["zone.internet-to-datastore"]["status"] == "PASS"
+
+
+def test_sarif_and_junit_say_when_each_failure_of_the_period_was_open(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    _, shas = history
+    sarif = json.loads(check("--period", "2024Q1", "-o", "sarif").stdout)
+    [run] = sarif["runs"]
+    assert run["properties"]["period"]["examined"] is True
+    assert run["properties"]["period"]["label"].startswith("period 2024-01-01 to 2024-03-31")
+    # Gone from the final state, the leak is still a result, with its window.
+    [leak] = [r for r in run["results"] if r["ruleId"] == "zone.internet-to-datastore"]
+    window = leak["properties"]["period_window"]
+    assert (window["opened_commit"], window["closed_commit"], window["days"]) == (
+        shas["open"], shas["close"], 14.0)
+    assert leak["baselineState"] == "absent" and leak["level"] == "error"
+    assert f"opened by commit {shas['open'][:12]} on 2024-02-01" in leak["message"]["text"]
+    assert leak["locations"][0]["physicalLocation"]["region"]["startLine"] > 0
+
+    junit = ET.fromstring(check("--period", "2024Q1", "-o", "junit").stdout)
+    suite = junit.find("testsuite")
+    assert suite is not None
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["period_examined"] == "true"
+    case = next(c for c in suite.iter("testcase") if (c.get("name") or "").startswith("1.4.4 "))
+    failure = case.find("failure")
+    assert failure is not None and failure.text is not None
+    assert failure.get("message") == "0 failing finding(s), 2 failure window(s) in the period"
+    assert (f"PERIOD: [zone.internet-to-datastore] production/database[StatefulSet]: "
+            in failure.text)
+    assert f"closed by commit {shas['close'][:12]} on 2024-02-15 (14 days)" in failure.text
 
 
 def test_the_config_period_is_used_and_head_alone_is_a_point_in_time(
