@@ -83,6 +83,6 @@ def connected_to_cde(ctx: CheckContext) -> tuple[set[str], list[str]]:
     names = list(labels)
     linked = {dst if src == 0 else src for src, dst in ctx.traffic.fold(group_of, group_of)
               if (src == 0) != (dst == 0)}
-    zones = {z for g in linked if names[g][0] for z in names[g]}
+    connected = {z for g in linked if names[g][0] for z in names[g]}
     namespaces = sorted(names[g][1] for g in linked if not names[g][0])
-    return zones, namespaces
+    return connected, namespaces

@@ -6,6 +6,7 @@ Nothing here touches the disk; :func:`reporter.pack.write_pack` writes the resul
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -76,6 +77,7 @@ def with_run_metadata(assessment: Assessment, inputs: PackInputs, tool_digest: s
     """The Assessment as pack.json records it: provenance gains the run ID, the tool's digest,
     versions and command line, and the attached input copies (``provenance.report``)."""
     from reporter.provenance import collect_run_info
+    from reporter.provenance.runner import collect_runner
 
     info = collect_run_info(assessment.command,
                             {i.path: i.sha256 for i in assessment.completeness.inputs})
@@ -83,6 +85,7 @@ def with_run_metadata(assessment: Assessment, inputs: PackInputs, tool_digest: s
         "run_id": run_id(assessment),
         "tool_sha256": tool_digest,
         "run": info.to_dict(),
+        "runner": collect_runner(os.environ).to_dict(),
         "signing_key": inputs.signing_key.fingerprint if inputs.signing_key else None,
         "attachments": list(attachments),
     }

@@ -65,8 +65,9 @@ def limitations(assessment: Assessment, tracked: bool) -> tuple[str, ...]:
             "may allow more than shown.")
     period = assessment.period
     if period is None or not period.examined:
-        lines.append("Point in time: one state was examined; changes before or after it are "
-                     "not" + (f" ({period.label})." if period else "."))
+        state = period.label.removeprefix("point in time: ") if period else "state read"
+        lines.append(f"Point in time: only the {state} was examined; changes before or after "
+                     "it are not.")
     if period is not None:
         lines += period.notes
     lines += _partial(assessment)
@@ -81,13 +82,14 @@ def limitations(assessment: Assessment, tracked: bool) -> tuple[str, ...]:
 
 
 def _partial(assessment: Assessment) -> list[str]:
-    """What ``partial`` coverage leaves out, per framework, in the requirements' own words."""
-    lines = []
+    """What ``partial`` coverage leaves out, in one line naming each framework's requirements."""
+    named = []
     for framework in assessment.frameworks:
         partial = [r.id for r in framework.requirements if r.coverage is Coverage.PARTIAL]
         if partial:
-            lines.append(
-                f"{framework.name}: the checks cover only the network part of "
-                f"{', '.join(partial)}; the rest of each (for example encryption in transit, "
-                "monitoring, procedures) is manual and listed in the manual evidence table.")
-    return lines
+            named.append(f"{framework.name} {', '.join(partial)}")
+    if not named:
+        return []
+    return [f"Partial coverage: the checks cover only the network part of {'; '.join(named)}. "
+            "The rest of each (for example encryption in transit, monitoring, procedures) is "
+            "manual and listed in the manual evidence table."]

@@ -113,6 +113,8 @@ class ReportView:
     state: str
     """What the evidence is a picture of: a commit and its date, or the files as read."""
     generated: str
+    run_by: str
+    """Who or what ran it: a CI job, a pod's service account, or a user on a host."""
     running_header: str
     findings: Findings
     changes: tuple[str, ...] | None
@@ -266,6 +268,11 @@ def _state(assessment: Assessment, history: GitHistory) -> str:
     return f"files as read on {assessment.generated_at:%Y-%m-%d} (not under version control)"
 
 
+def _run_by(assessment: Assessment) -> str:
+    runner = ((assessment.provenance or {}).get("report") or {}).get("runner") or {}
+    return str(runner.get("description") or "not recorded")
+
+
 def _header(*parts: str) -> str:
     text = " · ".join(parts)
     return text if len(text) <= HEADER_LENGTH else text[:HEADER_LENGTH - 1].rstrip() + "…"
@@ -289,6 +296,7 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         keywords=", ".join([*names, "NetworkPolicy", "network segmentation", "evidence pack"]),
         scope=scope, period=period, state=_state(assessment, history),
         generated=assessment.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
+        run_by=_run_by(assessment),
         running_header=_header(owner, f"scope: {_short_list([z.name for z in in_scope])}",
                                _period_brief(assessment)),
         findings=findings,

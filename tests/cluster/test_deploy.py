@@ -97,7 +97,11 @@ def test_the_pod_is_locked_down_and_alone_in_mounting_the_token() -> None:
     assert set(limits) >= {"cpu", "memory"}
     assert set(container["resources"]["requests"]) >= {"cpu", "memory"}
     assert "envFrom" not in container  # no secrets handed to the reporter
-    assert all("valueFrom" not in variable for variable in container["env"])
+    # Values from the downward API only (the service account's name for the cover): no secret.
+    assert all(set(variable.get("valueFrom", {})) <= {"fieldRef"}
+               for variable in container["env"])
+    named = {v["name"]: v for v in container["env"]}["REPORTER_SERVICE_ACCOUNT"]
+    assert named["valueFrom"] == {"fieldRef": {"fieldPath": "spec.serviceAccountName"}}
 
 
 def test_the_archive_is_the_claim_and_every_writable_path_a_volume() -> None:

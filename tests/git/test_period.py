@@ -112,7 +112,7 @@ def test_sarif_and_junit_say_when_each_failure_of_the_period_was_open(
     failure = case.find("failure")
     assert failure is not None and failure.text is not None
     assert failure.get("message") == "0 failing finding(s), 2 failure window(s) in the period"
-    assert (f"PERIOD: [zone.internet-to-datastore] production/database[StatefulSet]: "
+    assert ("PERIOD: [zone.internet-to-datastore] production/database[StatefulSet]: "
             in failure.text)
     assert f"closed by commit {shas['close'][:12]} on 2024-02-15 (14 days)" in failure.text
 

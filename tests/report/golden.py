@@ -1,6 +1,6 @@
 """Golden files of the report: pack.json and report.html with what depends on the machine
-(tool digest, library versions, the run ID and pack.json's hash that follow from them) replaced
-by placeholders. ``pytest --update-goldens`` rewrites them (tests/conftest.py)."""
+(tool digest, library versions, who ran it, the run ID and pack.json's hash that follow from
+them) replaced by placeholders. ``pytest --update-goldens`` rewrites them (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,11 @@ def normalised(files: Mapping[str, bytes]) -> dict[str, str]:
     pack = json.loads(files[PACK_JSON])
     report = pack["provenance"]["report"]
     swaps = {report["tool_sha256"]: "<tool-sha256>", report["run_id"]: "<run-id>",
+             f'Run by</th><td>{report["runner"]["description"]}<':
+                 "Run by</th><td><runner><",
              sha256(files[PACK_JSON]): "<pack.json-sha256>",
              f"compliance-reporter {pack['tool_version']}": "compliance-reporter <version>"}
-    report.update(tool_sha256="<tool-sha256>", run_id="<run-id>")
+    report.update(tool_sha256="<tool-sha256>", run_id="<run-id>", runner="<runner>")
     report["run"].update({k: f"<{k}>" for k in _VERSIONS})
     pack["tool_version"] = "<version>"
     html = files[REPORT_HTML].decode()

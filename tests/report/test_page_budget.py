@@ -1,22 +1,27 @@
 """The three sample packs, with every default framework, read as an auditor reads them: within
-their page budgets, each finding once, no ditto marks, statuses apart from IDs, and the input
-copies attached to the PDF equal to those in the pack folder."""
+their page budgets (three-tier also inside a Git repository with history, as `make demo` makes
+it), each finding once, no ditto marks, statuses apart from IDs, the input copies attached to
+the PDF equal to those in the pack folder, and the cover naming who ran it."""
 
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from pypdf import PdfReader
 
 from reporter.commands.report import report_run
-from reporter.pack import REPORT_PDF
+from reporter.pack import PACK_JSON, REPORT_HTML, REPORT_PDF
 from reporter.pipeline import PipelineOptions
 from reporter.render.bundle import build_pack
+from tests.git.conftest import Repo
 
 from .conftest import REPO
 
@@ -26,17 +31,51 @@ from .test_golden import EPOCH, SAMPLES
 
 BUDGET = {"three-tier": 12, "fixed": 10, "leaky": 30}
 """Pages, with every default framework."""
+IN_GIT = "three-tier in Git"
+"""three-tier as `make demo` renders it: inside a Git repository with history, so every
+citation names its commit and the policy inventory each policy's last change."""
+CI_ENV = {"GITHUB_ACTIONS": "true", "GITHUB_ACTOR": "octo-auditor",
+          "GITHUB_REPOSITORY": "example/estate", "GITHUB_WORKFLOW": "quarterly evidence",
+          "GITHUB_RUN_ID": "4242", "GITHUB_TOKEN": "ghs_NEVER-IN-ANY-OUTPUT"}
+"""The pack is made in a GitHub Actions job: the cover names it, the token appears nowhere."""
 
 
-@pytest.fixture(scope="module", params=sorted(BUDGET))
+def _in_git(root: Path) -> tuple[list[str], str | None]:
+    """three-tier committed in three steps, by authors with long names and subjects."""
+    repo = Repo(root / "estate")
+    repo.path.mkdir()
+    repo.git("init", "--quiet", "-b", "main")
+    source = REPO / "samples" / "three-tier"
+    policies = (source / "policies.yaml").read_text()
+    repo.write("samples/three-tier/workloads.yaml", (source / "workloads.yaml").read_text())
+    repo.write("samples/three-tier/policies.yaml", policies[:policies.index("\n---", 200)])
+    repo.commit("Platform baseline: namespaces, workloads and the default-deny policy",
+                author=("Platform Engineering Team", "platform-engineering@example.com"))
+    repo.write("samples/three-tier/policies.yaml", policies)
+    repo.commit("Allow the frontend, backend and database tiers to talk as the article says",
+                author=("Payments Application Maintainers", "payments-maintainers@example.com"),
+                date="2024-02-20T16:30:00+01:00")
+    repo.write("README.md", "The estate's manifests.\n")
+    repo.commit("Document the estate", date="2024-03-01T09:00:00+00:00")
+    return ["estate/samples/three-tier"], None
+
+
+@pytest.fixture(scope="module", params=[*sorted(BUDGET), IN_GIT])
 def sample_pdf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                ) -> tuple[str, dict[str, bytes]]:
     root = tmp_path_factory.mktemp("budget")
-    shutil.copytree(REPO / "samples" / request.param, root / "samples" / request.param)
-    paths, config = SAMPLES[request.param]
     with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        if request.param == IN_GIT:
+            paths, config = _in_git(root)
+        else:
+            shutil.copytree(REPO / "samples" / request.param, root / "samples" / request.param)
+            paths, config = SAMPLES[request.param]
         patch.chdir(root)
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+        for name, value in CI_ENV.items():
+            patch.setenv(name, value)
         run = report_run(paths, PipelineOptions(config_path=config))
         return request.param, build_pack(run.assessment, run.inputs)
 
@@ -44,7 +83,23 @@ def sample_pdf(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 def test_the_pack_stays_within_its_page_budget(sample_pdf: tuple[str, dict[str, bytes]]) -> None:
     sample, files = sample_pdf
     pages = len(PdfReader(io.BytesIO(files[REPORT_PDF])).pages)
-    assert pages <= BUDGET[sample], f"{sample}: {pages} pages, budget {BUDGET[sample]}"
+    budget = BUDGET[sample.removesuffix(" in Git")]
+    assert pages <= budget, f"{sample}: {pages} pages, budget {budget}"
+
+
+def test_the_cover_names_the_ci_job_and_no_token_is_written(
+        sample_pdf: tuple[str, dict[str, bytes]]) -> None:
+    sample, files = sample_pdf
+    runner = json.loads(files[PACK_JSON])["provenance"]["report"]["runner"]
+    assert runner == {
+        "kind": "github-actions", "who": "octo-auditor",
+        "where": "GitHub Actions example/estate workflow quarterly evidence run 4242",
+        "description": "octo-auditor, GitHub Actions example/estate workflow quarterly "
+                       "evidence run 4242"}
+    assert (f"Run by</th><td>{runner['description']}</td>"
+            in files[REPORT_HTML].decode()), sample
+    secret = CI_ENV["GITHUB_TOKEN"].encode()
+    assert [name for name, data in files.items() if secret in data] == []
 
 
 def test_the_attached_inputs_are_the_pack_folders_copies(
