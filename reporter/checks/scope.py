@@ -142,5 +142,5 @@ def namespace_zone(namespace: str, name: str, config: Config, compiled: Compiled
     members = compiled.namespace_vector(namespace) & outside
     host = tuple(w for w in compiled.inventory.host_network if w.namespace == namespace)
     return ZoneScope(name, CONNECTED_NAMESPACE, name, (), (namespace,), members,
-                     members & _pods_matching(compiled, config.datastores), host,
+                     members & _pods_matching(compiled, config.data_stores), host,
                      connected_to_cde=True)
