@@ -77,6 +77,18 @@ class FindingView:
     """The check's title: what is wrong, in general terms."""
     affects: tuple[Affected, ...]
 
+    @property
+    def peers(self) -> tuple[str, tuple[str, ...]]:
+        """How the endpoints read: ``path`` (in order), ``from`` (sources into the target) or
+        ``to`` (destinations out of it), never a list of peers drawn as if it were a path."""
+        f = self.finding
+        ends = tuple(f.endpoints)
+        if len(ends) < 2 or f.check_id in PATH_CHECKS:
+            return "path", ends
+        if ends[-1] == f.target:
+            return "from", ends[:-1]
+        return ("to", ends[1:]) if ends[0] == f.target else ("", ends)
+
 
 @dataclass(frozen=True, slots=True)
 class MatrixRow:
@@ -124,6 +136,10 @@ class Findings:
     """Fingerprint -> finding ID, for every finding of the assessment."""
     matrices: tuple[FrameworkMatrix, ...]
     manual: tuple[ManualRequest, ...]
+
+
+PATH_CHECKS = frozenset({"paths.internet-to-datastore"})
+"""Checks whose endpoints are one path, hop by hop (the others list peers of the target)."""
 
 
 def _anchor(*parts: str) -> str:

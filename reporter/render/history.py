@@ -160,8 +160,8 @@ def _period_changes(git: Mapping[str, Any]) -> str:
 
 def _source(git: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
     if not git:
-        return (("Source", "files outside any Git repository: the SHA-256 of each, listed "
-                           "below, identifies them"),)
+        return (("Source", "files outside any Git repository: the SHA-256 of each, in the "
+                           "Inputs table of the scope chapter, identifies them"),)
     repository = git["repository"]
     where = " ".join(p for p in ("Git repository", repository.get("remote_url")) if p)
     place = [f"on branch {repository['branch']}"] if repository.get("branch") else []

@@ -273,9 +273,14 @@ def _run_by(assessment: Assessment) -> str:
     return str(runner.get("description") or "not recorded")
 
 
-def _header(*parts: str) -> str:
-    text = " · ".join(parts)
-    return text if len(text) <= HEADER_LENGTH else text[:HEADER_LENGTH - 1].rstrip() + "…"
+def _header(owner: str, zones: Sequence[str], period: str) -> str:
+    """One line: the scope lists fewer zones before anything is cut, so the period stays
+    whole; only an owner too long for the line is shortened."""
+    for shown in (3, 2, 1):
+        text = " · ".join((owner, f"scope: {_short_list(zones, shown)}", period))
+        if len(text) <= HEADER_LENGTH:
+            return text
+    return text[:HEADER_LENGTH - 1].rstrip() + "…"
 
 
 def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
@@ -297,7 +302,7 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         scope=scope, period=period, state=_state(assessment, history),
         generated=assessment.generated_at.strftime("%Y-%m-%d %H:%M:%S %Z").strip(),
         run_by=_run_by(assessment),
-        running_header=_header(owner, f"scope: {_short_list([z.name for z in in_scope])}",
+        running_header=_header(owner, [z.name for z in in_scope],
                                _period_brief(assessment)),
         findings=findings,
         changes=changes_since(facts.previous, assessment) if facts.previous else None,

@@ -9,7 +9,7 @@ from reporter.model import Finding, Status, ZoneFlow, ZoneSummary
 from reporter.render.diagram import zone_diagram
 from reporter.render.evidence import evidence_id, index_evidence, requirement_ids
 from reporter.render.findings import FindingView, finding_ids
-from reporter.render.view import HEADER_LENGTH, PackFacts, ReportView, build_view
+from reporter.render.view import HEADER_LENGTH, PackFacts, ReportView, _header, build_view
 
 from .sample import sample_assessment, sample_connectivity, sample_previous
 
@@ -117,6 +117,16 @@ def test_the_title_names_the_owner_and_the_header_fits_one_line() -> None:
     nameless = sample_assessment().model_copy(update={"organisation": None, "cluster": None})
     # without names, the folder the inputs were read from
     assert build_view(nameless, _facts()).title == "Network segmentation evidence: estate"
+
+
+def test_the_header_lists_fewer_zones_before_it_cuts_the_period() -> None:
+    zones = ["cde", "connected", "phi", "tenant/a", "tenant/b", "platform"]
+    header = _header("Example Health & Payments GmbH / shared-prod", zones, "point in time")
+    assert header == ("Example Health & Payments GmbH / shared-prod · scope: cde +5 more · "
+                      "point in time")
+    assert len(header) <= HEADER_LENGTH
+    long_owner = _header("x" * 120, zones, "point in time")
+    assert len(long_owner) == HEADER_LENGTH and long_owner.endswith("…")
 
 
 def test_limitations_state_what_was_not_examined() -> None:
