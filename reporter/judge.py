@@ -131,6 +131,8 @@ def requirement_result(framework: Framework, requirement: CatalogRequirement,
             ctx.inventory.workloads) else NO_WORKLOADS
     elif requirement.checks:
         automated, per_check, findings, reason = _automated(requirement, judged, results)
+    by_zone = {z.name: roll_up([results[c].zones.get(z.name, results[c].status)
+                                for c in requirement.checks]) for z in judged} if per_check else {}
     status = requirement_status(automated, coverage, manual)
     return RequirementResult(
         id=requirement.id, title=requirement.title, description=requirement.description,
@@ -139,7 +141,8 @@ def requirement_result(framework: Framework, requirement: CatalogRequirement,
         findings=findings, coverage=coverage, automated=automated, manual_state=manual,
         attestation=attestation if manual is ManualState.ATTESTED else None,
         roc=ROC[status] if framework.framework.startswith("PCI") else None,
-        check_status=per_check, population=_population(ctx, judged) if judged else {},
+        check_status=per_check, zone_status=by_zone,
+        population=_population(ctx, judged) if judged else {},
         caveats=_caveats(judged, ctx.inventory.not_modelled) if per_check else [])
 
 

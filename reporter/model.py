@@ -201,6 +201,9 @@ class RequirementResult(_Model):
     Applicable)."""
     check_status: dict[str, Status] = Field(default_factory=dict)
     """Each check's status within this requirement's zones."""
+    zone_status: dict[str, Status] = Field(default_factory=dict)
+    """The automated part in each zone it was judged on (the worst of its checks there), so a
+    requirement failing in one zone and passing in another names both."""
     population: dict[str, int] = Field(default_factory=dict)
     """What was judged for this requirement: zones, workloads and policies in its scope."""
     maps_to: list[str] = Field(default_factory=list)

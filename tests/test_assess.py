@@ -164,6 +164,7 @@ def test_a_zone_connected_to_the_cde_is_judged_for_pci_requirements_not_cde_only
     # web's shop accepts every peer: connected-to, it fails 1.2.1, named with the CDE.
     assert (result["1.2.1"].status, result["1.2.1"].zones) == (Status.FAIL, ["cde", "web"])
     assert result["1.2.1"].population["workloads"] == 2
+    assert result["1.2.1"].zone_status == {"cde": Status.PASS, "web": Status.FAIL}
     assert (result["1.3.1"].status, result["1.3.1"].zones) == (Status.PASS, ["cde"])
     # Other frameworks keep their own scope: the connected namespace is PCI DSS scope only.
     assert result["5.3.2"].zones == ["cde", "phi"]

@@ -99,7 +99,10 @@ def _requirement_lines(requirement: RequirementResult, findings: dict[str, Findi
     line.append(f"{requirement.id:<22} {requirement.title}")
     line.append(f"  [{parts_text(requirement)}]", style="dim")
     if requirement.zones and requirement.automated is not None:
-        line.append(f"  [zones: {', '.join(requirement.zones)}]", style="dim")
+        by_zone = requirement.zone_status
+        named = (f"{z} {by_zone[z].value}" if len(set(by_zone.values())) > 1 and z in by_zone
+                 else z for z in requirement.zones)  # each zone's status when they differ
+        line.append(f"  [zones: {', '.join(named)}]", style="dim")
     yield line
     if requirement.reason and requirement.automated is not Status.NOT_ASSESSED:
         yield Text(f"      {requirement.reason}", style="dim")
