@@ -90,7 +90,8 @@ class PortSpace:
         )
 
     def from_words(self, row: Sequence[int] | WordRows) -> int:
-        return sum(int(w) << (64 * i) for i, w in enumerate(row))
+        # one conversion of the little-endian bytes: checks call this once per distinct mask
+        return int.from_bytes(np.ascontiguousarray(row, dtype="<u8").tobytes(), "little")
 
     def connection_set(self, mask: int) -> ConnectionSet:
         cached = self._connsets.get(mask)
