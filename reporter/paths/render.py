@@ -75,7 +75,8 @@ def _cell(text: str) -> str:
 def render_md(report: PathReport) -> str:
     lines = [f"**{_headline(report)}**", ""]
     if report.exposed:
-        lines += ["| data store | min hops | entry workloads |", "| --- | ---: | ---: |"]
+        what = "data store" if report.destination == "data stores" else "target"
+        lines += [f"| {what} | min hops | entry workloads |", "| --- | ---: | ---: |"]
         lines += [f"| `{_cell(t.target)}` | {t.min_hops} | {t.entries} |"
                   for t in report.exposed]
         lines.append("")

@@ -160,3 +160,12 @@ def test_the_config_among_the_inputs_is_used_and_named() -> None:
     given = run("paths", fixed, "--config", f"{fixed}/reporter.yaml", "-o", "json")
     assert (code, out) == given[:2]
     assert "config:" not in given[2]
+
+
+def test_markdown_names_the_column_by_what_was_searched() -> None:
+    _, default, _ = run("paths", LEAKY, "--config", LEAKY_CONFIG, "-o", "md")
+    assert "| data store | min hops | entry workloads |" in default
+    assert "| `payments/ledger-db[StatefulSet]` | 3 | 5 |" in default
+    _, chosen, _ = run("paths", LEAKY, "--config", LEAKY_CONFIG, "--to", "web/storefront",
+                       "-o", "md")
+    assert "| target | min hops | entry workloads |" in chosen
