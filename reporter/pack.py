@@ -3,7 +3,8 @@
 Layout::
 
     pack.json             the Assessment, with the run's provenance (the source of truth)
-    connectivity.json     the full workload-level map (``connectivity -o json``)
+    connectivity.json.gz  the full workload-level map, columnar and gzip-compressed
+                          (reporter.render.pairmap); verify checks its pair count
     evidence-index.csv    every evidence ID -> requirement -> check -> artefact -> the commit
                           the artefact's file is at (``uncommitted`` when it differs from it)
     inputs/...            the input manifests line for line, Secret and ConfigMap data, env,
@@ -38,7 +39,7 @@ from reporter.resources import TEMPLATES
 from reporter.signing import SigningKey
 
 PACK_JSON = "pack.json"
-CONNECTIVITY_JSON = "connectivity.json"
+CONNECTIVITY_JSON = "connectivity.json.gz"
 EVIDENCE_CSV = "evidence-index.csv"
 REPORT_HTML = "report.html"
 REPORT_PDF = "report.pdf"
@@ -50,7 +51,6 @@ UNSUMMED = (SUMS, SIGNATURE)
 """The files SHA256SUMS cannot cover: itself and the signature over it."""
 
 _PACKAGE = Path(__file__).resolve().parent
-Row = tuple[str, str, str]
 
 
 # -- attached copies of the inputs ----------------------------------------------------------------
@@ -259,6 +259,31 @@ def _check_signature(folder: Path, sums: bytes, public_key: Path | None) -> tupl
     return fingerprint(key), str(key_path)
 
 
+def _check_pair_map(folder: Path) -> None:
+    """The map decodes, and holds as many pairs as pack.json counted: a map written wrong (or
+    by another run, its SHA256SUMS line recomputed) is caught, not only a changed byte."""
+    import json
+
+    from reporter.render.pairmap import PairMapError, read_pair_map
+
+    path = folder / CONNECTIVITY_JSON
+    if not path.is_file():  # packs before 2026-12 hold connectivity.json: its hash is checked
+        return
+    try:
+        pairs = read_pair_map(path.read_bytes()).pairs
+    except PairMapError as error:
+        raise PackError([Problem(f"cannot be read: {error}", file=str(path))],
+                        hint="the pack's writer is broken or the file was replaced") from None
+    try:
+        counted = json.loads((folder / PACK_JSON).read_bytes())["connectivity"]["connected_pairs"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # a pack.json without the counts: nothing to compare with
+    if counted != pairs:
+        raise PackError([Problem(f"holds {pairs} pairs but pack.json counts {counted}",
+                                 file=str(path))],
+                        hint="the map and the assessment are not from the same run")
+
+
 def verify_pack(folder: Path, public_key: Path | None = None) -> Verified:
     """Recompute SHA256SUMS and check the signature; any difference raises PackError naming
     the file. ``public_key`` must have signed the pack when given."""
@@ -272,6 +297,7 @@ def verify_pack(folder: Path, public_key: Path | None = None) -> Verified:
     if problems:
         raise PackError(problems, hint="the pack was modified after it was written; "
                                        "obtain the original from its producer")
+    _check_pair_map(folder)
     if not (folder / SIGNATURE).is_file():
         if public_key is not None:
             raise PackError([Problem("the pack is not signed", file=str(folder))],

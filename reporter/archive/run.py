@@ -181,7 +181,7 @@ def _pack_files(request: RunRequest, chain: _Chain,
     from reporter.commands.report import _config_text
     from reporter.diff.sides import read_pack, side_from_assessment
     from reporter.render.bundle import PackInputs, build_pack
-    from reporter.render.connectivity import map_rows
+    from reporter.render.pairmap import pair_map
 
     assessor = Assessor(request.options)
     command = request.options.command_line("run", request.paths)  # --period from the options
@@ -201,7 +201,7 @@ def _pack_files(request: RunRequest, chain: _Chain,
     assessment = _with_archive_provenance(assessment, request, chain, snapshot is not None)
     identifier = run_id(assessment)  # what the pack's provenance.report.run_id says
     manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
-    inputs = PackInputs(manifests, list(map_rows(current.reach)), previous=previous,
+    inputs = PackInputs(manifests, pair_map(current.reach), previous=previous,
                         delta=delta, signing_key=request.key,
                         archive_history=_history(request, chain, assessment, identifier))
     files = build_pack(assessment, inputs)

@@ -69,7 +69,7 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
     from reporter.diff.summary import changes_summary
     from reporter.pipeline import Assessor
     from reporter.render.bundle import PackInputs
-    from reporter.render.connectivity import map_rows
+    from reporter.render.pairmap import pair_map
 
     # --out and --sign-key are not recorded: where a pack is written and the key file's path
     # change nothing in it (the key's fingerprint is recorded), so two folders stay identical.
@@ -85,7 +85,7 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
         assessment = assessment.model_copy(update={"changes_since": changes_summary(delta)})
     manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
     return Run(assessment, PackInputs(
-        manifests, list(map_rows(current.reach)),
+        manifests, pair_map(current.reach),
         previous=previous.assessment if previous else None, delta=delta))
 
 

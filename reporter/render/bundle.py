@@ -5,7 +5,6 @@ Nothing here touches the disk; :func:`reporter.pack.write_pack` writes the resul
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
@@ -22,7 +21,6 @@ from reporter.pack import (
     REPORT_HTML,
     REPORT_PDF,
     SUMS,
-    Row,
     Timed,
     evidence_csv,
     pack_paths,
@@ -36,6 +34,7 @@ from reporter.render.evidence import artefact, fingerprint_of, index_evidence
 from reporter.render.history import csv_commit, file_revisions
 from reporter.render.html import render_html
 from reporter.render.json import render_json
+from reporter.render.pairmap import PairMap
 from reporter.render.pdf import PdfAttachment, Relationship, render_pdf
 from reporter.render.view import PackFacts, build_view
 from reporter.signing import SigningKey, public_openssh
@@ -51,8 +50,8 @@ class PackInputs:
 
     manifests: Mapping[str, str]
     """Input path -> its text as read (standard input included, under its name)."""
-    connectivity: Sequence[Row]
-    """The full workload-level map."""
+    connectivity: PairMap
+    """The full workload-level map, grouped (never a Python object per pair)."""
     previous: Assessment | None = None
     """The previous review's assessment: the executive summary's three lines of changes."""
     signing_key: SigningKey | None = None
@@ -93,12 +92,6 @@ def with_run_metadata(assessment: Assessment, inputs: PackInputs, tool_digest: s
     return assessment.model_copy(update={"provenance": provenance})
 
 
-def _connectivity_json(rows: Sequence[Row]) -> bytes:
-    # Same shape as `reporter connectivity -o json`.
-    return (json.dumps([{"src": s, "dst": d, "conn": c} for s, d, c in rows], indent=2)
-            + "\n").encode()
-
-
 def _evidence_file(assessment: Assessment) -> bytes:
     revisions = file_revisions(assessment.git_provenance)
     return evidence_csv(
@@ -114,7 +107,7 @@ def _data_files(assessment: Assessment, inputs: PackInputs, copies: Mapping[str,
                 placed: Mapping[str, str]) -> dict[str, bytes]:
     files = {
         PACK_JSON: render_json(assessment).encode(),  # exactly `reporter check -o json`
-        CONNECTIVITY_JSON: _connectivity_json(inputs.connectivity),
+        CONNECTIVITY_JSON: inputs.connectivity.to_gzip(),
         EVIDENCE_CSV: _evidence_file(assessment),
     }
     for path, copy in copies.items():
@@ -126,7 +119,8 @@ def _data_files(assessment: Assessment, inputs: PackInputs, copies: Mapping[str,
 
 _DESCRIPTIONS: dict[str, tuple[Relationship, str]] = {
     PACK_JSON: ("Source", "The assessment this report renders (canonical, JSON)"),
-    CONNECTIVITY_JSON: ("Data", "Every allowed workload-level connection (JSON)"),
+    CONNECTIVITY_JSON: ("Data", "Every allowed workload-level connection (gzip-compressed "
+                                   "JSON, columnar: docs/pack-schema.md)"),
     EVIDENCE_CSV: ("Data", "Every evidence ID with its requirement, check, artefact and the "
                            "commit the artefact's file is at (CSV)"),
     PUBLIC_KEY: ("Supplement", "Public key of the pack's signer (OpenSSH)"),
@@ -161,7 +155,7 @@ def render_documents(
     facts = PackFacts(
         run_id=report["run_id"], tool_sha256=report["tool_sha256"],
         files=tuple((name, sha256(data)) for name, data in sorted(files.items())),
-        inputs_attached=placed, connectivity=tuple(inputs.connectivity),
+        inputs_attached=placed, connectivity=inputs.connectivity,
         connectivity_file=CONNECTIVITY_JSON, evidence_file=EVIDENCE_CSV,
         signing_key=inputs.signing_key.fingerprint if inputs.signing_key else None,
         previous=inputs.previous, delta=inputs.delta, archive_history=inputs.archive_history,

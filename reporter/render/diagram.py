@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from reporter.model import ZoneFlow, ZoneSummary
@@ -334,9 +334,10 @@ def _matrix(edges: Sequence[Edge]) -> Matrix:
 
 
 def network_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow],
-                    connections: Sequence[tuple[str, str, str]]) -> Diagram:
+                    connections: Iterable[tuple[str, str, str]]) -> Diagram:
     """Workload by workload for small estates, zone by zone above ``WORKLOAD_LEVEL``
-    workloads; a matrix when the drawing would carry too many arrows."""
+    workloads; a matrix when the drawing would carry too many arrows. ``connections`` is
+    read only at the workload level (a lazy iterable keeps large maps unexpanded)."""
     zone_of = _zone_of(zones)
     if not zone_of or len(zone_of) > WORKLOAD_LEVEL:
         diagram = zone_diagram(zones, zone_flows)

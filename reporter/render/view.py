@@ -33,9 +33,9 @@ from reporter.render.review import ReviewView, review_view
 
 if TYPE_CHECKING:
     from reporter.diff.model import Delta
+    from reporter.render.pairmap import PairMap
     from reporter.render.trend import HistoryView
 
-Row = tuple[str, str, str]
 SHOWN_WORKLOADS = 12
 """Zones with up to this many workloads list them; larger ones count them per namespace."""
 SHOWN_HOST_NETWORK = 10
@@ -63,8 +63,8 @@ class PackFacts:
     """(path in the pack, sha256) of the files written before the report."""
     inputs_attached: Mapping[str, str]
     """Input path -> the path of its copy (redacted in place) in the pack."""
-    connectivity: tuple[Row, ...]
-    """The workload-level map: (source, destination, connections)."""
+    connectivity: PairMap
+    """The workload-level map, grouped."""
     connectivity_file: str
     evidence_file: str
     signing_key: str | None = None
@@ -312,7 +312,8 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         kinds_read=tuple(sorted(assessment.completeness.kinds_read.items())),
         skipped=_skipped(assessment.completeness.skipped),
         command=shlex.join(assessment.command),
-        diagram=network_diagram(assessment.zones, assessment.zone_flows, facts.connectivity),
+        diagram=network_diagram(assessment.zones, assessment.zone_flows,
+                                facts.connectivity.rows()),
         exceptions=exceptions, exception_findings=exception_findings,
         policies=policies,
         limitations=limitations(assessment, history.tracked),

@@ -13,7 +13,7 @@ from reporter.render.bundle import PackInputs, build_pack
 from reporter.signing import SigningKey
 from tests.git.conftest import isolated_git, make_repo
 
-from .sample import SAMPLE_MANIFESTS, sample_assessment, sample_connectivity, sample_previous
+from .sample import SAMPLE_MANIFESTS, sample_assessment, sample_pair_map, sample_previous
 
 REPO = Path(__file__).resolve().parents[2]
 __all__ = ["isolated_git", "make_repo"]  # real Git repositories, for test_provenance
@@ -34,7 +34,7 @@ def signing_key() -> SigningKey:
 
 @pytest.fixture(scope="session")
 def fixture_inputs(signing_key: SigningKey) -> PackInputs:
-    return PackInputs(SAMPLE_MANIFESTS, sample_connectivity(), sample_previous(), signing_key)
+    return PackInputs(SAMPLE_MANIFESTS, sample_pair_map(), sample_previous(), signing_key)
 
 
 @pytest.fixture(scope="session")

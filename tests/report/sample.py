@@ -27,6 +27,7 @@ from reporter.model import (
     ZoneSummary,
     roll_up,
 )
+from reporter.render.pairmap import PairMap, from_rows
 
 GENERATED_AT = datetime(2024, 4, 2, 9, 30, tzinfo=UTC)
 POLICIES_FILE = "estate/policies.yaml"
@@ -424,7 +425,7 @@ def sample_assessment(*, fingerprint_exception: bool = True) -> Assessment:
         command=["reporter", "report", "estate", "--config", "estate/reporter.yaml"],
         frameworks=_frameworks(results), checks=checks, exceptions=exceptions,
         zones=_zones(), zone_flows=_zone_flows(), policies=_policies(),
-        connectivity={"connected_pairs": 14, "workloads_reachable_from_internet": 2},
+        connectivity={"connected_pairs": 13, "workloads_reachable_from_internet": 2},
         completeness=_completeness(),
     )
 
@@ -441,6 +442,11 @@ def sample_connectivity() -> list[tuple[str, str, str]]:
     rows += [(f"web/storefront-{i}[Deployment]", "payments/payment-api[Deployment]", "TCP 8443")
              for i in range(1, 9)]
     return sorted(rows)
+
+
+def sample_pair_map() -> PairMap:
+    """The rows above as the pack stores them."""
+    return from_rows(sample_connectivity())
 
 
 def sample_previous() -> Assessment:

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from reporter.cli import cli
 from reporter.model import Assessment
 from reporter.pack import PUBLIC_KEY, REPORT_HTML, REPORT_PDF, SIGNATURE, SUMS
+from reporter.render.pairmap import read_pair_map
 from reporter.signing import fingerprint, public_openssh
 
 from .conftest import REPO, write_key
@@ -75,7 +76,7 @@ def fixed_pack(tmp_path_factory: pytest.TempPathFactory, key: tuple[Path, str],
 
 def test_report_writes_a_signed_pack(fixed_pack: Path, key: tuple[Path, str]) -> None:
     names = {p.relative_to(fixed_pack).as_posix() for p in fixed_pack.rglob("*") if p.is_file()}
-    assert names == {"pack.json", "connectivity.json", "evidence-index.csv", REPORT_HTML,
+    assert names == {"pack.json", "connectivity.json.gz", "evidence-index.csv", REPORT_HTML,
                      REPORT_PDF, SUMS, SIGNATURE, PUBLIC_KEY,
                      "inputs/samples/fixed/policies.yaml", "inputs/samples/fixed/workloads.yaml",
                      "inputs/samples/fixed/reporter.yaml"}
@@ -84,8 +85,12 @@ def test_report_writes_a_signed_pack(fixed_pack: Path, key: tuple[Path, str]) ->
     assert assessment.command[:2] == ["reporter", "report"]
     assert assessment.provenance and assessment.provenance["report"]["signing_key"] == key[1]
     assert key[1] in (fixed_pack / REPORT_HTML).read_text()
-    rows = json.loads((fixed_pack / "connectivity.json").read_text())
-    assert {"src", "dst", "conn"} == set(rows[0])
+    # the stored map expands to exactly the rows `reporter connectivity -o json` prints
+    stored = read_pair_map((fixed_pack / "connectivity.json.gz").read_bytes())
+    printed = _run("connectivity", str(REPO / "samples" / "fixed"), "-o", "json")
+    assert [{"src": s, "dst": d, "conn": c} for s, d, c in stored.rows()] == json.loads(
+        printed.stdout)
+    assert stored.pairs == assessment.connectivity["connected_pairs"] > 0
 
 
 def test_verify_passes_then_fails_on_one_changed_byte(fixed_pack: Path, key: tuple[Path, str],

@@ -15,7 +15,7 @@ from reporter.render.bundle import PackInputs, render_documents
 
 from .conftest import REPO
 from .golden import assert_golden
-from .sample import SAMPLE_MANIFESTS, sample_assessment, sample_connectivity, sample_previous
+from .sample import SAMPLE_MANIFESTS, sample_assessment, sample_pair_map, sample_previous
 
 if TYPE_CHECKING:
     from tests.conftest import Goldens
@@ -29,7 +29,7 @@ SAMPLES = {
 
 
 def test_fixture_golden(goldens: Goldens) -> None:
-    inputs = PackInputs(SAMPLE_MANIFESTS, sample_connectivity(), sample_previous())
+    inputs = PackInputs(SAMPLE_MANIFESTS, sample_pair_map(), sample_previous())
     assert_golden(goldens, "fixture", render_documents(sample_assessment(), inputs))
 
 

@@ -12,6 +12,7 @@ from reporter.model import SEVERITY_ORDER, Assessment, Severity
 from reporter.pipeline import PipelineOptions
 from reporter.render.findings import build_findings
 from reporter.render.key_findings import SHOWN_KEY_FINDINGS, key_findings
+from reporter.render.pairmap import from_rows
 from reporter.render.view import PackFacts, build_view
 
 from .conftest import REPO
@@ -32,7 +33,7 @@ def _ids(assessment: Assessment) -> dict[str, str]:
 
 def _facts() -> PackFacts:
     return PackFacts(run_id="RUN-x", tool_sha256="0" * 64, files=(), inputs_attached={},
-                     connectivity=(), connectivity_file="connectivity.json",
+                     connectivity=from_rows(()), connectivity_file="connectivity.json.gz",
                      evidence_file="evidence-index.csv")
 
 

@@ -22,6 +22,7 @@ from reporter.pack import (
     sha256sums,
 )
 from reporter.render.bundle import PackInputs, build_pack
+from reporter.render.pairmap import from_rows
 
 from .sample import SAMPLE_MANIFESTS, sample_assessment
 
@@ -114,7 +115,7 @@ def test_attachments_are_associated_files_with_relationships(reader: PdfReader) 
     relationships = {a["/UF"]: a["/AFRelationship"] for a in associated}
     assert relationships["pack.json"] == "/Source"
     assert relationships["inputs/estate/policies.yaml"] == "/Source"
-    assert relationships["connectivity.json"] == "/Data"
+    assert relationships["connectivity.json.gz"] == "/Data"
     assert relationships[SUMS] == "/Data"
     assert relationships[PUBLIC_KEY] == "/Supplement"
     assert len(associated) == len(relationships) == len(reader.attachments)
@@ -180,7 +181,7 @@ def test_a_pack_renders_without_zones_or_findings(tmp_path: Path) -> None:
         "zones": [], "zone_flows": [], "exceptions": [], "policies": [],
         "checks": [c.model_copy(update={"findings": []}) for c in sample_assessment().checks]})
     files = build_pack(bare, PackInputs({"m.yaml": SAMPLE_MANIFESTS["estate/policies.yaml"]},
-                                        []))
+                                        from_rows(())))
     reader = PdfReader(io.BytesIO(files[REPORT_PDF]))
     assert 5 <= len(reader.pages) <= 15
     html = files[REPORT_HTML].decode()

@@ -11,13 +11,13 @@ from reporter.render.evidence import evidence_id, index_evidence, requirement_id
 from reporter.render.findings import FindingView, finding_ids
 from reporter.render.view import HEADER_LENGTH, PackFacts, ReportView, _header, build_view
 
-from .sample import sample_assessment, sample_connectivity, sample_previous
+from .sample import sample_assessment, sample_pair_map, sample_previous
 
 
 def _facts(**changes: object) -> PackFacts:
     facts = PackFacts(run_id="RUN-x", tool_sha256="0" * 64, files=(), inputs_attached={},
-                      connectivity=tuple(sample_connectivity()),
-                      connectivity_file="connectivity.json", evidence_file="evidence-index.csv")
+                      connectivity=sample_pair_map(),
+                      connectivity_file="connectivity.json.gz", evidence_file="evidence-index.csv")
     return facts if not changes else PackFacts(**{**{f: getattr(facts, f) for f in
                                                      facts.__dataclass_fields__}, **changes})
 
@@ -96,7 +96,7 @@ def test_changes_since_the_previous_run_take_three_lines() -> None:
         "2 requirements changed status: 1.3.2 PASS → FAIL, 1.4.1 FAIL → PASS.",
         "Findings (matched by fingerprint): 2 newly failing, 0 no longer failing; exceptions: "
         "0 new, 1 expired.",
-        "Policies 9 → 11; workloads 16 → 16; allowed pairs 17 → 14; undeclared zone flows "
+        "Policies 9 → 11; workloads 16 → 16; allowed pairs 17 → 13; undeclared zone flows "
         "4 → 4.",
     )
     assert build_view(sample_assessment(), _facts()).changes is None

@@ -1,0 +1,254 @@
+"""The full workload-level map as the pack stores it: ``connectivity.json.gz``, columnar.
+
+Destinations that admit the same sources on the same connection sets share one entry, and each
+set of sources is stored once, as a bit set over the endpoint list, however many destinations
+admit it. Built from the engine's class matrix a block at a time, so no Python object is ever
+made per pair. The format (``docs/pack-schema.md``)::
+
+    {"format": "compliance-reporter/connectivity/1",
+     "pairs": 20000398,                       # allowed (source, destination) pairs, self excluded
+     "endpoints": ["ns/name[Kind]", ..., "0.0.0.0-9.255.255.255[External]"],
+     "connections": ["All Connections", "TCP 80", ...],
+     "source_sets": ["<base64>", ...],        # bit i (LSB first in each byte): endpoints[i]
+     "destinations": [{"endpoints": [3, 17], "allowed": [[0, 5], [1, 2]]}, ...]}
+
+Source ``s`` may open connection set ``connections[c]`` to destination ``d`` when, in the entry
+listing ``d``, ``[c, k]`` is in ``allowed``, bit ``s`` of ``source_sets[k]`` is set and ``s != d``
+(an endpoint is never its own source). The entries are gzip-compressed with no timestamp, so the
+same map gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from reporter.netpol.engine import Reachability
+
+FORMAT = "compliance-reporter/connectivity/1"
+Row = tuple[str, str, str]
+Entry = tuple[tuple[int, ...], tuple[tuple[int, int], ...]]
+
+
+class PairMapError(ValueError):
+    """The stored map cannot be read: not gzip, not JSON, or not this format."""
+
+
+@dataclass(frozen=True, slots=True)
+class PairMap:
+    """Every allowed pair, grouped: see the module docstring for what each field holds."""
+
+    endpoints: tuple[str, ...]
+    connections: tuple[str, ...]
+    source_sets: tuple[bytes, ...]
+    """Bit sets over ``endpoints`` (``numpy.packbits``, little-endian bit order)."""
+    destinations: tuple[Entry, ...]
+    """(destination endpoint indices, ((connection index, source set index), ...))."""
+    pairs: int
+
+    def sources(self, index: int) -> npt.NDArray[np.intp]:
+        """Endpoint indices in source set ``index``."""
+        bits = np.unpackbits(np.frombuffer(self.source_sets[index], dtype=np.uint8),
+                             count=len(self.endpoints), bitorder="little")
+        return np.flatnonzero(bits)
+
+    def rows(self) -> Iterator[Row]:
+        """(src, dst, conn) for every pair, sorted by key: ``connectivity -o json``'s rows.
+        One tuple per pair: for small estates (the workload-level diagram, tests)."""
+        keys = self.endpoints
+        found: list[Row] = []
+        for targets, allowed in self.destinations:
+            for conn, source_set in allowed:
+                sources = self.sources(source_set).tolist()
+                found += [(keys[s], keys[d], self.connections[conn])
+                          for d in targets for s in sources if s != d]
+        yield from sorted(found)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "pairs": self.pairs,
+            "endpoints": list(self.endpoints),
+            "connections": list(self.connections),
+            "source_sets": [base64.b64encode(s).decode("ascii") for s in self.source_sets],
+            "destinations": [{"endpoints": list(t), "allowed": [list(a) for a in allowed]}
+                             for t, allowed in self.destinations],
+        }
+
+    def to_gzip(self) -> bytes:
+        """The pack's ``connectivity.json.gz``: compact JSON, gzip without name or time."""
+        text = json.dumps(self.to_json(), separators=(",", ":")) + "\n"
+        out = io.BytesIO()
+        with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as stream:
+            stream.write(text.encode("utf-8"))
+        return out.getvalue()
+
+
+def counted_pairs(entries: Iterable[Entry], set_sizes: list[int],
+                  own: dict[tuple[int, int], int]) -> int:
+    """Pairs the entries stand for: destinations × sources, less the destinations that are in
+    their own source set (``own``: (entry, set) -> how many)."""
+    total = 0
+    for e, (targets, allowed) in enumerate(entries):
+        for _, source_set in allowed:
+            total += len(targets) * set_sizes[source_set] - own.get((e, source_set), 0)
+    return total
+
+
+class _Builder:
+    """Interns connection texts and source sets while entries are added."""
+
+    def __init__(self, n_endpoints: int) -> None:
+        self.n = n_endpoints
+        self.connections: dict[str, int] = {}
+        self.sets: dict[bytes, int] = {}
+        self.set_sizes: list[int] = []
+        self.entries: list[Entry] = []
+        self.own: dict[tuple[int, int], int] = {}
+
+    def add(self, targets: npt.NDArray[np.intp], conns: list[int],
+            members: npt.NDArray[np.bool_]) -> None:
+        """One entry: ``targets`` admit source set ``members[i]`` on connection ``conns[i]``."""
+        entry = len(self.entries)
+        packed = np.packbits(members, axis=1, bitorder="little")
+        sizes = members.sum(axis=1).tolist()
+        inside = members[:, targets].sum(axis=1).tolist()
+        pairs = []
+        for i, conn in enumerate(conns):
+            key = packed[i].tobytes()
+            source_set = self.sets.get(key)
+            if source_set is None:
+                source_set = self.sets[key] = len(self.sets)
+                self.set_sizes.append(sizes[i])
+            pairs.append((conn, source_set))
+            if inside[i]:
+                self.own[entry, source_set] = inside[i]
+        self.entries.append((tuple(targets.tolist()), tuple(pairs)))
+
+    def done(self, endpoints: tuple[str, ...]) -> PairMap:
+        return PairMap(endpoints, tuple(self.connections), tuple(self.sets),
+                       tuple(self.entries), counted_pairs(self.entries, self.set_sizes, self.own))
+
+
+def pair_map(reach: Reachability) -> PairMap:
+    """The map of ``reach``, read from its class matrix one block of destinations at a time."""
+    endpoints = tuple(e.key for e in reach.endpoints)
+    builder = _Builder(len(endpoints))
+    source_class = reach.sources.class_of
+    every = np.arange(len(endpoints))
+    members = reach.destinations.members()
+    texts: dict[bytes, int] = {}  # mask words -> connection index (-1: nothing allowed)
+    for tile in reach.tiles():
+        for offset, cells in enumerate(tile.cells):
+            masks, inverse = _unique_rows(cells)
+            conns = [_connection(builder, reach, texts, m) for m in masks]
+            kept = [i for i, c in enumerate(conns) if c >= 0]
+            if not kept:
+                continue
+            grouped = np.zeros((len(masks), len(endpoints)), dtype=bool)
+            grouped[inverse.reshape(-1)[source_class], every] = True
+            builder.add(members[tile.start + offset], [conns[i] for i in kept], grouped[kept])
+    return builder.done(endpoints)
+
+
+def _unique_rows(cells: npt.NDArray[np.uint64]
+                 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]]:
+    """The distinct rows of words and each row's index among them (np.unique with axis=0 sorts
+    byte strings, far slower than sorting the words as numbers)."""
+    if cells.shape[1] == 1:
+        values, inverse = np.unique(cells[:, 0], return_inverse=True)
+        return values[:, None], inverse
+    order = np.lexsort(cells.T[::-1])
+    ordered = cells[order]
+    starts = np.concatenate(([True], (ordered[1:] != ordered[:-1]).any(axis=1)))
+    inverse = np.empty(len(cells), dtype=np.intp)
+    inverse[order] = np.cumsum(starts) - 1
+    return ordered[starts], inverse
+
+
+def _connection(builder: _Builder, reach: Reachability, texts: dict[bytes, int],
+                words: npt.NDArray[np.uint64]) -> int:
+    key = words.tobytes()
+    found = texts.get(key)
+    if found is None:
+        if not words.any():
+            found = -1
+        else:
+            text = str(reach.ports.connection_set(reach.ports.from_words(words)))
+            found = builder.connections.setdefault(text, len(builder.connections))
+        texts[key] = found
+    return found
+
+
+def from_rows(rows: Iterable[Row]) -> PairMap:
+    """The map of explicit (src, dst, conn) rows (tests, small fixtures)."""
+    rows = list(rows)
+    endpoints = tuple(sorted({k for src, dst, _ in rows for k in (src, dst)}))
+    index = {k: i for i, k in enumerate(endpoints)}
+    builder = _Builder(len(endpoints))
+    by_destination: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for src, dst, text in rows:
+        conn = builder.connections.setdefault(text, len(builder.connections))
+        by_destination[index[dst]][conn].append(index[src])
+    for d, by_conn in sorted(by_destination.items()):
+        members = np.zeros((len(by_conn), len(endpoints)), dtype=bool)
+        for i, sources in enumerate(by_conn[c] for c in sorted(by_conn)):
+            members[i, sources] = True
+        builder.add(np.array([d], dtype=np.intp), sorted(by_conn), members)
+    return builder.done(endpoints)
+
+
+def read_pair_map(data: bytes) -> PairMap:
+    """``connectivity.json.gz`` back into a PairMap, its pair count checked against its entries."""
+    try:
+        loaded = json.loads(gzip.decompress(data))
+    except (OSError, EOFError, ValueError) as error:
+        raise PairMapError(f"not gzip-compressed JSON: {error}") from None
+    if not isinstance(loaded, dict) or loaded.get("format") != FORMAT:
+        raise PairMapError(f"not a {FORMAT} document")
+    try:
+        endpoints = tuple(str(k) for k in loaded["endpoints"])
+        sets = tuple(base64.b64decode(s, validate=True) for s in loaded["source_sets"])
+        entries = tuple((tuple(int(t) for t in e["endpoints"]),
+                         tuple((int(c), int(k)) for c, k in e["allowed"]))
+                        for e in loaded["destinations"])
+        result = PairMap(endpoints, tuple(str(c) for c in loaded["connections"]), sets, entries,
+                         int(loaded["pairs"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise PairMapError(f"malformed: {error!r}") from None
+    _check(result)
+    return result
+
+
+def _check(pair_map: PairMap) -> None:
+    """Indices in range and the recorded pair count equal to what the entries stand for."""
+    n, width = len(pair_map.endpoints), (len(pair_map.endpoints) + 7) // 8
+    if any(len(s) != width for s in pair_map.source_sets):
+        raise PairMapError("a source set is not one bit per endpoint")
+    packed = np.frombuffer(b"".join(pair_map.source_sets), dtype=np.uint8)
+    bits = np.unpackbits(packed.reshape(-1, width), axis=1, count=n, bitorder="little")
+    sizes = bits.sum(axis=1, dtype=np.int64).tolist() if len(bits) else []
+    own: dict[tuple[int, int], int] = {}
+    for e, (targets, allowed) in enumerate(pair_map.destinations):
+        if any(not 0 <= t < n for t in targets):
+            raise PairMapError("a destination index is out of range")
+        for conn, source_set in allowed:
+            if not (0 <= conn < len(pair_map.connections)
+                    and 0 <= source_set < len(pair_map.source_sets)):
+                raise PairMapError("a connection or source set index is out of range")
+            inside = int(bits[source_set, list(targets)].sum())
+            if inside:
+                own[e, source_set] = own.get((e, source_set), 0) + inside
+    counted = counted_pairs(pair_map.destinations, sizes, own)
+    if counted != pair_map.pairs:
+        raise PairMapError(f"records {pair_map.pairs} pairs but its entries hold {counted}")
