@@ -42,6 +42,20 @@ SIGNALLING_PORT = ("diameter", 3868, "SCTP")
 DNS_PORTS = (("dns", 53, "UDP"), ("dns-tcp", 53, "TCP"), ("metrics", 9153, "TCP"))
 
 
+GENERATED_CONFIG = """\
+apiVersion: compliance-reporter/v1
+kind: ReporterConfig
+organisation: Generated Estate Ltd
+cluster: bench-1
+frameworks: [pci-dss-4.0.1, hipaa-security-rule, soc2-tsc-2017]
+zones:
+  - {name: cde, kind: cde, namespaces: pci-scope=cde}
+  - {name: connected, kind: other, namespaces: pci-scope=connected}
+  - {name: phi, kind: phi, namespaces: data-classification=phi}
+"""
+"""A reporter.yaml for generated estates: zones by the namespace labels the generator sets."""
+
+
 PROFILES = ("uniform", "varied")
 """uniform: labels mostly by app and tier; varied: workloads carry several labels that policies
 select across namespaces, so most workloads are told apart by the policies (as in real fleets)."""

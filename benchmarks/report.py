@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from generate import generate_estate  # noqa: E402
+from generate import GENERATED_CONFIG, PROFILES, generate_estate  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
 from reporter.commands.report import report_run  # noqa: E402
@@ -28,17 +29,6 @@ from reporter.pack import REPORT_PDF, write_pack  # noqa: E402
 from reporter.pipeline import PipelineOptions  # noqa: E402
 from reporter.render.bundle import build_pack  # noqa: E402
 
-GENERATED_CONFIG = """\
-apiVersion: compliance-reporter/v1
-kind: ReporterConfig
-organisation: Generated Estate Ltd
-cluster: bench-1
-frameworks: [pci-dss-4.0.1, hipaa-security-rule, soc2-tsc-2017]
-zones:
-  - {name: cde, kind: cde, namespaces: pci-scope=cde}
-  - {name: connected, kind: other, namespaces: pci-scope=connected}
-  - {name: phi, kind: phi, namespaces: data-classification=phi}
-"""
 STAGES = ("assess", "pack_data", "view", "html", "pdf_layout", "pdf_write", "sums", "write")
 
 
@@ -95,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--namespaces", type=int, default=40)
     parser.add_argument("--policies", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", choices=PROFILES, default="uniform")
+    parser.add_argument("--only-generated", action="store_true",
+                        help="Skip the samples: measure the generated estate alone.")
     parser.add_argument("--keep", type=Path, help="Also write the packs into this folder.")
     args = parser.parse_args(argv)
     os.chdir(REPO)
@@ -104,19 +97,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         estate = work / "estate"
         estate.mkdir()
         (estate / "estate.yaml").write_text(generate_estate(
-            args.workloads, args.namespaces, args.policies, args.seed), encoding="utf-8")
+            args.workloads, args.namespaces, args.policies, args.seed, args.profile),
+            encoding="utf-8")
         (work / "reporter.yaml").write_text(GENERATED_CONFIG, encoding="utf-8")
-        scenarios = [
+        scenarios = [] if args.only_generated else [
             Scenario("three-tier", ["samples/three-tier"], None),
             Scenario("fixed", ["samples/fixed"], "samples/fixed/reporter.yaml"),
             Scenario("leaky", ["samples/leaky"], "samples/leaky/reporter.yaml"),
-            Scenario(f"generated-{args.workloads}", [str(estate)], str(work / "reporter.yaml")),
         ]
+        scenarios.append(Scenario(f"generated-{args.profile}-{args.workloads}", [str(estate)],
+                                  str(work / "reporter.yaml")))
         results = []
         for scenario in scenarios:
             results.append(measure(scenario, args.keep or work / "packs"))
             print(f"{scenario.name}: {results[-1].total:.1f} s", file=sys.stderr)
     print(_table(results))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\npeak RSS of this process (every scenario): {peak:.0f} MB")
     return 0
 
 

@@ -1,6 +1,8 @@
 """Benchmark the reporter on generated estates: plain YAML parsing as the baseline, then the CLI
 end to end (wall time and peak memory of a fresh process), for both estate profiles and
-1,000 to 20,000 workloads (200 namespaces and 2,000 policies per 5,000 workloads).
+1,000 to 20,000 workloads (200 namespaces and 2,000 policies per 5,000 workloads); up to
+``--pipeline-sizes`` also ``check`` and ``report`` on the same estate, beside
+``connectivity --summary`` (their ratio to it, peak memory, the pack's size and pages).
 
     python benchmarks/run.py                               # the whole table (`make bench`)
     python benchmarks/run.py --profiles varied --sizes 5000
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -18,7 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 import yaml
-from generate import PROFILES, generate_estate
+from generate import GENERATED_CONFIG, PROFILES, generate_estate
 
 REPO = Path(__file__).resolve().parent.parent
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -83,6 +86,68 @@ def measure(estate: Path, options: list[str], repeat: int) -> Measurement:
 
 
 @dataclass(frozen=True)
+class Pipeline:
+    """``check`` and ``report`` on an estate, each in its own process."""
+
+    check_seconds: float
+    check_rss_mb: float
+    report_seconds: float
+    report_rss_mb: float
+    pack_bytes: int
+    pdf_pages: int
+    failures: tuple[str, ...]
+
+
+def _pages(pdf: Path) -> int:
+    try:
+        from pypdf import PdfReader
+    except ImportError:  # the test extra is not installed: pages are not counted
+        return 0
+    return len(PdfReader(pdf).pages) if pdf.is_file() else 0
+
+
+def measure_pipeline(estate: Path, workdir: Path) -> Pipeline:
+    """``check -o json`` and ``report`` with the generated zones' config; the pack is removed."""
+    config = workdir / "reporter.yaml"
+    config.write_text(GENERATED_CONFIG, encoding="utf-8")
+    pack = workdir / "pack"
+    failures = []
+    check = run_cli(["check", str(estate), "--config", str(config), "-o", "json"], workdir)
+    if check[2] not in (0, 1):  # 1: controls failed, which generated estates do
+        failures.append(f"check failed (exit {check[2]}): {check[4].strip()[-600:]}")
+    report = run_cli(["report", str(estate), "--config", str(config), "--out", str(pack)],
+                     workdir)
+    if report[2] != 0:
+        failures.append(f"report failed (exit {report[2]}): {report[4].strip()[-600:]}")
+    size = sum(p.stat().st_size for p in pack.rglob("*") if p.is_file()) if pack.exists() else 0
+    pages = _pages(pack / "report.pdf")
+    shutil.rmtree(pack, ignore_errors=True)
+    return Pipeline(check[0], check[1], report[0], report[1], size, pages, tuple(failures))
+
+
+def print_pipeline(rows: list[tuple[str, Size, Measurement, Pipeline]],
+                   file: TextIO = sys.stdout) -> None:
+    print("| profile | workloads | connectivity --summary | check | ratio | peak RSS "
+          "| report | ratio | peak RSS | pack | PDF pages |", file=file)
+    print("|---|---|---|---|---|---|---|---|---|---|---|", file=file)
+    for profile, size, summary, p in rows:
+        base = summary.wall_seconds or float("nan")
+        print(f"| {profile} | {size.workloads:,} | {summary.wall_seconds:.2f} s "
+              f"| {p.check_seconds:.2f} s | {p.check_seconds / base:.2f}x "
+              f"| {p.check_rss_mb:.0f} MB "
+              f"| {p.report_seconds:.2f} s | {p.report_seconds / base:.2f}x "
+              f"| {p.report_rss_mb:.0f} MB | {p.pack_bytes / 1e6:.1f} MB | {p.pdf_pages} |",
+              file=file)
+    if file is sys.stdout:
+        print("\ncheck, report: process start to exit, report including the PDF's layout "
+              "(benchmarks/report.py splits it by stage); ratio: to connectivity --summary on "
+              "the same estate in this run")
+        for _, _, _, p in rows:
+            for failure in p.failures:
+                print(f"\n{failure}")
+
+
+@dataclass(frozen=True)
 class Size:
     """An estate's shape: 200 namespaces and 2,000 policies per 5,000 workloads."""
 
@@ -134,12 +199,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--file", type=Path, help="benchmark this estate instead of generating")
     parser.add_argument("--repeat", type=int, default=3, help="plain parses to take the best of")
+    parser.add_argument("--pipeline-sizes", type=int, nargs="*", default=[1000, 5000],
+                        metavar="WORKLOADS",
+                        help="sizes at which check and report run too (none: only the map)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     rows: list[tuple[str, Size, Measurement]] = []
+    pipelines: list[tuple[str, Size, Measurement, Pipeline]] = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.file:
             rows.append(("file", Size(0), measure(args.file, ["--summary"], args.repeat)))
@@ -148,10 +217,20 @@ def main(argv: list[str] | None = None) -> int:
                 for size in map(Size, args.sizes):
                     estate = write_estate(Path(tmp), size, profile, args.seed)
                     rows.append((profile, size, measure(estate, ["--summary"], args.repeat)))
-                    estate.unlink()
                     print_table(rows[-1:], file=sys.stderr)  # as it comes: sizes take long
+                    if size.workloads in args.pipeline_sizes:
+                        pipelines.append((profile, size, rows[-1][2],
+                                          measure_pipeline(estate, Path(tmp))))
+                        print_pipeline(pipelines[-1:], file=sys.stderr)
+                    estate.unlink()
     print_table(rows)
-    return 0 if all(row.exit_code == 0 for _, _, row in rows) else 1
+    if pipelines:
+        print()
+        print_pipeline(pipelines)
+    print(f"\nload while measuring (uptime): {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
+          f"{os.getloadavg()[2]:.2f} on {os.cpu_count()} CPUs")
+    ok = all(row.exit_code == 0 for _, _, row in rows)
+    return 0 if ok and not any(p.failures for *_, p in pipelines) else 1
 
 
 if __name__ == "__main__":
