@@ -12,7 +12,7 @@ import numpy as np
 from reporter.checks.flows import DeclaredFlows
 from reporter.checks.pci_scope import connected_to_cde
 from reporter.checks.scope import CDE, ZoneScope, namespace_zone, resolve_zones
-from reporter.checks.traffic import Traffic
+from reporter.checks.traffic import Traffic, traffic_of
 from reporter.config import Config
 from reporter.inventory.model import NetworkPolicy, Workload
 from reporter.netpol.engine import Reachability
@@ -75,8 +75,8 @@ class CheckContext:
 
     @cached_property
     def traffic(self) -> Traffic:
-        """The pair scan, done once for all checks."""
-        return Traffic(self.reach)
+        """The pair scan, done once for all checks (and the pack's map: traffic_of)."""
+        return traffic_of(self.reach)
 
     def shared(self, name: str, compute: Callable[[], T]) -> T:
         """A value several checks need, computed by the first that asks."""

@@ -6,6 +6,7 @@ about as much as the distinct situations in the estate, not the number of pairs.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -107,3 +108,15 @@ class Traffic:
         if i < len(column.sources) and column.sources[i] == member:
             return int(codes[i])
         return None
+
+
+_SCANNED: weakref.WeakKeyDictionary[Reachability, Traffic] = weakref.WeakKeyDictionary()
+
+
+def traffic_of(reach: Reachability) -> Traffic:
+    """The scan of ``reach``, made once while ``reach`` lives: the checks and the pack's map
+    (reporter.render.pairmap) read the same columns instead of computing the matrix again."""
+    found = _SCANNED.get(reach)
+    if found is None:
+        found = _SCANNED[reach] = Traffic(reach)
+    return found

@@ -89,7 +89,8 @@ class PairMap:
         """The pack's ``connectivity.json.gz``: compact JSON, gzip without name or time."""
         text = json.dumps(self.to_json(), separators=(",", ":")) + "\n"
         out = io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0) as stream:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0,
+                           compresslevel=6) as stream:
             stream.write(text.encode("utf-8"))
         return out.getvalue()
 
@@ -141,53 +142,28 @@ class _Builder:
 
 
 def pair_map(reach: Reachability) -> PairMap:
-    """The map of ``reach``, read from its class matrix one block of destinations at a time."""
+    """The map of ``reach``, from the columns the checks scanned (destinations sharing a
+    column of allowed sources share an entry)."""
+    from reporter.checks.traffic import traffic_of
+
+    traffic = traffic_of(reach)
     endpoints = tuple(e.key for e in reach.endpoints)
     builder = _Builder(len(endpoints))
-    source_class = reach.sources.class_of
-    every = np.arange(len(endpoints))
-    members = reach.destinations.members()
-    texts: dict[bytes, int] = {}  # mask words -> connection index (-1: nothing allowed)
-    for tile in reach.tiles():
-        for offset, cells in enumerate(tile.cells):
-            masks, inverse = _unique_rows(cells)
-            conns = [_connection(builder, reach, texts, m) for m in masks]
-            kept = [i for i, c in enumerate(conns) if c >= 0]
-            if not kept:
-                continue
-            grouped = np.zeros((len(masks), len(endpoints)), dtype=bool)
-            grouped[inverse.reshape(-1)[source_class], every] = True
-            builder.add(members[tile.start + offset], [conns[i] for i in kept], grouped[kept])
+    conn_of: dict[int, int] = {}  # mask id -> connection index
+    for column in traffic.columns:
+        ids, inverse = np.unique(column.mask_ids, return_inverse=True)
+        conns = []
+        for mask_id in ids.tolist():
+            found = conn_of.get(mask_id)
+            if found is None:
+                text = str(reach.ports.connection_set(traffic.masks[mask_id]))
+                found = conn_of[mask_id] = builder.connections.setdefault(
+                    text, len(builder.connections))
+            conns.append(found)
+        grouped = np.zeros((len(ids), len(endpoints)), dtype=bool)
+        grouped[inverse.reshape(-1), column.sources] = True
+        builder.add(column.members, conns, grouped)
     return builder.done(endpoints)
-
-
-def _unique_rows(cells: npt.NDArray[np.uint64]
-                 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp]]:
-    """The distinct rows of words and each row's index among them (np.unique with axis=0 sorts
-    byte strings, far slower than sorting the words as numbers)."""
-    if cells.shape[1] == 1:
-        values, inverse = np.unique(cells[:, 0], return_inverse=True)
-        return values[:, None], inverse
-    order = np.lexsort(cells.T[::-1])
-    ordered = cells[order]
-    starts = np.concatenate(([True], (ordered[1:] != ordered[:-1]).any(axis=1)))
-    inverse = np.empty(len(cells), dtype=np.intp)
-    inverse[order] = np.cumsum(starts) - 1
-    return ordered[starts], inverse
-
-
-def _connection(builder: _Builder, reach: Reachability, texts: dict[bytes, int],
-                words: npt.NDArray[np.uint64]) -> int:
-    key = words.tobytes()
-    found = texts.get(key)
-    if found is None:
-        if not words.any():
-            found = -1
-        else:
-            text = str(reach.ports.connection_set(reach.ports.from_words(words)))
-            found = builder.connections.setdefault(text, len(builder.connections))
-        texts[key] = found
-    return found
 
 
 def from_rows(rows: Iterable[Row]) -> PairMap:

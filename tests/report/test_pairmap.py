@@ -8,7 +8,6 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +22,6 @@ from reporter.pack import CONNECTIVITY_JSON, SUMS, sha256sums
 from reporter.render.connectivity import map_rows
 from reporter.render.pairmap import (
     PairMapError,
-    _unique_rows,
     from_rows,
     pair_map,
     read_pair_map,
@@ -64,14 +62,6 @@ def test_the_stored_map_holds_every_pair_of_random_estates(inv: Inventory) -> No
 @given(inv=crowded_inventories())
 def test_the_stored_map_holds_every_pair_when_endpoints_share_classes(inv: Inventory) -> None:
     assert_exact(inv)
-
-
-def test_rows_of_several_words_are_told_apart_as_numpy_would() -> None:
-    cells = np.random.default_rng(5).integers(0, 3, size=(400, 3)).astype(np.uint64)
-    masks, inverse = _unique_rows(cells)
-    expected, expected_inverse = np.unique(cells, axis=0, return_inverse=True)
-    assert (masks == expected).all()
-    assert (inverse == expected_inverse.reshape(-1)).all()
 
 
 def test_the_same_map_gives_the_same_bytes() -> None:
