@@ -9,6 +9,7 @@ API adds later is dropped too. Kinds the inventory does not model keep their ide
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,17 +197,22 @@ def _last_line(text: str, first: int, mark: Any) -> int:
     return line - 1 if line > first and not before.strip() else line
 
 
-def _walk(text: str, kept: list[Any]) -> _Edits:
+def _walk(text: str, kept: list[Any], whole: list[bool]) -> _Edits:
+    """The edits that drop what ``kept`` leaves out; documents ``whole`` (kept entire) are
+    skipped, their events unread."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     edits = _Edits()
     stack: list[_Frame] = []
-    documents = iter(kept)
+    documents = iter(zip(kept, whole, strict=True))
     view: Any = None
+    skip = False
     for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.DocumentStartEvent):
-            view = next(documents, None)
+            view, skip = next(documents, (None, False))
+        elif skip:
+            continue
         elif isinstance(event, yaml.CollectionEndEvent):
             done = stack.pop()
             if not done.kept:
@@ -289,15 +295,21 @@ def redact_in_place(text: str) -> Redacted:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    kept = [_kept_view(d) for d in yaml.load_all(text, Loader=loader)]
-    edits = _walk(text, kept)
-    out = text
-    for start, end, replacement in sorted(edits.replacements, reverse=True):
-        out = out[:start] + replacement + out[end:]
-    lines = out.splitlines(keepends=True)
+    documents = list(yaml.load_all(text, Loader=loader))
+    kept = [_kept_view(d) for d in documents]
+    whole = [k == d for k, d in zip(kept, documents, strict=True)]
+    if all(whole):  # nothing to drop: no value replaced, no comment among dropped values
+        return Redacted(text, ())
+    edits = _walk(text, kept, whole)
+    pieces, done = [], 0
+    for start, end, replacement in sorted(edits.replacements):
+        pieces += [text[done:start], replacement]
+        done = end
+    lines = "".join([*pieces, text[done:]]).splitlines(keepends=True)
+    breaks = [m.start() for m in re.finditer("\n", text)]
     changed = {line for start, end, _ in edits.replacements
-               for line in range(text.count("\n", 0, start),
-                                 text.count("\n", 0, max(start, end - 1)) + 1)}
+               for line in range(bisect_left(breaks, start),
+                                 bisect_left(breaks, max(start, end - 1)) + 1)}
     for number in sorted(edits.dropped_lines):
         if number < len(lines):
             body = lines[number].rstrip("\r\n")
