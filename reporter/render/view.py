@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from reporter.render.pairmap import PairMap
     from reporter.render.trend import HistoryView
 
+PRINTED_POLICIES = 60
+"""Up to this many policies the register prints every one; above (a large estate's hundreds of
+pages), the ones the printed findings cite."""
 SHOWN_WORKLOADS = 12
 """Zones with up to this many workloads list them; larger ones count them per namespace."""
 SHOWN_HOST_NETWORK = 10
@@ -133,6 +136,8 @@ class ReportView:
     exception_findings: Mapping[str, tuple[str, ...]]
     """Exception ID -> IDs of the findings it excepted."""
     policies: tuple[PolicySummary, ...]
+    printed_policies: tuple[PolicySummary, ...]
+    """All of them up to ``PRINTED_POLICIES``; above, those the printed findings cite."""
     limitations: tuple[str, ...]
     hashes: tuple[tuple[str, str], ...]
     history: GitHistory
@@ -293,6 +298,10 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
     names = [f"{f.name} {f.version}" for f in assessment.frameworks]
     policies = tuple(sorted(assessment.policies, key=lambda p: p.key))
     history = git_history(assessment.git_provenance, policies)
+    printed = policies
+    if len(policies) > PRINTED_POLICIES:  # pack.json and the input copies hold every one
+        cited = {key for view in findings.shown for key in view.finding.policies}
+        printed = tuple(p for p in policies if p.key in cited)[:PRINTED_POLICIES]
     return ReportView(
         assessment=assessment, facts=facts,
         title=f"Network segmentation evidence: {owner}",
@@ -315,7 +324,7 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         diagram=network_diagram(assessment.zones, assessment.zone_flows,
                                 facts.connectivity.rows()),
         exceptions=exceptions, exception_findings=exception_findings,
-        policies=policies,
+        policies=policies, printed_policies=printed,
         limitations=limitations(assessment, history.tracked),
         hashes=_hashes(assessment, facts),
         history=history,

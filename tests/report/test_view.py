@@ -9,7 +9,14 @@ from reporter.model import Finding, Status, ZoneFlow, ZoneSummary
 from reporter.render.diagram import zone_diagram
 from reporter.render.evidence import evidence_id, index_evidence, requirement_ids
 from reporter.render.findings import FindingView, finding_ids
-from reporter.render.view import HEADER_LENGTH, PackFacts, ReportView, _header, build_view
+from reporter.render.view import (
+    HEADER_LENGTH,
+    PRINTED_POLICIES,
+    PackFacts,
+    ReportView,
+    _header,
+    build_view,
+)
 
 from .sample import sample_assessment, sample_pair_map, sample_previous
 
@@ -186,3 +193,18 @@ def test_large_zones_count_workloads_per_namespace() -> None:
     assert view.zones[0].per_namespace == (("a", 10), ("b", 5))
     small = build_view(sample_assessment(), _facts()).zones[0]
     assert len(small.listed_workloads) == 4 and small.per_namespace == ()
+
+
+def test_a_large_register_prints_the_policies_the_printed_findings_cite() -> None:
+    assessment = sample_assessment()
+    template = assessment.policies[0]
+    many = [template.model_copy(update={"key": f"bulk/p-{i:03}", "namespace": "bulk",
+                                        "name": f"p-{i:03}"}) for i in range(PRINTED_POLICIES)]
+    large = assessment.model_copy(update={"policies": [*assessment.policies, *many]})
+    view = build_view(large, _facts())
+    cited = {k for v in view.findings.shown for k in v.finding.policies}
+    assert len(view.policies) == len(large.policies) > PRINTED_POLICIES
+    assert cited and {p.key for p in view.printed_policies} == cited & {
+        p.key for p in large.policies}
+    small = build_view(assessment, _facts())
+    assert small.printed_policies == small.policies
