@@ -1,17 +1,20 @@
 """A safe YAML loader whose mappings remember the line they start on.
 
-Problems found later (a bad CIDR, a duplicate object) point at that line. The loader stays as
-cheap as the plain ``CSafeLoader``: one attribute per mapping, built in a single pass.
+Problems found later (a bad CIDR, a duplicate object) point at that line. libyaml composes the
+nodes, with their positions, in C; building Python values from them is where plain
+``CSafeLoader`` spends most of its time. This loader builds the common nodes (strings, decimal
+integers, mappings, sequences) directly and hands every other tag to PyYAML's safe constructors,
+so it costs less than the plain parse while each mapping carries its line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.nodes import MappingNode, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reporter.errors import InputError, Problem
 
@@ -24,7 +27,13 @@ except ImportError:  # PyYAML built without libyaml: same results, slower
 
     _BYTE_POSITIONS = False
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
+_MERGE_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+_MAX_INT_DIGITS = 4300
+"""Python's limit on converting decimal text to int; longer ones take the checked path."""
 
 
 class LineDict(dict[Any, Any]):
@@ -44,28 +53,84 @@ class LineDict(dict[Any, Any]):
 class LineLoader(_SafeLoader):
     """``CSafeLoader`` (or ``SafeLoader``) producing :class:`LineDict` mappings."""
 
-    def construct_line_dict(self, node: MappingNode) -> Iterator[LineDict]:
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        if not self.yaml_path_resolvers:  # the safe resolver has none
+            # Path resolvers are all these hooks serve; libyaml calls them around every node,
+            # and a builtin returns faster. Without them, a tag depends on the text alone.
+            self.descend_resolver = {}.get  # type: ignore[method-assign, assignment]
+            self.ascend_resolver = tuple  # type: ignore[method-assign, assignment]
+            self.resolve = self._remembered_resolve  # type: ignore[method-assign]
+            self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def _remembered_resolve(self, kind: type[Node], value: Any, implicit: Any) -> str:
+        """The implicit tag of a node, remembered per scalar text (keys and values repeat)."""
+        if kind is not ScalarNode:
+            return _MAP_TAG if kind is MappingNode else _SEQ_TAG
+        key = (value, implicit)
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(  # type: ignore[no-untyped-call]
+                kind, value, implicit)
+        return tag
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        tag, kind = node.tag, type(node)
+        if kind is ScalarNode:
+            value = node.value
+            if tag == _STR_TAG:
+                return value
+            if (tag == _INT_TAG and value.isascii() and value.isdigit()
+                    and (value[0] != "0" or value == "0") and len(value) <= _MAX_INT_DIGITS):
+                return int(value)
+        elif kind is MappingNode and tag == _MAP_TAG:
+            found = self.constructed_objects.get(node)
+            return self.construct_line_dict(node) if found is None else found
+        elif kind is SequenceNode and tag == _SEQ_TAG:
+            found = self.constructed_objects.get(node)
+            if found is not None:
+                return found
+            items: list[Any] = []
+            self.constructed_objects[node] = items  # first, so that recursive aliases resolve
+            items.extend([self.construct_object(child) for child in node.value])
+            return items
+        return super().construct_object(node, deep)
+
+    def construct_line_dict(self, node: Node) -> LineDict:
+        if not isinstance(node, MappingNode):  # `!!map` forced onto a scalar or sequence
+            found = "scalar" if isinstance(node, ScalarNode) else "sequence"
+            raise ConstructorError(None, None, f"expected a mapping, found a {found}",
+                                   node.start_mark)
         data = LineDict()
         data.line = node.start_mark.line + 1
-        yield data  # yielded empty first so that recursive aliases resolve, as PyYAML does
-        if not isinstance(node, MappingNode):  # `!!map` forced onto a scalar or sequence
-            raise ConstructorError(None, None, f"expected a mapping, found a {node.id}",
-                                   node.start_mark)
+        self.constructed_objects[node] = data  # first, so that recursive aliases resolve
         written = node.value
-        self.flatten_mapping(node)  # merge keys (<<) become ordinary entries, in a new list
-        pairs = node.value
-        for key_node, value_node in pairs:
-            key = self.construct_object(key_node)
-            if not isinstance(key, Hashable):
-                raise ConstructorError(
-                    "while constructing a mapping", node.start_mark,
-                    "found a key that is a list or mapping", key_node.start_mark,
-                )
-            data[key] = self.construct_object(value_node)
+        if not self._fill(data, node):
+            data.clear()
+            self.flatten_mapping(node)  # merge keys (<<) become ordinary entries, in a new list
+            self._fill(data, node)
         # Fewer keys than entries means a repeated key (merged entries may repeat, so only
         # without merges): YAML forbids it, kubectl rejects it, PyYAML would keep the last.
-        if len(data) != len(pairs) and pairs is written:
+        if len(data) != len(node.value) and node.value is written:
             _raise_duplicate_key(self, node)
+        return data
+
+    def _fill(self, data: LineDict, node: MappingNode) -> bool:
+        """Add the node's entries to ``data``; False, unfinished, at a merge key."""
+        for key_node, value_node in node.value:
+            if key_node.tag == _STR_TAG and type(key_node) is ScalarNode:
+                key = key_node.value
+            elif key_node.tag in _MERGE_TAGS:
+                return False
+            else:
+                key = self.construct_object(key_node)
+                if not isinstance(key, Hashable):
+                    raise ConstructorError(
+                        "while constructing a mapping", node.start_mark,
+                        "found a key that is a list or mapping", key_node.start_mark,
+                    )
+            data[key] = self.construct_object(value_node)
+        return True
 
 
 def _raise_duplicate_key(loader: LineLoader, node: MappingNode) -> None:

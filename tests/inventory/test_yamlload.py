@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reporter.errors import InputError
 from reporter.inventory.yamlload import LineDict, LineLoader, load_documents
@@ -138,3 +140,139 @@ def test_quoted_and_real_dates_still_load() -> None:
 def test_a_mapping_tag_on_a_scalar_is_an_input_error() -> None:
     with pytest.raises(InputError, match="expected a mapping"):
         load_documents("a: !!map text\n", "x.yaml")
+
+
+# The loader builds common nodes itself and leaves other tags to PyYAML: whatever the text, its
+# values must be those of yaml.safe_load, and each mapping must carry the line libyaml reports.
+TRICKY = [
+    "base: &b {a: 1, b: [x, y]}\nuse: *b\nalso: *b\n",
+    "base: &b {a: 1, b: 2}\nderived: {<<: *b, c: 3}\nmany: {<<: [*b, {z: 0}], a: 9}\n",
+    "= : value key\nx: 1\n",
+    "ints: [0, 7, -5, +5, 010, 0o17, 0x1F, 0b101, 1_000, '12', 190:20:30]\n",
+    "floats: [1.5, -.5, 1e3, .inf, -.Inf, 1_000.5]\nnan: .nan\n",
+    "bools: [yes, No, on, OFF, true, False]\nnulls: [~, null, Null, '', ]\n",
+    "when: 2024-02-29\nstamp: 2001-12-14t21:59:43.10-05:00\n",
+    "keys: {2: two, true: yes, null: nothing, 1.5: x}\n",
+    "explicit: !!str 123\nnum: !!int '42'\nf: !!float '3'\nb: !!binary aGVsbG8=\n",
+    "set: !!set {a, b}\nomap: !!omap [{a: 1}, {b: 2}]\npairs: !!pairs [{a: 1}, {a: 2}]\n",
+    "seq: !!seq [1, 2]\nmap: !!map {a: 1}\nempty: {}\nnone: []\n",
+    "a: |\n  literal\n  text\nb: >\n  folded\n  text\nc: \"quoted\\n\"\n",
+    "- &x [1, 2]\n- *x\n- {k: *x}\n",
+    "---\na: 1\n---\n- b\n---\nplain\n---\n42\n",
+    "unicode: caf\u00e9\nkey\u00e9: \u00fc\nemoji: \U0001F600\n",
+]
+
+
+def _same_values(loaded: object, expected: object) -> bool:
+    """Equal values, mappings being LineDicts; identity of shared (aliased) objects is kept
+    only where PyYAML keeps it too."""
+    if isinstance(expected, dict):
+        return (isinstance(loaded, LineDict) and loaded.keys() == expected.keys()
+                and all(_same_values(loaded[k], v) for k, v in expected.items()))
+    if isinstance(expected, list):
+        return (type(loaded) is list and len(loaded) == len(expected)
+                and all(_same_values(a, b) for a, b in zip(loaded, expected, strict=True)))
+    if isinstance(expected, float) and expected != expected:
+        return isinstance(loaded, float) and loaded != loaded
+    return type(loaded) is type(expected) and loaded == expected
+
+
+def _mapping_lines(node: yaml.Node) -> list[int]:
+    """Lines of the mappings in the node, depth first, from libyaml's own positions."""
+    lines: list[int] = []
+    seen: set[int] = set()
+
+    def walk(current: yaml.Node) -> None:
+        if id(current) in seen:
+            return
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            if current.tag == "tag:yaml.org,2002:map":
+                lines.append(current.start_mark.line + 1)
+            for key, value in current.value:
+                walk(key)
+                walk(value)
+        elif isinstance(current, yaml.SequenceNode):
+            for item in current.value:
+                walk(item)
+
+    walk(node)
+    return lines
+
+
+def _loaded_lines(value: object) -> list[int]:
+    lines: list[int] = []
+    seen: set[int] = set()
+
+    def walk(current: object) -> None:
+        if id(current) in seen:
+            return
+        seen.add(id(current))
+        if isinstance(current, LineDict):
+            lines.append(current.line)
+            for key, item in current.items():
+                walk(key)
+                walk(item)
+        elif isinstance(current, list):
+            for item in current:
+                walk(item)
+
+    walk(value)
+    return lines
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_tricky_documents_load_as_safe_load_does(text: str) -> None:
+    expected = [d for d in yaml.safe_load_all(text) if d is not None]
+    loaded = load_documents(text, "x.yaml")
+    assert len(loaded) == len(expected)
+    for got, want in zip(loaded, expected, strict=True):
+        assert _same_values(got, want), (got, want)
+
+
+def test_aliases_share_one_object_and_recursion_resolves() -> None:
+    (document,) = load_documents("a: &x {k: [1]}\nb: *x\nself: &s {me: *s}\n", "x.yaml")
+    assert document["a"] is document["b"]
+    assert document["self"]["me"] is document["self"]
+
+
+def test_merged_mappings_keep_their_line_and_still_refuse_real_duplicates() -> None:
+    text = "base: &b {a: 1}\nd:\n  <<: *b\n  c: 2\n"
+    (document,) = load_documents(text, "x.yaml")
+    assert document["d"].line == 3
+    with pytest.raises(InputError, match="duplicate key 'c'"):
+        load_documents("d:\n  = : 1\n  c: 2\n  c: 3\n", "x.yaml")
+
+
+scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=8),
+    st.sampled_from(["0", "007", "0x1F", "1_000", "yes", "no", "~", "2024-02-29", "1.5", "-",
+                     "=", "<<", ".inf", "3:25:45", "TCP", "'q'", "a: b", "- x", "#"]),
+    st.floats(allow_nan=False, width=32),
+)
+documents = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.one_of(st.text(max_size=6), st.integers(-9, 9)), children,
+                        max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(documents, min_size=1, max_size=3),
+       flow=st.sampled_from([None, True, False]), style=st.sampled_from([None, "'", '"']))
+def test_any_document_loads_as_safe_load_does_with_libyaml_lines(
+        values: list[object], flow: bool | None, style: str | None) -> None:
+    text = yaml.safe_dump_all(values, default_flow_style=flow, default_style=style,
+                              allow_unicode=True)
+    expected = [d for d in yaml.safe_load_all(text) if d is not None]
+    loaded = load_documents(text, "x.yaml")
+    assert len(loaded) == len(expected)
+    for got, want in zip(loaded, expected, strict=True):
+        assert _same_values(got, want)
+    nodes = [n for n in yaml.compose_all(text, Loader=yaml.CSafeLoader)
+             if n.tag != "tag:yaml.org,2002:null"]
+    assert [_loaded_lines(d) for d in loaded] == [_mapping_lines(n) for n in nodes]
