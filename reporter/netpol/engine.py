@@ -22,7 +22,7 @@ from reporter.netpol.addresses import AddressRange, IPAddress
 from reporter.netpol.classes import Partition, partition
 from reporter.netpol.compiled import Compiled, NamedPorts
 from reporter.netpol.connset import ConnectionSet
-from reporter.netpol.ortable import build_table, evaluate, segmented_or
+from reporter.netpol.ortable import build_table, evaluate, packed
 
 Words = npt.NDArray[np.uint64]
 Indices = npt.NDArray[np.intp]
@@ -168,11 +168,9 @@ class Reachability:
         self._in_column_of = np.sort(column_of, kind="stable")
         self._in_table = build_table(list(column_ids), self._words)
         reps = self.sources.representative
-        # cells padded to whole words, so that rows are ORed 64 cells at a time
-        self._in_peer_rows = np.zeros((len(self._in_peer_ids), -(-len(reps) // 8) * 8),
-                                      dtype=bool)
-        for row, p in enumerate(self._in_peer_ids):
-            self._in_peer_rows[row, : len(reps)] = c.peer_vectors[p][reps]
+        self._in_peer_bits = packed(np.array(
+            [c.peer_vectors[p][reps] for p in self._in_peer_ids], dtype=bool
+        ).reshape(len(self._in_peer_ids), len(reps)))
 
     # -- egress: per source class, an OR over its rule groups' peers ---------------------
     def _prepare_egress(self) -> None:
@@ -262,7 +260,7 @@ class Reachability:
         filled = isolated[table.output_ptr[isolated + 1] > table.output_ptr[isolated]]
         if filled.size:  # an isolated destination without rules: all denied
             columns[np.searchsorted(ids, filled)] = evaluate(
-                table, filled, self._in_peer_rows)[:, :n_s]
+                table, filled, self._in_peer_bits, n_s)
         return columns[inverse.reshape(-1)]
 
     def _egress_block(self, start: int, stop: int) -> Words:
@@ -271,20 +269,16 @@ class Reachability:
         n_rows = len(table.output_ptr) - 1
         rows = np.zeros((n_rows + 1, stop - start, self.ports.words), dtype=np.uint64)
         rows[n_rows] = self._words_full  # row -1: not isolated
-        peers = self._eg_peer_rows[:, start:stop]
+        peers = packed(self._eg_peer_rows[:, start:stop])
         filled = np.flatnonzero(table.output_ptr[1:] > table.output_ptr[:-1])
         if filled.size:
-            rows[filled] = evaluate(table, filled, peers)
-        named = self._eg_named  # few: resolved on each destination
+            rows[filled] = evaluate(table, filled, peers, stop - start)
+        named = self._eg_named  # named ports: resolved on each destination
         filled = np.flatnonzero(named.output_ptr[1:] > named.output_ptr[:-1])
         if filled.size:
-            lists = named.masks[named.group_mask, 0].astype(np.intp) - 1
-            per_entry = np.repeat(lists, np.diff(named.group_ptr))
-            values = np.where(peers[named.entry_peer][..., None],
-                              self._named_by_dest[per_entry, start:stop], np.uint64(0))
-            entries_of_row = np.diff(named.group_ptr[named.output_ptr])
-            starts = np.concatenate(([0], np.cumsum(entries_of_row)[:-1]))[filled]
-            rows[filled] |= segmented_or(values, starts)
+            lists = named.masks[:, 0].astype(np.intp) - 1  # "mask" n+1 stands for list n
+            rows[filled] |= evaluate(named, filled, peers, stop - start,
+                                     self._named_by_dest[lists, start:stop])
         return rows[self._eg_row_of]
 
     # -- views ------------------------------------------------------------------------

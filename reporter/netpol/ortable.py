@@ -1,8 +1,8 @@
 """ORs of peer rows, each masked with port atoms: the kernel of the class algebra.
 
 An output (one ingress column, one egress row) is ``OR over entries of (peer row AND mask)``.
-Entries sharing a mask are first ORed as booleans (one byte per cell), so the wide atom words
-are written once per distinct mask of an output, not once per rule.
+Entries sharing a mask are first ORed as bits (64 cells a word), so the wide atom words are
+written once per distinct mask of an output, not once per rule, and only where a row holds.
 """
 
 from __future__ import annotations
@@ -67,40 +67,67 @@ def _flat_ranges(ptr: Indices, ids: Indices) -> tuple[Indices, Indices]:
     return flat, starts
 
 
-def segmented_or(rows: npt.NDArray[Any], starts: Indices,
-                 masks: Words | None = None) -> npt.NDArray[Any]:
-    """OR of ``rows[starts[i]:starts[i+1]]`` (the last to the end) for each i; with ``masks``
-    (one per row), of each boolean row widened to its mask's atoms where it holds.
+def _longest_first(starts: Indices, total: int) -> tuple[Indices, Indices, list[int]]:
+    """Segments by decreasing length: their order, first rows, and for each step j >= 1 how
+    many segments still have a j-th row (a prefix, being sorted)."""
+    lengths = np.diff(np.append(starts, total))
+    order = np.argsort(-lengths, kind="stable")
+    first, lengths = starts[order], lengths[order]
+    live = np.searchsorted(-lengths, -np.arange(1, int(lengths.max(initial=1))), side="left")
+    return order, first, live.tolist()
+
+
+def segmented_or(rows: npt.NDArray[Any], starts: Indices) -> npt.NDArray[Any]:
+    """OR of ``rows[starts[i]:starts[i+1]]`` (the last to the end) for each i.
 
     Segments are taken longest first, so step j ORs the j-th row of the first segments into a
     contiguous prefix of the result: ``ufunc.reduceat`` along the first axis, or fancy-indexed
     updates, are several times slower.
     """
-    if masks is None and rows.dtype == np.bool_ and rows.ndim == 2 and rows.shape[1] % 8 == 0:
+    if rows.dtype == np.bool_ and rows.ndim == 2 and rows.shape[1] % 8 == 0:
         words = segmented_or(np.ascontiguousarray(rows).view(np.uint64), starts)
         return words.view(np.bool_)
-    lengths = np.diff(np.append(starts, len(rows)))
-    order = np.argsort(-lengths, kind="stable")
-    first, lengths = starts[order], lengths[order]
-    live = np.searchsorted(-lengths, -np.arange(1, int(lengths.max(initial=1))), side="left")
-
-    def take(index: Indices) -> npt.NDArray[Any]:
-        if masks is None:
-            return rows[index]
-        return np.where(rows[index][..., None], masks[index][:, None, :], np.uint64(0))
-
-    out = take(first)
-    for j, count in enumerate(live.tolist(), start=1):
-        out[:count] |= take(first[:count] + j)
+    order, first, live = _longest_first(starts, len(rows))
+    out = rows[first]
+    for j, count in enumerate(live, start=1):
+        out[:count] |= rows[first[:count] + j]
     result = np.empty_like(out)
     result[order] = out
     return result
 
 
-def evaluate(table: OrTable, ids: Indices, peer_rows: BoolRows) -> Words:
+def widened_or(rows: BoolRows, starts: Indices, masks: Words) -> Words:
+    """(segments, cells, words): per segment as in :func:`segmented_or`, the OR of each boolean
+    row widened to its mask's atoms where it holds; ``masks`` holds one row of words per row,
+    or one per row and cell."""
+    order, first, live = _longest_first(starts, len(rows))
+    out = np.zeros((len(starts), rows.shape[1], masks.shape[-1]), dtype=np.uint64)
+    for count, j in zip([len(starts), *live], range(len(live) + 1), strict=True):
+        index = first[:count] + j
+        widths = masks[index] if masks.ndim == 3 else masks[index][:, None, :]
+        # in place where the row holds: no temporary as wide as the words
+        np.bitwise_or(out[:count], widths, out=out[:count], where=rows[index][..., None])
+    result = np.empty_like(out)
+    result[order] = out
+    return result
+
+
+def packed(rows: BoolRows) -> Words:
+    """Boolean rows as bits, 64 cells a word (the last word padded with zeros)."""
+    padded = np.zeros((rows.shape[0], -(-rows.shape[1] // 64) * 64), dtype=bool)
+    padded[:, : rows.shape[1]] = rows
+    return np.packbits(padded, axis=1, bitorder="little").view(np.uint64)
+
+
+def evaluate(table: OrTable, ids: Indices, peer_bits: Words, cells: int,
+             masks_by_cell: Words | None = None) -> Words:
     """(len(ids), cells, words): the outputs ``ids`` (each with at least one group) over the
-    columns of ``peer_rows`` (peers, cells)."""
+    ``cells`` columns of the peer rows, given :func:`packed`. Peers are ORed as bits, 64 cells
+    an operation; only each group's result is unpacked, to be widened to its mask. With
+    ``masks_by_cell`` (masks, cells, words), a group's mask id picks a mask per cell instead."""
     groups, output_starts = _flat_ranges(table.output_ptr, ids)
     entries, group_starts = _flat_ranges(table.group_ptr, groups)
-    hit = segmented_or(peer_rows[table.entry_peer[entries]], group_starts)
-    return segmented_or(hit, output_starts, table.masks[table.group_mask[groups]])
+    hit = segmented_or(peer_bits[table.entry_peer[entries]], group_starts)
+    rows = np.unpackbits(hit.view(np.uint8), axis=1, count=cells, bitorder="little")
+    masks = table.masks if masks_by_cell is None else masks_by_cell
+    return widened_or(rows.view(np.bool_), output_starts, masks[table.group_mask[groups]])

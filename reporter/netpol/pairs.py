@@ -98,6 +98,42 @@ class Summary:
         }
 
 
+def _hits(cells: npt.NDArray[np.uint64],
+          words: npt.NDArray[np.uint64] | None) -> npt.NDArray[np.bool_]:
+    """(destinations, sources): whether a cell allows any atom (of ``words``, when given)."""
+    if cells.shape[2] == 1:  # up to 64 atoms, the usual case: one comparison per cell
+        plane = cells[:, :, 0]
+        return np.asarray((plane if words is None else plane & words[0]) != 0, dtype=bool)
+    return np.asarray((cells if words is None else cells & words).any(axis=2), dtype=bool)
+
+
+class _PairCounter:
+    """Pairs a boolean (destination class, source class) block stands for.
+
+    A cell counts destination size × source size pairs. Counting all cells once and adding the
+    surplus of the few classes with more than one member keeps the cost one pass per block.
+    """
+
+    def __init__(self, destination_sizes: npt.NDArray[np.int64],
+                 source_sizes: npt.NDArray[np.int64]) -> None:
+        self._destination_extra = destination_sizes - 1
+        self._crowded_sources = np.flatnonzero(source_sizes > 1)
+        self._source_extra = (source_sizes[self._crowded_sources] - 1).astype(np.float64)
+
+    def count(self, hits: npt.NDArray[np.bool_], start: int) -> int:
+        stop = start + len(hits)
+        total = int(np.count_nonzero(hits))
+        crowded = np.flatnonzero(self._destination_extra[start:stop])
+        if crowded.size:
+            extra = self._destination_extra[start:stop][crowded]
+            total += int(extra @ np.count_nonzero(hits[crowded], axis=1))
+        if self._crowded_sources.size:
+            # float64 sums stay exact far beyond any estate (2**53 pairs)
+            per_row = hits[:, self._crowded_sources].astype(np.float64) @ self._source_extra
+            total += int(round(float((self._destination_extra[start:stop] + 1) @ per_row)))
+        return total
+
+
 def summarise(reach: Reachability) -> Summary:
     """Counts over the class matrix: a cell counts once per (source, destination) it stands for."""
     c = reach.compiled
@@ -109,7 +145,7 @@ def summarise(reach: Reachability) -> Summary:
     kinds["External"] = len(c.space)
     summary.endpoints_by_kind = dict(kinds)
     sources, destinations = reach.sources, reach.destinations
-    source_sizes, destination_sizes = sources.sizes(), destinations.sizes()
+    counter = _PairCounter(destinations.sizes(), sources.sizes())
     internet_sources = np.zeros(sources.size, dtype=bool)
     internet_sources[sources.class_of[internet]] = True
     internet_destinations = np.zeros(destinations.size, dtype=bool)
@@ -120,15 +156,13 @@ def summarise(reach: Reachability) -> Summary:
     to_internet = np.zeros(sources.size, dtype=bool)
     for tile in reach.tiles():
         stop = tile.start + len(tile.cells)
-        weights = destination_sizes[tile.start:stop]
         # every endpoint is its own pair's source and destination: take those self cells out
         own = np.flatnonzero((destinations.class_of >= tile.start)
                              & (destinations.class_of < stop))
         own_cells = (destinations.class_of[own] - tile.start, sources.class_of[own])
         for name, words in (("", None), *proto_words.items()):
-            cells = tile.cells if words is None else tile.cells & words
-            hits = np.asarray(cells.any(axis=2), dtype=bool)
-            counts[name] += int(weights @ (hits @ source_sizes)) - int(hits[own_cells].sum())
+            hits = _hits(tile.cells, words)
+            counts[name] += counter.count(hits, tile.start) - int(hits[own_cells].sum())
             if words is None:
                 from_internet[tile.start:stop] = hits[:, internet_sources].any(axis=1)
                 to_internet |= hits[internet_destinations[tile.start:stop]].any(axis=0)
