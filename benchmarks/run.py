@@ -6,6 +6,10 @@ end to end (wall time and peak memory of a fresh process), for both estate profi
 
     python benchmarks/run.py                               # the whole table (`make bench`)
     python benchmarks/run.py --profiles varied --sizes 5000
+
+The plain parse is taken at its best of several runs, just before and just after the CLI run,
+so that a machine shared with other work inflates both alike; CPU seconds (user + system) are
+given too, since they move less than wall time under load.
 """
 
 from __future__ import annotations
@@ -16,15 +20,26 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import yaml
-from generate import GENERATED_CONFIG, PROFILES, generate_estate
-
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import yaml  # noqa: E402
+from generate import GENERATED_CONFIG, PROFILES, generate_estate  # noqa: E402
+
+from reporter.inventory.yamlload import load_documents  # noqa: E402
+
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float
 
 
 @dataclass(frozen=True)
@@ -33,28 +48,39 @@ class Measurement:
 
     label: str
     input_bytes: int
-    parse_seconds: float
+    parse: Timing
+    """The plain CSafeLoader parse: what any tool reading the file must pay at least."""
+    load: Timing
+    """The reporter's own YAML load (line numbers kept), in this process."""
     wall_seconds: float
+    cpu_seconds: float
     peak_rss_mb: float
     exit_code: int
     output_bytes: int
     stderr: str
+    load_average: float
+    """The machine's one-minute load average when the row was measured."""
 
 
-def parse_seconds(path: Path, repeat: int) -> float:
-    """Best of ``repeat`` plain parses: what any tool reading the file must pay at least."""
-    text = path.read_text(encoding="utf-8")
-    best = float("inf")
+def best_timing(read: Callable[[str], object], text: str, repeat: int) -> Timing:
+    """Best wall and CPU seconds of ``repeat`` runs of ``read(text)``."""
+    wall = cpu = float("inf")
     for _ in range(repeat):
-        start = time.perf_counter()
-        for _document in yaml.load_all(text, Loader=LOADER):
-            pass
-        best = min(best, time.perf_counter() - start)
-    return best
+        start, start_cpu = time.perf_counter(), time.process_time()
+        read(text)
+        wall = min(wall, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
+    return Timing(wall, cpu)
 
 
-def run_cli(args: list[str], workdir: Path) -> tuple[float, float, int, int, str]:
-    """Wall seconds, peak RSS in MB, exit code, stdout bytes and stderr of one CLI process.
+def bare_parse(text: str) -> None:
+    for _document in yaml.load_all(text, Loader=LOADER):
+        pass
+
+
+def run_cli(args: list[str], workdir: Path) -> tuple[float, float, float, int, int, str]:
+    """Wall seconds, CPU seconds, peak RSS in MB, exit code, stdout bytes and stderr of one CLI
+    process.
 
     ``os.wait4`` reports the resources of that child alone, unlike RUSAGE_CHILDREN, which
     accumulates the maximum over every child this script has waited for.
@@ -73,16 +99,23 @@ def run_cli(args: list[str], workdir: Path) -> tuple[float, float, int, int, str
     # ru_maxrss is in kilobytes on Linux, bytes on macOS.
     rss_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
     stderr = stderr_path.read_text(encoding="utf-8", errors="replace")
-    return wall, rss_mb, os.waitstatus_to_exitcode(status), stdout_path.stat().st_size, stderr
+    return (wall, usage.ru_utime + usage.ru_stime, rss_mb, os.waitstatus_to_exitcode(status),
+            stdout_path.stat().st_size, stderr)
 
 
 def measure(estate: Path, options: list[str], repeat: int) -> Measurement:
     """``reporter connectivity ESTATE OPTIONS`` against the plain parse of the same file."""
+    text = estate.read_text(encoding="utf-8")
+    load_average = os.getloadavg()[0]
+    before = best_timing(bare_parse, text, max(1, repeat // 2))
     with tempfile.TemporaryDirectory() as tmp:
-        wall, rss, code, out_bytes, stderr = run_cli(
+        wall, cpu, rss, code, out_bytes, stderr = run_cli(
             ["connectivity", str(estate), *options], Path(tmp))
-    return Measurement(" ".join(["connectivity", *options]), estate.stat().st_size,
-                       parse_seconds(estate, repeat), wall, rss, code, out_bytes, stderr)
+    after = best_timing(bare_parse, text, max(1, repeat - repeat // 2))
+    parse = Timing(min(before.wall, after.wall), min(before.cpu, after.cpu))
+    load = best_timing(lambda t: load_documents(t, str(estate)), text, repeat)
+    return Measurement(" ".join(["connectivity", *options]), estate.stat().st_size, parse, load,
+                       wall, cpu, rss, code, out_bytes, stderr, load_average)
 
 
 @dataclass(frozen=True)
@@ -113,16 +146,16 @@ def measure_pipeline(estate: Path, workdir: Path) -> Pipeline:
     pack = workdir / "pack"
     failures = []
     check = run_cli(["check", str(estate), "--config", str(config), "-o", "json"], workdir)
-    if check[2] not in (0, 1):  # 1: controls failed, which generated estates do
-        failures.append(f"check failed (exit {check[2]}): {check[4].strip()[-600:]}")
+    if check[3] not in (0, 1):  # 1: controls failed, which generated estates do
+        failures.append(f"check failed (exit {check[3]}): {check[5].strip()[-600:]}")
     report = run_cli(["report", str(estate), "--config", str(config), "--out", str(pack)],
                      workdir)
-    if report[2] != 0:
-        failures.append(f"report failed (exit {report[2]}): {report[4].strip()[-600:]}")
+    if report[3] != 0:
+        failures.append(f"report failed (exit {report[3]}): {report[5].strip()[-600:]}")
     size = sum(p.stat().st_size for p in pack.rglob("*") if p.is_file()) if pack.exists() else 0
     pages = _pages(pack / "report.pdf")
     shutil.rmtree(pack, ignore_errors=True)
-    return Pipeline(check[0], check[1], report[0], report[1], size, pages, tuple(failures))
+    return Pipeline(check[0], check[2], report[0], report[2], size, pages, tuple(failures))
 
 
 def print_pipeline(rows: list[tuple[str, Size, Measurement, Pipeline]],
@@ -172,19 +205,26 @@ def write_estate(directory: Path, size: Size, profile: str, seed: int) -> Path:
     return path
 
 
+def _ratio(part: float, whole: float) -> str:
+    return f"{part / whole:.2f}x" if whole else "n/a"
+
+
 def print_table(rows: list[tuple[str, Size, Measurement]], file: TextIO = sys.stdout) -> None:
     print("| profile | workloads / namespaces / policies | YAML size | CSafeLoader parse "
-          "| reporter | ratio | peak RSS |", file=file)
-    print("|---|---|---|---|---|---|---|", file=file)
+          "| YAML load | reporter | ratio | CPU ratio | peak RSS | load avg |", file=file)
+    print("|---|---|---|---|---|---|---|---|---|---|", file=file)
     for profile, size, row in rows:
-        ratio = row.wall_seconds / row.parse_seconds if row.parse_seconds else float("nan")
         print(f"| {profile} | {size.label()} | {row.input_bytes / 1e6:.1f} MB "
-              f"| {row.parse_seconds:.2f} s | {row.wall_seconds:.2f} s | {ratio:.1f}x "
-              f"| {row.peak_rss_mb:.0f} MB |", file=file)
+              f"| {row.parse.wall:.2f} s | {_ratio(row.load.wall, row.parse.wall)} "
+              f"| {row.wall_seconds:.2f} s | {_ratio(row.wall_seconds, row.parse.wall)} "
+              f"| {_ratio(row.cpu_seconds, row.parse.cpu)} | {row.peak_rss_mb:.0f} MB "
+              f"| {row.load_average:.1f} |", file=file)
     if file is not sys.stdout:
         return
-    print("\nreporter: `reporter connectivity --summary`, process start to exit; "
-          "ratio: reporter / parse (both measured in this run)")
+    print("\nreporter: `reporter connectivity --summary`, process start to exit; ratio: reporter / "
+          "parse, wall time (both measured in this run); CPU ratio: the same in CPU seconds; "
+          "YAML load: the reporter's loader (line numbers kept) / parse; load avg: the machine's "
+          "one-minute load when the row started (2 cores)")
     for _, _, row in rows:
         if row.exit_code != 0:
             tail = "\n    ".join(row.stderr.strip().splitlines()[-10:]) or "(no stderr)"
