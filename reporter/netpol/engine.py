@@ -22,7 +22,7 @@ from reporter.netpol.addresses import AddressRange, IPAddress
 from reporter.netpol.classes import Partition, partition
 from reporter.netpol.compiled import Compiled, NamedPorts
 from reporter.netpol.connset import ConnectionSet
-from reporter.netpol.ortable import build_table, evaluate, packed
+from reporter.netpol.ortable import OrTable, Plan, build_table, evaluate, packed, plan
 
 Words = npt.NDArray[np.uint64]
 Indices = npt.NDArray[np.intp]
@@ -194,6 +194,11 @@ class Reachability:
         self._eg_named = build_table([[(p, n + 1) for p, _, n in r if n >= 0] for r in rows],
                                      self._words)
         self._named_by_dest = self._named_masks(named)
+        # every block evaluates the same rows: lay them out once
+        self._eg_plan = _rows_with_groups(self._eg_table)
+        self._eg_named_plan = _rows_with_groups(self._eg_named)
+        # the named table's "mask" n+1 stands for named-port list n
+        self._eg_named_lists = self._eg_named.masks[:, 0].astype(np.intp) - 1
         reps = self.destinations.representative
         self._eg_peer_rows = np.array(
             [c.peer_vectors[p][reps] for p in self._eg_peer_ids], dtype=bool
@@ -260,25 +265,22 @@ class Reachability:
         filled = isolated[table.output_ptr[isolated + 1] > table.output_ptr[isolated]]
         if filled.size:  # an isolated destination without rules: all denied
             columns[np.searchsorted(ids, filled)] = evaluate(
-                table, filled, self._in_peer_bits, n_s)
+                plan(table, filled), self._in_peer_bits, n_s, table.masks)
         return columns[inverse.reshape(-1)]
 
     def _egress_block(self, start: int, stop: int) -> Words:
         """(source classes, destination classes of the block, words)."""
-        table = self._eg_table
-        n_rows = len(table.output_ptr) - 1
-        rows = np.zeros((n_rows + 1, stop - start, self.ports.words), dtype=np.uint64)
-        rows[n_rows] = self._words_full  # row -1: not isolated
+        rows = np.zeros((len(self._eg_table.output_ptr), stop - start, self.ports.words),
+                        dtype=np.uint64)
+        rows[-1] = self._words_full  # row -1: not isolated
         peers = packed(self._eg_peer_rows[:, start:stop])
-        filled = np.flatnonzero(table.output_ptr[1:] > table.output_ptr[:-1])
+        filled, layout = self._eg_plan
         if filled.size:
-            rows[filled] = evaluate(table, filled, peers, stop - start)
-        named = self._eg_named  # named ports: resolved on each destination
-        filled = np.flatnonzero(named.output_ptr[1:] > named.output_ptr[:-1])
+            rows[filled] = evaluate(layout, peers, stop - start, self._eg_table.masks)
+        filled, layout = self._eg_named_plan  # named ports: resolved on each destination
         if filled.size:
-            lists = named.masks[:, 0].astype(np.intp) - 1  # "mask" n+1 stands for list n
-            rows[filled] |= evaluate(named, filled, peers, stop - start,
-                                     self._named_by_dest[lists, start:stop])
+            rows[filled] |= evaluate(layout, peers, stop - start,
+                                     self._named_by_dest[self._eg_named_lists, start:stop])
         return rows[self._eg_row_of]
 
     # -- views ------------------------------------------------------------------------
@@ -330,6 +332,11 @@ class Reachability:
             yield Connection(
                 self.endpoints[src], self.endpoints[dst], self.ports.connection_set(mask)
             )
+
+
+def _rows_with_groups(table: OrTable) -> tuple[Indices, Plan]:
+    filled = np.flatnonzero(table.output_ptr[1:] > table.output_ptr[:-1])
+    return filled, plan(table, filled)
 
 
 def analyse(inventory: Inventory, *, ipblock_matches_pod_ips: bool = False) -> Reachability:

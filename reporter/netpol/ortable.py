@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -77,29 +76,14 @@ def _longest_first(starts: Indices, total: int) -> tuple[Indices, Indices, list[
     return order, first, live.tolist()
 
 
-def segmented_or(rows: npt.NDArray[Any], starts: Indices) -> npt.NDArray[Any]:
-    """OR of ``rows[starts[i]:starts[i+1]]`` (the last to the end) for each i.
+def widened_or(rows: BoolRows, starts: Indices, masks: Words) -> Words:
+    """(segments, cells, words): per segment ``rows[starts[i]:starts[i+1]]`` (the last to the
+    end), the OR of each boolean row widened to its mask's atoms where it holds; ``masks`` holds
+    one row of words per row, or one per row and cell.
 
     Segments are taken longest first, so step j ORs the j-th row of the first segments into a
-    contiguous prefix of the result: ``ufunc.reduceat`` along the first axis, or fancy-indexed
-    updates, are several times slower.
+    contiguous prefix of the result: fancy-indexed updates are several times slower.
     """
-    if rows.dtype == np.bool_ and rows.ndim == 2 and rows.shape[1] % 8 == 0:
-        words = segmented_or(np.ascontiguousarray(rows).view(np.uint64), starts)
-        return words.view(np.bool_)
-    order, first, live = _longest_first(starts, len(rows))
-    out = rows[first]
-    for j, count in enumerate(live, start=1):
-        out[:count] |= rows[first[:count] + j]
-    result = np.empty_like(out)
-    result[order] = out
-    return result
-
-
-def widened_or(rows: BoolRows, starts: Indices, masks: Words) -> Words:
-    """(segments, cells, words): per segment as in :func:`segmented_or`, the OR of each boolean
-    row widened to its mask's atoms where it holds; ``masks`` holds one row of words per row,
-    or one per row and cell."""
     order, first, live = _longest_first(starts, len(rows))
     out = np.zeros((len(starts), rows.shape[1], masks.shape[-1]), dtype=np.uint64)
     for count, j in zip([len(starts), *live], range(len(live) + 1), strict=True):
@@ -119,15 +103,30 @@ def packed(rows: BoolRows) -> Words:
     return np.packbits(padded, axis=1, bitorder="little").view(np.uint64)
 
 
-def evaluate(table: OrTable, ids: Indices, peer_bits: Words, cells: int,
-             masks_by_cell: Words | None = None) -> Words:
-    """(len(ids), cells, words): the outputs ``ids`` (each with at least one group) over the
-    ``cells`` columns of the peer rows, given :func:`packed`. Peers are ORed as bits, 64 cells
-    an operation; only each group's result is unpacked, to be widened to its mask. With
-    ``masks_by_cell`` (masks, cells, words), a group's mask id picks a mask per cell instead."""
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The entries of some outputs of a table, laid out for evaluation over any cells."""
+
+    entry_peer: Indices
+    group_starts: Indices
+    output_starts: Indices
+    group_mask: Indices
+
+
+def plan(table: OrTable, ids: Indices) -> Plan:
+    """The outputs ``ids`` of ``table``, each with at least one group."""
     groups, output_starts = _flat_ranges(table.output_ptr, ids)
     entries, group_starts = _flat_ranges(table.group_ptr, groups)
-    hit = segmented_or(peer_bits[table.entry_peer[entries]], group_starts)
+    return Plan(table.entry_peer[entries], group_starts, output_starts, table.group_mask[groups])
+
+
+def evaluate(layout: Plan, peer_bits: Words, cells: int, masks: Words) -> Words:
+    """(outputs, cells, words): the planned outputs over the ``cells`` columns of the peer rows,
+    given :func:`packed`.
+
+    Peers are ORed as bits, 64 cells an operation; only each group's result is unpacked, to be
+    widened to its mask: ``masks[mask id]``, a row of words or one per cell.
+    """
+    hit = np.bitwise_or.reduceat(peer_bits[layout.entry_peer], layout.group_starts, axis=0)
     rows = np.unpackbits(hit.view(np.uint8), axis=1, count=cells, bitorder="little")
-    masks = table.masks if masks_by_cell is None else masks_by_cell
-    return widened_or(rows.view(np.bool_), output_starts, masks[table.group_mask[groups]])
+    return widened_or(rows.view(np.bool_), layout.output_starts, masks[layout.group_mask])
