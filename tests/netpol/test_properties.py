@@ -8,11 +8,20 @@ from dataclasses import replace
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reporter.inventory.model import PROTOCOLS, Inventory, NetworkPolicy, Workload
+from reporter.inventory.model import (
+    PROTOCOLS,
+    Inventory,
+    LabelSelector,
+    NetworkPolicy,
+    PortSpec,
+    Rule,
+    Workload,
+)
 from reporter.netpol.connset import MAX_PORT, ConnectionSet
 from reporter.netpol.engine import Endpoint, Reachability, analyse
 from reporter.netpol.pairs import summarise
 
+from .build import ORIGIN
 from .flows import range_ends
 from .oracle import Party, oracle_allows
 from .strategies import crowded_inventories, inventories, numbered, policies, rules
@@ -263,3 +272,27 @@ def test_structure_of_the_result(inv: Inventory, option: bool) -> None:
         assert c.conn == r.allowed(c.src, c.dst)
     expected = {(s.key, d.key) for s, d in judged_pairs(r) if not r.allowed(s, d).is_empty}
     assert set(pairs) == expected
+
+
+WIDE_PORTS = tuple(PortSpec("TCP", port, None) for port in range(2000, 2080, 2))
+"""Forty single ports: over 64 port atoms, so each cell of the class matrix takes two words."""
+
+
+@settings(SETTINGS, max_examples=15)
+@given(inv=crowded_inventories(), option=st.booleans())
+def test_cells_of_several_words_agree_with_the_oracle_and_the_listing(
+    inv: Inventory, option: bool
+) -> None:
+    namespace = inv.workloads[0].namespace
+    wide = NetworkPolicy(namespace, "wide", LabelSelector(), frozenset({"Ingress"}),
+                         (Rule("ingress", 0, (), WIDE_PORTS, ORIGIN),), (), ORIGIN, spec={})
+    inv = replace(inv, policies=(*inv.policies, wide))
+    r = analyse(inv, ipblock_matches_pod_ips=option)
+    assert r.ports.words > 1
+    assert_agrees_with_oracle(r, inv, option)
+    listed = list(r.connections())
+    summary = summarise(r)
+    assert summary.connected_pairs == len(listed)
+    for proto in PROTOCOLS:
+        assert summary.pairs_by_protocol[proto] == sum(
+            1 for c in listed if proto in c.conn.protocols())
