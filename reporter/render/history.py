@@ -20,6 +20,7 @@ UNCOMMITTED_NOTE = "the file has changes not committed: the policy as read may d
                    "these commits"
 NEVER_COMMITTED = "the file was never committed: no history"
 OUTSIDE = "not in the Git repository: no history"
+NO_HISTORY = "as committed at the assessed commit; its history could not be read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,8 @@ class GitHistory:
     """Where the inputs came from, as label and text (scope chapter)."""
     uncommitted_policy_files: tuple[str, ...]
     """Files holding policies that are not as committed, as read."""
+    unavailable: str | None = None
+    """Why Git could not give the history, when it could not."""
 
 
 def _date(value: str) -> str:
@@ -139,6 +142,8 @@ def _policy_history(git: Mapping[str, Any], revision: FileRevision | None,
     if revision.commit is None:
         return PolicyHistory(None, None, None, NEVER_COMMITTED)
     uncommitted = UNCOMMITTED_NOTE if revision.uncommitted else None
+    if git.get("history_unavailable"):
+        return PolicyHistory(None, None, NO_HISTORY, uncommitted)
     own = _object_history(git, revision.path, policy)
     if own is not None and own.get("last_commit"):
         return PolicyHistory(commits.get(own["last_commit"]),
@@ -195,7 +200,8 @@ def git_history(git: Mapping[str, Any] | None, policies: Sequence[PolicySummary]
                   for p in policies},
         source=_source(git),
         uncommitted_policy_files=tuple(sorted(f for f in policy_files
-                                              if f in revisions and revisions[f].uncommitted)))
+                                              if f in revisions and revisions[f].uncommitted)),
+        unavailable=git.get("history_unavailable"))
 
 
 def csv_commit(revision: FileRevision | None) -> str:
