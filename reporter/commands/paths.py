@@ -14,6 +14,7 @@ from reporter.commands import ExitCode
 from reporter.commands.options import (
     config_option,
     git_ref_option,
+    input_options,
     ipblock_option,
     paths_argument,
 )
@@ -35,9 +36,11 @@ from reporter.commands.options import (
               default="txt", show_default=True)
 @ipblock_option
 @git_ref_option
+@input_options
 def paths_command(paths: tuple[str, ...], config_path: str | None, source: str,
                   destination: str | None, max_hops: int, limit: int, fmt: str,
-                  ipblock_matches_pod_ips: bool, git_ref: str | None) -> ExitCode:
+                  ipblock_matches_pod_ips: bool, git_ref: str | None,
+                  exclude: tuple[str, ...], strict: bool) -> ExitCode:
     """Shortest attack paths from the internet (or --from) to each data store (or --to):
     hop count, each hop's ports and the rule (file:line) allowing it, and per data store the
     fewest hops and the number of entry workloads (the blast radius).
@@ -45,12 +48,14 @@ def paths_command(paths: tuple[str, ...], config_path: str | None, source: str,
     Exit code 0 when no path exists within --max-hops, 1 when one does, 2 for bad input.
     """
     from reporter.checks import CheckContext
+    from reporter.inputs import ReadOptions
     from reporter.netpol.engine import analyse
     from reporter.paths import INTERNET, PathFinder, default_destination, select
     from reporter.paths.render import RENDERERS
     from reporter.pipeline import Assessor, PipelineOptions, read_inputs
 
-    assessor = Assessor(PipelineOptions(config_path=config_path))
+    reading = ReadOptions(exclude=exclude, strict=strict)
+    assessor = Assessor(PipelineOptions(config_path=config_path, reading=reading))
     assessor.discover(paths)  # as check and report: among the inputs, else at the Git root
     loaded = assessor.loaded_config
     if loaded.found and config_path is None:

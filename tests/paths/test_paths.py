@@ -169,3 +169,18 @@ def test_markdown_names_the_column_by_what_was_searched() -> None:
     _, chosen, _ = run("paths", LEAKY, "--config", LEAKY_CONFIG, "--to", "web/storefront",
                        "-o", "md")
     assert "| target | min hops | entry workloads |" in chosen
+
+
+def test_exclude_and_strict_choose_what_is_read(tmp_path: Path) -> None:
+    """A policy left out with --exclude no longer allows its hop; --strict refuses a template."""
+    for name in ("policies.yaml", "workloads.yaml", "reporter.yaml"):
+        (tmp_path / name).write_text((ROOT / "samples" / "leaky" / name).read_text())
+    (tmp_path / "chart" / "templates").mkdir(parents=True)
+    (tmp_path / "chart" / "Chart.yaml").write_text("apiVersion: v2\nname: x\nversion: 1.0.0\n")
+    (tmp_path / "chart" / "templates" / "np.yaml").write_text("kind: Pod\n{{ .Values.x }}\n")
+    args = ["paths", str(tmp_path), "--to", "shared-db/postgres"]
+    assert run(*args)[0] == 1
+    code, out, _ = run(*args, "--exclude", "policies.yaml")
+    assert code == 1 and "allow-all-temporary" not in out  # no policies: open, but not by it
+    code, _, err = run(*args, "--strict")
+    assert code == 2 and "chart/templates/np.yaml: unrendered Helm chart template" in err
