@@ -23,6 +23,7 @@ from reporter.commands.options import (
     config_option,
     context_option,
     framework_option,
+    input_options,
     ipblock_option,
     kubeconfig_option,
     timeout_option,
@@ -105,11 +106,13 @@ def _settings(config_path: str | None) -> _Settings:
 @click.option("--lock-wait", type=click.FloatRange(min=0), default=10, show_default=True,
               help="Seconds to wait for another run's lock before giving up (exit 2).")
 @ipblock_option
+@input_options
 def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | None,
                 context: str | None, in_cluster: bool, config_path: str | None,
                 frameworks: tuple[str, ...], period_text: str | None, sign_key: str | None,
                 accept_broken_chain: str | None, clean: bool, timeout: float, lock_wait: float,
-                ipblock_matches_pod_ips: bool) -> ExitCode:
+                ipblock_matches_pod_ips: bool, exclude: tuple[str, ...],
+                strict: bool) -> ExitCode:
     """Read PATHS, or snapshot the live cluster, assess, and add the pack to the archive.
 
     The pack goes to ARCHIVE/<period>/<run id>/ (a live cluster's snapshot inside it, as
@@ -120,7 +123,7 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     """
     from reporter.archive.run import RunRequest, run_into_archive
     from reporter.commands.check import failed
-    from reporter.inputs import GitOptions
+    from reporter.inputs import GitOptions, ReadOptions
     from reporter.inventory.kubeconfig import ClusterAccess
     from reporter.period import parse_period
     from reporter.pipeline import PipelineOptions, clock
@@ -143,7 +146,7 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     # The whole period is assessed from the inputs' Git history, not only today's state.
     options = PipelineOptions(config_path=config_path, frameworks=frameworks,
                               ipblock_matches_pod_ips=ipblock_matches_pod_ips, now=now,
-                              git=window, period=(period.start, period.end))
+                              reading=ReadOptions(exclude=exclude, strict=strict), git=window, period=(period.start, period.end))
     request = RunRequest(
         archive=Path(archive), paths=paths,
         access=access if isinstance(access, ClusterAccess) else None, options=options,

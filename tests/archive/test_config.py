@@ -41,3 +41,26 @@ def test_no_archive_anywhere_and_a_bad_period_are_user_mistakes(tmp_path: Path) 
     assert result.returncode == 2
     assert "error: --period last quarter: not a period" in result.stderr
     assert not (tmp_path / "A").exists()
+
+
+def test_exclude_and_strict_choose_what_a_run_reads(tmp_path: Path) -> None:
+    """A repository with a Helm chart: --strict refuses it and archives nothing; --exclude
+    leaves it out, and the pack's command line says so."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name in ("policies.yaml", "workloads.yaml"):
+        (repo / name).write_text((SAMPLE / name).read_text())
+    (repo / "chart" / "templates").mkdir(parents=True)
+    (repo / "chart" / "Chart.yaml").write_text("apiVersion: v2\nname: x\nversion: 1.0.0\n")
+    (repo / "chart" / "templates" / "np.yaml").write_text("kind: Pod\n{{ .Values.x }}\n")
+    archive = tmp_path / "archive"
+    refused = reporter("run", str(repo), "--archive", str(archive), "--strict", *FRAMEWORK)
+    assert refused.returncode == 2
+    assert "chart/templates/np.yaml: unrendered Helm chart template" in refused.stderr
+    assert not (archive / "index.json").exists()
+    result = reporter("run", str(repo), "--archive", str(archive), "--exclude", "chart",
+                      "--strict", *FRAMEWORK)
+    assert result.returncode in (0, 1), result.stderr
+    pack = json.loads((Path(json.loads(result.stdout)["pack"]) / "pack.json").read_text())
+    command = pack["command"]
+    assert command[command.index("--exclude") + 1] == "chart" and "--strict" in command
