@@ -49,7 +49,13 @@ from reporter.inventory.workloads import (
     merge_workloads,
     read_workload,
 )
-from reporter.inventory.yamlload import YAML_HINT, LineDict, load_documents
+from reporter.inventory.yamlload import (
+    YAML_HINT,
+    Document,
+    LineDict,
+    load_documents,
+    load_noting_duplicates,
+)
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 """Set on every namespace by the API server; policies select namespaces by it."""
@@ -144,7 +150,7 @@ class _InventoryBuilder:
                 return None
         templated = TEMPLATE_MARK in source.text
         try:
-            documents = load_documents(source.text, source.path)
+            loaded = load_noting_duplicates(source.text, source.path)
         except InputError as error:
             if templated:
                 self._skip(source.path, unrendered_template(None, MODELLED_KINDS) or Skip(""))
@@ -152,6 +158,12 @@ class _InventoryBuilder:
             self.problems += error.problems
             self.yaml_problems = True
             return None
+        repeated = [d for d in loaded if d.duplicates and (self.strict or _read_for_the_map(d))]
+        if repeated:
+            self.problems += [p for d in repeated for p in d.duplicate_problems(source.path)]
+            self.yaml_problems = True
+            return None
+        documents = [d.value for d in loaded]
         skip = unrendered_template(documents, MODELLED_KINDS) if templated else None
         if skip is not None:
             self._skip(source.path, skip)
@@ -390,3 +402,19 @@ def _workload_order(workload: Workload) -> tuple[str, str, str]:
 def _skipped_order(skipped: SkippedObject) -> tuple[str, str, str, str, int]:
     origin = skipped.origin
     return skipped.namespace or "", skipped.name, skipped.kind, origin.file, origin.line
+
+
+def _read_for_the_map(document: Document) -> bool:
+    """Whether a document's repeated keys matter: it may be an object the map reads or one
+    that changes traffic, or the repetition makes its kind ambiguous. A Secret or a values
+    file with a repeated key is skipped like any other, not refused."""
+    if any(key in ("'kind'", "'apiVersion'") for _, key in document.duplicates):
+        return True
+    value = document.value
+    if not isinstance(value, dict):
+        return False
+    kind, api_version = value.get("kind"), value.get("apiVersion")
+    if not isinstance(kind, str):
+        return False
+    group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+    return kind in MODELLED_KINDS or kind.endswith("List") or changes_traffic(group, kind)

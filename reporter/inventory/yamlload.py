@@ -10,6 +10,7 @@ so it costs less than the plain parse while each mapping carries its line.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -55,6 +56,8 @@ class LineLoader(_SafeLoader):
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
+        self.duplicates: list[tuple[int, str]] | None = None
+        """When a list, repeated keys are noted here as (line, key) instead of raised."""
         if not self.yaml_path_resolvers:  # the safe resolver has none
             # Path resolvers are all these hooks serve; libyaml calls them around every node,
             # and a builtin returns faster. Without them, a tag depends on the text alone.
@@ -138,10 +141,12 @@ def _raise_duplicate_key(loader: LineLoader, node: MappingNode) -> None:
     for key_node, _ in node.value:
         key = loader.construct_object(key_node)
         if key in seen:
-            raise ConstructorError(
-                "while constructing a mapping", node.start_mark,
-                f"found duplicate key {key!r}", key_node.start_mark,
-            )
+            if loader.duplicates is None:
+                raise ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"found duplicate key {key!r}", key_node.start_mark,
+                )
+            loader.duplicates.append((key_node.start_mark.line + 1, repr(key)))
         seen.add(key)
 
 
@@ -187,9 +192,45 @@ def load_documents(text: str, path: str) -> list[Any]:
         raise _character_error(error, text, path) from None
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A non-empty document and the keys repeated in its mappings (the last value is kept)."""
+
+    value: Any
+    duplicates: tuple[tuple[int, str], ...]
+    """(line, key) of each repetition."""
+
+    def duplicate_problems(self, path: str) -> list[Problem]:
+        return [Problem(f"invalid YAML: while constructing a mapping; found duplicate key {key}",
+                        file=path, line=line) for line, key in sorted(self.duplicates)]
+
+
+def load_noting_duplicates(text: str, path: str) -> list[Document]:
+    """Like :func:`load_documents`, but a repeated key is noted on its document, not raised:
+    the caller decides whether the document matters (one that is skipped anyway does not)."""
+    loader = LineLoader(text)
+    loader.duplicates = []
+    documents = []
+    try:
+        while loader.check_data():
+            value = loader.get_data()
+            if value is not None:
+                documents.append(Document(value, tuple(loader.duplicates)))
+            loader.duplicates.clear()
+    except _ImpossibleValue as error:
+        raise _input_error(error, path, _IMPOSSIBLE_HINT) from None
+    except yaml.MarkedYAMLError as error:
+        raise _input_error(error, path) from None
+    except yaml.reader.ReaderError as error:
+        raise _character_error(error, text, path) from None
+    finally:
+        loader.dispose()
+    return documents
+
+
 YAML_HINT = (
     "fix the YAML at that line: the usual causes are wrong indentation, a tab used for "
-    "indentation, a missing ':' or an unclosed quote"
+    "indentation, a missing ':', an unclosed quote or a key written twice in one mapping"
 )
 
 

@@ -285,3 +285,27 @@ def test_output_is_sorted_whatever_the_input_order() -> None:
     assert [n.name for n in forward.namespaces] == ["a", "b", "x", "y"]
     assert [p.key for p in backward.policies] == [p.key for p in forward.policies]
     assert [w.key for w in backward.workloads] == [w.key for w in forward.workloads]
+
+
+REPEATED_KEY_SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata: {name: s, namespace: a}
+data:
+  password: YQ==
+  password: Yg==
+"""
+
+
+def test_a_repeated_key_in_a_skipped_kind_is_skipped_with_it() -> None:
+    """The Secret is not read for the map, so its repeated key cannot change it; the same key
+    repeated in a policy, or in an object's kind, still refuses the file."""
+    inventory = load_text(NAMESPACE.format(name="a") + "---\n" + REPEATED_KEY_SECRET)
+    assert [(s.kind, s.name) for s in inventory.skipped] == [("Secret", "s")]
+    repeated_policy = POLICY.format(name="p", ns="a").replace(
+        "{name: p, namespace: a}", "\n  name: p\n  namespace: a\n  name: q")
+    assert [p.message for p in problems_in(repeated_policy)] == [
+        "invalid YAML: while constructing a mapping; found duplicate key 'name'"]
+    ambiguous = REPEATED_KEY_SECRET.replace("kind: Secret", "kind: Secret\nkind: NetworkPolicy")
+    assert [(p.line, p.message.rpartition("; ")[2]) for p in problems_in(ambiguous)] == [
+        (3, "found duplicate key 'kind'"), (7, "found duplicate key 'password'")]
