@@ -146,7 +146,8 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     # The whole period is assessed from the inputs' Git history, not only today's state.
     options = PipelineOptions(config_path=config_path, frameworks=frameworks,
                               ipblock_matches_pod_ips=ipblock_matches_pod_ips, now=now,
-                              reading=ReadOptions(exclude=exclude, strict=strict), git=window, period=(period.start, period.end))
+                              reading=ReadOptions(exclude=exclude, strict=strict), git=window,
+                              period=(period.start, period.end))
     request = RunRequest(
         archive=Path(archive), paths=paths,
         access=access if isinstance(access, ClusterAccess) else None, options=options,

@@ -209,14 +209,15 @@ def load_noting_duplicates(text: str, path: str) -> list[Document]:
     """Like :func:`load_documents`, but a repeated key is noted on its document, not raised:
     the caller decides whether the document matters (one that is skipped anyway does not)."""
     loader = LineLoader(text)
-    loader.duplicates = []
+    noted: list[tuple[int, str]] = []
+    loader.duplicates = noted
     documents = []
     try:
-        while loader.check_data():
+        while loader.check_data():  # type: ignore[no-untyped-call]
             value = loader.get_data()
             if value is not None:
-                documents.append(Document(value, tuple(loader.duplicates)))
-            loader.duplicates.clear()
+                documents.append(Document(value, tuple(noted)))
+            noted.clear()
     except _ImpossibleValue as error:
         raise _input_error(error, path, _IMPOSSIBLE_HINT) from None
     except yaml.MarkedYAMLError as error:
