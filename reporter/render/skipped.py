@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -18,6 +19,12 @@ _FILE_CATEGORIES = (
     ("not a Kubernetes object", "not Kubernetes objects"),
 )
 _SHOWN_KINDS = 4
+_PLACE_IN_REASON = (
+    (re.compile(re.escape(COPY_REASON) + r" .*"), "identical copy (in everything the map "
+                                                  "reads) of an object already read"),
+    (re.compile(r"^kustomize patch of .*?, "), "kustomize patch, "),
+    (re.compile(r"kubectl kustomize .*? \|"), "kubectl kustomize DIR |"),
+)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -55,6 +62,14 @@ def skip_summary(items: Iterable[tuple[str, str]]) -> str | None:
     if not parts:
         return None
     return "skipped " + "; ".join(parts)
+
+
+def general_reason(reason: str) -> str:
+    """The reason without the file or folder it names, so that one table row stands for
+    every item skipped for it (each item, with its own reason, stays in pack.json)."""
+    for place, general in _PLACE_IN_REASON:
+        reason = place.sub(general, reason)
+    return reason
 
 
 def needs_rendering(items: Iterable[tuple[str, str]]) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from reporter.inventory.model import COPY_REASON
 from reporter.model import (
     Assessment,
     ExceptionResult,
@@ -30,6 +31,7 @@ from reporter.render.key_findings import KeyFindings, key_findings
 from reporter.render.lateral import LateralView, lateral_view
 from reporter.render.limitations import limitations
 from reporter.render.review import ReviewView, review_view
+from reporter.render.skipped import general_reason
 
 if TYPE_CHECKING:
     from reporter.diff.model import Delta
@@ -165,12 +167,21 @@ def _zone_view(zone: ZoneSummary) -> ZoneView:
 def _skipped(items: Sequence[SkippedItem]) -> tuple[SkippedGroup, ...]:
     groups: dict[tuple[str, str], list[SkippedItem]] = {}
     for item in items:
-        groups.setdefault((item.kind, item.reason), []).append(item)
+        groups.setdefault((item.kind, general_reason(item.reason)), []).append(item)
     return tuple(
         SkippedGroup(kind, reason, len(members),
-                     tuple(f"{m.name} ({location_text(m.location)})" for m in members[:3]))
+                     tuple(_skipped_example(m) for m in members[:3]))
         for (kind, reason), members in sorted(groups.items())
     )
+
+
+def _skipped_example(item: SkippedItem) -> str:
+    """``name (file:line)``, or only ``file`` for a whole file (named by its path)."""
+    if item.name == item.location.file:
+        return item.location.file
+    original = item.reason.removeprefix(COPY_REASON)
+    copied = f", a copy of {original.strip()}" if original != item.reason else ""
+    return f"{item.name} ({location_text(item.location)}{copied})"
 
 
 def _exceptions(assessment: Assessment, ids: Mapping[str, str]) -> tuple[
@@ -236,10 +247,21 @@ def line_ranges(lines: Sequence[int]) -> str:
     return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in ranges) or "none"
 
 
+SHOWN_RANGES_LENGTH = 40
+"""Redacted line ranges longer than this are counted in print (pack.json lists each line)."""
+
+
+def redacted_text(lines: Sequence[int]) -> str:
+    ranges = line_ranges(lines)
+    if len(ranges) <= SHOWN_RANGES_LENGTH:
+        return ranges
+    return f"{len(lines)} lines in {ranges.count(',') + 1} places (each in pack.json)"
+
+
 def _attachments(assessment: Assessment) -> dict[str, AttachedInput]:
     records = ((assessment.provenance or {}).get("report") or {}).get("attachments") or []
     return {r["path"]: AttachedInput(r["attached"], r["sha256_attached"],
-                                     line_ranges(r["redacted_lines"])) for r in records}
+                                     redacted_text(r["redacted_lines"])) for r in records}
 
 
 def _chapter_numbers(with_changes: bool) -> dict[str, int]:

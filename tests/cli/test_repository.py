@@ -101,6 +101,14 @@ def test_check_and_report_list_skipped_files_in_the_completeness_statement(
     pack = json.loads((tmp_path / "pack" / "pack.json").read_text())
     assert {s["name"] for s in pack["completeness"]["skipped"] if s["kind"] == "File"} == set(
         files)
+    # One printed row per cause, whatever file it names; each item's own reason in pack.json.
+    html = (tmp_path / "pack" / "report.html").read_text()
+    assert "kubectl kustomize DIR | reporter check -" in html
+    assert "overlays/prod | reporter check -" not in html
+    assert (f"shop/web ({REPO}/deploy/web.yaml:1, a copy of {REPO}/base/web.yaml:3)"
+            in html)
+    assert f"kubectl kustomize {REPO}/overlays/prod | reporter check -" in files[
+        str(REPO / "overlays/prod/replicas.yaml")]
 
 
 def test_strict_makes_every_non_manifest_an_error() -> None:
