@@ -446,6 +446,8 @@ class FailureWindow(_Model):
     """Where the finding pointed when it opened."""
     requirements: list[str] = Field(default_factory=list)
     """``<framework> <requirement>`` it made fail."""
+    zones: list[str] = Field(default_factory=list)
+    """The zones it was in; empty when it concerned no zone in particular (all of them)."""
     opened_commit: str | None
     """None: it was already failing at the start of the period."""
     opened_at: AwareDatetime

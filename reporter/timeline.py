@@ -147,6 +147,7 @@ class _Open:
         return FailureWindow(
             check_id=f.check_id, target=f.target, message=f.message, severity=f.severity,
             fix=f.fix, locations=f.locations, requirements=sorted(self.requirements),
+            zones=f.zones,
             opened_commit=self.opened_commit, opened_at=self.opened_at,
             closed_commit=closed_by, closed_at=until if closed_by else None,
             days=round((until - self.opened_at).total_seconds() / 86400, 1))
@@ -202,6 +203,14 @@ def _worst_framework(framework: FrameworkResult,
     requirements = []
     for requirement in framework.requirements:
         windows = by_requirement.get(f"{framework.id} {requirement.id}", [])
+        if windows:  # its checks and zones read FAIL beside its status, not the end state
+            requirement = requirement.model_copy(update={
+                "check_status": requirement.check_status | {
+                    w.check_id: Status.FAIL for w in windows},
+                "zone_status": requirement.zone_status | {
+                    zone: Status.FAIL for w in windows
+                    for zone in (w.zones or requirement.zone_status)
+                    if zone in requirement.zone_status}})
         if windows and requirement.status is not Status.FAIL:
             shown = "; ".join(describe_window(w) for w in windows[:SHOWN_WINDOWS])
             more = f"; and {len(windows) - SHOWN_WINDOWS} more" if len(windows) > SHOWN_WINDOWS \

@@ -82,6 +82,9 @@ def test_a_two_week_leak_inside_the_quarter_fails_naming_both_commits(
     requirements = {r["id"]: r for r in data["frameworks"][0]["requirements"]}
     assert requirements["1.4.4"]["status"] == "FAIL"
     assert shas["open"][:12] in requirements["1.4.4"]["reason"]
+    # Its check and zone read FAIL beside it too, never the clean end state.
+    assert requirements["1.4.4"]["check_status"]["zone.internet-to-datastore"] == "FAIL"
+    assert requirements["1.4.4"]["zone_status"]["cde"] == "FAIL"
     # The rest of the pack describes the state at the end of the period, which is clean.
     checks = {c["check_id"]: c for c in data["checks"]}
     assert checks["zone.internet-to-datastore"]["status"] == "PASS"
