@@ -13,11 +13,59 @@ import numpy as np
 from reporter.checks.context import CheckContext
 from reporter.checks.flows import parse_ports
 from reporter.config import FlowEnd, Selector
-from reporter.inventory.model import PROTOCOLS, IPNetwork, LabelSelector, Requirement
+from reporter.inventory.model import PROTOCOLS, IPNetwork, LabelSelector, Requirement, Workload
 from reporter.netpol.connset import MAX_PORT, ConnectionSet
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 Data = dict[str, Any]
+VOLATILE_LABELS = frozenset({
+    "version", "app.kubernetes.io/version", "helm.sh/chart", "chart", "pod-template-hash",
+    "controller-revision-hash", "pod-template-generation", "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index", "batch.kubernetes.io/controller-uid", "controller-uid",
+    "batch.kubernetes.io/job-name", "job-name"})
+"""Labels that change with every release or pod: a selector naming them stops matching."""
+IDENTITY_LABELS = ("app.kubernetes.io/name", "app", "k8s-app", "name",
+                   "app.kubernetes.io/instance", "app.kubernetes.io/component", "component",
+                   "tier", "role")
+"""Labels that name what a workload is, tried first for a selector."""
+
+
+def namespace_workloads(ctx: CheckContext, namespaces: set[str]) -> dict[str, list[Workload]]:
+    found: dict[str, list[Workload]] = {n: [] for n in namespaces}
+    for w in ctx.compiled.workloads:
+        if w.namespace in found:
+            found[w.namespace].append(w)
+    return found
+
+
+def workload_selector(ctx: CheckContext, workload: Workload) -> dict[str, str]:
+    """:func:`workload_labels` among the workloads of its namespace."""
+    return workload_labels(workload, namespace_workloads(ctx, {workload.namespace})[
+        workload.namespace])
+
+
+def workload_labels(workload: Workload, neighbours: Sequence[Workload]) -> dict[str, str]:
+    """The fewest of the workload's labels that select, among its namespace's ``neighbours``,
+    the same workloads as all of them: identity labels first, never one that changes with a
+    release (``version``) unless nothing else tells the workloads apart."""
+    labels = workload.labels
+
+    def selected(chosen: dict[str, str]) -> list[Workload]:
+        return [n for n in neighbours
+                if all(n.labels.get(k) == v for k, v in chosen.items())]
+
+    target = selected(dict(labels))
+    stable = [k for k in labels if k not in VOLATILE_LABELS]
+    order = sorted(stable, key=lambda k: (IDENTITY_LABELS.index(k)
+                                          if k in IDENTITY_LABELS else len(IDENTITY_LABELS), k))
+    chosen: dict[str, str] = {}
+    for key in order:
+        if chosen and selected(chosen) == target:
+            break
+        chosen[key] = labels[key]
+    if selected(chosen) != target:
+        return dict(sorted(labels.items()))
+    return dict(sorted(chosen.items()))
 
 
 def selector_data(selector: LabelSelector) -> Data:
@@ -101,9 +149,11 @@ def end_peers(ctx: CheckContext, end: FlowEnd) -> list[Data]:
     if end.cidr:
         return [{"ipBlock": {"cidr": str(ipaddress.ip_network(n))}} for n in end.cidr]
     if end.workload is not None:
+        matched = [w for w in ctx.compiled.workloads if fnmatchcase(w.ref, end.workload)]
+        by_namespace = namespace_workloads(ctx, {w.namespace for w in matched})
         return [{"namespaceSelector": namespaces_selector([w.namespace]),
-                 "podSelector": {"matchLabels": dict(sorted(w.labels.items()))}}
-                for w in ctx.compiled.workloads if fnmatchcase(w.ref, end.workload)]
+                 "podSelector": {"matchLabels": workload_labels(w, by_namespace[w.namespace])}}
+                for w in matched]
     if end.zone is not None:
         zones = [z for z in ctx.zones if z.base == end.zone]
         config_zone = next(z for z in ctx.config.zones if z.name == end.zone)

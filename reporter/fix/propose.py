@@ -20,7 +20,15 @@ import numpy as np
 from reporter.checks.context import CheckContext
 from reporter.config import Flow, FlowEnd
 from reporter.fix.implied import flow_kind, flows_kind
-from reporter.fix.peers import dns_rule, end_peers, flow_ports, merged, ports_data, selector_data
+from reporter.fix.peers import (
+    dns_rule,
+    end_peers,
+    flow_ports,
+    merged,
+    ports_data,
+    selector_data,
+    workload_selector,
+)
 from reporter.inventory.model import NetworkPolicy
 from reporter.model import Assessment, Status
 from reporter.netpol.compiled import CompiledRule
@@ -102,7 +110,7 @@ def _failing(assessment: Assessment) -> dict[str, list[str]]:
 def _here_selector(ctx: CheckContext, end: FlowEnd, namespace: str) -> list[Data]:
     """Pod selectors for a flow end's workloads in ``namespace`` (none: not there)."""
     if end.workload is not None:
-        return [{"matchLabels": dict(sorted(w.labels.items()))} for w in ctx.compiled.workloads
+        return [{"matchLabels": workload_selector(ctx, w)} for w in ctx.compiled.workloads
                 if w.namespace == namespace and fnmatchcase(w.ref, end.workload)]
     if end.zone is not None:
         if not any(z.base == end.zone and namespace in z.namespaces for z in ctx.zones):
@@ -331,7 +339,7 @@ def dns_fixes(ctx: CheckContext, failing: dict[str, list[str]], covered: set[str
             f"{workload.namespace}-{workload.name}-dns.yaml", workload.namespace, "dns",
             (("hygiene.dns-egress", target),),
             (PolicyText(workload.namespace, f"allow-dns-{workload.name}"[:63],
-                        {"matchLabels": dict(sorted(workload.labels.items()))}, ("Egress",),
+                        {"matchLabels": workload_selector(ctx, workload)}, ("Egress",),
                         {"egress": [RuleText(rule, why)]},
                         (f"{workload.key} is isolated for egress and cannot resolve names.",)),)))
     return found
