@@ -8,7 +8,8 @@ Layout::
     evidence-index.csv    every evidence ID -> requirement -> check -> artefact -> the commit
                           the artefact's file is at (``uncommitted`` when it differs from it)
     inputs/...            the input manifests line for line, Secret and ConfigMap data, env,
-                          command lines and annotations redacted in place
+                          command lines and annotations redacted in place; copies over
+                          LARGE_INPUT bytes gzip-compressed (``.gz`` added to the name)
     report.html           the report, self-contained
     report.pdf            the same report, PDF/A-3b, embedding the files above and SHA256SUMS
     pack.pub              the signer's public key (when signed)
@@ -22,6 +23,7 @@ its own hash; the folder's SHA256SUMS adds the PDF's line.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import io
 import os
@@ -54,6 +56,19 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 # -- attached copies of the inputs ----------------------------------------------------------------
+
+LARGE_INPUT = 1 << 20
+"""Copies larger than this are stored gzip-compressed: a cluster dump of 70,000 pods is 50 MB
+of YAML, which would be most of the pack (and again inside the PDF)."""
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    """gzip without a file name or time, so the same data gives the same bytes."""
+    out = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as stream:
+        stream.write(data)
+    return out.getvalue()
+
 
 def pack_paths(input_paths: Sequence[str]) -> dict[str, str]:
     """Input path -> where its redacted copy goes in the pack, unique and inside ``inputs/``."""

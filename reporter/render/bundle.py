@@ -16,6 +16,7 @@ from reporter.model import Assessment
 from reporter.pack import (
     CONNECTIVITY_JSON,
     EVIDENCE_CSV,
+    LARGE_INPUT,
     PACK_JSON,
     PUBLIC_KEY,
     REPORT_HTML,
@@ -23,6 +24,7 @@ from reporter.pack import (
     SUMS,
     Timed,
     evidence_csv,
+    gzip_bytes,
     pack_paths,
     run_id,
     sha256,
@@ -61,9 +63,14 @@ class PackInputs:
     """``reporter run``: the archive's runs (the chapter "History of the archive")."""
 
 
+def _large(copy: Redacted) -> bool:
+    return len(copy.text) > LARGE_INPUT  # characters: close enough to bytes for a threshold
+
+
 def _attachment_records(inputs: Mapping[str, str], copies: Mapping[str, Redacted],
                         placed: Mapping[str, str]) -> list[dict[str, Any]]:
-    """Per input: where its copy is, the sha256 as read and as attached, the lines redacted."""
+    """Per input: where its copy is, the sha256 as read and as attached (of the copy's text,
+    before any compression: SHA256SUMS covers the stored bytes), the lines redacted."""
     return [{"path": path, "attached": placed[path],
              "sha256_read": sha256(inputs[path].encode()),
              "sha256_attached": sha256(copy.text.encode()),
@@ -111,7 +118,8 @@ def _data_files(assessment: Assessment, inputs: PackInputs, copies: Mapping[str,
         EVIDENCE_CSV: _evidence_file(assessment),
     }
     for path, copy in copies.items():
-        files[placed[path]] = copy.text.encode()
+        data = copy.text.encode()
+        files[placed[path]] = gzip_bytes(data) if _large(copy) else data
     if inputs.signing_key is not None:
         files[PUBLIC_KEY] = (public_openssh(inputs.signing_key.public) + "\n").encode()
     return files
@@ -133,7 +141,8 @@ def _attachments(files: Mapping[str, bytes]) -> list[PdfAttachment]:
     for name, data in files.items():
         relationship, description = _DESCRIPTIONS.get(
             name, ("Source", "Input manifest line for line; Secret and ConfigMap data, env, "
-                             "command lines and annotations redacted in place"))
+                             "command lines and annotations redacted in place"
+                             + (" (gzip-compressed)" if name.endswith(".gz") else "")))
         attached.append(PdfAttachment(name, data, description, relationship))
     return attached
 
@@ -145,8 +154,9 @@ def render_documents(
     sanitised inputs and report.html."""
     timed = Timed(timings)
     started = time.perf_counter()
-    placed = pack_paths(list(inputs.manifests))
     copies = {path: redact_in_place(text) for path, text in inputs.manifests.items()}
+    placed = {path: f"{name}.gz" if _large(copies[path]) else name
+              for path, name in pack_paths(list(inputs.manifests)).items()}
     recorded = with_run_metadata(assessment, inputs, tool_sha256(),
                                  _attachment_records(inputs.manifests, copies, placed))
     files = _data_files(recorded, inputs, copies, placed)

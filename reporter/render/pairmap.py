@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import gzip
-import io
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -31,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+from reporter.pack import gzip_bytes
 
 if TYPE_CHECKING:
     from reporter.netpol.engine import Reachability
@@ -88,11 +89,7 @@ class PairMap:
     def to_gzip(self) -> bytes:
         """The pack's ``connectivity.json.gz``: compact JSON, gzip without name or time."""
         text = json.dumps(self.to_json(), separators=(",", ":")) + "\n"
-        out = io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0,
-                           compresslevel=6) as stream:
-            stream.write(text.encode("utf-8"))
-        return out.getvalue()
+        return gzip_bytes(text.encode("utf-8"))
 
 
 def counted_pairs(entries: Iterable[Entry], set_sizes: list[int],

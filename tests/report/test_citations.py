@@ -3,17 +3,19 @@ line is there, and the object (and rule) cited starts on it."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from reporter.commands.report import report_run
-from reporter.pack import PACK_JSON, sha256
+from reporter.pack import LARGE_INPUT, PACK_JSON, sha256
 from reporter.pipeline import PipelineOptions
 from reporter.render.bundle import render_documents
 
@@ -23,17 +25,41 @@ from .test_golden import EPOCH, SAMPLES
 _RULE = re.compile(r"(ingress|egress)\[(\d+)\]")
 
 
-@pytest.fixture(scope="module", params=sorted(SAMPLES))
-def sample_pack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                ) -> dict[str, bytes]:
-    root = tmp_path_factory.mktemp("citations")
-    shutil.copytree(REPO / "samples" / request.param, root / "samples" / request.param)
-    paths, config = SAMPLES[request.param]
+LARGE = "leaky, its policies padded past LARGE_INPUT"
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the samples are copied and the packs made."""
+    return tmp_path_factory.mktemp("citations")
+
+
+@pytest.fixture(scope="module", params=[*sorted(SAMPLES), LARGE])
+def sample_pack(request: pytest.FixtureRequest, work: Path) -> dict[str, bytes]:
+    root = work / f"pack-{len(list(work.iterdir()))}"
+    sample = "leaky" if request.param == LARGE else request.param
+    shutil.copytree(REPO / "samples" / sample, root / "samples" / sample)
+    if request.param == LARGE:  # comments after the objects: the citations stay where they were
+        policies = root / "samples" / sample / "policies.yaml"
+        padding = "".join(f"# line {n} of a long file\n" for n in range(LARGE_INPUT // 20))
+        policies.write_text(policies.read_text() + padding)
+    paths, config = SAMPLES[sample]
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         patch.setenv("SOURCE_DATE_EPOCH", EPOCH)
         run = report_run(paths, PipelineOptions(config_path=config))
         return render_documents(run.assessment, run.inputs)
+
+
+def _copy(pack: dict[str, bytes], name: str) -> str:
+    """An attached copy's text; copies over LARGE_INPUT bytes, and only those, are gzipped."""
+    data = pack[name]
+    if name.endswith(".gz"):
+        text = gzip.decompress(data).decode()
+        assert len(text) > LARGE_INPUT
+        return text
+    assert len(data) <= LARGE_INPUT
+    return data.decode()
 
 
 def _citations(pack: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -87,7 +113,7 @@ def test_every_citation_resolves_in_the_attached_copy(sample_pack: dict[str, byt
     citations = list(_citations(pack))
     assert citations
     for cited in citations:
-        copy = sample_pack[attached[cited["file"]]["attached"]].decode()
+        copy = _copy(sample_pack, attached[cited["file"]]["attached"])
         line = cited["line"]
         assert line and 1 <= line <= len(copy.splitlines()), cited
         objects = dict(_objects(copy))
@@ -104,18 +130,19 @@ def test_every_citation_resolves_in_the_attached_copy(sample_pack: dict[str, byt
             assert first == line, cited
 
 
-def test_each_input_records_its_hash_as_read_and_as_attached(sample_pack: dict[str, bytes]
-                                                             ) -> None:
+def test_each_input_records_its_hash_as_read_and_as_attached(sample_pack: dict[str, bytes],
+                                                             work: Path) -> None:
     pack = json.loads(sample_pack[PACK_JSON])
     records = pack["provenance"]["report"]["attachments"]
     read = {i["path"]: i["sha256"] for i in pack["completeness"]["inputs"]}
     assert {r["path"] for r in records} >= set(read)
     for record in records:
-        copy = sample_pack[record["attached"]]
+        copy = _copy(sample_pack, record["attached"]).encode()
         assert record["sha256_attached"] == sha256(copy)
         if record["path"] in read:
             assert record["sha256_read"] == read[record["path"]]
-        original = (REPO / record["path"]).read_text()
+        (original,) = {p.read_text() for p in work.glob(f"*/{record['path']}")
+                       if sha256(p.read_bytes()) == record["sha256_read"]}
         assert len(copy.decode().splitlines()) == len(original.splitlines())
         unchanged = record["sha256_read"] == record["sha256_attached"]
         assert unchanged == (not record["redacted_lines"])

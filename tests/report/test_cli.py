@@ -175,3 +175,36 @@ def test_verify_refuses_a_folder_that_is_not_a_pack(tmp_path: Path) -> None:
     result = _run("verify", str(tmp_path))
     assert result.exit_code == 2
     assert "no SHA256SUMS: not an evidence pack" in result.output
+
+
+def test_a_large_input_is_stored_compressed_and_still_verifies(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """A copy over LARGE_INPUT bytes is gzipped in the folder and in the PDF; verify checks
+    the stored bytes, and one changed byte of the compressed copy fails it."""
+    import gzip
+
+    from pypdf import PdfReader
+
+    from reporter.pack import LARGE_INPUT
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    dump = tmp_path / "dump.yaml"
+    dump.write_text(STDIN_MANIFESTS + "".join(
+        f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{n}, namespace: shop}}\n"
+        f"data: {{key: value-{n}}}\n" for n in range(LARGE_INPUT // 80)))
+    out = tmp_path / "pack"
+    assert _run("report", str(dump), "--out", str(out)).exit_code in (0, 1)
+    (stored,) = (out / "inputs").rglob("*")
+    assert stored.name == "dump.yaml.gz"
+    copy = gzip.decompress(stored.read_bytes()).decode()
+    assert len(copy.splitlines()) == len(dump.read_text().splitlines())
+    assert "STDIN-S3CR3T" not in copy and "value-7" not in copy
+    assert len(stored.read_bytes()) < len(copy) // 10
+    attached = PdfReader(out / REPORT_PDF).attachments
+    assert attached["inputs/dump.yaml.gz"] == [stored.read_bytes()]
+    assert _run("verify", str(out)).exit_code == 0
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 1
+    stored.write_bytes(bytes(data))
+    assert _run("verify", str(out)).exit_code != 0
