@@ -119,6 +119,10 @@ class Compiled:
             vector = np.zeros(self.n_endpoints, dtype=bool)
             for peer in peers:
                 vector |= self.peer_members(namespace, peer)
+        found = self._peer_ids[key] = self._vector_id(vector)
+        return found
+
+    def _vector_id(self, vector: BoolVector) -> int:
         # Different peer lists often select the same endpoints: share one id per distinct set.
         content = np.packbits(vector).tobytes()
         found = self._peer_by_content.get(content)
@@ -126,8 +130,13 @@ class Compiled:
             vector.flags.writeable = False
             self.peer_vectors.append(vector)
             found = self._peer_by_content[content] = len(self.peer_vectors) - 1
-        self._peer_ids[key] = found
         return found
+
+    def union_of_peers(self, ids: Sequence[int]) -> int:
+        """The id of the endpoints any of the peer vectors ``ids`` holds (added when new)."""
+        if len(ids) == 1:
+            return ids[0]
+        return self._vector_id(np.bitwise_or.reduce([self.peer_vectors[i] for i in ids]))
 
     def _compile_rule(self, rule: Rule, policy: NetworkPolicy) -> CompiledRule:
         named: NamedPorts = ()

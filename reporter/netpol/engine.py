@@ -4,15 +4,17 @@ A source's egress is decided by the few egress policies selecting it, a destinat
 the few ingress policies selecting it. Endpoints that the policies cannot tell apart form one class
 (:mod:`reporter.netpol.classes`), and the allowed port atoms form a matrix over (destination
 class, source class) of bit masks. It is built a block of destination classes at a time: ingress
-as an OR, per destination class, over its rules' peer columns; egress as an OR, per source class,
-over its rule groups' peer rows; then their AND. The cost follows classes × classes, not rules.
+as an OR, per destination class, over the peer columns of its rule groups (rules of policies
+selecting the same endpoints with the same ports, :mod:`reporter.netpol.rulegroups`); egress as
+an OR, per source class, over its rule groups' peer rows; then their AND. The cost follows
+classes × classes × rule groups per class, not rules.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -22,10 +24,22 @@ from reporter.netpol.addresses import AddressRange, IPAddress
 from reporter.netpol.classes import Partition, partition
 from reporter.netpol.compiled import Compiled, NamedPorts
 from reporter.netpol.connset import ConnectionSet
-from reporter.netpol.ortable import OrTable, Plan, build_table, evaluate, packed, plan
+from reporter.netpol.ortable import (
+    OrTable,
+    Plan,
+    build_table,
+    evaluate,
+    packed,
+    plan,
+    same_outputs,
+    subset,
+)
+from reporter.netpol.rulegroups import rule_groups
 
 Words = npt.NDArray[np.uint64]
 Indices = npt.NDArray[np.intp]
+PolicyTable = tuple[Indices, npt.NDArray[np.int32]]
+"""Per workload, policy indices as CSR (int32: an estate can have millions of pairs)."""
 _TILE_CELLS = 1 << 24
 """Cells (words) per temporary array of a block (128 MB): bounds memory at any estate size."""
 
@@ -82,48 +96,38 @@ class Reachability:
             + [Endpoint(r.key, n_w + i, ip_range=r) for i, r in enumerate(c.space.ranges)]
         )
         self._by_key = {e.key: e for e in self.endpoints}
-        self._ingress_policies: list[list[int]] = [[] for _ in range(n_w)]
-        self._egress_policies: list[list[int]] = [[] for _ in range(n_w)]
-        for pi, (policy, selected) in enumerate(zip(c.policies, c.selected, strict=True)):
-            for lists, applies in ((self._ingress_policies, policy.isolates_ingress),
-                                   (self._egress_policies, policy.isolates_egress)):
-                if applies:
-                    for wi in np.flatnonzero(selected).tolist():
-                        lists[wi].append(pi)
         self._named_ports = sorted({n for r in c.all_rules() for n in r.named})
+        self._in_groups = rule_groups(c, "ingress")
+        self._eg_groups = rule_groups(c, "egress")
         self._partition()
         self._prepare_ingress()
         self._prepare_egress()
         self._row_cache: dict[int, Words] = {}
 
     # -- classes ------------------------------------------------------------------------
-    def _rules(self, direction: str) -> list[tuple[int, NetworkPolicy]]:
-        isolates = "isolates_ingress" if direction == "ingress" else "isolates_egress"
-        return [(i, p) for i, p in enumerate(self._c.policies) if getattr(p, isolates)]
-
     def _partition(self) -> None:
         c = self._c
         n_w, n_e = c.n_workloads, c.n_endpoints
         externals = np.arange(n_w, n_e, dtype=np.intp)
-        ingress, egress = self._rules("ingress"), self._rules("egress")
-        self._in_peer_ids = sorted(
-            {r.peers for r in c.rules_of([p for _, p in ingress], "ingress")})
-        self._eg_peer_ids = sorted(
-            {r.peers for r in c.rules_of([p for _, p in egress], "egress")})
+        # Rule groups, not rules, are what the algebra reads: endpoints alike for every group's
+        # peers and selection are alike for the map, and such classes are coarser.
+        self._in_peer_ids = np.unique(self._in_groups.peers)
+        self._eg_peer_ids = np.unique(self._eg_groups.peers)
         self._named_id = self._named_signatures()
 
         def members(vector: npt.NDArray[np.bool_]) -> Indices:
             return np.flatnonzero(vector).astype(np.intp)
 
+        # Isolation, then the selections with rules: selections that only isolate add nothing.
         self.sources: Partition = partition(n_e, [
-            externals,
-            *(members(c.peer_vectors[p]) for p in self._in_peer_ids),
-            *(members(c.selected[i]) for i, _ in egress),
+            externals, members(c.egress_isolated),
+            *(members(c.peer_vectors[p]) for p in self._in_peer_ids.tolist()),
+            *self._eg_groups.ruled(),
         ], np.zeros(n_e, dtype=np.int32))
         self.destinations: Partition = partition(n_e, [
-            externals,
-            *(members(c.selected[i]) for i, _ in ingress),
-            *(members(c.peer_vectors[p]) for p in self._eg_peer_ids),
+            externals, members(c.ingress_isolated),
+            *self._in_groups.ruled(),
+            *(members(c.peer_vectors[p]) for p in self._eg_peer_ids.tolist()),
         ], self._named_id)
         self._external_sources = np.flatnonzero(self.sources.representative >= n_w)
 
@@ -144,56 +148,76 @@ class Reachability:
             words[:, i] = [(m >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for m in masks]
         return words
 
-    # -- ingress: per destination class, an OR over its rules' peers --------------------
+    def _outputs(self, representatives: Indices, isolated: npt.NDArray[np.bool_],
+                 selections: list[Indices],
+                 tags: npt.NDArray[np.int32]) -> tuple[Indices, Indices]:
+        """Classes sharing one output (ingress column, egress row): isolated workloads held by
+        the same selections with rules, with the same tag. Per class its output (-1: not
+        isolated, all allowed), and one workload per output."""
+        c = self._c
+        shared = partition(c.n_endpoints, selections, tags).class_of[representatives]
+        held = np.zeros(c.n_endpoints, dtype=bool)
+        held[: c.n_workloads] = isolated
+        held = held[representatives]
+        _, first, inverse = np.unique(shared[held], return_index=True, return_inverse=True)
+        output_of = np.full(len(representatives), -1, dtype=np.intp)
+        output_of[held] = inverse.reshape(-1)
+        return output_of, representatives[held][first]
+
+    # -- ingress: per destination class, an OR over its rule groups' peers --------------
     def _prepare_ingress(self) -> None:
-        c, n_w = self._c, self._c.n_workloads
-        row_of = {p: i for i, p in enumerate(self._in_peer_ids)}
-        column_ids: dict[tuple[tuple[int, int], ...], int] = {}
-        column_of = np.empty(self.destinations.size, dtype=np.intp)
-        for t, d in enumerate(self.destinations.representative.tolist()):
-            if d >= n_w or not c.ingress_isolated[d]:
-                column_of[t] = -1  # everything allowed
-                continue
-            by_peers: dict[int, int] = defaultdict(int)
-            policies = [c.policies[i] for i in self._ingress_policies[d]]
-            for rule in c.rules_of(policies, "ingress"):
-                mask = rule.numeric
-                if rule.named:
-                    mask |= self.ports.named_mask(rule.named, c.workloads[d])
-                by_peers[row_of[rule.peers]] |= mask
-            column_of[t] = column_ids.setdefault(tuple(sorted(by_peers.items())),
-                                                 len(column_ids))
+        c, groups = self._c, self._in_groups
+        column_of, targets = self._outputs(self.destinations.representative, c.ingress_isolated,
+                                           groups.ruled(), self._named_id)
+        column, group = groups.applying(targets, c.n_workloads)
+        # Named ports resolve on the column's workloads (alike by signature): only entries with
+        # named ports need masks of their own, one per (ports, names, signature).
+        mask, masks = groups.numeric[group], list(groups.numeric_masks)
+        named = np.flatnonzero(groups.named[group] >= 0)
+        if named.size:
+            signature = self._named_id[targets[column[named]]].astype(np.intp) + 1
+            key = (mask[named] * len(groups.named_lists) + groups.named[group[named]]) * (
+                int(signature.max()) + 1) + signature
+            _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+            mask = mask.copy()
+            mask[named] = len(masks) + inverse.reshape(-1)
+            masks += [groups.numeric_masks[groups.numeric[g]] | self.ports.named_mask(
+                          groups.named_lists[groups.named[g]], c.workloads[targets[k]])
+                      for g, k in zip(group[named[first]].tolist(),
+                                      column[named[first]].tolist(), strict=True)]
+        peer, words = np.searchsorted(self._in_peer_ids, groups.peers[group]), self._words(masks)
+        table = build_table(column, peer, mask, words, len(targets))
+        # Different rule groups can add up to the same column (allow-all rules, say).
+        kind, firsts = same_outputs(table)
+        self._in_table = subset(table, firsts)
+        column_of = np.append(kind, -1)[column_of].astype(np.intp)  # -1 (all allowed) stays -1
         # Destinations sharing a column come next to each other, so a block builds it once.
         self.destinations = self.destinations.reordered(np.argsort(column_of, kind="stable"))
         self._in_column_of = np.sort(column_of, kind="stable")
-        self._in_table = build_table(list(column_ids), self._words)
         reps = self.sources.representative
         self._in_peer_bits = packed(np.array(
-            [c.peer_vectors[p][reps] for p in self._in_peer_ids], dtype=bool
+            [c.peer_vectors[p][reps] for p in self._in_peer_ids.tolist()], dtype=bool
         ).reshape(len(self._in_peer_ids), len(reps)))
 
     # -- egress: per source class, an OR over its rule groups' peers ---------------------
     def _prepare_egress(self) -> None:
-        c, n_w = self._c, self._c.n_workloads
-        row_of = {p: i for i, p in enumerate(self._eg_peer_ids)}
-        named = sorted({r.named for r in c.all_rules() if r.named and r.rule.direction == "egress"})
-        row_ids: dict[tuple[tuple[int, int, int], ...], int] = {}
-        row_of_source = np.empty(self.sources.size, dtype=np.intp)
-        for k, s in enumerate(self.sources.representative.tolist()):
-            if s >= n_w or not c.egress_isolated[s]:
-                row_of_source[k] = -1  # everything allowed
-                continue
-            policies = [c.policies[i] for i in self._egress_policies[s]]
-            entries = {(row_of[r.peers], r.numeric, named.index(r.named) if r.named else -1)
-                       for r in c.rules_of(policies, "egress")}
-            row_of_source[k] = row_ids.setdefault(tuple(sorted(entries)), len(row_ids))
-        self._eg_row_of = row_of_source
-        rows = list(row_ids)
-        self._eg_table = build_table([[(p, m) for p, m, _ in r] for r in rows], self._words)
+        c, groups = self._c, self._eg_groups
+        row_of, sources = self._outputs(
+            self.sources.representative, c.egress_isolated, groups.ruled(),
+            np.zeros(c.n_endpoints, dtype=np.int32))
+        row, group = groups.applying(sources, c.n_workloads)
+        peer = np.searchsorted(self._eg_peer_ids, groups.peers[group])
+        numeric, numeric_words = groups.numeric[group], self._words(groups.numeric_masks)
         # Named ports of egress rules resolve per destination: "mask" n+1 stands for list n.
-        self._eg_named = build_table([[(p, n + 1) for p, _, n in r if n >= 0] for r in rows],
-                                     self._words)
-        self._named_by_dest = self._named_masks(named)
+        named = groups.named[group] >= 0
+        names, name_words = (groups.named[group][named],
+                             self._words(range(1, len(groups.named_lists) + 1)))
+        tables = (build_table(row, peer, numeric, numeric_words, len(sources)),
+                  build_table(row[named], peer[named], names, name_words, len(sources)))
+        kind, firsts = same_outputs(*tables)
+        self._eg_row_of: Indices = np.append(kind, -1)[row_of]  # -1 (all allowed) stays -1
+        self._eg_table, self._eg_named = (subset(t, firsts) for t in tables)
+        self._named_by_dest = self._named_masks(groups.named_lists)
         # every block evaluates the same rows: lay them out once
         self._eg_plan = _rows_with_groups(self._eg_table)
         self._eg_named_plan = _rows_with_groups(self._eg_named)
@@ -201,7 +225,7 @@ class Reachability:
         self._eg_named_lists = self._eg_named.masks[:, 0].astype(np.intp) - 1
         reps = self.destinations.representative
         self._eg_peer_rows = np.array(
-            [c.peer_vectors[p][reps] for p in self._eg_peer_ids], dtype=bool
+            [c.peer_vectors[p][reps] for p in self._eg_peer_ids.tolist()], dtype=bool
         ).reshape(len(self._eg_peer_ids), len(reps))
 
     def _named_masks(self, named: list[NamedPorts]) -> Words:
@@ -311,10 +335,27 @@ class Reachability:
 
     def ingress_policies(self, workload: Endpoint) -> tuple[NetworkPolicy, ...]:
         """Policies that isolate the workload for ingress (empty: not isolated)."""
-        return tuple(self._c.policies[i] for i in self._ingress_policies[workload.index])
+        return self._policies_of(workload, self._ingress_policies)
 
     def egress_policies(self, workload: Endpoint) -> tuple[NetworkPolicy, ...]:
-        return tuple(self._c.policies[i] for i in self._egress_policies[workload.index])
+        return self._policies_of(workload, self._egress_policies)
+
+    def _policies_of(self, workload: Endpoint,
+                     table: PolicyTable) -> tuple[NetworkPolicy, ...]:
+        ptr, policies = table
+        if workload.index >= self._c.n_workloads:
+            return ()
+        return tuple(self._c.policies[i]
+                     for i in policies[ptr[workload.index]:ptr[workload.index + 1]].tolist())
+
+    # Built on first use: the map itself never needs them, the checks and explain do.
+    @cached_property
+    def _ingress_policies(self) -> PolicyTable:
+        return _policies_by_workload(self._c, "isolates_ingress")
+
+    @cached_property
+    def _egress_policies(self) -> PolicyTable:
+        return _policies_by_workload(self._c, "isolates_egress")
 
     @property
     def inventory(self) -> Inventory:
@@ -332,6 +373,17 @@ class Reachability:
             yield Connection(
                 self.endpoints[src], self.endpoints[dst], self.ports.connection_set(mask)
             )
+
+
+def _policies_by_workload(c: Compiled, isolates: str) -> PolicyTable:
+    """Per workload, the policies isolating it (``isolates``: a NetworkPolicy property), in
+    policy order, as CSR: workload ``w``'s are ``policies[ptr[w]:ptr[w+1]]``."""
+    chosen = [i for i, p in enumerate(c.policies) if getattr(p, isolates)]
+    members = [np.flatnonzero(c.selected[i]).astype(np.int32) for i in chosen]
+    workloads = np.concatenate([np.zeros(0, dtype=np.int32), *members])
+    policies = np.repeat(np.array(chosen, dtype=np.int32), [len(m) for m in members])
+    ptr = np.concatenate(([0], np.cumsum(np.bincount(workloads, minlength=c.n_workloads))))
+    return ptr.astype(np.intp), policies[np.argsort(workloads, kind="stable")]
 
 
 def _rows_with_groups(table: OrTable) -> tuple[Indices, Plan]:

@@ -7,8 +7,6 @@ written once per distinct mask of an output, not once per rule, and only where a
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,24 +36,55 @@ class OrTable:
         return len(self.entry_peer)
 
 
-def build_table(outputs: Sequence[Sequence[tuple[int, int]]],
-                to_words: Callable[[Sequence[int]], Words]) -> OrTable:
-    """``outputs[i]``: the (peer row, atom mask) entries ORed into output ``i``."""
-    mask_ids: dict[int, int] = {}
-    output_ptr, group_ptr, group_mask, entry_peer = [0], [0], [], []
-    for entries in outputs:
-        by_mask: dict[int, list[int]] = defaultdict(list)
-        for peer, mask in entries:
-            if mask:
-                by_mask[mask_ids.setdefault(mask, len(mask_ids))].append(peer)
-        for mask_id in sorted(by_mask):
-            entry_peer.extend(sorted(set(by_mask[mask_id])))
-            group_ptr.append(len(entry_peer))
-            group_mask.append(mask_id)
-        output_ptr.append(len(group_mask))
-    return OrTable(np.array(output_ptr, dtype=np.intp), np.array(group_ptr, dtype=np.intp),
-                   np.array(group_mask, dtype=np.intp), np.array(entry_peer, dtype=np.intp),
-                   to_words(list(mask_ids)))
+def build_table(output: Indices, peer: Indices, mask: Indices, masks: Words,
+                outputs: int) -> OrTable:
+    """The table of ``outputs`` outputs from entries: entry ``i`` ORs peer row ``peer[i]``,
+    widened to ``masks[mask[i]]``, into output ``output[i]``. Repeated entries count once and
+    entries with an empty mask are dropped."""
+    keep = np.asarray(masks.any(axis=1))[mask]
+    n_masks, n_peers = len(masks), int(peer.max(initial=-1)) + 1
+    # One integer per entry orders them by output, mask and peer: a sort of one int64 column is
+    # several times faster than a lexsort of three. Outputs, masks and peers are each bounded
+    # by the estate's endpoints or rules, so the product stays far below 2**63.
+    key = np.unique((output[keep] * n_masks + mask[keep]) * n_peers + peer[keep])
+    group_key, peer = np.divmod(key, max(n_peers, 1))
+    starts = np.flatnonzero(np.diff(group_key, prepend=-1))
+    group_output, group_mask = np.divmod(group_key[starts], max(n_masks, 1))
+    return OrTable(
+        np.searchsorted(group_output, np.arange(outputs + 1)).astype(np.intp),
+        np.append(starts, len(peer)).astype(np.intp), group_mask.astype(np.intp),
+        peer.astype(np.intp), masks)
+
+
+def same_outputs(*tables: OrTable) -> tuple[Indices, Indices]:
+    """Outputs that OR the same entries in every table (of the same outputs) are one kind: per
+    output its kind, and the first output of each kind."""
+    kinds: dict[bytes, int] = {}
+    ids: list[int] = []
+    firsts: list[int] = []
+    for output in range(len(tables[0].output_ptr) - 1):
+        key = b"".join(_entries_key(table, output) for table in tables)
+        kind = kinds.setdefault(key, len(kinds))
+        if kind == len(firsts):
+            firsts.append(output)
+        ids.append(kind)
+    return np.array(ids, dtype=np.intp), np.array(firsts, dtype=np.intp)
+
+
+def subset(table: OrTable, ids: Indices) -> OrTable:
+    """The table of the outputs ``ids`` alone, in that order."""
+    groups, output_starts = _flat_ranges(table.output_ptr, ids)
+    entries, group_starts = _flat_ranges(table.group_ptr, groups)
+    return OrTable(np.append(output_starts, len(groups)), np.append(group_starts, len(entries)),
+                   table.group_mask[groups], table.entry_peer[entries], table.masks)
+
+
+def _entries_key(table: OrTable, output: int) -> bytes:
+    first, last = table.output_ptr[output], table.output_ptr[output + 1]
+    start = table.group_ptr[first]
+    return b"|".join((table.group_mask[first:last].tobytes(),
+                      (table.group_ptr[first:last + 1] - start).tobytes(),
+                      table.entry_peer[start:table.group_ptr[last]].tobytes(), b""))
 
 
 def _flat_ranges(ptr: Indices, ids: Indices) -> tuple[Indices, Indices]:

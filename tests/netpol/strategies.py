@@ -223,3 +223,25 @@ def crowded_inventories(draw: st.DrawFn) -> Inventory:
         for k in range(draw(st.integers(1, 3)))
     )
     return replace(inv, workloads=inv.workloads + copies)
+
+
+@st.composite
+def crowded_namespace_inventories(draw: st.DrawFn) -> Inventory:
+    """Look-alike workloads and one namespace holding many policies, several selecting the same
+    pods with the same rules (a policy per team member, copied and edited): the engine groups
+    rules per (selection, ports), ORs their peers, and merges columns that add up alike."""
+    inv = draw(crowded_inventories())
+    names = sorted({n.name for n in inv.namespaces})
+    home = draw(st.sampled_from(names))
+    pod_ips = sorted({ip for w in inv.workloads for ip in w.pod_ips}, key=str)
+    port_names = sorted({(p.name, p.protocol) for w in inv.workloads for p in w.ports if p.name})
+    drawn = [draw(policies([home], f"q{i}", pod_ips, port_names))
+             for i in range(draw(st.integers(4, 10)))]
+    copies = []
+    for i, original in enumerate(drawn[: draw(st.integers(1, 4))]):
+        rules = draw(st.lists(rules_for(pod_ips, port_names), max_size=2))
+        pod_selector = draw(st.sampled_from((original.pod_selector, LabelSelector())))
+        copies.append(numbered(replace(original, name=f"{original.name}-copy{i}",
+                                       pod_selector=pod_selector,
+                                       ingress=original.ingress + tuple(rules))))
+    return replace(inv, policies=(*inv.policies, *drawn, *copies))

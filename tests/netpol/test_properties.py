@@ -24,7 +24,14 @@ from reporter.netpol.pairs import summarise
 from .build import ORIGIN
 from .flows import range_ends
 from .oracle import Party, oracle_allows
-from .strategies import crowded_inventories, inventories, numbered, policies, rules
+from .strategies import (
+    crowded_inventories,
+    crowded_namespace_inventories,
+    inventories,
+    numbered,
+    policies,
+    rules,
+)
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DIFFERENTIAL = settings(SETTINGS, max_examples=500)
@@ -72,6 +79,21 @@ def test_engine_agrees_with_the_oracle_when_endpoints_share_classes(
     r = analyse(inv, ipblock_matches_pod_ips=option)
     assert r.sources.size < len(r.endpoints) and r.destinations.size < len(r.endpoints)
     assert_agrees_with_oracle(r, inv, option)
+
+
+@SETTINGS
+@given(inv=crowded_namespace_inventories(), option=st.booleans())
+def test_engine_agrees_with_the_oracle_when_one_namespace_holds_many_policies(
+    inv: Inventory, option: bool
+) -> None:
+    r = analyse(inv, ipblock_matches_pod_ips=option)
+    assert_agrees_with_oracle(r, inv, option)
+    for e in r.endpoints:  # the policies isolating each workload, as explain and checks read them
+        if e.workload is not None:
+            assert r.ingress_policies(e) == tuple(
+                p for p in inv.policies if isolated_by(p, e.workload, "Ingress"))
+            assert r.egress_policies(e) == tuple(
+                p for p in inv.policies if isolated_by(p, e.workload, "Egress"))
 
 
 @SETTINGS
@@ -180,13 +202,14 @@ def test_adding_a_rule_never_removes_a_connection(
         assert is_subset(before, after), f"{s} -> {d}: {before} became {after}"
 
 
+def isolated_by(policy: NetworkPolicy, workload: Workload, policy_type: str) -> bool:
+    return (policy.namespace == workload.namespace
+            and policy_type in policy.policy_types
+            and policy.pod_selector.matches(workload.labels))
+
+
 def isolated(inv: Inventory, workload: Workload, policy_type: str) -> bool:
-    return any(
-        p.namespace == workload.namespace
-        and policy_type in p.policy_types
-        and p.pod_selector.matches(workload.labels)
-        for p in inv.policies
-    )
+    return any(isolated_by(p, workload, policy_type) for p in inv.policies)
 
 
 def may_grow(inv: Inventory, added: NetworkPolicy, src: Party, dst: Party) -> bool:
