@@ -7,6 +7,7 @@ its own ``applies_to``) targets, from the findings of its checks in those zones
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
@@ -28,6 +29,7 @@ from reporter.model import (
     Completeness,
     ExceptionResult,
     ExceptionState,
+    Finding,
     InputSummary,
     Location,
     NotModelledItem,
@@ -57,7 +59,8 @@ def assess(
         raise CatalogError(f"the catalog names checks that do not exist: {', '.join(unknown)}")
     rater = SeverityRater(ctx)
     results = {c: rater.rate(run_check(REGISTRY[c], ctx)) for c in check_ids}
-    results, exceptions = apply_exceptions(results, config.exceptions, now, config.period)
+    results, exceptions = apply_exceptions(results, config.exceptions, now, config.period,
+                                           split=Splitter(ctx, rater))
     results = {c: r.model_copy(update={"zones": zone_statuses(r, ctx.zones)})
                for c, r in results.items()}
     attested, attestations = attestation_results(config.attestations, selected, now.date())
@@ -105,44 +108,101 @@ def applied_until(entry: ExceptionEntry, period: Period | None) -> date | None:
     return None
 
 
+class Splitter:
+    """Splits a finding grouped by cause when an exception names some of its workloads: the
+    named ones are excepted, the rest still fail; each part keeps the zones of its own
+    workloads and is rated again."""
+
+    def __init__(self, ctx: CheckContext, rater: SeverityRater) -> None:
+        self._zones = {ctx.name(i): set(ctx.zones_of(i)) for i in range(ctx.n_workloads)}
+        self._rater = rater
+
+    def part(self, finding: Finding, affected: list[str], **update: object) -> Finding:
+        own = {z for a in affected for z in self._zones.get(a, ())}
+        members = {z for a in finding.affected for z in self._zones.get(a, ())}
+        # Zones of the other end (a tenant reached) stay with both parts.
+        zones = [z for z in finding.zones if z in own or z not in members]
+        part = finding.model_copy(update={"affected": affected, "zones": zones, **update})
+        return part.model_copy(update={"severity": self._rater.severity(part)})
+
+
+def _named(finding: Finding, pattern: str) -> list[str] | None:
+    """What of a finding an exception names: all of it (its target, or every workload it
+    affects), some of its affected workloads, or nothing (None)."""
+    if target_matches(finding.target, pattern):
+        return list(finding.affected)
+    named = [a for a in finding.affected if target_matches(a, pattern)]
+    return named or None
+
+
 def apply_exceptions(
     results: dict[str, CheckResult], entries: Sequence[ExceptionEntry], now: datetime,
-    period: Period | None = None,
+    period: Period | None = None, split: Splitter | None = None,
 ) -> tuple[dict[str, CheckResult], list[ExceptionResult]]:
     """Active exceptions turn the FAIL findings they match into EXCEPTED; expired ones match
-    but change nothing; each is reported with its state and the findings it matched."""
+    but change nothing; each is reported with its state and the findings it matched.
+
+    An exception naming some of the workloads a finding affects excepts those only: the
+    finding is split into an EXCEPTED part (its own fingerprint) and a FAIL part (the cause's).
+    """
     today = now.date()
     updated = dict(results)
     states = []
     for entry in entries:
         result = updated.get(entry.check)
-        matching = [f for f in (result.findings if result else [])
-                    if f.status is Status.FAIL and target_matches(f.target, entry.target)]
+        matching = [(f, named) for f in (result.findings if result else [])
+                    if f.status is Status.FAIL
+                    and (named := _named(f, entry.target)) is not None]
+        matched = [f.fingerprint for f, _ in matching]
         if entry.expires < today:
             state = ExceptionState.EXPIRED
         elif matching:
             state = ExceptionState.ACTIVE
             assert result is not None
-            updated[entry.check] = _excepted(result, {f.fingerprint for f in matching}, entry.id)
+            updated[entry.check], matched = _excepted(result, matching, entry.id, split)
         else:
             state = ExceptionState.UNUSED
         states.append(ExceptionResult(
             id=entry.id, check=entry.check, target=entry.target, reason=entry.reason,
             ticket=entry.ticket, approver=entry.approver, expires=entry.expires, state=state,
-            matched=sorted(f.fingerprint for f in matching),
+            matched=sorted(matched),
             flags=exception_flags(entry, today), applied_until=applied_until(entry, period)))
     return updated, sorted(states, key=lambda e: e.id)
 
 
-def _excepted(result: CheckResult, fingerprints: set[str], exception: str) -> CheckResult:
-    findings = [
-        f.model_copy(update={"status": Status.EXCEPTED, "exception": exception})
-        if f.fingerprint in fingerprints and f.status is Status.FAIL else f
-        for f in result.findings
-    ]
+def _excepted(result: CheckResult, matching: list[tuple[Finding, list[str]]], exception: str,
+              split: Splitter | None) -> tuple[CheckResult, list[str]]:
+    """The result with the matched findings (or their named parts) EXCEPTED, and the
+    fingerprints of what was excepted."""
+    named = {f.fingerprint: workloads for f, workloads in matching}
+    findings: list[Finding] = []
+    excepted: list[str] = []
+    for f in result.findings:
+        workloads = named.get(f.fingerprint) if f.status is Status.FAIL else None
+        if workloads is None:
+            findings.append(f)
+        elif len(workloads) == len(f.affected):
+            findings.append(f.model_copy(update={"status": Status.EXCEPTED,
+                                                 "exception": exception}))
+            excepted.append(f.fingerprint)
+        else:
+            rest = [a for a in f.affected if a not in set(workloads)]
+            update = {"status": Status.EXCEPTED, "exception": exception,
+                      "fingerprint": _part_fingerprint(f.fingerprint, exception)}
+            part = (split.part(f, workloads, **update) if split is not None
+                    else f.model_copy(update={"affected": workloads, **update}))
+            findings.append(part)
+            findings.append(split.part(f, rest) if split is not None
+                            else f.model_copy(update={"affected": rest}))
+            excepted.append(part.fingerprint)
     status = result.status if result.status is Status.NOT_APPLICABLE else status_of(
         findings, 1, result.error)
-    return result.model_copy(update={"findings": findings, "status": status})
+    return result.model_copy(update={"findings": findings, "status": status}), excepted
+
+
+def _part_fingerprint(fingerprint: str, exception: str) -> str:
+    """The excepted part of a finding: stable while the same exception applies to it."""
+    return hashlib.sha256(f"{fingerprint}\x1f{exception}".encode()).hexdigest()[:12]
 
 
 def completeness(inventory: Inventory, catalog: Catalog, loaded: LoadedConfig,

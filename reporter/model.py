@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 GIT_PROVENANCE = "git"
 """``Assessment.provenance[GIT_PROVENANCE]``: what Git says about the inputs
 (``reporter.provenance.Provenance.to_dict()``); ``report`` holds how a pack was made."""
@@ -123,7 +123,8 @@ class Finding(_Model):
     status: Status
     """FAIL, PASS (recorded evidence of a passing item), EXCEPTED or ERROR."""
     target: str
-    """What the finding is about: a workload key, ``namespace/x``, ``policy ns/name``, a zone."""
+    """What the finding is about: its cause (``policy ns/name ingress[0]``, ``namespace/x`` whose
+    workloads no policy selects, ``zone z: policy ns/name``…), or a namespace, policy or zone."""
     message: str
     """One line an engineer can act on."""
     locations: list[Location] = Field(default_factory=list)
@@ -133,6 +134,9 @@ class Finding(_Model):
     """Endpoint keys involved, source first for flows."""
     ports: str | None = None
     """Connection set involved, e.g. ``TCP 5432`` or ``All Connections``."""
+    affected: list[str] = Field(default_factory=list)
+    """Every workload the cause affects, sorted; empty when the finding judges a namespace,
+    policy, rule or zone as a whole. One finding per cause, however many workloads it hits."""
     details: list[str] = Field(default_factory=list)
     """Further evidence lines shown with --verbose and in the report."""
     exception: str | None = None
@@ -444,6 +448,8 @@ class FailureWindow(_Model):
     fix: str | None = None
     locations: list[Location] = Field(default_factory=list)
     """Where the finding pointed when it opened."""
+    affected: list[str] = Field(default_factory=list)
+    """The workloads its cause affected in any state while it was open, sorted."""
     requirements: list[str] = Field(default_factory=list)
     """``<framework> <requirement>`` it made fail."""
     zones: list[str] = Field(default_factory=list)

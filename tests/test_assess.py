@@ -105,8 +105,8 @@ def test_without_config_the_whole_cluster_is_one_zone_for_frameworks_of_every_zo
     result = by_framework["cis"].requirements[0]
     assert (result.status, result.zones) == (Status.FAIL, ["cluster"])
     assert [z.name for z in assessment.zones] == ["cluster"]
-    failing = {f.target for c in assessment.checks for f in c.findings}
-    assert failing == {"records/db[Pod]", "web/shop[Pod]"}
+    causes = {f.target: f.affected for c in assessment.checks for f in c.findings}
+    assert causes == {"namespace/records": ["records/db[Pod]"], "namespace/web": ["web/shop[Pod]"]}
     # The whole cluster is nobody's CDE: PCI DSS is not assessed, and says what to declare.
     pci_result = by_framework["pci"]
     assert pci_result.status is Status.NOT_ASSESSED
@@ -216,11 +216,42 @@ def test_exceptions_except_expire_and_go_unused() -> None:
     assert states == {"web/sh?p[Pod]": ExceptionState.ACTIVE,
                       "records/db[Pod]": ExceptionState.EXPIRED,
                       "nothing/*": ExceptionState.UNUSED}
-    findings = {f.target: f for f in assessment.checks[0].findings}
+    findings = {a: f for f in assessment.checks[0].findings for a in f.affected}
     assert (findings["web/shop[Pod]"].status, findings["web/shop[Pod]"].exception) == (
         Status.EXCEPTED, "EX-web/sh?p[Pod]")
     assert findings["records/db[Pod]"].status is Status.FAIL
     assert assessment.checks[0].status is Status.FAIL
+
+
+CART = """
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: cart, namespace: web, labels: {app: cart}}
+spec: {containers: [{name: cart, image: cart}]}
+"""
+
+
+def test_an_exception_naming_one_workload_of_a_cause_excepts_that_workload_only() -> None:
+    cis = framework("cis", ["all"], [requirement("5.3.2", [INGRESS])])
+    plain = run(catalog(cis), manifests=MANIFESTS + CART)
+    (web,) = [f for f in plain.checks[0].findings if f.target == "namespace/web"]
+    assert web.affected == ["web/cart[Pod]", "web/shop[Pod]"]
+    excepted = run(catalog(cis), {"exceptions": [_exception("web/shop[Pod]", date(2030, 1, 1))]},
+                   manifests=MANIFESTS + CART)
+    parts = {f.status: f for f in excepted.checks[0].findings if f.target == "namespace/web"}
+    assert parts[Status.EXCEPTED].affected == ["web/shop[Pod]"]
+    assert parts[Status.FAIL].affected == ["web/cart[Pod]"]
+    # The failing rest keeps the cause's fingerprint; the excepted part has its own.
+    assert parts[Status.FAIL].fingerprint == web.fingerprint
+    assert excepted.exceptions[0].matched == [parts[Status.EXCEPTED].fingerprint]
+    assert parts[Status.EXCEPTED].fingerprint != web.fingerprint
+    assert excepted.checks[0].status is Status.FAIL
+    # Naming the cause excepts all of it.
+    whole = run(catalog(cis), {"exceptions": [_exception("namespace/web", date(2030, 1, 1))]},
+                manifests=MANIFESTS + CART)
+    (web,) = [f for f in whole.checks[0].findings if f.target == "namespace/web"]
+    assert (web.status, web.affected) == (Status.EXCEPTED, ["web/cart[Pod]", "web/shop[Pod]"])
 
 
 def test_a_requirement_whose_failures_are_all_excepted_is_excepted() -> None:

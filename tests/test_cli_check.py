@@ -118,12 +118,21 @@ def test_three_tier_reports_the_articles_mistakes_with_evidence() -> None:
     peer = _failing(data, "hygiene.peer-selects-nothing")
     assert "namespaceSelector name=kube-system matches no namespace" in peer[
         "policy production/backend-policy egress[1] to[0]"]["message"]
-    dns = _failing(data, "hygiene.dns-egress")
-    assert set(dns) == {"production/frontend[Deployment]", "production/backend[Deployment]",
-                        "production/database[StatefulSet]"}
-    assert dns["production/backend[Deployment]"]["locations"][0]["line"] == 82
+    # Grouped by cause: the egress policies that isolate each workload without DNS.
+    dns = {t: f["affected"] for t, f in _failing(data, "hygiene.dns-egress").items()}
+    assert dns == {
+        "policies production/backend-policy, production/default-deny-all":
+            ["production/backend[Deployment]"],
+        "policies production/default-deny-all, production/frontend-policy":
+            ["production/frontend[Deployment]"],
+        "policy production/default-deny-all": ["production/database[StatefulSet]"]}
+    backend = _failing(data, "hygiene.dns-egress")[
+        "policies production/backend-policy, production/default-deny-all"]
+    assert backend["locations"][0]["line"] == 82
     assert set(_failing(data, "netpol.namespace-default-deny-ingress")) == {"namespace/kube-system"}
-    assert set(_failing(data, "internet.ingress-declared")) == {"kube-system/coredns[Deployment]"}
+    internet = _failing(data, "internet.ingress-declared")
+    assert {t: f["affected"] for t, f in internet.items()} == {
+        "namespace/kube-system": ["kube-system/coredns[Deployment]"]}
 
 
 def test_exceptions_are_applied_reported_expired_and_unused() -> None:
@@ -135,8 +144,30 @@ def test_exceptions_are_applied_reported_expired_and_unused() -> None:
     named = {c["check_id"]: c for c in data["checks"]}["hygiene.named-port-unresolved"]
     assert named["status"] == "EXCEPTED"
     assert [f["exception"] for f in named["findings"]] == ["EXC-001"]
-    toolbox = _failing(data, "netpol.workload-egress-isolated")
-    assert "payments/fraud-toolbox[Deployment]" in toolbox  # expired: still failing
+    isolation = _failing(data, "netpol.workload-egress-isolated")
+    # expired: still failing, with the other workload of its cause
+    assert isolation["namespace/payments"]["affected"] == [
+        "payments/fraud-toolbox[Deployment]", "payments/ledger-db[StatefulSet]"]
+
+
+def test_an_exception_naming_one_workload_splits_its_cause(tmp_path: Path) -> None:
+    config = Path("samples/leaky/reporter.yaml").read_text(encoding="utf-8").replace(
+        "expires: 2024-03-31", "expires: 2099-12-31")
+    (tmp_path / "reporter.yaml").write_text(config, encoding="utf-8")
+    _, out, _ = run("samples/leaky", "--config", str(tmp_path / "reporter.yaml"), "-o", "json")
+    data = json.loads(out)
+    checks = {c["check_id"]: c for c in data["checks"]}
+    payments = [f for f in checks["netpol.workload-egress-isolated"]["findings"]
+                if f["target"] == "namespace/payments"]
+    assert [(f["status"], f["affected"], f["exception"]) for f in payments] == [
+        ("EXCEPTED", ["payments/fraud-toolbox[Deployment]"], "EXC-002"),
+        ("FAIL", ["payments/ledger-db[StatefulSet]"], None)]
+    (exc,) = [e for e in data["exceptions"] if e["id"] == "EXC-002"]
+    assert (exc["state"], exc["matched"]) == ("active", [payments[0]["fingerprint"]])
+    # The excepted workload holds no data; the data store left failing keeps the CDE's
+    # severity, and the zone still fails.
+    assert payments[1]["severity"] == "high"
+    assert checks["netpol.workload-egress-isolated"]["zones"]["cde"] == "FAIL"
 
 
 def test_completeness_lists_files_kinds_and_what_was_skipped() -> None:
@@ -161,8 +192,8 @@ def test_terminal_view_shows_status_reason_and_where_to_look() -> None:
     assert "SOC 2 Trust Services Criteria" in out
     assert "✗ FAIL" in out and "? MANUAL" in out
     assert "[automated FAIL (supporting only) · manual PENDING]" in out
-    assert ("hygiene.dns-egress: production/backend[Deployment] is isolated for egress"
-            in out)
+    assert ("hygiene.dns-egress: production/backend[Deployment] cannot resolve names: the "
+            "egress policies isolating it (the target) reach no DNS server" in out)
     assert "(samples/three-tier/policies.yaml:82)" in out
     assert "catalog " in out and "config none" in out
     assert "HIPAA" not in out

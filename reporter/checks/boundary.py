@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +50,10 @@ class Exposure:
     def undeclared(self) -> frozenset[int]:
         return frozenset(i for g in self.groups() for i in self.group(g).undeclared)
 
+    def undeclared_by_group(self) -> dict[int, frozenset[int]]:
+        """Group -> the IDs of the undeclared port sets exchanged with its peers."""
+        return {g: frozenset(self.group(g).undeclared) for g in self.groups()}
+
 
 class _Sources(Exposure):
     """A column's sources seen from its destinations (inbound), grouped on demand."""
@@ -57,13 +62,23 @@ class _Sources(Exposure):
                  masks: list[int]) -> None:
         order = np.argsort(groups, kind="stable")  # endpoint order within each group
         self._peers, self._mask_ids, self._ids = peers[order], mask_ids[order], ids[order]
+        self._groups = groups[order]
         values, starts, counts = np.unique(groups[order], return_index=True, return_counts=True)
         self._spans = {int(g): (int(a), int(a + n)) for g, a, n in zip(values, starts, counts,
                                                                         strict=True)}
         self._masks = masks
+        self._by_group: dict[int, frozenset[int]] | None = None
 
     def groups(self) -> list[int]:
         return list(self._spans)
+
+    def undeclared_by_group(self) -> dict[int, frozenset[int]]:
+        # Shared by every destination of a column: computed once.
+        if self._by_group is None:
+            width = int(self._ids.max(initial=0)) + 1
+            codes = np.unique(self._groups * width + self._ids)  # sorted by group, then ID
+            self._by_group = _runs(codes // width, codes % width)
+        return self._by_group
 
     def count(self) -> int:
         return len(self._peers)
@@ -93,6 +108,11 @@ class Boundary:
     connections: dict[int, int] = field(default_factory=dict)
     """Side -> how many connections cross its edge (declared or not)."""
     _unions: dict[frozenset[int], ConnectionSet] = field(default_factory=dict)
+    cache: dict[tuple[frozenset[int], ConnectionSet], ConnectionSet] = field(
+        default_factory=dict)
+    """Undeclared port sets within what a rule admits (reporter.checks.crossings)."""
+    causes: dict[object, Any] = field(default_factory=dict)
+    """Causes already found for the same rules and exchanges (reporter.checks.crossings)."""
 
     def union(self, ids: frozenset[int]) -> ConnectionSet:
         """The undeclared port sets with these IDs together."""
@@ -291,6 +311,14 @@ class _Row(Exposure):
         size = self._outbound.counts.shape[1]
         return frozenset(self._outbound.undeclared_of(self._src * size, (self._src + 1) * size))
 
+    def undeclared_by_group(self) -> dict[int, frozenset[int]]:
+        out = self._outbound
+        size, width = out.counts.shape[1], out.width
+        lo, hi = np.searchsorted(out.codes, [self._src * size * width,
+                                             (self._src + 1) * size * width])
+        codes = out.codes[lo:hi]  # sorted: each group's IDs are one run
+        return _runs((codes // width) % size, codes % width)
+
     def group(self, group: int) -> PeerGroup:
         out, src = self._outbound, self._src
         key = src * out.counts.shape[1] + group
@@ -316,3 +344,11 @@ def layers(sets: Sequence[BoolVector]) -> list[tuple[list[int], IntArray]]:
         layer[0].append(index)
         layer[1][members] = index
     return found
+
+
+def _runs(groups: IntArray, ids: IntArray) -> dict[int, frozenset[int]]:
+    """Group -> its IDs, from two arrays sorted by group."""
+    starts = np.flatnonzero(np.diff(groups, prepend=-1)).tolist()
+    values = ids.tolist()
+    return {int(groups[a]): frozenset(values[a:b])
+            for a, b in zip(starts, [*starts[1:], len(values)], strict=True)}

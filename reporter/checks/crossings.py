@@ -1,18 +1,33 @@
-"""Findings for connections across a boundary: one per workload inside, naming the groups of
-peers outside, the undeclared ports, examples and the rules that let them through."""
+"""Findings for connections across a boundary: one per cause (a rule of the inside workloads'
+own side that lets them through, or the namespace where no policy selects them), listing the
+workloads it affects and naming the groups of peers outside, the undeclared ports, examples and
+the rules that let them through."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
 from reporter.checks.boundary import Boundary, PeerGroup
+from reporter.checks.causes import Cause, rule_cause, side_cause, who
 from reporter.checks.context import CheckContext
 from reporter.checks.evidence import (
+    DETAIL_LIMIT,
+    Passage,
+    isolating_rules,
     make_finding,
     passage,
     passage_evidence,
     passage_lines,
+    rule_mask,
     workload_location,
 )
+from reporter.inventory.model import Workload
 from reporter.model import Finding, Location, Status
+from reporter.netpol.compiled import CompiledRule
+from reporter.netpol.connset import ConnectionSet
 
 GROUP_LIMIT = 10
 """Peer groups (zones, the internet…) detailed with examples and rules in one finding."""
@@ -27,6 +42,13 @@ def _isolated(ctx: CheckContext, index: int, inbound: bool) -> bool:
     return bool((c.ingress_isolated if inbound else c.egress_isolated)[index])
 
 
+def _route(ctx: CheckContext, inside: int, peers: PeerGroup, inbound: bool) -> Passage:
+    """How the first connection with a group of peers gets through, both sides."""
+    peer, mask = peers.examples[0]
+    src, dst = (peer, inside) if inbound else (inside, peer)
+    return passage(ctx, src, dst, mask)
+
+
 def _group_lines(ctx: CheckContext, inside: int, label: str, peers: PeerGroup,
                  boundary: Boundary) -> tuple[list[str], list[Location], set[str]]:
     inbound = boundary.inbound
@@ -36,46 +58,198 @@ def _group_lines(ctx: CheckContext, inside: int, label: str, peers: PeerGroup,
     more = f" (e.g. {names})" if peers.count > len(peers.examples) else f": {names}"
     lines = [f"{'from' if inbound else 'to'} {label}: {peers.count} {noun}"
              f"{'s' if peers.count != 1 else ''}{more} on {union}"]
-    peer, mask = peers.examples[0]
+    peer = peers.examples[0][0]
     src, dst = (peer, inside) if inbound else (inside, peer)
-    route = passage(ctx, src, dst, mask)
+    route = _route(ctx, inside, peers, inbound)
     lines += [f"  {line}" for line in passage_lines(ctx, src, dst, route)]
     locations, policies = passage_evidence(route)
     return lines, locations, set(policies)
 
 
-def crossing_finding(ctx: CheckContext, check_id: str, inside: int, boundary: Boundary, *,
-                     what: str, zones: list[str], key: tuple[str, ...]) -> Finding:
-    """One FAIL finding for a workload; ``what`` names the connections, e.g. ``undeclared
-    connections from outside zone cde``."""
+@dataclass(frozen=True, slots=True)
+class _Share:
+    """What one workload lets through under one cause: its groups of peers (IDs into the
+    context's peer groups) and the undeclared port sets the cause admits (their union)."""
+
+    groups: tuple[int, ...]
+    ports: frozenset[ConnectionSet]
+
+
+def _causes(ctx: CheckContext, inside: int, boundary: Boundary) -> dict[Cause, _Share]:
+    """The causes of a workload's undeclared connections: the namespace where no policy
+    selects it for the direction; else each rule of its own side that admits peers of a group
+    it exchanges undeclared connections with, on ports left undeclared there (a workload may
+    owe them to several rules)."""
     inbound = boundary.inbound
+    direction = "ingress" if inbound else "egress"
     exposure = boundary.exposures[inside]
+    if not _isolated(ctx, inside, inbound):
+        return {side_cause(ctx, inside, direction): _Share(
+            tuple(exposure.groups()), frozenset({boundary.union(exposure.undeclared())}))}
+    by_group = exposure.undeclared_by_group()
+    rules = _side_rules(ctx, inside, direction)
+    # Workloads with the same rules and the same undeclared exchanges share the answer.
+    key = (rules, frozenset(by_group.items()))
+    found = boundary.causes.get(key)
+    if found is None:
+        found = boundary.causes[key] = _rule_causes(ctx, boundary, rules, by_group)
+    # Named ports resolved nowhere, or peers admitted only through the other side's rules:
+    # the policies selecting it are the cause.
+    return found or {side_cause(ctx, inside, direction): _Share(
+        tuple(exposure.groups()), frozenset({boundary.union(exposure.undeclared())}))}
+
+
+def _side_rules(ctx: CheckContext, inside: int, direction: str
+                ) -> tuple[tuple[Cause, int, ConnectionSet], ...]:
+    """The rules of a workload's own side: each as a cause, its peers and what it admits
+    (cached per workload: every boundary check asks)."""
+    cache: dict[tuple[int, str], tuple[tuple[Cause, int, ConnectionSet], ...]] = ctx.shared(
+        "side-rules", dict)
+    found = cache.get((inside, direction))
+    if found is None:
+        destination = ctx.workload(inside) if direction == "ingress" else None
+        found = cache[inside, direction] = tuple(
+            (rule_cause(r), r.peers, _rule_ports(ctx, r, destination))
+            for r in isolating_rules(ctx, inside, direction))
+    return found
+
+
+def _rule_causes(ctx: CheckContext, boundary: Boundary,
+                 rules: tuple[tuple[Cause, int, ConnectionSet], ...],
+                 by_group: dict[int, frozenset[int]]) -> dict[Cause, _Share]:
+    # Groups exchanging the same undeclared port sets are judged together, and rules
+    # admitting the same ports share what they let through of them.
+    by_ids: dict[frozenset[int], set[int]] = {}
+    for group, ids in by_group.items():
+        by_ids.setdefault(ids, set()).add(group)
+    within: dict[ConnectionSet, list[tuple[set[int], ConnectionSet]]] = {}
+    found: dict[Cause, _Share] = {}
+    for cause, peers, admitted in rules:
+        open_ = within.get(admitted)
+        if open_ is None:
+            open_ = within[admitted] = [
+                (members, ports) for ids, members in by_ids.items()
+                if not (ports := _undeclared_within(boundary, ids, admitted)).is_empty]
+        reached = _groups_admitted(ctx, peers)
+        groups: set[int] = set()
+        shares = set()
+        for members, ports in open_:
+            hit = members & reached
+            if hit:
+                groups |= hit
+                shares.add(ports)
+        if groups:
+            found[cause] = _Share(tuple(sorted(groups)), frozenset(shares))
+    return found
+
+
+def _rule_ports(ctx: CheckContext, rule: CompiledRule, destination: Workload | None
+                ) -> ConnectionSet:
+    """What a rule admits: its named ports resolved on the destination, or (egress, where
+    each peer resolves them) every port of their protocols."""
+    cache: dict[tuple[str, str, int, str | None], ConnectionSet] = ctx.shared("rule-ports",
+                                                                                dict)
+    key = (rule.policy.key, rule.rule.direction, rule.rule.index,
+           destination.key if rule.named and destination is not None else None)
+    found = cache.get(key)
+    if found is None:
+        ports = ctx.reach.ports
+        mask = rule_mask(ctx, rule, destination)
+        if destination is None:
+            for _, protocol in rule.named:
+                mask |= ports.protocol_masks[protocol]
+        found = cache[key] = ports.connection_set(mask)
+    return found
+
+
+def _groups_admitted(ctx: CheckContext, peers: int) -> frozenset[int]:
+    """The groups of peers (zones, the internet…) with an endpoint in a rule's peer set."""
+    cache: dict[int, frozenset[int]] = ctx.shared("groups-admitted", dict)
+    found = cache.get(peers)
+    if found is None:
+        group_of = ctx.peer_groups()[1]
+        found = cache[peers] = frozenset(
+            np.unique(group_of[ctx.compiled.peer_vectors[peers]]).tolist())
+    return found
+
+
+def _undeclared_within(boundary: Boundary, ids: frozenset[int], admitted: ConnectionSet
+                       ) -> ConnectionSet:
+    cache: dict[tuple[frozenset[int], ConnectionSet], ConnectionSet] = boundary.cache
+    key = (ids, admitted)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = boundary.union(ids).intersection(admitted)
+    return found
+
+
+def crossing_findings(ctx: CheckContext, check_id: str, insides: Iterable[int],
+                      boundary: Boundary, *, what: str, zones: Callable[[int], list[str]],
+                      key: tuple[str, ...], prefix: str = "") -> list[Finding]:
+    """One FAIL finding per cause (:func:`_causes`) among the ``insides``, listing the
+    workloads it affects; ``what`` names the connections, e.g. ``undeclared connections from
+    outside zone cde``; ``prefix`` starts the target (``zone cde: ``) when one cause can fail
+    in several zones."""
+    causes: dict[Cause, dict[int, _Share]] = {}
+    for inside in insides:
+        for cause, share in _causes(ctx, inside, boundary).items():
+            causes.setdefault(cause, {})[inside] = share
+    return [_cause_finding(ctx, check_id, cause, members, boundary, what=what, zones=zones,
+                           key=key, prefix=prefix)
+            for cause, members in sorted(causes.items(), key=lambda c: c[0].target)]
+
+
+def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict[int, _Share],
+                   boundary: Boundary, *, what: str, zones: Callable[[int], list[str]],
+                   key: tuple[str, ...], prefix: str) -> Finding:
+    """The evidence is that of the first workload, for the groups of peers the cause lets
+    through; the ports those of all its workloads."""
+    inbound = boundary.inbound
     labels = ctx.peer_groups()[0]
-    # Where to look first: the inside workload itself when nothing isolates it.
-    own = [] if _isolated(ctx, inside, inbound) else workload_location(ctx.workload(inside))
+    example = next(iter(members))
+    exposure = boundary.exposures[example]
+    # Where to look first: the workloads themselves when nothing isolates them.
+    own = [] if _isolated(ctx, example, inbound) else [
+        place for i in list(members)[:DETAIL_LIMIT]
+        for place in workload_location(ctx.workload(i))]
     locations: dict[tuple[object, ...], Location] = {_place(p): p for p in own}
-    details: list[str] = []
+    details = [f"e.g. {ctx.name(example)}:"] if len(members) > 1 else []
     policies: set[str] = set()
-    endpoints: list[str] = []
-    ordered = sorted(exposure.groups(), key=lambda g: labels[g])
+    peers: dict[int, None] = {}
+    ordered = sorted(members[example].groups, key=lambda g: labels[g])
     for group in ordered[:GROUP_LIMIT]:
-        peers = exposure.group(group)
-        lines, places, keys = _group_lines(ctx, inside, labels[group], peers, boundary)
+        found = exposure.group(group)
+        lines, places, keys = _group_lines(ctx, example, labels[group], found, boundary)
         details += lines
         for place in places:
             locations.setdefault(_place(place), place)
         policies |= keys
-        endpoints += [ctx.name(p) for p, _ in peers.examples]
+        peers.update((p, None) for p, _ in found.examples)
     if len(ordered) > GROUP_LIMIT:
         rest = [labels[g] for g in ordered[GROUP_LIMIT:]]
         details.append(f"… and {len(rest)} more groups of peers: {', '.join(rest)}")
-    count = exposure.count()
-    union = boundary.union(exposure.undeclared())
-    plural = "s" if count != 1 else ""
+    # One example from each group of peers only other workloads meet (the internet, another
+    # zone), so the severity sees every kind of peer the cause lets through.
+    seen = set(ordered)
+    union = ConnectionSet.empty()
+    for ports in {p for share in members.values() for p in share.ports}:
+        union = union.union(ports)
+    for inside, share in members.items():
+        for group in share.groups:
+            if group not in seen:
+                seen.add(group)
+                peers.setdefault(boundary.exposures[inside].group(group).examples[0][0], None)
+    names = sorted(ctx.name(i) for i in members)
+    ends = [ctx.name(p) for p in peers]
     return make_finding(
-        check_id, Status.FAIL, ctx.name(inside),
-        f"{ctx.name(inside)} {'accepts' if inbound else 'opens'} {what}: {count} "
-        f"{'source' if inbound else 'destination'}{plural} on {union}",
-        zones=zones, locations=list(locations.values()), policies=sorted(policies),
-        endpoints=[*endpoints, ctx.name(inside)] if inbound else [ctx.name(inside), *endpoints],
-        ports=str(union), details=details, key=key)
+        check_id, Status.FAIL, f"{prefix}{cause.target}",
+        f"{who(names)} {_verb('accept' if inbound else 'open', len(names))} {what} "
+        f"{cause.words}",
+        zones=sorted({z for i in members for z in zones(i)}), locations=list(locations.values()),
+        policies=sorted(policies), affected=names,
+        endpoints=[*ends, ctx.name(example)] if inbound else [ctx.name(example), *ends],
+        ports=str(union), details=details, key=(*key, *cause.key))
+
+
+def _verb(verb: str, count: int) -> str:
+    return f"{verb}s" if count == 1 else verb

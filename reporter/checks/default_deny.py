@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reporter.checks.causes import who
 from reporter.checks.context import CheckContext
 from reporter.checks.evidence import (
+    DETAIL_LIMIT,
     limited,
     make_finding,
     policy_location,
@@ -151,17 +153,33 @@ def _namespaces(ctx: CheckContext, check_id: str, direction: str) -> Evaluation:
 
 
 def _workloads(ctx: CheckContext, check_id: str, direction: str) -> Evaluation:
+    """One finding per cause: the namespace where no policy selects the workloads, or the
+    rules admitting every peer on every port."""
     view = _direction(ctx, direction)
     members = np.flatnonzero(ctx.in_scope).tolist()
-    findings = []
+    causes: dict[tuple[str, str], tuple[list[int], list[Location], list[str]]] = {}
     for i in members:
         problem = view.workload_problem(i)
         if problem is not None:
             message, locations, policies = problem
-            findings.append(make_finding(
-                check_id, Status.FAIL, ctx.name(i), f"{ctx.name(i)}: {message}",
-                zones=ctx.zones_of(i), locations=locations, policies=policies,
-                endpoints=[ctx.name(i)], key=(direction,)))
+            if policies:
+                target = " + ".join(f"policy {loc.object.removeprefix('NetworkPolicy ')} "
+                                    f"{loc.rule}" for loc in locations if loc.object)
+            else:
+                namespace = ctx.workload(i).namespace
+                target = f"namespace/{namespace}"
+                message = message.replace("selects it for", f"of {namespace} selects it for")
+            found = causes.setdefault((target, message), ([], [], policies))
+            found[0].append(i)
+            found[1].extend(locations)
+    findings = []
+    for (target, message), (indices, locations, policies) in causes.items():
+        names = sorted(ctx.name(i) for i in indices)
+        findings.append(make_finding(
+            check_id, Status.FAIL, target, f"{who(names)}: {message}",
+            zones=sorted({z for i in indices for z in ctx.zones_of(i)}),
+            locations=_unique(locations)[:DETAIL_LIMIT], policies=policies, affected=names,
+            key=(direction,)))
     return Evaluation(f"{len(members)} workloads in scope", len(members), findings)
 
 

@@ -8,6 +8,7 @@ from fnmatch import fnmatchcase
 
 import numpy as np
 
+from reporter.checks.causes import Cause, side_cause, who
 from reporter.checks.context import CheckContext
 from reporter.checks.evidence import make_finding, policy_location, rule_location, rule_text
 from reporter.checks.registry import Evaluation, check
@@ -67,17 +68,26 @@ def _shortfall(reaches_server: bool, protocols: list[str]) -> str:
     return "; ".join(problems) or "the DNS server's ingress does not admit it"
 
 
-def _finding(ctx: CheckContext, check_id: str, src: int, servers: np.ndarray,
-             reached: dict[int, int]) -> Finding:
+def _finding(ctx: CheckContext, check_id: str, sources: list[int], servers: np.ndarray,
+             reached: dict[int, dict[int, int]]) -> Finding:
+    """One finding for the workloads whose egress the same policies decide: those policies
+    are the cause (evidence shown for the first workload)."""
+    src = sources[0]
     locations, policies, details = _dns_rules_evidence(ctx, src, servers)
     partial = [f"reaches {ctx.name(d)} on {ctx.reach.ports.connection_set(m)} only"
-               for d, m in sorted(reached.items(), key=lambda item: ctx.name(item[0]))]
+               for d, m in sorted(reached.get(src, {}).items(),
+                                  key=lambda item: ctx.name(item[0]))]
+    names = sorted(ctx.name(i) for i in sources)
+    cause = side_cause(ctx, src, "egress")
+    example = [f"e.g. {ctx.name(src)}:"] if len(names) > 1 else []
     return make_finding(
-        check_id, Status.FAIL, ctx.name(src),
-        f"{ctx.name(src)} is isolated for egress and cannot reach a DNS server on both UDP 53 "
-        "and TCP 53, so it cannot resolve names",
-        zones=ctx.zones_of(src), locations=locations, policies=policies,
-        endpoints=[ctx.name(src)], ports="TCP 53,UDP 53", details=details + partial[:5])
+        check_id, Status.FAIL, cause.target,
+        f"{who(names)} cannot resolve names: the egress policies isolating "
+        f"{'it' if len(names) == 1 else 'them'} (the target) reach no DNS server on both UDP 53 "
+        "and TCP 53",
+        zones=sorted({z for i in sources for z in ctx.zones_of(i)}), locations=locations,
+        policies=policies, affected=names, endpoints=[ctx.name(src)], ports="TCP 53,UDP 53",
+        details=example + details + partial[:5], key=cause.key)
 
 
 @check("hygiene.dns-egress", title="Egress-isolated workloads can resolve names")
@@ -101,11 +111,12 @@ def dns_egress(ctx: CheckContext, check_id: str) -> Evaluation:
     reached: dict[int, dict[int, int]] = defaultdict(dict)
     for src, dst, mask in ctx.traffic.pairs(ctx.endpoints(isolated), servers):
         reached[src][dst] = mask
-    findings = [
-        _finding(ctx, check_id, src, servers, reached.get(src, {}))
-        for src in np.flatnonzero(isolated).tolist()
+    causes: dict[Cause, list[int]] = {}
+    for src in np.flatnonzero(isolated).tolist():
         # a DNS server answers the others' queries: it does not resolve through them
-        if not servers[src] and not any(_has_dns(ctx, m) for m in reached.get(src, {}).values())
-    ]
+        if not servers[src] and not any(_has_dns(ctx, m) for m in reached.get(src, {}).values()):
+            causes.setdefault(side_cause(ctx, src, "egress"), []).append(src)
+    findings = [_finding(ctx, check_id, sources, servers, reached)
+                for sources in causes.values()]
     return Evaluation(f"{population} egress-isolated workloads in scope, "
                       f"{int(servers.sum())} DNS servers", population, findings)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from reporter.checks import describe
+from reporter.checks.causes import affected_text
 from reporter.checks.context import CheckContext
 from reporter.checks.evidence import (
+    DETAIL_LIMIT,
     make_finding,
     policy_location,
     rule_location,
@@ -151,14 +153,23 @@ def host_network_in_scope(ctx: CheckContext, check_id: str) -> Evaluation:
         for workload in zone.host_network:
             seen.setdefault(workload.key, []).append(zone.name)
             workloads[workload.key] = workload
+    # One finding per namespace: each workload's own spec is the cause, and the namespace
+    # keeps a large estate's list readable.
+    by_namespace: dict[str, list[str]] = {}
+    for key in sorted(seen):
+        by_namespace.setdefault(workloads[key].namespace, []).append(key)
     findings = [
         make_finding(
-            check_id, Status.FAIL, key,
-            f"{key} uses hostNetwork: NetworkPolicies do not apply to it, so its traffic is "
-            "not restricted by any policy",
-            zones=zones, locations=workload_location(workloads[key]), endpoints=[key])
-        for key, zones in seen.items()
+            check_id, Status.FAIL, f"namespace/{namespace}",
+            f"{len(keys)} workload{'s' if len(keys) != 1 else ''} of {namespace} "
+            f"({affected_text(keys)}) use{'s' if len(keys) == 1 else ''} hostNetwork: "
+            "NetworkPolicies do not apply to them, so their traffic is not restricted by any "
+            "policy",
+            zones=sorted({z for k in keys for z in seen[k]}), affected=keys,
+            locations=[loc for k in keys[:DETAIL_LIMIT]
+                       for loc in workload_location(workloads[k])])
+        for namespace, keys in by_namespace.items()
     ]
-    population = int(np.count_nonzero(ctx.in_scope)) + len(findings)
-    return Evaluation(f"{population} workloads in scope, {len(findings)} with hostNetwork",
+    population = int(np.count_nonzero(ctx.in_scope)) + len(seen)
+    return Evaluation(f"{population} workloads in scope, {len(seen)} with hostNetwork",
                       population, findings)

@@ -16,6 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
+from reporter.checks.causes import affected_text
 from reporter.checks.context import CheckContext
 from reporter.model import CheckResult, Finding, Location, Severity, Status
 
@@ -45,15 +46,16 @@ class SeverityRater:
     def _kinds(self) -> dict[str, str]:
         return {z.name: z.kind for z in self.ctx.zones}
 
-    def _indices(self, finding: Finding) -> list[int]:
-        keys = [finding.target, *finding.endpoints]
+    def _indices(self, keys: list[str]) -> list[int]:
         return [self._index[k] for k in keys if k in self._index]
 
     def severity(self, finding: Finding) -> Severity:
+        """The worst over the workloads a finding affects (its target when it lists none): a
+        data store among them, a sensitive zone or an internet peer in its evidence."""
         check = finding.check_id
-        indices = self._indices(finding)
-        target = self._index.get(finding.target)
-        store_target = target in self._datastores
+        subjects = set(self._indices(finding.affected or [finding.target]))
+        indices = [*subjects, *self._indices(finding.endpoints)]
+        store_target = bool(subjects & self._datastores)
         internet = any(self.ctx.is_internet(i) for i in indices)
         sensitive = any(self._kinds.get(z) in SENSITIVE_KINDS for z in finding.zones)
         if check == "zone.internet-to-datastore":
@@ -61,7 +63,7 @@ class SeverityRater:
         if check == "paths.internet-to-datastore":  # endpoints: the path after the internet
             return Severity.CRITICAL if len(finding.endpoints) <= 1 else Severity.HIGH
         if check == "tenant.isolation":
-            stores = any(i in self._datastores for i in indices if i != target)
+            stores = any(i in self._datastores for i in indices if i not in subjects)
             return Severity.CRITICAL if stores else Severity.HIGH
         if check in ("internet.ingress-declared", "zone.ingress-declared") and store_target \
                 and internet:
@@ -112,6 +114,11 @@ _SIDE = {
 """The side of a connection a check's fix changes: the rule of the other side is not the fix."""
 
 
+def _subjects(finding: Finding) -> str:
+    """The workloads a fix is about: those the finding affects, else its target."""
+    return affected_text(finding.affected) if finding.affected else finding.target
+
+
 def _namespace(finding: Finding) -> str:
     return finding.target.removeprefix("namespace/").split("/")[0]
 
@@ -123,7 +130,7 @@ def _boundary_fix(direction: str, peers: str) -> Callable[[Finding, str | None],
         if rule:
             return (f"In {rule}, narrow .{field} to the declared {peers} (or declare the flow, "
                     "with its justification, under flows: in reporter.yaml)")
-        return (f"Select {finding.target} with a NetworkPolicy listing {direction} in "
+        return (f"Select {_subjects(finding)} with a NetworkPolicy listing {direction} in "
                 f"policyTypes whose rules allow only the declared {peers}")
     return fix
 
@@ -137,10 +144,10 @@ _FIXES: dict[str, Callable[[Finding, str | None], str]] = {
     "zone.internet-to-datastore": lambda f, r: (
         f"In {r}, remove the peer admitting internet addresses: only the application tier "
         "may reach the data store" if r else
-        f"Select {f.target} with an Ingress NetworkPolicy admitting only its application tier"),
+        f"Select {_subjects(f)} with an Ingress NetworkPolicy admitting only its application tier"),
     "zone.datastore-to-internet": lambda f, r: (
         f"In {r}, remove the egress peer admitting internet addresses" if r else
-        f"Select {f.target} with an Egress NetworkPolicy allowing only its in-cluster peers"),
+        f"Select {_subjects(f)} with an Egress NetworkPolicy allowing only its in-cluster peers"),
     "netpol.namespace-default-deny-ingress": lambda f, r: (
         f"Add a NetworkPolicy to namespace {_namespace(f)} with podSelector: {{}} and "
         "policyTypes: [Ingress] (and remove any rule admitting every source)"),
@@ -149,10 +156,10 @@ _FIXES: dict[str, Callable[[Finding, str | None], str]] = {
         "policyTypes: [Egress] (and remove any rule allowing every destination)"),
     "netpol.workload-ingress-isolated": lambda f, r: (
         f"In {r}, replace the rule admitting every source with explicit peers" if r else
-        f"Select {f.target} with a NetworkPolicy listing Ingress in policyTypes"),
+        f"Select {_subjects(f)} with a NetworkPolicy listing Ingress in policyTypes"),
     "netpol.workload-egress-isolated": lambda f, r: (
         f"In {r}, replace the rule allowing every destination with explicit peers" if r else
-        f"Select {f.target} with a NetworkPolicy listing Egress in policyTypes"),
+        f"Select {_subjects(f)} with a NetworkPolicy listing Egress in policyTypes"),
     "internet.any-cidr": lambda f, r: (
         f"In {r}, list the pod, service and private ranges under ipBlock.except of the "
         "0.0.0.0/0 (or ::/0) block"),
@@ -166,7 +173,7 @@ _FIXES: dict[str, Callable[[Finding, str | None], str]] = {
     "hygiene.shadowed-rules": lambda f, r: (
         f"Remove {r or f.target}: a broader rule of a policy selecting the same pods allows it"),
     "hygiene.dns-egress": lambda f, r: (
-        f"In {r or 'the egress policy selecting ' + f.target}, allow UDP 53 and TCP 53 to the "
+        f"In {r or 'the egress policy selecting ' + _subjects(f)}, allow UDP 53 and TCP 53 to the "
         "cluster DNS pods (namespaceSelector kubernetes.io/metadata.name: kube-system, "
         "podSelector k8s-app: kube-dns)"),
     "hygiene.ipblock-overlaps-cluster": lambda f, r: (
@@ -180,7 +187,7 @@ _FIXES: dict[str, Callable[[Finding, str | None], str]] = {
         "and `reporter fix` writes the policies" if r else
         f"Cut a hop of the path to {f.target}; `reporter paths` lists every hop and its rule"),
     "hygiene.host-network-in-scope": lambda f, r: (
-        f"Run {f.target} without hostNetwork: true, or move it out of the zone and into the "
+        f"Run {_subjects(f)} without hostNetwork: true, or move it out of the zone and into the "
         "scope statement's node-level controls"),
 }
 

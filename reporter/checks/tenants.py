@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from reporter.checks.boundary import boundary, layers
+import numpy as np
+
+from reporter.checks.boundary import Boundary, boundary, layers
 from reporter.checks.context import CheckContext
-from reporter.checks.crossings import crossing_finding
+from reporter.checks.crossings import crossing_findings
 from reporter.checks.registry import Evaluation, check
 from reporter.model import Finding
 
@@ -19,13 +21,21 @@ def tenant_isolation(ctx: CheckContext, check_id: str) -> Evaluation:
         return Evaluation(f"{len(tenants)} tenant zones: nothing to isolate from", 0)
     for _, side in layers([ctx.endpoints(z.members) for z in tenants]):
         crossing = boundary(ctx, side, side >= 0, inbound=False)
-        for i in sorted(crossing.exposures):
+
+        def zones(i: int, crossing: Boundary = crossing, side: np.ndarray = side) -> list[str]:
             source = tenants[int(side[i])]
             exposure = crossing.exposures[i]
             peers = {p for g in exposure.groups() for p, _ in exposure.group(g).examples}
-            targets = sorted({z for p in peers for z in ctx.zones_of(p)} - {source.name})
-            findings.append(crossing_finding(
-                ctx, check_id, i, crossing,
+            return [source.name, *sorted({z for p in peers for z in ctx.zones_of(p)}
+                                         - {source.name})]
+
+        by_tenant: dict[int, list[int]] = {}
+        for i in sorted(crossing.exposures):
+            by_tenant.setdefault(int(side[i]), []).append(i)
+        for t, members in by_tenant.items():
+            source = tenants[t]
+            findings += crossing_findings(
+                ctx, check_id, members, crossing,
                 what=f"connections from tenant zone {source.name} into other tenant zones",
-                zones=[source.name, *targets], key=(source.name,)))
+                zones=zones, key=(source.name,), prefix=f"zone {source.name}: ")
     return Evaluation(f"{len(tenants)} tenant zones", len(tenants), findings)

@@ -3,11 +3,13 @@ of a zone is directly connected with the internet."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
 
 from reporter.checks.boundary import boundary, layers
 from reporter.checks.context import CheckContext
-from reporter.checks.crossings import crossing_finding
+from reporter.checks.crossings import crossing_findings
 from reporter.checks.evidence import make_finding
 from reporter.checks.registry import Evaluation, check
 from reporter.checks.scope import ZoneScope
@@ -37,13 +39,14 @@ def _boundary(ctx: CheckContext, check_id: str, inbound: bool) -> Evaluation:
     everything = np.ones(ctx.compiled.n_endpoints, dtype=bool)
     for indices, side in layers([ctx.endpoints(z.members) for z in ctx.zones]):
         crossing = boundary(ctx, side, everything, inbound=inbound)
-        for i in sorted(crossing.exposures):
-            zone = ctx.zones[int(side[i])]
+        exposed = _by_side(side, crossing.exposures)
+        for z, insides in exposed.items():
+            zone = ctx.zones[z]
             what = (f"undeclared connections from outside zone {zone.name}" if inbound
                     else f"undeclared connections out of zone {zone.name}")
-            findings.append(crossing_finding(ctx, check_id, i, crossing, what=what,
-                                             zones=[zone.name], key=(zone.name,)))
-        exposed = {int(side[i]) for i in crossing.exposures}
+            findings += crossing_findings(ctx, check_id, insides, crossing, what=what,
+                                          zones=_only(zone.name), key=(zone.name,),
+                                          prefix=f"zone {zone.name}: ")
         findings += [_pass(ctx, check_id, ctx.zones[z], crossing.connections.get(z, 0), inbound)
                      for z in indices if z not in exposed]
     members = int(sum(z.members.sum() for z in ctx.zones))
@@ -71,12 +74,27 @@ def _datastore_findings(ctx: CheckContext, check_id: str, inbound: bool,
     findings = []
     for _, side in layers([ctx.endpoints(z.datastores) for z in stores]):
         crossing = boundary(ctx, side, internet, inbound=inbound, declared=False)
-        for i in sorted(crossing.exposures):
-            zone = stores[int(side[i])]
-            findings.append(crossing_finding(
-                ctx, check_id, i, crossing, what=f"{what} (a data store of zone {zone.name})",
-                zones=[zone.name], key=(zone.name, str(inbound))))
+        for z, members in _by_side(side, crossing.exposures).items():
+            zone = stores[z]
+            findings += crossing_findings(
+                ctx, check_id, members, crossing, what=f"{what} (data stores of zone {zone.name})",
+                zones=_only(zone.name), key=(zone.name, str(inbound)),
+                prefix=f"zone {zone.name}: ")
     return findings
+
+
+def _only(zone: str) -> Callable[[int], list[str]]:
+    """The zones of a boundary finding: the zone whose edge is crossed, whatever else the
+    workloads belong to."""
+    return lambda _: [zone]
+
+
+def _by_side(side: np.ndarray, exposures: Iterable[int]) -> dict[int, list[int]]:
+    """The exposed endpoints of each side, in endpoint order."""
+    found: dict[int, list[int]] = {}
+    for i in sorted(exposures):
+        found.setdefault(int(side[i]), []).append(i)
+    return found
 
 
 def _datastores(ctx: CheckContext, check_id: str, inbound: bool) -> Evaluation:

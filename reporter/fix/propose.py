@@ -99,11 +99,13 @@ def plain(value: Any) -> Any:
 
 
 def _failing(assessment: Assessment) -> dict[str, list[str]]:
+    """Check ID -> failing targets, and the workloads each failing cause affects (a proposal
+    may close a cause for one workload, e.g. its DNS rule)."""
     found: dict[str, list[str]] = defaultdict(list)
     for result in assessment.checks:
         for finding in result.findings:
             if finding.status is Status.FAIL:
-                found[finding.check_id].append(finding.target)
+                found[finding.check_id] += [finding.target, *finding.affected]
     return found
 
 

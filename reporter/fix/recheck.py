@@ -62,8 +62,10 @@ def cut_flows(before: CheckContext, after: CheckContext) -> list[str]:
 
 
 def open_findings(assessment: Assessment) -> set[tuple[str, str]]:
-    return {(f.check_id, f.target) for r in assessment.checks for f in r.findings
-            if f.status is Status.FAIL}
+    """(check ID, target) of the failing findings, and (check ID, workload) for each workload
+    a failing cause affects: a cause that reaches one more workload is a new failure."""
+    return {(f.check_id, subject) for r in assessment.checks for f in r.findings
+            if f.status is Status.FAIL for subject in (f.target, *f.affected)}
 
 
 SHADOWED = "hygiene.shadowed-rules"
@@ -72,8 +74,12 @@ finding of this check is not harm."""
 
 
 def new_failures(assessment: Assessment, was_open: set[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Findings failing in ``assessment`` that did not before (shadowed rules aside)."""
-    return sorted(f for f in open_findings(assessment) - was_open if f[0] != SHADOWED)
+    """Findings failing in ``assessment`` that did not before (shadowed rules aside). A
+    grouped finding counts by its workloads: a proposal that changes the policies selecting
+    a workload still failing renames its cause without making anything fail."""
+    failing = {(f.check_id, subject) for r in assessment.checks for f in r.findings
+               if f.status is Status.FAIL for subject in (f.affected or [f.target])}
+    return sorted(f for f in failing - was_open if f[0] != SHADOWED)
 
 
 @dataclass(frozen=True, slots=True)

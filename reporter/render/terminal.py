@@ -38,6 +38,8 @@ SHOWN = (Status.FAIL, Status.ERROR, Status.EXCEPTED)
 """Finding statuses listed under a requirement."""
 BRIEF_LIMIT = 5
 """Findings listed per requirement without --verbose."""
+AFFECTED_LIMIT = 25
+"""Affected workloads of a finding listed with --verbose; -o json has all of them."""
 
 
 def status_text(status: Status) -> Text:
@@ -66,6 +68,11 @@ def _finding_lines(finding: Finding, verbose: bool) -> Iterator[Text]:
         return
     if finding.fix:
         yield Text(f"          fix: {finding.fix}", style="dim")
+    if finding.affected:
+        rest = len(finding.affected) - AFFECTED_LIMIT
+        more = f" and {rest} more (-o json lists them all)" if rest > 0 else ""
+        yield Text(f"          affects {len(finding.affected)}: "
+                   f"{', '.join(finding.affected[:AFFECTED_LIMIT])}{more}", style="dim")
     for location in finding.locations[1:]:
         rule = f" {location.rule}" if location.rule else ""
         yield Text(f"          at {location.file}:{location.line} {location.object or ''}{rule}",

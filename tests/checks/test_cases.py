@@ -2,9 +2,11 @@
 ``cases/<check-id>/<name>-PASS.yaml`` (or -FAIL, -NOT_APPLICABLE, -ERROR).
 
 ``# expect: <target>`` comment lines name every target that carries a FAIL (or ERROR) finding:
-the set must be exact, so a case proves what fails and that nothing else does. A FAIL case
-headed ``# near miss of: <name>-PASS.yaml`` differs from that passing case in a few lines only,
-so it pins the check's boundary. Every check has a PASS case and two FAIL cases, one a near miss.
+the set must be exact, so a case proves what fails and that nothing else does. A finding grouped
+by cause reads ``# expect: <cause> <- <workload>, <workload>``: its affected workloads, exactly.
+A FAIL case headed ``# near miss of: <name>-PASS.yaml`` differs from that passing case in a few
+lines only, so it pins the check's boundary. Every check has a PASS case and two FAIL cases,
+one a near miss.
 """
 
 from __future__ import annotations
@@ -50,11 +52,16 @@ def test_case_verdict(check_id: str, path: Path) -> None:
         f"{result.status}: {[f.message for f in result.findings]} {result.error or ''}")
     assert result.check_id == check_id
     assert {f.check_id for f in result.findings} <= {check_id}, "a finding names another check"
-    failing = {f.target for f in result.findings if f.status in (Status.FAIL, Status.ERROR)}
+    failing = {_expectation(f.target, f.affected) for f in result.findings
+               if f.status in (Status.FAIL, Status.ERROR)}
     targets = _header(path, "# expect:")
     if expected is Status.FAIL:
         assert targets, f"{path.name}: name every failing target with a '# expect:' line"
     assert failing == set(targets), f"failing targets: {sorted(failing)}"
+
+
+def _expectation(target: str, affected: list[str]) -> str:
+    return f"{target} <- {', '.join(affected)}" if affected else target
 
 
 def _changed_lines(a: Path, b: Path) -> int:

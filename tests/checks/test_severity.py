@@ -49,7 +49,8 @@ spec:
 def rated(check_id: str) -> dict[str, tuple[Severity | None, str | None]]:
     ctx = context(ESTATE)
     result = SeverityRater(ctx).rate(run_check(REGISTRY[check_id], ctx))
-    return {f.target: (f.severity, f.fix) for f in result.findings if f.status is Status.FAIL}
+    return {workload: (f.severity, f.fix) for f in result.findings if f.status is Status.FAIL
+            for workload in f.affected or [f.target]}
 
 
 def test_a_data_store_reachable_from_the_internet_is_critical_with_the_rule_to_change() -> None:
