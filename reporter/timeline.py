@@ -40,7 +40,8 @@ if TYPE_CHECKING:
     from reporter.pipeline import Assessed, Assessor
 
 WindowKey = tuple[str, str]
-"""(check ID, target): one failure followed across states."""
+"""(check ID, target): one failure followed across states. The target is the cause, so a
+cause that reaches more workloads stays one window (naming them all)."""
 SHOWN_WINDOWS = 3
 """Failure windows named in a requirement's reason."""
 
@@ -141,13 +142,14 @@ class _Open:
     opened_commit: str | None
     opened_at: datetime
     requirements: set[str]
+    affected: set[str]
 
     def closed(self, closed_by: str | None, until: datetime) -> FailureWindow:
         f = self.finding
         return FailureWindow(
             check_id=f.check_id, target=f.target, message=f.message, severity=f.severity,
-            fix=f.fix, locations=f.locations, requirements=sorted(self.requirements),
-            zones=f.zones,
+            fix=f.fix, locations=f.locations, affected=sorted(self.affected),
+            requirements=sorted(self.requirements), zones=f.zones,
             opened_commit=self.opened_commit, opened_at=self.opened_at,
             closed_commit=closed_by, closed_at=until if closed_by else None,
             days=round((until - self.opened_at).total_seconds() / 86400, 1))
@@ -169,9 +171,11 @@ def timeline(states: Sequence[StateRun], start: date, end: date) -> list[Failure
         for key, (fingerprint, requirements) in sorted(failing.items()):
             if key in open_windows:
                 open_windows[key].requirements |= requirements
+                open_windows[key].affected.update(findings[fingerprint].affected)
                 continue
             opened_by = None if state.commit.committed_at < period_start else state.commit.sha
-            open_windows[key] = _Open(findings[fingerprint], opened_by, at, set(requirements))
+            open_windows[key] = _Open(findings[fingerprint], opened_by, at, set(requirements),
+                                      set(findings[fingerprint].affected))
     windows += [w.closed(None, period_end) for _, w in sorted(open_windows.items())]
     return sorted(windows, key=lambda w: (w.opened_at, w.check_id, w.target))
 
@@ -230,7 +234,10 @@ def describe_window(window: FailureWindow) -> str:
               if window.opened_commit else "already failing at the start of the period")
     closed = (f"closed by commit {window.closed_commit[:12]} on {window.closed_at.date()}"
               if window.closed_commit and window.closed_at else "still failing at its end")
-    return f"{window.check_id} on {window.target}, {opened}, {closed} ({window.days:g} days)"
+    affected = f" ({', '.join(window.affected[:3])}{' …' if len(window.affected) > 3 else ''})" \
+        if window.affected else ""
+    return (f"{window.check_id} on {window.target}{affected}, {opened}, {closed} "
+            f"({window.days:g} days)")
 
 
 def period_result(start: date, end: date, states: Sequence[StateRun],

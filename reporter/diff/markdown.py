@@ -13,6 +13,7 @@ from reporter.diff.render import (
     policy_heading,
     side_text,
     status_words,
+    widened_text,
 )
 
 
@@ -101,7 +102,7 @@ def _status(delta: StatusDelta) -> Iterator[str]:
         yield "| change | check | target | finding | before | after |"
         yield "|---|---|---|---|---|---|"
         yield from (f"| {status_words(f.change)} | `{f.check_id}` | {_cell(f.target)} | "
-                    f"{_cell(f.message)} | {f.old or '–'} | {f.new or '–'} |"
+                    f"{_cell(f.message + widened_text(f))} | {f.old or '–'} | {f.new or '–'} |"
                     for f in delta.findings)
     if delta.exceptions:
         yield ""

@@ -148,11 +148,15 @@ class FindingChange:
     check_id: str
     target: str
     message: str
-    change: Literal["newly-failing", "newly-passing", "changed"]
+    change: Literal["newly-failing", "newly-passing", "changed", "widened"]
     """newly-failing (FAIL now, not before), newly-passing (FAIL before, not now: resolved,
-    passing or excepted), changed (another status change)."""
+    passing or excepted), changed (another status change), widened (failing on both sides,
+    and its cause now affects workloads it did not: ``added``)."""
     old: str | None
     new: str | None
+    added: tuple[str, ...] = ()
+    """For a failing finding grouped by cause (newly failing or widened): the workloads it
+    affects that no failing finding of the same check affected before."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from reporter.diff.model import (
     Authorship,
     ConnectionChange,
     Delta,
+    FindingChange,
     PolicyChange,
     ReachabilityDelta,
     SideInfo,
@@ -147,10 +148,19 @@ def status_words(change: str) -> str:
     return change.replace("-", " ")
 
 
+def widened_text(change: FindingChange, shown: int = 5) -> str:
+    """``; now also affects a, b and 3 more`` for a widened finding, else nothing."""
+    if change.change != "widened" or not change.added:
+        return ""
+    more = f" and {len(change.added) - shown} more" if len(change.added) > shown else ""
+    return f"; now also affects {', '.join(change.added[:shown])}{more}"
+
+
 def _status(delta: StatusDelta) -> Iterator[Line]:
     total = len(delta.requirements) + len(delta.findings) + len(delta.exceptions)
     yield Line("heading", f"Control status: {total or 'no'} change{'s' if total != 1 else ''}")
     tags: dict[str, Tag] = {"newly-failing": "removed", "newly-passing": "added",
+                            "widened": "removed",
                             "appeared": "changed", "expired": "removed", "removed": "changed"}
     if delta.requirements:
         yield Line("group", "Requirements", 1)
@@ -161,7 +171,8 @@ def _status(delta: StatusDelta) -> Iterator[Line]:
         yield Line("group", "Findings", 1)
     for f in delta.findings:
         yield Line(tags.get(f.change, "changed"), f"{status_words(f.change)}: {f.check_id} "
-                   f"{f.target}: {f.message} ({f.old or '-'} -> {f.new or '-'})", 2)
+                   f"{f.target}: {f.message} ({f.old or '-'} -> {f.new or '-'})"
+                   + widened_text(f), 2)
     if delta.exceptions:
         yield Line("group", "Exceptions", 1)
     for e in delta.exceptions:

@@ -1,6 +1,7 @@
 """Control status: requirements and findings whose status changed, exceptions that came and went.
 
-Findings are matched by fingerprint (stable across runs: check, target and key evidence);
+Findings are matched by fingerprint (stable across runs: check, cause and key evidence; a
+cause that affects more workloads than before is ``widened``);
 requirements by framework and ID; exceptions by ID.
 """
 
@@ -84,16 +85,36 @@ def _rank(status: Status) -> int:
     return ROLLUP_ORDER.index(status)
 
 
+def _failing_workloads(assessment: Assessment) -> dict[str, set[str]]:
+    """Check ID -> the workloads its failing findings affect, whatever their cause."""
+    found: dict[str, set[str]] = {}
+    for check in assessment.checks:
+        for finding in check.findings:
+            if finding.status is Status.FAIL:
+                found.setdefault(check.check_id, set()).update(finding.affected)
+    return found
+
+
 def finding_changes(old: Assessment, new: Assessment) -> tuple[FindingChange, ...]:
     before, after = _findings(old), _findings(new)
+    was_failing = _failing_workloads(old)
     changes = []
     for key in sorted(before.keys() | after.keys()):
         was, now = before.get(key), after.get(key)
         was_status, now_status = (was.status if was else None), (now.status if now else None)
+        added: tuple[str, ...] = ()
+        change: Literal["newly-failing", "newly-passing", "changed", "widened"]
+        if now is not None and now_status is Status.FAIL:
+            # The workloads no failing finding of the check affected before: a cause renamed
+            # (another policy now selects its workloads) adds none.
+            known = was_failing.get(now.check_id, set())
+            added = tuple(a for a in now.affected if a not in known)
         if was_status is now_status:
-            continue
-        change: Literal["newly-failing", "newly-passing", "changed"]
-        if now_status is Status.FAIL:
+            # A failing cause that reaches more workloads is worse though its status is not.
+            if not added:
+                continue
+            change = "widened"
+        elif now_status is Status.FAIL:
             change = "newly-failing"
         elif was_status is Status.FAIL:
             change = "newly-passing"
@@ -107,8 +128,9 @@ def finding_changes(old: Assessment, new: Assessment) -> tuple[FindingChange, ..
             fingerprint=key, check_id=shown.check_id, target=shown.target,
             message=shown.message, change=change,
             old=was_status.value if was_status else None,
-            new=now_status.value if now_status else None))
+            new=now_status.value if now_status else None, added=added))
     return tuple(sorted(changes, key=lambda c: (c.change, c.check_id, c.target, c.fingerprint)))
+
 
 
 def exception_changes(old: Assessment, new: Assessment) -> tuple[ExceptionChange, ...]:

@@ -4,8 +4,8 @@ paths on both sides.
 
 HEAD is worse when a requirement that passed now fails, a new connection into a CDE/PHI zone or
 from the internet is not covered by a declared flow, a data store gets a new (or shorter) path
-from the internet, or a new finding is rated high or critical. Findings that were there before
-do not count.
+from the internet, or a new finding is rated high or critical (or a failing one's cause now
+affects more workloads). Findings that were there before, on the same workloads, do not count.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from reporter.checks import CheckContext
 from reporter.config import Config
 from reporter.diff import ConnectionChange, Delta, compute_delta
 from reporter.diff.connections import parse_connection_set
+from reporter.diff.model import FindingChange
+from reporter.diff.render import widened_text
 from reporter.diff.sides import assessed_side, parse_range
 from reporter.model import Severity, Status
 from reporter.netpol.connset import ConnectionSet
@@ -119,13 +121,24 @@ def _status_reasons(delta: Delta) -> tuple[list[Reason], list[Reason]]:
 
 
 def _severe_findings(delta: Delta, head: Assessed) -> list[Reason]:
-    """Findings failing at HEAD and not at BASE, rated high or critical."""
+    """Findings failing at HEAD and not at BASE, or whose cause now affects more workloads,
+    rated high or critical."""
     if delta.status is None:
         return []
-    rated = {f.fingerprint: f.severity for r in head.assessment.checks for f in r.findings}
-    return [Reason("finding", f"{rated[f.fingerprint]}: {f.check_id} {f.target}: {f.message}")
-            for f in delta.status.findings
-            if f.change == "newly-failing" and rated.get(f.fingerprint) in SEVERE]
+    findings = {f.fingerprint: f for r in head.assessment.checks for f in r.findings}
+
+    def new_harm(change: FindingChange) -> bool:
+        finding = findings.get(change.fingerprint)
+        if finding is None or finding.severity not in SEVERE:
+            return False
+        # A cause renamed (e.g. one more policy selects its workloads) with every workload
+        # already failing the check is no new harm.
+        return change.change == "widened" or (
+            change.change == "newly-failing" and (not finding.affected or bool(change.added)))
+
+    return [Reason("finding", f"{findings[f.fingerprint].severity}: {f.check_id} {f.target}: "
+                              f"{f.message}" + widened_text(f))
+            for f in delta.status.findings if new_harm(f)]
 
 
 def _connection_text(c: NewConnection) -> str:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reporter.diff.model import as_plain
+from reporter.diff.render import widened_text
 from reporter.gate.compute import GateResult, NewConnection
 
 
@@ -64,7 +65,7 @@ def render_md(result: GateResult) -> str:
     status = result.delta.status
     for finding in status.findings if status else ():
         lines.append(f"- {finding.change}: {finding.check_id} {_code(finding.target)}: "
-                     f"{_cell(finding.message)}")
+                     f"{_cell(finding.message + widened_text(finding))}")
     lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 

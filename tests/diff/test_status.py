@@ -54,6 +54,25 @@ def test_a_finding_that_disappears_is_no_longer_failing_and_one_that_appears_is_
         ("newly-failing", None, "FAIL")]
 
 
+def test_a_failing_cause_that_affects_more_workloads_is_widened() -> None:
+    old = sample_assessment()
+    failing = next(f for c in old.checks for f in c.findings
+                   if f.check_id == "zone.ingress-declared" and f.status is Status.FAIL)
+    before = failing.model_copy(update={"affected": ["cde/api[Deployment]"]})
+    after = failing.model_copy(update={"affected": ["cde/api[Deployment]", "cde/db[Pod]"]})
+
+    def with_finding(finding: object) -> Assessment:
+        return edited(old, checks=[c.model_copy(update={"findings": [
+            finding if f.fingerprint == failing.fingerprint else f for f in c.findings]})
+            for c in old.checks])
+
+    assert [(f.change, f.fingerprint, f.added) for f in status_delta(
+        with_finding(before), with_finding(after)).findings] == [
+        ("widened", failing.fingerprint, ("cde/db[Pod]",))]
+    # Fewer workloads is not a change of verdict: the cause still fails.
+    assert status_delta(with_finding(after), with_finding(before)).is_empty
+
+
 def test_an_expired_exception_turns_its_finding_back_into_a_failure() -> None:
     old = sample_assessment()
     expired = EXCEPTION.model_copy(update={"state": ExceptionState.EXPIRED,

@@ -148,8 +148,9 @@ def test_json_names_the_reasons(history: tuple[Repo, dict[str, str]]) -> None:
     # shorter minimum, so the attack paths are no worse; the direct connection is, and so is
     # the new high finding (undeclared connections into the PHI zone: 5433, the client)
     assert {r["kind"] for r in data["worse"]} == {"connection", "finding"}
-    assert any(r["text"].startswith("high: zone.ingress-declared db/postgres[StatefulSet]")
-               for r in data["worse"])
+    assert any(r["text"].startswith(
+        "high: zone.ingress-declared zone records: policy db/postgres-ingress ingress[0]: "
+        "db/postgres[StatefulSet] accepts") for r in data["worse"])
     assert [(c["src"], c["undeclared"]) for c in data["new_connections"] if c["worse"]] == [
         ("app/api[Deployment]", "TCP 5433"), ("other/client[Deployment]", "TCP 5432-5433")]
 
@@ -189,3 +190,33 @@ def test_the_config_at_the_repository_root_is_found_and_named(
     given = gate(repo, f"{commits['base']}..{commits['opened']}", "-o", "md")[1]
     assert "Config: `reporter.yaml (given with --config)`" in given
     assert out.split("Config:")[0] == given.split("Config:")[0]
+
+
+REPLICA = """\
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: postgres-replica, namespace: db}
+spec:
+  selector: {matchLabels: {app: postgres}}
+  template:
+    metadata: {labels: {app: postgres, role: replica}}
+    spec: {containers: [{name: pg, image: postgres, ports: [{containerPort: 5432}]}]}
+"""
+
+
+def test_a_failing_cause_that_reaches_one_more_workload_fails(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    """The finding was there before (one per cause), but the replica is newly exposed by it."""
+    repo, commits = history
+    repo.git("checkout", "-q", commits["opened"])
+    repo.write("estate/workloads.yaml", WORKLOADS + REPLICA)
+    replica = repo.commit("db: a replica")
+    code, out = gate(repo, f"{commits['opened']}..{replica}", "-o", "json")
+    data = json.loads(out)
+    assert code == 1
+    widened = [r["text"] for r in data["worse"] if r["kind"] == "finding"]
+    assert any(t.startswith("high: zone.ingress-declared zone records: policy "
+                            "db/postgres-ingress ingress[0]: 2 workloads") and
+               t.endswith("; now also affects db/postgres-replica[StatefulSet]")
+               for t in widened), widened

@@ -66,15 +66,18 @@ def test_a_two_week_leak_inside_the_quarter_fails_naming_both_commits(
     _, shas = history
     result = check("--period", "2024Q1")
     assert result.exit_code == 1, result.output
-    assert (f"zone.internet-to-datastore on production/database[StatefulSet], opened by commit "
+    # The cause: the debug policy's rule, with the workload it opened.
+    assert ("zone.internet-to-datastore on zone cde: policy production/database-debug ingress[0] "
+            "(production/database[StatefulSet]), opened by commit "
             f"{shas['open'][:12]} on 2024-02-01, closed by commit {shas['close'][:12]} on "
             "2024-02-15 (14 days)") in result.stdout
     data = as_json(check("--period", "2024-01-01..2024-03-31", "-o", "json"))
     period = data["period"]
     assert period["examined"] is True
     windows = [w for w in period["windows"] if w["check_id"] == "zone.internet-to-datastore"]
-    assert [(w["opened_commit"], w["closed_commit"], w["days"], w["severity"])
-            for w in windows] == [(shas["open"], shas["close"], 14.0, "critical")]
+    assert [(w["opened_commit"], w["closed_commit"], w["days"], w["severity"], w["affected"])
+            for w in windows] == [(shas["open"], shas["close"], 14.0, "critical",
+                                   ["production/database[StatefulSet]"])]
     assert "pci-dss-4.0.1 1.4.4" in windows[0]["requirements"]
     # The state at START, then each commit that changed the inputs; the README commit is none.
     assert [s["commit"] for s in period["states"]] == [shas["base"], shas["open"], shas["close"]]
@@ -115,7 +118,8 @@ def test_sarif_and_junit_say_when_each_failure_of_the_period_was_open(
     failure = case.find("failure")
     assert failure is not None and failure.text is not None
     assert failure.get("message") == "0 failing finding(s), 2 failure window(s) in the period"
-    assert ("PERIOD: [zone.internet-to-datastore] production/database[StatefulSet]: "
+    assert ("PERIOD: [zone.internet-to-datastore] zone cde: policy "
+            "production/database-debug ingress[0]: "
             in failure.text)
     assert f"closed by commit {shas['close'][:12]} on 2024-02-15 (14 days)" in failure.text
 
