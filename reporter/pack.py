@@ -181,7 +181,7 @@ def evidence_csv(rows: Iterator[Sequence[str]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("evidence_id", "frameworks", "requirement", "check", "status", "target",
-                     "artefact", "fingerprint", "exception", "commit"))
+                     "artefact", "fingerprint", "exception", "commit", "affected"))
     writer.writerows(rows)
     return out.getvalue().encode()
 

@@ -105,7 +105,8 @@ def _evidence_file(assessment: Assessment) -> bytes:
         (e.id, " ".join(e.framework_ids), e.requirement_id, e.finding.check_id, e.status.value,
          e.finding.target, artefact(e.finding), fingerprint_of(e.finding),
          e.finding.exception or "",
-         csv_commit(revisions.get(e.finding.locations[0].file) if e.finding.locations else None))
+         csv_commit(revisions.get(e.finding.locations[0].file) if e.finding.locations else None),
+         " ".join(e.finding.affected))
         for e in index_evidence(assessment)
     )
 

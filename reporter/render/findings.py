@@ -85,9 +85,11 @@ class FindingView:
         ends = tuple(f.endpoints)
         if len(ends) < 2 or f.check_id in PATH_CHECKS:
             return "path", ends
-        if ends[-1] == f.target:
+        # A finding grouped by cause names peers of one of the workloads it affects.
+        subjects = set(f.affected) or {f.target}
+        if ends[-1] in subjects:
             return "from", ends[:-1]
-        return ("to", ends[1:]) if ends[0] == f.target else ("", ends)
+        return ("to", ends[1:]) if ends[0] in subjects else ("", ends)
 
 
 @dataclass(frozen=True, slots=True)

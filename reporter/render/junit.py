@@ -174,7 +174,9 @@ def _finding_lines(findings: Iterable[Finding]) -> list[str]:
         where = ", ".join(
             f"{loc.file}:{loc.line}" if loc.line else loc.file for loc in f.locations if loc.file
         )
-        lines.append(f"[{f.check_id}] {f.target}: {f.message}" + (f" ({where})" if where else ""))
+        affected = f"; affects {', '.join(f.affected)}" if len(f.affected) > 1 else ""
+        lines.append(f"[{f.check_id}] {f.target}: {f.message}" + (f" ({where})" if where else "")
+                     + affected)
     return lines
 
 

@@ -99,7 +99,9 @@ def key_findings(assessment: Assessment, ids: Mapping[str, str]) -> KeyFindings:
     requirements failed; ``ids`` (fingerprint -> finding ID) links each target to its finding."""
     groups: dict[tuple[str, ...], list[_Failed]] = {}
     for entry in _failed_checks(assessment).values():
-        targets = tuple(sorted({f.target for f in entry.findings.values()}))
+        # Checks failing on the same workloads share a line, whatever cause each names.
+        targets = tuple(sorted({t for f in entry.findings.values()
+                                for t in (f.affected or [f.target])}))
         groups.setdefault(targets, []).append(entry)
     lines = sorted((_line(g, ids) for g in groups.values()),
                    key=lambda k: (_rank(k), -k.count, -k.requirements, k.check_ids[0]))

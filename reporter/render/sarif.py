@@ -208,9 +208,17 @@ def _result(finding: Finding, rule_index: int, exceptions: dict[str, ExceptionRe
         "ruleIndex": rule_index,
         "level": _level(finding),
         "message": {"text": finding.message},
-        "locations": list(_locations(finding)),
         "properties": _evidence(finding),
     }
+    # One result per cause: its first place is where to look; the other places it cites and
+    # every workload it affects are related locations.
+    places = list(_locations(finding))
+    result["locations"] = places[:1]
+    related = places[1:] + [
+        {"logicalLocations": [{"fullyQualifiedName": w, "kind": "resource"}],
+         "message": {"text": "affected workload"}} for w in finding.affected]
+    if related:
+        result["relatedLocations"] = [{"id": i, **r} for i, r in enumerate(related, 1)]
     if finding.fingerprint:
         result["partialFingerprints"] = {FINGERPRINT_KEY: finding.fingerprint}
     if finding.status is Status.EXCEPTED:
@@ -265,6 +273,8 @@ def _evidence(finding: Finding) -> Json:
         evidence["endpoints"] = finding.endpoints
     if finding.ports:
         evidence["ports"] = finding.ports
+    if finding.affected:
+        evidence["affected"] = finding.affected
     if finding.details:
         evidence["details"] = finding.details
     return evidence

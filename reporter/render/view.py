@@ -56,6 +56,9 @@ STATUS_LOOK: Mapping[Status, tuple[str, str]] = {
 """Icon and word for each status: the report never relies on colour alone."""
 HEADER_LENGTH = 90
 """Characters of the running header: it has one line."""
+SHOWN_AFFECTED = 12
+"""Workloads printed per finding grouped by cause; the rest are counted, and listed in
+pack.json and the evidence index (the page budget of a large estate)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +154,7 @@ class ReportView:
     """The chapter "Lateral movement" (templates/_lateral.html.j2)."""
     status_look: Mapping[Status, tuple[str, str]] = field(default_factory=lambda: STATUS_LOOK)
     shown_host_network: int = SHOWN_HOST_NETWORK
+    affected_shown: int = SHOWN_AFFECTED
 
 
 def anchor(*parts: str) -> str:

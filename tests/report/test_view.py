@@ -9,9 +9,11 @@ from reporter.model import Finding, Status, ZoneFlow, ZoneSummary
 from reporter.render.diagram import zone_diagram
 from reporter.render.evidence import evidence_id, index_evidence, requirement_ids
 from reporter.render.findings import FindingView, finding_ids
+from reporter.render.html import render_html
 from reporter.render.view import (
     HEADER_LENGTH,
     PRINTED_POLICIES,
+    SHOWN_AFFECTED,
     PackFacts,
     ReportView,
     _header,
@@ -208,3 +210,16 @@ def test_a_large_register_prints_the_policies_the_printed_findings_cite() -> Non
         p.key for p in large.policies}
     small = build_view(assessment, _facts())
     assert small.printed_policies == small.policies
+
+
+def test_a_cause_lists_its_first_workloads_and_says_where_the_rest_are() -> None:
+    assessment = sample_assessment()
+    many = [f"shop/web-{i:02}[Deployment]" for i in range(20)]
+    checks = [c.model_copy(update={"findings": [
+        f.model_copy(update={"affected": many}) if f.status is Status.FAIL else f
+        for f in c.findings]}) for c in assessment.checks]
+    html = render_html(build_view(assessment.model_copy(update={"checks": checks}), _facts()))
+    text = re.sub(r"<[^>]+>", "", html)
+    assert (f"20 workloads affected: {', '.join(many[:SHOWN_AFFECTED])} and "
+            f"{20 - SHOWN_AFFECTED} more — full list in evidence-index.csv and pack.json") in text
+    assert many[SHOWN_AFFECTED] not in text
