@@ -107,12 +107,12 @@ class Boundary:
     """Inside endpoints with any connection across (declared or not)."""
     connections: dict[int, int] = field(default_factory=dict)
     """Side -> how many connections cross its edge (declared or not)."""
+    touch: list[int] = field(default_factory=lambda: [0])
+    """Per undeclared port set: the port atoms it overlaps (a rule admits part of the set
+    exactly when its atoms meet these: rules admit whole atoms)."""
     _unions: dict[frozenset[int], ConnectionSet] = field(default_factory=dict)
-    cache: dict[tuple[frozenset[int], ConnectionSet], ConnectionSet] = field(
-        default_factory=dict)
-    """Undeclared port sets within what a rule admits (reporter.checks.crossings)."""
-    causes: dict[object, Any] = field(default_factory=dict)
-    """Causes already found for the same rules and exchanges (reporter.checks.crossings)."""
+    cache: dict[object, Any] = field(default_factory=dict)
+    """What reporter.checks.crossings derives from this boundary, shared by its workloads."""
 
     def union(self, ids: frozenset[int]) -> ConnectionSet:
         """The undeclared port sets with these IDs together."""
@@ -162,7 +162,21 @@ class _Scan:
         if found is None:
             found = self._ids[undeclared] = len(self.result.undeclared)
             self.result.undeclared.append(undeclared)
+            self.result.touch.append(self._touch(undeclared, mask))
         return found
+
+    def _touch(self, undeclared: ConnectionSet, mask: int) -> int:
+        """The atoms of ``mask`` (which holds ``undeclared``) that overlap it."""
+        ports = self.ctx.reach.ports
+        if not self.declared:
+            return mask
+        touch, rest = 0, mask
+        while rest:
+            bit = rest & -rest
+            rest ^= bit
+            if not ports.connection_set(bit).intersection(undeclared).is_empty:
+                touch |= bit
+        return touch
 
 
 def boundary(ctx: CheckContext, side: IntArray, peers: BoolVector, *, inbound: bool,

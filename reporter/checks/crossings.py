@@ -69,10 +69,13 @@ def _group_lines(ctx: CheckContext, inside: int, label: str, peers: PeerGroup,
 @dataclass(frozen=True, slots=True)
 class _Share:
     """What one workload lets through under one cause: its groups of peers (IDs into the
-    context's peer groups) and the undeclared port sets the cause admits (their union)."""
+    context's peer groups) and the undeclared port sets it exchanges with them (IDs into the
+    boundary's), of which the cause admits ``admitted``."""
 
     groups: tuple[int, ...]
-    ports: frozenset[ConnectionSet]
+    undeclared: frozenset[frozenset[int]]
+    admitted: ConnectionSet | None
+    """None: all of them (no policy selects the workloads)."""
 
 
 def _causes(ctx: CheckContext, inside: int, boundary: Boundary) -> dict[Cause, _Share]:
@@ -83,72 +86,76 @@ def _causes(ctx: CheckContext, inside: int, boundary: Boundary) -> dict[Cause, _
     inbound = boundary.inbound
     direction = "ingress" if inbound else "egress"
     exposure = boundary.exposures[inside]
-    if not _isolated(ctx, inside, inbound):
-        return {side_cause(ctx, inside, direction): _Share(
-            tuple(exposure.groups()), frozenset({boundary.union(exposure.undeclared())}))}
-    by_group = exposure.undeclared_by_group()
-    rules = _side_rules(ctx, inside, direction)
-    # Workloads with the same rules and the same undeclared exchanges share the answer.
-    key = (rules, frozenset(by_group.items()))
-    found = boundary.causes.get(key)
-    if found is None:
-        found = boundary.causes[key] = _rule_causes(ctx, boundary, rules, by_group)
-    # Named ports resolved nowhere, or peers admitted only through the other side's rules:
-    # the policies selecting it are the cause.
-    return found or {side_cause(ctx, inside, direction): _Share(
-        tuple(exposure.groups()), frozenset({boundary.union(exposure.undeclared())}))}
+    if _isolated(ctx, inside, inbound):
+        by_group = exposure.undeclared_by_group()
+        rules = _side_rules(ctx, inside, direction)
+        # Workloads with the same rules and the same undeclared exchanges share the answer.
+        key = (rules, frozenset(by_group.items()))
+        found = boundary.cache.get(key)
+        if found is None:
+            found = boundary.cache[key] = _rule_causes(ctx, boundary, rules, by_group)
+        if found:
+            return found
+    # Not isolated, or (named ports resolved nowhere) no single rule to blame: the namespace,
+    # or the policies selecting it, are the cause.
+    return {side_cause(ctx, inside, direction): _Share(
+        tuple(exposure.groups()), frozenset({exposure.undeclared()}), None)}
 
 
-def _side_rules(ctx: CheckContext, inside: int, direction: str
-                ) -> tuple[tuple[Cause, int, ConnectionSet], ...]:
-    """The rules of a workload's own side: each as a cause, its peers and what it admits
-    (cached per workload: every boundary check asks)."""
-    cache: dict[tuple[int, str], tuple[tuple[Cause, int, ConnectionSet], ...]] = ctx.shared(
-        "side-rules", dict)
+Rule = tuple[Cause, int, ConnectionSet, int]
+"""A rule as a cause, its peers (index into the peer vectors), what it admits, as ports and
+as port atoms."""
+
+
+def _side_rules(ctx: CheckContext, inside: int, direction: str) -> tuple[Rule, ...]:
+    """The rules of a workload's own side (cached per workload: every boundary check asks)."""
+    cache: dict[tuple[int, str], tuple[Rule, ...]] = ctx.shared("side-rules", dict)
     found = cache.get((inside, direction))
     if found is None:
         destination = ctx.workload(inside) if direction == "ingress" else None
         found = cache[inside, direction] = tuple(
-            (rule_cause(r), r.peers, _rule_ports(ctx, r, destination))
+            (rule_cause(r), r.peers, *_rule_ports(ctx, r, destination))
             for r in isolating_rules(ctx, inside, direction))
     return found
 
 
-def _rule_causes(ctx: CheckContext, boundary: Boundary,
-                 rules: tuple[tuple[Cause, int, ConnectionSet], ...],
+def _rule_causes(ctx: CheckContext, boundary: Boundary, rules: tuple[Rule, ...],
                  by_group: dict[int, frozenset[int]]) -> dict[Cause, _Share]:
-    # Groups exchanging the same undeclared port sets are judged together, and rules
-    # admitting the same ports share what they let through of them.
+    # Groups exchanging the same undeclared port sets are judged together.
     by_ids: dict[frozenset[int], set[int]] = {}
     for group, ids in by_group.items():
         by_ids.setdefault(ids, set()).add(group)
-    within: dict[ConnectionSet, list[tuple[set[int], ConnectionSet]]] = {}
+    entries = [(ids, groups, _touch(boundary, ids)) for ids, groups in by_ids.items()]
     found: dict[Cause, _Share] = {}
-    for cause, peers, admitted in rules:
-        open_ = within.get(admitted)
-        if open_ is None:
-            open_ = within[admitted] = [
-                (members, ports) for ids, members in by_ids.items()
-                if not (ports := _undeclared_within(boundary, ids, admitted)).is_empty]
+    for cause, peers, admitted, atoms in rules:
         reached = _groups_admitted(ctx, peers)
-        groups: set[int] = set()
-        shares = set()
-        for members, ports in open_:
-            hit = members & reached
-            if hit:
-                groups |= hit
-                shares.add(ports)
-        if groups:
-            found[cause] = _Share(tuple(sorted(groups)), frozenset(shares))
+        hit: set[int] = set()
+        undeclared = []
+        for ids, groups, touch in entries:
+            if atoms & touch and (shared := groups & reached):
+                hit |= shared
+                undeclared.append(ids)
+        if hit:
+            found[cause] = _Share(tuple(sorted(hit)), frozenset(undeclared), admitted)
+    return found
+
+
+def _touch(boundary: Boundary, ids: frozenset[int]) -> int:
+    found = boundary.cache.get(ids)
+    if found is None:
+        found = 0
+        for i in ids:
+            found |= boundary.touch[i]
+        boundary.cache[ids] = found
     return found
 
 
 def _rule_ports(ctx: CheckContext, rule: CompiledRule, destination: Workload | None
-                ) -> ConnectionSet:
-    """What a rule admits: its named ports resolved on the destination, or (egress, where
-    each peer resolves them) every port of their protocols."""
-    cache: dict[tuple[str, str, int, str | None], ConnectionSet] = ctx.shared("rule-ports",
-                                                                                dict)
+                ) -> tuple[ConnectionSet, int]:
+    """What a rule admits, as ports and as atoms: its named ports resolved on the
+    destination, or (egress, where each peer resolves them) every port of their protocols."""
+    cache: dict[tuple[str, str, int, str | None], tuple[ConnectionSet, int]] = ctx.shared(
+        "rule-ports", dict)
     key = (rule.policy.key, rule.rule.direction, rule.rule.index,
            destination.key if rule.named and destination is not None else None)
     found = cache.get(key)
@@ -158,7 +165,7 @@ def _rule_ports(ctx: CheckContext, rule: CompiledRule, destination: Workload | N
         if destination is None:
             for _, protocol in rule.named:
                 mask |= ports.protocol_masks[protocol]
-        found = cache[key] = ports.connection_set(mask)
+        found = cache[key] = (ports.connection_set(mask), mask)
     return found
 
 
@@ -170,16 +177,6 @@ def _groups_admitted(ctx: CheckContext, peers: int) -> frozenset[int]:
         group_of = ctx.peer_groups()[1]
         found = cache[peers] = frozenset(
             np.unique(group_of[ctx.compiled.peer_vectors[peers]]).tolist())
-    return found
-
-
-def _undeclared_within(boundary: Boundary, ids: frozenset[int], admitted: ConnectionSet
-                       ) -> ConnectionSet:
-    cache: dict[tuple[frozenset[int], ConnectionSet], ConnectionSet] = boundary.cache
-    key = (ids, admitted)
-    found = cache.get(key)
-    if found is None:
-        found = cache[key] = boundary.union(ids).intersection(admitted)
     return found
 
 
@@ -232,8 +229,10 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict
     # zone), so the severity sees every kind of peer the cause lets through.
     seen = set(ordered)
     union = ConnectionSet.empty()
-    for ports in {p for share in members.values() for p in share.ports}:
-        union = union.union(ports)
+    for ids, admitted in {(ids, share.admitted) for share in members.values()
+                          for ids in share.undeclared}:
+        ports = boundary.union(ids)
+        union = union.union(ports if admitted is None else ports.intersection(admitted))
     for inside, share in members.items():
         for group in share.groups:
             if group not in seen:
