@@ -247,21 +247,30 @@ def _badge(curve: _Curve, taken: list[tuple[float, float]],
     return next((p for p in spots if room(p) >= 0), max(spots, key=room))
 
 
+def _too_dense(edges: int, nodes: int) -> bool:
+    """Whether a drawing would carry too many arrows: a matrix is shown instead."""
+    return edges > max(12, DENSE * nodes)
+
+
 def _edge(number: int, folded: tuple[ZoneFlow, int, int], src: Node, dst: Node,
-          taken: list[tuple[float, float]], nodes: Sequence[Node]) -> Edge:
+          taken: list[tuple[float, float]] | None, nodes: Sequence[Node]) -> Edge:
+    """``taken``: badges placed so far, or None when the edge is not drawn (a matrix is)."""
     flow, count, undeclared = folded
     if src is dst:  # a flow inside one zone: a loop over the box
         x, y = src.x, src.top
         path = (f"M{x - 30:.1f},{y:.1f} C{x - 45:.1f},{y - 48:.1f} "
                 f"{x + 45:.1f},{y - 48:.1f} {x + 30:.1f},{y:.1f}")
-        taken.append((x, y - 36))
+        if taken is not None:
+            taken.append((x, y - 36))
         return Edge(number, flow, path, _arrow_head(x + 30, y, x + 40, y - 30), x, y - 36,
                     count, undeclared)
     curve = _curve(src, dst)
     (sx, sy), (cx, cy), (ex, ey) = curve.start, curve.control, curve.end
     path = f"M{sx:.1f},{sy:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}"
-    bx, by = _badge(curve, taken, nodes)
-    taken.append((bx, by))
+    # Placing badges clear of each other is quadratic in the edges: only for a drawing.
+    bx, by = curve.control if taken is None else _badge(curve, taken, nodes)
+    if taken is not None:
+        taken.append((bx, by))
     return Edge(number, flow, path, _arrow_head(ex, ey, cx, cy), round(bx, 1), round(by, 1),
                 count, undeclared)
 
@@ -294,7 +303,8 @@ def zone_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]) -
     placed = {n.name: n for n in nodes}
     ordered = sorted(folded, key=lambda e: (e[0].declared, endpoint_key(e[0].src),
                                             endpoint_key(e[0].dst)))  # undeclared first
-    taken: list[tuple[float, float]] = []
+    taken: list[tuple[float, float]] | None = (
+        None if _too_dense(len(ordered), len(nodes)) else [])
     edges = tuple(_edge(i, e, placed[e[0].src], placed[e[0].dst], taken, nodes)
                   for i, e in enumerate(ordered, 1))
     height = top + 2 * radius_y + NODE_H / 2 + 20
@@ -351,7 +361,7 @@ def network_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]
         drawn = zone_diagram(places, flows)
         diagram = Diagram(drawn.width, drawn.height, drawn.nodes, drawn.edges,
                           drawn.folded_ranges, level="workload")
-    if len(diagram.edges) > max(12, DENSE * len(diagram.nodes)):
+    if _too_dense(len(diagram.edges), len(diagram.nodes)):
         return Diagram(diagram.width, diagram.height, diagram.nodes, diagram.edges,
                        diagram.folded_ranges, diagram.level, _matrix(diagram.edges))
     return diagram

@@ -4,9 +4,10 @@ limitations and the zone diagram."""
 from __future__ import annotations
 
 import re
+import time
 
 from reporter.model import Finding, Status, ZoneFlow, ZoneSummary
-from reporter.render.diagram import zone_diagram
+from reporter.render.diagram import network_diagram, zone_diagram
 from reporter.render.evidence import evidence_id, index_evidence, requirement_ids
 from reporter.render.findings import FindingView, finding_ids
 from reporter.render.html import render_html
@@ -223,3 +224,18 @@ def test_a_cause_lists_its_first_workloads_and_says_where_the_rest_are() -> None
     assert (f"20 workloads affected: {', '.join(many[:SHOWN_AFFECTED])} and "
             f"{20 - SHOWN_AFFECTED} more — full list in evidence-index.csv and pack.json") in text
     assert many[SHOWN_AFFECTED] not in text
+
+
+def test_a_diagram_too_dense_to_draw_is_a_matrix_laid_out_without_placing_badges() -> None:
+    # 160 zones, each reaching 60 others: 9,600 arrows. Placing badges clear of each other is
+    # quadratic in the arrows (minutes here); a matrix needs none of it.
+    zones = [ZoneSummary(name=f"z{i:03}", kind="other", frameworks=["soc2"],
+                         namespaces=[f"n{i}"], workloads=[f"n{i}/w[Deployment]"])
+             for i in range(160)]
+    flows = [ZoneFlow(src=f"z{i:03}", dst=f"z{(i + k) % 160:03}", ports="TCP 80", declared=False)
+             for i in range(160) for k in range(1, 61)]
+    started = time.perf_counter()
+    diagram = network_diagram(zones, flows, ())
+    assert time.perf_counter() - started < 20
+    assert diagram.matrix is not None and len(diagram.matrix.names) == 160
+    assert len(diagram.edges) == 9600 and len(diagram.matrix.undeclared) == 9600
