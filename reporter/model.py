@@ -296,6 +296,10 @@ class ScopeEntry(_Model):
     flow_count: int = 0
 
 
+ZONE_OVERLAP = "+"
+"""Joins the zones of workloads in more than one zone, as one end of a zone flow."""
+
+
 class ZoneFlow(_Model):
     """A connection between zones (or the internet), for the network diagram."""
 

@@ -12,7 +12,7 @@ from reporter.checks import describe
 from reporter.checks.context import CheckContext
 from reporter.checks.scope import OUT_OF_SCOPE
 from reporter.inventory.model import NetworkPolicy
-from reporter.model import Location, PolicySummary, ZoneFlow, ZoneSummary
+from reporter.model import ZONE_OVERLAP, Location, PolicySummary, ZoneFlow, ZoneSummary
 from reporter.netpol.connset import ConnectionSet
 
 
@@ -42,7 +42,7 @@ def _groups(ctx: CheckContext) -> tuple[list[str], np.ndarray]:
     group_of = np.zeros(ctx.compiled.n_endpoints, dtype=np.intp)
     for i in range(ctx.compiled.n_endpoints):
         if i < ctx.n_workloads:
-            label = "+".join(ctx.zones_of(i)) or OUT_OF_SCOPE
+            label = ZONE_OVERLAP.join(ctx.zones_of(i)) or OUT_OF_SCOPE
         else:
             label = "internet" if ctx.is_internet(i) else "external"
         group_of[i] = labels.setdefault(label, len(labels))

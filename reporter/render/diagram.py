@@ -12,9 +12,9 @@ import ipaddress
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from reporter.model import ZoneFlow, ZoneSummary
+from reporter.model import ZONE_OVERLAP, ZoneFlow, ZoneSummary
 
 WIDTH = 760.0
 NODE_W, NODE_H = 164.0, 50.0
@@ -26,6 +26,12 @@ _BADGE_AT = (0.5, 0.4, 0.6, 0.32, 0.68, 0.25, 0.75)
 OTHER_ADDRESSES = "other addresses"
 SEPARATE_RANGES = 3
 """Up to this many address ranges outside the cluster get a node each; more share one."""
+CONNECTED_NAMESPACES = "connected-to namespaces"
+SEPARATE_NAMESPACES = 3
+"""Up to this many namespaces in no zone that PCI DSS scoping made zones of their own (kind
+``NAMESPACE_ZONE``) get a node each; more share one, or a large estate's diagram has a node
+per namespace."""
+NAMESPACE_ZONE = "namespace"
 ALL = "All Connections"
 _BEND = 0.18
 """How far an arrow bows out, as a share of its length: A->B and B->A bow to opposite sides."""
@@ -116,6 +122,8 @@ class Diagram:
     """``workload`` or ``zone``: what a node is."""
     matrix: Matrix | None = None
     """Instead of the drawing, when it is dense."""
+    folded_namespaces: ZoneSummary | None = None
+    """The one node standing for many namespaces in no zone that PCI DSS puts in scope."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,31 +165,68 @@ def _ports(group: Sequence[ZoneFlow]) -> str:
     return f"{distinct[0]}, … ({len(distinct)} port sets)"
 
 
-def fold_addresses(flows: Sequence[ZoneFlow]) -> tuple[list[tuple[ZoneFlow, int, int]], int]:
-    """(flow, flows folded, undeclared among them) per edge, and how many address ranges were
-    folded: beyond SEPARATE_RANGES, ranges outside the cluster become one node."""
+@dataclass(frozen=True, slots=True)
+class _Folding:
+    """Which endpoints of zone flows share one node, and what the diagram says about it."""
+
+    node_of: dict[str, str]
+    ranges: int
+    """Address ranges outside the cluster folded into ``OTHER_ADDRESSES``."""
+    namespaces: ZoneSummary | None
+    """The ``CONNECTED_NAMESPACES`` node, when namespace zones were folded."""
+
+
+def fold_namespace_zones(zones: Sequence[ZoneSummary]
+                         ) -> tuple[list[ZoneSummary], ZoneSummary | None]:
+    """The zones, with more than ``SEPARATE_NAMESPACES`` namespace zones replaced by the one
+    ``CONNECTED_NAMESPACES`` zone, which is also returned (None when nothing was folded)."""
+    alone = [z for z in zones if z.kind == NAMESPACE_ZONE]
+    if len(alone) <= SEPARATE_NAMESPACES:
+        return list(zones), None
+    folded = ZoneSummary(
+        name=CONNECTED_NAMESPACES, kind=NAMESPACE_ZONE,
+        frameworks=sorted({f for z in alone for f in z.frameworks}),
+        namespaces=sorted({n for z in alone for n in z.namespaces}),
+        workloads=sorted({w for z in alone for w in z.workloads}))
+    return [z for z in zones if z.kind != NAMESPACE_ZONE] + [folded], folded
+
+
+def _folding(zones: Sequence[ZoneSummary], flows: Sequence[ZoneFlow]) -> _Folding:
     ranges = {n for f in flows for n in (f.src, f.dst) if n.endswith(EXTERNAL)}
-    if len(ranges) <= SEPARATE_RANGES:
-        return [(f, 1, int(not f.declared)) for f in flows], 0
+    node_of = dict.fromkeys(ranges, OTHER_ADDRESSES) if len(ranges) > SEPARATE_RANGES else {}
+    _, namespaces = fold_namespace_zones(zones)
+    if namespaces is not None:
+        node_of |= {z.name: CONNECTED_NAMESPACES for z in zones if z.kind == NAMESPACE_ZONE}
+    return _Folding(node_of, len(ranges) if len(ranges) > SEPARATE_RANGES else 0, namespaces)
+
+
+def fold_flows(flows: Sequence[ZoneFlow],
+               node_of: dict[str, str]) -> list[tuple[ZoneFlow, int, int]]:
+    """(flow, flows folded, undeclared among them) per edge, once ``node_of`` has moved
+    endpoints onto shared nodes."""
+    if not node_of:
+        return [(f, 1, int(not f.declared)) for f in flows]
     groups: dict[tuple[str, str], list[ZoneFlow]] = {}
     for f in flows:
-        ends = tuple(OTHER_ADDRESSES if n in ranges else n for n in (f.src, f.dst))
-        groups.setdefault((ends[0], ends[1]), []).append(f)
-    folded = [
-        (ZoneFlow(src=src, dst=dst, ports=_ports(group),
+        groups.setdefault((node_of.get(f.src, f.src), node_of.get(f.dst, f.dst)), []).append(f)
+    return [
+        (group[0] if len(group) == 1 and (src, dst) == (group[0].src, group[0].dst) else
+         ZoneFlow(src=src, dst=dst, ports=_ports(group),
                   declared=all(f.declared for f in group),
                   flows=sorted({n for f in group for n in f.flows})),
          len(group), sum(not f.declared for f in group))
         for (src, dst), group in groups.items()
     ]
-    return folded, len(ranges)
 
 
 def _subtitle(zone: ZoneSummary | None, folded_ranges: int, name: str) -> str:
     if name == OTHER_ADDRESSES and folded_ranges:
         return f"{folded_ranges} ranges outside the cluster"
+    if name == CONNECTED_NAMESPACES and zone is not None:
+        return (f"{len(zone.namespaces)} namespaces in no zone · "
+                f"{len(zone.workloads)} workloads")
     if zone is None:
-        return "outside the cluster"
+        return "in more than one zone" if ZONE_OVERLAP in name else "outside the cluster"
     if zone.kind.startswith(_WORKLOAD):
         return zone.kind.removeprefix(_WORKLOAD)
     wl = f"{len(zone.workloads)} workload{'s' if len(zone.workloads) != 1 else ''}"
@@ -277,7 +322,11 @@ def _edge(number: int, folded: tuple[ZoneFlow, int, int], src: Node, dst: Node,
 
 def zone_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]) -> Diagram:
     """Zones evenly spaced on a ring, starting at the left with the internet."""
-    folded, folded_ranges = fold_addresses(zone_flows)
+    folding = _folding(zones, zone_flows)
+    folded = fold_flows(zone_flows, folding.node_of)
+    folded_ranges = folding.ranges
+    if folding.namespaces:
+        zones, _ = fold_namespace_zones(zones)
     flows = [f for f, _, _ in folded]
     names = _node_names(zones, flows)
     by_name = {z.name: z for z in zones}
@@ -297,8 +346,9 @@ def zone_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]) -
             name=name, label=labels[name], subtitle=subtitles[name],
             x=round(width / 2 + radius_x * math.cos(angle), 1),
             y=round(top + radius_y + radius_y * math.sin(angle), 1), width=round(widths[name], 1),
-            in_scope=bool(by_name[name].frameworks) if name in by_name else False,
-            external=name not in by_name,
+            in_scope=any(by_name[part].frameworks for part in name.split(ZONE_OVERLAP)
+                         if part in by_name),
+            external=name not in by_name and ZONE_OVERLAP not in name,
         ))
     placed = {n.name: n for n in nodes}
     ordered = sorted(folded, key=lambda e: (e[0].declared, endpoint_key(e[0].src),
@@ -308,7 +358,8 @@ def zone_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]) -
     edges = tuple(_edge(i, e, placed[e[0].src], placed[e[0].dst], taken, nodes)
                   for i, e in enumerate(ordered, 1))
     height = top + 2 * radius_y + NODE_H / 2 + 20
-    return Diagram(width, round(height, 1), tuple(nodes), edges, folded_ranges)
+    return Diagram(width, round(height, 1), tuple(nodes), edges, folded_ranges,
+                   folded_namespaces=folding.namespaces)
 
 
 def _kind(workload: str) -> str:
@@ -359,9 +410,7 @@ def network_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]
         flows = [ZoneFlow(src=s, dst=d, ports=c, declared=_declared(s, d, zone_of, zone_flows))
                  for s, d, c in connections]
         drawn = zone_diagram(places, flows)
-        diagram = Diagram(drawn.width, drawn.height, drawn.nodes, drawn.edges,
-                          drawn.folded_ranges, level="workload")
+        diagram = replace(drawn, level="workload")
     if _too_dense(len(diagram.edges), len(diagram.nodes)):
-        return Diagram(diagram.width, diagram.height, diagram.nodes, diagram.edges,
-                       diagram.folded_ranges, diagram.level, _matrix(diagram.edges))
+        return replace(diagram, matrix=_matrix(diagram.edges))
     return diagram

@@ -25,12 +25,16 @@ from reporter.render.evidence import fingerprint_of, judged_findings, status_for
 
 FINDING_PREFIX = "F"
 SHORT_HEX = 6
-SHOWN_FINDINGS = 110
+SHOWN_FINDINGS = 100
 """Findings printed; beyond, they are counted and stay in pack.json and the evidence index."""
 PROBLEMS = (Status.FAIL, Status.ERROR, Status.EXCEPTED)
 """Finding statuses printed as findings; passing items are evidence of the population judged
 and stay in pack.json and the evidence index."""
 _ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.EXCEPTED: 2}
+ZONES_NAMED = 12
+"""Up to this many zones, a requirement whose zones differ lists each zone's status; beyond,
+it counts the zones per status and names the first few of each."""
+_NAMED_PER_STATUS = 4
 _SHORT_TOKEN = re.compile(r"[A-Z0-9][A-Z0-9.\-]*")
 
 
@@ -104,6 +108,9 @@ class MatrixRow:
     """``pending`` or ``attested``; None when nothing of it is manual."""
     findings: tuple[str, ...]
     """IDs of its failing, erroring and excepted findings, worst first."""
+    by_zone: tuple[tuple[Status, tuple[str, ...], int], ...] = ()
+    """When its zones differ: (status, zones named, zones with it) per status, worst first;
+    every zone is named up to ``ZONES_NAMED`` zones."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,11 +197,24 @@ def _matrix(framework: FrameworkResult, checks: Mapping[str, CheckResult],
             "pending" if requirement.manual else None)  # packs made before the status model
         rows.append(MatrixRow(requirement, _anchor("req", framework.id, requirement.id),
                               _automated(requirement, results), manual,
-                              tuple(ids[fingerprint_of(f)] for f in findings)))
+                              tuple(ids[fingerprint_of(f)] for f in findings),
+                              _by_zone(requirement.zone_status)))
     order = (Status.FAIL, Status.ERROR, Status.NOT_ASSESSED, Status.MANUAL, Status.EXCEPTED,
              Status.PASS, Status.NOT_APPLICABLE)
     counts = tuple((s, framework.counts.get(s, 0)) for s in order)
     return FrameworkMatrix(framework, short_name(framework), counts, tuple(rows))
+
+
+def _by_zone(zone_status: Mapping[str, Status]
+             ) -> tuple[tuple[Status, tuple[str, ...], int], ...]:
+    if len(set(zone_status.values())) < 2:
+        return ()
+    groups: dict[Status, list[str]] = {}
+    for zone, status in zone_status.items():
+        groups.setdefault(status, []).append(zone)
+    named = len(zone_status) if len(zone_status) <= ZONES_NAMED else _NAMED_PER_STATUS
+    worst = sorted(groups, key=lambda s: (_ORDER.get(s, len(_ORDER)), s.value))
+    return tuple((s, tuple(groups[s][:named]), len(groups[s])) for s in worst)
 
 
 def _automated(requirement: RequirementResult, results: Sequence[CheckResult]) -> Status | None:

@@ -18,14 +18,20 @@ from reporter.model import (
     ExceptionResult,
     ExceptionState,
     PolicySummary,
+    ScopeEntry,
     SkippedItem,
     Status,
     ZoneSummary,
 )
 from reporter.render.changes import changes_since
-from reporter.render.diagram import Diagram, network_diagram
+from reporter.render.diagram import (
+    NAMESPACE_ZONE,
+    Diagram,
+    fold_namespace_zones,
+    network_diagram,
+)
 from reporter.render.evidence import location_text
-from reporter.render.findings import Findings, build_findings
+from reporter.render.findings import ZONES_NAMED, Findings, build_findings
 from reporter.render.history import GitHistory, git_history
 from reporter.render.key_findings import KeyFindings, key_findings
 from reporter.render.lateral import LateralView, lateral_view
@@ -44,6 +50,9 @@ pages), the ones the printed findings cite."""
 SHOWN_WORKLOADS = 12
 """Zones with up to this many workloads list them; larger ones count them per namespace."""
 SHOWN_HOST_NETWORK = 10
+SHOWN_SCOPE_NAMESPACES = 20
+"""Namespaces in no zone that the PCI DSS scope table shows with their connections to the CDE;
+the rest are named in one row (a large estate has hundreds)."""
 STATUS_LOOK: Mapping[Status, tuple[str, str]] = {
     Status.PASS: ("✔", "PASS"),
     Status.FAIL: ("✘", "FAIL"),
@@ -56,7 +65,7 @@ STATUS_LOOK: Mapping[Status, tuple[str, str]] = {
 """Icon and word for each status: the report never relies on colour alone."""
 HEADER_LENGTH = 90
 """Characters of the running header: it has one line."""
-SHOWN_AFFECTED = 12
+SHOWN_AFFECTED = 6
 """Workloads printed per finding grouped by cause; the rest are counted, and listed in
 pack.json and the evidence index (the page budget of a large estate)."""
 
@@ -89,6 +98,9 @@ class ZoneView:
     listed_workloads: tuple[str, ...]
     """Every workload of a small zone; empty for a large one, counted by namespace instead."""
     per_namespace: tuple[tuple[str, int], ...]
+    folded: bool = False
+    """The one row for many namespaces in no zone that PCI DSS scoping made zones: its
+    namespaces are named in the PCI DSS scope table, its workloads only counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +144,10 @@ class ReportView:
     number: Mapping[str, int]
     """Chapter ID -> its number (the changes chapter, when present, is the second)."""
     zones: tuple[ZoneView, ...]
+    pci_scope: tuple[ScopeEntry, ...]
+    pci_scope_named: tuple[str, ...]
+    """Connected-to namespaces beyond ``SHOWN_SCOPE_NAMESPACES``: named, their connections in
+    pack.json."""
     kinds_read: tuple[tuple[str, int], ...]
     skipped: tuple[SkippedGroup, ...]
     command: str
@@ -155,10 +171,25 @@ class ReportView:
     status_look: Mapping[Status, tuple[str, str]] = field(default_factory=lambda: STATUS_LOOK)
     shown_host_network: int = SHOWN_HOST_NETWORK
     affected_shown: int = SHOWN_AFFECTED
+    zones_named: int = ZONES_NAMED
 
 
 def anchor(*parts: str) -> str:
     return "-".join(re.sub(r"[^A-Za-z0-9]+", "-", p).strip("-").lower() for p in parts)
+
+
+def _zone_views(zones: Sequence[ZoneSummary]) -> tuple[ZoneView, ...]:
+    kept, folded = fold_namespace_zones(zones)
+    return tuple(ZoneView(z, (), (), folded=True) if z is folded else _zone_view(z)
+                 for z in kept)
+
+
+def _pci_scope(entries: Sequence[ScopeEntry]) -> tuple[tuple[ScopeEntry, ...], tuple[str, ...]]:
+    """The scope table's rows, and the namespaces beyond ``SHOWN_SCOPE_NAMESPACES`` it names."""
+    namespaces = [e for e in entries if e.kind == NAMESPACE_ZONE]
+    rest = {id(e) for e in namespaces[SHOWN_SCOPE_NAMESPACES:]}
+    return (tuple(e for e in entries if id(e) not in rest),
+            tuple(e.name for e in namespaces[SHOWN_SCOPE_NAMESPACES:]))
 
 
 def _zone_view(zone: ZoneSummary) -> ZoneView:
@@ -328,6 +359,7 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
     if len(policies) > PRINTED_POLICIES:  # pack.json and the input copies hold every one
         cited = {key for view in findings.shown for key in view.finding.policies}
         printed = tuple(p for p in policies if p.key in cited)[:PRINTED_POLICIES]
+    pci_scope, pci_scope_named = _pci_scope(assessment.pci_scope)
     return ReportView(
         assessment=assessment, facts=facts,
         title=f"Network segmentation evidence: {owner}",
@@ -343,7 +375,8 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         changes=changes_since(facts.previous, assessment) if facts.previous else None,
         review=review_view(facts.delta) if facts.delta else None,
         number=_chapter_numbers(facts.delta is not None),
-        zones=tuple(_zone_view(z) for z in assessment.zones),
+        zones=_zone_views(assessment.zones),
+        pci_scope=pci_scope, pci_scope_named=pci_scope_named,
         kinds_read=tuple(sorted(assessment.completeness.kinds_read.items())),
         skipped=_skipped(assessment.completeness.skipped),
         command=shlex.join(assessment.command),

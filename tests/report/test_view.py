@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 import time
 
-from reporter.model import Finding, Status, ZoneFlow, ZoneSummary
-from reporter.render.diagram import network_diagram, zone_diagram
+from reporter.model import Finding, ScopeEntry, Status, ZoneFlow, ZoneSummary
+from reporter.render.diagram import SEPARATE_NAMESPACES, network_diagram, zone_diagram
 from reporter.render.evidence import evidence_id, index_evidence, requirement_ids
 from reporter.render.findings import FindingView, finding_ids
 from reporter.render.html import render_html
@@ -15,6 +15,7 @@ from reporter.render.view import (
     HEADER_LENGTH,
     PRINTED_POLICIES,
     SHOWN_AFFECTED,
+    SHOWN_SCOPE_NAMESPACES,
     PackFacts,
     ReportView,
     _header,
@@ -239,3 +240,61 @@ def test_a_diagram_too_dense_to_draw_is_a_matrix_laid_out_without_placing_badges
     assert time.perf_counter() - started < 20
     assert diagram.matrix is not None and len(diagram.matrix.names) == 160
     assert len(diagram.edges) == 9600 and len(diagram.matrix.undeclared) == 9600
+
+
+def test_many_namespaces_in_pci_scope_fold_into_one_node() -> None:
+    cde = ZoneSummary(name="cde", kind="cde", frameworks=["pci"], namespaces=["pay"],
+                      workloads=["pay/api[Deployment]"])
+    alone = [ZoneSummary(name=f"team-{i}", kind="namespace", frameworks=["pci"],
+                         namespaces=[f"team-{i}"], workloads=[f"team-{i}/w[Deployment]"])
+             for i in range(5)]
+    flows = [ZoneFlow(src=f"team-{i}", dst="cde", ports=f"TCP {8080 + i}", declared=i == 0)
+             for i in range(5)]
+    flows += [ZoneFlow(src="cde", dst="team-0", ports="TCP 53", declared=True),
+              ZoneFlow(src="cde+phi", dst="cde", ports="TCP 5432", declared=False)]
+    diagram = zone_diagram([cde, *alone], flows)
+    nodes = {n.name: n for n in diagram.nodes}
+    assert sorted(nodes) == ["cde", "cde+phi", "connected-to namespaces"]
+    assert nodes["connected-to namespaces"].subtitle == "5 namespaces in no zone · 5 workloads"
+    assert not nodes["cde+phi"].external and nodes["cde+phi"].in_scope
+    inbound = next(e for e in diagram.edges if e.flow.src == "connected-to namespaces")
+    assert (inbound.folded, inbound.undeclared, inbound.flow.declared) == (5, 4, False)
+    assert diagram.folded_namespaces is not None
+    assert diagram.folded_namespaces.namespaces == [f"team-{i}" for i in range(5)]
+    few = zone_diagram([cde, *alone[:SEPARATE_NAMESPACES]], flows[:SEPARATE_NAMESPACES])
+    assert few.folded_namespaces is None and len(few.nodes) == 1 + SEPARATE_NAMESPACES
+
+
+def test_a_large_estate_names_its_pci_scope_namespaces_and_counts_zone_statuses() -> None:
+    assessment = sample_assessment()
+    alone = [ZoneSummary(name=f"team-{i:02}", kind="namespace", frameworks=["pci-dss-4.0.1"],
+                         namespaces=[f"team-{i:02}"], workloads=[f"team-{i:02}/w[Deployment]"])
+             for i in range(SHOWN_SCOPE_NAMESPACES + 5)]
+    scope = [ScopeEntry(name=z.name, kind="namespace", category="connected-to",
+                        flows=[f"the CDE => namespace {z.name} : TCP 53"], flow_count=1)
+             for z in alone]
+    framework = assessment.frameworks[0]
+    requirement = framework.requirements[0]
+    zone_status = {"cde": Status.FAIL} | {
+        z.name: Status.PASS if i % 2 else Status.FAIL for i, z in enumerate(alone)}
+    framework = framework.model_copy(update={"requirements": [
+        requirement.model_copy(update={"zone_status": zone_status}),
+        *framework.requirements[1:]]})
+    large = assessment.model_copy(update={
+        "zones": [*assessment.zones, *alone], "pci_scope": [*assessment.pci_scope, *scope],
+        "frameworks": [framework, *assessment.frameworks[1:]]})
+    view = build_view(large, _facts())
+    folded = [z for z in view.zones if z.folded]
+    assert len(folded) == 1 and len(folded[0].zone.namespaces) == len(alone)
+    assert len(view.zones) == len(assessment.zones) + 1
+    assert view.pci_scope_named == tuple(z.name for z in alone[SHOWN_SCOPE_NAMESPACES:])
+    assert [e.name for e in view.pci_scope if e.kind == "namespace"] == [
+        z.name for z in alone[:SHOWN_SCOPE_NAMESPACES]]
+    row = view.findings.matrices[0].rows[0]
+    assert row.by_zone == ((Status.FAIL, ("cde", "team-00", "team-02", "team-04"), 14),
+                           (Status.PASS, ("team-01", "team-03", "team-05", "team-07"), 12))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", render_html(view)))
+    assert ("By zone: FAIL in 14 zones (cde, team-00, team-02, team-04 and 10 more) · "
+            "PASS in 12 zones (team-01, team-03, team-05, team-07 and 8 more); "
+            "each zone in pack.json") in text
+    assert f"{len(alone) - SHOWN_SCOPE_NAMESPACES} more namespaces in no zone: " in text
