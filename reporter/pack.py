@@ -2,11 +2,13 @@
 
 Layout::
 
-    pack.json             the Assessment, with the run's provenance (the source of truth)
+    pack.json             the Assessment, with the run's provenance (the source of truth);
+                          pack.json.gz instead when larger than LARGE_DATA bytes
     connectivity.json.gz  the full workload-level map, columnar and gzip-compressed
                           (reporter.render.pairmap); verify checks its pair count
     evidence-index.csv    every evidence ID -> requirement -> check -> artefact -> the commit
-                          the artefact's file is at (``uncommitted`` when it differs from it)
+                          the artefact's file is at (``uncommitted`` when it differs from it);
+                          evidence-index.csv.gz when larger than LARGE_DATA bytes
     inputs/...            the input manifests line for line, Secret and ConfigMap data, env,
                           command lines and annotations redacted in place; copies over
                           LARGE_INPUT bytes gzip-compressed (``.gz`` added to the name)
@@ -60,6 +62,36 @@ _PACKAGE = Path(__file__).resolve().parent
 LARGE_INPUT = 1 << 20
 """Copies larger than this are stored gzip-compressed: a cluster dump of 70,000 pods is 50 MB
 of YAML, which would be most of the pack (and again inside the PDF)."""
+
+
+LARGE_DATA = 8 << 20
+"""pack.json and the evidence index larger than this are stored gzip-compressed (``.gz`` added
+to the name): a 5,000-workload estate's pack.json is ~50 MB of JSON that compresses 20-fold,
+while smaller ones stay plain for jq and spreadsheets."""
+
+
+def stored(name: str, data: bytes) -> tuple[str, bytes]:
+    """A data file as the pack stores it: compressed, under ``name.gz``, when large."""
+    return (f"{name}.gz", gzip_bytes(data)) if len(data) > LARGE_DATA else (name, data)
+
+
+def pack_json_of(files: Mapping[str, bytes]) -> bytes:
+    """pack.json's text from a pack's files, however it was stored."""
+    if PACK_JSON in files:
+        return files[PACK_JSON]
+    return gzip.decompress(files[f"{PACK_JSON}.gz"])
+
+
+def read_pack_json(folder: Path) -> bytes:
+    """pack.json's text from a pack folder, however it was stored; OSError when neither is
+    there, ValueError when the compressed one is not gzip."""
+    compressed = folder / f"{PACK_JSON}.gz"
+    if compressed.is_file() and not (folder / PACK_JSON).exists():
+        try:
+            return gzip.decompress(compressed.read_bytes())
+        except (gzip.BadGzipFile, EOFError) as error:
+            raise ValueError(f"{compressed}: {error}") from None
+    return (folder / PACK_JSON).read_bytes()
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -290,7 +322,7 @@ def _check_pair_map(folder: Path) -> None:
         raise PackError([Problem(f"cannot be read: {error}", file=str(path))],
                         hint="the pack's writer is broken or the file was replaced") from None
     try:
-        counted = json.loads((folder / PACK_JSON).read_bytes())["connectivity"]["connected_pairs"]
+        counted = json.loads(read_pack_json(folder))["connectivity"]["connected_pairs"]
     except (OSError, ValueError, KeyError, TypeError):
         return  # a pack.json without the counts: nothing to compare with
     if counted != pairs:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from reporter.archive.index import load_index
-from reporter.pack import PACK_JSON
+from reporter.pack import read_pack_json
 from reporter.period import days_between, quarters_in
 
 NEW, CLOSED = "newly-failing", "newly-passing"
@@ -35,7 +35,7 @@ class HistoryRow:
 
 def _changes(pack: Path) -> tuple[int | None, int | None, str | None]:
     try:
-        data = json.loads((pack / PACK_JSON).read_bytes())
+        data = json.loads(read_pack_json(pack))
     except (OSError, ValueError):
         return None, None, None
     changes = data.get("changes_since") if isinstance(data, dict) else None

@@ -36,7 +36,7 @@ from reporter.archive.verify import (
 from reporter.errors import PackError, Problem
 from reporter.inventory.kubeconfig import ClusterAccess
 from reporter.model import Assessment
-from reporter.pack import PACK_JSON, UNSUMMED, run_id, signed_files, write_files
+from reporter.pack import UNSUMMED, pack_json_of, run_id, signed_files, write_files
 from reporter.period import ReviewPeriod, days_between, quarters_in
 from reporter.pipeline import Assessed, Assessor, PipelineOptions
 from reporter.signing import SigningKey
@@ -102,7 +102,7 @@ def run_into_archive(request: RunRequest, warn: Warn) -> RunOutcome:
         entry = chained_entry(
             chain.index, run_id=identifier, generated_at=assessment.generated_at,
             period=request.period, pack=pack, files=files,
-            pack_json=json.loads(files[PACK_JSON]), accepted=chain.accepted, key=request.key)
+            pack_json=json.loads(pack_json_of(files)), accepted=chain.accepted, key=request.key)
         write_index(root, appended(chain.index, entry))
     return RunOutcome(entry, assessment)
 
@@ -208,7 +208,7 @@ def _pack_files(request: RunRequest, chain: _Chain,
     if snapshot is not None:  # the snapshot as read, with its comments, beside the inputs
         unsigned = {k: v for k, v in files.items() if k not in UNSUMMED}
         files = signed_files({**unsigned, SNAPSHOT: snapshot.encode()}, request.key)
-    return identifier, Assessment.model_validate_json(files[PACK_JSON]), files
+    return identifier, Assessment.model_validate_json(pack_json_of(files)), files
 
 
 def _history(request: RunRequest, chain: _Chain, assessment: Assessment,

@@ -17,7 +17,7 @@ from typing import Any
 
 from reporter.archive.index import INDEX, IndexEntry, load_index, recomputed_hash
 from reporter.errors import PackError, Problem
-from reporter.pack import PACK_JSON, PUBLIC_KEY, SUMS, sha256, verify_pack
+from reporter.pack import PACK_JSON, PUBLIC_KEY, SUMS, read_pack_json, sha256, verify_pack
 from reporter.period import days_between, quarters_in
 
 SNAPSHOT = "snapshot.yaml"
@@ -59,8 +59,9 @@ def leftovers(root: Path) -> list[str]:
 
 def pack_folders(root: Path) -> list[str]:
     """Every ``<period>/<run>`` folder that looks like a pack (hidden names are not packs)."""
-    return sorted(p.parent.relative_to(root).as_posix() for pattern in (SUMS, PACK_JSON)
-                  for p in root.glob(f"[!.]*/[!.]*/{pattern}"))
+    return sorted({p.parent.relative_to(root).as_posix()
+                   for pattern in (SUMS, PACK_JSON, f"{PACK_JSON}.gz")
+                   for p in root.glob(f"[!.]*/[!.]*/{pattern}")})
 
 
 def _relative(problem: Problem, root: Path) -> Problem:
@@ -71,7 +72,7 @@ def _relative(problem: Problem, root: Path) -> Problem:
 
 def _pack_json(folder: Path, where: str) -> tuple[dict[str, Any] | None, list[Problem]]:
     try:
-        data = json.loads((folder / PACK_JSON).read_bytes())
+        data = json.loads(read_pack_json(folder))
     except (OSError, ValueError):
         return None, [Problem("cannot be read as JSON", file=f"{where}/{PACK_JSON}")]
     if not isinstance(data, dict):

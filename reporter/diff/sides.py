@@ -6,6 +6,7 @@ clock for both sides), so their control status can be compared with a pack's.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from collections import defaultdict
@@ -117,11 +118,14 @@ def read_pack(path: str) -> Assessment | None:
 
     given = Path(path)
     file = given / PACK_JSON if given.is_dir() else given
-    if not file.is_file() or file.suffix.lower() != ".json":
+    if given.is_dir() and not file.is_file():
+        file = given / f"{PACK_JSON}.gz"  # a large estate's pack stores it compressed
+    if not file.is_file() or not file.name.lower().endswith((".json", ".json.gz")):
         return None
     try:
-        data = json.loads(file.read_bytes())
-    except (OSError, ValueError):
+        raw = file.read_bytes()
+        data = json.loads(gzip.decompress(raw) if file.name.endswith(".gz") else raw)
+    except (OSError, ValueError, EOFError):
         return None  # not JSON: a manifest reader gives the precise error
     if not isinstance(data, dict) or "schema_version" not in data:
         return None  # a JSON manifest (e.g. a kubectl dump)

@@ -30,6 +30,7 @@ from reporter.pack import (
     sha256,
     sha256sums,
     signed_files,
+    stored,
     tool_sha256,
 )
 from reporter.render.evidence import artefact, fingerprint_of, index_evidence
@@ -113,11 +114,11 @@ def _evidence_file(assessment: Assessment) -> bytes:
 
 def _data_files(assessment: Assessment, inputs: PackInputs, copies: Mapping[str, Redacted],
                 placed: Mapping[str, str]) -> dict[str, bytes]:
-    files = {
-        PACK_JSON: render_json(assessment).encode(),  # exactly `reporter check -o json`
-        CONNECTIVITY_JSON: inputs.connectivity.to_gzip(),
-        EVIDENCE_CSV: _evidence_file(assessment),
-    }
+    files = dict([
+        stored(PACK_JSON, render_json(assessment).encode()),  # exactly `reporter check -o json`
+        (CONNECTIVITY_JSON, inputs.connectivity.to_gzip()),
+        stored(EVIDENCE_CSV, _evidence_file(assessment)),
+    ])
     for path, copy in copies.items():
         data = copy.text.encode()
         files[placed[path]] = gzip_bytes(data) if _large(copy) else data
@@ -132,6 +133,10 @@ _DESCRIPTIONS: dict[str, tuple[Relationship, str]] = {
                                    "JSON, columnar: docs/pack-schema.md)"),
     EVIDENCE_CSV: ("Data", "Every evidence ID with its requirement, check, artefact and the "
                            "commit the artefact's file is at (CSV)"),
+    f"{PACK_JSON}.gz": ("Source", "The assessment this report renders (canonical, JSON, "
+                                  "gzip-compressed)"),
+    f"{EVIDENCE_CSV}.gz": ("Data", "Every evidence ID with its requirement, check, artefact and "
+                                   "the commit the artefact's file is at (CSV, gzip-compressed)"),
     PUBLIC_KEY: ("Supplement", "Public key of the pack's signer (OpenSSH)"),
     SUMS: ("Data", "SHA-256 of every pack file except this PDF"),
 }
@@ -167,7 +172,9 @@ def render_documents(
         run_id=report["run_id"], tool_sha256=report["tool_sha256"],
         files=tuple((name, sha256(data)) for name, data in sorted(files.items())),
         inputs_attached=placed, connectivity=inputs.connectivity,
-        connectivity_file=CONNECTIVITY_JSON, evidence_file=EVIDENCE_CSV,
+        connectivity_file=CONNECTIVITY_JSON,
+        evidence_file=EVIDENCE_CSV if EVIDENCE_CSV in files else f"{EVIDENCE_CSV}.gz",
+        pack_file=PACK_JSON if PACK_JSON in files else f"{PACK_JSON}.gz",
         signing_key=inputs.signing_key.fingerprint if inputs.signing_key else None,
         previous=inputs.previous, delta=inputs.delta, archive_history=inputs.archive_history,
     )

@@ -84,6 +84,8 @@ class PackFacts:
     """The workload-level map, grouped."""
     connectivity_file: str
     evidence_file: str
+    pack_file: str = "pack.json"
+    """``pack.json``, or ``pack.json.gz`` in a pack that stores it compressed."""
     signing_key: str | None = None
     """Fingerprint of the key that signs SHA256SUMS."""
     previous: Assessment | None = None
@@ -286,17 +288,18 @@ SHOWN_RANGES_LENGTH = 40
 """Redacted line ranges longer than this are counted in print (pack.json lists each line)."""
 
 
-def redacted_text(lines: Sequence[int]) -> str:
+def redacted_text(lines: Sequence[int], pack_file: str) -> str:
     ranges = line_ranges(lines)
     if len(ranges) <= SHOWN_RANGES_LENGTH:
         return ranges
-    return f"{len(lines)} lines in {ranges.count(',') + 1} places (each in pack.json)"
+    return f"{len(lines)} lines in {ranges.count(',') + 1} places (each in {pack_file})"
 
 
-def _attachments(assessment: Assessment) -> dict[str, AttachedInput]:
+def _attachments(assessment: Assessment, pack_file: str) -> dict[str, AttachedInput]:
     records = ((assessment.provenance or {}).get("report") or {}).get("attachments") or []
     return {r["path"]: AttachedInput(r["attached"], r["sha256_attached"],
-                                     redacted_text(r["redacted_lines"])) for r in records}
+                                     redacted_text(r["redacted_lines"], pack_file))
+            for r in records}
 
 
 def _chapter_numbers(with_changes: bool) -> dict[str, int]:
@@ -388,6 +391,6 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         hashes=_hashes(assessment, facts),
         history=history,
         key_findings=key_findings(assessment, findings.ids),
-        attachments=_attachments(assessment),
+        attachments=_attachments(assessment, facts.pack_file),
         lateral=lateral_view(assessment),
     )

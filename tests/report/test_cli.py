@@ -208,3 +208,31 @@ def test_a_large_input_is_stored_compressed_and_still_verifies(tmp_path: Path,
     data[len(data) // 2] ^= 1
     stored.write_bytes(bytes(data))
     assert _run("verify", str(out)).exit_code != 0
+
+
+def test_a_large_pack_stores_its_json_and_evidence_index_compressed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond LARGE_DATA bytes, pack.json and the evidence index are gzipped; the report names
+    the files as stored, verify checks them, and diff reads the compressed pack."""
+    import gzip
+
+    from pypdf import PdfReader
+
+    import reporter.pack
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    plain, small = tmp_path / "plain", tmp_path / "small"
+    assert _run("report", str(REPO / "samples" / "leaky"), "--out", str(plain)).exit_code == 0
+    monkeypatch.setattr(reporter.pack, "LARGE_DATA", 1 << 10)
+    assert _run("report", str(REPO / "samples" / "leaky"), "--out", str(small)).exit_code == 0
+    names = {p.name for p in small.iterdir()}
+    assert {"pack.json.gz", "evidence-index.csv.gz"} <= names
+    assert not {"pack.json", "evidence-index.csv"} & names
+    assert gzip.decompress((small / "pack.json.gz").read_bytes()) == (
+        plain / "pack.json").read_bytes().replace(b"/plain", b"/small")
+    attached = PdfReader(small / REPORT_PDF).attachments
+    assert "pack.json.gz" in attached and "pack.json" not in attached
+    html = (small / "report.html").read_text()
+    assert "<code>pack.json.gz</code>" in html and "<code>pack.json</code>" not in html
+    assert _run("verify", str(small)).exit_code == 0
+    assert _run("diff", str(plain), str(small)).exit_code == 0

@@ -204,6 +204,7 @@ def test_a_block_value_ending_the_mapping_leaves_the_next_line_alone() -> None:
 def test_long_lists_of_redacted_lines_are_counted_in_print() -> None:
     from reporter.render.view import redacted_text
 
-    assert redacted_text([10, 12, 13, 21]) == "10, 12-13, 21"
+    assert redacted_text([10, 12, 13, 21], "pack.json") == "10, 12-13, 21"
     many = [n for n in range(30, 95) if n % 3]
-    assert redacted_text(many) == f"{len(many)} lines in 22 places (each in pack.json)"
+    assert redacted_text(many, "pack.json.gz") == (
+        f"{len(many)} lines in 22 places (each in pack.json.gz)")
