@@ -25,7 +25,7 @@ from reporter.render.evidence import fingerprint_of, judged_findings, status_for
 
 FINDING_PREFIX = "F"
 SHORT_HEX = 6
-SHOWN_FINDINGS = 100
+SHOWN_FINDINGS = 80
 """Findings printed; beyond, they are counted and stay in pack.json and the evidence index."""
 PROBLEMS = (Status.FAIL, Status.ERROR, Status.EXCEPTED)
 """Finding statuses printed as findings; passing items are evidence of the population judged
