@@ -186,6 +186,15 @@ def _zone_views(zones: Sequence[ZoneSummary]) -> tuple[ZoneView, ...]:
                  for z in kept)
 
 
+def _scope_text(in_scope: Sequence[ZoneSummary]) -> str:
+    """The zones in scope by name; many namespaces that PCI DSS scoping made zones counted."""
+    kept, folded = fold_namespace_zones(in_scope)
+    names = [z.name for z in kept if z is not folded]
+    if folded is not None:
+        names.append(f"{len(folded.namespaces)} connected-to namespaces (see the PCI DSS scope)")
+    return ", ".join(names) or "no zone in scope"
+
+
 def _pci_scope(entries: Sequence[ScopeEntry]) -> tuple[tuple[ScopeEntry, ...], tuple[str, ...]]:
     """The scope table's rows, and the namespaces beyond ``SHOWN_SCOPE_NAMESPACES`` it names."""
     namespaces = [e for e in entries if e.kind == NAMESPACE_ZONE]
@@ -351,7 +360,7 @@ def _header(owner: str, zones: Sequence[str], period: str) -> str:
 def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
     findings = build_findings(assessment)
     in_scope = [z for z in assessment.zones if z.frameworks]
-    scope = ", ".join(z.name for z in in_scope) or "no zone in scope"
+    scope = _scope_text(in_scope)
     owner = _owner(assessment)
     period = _period(assessment)
     exceptions, exception_findings = _exceptions(assessment, findings.ids)

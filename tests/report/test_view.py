@@ -298,3 +298,5 @@ def test_a_large_estate_names_its_pci_scope_namespaces_and_counts_zone_statuses(
             "PASS in 12 zones (team-01, team-03, team-05, team-07 and 8 more); "
             "each zone in pack.json") in text
     assert f"{len(alone) - SHOWN_SCOPE_NAMESPACES} more namespaces in no zone: " in text
+    assert view.scope == (", ".join(z.name for z in assessment.zones if z.frameworks)
+                          + f", {len(alone)} connected-to namespaces (see the PCI DSS scope)")
