@@ -43,9 +43,13 @@ def _load(paths: Sequence[str], ipblock_pod_ips: bool, git_ref: str | None,
     return analyse(inventory, ipblock_matches_pod_ips=ipblock_pod_ips)
 
 
+HOST_NETWORK_NAMED = 3
+"""Up to this many hostNetwork workloads get a warning each; more share one (each with -v)."""
+
+
 def warn_about_inventory(inventory: Inventory, command: str, verbose: bool = False) -> None:
     """One line for everything skipped (each item with -v), one for policy kinds that are
-    present but not modelled, one per hostNetwork workload."""
+    present but not modelled, one per hostNetwork workload up to ``HOST_NETWORK_NAMED``."""
     from reporter.render.skipped import RENDER_HINT, needs_rendering, skip_summary
 
     skipped = inventory.all_skipped()
@@ -63,9 +67,15 @@ def warn_about_inventory(inventory: Inventory, command: str, verbose: bool = Fal
         click.echo(f"hint: {RENDER_HINT.format(command=command)}", err=True)
     if inventory.not_modelled:
         _warn(not_modelled_line(inventory))
-    for workload in inventory.host_network:
-        _warn(f"{workload.key} uses hostNetwork: NetworkPolicies do not apply to it; "
-              "it is not part of the map")
+    host = inventory.host_network
+    if verbose or len(host) <= HOST_NETWORK_NAMED:
+        for workload in host:
+            _warn(f"{workload.key} uses hostNetwork: NetworkPolicies do not apply to it; "
+                  "it is not part of the map")
+    else:
+        _warn(f"{len(host)} workloads use hostNetwork ({', '.join(w.key for w in host[:3])}, "
+              "…): NetworkPolicies do not apply to them; they are not part of the map; "
+              "-v lists each")
 
 
 def not_modelled_line(inventory: Inventory) -> str:

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from reporter.cli import cli
+from reporter.commands.connectivity import HOST_NETWORK_NAMED
 from reporter.inventory.manifests import load_paths
 from reporter.netpol.engine import analyse
 from reporter.netpol.explain import explain
@@ -109,6 +110,26 @@ def test_warnings_go_to_stderr_and_leave_the_map_clean() -> None:
     assert all(" => " in line for line in out.splitlines())
     for secret in ("FAKE-NOT-A-REAL-KEY", "FAKE-INLINE-TOKEN", "ZmFrZS1wYXNzd29yZC"):
         assert secret not in out + err  # Secret data and env values never leak
+
+
+def test_many_hostnetwork_workloads_share_one_warning_unless_verbose(tmp_path: Path) -> None:
+    agents = "".join(
+        f"---\napiVersion: apps/v1\nkind: DaemonSet\n"
+        f"metadata: {{name: agent-{i}, namespace: ops}}\n"
+        f"spec:\n  selector: {{matchLabels: {{app: agent-{i}}}}}\n  template:\n"
+        f"    metadata: {{labels: {{app: agent-{i}}}}}\n    spec: {{hostNetwork: true}}\n"
+        for i in range(HOST_NETWORK_NAMED + 2))
+    (tmp_path / "agents.yaml").write_text(agents)
+    code, _, err = run("connectivity", str(tmp_path))
+    assert code == 0
+    (line,) = [line for line in err.splitlines() if "hostNetwork" in line]
+    assert line.startswith(f"warning: {HOST_NETWORK_NAMED + 2} workloads use hostNetwork "
+                           "(ops/agent-0[DaemonSet], ops/agent-1[DaemonSet], ")
+    assert line.endswith("-v lists each")
+    _, _, verbose = run("connectivity", str(tmp_path), "-v")
+    assert [line for line in verbose.splitlines() if "hostNetwork" in line] == [
+        f"warning: ops/agent-{i}[DaemonSet] uses hostNetwork: NetworkPolicies do not apply to "
+        "it; it is not part of the map" for i in range(HOST_NETWORK_NAMED + 2)]
 
 
 def test_missing_path_and_broken_yaml_exit_2_with_location(tmp_path: Path) -> None:
