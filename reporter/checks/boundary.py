@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from reporter.arrays import distinct
 from reporter.checks.context import CheckContext
 from reporter.netpol.connset import ConnectionSet
 from reporter.netpol.selectors import BoolVector
@@ -47,12 +48,16 @@ class Exposure:
     def count(self) -> int:
         return sum(self.group(g).count for g in self.groups())
 
+    def first_peer(self, group: int) -> int:
+        """The group's first example peer."""
+        return self.group(group).examples[0][0]
+
     def undeclared(self) -> frozenset[int]:
         return frozenset(i for g in self.groups() for i in self.group(g).undeclared)
 
-    def undeclared_by_group(self) -> dict[int, frozenset[int]]:
-        """Group -> the IDs of the undeclared port sets exchanged with its peers."""
-        return {g: frozenset(self.group(g).undeclared) for g in self.groups()}
+    def exchanges(self) -> tuple[IntArray, IntArray]:
+        """The distinct (group, undeclared ID) pairs, sorted: two arrays."""
+        raise NotImplementedError
 
 
 class _Sources(Exposure):
@@ -63,34 +68,37 @@ class _Sources(Exposure):
         order = np.argsort(groups, kind="stable")  # endpoint order within each group
         self._peers, self._mask_ids, self._ids = peers[order], mask_ids[order], ids[order]
         self._groups = groups[order]
-        values, starts, counts = np.unique(groups[order], return_index=True, return_counts=True)
-        self._spans = {int(g): (int(a), int(a + n)) for g, a, n in zip(values, starts, counts,
-                                                                        strict=True)}
+        starts = np.flatnonzero(np.diff(self._groups, prepend=-1)).tolist()
+        self._spans = dict(zip(self._groups[starts].tolist(),
+                               zip(starts, [*starts[1:], len(order)], strict=True), strict=True))
         self._masks = masks
-        self._by_group: dict[int, frozenset[int]] | None = None
+        self._exchanges: tuple[IntArray, IntArray] | None = None
 
     def groups(self) -> list[int]:
         return list(self._spans)
 
-    def undeclared_by_group(self) -> dict[int, frozenset[int]]:
+    def exchanges(self) -> tuple[IntArray, IntArray]:
         # Shared by every destination of a column: computed once.
-        if self._by_group is None:
+        if self._exchanges is None:
             width = int(self._ids.max(initial=0)) + 1
-            codes = np.unique(self._groups * width + self._ids)  # sorted by group, then ID
-            self._by_group = _runs(codes // width, codes % width)
-        return self._by_group
+            codes = distinct(self._groups * width + self._ids)  # sorted by group, then ID
+            self._exchanges = codes // width, codes % width
+        return self._exchanges
 
     def count(self) -> int:
         return len(self._peers)
 
     def undeclared(self) -> frozenset[int]:
-        return frozenset(np.unique(self._ids).tolist())
+        return frozenset(distinct(self._ids).tolist())
+
+    def first_peer(self, group: int) -> int:
+        return int(self._peers[self._spans[group][0]])
 
     def group(self, group: int) -> PeerGroup:
         start, stop = self._spans[group]
         examples = slice(start, min(stop, start + EXAMPLES))
         return PeerGroup(
-            count=stop - start, undeclared=set(np.unique(self._ids[start:stop]).tolist()),
+            count=stop - start, undeclared=set(distinct(self._ids[start:stop]).tolist()),
             examples=[(p, self._masks[m]) for p, m in zip(
                 self._peers[examples].tolist(), self._mask_ids[examples].tolist(), strict=True)])
 
@@ -141,17 +149,27 @@ class _Scan:
         self.groups = ctx.peer_groups()[1]
         flows = ctx.flows
         self.src_sig, self.dst_sig = flows.source_signature, flows.destination_signature
+        self._tables: dict[int, IntArray] = {}
+        """Per destination signature: (source signature, mask ID) -> undeclared ID, -1 until
+        first met (flows give few signatures: the tables stay small)."""
 
     def undeclared_ids(self, sources: IntArray, mask_ids: IntArray, dst_sig: int) -> IntArray:
         """For each source (with its mask), the ID of the undeclared part towards ``dst_sig``."""
         masks = self.ctx.traffic.masks
-        codes = self.src_sig[sources] * len(masks) + mask_ids
-        unique, inverse = np.unique(codes, return_inverse=True)
-        ids = np.empty(len(unique), dtype=np.intp)
-        for position, code in enumerate(unique.tolist()):
-            src_sig, mask_id = divmod(code, len(masks))
-            ids[position] = self._undeclared_id(src_sig, dst_sig, masks[mask_id])
-        return ids[inverse.reshape(-1)]
+        table = self._tables.get(dst_sig)
+        if table is None:
+            shape = (int(self.src_sig.max(initial=0)) + 1, len(masks))
+            table = self._tables[dst_sig] = np.full(shape, -1, dtype=np.intp)
+        src_sigs = self.src_sig[sources]
+        ids: IntArray = table[src_sigs, mask_ids]
+        new = ids < 0
+        if new.any():
+            codes = distinct(src_sigs[new] * len(masks) + mask_ids[new])
+            for code in codes.tolist():
+                src_sig, mask_id = divmod(code, len(masks))
+                table[src_sig, mask_id] = self._undeclared_id(src_sig, dst_sig, masks[mask_id])
+            ids = table[src_sigs, mask_ids]
+        return ids
 
     def _undeclared_id(self, src_sig: int, dst_sig: int, mask: int) -> int:
         if self.declared:
@@ -258,7 +276,7 @@ class _Outbound:
         member_sigs = scan.dst_sig[members]
         target_groups, target_sides = scan.groups[members], scan.side[members]
         sides = len(self.connections)
-        for dst_sig in np.unique(member_sigs).tolist():
+        for dst_sig in distinct(member_sigs).tolist():
             ids = scan.undeclared_ids(srcs, mask_ids, dst_sig)
             at_sig = member_sigs == dst_sig
             for group, side in _pairs_of(target_groups[at_sig], target_sides[at_sig]):
@@ -296,7 +314,7 @@ class _Outbound:
         # or a group's IDs are then one contiguous slice.
         self.width = len(result.undeclared)
         groups = self.counts.shape[1]
-        self.codes = np.unique(np.concatenate([
+        self.codes = distinct(np.concatenate([
             (srcs * groups + group) * self.width + ids for srcs, group, ids in self.chunks
         ])) if self.chunks else np.zeros(0, dtype=np.intp)
         for src in np.flatnonzero(self.counts.any(axis=1)).tolist():
@@ -325,13 +343,16 @@ class _Row(Exposure):
         size = self._outbound.counts.shape[1]
         return frozenset(self._outbound.undeclared_of(self._src * size, (self._src + 1) * size))
 
-    def undeclared_by_group(self) -> dict[int, frozenset[int]]:
+    def exchanges(self) -> tuple[IntArray, IntArray]:
         out = self._outbound
         size, width = out.counts.shape[1], out.width
         lo, hi = np.searchsorted(out.codes, [self._src * size * width,
                                              (self._src + 1) * size * width])
-        codes = out.codes[lo:hi]  # sorted: each group's IDs are one run
-        return _runs((codes // width) % size, codes % width)
+        codes = out.codes[lo:hi]  # sorted by group, then ID
+        return (codes // width) % size, codes % width
+
+    def first_peer(self, group: int) -> int:
+        return int(self._outbound.examples[self._src, group, 0])
 
     def group(self, group: int) -> PeerGroup:
         out, src = self._outbound, self._src
@@ -359,10 +380,3 @@ def layers(sets: Sequence[BoolVector]) -> list[tuple[list[int], IntArray]]:
         layer[1][members] = index
     return found
 
-
-def _runs(groups: IntArray, ids: IntArray) -> dict[int, frozenset[int]]:
-    """Group -> its IDs, from two arrays sorted by group."""
-    starts = np.flatnonzero(np.diff(groups, prepend=-1)).tolist()
-    values = ids.tolist()
-    return {int(groups[a]): frozenset(values[a:b])
-            for a, b in zip(starts, [*starts[1:], len(values)], strict=True)}

@@ -5,12 +5,12 @@ the rules that let them through."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import numpy as np
-
-from reporter.checks.boundary import Boundary, PeerGroup
+from reporter.arrays import distinct
+from reporter.checks.boundary import Boundary, IntArray, PeerGroup
 from reporter.checks.causes import Cause, rule_cause, side_cause, who
 from reporter.checks.context import CheckContext
 from reporter.checks.evidence import (
@@ -73,7 +73,7 @@ class _Share:
     boundary's), of which the cause admits ``admitted``."""
 
     groups: tuple[int, ...]
-    undeclared: frozenset[frozenset[int]]
+    undeclared: frozenset[int]
     admitted: ConnectionSet | None
     """None: all of them (no policy selects the workloads)."""
 
@@ -87,19 +87,19 @@ def _causes(ctx: CheckContext, inside: int, boundary: Boundary) -> dict[Cause, _
     direction = "ingress" if inbound else "egress"
     exposure = boundary.exposures[inside]
     if _isolated(ctx, inside, inbound):
-        by_group = exposure.undeclared_by_group()
-        rules = _side_rules(ctx, inside, direction)
+        rules_id, rules = _side_rules(ctx, inside, direction)
         # Workloads with the same rules and the same undeclared exchanges share the answer.
-        key = (rules, frozenset(by_group.items()))
+        groups, ids = exposure.exchanges()
+        key = (rules_id, groups.tobytes(), ids.tobytes())
         found = boundary.cache.get(key)
         if found is None:
-            found = boundary.cache[key] = _rule_causes(ctx, boundary, rules, by_group)
+            found = boundary.cache[key] = _rule_causes(ctx, boundary, rules, groups, ids)
         if found:
             return found
     # Not isolated, or (named ports resolved nowhere) no single rule to blame: the namespace,
     # or the policies selecting it, are the cause.
     return {side_cause(ctx, inside, direction): _Share(
-        tuple(exposure.groups()), frozenset({exposure.undeclared()}), None)}
+        tuple(exposure.groups()), exposure.undeclared(), None)}
 
 
 Rule = tuple[Cause, int, ConnectionSet, int]
@@ -107,47 +107,59 @@ Rule = tuple[Cause, int, ConnectionSet, int]
 as port atoms."""
 
 
-def _side_rules(ctx: CheckContext, inside: int, direction: str) -> tuple[Rule, ...]:
-    """The rules of a workload's own side (cached per workload: every boundary check asks)."""
-    cache: dict[tuple[int, str], tuple[Rule, ...]] = ctx.shared("side-rules", dict)
+def _side_rules(ctx: CheckContext, inside: int, direction: str
+                ) -> tuple[int, tuple[Rule, ...]]:
+    """The rules of a workload's own side, with an ID shared by workloads with the same rules
+    (cached per workload: every boundary check asks)."""
+    cache: dict[tuple[int, str], tuple[int, tuple[Rule, ...]]] = ctx.shared("side-rules", dict)
     found = cache.get((inside, direction))
     if found is None:
         destination = ctx.workload(inside) if direction == "ingress" else None
-        found = cache[inside, direction] = tuple(
-            (rule_cause(r), r.peers, *_rule_ports(ctx, r, destination))
-            for r in isolating_rules(ctx, inside, direction))
+        rules = tuple((rule_cause(r), r.peers, *_rule_ports(ctx, r, destination))
+                      for r in isolating_rules(ctx, inside, direction))
+        ids: dict[tuple[Rule, ...], int] = ctx.shared("side-rule-ids", dict)
+        found = cache[inside, direction] = (ids.setdefault(rules, len(ids)), rules)
     return found
 
 
 def _rule_causes(ctx: CheckContext, boundary: Boundary, rules: tuple[Rule, ...],
-                 by_group: dict[int, frozenset[int]]) -> dict[Cause, _Share]:
-    # Groups exchanging the same undeclared port sets are judged together.
-    by_ids: dict[frozenset[int], set[int]] = {}
-    for group, ids in by_group.items():
-        by_ids.setdefault(ids, set()).add(group)
-    entries = [(ids, groups, _touch(boundary, ids)) for ids, groups in by_ids.items()]
+                 groups: IntArray, ids: IntArray) -> dict[Cause, _Share]:
+    """``groups`` and ``ids``: the (group, undeclared ID) pairs a workload exchanges. Sets of
+    groups are bit sets (bit g: group g)."""
+    pairs = list(zip(groups.tolist(), ids.tolist(), strict=True))
+    touches: dict[int, int] = {}  # group -> the atoms its undeclared port sets overlap
+    for group, i in pairs:
+        touches[group] = touches.get(group, 0) | boundary.touch[i]
+    by_touch: dict[int, int] = {}  # those atoms -> the groups with them
+    for group, touch in touches.items():
+        by_touch[touch] = by_touch.get(touch, 0) | 1 << group
+    # A rule admits undeclared ports of a group when its atoms meet the group's.
+    meeting: dict[int, int] = {}
+    undeclared: dict[int, frozenset[int]] = {}
     found: dict[Cause, _Share] = {}
     for cause, peers, admitted, atoms in rules:
-        reached = _groups_admitted(ctx, peers)
-        hit: set[int] = set()
-        undeclared = []
-        for ids, groups, touch in entries:
-            if atoms & touch and (shared := groups & reached):
-                hit |= shared
-                undeclared.append(ids)
-        if hit:
-            found[cause] = _Share(tuple(sorted(hit)), frozenset(undeclared), admitted)
+        met = meeting.get(atoms)
+        if met is None:
+            met = meeting[atoms] = sum(bits for touch, bits in by_touch.items() if atoms & touch)
+        hit = met & _groups_admitted(ctx, peers)
+        if not hit:
+            continue
+        ports = undeclared.get(hit)
+        if ports is None:
+            ports = undeclared[hit] = frozenset(i for group, i in pairs if hit >> group & 1)
+        found[cause] = _Share(_bits(hit), ports, admitted)
     return found
 
 
-def _touch(boundary: Boundary, ids: frozenset[int]) -> int:
-    found = boundary.cache.get(ids)
-    if found is None:
-        found = 0
-        for i in ids:
-            found |= boundary.touch[i]
-        boundary.cache[ids] = found
-    return found
+@functools.lru_cache(maxsize=4096)
+def _bits(bits: int) -> tuple[int, ...]:
+    """The positions of the set bits, ascending (the same few sets recur: cached)."""
+    found = []
+    while bits:
+        low = bits & -bits
+        found.append(low.bit_length() - 1)
+        bits ^= low
+    return tuple(found)
 
 
 def _rule_ports(ctx: CheckContext, rule: CompiledRule, destination: Workload | None
@@ -169,14 +181,15 @@ def _rule_ports(ctx: CheckContext, rule: CompiledRule, destination: Workload | N
     return found
 
 
-def _groups_admitted(ctx: CheckContext, peers: int) -> frozenset[int]:
-    """The groups of peers (zones, the internet…) with an endpoint in a rule's peer set."""
-    cache: dict[int, frozenset[int]] = ctx.shared("groups-admitted", dict)
+def _groups_admitted(ctx: CheckContext, peers: int) -> int:
+    """The groups of peers (zones, the internet…) with an endpoint in a rule's peer set, as a
+    bit set."""
+    cache: dict[int, int] = ctx.shared("groups-admitted", dict)
     found = cache.get(peers)
     if found is None:
         group_of = ctx.peer_groups()[1]
-        found = cache[peers] = frozenset(
-            np.unique(group_of[ctx.compiled.peer_vectors[peers]]).tolist())
+        found = cache[peers] = sum(
+            1 << g for g in distinct(group_of[ctx.compiled.peer_vectors[peers]]).tolist())
     return found
 
 
@@ -228,16 +241,22 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict
     # One example from each group of peers only other workloads meet (the internet, another
     # zone), so the severity sees every kind of peer the cause lets through.
     seen = set(ordered)
-    union = ConnectionSet.empty()
-    for ids, admitted in {(ids, share.admitted) for share in members.values()
-                          for ids in share.undeclared}:
-        ports = boundary.union(ids)
-        union = union.union(ports if admitted is None else ports.intersection(admitted))
+    # Workloads with the same rules and exchanges share one _Share object: read it once.
+    read: set[int] = set()
+    undeclared: dict[ConnectionSet | None, set[int]] = {}
     for inside, share in members.items():
+        if id(share) in read:
+            continue
+        read.add(id(share))
+        undeclared.setdefault(share.admitted, set()).update(share.undeclared)
         for group in share.groups:
             if group not in seen:
                 seen.add(group)
-                peers.setdefault(boundary.exposures[inside].group(group).examples[0][0], None)
+                peers.setdefault(boundary.exposures[inside].first_peer(group), None)
+    union = ConnectionSet.empty()
+    for admitted, ids in undeclared.items():
+        ports = boundary.union(frozenset(ids))
+        union = union.union(ports if admitted is None else ports.intersection(admitted))
     names = sorted(ctx.name(i) for i in members)
     ends = [ctx.name(p) for p in peers]
     return make_finding(

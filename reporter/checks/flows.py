@@ -9,6 +9,7 @@ from fnmatch import fnmatchcase
 
 import numpy as np
 
+from reporter.arrays import distinct
 from reporter.config import Flow, FlowEnd
 from reporter.inventory.model import PROTOCOLS, Protocol
 from reporter.netpol.addresses import ranges_within
@@ -102,8 +103,8 @@ class DeclaredFlows:
 
     def covers_all(self, sources: BoolVector, destinations: BoolVector, mask: int) -> bool:
         """Whether declared flows approve ``mask`` between every source and destination."""
-        src_sigs = np.unique(self.source_signature[sources]).tolist()
-        dst_sigs = np.unique(self.destination_signature[destinations]).tolist()
+        src_sigs = distinct(self.source_signature[sources]).tolist()
+        dst_sigs = distinct(self.destination_signature[destinations]).tolist()
         return all(self.signature_coverage(s, d, mask).undeclared.is_empty
                    for s in src_sigs for d in dst_sigs)
 

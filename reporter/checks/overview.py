@@ -13,7 +13,6 @@ from reporter.checks.context import CheckContext
 from reporter.checks.scope import OUT_OF_SCOPE
 from reporter.inventory.model import NetworkPolicy
 from reporter.model import ZONE_OVERLAP, Location, PolicySummary, ZoneFlow, ZoneSummary
-from reporter.netpol.connset import ConnectionSet
 
 
 def zone_summaries(ctx: CheckContext, frameworks: Sequence[Framework]) -> list[ZoneSummary]:
@@ -57,19 +56,20 @@ def zone_flows(ctx: CheckContext) -> list[ZoneFlow]:
     sig_dst = int(flows.destination_signature.max(initial=0)) + 1
     folded = ctx.traffic.fold(group_of * sig_src + flows.source_signature,
                               group_of * sig_dst + flows.destination_signature)
-    merged: dict[tuple[str, str], tuple[int, ConnectionSet, set[str]]] = {}
+    # Per pair of zones: the atoms allowed, whether any part is undeclared, the flows used.
+    merged: dict[tuple[str, str], tuple[int, bool, set[str]]] = {}
     for (src, dst), mask in folded.items():
         (src_group, src_sig), (dst_group, dst_sig) = divmod(src, sig_src), divmod(dst, sig_dst)
         key = (names[src_group], names[dst_group])
         if key[0] == OUT_OF_SCOPE == key[1]:
             continue
         coverage = flows.signature_coverage(src_sig, dst_sig, mask)
-        allowed, undeclared, used = merged.get(key, (0, ConnectionSet.empty(), set()))
-        merged[key] = (allowed | mask, undeclared.union(coverage.undeclared),
+        allowed, undeclared, used = merged.get(key, (0, False, set()))
+        merged[key] = (allowed | mask, undeclared or not coverage.undeclared.is_empty,
                        used | set(coverage.flows))
     return [
         ZoneFlow(src=src, dst=dst, ports=str(ctx.reach.ports.connection_set(allowed)),
-                 declared=undeclared.is_empty, flows=sorted(used))
+                 declared=not undeclared, flows=sorted(used))
         for (src, dst), (allowed, undeclared, used) in sorted(merged.items())
         if not (OUT_OF_SCOPE in (src, dst) and {src, dst} <= {OUT_OF_SCOPE, "internet", "external"})
     ]

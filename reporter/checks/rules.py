@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from reporter.arrays import distinct
 from reporter.checks import describe
 from reporter.checks.context import CheckContext
 from reporter.checks.evidence import make_finding, rule_location, rule_name, rule_text
@@ -39,7 +40,7 @@ def _full_mask(ctx: CheckContext, rule: CompiledRule, targets: np.ndarray) -> in
 
 def _blast_radius(ctx: CheckContext, peers: np.ndarray, selected: np.ndarray) -> str:
     workloads = peers[: ctx.n_workloads]
-    namespaces = np.unique(ctx.compiled.ns_of_workload[workloads]).size
+    namespaces = distinct(ctx.compiled.ns_of_workload[workloads]).size
     external = " and every external address" if peers[ctx.n_workloads:].all() else ""
     return (f"{int(workloads.sum())} workloads in {namespaces} namespaces{external}, "
             f"for {int(selected.sum())} selected workloads")

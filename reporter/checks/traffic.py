@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from reporter.arrays import distinct
 from reporter.netpol.engine import Reachability
 from reporter.netpol.selectors import BoolVector
 
@@ -82,23 +83,37 @@ class Traffic:
         """Union of masks between endpoint groups (an endpoint may be grouped differently as a
         source and as a destination; a negative group leaves it out). Self pairs do not count:
         a lone member of its group is not its own source."""
-        folded: dict[tuple[int, int], int] = {}
         width = len(self.masks)
+        targets = int(destination_group.max(initial=-1)) + 1
+        # Each column adds its (source group, destination group, mask) triples as codes; the
+        # masks are ORed once per distinct triple.
+        found: list[IntArray] = []
         for column in self.columns:
+            member_groups = destination_group[column.members]
+            groups, sizes = np.unique(member_groups[member_groups >= 0], return_counts=True)
+            if not groups.size:
+                continue
             source_groups = source_group[column.sources]
             codes = source_groups * width + column.mask_ids
             unique, counts = np.unique(codes[source_groups >= 0], return_counts=True)
-            member_groups = destination_group[column.members]
-            for group, size in zip(*np.unique(member_groups, return_counts=True), strict=True):
-                if group < 0:
+            keys = (unique // width * targets + groups[:, None]) * width + unique % width
+            keep = np.ones(keys.shape, dtype=bool)
+            for row in np.flatnonzero(sizes == 1).tolist():
+                member = column.members[member_groups == groups[row]][0]
+                alone = self._own_code(column, codes, member)
+                if alone is None:
                     continue
-                alone = self._own_code(column, codes, column.members[member_groups == group][0]
-                                       ) if size == 1 else None
-                for code, count in zip(unique.tolist(), counts.tolist(), strict=True):
-                    if code == alone and count == 1:
-                        continue
-                    key = (code // width, int(group))
-                    folded[key] = folded.get(key, 0) | self.masks[code % width]
+                at = int(np.searchsorted(unique, alone))
+                if at < len(unique) and unique[at] == alone and counts[at] == 1:
+                    keep[row, at] = False
+            found.append(keys[keep])
+        folded: dict[tuple[int, int], int] = {}
+        if not found:
+            return folded
+        for key in distinct(np.concatenate(found)).tolist():
+            pair, mask_id = divmod(key, width)
+            src, dst = divmod(pair, targets)
+            folded[src, dst] = folded.get((src, dst), 0) | self.masks[mask_id]
         return folded
 
     @staticmethod

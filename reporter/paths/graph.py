@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from reporter.arrays import distinct
 from reporter.netpol.selectors import BoolVector
 
 if TYPE_CHECKING:
@@ -140,6 +141,6 @@ class WorkloadGraph:
         column = self._traffic.columns[c]
         keep = sources[column.sources] & (column.sources != dst)
         mask = 0
-        for i in np.unique(column.mask_ids[keep]).tolist():
+        for i in distinct(column.mask_ids[keep]).tolist():
             mask |= self._traffic.masks[i]
         return column.sources[keep], mask
