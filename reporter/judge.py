@@ -68,8 +68,14 @@ def zone_statuses(result: CheckResult, zones: Sequence[ZoneScope]) -> dict[str, 
     judge, else the worst of its findings there (PASS: none fails in that zone)."""
     if result.status in (Status.ERROR, Status.NOT_APPLICABLE):
         return {z.name: result.status for z in zones}
-    return {z.name: status_of([f for f in result.findings if _in_zones(f, {z.name})], 1, None)
-            for z in zones}
+    # One pass over the findings: a finding without zones counts in every zone.
+    everywhere = [f for f in result.findings if not f.zones]
+    by_zone: dict[str, list[Finding]] = {z.name: list(everywhere) for z in zones}
+    for finding in result.findings:
+        for zone in finding.zones:
+            if zone in by_zone:
+                by_zone[zone].append(finding)
+    return {name: status_of(found, 1, None) for name, found in by_zone.items()}
 
 
 def _in_zones(finding: Finding, zones: set[str]) -> bool:

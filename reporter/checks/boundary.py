@@ -61,21 +61,29 @@ class Exposure:
 
 
 class _Sources(Exposure):
-    """A column's sources seen from its destinations (inbound), grouped on demand."""
+    """A column's sources seen from its destinations (inbound), grouped on demand: most
+    destinations only need :meth:`exchanges`, so the grouping is sorted out on first use."""
 
     def __init__(self, peers: IntArray, mask_ids: IntArray, ids: IntArray, groups: IntArray,
                  masks: list[int]) -> None:
-        order = np.argsort(groups, kind="stable")  # endpoint order within each group
-        self._peers, self._mask_ids, self._ids = peers[order], mask_ids[order], ids[order]
-        self._groups = groups[order]
-        starts = np.flatnonzero(np.diff(self._groups, prepend=-1)).tolist()
-        self._spans = dict(zip(self._groups[starts].tolist(),
-                               zip(starts, [*starts[1:], len(order)], strict=True), strict=True))
+        self._peers, self._mask_ids, self._ids, self._groups = peers, mask_ids, ids, groups
         self._masks = masks
+        self._spans: dict[int, tuple[int, int]] | None = None
         self._exchanges: tuple[IntArray, IntArray] | None = None
 
+    def _grouped(self) -> dict[int, tuple[int, int]]:
+        """Group -> its span of the peers, once they are sorted by group."""
+        if self._spans is None:
+            order = np.argsort(self._groups, kind="stable")  # endpoint order within a group
+            self._peers, self._mask_ids = self._peers[order], self._mask_ids[order]
+            self._ids, self._groups = self._ids[order], self._groups[order]
+            starts = np.flatnonzero(np.diff(self._groups, prepend=-1)).tolist()
+            self._spans = dict(zip(self._groups[starts].tolist(), zip(
+                starts, [*starts[1:], len(order)], strict=True), strict=True))
+        return self._spans
+
     def groups(self) -> list[int]:
-        return list(self._spans)
+        return list(self._grouped())
 
     def exchanges(self) -> tuple[IntArray, IntArray]:
         # Shared by every destination of a column: computed once.
@@ -92,10 +100,11 @@ class _Sources(Exposure):
         return frozenset(distinct(self._ids).tolist())
 
     def first_peer(self, group: int) -> int:
-        return int(self._peers[self._spans[group][0]])
+        start, _ = self._grouped()[group]  # sorts the peers first
+        return int(self._peers[start])
 
     def group(self, group: int) -> PeerGroup:
-        start, stop = self._spans[group]
+        start, stop = self._grouped()[group]
         examples = slice(start, min(stop, start + EXAMPLES))
         return PeerGroup(
             count=stop - start, undeclared=set(distinct(self._ids[start:stop]).tolist()),

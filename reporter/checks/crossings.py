@@ -9,6 +9,9 @@ import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from reporter.arrays import distinct
 from reporter.checks.boundary import Boundary, IntArray, PeerGroup
 from reporter.checks.causes import Cause, rule_cause, side_cause, who
@@ -124,14 +127,13 @@ def _side_rules(ctx: CheckContext, inside: int, direction: str
 
 def _rule_causes(ctx: CheckContext, boundary: Boundary, rules: tuple[Rule, ...],
                  groups: IntArray, ids: IntArray) -> dict[Cause, _Share]:
-    """``groups`` and ``ids``: the (group, undeclared ID) pairs a workload exchanges. Sets of
-    groups are bit sets (bit g: group g)."""
-    pairs = list(zip(groups.tolist(), ids.tolist(), strict=True))
-    touches: dict[int, int] = {}  # group -> the atoms its undeclared port sets overlap
-    for group, i in pairs:
-        touches[group] = touches.get(group, 0) | boundary.touch[i]
+    """``groups`` and ``ids``: the (group, undeclared ID) pairs a workload exchanges, sorted.
+    Sets of groups are bit sets (bit g: group g)."""
+    starts = np.flatnonzero(np.diff(groups, prepend=-1))
+    # Per group, the atoms its undeclared port sets overlap (Python ints: any width).
+    touches = np.bitwise_or.reduceat(_touch_array(boundary)[ids], starts)
     by_touch: dict[int, int] = {}  # those atoms -> the groups with them
-    for group, touch in touches.items():
+    for group, touch in zip(groups[starts].tolist(), touches.tolist(), strict=True):
         by_touch[touch] = by_touch.get(touch, 0) | 1 << group
     # A rule admits undeclared ports of a group when its atoms meet the group's.
     meeting: dict[int, int] = {}
@@ -146,8 +148,18 @@ def _rule_causes(ctx: CheckContext, boundary: Boundary, rules: tuple[Rule, ...],
             continue
         ports = undeclared.get(hit)
         if ports is None:
-            ports = undeclared[hit] = frozenset(i for group, i in pairs if hit >> group & 1)
+            chosen = np.zeros(int(groups[-1]) + 1, dtype=bool)  # hit holds groups met only
+            chosen[list(_bits(hit))] = True
+            ports = undeclared[hit] = frozenset(distinct(ids[chosen[groups]]).tolist())
         found[cause] = _Share(_bits(hit), ports, admitted)
+    return found
+
+
+def _touch_array(boundary: Boundary) -> npt.NDArray[np.object_]:
+    """The boundary's touched atoms per undeclared ID, as an array to gather from."""
+    found = boundary.cache.get("touch")
+    if found is None:
+        found = boundary.cache["touch"] = np.array(boundary.touch, dtype=object)
     return found
 
 
