@@ -100,8 +100,8 @@ class _Sources(Exposure):
         return frozenset(distinct(self._ids).tolist())
 
     def first_peer(self, group: int) -> int:
-        start, _ = self._grouped()[group]  # sorts the peers first
-        return int(self._peers[start])
+        # Peers are in endpoint order, sorted by group or not: no need to sort them here.
+        return int(self._peers[np.argmax(self._groups == group)])
 
     def group(self, group: int) -> PeerGroup:
         start, stop = self._grouped()[group]

@@ -118,8 +118,7 @@ def _side_rules(ctx: CheckContext, inside: int, direction: str
     found = cache.get((inside, direction))
     if found is None:
         destination = ctx.workload(inside) if direction == "ingress" else None
-        rules = tuple((rule_cause(r), r.peers, *_rule_ports(ctx, r, destination))
-                      for r in isolating_rules(ctx, inside, direction))
+        rules = tuple(_rule(ctx, r, destination) for r in isolating_rules(ctx, inside, direction))
         ids: dict[tuple[Rule, ...], int] = ctx.shared("side-rule-ids", dict)
         found = cache[inside, direction] = (ids.setdefault(rules, len(ids)), rules)
     return found
@@ -174,14 +173,12 @@ def _bits(bits: int) -> tuple[int, ...]:
     return tuple(found)
 
 
-def _rule_ports(ctx: CheckContext, rule: CompiledRule, destination: Workload | None
-                ) -> tuple[ConnectionSet, int]:
-    """What a rule admits, as ports and as atoms: its named ports resolved on the
-    destination, or (egress, where each peer resolves them) every port of their protocols."""
-    cache: dict[tuple[str, str, int, str | None], tuple[ConnectionSet, int]] = ctx.shared(
-        "rule-ports", dict)
-    key = (rule.policy.key, rule.rule.direction, rule.rule.index,
-           destination.key if rule.named and destination is not None else None)
+def _rule(ctx: CheckContext, rule: CompiledRule, destination: Workload | None) -> Rule:
+    """A rule as a cause, with what it admits: its named ports resolved on the destination,
+    or (egress, where each peer resolves them) every port of their protocols. Cached per
+    compiled rule (they live as long as the context) and destination where it matters."""
+    cache: dict[tuple[int, str | None], Rule] = ctx.shared("rules", dict)
+    key = (id(rule), destination.key if rule.named and destination is not None else None)
     found = cache.get(key)
     if found is None:
         ports = ctx.reach.ports
@@ -189,7 +186,7 @@ def _rule_ports(ctx: CheckContext, rule: CompiledRule, destination: Workload | N
         if destination is None:
             for _, protocol in rule.named:
                 mask |= ports.protocol_masks[protocol]
-        found = cache[key] = (ports.connection_set(mask), mask)
+        found = cache[key] = (rule_cause(rule), rule.peers, ports.connection_set(mask), mask)
     return found
 
 

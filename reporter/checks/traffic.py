@@ -44,21 +44,32 @@ class Traffic:
     """Every allowed (source, destination, atom mask), grouped by destination column."""
 
     def __init__(self, reach: Reachability) -> None:
-        self.masks: list[int] = []
-        index: dict[int, int] = {}
-        columns: list[Column] = []
+        scanned: list[tuple[IntArray, IntArray, IntArray]] = []  # members, sources, row IDs
+        distinct_rows: list[npt.NDArray[np.uint64]] = []
         for group in reach.destination_groups():
             rows = np.flatnonzero(group.column.any(axis=1))
             if not rows.size:
                 continue
             unique, inverse = _unique_rows(group.column[rows])
-            ids = np.array([
-                index.setdefault(reach.ports.from_words(row), len(index)) for row in unique
-            ], dtype=np.intp)
-            columns.append(Column(group.members, rows, ids[inverse.reshape(-1)]))
-        self.masks = [0] * len(index)
-        for mask, i in index.items():
-            self.masks[i] = mask
+            scanned.append((group.members, rows, inverse.reshape(-1)))
+            distinct_rows.append(unique)
+        # Masks are numbered in the order columns first use them, over all columns at once.
+        words = reach.ports.words
+        stacked = (np.concatenate(distinct_rows) if distinct_rows
+                   else np.zeros((0, words), dtype=np.uint64))
+        values, inverse = _unique_rows(stacked)
+        first = np.full(len(values), len(stacked), dtype=np.intp)
+        np.minimum.at(first, inverse, np.arange(len(stacked)))
+        order = np.argsort(first)
+        rank = np.empty(len(values), dtype=np.intp)
+        rank[order] = np.arange(len(values))
+        self.masks: list[int] = [reach.ports.from_words(values[i]) for i in order.tolist()]
+        ids = rank[inverse.reshape(-1)]
+        columns: list[Column] = []
+        start = 0
+        for (members, rows, row_ids), unique in zip(scanned, distinct_rows, strict=True):
+            columns.append(Column(members, rows, ids[start:start + len(unique)][row_ids]))
+            start += len(unique)
         self.columns = tuple(columns)
 
     def pairs(self, sources: BoolVector, destinations: BoolVector
