@@ -30,6 +30,7 @@ class CheckContext:
         self.compiled = reach.compiled
         self.inventory = reach.inventory
         self.config = config
+        self._memo: dict[str, Any] = {}
         self._index(resolve_zones(config, self.compiled))
         if any(z.kind == CDE for z in self.zones):
             self._index(self._with_connected_zones())
@@ -38,7 +39,6 @@ class CheckContext:
         self.internet_ranges[sorted(internet_ranges(ranges, config.internet.not_internet))] = True
         self.flows = DeclaredFlows(config.flows, self.compiled, reach.ports,
                                    self._base_zone_members(), self.internet_ranges)
-        self._memo: dict[str, Any] = {}
 
     def _index(self, zones: tuple[ZoneScope, ...]) -> None:
         self.zones = zones

@@ -41,7 +41,7 @@ def pci_scope(ctx: CheckContext) -> list[ScopeEntry]:
     if not cde_zones:
         return []
     names, group_of = _groups(ctx)
-    folded = ctx.traffic.fold(group_of, group_of)
+    folded = _fold(ctx, group_of)
     flows: dict[int, list[str]] = {}
     for (src, dst), mask in sorted(folded.items()):
         if (src == 0) == (dst == 0):
@@ -81,8 +81,36 @@ def connected_to_cde(ctx: CheckContext) -> tuple[set[str], list[str]]:
             key = tuple(zones) if zones else ("", ctx.workload(i).namespace)
             group_of[i] = labels.setdefault(key, len(labels))
     names = list(labels)
-    linked = {dst if src == 0 else src for src, dst in ctx.traffic.fold(group_of, group_of)
+    linked = {dst if src == 0 else src for src, dst in _fold(ctx, group_of)
               if (src == 0) != (dst == 0)}
     connected = {z for g in linked if names[g][0] for z in names[g]}
     namespaces = sorted(names[g][1] for g in linked if not names[g][0])
     return connected, namespaces
+
+
+def _fold(ctx: CheckContext, group_of: np.ndarray) -> dict[tuple[int, int], int]:
+    """The pair scan folded onto workload groups that depend only on a workload's zones and
+    namespace (external addresses: -1, left out), from one fold shared by the connected zones
+    and the scope statement (folds are unions over pairs: a coarser one is read off a finer)."""
+    fine_of, fine = ctx.shared("zone-namespace-fold", lambda: _fold_by_zones_and_namespace(ctx))
+    workloads = fine_of >= 0
+    coarse = np.full(int(fine_of.max(initial=-1)) + 1, -1, dtype=np.intp)
+    coarse[fine_of[workloads]] = group_of[workloads]
+    found: dict[tuple[int, int], int] = {}
+    groups = coarse.tolist()
+    for (src, dst), mask in fine.items():
+        key = (groups[src], groups[dst])
+        found[key] = found.get(key, 0) | mask
+    return found
+
+
+def _fold_by_zones_and_namespace(ctx: CheckContext
+                                 ) -> tuple[np.ndarray, dict[tuple[int, int], int]]:
+    """Each workload's group of (its zones, its namespace), and the pair scan folded onto them.
+    Zones added later for connected namespaces follow from these two, so it stays fine enough."""
+    labels: dict[tuple[tuple[str, ...], str], int] = {}
+    group_of = np.full(ctx.compiled.n_endpoints, -1, dtype=np.intp)
+    for i in range(ctx.n_workloads):
+        key = (tuple(ctx.zones_of(i)), ctx.workload(i).namespace)
+        group_of[i] = labels.setdefault(key, len(labels))
+    return group_of, ctx.traffic.fold(group_of, group_of)
