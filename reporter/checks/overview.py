@@ -67,9 +67,12 @@ def zone_flows(ctx: CheckContext) -> list[ZoneFlow]:
         allowed, undeclared, used = merged.get(key, (0, False, set()))
         merged[key] = (allowed | mask, undeclared or not coverage.undeclared.is_empty,
                        used | set(coverage.flows))
+    # Thousands of zone pairs share a few hundred port sets: each is written out once.
+    texts = {mask: str(ctx.reach.ports.connection_set(mask))
+             for mask in {allowed for allowed, _, _ in merged.values()}}
     return [
-        ZoneFlow(src=src, dst=dst, ports=str(ctx.reach.ports.connection_set(allowed)),
-                 declared=not undeclared, flows=sorted(used))
+        ZoneFlow(src=src, dst=dst, ports=texts[allowed], declared=not undeclared,
+                 flows=sorted(used))
         for (src, dst), (allowed, undeclared, used) in sorted(merged.items())
         if not (OUT_OF_SCOPE in (src, dst) and {src, dst} <= {OUT_OF_SCOPE, "internet", "external"})
     ]
