@@ -275,6 +275,11 @@ class AttestationResult(_Model):
     """Why it is expired or unused."""
 
 
+NAMESPACE_ZONE = "namespace"
+"""The kind of a zone made for a namespace in no configured zone that is connected to the CDE:
+PCI DSS judges it, no other framework does."""
+
+
 class ZoneSummary(_Model):
     name: str
     kind: str

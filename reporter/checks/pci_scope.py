@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reporter.checks.scope import CDE, CONNECTED_NAMESPACE
-from reporter.model import ScopeEntry
+from reporter.checks.scope import CDE
+from reporter.model import NAMESPACE_ZONE, ScopeEntry
 
 if TYPE_CHECKING:
     from reporter.checks.context import CheckContext
@@ -29,7 +29,7 @@ def _groups(ctx: CheckContext) -> tuple[list[tuple[str, str]], np.ndarray]:
         if any(kinds[z] == CDE for z in zones):
             group_of[i] = 0
             continue
-        zones = [z for z in zones if kinds[z] != CONNECTED_NAMESPACE]
+        zones = [z for z in zones if kinds[z] != NAMESPACE_ZONE]
         key = (zones[0], kinds[zones[0]]) if zones else (ctx.workload(i).namespace, "namespace")
         group_of[i] = labels.setdefault(key, len(labels))
     return list(labels), group_of

@@ -13,6 +13,7 @@ from reporter.catalog import ALL_ZONES
 from reporter.config import Config, Selector, Zone
 from reporter.errors import InputError, Problem
 from reporter.inventory.model import Namespace, Workload
+from reporter.model import NAMESPACE_ZONE
 from reporter.netpol.compiled import Compiled
 from reporter.netpol.selectors import BoolVector
 
@@ -21,9 +22,6 @@ DEFAULT_ZONE = "cluster"
 OUT_OF_SCOPE = "out-of-scope"
 """What workloads in no zone are called in zone flows."""
 CDE = "cde"
-CONNECTED_NAMESPACE = "namespace"
-"""The kind of a zone made for a namespace in no configured zone that is connected to the CDE:
-PCI DSS judges it, no other framework does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +139,6 @@ def namespace_zone(namespace: str, name: str, config: Config, compiled: Compiled
     a zone of its own that only PCI DSS judges (``frameworks`` empty)."""
     members = compiled.namespace_vector(namespace) & outside
     host = tuple(w for w in compiled.inventory.host_network if w.namespace == namespace)
-    return ZoneScope(name, CONNECTED_NAMESPACE, name, (), (namespace,), members,
+    return ZoneScope(name, NAMESPACE_ZONE, name, (), (namespace,), members,
                      members & _pods_matching(compiled, config.data_stores), host,
                      connected_to_cde=True)

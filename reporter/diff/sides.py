@@ -23,9 +23,9 @@ from reporter.git import repo_relative
 from reporter.inputs import LoadedInputs
 from reporter.model import Assessment
 from reporter.netpol.engine import Reachability
+from reporter.pack import PACK_JSON, read_pack_json
 from reporter.pipeline import Assessed, Assessor, PipelineOptions, read_inputs
 
-PACK_JSON = "pack.json"
 EXACT_DIFF_LIMIT = 200_000
 """Manifest sides with more allowed pairs than this are compared between zones only."""
 PACK_HINT = "name the pack.json (or pack folder) of an earlier `reporter check -o json` or report"
@@ -118,14 +118,17 @@ def read_pack(path: str) -> Assessment | None:
 
     given = Path(path)
     file = given / PACK_JSON if given.is_dir() else given
-    if given.is_dir() and not file.is_file():
-        file = given / f"{PACK_JSON}.gz"  # a large estate's pack stores it compressed
-    if not file.is_file() or not file.name.lower().endswith((".json", ".json.gz")):
+    if not given.is_dir() and not (given.is_file()
+                                   and given.name.lower().endswith((".json", ".json.gz"))):
         return None
-    try:
-        raw = file.read_bytes()
-        data = json.loads(gzip.decompress(raw) if file.name.endswith(".gz") else raw)
-    except (OSError, ValueError, EOFError):
+    gzipped = given.is_file() and given.name.lower().endswith(".gz")
+    try:  # a large estate's pack stores pack.json compressed (pack.json.gz)
+        raw = read_pack_json(given) if given.is_dir() else given.read_bytes()
+        data = json.loads(gzip.decompress(raw) if gzipped else raw)
+    except (OSError, ValueError, EOFError) as error:
+        if gzipped:  # no manifest reader takes .gz: say what is wrong here
+            raise InputError([Problem(f"not a gzip-compressed pack.json: {error}",
+                                      file=str(given))], hint=PACK_HINT) from None
         return None  # not JSON: a manifest reader gives the precise error
     if not isinstance(data, dict) or "schema_version" not in data:
         return None  # a JSON manifest (e.g. a kubectl dump)

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from reporter.model import ZONE_OVERLAP, ZoneFlow, ZoneSummary
+from reporter.model import NAMESPACE_ZONE, ZONE_OVERLAP, ZoneFlow, ZoneSummary
 
 WIDTH = 760.0
 NODE_W, NODE_H = 164.0, 50.0
@@ -31,7 +31,6 @@ SEPARATE_NAMESPACES = 3
 """Up to this many namespaces in no zone that PCI DSS scoping made zones of their own (kind
 ``NAMESPACE_ZONE``) get a node each; more share one, or a large estate's diagram has a node
 per namespace."""
-NAMESPACE_ZONE = "namespace"
 ALL = "All Connections"
 _BEND = 0.18
 """How far an arrow bows out, as a share of its length: A->B and B->A bow to opposite sides."""
@@ -169,6 +168,8 @@ def _ports(group: Sequence[ZoneFlow]) -> str:
 class _Folding:
     """Which endpoints of zone flows share one node, and what the diagram says about it."""
 
+    zones: list[ZoneSummary]
+    """The zones drawn: the namespace zones replaced by ``namespaces`` when it is set."""
     node_of: dict[str, str]
     ranges: int
     """Address ranges outside the cluster folded into ``OTHER_ADDRESSES``."""
@@ -194,10 +195,11 @@ def fold_namespace_zones(zones: Sequence[ZoneSummary]
 def _folding(zones: Sequence[ZoneSummary], flows: Sequence[ZoneFlow]) -> _Folding:
     ranges = {n for f in flows for n in (f.src, f.dst) if n.endswith(EXTERNAL)}
     node_of = dict.fromkeys(ranges, OTHER_ADDRESSES) if len(ranges) > SEPARATE_RANGES else {}
-    _, namespaces = fold_namespace_zones(zones)
+    drawn, namespaces = fold_namespace_zones(zones)
     if namespaces is not None:
         node_of |= {z.name: CONNECTED_NAMESPACES for z in zones if z.kind == NAMESPACE_ZONE}
-    return _Folding(node_of, len(ranges) if len(ranges) > SEPARATE_RANGES else 0, namespaces)
+    return _Folding(drawn, node_of, len(ranges) if len(ranges) > SEPARATE_RANGES else 0,
+                    namespaces)
 
 
 def fold_flows(flows: Sequence[ZoneFlow],
@@ -325,8 +327,7 @@ def zone_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]) -
     folding = _folding(zones, zone_flows)
     folded = fold_flows(zone_flows, folding.node_of)
     folded_ranges = folding.ranges
-    if folding.namespaces:
-        zones, _ = fold_namespace_zones(zones)
+    zones = folding.zones
     flows = [f for f, _, _ in folded]
     names = _node_names(zones, flows)
     by_name = {z.name: z for z in zones}

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from reporter.inventory.model import COPY_REASON
 from reporter.model import (
+    NAMESPACE_ZONE,
     Assessment,
     ExceptionResult,
     ExceptionState,
@@ -24,12 +25,7 @@ from reporter.model import (
     ZoneSummary,
 )
 from reporter.render.changes import changes_since
-from reporter.render.diagram import (
-    NAMESPACE_ZONE,
-    Diagram,
-    fold_namespace_zones,
-    network_diagram,
-)
+from reporter.render.diagram import Diagram, fold_namespace_zones, network_diagram
 from reporter.render.evidence import location_text
 from reporter.render.findings import ZONES_NAMED, Findings, build_findings
 from reporter.render.history import GitHistory, git_history

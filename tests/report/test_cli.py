@@ -236,3 +236,8 @@ def test_a_large_pack_stores_its_json_and_evidence_index_compressed(
     assert "<code>pack.json.gz</code>" in html and "<code>pack.json</code>" not in html
     assert _run("verify", str(small)).exit_code == 0
     assert _run("diff", str(plain), str(small)).exit_code == 0
+    assert _run("diff", str(small / "pack.json.gz"), str(plain)).exit_code == 0
+    broken = tmp_path / "broken.json.gz"
+    broken.write_bytes(b"not gzip")
+    refused = _run("diff", str(broken), str(plain))
+    assert refused.exit_code == 2 and "not a gzip-compressed pack.json" in refused.stderr
