@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from reporter.arrays import distinct
 from reporter.checks.context import CheckContext
+from reporter.checks.traffic import Column
 from reporter.netpol.connset import ConnectionSet
 from reporter.netpol.selectors import BoolVector
 
@@ -60,56 +61,69 @@ class Exposure:
         raise NotImplementedError
 
 
-class _Sources(Exposure):
-    """A column's sources seen from its destinations (inbound), grouped on demand: most
-    destinations only need :meth:`exchanges`, so the grouping is sorted out on first use."""
+_Grouping = tuple[IntArray, IntArray, npt.NDArray[np.int32], dict[int, tuple[int, int]]]
+"""Peers, mask IDs and undeclared IDs sorted by group, and each group's span of them."""
 
-    def __init__(self, peers: IntArray, mask_ids: IntArray, ids: IntArray, groups: IntArray,
-                 masks: list[int]) -> None:
-        self._peers, self._mask_ids, self._ids, self._groups = peers, mask_ids, ids, groups
-        self._masks = masks
-        self._spans: dict[int, tuple[int, int]] | None = None
+
+class _Sources(Exposure):
+    """A column's sources seen from its destinations (inbound): the sources at ``positions``
+    of the column, with their undeclared IDs. One is kept per (column, side) crossing, the
+    largest structure of a scan, so it holds 32-bit positions and derives the rest on use;
+    most destinations only need :meth:`exchanges`, so the grouping is sorted out on first use."""
+
+    def __init__(self, column: Column, positions: npt.NDArray[np.int32],
+                 ids: npt.NDArray[np.int32], group_of: IntArray, masks: list[int]) -> None:
+        self._column, self._positions, self._ids = column, positions, ids
+        self._group_of, self._masks = group_of, masks
+        self._grouping: _Grouping | None = None
         self._exchanges: tuple[IntArray, IntArray] | None = None
 
-    def _grouped(self) -> dict[int, tuple[int, int]]:
-        """Group -> its span of the peers, once they are sorted by group."""
-        if self._spans is None:
-            order = np.argsort(self._groups, kind="stable")  # endpoint order within a group
-            self._peers, self._mask_ids = self._peers[order], self._mask_ids[order]
-            self._ids, self._groups = self._ids[order], self._groups[order]
-            starts = np.flatnonzero(np.diff(self._groups, prepend=-1)).tolist()
-            self._spans = dict(zip(self._groups[starts].tolist(), zip(
+    def _peers(self) -> IntArray:
+        return self._column.sources[self._positions]
+
+    def _grouped(self) -> _Grouping:
+        if self._grouping is None:
+            peers = self._peers()
+            groups = self._group_of[peers]
+            order = np.argsort(groups, kind="stable")  # endpoint order within a group
+            groups = groups[order]
+            starts = np.flatnonzero(np.diff(groups, prepend=-1)).tolist()
+            spans = dict(zip(groups[starts].tolist(), zip(
                 starts, [*starts[1:], len(order)], strict=True), strict=True))
-        return self._spans
+            self._grouping = (peers[order], self._column.mask_ids[self._positions][order],
+                              self._ids[order], spans)
+        return self._grouping
 
     def groups(self) -> list[int]:
-        return list(self._grouped())
+        return list(self._grouped()[3])
 
     def exchanges(self) -> tuple[IntArray, IntArray]:
         # Shared by every destination of a column: computed once.
         if self._exchanges is None:
             width = int(self._ids.max(initial=0)) + 1
-            codes = distinct(self._groups * width + self._ids)  # sorted by group, then ID
+            groups = self._group_of[self._peers()]
+            codes = distinct(groups * width + self._ids)  # sorted by group, then ID
             self._exchanges = codes // width, codes % width
         return self._exchanges
 
     def count(self) -> int:
-        return len(self._peers)
+        return len(self._positions)
 
     def undeclared(self) -> frozenset[int]:
         return frozenset(distinct(self._ids).tolist())
 
     def first_peer(self, group: int) -> int:
-        # Peers are in endpoint order, sorted by group or not: no need to sort them here.
-        return int(self._peers[np.argmax(self._groups == group)])
+        peers = self._peers()  # in endpoint order
+        return int(peers[np.argmax(self._group_of[peers] == group)])
 
     def group(self, group: int) -> PeerGroup:
-        start, stop = self._grouped()[group]
+        peers, mask_ids, ids, spans = self._grouped()
+        start, stop = spans[group]
         examples = slice(start, min(stop, start + EXAMPLES))
         return PeerGroup(
-            count=stop - start, undeclared=set(distinct(self._ids[start:stop]).tolist()),
+            count=stop - start, undeclared=set(distinct(ids[start:stop]).tolist()),
             examples=[(p, self._masks[m]) for p, m in zip(
-                self._peers[examples].tolist(), self._mask_ids[examples].tolist(), strict=True)])
+                peers[examples].tolist(), mask_ids[examples].tolist(), strict=True)])
 
 
 @dataclass
@@ -225,11 +239,10 @@ def boundary(ctx: CheckContext, side: IntArray, peers: BoolVector, *, inbound: b
             keep = side[column.sources] >= 0
         if not members.size or not keep.any():
             continue
-        srcs, mask_ids = column.sources[keep], column.mask_ids[keep]
         if outbound is None:
-            _fold_inbound(scan, members, srcs, mask_ids)
+            _fold_inbound(scan, column, members, np.flatnonzero(keep).astype(np.int32))
         else:
-            outbound.add(members, srcs, mask_ids)
+            outbound.add(members, column.sources[keep], column.mask_ids[keep])
     if outbound is not None:
         outbound.finish()
     return scan.result
@@ -240,9 +253,12 @@ def _pairs_of(*arrays: IntArray) -> list[tuple[int, ...]]:
     return sorted(set(zip(*(a.tolist() for a in arrays), strict=True)))
 
 
-def _fold_inbound(scan: _Scan, members: IntArray, srcs: IntArray, mask_ids: IntArray) -> None:
-    """Each destination is in one column only: its peers are this column's sources."""
+def _fold_inbound(scan: _Scan, column: Column, members: IntArray,
+                  positions: npt.NDArray[np.int32]) -> None:
+    """Each destination is in one column only: its peers are this column's sources (those
+    at ``positions`` are peers of the scan)."""
     result = scan.result
+    srcs, mask_ids = column.sources[positions], column.mask_ids[positions]
     member_sigs, member_sides = scan.dst_sig[members], scan.side[members]
     src_sides = scan.side[srcs]
     for dst_sig, side in _pairs_of(member_sigs, member_sides):
@@ -256,9 +272,8 @@ def _fold_inbound(scan: _Scan, members: IntArray, srcs: IntArray, mask_ids: IntA
         bad = ids != 0
         if not bad.any():
             continue
-        peers = srcs[across][bad]
-        exposure = _Sources(peers, mask_ids[across][bad], ids[bad], scan.groups[peers],
-                            scan.ctx.traffic.masks)
+        exposure = _Sources(column, positions[across][bad], ids[bad].astype(np.int32),
+                            scan.groups, scan.ctx.traffic.masks)
         for member in chosen.tolist():
             result.exposures[member] = exposure
 

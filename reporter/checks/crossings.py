@@ -5,8 +5,7 @@ the rules that let them through."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,21 +51,43 @@ def _route(ctx: CheckContext, inside: int, peers: PeerGroup, inbound: bool) -> P
     return passage(ctx, src, dst, mask)
 
 
-def _group_lines(ctx: CheckContext, inside: int, label: str, peers: PeerGroup,
-                 boundary: Boundary) -> tuple[list[str], list[Location], set[str]]:
+@dataclass(frozen=True, slots=True)
+class _GroupEvidence:
+    """The details of one workload's undeclared connections with one group of peers."""
+
+    lines: list[str]
+    locations: list[Location]
+    policies: list[str]
+    peers: list[int]
+    """The example peers."""
+
+
+def _group_evidence(ctx: CheckContext, inside: int, group: int, boundary: Boundary
+                    ) -> _GroupEvidence:
+    """Cached per (workload, group): every cause of a workload shows it as its example."""
+    key = ("evidence", inside, group)
+    found: _GroupEvidence | None = boundary.cache.get(key)
+    if found is None:
+        found = boundary.cache[key] = _new_group_evidence(ctx, inside, group, boundary)
+    return found
+
+
+def _new_group_evidence(ctx: CheckContext, inside: int, group: int, boundary: Boundary
+                        ) -> _GroupEvidence:
     inbound = boundary.inbound
+    peers = boundary.exposures[inside].group(group)
     union = boundary.union(frozenset(peers.undeclared))
     noun = "source" if inbound else "destination"
     names = ", ".join(ctx.name(p) for p, _ in peers.examples)
     more = f" (e.g. {names})" if peers.count > len(peers.examples) else f": {names}"
-    lines = [f"{'from' if inbound else 'to'} {label}: {peers.count} {noun}"
-             f"{'s' if peers.count != 1 else ''}{more} on {union}"]
+    lines = [f"{'from' if inbound else 'to'} {ctx.peer_groups()[0][group]}: {peers.count} "
+             f"{noun}{'s' if peers.count != 1 else ''}{more} on {union}"]
     peer = peers.examples[0][0]
     src, dst = (peer, inside) if inbound else (inside, peer)
     route = _route(ctx, inside, peers, inbound)
     lines += [f"  {line}" for line in passage_lines(ctx, src, dst, route)]
     locations, policies = passage_evidence(route)
-    return lines, locations, set(policies)
+    return _GroupEvidence(lines, locations, policies, [p for p, _ in peers.examples])
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,28 +102,26 @@ class _Share:
     """None: all of them (no policy selects the workloads)."""
 
 
-def _causes(ctx: CheckContext, inside: int, boundary: Boundary) -> dict[Cause, _Share]:
-    """The causes of a workload's undeclared connections: the namespace where no policy
+def _causes(ctx: CheckContext, insides: list[int], boundary: Boundary
+            ) -> Iterator[tuple[int, dict[Cause, _Share]]]:
+    """The causes of each workload's undeclared connections: the namespace where no policy
     selects it for the direction; else each rule of its own side that admits peers of a group
     it exchanges undeclared connections with, on ports left undeclared there (a workload may
     owe them to several rules)."""
     inbound = boundary.inbound
     direction = "ingress" if inbound else "egress"
-    exposure = boundary.exposures[inside]
-    if _isolated(ctx, inside, inbound):
-        rules_id, rules = _side_rules(ctx, inside, direction)
-        # Workloads with the same rules and the same undeclared exchanges share the answer.
-        groups, ids = exposure.exchanges()
-        key = (rules_id, groups.tobytes(), ids.tobytes())
-        found = boundary.cache.get(key)
-        if found is None:
-            found = boundary.cache[key] = _rule_causes(ctx, boundary, rules, groups, ids)
+    isolated = ctx.compiled.ingress_isolated if inbound else ctx.compiled.egress_isolated
+    by_rules = _rule_causes(ctx, boundary, [i for i in insides if isolated[i]], direction)
+    for inside in insides:
+        found = by_rules.get(inside)
         if found:
-            return found
-    # Not isolated, or (named ports resolved nowhere) no single rule to blame: the namespace,
-    # or the policies selecting it, are the cause.
-    return {side_cause(ctx, inside, direction): _Share(
-        tuple(exposure.groups()), exposure.undeclared(), None)}
+            yield inside, found
+            continue
+        # Not isolated, or (named ports resolved nowhere) no single rule to blame: the
+        # namespace, or the policies selecting it, are the cause.
+        exposure = boundary.exposures[inside]
+        yield inside, {side_cause(ctx, inside, direction): _Share(
+            tuple(exposure.groups()), exposure.undeclared(), None)}
 
 
 Rule = tuple[Cause, int, ConnectionSet, int]
@@ -110,67 +129,121 @@ Rule = tuple[Cause, int, ConnectionSet, int]
 as port atoms."""
 
 
-def _side_rules(ctx: CheckContext, inside: int, direction: str
-                ) -> tuple[int, tuple[Rule, ...]]:
-    """The rules of a workload's own side, with an ID shared by workloads with the same rules
-    (cached per workload: every boundary check asks)."""
-    cache: dict[tuple[int, str], tuple[int, tuple[Rule, ...]]] = ctx.shared("side-rules", dict)
-    found = cache.get((inside, direction))
-    if found is None:
-        destination = ctx.workload(inside) if direction == "ingress" else None
-        rules = tuple(_rule(ctx, r, destination) for r in isolating_rules(ctx, inside, direction))
-        ids: dict[tuple[Rule, ...], int] = ctx.shared("side-rule-ids", dict)
-        found = cache[inside, direction] = (ids.setdefault(rules, len(ids)), rules)
+class _SideRules:
+    """The rules of workloads' own sides, numbered across the estate (cached per workload: every
+    boundary check asks), with the rows the rule causes are computed from: each rule's atoms as
+    words and the groups of peers it admits."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self._ctx = ctx
+        self._index: dict[Rule, int] = {}
+        self._of: dict[tuple[int, str], IntArray] = {}
+        self.rules: list[Rule] = []
+        self.atoms = np.zeros((0, ctx.reach.ports.words), dtype=np.uint64)
+        self.admits = np.zeros((0, len(ctx.peer_groups()[0])), dtype=bool)
+
+    def of(self, inside: int, direction: str) -> IntArray:
+        """The numbers of a workload's rules, in order."""
+        found = self._of.get((inside, direction))
+        if found is None:
+            ctx = self._ctx
+            destination = ctx.workload(inside) if direction == "ingress" else None
+            found = self._of[inside, direction] = np.array([
+                self._number(_rule(ctx, r, destination))
+                for r in isolating_rules(ctx, inside, direction)], dtype=np.intp)
+        return found
+
+    def _number(self, rule: Rule) -> int:
+        found = self._index.get(rule)
+        if found is None:
+            found = self._index[rule] = len(self.rules)
+            self.rules.append(rule)
+        return found
+
+    def rows(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
+        """Atoms and admitted groups of every rule numbered so far (grown on demand)."""
+        new = self.rules[len(self.atoms):]
+        if new:
+            ctx = self._ctx
+            self.atoms = np.concatenate([self.atoms, np.array(
+                [ctx.reach.ports.to_words(r[3]) for r in new], dtype=np.uint64)])
+            self.admits = np.concatenate([self.admits, np.array(
+                [_groups_admitted(ctx, r[1]) for r in new], dtype=bool)])
+        return self.atoms, self.admits
+
+
+def _ragged(counts: IntArray) -> tuple[IntArray, IntArray]:
+    """For rows repeated ``counts`` times: each repeat's row and its position in the row."""
+    owner = np.repeat(np.arange(counts.size), counts)
+    firsts = np.cumsum(counts) - counts
+    return owner, np.arange(owner.size) - firsts[owner]
+
+
+def _rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int], direction: str
+                 ) -> dict[int, dict[Cause, _Share]]:
+    """The rule causes of isolated workloads, all at once: every (workload, rule of its side,
+    group it exchanges undeclared connections with) is one entry of a few arrays. A rule admits
+    a group's undeclared ports when its atoms meet those the group's port sets touch (rules
+    admit whole atoms) and some endpoint of the group is among its peers."""
+    if not owners:
+        return {}
+    exchanges = [boundary.exposures[o].exchanges() for o in owners]
+    groups = np.concatenate([g for g, _ in exchanges])
+    ids = np.concatenate([i for _, i in exchanges])
+    owner_of = np.repeat(np.arange(len(owners)), [len(g) for g, _ in exchanges])
+    # Rows: the distinct (workload, group), in workload order then group order.
+    fresh = np.ones(groups.size, dtype=bool)
+    fresh[1:] = (owner_of[1:] != owner_of[:-1]) | (groups[1:] != groups[:-1])
+    starts = np.flatnonzero(fresh)
+    stops = np.append(starts[1:], groups.size)
+    touch = np.bitwise_or.reduceat(_touch_words(ctx, boundary)[ids], starts, axis=0)
+    row_group = groups[starts]
+    row_counts = np.bincount(owner_of[starts], minlength=len(owners))
+    row_firsts = np.cumsum(row_counts) - row_counts
+    # Pairs: (workload, rule of its side), in workload order then rule order.
+    table = ctx.shared("side-rules", lambda: _SideRules(ctx))
+    numbers = [table.of(o, direction) for o in owners]
+    owner_array = np.repeat(np.arange(len(owners)), [len(n) for n in numbers])
+    rule_array = np.concatenate(numbers)
+    atoms, admits = table.rows()
+    # Entries: (pair, row of its workload).
+    pair_of, within = _ragged(row_counts[owner_array])
+    row = row_firsts[owner_array][pair_of] + within
+    rule_of = rule_array[pair_of]
+    hit = (atoms[rule_of] & touch[row]).any(axis=1) & admits[rule_of, row_group[row]]
+    hit_pair, hit_row = pair_of[hit], row[hit]
+    # The undeclared IDs of each pair's hit groups.
+    entry_of, offset = _ragged(stops[hit_row] - starts[hit_row])
+    width = int(ids.max(initial=0)) + 1
+    codes = distinct(hit_pair[entry_of] * width + ids[starts[hit_row][entry_of] + offset])
+    code_pairs = codes // width
+    found: dict[int, dict[Cause, _Share]] = {}
+    shares: dict[tuple[tuple[int, ...], frozenset[int], ConnectionSet], _Share] = {}
+    pairs = distinct(hit_pair)
+    group_spans = np.searchsorted(hit_pair, pairs), np.searchsorted(hit_pair, pairs, "right")
+    id_spans = np.searchsorted(code_pairs, pairs), np.searchsorted(code_pairs, pairs, "right")
+    hit_groups, code_ids = row_group[hit_row].tolist(), (codes % width).tolist()
+    pair_owner, pair_rule = owner_array.tolist(), rule_array.tolist()
+    for pair, g0, g1, i0, i1 in zip(pairs.tolist(), *(s.tolist() for s in group_spans),
+                                    *(s.tolist() for s in id_spans), strict=True):
+        cause, _, admitted, _ = table.rules[pair_rule[pair]]
+        key = (tuple(hit_groups[g0:g1]), frozenset(code_ids[i0:i1]), admitted)
+        share = shares.get(key)
+        if share is None:
+            share = shares[key] = _Share(*key)
+        found.setdefault(owners[pair_owner[pair]], {})[cause] = share
     return found
 
 
-def _rule_causes(ctx: CheckContext, boundary: Boundary, rules: tuple[Rule, ...],
-                 groups: IntArray, ids: IntArray) -> dict[Cause, _Share]:
-    """``groups`` and ``ids``: the (group, undeclared ID) pairs a workload exchanges, sorted.
-    Sets of groups are bit sets (bit g: group g)."""
-    starts = np.flatnonzero(np.diff(groups, prepend=-1))
-    # Per group, the atoms its undeclared port sets overlap (Python ints: any width).
-    touches = np.bitwise_or.reduceat(_touch_array(boundary)[ids], starts)
-    by_touch: dict[int, int] = {}  # those atoms -> the groups with them
-    for group, touch in zip(groups[starts].tolist(), touches.tolist(), strict=True):
-        by_touch[touch] = by_touch.get(touch, 0) | 1 << group
-    # A rule admits undeclared ports of a group when its atoms meet the group's.
-    meeting: dict[int, int] = {}
-    undeclared: dict[int, frozenset[int]] = {}
-    found: dict[Cause, _Share] = {}
-    for cause, peers, admitted, atoms in rules:
-        met = meeting.get(atoms)
-        if met is None:
-            met = meeting[atoms] = sum(bits for touch, bits in by_touch.items() if atoms & touch)
-        hit = met & _groups_admitted(ctx, peers)
-        if not hit:
-            continue
-        ports = undeclared.get(hit)
-        if ports is None:
-            chosen = np.zeros(int(groups[-1]) + 1, dtype=bool)  # hit holds groups met only
-            chosen[list(_bits(hit))] = True
-            ports = undeclared[hit] = frozenset(distinct(ids[chosen[groups]]).tolist())
-        found[cause] = _Share(_bits(hit), ports, admitted)
-    return found
-
-
-def _touch_array(boundary: Boundary) -> npt.NDArray[np.object_]:
-    """The boundary's touched atoms per undeclared ID, as an array to gather from."""
+def _touch_words(ctx: CheckContext, boundary: Boundary) -> npt.NDArray[np.uint64]:
+    """The boundary's touched atoms per undeclared ID, as rows of words to gather from."""
     found = boundary.cache.get("touch")
     if found is None:
-        found = boundary.cache["touch"] = np.array(boundary.touch, dtype=object)
+        ports = ctx.reach.ports
+        found = boundary.cache["touch"] = np.array(
+            [ports.to_words(t) for t in boundary.touch], dtype=np.uint64).reshape(
+            len(boundary.touch), ports.words)
     return found
-
-
-@functools.lru_cache(maxsize=4096)
-def _bits(bits: int) -> tuple[int, ...]:
-    """The positions of the set bits, ascending (the same few sets recur: cached)."""
-    found = []
-    while bits:
-        low = bits & -bits
-        found.append(low.bit_length() - 1)
-        bits ^= low
-    return tuple(found)
 
 
 def _rule(ctx: CheckContext, rule: CompiledRule, destination: Workload | None) -> Rule:
@@ -190,15 +263,15 @@ def _rule(ctx: CheckContext, rule: CompiledRule, destination: Workload | None) -
     return found
 
 
-def _groups_admitted(ctx: CheckContext, peers: int) -> int:
-    """The groups of peers (zones, the internet…) with an endpoint in a rule's peer set, as a
-    bit set."""
-    cache: dict[int, int] = ctx.shared("groups-admitted", dict)
+def _groups_admitted(ctx: CheckContext, peers: int) -> npt.NDArray[np.bool_]:
+    """Per group of peers (zones, the internet…), whether it has an endpoint in a rule's peer
+    set."""
+    cache: dict[int, npt.NDArray[np.bool_]] = ctx.shared("groups-admitted", dict)
     found = cache.get(peers)
     if found is None:
-        group_of = ctx.peer_groups()[1]
-        found = cache[peers] = sum(
-            1 << g for g in distinct(group_of[ctx.compiled.peer_vectors[peers]]).tolist())
+        labels, group_of = ctx.peer_groups()
+        found = cache[peers] = np.zeros(len(labels), dtype=bool)
+        found[group_of[ctx.compiled.peer_vectors[peers]]] = True
     return found
 
 
@@ -210,8 +283,8 @@ def crossing_findings(ctx: CheckContext, check_id: str, insides: Iterable[int],
     outside zone cde``; ``prefix`` starts the target (``zone cde: ``) when one cause can fail
     in several zones."""
     causes: dict[Cause, dict[int, _Share]] = {}
-    for inside in insides:
-        for cause, share in _causes(ctx, inside, boundary).items():
+    for inside, found in _causes(ctx, list(insides), boundary):
+        for cause, share in found.items():
             causes.setdefault(cause, {})[inside] = share
     return [_cause_finding(ctx, check_id, cause, members, boundary, what=what, zones=zones,
                            key=key, prefix=prefix)
@@ -226,7 +299,6 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict
     inbound = boundary.inbound
     labels = ctx.peer_groups()[0]
     example = next(iter(members))
-    exposure = boundary.exposures[example]
     # Where to look first: the workloads themselves when nothing isolates them.
     own = [] if _isolated(ctx, example, inbound) else [
         place for i in list(members)[:DETAIL_LIMIT]
@@ -237,13 +309,12 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict
     peers: dict[int, None] = {}
     ordered = sorted(members[example].groups, key=lambda g: labels[g])
     for group in ordered[:GROUP_LIMIT]:
-        found = exposure.group(group)
-        lines, places, keys = _group_lines(ctx, example, labels[group], found, boundary)
-        details += lines
-        for place in places:
+        evidence = _group_evidence(ctx, example, group, boundary)
+        details += evidence.lines
+        for place in evidence.locations:
             locations.setdefault(_place(place), place)
-        policies |= keys
-        peers.update((p, None) for p, _ in found.examples)
+        policies.update(evidence.policies)
+        peers.update(dict.fromkeys(evidence.peers))
     if len(ordered) > GROUP_LIMIT:
         rest = [labels[g] for g in ordered[GROUP_LIMIT:]]
         details.append(f"… and {len(rest)} more groups of peers: {', '.join(rest)}")
