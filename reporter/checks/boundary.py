@@ -278,6 +278,25 @@ def _fold_inbound(scan: _Scan, column: Column, members: IntArray,
             result.exposures[member] = exposure
 
 
+ID_BITS = 32
+"""Codes of the outbound accumulators: (source * groups + group) << ID_BITS | undeclared ID,
+so that a source's or a group's IDs are one contiguous slice of the sorted codes."""
+ID_MASK = (1 << ID_BITS) - 1
+PENDING = 1 << 21
+"""Codes gathered before they are reduced to the distinct ones (bounds the memory)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Examples:
+    """Sources of one chunk that had fewer than EXAMPLES examples for the group: their keys
+    (source * groups + group), mask IDs and examples so far, and the chunk's first targets."""
+
+    keys: IntArray
+    mask_ids: IntArray
+    have: IntArray
+    targets: IntArray
+
+
 class _Outbound:
     """Per-source accumulators, filled with array operations column by column."""
 
@@ -287,10 +306,11 @@ class _Outbound:
         self.counts = np.zeros((size, groups), dtype=np.int64)
         self.examples = np.full((size, groups, EXAMPLES), -1, dtype=np.intp)
         self.example_masks = np.zeros((size, groups, EXAMPLES), dtype=np.intp)
-        self.filled = np.zeros((size, groups), dtype=np.intp)
-        self.chunks: list[tuple[IntArray, int, IntArray]] = []
-        self.codes = np.zeros(0, dtype=np.intp)
-        self.width = 1
+        self.filled = np.zeros((size, groups), dtype=np.int64)
+        self._examples: list[_Examples] = []
+        self.codes = np.zeros(0, dtype=np.int64)
+        self._pending: list[npt.NDArray[np.int64]] = []
+        self._pending_size = 0
         self.connected = np.zeros(size, dtype=bool)
         self.connections = np.zeros(int(scan.side.max(initial=-1)) + 1, dtype=np.int64)
 
@@ -315,18 +335,21 @@ class _Outbound:
     def _add_group(self, targets: IntArray, group: int, srcs: IntArray, ids: IntArray,
                    mask_ids: IntArray) -> None:
         self.counts[srcs, group] += targets.size
-        self.chunks.append((srcs, group, ids))
+        keys = srcs * self.counts.shape[1] + group
+        self._pending.append((keys.astype(np.int64) << ID_BITS) | ids)
+        self._pending_size += keys.size
+        if self._pending_size > PENDING:
+            self._reduce()
         have = self.filled[srcs, group]
-        for already in range(EXAMPLES):
-            chosen = have == already
-            take = targets[: EXAMPLES - already]
-            if not chosen.any() or not take.size:
-                continue
-            rows = srcs[chosen]
-            slots = slice(already, already + take.size)
-            self.examples[rows, group, slots] = take
-            self.example_masks[rows, group, slots] = mask_ids[chosen][:, None]
-            self.filled[rows, group] += take.size
+        short = have < EXAMPLES
+        if short.any():
+            self._examples.append(_Examples(keys[short], mask_ids[short], have[short],
+                                            targets[:EXAMPLES]))
+            self.filled[srcs[short], group] = np.minimum(have[short] + targets.size, EXAMPLES)
+
+    def _reduce(self) -> None:
+        self.codes = distinct(np.concatenate([self.codes, *self._pending]))
+        self._pending, self._pending_size = [], 0
 
     def finish(self) -> None:
         result = self.scan.result
@@ -334,20 +357,36 @@ class _Outbound:
         for side, count in enumerate(self.connections.tolist()):
             if count:
                 result.count(side, count)
-        # One sorted array of (source * groups + group) * width + undeclared ID: a source's
-        # or a group's IDs are then one contiguous slice.
-        self.width = len(result.undeclared)
-        groups = self.counts.shape[1]
-        self.codes = distinct(np.concatenate([
-            (srcs * groups + group) * self.width + ids for srcs, group, ids in self.chunks
-        ])) if self.chunks else np.zeros(0, dtype=np.intp)
+        self._reduce()
+        self._fill_examples()
         for src in np.flatnonzero(self.counts.any(axis=1)).tolist():
             result.exposures[src] = _Row(self, src)
 
+    def _fill_examples(self) -> None:
+        """Each (source, group)'s first targets, in the order the columns met them."""
+        found = self._examples
+        if not found:
+            return
+        record = np.repeat(np.arange(len(found)), [e.keys.size for e in found])
+        keys, mask_ids, have = (np.concatenate([getattr(e, name) for e in found])
+                                for name in ("keys", "mask_ids", "have"))
+        firsts = np.full((len(found), EXAMPLES), -1, dtype=np.intp)
+        for row, examples in enumerate(found):
+            firsts[row, :examples.targets.size] = examples.targets
+        examples_of = self.examples.reshape(-1, EXAMPLES)
+        masks_of = self.example_masks.reshape(-1, EXAMPLES)
+        for k in range(EXAMPLES):
+            target = firsts[record, k]
+            chosen = (have + k < EXAMPLES) & (target >= 0)
+            rows, slots = keys[chosen], have[chosen] + k
+            examples_of[rows, slots] = target[chosen]
+            masks_of[rows, slots] = mask_ids[chosen]
+        self._examples = []
+
     def undeclared_of(self, first_key: int, stop_key: int) -> set[int]:
         """Undeclared IDs recorded under keys (source * groups + group) in a range."""
-        lo, hi = np.searchsorted(self.codes, [first_key * self.width, stop_key * self.width])
-        return set((self.codes[lo:hi] % self.width).tolist())
+        lo, hi = np.searchsorted(self.codes, [first_key << ID_BITS, stop_key << ID_BITS])
+        return set((self.codes[lo:hi] & ID_MASK).tolist())
 
 
 class _Row(Exposure):
@@ -369,11 +408,11 @@ class _Row(Exposure):
 
     def exchanges(self) -> tuple[IntArray, IntArray]:
         out = self._outbound
-        size, width = out.counts.shape[1], out.width
-        lo, hi = np.searchsorted(out.codes, [self._src * size * width,
-                                             (self._src + 1) * size * width])
+        size = out.counts.shape[1]
+        lo, hi = np.searchsorted(out.codes, [self._src * size << ID_BITS,
+                                             (self._src + 1) * size << ID_BITS])
         codes = out.codes[lo:hi]  # sorted by group, then ID
-        return (codes // width) % size, codes % width
+        return (codes >> ID_BITS) % size, codes & ID_MASK
 
     def first_peer(self, group: int) -> int:
         return int(self._outbound.examples[self._src, group, 0])
