@@ -153,8 +153,27 @@ def manifest_side(paths: Sequence[str], label: str, options: SideOptions,
                   kind: SideKind = "directory") -> Side:
     """The manifests at ``paths`` (at ``git_ref`` when given), assessed unless told not to."""
     if not options.assess:
-        return side_from_run(read_inputs(paths, options, git_ref=git_ref), label, kind)
-    return assessed_side((assessor or Assessor(options)).run(paths, git_ref=git_ref), label, kind)
+        return side_from_run(_some_manifests(read_inputs(paths, options, git_ref=git_ref),
+                                             label), label, kind)
+    assessed = (assessor or Assessor(options)).run(paths, git_ref=git_ref)
+    _some_manifests(assessed.inputs, label)
+    return assessed_side(assessed, label, kind)
+
+
+def _some_manifests(inputs: LoadedInputs, label: str) -> LoadedInputs:
+    """Files named on disk where none was read as manifests (a text file named by mistake, a
+    folder of templates) would compare as an empty cluster, every policy added or removed:
+    refused. A manifest holding no objects (an empty ``kubectl get -o json`` list) is a side,
+    and so is a Git ref from before the manifests existed (a gate's base)."""
+    if inputs.sources or inputs.ref is not None:
+        return inputs
+    skipped = inputs.inventory.skipped_files
+    reasons = sorted({f.reason for f in skipped})
+    raise InputError(
+        [Problem(f"no manifests to compare: {len(skipped)} file(s) or document(s) read, none "
+                 f"of them Kubernetes manifests ({'; '.join(reasons) or 'nothing found'})",
+                 file=label)],
+        hint=f"name the manifests of this side, or {PACK_HINT.removeprefix('name ')}")
 
 
 def assessed_side(assessed: Assessed, label: str, kind: SideKind) -> Side:

@@ -154,3 +154,14 @@ def test_exclude_and_strict_choose_what_both_sides_read(tmp_path: Path, command:
     assert strict.exit_code == 2
     assert "old/chart/templates/np.yaml" in strict.stderr
     assert "unrendered Helm chart template" in strict.stderr
+
+
+@pytest.mark.parametrize("command", ["diff", "drift"])
+def test_a_side_with_no_manifests_is_bad_input_not_an_empty_cluster(
+        estates: tuple[str, str], command: str) -> None:
+    Path("notes.txt").write_text("meeting notes\n", encoding="utf-8")
+    result = run(command, "notes.txt", "new")
+    assert result.exit_code == 2, result.output
+    assert "notes.txt: no manifests to compare: 1 file(s) or document(s) read, none of them " \
+           "Kubernetes manifests" in result.stderr
+    assert "Traceback" not in result.output
