@@ -203,7 +203,8 @@ def _pack_files(request: RunRequest, chain: _Chain,
     manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
     inputs = PackInputs(manifests, pair_map(current.reach), previous=previous,
                         delta=delta, signing_key=request.key,
-                        archive_history=_history(request, chain, assessment, identifier))
+                        archive_history=_history(request, chain, assessment, identifier),
+                        whole=current.inputs.inventory.whole)
     files = build_pack(assessment, inputs)
     if snapshot is not None:  # the snapshot as read, with its comments, beside the inputs
         unsigned = {k: v for k, v in files.items() if k not in UNSUMMED}

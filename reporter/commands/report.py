@@ -86,7 +86,8 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
     manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
     return Run(assessment, PackInputs(
         manifests, pair_map(current.reach),
-        previous=previous.assessment if previous else None, delta=delta))
+        previous=previous.assessment if previous else None, delta=delta,
+        whole=current.inputs.inventory.whole))
 
 
 def _changes_line(changes: ChangesSince) -> str:

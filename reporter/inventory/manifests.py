@@ -42,6 +42,7 @@ from reporter.inventory.model import (
 )
 from reporter.inventory.names import dns_label_errors, dns_subdomain_errors
 from reporter.inventory.policies import parse_network_policy
+from reporter.inventory.sanitise import kept_whole
 from reporter.inventory.sources import Source, collect_sources
 from reporter.inventory.workloads import (
     WORKLOAD_GROUPS,
@@ -106,6 +107,7 @@ class _InventoryBuilder:
         self.skipped_files: list[SkippedFile] = []
         self.copies: list[Copy] = []
         self.not_modelled: list[NotModelledPolicy] = []
+        self.whole: set[str] = set()
         self.layout = RepositoryLayout(s.path for s in sources)
         for source in sources:
             if posixpath.basename(source.path) in KUSTOMIZATION_FILES:
@@ -168,6 +170,10 @@ class _InventoryBuilder:
         if skip is not None:
             self._skip(source.path, skip)
             return None
+        # Read before anything uses the documents; a repeated key leaves it to the copy's
+        # own reading (which value wins is the YAML library's).
+        if not any(d.duplicates for d in loaded) and all(map(kept_whole, documents)):
+            self.whole.add(source.path)
         return documents
 
     def _skip(self, path: str, skip: Skip) -> None:
@@ -358,6 +364,7 @@ class _InventoryBuilder:
             copies=tuple(self.copies),
             not_modelled=tuple(sorted(self.not_modelled, key=lambda p: (
                 p.namespace or "", p.kind, p.name, p.origin.file, p.origin.line))),
+            whole=frozenset(self.whole),
         )
 
     def _file_order(self, skipped: SkippedFile) -> tuple[int, int]:

@@ -271,6 +271,9 @@ class Inventory:
     """Files and documents that are not manifests (templates, CI workflows, data…)."""
     copies: tuple[Copy, ...] = ()
     not_modelled: tuple[NotModelledPolicy, ...] = ()
+    whole: frozenset[str] = field(default=frozenset(), compare=False)
+    """Input files with nothing to redact, known from reading them: the pack copies them
+    without parsing them again."""
 
     def namespace(self, name: str) -> Namespace | None:
         return next((n for n in self.namespaces if n.name == name), None)

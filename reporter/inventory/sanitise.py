@@ -141,6 +141,11 @@ def _kept_view(document: Any) -> Any:
     return kept
 
 
+def kept_whole(document: Any) -> bool:
+    """Whether the pack's copy keeps a document as it is: nothing in it to redact."""
+    return bool(_kept_view(document) == document)
+
+
 def _resolves(kept: Any, path: Path) -> bool:
     node = kept
     for step in path:

@@ -62,6 +62,8 @@ class PackInputs:
     """What changed since the previous review: the chapter that lists every change."""
     archive_history: HistoryView | None = None
     """``reporter run``: the archive's runs (the chapter "History of the archive")."""
+    whole: frozenset[str] = frozenset()
+    """Inputs with nothing to redact (Inventory.whole): copied as they are."""
 
 
 def _large(copy: Redacted) -> bool:
@@ -160,7 +162,8 @@ def render_documents(
     sanitised inputs and report.html."""
     timed = Timed(timings)
     started = time.perf_counter()
-    copies = {path: redact_in_place(text) for path, text in inputs.manifests.items()}
+    copies = {path: Redacted(text, ()) if path in inputs.whole else redact_in_place(text)
+              for path, text in inputs.manifests.items()}
     placed = {path: f"{name}.gz" if _large(copies[path]) else name
               for path, name in pack_paths(list(inputs.manifests)).items()}
     recorded = with_run_metadata(assessment, inputs, tool_sha256(),
