@@ -208,3 +208,29 @@ def test_long_lists_of_redacted_lines_are_counted_in_print() -> None:
     many = [n for n in range(30, 95) if n % 3]
     assert redacted_text(many, "pack.json.gz") == (
         f"{len(many)} lines in 22 places (each in pack.json.gz)")
+
+
+CLEAN_POLICY = """\
+# reviewed by the platform team
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: payments}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+"""
+
+
+def test_the_inventory_knows_which_inputs_have_nothing_to_redact() -> None:
+    """The pack copies those without parsing them again: it must agree with the copy's own
+    reading, file by file."""
+    from reporter.inventory.manifests import load_inventory
+    from reporter.inventory.sources import Source
+
+    texts = {"pod.yaml": POD, "secrets.yaml": SECRETS, "policy.yaml": CLEAN_POLICY,
+             "both.yaml": f"{CLEAN_POLICY}---\n{POD}",
+             "repeated.yaml": f"{CLEAN_POLICY}---\napiVersion: v1\nkind: Secret\n"
+                              "metadata: {name: a, namespace: payments}\n"
+                              "type: Opaque\ntype: Opaque\n"}
+    inventory = load_inventory([Source(path, text) for path, text in texts.items()])
+    assert inventory.whole == {"policy.yaml"}
+    assert [p for p, t in texts.items() if not redact_in_place(t).lines] == [
+        "policy.yaml", "repeated.yaml"]  # a repeated key: left to the copy's own reading
