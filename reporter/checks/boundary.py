@@ -61,8 +61,8 @@ class Exposure:
         raise NotImplementedError
 
 
-_Grouping = tuple[IntArray, IntArray, npt.NDArray[np.int32], dict[int, tuple[int, int]]]
-"""Peers, mask IDs and undeclared IDs sorted by group, and each group's span of them."""
+_Grouping = tuple[IntArray, IntArray, dict[int, tuple[int, int]]]
+"""Peers and mask IDs sorted by group, and each group's span of them."""
 
 
 class _Sources(Exposure):
@@ -91,11 +91,11 @@ class _Sources(Exposure):
             spans = dict(zip(groups[starts].tolist(), zip(
                 starts, [*starts[1:], len(order)], strict=True), strict=True))
             self._grouping = (peers[order], self._column.mask_ids[self._positions][order],
-                              self._ids[order], spans)
+                              spans)
         return self._grouping
 
     def groups(self) -> list[int]:
-        return list(self._grouped()[3])
+        return list(self._grouped()[2])
 
     def exchanges(self) -> tuple[IntArray, IntArray]:
         # Shared by every destination of a column: computed once.
@@ -117,11 +117,13 @@ class _Sources(Exposure):
         return int(peers[np.argmax(self._group_of[peers] == group)])
 
     def group(self, group: int) -> PeerGroup:
-        peers, mask_ids, ids, spans = self._grouped()
+        peers, mask_ids, spans = self._grouped()
         start, stop = spans[group]
         examples = slice(start, min(stop, start + EXAMPLES))
+        groups, ids = self.exchanges()  # the group's IDs: one slice of them
+        first, last = np.searchsorted(groups, [group, group + 1])
         return PeerGroup(
-            count=stop - start, undeclared=set(distinct(ids[start:stop]).tolist()),
+            count=stop - start, undeclared=set(ids[first:last].tolist()),
             examples=[(p, self._masks[m]) for p, m in zip(
                 peers[examples].tolist(), mask_ids[examples].tolist(), strict=True)])
 
@@ -424,9 +426,9 @@ class _Row(Exposure):
         masks = out.scan.ctx.traffic.masks
         return PeerGroup(
             count=int(out.counts[src, group]), undeclared=out.undeclared_of(key, key + 1),
-            examples=[(int(p), masks[int(m)]) for p, m in zip(
-                out.examples[src, group, :filled], out.example_masks[src, group, :filled],
-                strict=True)])
+            examples=[(p, masks[m]) for p, m in zip(
+                out.examples[src, group, :filled].tolist(),
+                out.example_masks[src, group, :filled].tolist(), strict=True)])
 
 
 def layers(sets: Sequence[BoolVector]) -> list[tuple[list[int], IntArray]]:

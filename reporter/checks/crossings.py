@@ -329,6 +329,8 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict
             continue
         read.add(id(share))
         undeclared.setdefault(share.admitted, set()).update(share.undeclared)
+        if seen.issuperset(share.groups):
+            continue
         for group in share.groups:
             if group not in seen:
                 seen.add(group)
