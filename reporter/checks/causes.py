@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reporter.checks.context import CheckContext
+from reporter.checks.evidence import rule_location
+from reporter.model import Location
 from reporter.netpol.compiled import CompiledRule
 
 
@@ -24,6 +26,10 @@ class Cause:
     """The cause in words, e.g. ``through the ingress rules of policy shop/web``."""
     key: tuple[str, ...]
     """What identifies it in the finding's fingerprint."""
+    rule: Location | None = None
+    """A rule cause: where the rule is written, the first place its finding cites (the fix)."""
+    policy: str | None = None
+    """A rule cause: the key of the rule's policy."""
 
 
 def side_cause(ctx: CheckContext, index: int, direction: str) -> Cause:
@@ -55,7 +61,8 @@ def rule_cause(rule: CompiledRule) -> Cause:
     """A rule as the cause of what it lets through."""
     name = f"{rule.policy.key} {rule.rule.direction}[{rule.rule.index}]"
     return Cause(f"policy {name}", f"through {name}",
-                 (rule.rule.direction, rule.policy.key, str(rule.rule.index)))
+                 (rule.rule.direction, rule.policy.key, str(rule.rule.index)),
+                 rule_location(rule.policy, rule.rule), rule.policy.key)
 
 
 def affected_text(names: list[str], shown: int = 3) -> str:

@@ -303,9 +303,11 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict
     own = [] if _isolated(ctx, example, inbound) else [
         place for i in list(members)[:DETAIL_LIMIT]
         for place in workload_location(ctx.workload(i))]
+    if cause.rule is not None:  # the rule to change comes first, whatever the examples show
+        own = [cause.rule, *own]
     locations: dict[tuple[object, ...], Location] = {_place(p): p for p in own}
     details = [f"e.g. {ctx.name(example)}:"] if len(members) > 1 else []
-    policies: set[str] = set()
+    policies: set[str] = {cause.policy} if cause.policy else set()
     peers: dict[int, None] = {}
     ordered = sorted(members[example].groups, key=lambda g: labels[g])
     for group in ordered[:GROUP_LIMIT]:

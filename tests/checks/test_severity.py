@@ -91,3 +91,61 @@ spec: {podSelector: {matchLabels: {app: ghost}}, policyTypes: [Ingress]}
         failing[0].fix)
     assert all(f.severity is None and f.fix is None
                for f in result.findings if f.status is Status.PASS)
+
+
+TWO_RULES = """
+apiVersion: compliance-reporter/v1
+kind: ReporterConfig
+zones:
+- {name: cde, kind: cde, names: [payments]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: payments, labels: {app: api}}
+spec: {containers: [{name: api, image: api, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: a-shop, labels: {app: client}}
+spec: {containers: [{name: client, image: client}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: batch, namespace: b-jobs, labels: {app: batch}}
+spec: {containers: [{name: batch, image: batch}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: audit, namespace: b-jobs, labels: {app: audit}}
+spec: {containers: [{name: audit, image: audit}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: open, namespace: payments}
+spec: {podSelector: {}, ingress: [{}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: from-jobs, namespace: payments}
+spec:
+  podSelector: {}
+  ingress:
+  - from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: b-jobs}},
+             podSelector: {matchLabels: {app: batch}}}]
+    ports: [{port: 8080}]
+"""
+
+
+def test_a_finding_grouped_under_a_rule_cites_that_rule_first_and_its_fix_changes_it() -> None:
+    """The example peer shown for namespace b-jobs (b-jobs/audit, its first workload) gets in
+    through payments/open only; the finding caused by payments/from-jobs, which admits
+    b-jobs/batch, must still point at that rule."""
+    ctx = context(TWO_RULES)
+    result = SeverityRater(ctx).rate(run_check(REGISTRY["zone.ingress-declared"], ctx))
+    (finding,) = [f for f in result.findings if f.target.endswith("from-jobs ingress[0]")]
+    assert "payments/open ingress[0]" in "\n".join(finding.details)
+    assert [(loc.object, loc.rule) for loc in finding.locations][0] == (
+        "NetworkPolicy payments/from-jobs", "ingress[0]")
+    assert "payments/from-jobs" in finding.policies
+    assert finding.fix is not None
+    assert finding.fix.startswith("In NetworkPolicy payments/from-jobs ingress[0] ")
