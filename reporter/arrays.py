@@ -12,9 +12,20 @@ def distinct(values: npt.NDArray[np.integer]) -> IntArray:
     """The distinct values, sorted: ``np.unique`` by sorting. NumPy 2.3+ answers a plain
     ``np.unique`` of integers with a hash table, many times slower here (numpy#30496)."""
     ordered = np.sort(values, axis=None)
-    if not ordered.size:
-        return ordered
-    keep = np.empty(ordered.size, dtype=bool)
-    keep[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    return ordered[keep]
+    return ordered[_run_starts(ordered)]
+
+
+def distinct_counts(values: npt.NDArray[np.integer]) -> tuple[IntArray, IntArray]:
+    """The distinct values, sorted, and how often each occurs (by sorting, as :func:`distinct`)."""
+    ordered = np.sort(values, axis=None)
+    starts = np.flatnonzero(_run_starts(ordered))
+    return ordered[starts], np.diff(starts, append=ordered.size)
+
+
+def _run_starts(ordered: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
+    """Where each run of equal values of a sorted array begins."""
+    starts = np.empty(ordered.size, dtype=bool)
+    if ordered.size:
+        starts[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    return starts

@@ -57,23 +57,25 @@ def zone_flows(ctx: CheckContext) -> list[ZoneFlow]:
     folded = ctx.traffic.fold(group_of * sig_src + flows.source_signature,
                               group_of * sig_dst + flows.destination_signature)
     # Per pair of zones: the atoms allowed, whether any part is undeclared, the flows used.
-    merged: dict[tuple[str, str], tuple[int, bool, set[str]]] = {}
+    allowed: dict[tuple[str, str], int] = {}
+    undeclared: set[tuple[str, str]] = set()
+    used: dict[tuple[str, str], set[str]] = {}
     for (src, dst), mask in folded.items():
         (src_group, src_sig), (dst_group, dst_sig) = divmod(src, sig_src), divmod(dst, sig_dst)
         key = (names[src_group], names[dst_group])
         if key[0] == OUT_OF_SCOPE == key[1]:
             continue
         coverage = flows.signature_coverage(src_sig, dst_sig, mask)
-        allowed, undeclared, used = merged.get(key, (0, False, set()))
-        merged[key] = (allowed | mask, undeclared or not coverage.undeclared.is_empty,
-                       used | set(coverage.flows))
+        allowed[key] = allowed.get(key, 0) | mask
+        if not coverage.undeclared.is_empty:
+            undeclared.add(key)
+        used.setdefault(key, set()).update(coverage.flows)
     # Thousands of zone pairs share a few hundred port sets: each is written out once.
-    texts = {mask: str(ctx.reach.ports.connection_set(mask))
-             for mask in {allowed for allowed, _, _ in merged.values()}}
+    texts = {mask: str(ctx.reach.ports.connection_set(mask)) for mask in set(allowed.values())}
     return [
-        ZoneFlow(src=src, dst=dst, ports=texts[allowed], declared=not undeclared,
-                 flows=sorted(used))
-        for (src, dst), (allowed, undeclared, used) in sorted(merged.items())
+        ZoneFlow(src=src, dst=dst, ports=texts[mask], declared=(src, dst) not in undeclared,
+                 flows=sorted(used[src, dst]))
+        for (src, dst), mask in sorted(allowed.items())
         if not (OUT_OF_SCOPE in (src, dst) and {src, dst} <= {OUT_OF_SCOPE, "internet", "external"})
     ]
 

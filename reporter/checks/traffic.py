@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct
+from reporter.arrays import distinct, distinct_counts
 from reporter.netpol.engine import Reachability
 from reporter.netpol.selectors import BoolVector
 
@@ -94,46 +94,97 @@ class Traffic:
         """Union of masks between endpoint groups (an endpoint may be grouped differently as a
         source and as a destination; a negative group leaves it out). Self pairs do not count:
         a lone member of its group is not its own source."""
-        width = len(self.masks)
-        targets = int(destination_group.max(initial=-1)) + 1
-        # Each column adds its (source group, destination group, mask) triples as codes; the
-        # masks are ORed once per distinct triple.
-        found: list[IntArray] = []
-        for column in self.columns:
-            member_groups = destination_group[column.members]
-            groups, sizes = np.unique(member_groups[member_groups >= 0], return_counts=True)
-            if not groups.size:
-                continue
-            source_groups = source_group[column.sources]
-            codes = source_groups * width + column.mask_ids
-            unique, counts = np.unique(codes[source_groups >= 0], return_counts=True)
-            keys = (unique // width * targets + groups[:, None]) * width + unique % width
-            keep = np.ones(keys.shape, dtype=bool)
-            for row in np.flatnonzero(sizes == 1).tolist():
-                member = column.members[member_groups == groups[row]][0]
-                alone = self._own_code(column, codes, member)
-                if alone is None:
-                    continue
-                at = int(np.searchsorted(unique, alone))
-                if at < len(unique) and unique[at] == alone and counts[at] == 1:
-                    keep[row, at] = False
-            found.append(keys[keep])
-        folded: dict[tuple[int, int], int] = {}
+        groups = _Grouping(source_group, destination_group, len(self.masks))
+        # Batches of columns keep the arrays small and the Python overhead per batch, not per
+        # column; the masks are ORed once per distinct (source group, destination group, mask).
+        found = [groups.codes(batch) for batch in _batches(self.columns)]
         if not found:
-            return folded
-        for key in distinct(np.concatenate(found)).tolist():
-            pair, mask_id = divmod(key, width)
-            src, dst = divmod(pair, targets)
-            folded[src, dst] = folded.get((src, dst), 0) | self.masks[mask_id]
-        return folded
+            return {}
+        keys = distinct(np.concatenate(found))
+        by_pair: dict[int, int] = {}
+        masks = self.masks
+        for pair, mask_id in zip((keys // groups.width).tolist(),
+                                 (keys % groups.width).tolist(), strict=True):
+            by_pair[pair] = by_pair.get(pair, 0) | masks[mask_id]
+        return {divmod(pair, groups.targets): mask for pair, mask in by_pair.items()}
 
-    @staticmethod
-    def _own_code(column: Column, codes: IntArray, member: int) -> int | None:
-        """The member's code as a source of its own column, if it is one."""
-        i = int(np.searchsorted(column.sources, member))
-        if i < len(column.sources) and column.sources[i] == member:
-            return int(codes[i])
-        return None
+
+FOLD_BATCH = 1 << 18
+"""Column entries folded at once: enough to make the per-batch overhead negligible."""
+
+
+def _batches(columns: tuple[Column, ...]) -> Iterator[list[Column]]:
+    batch: list[Column] = []
+    size = 0
+    for column in columns:
+        batch.append(column)
+        size += len(column.sources)
+        if size >= FOLD_BATCH:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+class _Grouping:
+    """Codes ``(source group * targets + destination group) * width + mask ID`` of what a
+    batch of columns allows between groups."""
+
+    def __init__(self, source_group: IntArray, destination_group: IntArray, width: int) -> None:
+        self.source_group = source_group
+        self.destination_group = destination_group
+        self.width = width
+        self.sources = int(source_group.max(initial=-1)) + 1
+        self.targets = int(destination_group.max(initial=-1)) + 1
+
+    def codes(self, batch: list[Column]) -> IntArray:
+        column_ids = np.arange(len(batch))
+        n = len(self.source_group)
+        # (column, source) keys, sorted as each column's sources are.
+        source_key = (np.repeat(column_ids * n, [len(c.sources) for c in batch])
+                      + np.concatenate([c.sources for c in batch]))
+        source_groups = self.source_group[source_key % n]
+        # Per column, each distinct (source group, mask ID) and how many sources have it.
+        entry = ((source_key // n * self.sources + source_groups) * self.width
+                 + np.concatenate([c.mask_ids for c in batch]))
+        entry[source_groups < 0] = -1
+        unique, counts = distinct_counts(entry[source_groups >= 0])
+        first = np.searchsorted(unique // (self.sources * self.width), column_ids)
+        per_column = np.diff(first, append=len(unique))
+        targets, sizes, lone_members = self._targets(batch, column_ids)
+        target_column = targets // self.targets
+        # Every (destination group, distinct entry) of the same column.
+        row = np.repeat(np.arange(len(targets)), per_column[target_column])
+        offsets = np.cumsum(per_column[target_column]) - per_column[target_column]
+        at = first[target_column][row] + np.arange(len(row)) - offsets[row]
+        keep = np.ones(len(row), dtype=bool)
+        # A destination group with one member, whose own entry has one source (itself), only
+        # stands for the member's self pair: left out.
+        lone = np.flatnonzero(sizes == 1)
+        wanted = target_column[lone] * n + lone_members
+        place = np.minimum(np.searchsorted(source_key, wanted), len(source_key) - 1)
+        is_source = (source_key[place] == wanted) & (entry[place] >= 0)
+        lone, own = lone[is_source], np.searchsorted(unique, entry[place[is_source]])
+        alone = counts[own] == 1
+        keep[offsets[lone[alone]] + own[alone] - first[target_column[lone[alone]]]] = False
+        source: IntArray = unique[at]
+        pair = source // self.width % self.sources * self.targets + targets[row] % self.targets
+        codes: IntArray = (pair * self.width + source % self.width)[keep]
+        return codes
+
+    def _targets(self, batch: list[Column], column_ids: IntArray
+                 ) -> tuple[IntArray, IntArray, IntArray]:
+        """Per column, each destination group of its members (``column * targets + group``),
+        sorted; how many members each has; the member of each group that has one."""
+        members = np.concatenate([c.members for c in batch])
+        groups = self.destination_group[members]
+        grouped = groups >= 0
+        codes = (np.repeat(column_ids, [len(c.members) for c in batch]) * self.targets
+                 + groups)[grouped]
+        order = np.argsort(codes, kind="stable")
+        targets, sizes = distinct_counts(codes)
+        first = np.searchsorted(codes[order], targets[sizes == 1])
+        return targets, sizes, members[grouped][order[first]]
 
 
 _SCANNED: weakref.WeakKeyDictionary[Reachability, Traffic] = weakref.WeakKeyDictionary()

@@ -7,10 +7,12 @@ import ipaddress
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from netpol.strategies import inventories
 
+from reporter.checks import traffic
 from reporter.checks.boundary import Boundary, boundary, layers
 from reporter.checks.context import CheckContext
 from reporter.checks.flows import parse_ports, subtract
@@ -42,19 +44,27 @@ def _assert_pairs_agree(ctx: CheckContext) -> None:
     assert set(ctx.traffic.pairs(_all(ctx), _all(ctx))) == expected
 
 
-def _assert_fold_agrees(ctx: CheckContext, groups: np.ndarray) -> None:
+def _assert_fold_agrees(ctx: CheckContext, groups: np.ndarray,
+                        destination_groups: np.ndarray | None = None) -> None:
+    targets = groups if destination_groups is None else destination_groups
     expected: dict[tuple[int, int], int] = {}
     for s, d, mask in sorted_pairs(ctx.reach):
-        key = (int(groups[s]), int(groups[d]))
+        key = (int(groups[s]), int(targets[d]))
         if min(key) >= 0:  # a negative group is left out
             expected[key] = expected.get(key, 0) | mask
-    assert ctx.traffic.fold(groups, groups) == expected
+    assert ctx.traffic.fold(groups, targets) == expected
 
 
-def test_the_pair_scan_and_its_fold_agree_with_the_engine_on_a_sample() -> None:
+@pytest.mark.parametrize("batch", [1, 7, traffic.FOLD_BATCH])
+def test_the_pair_scan_and_its_fold_agree_with_the_engine_on_a_sample(
+        batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(traffic, "FOLD_BATCH", batch)  # columns folded a few at a time too
     ctx = leaky()
     _assert_pairs_agree(ctx)
-    _assert_fold_agrees(ctx, np.arange(ctx.compiled.n_endpoints) % 3)
+    endpoints = np.arange(ctx.compiled.n_endpoints)
+    _assert_fold_agrees(ctx, endpoints % 3)
+    _assert_fold_agrees(ctx, endpoints, endpoints)  # every endpoint a group: no self pairs
+    _assert_fold_agrees(ctx, endpoints % 4 - 1, endpoints % 2)
 
 
 @SETTINGS
@@ -66,6 +76,8 @@ def test_the_pair_scan_and_its_fold_agree_with_the_engine(inventory: Inventory,
     size = ctx.compiled.n_endpoints
     groups = data.draw(st.lists(st.integers(-1, 2), min_size=size, max_size=size))
     _assert_fold_agrees(ctx, np.array(groups, dtype=np.intp))
+    targets = data.draw(st.lists(st.integers(-1, 3), min_size=size, max_size=size))
+    _assert_fold_agrees(ctx, np.array(groups, dtype=np.intp), np.array(targets, dtype=np.intp))
 
 
 def _naive_boundary(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbound: bool
