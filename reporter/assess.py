@@ -18,6 +18,7 @@ from reporter.checks.overview import policy_summaries, zone_flows, zone_summarie
 from reporter.checks.pci_scope import pci_scope
 from reporter.checks.registry import status_of
 from reporter.checks.severity import SeverityRater
+from reporter.checks.traffic import summary as pair_summary
 from reporter.config import ExceptionEntry, LoadedConfig, Period
 from reporter.diff.record import recorded_connections, with_specs
 from reporter.errors import CatalogError
@@ -37,7 +38,6 @@ from reporter.model import (
     Status,
 )
 from reporter.netpol.engine import Reachability
-from reporter.netpol.pairs import summarise
 
 
 def assess(
@@ -64,7 +64,7 @@ def assess(
     results = {c: r.model_copy(update={"zones": zone_statuses(r, ctx.zones)})
                for c, r in results.items()}
     attested, attestations = attestation_results(config.attestations, selected, now.date())
-    summary = summarise(reach)
+    summary = pair_summary(reach)  # the checks' pair scan: no second pass over the matrix
     return Assessment(
         generated_at=now, tool_version=tool_version, organisation=config.organisation,
         cluster=config.cluster,

@@ -14,7 +14,9 @@ import numpy as np
 import numpy.typing as npt
 
 from reporter.arrays import distinct, distinct_counts
+from reporter.inventory.model import PROTOCOLS
 from reporter.netpol.engine import Reachability
+from reporter.netpol.pairs import Summary, internet_ranges, workload_summary
 from reporter.netpol.selectors import BoolVector
 
 IntArray = npt.NDArray[np.intp]
@@ -95,8 +97,8 @@ class Traffic:
         source and as a destination; a negative group leaves it out). Self pairs do not count:
         a lone member of its group is not its own source."""
         groups = _Grouping(source_group, destination_group, len(self.masks))
-        # Batches of columns keep the arrays small and the Python overhead per batch, not per
-        # column; the masks are ORed once per distinct (source group, destination group, mask).
+        # The Python overhead is per batch of columns, not per column; the masks are ORed once
+        # per distinct (source group, destination group, mask).
         found = [groups.codes(batch) for batch in _batches(self.columns)]
         if not found:
             return {}
@@ -109,21 +111,45 @@ class Traffic:
         return {divmod(pair, groups.targets): mask for pair, mask in by_pair.items()}
 
 
-FOLD_BATCH = 1 << 18
-"""Column entries folded at once: enough to make the per-batch overhead negligible."""
+BATCH = 1 << 18
+"""Column entries read at once: enough to make the per-batch overhead negligible, few enough
+to keep the arrays small."""
 
 
-def _batches(columns: tuple[Column, ...]) -> Iterator[list[Column]]:
-    batch: list[Column] = []
-    size = 0
-    for column in columns:
-        batch.append(column)
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Consecutive columns' entries and members, each with its column's position in the batch."""
+
+    sources: IntArray
+    source_column: IntArray
+    mask_ids: IntArray
+    members: IntArray
+    member_column: IntArray
+
+    def own_entries(self) -> tuple[IntArray, IntArray]:
+        """The members that are sources of their own column, and the entry of each."""
+        n = int(max(self.sources.max(), self.members.max())) + 1
+        source_key = self.source_column * n + self.sources  # sorted: each column's sources are
+        member_key = self.member_column * n + self.members
+        place = np.minimum(np.searchsorted(source_key, member_key), len(source_key) - 1)
+        own = np.flatnonzero(source_key[place] == member_key)
+        return own, place[own]
+
+
+def _batches(columns: tuple[Column, ...]) -> Iterator[_Batch]:
+    start = size = 0
+    for stop, column in enumerate(columns, start=1):
         size += len(column.sources)
-        if size >= FOLD_BATCH:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
+        if size >= BATCH or stop == len(columns):
+            batch = columns[start:stop]
+            positions = np.arange(len(batch))
+            yield _Batch(
+                np.concatenate([c.sources for c in batch]),
+                np.repeat(positions, [len(c.sources) for c in batch]),
+                np.concatenate([c.mask_ids for c in batch]),
+                np.concatenate([c.members for c in batch]),
+                np.repeat(positions, [len(c.members) for c in batch]))
+            start, size = stop, 0
 
 
 class _Grouping:
@@ -137,21 +163,16 @@ class _Grouping:
         self.sources = int(source_group.max(initial=-1)) + 1
         self.targets = int(destination_group.max(initial=-1)) + 1
 
-    def codes(self, batch: list[Column]) -> IntArray:
-        column_ids = np.arange(len(batch))
-        n = len(self.source_group)
-        # (column, source) keys, sorted as each column's sources are.
-        source_key = (np.repeat(column_ids * n, [len(c.sources) for c in batch])
-                      + np.concatenate([c.sources for c in batch]))
-        source_groups = self.source_group[source_key % n]
+    def codes(self, batch: _Batch) -> IntArray:
+        source_groups = self.source_group[batch.sources]
         # Per column, each distinct (source group, mask ID) and how many sources have it.
-        entry = ((source_key // n * self.sources + source_groups) * self.width
-                 + np.concatenate([c.mask_ids for c in batch]))
+        entry = (batch.source_column * self.sources + source_groups) * self.width + batch.mask_ids
         entry[source_groups < 0] = -1
         unique, counts = distinct_counts(entry[source_groups >= 0])
-        first = np.searchsorted(unique // (self.sources * self.width), column_ids)
+        columns = np.arange(int(batch.member_column[-1]) + 1)
+        first = np.searchsorted(unique // (self.sources * self.width), columns)
         per_column = np.diff(first, append=len(unique))
-        targets, sizes, lone_members = self._targets(batch, column_ids)
+        targets, sizes, lone_members = self._targets(batch)
         target_column = targets // self.targets
         # Every (destination group, distinct entry) of the same column.
         row = np.repeat(np.arange(len(targets)), per_column[target_column])
@@ -160,31 +181,30 @@ class _Grouping:
         keep = np.ones(len(row), dtype=bool)
         # A destination group with one member, whose own entry has one source (itself), only
         # stands for the member's self pair: left out.
+        members, entries = batch.own_entries()
+        own = np.full(len(batch.members), -1, dtype=np.intp)
+        own[members] = entry[entries]
         lone = np.flatnonzero(sizes == 1)
-        wanted = target_column[lone] * n + lone_members
-        place = np.minimum(np.searchsorted(source_key, wanted), len(source_key) - 1)
-        is_source = (source_key[place] == wanted) & (entry[place] >= 0)
-        lone, own = lone[is_source], np.searchsorted(unique, entry[place[is_source]])
-        alone = counts[own] == 1
-        keep[offsets[lone[alone]] + own[alone] - first[target_column[lone[alone]]]] = False
+        lone, own = lone[own[lone_members] >= 0], own[lone_members][own[lone_members] >= 0]
+        found = np.searchsorted(unique, own)
+        alone = counts[found] == 1
+        keep[offsets[lone[alone]] + found[alone] - first[target_column[lone[alone]]]] = False
         source: IntArray = unique[at]
         pair = source // self.width % self.sources * self.targets + targets[row] % self.targets
         codes: IntArray = (pair * self.width + source % self.width)[keep]
         return codes
 
-    def _targets(self, batch: list[Column], column_ids: IntArray
-                 ) -> tuple[IntArray, IntArray, IntArray]:
+    def _targets(self, batch: _Batch) -> tuple[IntArray, IntArray, IntArray]:
         """Per column, each destination group of its members (``column * targets + group``),
-        sorted; how many members each has; the member of each group that has one."""
-        members = np.concatenate([c.members for c in batch])
-        groups = self.destination_group[members]
-        grouped = groups >= 0
-        codes = (np.repeat(column_ids, [len(c.members) for c in batch]) * self.targets
-                 + groups)[grouped]
+        sorted; how many members each has; for each with one, that member's place in the
+        batch."""
+        groups = self.destination_group[batch.members]
+        grouped = np.flatnonzero(groups >= 0)
+        codes = batch.member_column[grouped] * self.targets + groups[grouped]
         order = np.argsort(codes, kind="stable")
         targets, sizes = distinct_counts(codes)
         first = np.searchsorted(codes[order], targets[sizes == 1])
-        return targets, sizes, members[grouped][order[first]]
+        return targets, sizes, grouped[order[first]]
 
 
 _SCANNED: weakref.WeakKeyDictionary[Reachability, Traffic] = weakref.WeakKeyDictionary()
@@ -197,3 +217,36 @@ def traffic_of(reach: Reachability) -> Traffic:
     if found is None:
         found = _SCANNED[reach] = Traffic(reach)
     return found
+
+
+def summary(reach: Reachability) -> Summary:
+    """The counts of :func:`reporter.netpol.pairs.summarise`, read off the pair scan the checks
+    already made instead of the class matrix."""
+    traffic = traffic_of(reach)
+    c = reach.compiled
+    internet = np.zeros(c.n_endpoints, dtype=bool)
+    internet[[c.n_workloads + i for i in internet_ranges(c.space.ranges)]] = True
+    pairs = np.zeros(len(traffic.masks), dtype=np.int64)
+    from_internet = np.zeros(c.n_endpoints, dtype=bool)
+    to_internet = np.zeros(c.n_endpoints, dtype=bool)
+    for batch in _batches(traffic.columns):
+        columns = int(batch.member_column[-1]) + 1
+        members = np.bincount(batch.member_column, minlength=columns)
+        # float64 sums stay exact far beyond any estate (2**53 pairs)
+        pairs += np.rint(np.bincount(batch.mask_ids, weights=members[batch.source_column],
+                                     minlength=len(pairs))).astype(np.int64)
+        _, entries = batch.own_entries()  # self pairs do not count
+        pairs -= np.bincount(batch.mask_ids[entries], minlength=len(pairs))
+        reached = np.zeros(columns, dtype=bool)
+        reached[batch.source_column[internet[batch.sources]]] = True
+        from_internet[batch.members[reached[batch.member_column]]] = True
+        reaching = np.zeros(columns, dtype=bool)
+        reaching[batch.member_column[internet[batch.members]]] = True
+        to_internet[batch.sources[reaching[batch.source_column]]] = True
+    protocols = {p: reach.ports.protocol_masks[p] for p in PROTOCOLS}
+    return workload_summary(
+        reach, connected_pairs=int(pairs.sum()),
+        pairs_by_protocol={p: int(pairs[[bool(m & protocol) for m in traffic.masks]].sum())
+                           for p, protocol in protocols.items()},
+        reachable_from_internet=int(from_internet[:c.n_workloads].sum()),
+        reaching_internet=int(to_internet[:c.n_workloads].sum()))

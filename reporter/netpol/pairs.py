@@ -140,10 +140,6 @@ def summarise(reach: Reachability) -> Summary:
     n_w = c.n_workloads
     internet = np.zeros(c.n_endpoints, dtype=bool)
     internet[[n_w + i for i in internet_ranges(c.space.ranges)]] = True
-    summary = Summary()
-    kinds = Counter(w.kind for w in c.workloads)
-    kinds["External"] = len(c.space)
-    summary.endpoints_by_kind = dict(kinds)
     sources, destinations = reach.sources, reach.destinations
     counter = _PairCounter(destinations.sizes(), sources.sizes())
     internet_sources = np.zeros(sources.size, dtype=bool)
@@ -166,15 +162,26 @@ def summarise(reach: Reachability) -> Summary:
             if words is None:
                 from_internet[tile.start:stop] = hits[:, internet_sources].any(axis=1)
                 to_internet |= hits[internet_destinations[tile.start:stop]].any(axis=0)
-    summary.connected_pairs = counts[""]
-    by_protocol: dict[str, int] = {p: counts[p] for p in PROTOCOLS}
     workloads = np.arange(n_w)
-    summary.reachable_from_internet = int(from_internet[destinations.class_of[workloads]].sum())
-    summary.reaching_internet = int(to_internet[sources.class_of[workloads]].sum())
-    summary.pairs_by_protocol = by_protocol
-    summary.ingress_isolated = int(c.ingress_isolated.sum())
-    summary.egress_isolated = int(c.egress_isolated.sum())
-    summary.fully_isolated = int((c.ingress_isolated & c.egress_isolated).sum())
-    summary.not_isolated = int((~c.ingress_isolated & ~c.egress_isolated).sum())
-    summary.host_network = len(c.inventory.host_network)
-    return summary
+    return workload_summary(
+        reach, connected_pairs=counts[""], pairs_by_protocol={p: counts[p] for p in PROTOCOLS},
+        reachable_from_internet=int(from_internet[destinations.class_of[workloads]].sum()),
+        reaching_internet=int(to_internet[sources.class_of[workloads]].sum()))
+
+
+def workload_summary(reach: Reachability, *, connected_pairs: int,
+                     pairs_by_protocol: dict[str, int], reachable_from_internet: int,
+                     reaching_internet: int) -> Summary:
+    """The summary of these pair counts, with the counts that need no pairs filled in."""
+    c = reach.compiled
+    kinds = Counter(w.kind for w in c.workloads)
+    kinds["External"] = len(c.space)
+    return Summary(
+        endpoints_by_kind=dict(kinds), connected_pairs=connected_pairs,
+        pairs_by_protocol=pairs_by_protocol, reachable_from_internet=reachable_from_internet,
+        reaching_internet=reaching_internet,
+        ingress_isolated=int(c.ingress_isolated.sum()),
+        egress_isolated=int(c.egress_isolated.sum()),
+        fully_isolated=int((c.ingress_isolated & c.egress_isolated).sum()),
+        not_isolated=int((~c.ingress_isolated & ~c.egress_isolated).sum()),
+        host_network=len(c.inventory.host_network))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from netpol.strategies import inventories
+from netpol.strategies import crowded_inventories, inventories
 
 from reporter.checks import traffic
 from reporter.checks.boundary import Boundary, boundary, layers
@@ -22,7 +22,7 @@ from reporter.inventory.model import Inventory
 from reporter.netpol.addresses import AddressRange, ranges_within
 from reporter.netpol.connset import ConnectionSet
 from reporter.netpol.engine import analyse
-from reporter.netpol.pairs import sorted_pairs
+from reporter.netpol.pairs import sorted_pairs, summarise
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -55,11 +55,12 @@ def _assert_fold_agrees(ctx: CheckContext, groups: np.ndarray,
     assert ctx.traffic.fold(groups, targets) == expected
 
 
-@pytest.mark.parametrize("batch", [1, 7, traffic.FOLD_BATCH])
+@pytest.mark.parametrize("batch", [1, 7, traffic.BATCH])
 def test_the_pair_scan_and_its_fold_agree_with_the_engine_on_a_sample(
         batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(traffic, "FOLD_BATCH", batch)  # columns folded a few at a time too
+    monkeypatch.setattr(traffic, "BATCH", batch)  # columns read a few at a time too
     ctx = leaky()
+    assert traffic.summary(ctx.reach) == summarise(ctx.reach)
     _assert_pairs_agree(ctx)
     endpoints = np.arange(ctx.compiled.n_endpoints)
     _assert_fold_agrees(ctx, endpoints % 3)
@@ -78,6 +79,14 @@ def test_the_pair_scan_and_its_fold_agree_with_the_engine(inventory: Inventory,
     _assert_fold_agrees(ctx, np.array(groups, dtype=np.intp))
     targets = data.draw(st.lists(st.integers(-1, 3), min_size=size, max_size=size))
     _assert_fold_agrees(ctx, np.array(groups, dtype=np.intp), np.array(targets, dtype=np.intp))
+
+
+@SETTINGS
+@given(crowded_inventories(), st.booleans())
+def test_the_summary_read_off_the_pair_scan_is_the_engine_summary(inventory: Inventory,
+                                                                  option: bool) -> None:
+    reach = analyse(inventory, ipblock_matches_pod_ips=option)
+    assert traffic.summary(reach) == summarise(reach)
 
 
 def _naive_boundary(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbound: bool
