@@ -65,6 +65,12 @@ class _Direction:
         c = ctx.compiled
         self.isolated = c.ingress_isolated if direction == "ingress" else c.egress_isolated
         self._cache: dict[tuple[str, ...], Openness] = {}
+        self._problems: dict[int, tuple[str, list[Location], list[str]] | None] = {}
+        self.namespace_wide: dict[str, list[NetworkPolicy]] = {}
+        """Per namespace, its policies selecting every pod for this direction."""
+        for policy in c.policies:
+            if policy.pod_selector.is_empty and self.policy_type in policy.policy_types:
+                self.namespace_wide.setdefault(policy.namespace, []).append(policy)
 
     def policies_of(self, index: int) -> tuple[NetworkPolicy, ...]:
         reach = self.ctx.reach
@@ -82,7 +88,13 @@ class _Direction:
         return found
 
     def workload_problem(self, index: int) -> tuple[str, list[Location], list[str]] | None:
-        """Why the workload is not effectively isolated: message, locations, policy keys."""
+        """Why the workload is not effectively isolated: message, locations, policy keys
+        (worked out once: the namespace and the workload checks both ask)."""
+        if index not in self._problems:
+            self._problems[index] = self._workload_problem(index)
+        return self._problems[index]
+
+    def _workload_problem(self, index: int) -> tuple[str, list[Location], list[str]] | None:
         if not self.isolated[index]:
             return (f"no NetworkPolicy selects it for {self.policy_type}: every "
                     f"{'source' if self.direction == 'ingress' else 'destination'} on every "
@@ -103,8 +115,7 @@ def _direction(ctx: CheckContext, direction: str) -> _Direction:
 
 def _namespace_finding(view: _Direction, check_id: str, namespace: str) -> Finding:
     ctx, kind = view.ctx, view.policy_type
-    wide = [p for p in ctx.compiled.policies if p.namespace == namespace
-            and p.pod_selector.is_empty and kind in p.policy_types]
+    wide = view.namespace_wide.get(namespace, [])
     reasons: list[str] = []
     details: list[str] = []
     locations = [policy_location(p) for p in wide]
