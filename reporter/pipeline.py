@@ -10,9 +10,11 @@ traced to its commit whatever directory the command ran in.
 
 from __future__ import annotations
 
+import gc
 import importlib.metadata
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
 from functools import cached_property
@@ -131,6 +133,23 @@ def repository_paths(inputs: LoadedInputs) -> dict[str, str]:
     return paths
 
 
+ASSESS_GC_THRESHOLDS = (10_000, 10, 10)
+"""Garbage collection while assessing: the youngest generation collected every 10,000 new
+objects instead of 700. The checks make and drop many small objects (evidence, causes,
+findings): at the defaults a 5,000-workload check ran a dozen full collections of every live
+object, ~2 s of CPU; with these ~0.4 s, for ~95 MB more at peak (cycles freed later)."""
+
+
+@contextmanager
+def _collecting_less_often() -> Iterator[None]:
+    previous = gc.get_threshold()
+    gc.set_threshold(*ASSESS_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 class Assessor:
     """The pipeline with one config, catalog and clock: every run it makes is comparable."""
 
@@ -191,9 +210,10 @@ class Assessor:
                         ipblock_matches_pod_ips=self.options.ipblock_matches_pod_ips)
         skipped = [SkippedItem(kind="File", name=s.path, location=Location(file=s.path),
                                reason=CONFIG_SKIPPED) for s in inputs.excluded]
-        assessment = assess(reach, catalog, loaded, now=self.now, tool_version=tool_version(),
-                            frameworks=self.options.frameworks, command=command,
-                            skipped=skipped)
+        with _collecting_less_often():
+            assessment = assess(reach, catalog, loaded, now=self.now,
+                                tool_version=tool_version(), frameworks=self.options.frameworks,
+                                command=command, skipped=skipped)
         update: dict[str, object] = {"period": point_in_time(
             _state_label(inputs, self.now), *self.period_dates)}
         if inputs.provenance is not None:
