@@ -79,7 +79,7 @@ class _Sources(Exposure):
         self._exchanges: tuple[IntArray, IntArray] | None = None
 
     def _peers(self) -> IntArray:
-        return self._column.sources[self._positions]
+        return self._column.sources[self._positions].astype(np.intp)
 
     def _grouped(self) -> _Grouping:
         if self._grouping is None:
@@ -90,8 +90,8 @@ class _Sources(Exposure):
             starts = np.flatnonzero(np.diff(groups, prepend=-1)).tolist()
             spans = dict(zip(groups[starts].tolist(), zip(
                 starts, [*starts[1:], len(order)], strict=True), strict=True))
-            self._grouping = (peers[order], self._column.mask_ids[self._positions][order],
-                              spans)
+            mask_ids = self._column.mask_ids[self._positions].astype(np.intp)
+            self._grouping = (peers[order], mask_ids[order], spans)
         return self._grouping
 
     def groups(self) -> list[int]:
@@ -244,7 +244,8 @@ def boundary(ctx: CheckContext, side: IntArray, peers: BoolVector, *, inbound: b
         if outbound is None:
             _fold_inbound(scan, column, members, np.flatnonzero(keep).astype(np.int32))
         else:
-            outbound.add(members, column.sources[keep], column.mask_ids[keep])
+            outbound.add(members, column.sources[keep].astype(np.intp),
+                         column.mask_ids[keep].astype(np.intp))
     if outbound is not None:
         outbound.finish()
     return scan.result

@@ -27,8 +27,8 @@ class Column:
     """Destinations ``members`` each accept ``masks[mask_ids[i]]`` from ``sources[i]``."""
 
     members: IntArray
-    sources: IntArray
-    mask_ids: IntArray
+    sources: npt.NDArray[np.int32]
+    mask_ids: npt.NDArray[np.int32]
 
 
 def _unique_rows(rows: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.uint64], IntArray]:
@@ -70,7 +70,9 @@ class Traffic:
         columns: list[Column] = []
         start = 0
         for (members, rows, row_ids), unique in zip(scanned, distinct_rows, strict=True):
-            columns.append(Column(members, rows, ids[start:start + len(unique)][row_ids]))
+            # 32-bit: the estate's largest arrays (one entry per allowed (source, column)).
+            columns.append(Column(members, rows.astype(np.int32),
+                                  ids[start:start + len(unique)][row_ids].astype(np.int32)))
             start += len(unique)
         self.columns = tuple(columns)
 
