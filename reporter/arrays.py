@@ -22,6 +22,17 @@ def distinct_counts(values: npt.NDArray[np.integer]) -> tuple[IntArray, IntArray
     return ordered[starts], np.diff(starts, append=ordered.size)
 
 
+def distinct_inverse(values: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct values, sorted, and each value's index among them (by sorting, as
+    :func:`distinct`)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = _run_starts(ordered)
+    inverse = np.empty(values.size, dtype=np.intp)
+    inverse[order] = np.cumsum(starts) - 1
+    return ordered[starts], inverse
+
+
 def _run_starts(ordered: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
     """Where each run of equal values of a sorted array begins."""
     starts = np.empty(ordered.size, dtype=bool)

@@ -1,9 +1,11 @@
-"""Connections across a boundary (a zone's edge, the internet), computed column by column with
-array operations and folded per workload inside: for each group of peers outside (a zone, out
-of scope, the internet) how many connect, on which undeclared ports, and a few examples.
+"""Connections across a boundary (a zone's edge, the internet), computed with array operations
+over batches of the pair scan's columns and folded per workload inside: for each group of peers
+outside (a zone, out of scope, the internet) how many connect, on which undeclared ports, and a
+few examples.
 
-The pair count can reach millions on a large estate; the work here follows the number of
-distinct (column, flow signature, mask) situations instead.
+The pair count can reach millions on a large estate: the work here is array operations over
+batches of columns, with Python steps per batch and per situation (a column's destinations with
+one flow signature and side), never per pair.
 """
 
 from __future__ import annotations
@@ -15,15 +17,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct
+from reporter.arrays import distinct, distinct_inverse
 from reporter.checks.context import CheckContext
-from reporter.checks.traffic import Column
+from reporter.checks.traffic import Batch, batches
 from reporter.netpol.connset import ConnectionSet
 from reporter.netpol.selectors import BoolVector
 
 IntArray = npt.NDArray[np.intp]
+Int64Array = npt.NDArray[np.int64]
 EXAMPLES = 3
 """Example peers kept per group of peers."""
+ID_BITS = 32
+"""Exchange codes: ``key << ID_BITS | undeclared ID``, with ``key = holder * groups + group``,
+so that a holder's or a group's IDs are one contiguous slice of the sorted codes."""
+ID_MASK = (1 << ID_BITS) - 1
 
 
 @dataclass
@@ -34,98 +41,48 @@ class PeerGroup:
     undeclared: set[int] = field(default_factory=set)
     """IDs into :attr:`Boundary.undeclared`."""
     examples: list[tuple[int, int]] = field(default_factory=list)
-    """(peer, allowed mask) of the first peers, in endpoint order."""
+    """(peer, allowed mask) of the first peers: in endpoint order for sources, in the pair
+    scan's column order for destinations."""
 
 
 class Exposure:
-    """What one inside endpoint exchanges undeclared with each group of peers."""
+    """What one inside endpoint exchanges undeclared with each group of peers: its holder's
+    slice of the boundary's exchange codes, and the details of each group. A holder is what
+    inside endpoints share: a situation (a column's destinations with one flow signature and
+    side) inbound, a source outbound."""
+
+    __slots__ = ("_codes", "_span", "_key", "_groups")
+
+    def __init__(self, codes: Int64Array, span: slice, holder: int, groups: int) -> None:
+        self._codes, self._span, self._key, self._groups = codes, span, holder * groups, groups
+
+    @property
+    def code_span(self) -> slice:
+        """Where its exchanges are in the boundary's codes."""
+        return self._span
 
     def groups(self) -> list[int]:
-        raise NotImplementedError
+        keys = distinct(self._codes[self._span] >> ID_BITS)
+        return [key - self._key for key in keys.tolist()]
 
-    def group(self, group: int) -> PeerGroup:
-        raise NotImplementedError
+    def undeclared(self) -> frozenset[int]:
+        return frozenset(distinct(self._codes[self._span] & ID_MASK).tolist())
+
+    def _undeclared_of(self, group: int) -> set[int]:
+        codes = self._codes[self._span]
+        key = self._key + group
+        lo, hi = np.searchsorted(codes, [key << ID_BITS, (key + 1) << ID_BITS])
+        return set((codes[lo:hi] & ID_MASK).tolist())
 
     def count(self) -> int:
-        return sum(self.group(g).count for g in self.groups())
+        raise NotImplementedError
 
     def first_peer(self, group: int) -> int:
         """The group's first example peer."""
         return self.group(group).examples[0][0]
 
-    def undeclared(self) -> frozenset[int]:
-        return frozenset(i for g in self.groups() for i in self.group(g).undeclared)
-
-    def exchanges(self) -> tuple[IntArray, IntArray]:
-        """The distinct (group, undeclared ID) pairs, sorted: two arrays."""
-        raise NotImplementedError
-
-
-_Grouping = tuple[IntArray, IntArray, dict[int, tuple[int, int]]]
-"""Peers and mask IDs sorted by group, and each group's span of them."""
-
-
-class _Sources(Exposure):
-    """A column's sources seen from its destinations (inbound): the sources at ``positions``
-    of the column, with their undeclared IDs. One is kept per (column, side) crossing, the
-    largest structure of a scan, so it holds 32-bit positions and derives the rest on use;
-    most destinations only need :meth:`exchanges`, so the grouping is sorted out on first use."""
-
-    def __init__(self, column: Column, positions: npt.NDArray[np.int32],
-                 ids: npt.NDArray[np.int32], group_of: IntArray, masks: list[int]) -> None:
-        self._column, self._positions, self._ids = column, positions, ids
-        self._group_of, self._masks = group_of, masks
-        self._grouping: _Grouping | None = None
-        self._exchanges: tuple[IntArray, IntArray] | None = None
-
-    def _peers(self) -> IntArray:
-        return self._column.sources[self._positions].astype(np.intp)
-
-    def _grouped(self) -> _Grouping:
-        if self._grouping is None:
-            peers = self._peers()
-            groups = self._group_of[peers]
-            order = np.argsort(groups, kind="stable")  # endpoint order within a group
-            groups = groups[order]
-            starts = np.flatnonzero(np.diff(groups, prepend=-1)).tolist()
-            spans = dict(zip(groups[starts].tolist(), zip(
-                starts, [*starts[1:], len(order)], strict=True), strict=True))
-            mask_ids = self._column.mask_ids[self._positions].astype(np.intp)
-            self._grouping = (peers[order], mask_ids[order], spans)
-        return self._grouping
-
-    def groups(self) -> list[int]:
-        return list(self._grouped()[2])
-
-    def exchanges(self) -> tuple[IntArray, IntArray]:
-        # Shared by every destination of a column: computed once.
-        if self._exchanges is None:
-            width = int(self._ids.max(initial=0)) + 1
-            groups = self._group_of[self._peers()]
-            codes = distinct(groups * width + self._ids)  # sorted by group, then ID
-            self._exchanges = codes // width, codes % width
-        return self._exchanges
-
-    def count(self) -> int:
-        return len(self._positions)
-
-    def undeclared(self) -> frozenset[int]:
-        return frozenset(distinct(self._ids).tolist())
-
-    def first_peer(self, group: int) -> int:
-        peers = self._peers()  # in endpoint order
-        return int(peers[np.argmax(self._group_of[peers] == group)])
-
     def group(self, group: int) -> PeerGroup:
-        peers, mask_ids, spans = self._grouped()
-        start, stop = spans[group]
-        examples = slice(start, min(stop, start + EXAMPLES))
-        groups, ids = self.exchanges()  # the group's IDs: one slice of them
-        first, last = np.searchsorted(groups, [group, group + 1])
-        return PeerGroup(
-            count=stop - start, undeclared=set(ids[first:last].tolist()),
-            examples=[(p, self._masks[m]) for p, m in zip(
-                peers[examples].tolist(), mask_ids[examples].tolist(), strict=True)])
+        raise NotImplementedError
 
 
 @dataclass
@@ -143,6 +100,10 @@ class Boundary:
     touch: list[int] = field(default_factory=lambda: [0])
     """Per undeclared port set: the port atoms it overlaps (a rule admits part of the set
     exactly when its atoms meet these: rules admit whole atoms)."""
+    codes: Int64Array = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Every inside holder's exchanges (see ID_BITS), sorted."""
+    groups: int = 1
+    """How many groups of peers there are (a factor of the codes' keys)."""
     _unions: dict[frozenset[int], ConnectionSet] = field(default_factory=dict)
     cache: dict[object, Any] = field(default_factory=dict)
     """What reporter.checks.crossings derives from this boundary, shared by its workloads."""
@@ -158,42 +119,67 @@ class Boundary:
             found = self._unions[ids] = ConnectionSet.of(by_protocol)  # type: ignore[arg-type]
         return found
 
-    def count(self, side: int, connections: int) -> None:
-        self.connections[side] = self.connections.get(side, 0) + connections
+    def exchanges(self, insides: Sequence[int]) -> tuple[IntArray, Int64Array, Int64Array]:
+        """The distinct (group, undeclared ID) exchanges of several inside endpoints at once:
+        for each, its position in ``insides``, its group and its ID, sorted by the three."""
+        spans = [self.exposures[i].code_span for i in insides]
+        starts = np.array([s.start for s in spans], dtype=np.intp)
+        sizes = np.array([s.stop for s in spans], dtype=np.intp) - starts
+        owner = np.repeat(np.arange(len(insides)), sizes)
+        at = starts[owner] + np.arange(owner.size) - (np.cumsum(sizes) - sizes)[owner]
+        codes = self.codes[at]
+        return owner, (codes >> ID_BITS) % self.groups, codes & ID_MASK
 
 
 class _Scan:
     """One boundary scan; ``declared=False`` means flows do not excuse (everything counts)."""
 
-    def __init__(self, ctx: CheckContext, side: IntArray, inbound: bool, declared: bool) -> None:
+    def __init__(self, ctx: CheckContext, side: IntArray, peers: BoolVector, inbound: bool,
+                 declared: bool) -> None:
         self.ctx = ctx
         self.side = side
+        self.peers = peers
+        self.all_peers = bool(peers.all())
+        self.sides = int(side.max(initial=-1)) + 1
         self.declared = declared
         self.result = Boundary(inbound)
         self._ids: dict[ConnectionSet, int] = {ConnectionSet.empty(): 0}
-        self.groups = ctx.peer_groups()[1]
+        labels, self.groups = ctx.peer_groups()
+        self.n_groups = self.result.groups = len(labels)
         flows = ctx.flows
         self.src_sig, self.dst_sig = flows.source_signature, flows.destination_signature
+        self.src_sigs = int(self.src_sig.max(initial=0)) + 1
+        self.dst_sigs = int(self.dst_sig.max(initial=0)) + 1
         self._tables: dict[int, IntArray] = {}
-        """Per destination signature: (source signature, mask ID) -> undeclared ID, -1 until
-        first met (flows give few signatures: the tables stay small)."""
+        """Per destination signature: source signature * masks + mask ID -> undeclared ID, -1
+        until first met (flows give few signatures: the tables stay small)."""
 
-    def undeclared_ids(self, sources: IntArray, mask_ids: IntArray, dst_sig: int) -> IntArray:
-        """For each source (with its mask), the ID of the undeclared part towards ``dst_sig``."""
+    def undeclared_ids(self, sources: IntArray, mask_ids: IntArray, situation: IntArray,
+                       situation_sig: IntArray) -> IntArray:
+        """For each row (a source, its mask, the situation of its destinations and their flow
+        signature per situation), the ID of the undeclared part of what it may send."""
+        if self.dst_sigs == 1:
+            return self._ids_towards(sources, mask_ids, 0)
+        dst_sigs = situation_sig[situation]
+        ids = np.empty(sources.size, dtype=np.intp)
+        for dst_sig in distinct(dst_sigs).tolist():
+            at = dst_sigs == dst_sig
+            ids[at] = self._ids_towards(sources[at], mask_ids[at], dst_sig)
+        return ids
+
+    def _ids_towards(self, sources: IntArray, mask_ids: IntArray, dst_sig: int) -> IntArray:
         masks = self.ctx.traffic.masks
         table = self._tables.get(dst_sig)
         if table is None:
-            shape = (int(self.src_sig.max(initial=0)) + 1, len(masks))
-            table = self._tables[dst_sig] = np.full(shape, -1, dtype=np.intp)
-        src_sigs = self.src_sig[sources]
-        ids: IntArray = table[src_sigs, mask_ids]
-        new = ids < 0
-        if new.any():
-            codes = distinct(src_sigs[new] * len(masks) + mask_ids[new])
-            for code in codes.tolist():
+            table = self._tables[dst_sig] = np.full(self.src_sigs * len(masks), -1, dtype=np.intp)
+        index = (mask_ids if self.src_sigs == 1
+                 else self.src_sig[sources] * len(masks) + mask_ids)
+        ids: IntArray = table[index]
+        if ids.size and ids.min() < 0:
+            for code in distinct(index[ids < 0]).tolist():
                 src_sig, mask_id = divmod(code, len(masks))
-                table[src_sig, mask_id] = self._undeclared_id(src_sig, dst_sig, masks[mask_id])
-            ids = table[src_sigs, mask_ids]
+                table[code] = self._undeclared_id(src_sig, dst_sig, masks[mask_id])
+            ids = table[index]
         return ids
 
     def _undeclared_id(self, src_sig: int, dst_sig: int, mask: int) -> int:
@@ -221,6 +207,13 @@ class _Scan:
                 touch |= bit
         return touch
 
+    def count(self, sides: IntArray, weights: IntArray) -> None:
+        """Add connections across the edge of each side."""
+        counts = np.rint(np.bincount(sides, weights=weights)).astype(np.int64)
+        for side in np.flatnonzero(counts).tolist():
+            self.result.connections[side] = (self.result.connections.get(side, 0)
+                                             + int(counts[side]))
+
 
 def boundary(ctx: CheckContext, side: IntArray, peers: BoolVector, *, inbound: bool,
              declared: bool = True) -> Boundary:
@@ -230,206 +223,321 @@ def boundary(ctx: CheckContext, side: IntArray, peers: BoolVector, *, inbound: b
     its inside end (the destination if ``inbound``, else the source) is inside some side and
     the other end is a ``peer`` not inside that same side.
     """
-    scan = _Scan(ctx, side, inbound, declared)
-    outbound = None if inbound else _Outbound(scan)
-    for column in ctx.traffic.columns:
-        if inbound:
-            members = column.members[side[column.members] >= 0]
-            keep = peers[column.sources]
-        else:
-            members = column.members[peers[column.members]]
-            keep = side[column.sources] >= 0
-        if not members.size or not keep.any():
-            continue
-        if outbound is None:
-            _fold_inbound(scan, column, members, np.flatnonzero(keep).astype(np.int32))
-        else:
-            outbound.add(members, column.sources[keep].astype(np.intp),
-                         column.mask_ids[keep].astype(np.intp))
-    if outbound is not None:
-        outbound.finish()
+    scan = _Scan(ctx, side, peers, inbound, declared)
+    fold = _Inbound(scan) if inbound else _Outbound(scan)
+    for batch in batches(ctx.traffic.columns):
+        fold.add(batch)
+    fold.finish()
     return scan.result
 
 
-def _pairs_of(*arrays: IntArray) -> list[tuple[int, ...]]:
-    """The distinct combinations of values at the same positions."""
-    return sorted(set(zip(*(a.tolist() for a in arrays), strict=True)))
+def _join(entry_column: IntArray, situation_column: IntArray, columns: int
+          ) -> tuple[IntArray | None, IntArray]:
+    """Every (entry, situation of the entry's column), in entry order then situation order:
+    the entries' positions (None: each entry once, in order) and the situations (sorted by
+    column)."""
+    per_column = np.bincount(situation_column, minlength=columns)
+    first = np.cumsum(per_column) - per_column
+    repeats = per_column[entry_column]
+    if (repeats == 1).all():
+        return None, first[entry_column]
+    entry = np.repeat(np.arange(entry_column.size), repeats)
+    within = np.arange(entry.size) - (np.cumsum(repeats) - repeats)[entry]
+    return entry, first[entry_column][entry] + within
 
 
-def _fold_inbound(scan: _Scan, column: Column, members: IntArray,
-                  positions: npt.NDArray[np.int32]) -> None:
-    """Each destination is in one column only: its peers are this column's sources (those
-    at ``positions`` are peers of the scan)."""
-    result = scan.result
-    srcs, mask_ids = column.sources[positions], column.mask_ids[positions]
-    member_sigs, member_sides = scan.dst_sig[members], scan.side[members]
-    src_sides = scan.side[srcs]
-    for dst_sig, side in _pairs_of(member_sigs, member_sides):
-        across = src_sides != side
-        if not across.any():
-            continue
-        chosen = members[(member_sigs == dst_sig) & (member_sides == side)]
-        result.connected.update(chosen.tolist())
-        result.count(side, chosen.size * int(across.sum()))
-        ids = scan.undeclared_ids(srcs[across], mask_ids[across], dst_sig)
-        bad = ids != 0
-        if not bad.any():
-            continue
-        exposure = _Sources(column, positions[across][bad], ids[bad].astype(np.int32),
-                            scan.groups, scan.ctx.traffic.masks)
-        for member in chosen.tolist():
-            result.exposures[member] = exposure
+def _runs(keys: Int64Array) -> tuple[Int64Array, IntArray, IntArray]:
+    """For sorted ``keys``: the distinct ones, each key's run, and its rank within the run."""
+    fresh = np.ones(keys.size, dtype=bool)
+    np.not_equal(keys[1:], keys[:-1], out=fresh[1:])
+    starts = np.flatnonzero(fresh)
+    run = np.cumsum(fresh) - 1
+    return keys[starts], run, np.arange(keys.size) - starts[run]
 
 
-ID_BITS = 32
-"""Codes of the outbound accumulators: (source * groups + group) << ID_BITS | undeclared ID,
-so that a source's or a group's IDs are one contiguous slice of the sorted codes."""
-ID_MASK = (1 << ID_BITS) - 1
-PENDING = 1 << 21
-"""Codes gathered before they are reduced to the distinct ones (bounds the memory)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Examples:
-    """Sources of one chunk that had fewer than EXAMPLES examples for the group: their keys
-    (source * groups + group), mask IDs and examples so far, and the chunk's first targets."""
-
-    keys: IntArray
-    mask_ids: IntArray
-    have: IntArray
-    targets: IntArray
-
-
-class _Outbound:
-    """Per-source accumulators, filled with array operations column by column."""
+class _Inbound:
+    """Each destination is in one column only: its peers are the column's sources. The holders
+    are situations: a column's destinations with one flow signature and side."""
 
     def __init__(self, scan: _Scan) -> None:
-        size, groups = scan.ctx.compiled.n_endpoints, int(scan.groups.max(initial=0)) + 1
         self.scan = scan
-        self.counts = np.zeros((size, groups), dtype=np.int64)
-        self.examples = np.full((size, groups, EXAMPLES), -1, dtype=np.intp)
-        self.example_masks = np.zeros((size, groups, EXAMPLES), dtype=np.intp)
-        self.filled = np.zeros((size, groups), dtype=np.int64)
-        self._examples: list[_Examples] = []
-        self.codes = np.zeros(0, dtype=np.int64)
-        self._pending: list[npt.NDArray[np.int64]] = []
-        self._pending_size = 0
-        self.connected = np.zeros(size, dtype=bool)
-        self.connections = np.zeros(int(scan.side.max(initial=-1)) + 1, dtype=np.int64)
+        self.codes: list[Int64Array] = []
+        self.exposed: list[tuple[IntArray, list[_Situation]]] = []
+        """Per batch: its exposed members and each one's situation."""
+        self.situations = 0
 
-    def add(self, members: IntArray, srcs: IntArray, mask_ids: IntArray) -> None:
+    def add(self, batch: Batch) -> None:
+        scan, side = self.scan, self.scan.side
+        inside = side[batch.members] >= 0
+        sources, source_column, mask_ids = batch.sources, batch.source_column, batch.mask_ids
+        if not scan.all_peers:
+            keep = scan.peers[sources]
+            sources, source_column, mask_ids = sources[keep], source_column[keep], mask_ids[keep]
+        if not inside.any() or not sources.size:
+            return
+        members, member_column = batch.members[inside], batch.member_column[inside]
+        situations, member_situation = distinct_inverse(
+            (member_column * scan.dst_sigs + scan.dst_sig[members]) * scan.sides
+            + side[members])
+        situation_side = situations % scan.sides
+        entry, situation = _join(source_column, situations // (scan.sides * scan.dst_sigs),
+                                 int(batch.member_column[-1]) + 1)
+        if entry is not None:
+            sources, mask_ids = sources[entry], mask_ids[entry]
+        across = side[sources] != situation_side[situation]
+        sources, mask_ids, situation = sources[across], mask_ids[across], situation[across]
+        across_of = np.bincount(situation, minlength=situations.size)
+        scan.count(situation_side,
+                   across_of * np.bincount(member_situation, minlength=situations.size))
+        scan.result.connected.update(members[across_of[member_situation] > 0].tolist())
+        ids = scan.undeclared_ids(sources, mask_ids, situation,
+                                  situations // scan.sides % scan.dst_sigs)
+        bad = ids != 0
+        if bad.any():
+            sources, mask_ids, situation, ids = (a[bad] for a in (
+                sources, mask_ids, situation, ids))
+            if not (np.diff(situation) >= 0).all():  # columns with several situations
+                order = np.argsort(situation, kind="stable")  # endpoint order kept within one
+                sources, mask_ids, situation, ids = (a[order] for a in (
+                    sources, mask_ids, situation, ids))
+            self._keep(members, member_situation, sources, mask_ids, situation, ids)
+        self.situations += situations.size
+
+    def _keep(self, members: IntArray, member_situation: IntArray,
+              sources: npt.NDArray[np.int32], mask_ids: npt.NDArray[np.int32],
+              situation: IntArray, ids: IntArray) -> None:
+        """The undeclared rows of a batch, sorted by situation: the exchange codes, and a view
+        per situation for its members."""
         scan = self.scan
-        src_sides = scan.side[srcs]
-        member_sigs = scan.dst_sig[members]
-        target_groups, target_sides = scan.groups[members], scan.side[members]
-        sides = len(self.connections)
-        for dst_sig in distinct(member_sigs).tolist():
-            ids = scan.undeclared_ids(srcs, mask_ids, dst_sig)
-            at_sig = member_sigs == dst_sig
-            for group, side in _pairs_of(target_groups[at_sig], target_sides[at_sig]):
-                targets = members[at_sig & (target_groups == group) & (target_sides == side)]
-                across = src_sides != side
-                self.connected[srcs[across]] = True
-                self.connections += np.bincount(src_sides[across], minlength=sides) * targets.size
-                bad = across & (ids != 0)
-                if bad.any():
-                    self._add_group(targets, group, srcs[bad], ids[bad], mask_ids[bad])
-
-    def _add_group(self, targets: IntArray, group: int, srcs: IntArray, ids: IntArray,
-                   mask_ids: IntArray) -> None:
-        self.counts[srcs, group] += targets.size
-        keys = srcs * self.counts.shape[1] + group
-        self._pending.append((keys.astype(np.int64) << ID_BITS) | ids)
-        self._pending_size += keys.size
-        if self._pending_size > PENDING:
-            self._reduce()
-        have = self.filled[srcs, group]
-        short = have < EXAMPLES
-        if short.any():
-            self._examples.append(_Examples(keys[short], mask_ids[short], have[short],
-                                            targets[:EXAMPLES]))
-            self.filled[srcs[short], group] = np.minimum(have[short] + targets.size, EXAMPLES)
-
-    def _reduce(self) -> None:
-        self.codes = distinct(np.concatenate([self.codes, *self._pending]))
-        self._pending, self._pending_size = [], 0
+        holders = self.situations + situation
+        self.codes.append(distinct(
+            ((holders * scan.n_groups + scan.groups[sources]).astype(np.int64) << ID_BITS)
+            | ids))
+        starts = np.flatnonzero(np.diff(situation, prepend=-1))  # sorted: runs of situations
+        exposed = situation[starts]
+        bounds = starts, np.append(starts[1:], situation.size)
+        views = [_Situation(scan, self.situations + k, sources[lo:hi], mask_ids[lo:hi])
+                 for k, lo, hi in zip(exposed.tolist(), *(b.tolist() for b in bounds),
+                                      strict=True)]
+        view_of = np.full(int(member_situation.max()) + 1, -1, dtype=np.intp)
+        view_of[exposed] = np.arange(exposed.size)
+        chosen = view_of[member_situation]
+        self.exposed.append((members[chosen >= 0], [views[v] for v in chosen[chosen >= 0]]))
 
     def finish(self) -> None:
         result = self.scan.result
-        result.connected.update(np.flatnonzero(self.connected).tolist())
-        for side, count in enumerate(self.connections.tolist()):
-            if count:
-                result.count(side, count)
-        self._reduce()
-        self._fill_examples()
-        for src in np.flatnonzero(self.counts.any(axis=1)).tolist():
-            result.exposures[src] = _Row(self, src)
+        result.codes = distinct(np.concatenate(self.codes)) if self.codes else result.codes
+        for members, views in self.exposed:
+            for member, view in zip(members.tolist(), views, strict=True):
+                view.bind(result)
+                result.exposures[member] = view
 
-    def _fill_examples(self) -> None:
-        """Each (source, group)'s first targets, in the order the columns met them."""
-        found = self._examples
-        if not found:
+
+_Grouping = tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], dict[int, tuple[int, int]]]
+"""Sources and mask IDs sorted by group, and each group's span of them."""
+
+
+class _Situation(Exposure):
+    """One situation's sources with undeclared exchanges, in endpoint order; grouped on first
+    use (most situations are only asked for their exchanges)."""
+
+    __slots__ = ("_sources", "_mask_ids", "_group_of", "_masks", "_grouping")
+
+    def __init__(self, scan: _Scan, holder: int, sources: npt.NDArray[np.int32],
+                 mask_ids: npt.NDArray[np.int32]) -> None:
+        super().__init__(np.zeros(0, dtype=np.int64), slice(0, 0), holder, scan.n_groups)
+        self._sources, self._mask_ids = sources, mask_ids
+        self._group_of, self._masks = scan.groups, scan.ctx.traffic.masks
+        self._grouping: _Grouping | None = None
+
+    def bind(self, result: Boundary) -> None:
+        """Point at the boundary's codes (known once every batch is in)."""
+        if self._codes is result.codes:
             return
-        record = np.repeat(np.arange(len(found)), [e.keys.size for e in found])
-        keys, mask_ids, have = (np.concatenate([getattr(e, name) for e in found])
-                                for name in ("keys", "mask_ids", "have"))
-        firsts = np.full((len(found), EXAMPLES), -1, dtype=np.intp)
-        for row, examples in enumerate(found):
-            firsts[row, :examples.targets.size] = examples.targets
-        examples_of = self.examples.reshape(-1, EXAMPLES)
-        masks_of = self.example_masks.reshape(-1, EXAMPLES)
-        for k in range(EXAMPLES):
-            target = firsts[record, k]
-            chosen = (have + k < EXAMPLES) & (target >= 0)
-            rows, slots = keys[chosen], have[chosen] + k
-            examples_of[rows, slots] = target[chosen]
-            masks_of[rows, slots] = mask_ids[chosen]
-        self._examples = []
+        lo, hi = np.searchsorted(result.codes, [self._key << ID_BITS,
+                                                (self._key + self._groups) << ID_BITS])
+        self._codes, self._span = result.codes, slice(int(lo), int(hi))
 
-    def undeclared_of(self, first_key: int, stop_key: int) -> set[int]:
-        """Undeclared IDs recorded under keys (source * groups + group) in a range."""
-        lo, hi = np.searchsorted(self.codes, [first_key << ID_BITS, stop_key << ID_BITS])
-        return set((self.codes[lo:hi] & ID_MASK).tolist())
+    def count(self) -> int:
+        return len(self._sources)
+
+    def _grouped(self) -> _Grouping:
+        if self._grouping is None:
+            groups = self._group_of[self._sources]
+            order = np.argsort(groups, kind="stable")  # endpoint order within a group
+            groups = groups[order]
+            starts = np.flatnonzero(np.diff(groups, prepend=-1)).tolist()
+            spans = dict(zip(groups[starts].tolist(), zip(
+                starts, [*starts[1:], len(order)], strict=True), strict=True))
+            self._grouping = (self._sources[order], self._mask_ids[order], spans)
+        return self._grouping
+
+    def group(self, group: int) -> PeerGroup:
+        peers, mask_ids, spans = self._grouped()
+        start, stop = spans[group]
+        examples = slice(start, min(stop, start + EXAMPLES))
+        return PeerGroup(count=stop - start, undeclared=self._undeclared_of(group),
+                         examples=[(p, self._masks[m]) for p, m in zip(
+                             peers[examples].tolist(), mask_ids[examples].tolist(), strict=True)])
+
+
+PENDING = 1 << 21
+"""Rows gathered before they are added to the accumulators (bounds the memory)."""
+
+
+class _Outbound:
+    """Per-source accumulators, filled batch by batch. The destinations of a column are split
+    into situations (destination signature, group, side), met in the order of the columns and,
+    within one, of the situations: a source's examples are the first destinations met."""
+
+    def __init__(self, scan: _Scan) -> None:
+        size = scan.ctx.compiled.n_endpoints * scan.n_groups
+        self.scan = scan
+        self.counts = np.zeros(size, dtype=np.int64)
+        self.examples = np.full((size, EXAMPLES), -1, dtype=np.int32)
+        self.example_masks = np.zeros((size, EXAMPLES), dtype=np.int32)
+        self.filled = np.zeros(size, dtype=np.intp)
+        self.codes = np.zeros(0, dtype=np.int64)
+        self._pending: list[tuple[IntArray, IntArray, Int64Array]] = []
+        """Per batch: the keys of its rows, their destination counts, its distinct codes."""
+        self._pending_size = 0
+        self.connected = np.zeros(scan.ctx.compiled.n_endpoints, dtype=bool)
+
+    def add(self, batch: Batch) -> None:
+        scan, side = self.scan, self.scan.side
+        wanted = scan.peers[batch.members]
+        keep = side[batch.sources] >= 0
+        if not wanted.any() or not keep.any():
+            return
+        members, member_column = batch.members[wanted], batch.member_column[wanted]
+        width = scan.sides + 1  # sides, with -1 (none) as 0
+        situations, member_situation = distinct_inverse(
+            ((member_column * scan.dst_sigs + scan.dst_sig[members]) * scan.n_groups
+             + scan.groups[members]) * width + side[members] + 1)
+        situation_side = situations % width - 1
+        situation_group = situations // width % scan.n_groups
+        situation_sig = situations // (width * scan.n_groups) % scan.dst_sigs
+        sizes = np.bincount(member_situation, minlength=situations.size)
+        entry, situation = _join(batch.source_column[keep],
+                                 situations // (width * scan.n_groups * scan.dst_sigs),
+                                 int(batch.member_column[-1]) + 1)
+        sources, mask_ids = batch.sources[keep], batch.mask_ids[keep]
+        if entry is not None:
+            sources, mask_ids = sources[entry], mask_ids[entry]
+        across = side[sources] != situation_side[situation]
+        sources, mask_ids, situation = sources[across], mask_ids[across], situation[across]
+        self.connected[sources] = True
+        scan.count(side[sources], sizes[situation])
+        ids = scan.undeclared_ids(sources, mask_ids, situation, situation_sig)
+        bad = ids != 0
+        if not bad.any():
+            return
+        sources, mask_ids, situation, ids = (a[bad] for a in (sources, mask_ids, situation, ids))
+        keys = sources.astype(np.intp) * scan.n_groups + situation_group[situation]
+        self._pending.append((keys, sizes[situation],
+                              distinct((keys.astype(np.int64) << ID_BITS) | ids)))
+        self._pending_size += keys.size
+        if self._pending_size > PENDING:
+            self._reduce()
+        short = self.filled[keys] < EXAMPLES
+        if short.any():
+            self._add_examples(keys[short], situation[short], mask_ids[short],
+                               _firsts(member_situation, members, situations.size), sizes)
+
+    def _add_examples(self, keys: IntArray, situation: IntArray, mask_ids: IntArray,
+                      firsts: npt.NDArray[np.int32], sizes: IntArray) -> None:
+        """The first destinations of each (source, group) still short of examples, in the order
+        met: rows in entry (column) order, then situation order."""
+        order = np.argsort(keys, kind="stable")
+        keys, situation, mask_ids = keys[order], situation[order], mask_ids[order]
+        distinct_keys, run, _ = _runs(keys)
+        size = sizes[situation]
+        before = np.cumsum(size) - size
+        before -= before[np.searchsorted(keys, keys)]  # within the run
+        before += self.filled[keys]
+        for k in range(EXAMPLES):
+            chosen = before + k < np.minimum(EXAMPLES, before + size)
+            slots = before[chosen] + k
+            self.examples[keys[chosen], slots] = firsts[situation[chosen], k]
+            self.example_masks[keys[chosen], slots] = mask_ids[chosen]
+        self.filled[distinct_keys] = np.minimum(
+            EXAMPLES, self.filled[distinct_keys] + np.bincount(run, weights=size).astype(np.intp))
+
+    def _reduce(self) -> None:
+        """Counts added and codes merged for the batches gathered (once per PENDING rows: per
+        batch, the passes over whole accumulators would dominate)."""
+        if not self._pending:
+            return
+        keys, weights, codes = (np.concatenate(parts) for parts in zip(*self._pending, strict=True))
+        self.counts += np.rint(np.bincount(keys, weights=weights, minlength=self.counts.size)
+                               ).astype(np.int64)
+        self.codes = distinct(np.concatenate([self.codes, codes]))
+        self._pending, self._pending_size = [], 0
+
+    def finish(self) -> None:
+        scan = self.scan
+        scan.result.connected.update(np.flatnonzero(self.connected).tolist())
+        self._reduce()
+        keys = np.flatnonzero(self.counts)
+        scan.result.codes = self.codes
+        table = _Table(keys, self.counts[keys], self.examples[keys], self.example_masks[keys],
+                       scan.ctx.traffic.masks)
+        sources = distinct(keys // scan.n_groups)
+        first = sources * scan.n_groups
+        rows = np.searchsorted(keys, [first, first + scan.n_groups])
+        codes = np.searchsorted(self.codes, [first << ID_BITS,
+                                             (first + scan.n_groups) << ID_BITS])
+        for source, r0, r1, c0, c1 in zip(sources.tolist(), *rows.tolist(), *codes.tolist(),
+                                          strict=True):
+            scan.result.exposures[source] = _Row(table, self.codes, source, scan.n_groups,
+                                                 slice(r0, r1), slice(c0, c1))
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """The outbound accumulators' rows with undeclared exchanges, sorted by key (source *
+    groups + group)."""
+
+    keys: IntArray
+    counts: Int64Array
+    examples: npt.NDArray[np.int32]
+    example_masks: npt.NDArray[np.int32]
+    masks: list[int]
 
 
 class _Row(Exposure):
-    """One source's row of the outbound accumulators, turned into peer groups on demand."""
+    """One source's rows of the outbound table."""
 
-    def __init__(self, outbound: _Outbound, src: int) -> None:
-        self._outbound = outbound
-        self._src = src
+    __slots__ = ("_table", "_rows")
 
-    def groups(self) -> list[int]:
-        return np.flatnonzero(self._outbound.counts[self._src]).tolist()
+    def __init__(self, table: _Table, codes: Int64Array, source: int, groups: int, rows: slice,
+                 span: slice) -> None:
+        super().__init__(codes, span, source, groups)
+        self._table, self._rows = table, rows
 
     def count(self) -> int:
-        return int(self._outbound.counts[self._src].sum())
-
-    def undeclared(self) -> frozenset[int]:
-        size = self._outbound.counts.shape[1]
-        return frozenset(self._outbound.undeclared_of(self._src * size, (self._src + 1) * size))
-
-    def exchanges(self) -> tuple[IntArray, IntArray]:
-        out = self._outbound
-        size = out.counts.shape[1]
-        lo, hi = np.searchsorted(out.codes, [self._src * size << ID_BITS,
-                                             (self._src + 1) * size << ID_BITS])
-        codes = out.codes[lo:hi]  # sorted by group, then ID
-        return (codes >> ID_BITS) % size, codes & ID_MASK
-
-    def first_peer(self, group: int) -> int:
-        return int(self._outbound.examples[self._src, group, 0])
+        return int(self._table.counts[self._rows].sum())
 
     def group(self, group: int) -> PeerGroup:
-        out, src = self._outbound, self._src
-        key = src * out.counts.shape[1] + group
-        filled = int(out.filled[src, group])
-        masks = out.scan.ctx.traffic.masks
+        t = self._table
+        row = self._rows.start + int(np.searchsorted(t.keys[self._rows], self._key + group))
+        filled = int((t.examples[row] >= 0).sum())
         return PeerGroup(
-            count=int(out.counts[src, group]), undeclared=out.undeclared_of(key, key + 1),
-            examples=[(p, masks[m]) for p, m in zip(
-                out.examples[src, group, :filled].tolist(),
-                out.example_masks[src, group, :filled].tolist(), strict=True)])
+            count=int(t.counts[row]), undeclared=self._undeclared_of(group),
+            examples=[(p, t.masks[m]) for p, m in zip(
+                t.examples[row, :filled].tolist(), t.example_masks[row, :filled].tolist(),
+                strict=True)])
+
+
+def _firsts(member_situation: IntArray, members: IntArray, situations: int
+            ) -> npt.NDArray[np.int32]:
+    """The first ``EXAMPLES`` members of each situation, in member order, -1 past the last."""
+    order = np.argsort(member_situation, kind="stable")
+    _, run, rank = _runs(member_situation[order].astype(np.int64))
+    firsts = np.full((situations, EXAMPLES), -1, dtype=np.int32)
+    first = rank < EXAMPLES
+    firsts[member_situation[order][first], rank[first]] = members[order][first]
+    return firsts
 
 
 def layers(sets: Sequence[BoolVector]) -> list[tuple[list[int], IntArray]]:
@@ -445,4 +553,3 @@ def layers(sets: Sequence[BoolVector]) -> list[tuple[list[int], IntArray]]:
         layer[0].append(index)
         layer[1][members] = index
     return found
-

@@ -187,10 +187,7 @@ def _rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int], direc
     admit whole atoms) and some endpoint of the group is among its peers."""
     if not owners:
         return {}
-    exchanges = [boundary.exposures[o].exchanges() for o in owners]
-    groups = np.concatenate([g for g, _ in exchanges])
-    ids = np.concatenate([i for _, i in exchanges])
-    owner_of = np.repeat(np.arange(len(owners)), [len(g) for g, _ in exchanges])
+    owner_of, groups, ids = boundary.exchanges(owners)
     # Rows: the distinct (workload, group), in workload order then group order.
     fresh = np.ones(groups.size, dtype=bool)
     fresh[1:] = (owner_of[1:] != owner_of[:-1]) | (groups[1:] != groups[:-1])

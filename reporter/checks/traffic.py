@@ -101,7 +101,7 @@ class Traffic:
         groups = _Grouping(source_group, destination_group, len(self.masks))
         # The Python overhead is per batch of columns, not per column; the masks are ORed once
         # per distinct (source group, destination group, mask).
-        found = [groups.codes(batch) for batch in _batches(self.columns)]
+        found = [groups.codes(batch) for batch in batches(self.columns)]
         if not found:
             return {}
         keys = distinct(np.concatenate(found))
@@ -119,8 +119,9 @@ to keep the arrays small."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Batch:
-    """Consecutive columns' entries and members, each with its column's position in the batch."""
+class Batch:
+    """Consecutive columns' entries and members, each with its column's position in the batch
+    (a column is never split between batches)."""
 
     sources: IntArray
     source_column: IntArray
@@ -138,14 +139,14 @@ class _Batch:
         return own, place[own]
 
 
-def _batches(columns: tuple[Column, ...]) -> Iterator[_Batch]:
+def batches(columns: tuple[Column, ...]) -> Iterator[Batch]:
     start = size = 0
     for stop, column in enumerate(columns, start=1):
         size += len(column.sources)
         if size >= BATCH or stop == len(columns):
             batch = columns[start:stop]
             positions = np.arange(len(batch))
-            yield _Batch(
+            yield Batch(
                 np.concatenate([c.sources for c in batch]),
                 np.repeat(positions, [len(c.sources) for c in batch]),
                 np.concatenate([c.mask_ids for c in batch]),
@@ -165,7 +166,7 @@ class _Grouping:
         self.sources = int(source_group.max(initial=-1)) + 1
         self.targets = int(destination_group.max(initial=-1)) + 1
 
-    def codes(self, batch: _Batch) -> IntArray:
+    def codes(self, batch: Batch) -> IntArray:
         source_groups = self.source_group[batch.sources]
         # Per column, each distinct (source group, mask ID) and how many sources have it.
         entry = (batch.source_column * self.sources + source_groups) * self.width + batch.mask_ids
@@ -196,7 +197,7 @@ class _Grouping:
         codes: IntArray = (pair * self.width + source % self.width)[keep]
         return codes
 
-    def _targets(self, batch: _Batch) -> tuple[IntArray, IntArray, IntArray]:
+    def _targets(self, batch: Batch) -> tuple[IntArray, IntArray, IntArray]:
         """Per column, each destination group of its members (``column * targets + group``),
         sorted; how many members each has; for each with one, that member's place in the
         batch."""
@@ -231,7 +232,7 @@ def summary(reach: Reachability) -> Summary:
     pairs = np.zeros(len(traffic.masks), dtype=np.int64)
     from_internet = np.zeros(c.n_endpoints, dtype=bool)
     to_internet = np.zeros(c.n_endpoints, dtype=bool)
-    for batch in _batches(traffic.columns):
+    for batch in batches(traffic.columns):
         columns = int(batch.member_column[-1]) + 1
         members = np.bincount(batch.member_column, minlength=columns)
         # float64 sums stay exact far beyond any estate (2**53 pairs)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from netpol.strategies import crowded_inventories, inventories
 
 from reporter.checks import traffic
-from reporter.checks.boundary import Boundary, boundary, layers
+from reporter.checks.boundary import EXAMPLES, Boundary, boundary, layers
 from reporter.checks.context import CheckContext
 from reporter.checks.flows import parse_ports, subtract
 from reporter.config import Config, load_config
@@ -105,7 +105,10 @@ def _naive_boundary(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbo
     return found
 
 
-def test_boundaries_agree_with_pair_by_pair_coverage() -> None:
+@pytest.mark.parametrize("batch", [1, 3, traffic.BATCH])
+def test_boundaries_agree_with_pair_by_pair_coverage(batch: int,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(traffic, "BATCH", batch)  # batches of one column and more
     ctx = leaky()
     everything = np.ones(ctx.compiled.n_endpoints, dtype=bool)
     sides = layers([ctx.endpoints(z.members) for z in ctx.zones])
@@ -114,6 +117,7 @@ def test_boundaries_agree_with_pair_by_pair_coverage() -> None:
     for inbound in (True, False):
         crossing = boundary(ctx, side, everything, inbound=inbound)
         assert _summary(crossing) == _naive_boundary(ctx, side, everything, inbound), inbound
+        _assert_groups_agree(ctx, crossing, side, everything)
 
 
 @SETTINGS
@@ -129,6 +133,48 @@ def test_boundaries_agree_with_pair_by_pair_computation(inventory: Inventory,
     for inbound in (True, False):
         crossing = boundary(ctx, side, peers, inbound=inbound)
         assert _summary(crossing) == _naive_boundary(ctx, side, peers, inbound)
+        _assert_groups_agree(ctx, crossing, side, peers)
+
+
+def _assert_groups_agree(ctx: CheckContext, crossing: Boundary, side: np.ndarray,
+                         peers: np.ndarray) -> None:
+    """Per inside endpoint and group of peers: the count, the undeclared ports and examples
+    that are peers of the group with undeclared connections, with their allowed masks (the
+    first ones in endpoint order for sources); the exchanges read for several endpoints at
+    once are each one's."""
+    group_of = ctx.peer_groups()[1]
+    expected: dict[int, dict[int, dict[int, tuple[int, ConnectionSet]]]] = {}
+    for s, d, mask in sorted_pairs(ctx.reach):
+        inside, other = (d, s) if crossing.inbound else (s, d)
+        if side[inside] < 0 or side[other] == side[inside] or not peers[other]:
+            continue
+        undeclared = ctx.flows.coverage(s, d, mask).undeclared
+        if not undeclared.is_empty:
+            groups = expected.setdefault(inside, {})
+            groups.setdefault(int(group_of[other]), {})[other] = (mask, undeclared)
+    assert set(crossing.exposures) == set(expected)
+    insides = sorted(expected)
+    owner, groups, ids = crossing.exchanges(insides)
+    for position, inside in enumerate(insides):
+        exposure = crossing.exposures[inside]
+        assert sorted(exposure.groups()) == sorted(expected[inside])
+        mine = owner == position
+        assert {(g, i) for g, i in zip(groups[mine].tolist(), ids[mine].tolist(),
+                                       strict=True)} == {
+            (g, i) for g in exposure.groups() for i in exposure.group(g).undeclared}
+        for group, found in expected[inside].items():
+            details = exposure.group(group)
+            assert details.count == len(found)
+            union = ConnectionSet.empty()
+            for _, undeclared in found.values():
+                union = union.union(undeclared)
+            assert crossing.union(frozenset(details.undeclared)) == union
+            assert len(details.examples) == min(EXAMPLES, len(found))
+            assert len({p for p, _ in details.examples}) == len(details.examples)
+            assert all(found[p][0] == mask for p, mask in details.examples)
+            assert exposure.first_peer(group) == details.examples[0][0]
+            if crossing.inbound:
+                assert [p for p, _ in details.examples] == sorted(found)[:EXAMPLES]
 
 
 def _summary(crossing: Boundary) -> dict[int, tuple[int, ConnectionSet]]:
