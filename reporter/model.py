@@ -151,10 +151,13 @@ class Finding(_Model):
     """For FAIL and EXCEPTED findings: one line naming the policy and field to change."""
 
     def with_fingerprint(self, *evidence: str) -> Finding:
-        digest = hashlib.sha256(
-            "\x1f".join((self.check_id, self.target, *evidence)).encode()
-        ).hexdigest()[:12]
-        return self.model_copy(update={"fingerprint": digest})
+        return self.model_copy(update={
+            "fingerprint": finding_fingerprint(self.check_id, self.target, *evidence)})
+
+
+def finding_fingerprint(check_id: str, target: str, *evidence: str) -> str:
+    """What identifies a finding across runs: its check, target and what the problem is."""
+    return hashlib.sha256("\x1f".join((check_id, target, *evidence)).encode()).hexdigest()[:12]
 
 
 class CheckResult(_Model):

@@ -10,7 +10,7 @@ one flow signature and side), never per pair.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,8 @@ import numpy.typing as npt
 from reporter.arrays import distinct, distinct_inverse
 from reporter.checks.context import CheckContext
 from reporter.checks.traffic import Batch, batches
-from reporter.netpol.connset import ConnectionSet
+from reporter.netpol.connset import ConnectionSet, Partition
+from reporter.netpol.ports import Atom
 from reporter.netpol.selectors import BoolVector
 
 IntArray = npt.NDArray[np.intp]
@@ -104,20 +105,36 @@ class Boundary:
     """Every inside holder's exchanges (see ID_BITS), sorted."""
     groups: int = 1
     """How many groups of peers there are (a factor of the codes' keys)."""
-    _unions: dict[frozenset[int], ConnectionSet] = field(default_factory=dict)
+    atoms: Sequence[Atom] = ()
+    """The port atoms (cuts of the partition, so that sets of atoms have masks)."""
     cache: dict[object, Any] = field(default_factory=dict)
     """What reporter.checks.crossings derives from this boundary, shared by its workloads."""
+    _split: tuple[Partition, list[int]] | None = None
 
-    def union(self, ids: frozenset[int]) -> ConnectionSet:
-        """The undeclared port sets with these IDs together."""
-        found = self._unions.get(ids)
-        if found is None:
-            by_protocol: dict[str, list[tuple[int, int]]] = {}
-            for i in ids:
-                for protocol, intervals in self.undeclared[i].by_protocol:
-                    by_protocol.setdefault(protocol, []).extend(intervals)
-            found = self._unions[ids] = ConnectionSet.of(by_protocol)  # type: ignore[arg-type]
+    @property
+    def partition(self) -> Partition:
+        """The pieces the undeclared port sets and the port atoms cut the port space into."""
+        return self._pieces()[0]
+
+    def _pieces(self) -> tuple[Partition, list[int]]:
+        """The partition, and the mask of each undeclared port set (built when first asked,
+        once the scan has found every set)."""
+        if self._split is None or len(self._split[1]) != len(self.undeclared):
+            partition = Partition(self.undeclared,
+                                  ((a.protocol, a.start, a.end) for a in self.atoms))
+            self._split = partition, [partition.bits(u) for u in self.undeclared]
+        return self._split
+
+    def bits(self, ids: Iterable[int]) -> int:
+        """The undeclared port sets with these IDs together, as a mask of the partition."""
+        masks, found = self._pieces()[1], 0
+        for i in ids:
+            found |= masks[i]
         return found
+
+    def union(self, ids: Iterable[int]) -> ConnectionSet:
+        """The undeclared port sets with these IDs together."""
+        return self.partition.connection_set(self.bits(ids))
 
     def exchanges(self, insides: Sequence[int]) -> tuple[IntArray, Int64Array, Int64Array]:
         """The distinct (group, undeclared ID) exchanges of several inside endpoints at once:
@@ -142,7 +159,7 @@ class _Scan:
         self.all_peers = bool(peers.all())
         self.sides = int(side.max(initial=-1)) + 1
         self.declared = declared
-        self.result = Boundary(inbound)
+        self.result = Boundary(inbound, atoms=ctx.reach.ports.atoms)
         self._ids: dict[ConnectionSet, int] = {ConnectionSet.empty(): 0}
         labels, self.groups = ctx.peer_groups()
         self.n_groups = self.result.groups = len(labels)
@@ -333,22 +350,18 @@ class _Inbound:
                 result.exposures[member] = view
 
 
-_Grouping = tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], dict[int, tuple[int, int]]]
-"""Sources and mask IDs sorted by group, and each group's span of them."""
-
-
 class _Situation(Exposure):
-    """One situation's sources with undeclared exchanges, in endpoint order; grouped on first
-    use (most situations are only asked for their exchanges)."""
+    """One situation's sources with undeclared exchanges, in endpoint order. Findings ask for
+    a few groups of a few situations: each is picked out when asked."""
 
-    __slots__ = ("_sources", "_mask_ids", "_group_of", "_masks", "_grouping")
+    __slots__ = ("_sources", "_mask_ids", "_group_of", "_masks", "_groups_of_sources")
 
     def __init__(self, scan: _Scan, holder: int, sources: npt.NDArray[np.int32],
                  mask_ids: npt.NDArray[np.int32]) -> None:
         super().__init__(np.zeros(0, dtype=np.int64), slice(0, 0), holder, scan.n_groups)
         self._sources, self._mask_ids = sources, mask_ids
         self._group_of, self._masks = scan.groups, scan.ctx.traffic.masks
-        self._grouping: _Grouping | None = None
+        self._groups_of_sources: IntArray | None = None
 
     def bind(self, result: Boundary) -> None:
         """Point at the boundary's codes (known once every batch is in)."""
@@ -361,24 +374,15 @@ class _Situation(Exposure):
     def count(self) -> int:
         return len(self._sources)
 
-    def _grouped(self) -> _Grouping:
-        if self._grouping is None:
-            groups = self._group_of[self._sources]
-            order = np.argsort(groups, kind="stable")  # endpoint order within a group
-            groups = groups[order]
-            starts = np.flatnonzero(np.diff(groups, prepend=-1)).tolist()
-            spans = dict(zip(groups[starts].tolist(), zip(
-                starts, [*starts[1:], len(order)], strict=True), strict=True))
-            self._grouping = (self._sources[order], self._mask_ids[order], spans)
-        return self._grouping
-
     def group(self, group: int) -> PeerGroup:
-        peers, mask_ids, spans = self._grouped()
-        start, stop = spans[group]
-        examples = slice(start, min(stop, start + EXAMPLES))
-        return PeerGroup(count=stop - start, undeclared=self._undeclared_of(group),
+        if self._groups_of_sources is None:
+            self._groups_of_sources = self._group_of[self._sources]
+        found = np.flatnonzero(self._groups_of_sources == group)
+        first = found[:EXAMPLES]
+        return PeerGroup(count=found.size, undeclared=self._undeclared_of(group),
                          examples=[(p, self._masks[m]) for p, m in zip(
-                             peers[examples].tolist(), mask_ids[examples].tolist(), strict=True)])
+                             self._sources[first].tolist(), self._mask_ids[first].tolist(),
+                             strict=True)])
 
 
 PENDING = 1 << 21

@@ -76,7 +76,7 @@ def _new_group_evidence(ctx: CheckContext, inside: int, group: int, boundary: Bo
                         ) -> _GroupEvidence:
     inbound = boundary.inbound
     peers = boundary.exposures[inside].group(group)
-    union = boundary.union(frozenset(peers.undeclared))
+    union = boundary.union(peers.undeclared)
     noun = "source" if inbound else "destination"
     names = ", ".join(ctx.name(p) for p, _ in peers.examples)
     more = f" (e.g. {names})" if peers.count > len(peers.examples) else f": {names}"
@@ -86,7 +86,7 @@ def _new_group_evidence(ctx: CheckContext, inside: int, group: int, boundary: Bo
     src, dst = (peer, inside) if inbound else (inside, peer)
     route = _route(ctx, inside, peers, inbound)
     lines += [f"  {line}" for line in passage_lines(ctx, src, dst, route)]
-    locations, policies = passage_evidence(route)
+    locations, policies = passage_evidence(ctx, route)
     return _GroupEvidence(lines, locations, policies, [p for p, _ in peers.examples])
 
 
@@ -136,7 +136,9 @@ class _SideRules:
 
     def __init__(self, ctx: CheckContext) -> None:
         self._ctx = ctx
-        self._index: dict[Rule, int] = {}
+        self._index: dict[int, int] = {}
+        """Numbers by the identity of the rules' tuples (cached by _rule: hashing them would
+        hash their causes' locations)."""
         self._of: dict[tuple[int, str], IntArray] = {}
         self.rules: list[Rule] = []
         self.atoms = np.zeros((0, ctx.reach.ports.words), dtype=np.uint64)
@@ -154,9 +156,9 @@ class _SideRules:
         return found
 
     def _number(self, rule: Rule) -> int:
-        found = self._index.get(rule)
+        found = self._index.get(id(rule))
         if found is None:
-            found = self._index[rule] = len(self.rules)
+            found = self._index[id(rule)] = len(self.rules)
             self.rules.append(rule)
         return found
 
@@ -334,10 +336,9 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict
             if group not in seen:
                 seen.add(group)
                 peers.setdefault(boundary.exposures[inside].first_peer(group), None)
-    union = ConnectionSet.empty()
+    partition, union = boundary.partition, 0
     for admitted, ids in undeclared.items():
-        ports = boundary.union(frozenset(ids))
-        union = union.union(ports if admitted is None else ports.intersection(admitted))
+        union |= boundary.bits(ids) & (-1 if admitted is None else partition.bits(admitted))
     names = sorted(ctx.name(i) for i in members)
     ends = [ctx.name(p) for p in peers]
     return make_finding(
@@ -347,7 +348,7 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict
         zones=sorted({z for i in members for z in zones(i)}), locations=list(locations.values()),
         policies=sorted(policies), affected=names,
         endpoints=[*ends, ctx.name(example)] if inbound else [ctx.name(example), *ends],
-        ports=str(union), details=details, key=(*key, *cause.key))
+        ports=str(partition.connection_set(union)), details=details, key=(*key, *cause.key))
 
 
 def _verb(verb: str, count: int) -> str:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from reporter.checks.context import CheckContext
 from reporter.inventory.model import NetworkPolicy, Rule, Workload
-from reporter.model import Finding, Location, Status
+from reporter.model import Finding, Location, Status, finding_fingerprint
 from reporter.netpol.compiled import CompiledRule
 
 DETAIL_LIMIT = 25
@@ -107,6 +107,7 @@ def rule_mask(ctx: CheckContext, rule: CompiledRule, target: Workload | None) ->
 
 
 def passage_lines(ctx: CheckContext, src: int, dst: int, passage_: Passage) -> list[str]:
+    texts: dict[int, str] = ctx.shared("rule-texts", dict)  # by compiled rule: they live as long
     lines = []
     for side, rules, subject in (("egress", passage_.egress, src),
                                  ("ingress", passage_.ingress, dst)):
@@ -116,17 +117,27 @@ def passage_lines(ctx: CheckContext, src: int, dst: int, passage_: Passage) -> l
         if rules is None:
             lines.append(f"{side} of {name}: not isolated (no policy selects it for "
                          f"{side.capitalize()})")
-        else:
-            lines += [f"{side} of {name}: allowed by {rule_text(r.policy, r.rule)}"
-                      for r in rules]
+            continue
+        for r in rules:
+            text = texts.get(id(r))
+            if text is None:
+                text = texts[id(r)] = rule_text(r.policy, r.rule)
+            lines.append(f"{side} of {name}: allowed by {text}")
     return lines
 
 
-def passage_evidence(passage_: Passage) -> tuple[list[Location], list[str]]:
-    """Locations and policy keys of the rules in a passage, deduplicated and sorted."""
-    rules = {(r.policy.key, r.rule.direction, r.rule.index): r for r in passage_.rules}
-    locations = [rule_location(rules[k].policy, rules[k].rule) for k in sorted(rules)]
-    return locations, sorted({k[0] for k in rules})
+def passage_evidence(ctx: CheckContext, passage_: Passage) -> tuple[list[Location], list[str]]:
+    """Locations and policy keys of the rules in a passage, deduplicated and sorted (shared by
+    passages through the same rules)."""
+    cache: dict[tuple[int, ...], tuple[list[Location], list[str]]] = ctx.shared(
+        "passage-evidence", dict)
+    key = tuple(id(r) for r in passage_.rules)
+    found = cache.get(key)
+    if found is None:
+        rules = {(r.policy.key, r.rule.direction, r.rule.index): r for r in passage_.rules}
+        locations = [rule_location(rules[k].policy, rules[k].rule) for k in sorted(rules)]
+        found = cache[key] = locations, sorted({k[0] for k in rules})
+    return list(found[0]), list(found[1])
 
 
 def limited(lines: Sequence[str], limit: int = DETAIL_LIMIT) -> list[str]:
@@ -140,6 +151,5 @@ def make_finding(check_id: str, status: Status, target: str, message: str, *,
                  key: Iterable[str] = (), **evidence: object) -> Finding:
     """A finding with its fingerprint: check, target and ``key`` (what identifies the problem,
     not volatile evidence such as counts)."""
-    finding = Finding(check_id=check_id, status=status, target=target, message=message,
-                      **evidence)
-    return finding.with_fingerprint(*key)
+    return Finding(check_id=check_id, status=status, target=target, message=message,
+                   fingerprint=finding_fingerprint(check_id, target, *key), **evidence)

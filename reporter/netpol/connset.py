@@ -92,3 +92,53 @@ class ConnectionSet:
 
 
 _ALL = ConnectionSet.all()
+
+
+class Partition:
+    """The port space cut into pieces fine enough for some connection sets: each of them, and
+    every union or intersection of them, is a bit mask over the pieces, so that combining many
+    sets is a few int operations instead of interval arithmetic."""
+
+    def __init__(self, sets: Iterable[ConnectionSet],
+                 pieces: Iterable[tuple[Protocol, int, int]] = ()) -> None:
+        """Cut at the ends of the ``sets`` and of the ``pieces`` (e.g. port atoms, so that
+        every set of atoms has a mask too)."""
+        cuts: dict[Protocol, set[int]] = {p: {1, MAX_PORT + 1} for p in PROTOCOLS}
+        for protocol, start, end in pieces:
+            cuts[protocol].update((start, end + 1))
+        for connections in sets:
+            for protocol, intervals in connections.by_protocol:
+                for start, end in intervals:
+                    cuts[protocol].update((start, end + 1))
+        self._pieces: list[tuple[Protocol, int, int]] = []
+        self._first: dict[tuple[Protocol, int], int] = {}
+        """(protocol, start of a piece, or end + 1 of the last) -> the piece's index."""
+        for protocol in PROTOCOLS:
+            bounds = sorted(cuts[protocol])
+            for start, stop in zip(bounds, bounds[1:], strict=False):
+                self._first[protocol, start] = len(self._pieces)
+                self._pieces.append((protocol, start, stop - 1))
+            self._first[protocol, MAX_PORT + 1] = len(self._pieces)
+        self._sets: dict[int, ConnectionSet] = {}
+
+    def bits(self, connections: ConnectionSet) -> int:
+        """The mask of a set whose interval ends are among the cuts (KeyError otherwise)."""
+        mask = 0
+        for protocol, intervals in connections.by_protocol:
+            for start, end in intervals:
+                first, stop = self._first[protocol, start], self._first[protocol, end + 1]
+                mask |= (1 << stop) - (1 << first)
+        return mask
+
+    def connection_set(self, mask: int) -> ConnectionSet:
+        found = self._sets.get(mask)
+        if found is None:
+            ranges: dict[Protocol, list[tuple[int, int]]] = {p: [] for p in PROTOCOLS}
+            rest = mask
+            while rest:
+                low = rest & -rest
+                protocol, start, end = self._pieces[low.bit_length() - 1]
+                ranges[protocol].append((start, end))
+                rest ^= low
+            found = self._sets[mask] = ConnectionSet.of(ranges)
+        return found

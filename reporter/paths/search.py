@@ -208,7 +208,7 @@ class PathFinder:
         ctx = self.ctx
         mask = self.graph.mask(src, dst)
         through = passage(ctx, src, dst, mask)
-        locations, _ = passage_evidence(through)
+        locations, _ = passage_evidence(ctx, through)
         return Hop(ctx.name(src), ctx.name(dst), str(ctx.reach.ports.connection_set(mask)),
                    tuple(passage_lines(ctx, src, dst, through)), tuple(locations))
 
@@ -235,7 +235,7 @@ class PathFinder:
         through = Passage(None, rules)
         return Hop(INTERNET, ctx.name(entry), str(ctx.reach.ports.connection_set(mask)),
                    tuple(passage_lines(ctx, int(sources[0]), entry, through)),
-                   tuple(passage_evidence(through)[0]))
+                   tuple(passage_evidence(ctx, through)[0]))
 
 
 def endpoint_indices(ctx: CheckContext, key: str) -> list[int]:

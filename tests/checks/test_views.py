@@ -20,7 +20,8 @@ from reporter.config import Config, load_config
 from reporter.inventory.manifests import load_paths
 from reporter.inventory.model import Inventory
 from reporter.netpol.addresses import AddressRange, ranges_within
-from reporter.netpol.connset import ConnectionSet
+from reporter.inventory.model import PROTOCOLS
+from reporter.netpol.connset import MAX_PORT, ConnectionSet, Partition
 from reporter.netpol.engine import analyse
 from reporter.netpol.pairs import sorted_pairs, summarise
 
@@ -214,3 +215,27 @@ def test_a_range_is_covered_only_when_wholly_inside_the_cidrs() -> None:
               span("192.168.0.0", "192.168.0.0")]
     nets = [ipaddress.ip_network("10.0.0.0/24"), ipaddress.ip_network("10.0.1.0/24")]
     assert ranges_within(ranges, nets).tolist() == [True, False, False]
+
+
+PORT_SETS = st.lists(st.tuples(st.sampled_from(PROTOCOLS), st.integers(1, MAX_PORT),
+                               st.integers(0, 3000)), max_size=4).map(
+    lambda spans: ConnectionSet.of({p: [(s, min(s + n, MAX_PORT)) for q, s, n in spans if q == p]
+                                    for p in PROTOCOLS}))
+
+
+@SETTINGS
+@given(st.lists(PORT_SETS, min_size=1, max_size=6), PORT_SETS)
+def test_partition_masks_combine_like_port_sets(sets: list[ConnectionSet],
+                                                aligned: ConnectionSet) -> None:
+    """Unions and intersections of the masks are those of the sets, for the sets cut at and for
+    sets made of the extra pieces."""
+    partition = Partition(sets, ((p, s, e) for p, spans in aligned.by_protocol for s, e in spans))
+    union, common = ConnectionSet.empty(), ConnectionSet.all()
+    union_bits, common_bits = 0, -1
+    for found in [*sets, aligned]:
+        bits = partition.bits(found)
+        assert partition.connection_set(bits) == found
+        union, union_bits = union.union(found), union_bits | bits
+        common, common_bits = common.intersection(found), common_bits & bits
+    assert partition.connection_set(union_bits) == union
+    assert partition.connection_set(common_bits) == common
