@@ -125,9 +125,14 @@ class Boundary:
             self._split = partition, [partition.bits(u) for u in self.undeclared]
         return self._split
 
+    @property
+    def id_bits(self) -> list[int]:
+        """Each undeclared port set as a mask of the partition."""
+        return self._pieces()[1]
+
     def bits(self, ids: Iterable[int]) -> int:
         """The undeclared port sets with these IDs together, as a mask of the partition."""
-        masks, found = self._pieces()[1], 0
+        masks, found = self.id_bits, 0
         for i in ids:
             found |= masks[i]
         return found

@@ -5,7 +5,7 @@ the rules that let them through."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +18,6 @@ from reporter.checks.context import CheckContext
 from reporter.checks.evidence import (
     DETAIL_LIMIT,
     Passage,
-    isolating_rules,
     make_finding,
     passage,
     passage_evidence,
@@ -91,37 +90,62 @@ def _new_group_evidence(ctx: CheckContext, inside: int, group: int, boundary: Bo
 
 
 @dataclass(frozen=True, slots=True)
-class _Share:
-    """What one workload lets through under one cause: its groups of peers (IDs into the
-    context's peer groups) and the undeclared port sets it exchanges with them (IDs into the
-    boundary's), of which the cause admits ``admitted``."""
+class _Blame:
+    """What each cause of a boundary's crossings lets through, as sorted arrays of codes:
+    ``peers``: (cause, workload, group of peers) it lets a workload exchange undeclared
+    connections with; ``ports``: (cause, admitted, undeclared ID), the undeclared port sets of
+    those exchanges and what the cause admits of them (IDs into the side rules' ``admitted``,
+    0 for all of them: no policy selects the workloads)."""
 
-    groups: tuple[int, ...]
-    undeclared: frozenset[int]
-    admitted: ConnectionSet | None
-    """None: all of them (no policy selects the workloads)."""
+    peers: IntArray
+    ports: IntArray
+    endpoints: int
+    groups: int
+    ids: int
+    admitted: int
+
+    def peer_rows(self) -> tuple[IntArray, IntArray, IntArray]:
+        """Cause, workload and group of each ``peers`` code."""
+        workload_group = self.peers % (self.endpoints * self.groups)
+        return (self.peers // (self.endpoints * self.groups),
+                workload_group // self.groups, workload_group % self.groups)
+
+    def port_rows(self) -> tuple[IntArray, IntArray, IntArray]:
+        """Cause, admitted and undeclared ID of each ``ports`` code."""
+        admitted_id = self.ports % (self.admitted * self.ids)
+        return (self.ports // (self.admitted * self.ids), admitted_id // self.ids,
+                admitted_id % self.ids)
 
 
-def _causes(ctx: CheckContext, insides: list[int], boundary: Boundary
-            ) -> Iterator[tuple[int, dict[Cause, _Share]]]:
-    """The causes of each workload's undeclared connections: the namespace where no policy
-    selects it for the direction; else each rule of its own side that admits peers of a group
-    it exchanges undeclared connections with, on ports left undeclared there (a workload may
-    owe them to several rules)."""
+def _blame(ctx: CheckContext, insides: list[int], boundary: Boundary) -> _Blame:
+    """The causes of the workloads' undeclared connections: the namespace where no policy
+    selects a workload for the direction; else each rule of its own side that admits peers of
+    a group it exchanges undeclared connections with, on ports left undeclared there (a
+    workload may owe them to several rules); else (named ports resolved nowhere: no single rule
+    to blame) the policies selecting it. Causes are numbered in the side rules' registry."""
     inbound = boundary.inbound
     direction = "ingress" if inbound else "egress"
     isolated = ctx.compiled.ingress_isolated if inbound else ctx.compiled.egress_isolated
-    by_rules = _rule_causes(ctx, boundary, [i for i in insides if isolated[i]], direction)
-    for inside in insides:
-        found = by_rules.get(inside)
-        if found:
-            yield inside, found
-            continue
-        # Not isolated, or (named ports resolved nowhere) no single rule to blame: the
-        # namespace, or the policies selecting it, are the cause.
-        exposure = boundary.exposures[inside]
-        yield inside, {side_cause(ctx, inside, direction): _Share(
-            tuple(exposure.groups()), exposure.undeclared(), None)}
+    table: _SideRules = ctx.shared("side-rules", lambda: _SideRules(ctx))
+    owners = [i for i in insides if isolated[i]]
+    peers, ports, hit = _rule_causes(ctx, boundary, owners, direction, table)
+    blamed = np.zeros(ctx.compiled.n_endpoints, dtype=bool)
+    blamed[hit] = True
+    rest = [i for i in insides if not blamed[i]]
+    owner, side_groups, side_ids = boundary.exchanges(rest)
+    side_causes = np.array([table.cause_number(side_cause(ctx, i, direction)) for i in rest],
+                           dtype=np.intp)[owner]
+    side_workloads = np.array(rest, dtype=np.intp)[owner]
+    endpoints, groups, ids = ctx.compiled.n_endpoints, boundary.groups, len(boundary.undeclared)
+    admitted = len(table.admitted)
+    rule_causes, rule_workloads, rule_groups = peers
+    port_causes, rule_admitted, rule_ids = ports
+    peer_codes = [(rule_causes * endpoints + rule_workloads) * groups + rule_groups,
+                  (side_causes * endpoints + side_workloads) * groups + side_groups]
+    port_codes = [(port_causes * admitted + rule_admitted) * ids + rule_ids,
+                  side_causes * admitted * ids + side_ids]
+    return _Blame(distinct(np.concatenate(peer_codes)), distinct(np.concatenate(port_codes)),
+                  endpoints, groups, ids, admitted)
 
 
 Rule = tuple[Cause, int, ConnectionSet, int]
@@ -139,20 +163,52 @@ class _SideRules:
         self._index: dict[int, int] = {}
         """Numbers by the identity of the rules' tuples (cached by _rule: hashing them would
         hash their causes' locations)."""
-        self._of: dict[tuple[int, str], IntArray] = {}
+        self._by_policy: dict[str, tuple[IntArray, IntArray, IntArray]] = {}
+        self._flat: dict[str, list[CompiledRule]] = {}
         self.rules: list[Rule] = []
+        self.causes: list[Cause] = []
+        """Causes by number (rules' and sides'): equal causes share one."""
+        self._cause_numbers: dict[Cause, int] = {}
+        self.admitted: list[ConnectionSet | None] = [None]
+        """What rules admit, by number; 0: everything (no policy selects the workloads)."""
+        self._admitted_numbers: dict[ConnectionSet, int] = {}
+        self.rule_causes = np.zeros(0, dtype=np.intp)
+        self.rule_admitted = np.zeros(0, dtype=np.intp)
         self.atoms = np.zeros((0, ctx.reach.ports.words), dtype=np.uint64)
         self.admits = np.zeros((0, len(ctx.peer_groups()[0])), dtype=bool)
 
-    def of(self, inside: int, direction: str) -> IntArray:
-        """The numbers of a workload's rules, in order."""
-        found = self._of.get((inside, direction))
+    def of(self, owners: list[int], direction: str) -> tuple[IntArray, IntArray]:
+        """Every (workload, rule of its side), in workload order then rule order: the
+        workload's position in ``owners`` and the rule's number."""
+        ctx = self._ctx
+        ptr, policies = ctx.reach.isolating_policies(direction)
+        first_rule, rule_count, numbers = self._policy_rules(direction)
+        workloads = np.array(owners, dtype=np.intp)
+        owner, at = _ragged(ptr[workloads + 1] - ptr[workloads])
+        policy = policies[ptr[workloads][owner] + at]
+        by_policy, at = _ragged(rule_count[policy])
+        flat = first_rule[policy][by_policy] + at
+        owner, found = owner[by_policy], numbers[flat]
+        # Named ports resolve on each destination: those rules are numbered per workload.
+        for entry in np.flatnonzero(found < 0).tolist():
+            rule = self._flat[direction][flat[entry]]
+            found[entry] = self._number(_rule(ctx, rule, ctx.workload(owners[owner[entry]])))
+        return owner, found
+
+    def _policy_rules(self, direction: str) -> tuple[IntArray, IntArray, IntArray]:
+        """Per policy, the position of its first rule in the direction among all policies'
+        rules and how many it has; per rule, its number (-1: numbered per destination)."""
+        found = self._by_policy.get(direction)
         if found is None:
             ctx = self._ctx
-            destination = ctx.workload(inside) if direction == "ingress" else None
-            found = self._of[inside, direction] = np.array([
-                self._number(_rule(ctx, r, destination))
-                for r in isolating_rules(ctx, inside, direction)], dtype=np.intp)
+            compiled = ctx.compiled
+            rules = [compiled.rules_of([p], direction) for p in compiled.policies]
+            counts = np.array([len(r) for r in rules], dtype=np.intp)
+            self._flat[direction] = flat = [r for of_policy in rules for r in of_policy]
+            numbers = np.array([
+                -1 if direction == "ingress" and r.named else self._number(_rule(ctx, r, None))
+                for r in flat], dtype=np.intp)
+            found = self._by_policy[direction] = (np.cumsum(counts) - counts, counts, numbers)
         return found
 
     def _number(self, rule: Rule) -> int:
@@ -162,8 +218,23 @@ class _SideRules:
             self.rules.append(rule)
         return found
 
+    def cause_number(self, cause: Cause) -> int:
+        found = self._cause_numbers.get(cause)
+        if found is None:
+            found = self._cause_numbers[cause] = len(self.causes)
+            self.causes.append(cause)
+        return found
+
+    def _admitted_number(self, admitted: ConnectionSet) -> int:
+        found = self._admitted_numbers.get(admitted)
+        if found is None:
+            found = self._admitted_numbers[admitted] = len(self.admitted)
+            self.admitted.append(admitted)
+        return found
+
     def rows(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
-        """Atoms and admitted groups of every rule numbered so far (grown on demand)."""
+        """Atoms and admitted groups of every rule numbered so far (grown on demand), and
+        each rule's cause and admitted ports numbered (``rule_causes``, ``rule_admitted``)."""
         new = self.rules[len(self.atoms):]
         if new:
             ctx = self._ctx
@@ -171,6 +242,10 @@ class _SideRules:
                 [ctx.reach.ports.to_words(r[3]) for r in new], dtype=np.uint64)])
             self.admits = np.concatenate([self.admits, np.array(
                 [_groups_admitted(ctx, r[1]) for r in new], dtype=bool)])
+            self.rule_causes = np.concatenate([self.rule_causes, np.array(
+                [self.cause_number(r[0]) for r in new], dtype=np.intp)])
+            self.rule_admitted = np.concatenate([self.rule_admitted, np.array(
+                [self._admitted_number(r[2]) for r in new], dtype=np.intp)])
         return self.atoms, self.admits
 
 
@@ -181,14 +256,20 @@ def _ragged(counts: IntArray) -> tuple[IntArray, IntArray]:
     return owner, np.arange(owner.size) - firsts[owner]
 
 
-def _rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int], direction: str
-                 ) -> dict[int, dict[Cause, _Share]]:
+Rows = tuple[IntArray, IntArray, IntArray]
+
+
+def _rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int], direction: str,
+                 table: _SideRules) -> tuple[Rows, Rows, IntArray]:
     """The rule causes of isolated workloads, all at once: every (workload, rule of its side,
     group it exchanges undeclared connections with) is one entry of a few arrays. A rule admits
     a group's undeclared ports when its atoms meet those the group's port sets touch (rules
-    admit whole atoms) and some endpoint of the group is among its peers."""
+    admit whole atoms) and some endpoint of the group is among its peers. Returns the (cause,
+    workload, group) and (cause, admitted, undeclared ID) of every hit, and the workloads hit
+    (repeated)."""
+    empty = np.zeros(0, dtype=np.intp)
     if not owners:
-        return {}
+        return (empty, empty, empty), (empty, empty, empty), empty
     owner_of, groups, ids = boundary.exchanges(owners)
     # Rows: the distinct (workload, group), in workload order then group order.
     fresh = np.ones(groups.size, dtype=bool)
@@ -200,10 +281,7 @@ def _rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int], direc
     row_counts = np.bincount(owner_of[starts], minlength=len(owners))
     row_firsts = np.cumsum(row_counts) - row_counts
     # Pairs: (workload, rule of its side), in workload order then rule order.
-    table = ctx.shared("side-rules", lambda: _SideRules(ctx))
-    numbers = [table.of(o, direction) for o in owners]
-    owner_array = np.repeat(np.arange(len(owners)), [len(n) for n in numbers])
-    rule_array = np.concatenate(numbers)
+    owner_array, rule_array = table.of(owners, direction)
     atoms, admits = table.rows()
     # Entries: (pair, row of its workload).
     pair_of, within = _ragged(row_counts[owner_array])
@@ -213,25 +291,13 @@ def _rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int], direc
     hit_pair, hit_row = pair_of[hit], row[hit]
     # The undeclared IDs of each pair's hit groups.
     entry_of, offset = _ragged(stops[hit_row] - starts[hit_row])
-    width = int(ids.max(initial=0)) + 1
-    codes = distinct(hit_pair[entry_of] * width + ids[starts[hit_row][entry_of] + offset])
-    code_pairs = codes // width
-    found: dict[int, dict[Cause, _Share]] = {}
-    shares: dict[tuple[tuple[int, ...], frozenset[int], ConnectionSet], _Share] = {}
-    pairs = distinct(hit_pair)
-    group_spans = np.searchsorted(hit_pair, pairs), np.searchsorted(hit_pair, pairs, "right")
-    id_spans = np.searchsorted(code_pairs, pairs), np.searchsorted(code_pairs, pairs, "right")
-    hit_groups, code_ids = row_group[hit_row].tolist(), (codes % width).tolist()
-    pair_owner, pair_rule = owner_array.tolist(), rule_array.tolist()
-    for pair, g0, g1, i0, i1 in zip(pairs.tolist(), *(s.tolist() for s in group_spans),
-                                    *(s.tolist() for s in id_spans), strict=True):
-        cause, _, admitted, _ = table.rules[pair_rule[pair]]
-        key = (tuple(hit_groups[g0:g1]), frozenset(code_ids[i0:i1]), admitted)
-        share = shares.get(key)
-        if share is None:
-            share = shares[key] = _Share(*key)
-        found.setdefault(owners[pair_owner[pair]], {})[cause] = share
-    return found
+    id_pair = hit_pair[entry_of]
+    workloads = np.array(owners, dtype=np.intp)
+    hit_rule, id_rule = rule_array[hit_pair], rule_array[id_pair]
+    return ((table.rule_causes[hit_rule], workloads[owner_array[hit_pair]], row_group[hit_row]),
+            (table.rule_causes[id_rule], table.rule_admitted[id_rule],
+             ids[starts[hit_row][entry_of] + offset]),
+            workloads[owner_array[hit_pair]])
 
 
 def _touch_words(ctx: CheckContext, boundary: Boundary) -> npt.NDArray[np.uint64]:
@@ -277,38 +343,91 @@ def _groups_admitted(ctx: CheckContext, peers: int) -> npt.NDArray[np.bool_]:
 def crossing_findings(ctx: CheckContext, check_id: str, insides: Iterable[int],
                       boundary: Boundary, *, what: str, zones: Callable[[int], list[str]],
                       key: tuple[str, ...], prefix: str = "") -> list[Finding]:
-    """One FAIL finding per cause (:func:`_causes`) among the ``insides``, listing the
-    workloads it affects; ``what`` names the connections, e.g. ``undeclared connections from
-    outside zone cde``; ``prefix`` starts the target (``zone cde: ``) when one cause can fail
-    in several zones."""
-    causes: dict[Cause, dict[int, _Share]] = {}
-    for inside, found in _causes(ctx, list(insides), boundary):
-        for cause, share in found.items():
-            causes.setdefault(cause, {})[inside] = share
-    return [_cause_finding(ctx, check_id, cause, members, boundary, what=what, zones=zones,
-                           key=key, prefix=prefix)
-            for cause, members in sorted(causes.items(), key=lambda c: c[0].target)]
+    """One FAIL finding per cause (:func:`_blame`) among the ``insides`` (in endpoint order),
+    listing the workloads it affects; ``what`` names the connections, e.g. ``undeclared
+    connections from outside zone cde``; ``prefix`` starts the target (``zone cde: ``) when one
+    cause can fail in several zones."""
+    table: _SideRules = ctx.shared("side-rules", lambda: _SideRules(ctx))
+    blame = _blame(ctx, list(insides), boundary)
+    found = [_cause_finding(ctx, check_id, table.causes[c], shown, boundary, what=what,
+                            zones=zones, key=key, prefix=prefix)
+             for c, shown in _shown(blame, boundary, table).items()]
+    return sorted(found, key=lambda f: f.target)
 
 
-def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict[int, _Share],
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """What one cause's finding shows: its workloads in endpoint order, the first one's groups
+    of peers, the first (workload, group) of each group only others meet, and the undeclared
+    ports the cause lets through, as a mask of the boundary's partition."""
+
+    members: list[int]
+    groups: list[int]
+    others: list[tuple[int, int]]
+    ports: int
+
+
+def _shown(blame: _Blame, boundary: Boundary, table: _SideRules) -> dict[int, _Shown]:
+    """Per cause (numbered in ``table``), read off the blame's sorted codes."""
+    cause, workload, group = blame.peer_rows()
+    fresh = np.ones(cause.size, dtype=bool)
+    fresh[1:] = cause[1:] != cause[:-1]
+    run = np.cumsum(fresh) - 1
+    firsts = np.flatnonzero(fresh)
+    own = workload == workload[firsts][run]  # rows of each cause's first workload
+    member = fresh.copy()
+    member[1:] |= workload[1:] != workload[:-1]
+    # The first row of each (cause, group): rows sorted by workload within one.
+    order = np.argsort(cause * blame.groups + group, kind="stable")
+    first_of_group = np.ones(order.size, dtype=bool)
+    first_of_group[1:] = ((cause[order][1:] != cause[order][:-1])
+                          | (group[order][1:] != group[order][:-1]))
+    other = np.zeros(cause.size, dtype=bool)
+    other[order[first_of_group]] = True
+    other &= ~own
+    bounds = np.append(firsts, cause.size)
+    workloads, groups = workload.tolist(), group.tolist()
+
+    def per_cause(rows: npt.NDArray[np.bool_]) -> list[list[int]]:
+        """The rows chosen, split by cause."""
+        at = np.flatnonzero(rows)
+        cuts, chosen = np.searchsorted(at, bounds).tolist(), at.tolist()
+        return [chosen[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+
+    port_cause, admitted, ids = blame.port_rows()
+    masks: dict[tuple[int, int], int] = {}
+    id_bits = boundary.id_bits
+    for c, a, i in zip(port_cause.tolist(), admitted.tolist(), ids.tolist(), strict=True):
+        masks[c, a] = masks.get((c, a), 0) | id_bits[i]
+    partition, ports = boundary.partition, dict.fromkeys(port_cause.tolist(), 0)
+    for (c, a), bits in masks.items():
+        admits = table.admitted[a]
+        ports[c] |= bits if admits is None else bits & partition.bits(admits)
+    return {c: _Shown([workloads[i] for i in m], [groups[i] for i in g],
+                      [(workloads[i], groups[i]) for i in o], ports[c])
+            for c, m, g, o in zip(cause[firsts].tolist(), per_cause(member), per_cause(own),
+                                  per_cause(other), strict=True)}
+
+
+def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, shown: _Shown,
                    boundary: Boundary, *, what: str, zones: Callable[[int], list[str]],
                    key: tuple[str, ...], prefix: str) -> Finding:
     """The evidence is that of the first workload, for the groups of peers the cause lets
     through; the ports those of all its workloads."""
     inbound = boundary.inbound
     labels = ctx.peer_groups()[0]
-    example = next(iter(members))
+    members = shown.members
+    example = members[0]
     # Where to look first: the workloads themselves when nothing isolates them.
     own = [] if _isolated(ctx, example, inbound) else [
-        place for i in list(members)[:DETAIL_LIMIT]
-        for place in workload_location(ctx.workload(i))]
+        place for i in members[:DETAIL_LIMIT] for place in workload_location(ctx.workload(i))]
     if cause.rule is not None:  # the rule to change comes first, whatever the examples show
         own = [cause.rule, *own]
     locations: dict[tuple[object, ...], Location] = {_place(p): p for p in own}
     details = [f"e.g. {ctx.name(example)}:"] if len(members) > 1 else []
     policies: set[str] = {cause.policy} if cause.policy else set()
     peers: dict[int, None] = {}
-    ordered = sorted(members[example].groups, key=lambda g: labels[g])
+    ordered = sorted(shown.groups, key=lambda g: labels[g])
     for group in ordered[:GROUP_LIMIT]:
         evidence = _group_evidence(ctx, example, group, boundary)
         details += evidence.lines
@@ -321,24 +440,8 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict
         details.append(f"… and {len(rest)} more groups of peers: {', '.join(rest)}")
     # One example from each group of peers only other workloads meet (the internet, another
     # zone), so the severity sees every kind of peer the cause lets through.
-    seen = set(ordered)
-    # Workloads with the same rules and exchanges share one _Share object: read it once.
-    read: set[int] = set()
-    undeclared: dict[ConnectionSet | None, set[int]] = {}
-    for inside, share in members.items():
-        if id(share) in read:
-            continue
-        read.add(id(share))
-        undeclared.setdefault(share.admitted, set()).update(share.undeclared)
-        if seen.issuperset(share.groups):
-            continue
-        for group in share.groups:
-            if group not in seen:
-                seen.add(group)
-                peers.setdefault(boundary.exposures[inside].first_peer(group), None)
-    partition, union = boundary.partition, 0
-    for admitted, ids in undeclared.items():
-        union |= boundary.bits(ids) & (-1 if admitted is None else partition.bits(admitted))
+    for inside, group in shown.others:
+        peers.setdefault(boundary.exposures[inside].first_peer(group), None)
     names = sorted(ctx.name(i) for i in members)
     ends = [ctx.name(p) for p in peers]
     return make_finding(
@@ -348,7 +451,8 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, members: dict
         zones=sorted({z for i in members for z in zones(i)}), locations=list(locations.values()),
         policies=sorted(policies), affected=names,
         endpoints=[*ends, ctx.name(example)] if inbound else [ctx.name(example), *ends],
-        ports=str(partition.connection_set(union)), details=details, key=(*key, *cause.key))
+        ports=str(boundary.partition.connection_set(shown.ports)), details=details,
+        key=(*key, *cause.key))
 
 
 def _verb(verb: str, count: int) -> str:

@@ -340,6 +340,12 @@ class Reachability:
     def egress_policies(self, workload: Endpoint) -> tuple[NetworkPolicy, ...]:
         return self._policies_of(workload, self._egress_policies)
 
+    def isolating_policies(self, direction: str) -> PolicyTable:
+        """Per workload, the indices of the policies isolating it in a direction (``ingress``
+        or ``egress``), in policy order, as CSR: workload ``w``'s are
+        ``policies[ptr[w]:ptr[w+1]]``."""
+        return self._ingress_policies if direction == "ingress" else self._egress_policies
+
     def _policies_of(self, workload: Endpoint,
                      table: PolicyTable) -> tuple[NetworkPolicy, ...]:
         ptr, policies = table
