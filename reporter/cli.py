@@ -9,6 +9,7 @@ pack does not verify), 2 bad input (a :class:`~reporter.errors.ReporterError`, w
 
 from __future__ import annotations
 
+import gc
 import sys
 import tempfile
 import traceback
@@ -68,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo(f"internal error (a bug in reporter, not in your input): "
                    f"{type(error).__name__}; details written to {details}", err=True)
         sys.exit(ExitCode.INTERNAL_ERROR)
+    finally:
+        if argv is None:  # the process's own command line: it exits next
+            # Frozen, what the command built is left out of the interpreter's last full
+            # collection: ~0.5 s of CPU after a 5,000-workload check.
+            gc.freeze()
 
 
 def _write_details(error: BaseException) -> str:
