@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any, TextIO
 
+from reporter.collection import paused
 from reporter.errors import InputError, Problem, ValidationError
 from reporter.inventory.classify import (
     KUSTOMIZATION_FILES,
@@ -84,10 +85,11 @@ def load_paths(paths: Sequence[str], stdin: TextIO | None = None, *,
 
 def load_inventory(sources: Sequence[Source], *, strict: bool = False) -> Inventory:
     """Parse and validate every source; every problem of every file is raised at once."""
-    builder = _InventoryBuilder(sources, strict)
-    for source in sources:
-        builder.add_source(source)
-    return builder.finish()
+    with paused():
+        builder = _InventoryBuilder(sources, strict)
+        for source in sources:
+            builder.add_source(source)
+        return builder.finish()
 
 
 class _InventoryBuilder:

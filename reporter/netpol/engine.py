@@ -19,6 +19,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
+from reporter.collection import paused
 from reporter.inventory.model import Inventory, NetworkPolicy, Workload
 from reporter.netpol.addresses import AddressRange, IPAddress
 from reporter.netpol.classes import Partition, partition
@@ -399,4 +400,5 @@ def _rows_with_groups(table: OrTable) -> tuple[Indices, Plan]:
 
 def analyse(inventory: Inventory, *, ipblock_matches_pod_ips: bool = False) -> Reachability:
     """Compile the inventory and return its exact reachability."""
-    return Reachability(Compiled(inventory, ipblock_matches_pod_ips=ipblock_matches_pod_ips))
+    with paused():
+        return Reachability(Compiled(inventory, ipblock_matches_pod_ips=ipblock_matches_pod_ips))
