@@ -91,7 +91,8 @@ def connected_to_cde(ctx: CheckContext) -> tuple[set[str], list[str]]:
 def _fold(ctx: CheckContext, group_of: np.ndarray) -> dict[tuple[int, int], int]:
     """The pair scan folded onto workload groups that depend only on a workload's zones and
     namespace (external addresses: -1, left out), from one fold shared by the connected zones
-    and the scope statement (folds are unions over pairs: a coarser one is read off a finer)."""
+    and the scope statement (folds are unions over pairs: a coarser one is read off a finer).
+    Only pairs with the CDE at one end are there: the only ones either reads."""
     fine_of, fine = ctx.shared("zone-namespace-fold", lambda: _fold_by_zones_and_namespace(ctx))
     workloads = fine_of >= 0
     coarse = np.full(int(fine_of.max(initial=-1)) + 1, -1, dtype=np.intp)
@@ -106,11 +107,20 @@ def _fold(ctx: CheckContext, group_of: np.ndarray) -> dict[tuple[int, int], int]
 
 def _fold_by_zones_and_namespace(ctx: CheckContext
                                  ) -> tuple[np.ndarray, dict[tuple[int, int], int]]:
-    """Each workload's group of (its zones, its namespace), and the pair scan folded onto them.
-    Zones added later for connected namespaces follow from these two, so it stays fine enough."""
+    """Each workload's group of (its zones, its namespace), and the pair scan folded onto them
+    where the CDE is at one end. Zones added later for connected namespaces follow from these
+    two, so it stays fine enough."""
     labels: dict[tuple[tuple[str, ...], str], int] = {}
     group_of = np.full(ctx.compiled.n_endpoints, -1, dtype=np.intp)
+    kinds = {z.name: z.kind for z in ctx.zones}
+    cde = np.zeros(ctx.compiled.n_endpoints, dtype=bool)
     for i in range(ctx.n_workloads):
-        key = (tuple(ctx.zones_of(i)), ctx.workload(i).namespace)
-        group_of[i] = labels.setdefault(key, len(labels))
-    return group_of, ctx.traffic.fold(group_of, group_of)
+        zones = tuple(ctx.zones_of(i))
+        group_of[i] = labels.setdefault((zones, ctx.workload(i).namespace), len(labels))
+        cde[i] = any(kinds[z] == CDE for z in zones)
+    # Into the CDE (its few columns), then out of it: ~10 % of the entries instead of all.
+    in_cde = np.where(cde, group_of, -1)
+    found = ctx.traffic.fold(group_of, in_cde)
+    for pair, mask in ctx.traffic.fold(in_cde, group_of).items():
+        found[pair] = found.get(pair, 0) | mask
+    return group_of, found

@@ -99,9 +99,12 @@ class Traffic:
         source and as a destination; a negative group leaves it out). Self pairs do not count:
         a lone member of its group is not its own source."""
         groups = _Grouping(source_group, destination_group, len(self.masks))
+        grouped = destination_group >= 0
+        columns = self.columns if grouped.all() else tuple(
+            c for c in self.columns if grouped[c.members].any())  # the others add nothing
         # The Python overhead is per batch of columns, not per column; the masks are ORed once
         # per distinct (source group, destination group, mask).
-        found = [groups.codes(batch) for batch in batches(self.columns)]
+        found = [groups.codes(batch) for batch in batches(columns)]
         if not found:
             return {}
         keys = distinct(np.concatenate(found))

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reporter.checks.pci_scope import pci_scope
+import pytest
+
+from reporter.checks.pci_scope import _fold_by_zones_and_namespace, pci_scope
+from reporter.checks.scope import CDE
 
 from .harness import context
 
@@ -16,6 +19,23 @@ def _fixed(extra: str = "") -> str:
     fixed = SAMPLES / "fixed"
     return "\n---\n".join((fixed / name).read_text()
                           for name in ("reporter.yaml", "workloads.yaml", "policies.yaml")) + extra
+
+
+def _leaky() -> str:
+    return "\n---\n".join((SAMPLES / "leaky" / name).read_text() for name in (
+        "reporter.yaml", "namespaces.yaml", "workloads.yaml", "policies.yaml"))
+
+
+@pytest.mark.parametrize("text", [_fixed(), _leaky()], ids=["fixed", "leaky"])
+def test_the_scoping_fold_is_the_full_fold_where_the_cde_is_at_one_end(text: str) -> None:
+    ctx = context(text)
+    group_of, folded = _fold_by_zones_and_namespace(ctx)
+    kinds = {z.name: z.kind for z in ctx.zones}
+    cde = {int(group_of[i]) for i in range(ctx.n_workloads)
+           if any(kinds[z] == CDE for z in ctx.zones_of(i))}
+    full = ctx.traffic.fold(group_of, group_of)
+    assert cde and folded
+    assert folded == {pair: mask for pair, mask in full.items() if not cde.isdisjoint(pair)}
 
 
 def test_cluster_dns_serving_the_cde_is_connected_to_not_out_of_scope() -> None:
