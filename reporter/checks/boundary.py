@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from reporter.arrays import distinct, distinct_inverse
 from reporter.checks.context import CheckContext
-from reporter.checks.traffic import Batch, batches
+from reporter.checks.traffic import Batch
 from reporter.netpol.connset import ConnectionSet, Partition
 from reporter.netpol.ports import Atom
 from reporter.netpol.selectors import BoolVector
@@ -247,7 +247,7 @@ def boundary(ctx: CheckContext, side: IntArray, peers: BoolVector, *, inbound: b
     """
     scan = _Scan(ctx, side, peers, inbound, declared)
     fold = _Inbound(scan) if inbound else _Outbound(scan)
-    for batch in batches(ctx.traffic.columns):
+    for batch in ctx.traffic.batches():
         fold.add(batch)
     fold.finish()
     return scan.result

@@ -7,7 +7,7 @@ about as much as the distinct situations in the estate, not the number of pairs.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,14 +67,41 @@ class Traffic:
         rank[order] = np.arange(len(values))
         self.masks: list[int] = [reach.ports.from_words(values[i]) for i in order.tolist()]
         ids = rank[inverse.reshape(-1)]
+        # One array of sources and one of mask IDs for all columns, each column a view: the
+        # estate's largest arrays (one entry per allowed (source, column)), so 32-bit.
+        self._starts = np.cumsum([0, *(len(rows) for _, rows, _ in scanned)])
+        self._sources = np.empty(self._starts[-1], dtype=np.int32)
+        self._mask_ids = np.empty(self._starts[-1], dtype=np.int32)
         columns: list[Column] = []
-        start = 0
-        for (members, rows, row_ids), unique in zip(scanned, distinct_rows, strict=True):
-            # 32-bit: the estate's largest arrays (one entry per allowed (source, column)).
-            columns.append(Column(members, rows.astype(np.int32),
-                                  ids[start:start + len(unique)][row_ids].astype(np.int32)))
-            start += len(unique)
+        first_id = 0
+        for (members, rows, row_ids), unique, start, stop in zip(
+                scanned, distinct_rows, self._starts[:-1].tolist(), self._starts[1:].tolist(),
+                strict=True):
+            self._sources[start:stop] = rows
+            self._mask_ids[start:stop] = ids[first_id:first_id + len(unique)][row_ids]
+            columns.append(Column(members, self._sources[start:stop],
+                                  self._mask_ids[start:stop]))
+            first_id += len(unique)
         self.columns = tuple(columns)
+        self._members = (np.concatenate([c.members for c in columns]) if columns
+                         else np.zeros(0, dtype=np.intp))
+        self._member_starts = np.cumsum([0, *(len(c.members) for c in columns)])
+
+    def batches(self, chosen: Sequence[int] | None = None) -> Iterator[Batch]:
+        """The columns (all, or those at the ``chosen`` positions) in batches: views of the
+        scan's arrays when all are read, copies of the chosen ones otherwise."""
+        if chosen is not None:
+            yield from _copied_batches([self.columns[i] for i in chosen])
+            return
+        starts, member_starts = self._starts, self._member_starts
+        for first, stop in _batch_bounds(np.diff(starts)):
+            positions = np.arange(stop - first)
+            yield Batch(
+                self._sources[starts[first]:starts[stop]],
+                np.repeat(positions, np.diff(starts[first:stop + 1])),
+                self._mask_ids[starts[first]:starts[stop]],
+                self._members[member_starts[first]:member_starts[stop]],
+                np.repeat(positions, np.diff(member_starts[first:stop + 1])))
 
     def pairs(self, sources: BoolVector, destinations: BoolVector
               ) -> Iterator[tuple[int, int, int]]:
@@ -100,11 +127,11 @@ class Traffic:
         a lone member of its group is not its own source."""
         groups = _Grouping(source_group, destination_group, len(self.masks))
         grouped = destination_group >= 0
-        columns = self.columns if grouped.all() else tuple(
-            c for c in self.columns if grouped[c.members].any())  # the others add nothing
+        chosen = None if grouped.all() else [  # the others add nothing
+            i for i, c in enumerate(self.columns) if grouped[c.members].any()]
         # The Python overhead is per batch of columns, not per column; the masks are ORed once
         # per distinct (source group, destination group, mask).
-        found = [groups.codes(batch) for batch in batches(columns)]
+        found = [groups.codes(batch) for batch in self.batches(chosen)]
         if not found:
             return {}
         keys = distinct(np.concatenate(found))
@@ -142,20 +169,26 @@ class Batch:
         return own, place[own]
 
 
-def batches(columns: tuple[Column, ...]) -> Iterator[Batch]:
+def _batch_bounds(sizes: IntArray) -> Iterator[tuple[int, int]]:
+    """Consecutive columns, as (first, stop), holding about BATCH entries."""
     start = size = 0
-    for stop, column in enumerate(columns, start=1):
-        size += len(column.sources)
-        if size >= BATCH or stop == len(columns):
-            batch = columns[start:stop]
-            positions = np.arange(len(batch))
-            yield Batch(
-                np.concatenate([c.sources for c in batch]),
-                np.repeat(positions, [len(c.sources) for c in batch]),
-                np.concatenate([c.mask_ids for c in batch]),
-                np.concatenate([c.members for c in batch]),
-                np.repeat(positions, [len(c.members) for c in batch]))
+    for stop, entries in enumerate(sizes.tolist(), start=1):
+        size += entries
+        if size >= BATCH or stop == len(sizes):
+            yield start, stop
             start, size = stop, 0
+
+
+def _copied_batches(columns: Sequence[Column]) -> Iterator[Batch]:
+    for start, stop in _batch_bounds(np.array([len(c.sources) for c in columns], dtype=np.intp)):
+        batch = columns[start:stop]
+        positions = np.arange(len(batch))
+        yield Batch(
+            np.concatenate([c.sources for c in batch]),
+            np.repeat(positions, [len(c.sources) for c in batch]),
+            np.concatenate([c.mask_ids for c in batch]),
+            np.concatenate([c.members for c in batch]),
+            np.repeat(positions, [len(c.members) for c in batch]))
 
 
 class _Grouping:
@@ -235,7 +268,7 @@ def summary(reach: Reachability) -> Summary:
     pairs = np.zeros(len(traffic.masks), dtype=np.int64)
     from_internet = np.zeros(c.n_endpoints, dtype=bool)
     to_internet = np.zeros(c.n_endpoints, dtype=bool)
-    for batch in batches(traffic.columns):
+    for batch in traffic.batches():
         columns = int(batch.member_column[-1]) + 1
         members = np.bincount(batch.member_column, minlength=columns)
         # float64 sums stay exact far beyond any estate (2**53 pairs)
