@@ -69,20 +69,20 @@ class Exposure:
     def undeclared(self) -> frozenset[int]:
         return frozenset(distinct(self._codes[self._span] & ID_MASK).tolist())
 
-    def _undeclared_of(self, group: int) -> set[int]:
-        codes = self._codes[self._span]
-        key = self._key + group
-        lo, hi = np.searchsorted(codes, [key << ID_BITS, (key + 1) << ID_BITS])
-        return set((codes[lo:hi] & ID_MASK).tolist())
+    @property
+    def key(self) -> int:
+        """Its holder's first key (``holder * groups``): its group ``g``'s key is ``key + g``."""
+        return self._key
 
     def count(self) -> int:
         raise NotImplementedError
 
     def first_peer(self, group: int) -> int:
         """The group's first example peer."""
-        return self.group(group).examples[0][0]
+        return self.details([group])[0][1][0][0]
 
-    def group(self, group: int) -> PeerGroup:
+    def details(self, groups: Sequence[int]) -> list[tuple[int, list[tuple[int, int]]]]:
+        """For each of some of its groups: how many peers, and the examples (peer, mask)."""
         raise NotImplementedError
 
 
@@ -141,6 +141,25 @@ class Boundary:
         """The undeclared port sets with these IDs together."""
         return self.partition.connection_set(self.bits(ids))
 
+    def peer_groups(self, wanted: Sequence[tuple[int, int]]) -> list[PeerGroup]:
+        """The details of some (inside endpoint, group of peers), all at once."""
+        exposures = [self.exposures[inside] for inside, _ in wanted]
+        keys = np.array([e.key + g for e, (_, g) in zip(exposures, wanted, strict=True)],
+                        dtype=np.int64)
+        lo = np.searchsorted(self.codes, keys << ID_BITS)
+        hi = np.searchsorted(self.codes, (keys + 1) << ID_BITS)
+        ids = (self.codes[_spans(lo, hi)] & ID_MASK).tolist()
+        cuts = np.cumsum(np.append(0, hi - lo)).tolist()
+        by_exposure: dict[int, tuple[Exposure, list[int]]] = {}
+        for at, exposure in enumerate(exposures):
+            by_exposure.setdefault(id(exposure), (exposure, []))[1].append(at)
+        found: dict[int, PeerGroup] = {}
+        for exposure, ats in by_exposure.values():
+            details = exposure.details([wanted[at][1] for at in ats])
+            for at, (count, examples) in zip(ats, details, strict=True):
+                found[at] = PeerGroup(count, set(ids[cuts[at]:cuts[at + 1]]), examples)
+        return [found[at] for at in range(len(wanted))]
+
     def exchanges(self, insides: Sequence[int]) -> tuple[IntArray, Int64Array, Int64Array]:
         """The distinct (group, undeclared ID) exchanges of several inside endpoints at once:
         for each, its position in ``insides``, its group and its ID, sorted by the three."""
@@ -148,9 +167,16 @@ class Boundary:
         starts = np.array([s.start for s in spans], dtype=np.intp)
         sizes = np.array([s.stop for s in spans], dtype=np.intp) - starts
         owner = np.repeat(np.arange(len(insides)), sizes)
-        at = starts[owner] + np.arange(owner.size) - (np.cumsum(sizes) - sizes)[owner]
-        codes = self.codes[at]
+        codes = self.codes[_spans(starts, starts + sizes)]
         return owner, (codes >> ID_BITS) % self.groups, codes & ID_MASK
+
+
+def _spans(starts: IntArray, stops: IntArray) -> IntArray:
+    """The positions of several spans, one after the other."""
+    sizes = stops - starts
+    owner = np.repeat(np.arange(sizes.size), sizes)
+    found: IntArray = starts[owner] + np.arange(owner.size) - (np.cumsum(sizes) - sizes)[owner]
+    return found
 
 
 class _Scan:
@@ -163,6 +189,7 @@ class _Scan:
         self.peers = peers
         self.all_peers = bool(peers.all())
         self.sides = int(side.max(initial=-1)) + 1
+        self.inside = side >= 0
         self.declared = declared
         self.result = Boundary(inbound, atoms=ctx.reach.ports.atoms)
         self._ids: dict[ConnectionSet, int] = {ConnectionSet.empty(): 0}
@@ -379,15 +406,16 @@ class _Situation(Exposure):
     def count(self) -> int:
         return len(self._sources)
 
-    def group(self, group: int) -> PeerGroup:
+    def details(self, groups: Sequence[int]) -> list[tuple[int, list[tuple[int, int]]]]:
         if self._groups_of_sources is None:
             self._groups_of_sources = self._group_of[self._sources]
-        found = np.flatnonzero(self._groups_of_sources == group)
-        first = found[:EXAMPLES]
-        return PeerGroup(count=found.size, undeclared=self._undeclared_of(group),
-                         examples=[(p, self._masks[m]) for p, m in zip(
-                             self._sources[first].tolist(), self._mask_ids[first].tolist(),
-                             strict=True)])
+        found = []
+        for group in groups:
+            rows = np.flatnonzero(self._groups_of_sources == group)
+            first = rows[:EXAMPLES]
+            found.append((rows.size, [(p, self._masks[m]) for p, m in zip(
+                self._sources[first].tolist(), self._mask_ids[first].tolist(), strict=True)]))
+        return found
 
 
 PENDING = 1 << 21
@@ -415,7 +443,7 @@ class _Outbound:
     def add(self, batch: Batch) -> None:
         scan, side = self.scan, self.scan.side
         wanted = scan.peers[batch.members]
-        keep = side[batch.sources] >= 0
+        keep = scan.inside[batch.sources]
         if not wanted.any() or not keep.any():
             return
         members, member_column = batch.members[wanted], batch.member_column[wanted]
@@ -459,10 +487,10 @@ class _Outbound:
         met: rows in entry (column) order, then situation order."""
         order = np.argsort(keys, kind="stable")
         keys, situation, mask_ids = keys[order], situation[order], mask_ids[order]
-        distinct_keys, run, _ = _runs(keys)
+        distinct_keys, run, rank = _runs(keys)
         size = sizes[situation]
         before = np.cumsum(size) - size
-        before -= before[np.searchsorted(keys, keys)]  # within the run
+        before -= before[np.arange(keys.size) - rank]  # within the run
         before += self.filled[keys]
         for k in range(EXAMPLES):
             chosen = before + k < np.minimum(EXAMPLES, before + size)
@@ -527,15 +555,13 @@ class _Row(Exposure):
     def count(self) -> int:
         return int(self._table.counts[self._rows].sum())
 
-    def group(self, group: int) -> PeerGroup:
+    def details(self, groups: Sequence[int]) -> list[tuple[int, list[tuple[int, int]]]]:
         t = self._table
-        row = self._rows.start + int(np.searchsorted(t.keys[self._rows], self._key + group))
-        filled = int((t.examples[row] >= 0).sum())
-        return PeerGroup(
-            count=int(t.counts[row]), undeclared=self._undeclared_of(group),
-            examples=[(p, t.masks[m]) for p, m in zip(
-                t.examples[row, :filled].tolist(), t.example_masks[row, :filled].tolist(),
-                strict=True)])
+        rows = self._rows.start + np.searchsorted(t.keys[self._rows],
+                                                  self._key + np.array(groups, dtype=np.intp))
+        return [(count, [(p, t.masks[m]) for p, m in zip(peers, masks, strict=True) if p >= 0])
+                for count, peers, masks in zip(t.counts[rows].tolist(), t.examples[rows].tolist(),
+                                               t.example_masks[rows].tolist(), strict=True)]
 
 
 def _firsts(member_situation: IntArray, members: IntArray, situations: int

@@ -61,20 +61,21 @@ class _GroupEvidence:
     """The example peers."""
 
 
-def _group_evidence(ctx: CheckContext, inside: int, group: int, boundary: Boundary
-                    ) -> _GroupEvidence:
-    """Cached per (workload, group): every cause of a workload shows it as its example."""
-    key = ("evidence", inside, group)
-    found: _GroupEvidence | None = boundary.cache.get(key)
-    if found is None:
-        found = boundary.cache[key] = _new_group_evidence(ctx, inside, group, boundary)
-    return found
+def _prepare_evidence(ctx: CheckContext, boundary: Boundary, shown: Iterable[_Shown]) -> None:
+    """The evidence of every (first workload, group shown) of the findings, cached per
+    (workload, group) in the boundary (every cause of a workload shows it as its example), the
+    groups' details read all at once."""
+    wanted = dict.fromkeys(
+        (s.members[0], group) for s in shown for group in s.groups[:GROUP_LIMIT]
+        if ("evidence", s.members[0], group) not in boundary.cache)
+    for (inside, group), peers in zip(wanted, boundary.peer_groups(list(wanted)), strict=True):
+        boundary.cache["evidence", inside, group] = _group_evidence(ctx, inside, group, peers,
+                                                                    boundary)
 
 
-def _new_group_evidence(ctx: CheckContext, inside: int, group: int, boundary: Boundary
-                        ) -> _GroupEvidence:
+def _group_evidence(ctx: CheckContext, inside: int, group: int, peers: PeerGroup,
+                    boundary: Boundary) -> _GroupEvidence:
     inbound = boundary.inbound
-    peers = boundary.exposures[inside].group(group)
     union = boundary.union(peers.undeclared)
     noun = "source" if inbound else "destination"
     names = ", ".join(ctx.name(p) for p, _ in peers.examples)
@@ -348,18 +349,19 @@ def crossing_findings(ctx: CheckContext, check_id: str, insides: Iterable[int],
     connections from outside zone cde``; ``prefix`` starts the target (``zone cde: ``) when one
     cause can fail in several zones."""
     table: _SideRules = ctx.shared("side-rules", lambda: _SideRules(ctx))
-    blame = _blame(ctx, list(insides), boundary)
-    found = [_cause_finding(ctx, check_id, table.causes[c], shown, boundary, what=what,
-                            zones=zones, key=key, prefix=prefix)
-             for c, shown in _shown(blame, boundary, table).items()]
+    shown = _shown(ctx, _blame(ctx, list(insides), boundary), boundary, table)
+    _prepare_evidence(ctx, boundary, shown.values())
+    found = [_cause_finding(ctx, check_id, table.causes[c], s, boundary, what=what,
+                            zones=zones, key=key, prefix=prefix) for c, s in shown.items()]
     return sorted(found, key=lambda f: f.target)
 
 
 @dataclass(frozen=True, slots=True)
 class _Shown:
     """What one cause's finding shows: its workloads in endpoint order, the first one's groups
-    of peers, the first (workload, group) of each group only others meet, and the undeclared
-    ports the cause lets through, as a mask of the boundary's partition."""
+    of peers (in the order of their names), the first (workload, group) of each group only
+    others meet, and the undeclared ports the cause lets through, as a mask of the boundary's
+    partition."""
 
     members: list[int]
     groups: list[int]
@@ -367,7 +369,8 @@ class _Shown:
     ports: int
 
 
-def _shown(blame: _Blame, boundary: Boundary, table: _SideRules) -> dict[int, _Shown]:
+def _shown(ctx: CheckContext, blame: _Blame, boundary: Boundary, table: _SideRules
+           ) -> dict[int, _Shown]:
     """Per cause (numbered in ``table``), read off the blame's sorted codes."""
     cause, workload, group = blame.peer_rows()
     fresh = np.ones(cause.size, dtype=bool)
@@ -403,7 +406,9 @@ def _shown(blame: _Blame, boundary: Boundary, table: _SideRules) -> dict[int, _S
     for (c, a), bits in masks.items():
         admits = table.admitted[a]
         ports[c] |= bits if admits is None else bits & partition.bits(admits)
-    return {c: _Shown([workloads[i] for i in m], [groups[i] for i in g],
+    labels = ctx.peer_groups()[0]
+    return {c: _Shown([workloads[i] for i in m],
+                      sorted((groups[i] for i in g), key=labels.__getitem__),
                       [(workloads[i], groups[i]) for i in o], ports[c])
             for c, m, g, o in zip(cause[firsts].tolist(), per_cause(member), per_cause(own),
                                   per_cause(other), strict=True)}
@@ -427,9 +432,9 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, shown: _Shown
     details = [f"e.g. {ctx.name(example)}:"] if len(members) > 1 else []
     policies: set[str] = {cause.policy} if cause.policy else set()
     peers: dict[int, None] = {}
-    ordered = sorted(shown.groups, key=lambda g: labels[g])
+    ordered = shown.groups
     for group in ordered[:GROUP_LIMIT]:
-        evidence = _group_evidence(ctx, example, group, boundary)
+        evidence: _GroupEvidence = boundary.cache["evidence", example, group]
         details += evidence.lines
         for place in evidence.locations:
             locations.setdefault(_place(place), place)

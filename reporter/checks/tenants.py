@@ -25,7 +25,8 @@ def tenant_isolation(ctx: CheckContext, check_id: str) -> Evaluation:
         def zones(i: int, crossing: Boundary = crossing, side: np.ndarray = side) -> list[str]:
             source = tenants[int(side[i])]
             exposure = crossing.exposures[i]
-            peers = {p for g in exposure.groups() for p, _ in exposure.group(g).examples}
+            peers = {p for _, examples in exposure.details(exposure.groups())
+                     for p, _ in examples}
             return [source.name, *sorted({z for p in peers for z in ctx.zones_of(p)}
                                          - {source.name})]
 

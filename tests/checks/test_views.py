@@ -18,9 +18,8 @@ from reporter.checks.context import CheckContext
 from reporter.checks.flows import parse_ports, subtract
 from reporter.config import Config, load_config
 from reporter.inventory.manifests import load_paths
-from reporter.inventory.model import Inventory
+from reporter.inventory.model import PROTOCOLS, Inventory
 from reporter.netpol.addresses import AddressRange, ranges_within
-from reporter.inventory.model import PROTOCOLS
 from reporter.netpol.connset import MAX_PORT, ConnectionSet, Partition
 from reporter.netpol.engine import analyse
 from reporter.netpol.pairs import sorted_pairs, summarise
@@ -159,12 +158,14 @@ def _assert_groups_agree(ctx: CheckContext, crossing: Boundary, side: np.ndarray
     for position, inside in enumerate(insides):
         exposure = crossing.exposures[inside]
         assert sorted(exposure.groups()) == sorted(expected[inside])
+        every = dict(zip(exposure.groups(), crossing.peer_groups(
+            [(inside, g) for g in exposure.groups()]), strict=True))
         mine = owner == position
         assert {(g, i) for g, i in zip(groups[mine].tolist(), ids[mine].tolist(),
                                        strict=True)} == {
-            (g, i) for g in exposure.groups() for i in exposure.group(g).undeclared}
+            (g, i) for g, details in every.items() for i in details.undeclared}
         for group, found in expected[inside].items():
-            details = exposure.group(group)
+            details = every[group]
             assert details.count == len(found)
             union = ConnectionSet.empty()
             for _, undeclared in found.values():
