@@ -5,8 +5,9 @@ the rules that let them through."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -138,7 +139,7 @@ def _blame(ctx: CheckContext, insides: list[int], boundary: Boundary) -> _Blame:
                            dtype=np.intp)[owner]
     side_workloads = np.array(rest, dtype=np.intp)[owner]
     endpoints, groups, ids = ctx.compiled.n_endpoints, boundary.groups, len(boundary.undeclared)
-    admitted = len(table.admitted)
+    admitted = len(table.admitted.items)
     rule_causes, rule_workloads, rule_groups = peers
     port_causes, rule_admitted, rule_ids = ports
     peer_codes = [(rule_causes * endpoints + rule_workloads) * groups + rule_groups,
@@ -154,25 +155,41 @@ Rule = tuple[Cause, int, ConnectionSet, int]
 as port atoms."""
 
 
+T = TypeVar("T")
+
+
+class _Numbered(Generic[T]):
+    """Items numbered in the order first met, told apart by a key (the item, or its
+    identity)."""
+
+    def __init__(self, items: Iterable[T] = ()) -> None:
+        self.items: list[T] = list(items)
+        self._numbers: dict[Hashable, int] = {}
+
+    def number(self, item: T, key: Hashable) -> int:
+        found = self._numbers.get(key)
+        if found is None:
+            found = self._numbers[key] = len(self.items)
+            self.items.append(item)
+        return found
+
+
 class _SideRules:
-    """The rules of workloads' own sides, numbered across the estate (cached per workload: every
-    boundary check asks), with the rows the rule causes are computed from: each rule's atoms as
-    words and the groups of peers it admits."""
+    """The rules of workloads' own sides, numbered across the estate (once per direction, shared
+    by every boundary check), with the rows the rule causes are computed from: each rule's atoms
+    as words, the groups of peers it admits, its cause and what it admits, numbered."""
 
     def __init__(self, ctx: CheckContext) -> None:
         self._ctx = ctx
-        self._index: dict[int, int] = {}
-        """Numbers by the identity of the rules' tuples (cached by _rule: hashing them would
-        hash their causes' locations)."""
         self._by_policy: dict[str, tuple[IntArray, IntArray, IntArray]] = {}
         self._flat: dict[str, list[CompiledRule]] = {}
-        self.rules: list[Rule] = []
-        self.causes: list[Cause] = []
-        """Causes by number (rules' and sides'): equal causes share one."""
-        self._cause_numbers: dict[Cause, int] = {}
-        self.admitted: list[ConnectionSet | None] = [None]
-        """What rules admit, by number; 0: everything (no policy selects the workloads)."""
-        self._admitted_numbers: dict[ConnectionSet, int] = {}
+        self.rules = _Numbered[Rule]()
+        """By the identity of the rules' tuples (cached by _rule: hashing them would hash
+        their causes' locations)."""
+        self.causes = _Numbered[Cause]()
+        """Rules' and sides' causes: equal causes share a number."""
+        self.admitted = _Numbered[ConnectionSet | None]([None])
+        """What rules admit; 0: everything (no policy selects the workloads)."""
         self.rule_causes = np.zeros(0, dtype=np.intp)
         self.rule_admitted = np.zeros(0, dtype=np.intp)
         self.atoms = np.zeros((0, ctx.reach.ports.words), dtype=np.uint64)
@@ -213,30 +230,15 @@ class _SideRules:
         return found
 
     def _number(self, rule: Rule) -> int:
-        found = self._index.get(id(rule))
-        if found is None:
-            found = self._index[id(rule)] = len(self.rules)
-            self.rules.append(rule)
-        return found
+        return self.rules.number(rule, id(rule))
 
     def cause_number(self, cause: Cause) -> int:
-        found = self._cause_numbers.get(cause)
-        if found is None:
-            found = self._cause_numbers[cause] = len(self.causes)
-            self.causes.append(cause)
-        return found
-
-    def _admitted_number(self, admitted: ConnectionSet) -> int:
-        found = self._admitted_numbers.get(admitted)
-        if found is None:
-            found = self._admitted_numbers[admitted] = len(self.admitted)
-            self.admitted.append(admitted)
-        return found
+        return self.causes.number(cause, cause)
 
     def rows(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.bool_]]:
         """Atoms and admitted groups of every rule numbered so far (grown on demand), and
         each rule's cause and admitted ports numbered (``rule_causes``, ``rule_admitted``)."""
-        new = self.rules[len(self.atoms):]
+        new = self.rules.items[len(self.atoms):]
         if new:
             ctx = self._ctx
             self.atoms = np.concatenate([self.atoms, np.array(
@@ -246,7 +248,7 @@ class _SideRules:
             self.rule_causes = np.concatenate([self.rule_causes, np.array(
                 [self.cause_number(r[0]) for r in new], dtype=np.intp)])
             self.rule_admitted = np.concatenate([self.rule_admitted, np.array(
-                [self._admitted_number(r[2]) for r in new], dtype=np.intp)])
+                [self.admitted.number(r[2], r[2]) for r in new], dtype=np.intp)])
         return self.atoms, self.admits
 
 
@@ -351,7 +353,7 @@ def crossing_findings(ctx: CheckContext, check_id: str, insides: Iterable[int],
     table: _SideRules = ctx.shared("side-rules", lambda: _SideRules(ctx))
     shown = _shown(ctx, _blame(ctx, list(insides), boundary), boundary, table)
     _prepare_evidence(ctx, boundary, shown.values())
-    found = [_cause_finding(ctx, check_id, table.causes[c], s, boundary, what=what,
+    found = [_cause_finding(ctx, check_id, table.causes.items[c], s, boundary, what=what,
                             zones=zones, key=key, prefix=prefix) for c, s in shown.items()]
     return sorted(found, key=lambda f: f.target)
 
@@ -404,7 +406,7 @@ def _shown(ctx: CheckContext, blame: _Blame, boundary: Boundary, table: _SideRul
         masks[c, a] = masks.get((c, a), 0) | id_bits[i]
     partition, ports = boundary.partition, dict.fromkeys(port_cause.tolist(), 0)
     for (c, a), bits in masks.items():
-        admits = table.admitted[a]
+        admits = table.admitted.items[a]
         ports[c] |= bits if admits is None else bits & partition.bits(admits)
     labels = ctx.peer_groups()[0]
     return {c: _Shown([workloads[i] for i in m],

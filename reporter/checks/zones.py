@@ -91,9 +91,10 @@ def _only(zone: str) -> Callable[[int], list[str]]:
 
 def _by_side(side: np.ndarray, exposures: Iterable[int]) -> dict[int, list[int]]:
     """The exposed endpoints of each side, in endpoint order."""
+    inside = np.array(sorted(exposures), dtype=np.intp)
     found: dict[int, list[int]] = {}
-    for i in sorted(exposures):
-        found.setdefault(int(side[i]), []).append(i)
+    for i, s in zip(inside.tolist(), side[inside].tolist(), strict=True):
+        found.setdefault(s, []).append(i)
     return found
 
 
