@@ -113,14 +113,25 @@ class _Builder:
         self.set_sizes: list[int] = []
         self.entries: list[Entry] = []
         self.own: dict[tuple[int, int], int] = {}
+        self.marked = np.zeros(n_endpoints, dtype=bool)
+        """All False between calls of :meth:`add`: marks an entry's targets."""
 
     def add(self, targets: npt.NDArray[np.intp], conns: list[int],
-            members: npt.NDArray[np.bool_]) -> None:
-        """One entry: ``targets`` admit source set ``members[i]`` on connection ``conns[i]``."""
+            groups: npt.NDArray[np.intp], sources: npt.NDArray[np.integer[Any]]) -> None:
+        """One entry: ``targets`` admit source ``sources[j]`` on connection
+        ``conns[groups[j]]``; a source appears at most once per group."""
         entry = len(self.entries)
-        packed = np.packbits(members, axis=1, bitorder="little")
-        sizes = members.sum(axis=1).tolist()
-        inside = members[:, targets].sum(axis=1).tolist()
+        # The bit sets, packed as np.packbits(bitorder="little") would: a source's bit is
+        # unique within its group, so summing the bits of a byte is ORing them.
+        width = (self.n + 7) // 8
+        bits = np.left_shift(1, sources & 7)
+        packed = np.bincount(groups * width + (sources >> 3), weights=bits,
+                             minlength=len(conns) * width).astype(np.uint8).reshape(-1, width)
+        # counted from the sparse lists: summing rows of the dense matrix costs more
+        sizes = np.bincount(groups, minlength=len(conns)).tolist()
+        self.marked[targets] = True
+        inside = np.bincount(groups[self.marked[sources]], minlength=len(conns)).tolist()
+        self.marked[targets] = False
         pairs = []
         for i, conn in enumerate(conns):
             key = packed[i].tobytes()
@@ -147,8 +158,11 @@ def pair_map(reach: Reachability) -> PairMap:
     endpoints = tuple(e.key for e in reach.endpoints)
     builder = _Builder(len(endpoints))
     conn_of: dict[int, int] = {}  # mask id -> connection index
+    rank = np.zeros(len(traffic.masks), dtype=np.intp)
     for column in traffic.columns:
-        ids, inverse = np.unique(column.mask_ids, return_inverse=True)
+        # A column's distinct mask IDs, ascending, without sorting its entries.
+        ids = np.flatnonzero(np.bincount(column.mask_ids, minlength=len(traffic.masks)))
+        rank[ids] = np.arange(len(ids))
         conns = []
         for mask_id in ids.tolist():
             found = conn_of.get(mask_id)
@@ -157,9 +171,7 @@ def pair_map(reach: Reachability) -> PairMap:
                 found = conn_of[mask_id] = builder.connections.setdefault(
                     text, len(builder.connections))
             conns.append(found)
-        grouped = np.zeros((len(ids), len(endpoints)), dtype=bool)
-        grouped[inverse.reshape(-1), column.sources] = True
-        builder.add(column.members, conns, grouped)
+        builder.add(column.members, conns, rank[column.mask_ids], column.sources)
     return builder.done(endpoints)
 
 
@@ -174,10 +186,10 @@ def from_rows(rows: Iterable[Row]) -> PairMap:
         conn = builder.connections.setdefault(text, len(builder.connections))
         by_destination[index[dst]][conn].append(index[src])
     for d, by_conn in sorted(by_destination.items()):
-        members = np.zeros((len(by_conn), len(endpoints)), dtype=bool)
-        for i, sources in enumerate(by_conn[c] for c in sorted(by_conn)):
-            members[i, sources] = True
-        builder.add(np.array([d], dtype=np.intp), sorted(by_conn), members)
+        lists = [np.unique(by_conn[c]) for c in sorted(by_conn)]
+        groups = np.repeat(np.arange(len(lists)), [len(s) for s in lists])
+        builder.add(np.array([d], dtype=np.intp), sorted(by_conn), groups,
+                    np.concatenate(lists))
     return builder.done(endpoints)
 
 
