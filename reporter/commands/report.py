@@ -65,6 +65,7 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
                since: str | None = None) -> Run:
     """The inputs assessed as ``reporter check`` assesses them and, with ``since`` (a Git ref
     or an earlier pack), compared with that previous review."""
+    from reporter.collection import paused
     from reporter.diff.sides import delta_since, since_side
     from reporter.diff.summary import changes_summary
     from reporter.pipeline import Assessor
@@ -84,8 +85,10 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
         delta = delta_since(previous, current, allowed_signers=options.git.allowed_signers)
         assessment = assessment.model_copy(update={"changes_since": changes_summary(delta)})
     manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
+    with paused():  # the map makes no cycles; a full collection would traverse the estate
+        connectivity = pair_map(current.reach)
     return Run(assessment, PackInputs(
-        manifests, pair_map(current.reach),
+        manifests, connectivity,
         previous=previous.assessment if previous else None, delta=delta,
         whole=current.inputs.inventory.whole))
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reporter.collection import frozen
 from reporter.inventory.sanitise import Redacted, redact_in_place
 from reporter.model import Assessment
 from reporter.pack import (
@@ -193,11 +194,12 @@ def build_pack(
 ) -> dict[str, bytes]:
     """Every file of the pack, by its path in the pack folder; ``timings`` receives the
     seconds each stage took."""
-    files = render_documents(assessment, inputs, timings)
-    embedded = {**files, SUMS: sha256sums(files)}
-    del embedded[REPORT_HTML]  # the PDF is the HTML: attaching it again adds nothing
-    files[REPORT_PDF] = render_pdf(files[REPORT_HTML].decode(), _attachments(embedded),
-                                   assessment.generated_at, timings)
+    with frozen():  # the assessment and inputs outlive the rendering: collections skip them
+        files = render_documents(assessment, inputs, timings)
+        embedded = {**files, SUMS: sha256sums(files)}
+        del embedded[REPORT_HTML]  # the PDF is the HTML: attaching it again adds nothing
+        files[REPORT_PDF] = render_pdf(files[REPORT_HTML].decode(), _attachments(embedded),
+                                       assessment.generated_at, timings)
     started = time.perf_counter()
     result = signed_files(files, inputs.signing_key)
     Timed(timings)("sums", started)

@@ -76,13 +76,15 @@ class PairMap:
         yield from sorted(found)
 
     def to_json(self) -> dict[str, Any]:
+        """JSON-ready; the entries stay tuples (arrays in JSON): a list per entry would cost
+        more than the encoding."""
         return {
             "format": FORMAT,
             "pairs": self.pairs,
             "endpoints": list(self.endpoints),
             "connections": list(self.connections),
             "source_sets": [base64.b64encode(s).decode("ascii") for s in self.source_sets],
-            "destinations": [{"endpoints": list(t), "allowed": [list(a) for a in allowed]}
+            "destinations": [{"endpoints": t, "allowed": allowed}
                              for t, allowed in self.destinations],
         }
 
