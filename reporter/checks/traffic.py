@@ -48,13 +48,23 @@ class Traffic:
     def __init__(self, reach: Reachability) -> None:
         scanned: list[tuple[IntArray, IntArray, IntArray]] = []  # members, sources, row IDs
         distinct_rows: list[npt.NDArray[np.uint64]] = []
-        for group in reach.destination_groups():
-            rows = np.flatnonzero(group.column.any(axis=1))
-            if not rows.size:
-                continue
-            unique, inverse = _unique_rows(group.column[rows])
-            scanned.append((group.members, rows, inverse.reshape(-1)))
-            distinct_rows.append(unique)
+        class_members = reach.destinations.members()
+        source_class = reach.sources.class_of
+        row_of_class = np.empty(int(source_class.max(initial=-1)) + 1, dtype=np.intp)
+        for tile in reach.tiles():
+            # Per destination class, read per source class and only then per source endpoint:
+            # the column of each endpoint's masks would be as large as the matrix.
+            for offset, cells in enumerate(tile.cells):
+                live = cells.any(axis=1)
+                rows = np.flatnonzero(live[source_class])
+                if not rows.size:
+                    continue
+                classes = np.flatnonzero(live)
+                unique, inverse = _unique_rows(cells[classes])
+                row_of_class[classes] = inverse.reshape(-1)
+                scanned.append((class_members[tile.start + offset], rows,
+                                row_of_class[source_class[rows]]))
+                distinct_rows.append(unique)
         # Masks are numbered in the order columns first use them, over all columns at once.
         words = reach.ports.words
         stacked = (np.concatenate(distinct_rows) if distinct_rows
