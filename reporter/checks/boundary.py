@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct, distinct_inverse
+from reporter.arrays import distinct, distinct_inverse, ragged, run_starts
 from reporter.checks.context import CheckContext
 from reporter.checks.traffic import Batch
 from reporter.netpol.connset import ConnectionSet, Partition
@@ -148,7 +148,8 @@ class Boundary:
                         dtype=np.int64)
         lo = np.searchsorted(self.codes, keys << ID_BITS)
         hi = np.searchsorted(self.codes, (keys + 1) << ID_BITS)
-        ids = (self.codes[_spans(lo, hi)] & ID_MASK).tolist()
+        span, within = ragged(hi - lo)
+        ids = (self.codes[lo[span] + within] & ID_MASK).tolist()
         cuts = np.cumsum(np.append(0, hi - lo)).tolist()
         by_exposure: dict[int, tuple[Exposure, list[int]]] = {}
         for at, exposure in enumerate(exposures):
@@ -165,18 +166,9 @@ class Boundary:
         for each, its position in ``insides``, its group and its ID, sorted by the three."""
         spans = [self.exposures[i].code_span for i in insides]
         starts = np.array([s.start for s in spans], dtype=np.intp)
-        sizes = np.array([s.stop for s in spans], dtype=np.intp) - starts
-        owner = np.repeat(np.arange(len(insides)), sizes)
-        codes = self.codes[_spans(starts, starts + sizes)]
+        owner, at = ragged(np.array([s.stop for s in spans], dtype=np.intp) - starts)
+        codes = self.codes[starts[owner] + at]
         return owner, (codes >> ID_BITS) % self.groups, codes & ID_MASK
-
-
-def _spans(starts: IntArray, stops: IntArray) -> IntArray:
-    """The positions of several spans, one after the other."""
-    sizes = stops - starts
-    owner = np.repeat(np.arange(sizes.size), sizes)
-    found: IntArray = starts[owner] + np.arange(owner.size) - (np.cumsum(sizes) - sizes)[owner]
-    return found
 
 
 class _Scan:
@@ -290,15 +282,13 @@ def _join(entry_column: IntArray, situation_column: IntArray, columns: int
     repeats = per_column[entry_column]
     if (repeats == 1).all():
         return None, first[entry_column]
-    entry = np.repeat(np.arange(entry_column.size), repeats)
-    within = np.arange(entry.size) - (np.cumsum(repeats) - repeats)[entry]
+    entry, within = ragged(repeats)
     return entry, first[entry_column][entry] + within
 
 
 def _runs(keys: Int64Array) -> tuple[Int64Array, IntArray, IntArray]:
     """For sorted ``keys``: the distinct ones, each key's run, and its rank within the run."""
-    fresh = np.ones(keys.size, dtype=bool)
-    np.not_equal(keys[1:], keys[:-1], out=fresh[1:])
+    fresh = run_starts(keys)
     starts = np.flatnonzero(fresh)
     run = np.cumsum(fresh) - 1
     return keys[starts], run, np.arange(keys.size) - starts[run]

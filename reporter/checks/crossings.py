@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct
+from reporter.arrays import distinct, ragged, run_starts
 from reporter.checks.boundary import Boundary, IntArray, PeerGroup
 from reporter.checks.causes import Cause, rule_cause, side_cause, who
 from reporter.checks.context import CheckContext
@@ -202,9 +202,9 @@ class _SideRules:
         ptr, policies = ctx.reach.isolating_policies(direction)
         first_rule, rule_count, numbers = self._policy_rules(direction)
         workloads = np.array(owners, dtype=np.intp)
-        owner, at = _ragged(ptr[workloads + 1] - ptr[workloads])
+        owner, at = ragged(ptr[workloads + 1] - ptr[workloads])
         policy = policies[ptr[workloads][owner] + at]
-        by_policy, at = _ragged(rule_count[policy])
+        by_policy, at = ragged(rule_count[policy])
         flat = first_rule[policy][by_policy] + at
         owner, found = owner[by_policy], numbers[flat]
         # Named ports resolve on each destination: those rules are numbered per workload.
@@ -252,13 +252,6 @@ class _SideRules:
         return self.atoms, self.admits
 
 
-def _ragged(counts: IntArray) -> tuple[IntArray, IntArray]:
-    """For rows repeated ``counts`` times: each repeat's row and its position in the row."""
-    owner = np.repeat(np.arange(counts.size), counts)
-    firsts = np.cumsum(counts) - counts
-    return owner, np.arange(owner.size) - firsts[owner]
-
-
 Rows = tuple[IntArray, IntArray, IntArray]
 
 
@@ -287,13 +280,13 @@ def _rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int], direc
     owner_array, rule_array = table.of(owners, direction)
     atoms, admits = table.rows()
     # Entries: (pair, row of its workload).
-    pair_of, within = _ragged(row_counts[owner_array])
+    pair_of, within = ragged(row_counts[owner_array])
     row = row_firsts[owner_array][pair_of] + within
     rule_of = rule_array[pair_of]
     hit = (atoms[rule_of] & touch[row]).any(axis=1) & admits[rule_of, row_group[row]]
     hit_pair, hit_row = pair_of[hit], row[hit]
     # The undeclared IDs of each pair's hit groups.
-    entry_of, offset = _ragged(stops[hit_row] - starts[hit_row])
+    entry_of, offset = ragged(stops[hit_row] - starts[hit_row])
     id_pair = hit_pair[entry_of]
     workloads = np.array(owners, dtype=np.intp)
     hit_rule, id_rule = rule_array[hit_pair], rule_array[id_pair]
@@ -375,8 +368,7 @@ def _shown(ctx: CheckContext, blame: _Blame, boundary: Boundary, table: _SideRul
            ) -> dict[int, _Shown]:
     """Per cause (numbered in ``table``), read off the blame's sorted codes."""
     cause, workload, group = blame.peer_rows()
-    fresh = np.ones(cause.size, dtype=bool)
-    fresh[1:] = cause[1:] != cause[:-1]
+    fresh = run_starts(cause)
     run = np.cumsum(fresh) - 1
     firsts = np.flatnonzero(fresh)
     own = workload == workload[firsts][run]  # rows of each cause's first workload
