@@ -179,7 +179,6 @@ class _Scan:
         self.ctx = ctx
         self.side = side
         self.peers = peers
-        self.all_peers = bool(peers.all())
         self.sides = int(side.max(initial=-1)) + 1
         self.inside = side >= 0
         self.declared = declared
@@ -224,16 +223,22 @@ class _Scan:
         return ids
 
     def _undeclared_id(self, src_sig: int, dst_sig: int, mask: int) -> int:
-        if self.declared:
-            undeclared = self.ctx.flows.signature_coverage(src_sig, dst_sig, mask).undeclared
-        else:
-            undeclared = self.ctx.reach.ports.connection_set(mask)
-        found = self._ids.get(undeclared)
+        # The zone and internet scans meet the same (signatures, mask): worked out once.
+        known: dict[tuple[bool, int, int, int], tuple[ConnectionSet, int]] = self.ctx.shared(
+            "undeclared", dict)
+        key = (self.declared, src_sig, dst_sig, mask)
+        found = known.get(key)
         if found is None:
-            found = self._ids[undeclared] = len(self.result.undeclared)
+            undeclared = (self.ctx.flows.signature_coverage(src_sig, dst_sig, mask).undeclared
+                          if self.declared else self.ctx.reach.ports.connection_set(mask))
+            found = known[key] = undeclared, self._touch(undeclared, mask)
+        undeclared, touch = found
+        number = self._ids.get(undeclared)
+        if number is None:
+            number = self._ids[undeclared] = len(self.result.undeclared)
             self.result.undeclared.append(undeclared)
-            self.result.touch.append(self._touch(undeclared, mask))
-        return found
+            self.result.touch.append(touch)
+        return number
 
     def _touch(self, undeclared: ConnectionSet, mask: int) -> int:
         """The atoms of ``mask`` (which holds ``undeclared``) that overlap it."""
@@ -266,7 +271,9 @@ def boundary(ctx: CheckContext, side: IntArray, peers: BoolVector, *, inbound: b
     """
     scan = _Scan(ctx, side, peers, inbound, declared)
     fold = _Inbound(scan) if inbound else _Outbound(scan)
-    for batch in ctx.traffic.batches():
+    inside = scan.inside
+    for batch in ctx.traffic.batches(sources=peers if inbound else inside,
+                                     destinations=inside if inbound else peers):
         fold.add(batch)
     fold.finish()
     return scan.result
@@ -303,17 +310,15 @@ class _Inbound:
         self.codes: list[Int64Array] = []
         self.exposed: list[tuple[IntArray, list[_Situation]]] = []
         """Per batch: its exposed members and each one's situation."""
+        self.views: list[_Situation] = []
         self.situations = 0
 
     def add(self, batch: Batch) -> None:
         scan, side = self.scan, self.scan.side
         inside = side[batch.members] >= 0
-        sources, source_column, mask_ids = batch.sources, batch.source_column, batch.mask_ids
-        if not scan.all_peers:
-            keep = scan.peers[sources]
-            sources, source_column, mask_ids = sources[keep], source_column[keep], mask_ids[keep]
-        if not inside.any() or not sources.size:
+        if not inside.any():
             return
+        sources, source_column, mask_ids = batch.sources, batch.source_column, batch.mask_ids
         members, member_column = batch.members[inside], batch.member_column[inside]
         situations, member_situation = distinct_inverse(
             (member_column * scan.dst_sigs + scan.dst_sig[members]) * scan.sides
@@ -362,14 +367,19 @@ class _Inbound:
         view_of[exposed] = np.arange(exposed.size)
         chosen = view_of[member_situation]
         self.exposed.append((members[chosen >= 0], [views[v] for v in chosen[chosen >= 0]]))
+        self.views += views
 
     def finish(self) -> None:
         result = self.scan.result
         result.codes = distinct(np.concatenate(self.codes)) if self.codes else result.codes
+        # Each situation's codes, now that every batch is in: one search for all.
+        keys = np.array([view.key for view in self.views], dtype=np.int64)
+        bounds = np.searchsorted(result.codes, np.concatenate(
+            [keys << ID_BITS, (keys + result.groups) << ID_BITS])).reshape(2, -1)
+        for view, lo, hi in zip(self.views, *bounds.tolist(), strict=True):
+            view.bind(result.codes, slice(lo, hi))
         for members, views in self.exposed:
-            for member, view in zip(members.tolist(), views, strict=True):
-                view.bind(result)
-                result.exposures[member] = view
+            result.exposures.update(zip(members.tolist(), views, strict=True))
 
 
 class _Situation(Exposure):
@@ -385,13 +395,9 @@ class _Situation(Exposure):
         self._group_of, self._masks = scan.groups, scan.ctx.traffic.masks
         self._groups_of_sources: IntArray | None = None
 
-    def bind(self, result: Boundary) -> None:
-        """Point at the boundary's codes (known once every batch is in)."""
-        if self._codes is result.codes:
-            return
-        lo, hi = np.searchsorted(result.codes, [self._key << ID_BITS,
-                                                (self._key + self._groups) << ID_BITS])
-        self._codes, self._span = result.codes, slice(int(lo), int(hi))
+    def bind(self, codes: Int64Array, span: slice) -> None:
+        """Point at its slice of the boundary's codes."""
+        self._codes, self._span = codes, span
 
     def count(self) -> int:
         return len(self._sources)
@@ -433,8 +439,7 @@ class _Outbound:
     def add(self, batch: Batch) -> None:
         scan, side = self.scan, self.scan.side
         wanted = scan.peers[batch.members]
-        keep = scan.inside[batch.sources]
-        if not wanted.any() or not keep.any():
+        if not wanted.any():
             return
         members, member_column = batch.members[wanted], batch.member_column[wanted]
         width = scan.sides + 1  # sides, with -1 (none) as 0
@@ -445,10 +450,10 @@ class _Outbound:
         situation_group = situations // width % scan.n_groups
         situation_sig = situations // (width * scan.n_groups) % scan.dst_sigs
         sizes = np.bincount(member_situation, minlength=situations.size)
-        entry, situation = _join(batch.source_column[keep],
+        entry, situation = _join(batch.source_column,
                                  situations // (width * scan.n_groups * scan.dst_sigs),
                                  int(batch.member_column[-1]) + 1)
-        sources, mask_ids = batch.sources[keep], batch.mask_ids[keep]
+        sources, mask_ids = batch.sources, batch.mask_ids
         if entry is not None:
             sources, mask_ids = sources[entry], mask_ids[entry]
         across = side[sources] != situation_side[situation]

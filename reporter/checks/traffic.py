@@ -7,13 +7,13 @@ about as much as the distinct situations in the estate, not the number of pairs.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct, distinct_counts
+from reporter.arrays import distinct, distinct_counts, ragged
 from reporter.inventory.model import PROTOCOLS
 from reporter.netpol.engine import Reachability
 from reporter.netpol.pairs import Summary, internet_ranges, workload_summary
@@ -79,39 +79,43 @@ class Traffic:
         ids = rank[inverse.reshape(-1)]
         # One array of sources and one of mask IDs for all columns, each column a view: the
         # estate's largest arrays (one entry per allowed (source, column)), so 32-bit.
-        self._starts = np.cumsum([0, *(len(rows) for _, rows, _ in scanned)])
-        self._sources = np.empty(self._starts[-1], dtype=np.int32)
-        self._mask_ids = np.empty(self._starts[-1], dtype=np.int32)
+        starts = np.cumsum([0, *(len(rows) for _, rows, _ in scanned)])
+        sources = np.empty(starts[-1], dtype=np.int32)
+        mask_ids = np.empty(starts[-1], dtype=np.int32)
         columns: list[Column] = []
         first_id = 0
         for (members, rows, row_ids), unique, start, stop in zip(
-                scanned, distinct_rows, self._starts[:-1].tolist(), self._starts[1:].tolist(),
-                strict=True):
-            self._sources[start:stop] = rows
-            self._mask_ids[start:stop] = ids[first_id:first_id + len(unique)][row_ids]
-            columns.append(Column(members, self._sources[start:stop],
-                                  self._mask_ids[start:stop]))
+                scanned, distinct_rows, starts[:-1].tolist(), starts[1:].tolist(), strict=True):
+            sources[start:stop] = rows
+            mask_ids[start:stop] = ids[first_id:first_id + len(unique)][row_ids]
+            columns.append(Column(members, sources[start:stop], mask_ids[start:stop]))
             first_id += len(unique)
         self.columns = tuple(columns)
-        self._members = (np.concatenate([c.members for c in columns]) if columns
-                         else np.zeros(0, dtype=np.intp))
-        self._member_starts = np.cumsum([0, *(len(c.members) for c in columns)])
+        self._entries = _Entries(
+            sources, mask_ids, starts,
+            np.concatenate([c.members for c in columns]) if columns
+            else np.zeros(0, dtype=np.intp),
+            np.cumsum([0, *(len(c.members) for c in columns)]))
 
-    def batches(self, chosen: Sequence[int] | None = None) -> Iterator[Batch]:
-        """The columns (all, or those at the ``chosen`` positions) in batches: views of the
-        scan's arrays when all are read, copies of the chosen ones otherwise."""
-        if chosen is not None:
-            yield from _copied_batches([self.columns[i] for i in chosen])
-            return
-        starts, member_starts = self._starts, self._member_starts
-        for first, stop in _batch_bounds(np.diff(starts)):
-            positions = np.arange(stop - first)
-            yield Batch(
-                self._sources[starts[first]:starts[stop]],
-                np.repeat(positions, np.diff(starts[first:stop + 1])),
-                self._mask_ids[starts[first]:starts[stop]],
-                self._members[member_starts[first]:member_starts[stop]],
-                np.repeat(positions, np.diff(member_starts[first:stop + 1])))
+    def batches(self, sources: BoolVector | None = None,
+                destinations: BoolVector | None = None) -> Iterator[Batch]:
+        """The columns in batches, each column whole, with only the entries of ``sources`` when
+        given. Columns with no member among ``destinations`` may be left out: they are when
+        few columns have one. Batches are views of the scan's arrays when nothing is left out,
+        and the remaining entries are copied first when few are left."""
+        entries = self._entries
+        if sources is not None and sources.all():
+            sources = None
+        columns = None
+        if destinations is not None and not destinations.all():
+            columns = entries.columns_with(destinations)
+            if len(columns) * FEW > len(self.columns):
+                columns = None
+        if columns is not None:
+            entries, sources = entries.subset(columns, sources), None
+        elif sources is not None and sources.sum() * FEW <= sources.size:
+            entries, sources = entries.of_sources(sources), None
+        yield from entries.batches(sources)
 
     def pairs(self, sources: BoolVector, destinations: BoolVector
               ) -> Iterator[tuple[int, int, int]]:
@@ -136,12 +140,10 @@ class Traffic:
         source and as a destination; a negative group leaves it out). Self pairs do not count:
         a lone member of its group is not its own source."""
         groups = _Grouping(source_group, destination_group, len(self.masks))
-        grouped = destination_group >= 0
-        chosen = None if grouped.all() else [  # the others add nothing
-            i for i, c in enumerate(self.columns) if grouped[c.members].any()]
         # The Python overhead is per batch of columns, not per column; the masks are ORed once
-        # per distinct (source group, destination group, mask).
-        found = [groups.codes(batch) for batch in self.batches(chosen)]
+        # per distinct (source group, destination group, mask). Ends in no group add nothing.
+        found = [groups.codes(batch) for batch in self.batches(
+            sources=source_group >= 0, destinations=destination_group >= 0)]
         if not found:
             return {}
         keys = distinct(np.concatenate(found))
@@ -163,9 +165,9 @@ class Batch:
     """Consecutive columns' entries and members, each with its column's position in the batch
     (a column is never split between batches)."""
 
-    sources: IntArray
+    sources: npt.NDArray[np.int32]
     source_column: IntArray
-    mask_ids: IntArray
+    mask_ids: npt.NDArray[np.int32]
     members: IntArray
     member_column: IntArray
 
@@ -179,6 +181,11 @@ class Batch:
         return own, place[own]
 
 
+FEW = 4
+"""A restriction to at most 1/FEW of the columns or of the sources is applied by copying what
+remains first (cheaper than filtering every batch, and the copy stays small)."""
+
+
 def _batch_bounds(sizes: IntArray) -> Iterator[tuple[int, int]]:
     """Consecutive columns, as (first, stop), holding about BATCH entries."""
     start = size = 0
@@ -189,16 +196,66 @@ def _batch_bounds(sizes: IntArray) -> Iterator[tuple[int, int]]:
             start, size = stop, 0
 
 
-def _copied_batches(columns: Sequence[Column]) -> Iterator[Batch]:
-    for start, stop in _batch_bounds(np.array([len(c.sources) for c in columns], dtype=np.intp)):
-        batch = columns[start:stop]
-        positions = np.arange(len(batch))
-        yield Batch(
-            np.concatenate([c.sources for c in batch]),
-            np.repeat(positions, [len(c.sources) for c in batch]),
-            np.concatenate([c.mask_ids for c in batch]),
-            np.concatenate([c.members for c in batch]),
-            np.repeat(positions, [len(c.members) for c in batch]))
+@dataclass(frozen=True, slots=True)
+class _Entries:
+    """Columns laid flat: column ``k``'s sources and mask IDs at ``starts[k]:starts[k + 1]``, its
+    members at ``member_starts[k]:member_starts[k + 1]``."""
+
+    sources: npt.NDArray[np.int32]
+    mask_ids: npt.NDArray[np.int32]
+    starts: IntArray
+    members: IntArray
+    member_starts: IntArray
+
+    def batches(self, sources: BoolVector | None) -> Iterator[Batch]:
+        """In batches, only the entries of ``sources`` (all: None); a batch left with no entry
+        is skipped."""
+        starts, member_starts = self.starts, self.member_starts
+        for first, stop in _batch_bounds(np.diff(starts)):
+            positions = np.arange(stop - first)
+            batch_sources = self.sources[starts[first]:starts[stop]]
+            source_column = np.repeat(positions, np.diff(starts[first:stop + 1]))
+            mask_ids = self.mask_ids[starts[first]:starts[stop]]
+            if sources is not None:
+                keep = sources[batch_sources]
+                batch_sources, source_column, mask_ids = (
+                    batch_sources[keep], source_column[keep], mask_ids[keep])
+            if batch_sources.size:
+                yield Batch(batch_sources, source_column, mask_ids,
+                            self.members[member_starts[first]:member_starts[stop]],
+                            np.repeat(positions, np.diff(member_starts[first:stop + 1])))
+
+    def columns_with(self, destinations: BoolVector) -> IntArray:
+        """The columns with a member among ``destinations``."""
+        return np.flatnonzero(np.logical_or.reduceat(destinations[self.members],
+                                                     self.member_starts[:-1]))
+
+    def of_sources(self, sources: BoolVector) -> _Entries:
+        """A copy with only the entries of ``sources``."""
+        keep = sources[self.sources]
+        counts = np.add.reduceat(keep, self.starts[:-1], dtype=np.intp)
+        return self._copy(np.flatnonzero(keep), np.arange(counts.size), counts)
+
+    def subset(self, columns: IntArray, sources: BoolVector | None) -> _Entries:
+        """A copy of some columns (sorted positions), with only the entries of ``sources`` when
+        given."""
+        counts = self.starts[columns + 1] - self.starts[columns]
+        column, within = ragged(counts)
+        at = self.starts[columns][column] + within
+        if sources is not None:
+            keep = sources[self.sources[at]]
+            at, counts = at[keep], np.bincount(column[keep], minlength=columns.size)
+        return self._copy(at, columns, counts)
+
+    def _copy(self, at: IntArray, columns: IntArray, counts: IntArray) -> _Entries:
+        """The entries at ``at`` (sorted), ``counts[i]`` of them in column ``columns[i]``;
+        columns left with no entry are dropped."""
+        kept, counts = columns[counts > 0], counts[counts > 0]
+        sizes = self.member_starts[kept + 1] - self.member_starts[kept]
+        owner, within = ragged(sizes)
+        return _Entries(self.sources[at], self.mask_ids[at], np.cumsum(np.append(0, counts)),
+                        self.members[self.member_starts[kept][owner] + within],
+                        np.cumsum(np.append(0, sizes)))
 
 
 class _Grouping:

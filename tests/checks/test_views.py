@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -55,10 +56,12 @@ def _assert_fold_agrees(ctx: CheckContext, groups: np.ndarray,
     assert ctx.traffic.fold(groups, targets) == expected
 
 
-@pytest.mark.parametrize("batch", [1, 7, traffic.BATCH])
+# FEW: 0 copies what a restriction leaves before reading it, 2**30 filters every batch instead.
+@pytest.mark.parametrize(("batch", "few"), [(1, 0), (7, 2**30), (traffic.BATCH, traffic.FEW)])
 def test_the_pair_scan_and_its_fold_agree_with_the_engine_on_a_sample(
-        batch: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        batch: int, few: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(traffic, "BATCH", batch)  # columns read a few at a time too
+    monkeypatch.setattr(traffic, "FEW", few)
     ctx = leaky()
     assert traffic.summary(ctx.reach) == summarise(ctx.reach)
     _assert_pairs_agree(ctx)
@@ -76,9 +79,11 @@ def test_the_pair_scan_and_its_fold_agree_with_the_engine(inventory: Inventory,
     _assert_pairs_agree(ctx)
     size = ctx.compiled.n_endpoints
     groups = data.draw(st.lists(st.integers(-1, 2), min_size=size, max_size=size))
-    _assert_fold_agrees(ctx, np.array(groups, dtype=np.intp))
     targets = data.draw(st.lists(st.integers(-1, 3), min_size=size, max_size=size))
-    _assert_fold_agrees(ctx, np.array(groups, dtype=np.intp), np.array(targets, dtype=np.intp))
+    with patch.object(traffic, "FEW", data.draw(st.sampled_from([0, 2**30]))):
+        _assert_fold_agrees(ctx, np.array(groups, dtype=np.intp))
+        _assert_fold_agrees(ctx, np.array(groups, dtype=np.intp),
+                            np.array(targets, dtype=np.intp))
 
 
 @SETTINGS
@@ -105,10 +110,11 @@ def _naive_boundary(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbo
     return found
 
 
-@pytest.mark.parametrize("batch", [1, 3, traffic.BATCH])
-def test_boundaries_agree_with_pair_by_pair_coverage(batch: int,
+@pytest.mark.parametrize(("batch", "few"), [(1, 0), (3, 2**30), (traffic.BATCH, traffic.FEW)])
+def test_boundaries_agree_with_pair_by_pair_coverage(batch: int, few: int,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(traffic, "BATCH", batch)  # batches of one column and more
+    monkeypatch.setattr(traffic, "FEW", few)
     ctx = leaky()
     everything = np.ones(ctx.compiled.n_endpoints, dtype=bool)
     sides = layers([ctx.endpoints(z.members) for z in ctx.zones])
@@ -130,8 +136,10 @@ def test_boundaries_agree_with_pair_by_pair_computation(inventory: Inventory,
                     dtype=np.intp)
     peers = np.array(data.draw(st.lists(st.booleans(), min_size=size, max_size=size)),
                      dtype=bool)
-    for inbound in (True, False):
-        crossing = boundary(ctx, side, peers, inbound=inbound)
+    for inbound, few in zip((True, False), data.draw(st.lists(
+            st.sampled_from([0, 2**30]), min_size=2, max_size=2)), strict=True):
+        with patch.object(traffic, "FEW", few):
+            crossing = boundary(ctx, side, peers, inbound=inbound)
         assert _summary(crossing) == _naive_boundary(ctx, side, peers, inbound)
         _assert_groups_agree(ctx, crossing, side, peers)
 
