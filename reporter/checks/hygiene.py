@@ -28,9 +28,11 @@ NAME_LABEL = "kubernetes.io/metadata.name"
 def _labels_near(ctx: CheckContext, namespace: str, selector: LabelSelector) -> str:
     """The values pods of the namespace carry for the selector's keys (a typo shows up here)."""
     keys = {k for k, _ in selector.match_labels} | {r.key for r in selector.match_expressions}
+    workloads = ctx.compiled.workloads
     found = sorted({
-        f"{k}={w.labels[k]}" for w in ctx.compiled.workloads
-        if w.namespace == namespace for k in keys if k in w.labels
+        f"{k}={workloads[i].labels[k]}"
+        for i in np.flatnonzero(ctx.compiled.namespace_vector(namespace)).tolist()
+        for k in keys if k in workloads[i].labels
     })
     return ", ".join(found[:10]) or "none of these keys"
 

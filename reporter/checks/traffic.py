@@ -31,71 +31,97 @@ class Column:
     mask_ids: npt.NDArray[np.int32]
 
 
-def _unique_rows(rows: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.uint64], IntArray]:
-    """Distinct rows and each row's index among them (rows compared as raw bytes: fast)."""
-    width = rows.shape[1]
-    if width == 1:
-        values, inverse = np.unique(rows[:, 0], return_inverse=True)
-        return values.reshape(-1, 1), inverse
-    raw = np.ascontiguousarray(rows).view(np.dtype((np.void, rows.dtype.itemsize * width)))
-    values, inverse = np.unique(raw.ravel(), return_inverse=True)
-    return values.view(np.uint64).reshape(-1, width), inverse
+class _MaskNumbers:
+    """The distinct cell values (rows of port-atom words) numbered in the order the columns
+    first use them, and within one column in value order, found by binary search over the
+    sorted ones: an estate has a few hundred, its matrix millions of cells. Values compare as
+    integers when one word holds them, else as raw bytes."""
+
+    def __init__(self, words: int) -> None:
+        self.words = words
+        self.rows = np.zeros((0, words), dtype=np.uint64)
+        """Each number's value."""
+        self._sorted = self._keys(self.rows.reshape(0, 1, words)).ravel()
+        self._number_of_sorted = np.zeros(0, dtype=np.int32)
+
+    def _keys(self, cells: npt.NDArray[np.uint64]) -> npt.NDArray[np.generic]:
+        """One comparable key per cell of a (destinations, sources, words) block."""
+        if self.words == 1:
+            return cells[:, :, 0]
+        raw = np.ascontiguousarray(cells).view(np.dtype((np.void, 8 * self.words)))
+        return raw.reshape(cells.shape[:2])
+
+    def of(self, cells: npt.NDArray[np.uint64], live: npt.NDArray[np.bool_]
+           ) -> npt.NDArray[np.int32]:
+        """The number of each live cell of a block of destinations (the next ones in column
+        order), in row-major order."""
+        values = self._keys(cells)[live]
+        numbers = np.empty(values.size, dtype=np.int32)
+        if self._sorted.size:
+            at = np.minimum(np.searchsorted(self._sorted, values), self._sorted.size - 1)
+            known = self._sorted[at] == values
+            numbers[known] = self._number_of_sorted[at[known]]
+        else:
+            known = np.zeros(values.size, dtype=bool)
+        if known.all():
+            return numbers
+        missing = np.flatnonzero(~known)
+        fresh = np.unique(values[missing])
+        found = np.searchsorted(fresh, values[missing])
+        first = np.full(fresh.size, missing.size, dtype=np.intp)
+        np.minimum.at(first, found, np.arange(missing.size))
+        cells_first = np.flatnonzero(live)[missing[first]]
+        # Numbered by the destination (row) first using them, then by value.
+        order = np.lexsort((np.arange(fresh.size), cells_first // live.shape[1]))
+        number = np.empty(fresh.size, dtype=np.int32)
+        number[order] = len(self.rows) + np.arange(fresh.size)
+        numbers[missing] = number[found]
+        self.rows = np.concatenate([self.rows,
+                                    cells.reshape(-1, self.words)[cells_first[order]]])
+        every = np.concatenate([self._sorted, fresh])
+        by_value = np.argsort(every, kind="stable")
+        self._sorted = every[by_value]
+        self._number_of_sorted = np.concatenate([self._number_of_sorted, number])[by_value]
+        return numbers
 
 
 class Traffic:
     """Every allowed (source, destination, atom mask), grouped by destination column."""
 
     def __init__(self, reach: Reachability) -> None:
-        scanned: list[tuple[IntArray, IntArray, IntArray]] = []  # members, sources, row IDs
-        distinct_rows: list[npt.NDArray[np.uint64]] = []
         class_members = reach.destinations.members()
         source_class = reach.sources.class_of
-        row_of_class = np.empty(int(source_class.max(initial=-1)) + 1, dtype=np.intp)
+        numbers = _MaskNumbers(reach.ports.words)
+        members: list[IntArray] = []
+        counts: list[IntArray] = []
+        sources: list[npt.NDArray[np.int32]] = []
+        mask_ids: list[npt.NDArray[np.int32]] = []
         for tile in reach.tiles():
-            # Per destination class, read per source class and only then per source endpoint:
-            # the column of each endpoint's masks would be as large as the matrix.
-            for offset, cells in enumerate(tile.cells):
-                live = cells.any(axis=1)
-                rows = np.flatnonzero(live[source_class])
-                if not rows.size:
-                    continue
-                classes = np.flatnonzero(live)
-                unique, inverse = _unique_rows(cells[classes])
-                row_of_class[classes] = inverse.reshape(-1)
-                scanned.append((class_members[tile.start + offset], rows,
-                                row_of_class[source_class[rows]]))
-                distinct_rows.append(unique)
-        # Masks are numbered in the order columns first use them, over all columns at once.
-        words = reach.ports.words
-        stacked = (np.concatenate(distinct_rows) if distinct_rows
-                   else np.zeros((0, words), dtype=np.uint64))
-        values, inverse = _unique_rows(stacked)
-        first = np.full(len(values), len(stacked), dtype=np.intp)
-        np.minimum.at(first, inverse, np.arange(len(stacked)))
-        order = np.argsort(first)
-        rank = np.empty(len(values), dtype=np.intp)
-        rank[order] = np.arange(len(values))
-        self.masks: list[int] = [reach.ports.from_words(values[i]) for i in order.tolist()]
-        ids = rank[inverse.reshape(-1)]
+            # Cells are numbered per source class, entries then read per source endpoint.
+            live = np.any(tile.cells, axis=2)
+            cell_number = np.full(live.shape, -1, dtype=np.int32)
+            cell_number[live] = numbers.of(tile.cells, live)
+            column, source = np.divmod(np.flatnonzero(live[:, source_class]), source_class.size)
+            per_column = np.bincount(column, minlength=live.shape[0])
+            members += [class_members[tile.start + offset]
+                        for offset in np.flatnonzero(per_column).tolist()]
+            counts.append(per_column[per_column > 0])
+            sources.append(source.astype(np.int32))
+            mask_ids.append(cell_number.ravel()[column * live.shape[1] + source_class[source]])
+        self.masks: list[int] = [reach.ports.from_words(row) for row in numbers.rows]
         # One array of sources and one of mask IDs for all columns, each column a view: the
         # estate's largest arrays (one entry per allowed (source, column)), so 32-bit.
-        starts = np.cumsum([0, *(len(rows) for _, rows, _ in scanned)])
-        sources = np.empty(starts[-1], dtype=np.int32)
-        mask_ids = np.empty(starts[-1], dtype=np.int32)
-        columns: list[Column] = []
-        first_id = 0
-        for (members, rows, row_ids), unique, start, stop in zip(
-                scanned, distinct_rows, starts[:-1].tolist(), starts[1:].tolist(), strict=True):
-            sources[start:stop] = rows
-            mask_ids[start:stop] = ids[first_id:first_id + len(unique)][row_ids]
-            columns.append(Column(members, sources[start:stop], mask_ids[start:stop]))
-            first_id += len(unique)
-        self.columns = tuple(columns)
+        starts = np.cumsum(np.concatenate([[0], *counts]), dtype=np.intp)
+        every_source = np.concatenate(sources) if sources else np.zeros(0, dtype=np.int32)
+        every_mask_id = np.concatenate(mask_ids) if mask_ids else np.zeros(0, dtype=np.int32)
+        self.columns = tuple(
+            Column(m, every_source[start:stop], every_mask_id[start:stop])
+            for m, start, stop in zip(members, starts[:-1].tolist(), starts[1:].tolist(),
+                                      strict=True))
         self._entries = _Entries(
-            sources, mask_ids, starts,
-            np.concatenate([c.members for c in columns]) if columns
-            else np.zeros(0, dtype=np.intp),
-            np.cumsum([0, *(len(c.members) for c in columns)]))
+            every_source, every_mask_id, starts,
+            np.concatenate(members) if members else np.zeros(0, dtype=np.intp),
+            np.cumsum([0, *(len(m) for m in members)]))
 
     def batches(self, sources: BoolVector | None = None,
                 destinations: BoolVector | None = None) -> Iterator[Batch]:

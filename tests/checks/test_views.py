@@ -4,6 +4,7 @@ scan, its folds, boundary crossings with declared flows, and port-set arithmetic
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import replace
 from pathlib import Path
 from unittest.mock import patch
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from netpol.build import ORIGIN
 from netpol.strategies import crowded_inventories, inventories
 
 from reporter.checks import traffic
@@ -19,7 +21,14 @@ from reporter.checks.context import CheckContext
 from reporter.checks.flows import parse_ports, subtract
 from reporter.config import Config, load_config
 from reporter.inventory.manifests import load_paths
-from reporter.inventory.model import PROTOCOLS, Inventory
+from reporter.inventory.model import (
+    PROTOCOLS,
+    Inventory,
+    LabelSelector,
+    NetworkPolicy,
+    PortSpec,
+    Rule,
+)
 from reporter.netpol.addresses import AddressRange, ranges_within
 from reporter.netpol.connset import MAX_PORT, ConnectionSet, Partition
 from reporter.netpol.engine import analyse
@@ -92,6 +101,44 @@ def test_the_summary_read_off_the_pair_scan_is_the_engine_summary(inventory: Inv
                                                                   option: bool) -> None:
     reach = analyse(inventory, ipblock_matches_pod_ips=option)
     assert traffic.summary(reach) == summarise(reach)
+
+
+def _assert_masks_numbered_by_first_column(scan: traffic.Traffic) -> None:
+    """Masks are numbered in the order columns first use them; one column's new masks in value
+    order when a word holds them."""
+    first_ids = []
+    seen = -1
+    for column in scan.columns:
+        fresh = sorted(i for i in set(column.mask_ids.tolist()) if i > seen)
+        assert fresh == list(range(seen + 1, seen + 1 + len(fresh)))
+        first_ids.append(fresh)
+        seen += len(fresh)
+    assert seen + 1 == len(scan.masks) == len(set(scan.masks))
+    for fresh in first_ids:
+        values = [scan.masks[i] for i in fresh]
+        assert len(values) < 2 or max(values).bit_length() > 64 or values == sorted(values)
+
+
+WIDE_PORTS = tuple(PortSpec("TCP", port, None) for port in range(2000, 2080, 2))
+"""Forty single ports: over 64 port atoms, so a cell of the class matrix takes two words."""
+
+
+@SETTINGS
+@given(crowded_inventories(), st.booleans(), st.booleans())
+def test_the_pair_scan_agrees_with_the_engine_when_cells_take_several_words(
+        inventory: Inventory, option: bool, wide: bool) -> None:
+    if wide:
+        namespace = inventory.workloads[0].namespace
+        policy = NetworkPolicy(namespace, "wide", LabelSelector(), frozenset({"Ingress"}),
+                               (Rule("ingress", 0, (), WIDE_PORTS, ORIGIN),), (), ORIGIN,
+                               spec={})
+        inventory = replace(inventory, policies=(*inventory.policies, policy))
+    reach = analyse(inventory, ipblock_matches_pod_ips=option)
+    assert (reach.ports.words > 1) == wide
+    ctx = CheckContext(reach, Config())
+    _assert_pairs_agree(ctx)
+    assert traffic.summary(reach) == summarise(reach)
+    _assert_masks_numbered_by_first_column(ctx.traffic)
 
 
 def _naive_boundary(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbound: bool
