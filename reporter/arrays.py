@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import numpy.typing as npt
 
@@ -11,15 +13,39 @@ IntArray = npt.NDArray[np.intp]
 def distinct(values: npt.NDArray[np.integer]) -> IntArray:
     """The distinct values, sorted: ``np.unique`` by sorting. NumPy 2.3+ answers a plain
     ``np.unique`` of integers with a hash table, many times slower here (numpy#30496)."""
-    ordered = np.sort(values, axis=None)
-    return ordered[run_starts(ordered)]
+    ordered, low = _sorted_narrow(values)
+    return _widened(ordered[run_starts(ordered)], low, values.dtype)
 
 
 def distinct_counts(values: npt.NDArray[np.integer]) -> tuple[IntArray, IntArray]:
     """The distinct values, sorted, and how often each occurs (by sorting, as :func:`distinct`)."""
-    ordered = np.sort(values, axis=None)
+    ordered, low = _sorted_narrow(values)
     starts = np.flatnonzero(run_starts(ordered))
-    return ordered[starts], np.diff(starts, append=ordered.size)
+    return (_widened(ordered[starts], low, values.dtype),
+            np.diff(starts, append=ordered.size))
+
+
+NARROW = 1 << 14
+"""Arrays from this size are sorted as 32-bit offsets from their minimum when their range
+allows: half the bytes, twice as fast to sort."""
+
+
+def _sorted_narrow(values: npt.NDArray[np.integer]) -> tuple[npt.NDArray[np.integer], int | None]:
+    """``values`` flattened and sorted, less their minimum as 32-bit integers when that loses
+    nothing (the minimum, else None)."""
+    if values.size < NARROW or values.dtype.itemsize <= 4:
+        return np.sort(values, axis=None), None
+    low, high = int(values.min()), int(values.max())
+    if high - low > np.iinfo(np.uint32).max:
+        return np.sort(values, axis=None), None
+    return np.sort((values - low).astype(np.uint32), axis=None), low
+
+
+def _widened(found: npt.NDArray[np.integer], low: int | None, dtype: np.dtype) -> IntArray:
+    """Sorted values of ``_sorted_narrow`` back in their own type."""
+    if low is not None:
+        found = found.astype(dtype) + dtype.type(low)
+    return cast(IntArray, found)
 
 
 def distinct_inverse(values: IntArray) -> tuple[IntArray, IntArray]:
