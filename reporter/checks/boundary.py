@@ -508,11 +508,10 @@ class _Outbound:
         if not self._pending:
             return
         keys, weights, codes = (np.concatenate(parts) for parts in zip(*self._pending, strict=True))
-        self.counts += np.rint(np.bincount(keys, weights=weights, minlength=self.counts.size)
-                               ).astype(np.int64)
-        codes = np.concatenate([self.codes, codes])
-        self.codes = _exchange_codes(codes >> ID_BITS, codes & ID_MASK,
-                                     len(self.scan.result.undeclared))
+        np.add.at(self.counts, keys, weights)
+        # Runs of sorted codes (the accumulated ones, each batch's): a stable sort merges them.
+        codes = np.sort(np.concatenate([self.codes, codes]), kind="stable")
+        self.codes = codes[run_starts(codes)]
         self._pending, self._pending_size = [], 0
 
     def finish(self) -> None:
