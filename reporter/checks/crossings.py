@@ -346,8 +346,10 @@ def crossing_findings(ctx: CheckContext, check_id: str, insides: Iterable[int],
     table: _SideRules = ctx.shared("side-rules", lambda: _SideRules(ctx))
     shown = _shown(ctx, _blame(ctx, list(insides), boundary), boundary, table)
     _prepare_evidence(ctx, boundary, shown.values())
-    found = [_cause_finding(ctx, check_id, table.causes.items[c], s, boundary, what=what,
-                            zones=zones, key=key, prefix=prefix) for c, s in shown.items()]
+    first_peers = _first_peers(boundary, shown.values())
+    found = [_cause_finding(ctx, check_id, table.causes.items[c], s, boundary, first_peers,
+                            what=what, zones=zones, key=key, prefix=prefix)
+             for c, s in shown.items()]
     return sorted(found, key=lambda f: f.target)
 
 
@@ -374,21 +376,18 @@ def _shown(ctx: CheckContext, blame: _Blame, boundary: Boundary, table: _SideRul
     own = workload == workload[firsts][run]  # rows of each cause's first workload
     member = fresh.copy()
     member[1:] |= workload[1:] != workload[:-1]
-    # The first row of each (cause, group): rows sorted by workload within one.
-    order = np.argsort(cause * blame.groups + group, kind="stable")
-    first_of_group = np.ones(order.size, dtype=bool)
-    first_of_group[1:] = ((cause[order][1:] != cause[order][:-1])
-                          | (group[order][1:] != group[order][:-1]))
+    # The first row of each (cause, group), rows being sorted by workload within a cause.
+    first_of_group = np.full(firsts.size * blame.groups, cause.size)
+    np.minimum.at(first_of_group, run * blame.groups + group, np.arange(cause.size))
     other = np.zeros(cause.size, dtype=bool)
-    other[order[first_of_group]] = True
+    other[first_of_group[first_of_group < cause.size]] = True
     other &= ~own
     bounds = np.append(firsts, cause.size)
-    workloads, groups = workload.tolist(), group.tolist()
 
-    def per_cause(rows: npt.NDArray[np.bool_]) -> list[list[int]]:
-        """The rows chosen, split by cause."""
+    def per_cause(rows: npt.NDArray[np.bool_], values: IntArray) -> list[list[int]]:
+        """The values of the rows chosen, split by cause."""
         at = np.flatnonzero(rows)
-        cuts, chosen = np.searchsorted(at, bounds).tolist(), at.tolist()
+        cuts, chosen = np.searchsorted(at, bounds).tolist(), values[at].tolist()
         return [chosen[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
 
     port_cause, admitted, ids = blame.port_rows()
@@ -401,16 +400,31 @@ def _shown(ctx: CheckContext, blame: _Blame, boundary: Boundary, table: _SideRul
         admits = table.admitted.items[a]
         ports[c] |= bits if admits is None else bits & partition.bits(admits)
     labels = ctx.peer_groups()[0]
-    return {c: _Shown([workloads[i] for i in m],
-                      sorted((groups[i] for i in g), key=labels.__getitem__),
-                      [(workloads[i], groups[i]) for i in o], ports[c])
-            for c, m, g, o in zip(cause[firsts].tolist(), per_cause(member), per_cause(own),
-                                  per_cause(other), strict=True)}
+    others = zip(per_cause(other, workload), per_cause(other, group), strict=True)
+    return {c: _Shown(m, sorted(g, key=labels.__getitem__), list(zip(*o, strict=True)), ports[c])
+            for c, m, g, o in zip(cause[firsts].tolist(), per_cause(member, workload),
+                                  per_cause(own, group), others, strict=True)}
+
+
+def _first_peers(boundary: Boundary, shown: Iterable[_Shown]) -> dict[tuple[int, int], int]:
+    """The first example peer of every (workload, group) the findings show as the only example
+    of a group, each workload's groups read at once."""
+    wanted: dict[int, dict[int, None]] = {}
+    for s in shown:
+        for inside, group in s.others:
+            wanted.setdefault(inside, {})[group] = None
+    found: dict[tuple[int, int], int] = {}
+    for inside, groups in wanted.items():
+        details = boundary.exposures[inside].details(list(groups))
+        for group, (_, examples) in zip(groups, details, strict=True):
+            found[inside, group] = examples[0][0]
+    return found
 
 
 def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, shown: _Shown,
-                   boundary: Boundary, *, what: str, zones: Callable[[int], list[str]],
-                   key: tuple[str, ...], prefix: str) -> Finding:
+                   boundary: Boundary, first_peers: dict[tuple[int, int], int], *, what: str,
+                   zones: Callable[[int], list[str]], key: tuple[str, ...], prefix: str
+                   ) -> Finding:
     """The evidence is that of the first workload, for the groups of peers the cause lets
     through; the ports those of all its workloads."""
     inbound = boundary.inbound
@@ -439,8 +453,8 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, shown: _Shown
         details.append(f"… and {len(rest)} more groups of peers: {', '.join(rest)}")
     # One example from each group of peers only other workloads meet (the internet, another
     # zone), so the severity sees every kind of peer the cause lets through.
-    for inside, group in shown.others:
-        peers.setdefault(boundary.exposures[inside].first_peer(group), None)
+    for other in shown.others:
+        peers.setdefault(first_peers[other], None)
     names = sorted(ctx.name(i) for i in members)
     ends = [ctx.name(p) for p in peers]
     return make_finding(

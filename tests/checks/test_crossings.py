@@ -1,0 +1,88 @@
+"""What a crossing finding shows of its cause agrees with a plain reading of the blame's rows:
+the workloads, the first one's groups of peers, the first (workload, group) of each group only
+other workloads meet and that group's first peer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from netpol.strategies import inventories
+
+from reporter.checks.boundary import Boundary, boundary, layers
+from reporter.checks.context import CheckContext
+from reporter.checks.crossings import _blame, _first_peers, _shown, _SideRules
+from reporter.config import Config
+from reporter.config.load import load_config
+from reporter.inventory.model import Inventory
+from reporter.netpol.engine import analyse
+from tests.inventory.helpers import load_text
+
+from .test_views import ROOT, SETTINGS
+
+Shown = tuple[list[int], list[int], list[tuple[int, int]]]
+
+
+def _plain_shown(ctx: CheckContext, crossing: Boundary) -> dict[int, Shown]:
+    rows: dict[int, list[tuple[int, int]]] = {}
+    blame = _blame(ctx, sorted(crossing.exposures), crossing)
+    for cause, workload, group in zip(*(a.tolist() for a in blame.peer_rows()), strict=True):
+        rows.setdefault(cause, []).append((workload, group))
+    labels = ctx.peer_groups()[0]
+    found = {}
+    for cause, pairs in rows.items():
+        members = list(dict.fromkeys(w for w, _ in pairs))
+        own = [g for w, g in pairs if w == members[0]]
+        seen, others = set(own), []
+        for workload, group in pairs:
+            if group not in seen:
+                seen.add(group)
+                others.append((workload, group))
+        found[cause] = members, sorted(own, key=labels.__getitem__), others
+    return found
+
+
+def _assert_shown_agrees(ctx: CheckContext, crossing: Boundary) -> int:
+    """How many (workload, group) only other workloads meet were checked."""
+    table = ctx.shared("side-rules", lambda: _SideRules(ctx))
+    shown = _shown(ctx, _blame(ctx, sorted(crossing.exposures), crossing), crossing, table)
+    assert {c: (s.members, s.groups, s.others) for c, s in shown.items()} == _plain_shown(
+        ctx, crossing)
+    first_peers = _first_peers(crossing, shown.values())
+    others = {o for s in shown.values() for o in s.others}
+    assert first_peers == {(i, g): crossing.exposures[i].first_peer(g) for i, g in others}
+    return len(others)
+
+
+def test_what_findings_show_agrees_with_the_blame_on_a_generated_estate(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Zones of varied workloads, where causes let workloads through to groups their first
+    workload does not meet."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from generate import GENERATED_CONFIG, generate_estate
+
+    (tmp_path / "reporter.yaml").write_text(GENERATED_CONFIG)
+    config = load_config(str(tmp_path / "reporter.yaml")).config
+    ctx = CheckContext(analyse(load_text(generate_estate(200, 15, 80, 1, "varied"))), config)
+    everything = np.ones(ctx.compiled.n_endpoints, dtype=bool)
+    (_, side), = layers([ctx.endpoints(z.members) for z in ctx.zones])
+    others = sum(_assert_shown_agrees(ctx, boundary(ctx, side, everything, inbound=inbound))
+                 for inbound in (True, False))
+    assert others
+
+
+@SETTINGS
+@given(inventories(), st.data())
+def test_what_findings_show_agrees_with_the_blame(inventory: Inventory,
+                                                  data: st.DataObject) -> None:
+    ctx = CheckContext(analyse(inventory), Config())
+    size, workloads = ctx.compiled.n_endpoints, ctx.n_workloads
+    side = np.full(size, -1, dtype=np.intp)  # sides hold workloads only, as zones do
+    side[:workloads] = data.draw(st.lists(st.integers(-1, 2), min_size=workloads,
+                                          max_size=workloads))
+    everything = np.ones(size, dtype=bool)
+    for inbound in (True, False):
+        _assert_shown_agrees(ctx, boundary(ctx, side, everything, inbound=inbound))
