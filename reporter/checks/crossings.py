@@ -77,18 +77,28 @@ def _prepare_evidence(ctx: CheckContext, boundary: Boundary, shown: Iterable[_Sh
 def _group_evidence(ctx: CheckContext, inside: int, group: int, peers: PeerGroup,
                     boundary: Boundary) -> _GroupEvidence:
     inbound = boundary.inbound
-    union = boundary.union(peers.undeclared)
     noun = "source" if inbound else "destination"
     names = ", ".join(ctx.name(p) for p, _ in peers.examples)
     more = f" (e.g. {names})" if peers.count > len(peers.examples) else f": {names}"
     lines = [f"{'from' if inbound else 'to'} {ctx.peer_groups()[0][group]}: {peers.count} "
-             f"{noun}{'s' if peers.count != 1 else ''}{more} on {union}"]
+             f"{noun}{'s' if peers.count != 1 else ''}{more} on "
+             f"{_union_text(boundary, peers.undeclared)}"]
     peer = peers.examples[0][0]
     src, dst = (peer, inside) if inbound else (inside, peer)
     route = _route(ctx, inside, peers, inbound)
     lines += [f"  {line}" for line in passage_lines(ctx, src, dst, route)]
     locations, policies = passage_evidence(ctx, route)
     return _GroupEvidence(lines, locations, policies, [p for p, _ in peers.examples])
+
+
+def _union_text(boundary: Boundary, ids: set[int]) -> str:
+    """The undeclared port sets with these IDs together, as text (cached per boundary: the
+    same few combinations recur)."""
+    key = "union", frozenset(ids)
+    found: str | None = boundary.cache.get(key)
+    if found is None:
+        found = boundary.cache[key] = str(boundary.union(ids))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
