@@ -40,3 +40,13 @@ def test_a_range_of_exactly_32_bits_is_narrowed_and_one_more_is_not() -> None:
             values = np.array([7 + span, 7, 7 + span // 2, 7], dtype=np.int64)
             assert arrays.distinct(values).tolist() == [7, 7 + span // 2, 7 + span]
             assert arrays.distinct_counts(values)[1].tolist() == [2, 1, 1]
+
+
+@given(st.lists(st.integers(-5, 5), max_size=200), st.sampled_from([1, arrays.NARROW]))
+def test_distinct_once_tells_the_values_met_once(values: list[int], narrow: int) -> None:
+    array = np.array(values, dtype=np.intp)
+    with patch.object(arrays, "NARROW", narrow):
+        found, once = arrays.distinct_once(array)
+    expected, counts = np.unique(array, return_counts=True)
+    assert found.tolist() == expected.tolist()
+    assert once.tolist() == (counts == 1).tolist()

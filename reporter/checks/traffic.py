@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct, distinct_counts, ragged
+from reporter.arrays import distinct, distinct_counts, distinct_once, ragged
 from reporter.inventory.model import PROTOCOLS
 from reporter.netpol.engine import Reachability
 from reporter.netpol.pairs import Summary, internet_ranges, workload_summary
@@ -297,10 +297,10 @@ class _Grouping:
 
     def codes(self, batch: Batch) -> IntArray:
         source_groups = self.source_group[batch.sources]
-        # Per column, each distinct (source group, mask ID) and how many sources have it.
+        # Per column, each distinct (source group, mask ID) and whether one source has it.
         entry = (batch.source_column * self.sources + source_groups) * self.width + batch.mask_ids
         entry[source_groups < 0] = -1
-        unique, counts = distinct_counts(entry[source_groups >= 0])
+        unique, once = distinct_once(entry[source_groups >= 0])
         columns = np.arange(int(batch.member_column[-1]) + 1)
         first = np.searchsorted(unique // (self.sources * self.width), columns)
         per_column = np.diff(first, append=len(unique))
@@ -319,7 +319,7 @@ class _Grouping:
         lone = np.flatnonzero(sizes == 1)
         lone, own = lone[own[lone_members] >= 0], own[lone_members][own[lone_members] >= 0]
         found = np.searchsorted(unique, own)
-        alone = counts[found] == 1
+        alone = once[found]
         keep[offsets[lone[alone]] + found[alone] - first[target_column[lone[alone]]]] = False
         source: IntArray = unique[at]
         pair = source // self.width % self.sources * self.targets + targets[row] % self.targets
