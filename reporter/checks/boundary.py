@@ -77,10 +77,6 @@ class Exposure:
     def count(self) -> int:
         raise NotImplementedError
 
-    def first_peer(self, group: int) -> int:
-        """The group's first example peer."""
-        return self.details([group])[0][1][0][0]
-
     def details(self, groups: Sequence[int]) -> list[tuple[int, list[tuple[int, int]]]]:
         """For each of some of its groups: how many peers, and the examples (peer, mask)."""
         raise NotImplementedError
@@ -393,14 +389,14 @@ class _Situation(Exposure):
     """One situation's sources with undeclared exchanges, in endpoint order. Findings ask for
     a few groups of a few situations: each is picked out when asked."""
 
-    __slots__ = ("_sources", "_mask_ids", "_group_of", "_masks", "_groups_of_sources")
+    __slots__ = ("_sources", "_mask_ids", "_group_of", "_masks", "_by_group")
 
     def __init__(self, scan: _Scan, holder: int, sources: npt.NDArray[np.int32],
                  mask_ids: npt.NDArray[np.int32]) -> None:
         super().__init__(np.zeros(0, dtype=np.int64), slice(0, 0), holder, scan.n_groups)
         self._sources, self._mask_ids = sources, mask_ids
         self._group_of, self._masks = scan.groups, scan.ctx.traffic.masks
-        self._groups_of_sources: IntArray | None = None
+        self._by_group: tuple[IntArray, IntArray] | None = None
 
     def bind(self, codes: Int64Array, span: slice) -> None:
         """Point at its slice of the boundary's codes."""
@@ -410,13 +406,18 @@ class _Situation(Exposure):
         return len(self._sources)
 
     def details(self, groups: Sequence[int]) -> list[tuple[int, list[tuple[int, int]]]]:
-        if self._groups_of_sources is None:
-            self._groups_of_sources = self._group_of[self._sources]
+        if self._by_group is None:  # sources sorted by group once: each group is a slice
+            group_of = self._group_of[self._sources]
+            order = np.argsort(group_of, kind="stable")  # endpoint order kept within one
+            self._by_group = group_of[order], order
+        sorted_groups, order = self._by_group
+        wanted = np.array(groups, dtype=np.intp)
+        bounds = zip(np.searchsorted(sorted_groups, wanted).tolist(),
+                     np.searchsorted(sorted_groups, wanted, side="right").tolist(), strict=True)
         found = []
-        for group in groups:
-            rows = np.flatnonzero(self._groups_of_sources == group)
-            first = rows[:EXAMPLES]
-            found.append((rows.size, [(p, self._masks[m]) for p, m in zip(
+        for lo, hi in bounds:
+            first = order[lo:min(hi, lo + EXAMPLES)]
+            found.append((hi - lo, [(p, self._masks[m]) for p, m in zip(
                 self._sources[first].tolist(), self._mask_ids[first].tolist(), strict=True)]))
         return found
 

@@ -53,7 +53,8 @@ def _assert_shown_agrees(ctx: CheckContext, crossing: Boundary) -> int:
         ctx, crossing)
     first_peers = _first_peers(crossing, shown.values())
     others = {o for s in shown.values() for o in s.others}
-    assert first_peers == {(i, g): crossing.exposures[i].first_peer(g) for i, g in others}
+    assert first_peers == {(i, g): crossing.exposures[i].details([g])[0][1][0][0]
+                           for i, g in others}
     return len(others)
 
 

@@ -234,7 +234,6 @@ def _assert_groups_agree(ctx: CheckContext, crossing: Boundary, side: np.ndarray
             assert len(details.examples) == min(EXAMPLES, len(found))
             assert len({p for p, _ in details.examples}) == len(details.examples)
             assert all(found[p][0] == mask for p, mask in details.examples)
-            assert exposure.first_peer(group) == details.examples[0][0]
             if crossing.inbound:
                 assert [p for p, _ in details.examples] == sorted(found)[:EXAMPLES]
 
