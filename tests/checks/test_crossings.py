@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from netpol.strategies import inventories
 
@@ -75,7 +75,7 @@ def test_what_findings_show_agrees_with_the_blame_on_a_generated_estate(
     assert others
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=50)
 @given(inventories(), st.data())
 def test_what_findings_show_agrees_with_the_blame(inventory: Inventory,
                                                   data: st.DataObject) -> None:

@@ -124,7 +124,7 @@ WIDE_PORTS = tuple(PortSpec("TCP", port, None) for port in range(2000, 2080, 2))
 """Forty single ports: over 64 port atoms, so a cell of the class matrix takes two words."""
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=40)
 @given(crowded_inventories(), st.booleans(), st.booleans())
 def test_the_pair_scan_agrees_with_the_engine_when_cells_take_several_words(
         inventory: Inventory, option: bool, wide: bool) -> None:
