@@ -142,8 +142,7 @@ class Boundary:
         exposures = [self.exposures[inside] for inside, _ in wanted]
         keys = np.array([e.key + g for e, (_, g) in zip(exposures, wanted, strict=True)],
                         dtype=np.int64)
-        lo = np.searchsorted(self.codes, keys << ID_BITS)
-        hi = np.searchsorted(self.codes, (keys + 1) << ID_BITS)
+        lo, hi = _code_spans(self.codes, keys, 1)
         span, within = ragged(hi - lo)
         ids = (self.codes[lo[span] + within] & ID_MASK).tolist()
         cuts = np.cumsum(np.append(0, hi - lo)).tolist()
@@ -275,6 +274,15 @@ def boundary(ctx: CheckContext, side: IntArray, peers: BoolVector, *, inbound: b
     return scan.result
 
 
+def _code_spans(codes: Int64Array, keys: npt.NDArray[np.integer], width: int
+               ) -> tuple[IntArray, IntArray]:
+    """Where the sorted exchange ``codes`` of keys ``keys[i]`` to ``keys[i] + width - 1``
+    start and stop."""
+    first = keys.astype(np.int64)
+    return (np.searchsorted(codes, first << ID_BITS),
+            np.searchsorted(codes, (first + width) << ID_BITS))
+
+
 def _exchange_codes(keys: IntArray, ids: IntArray, id_count: int) -> Int64Array:
     """The distinct ``key << ID_BITS | id``, sorted, for IDs below ``id_count`` (found on the
     compact ``key * id_count + id``, which sorts faster)."""
@@ -377,9 +385,8 @@ class _Inbound:
             result.codes = np.concatenate(self.codes)
         # Each situation's codes, now that every batch is in: one search for all.
         keys = np.array([view.key for view in self.views], dtype=np.int64)
-        bounds = np.searchsorted(result.codes, np.concatenate(
-            [keys << ID_BITS, (keys + result.groups) << ID_BITS])).reshape(2, -1)
-        for view, lo, hi in zip(self.views, *bounds.tolist(), strict=True):
+        bounds = _code_spans(result.codes, keys, result.groups)
+        for view, lo, hi in zip(self.views, *(b.tolist() for b in bounds), strict=True):
             view.bind(result.codes, slice(lo, hi))
         for members, views in self.exposed:
             result.exposures.update(zip(members.tolist(), views, strict=True))
@@ -526,10 +533,9 @@ class _Outbound:
         sources = distinct(keys // scan.n_groups)
         first = sources * scan.n_groups
         rows = np.searchsorted(keys, [first, first + scan.n_groups])
-        codes = np.searchsorted(self.codes, [first << ID_BITS,
-                                             (first + scan.n_groups) << ID_BITS])
-        for source, r0, r1, c0, c1 in zip(sources.tolist(), *rows.tolist(), *codes.tolist(),
-                                          strict=True):
+        codes = _code_spans(self.codes, first, scan.n_groups)
+        for source, r0, r1, c0, c1 in zip(sources.tolist(), *rows.tolist(),
+                                          *(c.tolist() for c in codes), strict=True):
             scan.result.exposures[source] = _Row(table, self.codes, source, scan.n_groups,
                                                  slice(r0, r1), slice(c0, c1))
 
