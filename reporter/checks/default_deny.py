@@ -47,6 +47,13 @@ def _openness(ctx: CheckContext, rules: Sequence[CompiledRule]) -> Openness:
     for rule in broad:
         rest &= ~vectors[rule.peers]
     if rest.any():  # peers no all-ports rule admits: do the other rules admit every port?
+        probe = int(np.argmax(rest))  # one such peer first: most rule sets fail on it
+        probed = 0
+        for rule in rules:
+            if vectors[rule.peers][probe]:
+                probed |= rule.numeric
+        if probed != ports.full:
+            return Openness(False, ())
         column = np.zeros((int(rest.sum()), ports.words), dtype=np.uint64)
         for rule in rules:
             column[vectors[rule.peers][rest]] |= ports.to_words(rule.numeric)

@@ -1,0 +1,56 @@
+"""Whether a rule set admits every peer on every port (default deny's "open"), against a plain
+per-peer reading of the rules."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, cast
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reporter.checks.default_deny import _openness
+
+ATOMS = 70
+"""Two words of atoms, so that the word rows are exercised."""
+FULL = (1 << ATOMS) - 1
+
+
+class _Ports:
+    words = 2
+    full = FULL
+
+    @staticmethod
+    def to_words(mask: int) -> np.ndarray:
+        return np.array([mask & (1 << 64) - 1, mask >> 64], dtype=np.uint64)
+
+
+def _rule_sets(peers: int) -> st.SearchStrategy[list[tuple[list[bool], int]]]:
+    """Rules as (peers admitted, atoms admitted): masks drawn from a few parts of the port
+    space, so that unions often reach every port."""
+    parts = [(1 << 20) - 1, ((1 << 50) - 1) ^ ((1 << 20) - 1), FULL ^ ((1 << 50) - 1), FULL]
+    mask = st.lists(st.sampled_from(parts), min_size=1, max_size=3).map(
+        lambda chosen: int(np.bitwise_or.reduce(np.array(chosen, dtype=object))))
+    rule = st.tuples(st.lists(st.booleans(), min_size=peers, max_size=peers), mask)
+    return st.lists(rule, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=6).flatmap(_rule_sets))
+def test_open_exactly_when_every_peer_gets_every_port(rules: list[tuple[list[bool], int]]
+                                                      ) -> None:
+    peers = len(rules[0][0]) if rules else 1
+    compiled_rules = [SimpleNamespace(peers=i, numeric=mask) for i, (_, mask) in enumerate(rules)]
+    ctx = SimpleNamespace(
+        reach=SimpleNamespace(ports=_Ports()),
+        compiled=SimpleNamespace(n_endpoints=peers,
+                                 peer_vectors=[np.array(v, dtype=bool) for v, _ in rules]))
+    expected = bool(rules) and all(
+        int(np.bitwise_or.reduce(np.array([m for v, m in rules if v[p]] or [0], dtype=object)))
+        == FULL for p in range(peers))
+    found = _openness(cast(Any, ctx), cast(Any, compiled_rules))
+    assert found.open == expected
+    if found.open:
+        everyone = [r for r in compiled_rules if r.numeric == FULL]
+        assert list(found.rules) == (everyone or compiled_rules)
