@@ -1,8 +1,8 @@
 """report.pdf: WeasyPrint renders report.html as tagged PDF/A-3a with the pack's files attached.
 
-Only the clock makes a PDF differ between runs: the attachments' dates and the document's dates
-come from the Assessment's ``generated_at``, and the file identifier is WeasyPrint's hash of the
-content, so the same inputs and clock give the same bytes.
+Only the clock makes a PDF differ between runs: the attachments' dates, the document's dates and
+the embedded fonts' dates come from the Assessment's ``generated_at``, and the file identifier is
+WeasyPrint's hash of the content, so the same inputs and clock give the same bytes.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from __future__ import annotations
 import gc
 import io
 import logging
+import os
 import time
 import warnings
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -43,6 +45,23 @@ def _unique_associated_files(document: object, pdf: Any) -> None:
         associated.extend(unique)
 
 
+@contextmanager
+def _fonts_dated(created: datetime) -> Iterator[None]:
+    """The fonts fontTools saves inside are dated ``created``, not when the PDF is written."""
+    # WeasyPrint saves a font with fontTools when it subsets without HarfBuzz-Subset (Debian's
+    # libharfbuzz-subset0 missing) and for variable and colour fonts; fontTools stamps the
+    # font's head.modified with the wall clock, and SOURCE_DATE_EPOCH is how to tell it a time.
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(created.timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
 def render_pdf(
     html: str,
     attachments: Sequence[PdfAttachment],
@@ -70,8 +89,9 @@ def render_pdf(
         warnings.simplefilter("ignore", ResourceWarning)
         document = weasyprint.HTML(string=html, url_fetcher=fetcher).render()
         laid_out = time.perf_counter()
-        pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files,
-                                         finisher=_unique_associated_files)
+        with _fonts_dated(created):
+            pdf: bytes = document.write_pdf(pdf_variant=PDF_VARIANT, attachments=files,
+                                             finisher=_unique_associated_files)
         del document
         gc.collect()
     if timings is not None:

@@ -4,14 +4,17 @@ pack's files, embedded fonts, the text of the first pages, and byte-for-byte rep
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject, PdfObject
 
 from reporter.pack import (
     PUBLIC_KEY,
@@ -23,8 +26,9 @@ from reporter.pack import (
 )
 from reporter.render.bundle import PackInputs, build_pack
 from reporter.render.pairmap import from_rows
+from reporter.render.pdf import render_pdf
 
-from .sample import SAMPLE_MANIFESTS, sample_assessment
+from .sample import GENERATED_AT, SAMPLE_MANIFESTS, sample_assessment
 
 if TYPE_CHECKING:
     from tests.conftest import Tool
@@ -168,12 +172,60 @@ def test_cover_and_summary_text(fixture_files: dict[str, bytes], reader: PdfRead
     assert f"page 2 of {pages}" in summary
 
 
+def _serialised(pdf_object: PdfObject | None) -> bytes:
+    out = io.BytesIO()
+    if pdf_object is not None:
+        pdf_object.write_to_stream(out)
+    return out.getvalue()
+
+
+def _differing_pdf_objects(first: bytes, again: bytes) -> list[str]:
+    """The objects that differ, by number and type; a font program by its font's name."""
+    readers = [PdfReader(io.BytesIO(pdf)) for pdf in (first, again)]
+    sizes = {reader.trailer["/Size"] for reader in readers}
+    if len(sizes) > 1:
+        return [f"object counts {sorted(sizes)}"]
+    kinds: dict[int, str] = {}
+    differing = []
+    for number in range(1, sizes.pop()):
+        objects = [reader.get_object(number) for reader in readers]
+        if _serialised(objects[0]) != _serialised(objects[1]):
+            differing.append(number)
+        if isinstance(objects[0], DictionaryObject):
+            kinds[number] = str(objects[0].get("/Type", type(objects[0]).__name__))
+            for key in ("/FontFile", "/FontFile2", "/FontFile3"):
+                if key in objects[0]:
+                    kinds[objects[0].raw_get(key).idnum] = f"font program {objects[0]['/FontName']}"
+    return [f"{number} ({kinds.get(number, '?')})" for number in differing]
+
+
+def _where_they_differ(name: str, first: bytes, again: bytes) -> str:
+    if name == REPORT_PDF:
+        return "objects " + ", ".join(_differing_pdf_objects(first, again))
+    at = next((i for i, (a, b) in enumerate(zip(first, again, strict=False)) if a != b),
+              min(len(first), len(again)))
+    return f"from byte {at}: {first[at:at + 80]!r} then {again[at:at + 80]!r}"
+
+
 def test_same_inputs_and_clock_give_the_same_bytes(fixture_files: dict[str, bytes],
                                                    fixture_inputs: PackInputs) -> None:
     again = build_pack(sample_assessment(), fixture_inputs)
     assert sorted(again) == sorted(fixture_files)
-    differing = [name for name in fixture_files if again[name] != fixture_files[name]]
-    assert differing == []
+    differing = {name: _where_they_differ(name, fixture_files[name], again[name])
+                 for name in fixture_files if again[name] != fixture_files[name]}
+    assert differing == {}
+
+
+def test_fonts_saved_by_fonttools_are_dated_by_the_clock_not_the_time_of_writing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without HarfBuzz-Subset, WeasyPrint subsets with fontTools, which dates each font it
+    # saves with the wall clock: here one that moves an hour at every reading.
+    monkeypatch.setattr("weasyprint.pdf.fonts.harfbuzz_subset", None)
+    readings = itertools.count(1_800_000_000, 3600)
+    monkeypatch.setattr(time, "time", lambda: float(next(readings)))
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    html = "<html lang=en><title>t</title><p>Evidence <b>2024</b></p></html>"
+    assert render_pdf(html, [], GENERATED_AT) == render_pdf(html, [], GENERATED_AT)
 
 
 def test_a_pack_renders_without_zones_or_findings(tmp_path: Path) -> None:
