@@ -4,7 +4,6 @@ scan, its folds, boundary crossings with declared flows, and port-set arithmetic
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import replace
 from pathlib import Path
 from unittest.mock import patch
 
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from netpol.build import ORIGIN
+from netpol.build import with_wide_policy
 from netpol.strategies import crowded_inventories, inventories
 
 from reporter.checks import boundary as boundary_module
@@ -22,14 +21,7 @@ from reporter.checks.context import CheckContext
 from reporter.checks.flows import parse_ports, subtract
 from reporter.config import Config, load_config
 from reporter.inventory.manifests import load_paths
-from reporter.inventory.model import (
-    PROTOCOLS,
-    Inventory,
-    LabelSelector,
-    NetworkPolicy,
-    PortSpec,
-    Rule,
-)
+from reporter.inventory.model import PROTOCOLS, Inventory
 from reporter.netpol.addresses import AddressRange, ranges_within
 from reporter.netpol.connset import MAX_PORT, ConnectionSet, Partition
 from reporter.netpol.engine import analyse
@@ -120,20 +112,12 @@ def _assert_masks_numbered_by_first_column(scan: traffic.Traffic) -> None:
         assert len(values) < 2 or max(values).bit_length() > 64 or values == sorted(values)
 
 
-WIDE_PORTS = tuple(PortSpec("TCP", port, None) for port in range(2000, 2080, 2))
-"""Forty single ports: over 64 port atoms, so a cell of the class matrix takes two words."""
-
-
 @settings(SETTINGS, max_examples=40)
 @given(crowded_inventories(), st.booleans(), st.booleans())
 def test_the_pair_scan_agrees_with_the_engine_when_cells_take_several_words(
         inventory: Inventory, option: bool, wide: bool) -> None:
     if wide:
-        namespace = inventory.workloads[0].namespace
-        policy = NetworkPolicy(namespace, "wide", LabelSelector(), frozenset({"Ingress"}),
-                               (Rule("ingress", 0, (), WIDE_PORTS, ORIGIN),), (), ORIGIN,
-                               spec={})
-        inventory = replace(inventory, policies=(*inventory.policies, policy))
+        inventory = with_wide_policy(inventory)
     reach = analyse(inventory, ipblock_matches_pod_ips=option)
     assert (reach.ports.words > 1) == wide
     ctx = CheckContext(reach, Config())

@@ -130,3 +130,14 @@ def inventory(
     policies: Iterable[NetworkPolicy] = (),
 ) -> Inventory:
     return Inventory(tuple(namespaces), tuple(workloads), tuple(policies))
+
+
+WIDE_PORTS = tuple(tcp(port) for port in range(2000, 2080, 2))
+"""Forty single ports: over 64 port atoms, so each cell of the class matrix takes two words."""
+
+
+def with_wide_policy(inv: Inventory) -> Inventory:
+    """``inv`` plus a policy "wide" admitting :data:`WIDE_PORTS` from anywhere to every pod of
+    its first workload's namespace."""
+    wide = policy(f"{inv.workloads[0].namespace}/wide", ingress=[rule(ports=WIDE_PORTS)])
+    return replace(inv, policies=(*inv.policies, wide))

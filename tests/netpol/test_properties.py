@@ -11,17 +11,14 @@ from hypothesis import strategies as st
 from reporter.inventory.model import (
     PROTOCOLS,
     Inventory,
-    LabelSelector,
     NetworkPolicy,
-    PortSpec,
-    Rule,
     Workload,
 )
 from reporter.netpol.connset import MAX_PORT, ConnectionSet
 from reporter.netpol.engine import Endpoint, Reachability, analyse
 from reporter.netpol.pairs import summarise
 
-from .build import ORIGIN
+from .build import with_wide_policy
 from .flows import range_ends
 from .oracle import Party, oracle_allows
 from .strategies import (
@@ -297,19 +294,12 @@ def test_structure_of_the_result(inv: Inventory, option: bool) -> None:
     assert set(pairs) == expected
 
 
-WIDE_PORTS = tuple(PortSpec("TCP", port, None) for port in range(2000, 2080, 2))
-"""Forty single ports: over 64 port atoms, so each cell of the class matrix takes two words."""
-
-
 @settings(SETTINGS, max_examples=15)
 @given(inv=crowded_inventories(), option=st.booleans())
 def test_cells_of_several_words_agree_with_the_oracle_and_the_listing(
     inv: Inventory, option: bool
 ) -> None:
-    namespace = inv.workloads[0].namespace
-    wide = NetworkPolicy(namespace, "wide", LabelSelector(), frozenset({"Ingress"}),
-                         (Rule("ingress", 0, (), WIDE_PORTS, ORIGIN),), (), ORIGIN, spec={})
-    inv = replace(inv, policies=(*inv.policies, wide))
+    inv = with_wide_policy(inv)
     r = analyse(inv, ipblock_matches_pod_ips=option)
     assert r.ports.words > 1
     assert_agrees_with_oracle(r, inv, option)
