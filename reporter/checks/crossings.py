@@ -20,6 +20,7 @@ from reporter.checks.evidence import (
     DETAIL_LIMIT,
     Passage,
     make_finding,
+    not_isolated_line,
     passage,
     passage_evidence,
     passage_lines,
@@ -86,7 +87,11 @@ def _group_evidence(ctx: CheckContext, inside: int, group: int, peers: PeerGroup
     peer = peers.examples[0][0]
     src, dst = (peer, inside) if inbound else (inside, peer)
     route = _route(ctx, inside, peers, inbound)
-    lines += [f"  {line}" for line in passage_lines(ctx, src, dst, route)]
+    # An inside end that nothing isolates is stated once per finding (_cause_finding), not
+    # under every group of peers.
+    sides = (("egress", "ingress") if _isolated(ctx, inside, inbound)
+             else ("egress",) if inbound else ("ingress",))
+    lines += [f"  {line}" for line in passage_lines(ctx, src, dst, route, sides)]
     locations, policies = passage_evidence(ctx, route)
     return _GroupEvidence(lines, locations, policies, [p for p, _ in peers.examples])
 
@@ -444,12 +449,15 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, shown: _Shown
     members = shown.members
     example = members[0]
     # Where to look first: the workloads themselves when nothing isolates them.
-    own = [] if _isolated(ctx, example, inbound) else [
+    own_isolated = _isolated(ctx, example, inbound)
+    own = [] if own_isolated else [
         place for i in members[:DETAIL_LIMIT] for place in workload_location(ctx.workload(i))]
     if cause.rule is not None:  # the rule to change comes first, whatever the examples show
         own = [cause.rule, *own]
     locations: dict[tuple[object, ...], Location] = {_place(p): p for p in own}
     details = [f"e.g. {ctx.name(example)}:"] if len(members) > 1 else []
+    if not own_isolated:
+        details.append(not_isolated_line("ingress" if inbound else "egress", ctx.name(example)))
     policies: set[str] = {cause.policy} if cause.policy else set()
     peers: dict[int, None] = {}
     ordered = shown.groups

@@ -106,17 +106,22 @@ def rule_mask(ctx: CheckContext, rule: CompiledRule, target: Workload | None) ->
     return mask
 
 
-def passage_lines(ctx: CheckContext, src: int, dst: int, passage_: Passage) -> list[str]:
+def not_isolated_line(side: str, name: str) -> str:
+    return f"{side} of {name}: not isolated (no policy selects it for {side.capitalize()})"
+
+
+def passage_lines(ctx: CheckContext, src: int, dst: int, passage_: Passage,
+                  sides: tuple[str, ...] = ("egress", "ingress")) -> list[str]:
+    """Why the connection gets through on each of ``sides``."""
     texts: dict[int, str] = ctx.shared("rule-texts", dict)  # by compiled rule: they live as long
     lines = []
     for side, rules, subject in (("egress", passage_.egress, src),
                                  ("ingress", passage_.ingress, dst)):
-        name = ctx.name(subject)
-        if subject >= ctx.n_workloads:
+        if side not in sides or subject >= ctx.n_workloads:
             continue
+        name = ctx.name(subject)
         if rules is None:
-            lines.append(f"{side} of {name}: not isolated (no policy selects it for "
-                         f"{side.capitalize()})")
+            lines.append(not_isolated_line(side, name))
             continue
         for r in rules:
             text = texts.get(id(r))

@@ -12,12 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from netpol.strategies import inventories
 
+from reporter.checks import REGISTRY
 from reporter.checks.boundary import Boundary, boundary, layers
 from reporter.checks.context import CheckContext
 from reporter.checks.crossings import _blame, _first_peers, _shown, _SideRules
+from reporter.checks.registry import run_check
 from reporter.config import Config
 from reporter.config.load import load_config
 from reporter.inventory.model import Inventory
+from reporter.model import Status
 from reporter.netpol.engine import analyse
 from tests.inventory.helpers import load_text
 
@@ -87,3 +90,32 @@ def test_what_findings_show_agrees_with_the_blame(inventory: Inventory,
     everything = np.ones(size, dtype=bool)
     for inbound in (True, False):
         _assert_shown_agrees(ctx, boundary(ctx, side, everything, inbound=inbound))
+
+
+def test_an_inside_end_nothing_isolates_is_stated_once_per_finding(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not under every group of peers it meets: the peers' sides still are."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from generate import GENERATED_CONFIG, generate_estate
+
+    (tmp_path / "reporter.yaml").write_text(GENERATED_CONFIG)
+    config = load_config(str(tmp_path / "reporter.yaml")).config
+    ctx = CheckContext(analyse(load_text(generate_estate(200, 15, 80, 1, "varied"))), config)
+    stated = 0
+    for check_id, side in (("zone.ingress-declared", "ingress"),
+                           ("zone.egress-declared", "egress")):
+        for finding in run_check(REGISTRY[check_id], ctx).findings:
+            if finding.status != Status.FAIL:
+                continue
+            example = finding.affected[0] if len(finding.affected) == 1 else (
+                finding.details[0].removeprefix("e.g. ").removesuffix(":"))
+            lines = [d.strip() for d in finding.details if "not isolated" in d]
+            assert len(lines) == len(set(lines)), finding.details
+            own = f"{side} of {example}: not isolated"
+            if any(line.startswith(own) for line in lines):
+                stated += 1
+                first_group = next(i for i, d in enumerate(finding.details)
+                                   if d.startswith(("from ", "to ")))
+                assert [d for d in finding.details[:first_group] if d.startswith(own)], (
+                    finding.details)
+    assert stated
