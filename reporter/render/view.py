@@ -32,6 +32,7 @@ from reporter.render.history import GitHistory, git_history
 from reporter.render.key_findings import KeyFindings, key_findings
 from reporter.render.lateral import LateralView, lateral_view
 from reporter.render.limitations import limitations
+from reporter.render.period_states import StatesTable, states_table
 from reporter.render.review import ReviewView, review_view
 from reporter.render.skipped import general_reason
 
@@ -166,6 +167,8 @@ class ReportView:
     """Input path -> its attached copy."""
     lateral: LateralView
     """The chapter "Lateral movement" (templates/_lateral.html.j2)."""
+    period_states: StatesTable | None
+    """The states of the period examined, unchanged runs folded ("Time examined")."""
     status_look: Mapping[Status, tuple[str, str]] = field(default_factory=lambda: STATUS_LOOK)
     shown_host_network: int = SHOWN_HOST_NETWORK
     affected_shown: int = SHOWN_AFFECTED
@@ -398,4 +401,5 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         key_findings=key_findings(assessment, findings.ids),
         attachments=_attachments(assessment, facts.pack_file),
         lateral=lateral_view(assessment),
+        period_states=states_table(assessment.period) if assessment.period else None,
     )
