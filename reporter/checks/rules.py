@@ -42,8 +42,13 @@ def _blast_radius(ctx: CheckContext, peers: np.ndarray, selected: np.ndarray) ->
     workloads = peers[: ctx.n_workloads]
     namespaces = distinct(ctx.compiled.ns_of_workload[workloads]).size
     external = " and every external address" if peers[ctx.n_workloads:].all() else ""
-    return (f"{int(workloads.sum())} workloads in {namespaces} namespaces{external}, "
-            f"for {int(selected.sum())} selected workloads")
+    return (f"{_counted(int(workloads.sum()), 'workload')} in "
+            f"{_counted(namespaces, 'namespace')}{external}, "
+            f"for {_counted(int(selected.sum()), 'selected workload')}")
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @check("hygiene.allow-all-rules", title="No allow-all rule beyond the declared flows")
