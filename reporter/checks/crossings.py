@@ -157,10 +157,11 @@ def _blame(ctx: CheckContext, insides: list[int], boundary: Boundary) -> _Blame:
     admitted = len(table.admitted.items)
     rule_causes, rule_workloads, rule_groups = peers
     port_causes, rule_admitted, rule_ids = ports
+    side_port_causes, side_port_ids = _distinct_pairs(side_causes, side_ids, ids)
     peer_codes = [(rule_causes * endpoints + rule_workloads) * groups + rule_groups,
                   (side_causes * endpoints + side_workloads) * groups + side_groups]
     port_codes = [(port_causes * admitted + rule_admitted) * ids + rule_ids,
-                  side_causes * admitted * ids + side_ids]
+                  side_port_causes * admitted * ids + side_port_ids]
     return _Blame(distinct(np.concatenate(peer_codes)), distinct(np.concatenate(port_codes)),
                   endpoints, groups, ids, admitted)
 
@@ -276,8 +277,8 @@ def _rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int], direc
     group it exchanges undeclared connections with) is one entry of a few arrays. A rule admits
     a group's undeclared ports when its atoms meet those the group's port sets touch (rules
     admit whole atoms) and some endpoint of the group is among its peers. Returns the (cause,
-    workload, group) and (cause, admitted, undeclared ID) of every hit, and the workloads hit
-    (repeated)."""
+    workload, group) of every hit, the (cause, admitted, undeclared ID) of every rule hit and ID
+    it lets through, and the workloads hit (repeated)."""
     empty = np.zeros(0, dtype=np.intp)
     if not owners:
         return (empty, empty, empty), (empty, empty, empty), empty
@@ -302,15 +303,28 @@ def _rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int], direc
     hit = (admits.ravel()[rule_of * admits.shape[1] + row_group[row]]
            & (atoms[rule_of] & touch[row]).any(axis=1))
     hit_pair, hit_row = pair_of[hit], row[hit]
-    # The undeclared IDs of each pair's hit groups.
+    # The undeclared IDs of each pair's hit groups, per rule.
     entry_of, offset = ragged(stops[hit_row] - starts[hit_row])
-    id_pair = hit_pair[entry_of]
+    hit_rule = rule_array[hit_pair]
+    id_rule, found_ids = _distinct_pairs(hit_rule[entry_of],
+                                         ids[starts[hit_row][entry_of] + offset],
+                                         len(boundary.undeclared))
     workloads = np.array(owners, dtype=np.intp)
-    hit_rule, id_rule = rule_array[hit_pair], rule_array[id_pair]
     return ((table.rule_causes[hit_rule], workloads[owner_array[hit_pair]], row_group[hit_row]),
-            (table.rule_causes[id_rule], table.rule_admitted[id_rule],
-             ids[starts[hit_row][entry_of] + offset]),
+            (table.rule_causes[id_rule], table.rule_admitted[id_rule], found_ids),
             workloads[owner_array[hit_pair]])
+
+
+def _distinct_pairs(keys: IntArray, ids: IntArray, id_count: int) -> tuple[IntArray, IntArray]:
+    """The distinct (key, ID) pairs, in key then ID order, marked in a table of the keys present
+    by the IDs: each pair recurs for every workload and group of peers it comes with (~60 times
+    in a generated estate), so marking beats sorting them all."""
+    present = np.zeros(int(keys.max(initial=-1)) + 1, dtype=bool)
+    present[keys] = True
+    marks = np.zeros((int(present.sum()), id_count), dtype=bool)
+    marks[(np.cumsum(present) - 1)[keys], ids] = True
+    at, found = np.nonzero(marks)
+    return np.flatnonzero(present)[at], found
 
 
 def _touch_words(ctx: CheckContext, boundary: Boundary) -> npt.NDArray[np.uint64]:

@@ -15,7 +15,7 @@ from netpol.strategies import inventories
 from reporter.checks import REGISTRY
 from reporter.checks.boundary import Boundary, boundary, layers
 from reporter.checks.context import CheckContext
-from reporter.checks.crossings import _blame, _first_peers, _shown, _SideRules
+from reporter.checks.crossings import _blame, _distinct_pairs, _first_peers, _shown, _SideRules
 from reporter.checks.registry import run_check
 from reporter.config import Config
 from reporter.config.load import load_config
@@ -119,3 +119,15 @@ def test_an_inside_end_nothing_isolates_is_stated_once_per_finding(
                 assert [d for d in finding.details[:first_group] if d.startswith(own)], (
                     finding.details)
     assert stated
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6).flatmap(lambda ids: st.tuples(
+    st.just(ids), st.lists(st.tuples(st.integers(0, 40), st.integers(0, ids - 1)), max_size=60))))
+def test_distinct_pairs_are_the_sorted_distinct_pairs(
+        drawn: tuple[int, list[tuple[int, int]]]) -> None:
+    id_count, pairs = drawn
+    keys = np.array([k for k, _ in pairs], dtype=np.intp)
+    ids = np.array([i for _, i in pairs], dtype=np.intp)
+    found_keys, found_ids = _distinct_pairs(keys, ids, id_count)
+    assert list(zip(found_keys.tolist(), found_ids.tolist(), strict=True)) == sorted(set(pairs))
