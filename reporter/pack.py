@@ -13,7 +13,7 @@ Layout::
                           command lines and annotations redacted in place; copies over
                           LARGE_INPUT bytes gzip-compressed (``.gz`` added to the name)
     report.html           the report, self-contained
-    report.pdf            the same report, PDF/A-3b, embedding the files above and SHA256SUMS
+    report.pdf            the same report, PDF/A-3a, embedding the files above and SHA256SUMS
     pack.pub              the signer's public key (when signed)
     SHA256SUMS            sha256 of every file above (``sha256sum -c`` reads it)
     pack.sig              Ed25519 signature over SHA256SUMS (when signed)

@@ -78,13 +78,16 @@ def _prepare_evidence(ctx: CheckContext, boundary: Boundary, shown: Iterable[_Sh
 def _group_evidence(ctx: CheckContext, inside: int, group: int, peers: PeerGroup,
                     boundary: Boundary) -> _GroupEvidence:
     inbound = boundary.inbound
-    noun = "source" if inbound else "destination"
+    peer = peers.examples[0][0]
+    # A group holds workloads or address ranges (cut where ipBlocks differ), never both: the
+    # ranges are counted as what they are, not as so many hosts.
+    noun = ("address range" if peer >= ctx.n_workloads
+            else "source" if inbound else "destination")
     names = ", ".join(ctx.name(p) for p, _ in peers.examples)
     more = f" (e.g. {names})" if peers.count > len(peers.examples) else f": {names}"
     lines = [f"{'from' if inbound else 'to'} {ctx.peer_groups()[0][group]}: {peers.count} "
              f"{noun}{'s' if peers.count != 1 else ''}{more} on "
              f"{_union_text(boundary, peers.undeclared)}"]
-    peer = peers.examples[0][0]
     src, dst = (peer, inside) if inbound else (inside, peer)
     route = _route(ctx, inside, peers, inbound)
     # An inside end that nothing isolates is stated once per finding (_cause_finding), not

@@ -122,7 +122,7 @@ def _refuse_existing(out: str | None) -> None:
 def report_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str | None,
                    period: tuple[date, date] | None, out: str | None, since: str | None,
                    sign_key: str | None) -> ExitCode:
-    """Write an evidence pack: pack.json, report.html, report.pdf (PDF/A-3b), SHA256SUMS.
+    """Write an evidence pack: pack.json, report.html, report.pdf (PDF/A-3a), SHA256SUMS.
 
     The pack is written into a temporary folder and renamed into place; an existing pack is
     never overwritten. With SOURCE_DATE_EPOCH set, the same inputs give the same bytes.

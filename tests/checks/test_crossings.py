@@ -24,6 +24,7 @@ from reporter.model import Status
 from reporter.netpol.engine import analyse
 from tests.inventory.helpers import load_text
 
+from .harness import run_file
 from .test_views import ROOT, SETTINGS
 
 Shown = tuple[list[int], list[int], list[tuple[int, int]]]
@@ -131,3 +132,17 @@ def test_distinct_pairs_are_the_sorted_distinct_pairs(
     ids = np.array([i for _, i in pairs], dtype=np.intp)
     found_keys, found_ids = _distinct_pairs(keys, ids, id_count)
     assert list(zip(found_keys.tolist(), found_ids.tolist(), strict=True)) == sorted(set(pairs))
+
+
+def test_address_ranges_are_counted_as_ranges_and_workloads_as_peers() -> None:
+    cases = Path(__file__).parent / "cases"
+    result = run_file("internet.egress-declared",
+                      cases / "internet.egress-declared" / "open-egress-FAIL.yaml")
+    lines = [d for f in result.findings for d in f.details if d.startswith("to ")]
+    assert lines and all(line.startswith("to the internet: 1 address range: ")
+                         for line in lines), lines
+    result = run_file("zone.ingress-declared",
+                      cases / "zone.ingress-declared" / "wider-than-declared-FAIL.yaml")
+    lines = [d for f in result.findings for d in f.details if d.startswith("from ")]
+    assert lines and all(" source" in line and "address range" not in line
+                         for line in lines), lines
