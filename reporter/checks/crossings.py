@@ -31,6 +31,7 @@ from reporter.inventory.model import Workload
 from reporter.model import Finding, Location, Status
 from reporter.netpol.compiled import CompiledRule
 from reporter.netpol.connset import ConnectionSet
+from reporter.wording import counted
 
 GROUP_LIMIT = 10
 """Peer groups (zones, the internet…) detailed with examples and rules in one finding."""
@@ -85,8 +86,8 @@ def _group_evidence(ctx: CheckContext, inside: int, group: int, peers: PeerGroup
             else "source" if inbound else "destination")
     names = ", ".join(ctx.name(p) for p, _ in peers.examples)
     more = f" (e.g. {names})" if peers.count > len(peers.examples) else f": {names}"
-    lines = [f"{'from' if inbound else 'to'} {ctx.peer_groups()[0][group]}: {peers.count} "
-             f"{noun}{'s' if peers.count != 1 else ''}{more} on "
+    lines = [f"{'from' if inbound else 'to'} {ctx.peer_groups()[0][group]}: "
+             f"{counted(peers.count, noun)}{more} on "
              f"{_union_text(boundary, peers.undeclared)}"]
     src, dst = (peer, inside) if inbound else (inside, peer)
     route = _route(ctx, inside, peers, inbound)

@@ -21,6 +21,7 @@ from reporter.checks.registry import Evaluation, check
 from reporter.inventory.model import LabelSelector, NetworkPolicy, Peer
 from reporter.model import Finding, Status
 from reporter.netpol.named import unresolved_named_ports
+from reporter.wording import counted
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -163,7 +164,7 @@ def host_network_in_scope(ctx: CheckContext, check_id: str) -> Evaluation:
     findings = [
         make_finding(
             check_id, Status.FAIL, f"namespace/{namespace}",
-            f"{len(keys)} workload{'s' if len(keys) != 1 else ''} of {namespace} "
+            f"{counted(len(keys), 'workload')} of {namespace} "
             f"({affected_text(keys)}) use{'s' if len(keys) == 1 else ''} hostNetwork: "
             "NetworkPolicies do not apply to them, so their traffic is not restricted by any "
             "policy",

@@ -15,6 +15,7 @@ from reporter.checks.registry import Evaluation, check
 from reporter.inventory.model import NetworkPolicy, Rule
 from reporter.model import Finding, Status
 from reporter.netpol.compiled import CompiledRule
+from reporter.wording import counted
 
 
 def effective_rules(policy: NetworkPolicy) -> Iterator[Rule]:
@@ -42,13 +43,9 @@ def _blast_radius(ctx: CheckContext, peers: np.ndarray, selected: np.ndarray) ->
     workloads = peers[: ctx.n_workloads]
     namespaces = distinct(ctx.compiled.ns_of_workload[workloads]).size
     external = " and every external address" if peers[ctx.n_workloads:].all() else ""
-    return (f"{_counted(int(workloads.sum()), 'workload')} in "
-            f"{_counted(namespaces, 'namespace')}{external}, "
-            f"for {_counted(int(selected.sum()), 'selected workload')}")
-
-
-def _counted(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    return (f"{counted(int(workloads.sum()), 'workload')} in "
+            f"{counted(namespaces, 'namespace')}{external}, "
+            f"for {counted(int(selected.sum()), 'selected workload')}")
 
 
 @check("hygiene.allow-all-rules", title="No allow-all rule beyond the declared flows")

@@ -11,6 +11,7 @@ from collections import Counter
 from reporter.diff.model import StatusDelta
 from reporter.diff.status import status_delta
 from reporter.model import Assessment
+from reporter.wording import counted
 
 _SHOWN = 4
 
@@ -23,7 +24,7 @@ def _status_line(delta: StatusDelta) -> str:
         line = "No requirement changed status"
     else:
         more = f" and {len(changed) - _SHOWN} more" if len(changed) > _SHOWN else ""
-        line = (f"{len(changed)} requirement{'s' if len(changed) != 1 else ''} changed status: "
+        line = (f"{counted(len(changed), 'requirement')} changed status: "
                 f"{', '.join(changed[:_SHOWN])}{more}")
     return line + (f"; {added} requirement(s) not assessed before." if added else ".")
 

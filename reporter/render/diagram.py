@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from reporter.model import NAMESPACE_ZONE, ZONE_OVERLAP, ZoneFlow, ZoneSummary
+from reporter.wording import counted
 
 WIDTH = 760.0
 NODE_W, NODE_H = 164.0, 50.0
@@ -231,8 +232,7 @@ def _subtitle(zone: ZoneSummary | None, folded_ranges: int, name: str) -> str:
         return "in more than one zone" if ZONE_OVERLAP in name else "outside the cluster"
     if zone.kind.startswith(_WORKLOAD):
         return zone.kind.removeprefix(_WORKLOAD)
-    wl = f"{len(zone.workloads)} workload{'s' if len(zone.workloads) != 1 else ''}"
-    return f"{zone.kind} · {len(zone.namespaces)} ns · {wl}"
+    return f"{zone.kind} · {len(zone.namespaces)} ns · {counted(len(zone.workloads), 'workload')}"
 
 
 def _label(name: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from reporter.diff.render import SHORT_SHA
 from reporter.model import PolicySummary
 from reporter.render.review import SIGNATURE_LOOK
+from reporter.wording import counted
 
 FILE_FALLBACK = "from the file's history (the policy's own was not traced): the file's last " \
                 "change, and the commit that added the file"
@@ -159,7 +160,7 @@ def _period_changes(git: Mapping[str, Any]) -> str:
     since, until = (str(git.get(k) or "")[:10] or "…" for k in ("since", "until"))
     signed = "; ".join(f"{status} {count}" for status, count in sorted(signatures.items()))
     count = len(shas)
-    return (f"{count} commit{'' if count == 1 else 's'} changed the inputs from {since} to "
+    return (f"{counted(count, 'commit')} changed the inputs from {since} to "
             f"{until}" + (f" (signatures: {signed})" if signed else ""))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reporter.model import Assessment, Coverage, ManualState
+from reporter.wording import counted
 
 _CONFIG_KIND = "File"
 """Skipped items of this kind are the configuration file, not objects of the cluster."""
@@ -54,7 +55,7 @@ def limitations(assessment: Assessment, tracked: bool) -> tuple[str, ...]:
     if done.host_network_workloads:
         count = len(done.host_network_workloads)
         lines.append(
-            f"{count} workload{'s' if count != 1 else ''} use{'' if count != 1 else 's'} the "
+            f"{counted(count, 'workload')} use{'' if count != 1 else 's'} the "
             "node's network (hostNetwork): NetworkPolicies do not apply to "
             f"{'them' if count != 1 else 'it'} and {'their' if count != 1 else 'its'} traffic "
             "is not in the map.")

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from reporter.inventory.model import COPY_REASON
+from reporter.wording import counted
 
 FILE_KINDS = ("File", "Document")
 """Skipped-item kinds of files and documents that are not manifests."""
@@ -27,10 +28,6 @@ _PLACE_IN_REASON = (
 )
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
 def skip_summary(items: Iterable[tuple[str, str]]) -> str | None:
     """One line counting skipped files and documents by cause, skipped objects by kind and
     identical copies; None when nothing was skipped. ``items`` are (kind, reason) pairs."""
@@ -49,15 +46,15 @@ def skip_summary(items: Iterable[tuple[str, str]]) -> str | None:
     if files:
         causes = ", ".join(f"{n} {label}" for label, n in files.most_common())
         count = sum(files.values())
-        parts.append(f"{count} file{'' if count == 1 else 's'} or documents that are not "
+        parts.append(f"{counted(count, 'file')} or documents that are not "
                      f"manifests ({causes})")
     if kinds:
         shown = ", ".join(f"{kind} {n}" for kind, n in kinds.most_common(_SHOWN_KINDS))
         more = ", …" if len(kinds) > _SHOWN_KINDS else ""
-        parts.append(f"{_plural(sum(kinds.values()), 'object')} of kinds the map does not "
+        parts.append(f"{counted(sum(kinds.values()), 'object')} of kinds the map does not "
                      f"use ({shown}{more})")
     if copies:
-        parts.append(f"{_plural(copies, 'identical copy')} of objects already read".replace(
+        parts.append(f"{counted(copies, 'identical copy')} of objects already read".replace(
             "copys", "copies"))
     if not parts:
         return None
