@@ -286,7 +286,8 @@ def _code_spans(codes: Int64Array, keys: npt.NDArray[np.integer], width: int
 def _exchange_codes(keys: IntArray, ids: IntArray, id_count: int) -> Int64Array:
     """The distinct ``key << ID_BITS | id``, sorted, for IDs below ``id_count`` (found on the
     compact ``key * id_count + id``, which sorts faster)."""
-    compact = distinct(keys.astype(np.int64) * id_count + ids)
+    compact = keys.astype(np.int64) * id_count + ids
+    compact = distinct(compact[run_starts(compact)])
     return (compact // id_count << ID_BITS) | compact % id_count
 
 
