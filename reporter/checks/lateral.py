@@ -9,6 +9,7 @@ from reporter.checks.context import CheckContext
 from reporter.checks.evidence import limited, make_finding
 from reporter.checks.registry import Evaluation, check
 from reporter.model import Finding, Status
+from reporter.wording import counted
 
 SENSITIVE_KINDS = ("cde", "phi", ALL_ZONES)
 """Zone kinds whose data stores must stay out of an attacker's reach (all: no zones given)."""
@@ -42,8 +43,8 @@ def internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
                     for n, h in enumerate(shortest.hops, 1) for rule in h.rules]
         findings.append(make_finding(
             check_id, Status.FAIL, target.target,
-            f"{target.target} is reachable from the internet in {target.min_hops} hop(s) "
-            f"(limit {limit}) through {target.entries} entry workload(s), e.g. "
+            f"{target.target} is reachable from the internet in {counted(target.min_hops, 'hop')} "
+            f"(limit {limit}) through {counted(target.entries, 'entry workload')}, e.g. "
             f"{' -> '.join(shortest.nodes)}",
             zones=list(target.zones), endpoints=list(shortest.nodes[1:]),
             ports=shortest.hops[-1].ports,
@@ -59,7 +60,7 @@ def internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
             findings.append(make_finding(
                 check_id, Status.PASS, f"zone {zone.name}",
                 f"zone {zone.name}: no data store is reachable from the internet within "
-                f"{limit} hop(s)", zones=[zone.name], details=[f"data stores: {names}"],
+                f"{counted(limit, 'hop')}", zones=[zone.name], details=[f"data stores: {names}"],
                 key=("paths", str(limit))))
-    return Evaluation(f"{count} data stores in cde/phi zones, paths of at most {limit} hops "
-                      f"from the internet", count, findings)
+    return Evaluation(f"{counted(count, 'data store')} in cde/phi zones, paths of at most "
+                      f"{counted(limit, 'hop')} from the internet", count, findings)

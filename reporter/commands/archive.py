@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reporter.commands import ExitCode
+from reporter.wording import counted
 
 
 def verify_archive_folder(root: Path, public_key: Path | None) -> ExitCode:
@@ -22,12 +23,12 @@ def verify_archive_folder(root: Path, public_key: Path | None) -> ExitCode:
     for problem in [*check.broken, *check.gaps]:
         click.echo(f"error: {problem.render()}", err=True)
     if not check.ok:
-        click.echo(f"NOT VERIFIED: {root} ({len(check.broken)} integrity problem(s), "
-                   f"{len(check.gaps)} gap(s))", err=True)
+        click.echo(f"NOT VERIFIED: {root} ({counted(len(check.broken), 'integrity problem')}, "
+                   f"{counted(len(check.gaps), 'gap')})", err=True)
         return ExitCode.FAILED
     signed = f", {check.signed} signed" if check.signed else ", unsigned"
-    click.echo(f"verified: archive {root}: {len(check.entries)} run(s){signed}; every pack "
-               "matches its SHA256SUMS and index entry, and the chain is unbroken")
+    click.echo(f"verified: archive {root}: {counted(len(check.entries), 'run')}{signed}; "
+               "every pack matches its SHA256SUMS and index entry, and the chain is unbroken")
     return ExitCode.OK
 
 

@@ -20,6 +20,7 @@ from reporter.commands.options import (
     verbose_inputs_option,
 )
 from reporter.errors import InputError
+from reporter.wording import counted
 
 if TYPE_CHECKING:
     from reporter.inventory.model import Inventory, Protocol
@@ -82,7 +83,8 @@ def not_modelled_line(inventory: Inventory) -> str:
     policies = inventory.not_modelled
     namespaces = sorted({p.namespace or "every namespace" for p in policies})
     names = ", ".join(p.key for p in policies[:3]) + (", …" if len(policies) > 3 else "")
-    return (f"{len(policies)} object(s) that allow or deny traffic are present, not modelled "
+    return (f"{counted(len(policies), 'object')} that allow or deny traffic "
+            f"{'is' if len(policies) == 1 else 'are'} present, not modelled "
             f"({names}): the map may be wrong in {', '.join(namespaces)}")
 
 

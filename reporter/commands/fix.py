@@ -17,6 +17,7 @@ import click
 from reporter.commands import ExitCode
 from reporter.commands.options import assessment_options, paths_argument
 from reporter.errors import InputError, Problem
+from reporter.wording import counted
 
 if TYPE_CHECKING:
     from reporter.fix.propose import Proposal
@@ -48,7 +49,8 @@ def _write(directory: Path, proposals: list[Proposal]) -> list[Path]:
 def _report(recheck: Recheck, written: list[Path], declared: bool) -> list[str]:
     from reporter.fix.propose import NOT_CLOSABLE
 
-    lines = [f"{len(written)} file(s) written, {len(recheck.withdrawn)} proposal(s) withdrawn"]
+    lines = [f"{counted(len(written), 'file')} written, "
+             f"{counted(len(recheck.withdrawn), 'proposal')} withdrawn"]
     for path, proposal in zip(written, recheck.accepted, strict=True):
         lines.append(f"  {path}")
         lines += [f"      closes {check} {target}" for check, target in proposal.closes]

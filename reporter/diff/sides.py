@@ -25,6 +25,7 @@ from reporter.model import Assessment
 from reporter.netpol.engine import Reachability
 from reporter.pack import PACK_JSON, read_pack_json
 from reporter.pipeline import Assessed, Assessor, PipelineOptions, read_inputs
+from reporter.wording import counted
 
 EXACT_DIFF_LIMIT = 200_000
 """Manifest sides with more allowed pairs than this are compared between zones only."""
@@ -170,7 +171,7 @@ def _some_manifests(inputs: LoadedInputs, label: str) -> LoadedInputs:
     skipped = inputs.inventory.skipped_files
     reasons = sorted({f.reason for f in skipped})
     raise InputError(
-        [Problem(f"no manifests to compare: {len(skipped)} file(s) or document(s) read, none "
+        [Problem(f"no manifests to compare: {counted(len(skipped), 'file or document')} read, none "
                  f"of them Kubernetes manifests ({'; '.join(reasons) or 'nothing found'})",
                  file=label)],
         hint=f"name the manifests of this side, or {PACK_HINT.removeprefix('name ')}")

@@ -24,6 +24,7 @@ from reporter.model import Severity, Status
 from reporter.netpol.connset import ConnectionSet
 from reporter.paths import PathFinder, PathReport, Selection, datastores, endpoint_indices
 from reporter.pipeline import Assessed, Assessor, PipelineOptions
+from reporter.wording import counted
 
 SENSITIVE_KINDS = ("cde", "phi")
 SEVERE = (Severity.HIGH, Severity.CRITICAL)
@@ -199,7 +200,8 @@ def _path_reasons(base: PathReport, head: PathReport) -> tuple[list[Reason], lis
         old_entries = was.entries if was else 0
         example = " -> ".join(target.paths[0].nodes) if target.paths else ""
         if target.min_hops is not None and (old_hops is None or target.min_hops < old_hops):
-            worse.append(Reason("path", f"new path to {target.target}: {target.min_hops} hop(s) "
+            hops = counted(target.min_hops, "hop")
+            worse.append(Reason("path", f"new path to {target.target}: {hops} "
                                         f"(before: {old_hops or 'none'}), e.g. {example}"))
         elif target.entries > old_entries:
             worse.append(Reason("path", f"{target.target}: {target.entries} entry workloads "

@@ -8,12 +8,13 @@ from typing import Any
 from reporter.diff.model import as_plain
 from reporter.diff.render import widened_text
 from reporter.gate.compute import GateResult, NewConnection
+from reporter.wording import counted
 
 
 def verdict(result: GateResult) -> str:
     if result.failed:
         return (f"FAIL: {result.head} is worse than {result.base} "
-                f"({len(result.worse)} reason(s))")
+                f"({counted(len(result.worse), 'reason')})")
     return f"PASS: {result.head} is no worse than {result.base}"
 
 

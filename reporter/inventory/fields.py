@@ -114,10 +114,10 @@ class ObjectReader:
                 close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.7) or [
                     a for a in allowed if a.lower() == str(key).lower()]
                 guess = f"did you mean {close[0]!r}? " if close else ""
-                shown = ", ".join(allowed) if len(allowed) <= 12 else (
-                    "see the API reference for this object")
+                expected = (f"expected one of: {', '.join(allowed)}" if len(allowed) <= 12
+                            else "the API reference lists this object's fields")
                 self.report(mapping, f"{field}.{key}" if field else str(key),
-                            f"unknown field; {guess}expected one of: {shown}")
+                            f"unknown field; {guess}{expected}")
 
     def labels(self, parent: LineDict, key: str, field: str) -> dict[str, str]:
         """A label map, validated like the API server; invalid entries are reported and left out."""

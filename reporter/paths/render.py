@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reporter.paths.search import AttackPath, PathReport, TargetPaths
+from reporter.wording import counted
 
 
 def as_dict(report: PathReport) -> dict[str, Any]:
@@ -54,13 +55,13 @@ def render_txt(report: PathReport) -> str:
     lines = [_headline(report), ""]
     for target in report.exposed:
         lines.append(f"{target.target}  min {target.min_hops} {_hops(target.min_hops)}, "
-                     f"{target.entries} entry workload(s)"
+                     f"{counted(target.entries, 'entry workload')}"
                      + (f"  [zone {', '.join(target.zones)}]" if target.zones else ""))
         for path in target.paths:
             lines += _path_lines(path, "  ")
         if target.entries > len(target.paths):
-            lines.append(f"  … and {target.entries - len(target.paths)} more entry workload(s)"
-                         " (--limit 0 lists all)")
+            more = counted(target.entries - len(target.paths), "more entry workload")
+            lines.append(f"  … and {more} (--limit 0 lists all)")
         lines.append("")
     unreached = [t.target for t in report.targets if t.min_hops is None]
     if unreached:

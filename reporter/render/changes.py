@@ -26,7 +26,7 @@ def _status_line(delta: StatusDelta) -> str:
         more = f" and {len(changed) - _SHOWN} more" if len(changed) > _SHOWN else ""
         line = (f"{counted(len(changed), 'requirement')} changed status: "
                 f"{', '.join(changed[:_SHOWN])}{more}")
-    return line + (f"; {added} requirement(s) not assessed before." if added else ".")
+    return line + (f"; {counted(added, 'requirement')} not assessed before." if added else ".")
 
 
 def _findings_line(delta: StatusDelta) -> str:

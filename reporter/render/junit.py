@@ -19,6 +19,7 @@ from reporter.model import (
     Status,
 )
 from reporter.timeline import describe_window
+from reporter.wording import counted
 
 SKIPPED = (Status.MANUAL, Status.NOT_APPLICABLE, Status.NOT_ASSESSED)
 COUNTS = ("tests", "failures", "errors", "skipped")
@@ -106,14 +107,14 @@ def _case(
     if req.status is Status.FAIL:
         failing = [f for c in results for f in c.findings if f.status is Status.FAIL]
         opened = _window_lines(f"{framework_id} {req.id}", windows)
-        message = f"{len(failing)} failing finding(s)" + (
-            f", {len(opened)} failure window(s) in the period" if opened else "")
+        message = counted(len(failing), "failing finding") + (
+            f", {counted(len(opened), 'failure window')} in the period" if opened else "")
         _outcome(case, "failure", message, _finding_lines(failing) + _silent_failures(results)
                  + [f"PERIOD: {line}" for line in opened])
     elif req.status is Status.ERROR:
         errors = [f"[{c.check_id}] {c.error or 'check could not be evaluated'}"
                   for c in results if c.status is Status.ERROR]
-        _outcome(case, "error", f"{len(errors)} check(s) could not be evaluated", errors)
+        _outcome(case, "error", f"{counted(len(errors), 'check')} could not be evaluated", errors)
     elif req.status in SKIPPED:
         ET.SubElement(case, "skipped", {"message": _clean(_skip_reason(req, results))})
     elif req.status is Status.EXCEPTED:

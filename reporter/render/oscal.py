@@ -47,6 +47,7 @@ from reporter.model import (
     RequirementResult,
     Status,
 )
+from reporter.wording import counted
 
 OSCAL_VERSION = "1.1.2"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:compliance-reporter:oscal")
@@ -150,8 +151,9 @@ def _result_description(a: Assessment) -> str:
     elif a.period_start and a.period_end:
         lines.append(f"Assessment period: {a.period_start} to {a.period_end}.")
     c = a.completeness
-    lines.append(f"Population: {c.namespaces} namespaces, {c.workloads} workloads, "
-                 f"{c.policies} NetworkPolicies.")
+    lines.append(f"Population: {counted(c.namespaces, 'namespace')}, "
+                 f"{counted(c.workloads, 'workload')}, "
+                 f"{counted(c.policies, 'NetworkPolicy', 'NetworkPolicies')}.")
     return " ".join(lines)
 
 

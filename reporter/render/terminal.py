@@ -26,6 +26,7 @@ from reporter.model import (
 )
 from reporter.render.skipped import skip_summary
 from reporter.timeline import describe_window
+from reporter.wording import counted
 
 STYLE = {
     Status.PASS: ("✓", "green"), Status.FAIL: ("✗", "bold red"), Status.MANUAL: ("?", "yellow"),
@@ -159,7 +160,8 @@ def _exception_lines(assessment: Assessment) -> Iterator[Text]:
     notes = {ExceptionState.ACTIVE: "excepts", ExceptionState.EXPIRED: "EXPIRED, no longer "
              "applies; it would match", ExceptionState.UNUSED: "UNUSED: matches no failing finding"}
     for entry in assessment.exceptions:
-        count = "" if entry.state is ExceptionState.UNUSED else f" {len(entry.matched)} finding(s)"
+        count = ("" if entry.state is ExceptionState.UNUSED
+                 else f" {counted(len(entry.matched), 'finding')}")
         yield Text(f"  {entry.id} {entry.check} {entry.target}: {notes[entry.state]}{count} "
                    f"(expires {entry.expires}, ticket {entry.ticket}, approved by "
                    f"{entry.approver})", style=styles[entry.state])
@@ -219,9 +221,10 @@ def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]
     c = assessment.completeness
     yield Text("Completeness", style="bold")
     kinds = ", ".join(f"{k} {n}" for k, n in c.kinds_read.items()) or "none"
-    yield Text(f"  read {len(c.inputs)} file(s): {kinds}")
-    yield Text(f"  modelled {c.namespaces} namespaces, {c.workloads} workloads, "
-               f"{c.policies} NetworkPolicies")
+    yield Text(f"  read {counted(len(c.inputs), 'file')}: {kinds}")
+    yield Text(f"  modelled {counted(c.namespaces, 'namespace')}, "
+               f"{counted(c.workloads, 'workload')}, "
+               f"{counted(c.policies, 'NetworkPolicy', 'NetworkPolicies')}")
     if c.host_network_workloads:
         names = ", ".join(c.host_network_workloads)
         yield Text(f"  hostNetwork (outside the policy model): {names}")
@@ -251,7 +254,7 @@ def _verdict(assessment: Assessment) -> Text:
                       if r.status is Status.FAIL)
     if failing:
         per_framework = ", ".join(f"{fw} {n}" for fw, n in failing.items())
-        return Text(f"FAIL: {sum(failing.values())} automated requirement(s) fail "
+        return Text(f"FAIL: {counted(sum(failing.values()), 'automated requirement')} fail "
                     f"({per_framework})", style="bold red")
     statuses = Counter(r.status for fw in assessment.frameworks for r in fw.requirements)
     rest = ", ".join(f"{statuses[s]} {s.value}" for s in (

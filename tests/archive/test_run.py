@@ -46,7 +46,7 @@ def test_two_runs_chain_and_verify(built: Built) -> None:
     assert index[0]["previous"] is None and index[1]["previous"] == index[0]["hash"]
     result = reporter("verify", str(built.archive))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"verified: archive {built.archive}: 2 run(s), 2 signed")
+    assert result.stdout.startswith(f"verified: archive {built.archive}: 2 runs, 2 signed")
 
 
 def test_the_snapshot_is_inside_the_pack_and_summed(built: Built) -> None:
@@ -253,7 +253,7 @@ def test_a_skipped_quarter_is_a_gap(built: Built, tmp_path: Path) -> None:
     assert "warning: gap" not in result.stderr  # the gap is after the last run: not known yet
     errors = not_verified(archive)
     assert "error: gap: no run for 2027Q1 (between 2026Q4 run " in errors
-    assert "(0 integrity problem(s), 1 gap(s))" in errors
+    assert "(0 integrity problems, 1 gap)" in errors
     assert "GAP     no run for 2027Q1" in reporter("history", str(archive)).stdout
 
 

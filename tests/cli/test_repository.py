@@ -225,7 +225,7 @@ def test_policy_kinds_that_are_not_modelled_are_a_caveat_everywhere(tmp_path: Pa
         "metadata: {name: cluster-guard}\nspec: {priority: 10, subject: {namespaces: {}}}\n")
     code, _, err = run("connectivity", repo)
     assert code == 0
-    assert ("warning: 2 object(s) that allow or deny traffic are present, not modelled "
+    assert ("warning: 2 objects that allow or deny traffic are present, not modelled "
             "(AdminNetworkPolicy cluster-guard, CiliumNetworkPolicy shop/l7): the map may be "
             "wrong in every namespace, shop") in err
     assert "does not affect" not in err
@@ -282,9 +282,9 @@ def test_workloads_are_validated_as_strictly_as_policies() -> None:
               if line.startswith("error:")]
     assert errors == [
         "5: Deployment shop/web, metadata.lables: unknown field; did you mean 'labels'? "
-        "expected one of: see the API reference for this object",
+        "the API reference lists this object's fields",
         "16: Deployment shop/web, spec.template.spec.containers[0].prots: unknown field; "
-        "did you mean 'ports'? expected one of: see the API reference for this object",
+        "did you mean 'ports'? the API reference lists this object's fields",
         "23: Deployment shop/web, spec.template.spec.containers[1].ports[0].containerport: "
         "unknown field; did you mean 'containerPort'? expected one of: name, hostPort, "
         "containerPort, protocol, hostIP",

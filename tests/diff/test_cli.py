@@ -162,6 +162,6 @@ def test_a_side_with_no_manifests_is_bad_input_not_an_empty_cluster(
     Path("notes.txt").write_text("meeting notes\n", encoding="utf-8")
     result = run(command, "notes.txt", "new")
     assert result.exit_code == 2, result.output
-    assert "notes.txt: no manifests to compare: 1 file(s) or document(s) read, none of them " \
+    assert "notes.txt: no manifests to compare: 1 file or document read, none of them " \
            "Kubernetes manifests" in result.stderr
     assert "Traceback" not in result.output

@@ -117,7 +117,7 @@ def test_sarif_and_junit_say_when_each_failure_of_the_period_was_open(
     case = next(c for c in suite.iter("testcase") if (c.get("name") or "").startswith("1.4.4 "))
     failure = case.find("failure")
     assert failure is not None and failure.text is not None
-    assert failure.get("message") == "0 failing finding(s), 2 failure window(s) in the period"
+    assert failure.get("message") == "0 failing findings, 2 failure windows in the period"
     assert ("PERIOD: [zone.internet-to-datastore] zone cde: policy "
             "production/database-debug ingress[0]: "
             in failure.text)

@@ -65,7 +65,7 @@ def test_failing_requirement_lists_its_failing_findings() -> None:
     failure = _case(_root(), "pci-dss-4.0.1", "1.3.1").find("failure")
     assert failure is not None
     assert failure.get("type") == "FAIL"
-    assert failure.get("message") == "2 failing finding(s)"
+    assert failure.get("message") == "2 failing findings"
     assert (failure.text or "").splitlines() == [
         "[netpol.default-deny-ingress] namespace/payments: "
         "namespace payments has no default-deny ingress policy",
@@ -78,7 +78,7 @@ def test_passing_evidence_is_not_listed_as_a_failure() -> None:
     failure = _case(_root(), "hipaa-security-rule", "164.312(a)(1)").find("failure")
     assert failure is not None
     assert "namespace/web" not in (failure.text or "")
-    assert failure.get("message") == "1 failing finding(s)"
+    assert failure.get("message") == "1 failing finding"
 
 
 def test_errored_requirement_is_an_error_with_the_check_error() -> None:
