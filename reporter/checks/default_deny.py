@@ -24,6 +24,7 @@ from reporter.checks.registry import Evaluation, check
 from reporter.inventory.model import NetworkPolicy
 from reporter.model import Finding, Location, Status
 from reporter.netpol.compiled import CompiledRule
+from reporter.wording import counted
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +138,7 @@ def _namespace_finding(view: _Direction, check_id: str, namespace: str) -> Findi
     members = np.flatnonzero(ctx.compiled.namespace_vector(namespace)).tolist()
     exposed = [(i, p) for i in members if (p := view.workload_problem(i)) is not None]
     if exposed:
-        reasons.append(f"{len(exposed)} of {len(members)} workloads are not isolated for {kind}")
+        reasons.append(_not_isolated(len(exposed), len(members), kind))
     for i, (message, places, keys) in exposed:
         details.append(f"{ctx.name(i)}: {message}")
         locations += places
@@ -146,15 +147,28 @@ def _namespace_finding(view: _Direction, check_id: str, namespace: str) -> Findi
         names = ", ".join(sorted(p.key for p in wide))
         return make_finding(
             check_id, Status.PASS, f"namespace/{namespace}",
-            f"{namespace}: all {len(members)} workloads isolated for {kind} ({names}); no rule "
-            "allows every peer on every port",
+            f"namespace {namespace}: {_every_one(len(members))} isolated for {kind} ({names}); "
+            "no rule allows every peer on every port",
             zones=ctx.zones_of_namespace(namespace), locations=locations,
             policies=sorted(policies), key=(view.direction,))
     return make_finding(
         check_id, Status.FAIL, f"namespace/{namespace}",
-        f"{namespace} does not deny {view.direction} by default: {'; '.join(reasons)}",
+        f"namespace {namespace} does not deny {view.direction} by default: "
+        f"{'; '.join(reasons)}",
         zones=ctx.zones_of_namespace(namespace), locations=_unique(locations),
         policies=sorted(policies), details=limited(details), key=(view.direction,))
+
+
+def _not_isolated(exposed: int, members: int, kind: str) -> str:
+    if exposed < members:
+        verb = "is" if exposed == 1 else "are"
+        return f"{exposed} of its {members} workloads {verb} not isolated for {kind}"
+    return f"{_every_one(members)} not isolated for {kind}"
+
+
+def _every_one(members: int) -> str:
+    """The subject and verb for all of a namespace's workloads."""
+    return "its only workload is" if members == 1 else f"all {members} of its workloads are"
 
 
 def _unique(locations: list[Location]) -> list[Location]:
@@ -167,7 +181,7 @@ def _unique(locations: list[Location]) -> list[Location]:
 def _namespaces(ctx: CheckContext, check_id: str, direction: str) -> Evaluation:
     view = _direction(ctx, direction)
     findings = [_namespace_finding(view, check_id, ns) for ns in ctx.scope_namespaces]
-    return Evaluation(f"{len(findings)} namespaces in scope", len(findings), findings)
+    return Evaluation(f"{counted(len(findings), 'namespace')} in scope", len(findings), findings)
 
 
 def _workloads(ctx: CheckContext, check_id: str, direction: str) -> Evaluation:
@@ -198,7 +212,7 @@ def _workloads(ctx: CheckContext, check_id: str, direction: str) -> Evaluation:
             zones=sorted({z for i in indices for z in ctx.zones_of(i)}),
             locations=_unique(locations)[:DETAIL_LIMIT], policies=policies, affected=names,
             key=(direction,)))
-    return Evaluation(f"{len(members)} workloads in scope", len(members), findings)
+    return Evaluation(f"{counted(len(members), 'workload')} in scope", len(members), findings)
 
 
 @check("netpol.namespace-default-deny-ingress",

@@ -38,6 +38,7 @@ def internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
     findings: list[Finding] = []
     for target in report.exposed:
         shortest = target.paths[0]
+        assert target.min_hops is not None  # exposed: some path reaches it
         details = [f"path: {' -> '.join(p.nodes)}" for p in target.paths]
         details += [f"hop {n}: {h.src} -> {h.dst} ({h.ports}): {rule}"
                     for n, h in enumerate(shortest.hops, 1) for rule in h.rules]
