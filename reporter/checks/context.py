@@ -18,6 +18,7 @@ from reporter.inventory.model import NetworkPolicy, Workload
 from reporter.netpol.engine import Reachability
 from reporter.netpol.pairs import internet_ranges
 from reporter.netpol.selectors import BoolVector
+from reporter.wording import counted
 
 T = TypeVar("T")
 
@@ -146,3 +147,7 @@ class CheckContext:
 
     def policies_in_scope(self) -> list[tuple[int, NetworkPolicy]]:
         return [(i, p) for i, p in enumerate(self.compiled.policies) if self.policy_in_scope(p)]
+
+    def policies_counted(self) -> str:
+        """``3 in-scope policies``: what several checks evaluated."""
+        return counted(len(self.policies_in_scope()), "in-scope policy", "in-scope policies")

@@ -14,6 +14,7 @@ from reporter.checks.evidence import make_finding, policy_location, rule_locatio
 from reporter.checks.registry import Evaluation, check
 from reporter.checks.rules import effective_rules
 from reporter.model import Finding, Location, Status
+from reporter.wording import counted
 
 
 def dns_servers(ctx: CheckContext) -> np.ndarray:
@@ -118,5 +119,5 @@ def dns_egress(ctx: CheckContext, check_id: str) -> Evaluation:
             causes.setdefault(side_cause(ctx, src, "egress"), []).append(src)
     findings = [_finding(ctx, check_id, sources, servers, reached)
                 for sources in causes.values()]
-    return Evaluation(f"{population} egress-isolated workloads in scope, "
-                      f"{int(servers.sum())} DNS servers", population, findings)
+    return Evaluation(f"{counted(population, 'egress-isolated workload')} in scope, "
+                      f"{counted(int(servers.sum()), 'DNS server')}", population, findings)

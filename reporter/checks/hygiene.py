@@ -55,7 +55,7 @@ def policy_selects_nothing(ctx: CheckContext, check_id: str) -> Evaluation:
         for i, policy in in_scope
         if not policy.pod_selector.is_empty and not ctx.compiled.selected[i].any()
     ]
-    return Evaluation(f"{len(in_scope)} in-scope policies", len(in_scope), findings)
+    return Evaluation(ctx.policies_counted(), len(in_scope), findings)
 
 
 def _peer_problem(ctx: CheckContext, policy: NetworkPolicy, peer: Peer) -> str | None:
@@ -94,8 +94,8 @@ def peer_selects_nothing(ctx: CheckContext, check_id: str) -> Evaluation:
                     zones=ctx.zones_of_policy(policy), locations=[rule_location(policy, rule)],
                     policies=[policy.key],
                     details=[f"rule: {describe.rule(policy, rule)}"]))
-    return Evaluation(f"{peers} selector peers in {len(ctx.policies_in_scope())} in-scope "
-                      "policies", peers, findings)
+    policies = ctx.policies_counted()
+    return Evaluation(f"{counted(peers, 'selector peer')} in {policies}", peers, findings)
 
 
 @check("hygiene.named-port-unresolved", title="Every named port resolves on a destination")
@@ -115,7 +115,7 @@ def named_port_unresolved(ctx: CheckContext, check_id: str) -> Evaluation:
     ]
     named = sum(1 for _, p in ctx.policies_in_scope() for r in (*p.ingress, *p.egress)
                 for s in r.ports if isinstance(s.port, str))
-    return Evaluation(f"{named} named ports in in-scope policies", named, findings)
+    return Evaluation(f"{counted(named, 'named port')} in in-scope policies", named, findings)
 
 
 @check("hygiene.ipblock-overlaps-cluster",
@@ -142,7 +142,7 @@ def ipblock_overlaps_cluster(ctx: CheckContext, check_id: str) -> Evaluation:
                 "and except the cluster CIDRs",
                 zones=ctx.zones_of_policy(policy), locations=[rule_location(policy, rule)],
                 policies=[policy.key], key=(str(peer.ip_block),)))
-    return Evaluation(f"{len(blocks)} ipBlocks against {', '.join(map(str, cluster))}",
+    return Evaluation(f"{counted(len(blocks), 'ipBlock')} against {', '.join(map(str, cluster))}",
                       len(blocks), findings)
 
 
@@ -174,5 +174,5 @@ def host_network_in_scope(ctx: CheckContext, check_id: str) -> Evaluation:
         for namespace, keys in by_namespace.items()
     ]
     population = int(np.count_nonzero(ctx.in_scope)) + len(seen)
-    return Evaluation(f"{population} workloads in scope, {len(seen)} with hostNetwork",
+    return Evaluation(f"{counted(population, 'workload')} in scope, {len(seen)} with hostNetwork",
                       population, findings)

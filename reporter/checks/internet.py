@@ -15,6 +15,7 @@ from reporter.checks.evidence import make_finding, rule_location, rule_name
 from reporter.checks.registry import Evaluation, check
 from reporter.inventory.model import IPBlock, IPNetwork, NetworkPolicy, Peer, Rule
 from reporter.model import Finding, Status
+from reporter.wording import counted
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 """Never a pod's peer, so an ipBlock admitting it is harmless."""
@@ -29,9 +30,9 @@ def _exposure(ctx: CheckContext, check_id: str, inbound: bool) -> Evaluation:
                                  zones=ctx.zones_of, key=())
     population = int(ctx.in_scope.sum())
     verb = "reachable from" if inbound else "reaching"
-    return Evaluation(f"{population} workloads in scope, {len(crossing.connected)} {verb} the "
-                      f"internet ({len(crossing.exposures)} beyond declared flows)", population,
-                      findings)
+    return Evaluation(f"{counted(population, 'workload')} in scope, {len(crossing.connected)} "
+                      f"{verb} the internet ({len(crossing.exposures)} beyond declared flows)",
+                      population, findings)
 
 
 @check("internet.ingress-declared",
@@ -117,7 +118,6 @@ def internet_any_cidr(ctx: CheckContext, check_id: str) -> Evaluation:
             zones=ctx.zones_of_policy(policy), locations=[rule_location(policy, rule)],
             policies=[policy.key], details=[f"admitted internal range: {n}" for n in leaks],
             key=(str(block),)))
-    policies = len(ctx.policies_in_scope())
+    policies = ctx.policies_counted()
     # No ipBlock at all: nothing to judge, so NOT_APPLICABLE rather than a PASS.
-    return Evaluation(f"{len(blocks)} ipBlocks in {policies} in-scope policies", len(blocks),
-                      findings)
+    return Evaluation(f"{counted(len(blocks), 'ipBlock')} in {policies}", len(blocks), findings)

@@ -76,8 +76,7 @@ def allow_all_rules(ctx: CheckContext, check_id: str) -> Evaluation:
                 policies=[policy.key], ports=str(ctx.reach.ports.connection_set(mask)),
                 details=[f"selected: {describe.policy_selects(policy)}",
                          "no declared flow approves all of these connections"]))
-    return Evaluation(f"{rules} rules in {len(ctx.policies_in_scope())} in-scope policies",
-                      rules, findings)
+    return Evaluation(f"{counted(rules, 'rule')} in {ctx.policies_counted()}", rules, findings)
 
 
 def _bits(vector: np.ndarray) -> int:
@@ -159,5 +158,4 @@ def shadowed_rules(ctx: CheckContext, check_id: str) -> Evaluation:
                 details=[f"shadowed: {describe.rule(policy, rule)}",
                          f"shadowing: {describe.rule(wide.policy, wide.rule)}"],
                 key=(wide.policy.key, rule_name(wide.rule))))
-    return Evaluation(f"{rules} rules in {len(ctx.policies_in_scope())} in-scope policies",
-                      rules, findings)
+    return Evaluation(f"{counted(rules, 'rule')} in {ctx.policies_counted()}", rules, findings)
