@@ -17,6 +17,7 @@ from reporter.checks.context import CheckContext
 from reporter.checks.registry import status_of
 from reporter.checks.scope import ZoneScope
 from reporter.config import AttestationEntry
+from reporter.inventory.classify import RUNS_PODS
 from reporter.inventory.model import NotModelledPolicy
 from reporter.model import (
     ROC,
@@ -33,6 +34,7 @@ from reporter.model import (
     requirement_status,
     roll_up,
 )
+from reporter.wording import counted
 
 SCOPE_WORDS = {
     "cde": "no cardholder data environment declared",
@@ -43,6 +45,10 @@ SCOPE_WORDS = {
 
 
 NO_WORKLOADS = "no workloads in the input: the policies select nothing that can be judged"
+ONLY_HOST_NETWORK = ("no workloads the policies can govern: every workload read ({workloads}) "
+                     "uses hostNetwork, which NetworkPolicies do not apply to")
+ONLY_NOT_MODELLED = ("no workloads the map models: the pods in the input are run by {objects} "
+                     "of kinds it does not model")
 NO_WORKLOADS_IN_SCOPE = ("no workloads in its scope ({zones}): the policies select nothing "
                          "there that can be judged")
 """Why a requirement is NOT_ASSESSED when nothing it could be judged on was read (exit 2)."""
@@ -92,6 +98,22 @@ def _population(ctx: CheckContext, judged: Sequence[ZoneScope]) -> dict[str, int
     return {"zones": len(judged), "workloads": int(members.sum()), "policies": policies}
 
 
+def _nothing_to_judge(ctx: CheckContext, judged: Sequence[ZoneScope]) -> str:
+    """Why no workload of the requirement's zones can be judged: none in its zones, none at
+    all, or only hostNetwork ones (read, but outside what NetworkPolicies govern)."""
+    if ctx.inventory.workloads:
+        return NO_WORKLOADS_IN_SCOPE.format(zones=", ".join(z.name for z in judged))
+    if ctx.inventory.host_network:
+        return ONLY_HOST_NETWORK.format(workloads=counted(len(ctx.inventory.host_network),
+                                                          "workload"))
+    unmodelled = [p.key for p in ctx.inventory.not_modelled if p.effect == RUNS_PODS]
+    if unmodelled:
+        shown = ", ".join(unmodelled[:3]) + (", …" if len(unmodelled) > 3 else "")
+        return ONLY_NOT_MODELLED.format(objects=f"{counted(len(unmodelled), 'object')} "
+                                                f"({shown})")
+    return NO_WORKLOADS
+
+
 def _automated(requirement: CatalogRequirement, judged: Sequence[ZoneScope],
                results: Mapping[str, CheckResult]
                ) -> tuple[Status, dict[str, Status], list[str], str | None]:
@@ -133,8 +155,7 @@ def requirement_result(framework: Framework, requirement: CatalogRequirement,
         reason = f"no zone of kind {kinds} is configured, so nothing is in its scope"
     elif requirement.checks and not any(z.members.any() for z in judged):
         automated = Status.NOT_ASSESSED
-        reason = NO_WORKLOADS_IN_SCOPE.format(zones=", ".join(z.name for z in judged)) if (
-            ctx.inventory.workloads) else NO_WORKLOADS
+        reason = _nothing_to_judge(ctx, judged)
     elif requirement.checks:
         automated, per_check, findings, reason = _automated(requirement, judged, results)
     by_zone = {z.name: roll_up([results[c].zones.get(z.name, results[c].status)
@@ -154,15 +175,16 @@ def requirement_result(framework: Framework, requirement: CatalogRequirement,
 
 def _caveats(zones: Sequence[ZoneScope], not_modelled: Sequence[NotModelledPolicy]) -> list[str]:
     """One line per object of a kind the engine does not evaluate (a Cilium or admin network
-    policy…) that may apply in the zones: the map the requirement was judged on may be wrong."""
+    policy, an Argo Rollout…) that may apply in the zones: the map the requirement was judged
+    on may be wrong."""
     namespaces = {n for z in zones for n in z.namespaces}
     caveats = []
     for policy in not_modelled:
         covered = sorted(n for n in namespaces if policy.covers(n))
         if covered:
             where = "every namespace" if policy.namespace is None else ", ".join(covered)
-            caveats.append(f"{policy.key} ({policy.origin}) is present, not modelled: the map "
-                           f"may be wrong in {where}")
+            caveats.append(f"{policy.key} ({policy.origin}) is present, not modelled (it "
+                           f"{policy.effect}): the map may be wrong in {where}")
     return caveats
 
 

@@ -20,6 +20,7 @@ from reporter.commands.options import (
     verbose_inputs_option,
 )
 from reporter.errors import InputError
+from reporter.inventory.classify import ALLOWS_OR_DENIES, RUNS_PODS
 from reporter.wording import counted
 
 if TYPE_CHECKING:
@@ -79,13 +80,20 @@ def warn_about_inventory(inventory: Inventory, command: str, verbose: bool = Fal
               "-v lists each")
 
 
+_PLURAL_EFFECT = {ALLOWS_OR_DENIES: "allow or deny traffic",
+                  RUNS_PODS: "run pods the map leaves out"}
+
+
 def not_modelled_line(inventory: Inventory) -> str:
     policies = inventory.not_modelled
     namespaces = sorted({p.namespace or "every namespace" for p in policies})
     names = ", ".join(p.key for p in policies[:3]) + (", …" if len(policies) > 3 else "")
-    return (f"{counted(len(policies), 'object')} that allow or deny traffic "
-            f"{'is' if len(policies) == 1 else 'are'} present, not modelled "
-            f"({names}): the map may be wrong in {', '.join(namespaces)}")
+    effects = sorted({p.effect for p in policies})
+    what = (f"it {effects[0]}" if len(policies) == 1
+            else f"they {' or '.join(_PLURAL_EFFECT[e] for e in effects)}")
+    return (f"{counted(len(policies), 'object')} the map does not model "
+            f"{'is' if len(policies) == 1 else 'are'} present ({names}): {what}, so the map "
+            f"may be wrong in {', '.join(namespaces)}")
 
 
 def _warn_about_named_ports(reach: Reachability) -> None:

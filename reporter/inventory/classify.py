@@ -34,15 +34,41 @@ NOT_MODELLED_KINDS: Mapping[str, tuple[str, ...]] = {
     "crd.antrea.io": ("NetworkPolicy", "ClusterNetworkPolicy"),
     "security.istio.io": ("AuthorizationPolicy",),
     "k8s.cni.cncf.io": ("MultiNetworkPolicy",),
+    "k8s.ovn.org": ("UserDefinedNetwork", "ClusterUserDefinedNetwork"),
 }
-"""Kinds that allow or deny traffic but whose rules the engine does not evaluate."""
+"""Kinds that allow or deny traffic but whose rules the engine does not evaluate (an OVN user
+defined network isolates the namespaces it holds)."""
 NOT_MODELLED_REASON = "present, not modelled: the map may be wrong where it applies"
+POD_RUNNING_KINDS: Mapping[str, tuple[str, ...]] = {
+    "kubevirt.io": ("VirtualMachine", "VirtualMachineInstance",
+                    "VirtualMachineInstanceReplicaSet", "VirtualMachinePool"),
+}
+"""Kinds that run pods without a container pod template (a KubeVirt VM runs in a pod)."""
+ALLOWS_OR_DENIES = "allows or denies traffic"
+RUNS_PODS = "runs pods the map leaves out"
+"""What an object the map does not model does, so that the map may be wrong where it is."""
 
 
 def changes_traffic(group: str, kind: str) -> bool:
     """Whether an object of a kind the engine does not model can still allow or deny traffic:
     the known policy CRDs, and any other kind named like a network policy."""
     return kind in NOT_MODELLED_KINDS.get(group, ()) or kind.endswith("NetworkPolicy")
+
+
+def runs_pods(group: str, kind: str, body: Mapping[str, Any]) -> bool:
+    """Whether an object of a kind that is not a Kubernetes workload still runs pods: an Argo
+    Rollout, an OpenKruise CloneSet, a Knative Service (a pod template with containers under
+    ``spec.template``, or ``spec.jobTemplate`` as a CronJob has), or a KubeVirt VM."""
+    if kind in POD_RUNNING_KINDS.get(group, ()):
+        return True
+    spec = body.get("spec")
+    if not isinstance(spec, Mapping):
+        return False
+    job = spec.get("jobTemplate")
+    template = (job.get("spec") if isinstance(job, Mapping) else spec) or {}
+    template = template.get("template") if isinstance(template, Mapping) else None
+    pod = template.get("spec") if isinstance(template, Mapping) else None
+    return isinstance(pod, Mapping) and isinstance(pod.get("containers"), list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,12 +19,15 @@ from typing import Any, TextIO
 from reporter.collection import paused
 from reporter.errors import InputError, Problem, ValidationError
 from reporter.inventory.classify import (
+    ALLOWS_OR_DENIES,
     KUSTOMIZATION_FILES,
+    RUNS_PODS,
     TEMPLATE_MARK,
     RepositoryLayout,
     Skip,
     changes_traffic,
     not_an_object,
+    runs_pods,
     strict_json_problem,
     unrendered_template,
 )
@@ -69,6 +72,7 @@ MODELLED_KINDS = frozenset({"Namespace", "NetworkPolicy", *WORKLOAD_GROUPS})
 CLUSTER_WIDE_KINDS = frozenset({
     "AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy",
     "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "StagedGlobalNetworkPolicy",
+    "ClusterUserDefinedNetwork",
 })
 _ANYWHERE = Origin("", 0)
 """Stands for the origin when copies are compared: where an object is written is no difference."""
@@ -258,7 +262,13 @@ class _InventoryBuilder:
                                           NETWORK_POLICY_API) and changes_traffic(group, kind):
             scope = None if kind in CLUSTER_WIDE_KINDS else (written_namespace or
                                                               DEFAULT_NAMESPACE)
-            self.not_modelled.append(NotModelledPolicy(kind, api_version, shown, scope, origin))
+            self.not_modelled.append(NotModelledPolicy(kind, api_version, shown, scope, origin,
+                                                       ALLOWS_OR_DENIES))
+            return
+        if kind not in MODELLED_KINDS and runs_pods(group, kind, body):
+            self.not_modelled.append(NotModelledPolicy(
+                kind, api_version, shown, written_namespace or DEFAULT_NAMESPACE, origin,
+                RUNS_PODS))
             return
         reason = self._skip_reason(body, group, api_version, kind)
         key = (group, kind, namespace, name)

@@ -228,8 +228,9 @@ class Copy:
 
 @dataclass(frozen=True, slots=True)
 class NotModelledPolicy:
-    """An object that allows or denies traffic (a Cilium, Calico, Antrea or admin network
-    policy…) whose rules the engine does not evaluate: the map may be wrong where it applies."""
+    """An object the engine does not evaluate although it changes the map: one that allows or
+    denies traffic (a Cilium, Calico, Antrea or admin network policy…) or one that runs pods
+    (an Argo Rollout, a KubeVirt VM…). The map may be wrong where it applies."""
 
     kind: str
     api_version: str
@@ -237,6 +238,9 @@ class NotModelledPolicy:
     namespace: str | None
     """None for cluster-wide kinds: they may apply in every namespace."""
     origin: Origin
+    effect: str
+    """What it does that the map misses (``reporter.inventory.classify``: ALLOWS_OR_DENIES or
+    RUNS_PODS)."""
 
     @property
     def key(self) -> str:

@@ -7,6 +7,7 @@ import hashlib
 import pytest
 
 from reporter.errors import InputError, ValidationError
+from reporter.inventory.classify import ALLOWS_OR_DENIES
 from reporter.inventory.manifests import load_inventory
 from reporter.inventory.model import (
     Copy,
@@ -124,7 +125,8 @@ def test_other_kinds_are_skipped_with_a_reason_and_counted() -> None:
     assert inventory.policies == ()
     # A policy the engine does not evaluate is not "skipped": the map may be wrong where it is.
     assert inventory.not_modelled == (NotModelledPolicy(
-        "NetworkPolicy", "projectcalico.org/v3", "calico", "a", Origin("test.yaml", 9)),)
+        "NetworkPolicy", "projectcalico.org/v3", "calico", "a", Origin("test.yaml", 9),
+        ALLOWS_OR_DENIES),)
     assert inventory.kinds_read == {
         "ClusterRole": 1, "NetworkPolicy": 1, "Secret": 1, "Service": 1
     }
