@@ -23,7 +23,7 @@ from reporter.errors import GitError
 from reporter.git import repo_relative, run_git, sources_at_ref
 from reporter.inputs import LoadedInputs
 from reporter.inventory.manifests import load_inventory
-from reporter.inventory.sources import Source
+from reporter.inventory.sources import Source, excluded
 from reporter.model import (
     Assessment,
     FailureWindow,
@@ -280,9 +280,14 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
         return _with_note(assessor.assess(current, command), f"the period {start} to {end} was "
                           f"not examined: the Git history cannot be read ({reason})")
 
+    reading = assessor.options.reading
+
     def assess_sources(sources: Sequence[Source], sha: str) -> Assessment:
-        kept = [s for s in sources if s.path != config]
-        inputs = LoadedInputs(sources=tuple(kept), excluded=(), inventory=load_inventory(kept),
+        # Read as the end state is (reporter.inputs at a ref): --exclude and --strict apply.
+        kept = [s for s in sources if s.path != config
+                and not excluded(s.path, s.path, reading.exclude)]
+        inventory = load_inventory(kept, strict=reading.strict)
+        inputs = LoadedInputs(sources=tuple(kept), excluded=(), inventory=inventory,
                               provenance=None, repository=repo, input_paths=tuple(wanted),
                               ref=sha)
         return assessor.assess(inputs).assessment

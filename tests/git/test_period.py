@@ -166,3 +166,13 @@ def test_a_period_that_is_not_one_is_bad_input(history: tuple[Repo, dict[str, st
     result = check("--period", "2024-Q5")
     assert result.exit_code == 2
     assert "--period 2024-Q5: not a period" in result.stderr
+
+
+def test_every_state_is_read_with_the_exclusions_of_the_end_state(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    repo, _ = history
+    repo.write("estate/drafts/policy.yaml", "spec: [unfinished\n")
+    repo.commit("a draft", date="2024-03-10T09:00:00+00:00")
+    result = check("--period", "2024Q1", "--exclude", "estate/drafts/*", "-o", "json")
+    assert result.exit_code == 1, result.output  # the leak in February, not bad input
+    assert len(as_json(result)["period"]["states"]) == 4
