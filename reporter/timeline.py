@@ -25,6 +25,7 @@ from reporter.inputs import LoadedInputs
 from reporter.inventory.manifests import load_inventory
 from reporter.inventory.sources import Source, excluded
 from reporter.model import (
+    ROC,
     Assessment,
     FailureWindow,
     Finding,
@@ -221,6 +222,7 @@ def _worst_framework(framework: FrameworkResult,
                 else ""
             requirement = requirement.model_copy(update={
                 "status": Status.FAIL, "automated": Status.FAIL,
+                "roc": ROC[Status.FAIL] if requirement.roc else None,
                 "reason": f"failed during the period: {shown}{more}"})
         requirements.append(requirement)
     statuses = [r.status for r in requirements]

@@ -84,6 +84,7 @@ def test_a_two_week_leak_inside_the_quarter_fails_naming_both_commits(
     assert [s["reused"] for s in period["states"]] == [False, False, True]  # close == base
     requirements = {r["id"]: r for r in data["frameworks"][0]["requirements"]}
     assert requirements["1.4.4"]["status"] == "FAIL"
+    assert requirements["1.4.4"]["roc"] == "Not in Place"  # not the end state's "Not Tested"
     assert shas["open"][:12] in requirements["1.4.4"]["reason"]
     # Its check and zone read FAIL beside it too, never the clean end state.
     assert requirements["1.4.4"]["check_status"]["zone.internet-to-datastore"] == "FAIL"
