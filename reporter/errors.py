@@ -15,7 +15,8 @@ Hierarchy::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Self
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +31,14 @@ class Problem:
     """The object, e.g. ``NetworkPolicy production/backend``."""
     field: str | None = None
     """The field path inside the object, e.g. ``spec.ingress[0].from[1].ipBlock.cidr``."""
+    commit: str | None = None
+    """The commit the file was read at, when it was read from Git objects: the copy in the work
+    tree may well be fine."""
 
     def render(self) -> str:
-        where = ""
+        where = f"at commit {self.commit[:12]}: " if self.commit else ""
         if self.file:
-            where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+            where += f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         subject = ", ".join(p for p in (self.obj, self.field) if p)
         return f"{where}{subject + ': ' if subject else ''}{self.message}"
 
@@ -48,6 +52,10 @@ class ReporterError(Exception):
         )
         self.hint = hint
         super().__init__("; ".join(p.render() for p in self.problems))
+
+    def at_commit(self, commit: str) -> Self:
+        """The same error, its problems located in ``commit`` (the inputs read from Git)."""
+        return type(self)([replace(p, commit=commit) for p in self.problems], self.hint)
 
     def diagnostics(self) -> str:
         lines = [f"error: {p.render()}" for p in self.problems]

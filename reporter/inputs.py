@@ -122,7 +122,10 @@ def _at_ref(paths: Sequence[str], ref: str, exclude: Sequence[str],
                 if _is_inside(os.path.abspath(e), repository)}
     sources = [s for s in sources if not excluded(s.path, s.path, reading.exclude)]
     kept = [s for s in sources if s.path not in left_out]
-    inventory = load_inventory(kept, strict=reading.strict)
+    try:
+        inventory = load_inventory(kept, strict=reading.strict)
+    except InputError as error:  # the work tree's copy may be fine: name the commit read
+        raise error.at_commit(git.rev_parse(repository, ref)) from None
     left_out_sources = tuple(s for s in sources if s not in kept)
     kept = _manifests(kept, inventory)
     provenance = None if options is None else collect_provenance(

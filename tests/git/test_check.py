@@ -84,6 +84,19 @@ def test_the_terminal_names_the_commit_and_flags_uncommitted_inputs(repo: Repo) 
     assert (recorded["dirty"], recorded["dirty_paths"]) == (True, ["estate/debug.yaml"])
 
 
+def test_invalid_inputs_at_a_ref_are_located_in_its_commit_not_the_work_tree(
+        repo: Repo) -> None:
+    repo.write("estate/debug.yaml", OPEN_BACKEND + "  egress: [\n")
+    broken = repo.commit("an unfinished egress rule", date="2024-02-06T10:00:00+00:00")
+    repo.write("estate/debug.yaml", OPEN_BACKEND)  # fixed in the work tree, not committed
+    result = check("--git-ref", "HEAD")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        f"error: at commit {broken[:12]}: estate/debug.yaml:9: invalid YAML: ")
+    assert "Traceback" not in result.output
+    assert check().exit_code == 1  # the work tree is read as it is
+
+
 def test_require_clean_refuses_uncommitted_inputs(repo: Repo) -> None:
     assert check("--require-clean", "-o", "json").exit_code == 1  # clean: assessed (and failing)
     repo.write("estate/debug.yaml", "# removed for now\n")
