@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 GIT_PROVENANCE = "git"
 """``Assessment.provenance[GIT_PROVENANCE]``: what Git says about the inputs
 (``reporter.provenance.Provenance.to_dict()``); ``report`` holds how a pack was made."""
@@ -445,9 +445,16 @@ class PeriodState(_Model):
     committed_at: AwareDatetime
     subject: str
     author: str
-    failing_requirements: int
+    failing_requirements: int | None
+    """None when the state could not be examined (``problem``): nothing is known of it."""
+    not_tested_requirements: int | None = None
+    """Requirements ERROR or NOT_ASSESSED in this state; None when it could not be examined
+    (or in packs before schema 1.4)."""
     reused: bool = False
     """Its inputs equal an earlier state's: that assessment was reused."""
+    problem: str | None = None
+    """Why it could not be examined: its inputs cannot be read or are invalid (the first
+    problems, then how many more)."""
 
 
 class FailureWindow(_Model):
@@ -482,7 +489,8 @@ class PeriodResult(_Model):
     start: date | None = None
     end: date | None = None
     examined: bool
-    """True when every state of the period was assessed (inputs in Git, a period given)."""
+    """True when the period's states were read from Git history (inputs in Git, a period
+    given); a state that could not be examined says so in ``states``."""
     label: str
     """e.g. ``point in time: state as of commit 1a2b3c`` or ``period … after each of 7
     commits``."""

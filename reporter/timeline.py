@@ -6,7 +6,9 @@ line.
 
 States with the same input files (a revert, a commit touching only other files' history) reuse
 the earlier state's assessment; intermediate states are read from Git objects, without the
-per-file provenance only the final state needs.
+per-file provenance only the final state needs. A state whose inputs cannot be read or are
+invalid is recorded as not examined and the period goes on (``reporter.untested``): only the
+state at the end, the one the user can fix, stops the run.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from reporter.errors import GitError
+from reporter.errors import GitError, InputError
 from reporter.git import repo_relative, run_git, sources_at_ref
 from reporter.inputs import LoadedInputs
 from reporter.inventory.manifests import load_inventory
@@ -36,6 +38,7 @@ from reporter.model import (
     Status,
     roll_up,
 )
+from reporter.untested import NOT_TESTED, least_tested, not_examined_notes, problem_text
 
 if TYPE_CHECKING:
     from reporter.pipeline import Assessed, Assessor
@@ -108,10 +111,14 @@ def _failing(assessment: Assessment) -> dict[WindowKey, tuple[str, set[str]]]:
 @dataclass(frozen=True, slots=True)
 class StateRun:
     commit: Commit
-    assessment: Assessment
+    assessment: Assessment | None
+    """None: the state could not be examined (``problem``)."""
     reused: bool
     files: tuple[str, ...]
-    """The input files of this state."""
+    """The input files of this state (none when they could not be read)."""
+    problem: str | None = None
+    """Why its inputs could not be read or are invalid: the first problems, then how many
+    more."""
 
 
 class PeriodRunner:
@@ -120,19 +127,33 @@ class PeriodRunner:
     def __init__(self, repo: Path, paths: Sequence[str],
                  assess: Callable[[Sequence[Source], str], Assessment]) -> None:
         self.repo, self.paths, self._assess = repo, paths, assess
-        self._cache: dict[str, Assessment] = {}
+        self._cache: dict[str, Assessment | InputError] = {}
 
     def state(self, commit: Commit) -> StateRun | None:
-        """The inputs as committed at ``commit`` assessed; None when they did not exist yet."""
+        """The inputs as committed at ``commit`` assessed; None when they did not exist yet.
+        Inputs that cannot be read or are invalid there make a state not examined: one broken
+        commit, fixed by the next, never hides the rest of the period."""
         try:
             sources = sources_at_ref(self.repo, commit.sha, self.paths)
         except GitError:  # the paths do not exist in that commit yet
             return None
+        except InputError as error:  # a file that is not UTF-8 text
+            return StateRun(commit, None, False, (), problem_text(error))
         key = _content_key(sources)
         reused = key in self._cache
         if not reused:
-            self._cache[key] = self._assess(sources, commit.sha)
-        return StateRun(commit, self._cache[key], reused, tuple(s.path for s in sources))
+            self._cache[key] = self._judged(sources, commit.sha)
+        judged, files = self._cache[key], tuple(s.path for s in sources)
+        if isinstance(judged, InputError):
+            return StateRun(commit, None, reused, files, problem_text(judged))
+        return StateRun(commit, judged, reused, files)
+
+    def _judged(self, sources: Sequence[Source], sha: str) -> Assessment | InputError:
+        """The assessment, or the input error that prevents it."""
+        try:
+            return self._assess(sources, sha)
+        except InputError as error:
+            return error
 
 
 @dataclass(slots=True)
@@ -158,12 +179,15 @@ class _Open:
 
 def timeline(states: Sequence[StateRun], start: date, end: date) -> list[FailureWindow]:
     """Each failure's window: opened by the state where it appears (or open at START), closed
-    by the first later state without it (or still open at END)."""
+    by the first later state without it (or still open at END). A state not examined neither
+    opens nor closes one: its result is unknown."""
     period_start = datetime.combine(start, time.min, UTC)
     period_end = datetime.combine(end + timedelta(days=1), time.min, UTC)
     open_windows: dict[WindowKey, _Open] = {}
     windows: list[FailureWindow] = []
     for state in states:
+        if state.assessment is None:
+            continue
         failing = _failing(state.assessment)
         findings = {f.fingerprint: f for c in state.assessment.checks for f in c.findings}
         at = max(state.commit.committed_at, period_start)
@@ -182,24 +206,35 @@ def timeline(states: Sequence[StateRun], start: date, end: date) -> list[Failure
 
 
 def _state_ref(run: StateRun) -> PeriodState:
-    failing = sum(1 for r in _requirements(run.assessment) if r.status is Status.FAIL)
-    return PeriodState(commit=run.commit.sha, committed_at=run.commit.committed_at,
-                       subject=run.commit.subject, author=run.commit.author,
-                       failing_requirements=failing, reused=run.reused)
+    statuses = [r.status for r in _requirements(run.assessment)] if run.assessment else None
+    return PeriodState(
+        commit=run.commit.sha, committed_at=run.commit.committed_at, subject=run.commit.subject,
+        author=run.commit.author,
+        failing_requirements=None if statuses is None else statuses.count(Status.FAIL),
+        not_tested_requirements=None if statuses is None else sum(
+            1 for s in statuses if s in NOT_TESTED),
+        reused=run.reused, problem=run.problem)
 
 
 def _requirements(assessment: Assessment) -> list[RequirementResult]:
     return [r for f in assessment.frameworks for r in f.requirements]
 
 
-def worst_over_period(final: Assessment, windows: Sequence[FailureWindow]) -> Assessment:
+def worst_over_period(final: Assessment, windows: Sequence[FailureWindow],
+                      states: Sequence[StateRun], start: date) -> Assessment:
     """``final`` with every requirement that failed at some point of the period FAIL, its
-    reason naming the commits that opened and closed each failure."""
+    reason naming the commits that opened and closed each failure; every other one not tested
+    in some state (or in a state not examined) no better than there (reporter.untested)."""
     by_requirement: dict[str, list[FailureWindow]] = {}
     for window in windows:
         for name in window.requirements:
             by_requirement.setdefault(name, []).append(window)
-    frameworks = [_worst_framework(f, by_requirement) for f in final.frameworks]
+    frameworks = []
+    for framework in final.frameworks:
+        framework = _worst_framework(framework, by_requirement)
+        if framework.reason is None:  # else its scope is undeclared: not assessed in any state
+            framework = _rolled_up(framework, least_tested(framework, states, start))
+        frameworks.append(framework)
     return final.model_copy(update={"frameworks": frameworks})
 
 
@@ -225,6 +260,11 @@ def _worst_framework(framework: FrameworkResult,
                 "roc": ROC[Status.FAIL] if requirement.roc else None,
                 "reason": f"failed during the period: {shown}{more}"})
         requirements.append(requirement)
+    return _rolled_up(framework, requirements)
+
+
+def _rolled_up(framework: FrameworkResult, requirements: list[RequirementResult]
+               ) -> FrameworkResult:
     statuses = [r.status for r in requirements]
     return framework.model_copy(update={
         "requirements": requirements, "status": roll_up(statuses),
@@ -306,11 +346,11 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
                and not provenance.repository.dirty_paths)
     # The work tree when it is that commit, as committed; else the commit's own objects.
     final = assessor.assess(current if as_read else assessor.read(paths, git_ref=last), command)
-    notes = _notes(states, base, start)
+    notes = _notes(states, base, start) + not_examined_notes(states)
     if current.provenance is not None and current.provenance.repository.dirty_paths:
         notes.append("uncommitted changes to the inputs are not part of the period: "
                      + ", ".join(current.provenance.repository.dirty_paths))
-    assessment = worst_over_period(final.assessment, windows).model_copy(update={
+    assessment = worst_over_period(final.assessment, windows, states, start).model_copy(update={
         "period": period_result(start, end, states, windows, notes),
         "period_start": start, "period_end": end})
     return replace(final, assessment=assessment)
@@ -338,5 +378,7 @@ def _notes(states: Sequence[StateRun], base: Commit | None, start: date) -> list
     if base is None or first.commit != base:
         return [f"the inputs did not exist at the start of the period ({start}): examined from "
                 f"commit {first.commit.sha[:12]} on {first.commit.committed_at.date()}"]
+    if not first.files:  # its files could not be read: which existed at START is unknown
+        return []
     later = sorted({f for s in states for f in s.files} - set(first.files))
     return [f"{f} did not exist at the start of the period ({start})" for f in later]

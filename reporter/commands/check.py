@@ -23,6 +23,7 @@ from reporter.commands.options import (
 from reporter.errors import InputError, Problem
 from reporter.model import Assessment, Status
 from reporter.render.interface import ASSESSMENT_FORMATS
+from reporter.untested import NOT_TESTED
 
 if TYPE_CHECKING:
     from reporter.pipeline import PipelineOptions
@@ -37,8 +38,9 @@ NOT_ASSESSED_HINT = ("add the workload manifests (Deployments, StatefulSets, Pod
 def require_assessed(assessment: Assessment) -> None:
     """Nothing to judge is never a pass: raise (exit 2) when a requirement had no workloads
     to be judged on (a scope left undeclared is reported, not an input error)."""
+    # ERROR too: a state of the period not examined makes it so, the end state's reason first.
     reasons = sorted({f"{f.name} {f.version}: {r.reason}" for f in assessment.frameworks
-                      for r in f.requirements if r.automated is Status.NOT_ASSESSED
+                      for r in f.requirements if r.automated in NOT_TESTED
                       and (r.reason or "").startswith("no workloads")})
     if reasons:
         raise InputError([Problem(f"not assessed: {reason}") for reason in reasons],

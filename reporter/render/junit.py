@@ -114,7 +114,10 @@ def _case(
     elif req.status is Status.ERROR:
         errors = [f"[{c.check_id}] {c.error or 'check could not be evaluated'}"
                   for c in results if c.status is Status.ERROR]
-        _outcome(case, "error", f"{counted(len(errors), 'check')} could not be evaluated", errors)
+        # No check in error: some state of the period was not tested (the reason says which).
+        _outcome(case, "error", f"{counted(len(errors), 'check')} could not be evaluated"
+                 if errors else "not tested in every state of the period",
+                 errors or [req.reason or ""])
     elif req.status in SKIPPED:
         ET.SubElement(case, "skipped", {"message": _clean(_skip_reason(req, results))})
     elif req.status is Status.EXCEPTED:

@@ -301,9 +301,9 @@ def _automated_remarks(req: RequirementResult, a: Assessment) -> str:
         return "Failing findings are covered by approved exceptions: " + "; ".join(
             _exception_text(e) for e in _exceptions_for(req, a)
         )
-    if req.status is Status.ERROR:
+    if req.status is Status.ERROR:  # no check in error: some state of the period not tested
         return "; ".join(f"{c.check_id}: {c.error}" for c in a.checks
-                         if c.check_id in req.checks and c.error)
+                         if c.check_id in req.checks and c.error) or req.reason or ""
     return ""
 
 

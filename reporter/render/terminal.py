@@ -101,7 +101,7 @@ def _severity_rank(finding: Finding) -> int:
 
 
 def _requirement_lines(requirement: RequirementResult, findings: dict[str, Finding],
-                       verbose: bool) -> Iterator[Text]:
+                       verbose: bool, banner: str | None) -> Iterator[Text]:
     line = Text("  ")
     line.append_text(status_text(requirement.status))
     line.append(f"{requirement.id:<22} {requirement.title}")
@@ -112,7 +112,7 @@ def _requirement_lines(requirement: RequirementResult, findings: dict[str, Findi
                  else z for z in requirement.zones)  # each zone's status when they differ
         line.append(f"  [zones: {', '.join(named)}]", style="dim")
     yield line
-    if requirement.reason and requirement.automated is not Status.NOT_ASSESSED:
+    if requirement.reason and requirement.reason != banner:  # the framework's, said once
         yield Text(f"      {requirement.reason}", style="dim")
     if requirement.attestation is not None:
         a = requirement.attestation
@@ -141,7 +141,7 @@ def _framework_lines(framework: FrameworkResult, findings: dict[str, Finding],
     if framework.reason:
         yield Text(f"  NOT ASSESSED: {framework.reason}", style="bold yellow")
     for requirement in framework.requirements:
-        yield from _requirement_lines(requirement, findings, verbose)
+        yield from _requirement_lines(requirement, findings, verbose, framework.reason)
     yield Text("")
 
 
