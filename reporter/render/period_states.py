@@ -1,7 +1,7 @@
 """The table of states in "Time examined": a busy GitOps repository has hundreds of commits a
-quarter, nearly all leaving the result as it was. The table lists the first and the last state
-and every state that changed the result; each run of states with the same result as the state
-before it is one row. pack.json keeps every state."""
+quarter, nearly all leaving the result as it was. The table lists the first and the last state,
+every state not examined and every state that changed the result; each run of states with the
+same result as the state before it is one row. pack.json keeps every state."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ class StateGroup:
 
     shown: PeriodState
     folded: tuple[PeriodState, ...] = ()
-    """Each with the same result as the state before it; none, or at least two (one state is
-    shown as itself: its row takes no more room than a folded one)."""
+    """Each examined, with the same result as the state before it; none, or at least two (one
+    state is shown as itself: its row takes no more room than a folded one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,13 +28,17 @@ class StatesTable:
     groups: tuple[StateGroup, ...]
     folded: int
     """States not listed one by one."""
+    not_examined: int
+    """States whose inputs could not be read or are invalid: each has its row."""
 
 
 def states_table(period: PeriodResult) -> StatesTable:
-    """Every state of a short period; else the first, the last, the changes and the folds."""
+    """Every state of a short period; else the first, the last, the changes, the states not
+    examined and the folds."""
     states = period.states
+    not_examined = sum(1 for s in states if s.problem is not None)
     if len(states) <= SHOWN_STATES:
-        return StatesTable(tuple(StateGroup(s) for s in states), 0)
+        return StatesTable(tuple(StateGroup(s) for s in states), 0, not_examined)
     runs: list[list[PeriodState]] = []
     for state, listed in zip(states, _listed(period), strict=True):
         if listed:
@@ -47,16 +51,21 @@ def states_table(period: PeriodResult) -> StatesTable:
             groups += [StateGroup(shown), StateGroup(unchanged[0])]
         else:
             groups.append(StateGroup(shown, tuple(unchanged)))
-    return StatesTable(tuple(groups), sum(len(g.folded) for g in groups))
+    return StatesTable(tuple(groups), sum(len(g.folded) for g in groups), not_examined)
 
 
 def _listed(period: PeriodResult) -> list[bool]:
-    """Per state: the first, the last, or one whose result differs from the state before it
-    (another number of failing requirements, or a failure window its commit opened or
-    closed)."""
+    """Per state: the first, the last, one not examined, or one whose result differs from the
+    state before it (another number of failing or not tested requirements, or a failure window
+    its commit opened or closed). The state after one not examined differs from it."""
     states = period.states
     window_commits = {commit for w in period.windows
                       for commit in (w.opened_commit, w.closed_commit) if commit}
     return [index in (0, len(states) - 1) or state.commit in window_commits
-            or state.failing_requirements != states[index - 1].failing_requirements
+            or state.problem is not None or _result(state) != _result(states[index - 1])
             for index, state in enumerate(states)]
+
+
+def _result(state: PeriodState) -> tuple[int | None, int | None]:
+    """What the table shows of a state: None for one not examined."""
+    return state.failing_requirements, state.not_tested_requirements
