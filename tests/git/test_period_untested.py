@@ -189,3 +189,23 @@ def test_the_states_of_packs_before_schema_1_4_still_read() -> None:
         "author": "A", "failing_requirements": 2, "reused": False})
     assert (state.failing_requirements, state.not_tested_requirements, state.problem) == (
         2, None, None)
+
+
+def test_a_state_with_a_file_that_is_not_utf8_is_not_examined_either(repo: Repo) -> None:
+    (repo.path / "estate" / "policies.yaml").write_bytes(
+        CLEAN.encode() + "# caf\N{LATIN SMALL LETTER E WITH ACUTE}\n".encode("latin-1"))
+    latin = repo.commit("a comment in Latin-1", date="2024-02-05T09:00:00+00:00")
+    commit(repo, "the comment removed", "2024-02-06")
+    result = check("-o", "json")
+    assert result.exit_code == 0, result.output
+    [state] = [s for s in json.loads(result.stdout)["period"]["states"] if s["commit"] == latin]
+    assert state["problem"] == f"estate/policies.yaml: not UTF-8 text in Git ref '{latin}' " + (
+        f"(byte {len(CLEAN.encode()) + 5})")
+    assert state["failing_requirements"] is None
+    # The state at the start unreadable: which files it had is unknown, so none is said to be
+    # missing from it.
+    later = CliRunner(env={"SOURCE_DATE_EPOCH": EPOCH}).invoke(cli, [
+        *ARGS[:-1], "2024-02-06..2024-03-31", "-o", "json"])
+    assert later.exit_code == 0, later.output
+    assert [n.split(",")[0] for n in json.loads(later.stdout)["period"]["notes"]] == [
+        "1 state of 2 could not be examined"]
