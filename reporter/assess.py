@@ -223,7 +223,8 @@ def completeness(inventory: Inventory, catalog: Catalog, loaded: LoadedConfig,
         not_modelled=[
             NotModelledItem(kind=p.kind, api_version=p.api_version, name=p.name,
                             namespaces=[p.namespace or "*"],
-                            location=Location(file=p.origin.file, line=p.origin.line))
+                            location=Location(file=p.origin.file, line=p.origin.line),
+                            effect=p.effect)
             for p in inventory.not_modelled],
         catalog_version=catalog.version, catalog_sha256=catalog.sha256,
         config_path=loaded.path, config_sha256=loaded.sha256, config_found=loaded.found,

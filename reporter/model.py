@@ -327,7 +327,8 @@ class SkippedItem(_Model):
 
 
 class NotModelledItem(_Model):
-    """An object that allows or denies traffic but whose rules are not evaluated."""
+    """An object that changes the map but is not evaluated: it allows or denies traffic (a
+    Cilium or admin network policy…) or runs pods (an Argo Rollout, a KubeVirt VM…)."""
 
     kind: str
     api_version: str
@@ -335,6 +336,9 @@ class NotModelledItem(_Model):
     namespaces: list[str]
     """The namespaces it may apply in; ``["*"]`` for cluster-wide kinds."""
     location: Location
+    effect: str = "allows or denies traffic"
+    """What it does that the map misses: ``allows or denies traffic`` (the only effect before
+    schema 1.4) or ``runs pods the map leaves out``."""
 
 
 class InputSummary(_Model):

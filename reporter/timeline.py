@@ -39,6 +39,7 @@ from reporter.model import (
     roll_up,
 )
 from reporter.untested import NOT_TESTED, least_tested, not_examined_notes, problem_text
+from reporter.wording import counted
 
 if TYPE_CHECKING:
     from reporter.pipeline import Assessed, Assessor
@@ -48,6 +49,8 @@ WindowKey = tuple[str, str]
 cause that reaches more workloads stays one window (naming them all)."""
 SHOWN_WINDOWS = 3
 """Failure windows named in a requirement's reason."""
+SHOWN_ADDED = 5
+"""Manifest files added during the period named one by one in the notes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +282,7 @@ def describe_window(window: FailureWindow) -> str:
     affected = f" ({', '.join(window.affected[:3])}{' …' if len(window.affected) > 3 else ''})" \
         if window.affected else ""
     return (f"{window.check_id} on {window.target}{affected}, {opened}, {closed} "
-            f"({window.days:g} days)")
+            f"({window.days:g} day{'' if window.days == 1 else 's'})")
 
 
 def period_result(start: date, end: date, states: Sequence[StateRun],
@@ -287,10 +290,11 @@ def period_result(start: date, end: date, states: Sequence[StateRun],
     first = states[0].commit
     if first.committed_at.date() < start:
         label = (f"period {start} to {end}: the state at the start (commit {first.sha[:12]}) "
-                 f"and after each of {len(states) - 1} commit(s) that changed the inputs")
+                 f"and after each of {counted(len(states) - 1, 'commit')} that changed the inputs")
     else:
+        later = counted(len(states) - 1, "later commit")
         label = (f"period {start} to {end}: from commit {first.sha[:12]} (the inputs did not "
-                 f"exist at the start) and after each of {len(states) - 1} later commit(s)")
+                 f"exist at the start) and after each of {later}")
     return PeriodResult(start=start, end=end, examined=True, label=label,
                         states=[_state_ref(s) for s in states], windows=list(windows),
                         notes=list(notes))
@@ -380,5 +384,12 @@ def _notes(states: Sequence[StateRun], base: Commit | None, start: date) -> list
                 f"commit {first.commit.sha[:12]} on {first.commit.committed_at.date()}"]
     if not first.files:  # its files could not be read: which existed at START is unknown
         return []
-    later = sorted({f for s in states for f in s.files} - set(first.files))
-    return [f"{f} did not exist at the start of the period ({start})" for f in later]
+    # Manifests only: a Helm template or a README added in the period changes nothing examined.
+    later = sorted({i.path for s in states if s.assessment is not None
+                    for i in s.assessment.completeness.inputs} - set(first.files))
+    notes = [f"{f} did not exist at the start of the period ({start})"
+             for f in later[:SHOWN_ADDED]]
+    if len(later) > SHOWN_ADDED:
+        notes.append(f"and {counted(len(later) - SHOWN_ADDED, 'more manifest file')} that did "
+                     f"not exist at the start of the period")
+    return notes

@@ -178,7 +178,7 @@ def _rule(check: CheckResult, tags: list[str]) -> Json:
 def _invocation(checks: list[CheckResult], a: Assessment) -> Json:
     caveats = [  # the map may be wrong where these apply: a warning, not a failed run
         {"level": "warning", "message": {"text": (
-            f"{p.kind} {p.name} is present, not modelled: the map may be wrong in "
+            f"{p.kind} {p.name} is present, not modelled (it {p.effect}): the map may be wrong in "
             f"{'every namespace' if p.namespaces == ['*'] else ', '.join(p.namespaces)}")},
          "locations": [{"physicalLocation": {"artifactLocation": {"uri": p.location.file},
                                              "region": {"startLine": p.location.line or 1}}}]}

@@ -257,9 +257,10 @@ def test_policy_kinds_that_are_not_modelled_are_a_caveat_everywhere(tmp_path: Pa
     sarif = json.loads(run("check", repo, "-o", "sarif")[1])
     notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert [n["message"]["text"] for n in notes if n["level"] == "warning"] == [
-        "AdminNetworkPolicy cluster-guard is present, not modelled: the map may be wrong in "
-        "every namespace",
-        "CiliumNetworkPolicy l7 is present, not modelled: the map may be wrong in shop"]
+        "AdminNetworkPolicy cluster-guard is present, not modelled (it allows or denies "
+        "traffic): the map may be wrong in every namespace",
+        "CiliumNetworkPolicy l7 is present, not modelled (it allows or denies traffic): the map "
+        "may be wrong in shop"]
     assert "CAVEAT: CiliumNetworkPolicy shop/l7" in run("check", repo, "-o", "junit")[1]
     assert "Caveat: CiliumNetworkPolicy shop/l7" in run("check", repo, "-o", "oscal")[1]
     code, _, err = run("report", repo, "--out", tmp_path / "pack")
@@ -294,6 +295,8 @@ def test_kinds_that_run_pods_or_isolate_networks_are_named_not_skipped(tmp_path:
     caveats = {c for f in data["frameworks"] for r in f["requirements"] for c in r["caveats"]}
     assert any(c.startswith("Rollout shop/web (") and "not modelled (it runs pods the map "
                "leaves out): the map may be wrong in shop" in c for c in caveats)
+    assert [m["effect"] for m in data["completeness"]["not_modelled"]] == [
+        "allows or denies traffic", "runs pods the map leaves out", "runs pods the map leaves out"]
 
 
 def test_pods_run_only_by_kinds_not_modelled_are_the_reason_nothing_is_judged(

@@ -148,6 +148,22 @@ def test_inputs_that_did_not_exist_at_the_start_are_named(
     assert "the inputs have no commit in it or before it" in before["notes"][0]
 
 
+def test_only_added_manifests_are_named_and_a_long_list_is_counted(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    repo, _ = history
+    repo.write("estate/values.yaml", "replicas: 3\n")  # not a manifest: nothing examined
+    for n in range(7):
+        repo.write(f"estate/ns{n}.yaml", f"apiVersion: v1\nkind: Namespace\n"
+                                         f"metadata: {{name: extra-{n}}}\n")
+    repo.commit("seven namespaces and some values", date="2024-03-10T09:00:00+00:00")
+    notes = as_json(check("--period", "2024Q1", "-o", "json"))["period"]["notes"]
+    added = [n for n in notes if "did not exist at the start" in n]
+    assert added == [
+        *(f"estate/ns{n}.yaml did not exist at the start of the period (2024-01-01)"
+          for n in range(5)),
+        "and 2 more manifest files that did not exist at the start of the period"]
+
+
 def test_without_git_the_run_is_a_point_in_time_and_the_period_is_not_examined(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
