@@ -216,23 +216,6 @@ def test_nothing_to_assess_is_never_a_pass(tmp_path: Path) -> None:
     assert "NOT_ASSESSED" in out
 
 
-def test_only_host_network_workloads_are_named_as_the_reason_nothing_is_judged(
-        tmp_path: Path) -> None:
-    shutil.copy(REPO / "deploy" / "policies.yaml", tmp_path / "policies.yaml")
-    (tmp_path / "agent.yaml").write_text(
-        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: shop}\n"
-        "spec:\n  selector: {matchLabels: {app: agent}}\n  template:\n"
-        "    metadata: {labels: {app: agent}}\n"
-        "    spec: {hostNetwork: true, containers: [{name: a, image: a}]}\n")
-    code, out, err = run("check", tmp_path, "-o", "json")
-    assert code == 2
-    reasons = {r["reason"] for f in json.loads(out)["frameworks"] for r in f["requirements"]
-               if r["automated"] == "NOT_ASSESSED" and r["reason"].startswith("no workloads")}
-    assert reasons == {"no workloads the policies can govern: every workload read (1 workload) "
-                       "uses hostNetwork, which NetworkPolicies do not apply to"}
-    assert "no workloads in the input" not in err
-
-
 def test_policy_kinds_that_are_not_modelled_are_a_caveat_everywhere(tmp_path: Path) -> None:
     repo = copy_of_repository(tmp_path)
     (repo / "deploy" / "cilium.yaml").write_text(
@@ -270,47 +253,61 @@ def test_policy_kinds_that_are_not_modelled_are_a_caveat_everywhere(tmp_path: Pa
     assert "Caveat:</strong> CiliumNetworkPolicy shop/l7" in html
 
 
+UNMODELLED_KINDS = (
+    "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: shop}\n"
+    "spec:\n  selector: {matchLabels: {app: web}}\n  strategy: {canary: {}}\n"
+    "  template:\n    metadata: {labels: {app: web}}\n"
+    "    spec: {containers: [{name: web, image: web}]}\n",
+    "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: vm, namespace: shop}\n"
+    "spec: {template: {metadata: {labels: {app: vm}}, spec: {domain: {devices: {}}}}}\n",
+    "apiVersion: k8s.ovn.org/v1\nkind: ClusterUserDefinedNetwork\nmetadata: {name: tenant}\n"
+    "spec: {namespaceSelector: {}}\n",
+    "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\n"
+    "spec: {size: 3}\n",
+)
+"""A Rollout and a VM (they run pods), an OVN network (it isolates) and a kind of no effect."""
+
+
 def test_kinds_that_run_pods_or_isolate_networks_are_named_not_skipped(tmp_path: Path) -> None:
     repo = copy_of_repository(tmp_path)
-    (repo / "deploy" / "more.yaml").write_text(
-        "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: web, namespace: shop}\n"
-        "spec:\n  selector: {matchLabels: {app: web}}\n  strategy: {canary: {}}\n"
-        "  template:\n    metadata: {labels: {app: web}}\n"
-        "    spec: {containers: [{name: web, image: web}]}\n---\n"
-        "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: vm, namespace: shop}\n"
-        "spec: {template: {metadata: {labels: {app: vm}}, spec: {domain: {devices: {}}}}}\n---\n"
-        "apiVersion: k8s.ovn.org/v1\nkind: ClusterUserDefinedNetwork\nmetadata: {name: tenant}\n"
-        "spec: {namespaceSelector: {}}\n---\n"
-        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\n"
-        "spec: {size: 3}\n")
-    code, _, err = run("connectivity", repo)
-    assert code == 0
-    assert ("warning: 3 objects the map does not model are present (ClusterUserDefinedNetwork "
-            "tenant, Rollout shop/web, VirtualMachine shop/vm): they allow or deny traffic or run "
-            "pods the map leaves out, so the map may be wrong in every namespace, shop") in err
+    (repo / "deploy" / "more.yaml").write_text("---\n".join(UNMODELLED_KINDS))
     data = json.loads(run("check", repo, "-o", "json")[1])
-    assert [m["kind"] for m in data["completeness"]["not_modelled"]] == [
-        "ClusterUserDefinedNetwork", "Rollout", "VirtualMachine"]
+    not_modelled = data["completeness"]["not_modelled"]
+    assert [(m["kind"], m["effect"]) for m in not_modelled] == [
+        ("ClusterUserDefinedNetwork", "allows or denies traffic"),
+        ("Rollout", "runs pods the map leaves out"),
+        ("VirtualMachine", "runs pods the map leaves out")]
     assert [s["kind"] for s in data["completeness"]["skipped"]].count("Widget") == 1
     caveats = {c for f in data["frameworks"] for r in f["requirements"] for c in r["caveats"]}
     assert any(c.startswith("Rollout shop/web (") and "not modelled (it runs pods the map "
                "leaves out): the map may be wrong in shop" in c for c in caveats)
-    assert [m["effect"] for m in data["completeness"]["not_modelled"]] == [
-        "allows or denies traffic", "runs pods the map leaves out", "runs pods the map leaves out"]
+    warnings = run("connectivity", repo)[2]
+    assert ("warning: 3 objects the map does not model are present (ClusterUserDefinedNetwork "
+            "tenant, Rollout shop/web, VirtualMachine shop/vm): they allow or deny traffic or run "
+            "pods the map leaves out, so the map may be wrong in every namespace, shop") in warnings
 
 
-def test_pods_run_only_by_kinds_not_modelled_are_the_reason_nothing_is_judged(
-        tmp_path: Path) -> None:
+@pytest.mark.parametrize(("manifest", "reason"), [
+    ("apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: shop}\n"
+     "spec:\n  selector: {matchLabels: {app: agent}}\n  template:\n"
+     "    metadata: {labels: {app: agent}}\n"
+     "    spec: {hostNetwork: true, containers: [{name: a, image: a}]}\n",
+     "no workloads the policies can govern: every workload read (1 workload) uses hostNetwork, "
+     "which NetworkPolicies do not apply to"),
+    (UNMODELLED_KINDS[1],
+     "no workloads the map models: the pods in the input are run by 1 object "
+     "(VirtualMachine shop/vm) of kinds it does not model"),
+], ids=["host-network", "not-modelled"])
+def test_pods_the_map_cannot_judge_are_named_as_the_reason_nothing_is_judged(
+        tmp_path: Path, manifest: str, reason: str) -> None:
     shutil.copy(REPO / "deploy" / "policies.yaml", tmp_path / "policies.yaml")
-    (tmp_path / "vm.yaml").write_text(
-        "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: vm, namespace: shop}\n"
-        "spec: {template: {metadata: {labels: {app: vm}}, spec: {domain: {devices: {}}}}}\n")
-    code, out, _ = run("check", tmp_path, "-o", "json")
+    (tmp_path / "pods.yaml").write_text(manifest)
+    code, out, err = run("check", tmp_path, "-o", "json")
     assert code == 2
     reasons = {r["reason"] for f in json.loads(out)["frameworks"] for r in f["requirements"]
                if r["automated"] == "NOT_ASSESSED" and r["reason"].startswith("no workloads")}
-    assert reasons == {"no workloads the map models: the pods in the input are run by 1 object "
-                       "(VirtualMachine shop/vm) of kinds it does not model"}
+    assert reasons == {reason}
+    assert "no workloads in the input" not in err
 
 
 def test_an_internal_error_exits_3_with_one_line_and_the_details_in_a_file(
