@@ -108,6 +108,17 @@ def sources_at_ref(paths: Sequence[str], ref: str) -> tuple[Path, tuple[str, ...
     return repository, input_paths, git.sources_at_ref(repository, ref, named)
 
 
+def located_in_git(paths: Sequence[str]) -> tuple[Path, tuple[str, ...]] | None:
+    """The Git work tree holding every path named (all existing) and their paths in it, nothing
+    read; None when there is none (standard input, a missing path, no repository)."""
+    if STDIN in paths or not paths or not all(os.path.exists(p) for p in paths):
+        return None
+    root = git.repo_root(Path(paths[0]).resolve())
+    if root is None or not all(_is_inside(os.path.abspath(p), root) for p in paths):
+        return None
+    return root, tuple(git.repo_relative(root, os.path.abspath(p)) for p in paths)
+
+
 def _manifests(sources: Sequence[Source], inventory: Inventory) -> list[Source]:
     """The sources read as manifests: skipped files (templates, CI workflows…) are neither
     evidence nor attached to the pack."""

@@ -178,13 +178,14 @@ class Assessor:
 
     @cached_property
     def git_options(self) -> GitOptions:
-        """The options' Git settings, with the config's period when they name none."""
+        """The options' Git settings, with the period (``--period``, else the config's) when
+        they name no window of their own."""
         given = self.options.git
-        period = self._setup[0].config.period
-        if period is None or given.since or given.until:
+        start, end = self.period_dates
+        if start is None or end is None or given.since or given.until:
             return given
-        return replace(given, since=datetime.combine(period.start, time.min, UTC),
-                       until=datetime.combine(period.end, time.max, UTC))
+        return replace(given, since=datetime.combine(start, time.min, UTC),
+                       until=datetime.combine(end, time.max, UTC))
 
     def read(self, paths: Sequence[str], *, git_ref: str | None = None,
              stdin: TextIO | None = None) -> LoadedInputs:

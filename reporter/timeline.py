@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from reporter.errors import GitError, InputError
 from reporter.git import repo_relative, run_git, sources_at_ref
-from reporter.inputs import LoadedInputs
+from reporter.inputs import LoadedInputs, located_in_git
 from reporter.inventory.manifests import load_inventory
 from reporter.inventory.sources import Source, excluded
 from reporter.model import (
@@ -314,17 +314,36 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
 
     The states are assessed without provenance; the state at the end of the period is then
     read again with it, and carries the worst status and the timeline."""
-    current = assessor.read(paths, git_ref=git_ref, stdin=stdin)
-    if current.repository is None or not current.input_paths:
-        return assessor.assess(current, command)
-    repo, wanted = current.repository, list(current.input_paths)
+    current: LoadedInputs | None = None
+    try:
+        current = assessor.read(paths, git_ref=git_ref, stdin=stdin)
+    except InputError as error:
+        # Broken now (a bad commit after the period, an unfinished edit): the period's own
+        # states may still read from Git, and each is judged as it was.
+        located = located_in_git(paths)
+        if located is None:
+            raise
+        unreadable: InputError | None = error
+        repo, wanted = located[0], list(located[1])
+    else:
+        if current.repository is None or not current.input_paths:
+            return assessor.assess(current, command)
+        unreadable = None
+        repo, wanted = current.repository, list(current.input_paths)
+
+    def assess_current(note: str) -> Assessed:
+        """The inputs as read now, the period not examined (``note`` says why)."""
+        if current is None:
+            assert unreadable is not None
+            raise unreadable
+        return _with_note(assessor.assess(current, command), note)
     config = _repository_path(repo, assessor.options.config_path)
     try:
         base, during = period_commits(repo, wanted, start, end, git_ref or "HEAD")
     except GitError as err:  # a partial or damaged clone: one state, and the period not examined
         reason = "; ".join(p.message for p in err.problems)
-        return _with_note(assessor.assess(current, command), f"the period {start} to {end} was "
-                          f"not examined: the Git history cannot be read ({reason})")
+        return assess_current(f"the period {start} to {end} was not examined: the Git history "
+                              f"cannot be read ({reason})")
 
     reading = assessor.options.reading
 
@@ -341,19 +360,23 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
     runner = PeriodRunner(repo, wanted, assess_sources)
     states = [s for s in (runner.state(c) for c in ([base] if base else []) + during) if s]
     if not states:
-        return _with_note(assessor.assess(current, command), f"the period {start} to {end} was "
-                          "not examined: the inputs have no commit in it or before it")
+        return assess_current(f"the period {start} to {end} was not examined: the inputs have "
+                              "no commit in it or before it")
     windows = timeline(states, start, end)
     last = states[-1].commit.sha
-    provenance = current.provenance
+    provenance = current.provenance if current is not None else None
     as_read = (provenance is not None and provenance.commit == last and git_ref is None
                and not provenance.repository.dirty_paths)
     # The work tree when it is that commit, as committed; else the commit's own objects.
-    final = assessor.assess(current if as_read else assessor.read(paths, git_ref=last), command)
+    final = assessor.assess(current if as_read and current is not None
+                            else assessor.read(paths, git_ref=last), command)
     notes = _notes(states, base, start) + not_examined_notes(states)
-    if current.provenance is not None and current.provenance.repository.dirty_paths:
+    if provenance is not None and provenance.repository.dirty_paths:
         notes.append("uncommitted changes to the inputs are not part of the period: "
-                     + ", ".join(current.provenance.repository.dirty_paths))
+                     + ", ".join(provenance.repository.dirty_paths))
+    if unreadable is not None:
+        notes.append(f"the inputs as they are now could not be read "
+                     f"({problem_text(unreadable)}): the period was read from Git alone")
     assessment = worst_over_period(final.assessment, windows, states, start).model_copy(update={
         "period": period_result(start, end, states, windows, notes),
         "period_start": start, "period_end": end})

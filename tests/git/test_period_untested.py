@@ -209,3 +209,26 @@ def test_a_state_with_a_file_that_is_not_utf8_is_not_examined_either(repo: Repo)
     assert later.exit_code == 0, later.output
     assert [n.split(",")[0] for n in json.loads(later.stdout)["period"]["notes"]] == [
         "1 state of 2 could not be examined"]
+
+
+def test_a_past_period_is_read_from_git_when_the_inputs_are_broken_now(repo: Repo) -> None:
+    opened = commit(repo, "debug access to the database", "2024-02-01", policies=CLEAN + LEAK)
+    commit(repo, "remove the debug access", "2024-02-15")
+    commit(repo, "half a policy, after the quarter", "2024-04-10", policies=CLEAN + BROKEN)
+    result = check("-o", "json")
+    assert result.exit_code == 1, result.output  # the leak in the quarter fails
+    data = json.loads(result.stdout)
+    assert opened in [s["commit"] for s in data["period"]["states"]]
+    assert data["period"]["notes"][-1].startswith(
+        "the inputs as they are now could not be read (estate/policies.yaml:")
+    assert data["period"]["notes"][-1].endswith("): the period was read from Git alone")
+    assert requirements(data)["1.3.1"]["status"] == "FAIL"
+    now = check("--period", "2024-04-01..2024-06-30")  # the broken state is the period's end
+    assert now.exit_code == 2 and "at commit" in now.output
+
+
+def test_the_change_history_follows_the_period_asked_for(repo: Repo) -> None:
+    commit(repo, "debug access to the database", "2024-05-01", policies=CLEAN + LEAK)
+    git = json.loads(check("--period", "2024Q2", "-o", "json").stdout)["provenance"]["git"]
+    assert (git["since"], git["until"]) == ("2024-04-01T00:00:00+00:00",
+                                            "2024-06-30T23:59:59.999999+00:00")
