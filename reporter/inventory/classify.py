@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reporter.errors import Problem
+from reporter.inventory.workloads import CONTROLLER_TEMPLATE, TEMPLATE_PATH
 
 HELM_HINT = "render it first: helm template RELEASE CHART_DIR | reporter check -"
 KUSTOMIZE_HINT = "render it first: kubectl kustomize {dir} | reporter check -"
@@ -61,14 +62,13 @@ def runs_pods(group: str, kind: str, body: Mapping[str, Any]) -> bool:
     ``spec.template``, or ``spec.jobTemplate`` as a CronJob has), or a KubeVirt VM."""
     if kind in POD_RUNNING_KINDS.get(group, ()):
         return True
-    spec = body.get("spec")
-    if not isinstance(spec, Mapping):
-        return False
-    job = spec.get("jobTemplate")
-    template = (job.get("spec") if isinstance(job, Mapping) else spec) or {}
-    template = template.get("template") if isinstance(template, Mapping) else None
-    pod = template.get("spec") if isinstance(template, Mapping) else None
-    return isinstance(pod, Mapping) and isinstance(pod.get("containers"), list)
+    for template in (CONTROLLER_TEMPLATE, TEMPLATE_PATH["CronJob"]):
+        node: Any = body
+        for key in (*template, "spec"):
+            node = node.get(key) if isinstance(node, Mapping) else None
+        if isinstance(node, Mapping) and isinstance(node.get("containers"), list):
+            return True
+    return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reporter.inventory.workloads import CONTROLLER_TEMPLATE, TEMPLATE_PATH
+
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
                             "ReplicationController", "Job", "CronJob"})
 
@@ -23,9 +25,6 @@ _POD_SPEC = ("hostNetwork", "containers", "initContainers")
 _CONTAINER = ("name", "image", "restartPolicy", "ports")
 _CONTAINER_PORT = ("name", "containerPort", "protocol", "hostPort", "hostIP")
 _POD_STATUS = ("phase", "podIP", "podIPs")
-_TEMPLATE_PATH: Mapping[str, tuple[str, ...]] = {"CronJob": ("spec", "jobTemplate", "spec",
-                                                             "template")}
-_CONTROLLER_TEMPLATE = ("spec", "template")
 
 
 def sanitise(kind: str, api_version: str, obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,7 +41,7 @@ def sanitise(kind: str, api_version: str, obj: Mapping[str, Any]) -> dict[str, A
         kept["spec"] = _pod_spec(obj.get("spec"))
         kept["status"] = _pick(obj.get("status"), _POD_STATUS)
     elif kind in WORKLOAD_KINDS:
-        kept |= _template_at(obj, _TEMPLATE_PATH.get(kind, _CONTROLLER_TEMPLATE))
+        kept |= _template_at(obj, TEMPLATE_PATH.get(kind, CONTROLLER_TEMPLATE))
     return {key: value for key, value in kept.items() if value is not None}
 
 

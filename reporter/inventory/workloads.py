@@ -42,11 +42,13 @@ WORKLOAD_GROUPS: Mapping[str, tuple[str, ...]] = {
 }
 """The kinds that run pods, and the API groups they are understood in."""
 
-_TEMPLATE_PATH: Mapping[str, tuple[str, ...]] = {
+TEMPLATE_PATH: Mapping[str, tuple[str, ...]] = {
     "Pod": (),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
-_CONTROLLER_TEMPLATE = ("spec", "template")
+"""Where a kind holds its pods' metadata and spec; every other controller at
+CONTROLLER_TEMPLATE."""
+CONTROLLER_TEMPLATE = ("spec", "template")
 _MAX_OWNER_DEPTH = 5  # Pod -> ReplicaSet -> Deployment is the longest chain in practice
 _HASH_LABEL = "pod-template-hash"
 
@@ -137,7 +139,7 @@ def _pod_template(reader: ObjectReader, body: LineDict, kind: str) -> tuple[Line
     """The mapping holding the pods' metadata and spec (empty if missing), and its field path."""
     node = body
     field = ""
-    for key in _TEMPLATE_PATH.get(kind, _CONTROLLER_TEMPLATE):
+    for key in TEMPLATE_PATH.get(kind, CONTROLLER_TEMPLATE):
         parent, field = node, _join(field, key)
         child = reader.mapping(parent, key, field)
         if child is None:
