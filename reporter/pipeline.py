@@ -213,8 +213,10 @@ class Assessor:
             assessment = assess(reach, catalog, loaded, now=self.now,
                                 tool_version=tool_version(), frameworks=self.options.frameworks,
                                 command=command, skipped=skipped)
-        update: dict[str, object] = {"period": point_in_time(
-            _state_label(inputs, self.now), *self.period_dates)}
+        label = _state_label(inputs, self.now)
+        if self.options.apply:
+            label += f", with the NetworkPolicies of {', '.join(self.options.apply)} applied"
+        update: dict[str, object] = {"period": point_in_time(label, *self.period_dates)}
         if inputs.provenance is not None:
             recorded = inputs.provenance.to_dict()
             recorded["repository_paths"] = repository_paths(inputs)
@@ -249,6 +251,14 @@ class Assessor:
         self.discover(paths)
         _ = self._setup
         start, end = self.period_dates
+        if history and start is not None and end is not None and self.options.apply:
+            # A proposal has no history: the config's period is not examined, and says why.
+            from reporter.timeline import with_note
+
+            return with_note(
+                self.assess(self.read(paths, git_ref=git_ref, stdin=stdin), command),
+                f"the period {start} to {end} was not examined: --apply judges NetworkPolicies "
+                "that are not committed, so only this state, with them applied, was")
         if history and start is not None and end is not None:
             from reporter.timeline import assess_period
 

@@ -336,7 +336,7 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
         if current is None:
             assert unreadable is not None
             raise unreadable
-        return _with_note(assessor.assess(current, command), note)
+        return with_note(assessor.assess(current, command), note)
     config = _repository_path(repo, assessor.options.config_path)
     try:
         base, during = period_commits(repo, wanted, start, end, git_ref or "HEAD")
@@ -383,7 +383,7 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
     return replace(final, assessment=assessment)
 
 
-def _with_note(assessed: Assessed, note: str) -> Assessed:
+def with_note(assessed: Assessed, note: str) -> Assessed:
     """A point-in-time result whose period says why it was not examined."""
     assert assessed.assessment.period is not None  # assess() labels the point in time
     period = assessed.assessment.period.model_copy(update={"notes": [note]})

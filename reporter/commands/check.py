@@ -63,7 +63,8 @@ def failed(assessment: Assessment) -> bool:
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding with its evidence.")
 @click.option("--apply", "apply", multiple=True, metavar="PATH",
               help="NetworkPolicies applied over the inputs as kubectl apply would (same "
-                   "namespace/name replaces), e.g. the folder `reporter fix` wrote. Repeatable.")
+                   "namespace/name replaces), e.g. the folder `reporter fix` wrote. Repeatable. "
+                   "Judges this state only, never the period.")
 def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str | None,
                   period: tuple[date, date] | None, fmt: str, verbose: bool,
                   apply: tuple[str, ...]) -> ExitCode:
@@ -74,6 +75,11 @@ def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str
     """
     from reporter.pipeline import Assessor
 
+    if apply and period:
+        raise click.UsageError(
+            "--apply judges NetworkPolicies that are not committed, and --period judges the "
+            "committed history: run them apart (check --period for the history, check --apply "
+            "for the proposal)")
     options = replace(options, apply=apply, period=period)
     extra = (["-o", fmt] if fmt != TEXT else []) + (["--verbose"] if verbose else [])
     command = options.command_line("check", paths, git_ref=git_ref, extra=extra)

@@ -134,6 +134,27 @@ def test_the_config_period_is_used_and_head_alone_is_a_point_in_time(
     assert outside["period"]["label"].startswith("period 2024-03-01 to 2024-03-31")
 
 
+def test_apply_judges_the_proposal_now_never_the_period(
+        history: tuple[Repo, dict[str, str]], tmp_path: Path) -> None:
+    # The config's period failed in February; what --apply adds is judged on its own.
+    (tmp_path / "proposal.yaml").write_text(LEAK)
+    data = as_json(check("--apply", str(tmp_path), "-o", "json"))
+    period = data["period"]
+    assert (period["examined"], period["windows"], period["states"]) == (False, [], [])
+    assert period["label"].endswith(f", with the NetworkPolicies of {tmp_path} applied")
+    assert period["notes"] == [
+        "the period 2024-01-01 to 2024-03-31 was not examined: --apply judges NetworkPolicies "
+        "that are not committed, so only this state, with them applied, was"]
+    assert "failed during the period" not in json.dumps(data["frameworks"])
+    # The proposal itself is judged: it opens the database to the internet.
+    assert {c["check_id"]: c["status"] for c in data["checks"]}[
+        "zone.internet-to-datastore"] == "FAIL"
+    together = check("--apply", str(tmp_path), "--period", "2024Q1")
+    assert together.exit_code == 2
+    assert "--apply judges NetworkPolicies that are not committed, and --period" in (
+        together.stderr)
+
+
 def test_inputs_that_did_not_exist_at_the_start_are_named(
         history: tuple[Repo, dict[str, str]]) -> None:
     repo, shas = history
