@@ -19,7 +19,13 @@ from reporter import git
 from reporter.errors import GitError, InputError, Problem
 from reporter.inventory.manifests import load_inventory
 from reporter.inventory.model import Inventory
-from reporter.inventory.sources import STDIN, STDIN_NAME, Source, collect_sources, excluded
+from reporter.inventory.sources import (
+    STDIN,
+    STDIN_NAME,
+    Source,
+    collect_sources,
+    excluded_in_repository,
+)
 from reporter.provenance import Provenance, collect_provenance
 
 CLEAN_HINT = "commit (or stash) the changes, or drop --require-clean to report a dirty tree"
@@ -131,7 +137,8 @@ def _at_ref(paths: Sequence[str], ref: str, exclude: Sequence[str],
     repository, input_paths, sources = sources_at_ref(paths, ref)
     left_out = {git.repo_relative(repository, os.path.abspath(e)) for e in exclude
                 if _is_inside(os.path.abspath(e), repository)}
-    sources = [s for s in sources if not excluded(s.path, s.path, reading.exclude)]
+    sources = [s for s in sources
+               if not excluded_in_repository(s.path, input_paths, reading.exclude)]
     kept = [s for s in sources if s.path not in left_out]
     try:
         inventory = load_inventory(kept, strict=reading.strict)

@@ -25,7 +25,7 @@ from reporter.errors import GitError, InputError
 from reporter.git import repo_relative, run_git, sources_at_ref
 from reporter.inputs import LoadedInputs, located_in_git
 from reporter.inventory.manifests import load_inventory
-from reporter.inventory.sources import Source, excluded
+from reporter.inventory.sources import Source, excluded_in_repository
 from reporter.model import (
     ROC,
     Assessment,
@@ -350,7 +350,7 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
     def assess_sources(sources: Sequence[Source], sha: str) -> Assessment:
         # Read as the end state is (reporter.inputs at a ref): --exclude and --strict apply.
         kept = [s for s in sources if s.path != config
-                and not excluded(s.path, s.path, reading.exclude)]
+                and not excluded_in_repository(s.path, wanted, reading.exclude)]
         inventory = load_inventory(kept, strict=reading.strict)
         inputs = LoadedInputs(sources=tuple(kept), excluded=(), inventory=inventory,
                               provenance=None, repository=repo, input_paths=tuple(wanted),

@@ -96,9 +96,23 @@ def _read_path(path: str, stdin: TextIO, exclude: Sequence[str]) -> list[Source]
 def excluded(relative: str, shown: str, globs: Sequence[str]) -> bool:
     """Whether a glob matches the path (relative to the directory named, or as shown) or one
     of the folders it is in: ``--exclude _archived`` leaves out everything under it."""
-    parts = PurePosixPath(relative).parts
-    candidates = {shown, relative, *("/".join(parts[:n]) for n in range(1, len(parts)))}
+    candidates = {shown, relative}
+    for path in (relative, shown):
+        parts = PurePosixPath(path).parts
+        candidates.update("/".join(parts[:n]) for n in range(1, len(parts)))
     return any(fnmatch.fnmatchcase(c, g.rstrip("/")) for g in globs for c in candidates)
+
+
+def excluded_in_repository(path: str, input_paths: Sequence[str], globs: Sequence[str]
+                           ) -> bool:
+    """:func:`excluded` for a file read from Git (``path`` relative to the repository) as for
+    the same file in the work tree: relative to the directory named that holds it (one of the
+    ``input_paths``, relative to the repository too), or as the repository path."""
+    holders = [p.rstrip("/") for p in input_paths
+               if p in ("", ".") or path.startswith(p.rstrip("/") + "/")]
+    holder = max(holders, key=len, default="")
+    relative = path[len(holder) + 1:] if holder not in ("", ".") else path
+    return excluded(relative, path, globs)
 
 
 def manifest_files(directory: str, exclude: Sequence[str] = ()) -> Iterator[str]:

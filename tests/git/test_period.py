@@ -206,11 +206,16 @@ def test_a_period_that_is_not_one_is_bad_input(history: tuple[Repo, dict[str, st
     assert "--period 2024-Q5: not a period" in result.stderr
 
 
+@pytest.mark.parametrize("glob", ["estate/drafts/*", "drafts/*", "estate/drafts", "drafts"])
 def test_every_state_is_read_with_the_exclusions_of_the_end_state(
-        history: tuple[Repo, dict[str, str]]) -> None:
+        history: tuple[Repo, dict[str, str]], glob: str) -> None:
+    """Relative to the folder named (``estate``) or as given, in the work tree and in Git."""
     repo, _ = history
     repo.write("estate/drafts/policy.yaml", "spec: [unfinished\n")
     repo.commit("a draft", date="2024-03-10T09:00:00+00:00")
-    result = check("--period", "2024Q1", "--exclude", "estate/drafts/*", "-o", "json")
+    result = check("--period", "2024Q1", "--exclude", glob, "-o", "json")
     assert result.exit_code == 1, result.output  # the leak in February, not bad input
-    assert len(as_json(result)["period"]["states"]) == 4
+    states = as_json(result)["period"]["states"]
+    assert len(states) == 4 and all(s["problem"] is None for s in states)
+    at_ref = check("--git-ref", "HEAD", "--period", "2024-03-01..2024-03-31", "--exclude", glob)
+    assert at_ref.exit_code == 0, at_ref.output
