@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 GIT_PROVENANCE = "git"
 """``Assessment.provenance[GIT_PROVENANCE]``: what Git says about the inputs
 (``reporter.provenance.Provenance.to_dict()``); ``report`` holds how a pack was made."""
@@ -485,6 +485,12 @@ class FailureWindow(_Model):
     closed_at: AwareDatetime | None
     days: float
     """How long it lasted inside the period."""
+    days_not_examined: float = 0.0
+    """Of those days, the ones in states that could not be examined (it may have closed and
+    opened again there, unseen)."""
+    not_examined_before: str | None = None
+    """The commit of a state not examined just before the one that opened it: it may have
+    opened there."""
 
 
 class PeriodResult(_Model):

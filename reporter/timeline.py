@@ -39,7 +39,7 @@ from reporter.model import (
     roll_up,
 )
 from reporter.untested import NOT_TESTED, least_tested, not_examined_notes, problem_text
-from reporter.wording import counted
+from reporter.wording import counted, days_text, in_days
 
 if TYPE_CHECKING:
     from reporter.pipeline import Assessed, Assessor
@@ -168,6 +168,9 @@ class _Open:
     opened_at: datetime
     requirements: set[str]
     affected: set[str]
+    not_examined_before: str | None
+    not_examined: timedelta = timedelta()
+    """Time spent in states not examined while it was open."""
 
     def closed(self, closed_by: str | None, until: datetime) -> FailureWindow:
         f = self.finding
@@ -177,19 +180,28 @@ class _Open:
             requirements=sorted(self.requirements), zones=f.zones,
             opened_commit=self.opened_commit, opened_at=self.opened_at,
             closed_commit=closed_by, closed_at=until if closed_by else None,
-            days=round((until - self.opened_at).total_seconds() / 86400, 1))
+            days=in_days(until - self.opened_at), days_not_examined=in_days(self.not_examined),
+            not_examined_before=self.not_examined_before)
 
 
 def timeline(states: Sequence[StateRun], start: date, end: date) -> list[FailureWindow]:
     """Each failure's window: opened by the state where it appears (or open at START), closed
     by the first later state without it (or still open at END). A state not examined neither
-    opens nor closes one: its result is unknown."""
+    opens nor closes one: its result is unknown, so its time is counted apart in the windows
+    open across it, and a window opened just after it says it may have opened there."""
     period_start = datetime.combine(start, time.min, UTC)
     period_end = datetime.combine(end + timedelta(days=1), time.min, UTC)
     open_windows: dict[WindowKey, _Open] = {}
     windows: list[FailureWindow] = []
-    for state in states:
+    unexamined: str | None = None
+    """The commit of the state before, when it could not be examined."""
+    for index, state in enumerate(states):
         if state.assessment is None:
+            until = (states[index + 1].commit.committed_at if index + 1 < len(states)
+                     else period_end)
+            for window in open_windows.values():
+                window.not_examined += until - max(state.commit.committed_at, period_start)
+            unexamined = state.commit.sha
             continue
         failing = _failing(state.assessment)
         findings = {f.fingerprint: f for c in state.assessment.checks for f in c.findings}
@@ -203,7 +215,8 @@ def timeline(states: Sequence[StateRun], start: date, end: date) -> list[Failure
                 continue
             opened_by = None if state.commit.committed_at < period_start else state.commit.sha
             open_windows[key] = _Open(findings[fingerprint], opened_by, at, set(requirements),
-                                      set(findings[fingerprint].affected))
+                                      set(findings[fingerprint].affected), unexamined)
+        unexamined = None
     windows += [w.closed(None, period_end) for _, w in sorted(open_windows.items())]
     return sorted(windows, key=lambda w: (w.opened_at, w.check_id, w.target))
 
@@ -281,8 +294,13 @@ def describe_window(window: FailureWindow) -> str:
               if window.closed_commit and window.closed_at else "still failing at its end")
     affected = f" ({', '.join(window.affected[:3])}{' …' if len(window.affected) > 3 else ''})" \
         if window.affected else ""
+    if window.not_examined_before:
+        opened += (f" or earlier (the state of commit {window.not_examined_before[:12]} before "
+                   "it could not be examined)")
+    unseen = (f", {window.days_not_examined:g} of them in states not examined"
+              if window.days_not_examined else "")
     return (f"{window.check_id} on {window.target}{affected}, {opened}, {closed} "
-            f"({window.days:g} day{'' if window.days == 1 else 's'})")
+            f"({days_text(window.days)}{unseen})")
 
 
 def period_result(start: date, end: date, states: Sequence[StateRun],

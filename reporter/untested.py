@@ -19,7 +19,7 @@ from reporter.model import (
     requirement_status,
     roll_up,
 )
-from reporter.wording import counted
+from reporter.wording import counted, days_text, in_days
 
 if TYPE_CHECKING:
     from reporter.errors import InputError
@@ -56,11 +56,11 @@ class Untested:
     def describe(self) -> str:
         what = self.status.value if self.examined else "not examined"
         later = f" and {counted(len(self.seen) - 1, 'later state')}" if len(self.seen) > 1 else ""
-        days = round((self.until.committed_at - self.opened_at).total_seconds() / 86400, 1)
+        days = in_days(self.until.committed_at - self.opened_at)
         why = f": {self.why}" if self.why else ""
         return (f"{what} at commit {self.first.sha[:12]}{later} from {self.opened_at.date()} "
                 f"until commit {self.until.sha[:12]} on {self.until.committed_at.date()} "
-                f"({days:g} day{'' if days == 1 else 's'}){why}")
+                f"({days_text(days)}){why}")
 
 
 def problem_text(error: InputError) -> str:

@@ -1,7 +1,19 @@
 """Wording shared by the checks' findings and the renderers."""
 
+from datetime import timedelta
+
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
     """A count with its noun: ``1 workload``, ``2 workloads`` (the plural adds an s unless
     given: ``counted(n, "NetworkPolicy", "NetworkPolicies")``)."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def in_days(span: timedelta) -> float:
+    """A span in days, to a tenth (how the period's windows and states are measured)."""
+    return round(span.total_seconds() / 86400, 1)
+
+
+def days_text(days: float) -> str:
+    """``1 day``, ``14.5 days``."""
+    return f"{days:g} day{'' if days == 1 else 's'}"

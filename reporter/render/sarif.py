@@ -115,7 +115,9 @@ def _window(window: FailureWindow) -> Json:
     return {"opened_commit": window.opened_commit, "opened_at": _utc(window.opened_at),
             "closed_commit": window.closed_commit,
             "closed_at": _utc(window.closed_at) if window.closed_at else None,
-            "days": window.days, "requirements": window.requirements,
+            "days": window.days, "days_not_examined": window.days_not_examined,
+            "not_examined_before": window.not_examined_before,
+            "requirements": window.requirements,
             "description": describe_window(window)}
 
 
