@@ -39,7 +39,7 @@ from reporter.model import (
     roll_up,
 )
 from reporter.untested import NOT_TESTED, least_tested, not_examined_notes, problem_text
-from reporter.wording import counted, days_text, in_days
+from reporter.wording import counted, days_text, in_days, listed
 
 if TYPE_CHECKING:
     from reporter.pipeline import Assessed, Assessor
@@ -391,7 +391,7 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
     notes = _notes(states, base, start) + not_examined_notes(states)
     if provenance is not None and provenance.repository.dirty_paths:
         notes.append("uncommitted changes to the inputs are not part of the period: "
-                     + ", ".join(provenance.repository.dirty_paths))
+                     + listed(provenance.repository.dirty_paths, SHOWN_ADDED, "file"))
     if unreadable is not None:
         notes.append(f"the inputs as they are now could not be read "
                      f"({problem_text(unreadable)}): the period was read from Git alone")

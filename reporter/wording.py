@@ -1,5 +1,6 @@
 """Wording shared by the checks' findings and the renderers."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 
@@ -7,6 +8,13 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     """A count with its noun: ``1 workload``, ``2 workloads`` (the plural adds an s unless
     given: ``counted(n, "NetworkPolicy", "NetworkPolicies")``)."""
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def listed(names: Sequence[str], shown: int, noun: str) -> str:
+    """The first ``shown`` names, then how many more: ``a.yaml, b.yaml and 3 more files``."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {counted(len(names) - shown, 'more ' + noun)}"
 
 
 def in_days(span: timedelta) -> float:

@@ -1,4 +1,4 @@
-from reporter.wording import counted
+from reporter.wording import counted, listed
 
 
 def test_a_count_agrees_with_its_noun() -> None:
@@ -8,3 +8,9 @@ def test_a_count_agrees_with_its_noun() -> None:
 def test_an_irregular_plural_is_given() -> None:
     assert counted(1, "NetworkPolicy", "NetworkPolicies") == "1 NetworkPolicy"
     assert counted(3, "NetworkPolicy", "NetworkPolicies") == "3 NetworkPolicies"
+
+
+def test_a_long_list_names_the_first_and_counts_the_rest() -> None:
+    assert listed(["a", "b"], 2, "file") == "a, b"
+    assert listed(["a", "b", "c"], 2, "file") == "a, b and 1 more file"
+    assert listed(list("abcde"), 2, "file") == "a, b and 3 more files"

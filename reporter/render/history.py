@@ -13,8 +13,10 @@ from typing import Any
 from reporter.diff.render import SHORT_SHA
 from reporter.model import PolicySummary
 from reporter.render.review import SIGNATURE_LOOK
-from reporter.wording import counted
+from reporter.wording import counted, listed
 
+DIRTY_SHOWN = 10
+"""Uncommitted input files named where the source is described; the rest are counted."""
 FILE_FALLBACK = "from the file's history (the policy's own was not traced): the file's last " \
                 "change, and the commit that added the file"
 UNCOMMITTED_NOTE = "the file has changes not committed: the policy as read may differ from " \
@@ -176,8 +178,11 @@ def _source(git: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
     if git.get("ref"):
         rows.append(("Read at", f"{git['ref']}: the committed files, not the work tree"))
     elif repository.get("dirty_paths"):
+        dirty = repository["dirty_paths"]
         rows.append(("Work tree", "these inputs differ from the commit: "
-                     + ", ".join(repository["dirty_paths"])))
+                     + listed(dirty, DIRTY_SHOWN, "file")
+                     + (" (each is marked uncommitted in the Inputs table)"
+                        if len(dirty) > DIRTY_SHOWN else "")))
     else:
         rows.append(("Work tree", "the inputs are as committed"))
     if git.get("history_unavailable"):

@@ -24,9 +24,10 @@ from reporter.model import (
     Severity,
     Status,
 )
+from reporter.render.history import DIRTY_SHOWN
 from reporter.render.skipped import skip_summary
 from reporter.timeline import describe_window
-from reporter.wording import counted
+from reporter.wording import counted, listed
 
 STYLE = {
     Status.PASS: ("✓", "green"), Status.FAIL: ("✗", "bold red"), Status.MANUAL: ("?", "yellow"),
@@ -278,7 +279,7 @@ def _source_lines(git: Mapping[str, Any] | None) -> Iterator[Text]:
         yield Text(f"  history not available: {git['history_unavailable']}", style="yellow")
     if repository.get("dirty_paths"):
         yield Text(f"  DIRTY: these inputs are not as committed: "
-                   f"{', '.join(repository['dirty_paths'])}", style="bold red")
+                   f"{listed(repository['dirty_paths'], DIRTY_SHOWN, 'file')}", style="bold red")
     elif repository.get("dirty") and not git.get("ref"):
         yield Text("  the work tree has uncommitted changes, none in these inputs",
                    style="yellow")

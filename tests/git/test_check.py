@@ -82,6 +82,14 @@ def test_the_terminal_names_the_commit_and_flags_uncommitted_inputs(repo: Repo) 
             "no requirement fails (") in dirty.stdout
     recorded = json.loads(check("-o", "json").stdout)["provenance"]["git"]["repository"]
     assert (recorded["dirty"], recorded["dirty_paths"]) == (True, ["estate/debug.yaml"])
+    # Many are named up to ten, then counted; the JSON lists every one.
+    for n in range(12):
+        repo.write(f"estate/scratch-{n:02}.yaml", "# not yet\n")
+    many = check()
+    assert "estate/scratch-08.yaml and 3 more files\n" in many.stdout
+    assert "estate/scratch-09.yaml" not in many.stdout
+    recorded = json.loads(check("-o", "json").stdout)["provenance"]["git"]["repository"]
+    assert len(recorded["dirty_paths"]) == 13
 
 
 def test_invalid_inputs_at_a_ref_are_located_in_its_commit_not_the_work_tree(
