@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from reporter.diff.model import as_plain
 from reporter.diff.render import widened_text
-from reporter.gate.compute import GateResult, NewConnection
+from reporter.gate.compute import GateResult, NewConnection, Reason
 from reporter.wording import counted
+
+SHOWN = 50
+"""Reasons, and new connections, listed in the comment and the terminal; the rest are counted
+(``-o json`` has every one)."""
+COMMENT_LIMIT = 65_536
+"""The longest pull-request comment GitHub accepts, in characters: a longer one is refused and
+the reviewer sees nothing."""
+DIFF_LINES = 200
+"""Lines of one policy's diff shown in the comment's details."""
 
 
 def verdict(result: GateResult) -> str:
@@ -45,43 +55,77 @@ def _connection_row(c: NewConnection) -> str:
     return f"| {_code(c.src)} | {_code(c.dst)} | {c.opened} | {into} | {flag} | {rules} |"
 
 
+def _more(total: int, shown: int, noun: str) -> list[str]:
+    """The line counting what a list left out, if it left out anything."""
+    rest = total - shown
+    return [f"… and {counted(rest, 'more ' + noun)} (`-o json` lists every one)"] if rest > 0 \
+        else []
+
+
+def _reasons(reasons: Sequence[Reason], shown: int, prefix: str) -> list[str]:
+    lines = [f"{prefix}{r.kind}: {r.text}" for r in reasons[:shown]] or [f"{prefix}nothing"]
+    return lines + [prefix + line for line in _more(len(reasons), shown, "reason")]
+
+
+def _shown_connections(result: GateResult) -> list[NewConnection]:
+    """The new connections, those that make the gate fail first."""
+    return sorted(result.connections, key=lambda c: not c.worse)
+
+
 def render_md(result: GateResult) -> str:
+    """The comment, its lists shortened (and its details left out) until GitHub accepts it."""
+    for shown, details in ((SHOWN, True), (SHOWN, False), (10, False)):
+        text = _comment(result, shown, details)
+        if len(text) <= COMMENT_LIMIT:
+            break
+    return text
+
+
+def _comment(result: GateResult, shown: int, details: bool) -> str:
     lines = [f"### reporter gate: {verdict(result)}", ""]
-    lines += ["**What got worse**", ""]
-    lines += [f"- {r.kind}: {r.text}" for r in result.worse] or ["- nothing"]
-    lines += ["", "**What got better**", ""]
-    lines += [f"- {r.kind}: {r.text}" for r in result.better] or ["- nothing"]
+    lines += ["**What got worse**", "", *_reasons(result.worse, shown, "- ")]
+    lines += ["", "**What got better**", "", *_reasons(result.better, shown, "- ")]
     if result.connections:
+        connections = _shown_connections(result)
         lines += ["", "**New connections**", "",
                   "| from | to | newly allowed | into | | allowed by |",
                   "| --- | --- | --- | --- | --- | --- |"]
-        lines += [_connection_row(c) for c in result.connections]
+        lines += [_connection_row(c) for c in connections[:shown]]
+        lines += ["", *_more(len(connections), shown, "new connection")] if len(
+            connections) > shown else []
     lines += ["", *[f"> {note}" for note in result.notes]] if result.notes else []
     lines += ["", f"Config: {_code(result.config)}"]
+    if not details:
+        lines += ["", "Details (policy changes and findings) left out: the comment would be too "
+                      "long for GitHub; `-o json` and `reporter diff` have them."]
+        return "\n".join(lines) + "\n"
     lines += ["", "<details><summary>Details: policy changes and findings</summary>", ""]
     for change in result.delta.policies:
+        diff = change.diff.rstrip().splitlines()
         lines += [f"{change.change} {_code(change.key)} "
                   f"({change.new_location or change.old_location})", "", "```diff",
-                  change.diff.rstrip(), "```", ""]
+                  *diff[:DIFF_LINES], "```", *_more(len(diff), DIFF_LINES, "line"), ""]
     status = result.delta.status
-    for finding in status.findings if status else ():
+    findings = list(status.findings) if status else []
+    for finding in findings[:shown]:
         lines.append(f"- {finding.change}: {finding.check_id} {_code(finding.target)}: "
                      f"{_cell(finding.message + widened_text(finding))}")
+    lines += [f"- {line}" for line in _more(len(findings), shown, "finding")]
     lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
 
 def render_terminal(result: GateResult) -> str:
-    lines = [verdict(result), "", "worse:"]
-    lines += [f"  {r.kind}: {r.text}" for r in result.worse] or ["  nothing"]
-    lines += ["better:"]
-    lines += [f"  {r.kind}: {r.text}" for r in result.better] or ["  nothing"]
+    lines = [verdict(result), "", "worse:", *_reasons(result.worse, SHOWN, "  ")]
+    lines += ["better:", *_reasons(result.better, SHOWN, "  ")]
     if result.connections:
+        connections = _shown_connections(result)
         lines.append("new connections:")
-        for c in result.connections:
+        for c in connections[:SHOWN]:
             mark = " (worse)" if c.worse else ""
             lines.append(f"  {c.src} => {c.dst} : {c.opened}{mark}")
             lines += [f"      {rule}" for rule in c.rules]
+        lines += [f"  {line}" for line in _more(len(connections), SHOWN, "new connection")]
     lines += [f"note: {n}" for n in result.notes]
     lines.append(f"config: {result.config}")
     return "\n".join(lines) + "\n"

@@ -4,12 +4,14 @@ fails it; one that only tightens a policy passes it, although old findings remai
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
 from click.testing import CliRunner
 
 from reporter.cli import cli
+from reporter.gate.render import COMMENT_LIMIT, SHOWN
 from tests.git.conftest import Repo
 
 WORKLOADS = """\
@@ -220,3 +222,28 @@ def test_a_failing_cause_that_reaches_one_more_workload_fails(
                             "db/postgres-ingress ingress[0]: 2 workloads") and
                t.endswith("; now also affects db/postgres-replica[StatefulSet]")
                for t in widened), widened
+
+
+def test_a_pull_request_opening_hundreds_of_connections_still_fits_one_comment(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    """GitHub refuses a comment over 65,536 characters: the reviewer would see nothing."""
+    repo, commits = history
+    repo.write("estate/batch.yaml", "".join(
+        f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: job-{n:02}, namespace: "
+        f"other}}\nspec:\n  selector: {{matchLabels: {{app: job-{n:02}}}}}\n  template:\n"
+        f"    metadata: {{labels: {{app: job-{n:02}, tier: db}}}}\n"
+        "    spec: {containers: [{name: c, image: i}]}\n" for n in range(40)))
+    head = repo.commit("a batch of jobs, no policy")
+    code, comment = gate(repo, f"{commits['tightened']}..{head}", "-o", "md")
+    assert code == 1 and len(comment) <= COMMENT_LIMIT
+    rows = [line for line in comment.splitlines() if line.startswith("| `")]
+    listed = re.search(r"… and (\d+) more new connections \(`-o json` lists every one\)",
+                       comment)
+    assert listed is not None and len(rows) == SHOWN
+    data = json.loads(gate(repo, f"{commits['tightened']}..{head}", "-o", "json")[1])
+    assert len(data["new_connections"]) == SHOWN + int(listed.group(1))
+    # What fails the gate is listed first.
+    worse = sum(c["worse"] for c in data["new_connections"])
+    assert worse > 0 and all("**worse**" in row for row in rows[:min(worse, SHOWN)])
+    terminal = gate(repo, f"{commits['tightened']}..{head}")[1]
+    assert f"  … and {listed.group(1)} more new connections" in terminal
