@@ -35,6 +35,7 @@ from reporter.render.limitations import limitations
 from reporter.render.period_states import StatesTable, states_table
 from reporter.render.review import ReviewView, review_view
 from reporter.render.skipped import general_reason
+from reporter.wording import counted
 
 if TYPE_CHECKING:
     from reporter.diff.model import Delta
@@ -317,16 +318,29 @@ def _chapter_numbers(with_changes: bool) -> dict[str, int]:
 
 
 def _owner(assessment: Assessment) -> str:
-    """The organisation and cluster; else the folder the inputs were read from."""
+    """The organisation and cluster; else the folder the inputs were read from, the Git
+    repository when that is its root, or the files themselves when they are one or two."""
     named = " / ".join(n for n in (assessment.organisation, assessment.cluster) if n)
     if named:
         return named
-    paths = [i.path for i in assessment.completeness.inputs if not i.path.startswith("<")]
+    paths = sorted({i.path for i in assessment.completeness.inputs if not i.path.startswith("<")})
     if not paths:
         return "standard input"
     folders = [PurePosixPath(p.split(":", 1)[-1]).parent.as_posix() for p in paths]
     common = PurePosixPath(os.path.commonpath(folders)).as_posix() if folders else "."
-    return common if common not in ("", ".") else ", ".join(sorted(set(paths))[:2])
+    if common not in ("", "."):
+        return common
+    if len(paths) <= 2:
+        return ", ".join(paths)
+    remote = ((assessment.git_provenance or {}).get("repository") or {}).get("remote_url")
+    where = f" of {_repository_name(remote)}" if remote else ""
+    return f"{counted(len(paths), 'input file')}{where}"
+
+
+def _repository_name(remote_url: str) -> str:
+    """``owner/name`` of a remote URL (https, ssh or a path), without ``.git``."""
+    parts = [p for p in remote_url.replace(":", "/").rstrip("/").split("/") if p]
+    return "/".join(parts[-2:]).removesuffix(".git")
 
 
 def _state(assessment: Assessment, history: GitHistory) -> str:

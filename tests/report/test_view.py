@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import time
 
-from reporter.model import Finding, ScopeEntry, Status, ZoneFlow, ZoneSummary
+from reporter.model import Finding, InputSummary, ScopeEntry, Status, ZoneFlow, ZoneSummary
 from reporter.render.diagram import SEPARATE_NAMESPACES, network_diagram, zone_diagram
 from reporter.render.evidence import evidence_id, index_evidence, requirement_ids
 from reporter.render.findings import FindingView, finding_ids
@@ -300,3 +300,24 @@ def test_a_large_estate_names_its_pci_scope_namespaces_and_counts_zone_statuses(
     assert f"{len(alone) - SHOWN_SCOPE_NAMESPACES} more namespaces in no zone: " in text
     assert view.scope == (", ".join(z.name for z in assessment.zones if z.frameworks)
                           + f", {len(alone)} connected-to namespaces (see the PCI DSS scope)")
+
+
+def test_a_pack_without_organisation_is_titled_by_what_it_read() -> None:
+    def titled(paths: list[str], remote: str | None = None) -> str:
+        current = sample_assessment()
+        inputs = [InputSummary(path=p, sha256="a" * 64, documents=1) for p in paths]
+        provenance = {"git": {"commit": "1" * 40, "files": [],
+                              "repository": {"remote_url": remote}}} if remote else None
+        assessment = current.model_copy(update={
+            "organisation": None, "cluster": None, "provenance": provenance,
+            "completeness": current.completeness.model_copy(update={"inputs": inputs})})
+        return build_view(assessment, _facts()).title.removeprefix(
+            "Network segmentation evidence: ")
+
+    assert titled(["estate/a.yaml", "estate/web/b.yaml"]) == "estate"
+    assert titled(["a.yaml", "b.yaml"]) == "a.yaml, b.yaml"
+    # A repository's root: never two of its files, as if they were all that was read.
+    assert titled(["guestbook/ui.yaml", "sock-shop/carts.yaml", "helm/x.yaml"]) == "3 input files"
+    assert titled(["guestbook/ui.yaml", "sock-shop/carts.yaml", "helm/x.yaml"],
+                  "https://github.com/argoproj/argocd-example-apps.git") == (
+        "3 input files of argoproj/argocd-example-apps")
