@@ -58,8 +58,8 @@ def _authorship(old: Side, new: Side, policies: tuple[PolicyChange, ...], notes:
     repo = new.repository or old.repository
     if repo is None or old.info.commit is None or new.info.commit is None:
         return None
-    if old.info.kind == new.info.kind == "directory":
-        return None  # two folders of one work tree: their difference is not a history
+    if old.info.kind == new.info.kind == "manifests":
+        return None  # two sets of files of one work tree: their difference is not a history
     if not has_commit(repo, old.info.commit):
         notes.append(f"commit {old.info.commit} ({old.info.label}) is not in the repository at "
                      f"{repo}: authorship is not shown (fetch it to see who changed what)")

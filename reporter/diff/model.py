@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from reporter.model import Assessment, ZoneFlow
 
-SideKind = Literal["git", "directory", "pack", "snapshot"]
+SideKind = Literal["git", "manifests", "pack", "snapshot"]
 Mode = Literal["diff", "drift"]
 Row = tuple[str, str, str]
 """(src, dst, conn): one row of the exact connectivity map."""
@@ -35,7 +35,7 @@ class SideInfo:
     """One side as the output names it."""
 
     label: str
-    """As the user gave it: a ref, a directory, a pack."""
+    """As the user gave it: a ref, files or directories, a pack."""
     kind: SideKind
     commit: str | None = None
     """The Git commit the side was read at (a pack's recorded one), when known."""

@@ -141,7 +141,7 @@ def read_pack(path: str) -> Assessment | None:
 
 
 def load_side(path: str, options: SideOptions, assessor: Assessor | None = None, *,
-              kind: SideKind = "directory") -> Side:
+              kind: SideKind = "manifests") -> Side:
     """A pack (folder or pack.json), or the manifests at ``path``."""
     pack = read_pack(path)
     if pack is not None:
@@ -151,7 +151,7 @@ def load_side(path: str, options: SideOptions, assessor: Assessor | None = None,
 
 def manifest_side(paths: Sequence[str], label: str, options: SideOptions,
                   assessor: Assessor | None = None, *, git_ref: str | None = None,
-                  kind: SideKind = "directory") -> Side:
+                  kind: SideKind = "manifests") -> Side:
     """The manifests at ``paths`` (at ``git_ref`` when given), assessed unless told not to."""
     if not options.assess:
         return side_from_run(_some_manifests(read_inputs(paths, options, git_ref=git_ref),
@@ -220,6 +220,6 @@ def since_side(since: str, paths: Sequence[str], assessor: Assessor) -> Side:
 def delta_since(old: Side, current: Assessed, *, allowed_signers: Path | None = None) -> Delta:
     """``reporter report --since``: the previous review (a :func:`since_side`) against the
     current run, with its inputs and reachability (exact map, authorship)."""
-    kind: SideKind = "git" if current.inputs.ref is not None else "directory"
+    kind: SideKind = "git" if current.inputs.ref is not None else "manifests"
     return compute_delta(old, assessed_side(current, "current run", kind),
                          allowed_signers=allowed_signers)

@@ -44,7 +44,7 @@ def as_json(result: Result) -> dict[str, Any]:
 def test_a_directory_compared_with_itself_exits_0(estates: tuple[str, str]) -> None:
     result = run("diff", "old", "old", "-o", "txt")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[:2] == ["reporter diff: old (directory) -> old (directory)",
+    assert result.stdout.splitlines()[:2] == ["reporter diff: old (manifests) -> old (manifests)",
                                                "No differences."]
 
 
@@ -97,7 +97,7 @@ def test_a_json_manifest_is_read_as_manifests_not_as_a_pack(tmp_path: Path) -> N
     Path("empty.json").write_text(json.dumps(dump), encoding="utf-8")
     write_estate(tmp_path / "one", {"db.yaml": db_policy()})
     delta = as_json(run("drift", "empty.json", "one", "-o", "json"))
-    assert delta["old"]["kind"] == "directory" and delta["new"]["kind"] == "snapshot"
+    assert delta["old"]["kind"] == "manifests" and delta["new"]["kind"] == "snapshot"
     assert [(p["key"], p["change"]) for p in delta["policies"]] == [("shop/db", "removed")]
 
 
@@ -128,7 +128,7 @@ def test_drift_of_a_snapshot_against_the_source_of_truth(tmp_path: Path) -> None
     write_estate(tmp_path / "desired", {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5432)})
     write_estate(tmp_path / "live", {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5432)})
     assert run("drift", "--cluster", "live", "desired", "-o", "txt").stdout.splitlines() == [
-        "reporter drift: desired (directory) -> live (snapshot)", "No drift.",
+        "reporter drift: desired (manifests) -> live (snapshot)", "No drift.",
         "Policy drift: none"]
     (tmp_path / "live" / "db.yaml").write_text(db_policy(5433), encoding="utf-8")
     result = run("drift", "live", "desired", "-o", "md")

@@ -56,7 +56,7 @@ def side(policies: dict[str, dict[str, Any]], label: str) -> Side:
                Source("policies.yaml", yaml.safe_dump_all(documents)))
     inventory = load_inventory(sources)
     run = LoadedInputs(sources, (), inventory, None, None)
-    return side_from_run(run, label, "directory", reach=analyse(inventory))
+    return side_from_run(run, label, "manifests", reach=analyse(inventory))
 
 
 def flat(delta: Delta) -> set[tuple[str, str, str | None, str | None]]:

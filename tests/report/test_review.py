@@ -19,7 +19,7 @@ from reporter.render.review import SHOWN_CONNECTION_CHANGES, SHOWN_DIFF_LINES, r
 def _delta(**parts: object) -> Delta:
     values: dict[str, object] = {
         "mode": "diff", "old": SideInfo("v1", "git", "a" * 40),
-        "new": SideInfo("current run", "directory", "b" * 40), "policies": (),
+        "new": SideInfo("current run", "manifests", "b" * 40), "policies": (),
         "reachability": None, "status": None, "authorship": None, "notes": ()}
     return Delta(**{**values, **parts})  # type: ignore[arg-type]
 
