@@ -31,18 +31,32 @@ class HistoryRow:
     """What the run compared itself with (``changes_since.since``)."""
     gap_before: tuple[str, ...] = ()
     """Periods with no run between the previous run and this one."""
+    period_examined: bool | None = None
+    """Whether the run examined every state of its period (from Git history), or only the one
+    it read (a live cluster, files outside Git); None when its pack.json cannot be read."""
+
+    @property
+    def examined(self) -> str:
+        return {True: "whole period", False: "one state", None: "?"}[self.period_examined]
 
 
-def _changes(pack: Path) -> tuple[int | None, int | None, str | None]:
+def _pack_facts(pack: Path) -> tuple[int | None, int | None, str | None, bool | None]:
+    """New and closed findings, what the run compared itself with, whether it examined its
+    period."""
     try:
         data = json.loads(read_pack_json(pack))
     except (OSError, ValueError):
-        return None, None, None
-    changes = data.get("changes_since") if isinstance(data, dict) else None
+        return None, None, None, None
+    if not isinstance(data, dict):
+        return None, None, None, None
+    period = data.get("period")
+    examined = bool(period.get("examined")) if isinstance(period, dict) else None
+    changes = data.get("changes_since")
     if not isinstance(changes, dict):
-        return None, None, None
+        return None, None, None, examined
     findings = changes.get("findings") or {}
-    return int(findings.get(NEW, 0)), int(findings.get(CLOSED, 0)), changes.get("since")
+    return (int(findings.get(NEW, 0)), int(findings.get(CLOSED, 0)), changes.get("since"),
+            examined)
 
 
 def history_rows(root: Path) -> list[HistoryRow]:
@@ -54,10 +68,10 @@ def history_rows(root: Path) -> list[HistoryRow]:
         if number:
             missing = days_between(entries[number - 1].review_period, entry.review_period)
             gap = tuple(quarters_in(missing) or [missing.label]) if missing else ()
-        new, closed, since = _changes(root / entry.pack)
+        new, closed, since, examined = _pack_facts(root / entry.pack)
         rows.append(HistoryRow(entry.period, entry.run_id,
                                entry.time.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.counts,
-                               new, closed, since, gap))
+                               new, closed, since, gap, examined))
     return rows
 
 
@@ -74,16 +88,16 @@ def render_history(rows: list[HistoryRow], fmt: str) -> str:
         return json.dumps({"runs": [asdict(r) for r in rows]}, indent=2) + "\n"
     lines: list[str] = []
     if fmt == "md":
-        lines += ["| period | run | time | framework | requirements | new | closed |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += ["| period | examined | run | time | framework | requirements | new | closed |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         if row.gap_before:
             gap = f"no run for {', '.join(row.gap_before)}"
-            lines.append(f"| {gap} | | | | | | |" if fmt == "md" else f"GAP     {gap}")
+            lines.append(f"| {gap} | | | | | | | |" if fmt == "md" else f"GAP     {gap}")
         for framework, counts in row.counts.items() or {"-": {}}.items():
-            cells = (row.period, row.run_id, row.time, framework, counts_text(counts),
-                     _number(row.new_findings), _number(row.closed_findings))
+            cells = (row.period, row.examined, row.run_id, row.time, framework,
+                     counts_text(counts), _number(row.new_findings), _number(row.closed_findings))
             lines.append("| " + " | ".join(cells) + " |" if fmt == "md" else
-                         f"{cells[0]:<8}{cells[1]:<30}{cells[2]:<22}{cells[3]:<22}"
-                         f"{cells[4]:<40}new {cells[5]:<4}closed {cells[6]}")
+                         f"{cells[0]:<8}{cells[1]:<14}{cells[2]:<30}{cells[3]:<22}{cells[4]:<22}"
+                         f"{cells[5]:<40}new {cells[6]:<4}closed {cells[7]}")
     return "\n".join(lines) + "\n"

@@ -229,7 +229,8 @@ def _history(request: RunRequest, chain: _Chain, assessment: Assessment,
         None if findings is None else findings.get(NEW, 0),
         None if findings is None else findings.get(CLOSED, 0),
         assessment.changes_since.since if assessment.changes_since else None,
-        tuple(quarters_in(missing) or [missing.label]) if missing else ()))
+        tuple(quarters_in(missing) or [missing.label]) if missing else (),
+        assessment.period.examined if assessment.period else None))
     return history_view(rows)
 
 

@@ -167,7 +167,10 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     click.echo(json.dumps({
         "run_id": entry.run_id, "period": entry.period,
         "period_start": entry.period_start.isoformat(),
-        "period_end": entry.period_end.isoformat(), "status": entry.counts,
+        "period_end": entry.period_end.isoformat(),
+        # False: only the state read was examined (a live cluster, files outside Git).
+        "period_examined": bool(outcome.assessment.period and outcome.assessment.period.examined),
+        "status": entry.counts,
         "pack": str(Path(archive) / entry.pack), "signed": entry.signer is not None,
         "accepted_broken_chain": entry.accepted_broken_chain is not None,
     }, sort_keys=False))

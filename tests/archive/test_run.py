@@ -34,7 +34,7 @@ def test_two_runs_chain_and_verify(built: Built) -> None:
     assert first.returncode in (0, 1), first.stderr
     assert second.returncode in (0, 1), second.stderr
     summary = json.loads(second.stdout)
-    assert summary["period"] == "2026Q4"
+    assert (summary["period"], summary["period_examined"]) == ("2026Q4", False)
     assert (summary["period_start"], summary["period_end"]) == ("2026-10-01", "2026-12-31")
     assert summary["signed"] is True
     assert set(summary["status"]) == {"cis-kubernetes"}
@@ -73,10 +73,13 @@ def test_history_shows_both_runs(built: Built) -> None:
     text = reporter("history", str(built.archive))
     assert text.returncode == 0, text.stderr
     lines = text.stdout.splitlines()
-    assert [line.split()[:2] for line in lines] == [["2026Q3", q3.name], ["2026Q4", q4.name]]
+    # A live cluster is read as it is now: each run examined one state, not its quarter.
+    assert [line.split()[:4] for line in lines] == [["2026Q3", "one", "state", q3.name],
+                                                    ["2026Q4", "one", "state", q4.name]]
     assert "new 0" in lines[1] and "new -" in lines[0]
     runs = json.loads(reporter("history", str(built.archive), "-o", "json").stdout)["runs"]
-    assert [r["period"] for r in runs] == ["2026Q3", "2026Q4"]
+    assert [(r["period"], r["period_examined"]) for r in runs] == [
+        ("2026Q3", False), ("2026Q4", False)]
     assert runs[1]["new_findings"] == 0 and runs[1]["compared_with"] == f"2026Q3 run {q3.name}"
 
 
@@ -233,6 +236,7 @@ def test_the_second_pack_has_the_history_chapter_with_its_trend_chart(built: Bui
     chart = chapter[chapter.index('<svg class="trend"'):chapter.index("</svg>")]
     assert chart.count("<polyline") == 1 and chart.count("<circle") == 2  # one framework, 2 runs
     assert ">2026Q3</text>" in chart and ">2026Q4</text>" in chart
+    assert chapter.count("one state examined") == 2  # one row per run and framework
 
 
 def test_a_pack_no_entry_lists_is_named_as_a_possible_fork(built: Built, tmp_path: Path) -> None:

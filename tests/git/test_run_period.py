@@ -65,7 +65,10 @@ def test_a_scheduled_run_over_a_git_checkout_covers_the_whole_quarter(
     summary = json.loads(result.stdout)
     pack = json.loads((Path(summary["pack"]) / "pack.json").read_text())
     period = pack["period"]
-    assert period["examined"] is True
+    assert period["examined"] is True and summary["period_examined"] is True
+    history = subprocess.run([sys.executable, "-m", "reporter", "history", str(tmp_path / "A")],
+                             capture_output=True, text=True, check=True).stdout
+    assert history.startswith("2024Q1  whole period  RUN-")
     assert (period["start"], period["end"]) == ("2024-01-01", "2024-03-31")
     [window] = [w for w in period["windows"] if w["check_id"] == "zone.internet-to-datastore"]
     assert (window["opened_commit"], window["closed_commit"], window["days"]) == (
