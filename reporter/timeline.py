@@ -305,17 +305,24 @@ def describe_window(window: FailureWindow) -> str:
 
 def period_result(start: date, end: date, states: Sequence[StateRun],
                   windows: Sequence[FailureWindow], notes: Sequence[str]) -> PeriodResult:
-    first = states[0].commit
+    first, later = states[0].commit, len(states) - 1
     if first.committed_at.date() < start:
-        label = (f"period {start} to {end}: the state at the start (commit {first.sha[:12]}) "
-                 f"and after each of {counted(len(states) - 1, 'commit')} that changed the inputs")
+        label = (f"period {start} to {end}: the state at the start (commit {first.sha[:12]})"
+                 + _after(later, "the one commit that changed the inputs",
+                          "commits that changed the inputs"))
     else:
-        later = counted(len(states) - 1, "later commit")
         label = (f"period {start} to {end}: from commit {first.sha[:12]} (the inputs did not "
-                 f"exist at the start) and after each of {later}")
+                 "exist at the start)" + _after(later, "the one later commit", "later commits"))
     return PeriodResult(start=start, end=end, examined=True, label=label,
                         states=[_state_ref(s) for s in states], windows=list(windows),
                         notes=list(notes))
+
+
+def _after(commits: int, one: str, many: str) -> str:
+    """The states after the first: `` and after each of 3 commits that …``."""
+    if commits == 0:
+        return ", unchanged to the end"
+    return f" and after {one}" if commits == 1 else f" and after each of {commits} {many}"
 
 
 def point_in_time(label: str, start: date | None, end: date | None) -> PeriodResult:

@@ -127,11 +127,23 @@ def test_sarif_and_junit_say_when_each_failure_of_the_period_was_open(
 
 def test_the_config_period_is_used_and_head_alone_is_a_point_in_time(
         history: tuple[Repo, dict[str, str]]) -> None:
+    _, shas = history
     # reporter.yaml (found at the repository root) declares 2024-01-01..2024-03-31.
     assert check().exit_code == 1
     outside = as_json(check("--period", "2024-03-01..2024-03-31", "-o", "json"))
     assert outside["period"]["windows"] == []
-    assert outside["period"]["label"].startswith("period 2024-03-01 to 2024-03-31")
+    assert outside["period"]["label"] == (
+        f"period 2024-03-01 to 2024-03-31: the state at the start (commit {shas['close'][:12]}),"
+        " unchanged to the end")
+
+
+@pytest.mark.parametrize(("period", "after"), [
+    ("2024-02-10..2024-03-31", "and after the one commit that changed the inputs"),
+    ("2024Q1", "and after each of 2 commits that changed the inputs")])
+def test_the_period_label_counts_the_commits_after_the_start(
+        history: tuple[Repo, dict[str, str]], period: str, after: str) -> None:
+    label = as_json(check("--period", period, "-o", "json"))["period"]["label"]
+    assert label.endswith(f") {after}")
 
 
 def test_apply_judges_the_proposal_now_never_the_period(
