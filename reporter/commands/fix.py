@@ -67,6 +67,14 @@ def _report(recheck: Recheck, written: list[Path], declared: bool) -> list[str]:
     kind = "declared flows" if declared else ("no declared flows; flows the policies already "
                                                "allow between workloads")
     lines.append(f"{kind}: {recheck.flows_checked} checked, no connection of theirs cut")
+    before_pairs, after_pairs = (a.connectivity.get("connected_pairs", 0)
+                                 for a in (recheck.before, recheck.after))
+    lines.append(f"connections allowed: {before_pairs} before, {after_pairs} with the files added")
+    if not declared and not recheck.flows_checked and after_pairs < before_pairs:
+        lines.append(f"  warning: no flow is declared and no policy allows one between workloads, "
+                     f"so these files cut {counted(before_pairs - after_pairs, 'connection')} "
+                     "the workloads have now, those they need included: declare the flows they "
+                     "need in reporter.yaml (flows:, docs/config.md) and run fix again")
     remaining = [r for r in recheck.after.checks if r.status.value == "FAIL"]
     withdrawn = {check for proposal, _ in recheck.withdrawn for check, _ in proposal.closes}
     for result in remaining:

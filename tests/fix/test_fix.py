@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -256,3 +257,28 @@ def test_a_default_deny_keeping_dns_fixes_from_working_is_withdrawn(tmp_path: Pa
     code, out, _ = run("check", three_tier, "--apply", str(tmp_path / "out"), "-o", "json")
     failing = {c["check_id"] for c in json.loads(out)["checks"] if c["status"] == "FAIL"}
     assert "hygiene.dns-egress" not in failing and "hygiene.allow-all-rules" not in failing
+
+
+def test_cutting_every_connection_for_want_of_declared_flows_is_said(tmp_path: Path) -> None:
+    """No config and no policy (microservices-demo as published): a default deny keeps no
+    connection, the ones the application needs included."""
+    bare = SMALL[:SMALL.index("---\napiVersion: networking.k8s.io/v1")]
+    (tmp_path / "estate.yaml").write_text(bare, encoding="utf-8")
+    code, stdout, stderr = run("fix", str(tmp_path / "estate.yaml"), "--out",
+                               str(tmp_path / "out"))
+    assert code in (0, 1), stdout + stderr
+    before = Assessor(PipelineOptions()).run([str(tmp_path / "estate.yaml")])
+    pairs = before.assessment.connectivity["connected_pairs"]
+    after = Assessor(PipelineOptions(apply=(str(tmp_path / "out"),))).run(
+        [str(tmp_path / "estate.yaml")]).assessment.connectivity["connected_pairs"]
+    assert after < pairs
+    assert f"connections allowed: {pairs} before, {after} with the files added" in stdout
+    assert (f"  warning: no flow is declared and no policy allows one between workloads, so "
+            f"these files cut {pairs - after} connections the workloads have now") in stdout
+
+
+def test_with_declared_flows_no_warning_only_the_counts(fixed: tuple[Path, str]) -> None:
+    _, stdout = fixed
+    assert re.search(r"^connections allowed: \d+ before, \d+ with the files added$", stdout,
+                     re.MULTILINE)
+    assert "warning: no flow is declared" not in stdout
