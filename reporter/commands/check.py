@@ -35,16 +35,21 @@ NOT_ASSESSED_HINT = ("add the workload manifests (Deployments, StatefulSets, Pod
                      "policies govern, or snapshot the cluster with `reporter snapshot`")
 
 
-def require_assessed(assessment: Assessment) -> None:
+def require_assessed(assessment: Assessment, command: str) -> None:
     """Nothing to judge is never a pass: raise (exit 2) when a requirement had no workloads
     to be judged on (a scope left undeclared is reported, not an input error)."""
+    from reporter.render.skipped import RENDER_HINT, needs_rendering
+
     # ERROR too: a state of the period not examined makes it so, the end state's reason first.
     reasons = sorted({f"{f.name} {f.version}: {r.reason}" for f in assessment.frameworks
                       for r in f.requirements if r.automated in NOT_TESTED
                       and (r.reason or "").startswith("no workloads")})
     if reasons:
-        raise InputError([Problem(f"not assessed: {reason}") for reason in reasons],
-                         hint=NOT_ASSESSED_HINT)
+        # A Helm chart or kustomize overlay holds the workloads, unrendered.
+        skipped = ((s.kind, s.reason) for s in assessment.completeness.skipped)
+        hint = (RENDER_HINT.format(command=command) if needs_rendering(skipped)
+                else NOT_ASSESSED_HINT)
+        raise InputError([Problem(f"not assessed: {reason}") for reason in reasons], hint=hint)
 
 
 def failed(assessment: Assessment) -> bool:
@@ -91,5 +96,5 @@ def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str
         render_terminal(assessment, Console(highlight=False), verbose=verbose)
     else:
         click.echo(ASSESSMENT_FORMATS[fmt](assessment), nl=False)
-    require_assessed(assessment)
+    require_assessed(assessment, "check")
     return ExitCode.FAILED if failed(assessment) else ExitCode.OK

@@ -145,7 +145,7 @@ def report_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: st
         click.echo(f"since {since}: {_changes_line(run.assessment.changes_since)}")
     click.echo(f"wrote {len(files)} files to {destination}/")
     click.echo(f"report: {destination / REPORT_PDF}")
-    require_assessed(run.assessment)
+    require_assessed(run.assessment, "report")
     return ExitCode.OK
 
 

@@ -216,6 +216,16 @@ def test_nothing_to_assess_is_never_a_pass(tmp_path: Path) -> None:
     assert "NOT_ASSESSED" in out
 
 
+@pytest.mark.parametrize("command", ["check", "report"])
+def test_a_chart_alone_is_nothing_to_assess_and_the_hint_says_to_render_it(
+        tmp_path: Path, command: str) -> None:
+    out = ["--out", str(tmp_path / "pack")] if command == "report" else []
+    code, _, err = run(command, REPO / "charts" / "shop", *out)
+    assert code == 2 and "error: not assessed:" in err
+    assert (f"hint: render Helm charts and kustomize overlays, then pipe them in: helm template "
+            f"RELEASE CHART_DIR | reporter {command} -") in err
+
+
 def test_policy_kinds_that_are_not_modelled_are_a_caveat_everywhere(tmp_path: Path) -> None:
     repo = copy_of_repository(tmp_path)
     (repo / "deploy" / "cilium.yaml").write_text(
