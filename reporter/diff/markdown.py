@@ -9,12 +9,18 @@ from reporter.diff.render import (
     SHORT_SHA,
     connection_text,
     counts,
+    left_out,
     locations_text,
     policy_heading,
     side_text,
     status_words,
     widened_text,
 )
+
+SHOWN = 50
+"""Connections listed per group, and findings; the rest are counted (``-o json`` has them)."""
+DIFF_LINES = 200
+"""Lines of one policy's diff shown."""
 
 
 def _cell(text: str) -> str:
@@ -62,9 +68,11 @@ def _policies(delta: Delta) -> Iterator[str]:
             yield ""
             yield f"### `{change.key}`"
             yield ""
+            diff = change.diff.rstrip("\n").splitlines()
             yield "```diff"
-            yield change.diff.rstrip("\n")
+            yield from diff[:DIFF_LINES]
             yield "```"
+            yield from left_out(len(diff), DIFF_LINES, "line")
 
 
 def _reachability(delta: ReachabilityDelta) -> Iterator[str]:
@@ -77,12 +85,15 @@ def _reachability(delta: ReachabilityDelta) -> Iterator[str]:
         yield ""
         yield "### New exposure to the internet"
         yield ""
-        yield from (f"- **`{connection_text(c)}`**" for c in delta.internet_exposure)
+        yield from (f"- **`{connection_text(c)}`**" for c in delta.internet_exposure[:SHOWN])
+        yield from (f"- {line}" for line in left_out(len(delta.internet_exposure), SHOWN,
+                                                     "connection"))
     for group in delta.groups:
         yield ""
         yield f"### {group.src_zone} → {group.dst_zone}"
         yield ""
-        yield from (f"- `{connection_text(c)}`" for c in group.changes)
+        yield from (f"- `{connection_text(c)}`" for c in group.changes[:SHOWN])
+        yield from (f"- {line}" for line in left_out(len(group.changes), SHOWN, "connection"))
 
 
 def _status(delta: StatusDelta) -> Iterator[str]:
@@ -103,7 +114,9 @@ def _status(delta: StatusDelta) -> Iterator[str]:
         yield "|---|---|---|---|---|---|"
         yield from (f"| {status_words(f.change)} | `{f.check_id}` | {_cell(f.target)} | "
                     f"{_cell(f.message + widened_text(f))} | {f.old or '–'} | {f.new or '–'} |"
-                    for f in delta.findings)
+                    for f in delta.findings[:SHOWN])
+        yield from ["", *left_out(len(delta.findings), SHOWN, "finding")] if len(
+            delta.findings) > SHOWN else []
     if delta.exceptions:
         yield ""
         yield "| exception | check | target | expires | before | after | change |"

@@ -25,6 +25,7 @@ from reporter.diff.model import (
     SideInfo,
     StatusDelta,
 )
+from reporter.wording import counted
 
 Tag = Literal["title", "heading", "group", "added", "removed", "changed", "text", "hunk", "note"]
 SHORT_SHA = 12
@@ -146,6 +147,14 @@ def _reachability(delta: ReachabilityDelta) -> Iterator[Line]:
 
 def status_words(change: str) -> str:
     return change.replace("-", " ")
+
+
+def left_out(total: int, shown: int, noun: str) -> list[str]:
+    """The line counting what a Markdown list left out, if it left out anything (GitHub
+    refuses a comment over 65,536 characters; ``-o json`` has every entry)."""
+    rest = total - shown
+    return [f"… and {counted(rest, 'more ' + noun)} (`-o json` lists every one)"] if rest > 0 \
+        else []
 
 
 def widened_text(change: FindingChange, shown: int = 5) -> str:

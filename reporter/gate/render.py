@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reporter.diff.model import as_plain
-from reporter.diff.render import widened_text
+from reporter.diff.render import left_out, widened_text
 from reporter.gate.compute import GateResult, NewConnection, Reason
 from reporter.wording import counted
 
@@ -55,16 +55,9 @@ def _connection_row(c: NewConnection) -> str:
     return f"| {_code(c.src)} | {_code(c.dst)} | {c.opened} | {into} | {flag} | {rules} |"
 
 
-def _more(total: int, shown: int, noun: str) -> list[str]:
-    """The line counting what a list left out, if it left out anything."""
-    rest = total - shown
-    return [f"… and {counted(rest, 'more ' + noun)} (`-o json` lists every one)"] if rest > 0 \
-        else []
-
-
 def _reasons(reasons: Sequence[Reason], shown: int, prefix: str) -> list[str]:
     lines = [f"{prefix}{r.kind}: {r.text}" for r in reasons[:shown]] or [f"{prefix}nothing"]
-    return lines + [prefix + line for line in _more(len(reasons), shown, "reason")]
+    return lines + [prefix + line for line in left_out(len(reasons), shown, "reason")]
 
 
 def _shown_connections(result: GateResult) -> list[NewConnection]:
@@ -91,7 +84,7 @@ def _comment(result: GateResult, shown: int, details: bool) -> str:
                   "| from | to | newly allowed | into | | allowed by |",
                   "| --- | --- | --- | --- | --- | --- |"]
         lines += [_connection_row(c) for c in connections[:shown]]
-        lines += ["", *_more(len(connections), shown, "new connection")] if len(
+        lines += ["", *left_out(len(connections), shown, "new connection")] if len(
             connections) > shown else []
     lines += ["", *[f"> {note}" for note in result.notes]] if result.notes else []
     lines += ["", f"Config: {_code(result.config)}"]
@@ -104,13 +97,13 @@ def _comment(result: GateResult, shown: int, details: bool) -> str:
         diff = change.diff.rstrip().splitlines()
         lines += [f"{change.change} {_code(change.key)} "
                   f"({change.new_location or change.old_location})", "", "```diff",
-                  *diff[:DIFF_LINES], "```", *_more(len(diff), DIFF_LINES, "line"), ""]
+                  *diff[:DIFF_LINES], "```", *left_out(len(diff), DIFF_LINES, "line"), ""]
     status = result.delta.status
     findings = list(status.findings) if status else []
     for finding in findings[:shown]:
         lines.append(f"- {finding.change}: {finding.check_id} {_code(finding.target)}: "
                      f"{_cell(finding.message + widened_text(finding))}")
-    lines += [f"- {line}" for line in _more(len(findings), shown, "finding")]
+    lines += [f"- {line}" for line in left_out(len(findings), shown, "finding")]
     lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
@@ -125,7 +118,7 @@ def render_terminal(result: GateResult) -> str:
             mark = " (worse)" if c.worse else ""
             lines.append(f"  {c.src} => {c.dst} : {c.opened}{mark}")
             lines += [f"      {rule}" for rule in c.rules]
-        lines += [f"  {line}" for line in _more(len(connections), SHOWN, "new connection")]
+        lines += [f"  {line}" for line in left_out(len(connections), SHOWN, "new connection")]
     lines += [f"note: {n}" for n in result.notes]
     lines.append(f"config: {result.config}")
     return "\n".join(lines) + "\n"

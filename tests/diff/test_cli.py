@@ -165,3 +165,25 @@ def test_a_side_with_no_manifests_is_bad_input_not_an_empty_cluster(
     assert "notes.txt: no manifests to compare: 1 file or document read, none of them " \
            "Kubernetes manifests" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_markdown_counts_what_it_leaves_out_of_a_long_list(tmp_path: Path) -> None:
+    """Removing the default deny opens hundreds of connections: the Markdown lists 50 per group
+    and counts the rest (GitHub refuses a comment over 65,536 characters); JSON has all."""
+    from reporter.diff.markdown import SHOWN
+
+    write_estate(tmp_path / "old", {"deny.yaml": DENY_ALL})
+    new = write_estate(tmp_path / "new", {})
+    (new / "more.yaml").write_text("".join(
+        f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: job-{n:02}, namespace: "
+        f"shop}}\nspec:\n  selector: {{matchLabels: {{app: job-{n:02}}}}}\n  template:\n"
+        f"    metadata: {{labels: {{app: job-{n:02}}}}}\n"
+        "    spec: {containers: [{name: c, image: i}]}\n" for n in range(12)), encoding="utf-8")
+    markdown = run("diff", "old", "new", "-o", "md").stdout
+    groups = as_json(run("diff", "old", "new", "-o", "json"))["reachability"]["groups"]
+    long = [g for g in groups if len(g["changes"]) > SHOWN]
+    assert long, "the estate must open more than SHOWN connections in one group"
+    for group in long:
+        assert (f"- … and {len(group['changes']) - SHOWN} more connections (`-o json` lists "
+                "every one)") in markdown
+    assert markdown.count("\n- `") <= SHOWN * len(groups)
