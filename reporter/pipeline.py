@@ -251,20 +251,23 @@ class Assessor:
         self.discover(paths)
         _ = self._setup
         start, end = self.period_dates
-        if history and start is not None and end is not None and self.options.apply:
-            # A proposal has no history: the config's period is not examined, and says why.
-            from reporter.timeline import with_note
-
-            return with_note(
-                self.assess(self.read(paths, git_ref=git_ref, stdin=stdin), command),
-                f"the period {start} to {end} was not examined: --apply judges NetworkPolicies "
-                "that are not committed, so only this state, with them applied, was")
+        note = None
         if history and start is not None and end is not None:
-            from reporter.timeline import assess_period
+            if not self.options.apply:
+                from reporter.timeline import assess_period
 
-            return assess_period(self, paths, start, end, git_ref=git_ref, stdin=stdin,
-                                 command=command)
-        return self.assess(self.read(paths, git_ref=git_ref, stdin=stdin), command)
+                return assess_period(self, paths, start, end, git_ref=git_ref, stdin=stdin,
+                                     command=command)
+            # A proposal has no history: only the state with it applied is examined.
+            note = (f"the period {start} to {end} was not examined: --apply judges "
+                    "NetworkPolicies that are not committed, so only this state, with them "
+                    "applied, was")
+        assessed = self.assess(self.read(paths, git_ref=git_ref, stdin=stdin), command)
+        if note is None:
+            return assessed
+        from reporter.timeline import with_note
+
+        return with_note(assessed, note)
 
 
 def _state_label(inputs: LoadedInputs, now: datetime) -> str:
