@@ -289,3 +289,26 @@ def test_the_committed_output_schema_is_the_generated_one() -> None:
 def test_the_json_reads_back_into_the_model_unchanged(scenario: str) -> None:
     _, out, _ = run(*SCENARIOS[scenario][0], "-o", "json")
     assert Assessment.model_validate_json(out).model_dump_json(indent=2) + "\n" == out
+
+
+def test_many_host_network_workloads_are_named_up_to_ten_then_counted(tmp_path: Path) -> None:
+    """A fleet's node agents would otherwise fill the terminal; --verbose names each."""
+    agents = [f"agent-{n:02d}" for n in range(12)]
+    (tmp_path / "agents.yaml").write_text("".join(
+        "---\napiVersion: apps/v1\nkind: DaemonSet\n"
+        f"metadata: {{name: {name}, namespace: monitoring}}\n"
+        f"spec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n"
+        f"    metadata: {{labels: {{app: {name}}}}}\n"
+        "    spec: {hostNetwork: true, containers: [{name: c, image: busybox}]}\n"
+        "---\napiVersion: apps/v1\nkind: Deployment\n"
+        f"metadata: {{name: web-{name}, namespace: web}}\n"
+        f"spec:\n  selector: {{matchLabels: {{app: web-{name}}}}}\n  template:\n"
+        f"    metadata: {{labels: {{app: web-{name}}}}}\n"
+        "    spec: {containers: [{name: c, image: nginx}]}\n" for name in agents))
+    _, out, _ = run(str(tmp_path))
+    line = next(li for li in out.splitlines() if "hostNetwork (outside the policy model)" in li)
+    assert [a for a in agents if f"monitoring/{a}[DaemonSet]" in line] == agents[:10], line
+    assert line.endswith("and 2 more workloads (--verbose lists each)"), line
+    _, verbose, _ = run(str(tmp_path), "--verbose")
+    line = next(li for li in verbose.splitlines() if "hostNetwork (outside" in li)
+    assert all(f"monitoring/{a}[DaemonSet]" in line for a in agents) and "more" not in line

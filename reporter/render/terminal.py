@@ -40,6 +40,8 @@ SHOWN = (Status.FAIL, Status.ERROR, Status.EXCEPTED)
 """Finding statuses listed under a requirement."""
 BRIEF_LIMIT = 5
 """Findings listed per requirement without --verbose."""
+HOST_NETWORK_SHOWN = 10
+"""hostNetwork workloads named without --verbose; -o json has all of them."""
 AFFECTED_LIMIT = 25
 """Affected workloads of a finding listed with --verbose; -o json has all of them."""
 
@@ -227,8 +229,10 @@ def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]
                f"{counted(c.workloads, 'workload')}, "
                f"{counted(c.policies, 'NetworkPolicy', 'NetworkPolicies')}")
     if c.host_network_workloads:
-        names = ", ".join(c.host_network_workloads)
-        yield Text(f"  hostNetwork (outside the policy model): {names}")
+        names = c.host_network_workloads
+        shown = listed(names, len(names) if verbose else HOST_NETWORK_SHOWN, "workload")
+        more = "" if verbose or len(names) <= HOST_NETWORK_SHOWN else " (--verbose lists each)"
+        yield Text(f"  hostNetwork (outside the policy model): {shown}{more}")
     for item in c.not_modelled:
         where = "every namespace" if item.namespaces == ["*"] else ", ".join(item.namespaces)
         yield Text(f"  present, not modelled: {item.kind} {item.name} ({item.location.file}:"
