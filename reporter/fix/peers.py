@@ -186,7 +186,8 @@ def dns_rule(ctx: CheckContext) -> tuple[Data | None, str]:
     peers += [{"ipBlock": {"cidr": f"{a}/{32 if a.version == 4 else 128}"}}
               for a in dns.addresses]
     if not peers:
-        return None, "no DNS server found in the inputs (config dns): no DNS rule"
+        return None, ("no DNS server in the inputs (include the cluster DNS manifests, or set "
+                      "'dns' in reporter.yaml: docs/config.md)")
     found = ", ".join([ctx.name(i) for i in servers] + [str(a) for a in dns.addresses])
     dns_ports = ConnectionSet.of({"UDP": [(53, 53)], "TCP": [(53, 53)]})
     return ({"to": peers, "ports": ports_data(dns_ports)},

@@ -178,7 +178,8 @@ def _default_deny(ctx: CheckContext, namespace: str, directions: list[str]) -> P
     dns, why = dns_rule(ctx)
     if "egress" in directions:
         rules["egress"] = [RuleText(dns, why)] if dns else []
-        notes += [] if dns else [why]
+        notes += [] if dns else [f"{why}: this default deny allows no DNS, so name lookups "
+                                 f"from namespace {namespace} fail once it is applied"]
         notes += _upstream_dns(ctx, namespace)
     if "ingress" in directions:
         notes += _dns_servers_cut(ctx, namespace)
@@ -320,7 +321,7 @@ def _dns_kept(ctx: CheckContext, replaced: CompiledRule, kept: list[RuleText]
     rule, why = dns_rule(ctx)
     if rule is None:
         return [], [f"{why}; the replaced egress rule let DNS through: add a rule to your "
-                    "resolvers (config dns)"]
+                    "resolvers"]
     return ([], []) if any(r.rule == rule for r in kept) else ([RuleText(rule, why)], [])
 
 

@@ -282,3 +282,22 @@ def test_with_declared_flows_no_warning_only_the_counts(fixed: tuple[Path, str])
     assert re.search(r"^connections allowed: \d+ before, \d+ with the files added$", stdout,
                      re.MULTILINE)
     assert "warning: no flow is declared" not in stdout
+
+
+def test_a_default_deny_without_a_dns_server_in_the_inputs_says_lookups_will_fail(
+        tmp_path: Path) -> None:
+    """Inputs without the cluster DNS manifests: the egress default deny can hold no DNS rule,
+    and applying it as written stops name resolution in the namespace: said on the proposal and
+    in the file."""
+    (tmp_path / "app.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: web}}\n  template:\n"
+        "    metadata: {labels: {app: web}}\n"
+        "    spec: {containers: [{name: c, image: nginx}]}\n", encoding="utf-8")
+    code, stdout, stderr = run("fix", str(tmp_path / "app.yaml"), "--out", str(tmp_path / "out"))
+    assert code in (0, 1), stdout + stderr
+    said = ("no DNS server in the inputs (include the cluster DNS manifests, or set 'dns' in "
+            "reporter.yaml: docs/config.md): this default deny allows no DNS, so name lookups "
+            "from namespace shop fail once it is applied")
+    assert f"      note: {said}" in stdout
+    assert f"# note: {said}" in (tmp_path / "out" / "shop-default-deny.yaml").read_text()
