@@ -131,6 +131,11 @@ def _namespace_finding(view: _Direction, check_id: str, namespace: str) -> Findi
     if not wide:
         reasons.append(f"no policy selects every pod (podSelector: {{}}) for {kind}, so pods "
                        "added later are not isolated")
+        # No policy to cite: the namespace is where its default deny belongs.
+        declared = ctx.inventory.namespace(namespace)
+        if declared is not None and declared.origin is not None:
+            locations.append(Location(file=declared.origin.file, line=declared.origin.line,
+                                      object=f"Namespace {namespace}"))
     baseline = view.openness(wide)
     if baseline.open:
         reasons.append("its namespace-wide policies allow every peer on every port")

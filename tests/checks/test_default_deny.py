@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from reporter.checks.default_deny import _openness
 
+from .harness import run
+
 ATOMS = 70
 """Two words of atoms, so that the word rows are exercised."""
 FULL = (1 << ATOMS) - 1
@@ -54,3 +56,32 @@ def test_open_exactly_when_every_peer_gets_every_port(rules: list[tuple[list[boo
     if found.open:
         everyone = [r for r in compiled_rules if r.numeric == FULL]
         assert list(found.rules) == (everyone or compiled_rules)
+
+
+NAMESPACE_WITHOUT_DEFAULT_DENY = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: nginx}]}
+"""
+
+
+def test_a_namespace_without_a_default_deny_is_cited_first_where_it_is_declared() -> None:
+    """No policy to point at: the Namespace manifest, where the default deny belongs, comes
+    before the workloads it leaves open; without a manifest, only the workloads are cited."""
+    for direction in ("ingress", "egress"):
+        check_id = f"netpol.namespace-default-deny-{direction}"
+        finding, = run(check_id, NAMESPACE_WITHOUT_DEFAULT_DENY).findings
+        assert [(loc.file, loc.line, loc.object) for loc in finding.locations] == [
+            ("case.yaml", 1, "Namespace shop"), ("case.yaml", 5, "Deployment shop/web")]
+        undeclared = NAMESPACE_WITHOUT_DEFAULT_DENY.split("---\n", 1)[1]
+        finding, = run(check_id, undeclared).findings
+        assert [loc.object for loc in finding.locations] == ["Deployment shop/web"]
