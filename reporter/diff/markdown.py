@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from reporter.diff.model import Authorship, Delta, ReachabilityDelta, StatusDelta
 from reporter.diff.render import (
+    COMMENT_LIMIT,
     SHORT_SHA,
     connection_text,
     counts,
@@ -18,9 +19,12 @@ from reporter.diff.render import (
 )
 
 SHOWN = 50
-"""Connections listed per group, and findings; the rest are counted (``-o json`` has them)."""
+"""Policies, connections per group, and findings listed; the rest are counted (``-o json`` has
+them)."""
 DIFF_LINES = 200
 """Lines of one policy's diff shown."""
+COMPACT = ((SHOWN, DIFF_LINES), (10, 50), (10, 0))
+"""(listed, diff lines) tried in turn until the text fits in a comment."""
 
 
 def _cell(text: str) -> str:
@@ -29,22 +33,28 @@ def _cell(text: str) -> str:
 
 
 def render_md(delta: Delta) -> str:
-    return "\n".join(_document(delta)) + "\n"
+    """The Markdown, its lists shortened (and then the policies' diffs left out) until a
+    pull-request comment can hold it."""
+    for shown, diff_lines in COMPACT:
+        text = "\n".join(_document(delta, shown, diff_lines)) + "\n"
+        if len(text) <= COMMENT_LIMIT:
+            break
+    return text
 
 
-def _document(delta: Delta) -> Iterator[str]:
+def _document(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
     verb = "drift" if delta.mode == "drift" else "diff"
     yield f"# reporter {verb}: {side_text(delta.old)} → {side_text(delta.new)}"
     if delta.is_empty:
         yield ""
         yield "No differences." if delta.mode == "diff" else "No drift."
-    yield from _policies(delta)
+    yield from _policies(delta, shown, diff_lines)
     if delta.reachability is not None:
-        yield from _reachability(delta.reachability)
+        yield from _reachability(delta.reachability, shown)
     if delta.status is not None:
-        yield from _status(delta.status)
+        yield from _status(delta.status, shown)
     if delta.authorship is not None:
-        yield from _authorship(delta.authorship)
+        yield from _authorship(delta.authorship, shown)
     if delta.notes:
         yield ""
         yield "## Notes"
@@ -52,30 +62,38 @@ def _document(delta: Delta) -> Iterator[str]:
         yield from (f"- {note}" for note in delta.notes)
 
 
-def _policies(delta: Delta) -> Iterator[str]:
+def _policies(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
     title, words = policy_heading(delta)
     yield ""
     yield f"## {title}: {counts(words, [c.change for c in delta.policies])}"
     if not delta.policies:
         return
+    listed = delta.policies[:shown]
     yield ""
     yield "| change | policy | where |"
     yield "|---|---|---|"
-    for change in delta.policies:
+    for change in listed:
         yield f"| {words[change.change]} | `{change.key}` | {_cell(locations_text(change, '→'))} |"
-    for change in delta.policies:
-        if change.change == "modified":
-            yield ""
-            yield f"### `{change.key}`"
-            yield ""
-            diff = change.diff.rstrip("\n").splitlines()
-            yield "```diff"
-            yield from diff[:DIFF_LINES]
-            yield "```"
-            yield from left_out(len(diff), DIFF_LINES, "line")
+    yield from ["", *left_out(len(delta.policies), shown, "policy", "policies")] if len(
+        delta.policies) > shown else []
+    modified = [change for change in listed if change.change == "modified"]
+    if modified and not diff_lines:
+        yield ""
+        yield ("The policies' diffs are left out: with them the text would be too long for a "
+               "pull-request comment; `-o txt` and `-o json` have them.")
+        return
+    for change in modified:
+        yield ""
+        yield f"### `{change.key}`"
+        yield ""
+        diff = change.diff.rstrip("\n").splitlines()
+        yield "```diff"
+        yield from diff[:diff_lines]
+        yield "```"
+        yield from left_out(len(diff), diff_lines, "line")
 
 
-def _reachability(delta: ReachabilityDelta) -> Iterator[str]:
+def _reachability(delta: ReachabilityDelta, shown: int) -> Iterator[str]:
     changes = [*delta.internet_exposure, *(c for g in delta.groups for c in g.changes)]
     words = {"added": "added", "removed": "removed", "changed": "changed"}
     level = "between zones" if delta.level == "zone" else "between workloads"
@@ -85,18 +103,18 @@ def _reachability(delta: ReachabilityDelta) -> Iterator[str]:
         yield ""
         yield "### New exposure to the internet"
         yield ""
-        yield from (f"- **`{connection_text(c)}`**" for c in delta.internet_exposure[:SHOWN])
-        yield from (f"- {line}" for line in left_out(len(delta.internet_exposure), SHOWN,
+        yield from (f"- **`{connection_text(c)}`**" for c in delta.internet_exposure[:shown])
+        yield from (f"- {line}" for line in left_out(len(delta.internet_exposure), shown,
                                                      "connection"))
     for group in delta.groups:
         yield ""
         yield f"### {group.src_zone} → {group.dst_zone}"
         yield ""
-        yield from (f"- `{connection_text(c)}`" for c in group.changes[:SHOWN])
-        yield from (f"- {line}" for line in left_out(len(group.changes), SHOWN, "connection"))
+        yield from (f"- `{connection_text(c)}`" for c in group.changes[:shown])
+        yield from (f"- {line}" for line in left_out(len(group.changes), shown, "connection"))
 
 
-def _status(delta: StatusDelta) -> Iterator[str]:
+def _status(delta: StatusDelta, shown: int) -> Iterator[str]:
     yield ""
     yield "## Control status"
     if delta.is_empty:
@@ -114,9 +132,9 @@ def _status(delta: StatusDelta) -> Iterator[str]:
         yield "|---|---|---|---|---|---|"
         yield from (f"| {status_words(f.change)} | `{f.check_id}` | {_cell(f.target)} | "
                     f"{_cell(f.message + widened_text(f))} | {f.old or '–'} | {f.new or '–'} |"
-                    for f in delta.findings[:SHOWN])
-        yield from ["", *left_out(len(delta.findings), SHOWN, "finding")] if len(
-            delta.findings) > SHOWN else []
+                    for f in delta.findings[:shown])
+        yield from ["", *left_out(len(delta.findings), shown, "finding")] if len(
+            delta.findings) > shown else []
     if delta.exceptions:
         yield ""
         yield "| exception | check | target | expires | before | after | change |"
@@ -125,7 +143,7 @@ def _status(delta: StatusDelta) -> Iterator[str]:
                     f"{e.old or '–'} | {e.new or '–'} | {e.change} |" for e in delta.exceptions)
 
 
-def _authorship(authorship: Authorship) -> Iterator[str]:
+def _authorship(authorship: Authorship, shown: int) -> Iterator[str]:
     old, _, new = authorship.range.partition("..")
     commits = {c.sha: c for c in authorship.commits}
     yield ""
@@ -133,7 +151,7 @@ def _authorship(authorship: Authorship) -> Iterator[str]:
     yield ""
     yield "| policy | commit | author | date | subject | signature |"
     yield "|---|---|---|---|---|---|"
-    for policy in authorship.policies:
+    for policy in authorship.policies[:shown]:
         for sha in policy.commits:
             c = commits[sha]
             yield (f"| `{policy.key}` | `{sha[:SHORT_SHA]}` | {_cell(c.author)} | {c.date} | "
@@ -142,3 +160,5 @@ def _authorship(authorship: Authorship) -> Iterator[str]:
             yield f"| `{policy.key}` | – | – | – | uncommitted changes in the work tree | – |"
         if not policy.commits and not policy.uncommitted:
             yield f"| `{policy.key}` | – | – | – | no commit in the range changed its text | – |"
+    yield from ["", *left_out(len(authorship.policies), shown, "policy", "policies")] if len(
+        authorship.policies) > shown else []

@@ -149,12 +149,17 @@ def status_words(change: str) -> str:
     return change.replace("-", " ")
 
 
-def left_out(total: int, shown: int, noun: str) -> list[str]:
+COMMENT_LIMIT = 65_536
+"""The longest pull-request comment GitHub accepts, in characters: a longer one is refused and
+the reviewer sees nothing."""
+
+
+def left_out(total: int, shown: int, noun: str, plural: str | None = None) -> list[str]:
     """The line counting what a Markdown list left out, if it left out anything (GitHub
     refuses a comment over 65,536 characters; ``-o json`` has every entry)."""
     rest = total - shown
-    return [f"… and {counted(rest, 'more ' + noun)} (`-o json` lists every one)"] if rest > 0 \
-        else []
+    more = counted(rest, f"more {noun}", plural and f"more {plural}")
+    return [f"… and {more} (`-o json` lists every one)"] if rest > 0 else []
 
 
 def widened_text(change: FindingChange, shown: int = 5) -> str:

@@ -7,16 +7,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from reporter.diff.model import as_plain
-from reporter.diff.render import left_out, widened_text
+from reporter.diff.render import COMMENT_LIMIT, left_out, widened_text
 from reporter.gate.compute import GateResult, NewConnection, Reason
 from reporter.wording import counted
 
 SHOWN = 50
 """Reasons, and new connections, listed in the comment and the terminal; the rest are counted
 (``-o json`` has every one)."""
-COMMENT_LIMIT = 65_536
-"""The longest pull-request comment GitHub accepts, in characters: a longer one is refused and
-the reviewer sees nothing."""
 DIFF_LINES = 200
 """Lines of one policy's diff shown in the comment's details."""
 

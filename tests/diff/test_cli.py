@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +188,39 @@ def test_markdown_counts_what_it_leaves_out_of_a_long_list(tmp_path: Path) -> No
         assert (f"- … and {len(group['changes']) - SHOWN} more connections (`-o json` lists "
                 "every one)") in markdown
     assert markdown.count("\n- `") <= SHOWN * len(groups)
+
+
+def _many_policies(ports: range) -> str:
+    """80 policies of namespace shop, each admitting ``ports``: one line of diff per port."""
+    rules = "".join(f"    - {{port: {p}}}\n" for p in ports)
+    return "".join(
+        f"---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        f"metadata: {{name: allow-{n:02}, namespace: shop}}\n"
+        f"spec:\n  podSelector: {{matchLabels: {{app: app-{n:02}}}}}\n  ingress:\n  - ports:\n"
+        f"{rules}" for n in range(80))
+
+
+def test_markdown_too_long_for_a_comment_is_shortened_until_it_fits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """80 policies each changed in ~90 lines: listed whole, the text would be ~4 times what
+    GitHub accepts in a comment; it lists 10 policies with 50 lines of diff each, and, if that
+    still does not fit, no diff at all, saying so. `-o txt` keeps everything."""
+    from reporter.diff import markdown
+    from reporter.diff.render import COMMENT_LIMIT
+
+    write_estate(tmp_path / "old", {"many.yaml": _many_policies(range(1000, 1030))})
+    write_estate(tmp_path / "new", {"many.yaml": _many_policies(range(2000, 2030))})
+    text = run("diff", "old", "new", "-o", "md").stdout
+    assert len(text) <= COMMENT_LIMIT
+    assert "… and 70 more policies (`-o json` lists every one)" in text
+    assert text.count("```diff") == 10
+    cut = re.findall(r"^… and (\d+) more lines", text, re.MULTILINE)
+    assert len(cut) == 10 and all(int(n) > 0 for n in cut), cut
+    assert all(len(block.split("```")[0].strip().splitlines()) == 50
+               for block in text.split("```diff")[1:])
+    assert "allow-79" in run("diff", "old", "new", "-o", "txt").stdout
+    monkeypatch.setattr(markdown, "COMMENT_LIMIT", 3_000)
+    text = run("diff", "old", "new", "-o", "md").stdout
+    assert "```diff" not in text
+    assert ("The policies' diffs are left out: with them the text would be too long for a "
+            "pull-request comment; `-o txt` and `-o json` have them.") in text

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from reporter.cli import cli
-from reporter.gate.render import COMMENT_LIMIT, SHOWN
+from reporter.diff.render import COMMENT_LIMIT
+from reporter.gate.render import SHOWN
 from tests.git.conftest import Repo
 
 WORKLOADS = """\
