@@ -1,4 +1,5 @@
-"""Lateral movement: no CDE or PHI data store is a few hops from the internet."""
+"""Lateral movement: no sensitive data store (of a CDE or PHI zone; any, without zones) is a few
+hops from the internet."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ SENSITIVE_KINDS = ("cde", "phi", ALL_ZONES)
 
 
 @check("paths.internet-to-datastore",
-       title="No CDE or PHI data store is within a few hops of the internet")
+       title="No sensitive data store is within a few hops of the internet")
 def internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
     """No data store of a cde or phi zone (the whole cluster without zones) can be reached from
     the internet in ``paths.max_hops`` hops or fewer (default 2), counting the hop from the
@@ -30,8 +31,11 @@ def internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
         stores |= zone.members
     stores &= datastores(ctx)
     count = int(stores.sum())
+    # Without zones every data store counts: said so, never as if a CDE had been declared.
+    where = ("in the cluster (no zone declared: every data store counts)"
+             if zones and all(z.kind == ALL_ZONES for z in zones) else "in cde/phi zones")
     if not count:
-        return Evaluation("no data store in a cde or phi zone", 0)
+        return Evaluation(f"no data store {where}", 0)
     report = PathFinder(ctx).search(
         Selection("internet", ctx.endpoints(internet=True), internet=True),
         Selection("data stores", ctx.endpoints(stores)), limit, limit=3)
@@ -63,5 +67,5 @@ def internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
                 f"zone {zone.name}: no data store is reachable from the internet within "
                 f"{counted(limit, 'hop')}", zones=[zone.name], details=[f"data stores: {names}"],
                 key=("paths", str(limit))))
-    return Evaluation(f"{counted(count, 'data store')} in cde/phi zones, paths of at most "
+    return Evaluation(f"{counted(count, 'data store')} {where}, paths of at most "
                       f"{counted(limit, 'hop')} from the internet", count, findings)
