@@ -32,8 +32,10 @@ def _status_line(delta: StatusDelta) -> str:
 def _findings_line(delta: StatusDelta) -> str:
     findings = Counter(c.change for c in delta.findings)
     exceptions = Counter(c.change for c in delta.exceptions)
+    wider = (f"{findings['widened']} failing for more workloads, " if findings["widened"]
+             else "")
     return (f"Findings (matched by fingerprint): {findings['newly-failing']} newly failing, "
-            f"{findings['newly-passing']} no longer failing; exceptions: "
+            f"{wider}{findings['newly-passing']} no longer failing; exceptions: "
             f"{exceptions['appeared']} new, {exceptions['expired']} expired.")
 
 

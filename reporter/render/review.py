@@ -21,7 +21,14 @@ from reporter.diff.model import (
     ReachabilityDelta,
     RequirementChange,
 )
-from reporter.diff.render import SHORT_SHA, counts, locations_text, side_text, status_words
+from reporter.diff.render import (
+    SHORT_SHA,
+    counts,
+    locations_text,
+    side_text,
+    status_words,
+    widened_text,
+)
 from reporter.model import Status
 
 SHOWN_DIFF_LINES = 1500
@@ -66,6 +73,8 @@ class StatusRow:
     old: Status | None
     new: Status | None
     words: str
+    widened: str = ""
+    """``; now also affects …`` for a finding whose cause reaches workloads it did not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,15 +150,18 @@ def _connection_groups(delta: ReachabilityDelta) -> tuple[list[ConnectionGroupVi
     return bounded, SHOWN_CONNECTION_CHANGES - budget
 
 
-_CHANGE_ORDER = ("newly-failing", "changed", "newly-passing", "added", "removed")
-"""What an assessor looks at first: new failures; controls merely (no longer) assessed last."""
-_CHANGE_WORDS = {"added": "newly assessed", "removed": "no longer assessed"}
+_CHANGE_ORDER = ("newly-failing", "widened", "changed", "newly-passing", "added", "removed")
+"""What an assessor looks at first: new failures, then failures that now affect more workloads;
+controls merely (no longer) assessed last."""
+_CHANGE_WORDS = {"added": "newly assessed", "removed": "no longer assessed",
+                 "widened": "still failing, for more workloads"}
 
 
 def _status_rows(changes: Sequence[RequirementChange | FindingChange]) -> tuple[StatusRow, ...]:
     ordered = sorted(changes, key=lambda c: _CHANGE_ORDER.index(c.change))
     return tuple(StatusRow(c, _status(c.old), _status(c.new),
-                           _CHANGE_WORDS.get(c.change, status_words(c.change)))
+                           _CHANGE_WORDS.get(c.change, status_words(c.change)),
+                           widened_text(c) if isinstance(c, FindingChange) else "")
                  for c in ordered)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reporter.diff.model import (
     ConnectionChange,
     Delta,
+    FindingChange,
     PolicyChange,
     ReachabilityDelta,
     RequirementChange,
@@ -68,3 +69,23 @@ def test_new_failures_lead_and_requirements_no_longer_assessed_come_last() -> No
         ("1.1", Status.FAIL, None, "no longer assessed"),
     ]
     assert view.status_compared and view.authorship_range is None
+
+
+def test_a_widened_finding_follows_the_new_failures_and_names_the_workloads_it_now_affects(
+        ) -> None:
+    """A cause failing on both sides that now reaches more workloads (a quarterly run after one
+    that failed on fewer): listed after the new failures, with the workloads added."""
+    findings = (
+        FindingChange("f1", "zone.ingress-declared", "namespace/web", "web accepts …",
+                      "widened", "FAIL", "FAIL", ("web/new[Deployment]",)),
+        FindingChange("f2", "hygiene.dns-egress", "web/api[Deployment]", "cannot resolve",
+                      "newly-passing", "FAIL", "PASS"),
+        FindingChange("f3", "zone.egress-declared", "namespace/web", "web opens …",
+                      "newly-failing", "PASS", "FAIL", ("web/api[Deployment]",)),
+    )
+    view = review_view(_delta(status=StatusDelta((), findings, ())))
+    assert [(r.change.fingerprint, r.words, r.widened) for r in view.findings] == [
+        ("f3", "newly failing", ""),
+        ("f1", "still failing, for more workloads", "; now also affects web/new[Deployment]"),
+        ("f2", "newly passing", ""),
+    ]

@@ -321,3 +321,14 @@ def test_a_pack_without_organisation_is_titled_by_what_it_read() -> None:
     assert titled(["guestbook/ui.yaml", "sock-shop/carts.yaml", "helm/x.yaml"],
                   "https://github.com/argoproj/argocd-example-apps.git") == (
         "3 input files of argoproj/argocd-example-apps")
+
+
+def test_the_changes_line_counts_findings_failing_for_more_workloads() -> None:
+    from reporter.diff.model import FindingChange, StatusDelta
+    from reporter.render.changes import _findings_line
+
+    widened = FindingChange("f1", "zone.ingress-declared", "namespace/web", "…", "widened",
+                            "FAIL", "FAIL", ("web/new[Deployment]",))
+    assert _findings_line(StatusDelta((), (widened,), ())) == (
+        "Findings (matched by fingerprint): 0 newly failing, 1 failing for more workloads, "
+        "0 no longer failing; exceptions: 0 new, 0 expired.")
