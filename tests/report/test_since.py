@@ -140,3 +140,23 @@ def test_since_nothing_changed_says_so(estate: Estate) -> None:
     html = (estate.repo.path / "pack" / REPORT_HTML).read_text()
     assert "<strong>Nothing changed</strong>" in html
     assert "No policy changed, so no commit is attributed." in html
+
+
+def test_a_cause_failing_for_more_workloads_than_at_the_previous_review(
+        estate: Estate) -> None:
+    """A second backend after Bob's debug rule opened the backends to the internet: the finding
+    is the same (its cause, the rule) and now affects one more workload; the changes chapter
+    lists it after the new failures, naming the workload, and does not fail to render."""
+    workloads = estate.repo.path / "estate" / "workloads.yaml"
+    text = workloads.read_text()
+    backend = text.index("name: backend")
+    start, stop = text.rindex("---", 0, backend), text.index("\n---", backend)
+    workloads.write_text(text.rstrip("\n") + "\n" + text[start:stop].replace(
+        "name: backend", "name: backend-canary", 1).strip() + "\n")
+    estate.repo.commit("backend: a canary", date="2024-03-10T10:00:00+00:00")
+    report("--since", estate.debug_opened, "--out", "pack")
+    changes = pack(estate.repo.path / "pack")["changes_since"]
+    assert changes["findings"].get("widened"), changes["findings"]
+    html = (estate.repo.path / "pack" / REPORT_HTML).read_text()
+    assert "still failing, for more workloads" in html
+    assert "; now also affects production/backend-canary[Deployment]" in html
