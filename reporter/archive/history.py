@@ -8,11 +8,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from reporter.archive.index import load_index
+from reporter.model import ROLLUP_ORDER
 from reporter.pack import read_pack_json
 from reporter.period import days_between, quarters_in
 
 NEW, CLOSED = "newly-failing", "newly-passing"
-_ORDER = ("FAIL", "ERROR", "MANUAL", "EXCEPTED", "PASS", "NOT_APPLICABLE")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ def history_rows(root: Path) -> list[HistoryRow]:
 
 
 def counts_text(counts: dict[str, int]) -> str:
-    return " ".join(f"{s} {counts[s]}" for s in _ORDER if counts.get(s))
+    return " ".join(f"{s.value} {counts[s]}" for s in ROLLUP_ORDER if counts.get(s))
 
 
 def _number(value: int | None) -> str:

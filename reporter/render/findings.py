@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reporter.model import (
+    ROLLUP_ORDER,
     SEVERITY_ORDER,
     Assessment,
     CheckResult,
@@ -199,9 +200,7 @@ def _matrix(framework: FrameworkResult, checks: Mapping[str, CheckResult],
                               _automated(requirement, results), manual,
                               tuple(ids[fingerprint_of(f)] for f in findings),
                               _by_zone(requirement.zone_status)))
-    order = (Status.FAIL, Status.ERROR, Status.NOT_ASSESSED, Status.MANUAL, Status.EXCEPTED,
-             Status.PASS, Status.NOT_APPLICABLE)
-    counts = tuple((s, framework.counts.get(s, 0)) for s in order)
+    counts = tuple((s, framework.counts.get(s, 0)) for s in ROLLUP_ORDER)
     return FrameworkMatrix(framework, short_name(framework), counts, tuple(rows))
 
 

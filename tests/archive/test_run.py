@@ -318,3 +318,13 @@ def not_verified_with(archive: Path, public: Path) -> str:
     result = reporter("verify", str(archive), "--public-key", str(public))
     assert result.returncode == 1, result.stdout
     return result.stderr
+
+
+def test_history_counts_every_status_worst_first_not_assessed_included() -> None:
+    """A quarter where PCI DSS had no CDE declared: its 9 requirements not assessed are counted
+    in the history row, not dropped (they would read as if judged)."""
+    from reporter.archive.history import counts_text
+
+    assert counts_text({"MANUAL": 10, "NOT_ASSESSED": 9, "PASS": 2, "FAIL": 1,
+                        "NOT_APPLICABLE": 1, "ERROR": 1, "EXCEPTED": 1}) == (
+        "FAIL 1 ERROR 1 NOT_ASSESSED 9 MANUAL 10 EXCEPTED 1 PASS 2 NOT_APPLICABLE 1")
