@@ -7,9 +7,9 @@ import numpy as np
 
 from reporter.catalog import ALL_ZONES
 from reporter.checks.context import CheckContext
-from reporter.checks.evidence import limited, make_finding
+from reporter.checks.evidence import limited, make_finding, workload_location
 from reporter.checks.registry import Evaluation, check
-from reporter.model import Finding, Status
+from reporter.model import Finding, Location, Status
 from reporter.wording import counted
 
 SENSITIVE_KINDS = ("cde", "phi", ALL_ZONES)
@@ -53,7 +53,8 @@ def internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
             f"{' -> '.join(shortest.nodes)}",
             zones=list(target.zones), endpoints=list(shortest.nodes[1:]),
             ports=shortest.hops[-1].ports,
-            locations=[loc for h in shortest.hops for loc in h.locations],
+            locations=[loc for h in shortest.hops for loc in h.locations]
+            or _own_manifest(ctx, target.target),
             policies=sorted({loc.object.split(" ", 1)[1] for h in shortest.hops
                              for loc in h.locations if loc.object}),
             details=limited(details), key=(str(limit),)))
@@ -69,3 +70,10 @@ def internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
                 key=("paths", str(limit))))
     return Evaluation(f"{counted(count, 'data store')} {where}, paths of at most "
                       f"{counted(limit, 'hop')} from the internet", count, findings)
+
+
+def _own_manifest(ctx: CheckContext, key: str) -> list[Location]:
+    """Where a path that no rule allows (nothing isolates its hops) is cut: the data store's
+    own manifest, where the policy selecting it belongs."""
+    workload = ctx.reach.endpoint(key).workload
+    return workload_location(workload) if workload is not None else []

@@ -24,3 +24,15 @@ def test_without_zones_every_data_store_is_judged_and_said_so() -> None:
                                 "counts), paths of at most 2 hops from the internet")
     assert [f.target for f in result.findings] == ["data/db[Pod]"]
     assert "CDE" not in result.title
+
+
+def test_a_path_no_rule_allows_is_cited_at_the_data_store_manifest() -> None:
+    """No policy at all: no rule to cut, so the finding points at the data store's manifest,
+    where a policy selecting it belongs (never a finding without a place)."""
+    text = ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: shop}\n"
+            "spec:\n  selector: {matchLabels: {app: db}}\n  template:\n"
+            "    metadata: {labels: {app: db}}\n"
+            "    spec: {containers: [{name: c, image: postgres}]}\n")
+    finding, = run("paths.internet-to-datastore", text).findings
+    assert [(loc.file, loc.line, loc.object) for loc in finding.locations] == [
+        ("case.yaml", 1, "StatefulSet shop/db")]
