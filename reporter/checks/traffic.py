@@ -258,9 +258,11 @@ class _Entries:
 
     def of_sources(self, sources: BoolVector) -> _Entries:
         """A copy with only the entries of ``sources``."""
-        keep = sources[self.sources]
-        counts = np.add.reduceat(keep, self.starts[:-1], dtype=np.intp)
-        return self._copy(np.flatnonzero(keep), np.arange(counts.size), counts)
+        # Counted from the kept positions (few): a sum over every entry would widen the
+        # estate's largest array to 64 bits first.
+        at = np.flatnonzero(sources[self.sources])
+        counts = np.diff(np.searchsorted(at, self.starts))
+        return self._copy(at, np.arange(counts.size), counts)
 
     def subset(self, columns: IntArray, sources: BoolVector | None) -> _Entries:
         """A copy of some columns (sorted positions), with only the entries of ``sources`` when
