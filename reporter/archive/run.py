@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +90,8 @@ def run_into_archive(request: RunRequest, warn: Warn) -> RunOutcome:
     assert request.options.now is not None
     with ArchiveLock(root, wait=request.lock_wait, now=request.options.now):
         _handle_leftovers(root, request.clean, warn)
-        chain = _checked_chain(root, request.accept_broken_chain, warn)
+        chain = _earlier_review(_checked_chain(root, request.accept_broken_chain, warn),
+                                request.period, warn)
         staging = stage(root, request.period)
         try:
             identifier, assessment, files = _pack_files(request, chain, staging)
@@ -105,6 +106,24 @@ def run_into_archive(request: RunRequest, warn: Warn) -> RunOutcome:
             pack_json=json.loads(pack_json_of(files)), accepted=chain.accepted, key=request.key)
         write_index(root, appended(chain.index, entry))
     return RunOutcome(entry, assessment)
+
+
+def _earlier_review(chain: _Chain, period: ReviewPeriod, warn: Warn) -> _Chain:
+    """The chain with the run to compare with: the run of the latest period not after this one
+    (the newest such run on a tie). A run backfilling an earlier quarter still chains onto the
+    last entry, but a later quarter's run is not its previous review."""
+    if chain.previous is None:
+        return chain
+    # A broken chain accepted: only the last entry's pack is known to be intact.
+    known = [chain.previous] if chain.accepted else list(chain.index.entries)
+    earlier = [e for e in reversed(known) if e.period_end <= period.end]
+    found = max(earlier, key=lambda e: e.period_end) if earlier else None
+    later = sorted({e.period for e in chain.index.entries if e.period_end > period.end})
+    if later:
+        warn(f"the archive holds runs of later periods ({', '.join(later)}): this run of "
+             f"{period.label} is compared with "
+             + (f"the {found.period} run {found.run_id}" if found else "no earlier run"))
+    return replace(chain, previous=found)
 
 
 def _handle_leftovers(root: Path, clean: bool, warn: Warn) -> None:
@@ -241,7 +260,8 @@ def _with_archive_provenance(assessment: Assessment, request: RunRequest, chain:
         last = chain.index.entries[-1]
         previous = {"run_id": last.run_id, "entry_hash": last.hash, "pack": last.pack,
                     "sums_sha256": last.sums_sha256,
-                    "compared": chain.previous is not None}
+                    "compared": chain.previous is not None
+                    and chain.previous.run_id == last.run_id}
     recorded = {
         "period": request.period.label,
         "previous": previous,

@@ -78,3 +78,39 @@ def test_a_scheduled_run_over_a_git_checkout_covers_the_whole_quarter(
     assert requirement["status"] == "FAIL"
     assert opened[:12] in requirement["reason"] and closed[:12] in requirement["reason"]
     assert pack["command"][-2:] == ["--period", "2024-01-01..2024-03-31"]
+
+
+def test_a_run_backfilling_an_earlier_quarter_is_not_compared_with_a_later_one(
+        make_repo: Callable[..., Repo], tmp_path: Path) -> None:
+    """Runs of 2026Q3, then 2026Q2 (a quarter missed, run afterwards), then 2026Q4: each chains
+    onto the last entry, but its previous review is the run of the latest quarter not after its
+    own: none for 2026Q2 (said so), 2026Q3 for 2026Q4."""
+    repo = make_repo()
+    repo.write("policies/deny.yaml", POLICY.format(kind="Ingress"))
+    repo.commit("add", date="2026-01-04T10:00:00+00:00")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1790823600"}  # 2026-10-01
+
+    def run(period: str) -> tuple[dict[str, object], str]:
+        result = subprocess.run(
+            [sys.executable, "-m", "reporter", "run", str(repo.path / "policies"), "--archive",
+             str(tmp_path / "A"), "--period", period, "--framework", "cis-kubernetes"],
+            capture_output=True, text=True, env=env, check=False)
+        assert result.returncode in (0, 1), result.stderr
+        folder = Path(json.loads(result.stdout)["pack"])
+        return json.loads((folder / "pack.json").read_text()), result.stderr
+
+    q3, _ = run("2026Q3")
+    q2, warned = run("2026Q2")
+    assert q2["changes_since"] is None
+    archive = q2["provenance"]["archive"]  # type: ignore[index]
+    assert archive["previous"]["compared"] is False  # type: ignore[index]
+    assert archive["previous"]["run_id"] == q3["provenance"]["report"]["run_id"]  # type: ignore[index]
+    assert ("the archive holds runs of later periods (2026Q3): this run of 2026Q2 is compared "
+            "with no earlier run") in warned
+    q4, warned = run("2026Q4")
+    assert q4["changes_since"]["since"] == (  # type: ignore[index]
+        f"2026Q3 run {q3['provenance']['report']['run_id']}")  # type: ignore[index]
+    assert "later periods" not in warned
+    verified = subprocess.run([sys.executable, "-m", "reporter", "verify", str(tmp_path / "A")],
+                              capture_output=True, text=True, check=False)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
