@@ -8,6 +8,8 @@ from collections import Counter
 from reporter.model import Assessment, Coverage, ManualState
 from reporter.wording import counted
 
+HOST_NETWORK_SHOWN = 10
+"""hostNetwork workloads named in the terminal and the pack; pack.json (and --verbose) has all."""
 _CONFIG_KIND = "File"
 """Skipped items of this kind are the configuration file, not objects of the cluster."""
 

@@ -25,6 +25,7 @@ from reporter.model import (
     Status,
 )
 from reporter.render.history import DIRTY_SHOWN
+from reporter.render.limitations import HOST_NETWORK_SHOWN
 from reporter.render.skipped import skip_summary
 from reporter.timeline import describe_window
 from reporter.wording import counted, listed
@@ -40,8 +41,6 @@ SHOWN = (Status.FAIL, Status.ERROR, Status.EXCEPTED)
 """Finding statuses listed under a requirement."""
 BRIEF_LIMIT = 5
 """Findings listed per requirement without --verbose."""
-HOST_NETWORK_SHOWN = 10
-"""hostNetwork workloads named without --verbose; -o json has all of them."""
 AFFECTED_LIMIT = 25
 """Affected workloads of a finding listed with --verbose; -o json has all of them."""
 

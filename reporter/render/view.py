@@ -31,7 +31,7 @@ from reporter.render.findings import ZONES_NAMED, Findings, build_findings
 from reporter.render.history import GitHistory, git_history
 from reporter.render.key_findings import KeyFindings, key_findings
 from reporter.render.lateral import LateralView, lateral_view
-from reporter.render.limitations import limitations
+from reporter.render.limitations import HOST_NETWORK_SHOWN, limitations
 from reporter.render.period_states import StatesTable, states_table
 from reporter.render.review import ReviewView, review_view
 from reporter.render.skipped import general_reason
@@ -47,7 +47,6 @@ PRINTED_POLICIES = 60
 pages), the ones the printed findings cite."""
 SHOWN_WORKLOADS = 12
 """Zones with up to this many workloads list them; larger ones count them per namespace."""
-SHOWN_HOST_NETWORK = 10
 SHOWN_SCOPE_NAMESPACES = 20
 """Namespaces in no zone that the PCI DSS scope table shows with their connections to the CDE;
 the rest are named in one row (a large estate has hundreds)."""
@@ -171,7 +170,7 @@ class ReportView:
     period_states: StatesTable | None
     """The states of the period examined, unchanged runs folded ("Time examined")."""
     status_look: Mapping[Status, tuple[str, str]] = field(default_factory=lambda: STATUS_LOOK)
-    shown_host_network: int = SHOWN_HOST_NETWORK
+    shown_host_network: int = HOST_NETWORK_SHOWN
     affected_shown: int = SHOWN_AFFECTED
     zones_named: int = ZONES_NAMED
 
