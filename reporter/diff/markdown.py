@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 from reporter.diff.model import Authorship, Delta, ReachabilityDelta, StatusDelta
 from reporter.diff.render import (
-    COMMENT_LIMIT,
     SHORT_SHA,
     connection_text,
     counts,
+    first_that_fits,
     left_out,
     locations_text,
     policy_heading,
@@ -32,14 +32,16 @@ def _cell(text: str) -> str:
             .replace("\n", " "))
 
 
+def _rest(counted_line: list[str]) -> list[str]:
+    """What a table left out, as a paragraph of its own after it (nothing if nothing was)."""
+    return ["", *counted_line] if counted_line else []
+
+
 def render_md(delta: Delta) -> str:
     """The Markdown, its lists shortened (and then the policies' diffs left out) until a
     pull-request comment can hold it."""
-    for shown, diff_lines in COMPACT:
-        text = "\n".join(_document(delta, shown, diff_lines)) + "\n"
-        if len(text) <= COMMENT_LIMIT:
-            break
-    return text
+    return first_that_fits("\n".join(_document(delta, shown, diff_lines)) + "\n"
+                           for shown, diff_lines in COMPACT)
 
 
 def _document(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
@@ -74,8 +76,7 @@ def _policies(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
     yield "|---|---|---|"
     for change in listed:
         yield f"| {words[change.change]} | `{change.key}` | {_cell(locations_text(change, '→'))} |"
-    yield from ["", *left_out(len(delta.policies), shown, "policy", "policies")] if len(
-        delta.policies) > shown else []
+    yield from _rest(left_out(len(delta.policies), shown, "policy", "policies"))
     modified = [change for change in listed if change.change == "modified"]
     if modified and not diff_lines:
         yield ""
@@ -133,8 +134,7 @@ def _status(delta: StatusDelta, shown: int) -> Iterator[str]:
         yield from (f"| {status_words(f.change)} | `{f.check_id}` | {_cell(f.target)} | "
                     f"{_cell(f.message + widened_text(f))} | {f.old or '–'} | {f.new or '–'} |"
                     for f in delta.findings[:shown])
-        yield from ["", *left_out(len(delta.findings), shown, "finding")] if len(
-            delta.findings) > shown else []
+        yield from _rest(left_out(len(delta.findings), shown, "finding"))
     if delta.exceptions:
         yield ""
         yield "| exception | check | target | expires | before | after | change |"
@@ -160,5 +160,4 @@ def _authorship(authorship: Authorship, shown: int) -> Iterator[str]:
             yield f"| `{policy.key}` | – | – | – | uncommitted changes in the work tree | – |"
         if not policy.commits and not policy.uncommitted:
             yield f"| `{policy.key}` | – | – | – | no commit in the range changed its text | – |"
-    yield from ["", *left_out(len(authorship.policies), shown, "policy", "policies")] if len(
-        authorship.policies) > shown else []
+    yield from _rest(left_out(len(authorship.policies), shown, "policy", "policies"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -152,6 +152,16 @@ def status_words(change: str) -> str:
 COMMENT_LIMIT = 65_536
 """The longest pull-request comment GitHub accepts, in characters: a longer one is refused and
 the reviewer sees nothing."""
+
+
+def first_that_fits(texts: Iterable[str]) -> str:
+    """The first of ``texts`` (made lazily, each shorter than the one before) that a
+    pull-request comment can hold, else the last."""
+    text = ""
+    for text in texts:
+        if len(text) <= COMMENT_LIMIT:
+            break
+    return text
 
 
 def left_out(total: int, shown: int, noun: str, plural: str | None = None) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reporter.diff.model import as_plain
-from reporter.diff.render import COMMENT_LIMIT, left_out, widened_text
+from reporter.diff.render import first_that_fits, left_out, widened_text
 from reporter.gate.compute import GateResult, NewConnection, Reason
 from reporter.wording import counted
 
@@ -64,11 +64,8 @@ def _shown_connections(result: GateResult) -> list[NewConnection]:
 
 def render_md(result: GateResult) -> str:
     """The comment, its lists shortened (and its details left out) until GitHub accepts it."""
-    for shown, details in ((SHOWN, True), (SHOWN, False), (10, False)):
-        text = _comment(result, shown, details)
-        if len(text) <= COMMENT_LIMIT:
-            break
-    return text
+    return first_that_fits(_comment(result, shown, details)
+                           for shown, details in ((SHOWN, True), (SHOWN, False), (10, False)))
 
 
 def _comment(result: GateResult, shown: int, details: bool) -> str:

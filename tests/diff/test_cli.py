@@ -205,7 +205,7 @@ def test_markdown_too_long_for_a_comment_is_shortened_until_it_fits(
     """80 policies each changed in ~90 lines: listed whole, the text would be ~4 times what
     GitHub accepts in a comment; it lists 10 policies with 50 lines of diff each, and, if that
     still does not fit, no diff at all, saying so. `-o txt` keeps everything."""
-    from reporter.diff import markdown
+    from reporter.diff import render
     from reporter.diff.render import COMMENT_LIMIT
 
     write_estate(tmp_path / "old", {"many.yaml": _many_policies(range(1000, 1030))})
@@ -219,7 +219,7 @@ def test_markdown_too_long_for_a_comment_is_shortened_until_it_fits(
     assert all(len(block.split("```")[0].strip().splitlines()) == 50
                for block in text.split("```diff")[1:])
     assert "allow-79" in run("diff", "old", "new", "-o", "txt").stdout
-    monkeypatch.setattr(markdown, "COMMENT_LIMIT", 3_000)
+    monkeypatch.setattr(render, "COMMENT_LIMIT", 3_000)
     text = run("diff", "old", "new", "-o", "md").stdout
     assert "```diff" not in text
     assert ("The policies' diffs are left out: with them the text would be too long for a "
