@@ -40,6 +40,12 @@ WORKLOAD_LEVEL = 30
 """Estates with up to this many workloads are drawn workload by workload; larger ones by zone."""
 DENSE = 2.5
 """More arrows than this many per node (and more than 12 arrows): a matrix, not a drawing."""
+PORTRAIT_COLUMNS = 16
+"""Places a matrix may have on a portrait page (numbers up to 240); more: a landscape page."""
+MATRIX_COLUMNS = 32
+"""Places a matrix may have: 32 columns of numbers up to 992 (3 digits) fill a landscape A4
+page. A workload-level map has up to WORKLOAD_LEVEL workloads and usually an address range or
+two; more places: the table alone."""
 EXTERNAL = "[External]"
 _WORKLOAD = "workload:"
 """Marks the places of a workload-level drawing, whose subtitle is their kind and zone."""
@@ -122,6 +128,9 @@ class Diagram:
     """``workload`` or ``zone``: what a node is."""
     matrix: Matrix | None = None
     """Instead of the drawing, when it is dense."""
+    drawn: bool = True
+    """False when the drawing is left out (too dense): the matrix, or the table alone, stands
+    for it."""
     folded_namespaces: ZoneSummary | None = None
     """The one node standing for many namespaces in no zone that PCI DSS puts in scope."""
 
@@ -135,6 +144,11 @@ class Matrix:
     """Per source and destination: the number of the edge in the table, or None."""
     undeclared: frozenset[int] = field(default_factory=frozenset)
     """Numbers of the edges that are undeclared."""
+
+    @property
+    def wide(self) -> bool:
+        """Whether it needs a landscape page."""
+        return len(self.names) > PORTRAIT_COLUMNS
 
 
 def _ring_cost(order: Sequence[str], flows: Sequence[ZoneFlow]) -> int:
@@ -398,7 +412,8 @@ def _matrix(edges: Sequence[Edge]) -> Matrix:
 def network_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow],
                     connections: Iterable[tuple[str, str, str]]) -> Diagram:
     """Workload by workload for small estates, zone by zone above ``WORKLOAD_LEVEL``
-    workloads; a matrix when the drawing would carry too many arrows. ``connections`` is
+    workloads; a matrix when the drawing would carry too many arrows (the table alone when the
+    matrix would be too wide to print). ``connections`` is
     read only at the workload level (a lazy iterable keeps large maps unexpanded)."""
     zone_of = _zone_of(zones)
     if not zone_of or len(zone_of) > WORKLOAD_LEVEL:
@@ -413,5 +428,7 @@ def network_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]
         drawn = zone_diagram(places, flows)
         diagram = replace(drawn, level="workload")
     if _too_dense(len(diagram.edges), len(diagram.nodes)):
-        return replace(diagram, matrix=_matrix(diagram.edges))
+        matrix = _matrix(diagram.edges)
+        return replace(diagram, drawn=False,
+                       matrix=matrix if len(matrix.names) <= MATRIX_COLUMNS else None)
     return diagram

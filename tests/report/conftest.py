@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -15,6 +18,9 @@ from tests.git.conftest import isolated_git, make_repo
 
 from .sample import SAMPLE_MANIFESTS, sample_assessment, sample_pair_map, sample_previous
 
+if TYPE_CHECKING:
+    from tests.conftest import Tool
+
 REPO = Path(__file__).resolve().parents[2]
 __all__ = ["isolated_git", "make_repo"]  # real Git repositories, for test_provenance
 
@@ -25,6 +31,19 @@ def write_key(path: Path, key: Ed25519PrivateKey, openssh: bool = False) -> Path
     path.write_bytes(key.private_bytes(serialization.Encoding.PEM, private_format,
                                        serialization.NoEncryption()))
     return path
+
+
+@pytest.fixture(scope="session")
+def pdftotext(tool: Tool) -> Callable[[bytes, int, int], str]:
+    """The text of pages ``first`` to ``last`` as poppler's pdftotext extracts it."""
+    program = tool("pdftotext")
+
+    def extract(pdf: bytes, first: int, last: int) -> str:
+        done = subprocess.run([program, "-layout", "-f", str(first), "-l", str(last), "-", "-"],
+                              input=pdf, capture_output=True, check=True)
+        return done.stdout.decode()
+
+    return extract
 
 
 @pytest.fixture(scope="session")

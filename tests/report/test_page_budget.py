@@ -11,6 +11,9 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,13 +24,19 @@ from reporter.commands.report import report_run
 from reporter.pack import PACK_JSON, REPORT_HTML, REPORT_PDF
 from reporter.pipeline import PipelineOptions
 from reporter.render.bundle import build_pack
+from reporter.render.diagram import MATRIX_COLUMNS, PORTRAIT_COLUMNS, network_diagram
+from reporter.render.html import render_html
+from reporter.render.pdf import render_pdf
+from reporter.render.view import build_view
 from tests.git.conftest import Repo
 
 from .conftest import REPO
 
 if TYPE_CHECKING:
     from tests.conftest import Tool
+from .sample import sample_assessment
 from .test_golden import EPOCH, SAMPLES
+from .test_view import _facts, _ring_of_zones
 
 BUDGET = {"three-tier": 12, "fixed": 10, "leaky": 30}
 """Pages, with every default framework."""
@@ -148,3 +157,70 @@ def test_a_large_generated_estate_stays_within_its_page_budget(
     assert pages <= LARGE_BUDGET, f"{pages} pages, budget {LARGE_BUDGET}"
     html = files[REPORT_HTML].decode()
     assert "connected-to namespaces" in html and "more namespaces in no zone" in html
+
+
+def _namespaces_talking_within(namespaces: int, per_namespace: int) -> str:
+    """Namespaces whose workloads may connect only with each other (a policy per namespace
+    isolating every pod both ways and allowing its own pods)."""
+    documents = []
+    for n in range(namespaces):
+        documents.append(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: team-{n}}}\n")
+        documents += [
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: app-{w}, namespace: "
+            f"team-{n}}}\nspec:\n  selector: {{matchLabels: {{app: app-{w}}}}}\n  template:\n"
+            f"    metadata: {{labels: {{app: app-{w}}}}}\n    spec:\n      containers:\n"
+            f"      - {{name: c, image: nginx}}\n" for w in range(per_namespace)]
+        documents.append(
+            f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: own, "
+            f"namespace: team-{n}}}\nspec:\n  podSelector: {{}}\n  policyTypes: [Ingress, Egress]\n"
+            f"  ingress: [{{from: [{{podSelector: {{}}}}]}}]\n"
+            f"  egress: [{{to: [{{podSelector: {{}}}}]}}]\n")
+    return "---\n".join(documents)
+
+
+def test_a_dense_workload_map_is_printed_as_a_matrix_on_a_landscape_page_with_whole_numbers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        pdftotext: Callable[[bytes, int, int], str]) -> None:
+    """30 workloads (the most drawn workload by workload), 150 connections: a matrix of 30
+    columns whose cells hold three-digit numbers. On a portrait page they broke digit by digit
+    (✘, 1, 5, 0 on four lines, read as four things)."""
+    (tmp_path / "estate.yaml").write_text(_namespaces_talking_within(5, 6))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    run = report_run(["estate.yaml"], PipelineOptions())
+    pdf = build_pack(run.assessment, run.inputs)[REPORT_PDF]
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    at = next(i for i in range(len(pages)) if "From \\ to" in pdftotext(pdf, i + 1, i + 1))
+    box = pages[at].mediabox
+    assert box.width > box.height  # landscape
+    assert [p.mediabox.width < p.mediabox.height for p in pages[:at]] == [True] * at
+    text = pdftotext(pdf, at + 1, at + 1)
+    row = next(line for line in text.splitlines() if "team-4/app-5[Deployment]" in line)
+    # The last row: the five others of its namespace, numbered 146 to 150, each whole.
+    assert re.findall(r"✘\d+", row) == [f"✘{n}" for n in range(146, 151)]
+
+
+@pytest.mark.parametrize("columns", [PORTRAIT_COLUMNS, MATRIX_COLUMNS])
+def test_the_widest_matrix_fits_its_page(columns: int,
+                                         pdftotext: Callable[[bytes, int, int], str]) -> None:
+    """The most places a portrait and a landscape matrix may have, with long names, each
+    connected to every other: the last column and the largest number are on the page, not cut
+    off at its edge. (Zones without workloads: the diagram is drawn zone by zone.)"""
+    zones, flows = _ring_of_zones(columns, columns - 1)
+    long = {z.name: f"payments-settlement-{z.name}" for z in zones}
+    diagram = network_diagram(
+        [z.model_copy(update={"name": long[z.name], "workloads": []}) for z in zones],
+        [f.model_copy(update={"src": long[f.src], "dst": long[f.dst]}) for f in flows], ())
+    assert diagram.matrix is not None and diagram.matrix.wide == (columns > PORTRAIT_COLUMNS)
+    view = replace(build_view(sample_assessment(), _facts()), diagram=diagram)
+    pdf = render_pdf(render_html(view), [], datetime(2024, 4, 1, tzinfo=UTC))
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    at = next(i for i in range(len(pages)) if "From \\ to" in pdftotext(pdf, i + 1, i + 1))
+    assert (pages[at].mediabox.width > pages[at].mediabox.height) == diagram.matrix.wide
+    lines = pdftotext(pdf, at + 1, at + 2).splitlines()  # 32 rows take two pages
+    header = next(line for line in lines if line.startswith("From \\ to"))
+    assert header.split()[-1] == str(columns)
+    rows = [line.rstrip() for line in lines]
+    # The first row's last cell is in the last column; the last row holds the largest number.
+    assert any(row.endswith(f" ✘{columns - 1}") for row in rows)
+    assert any(row.endswith(f" ✘{columns * (columns - 1)}") for row in rows)

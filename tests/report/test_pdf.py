@@ -52,19 +52,6 @@ def _outline(reader: PdfReader, items: list[Any] | None = None, depth: int = 0
             yield depth, item.title
 
 
-@pytest.fixture(scope="session")
-def pdftotext(tool: Tool) -> Callable[[bytes, int, int], str]:
-    """The text of pages ``first`` to ``last`` as poppler's pdftotext extracts it."""
-    program = tool("pdftotext")
-
-    def extract(pdf: bytes, first: int, last: int) -> str:
-        done = subprocess.run([program, "-layout", "-f", str(first), "-l", str(last), "-", "-"],
-                              input=pdf, capture_output=True, check=True)
-        return done.stdout.decode()
-
-    return extract
-
-
 def test_page_count_is_in_the_expected_range(reader: PdfReader) -> None:
     assert 6 <= len(reader.pages) <= 14
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 
 from reporter.model import Finding, InputSummary, ScopeEntry, Status, ZoneFlow, ZoneSummary
-from reporter.render.diagram import SEPARATE_NAMESPACES, network_diagram, zone_diagram
+from reporter.render.diagram import (
+    MATRIX_COLUMNS,
+    SEPARATE_NAMESPACES,
+    network_diagram,
+    zone_diagram,
+)
 from reporter.render.evidence import evidence_id, index_evidence, requirement_ids
 from reporter.render.findings import FindingView, finding_ids
 from reporter.render.html import render_html
@@ -227,19 +233,49 @@ def test_a_cause_lists_its_first_workloads_and_says_where_the_rest_are() -> None
     assert many[SHOWN_AFFECTED] not in text
 
 
-def test_a_diagram_too_dense_to_draw_is_a_matrix_laid_out_without_placing_badges() -> None:
-    # 160 zones, each reaching 60 others: 9,600 arrows. Placing badges clear of each other is
-    # quadratic in the arrows (minutes here); a matrix needs none of it.
+def _ring_of_zones(count: int, reach: int) -> tuple[list[ZoneSummary], list[ZoneFlow]]:
+    """``count`` zones, each reaching the ``reach`` next ones."""
     zones = [ZoneSummary(name=f"z{i:03}", kind="other", frameworks=["soc2"],
                          namespaces=[f"n{i}"], workloads=[f"n{i}/w[Deployment]"])
-             for i in range(160)]
-    flows = [ZoneFlow(src=f"z{i:03}", dst=f"z{(i + k) % 160:03}", ports="TCP 80", declared=False)
-             for i in range(160) for k in range(1, 61)]
+             for i in range(count)]
+    flows = [ZoneFlow(src=f"z{i:03}", dst=f"z{(i + k) % count:03}", ports="TCP 80",
+                      declared=False)
+             for i in range(count) for k in range(1, reach + 1)]
+    return zones, flows
+
+
+def test_a_diagram_too_dense_to_draw_is_a_matrix() -> None:
+    diagram = network_diagram(*_ring_of_zones(MATRIX_COLUMNS, 20), ())
+    assert not diagram.drawn
+    assert diagram.matrix is not None and len(diagram.matrix.names) == MATRIX_COLUMNS
+    assert diagram.matrix.cells[0][1] == 1 and diagram.matrix.cells[0][0] is None
+    assert len(diagram.matrix.undeclared) == len(diagram.edges) == MATRIX_COLUMNS * 20
+
+
+def test_a_diagram_too_wide_for_a_matrix_is_the_table_alone_laid_out_without_badges() -> None:
+    # 160 zones, each reaching 60 others: 9,600 arrows. Placing badges clear of each other is
+    # quadratic in the arrows (minutes here); the table needs none of it. A matrix of 160
+    # columns could not be printed.
     started = time.perf_counter()
-    diagram = network_diagram(zones, flows, ())
+    diagram = network_diagram(*_ring_of_zones(160, 60), ())
     assert time.perf_counter() - started < 20
-    assert diagram.matrix is not None and len(diagram.matrix.names) == 160
-    assert len(diagram.edges) == 9600 and len(diagram.matrix.undeclared) == 9600
+    assert not diagram.drawn and diagram.matrix is None
+    assert len(diagram.edges) == 9600 and len(diagram.nodes) == 160
+
+
+def test_the_network_chapter_says_which_form_stands_for_the_drawing() -> None:
+    view = build_view(sample_assessment(), _facts())
+
+    def lead(count: int, reach: int) -> str:
+        html = render_html(replace(view, diagram=network_diagram(*_ring_of_zones(count, reach),
+                                                                 ())))
+        chapter = html[html.index('id="network"'):]
+        return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", chapter[:chapter.index("</p>")]))
+
+    assert "the matrix marks each allowed connection with its number" in lead(MATRIX_COLUMNS, 20)
+    assert ("They are too many to draw, or to print as a matrix (35 places): the table below "
+            "lists each connection. Undeclared connections are listed first.") in lead(35, 20)
+    assert "drawn dashed" in lead(4, 1)
 
 
 def test_many_namespaces_in_pci_scope_fold_into_one_node() -> None:
