@@ -5,19 +5,28 @@ from __future__ import annotations
 
 from collections import Counter
 
+from reporter.inventory.model import COPY_REASON
 from reporter.model import Assessment, Coverage, ManualState
+from reporter.render.skipped import FILE_KINDS, unrendered
 from reporter.wording import counted
 
 HOST_NETWORK_SHOWN = 10
 """hostNetwork workloads named in the terminal and the pack; pack.json (and --verbose) has all."""
-_CONFIG_KIND = "File"
-"""Skipped items of this kind are the configuration file, not objects of the cluster."""
 
 
 def _skipped_kinds(assessment: Assessment) -> list[str]:
-    counts = Counter(i.kind for i in assessment.completeness.skipped if i.kind != _CONFIG_KIND)
+    # Files that are not manifests are not objects; a copy of an object read is modelled once.
+    counts = Counter(i.kind for i in assessment.completeness.skipped
+                     if i.kind not in FILE_KINDS and not i.reason.startswith(COPY_REASON))
     policies = sorted(k for k in counts if "Policy" in k)
     lines = []
+    templates = unrendered((i.kind, i.reason) for i in assessment.completeness.skipped)
+    if templates:
+        lines.append(
+            f"Not rendered, so not examined: {templates}. The objects they would create or "
+            "change (workloads, policies, the namespaces overlays set) are not in the map; the "
+            "conclusions cover the plain manifests read. Render them (helm template, kubectl "
+            "kustomize) and give the output to the reporter to judge what they deploy.")
     if policies:
         lines.append(
             "Policy objects of other kinds were read but not applied: "

@@ -15,9 +15,9 @@ RENDER_HINT = ("render Helm charts and kustomize overlays, then pipe them in: "
                "helm template RELEASE CHART_DIR | reporter {command} -, "
                "kubectl kustomize DIR | reporter {command} -")
 _FILE_CATEGORIES = (
-    ("unrendered", "unrendered templates"),
-    ("kustomize", "kustomize files and patches"),
-    ("not a Kubernetes object", "not Kubernetes objects"),
+    ("unrendered", "unrendered template", "unrendered templates"),
+    ("kustomize", "kustomize file or patch", "kustomize files and patches"),
+    ("not a Kubernetes object", "not a Kubernetes object", "not Kubernetes objects"),
 )
 _SHOWN_KINDS = 4
 _PLACE_IN_REASON = (
@@ -31,20 +31,21 @@ _PLACE_IN_REASON = (
 def skip_summary(items: Iterable[tuple[str, str]]) -> str | None:
     """One line counting skipped files and documents by cause, skipped objects by kind and
     identical copies; None when nothing was skipped. ``items`` are (kind, reason) pairs."""
-    files: Counter[str] = Counter()
+    files: Counter[tuple[str, str, str] | None] = Counter()
     kinds: Counter[str] = Counter()
     copies = 0
     for kind, reason in items:
         if kind in FILE_KINDS:
-            files[next((label for prefix, label in _FILE_CATEGORIES
-                        if reason.startswith(prefix)), "other")] += 1
+            files[next((category for category in _FILE_CATEGORIES
+                        if reason.startswith(category[0])), None)] += 1
         elif reason.startswith(COPY_REASON):
             copies += 1
         else:
             kinds[kind] += 1
     parts = []
     if files:
-        causes = ", ".join(f"{n} {label}" for label, n in files.most_common())
+        causes = ", ".join(counted(n, *category[1:]) if category else f"{n} other"
+                           for category, n in files.most_common())
         count = sum(files.values())
         parts.append(f"{counted(count, 'file')} or documents that are not "
                      f"manifests ({causes})")
@@ -61,6 +62,16 @@ def skip_summary(items: Iterable[tuple[str, str]]) -> str | None:
     return "skipped " + "; ".join(parts)
 
 
+def unrendered(items: Iterable[tuple[str, str]]) -> str | None:
+    """The Helm templates and kustomize files skipped, counted (``3 unrendered templates and 2
+    kustomize files and patches``); None when there were none."""
+    found = Counter(category for kind, reason in items if kind in FILE_KINDS
+                    for category in _FILE_CATEGORIES[:2] if reason.startswith(category[0]))
+    parts = [counted(found[category], *category[1:]) for category in _FILE_CATEGORIES[:2]
+             if found[category]]
+    return " and ".join(parts) or None
+
+
 def general_reason(reason: str) -> str:
     """The reason without the file or folder it names, so that one table row stands for
     every item skipped for it (each item, with its own reason, stays in pack.json)."""
@@ -71,5 +82,4 @@ def general_reason(reason: str) -> str:
 
 def needs_rendering(items: Iterable[tuple[str, str]]) -> bool:
     """Whether templates or kustomize overlays were skipped (the render hint applies)."""
-    return any(kind in FILE_KINDS and reason.startswith(("unrendered", "kustomize"))
-               for kind, reason in items)
+    return unrendered(items) is not None

@@ -26,7 +26,7 @@ from reporter.model import (
 )
 from reporter.render.history import DIRTY_SHOWN
 from reporter.render.limitations import HOST_NETWORK_SHOWN
-from reporter.render.skipped import skip_summary
+from reporter.render.skipped import RENDER_HINT, skip_summary, unrendered
 from reporter.timeline import describe_window
 from reporter.wording import counted, listed
 
@@ -246,6 +246,10 @@ def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]
         summary = skip_summary((s.kind, s.reason) for s in c.skipped)
         if summary:
             yield Text(f"  {summary}; --verbose lists each with its reason", style="yellow")
+    templates = unrendered((s.kind, s.reason) for s in c.skipped)
+    if templates:
+        yield Text(f"  not examined: {templates} (what they deploy is not in the map); "
+                   f"{RENDER_HINT.format(command='check')}", style="bold yellow")
     yield Text(f"  catalog {c.catalog_version} (sha256 {c.catalog_sha256[:12]})", style="dim")
     found = f", {c.config_found}" if c.config_found else ""
     config = f"{c.config_path} (sha256 {(c.config_sha256 or '')[:12]}{found})" if (

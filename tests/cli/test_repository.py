@@ -94,6 +94,8 @@ def test_check_and_report_list_skipped_files_in_the_completeness_statement(
         "deploy/namespaces.yaml", "deploy/policies.yaml", "deploy/web.yaml"]
     code, out, _ = run("check", REPO)
     assert "skipped 13 files or documents that are not manifests" in out
+    assert ("not examined: 3 unrendered templates and 2 kustomize files and patches (what they "
+            "deploy is not in the map); render Helm charts and kustomize overlays") in out
     assert "package-lock.json" not in out
     assert f"File {REPO}/package-lock.json" in run("check", REPO, "--verbose")[1]
     code, _, err = run("report", REPO, "--out", tmp_path / "pack")
@@ -104,6 +106,10 @@ def test_check_and_report_list_skipped_files_in_the_completeness_statement(
     # One printed row per cause, whatever file it names; each item's own reason in pack.json.
     html = (tmp_path / "pack" / "report.html").read_text()
     assert "kubectl kustomize DIR | reporter check -" in html
+    # The limitations say what was not rendered; a copy of a Deployment is not a kind unused.
+    assert ("<li>Not rendered, so not examined: 3 unrendered templates and 2 kustomize files "
+            "and patches. The objects they would create") in html
+    assert "<li>Kinds present but not modelled: PrometheusRule (1), Service (1). They" in html
     assert "overlays/prod | reporter check -" not in html
     assert (f"shop/web ({REPO}/deploy/web.yaml:1, a copy of {REPO}/base/web.yaml:3)"
             in html)
