@@ -1,16 +1,16 @@
-"""``reporter history ARCHIVE``: one row per run (period, status counts per framework, findings
-new and closed since the run before), and the periods no run covers."""
+"""``reporter history ARCHIVE``: one row per run by period (status counts per framework, findings
+new and closed since the review before), and the periods no run covers."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from reporter.archive.index import load_index
+from reporter.archive.index import IndexEntry, load_index
 from reporter.model import ROLLUP_ORDER
 from reporter.pack import read_pack_json
-from reporter.period import days_between, quarters_in
+from reporter.period import ReviewPeriod, days_between, quarters_in
 
 NEW, CLOSED = "newly-failing", "newly-passing"
 
@@ -59,19 +59,31 @@ def _pack_facts(pack: Path) -> tuple[int | None, int | None, str | None, bool | 
             examined)
 
 
-def history_rows(root: Path) -> list[HistoryRow]:
-    """The runs of the archive in the order they were chained."""
+def _archived(root: Path, entry: IndexEntry) -> tuple[ReviewPeriod, HistoryRow]:
+    new, closed, since, examined = _pack_facts(root / entry.pack)
+    return entry.review_period, HistoryRow(
+        entry.period, entry.run_id, entry.time.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.counts,
+        new, closed, since, period_examined=examined)
+
+
+def history_rows(root: Path | None, current: tuple[ReviewPeriod, HistoryRow] | None = None
+                 ) -> list[HistoryRow]:
+    """The runs of the archive at ``root`` (None: none yet), and ``current`` (a run being made)
+    when given, by period, oldest first: a quarter run late comes before later quarters, runs of
+    one period in the order they were chained. Each row names the periods no run covers between
+    the runs before it and itself."""
+    runs = [] if root is None else [_archived(root, entry) for entry in load_index(root).entries]
+    if current is not None:
+        runs.append(current)
+    runs.sort(key=lambda run: (run[0].start, run[0].end))  # stable: chain order within one
     rows: list[HistoryRow] = []
-    entries = load_index(root).entries
-    for number, entry in enumerate(entries):
-        gap: tuple[str, ...] = ()
-        if number:
-            missing = days_between(entries[number - 1].review_period, entry.review_period)
-            gap = tuple(quarters_in(missing) or [missing.label]) if missing else ()
-        new, closed, since, examined = _pack_facts(root / entry.pack)
-        rows.append(HistoryRow(entry.period, entry.run_id,
-                               entry.time.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.counts,
-                               new, closed, since, gap, examined))
+    covered: ReviewPeriod | None = None
+    for period, row in runs:
+        missing = days_between(covered, period) if covered else None
+        rows.append(replace(row, gap_before=tuple(quarters_in(missing) or [missing.label])
+                            if missing else ()))
+        if covered is None or period.end > covered.end:
+            covered = period
     return rows
 
 

@@ -37,7 +37,7 @@ from reporter.errors import PackError, Problem
 from reporter.inventory.kubeconfig import ClusterAccess
 from reporter.model import Assessment
 from reporter.pack import UNSUMMED, pack_json_of, run_id, signed_files, write_files
-from reporter.period import ReviewPeriod, days_between, quarters_in
+from reporter.period import ReviewPeriod
 from reporter.pipeline import Assessed, Assessor, PipelineOptions
 from reporter.signing import SigningKey
 
@@ -238,19 +238,17 @@ def _history(request: RunRequest, chain: _Chain, assessment: Assessment,
     from reporter.archive.verify import framework_counts
     from reporter.render.trend import history_view
 
-    rows = history_rows(request.archive) if chain.index.entries else []
-    last = chain.index.entries[-1].review_period if chain.index.entries else None
-    missing = days_between(last, request.period) if last else None
     findings = assessment.changes_since.findings if assessment.changes_since else None
-    rows.append(HistoryRow(
+    this_run = HistoryRow(
         request.period.label, identifier, f"{assessment.generated_at:%Y-%m-%dT%H:%M:%SZ}",
         framework_counts(assessment.model_dump(mode="json")),
         None if findings is None else findings.get(NEW, 0),
         None if findings is None else findings.get(CLOSED, 0),
         assessment.changes_since.since if assessment.changes_since else None,
-        tuple(quarters_in(missing) or [missing.label]) if missing else (),
-        assessment.period.examined if assessment.period else None))
-    return history_view(rows)
+        period_examined=assessment.period.examined if assessment.period else None)
+    rows = history_rows(request.archive if chain.index.entries else None,
+                        (request.period, this_run))
+    return history_view(rows, identifier)
 
 
 def _with_archive_provenance(assessment: Assessment, request: RunRequest, chain: _Chain,

@@ -28,7 +28,9 @@ class TrendSeries:
 @dataclass(frozen=True, slots=True)
 class HistoryView:
     rows: tuple[HistoryRow, ...]
-    """Oldest first; the last is the run this pack is."""
+    """By period, oldest first."""
+    current: str
+    """The run ID of the run this pack is."""
     series: tuple[TrendSeries, ...]
     ticks: tuple[tuple[float, str], ...]
     """(x, period label) under each run."""
@@ -54,7 +56,7 @@ def _y(value: int, y_max: int) -> float:
     return round(HEIGHT - _BOTTOM - (HEIGHT - _TOP - _BOTTOM) * value / y_max, 1)
 
 
-def history_view(rows: Sequence[HistoryRow]) -> HistoryView:
+def history_view(rows: Sequence[HistoryRow], current: str) -> HistoryView:
     frameworks = list(dict.fromkeys(f for row in rows for f in row.counts))
     y_max = max([1, *(row.counts.get(f, {}).get("FAIL", 0) for row in rows for f in frameworks)])
     series = []
@@ -66,4 +68,4 @@ def history_view(rows: Sequence[HistoryRow]) -> HistoryView:
                                   _TOP + 6 + 14 * number))
     ticks = tuple((_x(i, len(rows)), row.period) for i, row in enumerate(rows))
     gaps = tuple(g for row in rows for g in row.gap_before)
-    return HistoryView(tuple(rows), tuple(series), ticks, y_max, gaps)
+    return HistoryView(tuple(rows), current, tuple(series), ticks, y_max, gaps)

@@ -237,6 +237,9 @@ def test_the_second_pack_has_the_history_chapter_with_its_trend_chart(built: Bui
     assert chart.count("<polyline") == 1 and chart.count("<circle") == 2  # one framework, 2 runs
     assert ">2026Q3</text>" in chart and ">2026Q4</text>" in chart
     assert chapter.count("one state examined") == 2  # one row per run and framework
+    marked = chapter.index("<strong>this report</strong>")
+    assert chapter.count("this report</strong>") == 1
+    assert chapter.rindex(q3.name, 0, marked) < chapter.rindex(q4.name, 0, marked)
     assert "read a live cluster, or files outside Git, as they were when it ran" in chapter
 
 

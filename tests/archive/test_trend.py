@@ -13,7 +13,7 @@ def row(period: str, failing: dict[str, int], gap: tuple[str, ...] = ()) -> Hist
 
 def test_points_rise_with_the_failures_and_the_scale_is_the_largest_count() -> None:
     view = history_view([row("2026Q1", {"pci": 4, "soc2": 0}),
-                         row("2026Q3", {"pci": 2, "soc2": 1}, gap=("2026Q2",))])
+                         row("2026Q3", {"pci": 2, "soc2": 1}, gap=("2026Q2",))], "RUN-2026Q3")
     assert view.y_max == 4 and view.gaps == ("2026Q2",)
     pci, soc2 = view.series
     assert [value for _, _, value in pci.dots] == [4, 2]
@@ -25,6 +25,6 @@ def test_points_rise_with_the_failures_and_the_scale_is_the_largest_count() -> N
 
 
 def test_a_single_run_is_one_point_in_the_middle_and_nothing_failing_still_has_a_scale() -> None:
-    view = history_view([row("2026Q4", {"pci": 0})])
+    view = history_view([row("2026Q4", {"pci": 0})], "RUN-2026Q4")
     [(x, y, value)] = view.series[0].dots
     assert value == 0 and view.y_max == 1 and view.left < x < view.right and y < HEIGHT

@@ -114,3 +114,18 @@ def test_a_run_backfilling_an_earlier_quarter_is_not_compared_with_a_later_one(
     verified = subprocess.run([sys.executable, "-m", "reporter", "verify", str(tmp_path / "A")],
                               capture_output=True, text=True, check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    # The history lists the runs by period, whatever order they ran in, with no gap.
+    history = subprocess.run([sys.executable, "-m", "reporter", "history", str(tmp_path / "A"),
+                              "-o", "json"], capture_output=True, text=True, check=True)
+    runs = json.loads(history.stdout)["runs"]
+    assert [(r["period"], r["gap_before"]) for r in runs] == [
+        ("2026Q2", []), ("2026Q3", []), ("2026Q4", [])]
+    # So does the backfilling pack's history chapter and chart, marking its own row.
+    q2_id = q2["provenance"]["report"]["run_id"]  # type: ignore[index]
+    [q2_html] = (tmp_path / "A").glob("2026Q2/*/report.html")
+    chapter = q2_html.read_text()
+    chapter = chapter[chapter.index('id="history"'):chapter.index("</section>",
+                                                                   chapter.index('id="history"'))]
+    assert chapter.index(">2026Q2</text>") < chapter.index(">2026Q3</text>")
+    rows = chapter[chapter.index("<tbody>"):]
+    assert rows.index(q2_id) < rows.index("this report</strong>") < rows.index("2026Q3")
