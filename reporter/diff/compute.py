@@ -28,16 +28,19 @@ def compute_delta(
     if uncompared:
         notes.append(f"{uncompared} policies on both sides were not compared as text: a pack "
                      "made before policy specs were recorded does not have them")
+    compared = len(old.policies.keys() | new.policies.keys())
     if mode == "drift":
         return Delta(mode=mode, old=old.info, new=new.info, policies=policies,
-                     reachability=None, status=None, authorship=None, notes=tuple(notes))
+                     reachability=None, status=None, authorship=None, notes=tuple(notes),
+                     compared=compared)
     status = None
     if old.assessment is not None and new.assessment is not None:
         status = status_delta(old.assessment, new.assessment)
     return Delta(
         mode=mode, old=old.info, new=new.info, policies=policies,
         reachability=_reachability(old, new, notes), status=status,
-        authorship=_authorship(old, new, policies, notes, allowed_signers), notes=tuple(notes))
+        authorship=_authorship(old, new, policies, notes, allowed_signers), notes=tuple(notes),
+        compared=compared)
 
 
 def _reachability(old: Side, new: Side, notes: list[str]) -> ReachabilityDelta | None:

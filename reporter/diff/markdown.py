@@ -12,6 +12,7 @@ from reporter.diff.render import (
     first_that_fits,
     left_out,
     locations_text,
+    no_change_text,
     policy_heading,
     side_text,
     status_words,
@@ -49,7 +50,7 @@ def _document(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
     yield f"# reporter {verb}: {side_text(delta.old)} → {side_text(delta.new)}"
     if delta.is_empty:
         yield ""
-        yield "No differences." if delta.mode == "diff" else "No drift."
+        yield no_change_text(delta)
     yield from _policies(delta, shown, diff_lines)
     if delta.reachability is not None:
         yield from _reachability(delta.reachability, shown)

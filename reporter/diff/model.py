@@ -231,6 +231,9 @@ class Delta:
     authorship: Authorship | None
     notes: tuple[str, ...]
     """Limits of this comparison, e.g. a pack without policy specs."""
+    compared: int
+    """NetworkPolicies compared (on either side, each counted once): none compared proves
+    nothing."""
 
     def to_dict(self) -> dict[str, Any]:
         return as_plain(self)  # type: ignore[no-any-return]

@@ -66,7 +66,7 @@ def outline(delta: Delta) -> Iterator[Line]:
     verb = "drift" if delta.mode == "drift" else "diff"
     yield Line("title", f"reporter {verb}: {side_text(delta.old)} -> {side_text(delta.new)}")
     if delta.is_empty:
-        yield Line("text", "No differences." if delta.mode == "diff" else "No drift.")
+        yield Line("text", no_change_text(delta))
     yield from _policies(delta)
     if delta.reachability is not None:
         yield from _reachability(delta.reachability)
@@ -77,6 +77,17 @@ def outline(delta: Delta) -> Iterator[Line]:
     if delta.notes:
         yield Line("heading", "Notes")
         yield from (Line("note", f"- {note}", 1) for note in delta.notes)
+
+
+def no_change_text(delta: Delta) -> str:
+    """What a comparison that found nothing says: for drift, how much it compared (nothing
+    compared is no evidence that the sides agree)."""
+    if delta.mode == "diff":
+        return "No differences."
+    if not delta.compared:
+        return "No drift found, but nothing was compared: neither side has a NetworkPolicy."
+    return (f"No drift: {counted(delta.compared, 'NetworkPolicy', 'NetworkPolicies')} "
+            "compared, each the same on both sides.")
 
 
 def policy_heading(delta: Delta) -> tuple[str, dict[str, str]]:

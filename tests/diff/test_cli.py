@@ -125,11 +125,26 @@ def test_bad_input_exits_2_with_what_to_do(estates: tuple[str, str], args: list[
     assert "Traceback" not in result.output
 
 
+def test_drift_without_a_policy_on_either_side_says_nothing_was_compared(tmp_path: Path
+                                                                         ) -> None:
+    write_estate(tmp_path / "desired", {})
+    write_estate(tmp_path / "live", {})
+    for fmt, title in (("txt", "reporter drift"), ("md", "# reporter drift")):
+        result = run("drift", "live", "desired", "-o", fmt)
+        assert result.exit_code == 0, result.output
+        lines = [line for line in result.stdout.splitlines() if line]
+        assert lines[0].startswith(title)
+        assert lines[1] == ("No drift found, but nothing was compared: neither side has a "
+                            "NetworkPolicy.")
+    assert as_json(run("drift", "live", "desired", "-o", "json"))["compared"] == 0
+
+
 def test_drift_of_a_snapshot_against_the_source_of_truth(tmp_path: Path) -> None:
     write_estate(tmp_path / "desired", {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5432)})
     write_estate(tmp_path / "live", {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5432)})
     assert run("drift", "--cluster", "live", "desired", "-o", "txt").stdout.splitlines() == [
-        "reporter drift: desired (manifests) -> live (snapshot)", "No drift.",
+        "reporter drift: desired (manifests) -> live (snapshot)",
+        "No drift: 2 NetworkPolicies compared, each the same on both sides.",
         "Policy drift: none"]
     (tmp_path / "live" / "db.yaml").write_text(db_policy(5433), encoding="utf-8")
     result = run("drift", "live", "desired", "-o", "md")

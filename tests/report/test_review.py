@@ -21,7 +21,8 @@ def _delta(**parts: object) -> Delta:
     values: dict[str, object] = {
         "mode": "diff", "old": SideInfo("v1", "git", "a" * 40),
         "new": SideInfo("current run", "manifests", "b" * 40), "policies": (),
-        "reachability": None, "status": None, "authorship": None, "notes": ()}
+        "reachability": None, "status": None, "authorship": None, "notes": (),
+        "compared": 0}
     return Delta(**{**values, **parts})  # type: ignore[arg-type]
 
 
