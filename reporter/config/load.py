@@ -135,6 +135,14 @@ def _problem(path: str, raw: Any, details: ErrorDetails) -> Problem:
             f"; did you mean {close[0]!r}?" if close else f"; allowed here: {', '.join(allowed)}")
     elif details["type"] == "missing":
         message = f"required key {loc[-1]!r} is missing"
+    elif details["type"] in ("model_type", "dict_type"):
+        keys = _keys_at(loc)
+        among = f" with keys among {', '.join(keys)}" if keys else ""
+        message = f"expected a mapping{among}, got {details['input']!r}"
+    elif details["type"] in ("tuple_type", "list_type"):
+        value = details["input"]
+        message = f"expected a list, got {value!r}" + (
+            f": write [{value}] for one item" if isinstance(value, str) else "")
     elif details["type"] == "ip_any_network":
         message = (f"{details['input']!r} is not a network: write an address and a prefix "
                    "length with the host bits zero, e.g. 10.0.0.0/8")

@@ -132,6 +132,12 @@ datastores: [tier=db]
      "justification: j}]", "'pods' narrows a zone or a namespace only"),
     ("flows: [{name: f, from: {internet: true}, to: {namespace: x}, ports: [], "
      "justification: j}]", "at least 1 item"),
+    ("flows: [{name: f, from: cde, to: {internet: true}, ports: [TCP], justification: j}]",
+     "flows[0].from: expected a mapping with keys among cidr, internet, namespace, pods, "
+     "workload, zone, got 'cde'"),
+    ("flows: [{name: f, from: {internet: true}, to: {namespace: x}, ports: TCP 443, "
+     "justification: j}]", "flows[0].ports: expected a list, got 'TCP 443': write [TCP 443] "
+     "for one item"),
     ("period: {start: 2024-03-01, end: 2024-01-01}", "end is before start"),
     ("zones: [{name: a, kind: cde, names: [a], namespaces: 'tier in db'}]",
      "cannot read selector term 'tier in db'"),
