@@ -34,7 +34,7 @@ from reporter.model import (
     requirement_status,
     roll_up,
 )
-from reporter.wording import counted
+from reporter.wording import counted, listed
 
 SCOPE_WORDS = {
     "cde": "no cardholder data environment declared",
@@ -51,6 +51,11 @@ ONLY_NOT_MODELLED = ("no workloads the map models: the pods in the input are run
                      "of kinds it does not model")
 NO_WORKLOADS_IN_SCOPE = ("no workloads in its scope ({zones}): the policies select nothing "
                          "there that can be judged")
+ZONE_FIX = ("check the zone's names (namespace names, globs allowed) and namespaces (a label "
+            "selector: `namespaces: team` selects namespaces with a label team) in reporter.yaml")
+NO_NAMESPACE_IN_ZONES = ("no workloads in its scope ({zones}): {which} no namespace of the "
+                         "inputs ({namespaces}); " + ZONE_FIX)
+SHOWN_NAMESPACES = 8
 """Why a requirement is NOT_ASSESSED when nothing it could be judged on was read (exit 2)."""
 
 
@@ -101,8 +106,15 @@ def _population(ctx: CheckContext, judged: Sequence[ZoneScope]) -> dict[str, int
 def _nothing_to_judge(ctx: CheckContext, judged: Sequence[ZoneScope]) -> str:
     """Why no workload of the requirement's zones can be judged: none in its zones, none at
     all, or only hostNetwork ones (read, but outside what NetworkPolicies govern)."""
+    zones = ", ".join(z.name for z in judged)
     if ctx.inventory.workloads:
-        return NO_WORKLOADS_IN_SCOPE.format(zones=", ".join(z.name for z in judged))
+        if any(z.namespaces for z in judged):
+            return NO_WORKLOADS_IN_SCOPE.format(zones=zones)
+        # A zone that selects no namespace is most often a mistake in the config.
+        names = sorted(n.name for n in ctx.inventory.namespaces)
+        return NO_NAMESPACE_IN_ZONES.format(
+            zones=zones, which="it selects" if len(judged) == 1 else "they select",
+            namespaces=listed(names, SHOWN_NAMESPACES, "namespace") if names else "none")
     if ctx.inventory.host_network:
         return ONLY_HOST_NETWORK.format(workloads=counted(len(ctx.inventory.host_network),
                                                           "workload"))

@@ -234,6 +234,25 @@ def test_frameworks_without_a_zone_of_their_kind_are_not_assessed() -> None:
     assert {r["status"] for r in framework["requirements"] if not r["checks"]} == {"MANUAL"}
 
 
+def test_a_zone_selecting_no_namespace_is_named_as_the_cause(tmp_path: Path) -> None:
+    """`namespaces: production` is a label selector: it selects no namespace of three-tier
+    (whose namespace is named, not labelled, production). Not a pass, and not a hint to render
+    Helm charts: the zone is what to fix."""
+    config = tmp_path / "reporter.yaml"
+    config.write_text("zones: [{name: prod, kind: other, namespaces: production}]\n")
+    code, _, err = run("samples/three-tier", "--config", str(config),
+                       "--framework", "cis-kubernetes")
+    assert code == 2
+    assert ("error: not assessed: CIS Kubernetes Benchmark 1.9.0: no workloads in its scope "
+            "(prod): it selects no namespace of the inputs (kube-system, production); check the "
+            "zone's names (namespace names, globs allowed) and namespaces (a label selector") in err
+    assert err.rstrip().endswith("hint: fix the zones in reporter.yaml: docs/config.md "
+                                 "describes names and namespaces")
+    config.write_text("zones: [{name: prod, kind: other, names: [production]}]\n")
+    assert run("samples/three-tier", "--config", str(config),
+               "--framework", "cis-kubernetes")[0] == 0  # judged: production has its policies
+
+
 @pytest.mark.parametrize("fmt", ["sarif", "junit", "oscal"])
 def test_other_formats_render_the_same_assessment(fmt: str) -> None:
     code, out, _ = run("samples/three-tier", "-o", fmt)

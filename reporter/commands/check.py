@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 TEXT = "text"
 
 
+ZONE_HINT = "fix the zones in reporter.yaml: docs/config.md describes names and namespaces"
 NOT_ASSESSED_HINT = ("add the workload manifests (Deployments, StatefulSets, Pods…) that the "
                      "policies govern, or snapshot the cluster with `reporter snapshot`")
 
@@ -38,6 +39,7 @@ NOT_ASSESSED_HINT = ("add the workload manifests (Deployments, StatefulSets, Pod
 def require_assessed(assessment: Assessment, command: str) -> None:
     """Nothing to judge is never a pass: raise (exit 2) when a requirement had no workloads
     to be judged on (a scope left undeclared is reported, not an input error)."""
+    from reporter.judge import ZONE_FIX
     from reporter.render.skipped import RENDER_HINT, needs_rendering
 
     # ERROR too: a state of the period not examined makes it so, the end state's reason first.
@@ -47,7 +49,8 @@ def require_assessed(assessment: Assessment, command: str) -> None:
     if reasons:
         # A Helm chart or kustomize overlay holds the workloads, unrendered.
         skipped = ((s.kind, s.reason) for s in assessment.completeness.skipped)
-        hint = (RENDER_HINT.format(command=command) if needs_rendering(skipped)
+        hint = (ZONE_HINT if any(ZONE_FIX in reason for reason in reasons)
+                else RENDER_HINT.format(command=command) if needs_rendering(skipped)
                 else NOT_ASSESSED_HINT)
         raise InputError([Problem(f"not assessed: {reason}") for reason in reasons], hint=hint)
 

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reporter.cli import cli
+from reporter.judge import ZONE_FIX
 from reporter.model import PeriodState
 
 from .conftest import Repo
@@ -29,6 +30,9 @@ BROKEN = "broken: [\n"
 LABELLED = (FIXED / "workloads.yaml").read_text()
 UNLABELLED = LABELLED.replace("    pci-scope: cde\n", "")
 """samples/fixed with the production namespace out of the CDE: no workload in its scope."""
+NO_CDE = ("no workloads in its scope (cde): it selects no namespace of the inputs (kube-system, "
+          f"production); {ZONE_FIX}")
+"""Why PCI DSS is not assessed without the label: the zone selects nothing."""
 EPOCH = "1712000000"  # 2024-04-01, after the quarter
 ARGS = ["check", "estate", "--framework", "pci-dss-4.0.1", "--period", "2024Q1"]
 
@@ -158,8 +162,7 @@ def test_a_requirement_not_assessed_in_some_state_is_not_assessed_for_the_period
             "NOT_ASSESSED", "Not Tested")
         assert by_id[requirement]["reason"] == (
             f"not tested during the period: NOT_ASSESSED at commit {unlabelled[:12]} from "
-            f"2024-02-01 until commit {relabelled[:12]} on 2024-02-08 (7 days): no workloads "
-            "in its scope (cde): the policies select nothing there that can be judged")
+            f"2024-02-01 until commit {relabelled[:12]} on 2024-02-08 (7 days): {NO_CDE}")
         assert by_id[requirement]["zone_status"]["cde"] == "NOT_ASSESSED"
     assert data["frameworks"][0]["status"] == "NOT_ASSESSED"
     assert f"NOT_ASSESSED at commit {unlabelled[:12]}" in check().stdout
@@ -176,8 +179,7 @@ def test_the_worst_of_the_states_not_tested_counts(repo: Repo) -> None:
     assert requirement["status"] == "ERROR"  # ERROR > NOT_ASSESSED
     assert requirement["reason"].startswith(
         f"not tested during the period: NOT_ASSESSED at commit {unlabelled[:12]} from "
-        f"2024-02-01 until commit {broken[:12]} on 2024-02-03 (2 days): no workloads in its "
-        f"scope (cde): the policies select nothing there that can be judged; not examined at "
+        f"2024-02-01 until commit {broken[:12]} on 2024-02-03 (2 days): {NO_CDE}; not examined at "
         f"commit {broken[:12]} from 2024-02-03 until commit {fixed[:12]} on 2024-02-08 "
         "(5 days): its inputs are invalid: estate/policies.yaml:")
 
@@ -200,9 +202,8 @@ def test_an_end_state_with_nothing_in_scope_is_still_bad_input(repo: Repo) -> No
     commit(repo, "the policy fixed, the label lost", "2024-02-08", workloads=UNLABELLED)
     result = check()
     assert result.exit_code == 2, result.output
-    assert ("error: not assessed: PCI DSS 4.0.1: no workloads in its scope (cde): the policies "
-            "select nothing there that can be judged; not tested during the period: ") in (
-        result.stderr)
+    assert (f"error: not assessed: PCI DSS 4.0.1: {NO_CDE}; not tested during the period: "
+            in result.stderr)
 
 
 def test_the_states_of_packs_before_schema_1_4_still_read() -> None:
