@@ -42,6 +42,10 @@ def _skipped_kinds(assessment: Assessment) -> list[str]:
     return lines
 
 
+def _sentence(clause: str) -> str:
+    return clause[:1].upper() + clause[1:] + ("" if clause.endswith(".") else ".")
+
+
 def limitations(assessment: Assessment, tracked: bool) -> tuple[str, ...]:
     done = assessment.completeness
     lines = [
@@ -80,8 +84,8 @@ def limitations(assessment: Assessment, tracked: bool) -> tuple[str, ...]:
         state = period.label.removeprefix("point in time: ") if period else "state read"
         lines.append(f"Point in time: only the {state} was examined; changes before or after "
                      "it are not.")
-    if period is not None:
-        lines += period.notes
+    if period is not None:  # clauses elsewhere (the terminal, the cover's period): sentences here
+        lines += [_sentence(note) for note in period.notes]
     lines += _partial(assessment)
     pending = {(f.id, r.id) for f in assessment.frameworks for r in f.requirements
                if r.manual_state is ManualState.PENDING or (r.manual_state is None and r.manual)}
