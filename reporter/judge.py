@@ -51,12 +51,14 @@ ONLY_NOT_MODELLED = ("no workloads the map models: the pods in the input are run
                      "of kinds it does not model")
 NO_WORKLOADS_IN_SCOPE = ("no workloads in its scope ({zones}): the policies select nothing "
                          "there that can be judged")
+"""Why a requirement is NOT_ASSESSED when nothing it could be judged on was read (exit 2)."""
 ZONE_FIX = ("check the zone's names (namespace names, globs allowed) and namespaces (a label "
             "selector: `namespaces: team` selects namespaces with a label team) in reporter.yaml")
 NO_NAMESPACE_IN_ZONES = ("no workloads in its scope ({zones}): {which} no namespace of the "
                          "inputs ({namespaces}); " + ZONE_FIX)
+"""When the zones select no namespace at all: most often a mistake in reporter.yaml."""
 SHOWN_NAMESPACES = 8
-"""Why a requirement is NOT_ASSESSED when nothing it could be judged on was read (exit 2)."""
+"""The inputs' namespaces named beside a zone that selects none."""
 
 
 def scope_reason(framework: Framework, zones: Sequence[ZoneScope]) -> str | None:

@@ -413,8 +413,8 @@ def network_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]
                     connections: Iterable[tuple[str, str, str]]) -> Diagram:
     """Workload by workload for small estates, zone by zone above ``WORKLOAD_LEVEL``
     workloads; a matrix when the drawing would carry too many arrows (the table alone when the
-    matrix would be too wide to print). ``connections`` is
-    read only at the workload level (a lazy iterable keeps large maps unexpanded)."""
+    matrix would be too wide to print). ``connections`` is read only at the workload level (a
+    lazy iterable keeps large maps unexpanded)."""
     zone_of = _zone_of(zones)
     if not zone_of or len(zone_of) > WORKLOAD_LEVEL:
         diagram = zone_diagram(zones, zone_flows)
