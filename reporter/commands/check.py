@@ -43,9 +43,15 @@ def require_assessed(assessment: Assessment, command: str) -> None:
     from reporter.render.skipped import RENDER_HINT, needs_rendering
 
     # ERROR too: a state of the period not examined makes it so, the end state's reason first.
-    reasons = sorted({f"{f.name} {f.version}: {r.reason}" for f in assessment.frameworks
-                      for r in f.requirements if r.automated in NOT_TESTED
-                      and (r.reason or "").startswith("no workloads")})
+    # One line per reason, naming its frameworks: one zone mistake is one line, not five.
+    frameworks: dict[str, list[str]] = {}
+    for f in assessment.frameworks:
+        for reason in sorted({r.reason or "" for r in f.requirements
+                              if r.automated in NOT_TESTED
+                              and (r.reason or "").startswith("no workloads")}):
+            frameworks.setdefault(reason, []).append(f"{f.name} {f.version}")
+    reasons = [f"{'; '.join(names)}: {reason}" for reason, names in sorted(
+        frameworks.items(), key=lambda item: item[1])]
     if reasons:
         # A Helm chart or kustomize overlay holds the workloads, unrendered.
         skipped = ((s.kind, s.reason) for s in assessment.completeness.skipped)
