@@ -73,6 +73,11 @@ def days_between(earlier: ReviewPeriod, later: ReviewPeriod) -> ReviewPeriod | N
     return ReviewPeriod(start, end) if start <= end else None
 
 
+def span_names(span: ReviewPeriod) -> tuple[str, ...]:
+    """How a span of days (a gap between runs) is named: its whole quarters, else its label."""
+    return tuple(quarters_in(span) or [span.label])
+
+
 def quarters_in(span: ReviewPeriod) -> list[str] | None:
     """The labels of the whole quarters ``span`` consists of, or None if it is not whole
     quarters (then the span's own label names it)."""

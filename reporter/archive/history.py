@@ -4,13 +4,14 @@ new and closed since the review before), and the periods no run covers."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from reporter.archive.index import IndexEntry, load_index
 from reporter.model import ROLLUP_ORDER
 from reporter.pack import read_pack_json
-from reporter.period import ReviewPeriod, days_between, quarters_in
+from reporter.period import ReviewPeriod, days_between, span_names
 
 NEW, CLOSED = "newly-failing", "newly-passing"
 
@@ -66,13 +67,14 @@ def _archived(root: Path, entry: IndexEntry) -> tuple[ReviewPeriod, HistoryRow]:
         new, closed, since, period_examined=examined)
 
 
-def history_rows(root: Path | None, current: tuple[ReviewPeriod, HistoryRow] | None = None
-                 ) -> list[HistoryRow]:
-    """The runs of the archive at ``root`` (None: none yet), and ``current`` (a run being made)
-    when given, by period, oldest first: a quarter run late comes before later quarters, runs of
-    one period in the order they were chained. Each row names the periods no run covers between
-    the runs before it and itself."""
-    runs = [] if root is None else [_archived(root, entry) for entry in load_index(root).entries]
+def history_rows(root: Path, current: tuple[ReviewPeriod, HistoryRow] | None = None,
+                 entries: Sequence[IndexEntry] | None = None) -> list[HistoryRow]:
+    """The runs of the archive at ``root`` (its index ``entries`` when already read), and
+    ``current`` (a run being made) when given, by period, oldest first: a quarter run late comes
+    before later quarters, runs of one period in the order they were chained. Each row names the
+    periods no run covers between the runs before it and itself."""
+    runs = [_archived(root, entry)
+            for entry in (load_index(root).entries if entries is None else entries)]
     if current is not None:
         runs.append(current)
     runs.sort(key=lambda run: (run[0].start, run[0].end))  # stable: chain order within one
@@ -80,8 +82,7 @@ def history_rows(root: Path | None, current: tuple[ReviewPeriod, HistoryRow] | N
     covered: ReviewPeriod | None = None
     for period, row in runs:
         missing = days_between(covered, period) if covered else None
-        rows.append(replace(row, gap_before=tuple(quarters_in(missing) or [missing.label])
-                            if missing else ()))
+        rows.append(replace(row, gap_before=span_names(missing) if missing else ()))
         if covered is None or period.end > covered.end:
             covered = period
     return rows

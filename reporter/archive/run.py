@@ -246,8 +246,7 @@ def _history(request: RunRequest, chain: _Chain, assessment: Assessment,
         None if findings is None else findings.get(CLOSED, 0),
         assessment.changes_since.since if assessment.changes_since else None,
         period_examined=assessment.period.examined if assessment.period else None)
-    rows = history_rows(request.archive if chain.index.entries else None,
-                        (request.period, this_run))
+    rows = history_rows(request.archive, (request.period, this_run), chain.index.entries)
     return history_view(rows, identifier)
 
 

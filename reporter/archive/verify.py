@@ -18,7 +18,7 @@ from typing import Any
 from reporter.archive.index import INDEX, IndexEntry, load_index, recomputed_hash
 from reporter.errors import PackError, Problem
 from reporter.pack import PACK_JSON, PUBLIC_KEY, SUMS, read_pack_json, sha256, verify_pack
-from reporter.period import days_between, quarters_in
+from reporter.period import days_between, span_names
 
 SNAPSHOT = "snapshot.yaml"
 ARCHIVE_PROVENANCE = "archive"
@@ -183,9 +183,9 @@ def _gaps(entries: tuple[IndexEntry, ...]) -> list[Problem]:
     for earlier, later in zip(ordered, ordered[1:], strict=False):
         missing = days_between(earlier.review_period, later.review_period)
         if missing is not None:
-            names = quarters_in(missing) or [missing.label]
-            gaps.append(Problem(f"gap: no run for {', '.join(names)} (between {earlier.period} "
-                                f"run {earlier.run_id} and {later.period} run {later.run_id})"))
+            gaps.append(Problem(f"gap: no run for {', '.join(span_names(missing))} (between "
+                                f"{earlier.period} run {earlier.run_id} and {later.period} run "
+                                f"{later.run_id})"))
     return gaps
 
 

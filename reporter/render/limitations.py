@@ -14,7 +14,8 @@ HOST_NETWORK_SHOWN = 10
 """hostNetwork workloads named in the terminal and the pack; pack.json (and --verbose) has all."""
 
 
-def _skipped_kinds(assessment: Assessment) -> list[str]:
+def _not_read(assessment: Assessment) -> list[str]:
+    """What was skipped and matters: templates left unrendered, kinds present but not used."""
     # Files that are not manifests are not objects; a copy of an object read is modelled once.
     counts = Counter(i.kind for i in assessment.completeness.skipped
                      if i.kind not in FILE_KINDS and not i.reason.startswith(COPY_REASON))
@@ -66,7 +67,7 @@ def limitations(assessment: Assessment, tracked: bool) -> tuple[str, ...]:
             "The state examined is the files as read. Whether the live cluster runs the same "
             "objects is not examined, unless the files are a snapshot of it "
             "(`reporter snapshot`), which shows the cluster at the time it was taken.")
-    lines += _skipped_kinds(assessment)
+    lines += _not_read(assessment)
     if done.host_network_workloads:
         count = len(done.host_network_workloads)
         lines.append(
