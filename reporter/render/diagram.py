@@ -46,6 +46,8 @@ MATRIX_COLUMNS = 32
 """Places a matrix may have: 32 columns of numbers up to 992 (3 digits) fill a landscape A4
 page. A workload-level map has up to WORKLOAD_LEVEL workloads and usually an address range or
 two; more places: the table alone."""
+LISTED_DESTINATIONS = 3
+"""Destinations a row of the table beside a matrix names; more are pointed to in the matrix."""
 EXTERNAL = "[External]"
 _WORKLOAD = "workload:"
 """Marks the places of a workload-level drawing, whose subtitle is their kind and zone."""
@@ -117,6 +119,22 @@ class _Curve:
 
 
 @dataclass(frozen=True, slots=True)
+class Row:
+    """A row of the connection table: the connections of one source on the same ports with the
+    same verdict. Beside a drawing a row is one arrow; beside a matrix, or alone, it lists
+    every destination the source reaches so (one row per connection filled 17 pages for a
+    28-workload estate where nothing is declared)."""
+
+    number: int
+    destinations: tuple[str, ...]
+    edge: Edge
+    """The first connection's edge: its source, ports and verdict are the row's."""
+    listed: bool = True
+    """Whether the table names the destinations; else they are the matrix's cells marked with
+    the row's number (more than LISTED_DESTINATIONS: the names would fill pages again)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Diagram:
     width: float
     height: float
@@ -133,6 +151,8 @@ class Diagram:
     for it."""
     folded_namespaces: ZoneSummary | None = None
     """The one node standing for many namespaces in no zone that PCI DSS puts in scope."""
+    rows: tuple[Row, ...] = ()
+    """The connection table."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +161,9 @@ class Matrix:
 
     names: tuple[str, ...]
     cells: tuple[tuple[int | None, ...], ...]
-    """Per source and destination: the number of the edge in the table, or None."""
+    """Per source and destination: the number of its row in the table, or None."""
     undeclared: frozenset[int] = field(default_factory=frozenset)
-    """Numbers of the edges that are undeclared."""
+    """Numbers of the rows that are undeclared."""
 
     @property
     def wide(self) -> bool:
@@ -374,7 +394,8 @@ def zone_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]) -
                   for i, e in enumerate(ordered, 1))
     height = top + 2 * radius_y + NODE_H / 2 + 20
     return Diagram(width, round(height, 1), tuple(nodes), edges, folded_ranges,
-                   folded_namespaces=folding.namespaces)
+                   folded_namespaces=folding.namespaces,
+                   rows=tuple(Row(e.number, (e.flow.dst,), e) for e in edges))
 
 
 def _kind(workload: str) -> str:
@@ -402,11 +423,24 @@ def _declared(src: str, dst: str, zone_of: dict[str, ZoneSummary],
     return bool(between) and all(f.declared for f in between)
 
 
-def _matrix(edges: Sequence[Edge]) -> Matrix:
-    names = sorted({n for e in edges for n in (e.flow.src, e.flow.dst)}, key=endpoint_key)
-    number = {(e.flow.src, e.flow.dst): e.number for e in edges}
+def _grouped_rows(edges: Sequence[Edge]) -> tuple[Row, ...]:
+    """One row per source, ports and verdict, in the order of the edges (undeclared first)."""
+    grouped: dict[tuple[object, ...], list[Edge]] = {}
+    for e in edges:
+        key = (e.flow.src, e.flow.ports, e.flow.declared, tuple(e.flow.flows), e.folded,
+               e.undeclared)
+        grouped.setdefault(key, []).append(e)
+    return tuple(Row(number, tuple(e.flow.dst for e in group), group[0])
+                 for number, group in enumerate(grouped.values(), 1))
+
+
+def _matrix(rows: Sequence[Row]) -> Matrix:
+    names = sorted({n for r in rows for n in (r.edge.flow.src, *r.destinations)},
+                   key=endpoint_key)
+    number = {(r.edge.flow.src, dst): r.number for r in rows for dst in r.destinations}
     cells = tuple(tuple(number.get((src, dst)) for dst in names) for src in names)
-    return Matrix(tuple(names), cells, frozenset(e.number for e in edges if not e.flow.declared))
+    return Matrix(tuple(names), cells,
+                  frozenset(r.number for r in rows if not r.edge.flow.declared))
 
 
 def network_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow],
@@ -428,7 +462,10 @@ def network_diagram(zones: Sequence[ZoneSummary], zone_flows: Sequence[ZoneFlow]
         drawn = zone_diagram(places, flows)
         diagram = replace(drawn, level="workload")
     if _too_dense(len(diagram.edges), len(diagram.nodes)):
-        matrix = _matrix(diagram.edges)
-        return replace(diagram, drawn=False,
-                       matrix=matrix if len(matrix.names) <= MATRIX_COLUMNS else None)
+        rows = _grouped_rows(diagram.edges)
+        matrix = _matrix(rows)
+        if len(matrix.names) > MATRIX_COLUMNS:
+            return replace(diagram, drawn=False, rows=rows)
+        return replace(diagram, drawn=False, matrix=matrix, rows=tuple(
+            replace(r, listed=len(r.destinations) <= LISTED_DESTINATIONS) for r in rows))
     return diagram

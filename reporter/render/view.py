@@ -24,6 +24,7 @@ from reporter.model import (
     Status,
     ZoneSummary,
 )
+from reporter.pack import INPUTS
 from reporter.render.changes import changes_since
 from reporter.render.diagram import Diagram, fold_namespace_zones, network_diagram
 from reporter.render.evidence import location_text
@@ -118,6 +119,8 @@ class AttachedInput:
     sha256_attached: str
     redacted: str
     """The lines redacted, as ranges (``8, 12-14``), or ``none``."""
+    at_own_path: bool = True
+    """Attached as ``inputs/`` and the path as read (the inputs table names it only when not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +309,8 @@ def redacted_text(lines: Sequence[int], pack_file: str) -> str:
 def _attachments(assessment: Assessment, pack_file: str) -> dict[str, AttachedInput]:
     records = ((assessment.provenance or {}).get("report") or {}).get("attachments") or []
     return {r["path"]: AttachedInput(r["attached"], r["sha256_attached"],
-                                     redacted_text(r["redacted_lines"], pack_file))
+                                     redacted_text(r["redacted_lines"], pack_file),
+                                     r["attached"] == f"{INPUTS}/{r['path']}")
             for r in records}
 
 

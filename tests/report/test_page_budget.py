@@ -161,7 +161,8 @@ def test_a_large_generated_estate_stays_within_its_page_budget(
 
 def _namespaces_talking_within(namespaces: int, per_namespace: int) -> str:
     """Namespaces whose workloads may connect only with each other (a policy per namespace
-    isolating every pod both ways and allowing its own pods)."""
+    isolating every pod both ways and allowing egress to its own pods), each workload on a
+    port of its own (so that no two connections of a source share a row of the table)."""
     documents = []
     for n in range(namespaces):
         documents.append(f"apiVersion: v1\nkind: Namespace\nmetadata: {{name: team-{n}}}\n")
@@ -173,17 +174,22 @@ def _namespaces_talking_within(namespaces: int, per_namespace: int) -> str:
         documents.append(
             f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: own, "
             f"namespace: team-{n}}}\nspec:\n  podSelector: {{}}\n  policyTypes: [Ingress, Egress]\n"
-            f"  ingress: [{{from: [{{podSelector: {{}}}}]}}]\n"
             f"  egress: [{{to: [{{podSelector: {{}}}}]}}]\n")
+        documents += [
+            f"apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: in-{w}, "
+            f"namespace: team-{n}}}\nspec:\n  podSelector: {{matchLabels: {{app: app-{w}}}}}\n"
+            f"  ingress: [{{from: [{{podSelector: {{}}}}], ports: [{{port: {8000 + w}}}]}}]\n"
+            for w in range(per_namespace)]
     return "---\n".join(documents)
 
 
 def test_a_dense_workload_map_is_printed_as_a_matrix_on_a_landscape_page_with_whole_numbers(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         pdftotext: Callable[[bytes, int, int], str]) -> None:
-    """30 workloads (the most drawn workload by workload), 150 connections: a matrix of 30
-    columns whose cells hold three-digit numbers. On a portrait page they broke digit by digit
-    (✘, 1, 5, 0 on four lines, read as four things)."""
+    """30 workloads (the most drawn workload by workload), 150 connections each on ports of
+    its own (a row of the table each): a matrix of 30 columns whose cells hold three-digit
+    numbers. On a portrait page they broke digit by digit (✘, 1, 5, 0 on four lines, read as
+    four things)."""
     (tmp_path / "estate.yaml").write_text(_namespaces_talking_within(5, 6))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
@@ -207,6 +213,8 @@ def test_the_widest_matrix_fits_its_page(columns: int,
     connected to every other: the last column and the largest number are on the page, not cut
     off at its edge. (Zones without workloads: the diagram is drawn zone by zone.)"""
     zones, flows = _ring_of_zones(columns, columns - 1)
+    # Each connection on ports of its own: a row of the table each, numbered up to 992.
+    flows = [f.model_copy(update={"ports": f"TCP {1000 + i}"}) for i, f in enumerate(flows)]
     long = {z.name: f"payments-settlement-{z.name}" for z in zones}
     diagram = network_diagram(
         [z.model_copy(update={"name": long[z.name], "workloads": []}) for z in zones],

@@ -244,12 +244,27 @@ def _ring_of_zones(count: int, reach: int) -> tuple[list[ZoneSummary], list[Zone
     return zones, flows
 
 
-def test_a_diagram_too_dense_to_draw_is_a_matrix() -> None:
-    diagram = network_diagram(*_ring_of_zones(MATRIX_COLUMNS, 20), ())
-    assert not diagram.drawn
-    assert diagram.matrix is not None and len(diagram.matrix.names) == MATRIX_COLUMNS
-    assert diagram.matrix.cells[0][1] == 1 and diagram.matrix.cells[0][0] is None
-    assert len(diagram.matrix.undeclared) == len(diagram.edges) == MATRIX_COLUMNS * 20
+def test_a_diagram_too_dense_to_draw_is_a_matrix_numbering_a_row_per_source_and_ports() -> None:
+    zones, flows = _ring_of_zones(MATRIX_COLUMNS, 20)
+    # z000 reaches z001 on other ports, and z002 by a declared flow: rows of their own.
+    flows[0] = flows[0].model_copy(update={"ports": "TCP 443"})
+    flows[1] = flows[1].model_copy(update={"declared": True, "flows": ["backup"]})
+    diagram = network_diagram(zones, flows, ())
+    assert not diagram.drawn and len(diagram.edges) == MATRIX_COLUMNS * 20
+    matrix = diagram.matrix
+    assert matrix is not None and len(matrix.names) == MATRIX_COLUMNS
+    rows = diagram.rows
+    # Undeclared first: z000's two, then one per other zone; the declared one last.
+    assert [(r.edge.flow.src, r.edge.flow.ports, len(r.destinations)) for r in rows[:3]] == [
+        ("z000", "TCP 443", 1), ("z000", "TCP 80", 18), ("z001", "TCP 80", 20)]
+    assert (rows[-1].edge.flow.declared, rows[-1].destinations) == (True, ("z002",))
+    assert len(rows) == MATRIX_COLUMNS + 2
+    assert [r.number for r in rows] == list(range(1, len(rows) + 1))
+    assert matrix.cells[0][1] == 1 and matrix.cells[0][3] == 2 and matrix.cells[0][2] == len(rows)
+    assert matrix.cells[0][0] is None and matrix.cells[1][2] == 3
+    assert matrix.undeclared == frozenset(range(1, len(rows)))
+    # Beside the matrix, a row names up to three destinations; more are its marked cells.
+    assert [r.listed for r in rows[:3]] == [True, False, False] and rows[-1].listed
 
 
 def test_a_diagram_too_wide_for_a_matrix_is_the_table_alone_laid_out_without_badges() -> None:
@@ -261,6 +276,9 @@ def test_a_diagram_too_wide_for_a_matrix_is_the_table_alone_laid_out_without_bad
     assert time.perf_counter() - started < 20
     assert not diagram.drawn and diagram.matrix is None
     assert len(diagram.edges) == 9600 and len(diagram.nodes) == 160
+    # No matrix to point into: each row names its destinations.
+    assert len(diagram.rows) == 160
+    assert all(r.listed and len(r.destinations) == 60 for r in diagram.rows)
 
 
 def test_the_network_chapter_says_which_form_stands_for_the_drawing() -> None:
@@ -272,9 +290,12 @@ def test_the_network_chapter_says_which_form_stands_for_the_drawing() -> None:
         chapter = html[html.index('id="network"'):]
         return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", chapter[:chapter.index("</p>")]))
 
-    assert "the matrix marks each allowed connection with its number" in lead(MATRIX_COLUMNS, 20)
+    assert ("the matrix marks each allowed connection with the number of its row in the table "
+            "below (✘ undeclared); a row lists every destination a source reaches on the same "
+            "ports.") in lead(MATRIX_COLUMNS, 20)
     assert ("They are too many to draw, or to print as a matrix (35 places): the table below "
-            "lists each connection. Undeclared connections are listed first.") in lead(35, 20)
+            "lists each connection, a row every destination a source reaches on the same ports. "
+            "Undeclared connections are listed first.") in lead(35, 20)
     assert "drawn dashed" in lead(4, 1)
 
 
@@ -368,3 +389,21 @@ def test_the_changes_line_counts_findings_failing_for_more_workloads() -> None:
     assert _findings_line(StatusDelta((), (widened,), ())) == (
         "Findings (matched by fingerprint): 0 newly failing, 1 failing for more workloads, "
         "0 no longer failing; exceptions: 0 new, 0 expired.")
+
+
+def test_the_inputs_table_names_a_copy_s_path_and_hash_only_where_they_differ() -> None:
+    assessment = sample_assessment()
+    records = [  # an unchanged copy at its own path; a redacted one renamed (a clash)
+        {"path": "estate/policies.yaml", "attached": "inputs/estate/policies.yaml",
+         "sha256_read": "a" * 64, "sha256_attached": "a" * 64, "redacted_lines": []},
+        {"path": "estate/workloads.yaml", "attached": "inputs/estate/workloads-2.yaml",
+         "sha256_read": "b" * 64, "sha256_attached": "c" * 64, "redacted_lines": [23]}]
+    html = render_html(build_view(assessment.model_copy(
+        update={"provenance": {"report": {"attachments": records}}}), _facts()))
+    table = html[html.index('<table class="compact inputs">'):]
+    table = table[:table.index("</table>")]
+    policies, workloads = table.split("<tr><td>")[1:]
+    assert policies.count('class="hash') == 1 and "attached as" not in policies
+    assert "a" * 64 in policies and "none" in policies
+    assert "attached as <code>inputs/estate/workloads-2.yaml</code>" in workloads
+    assert re.findall(r'class="hash[^"]*"[^>]*>(\w+)<', workloads) == ["b" * 64, "c" * 64]
