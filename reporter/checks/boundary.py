@@ -517,7 +517,8 @@ class _Outbound:
         if not self._pending:
             return
         keys, weights, codes = (np.concatenate(parts) for parts in zip(*self._pending, strict=True))
-        np.add.at(self.counts, keys, weights)
+        self.counts += np.rint(np.bincount(keys, weights=weights, minlength=self.counts.size)
+                               ).astype(np.int64)
         # Runs of sorted codes (the accumulated ones, each batch's): a stable sort merges them.
         codes = np.sort(np.concatenate([self.codes, codes]), kind="stable")
         self.codes = codes[run_starts(codes)]
