@@ -8,6 +8,7 @@ run every quarter names a new period each time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -71,6 +72,22 @@ def days_between(earlier: ReviewPeriod, later: ReviewPeriod) -> ReviewPeriod | N
     """The days after ``earlier`` ends and before ``later`` starts, if any (a gap)."""
     start, end = earlier.end + timedelta(days=1), later.start - timedelta(days=1)
     return ReviewPeriod(start, end) if start <= end else None
+
+
+def uncovered(periods: Sequence[ReviewPeriod]) -> list[tuple[int, int, ReviewPeriod]]:
+    """The spans of days no period covers between the first and the last, for periods sorted
+    by start: for each, the period reaching furthest before it, the one after it, and the span.
+    A year run covers the quarters between the quarter runs beside it."""
+    found = []
+    furthest: int | None = None
+    for at, period in enumerate(periods):
+        if furthest is not None:
+            missing = days_between(periods[furthest], period)
+            if missing is not None:
+                found.append((furthest, at, missing))
+        if furthest is None or period.end > periods[furthest].end:
+            furthest = at
+    return found
 
 
 def span_names(span: ReviewPeriod) -> tuple[str, ...]:

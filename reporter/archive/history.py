@@ -11,7 +11,7 @@ from pathlib import Path
 from reporter.archive.index import IndexEntry, load_index
 from reporter.model import ROLLUP_ORDER
 from reporter.pack import read_pack_json
-from reporter.period import ReviewPeriod, days_between, span_names
+from reporter.period import ReviewPeriod, span_names, uncovered
 
 NEW, CLOSED = "newly-failing", "newly-passing"
 
@@ -78,14 +78,8 @@ def history_rows(root: Path, current: tuple[ReviewPeriod, HistoryRow] | None = N
     if current is not None:
         runs.append(current)
     runs.sort(key=lambda run: (run[0].start, run[0].end))  # stable: chain order within one
-    rows: list[HistoryRow] = []
-    covered: ReviewPeriod | None = None
-    for period, row in runs:
-        missing = days_between(covered, period) if covered else None
-        rows.append(replace(row, gap_before=span_names(missing) if missing else ()))
-        if covered is None or period.end > covered.end:
-            covered = period
-    return rows
+    gaps = {after: span_names(missing) for _, after, missing in uncovered([p for p, _ in runs])}
+    return [replace(row, gap_before=gaps.get(at, ())) for at, (_, row) in enumerate(runs)]
 
 
 def counts_text(counts: dict[str, int]) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 from reporter.archive.index import INDEX, IndexEntry, load_index, recomputed_hash
 from reporter.errors import PackError, Problem
 from reporter.pack import PACK_JSON, PUBLIC_KEY, SUMS, read_pack_json, sha256, verify_pack
-from reporter.period import days_between, span_names
+from reporter.period import span_names, uncovered
 
 SNAPSHOT = "snapshot.yaml"
 ARCHIVE_PROVENANCE = "archive"
@@ -178,15 +178,13 @@ def _link_problems(entries: tuple[IndexEntry, ...]) -> list[Problem]:
 
 
 def _gaps(entries: tuple[IndexEntry, ...]) -> list[Problem]:
-    gaps = []
+    """What no run covers between the first run's period and the last one's (as
+    ``reporter history`` and the pack's history chapter name them)."""
     ordered = sorted(entries, key=lambda e: (e.period_start, e.period_end))
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
-        missing = days_between(earlier.review_period, later.review_period)
-        if missing is not None:
-            gaps.append(Problem(f"gap: no run for {', '.join(span_names(missing))} (between "
-                                f"{earlier.period} run {earlier.run_id} and {later.period} run "
-                                f"{later.run_id})"))
-    return gaps
+    found = uncovered([e.review_period for e in ordered])
+    return [Problem(f"gap: no run for {', '.join(span_names(missing))} (between "
+                    f"{ordered[a].period} run {ordered[a].run_id} and {ordered[b].period} run "
+                    f"{ordered[b].run_id})") for a, b, missing in found]
 
 
 def verify_archive(root: Path, public_key: Path | None = None) -> ArchiveCheck:

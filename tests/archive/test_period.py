@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from reporter.errors import InputError
-from reporter.period import ReviewPeriod, days_between, parse_period, quarters_in
+from reporter.period import ReviewPeriod, days_between, parse_period, quarters_in, uncovered
 
 TODAY = date(2026, 12, 2)
 
@@ -49,3 +49,17 @@ def test_a_skipped_quarter_is_a_gap_named_by_its_quarter() -> None:
     assert days_between(q3, q3) is None  # two runs of one quarter
     odd = days_between(q1, parse_period("2026-05-01..2026-06-30", TODAY))
     assert odd is not None and quarters_in(odd) is None and odd.label == "2026-04-01..2026-04-30"
+
+
+def test_a_longer_run_covers_the_quarters_between_shorter_ones() -> None:
+    def spans(*texts: str) -> list[tuple[int, int, str]]:
+        periods = sorted((parse_period(t, TODAY) for t in texts),
+                         key=lambda p: (p.start, p.end))
+        return [(a, b, missing.label) for a, b, missing in uncovered(periods)]
+
+    assert spans("2026Q1", "2026Q3") == [(0, 1, "2026Q2")]
+    # The year run reaches furthest: nothing is missing between the quarters inside it, and
+    # a gap after it is measured from its end.
+    assert spans("2026-01-01..2026-12-31", "2026-02-01..2026-03-31", "2026Q3") == []
+    assert spans("2026-01-01..2026-06-30", "2026Q1", "2026Q4") == [(1, 2, "2026Q3")]
+    assert spans("2026Q3", "2026Q3") == []  # two runs of one quarter

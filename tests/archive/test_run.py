@@ -265,6 +265,21 @@ def test_a_skipped_quarter_is_a_gap(built: Built, tmp_path: Path) -> None:
     assert "GAP     no run for 2027Q1" in reporter("history", str(archive)).stdout
 
 
+def test_quarters_a_longer_run_covers_are_no_gap(built: Built, tmp_path: Path) -> None:
+    """A year run beside the quarter runs: a shorter run inside it followed by a later quarter
+    left no gap, though the two shorter runs alone would (verify compared each run with the
+    next only, and named 2026Q2 a gap that history did not)."""
+    archive = built.copy(tmp_path / "A")
+    for period in ("2026-01-01..2026-12-31", "2026-02-01..2026-03-31"):
+        result = reporter("run", "--kubeconfig", str(built.kubeconfig), "--archive",
+                          str(archive), "--period", period, *FRAMEWORK)
+        assert result.returncode in (0, 1), result.stderr
+    verified = reporter("verify", str(archive))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "gap" not in verified.stdout + verified.stderr
+    assert "GAP" not in reporter("history", str(archive)).stdout
+
+
 def test_an_accepted_broken_chain_is_recorded_and_only_that_break_is_accepted(
     built: Built, tmp_path: Path
 ) -> None:
