@@ -45,6 +45,8 @@ SCOPE_WORDS = {
 
 
 NO_WORKLOADS = "no workloads in the input: the policies select nothing that can be judged"
+NO_OBJECTS = ("no workloads in the input: it holds no Kubernetes object (nothing read is a "
+              "manifest; --verbose lists what was skipped and why)")
 ONLY_HOST_NETWORK = ("no workloads the policies can govern: every workload read ({workloads}) "
                      "uses hostNetwork, which NetworkPolicies do not apply to")
 ONLY_NOT_MODELLED = ("no workloads the map models: the pods in the input are run by {objects} "
@@ -59,6 +61,21 @@ NO_NAMESPACE_IN_ZONES = ("no workloads in its scope ({zones}): {which} no namesp
 """When the zones select no namespace at all: most often a mistake in reporter.yaml."""
 SHOWN_NAMESPACES = 8
 """The inputs' namespaces named beside a zone that selects none."""
+FIX_HINTS = {
+    NO_NAMESPACE_IN_ZONES: "fix the zones in reporter.yaml: docs/config.md describes names and "
+                           "namespaces",
+    ONLY_HOST_NETWORK: "NetworkPolicies cannot restrict pods on the host's network: add the "
+                       "workloads that run on the pod network, or restrict the hosts' traffic "
+                       "with node firewalls and record that as manual evidence (attestations)",
+}
+"""What to do about a reason, when it is more than adding the workloads the policies govern."""
+
+
+def fix_hint(reason: str) -> str | None:
+    """The hint of :data:`FIX_HINTS` for a reason written from one of its templates (told
+    apart by what follows their last placeholder)."""
+    return next((hint for template, hint in FIX_HINTS.items()
+                 if reason.endswith(template.rsplit("}", 1)[-1])), None)
 
 
 def scope_reason(framework: Framework, zones: Sequence[ZoneScope]) -> str | None:
@@ -125,7 +142,7 @@ def _nothing_to_judge(ctx: CheckContext, judged: Sequence[ZoneScope]) -> str:
         shown = ", ".join(unmodelled[:3]) + (", …" if len(unmodelled) > 3 else "")
         return ONLY_NOT_MODELLED.format(objects=f"{counted(len(unmodelled), 'object')} "
                                                 f"({shown})")
-    return NO_WORKLOADS
+    return NO_WORKLOADS if ctx.inventory.kinds_read else NO_OBJECTS
 
 
 def _automated(requirement: CatalogRequirement, judged: Sequence[ZoneScope],

@@ -334,3 +334,21 @@ def test_many_host_network_workloads_are_named_up_to_ten_then_counted(tmp_path: 
     _, verbose, _ = run(str(tmp_path), "--verbose")
     line = next(li for li in verbose.splitlines() if "hostNetwork (outside" in li)
     assert all(f"monitoring/{a}[DaemonSet]" in line for a in agents) and "more" not in line
+
+
+def test_an_input_of_host_network_pods_only_is_not_assessed_with_what_to_do(
+        tmp_path: Path) -> None:
+    """Adding manifests is not the only answer: NetworkPolicies cannot govern these pods."""
+    (tmp_path / "ds.yaml").write_text(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: node-exporter, namespace: mon}\n"
+        "spec:\n  selector: {matchLabels: {app: ne}}\n  template:\n"
+        "    metadata: {labels: {app: ne}}\n"
+        "    spec: {hostNetwork: true, containers: [{name: c, image: busybox}]}\n")
+    code, _, err = run(str(tmp_path / "ds.yaml"), "--framework", "cis-kubernetes")
+    assert code == 2
+    assert ("error: not assessed: CIS Kubernetes Benchmark 1.9.0: no workloads the policies can "
+            "govern: every workload read (1 workload) uses hostNetwork") in err
+    assert err.rstrip().endswith(
+        "hint: NetworkPolicies cannot restrict pods on the host's network: add the workloads "
+        "that run on the pod network, or restrict the hosts' traffic with node firewalls and "
+        "record that as manual evidence (attestations)")

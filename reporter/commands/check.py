@@ -31,33 +31,33 @@ if TYPE_CHECKING:
 TEXT = "text"
 
 
-ZONE_HINT = "fix the zones in reporter.yaml: docs/config.md describes names and namespaces"
-NOT_ASSESSED_HINT = ("add the workload manifests (Deployments, StatefulSets, Pods…) that the "
-                     "policies govern, or snapshot the cluster with `reporter snapshot`")
+NOT_ASSESSED_HINT = ("add the workload manifests (Deployments, StatefulSets, Pods…) with the "
+                     "NetworkPolicies that govern them, or snapshot the cluster with "
+                     "`reporter snapshot`")
 
 
 def require_assessed(assessment: Assessment, command: str) -> None:
     """Nothing to judge is never a pass: raise (exit 2) when a requirement had no workloads
     to be judged on (a scope left undeclared is reported, not an input error)."""
-    from reporter.judge import ZONE_FIX
+    from reporter.judge import fix_hint
     from reporter.render.skipped import RENDER_HINT, needs_rendering
 
     # ERROR too: a state of the period not examined makes it so, the end state's reason first.
     # One line per reason, naming its frameworks: one zone mistake is one line, not five.
-    frameworks: dict[str, list[str]] = {}
+    by_reason: dict[str, list[str]] = {}
     for f in assessment.frameworks:
         for reason in sorted({r.reason or "" for r in f.requirements
                               if r.automated in NOT_TESTED
                               and (r.reason or "").startswith("no workloads")}):
-            frameworks.setdefault(reason, []).append(f"{f.name} {f.version}")
+            by_reason.setdefault(reason, []).append(f"{f.name} {f.version}")
     reasons = [f"{'; '.join(names)}: {reason}" for reason, names in sorted(
-        frameworks.items(), key=lambda item: item[1])]
+        by_reason.items(), key=lambda item: item[1])]
     if reasons:
-        # A Helm chart or kustomize overlay holds the workloads, unrendered.
+        # Else a Helm chart or kustomize overlay may hold the workloads, unrendered.
         skipped = ((s.kind, s.reason) for s in assessment.completeness.skipped)
-        hint = (ZONE_HINT if any(ZONE_FIX in reason for reason in reasons)
-                else RENDER_HINT.format(command=command) if needs_rendering(skipped)
-                else NOT_ASSESSED_HINT)
+        hint = (next(filter(None, map(fix_hint, by_reason)), None)
+                or (RENDER_HINT.format(command=command) if needs_rendering(skipped)
+                    else NOT_ASSESSED_HINT))
         raise InputError([Problem(f"not assessed: {reason}") for reason in reasons], hint=hint)
 
 

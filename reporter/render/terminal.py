@@ -222,7 +222,7 @@ def _period_lines(assessment: Assessment) -> Iterator[Text]:
 def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]:
     c = assessment.completeness
     yield Text("Completeness", style="bold")
-    kinds = ", ".join(f"{k} {n}" for k, n in c.kinds_read.items()) or "none"
+    kinds = ", ".join(f"{k} {n}" for k, n in c.kinds_read.items()) or "no Kubernetes objects"
     yield Text(f"  read {counted(len(c.inputs), 'file')}: {kinds}")
     yield Text(f"  modelled {counted(c.namespaces, 'namespace')}, "
                f"{counted(c.workloads, 'workload')}, "
