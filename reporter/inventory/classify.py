@@ -20,6 +20,8 @@ from reporter.inventory.workloads import CONTROLLER_TEMPLATE, TEMPLATE_PATH
 HELM_HINT = "render it first: helm template RELEASE CHART_DIR | reporter check -"
 KUSTOMIZE_HINT = "render it first: kubectl kustomize {dir} | reporter check -"
 TEMPLATE_MARK = "{{"
+VARIABLE_MARK = "${"
+"""Shell-style variables (``${NAMESPACE:-default}``), which envsubst and similar tools fill in."""
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _CHART_FILE = "Chart.yaml"
 _PATCH_KEYS = ("patches", "patchesStrategicMerge", "patchesJson6902")
@@ -161,6 +163,22 @@ def unrendered_template(documents: list[Any] | None, modelled: frozenset[str]) -
     ):
         return None
     return Skip(f"unrendered template ({TEMPLATE_MARK} … }}}}); {HELM_HINT}")
+
+
+def unrendered_variables(documents: list[Any], modelled: frozenset[str]) -> Skip | None:
+    """A file whose modelled objects are named with shell variables (``${NAME}`` in
+    ``metadata.name`` or ``namespace``, which no object can be called) is a template for
+    envsubst or a like tool; ``${`` in other values (a container's command) is not."""
+    for document in documents:
+        if not isinstance(document, dict) or document.get("kind") not in modelled:
+            continue
+        metadata = document.get("metadata")
+        if isinstance(metadata, dict) and any(
+                VARIABLE_MARK in value for value in (metadata.get("name"), metadata.get(
+                    "namespace")) if isinstance(value, str)):
+            return Skip(f"unrendered template (shell variables such as {VARIABLE_MARK}NAME}} in "
+                        "object names); render it first, e.g. envsubst < FILE | reporter check -")
+    return None
 
 
 def _has_template(value: Any) -> bool:

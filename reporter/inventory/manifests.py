@@ -23,6 +23,7 @@ from reporter.inventory.classify import (
     KUSTOMIZATION_FILES,
     RUNS_PODS,
     TEMPLATE_MARK,
+    VARIABLE_MARK,
     RepositoryLayout,
     Skip,
     changes_traffic,
@@ -30,6 +31,7 @@ from reporter.inventory.classify import (
     runs_pods,
     strict_json_problem,
     unrendered_template,
+    unrendered_variables,
 )
 from reporter.inventory.fields import ObjectReader, describe
 from reporter.inventory.model import (
@@ -173,6 +175,8 @@ class _InventoryBuilder:
             return None
         documents = [d.value for d in loaded]
         skip = unrendered_template(documents, MODELLED_KINDS) if templated else None
+        if skip is None and VARIABLE_MARK in source.text:
+            skip = unrendered_variables(documents, MODELLED_KINDS)
         if skip is not None:
             self._skip(source.path, skip)
             return None

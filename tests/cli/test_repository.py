@@ -374,3 +374,28 @@ def test_workloads_are_validated_as_strictly_as_policies() -> None:
         "case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
         "character (a DNS subdomain)",
     ]
+
+
+def test_a_template_for_shell_variables_is_skipped_as_unrendered(tmp_path: Path) -> None:
+    """envsubst templates name objects `${NAME}`, which no object can be called: the file is
+    listed as an unrendered template, not ten errors; `${` in other values is left alone."""
+    shutil.copytree(REPO / "deploy", tmp_path / "deploy")
+    (tmp_path / "epp.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${NAME:-epp}\n"
+        "  namespace: ${NAMESPACE:-default}\nspec:\n  selector:\n    matchLabels:\n"
+        "      app: ${NAME}\n  template:\n    metadata:\n      labels:\n        app: ${NAME}\n"
+        "    spec:\n      containers:\n      - name: epp\n        image: epp\n"
+        "        ports:\n        - containerPort: ${PORT}\n")
+    (tmp_path / "deploy" / "job.yaml").write_text(
+        "apiVersion: batch/v1\nkind: Job\nmetadata: {name: report, namespace: shop}\nspec:\n"
+        "  template:\n    spec:\n      restartPolicy: Never\n      containers:\n"
+        "      - {name: c, image: busybox, command: [sh, -c, 'echo ${HOME}']}\n")
+    code, out, err = run("check", tmp_path, "-o", "json")
+    assert code in (0, 1), err
+    completeness = json.loads(out)["completeness"]
+    skipped = {s["name"]: s["reason"] for s in completeness["skipped"] if s["kind"] == "File"}
+    assert skipped[str(tmp_path / "epp.yaml")] == (
+        "unrendered template (shell variables such as ${NAME} in object names); render it "
+        "first, e.g. envsubst < FILE | reporter check -")
+    assert str(tmp_path / "deploy" / "job.yaml") in [i["path"] for i in completeness["inputs"]]
+    assert "not examined: 1 unrendered template" in run("check", tmp_path)[1]
