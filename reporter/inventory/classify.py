@@ -47,6 +47,11 @@ POD_RUNNING_KINDS: Mapping[str, tuple[str, ...]] = {
                     "VirtualMachineInstanceReplicaSet", "VirtualMachinePool"),
 }
 """Kinds that run pods without a container pod template (a KubeVirt VM runs in a pod)."""
+NO_PODS_REASON = "does not select or run pods, so it does not affect NetworkPolicy reachability"
+CUSTOM_RESOURCE_REASON = ("a custom resource with no pod template: pods its operator may create "
+                          "(a Prometheus server, a database cluster) are not in the map")
+"""Why an object of a kind the map does not use is skipped: a Kubernetes API kind is known
+not to select or run pods; what a custom resource's operator runs is not known."""
 ALLOWS_OR_DENIES = "allows or denies traffic"
 RUNS_PODS = "runs pods the map leaves out"
 """What an object the map does not model does, so that the map may be wrong where it is."""
@@ -58,19 +63,51 @@ def changes_traffic(group: str, kind: str) -> bool:
     return kind in NOT_MODELLED_KINDS.get(group, ()) or kind.endswith("NetworkPolicy")
 
 
+def unused_kind_reason(group: str) -> str:
+    """Why an object of a kind the map does not use is skipped, by its API group: the core
+    groups and ``*.k8s.io`` are Kubernetes's own APIs, any other is a custom resource."""
+    built_in = group in ("", "apps", "batch", "autoscaling", "policy") or group.endswith(".k8s.io")
+    return NO_PODS_REASON if built_in else CUSTOM_RESOURCE_REASON
+
+
 def runs_pods(group: str, kind: str, body: Mapping[str, Any]) -> bool:
     """Whether an object of a kind that is not a Kubernetes workload still runs pods: an Argo
     Rollout, an OpenKruise CloneSet, a Knative Service (a pod template with containers under
-    ``spec.template``, or ``spec.jobTemplate`` as a CronJob has), or a KubeVirt VM."""
+    ``spec.template``, or ``spec.jobTemplate`` as a CronJob has), a KubeVirt VM, or any kind
+    whose spec holds a pod spec somewhere (an agent SandboxTemplate's ``spec.podTemplate``, a
+    Spark application's driver): its controller is unknown, not its pods. A core PodTemplate
+    runs nothing."""
     if kind in POD_RUNNING_KINDS.get(group, ()):
         return True
+    if (group, kind) == ("", "PodTemplate"):
+        return False
     for template in (CONTROLLER_TEMPLATE, TEMPLATE_PATH["CronJob"]):
         node: Any = body
         for key in (*template, "spec"):
             node = node.get(key) if isinstance(node, Mapping) else None
         if isinstance(node, Mapping) and isinstance(node.get("containers"), list):
             return True
-    return False
+    return _holds_pod_spec(body.get("spec"), POD_SPEC_DEPTH)
+
+
+POD_SPEC_DEPTH = 8
+"""How deep under ``spec`` a pod spec is looked for (a CronJob's is 5 levels down)."""
+
+
+def _holds_pod_spec(node: Any, depth: int) -> bool:
+    """Whether ``node`` holds, ``depth`` levels down at most, a pod spec: ``containers``, a
+    list of mappings with an ``image``."""
+    if isinstance(node, Mapping):
+        containers = node.get("containers")
+        if isinstance(containers, list) and any(
+                isinstance(c, Mapping) and "image" in c for c in containers):
+            return True
+        values: Iterable[Any] = node.values()
+    elif isinstance(node, list):
+        values = node
+    else:
+        return False
+    return depth > 0 and any(_holds_pod_spec(v, depth - 1) for v in values)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from reporter.inventory.classify import (
     strict_json_problem,
     unrendered_template,
     unrendered_variables,
+    unused_kind_reason,
 )
 from reporter.inventory.fields import ObjectReader, describe
 from reporter.inventory.model import (
@@ -340,7 +341,7 @@ class _InventoryBuilder:
         if (kind == "Namespace" and group == "") or kind == "NetworkPolicy":
             return None  # other NetworkPolicy APIs were set aside as not modelled
         if kind not in WORKLOAD_GROUPS:
-            return "does not select or run pods, so it does not affect NetworkPolicy reachability"
+            return unused_kind_reason(group)
         if group not in WORKLOAD_GROUPS[kind]:
             return f"apiVersion {api_version} of {kind} is not a Kubernetes workload API"
         status = body.get("status")

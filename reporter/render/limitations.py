@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from reporter.inventory.classify import CUSTOM_RESOURCE_REASON
 from reporter.inventory.model import COPY_REASON
 from reporter.model import Assessment, Coverage, ManualState
 from reporter.render.skipped import FILE_KINDS, unrendered
@@ -34,12 +35,21 @@ def _not_read(assessment: Assessment) -> list[str]:
             + ", ".join(f"{k} ({counts[k]})" for k in policies)
             + ". Where the cluster enforces them, real reachability differs from the map "
               "(narrower for deny rules, wider for admin allow rules).")
-    others = sorted(k for k in counts if k not in policies)
+    custom = sorted({i.kind for i in assessment.completeness.skipped
+                     if i.reason == CUSTOM_RESOURCE_REASON} - set(policies))
+    others = sorted(k for k in counts if k not in policies and k not in custom)
     if others:
         lines.append(
             "Kinds present but not modelled: " + ", ".join(f"{k} ({counts[k]})" for k in others)
             + ". They do not select or run pods, so they do not change which pods may connect; "
               "what they expose (for example a Service of type LoadBalancer) is not examined.")
+    if custom:
+        lines.append(
+            "Custom resources read but not modelled, none holding a pod template: "
+            + ", ".join(f"{k} ({counts[k]})" for k in custom)
+            + ". What their operators run is not known: pods they create (for example a "
+              "Prometheus server or a database cluster) are not in the map, nor are their "
+              "connections.")
     return lines
 
 

@@ -109,7 +109,9 @@ def test_check_and_report_list_skipped_files_in_the_completeness_statement(
     # The limitations say what was not rendered; a copy of a Deployment is not a kind unused.
     assert ("<li>Not rendered, so not examined: 3 unrendered templates and 2 kustomize files "
             "and patches. The objects they would create") in html
-    assert "<li>Kinds present but not modelled: PrometheusRule (1), Service (1). They" in html
+    assert "<li>Kinds present but not modelled: Service (1). They do not select" in html
+    assert ("<li>Custom resources read but not modelled, none holding a pod template: "
+            "PrometheusRule (1). What their operators run is not known") in html
     assert "overlays/prod | reporter check -" not in html
     assert (f"shop/web ({REPO}/deploy/web.yaml:1, a copy of {REPO}/base/web.yaml:3)"
             in html)
@@ -283,8 +285,15 @@ UNMODELLED_KINDS = (
     "spec: {namespaceSelector: {}}\n",
     "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: shop}\n"
     "spec: {size: 3}\n",
+    "apiVersion: extensions.agents.x-k8s.io/v1alpha1\nkind: SandboxTemplate\n"
+    "metadata: {name: worker, namespace: shop}\n"
+    "spec: {podTemplate: {metadata: {labels: {app: worker}}, spec: {containers: [\n"
+    "  {name: worker, image: worker}]}}}\n",
+    "apiVersion: v1\nkind: PodTemplate\nmetadata: {name: spare, namespace: shop}\n"
+    "template: {spec: {containers: [{name: c, image: busybox}]}}\n",
 )
-"""A Rollout and a VM (they run pods), an OVN network (it isolates) and a kind of no effect."""
+"""A Rollout, a VM and a SandboxTemplate (a pod spec under spec.podTemplate) run pods; an OVN
+network isolates; a custom Widget's operator may run pods, unknown; a PodTemplate runs none."""
 
 
 def test_kinds_that_run_pods_or_isolate_networks_are_named_not_skipped(tmp_path: Path) -> None:
@@ -295,15 +304,22 @@ def test_kinds_that_run_pods_or_isolate_networks_are_named_not_skipped(tmp_path:
     assert [(m["kind"], m["effect"]) for m in not_modelled] == [
         ("ClusterUserDefinedNetwork", "allows or denies traffic"),
         ("Rollout", "runs pods the map leaves out"),
+        ("SandboxTemplate", "runs pods the map leaves out"),
         ("VirtualMachine", "runs pods the map leaves out")]
-    assert [s["kind"] for s in data["completeness"]["skipped"]].count("Widget") == 1
+    skipped = {s["kind"]: s["reason"] for s in data["completeness"]["skipped"]}
+    # Never "does not run pods" for a custom resource: what its operator runs is not known.
+    assert skipped["Widget"] == ("a custom resource with no pod template: pods its operator "
+                                 "may create (a Prometheus server, a database cluster) are not "
+                                 "in the map")
+    assert skipped["PodTemplate"].startswith("does not select or run pods")
     caveats = {c for f in data["frameworks"] for r in f["requirements"] for c in r["caveats"]}
     assert any(c.startswith("Rollout shop/web (") and "not modelled (it runs pods the map "
                "leaves out): the map may be wrong in shop" in c for c in caveats)
     warnings = run("connectivity", repo)[2]
-    assert ("warning: 3 objects the map does not model are present (ClusterUserDefinedNetwork "
-            "tenant, Rollout shop/web, VirtualMachine shop/vm): they allow or deny traffic or run "
-            "pods the map leaves out, so the map may be wrong in every namespace, shop") in warnings
+    assert ("warning: 4 objects the map does not model are present (ClusterUserDefinedNetwork "
+            "tenant, Rollout shop/web, SandboxTemplate shop/worker, …): they allow or deny "
+            "traffic or run pods the map leaves out, so the map may be wrong in every namespace, "
+            "shop") in warnings
 
 
 @pytest.mark.parametrize(("manifest", "reason"), [
