@@ -44,7 +44,7 @@ SCOPE_WORDS = {
 """Why a framework whose zone kinds are missing is NOT_ASSESSED, by zone kind."""
 
 
-NO_WORKLOADS = "no workloads in the input: the policies select nothing that can be judged"
+NO_WORKLOADS = "no workloads in the input: nothing read runs pods that can be judged"
 NO_OBJECTS = ("no workloads in the input: it holds no Kubernetes object (nothing read is a "
               "manifest; --verbose lists what was skipped and why)")
 ONLY_HOST_NETWORK = ("no workloads the policies can govern: every workload read ({workloads}) "

@@ -214,8 +214,8 @@ def test_nothing_to_assess_is_never_a_pass(tmp_path: Path) -> None:
         assert "PASS" not in {r["status"] for r in requirements}
         reasons = {r["reason"] for r in requirements}
         # Frameworks whose zone is not declared say so; every other one has nothing to judge:
-        # policies selecting nothing, or (the empty input) not one Kubernetes object.
-        assert ("no workloads in the input: the policies select nothing that can be judged"
+        # policies that run no pods, or (the empty input) not one Kubernetes object.
+        assert ("no workloads in the input: nothing read runs pods that can be judged"
                 if target == tmp_path else "no workloads in the input: it holds no Kubernetes "
                 "object (nothing read is a manifest; --verbose lists what was skipped and why)"
                 ) in reasons
