@@ -74,8 +74,8 @@ def runs_pods(group: str, kind: str, body: Mapping[str, Any]) -> bool:
     """Whether an object of a kind that is not a Kubernetes workload still runs pods: an Argo
     Rollout, an OpenKruise CloneSet, a Knative Service (a pod template with containers under
     ``spec.template``, or ``spec.jobTemplate`` as a CronJob has), a KubeVirt VM, or any kind
-    whose spec holds a pod spec somewhere (an agent SandboxTemplate's ``spec.podTemplate``, a
-    Spark application's driver): its controller is unknown, not its pods. A core PodTemplate
+    whose spec holds a pod spec somewhere (an agent SandboxTemplate's ``spec.podTemplate``, an
+    Elasticsearch node set's): its controller is unknown, not its pods. A core PodTemplate
     runs nothing."""
     if kind in POD_RUNNING_KINDS.get(group, ()):
         return True

@@ -24,11 +24,14 @@ def _not_read(assessment: Assessment) -> list[str]:
     lines = []
     templates = unrendered((i.kind, i.reason) for i in assessment.completeness.skipped)
     if templates:
+        text, count = templates
+        they, them = ("it", "it") if count == 1 else ("they", "them")
         lines.append(
-            f"Not rendered, so not examined: {templates}. The objects they would create or "
+            f"Not rendered, so not examined: {text}. The objects {they} would create or "
             "change (workloads, policies, the namespaces overlays set) are not in the map; the "
-            "conclusions cover the plain manifests read. Render them (helm template, kubectl "
-            "kustomize) and give the output to the reporter to judge what they deploy.")
+            f"conclusions cover the plain manifests read. Render {them} (helm template, kubectl "
+            f"kustomize) and give the output to the reporter to judge what "
+            f"{'it deploys' if count == 1 else 'they deploy'}.")
     if policies:
         lines.append(
             "Policy objects of other kinds were read but not applied: "
@@ -93,8 +96,9 @@ def limitations(assessment: Assessment, tracked: bool) -> tuple[str, ...]:
     period = assessment.period
     if period is None or not period.examined:
         state = period.label.removeprefix("point in time: ") if period else "state read"
-        lines.append(f"Point in time: only the {state} was examined; changes before or after "
-                     "it are not.")
+        # A label with a clause of its own ("…, with uncommitted changes") closes it with a comma.
+        lines.append(f"Point in time: only the {state}{',' if ', ' in state else ''} was "
+                     "examined; changes before or after it are not.")
     if period is not None:  # clauses elsewhere (the terminal, the cover's period): sentences here
         lines += [_sentence(note) for note in period.notes]
     lines += _partial(assessment)

@@ -62,14 +62,14 @@ def skip_summary(items: Iterable[tuple[str, str]]) -> str | None:
     return "skipped " + "; ".join(parts)
 
 
-def unrendered(items: Iterable[tuple[str, str]]) -> str | None:
-    """The Helm templates and kustomize files skipped, counted (``3 unrendered templates and 2
-    kustomize files and patches``); None when there were none."""
+def unrendered(items: Iterable[tuple[str, str]]) -> tuple[str, int] | None:
+    """The templates and kustomize files skipped, counted (``3 unrendered templates and 2
+    kustomize files and patches``), and how many in all; None when there were none."""
     found = Counter(category for kind, reason in items if kind in FILE_KINDS
                     for category in _FILE_CATEGORIES[:2] if reason.startswith(category[0]))
     parts = [counted(found[category], *category[1:]) for category in _FILE_CATEGORIES[:2]
              if found[category]]
-    return " and ".join(parts) or None
+    return (" and ".join(parts), found.total()) if parts else None
 
 
 def general_reason(reason: str) -> str:

@@ -248,7 +248,8 @@ def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]
             yield Text(f"  {summary}; --verbose lists each with its reason", style="yellow")
     templates = unrendered((s.kind, s.reason) for s in c.skipped)
     if templates:
-        yield Text(f"  not examined: {templates} (what they deploy is not in the map); "
+        deploy = "it deploys" if templates[1] == 1 else "they deploy"
+        yield Text(f"  not examined: {templates[0]} (what {deploy} is not in the map); "
                    f"{RENDER_HINT.format(command='check')}", style="bold yellow")
     yield Text(f"  catalog {c.catalog_version} (sha256 {c.catalog_sha256[:12]})", style="dim")
     found = f", {c.config_found}" if c.config_found else ""

@@ -414,4 +414,9 @@ def test_a_template_for_shell_variables_is_skipped_as_unrendered(tmp_path: Path)
         "unrendered template (shell variables such as ${NAME} in object names); render it "
         "first, e.g. envsubst < FILE | reporter check -")
     assert str(tmp_path / "deploy" / "job.yaml") in [i["path"] for i in completeness["inputs"]]
-    assert "not examined: 1 unrendered template" in run("check", tmp_path)[1]
+    assert ("not examined: 1 unrendered template (what it deploys is not in the map)"
+            in run("check", tmp_path)[1])
+    code, _, err = run("report", tmp_path, "--out", tmp_path / "pack")
+    assert code in (0, 1), err
+    assert ("<li>Not rendered, so not examined: 1 unrendered template. The objects it would "
+            "create") in (tmp_path / "pack" / "report.html").read_text()

@@ -18,12 +18,14 @@ def test_one_of_each_is_counted_in_the_singular() -> None:
         "skipped 3 files or documents that are not manifests (1 unrendered template, "
         "1 kustomize file or patch, 1 not a Kubernetes object); 1 object of kinds the map does "
         "not use (Service 1); 1 identical copy of objects already read")
-    assert unrendered([TEMPLATE, OVERLAY]) == "1 unrendered template and 1 kustomize file or patch"
+    assert unrendered([TEMPLATE, OVERLAY]) == (
+        "1 unrendered template and 1 kustomize file or patch", 2)
+    assert unrendered([OVERLAY]) == ("1 kustomize file or patch", 1)  # "it", not "they"
 
 
 def test_only_templates_and_kustomize_files_are_unrendered() -> None:
     assert unrendered([TEMPLATE, TEMPLATE, OVERLAY, PATCH, WORKFLOW, COPY]) == (
-        "2 unrendered templates and 2 kustomize files and patches")
+        "2 unrendered templates and 2 kustomize files and patches", 4)
     assert unrendered([WORKFLOW, COPY, SERVICE]) is None
     assert not needs_rendering([WORKFLOW, COPY, SERVICE]) and needs_rendering([PATCH])
     # An object of another kind whose reason happens to start alike is not a file.

@@ -27,6 +27,7 @@ from reporter.render.view import (
     _header,
     build_view,
 )
+from reporter.timeline import point_in_time
 
 from .sample import sample_assessment, sample_pair_map, sample_previous
 
@@ -151,6 +152,21 @@ def test_limitations_state_what_was_not_examined() -> None:
     for words in ("Layers 3 and 4 only", "CIS Kubernetes 5.3.1", "files as read",
                   "hostNetwork", "manual part"):
         assert words in text
+
+
+def test_the_point_in_time_examined_reads_as_a_sentence() -> None:
+    def said(label: str) -> str:
+        assessment = sample_assessment().model_copy(
+            update={"period": point_in_time(f"point in time: {label}", None, None)})
+        return next(line for line in build_view(assessment, _facts()).limitations
+                    if line.startswith("Point in time"))
+
+    assert said("state as of commit 0a1b2c3d4e5f") == (
+        "Point in time: only the state as of commit 0a1b2c3d4e5f was examined; changes before "
+        "or after it are not.")
+    assert said("state as of commit 0a1b2c3d4e5f, with uncommitted changes to the inputs") == (
+        "Point in time: only the state as of commit 0a1b2c3d4e5f, with uncommitted changes to "
+        "the inputs, was examined; changes before or after it are not.")
 
 
 def test_diagram_draws_every_flow_and_the_internet() -> None:
