@@ -11,9 +11,10 @@ from reporter.wording import counted
 
 FILE_KINDS = ("File", "Document")
 """Skipped-item kinds of files and documents that are not manifests."""
-RENDER_HINT = ("render Helm charts and kustomize overlays, then pipe them in: "
-               "helm template RELEASE CHART_DIR | reporter {command} -, "
-               "kubectl kustomize DIR | reporter {command} -")
+RENDER_HINT = ("render Helm charts, kustomize overlays and envsubst templates, then pipe them "
+               "in: helm template RELEASE CHART_DIR | reporter {command} -, "
+               "kubectl kustomize DIR | reporter {command} -, envsubst < FILE | reporter "
+               "{command} -")
 _FILE_CATEGORIES = (
     ("unrendered", "unrendered template", "unrendered templates"),
     ("kustomize", "kustomize file or patch", "kustomize files and patches"),

@@ -95,7 +95,8 @@ def test_check_and_report_list_skipped_files_in_the_completeness_statement(
     code, out, _ = run("check", REPO)
     assert "skipped 13 files or documents that are not manifests" in out
     assert ("not examined: 3 unrendered templates and 2 kustomize files and patches (what they "
-            "deploy is not in the map); render Helm charts and kustomize overlays") in out
+            "deploy is not in the map); render Helm charts, kustomize overlays and envsubst "
+            "templates") in out
     assert "package-lock.json" not in out
     assert f"File {REPO}/package-lock.json" in run("check", REPO, "--verbose")[1]
     code, _, err = run("report", REPO, "--out", tmp_path / "pack")
@@ -233,8 +234,8 @@ def test_a_chart_alone_is_nothing_to_assess_and_the_hint_says_to_render_it(
     out = ["--out", str(tmp_path / "pack")] if command == "report" else []
     code, _, err = run(command, REPO / "charts" / "shop", *out)
     assert code == 2 and "error: not assessed:" in err
-    assert (f"hint: render Helm charts and kustomize overlays, then pipe them in: helm template "
-            f"RELEASE CHART_DIR | reporter {command} -") in err
+    assert (f"hint: render Helm charts, kustomize overlays and envsubst templates, then pipe "
+            f"them in: helm template RELEASE CHART_DIR | reporter {command} -") in err
 
 
 def test_policy_kinds_that_are_not_modelled_are_a_caveat_everywhere(tmp_path: Path) -> None:
@@ -416,6 +417,9 @@ def test_a_template_for_shell_variables_is_skipped_as_unrendered(tmp_path: Path)
     assert str(tmp_path / "deploy" / "job.yaml") in [i["path"] for i in completeness["inputs"]]
     assert ("not examined: 1 unrendered template (what it deploys is not in the map)"
             in run("check", tmp_path)[1])
+    # Alone, it is nothing to assess, and the hint says how to render it.
+    code, _, err = run("check", tmp_path / "epp.yaml")
+    assert code == 2 and err.rstrip().endswith("envsubst < FILE | reporter check -")
     code, _, err = run("report", tmp_path, "--out", tmp_path / "pack")
     assert code in (0, 1), err
     assert ("<li>Not rendered, so not examined: 1 unrendered template. The objects it would "
