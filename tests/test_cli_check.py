@@ -352,3 +352,24 @@ def test_an_input_of_host_network_pods_only_is_not_assessed_with_what_to_do(
         "hint: NetworkPolicies cannot restrict pods on the host's network: add the workloads "
         "that run on the pod network, or restrict the hosts' traffic with node firewalls and "
         "record that as manual evidence (attestations)")
+
+
+def test_fail_on_error_makes_a_requirement_not_judged_exit_1(tmp_path: Path) -> None:
+    """Everything isolated and nothing declared: the DNS check cannot judge (no DNS server in
+    the inputs), ERROR, which by default does not fail the run."""
+    (tmp_path / "estate.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n"
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: web}}\n  template:\n"
+        "    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n"
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+        "metadata: {name: default-deny, namespace: shop}\n"
+        "spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n")
+    code, out, err = run(str(tmp_path / "estate.yaml"), "-o", "json")
+    statuses = {r["status"] for f in json.loads(out)["frameworks"] for r in f["requirements"]}
+    assert code == 0 and "ERROR" in statuses and "FAIL" not in statuses
+    code, out, err = run(str(tmp_path / "estate.yaml"), "--fail-on-error", "-o", "json")
+    assert code == 1
+    assert err.strip() == ("error: 1 requirement could not be judged (ERROR): --fail-on-error "
+                           "makes that a failure")
+    assert "--fail-on-error" in json.loads(out)["command"]

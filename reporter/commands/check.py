@@ -24,6 +24,7 @@ from reporter.errors import InputError, Problem
 from reporter.model import Assessment, Status
 from reporter.render.interface import ASSESSMENT_FORMATS
 from reporter.untested import NOT_TESTED
+from reporter.wording import counted
 
 if TYPE_CHECKING:
     from reporter.pipeline import PipelineOptions
@@ -75,17 +76,22 @@ def failed(assessment: Assessment) -> bool:
               default=TEXT, show_default=True,
               help="text for people; json is the canonical result.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding with its evidence.")
+@click.option("--fail-on-error", is_flag=True,
+              help="Exit 1 also when a requirement is ERROR (a check could not judge it), "
+                   "not only when one fails: a pipeline then never passes on what was not "
+                   "judged.")
 @click.option("--apply", "apply", multiple=True, metavar="PATH",
               help="NetworkPolicies applied over the inputs as kubectl apply would (same "
                    "namespace/name replaces), e.g. the folder `reporter fix` wrote. Repeatable. "
                    "Judges this state only, never the period.")
 def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str | None,
                   period: tuple[date, date] | None, fmt: str, verbose: bool,
-                  apply: tuple[str, ...]) -> ExitCode:
+                  fail_on_error: bool, apply: tuple[str, ...]) -> ExitCode:
     """Judge NetworkPolicies against the control catalog: PASS, FAIL, MANUAL per requirement.
 
-    Exit code 0 when no automated requirement fails, 1 when one does, 2 for bad input or when
-    the input holds no workloads to judge (requirements are NOT_ASSESSED, never PASS).
+    Exit code 0 when no automated requirement fails, 1 when one does (or, with
+    --fail-on-error, is ERROR), 2 for bad input or when the input holds no workloads to judge
+    (requirements are NOT_ASSESSED, never PASS).
     """
     from reporter.pipeline import Assessor
 
@@ -95,7 +101,8 @@ def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str
             "committed history: run them apart (check --period for the history, check --apply "
             "for the proposal)")
     options = replace(options, apply=apply, period=period)
-    extra = (["-o", fmt] if fmt != TEXT else []) + (["--verbose"] if verbose else [])
+    extra = ((["-o", fmt] if fmt != TEXT else []) + (["--verbose"] if verbose else [])
+             + (["--fail-on-error"] if fail_on_error else []))
     command = options.command_line("check", paths, git_ref=git_ref, extra=extra)
     assessment = Assessor(options).run(paths, git_ref=git_ref, stdin=sys.stdin,
                                        command=command, history=True).assessment
@@ -106,4 +113,11 @@ def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str
     else:
         click.echo(ASSESSMENT_FORMATS[fmt](assessment), nl=False)
     require_assessed(assessment, "check")
-    return ExitCode.FAILED if failed(assessment) else ExitCode.OK
+    if failed(assessment):
+        return ExitCode.FAILED
+    errors = sum(r.status is Status.ERROR for f in assessment.frameworks for r in f.requirements)
+    if fail_on_error and errors:
+        click.echo(f"error: {counted(errors, 'requirement')} could not be judged (ERROR): "
+                   "--fail-on-error makes that a failure", err=True)
+        return ExitCode.FAILED
+    return ExitCode.OK
