@@ -7,7 +7,7 @@ from collections import Counter
 
 from reporter.inventory.classify import CUSTOM_RESOURCE_REASON
 from reporter.inventory.model import COPY_REASON
-from reporter.model import Assessment, Coverage, ManualState
+from reporter.model import Assessment, Coverage, ManualState, Status
 from reporter.render.skipped import FILE_KINDS, unrendered
 from reporter.wording import counted
 
@@ -105,10 +105,22 @@ def limitations(assessment: Assessment, tracked: bool) -> tuple[str, ...]:
     pending = {(f.id, r.id) for f in assessment.frameworks for r in f.requirements
                if r.manual_state is ManualState.PENDING or (r.manual_state is None and r.manual)}
     if pending:
-        lines.append(
-            f"{len(pending)} requirement{'s have' if len(pending) != 1 else ' has'} a manual "
-            "part still pending, which this pack does not prove: the manual evidence table "
-            "lists what to request.")
+        line = (f"{len(pending)} requirement{'s have' if len(pending) != 1 else ' has'} a "
+                "manual part still pending, which this pack does not prove: the manual evidence "
+                "table lists what to request.")
+        # A framework whose scope is not declared (no CDE, no PHI zone) asks for evidence about
+        # a scope this pack does not have: said apart, so it is not read as work due now.
+        unscoped = [f for f in assessment.frameworks
+                    if f.status is Status.NOT_ASSESSED and f.reason]
+        waiting = [(f, sum((f.id, r.id) in pending for r in f.requirements)) for f in unscoped]
+        waiting = [(f, n) for f, n in waiting if n]
+        if waiting:
+            named = "; ".join(f"{f.name} {f.version}: {n}" for f, n in waiting)
+            total = sum(n for _, n in waiting)
+            verb = "belongs" if total == 1 else "belong"
+            line += (f" {total} of them {verb} to frameworks not assessed here because their "
+                     f"scope is not declared ({named}): that evidence is due once it is.")
+        lines.append(line)
     return tuple(lines)
 
 

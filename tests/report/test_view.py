@@ -169,6 +169,24 @@ def test_the_point_in_time_examined_reads_as_a_sentence() -> None:
         "the inputs, was examined; changes before or after it are not.")
 
 
+def test_pending_manual_parts_of_frameworks_not_assessed_are_said_apart() -> None:
+    """HIPAA without a PHI zone asks for evidence about a scope the pack does not have."""
+    assessment = sample_assessment()
+    frameworks = [f.model_copy(update={"status": Status.NOT_ASSESSED,
+                                       "reason": "no zone holding electronic protected health "
+                                                 "information (PHI) declared"})
+                  if f.id == "hipaa-security-rule" else f for f in assessment.frameworks]
+    said = [line for line in build_view(assessment.model_copy(update={
+        "frameworks": frameworks}), _facts()).limitations if "manual part" in line]
+    assert said == [
+        "4 requirements have a manual part still pending, which this pack does not prove: the "
+        "manual evidence table lists what to request. 1 of them belongs to frameworks not "
+        "assessed here because their scope is not declared (HIPAA Security Rule 45 CFR Part "
+        "164 Subpart C: 1): that evidence is due once it is."]
+    assert "frameworks not assessed" not in " ".join(
+        build_view(assessment, _facts()).limitations)
+
+
 def test_diagram_draws_every_flow_and_the_internet() -> None:
     assessment = sample_assessment()
     diagram = zone_diagram(assessment.zones, assessment.zone_flows)
