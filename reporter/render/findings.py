@@ -127,8 +127,9 @@ class FrameworkMatrix:
 class ManualRequest:
     """Evidence an assessor requests: one row for every requirement asking for the same."""
 
-    requirements: tuple[tuple[str, str, str], ...]
-    """(framework short name, requirement ID, anchor)."""
+    requirements: tuple[tuple[str, str, str, bool], ...]
+    """(framework short name, requirement ID, anchor, whether the framework is not assessed
+    for want of its scope: the evidence is due once the scope is declared)."""
     request: str
     attested: str | None
     """Who attested it, when, with what evidence; None while pending."""
@@ -146,6 +147,11 @@ class Findings:
     """Fingerprint -> finding ID, for every finding of the assessment."""
     matrices: tuple[FrameworkMatrix, ...]
     manual: tuple[ManualRequest, ...]
+
+    @property
+    def manual_unscoped(self) -> bool:
+        """Whether some manual request is of a framework not assessed for want of its scope."""
+        return any(unscoped for m in self.manual for *_, unscoped in m.requirements)
 
 
 PATH_CHECKS = frozenset({"paths.internet-to-datastore"})
@@ -239,12 +245,14 @@ def _attested(requirement: RequirementResult) -> str | None:
 
 def _manual(matrices: Sequence[FrameworkMatrix]) -> tuple[ManualRequest, ...]:
     """One row per request and state: requirements asking for the same evidence share it."""
-    by_text: dict[tuple[str, str | None], list[tuple[str, str, str]]] = {}
+    by_text: dict[tuple[str, str | None], list[tuple[str, str, str, bool]]] = {}
     for matrix in matrices:
+        unscoped = matrix.result.status is Status.NOT_ASSESSED and bool(matrix.result.reason)
         for row in matrix.rows:
             if row.requirement.manual and row.manual:
                 key = (row.requirement.manual.strip(), _attested(row.requirement))
-                by_text.setdefault(key, []).append((matrix.short, row.requirement.id, row.anchor))
+                by_text.setdefault(key, []).append(
+                    (matrix.short, row.requirement.id, row.anchor, unscoped))
     return tuple(ManualRequest(tuple(reqs), text, attested)
                  for (text, attested), reqs in by_text.items())
 

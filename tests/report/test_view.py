@@ -185,6 +185,16 @@ def test_pending_manual_parts_of_frameworks_not_assessed_are_said_apart() -> Non
         "164 Subpart C: 1): that evidence is due once it is."]
     assert "frameworks not assessed" not in " ".join(
         build_view(assessment, _facts()).limitations)
+    # The manual evidence table marks the request where the auditor reads it.
+    view = build_view(assessment.model_copy(update={"frameworks": frameworks}), _facts())
+    marked = {(fw, rid) for m in view.findings.manual for fw, rid, _, unscoped in m.requirements
+              if unscoped}
+    assert marked == {("HIPAA", "164.312(e)(1)")}
+    html = render_html(view)
+    assert html.count('<span class="muted">(not assessed)</span>') == 1
+    assert "Requests marked “(not assessed)” are of a framework not assessed" in re.sub(
+        r"\s+", " ", html)
+    assert "Requests marked" not in render_html(build_view(assessment, _facts()))
 
 
 def test_diagram_draws_every_flow_and_the_internet() -> None:
