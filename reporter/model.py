@@ -234,6 +234,12 @@ class FrameworkResult(_Model):
     counts: dict[Status, int]
     requirements: list[RequirementResult]
 
+    @property
+    def unscoped(self) -> bool:
+        """Whether it is NOT_ASSESSED for want of its scope (no CDE, no PHI zone): its manual
+        evidence is due once the scope is declared."""
+        return self.status is Status.NOT_ASSESSED and bool(self.reason)
+
 
 class ExceptionState(StrEnum):
     ACTIVE = "active"

@@ -247,12 +247,11 @@ def _manual(matrices: Sequence[FrameworkMatrix]) -> tuple[ManualRequest, ...]:
     """One row per request and state: requirements asking for the same evidence share it."""
     by_text: dict[tuple[str, str | None], list[tuple[str, str, str, bool]]] = {}
     for matrix in matrices:
-        unscoped = matrix.result.status is Status.NOT_ASSESSED and bool(matrix.result.reason)
         for row in matrix.rows:
             if row.requirement.manual and row.manual:
                 key = (row.requirement.manual.strip(), _attested(row.requirement))
                 by_text.setdefault(key, []).append(
-                    (matrix.short, row.requirement.id, row.anchor, unscoped))
+                    (matrix.short, row.requirement.id, row.anchor, matrix.result.unscoped))
     return tuple(ManualRequest(tuple(reqs), text, attested)
                  for (text, attested), reqs in by_text.items())
 

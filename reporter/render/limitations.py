@@ -7,7 +7,7 @@ from collections import Counter
 
 from reporter.inventory.classify import CUSTOM_RESOURCE_REASON
 from reporter.inventory.model import COPY_REASON
-from reporter.model import Assessment, Coverage, ManualState, Status
+from reporter.model import Assessment, Coverage, ManualState
 from reporter.render.skipped import FILE_KINDS, unrendered
 from reporter.wording import counted
 
@@ -110,10 +110,8 @@ def limitations(assessment: Assessment, tracked: bool) -> tuple[str, ...]:
                 "table lists what to request.")
         # A framework whose scope is not declared (no CDE, no PHI zone) asks for evidence about
         # a scope this pack does not have: said apart, so it is not read as work due now.
-        unscoped = [f for f in assessment.frameworks
-                    if f.status is Status.NOT_ASSESSED and f.reason]
-        waiting = [(f, sum((f.id, r.id) in pending for r in f.requirements)) for f in unscoped]
-        waiting = [(f, n) for f, n in waiting if n]
+        waiting = [(f, n) for f in assessment.frameworks if f.unscoped
+                   if (n := sum((f.id, r.id) in pending for r in f.requirements))]
         if waiting:
             named = "; ".join(f"{f.name} {f.version}: {n}" for f, n in waiting)
             total = sum(n for _, n in waiting)
