@@ -7,8 +7,10 @@ about as much as the distinct situations in the estate, not the number of pairs.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -109,7 +111,7 @@ class Traffic:
         counts: list[IntArray] = []
         sources: list[npt.NDArray[np.int32]] = []
         mask_ids: list[npt.NDArray[np.int32]] = []
-        for tile in reach.tiles():
+        for tile in _computed_ahead(reach.tiles()):
             # Cells are numbered per source class, entries then read per source endpoint.
             live = np.any(tile.cells, axis=2)
             cell_number = np.full(live.shape, -1, dtype=np.int32)
@@ -192,6 +194,22 @@ class Traffic:
                                  (keys % groups.width).tolist(), strict=True):
             by_pair[pair] = by_pair.get(pair, 0) | masks[mask_id]
         return {divmod(pair, groups.targets): mask for pair, mask in by_pair.items()}
+
+
+T = TypeVar("T")
+_END = object()
+
+
+def _computed_ahead(items: Iterable[T]) -> Iterator[T]:
+    """``items`` in order, the next one computed on a second thread while the caller works on
+    the current one: the engine's tiles and their numbering here each take about half of the
+    scan, and NumPy releases the interpreter lock in both. One item is held ahead."""
+    found = iter(items)
+    with ThreadPoolExecutor(1, thread_name_prefix="tiles") as pool:
+        pending = pool.submit(next, found, _END)
+        while (item := pending.result()) is not _END:
+            pending = pool.submit(next, found, _END)
+            yield cast(T, item)
 
 
 BATCH = 1 << 18
