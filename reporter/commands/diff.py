@@ -1,5 +1,5 @@
 """``reporter diff`` (what changed between two states) and ``reporter drift`` (whether the live
-policies are the ones in the source of truth).
+policies, and what they allow between the same workloads, are the source of truth's).
 
 Exit codes, like diff(1): 0 no difference, 1 differences, 2 bad input (``cli`` prints why).
 """
@@ -91,7 +91,8 @@ def diff_command(sides: tuple[str, ...], git_range: str | None, options: Pipelin
 @output_option
 def drift_command(sources: tuple[str, ...], cluster: str | None, git_ref: str | None,
                   exclude: tuple[str, ...], strict: bool, fmt: str) -> ExitCode:
-    """NetworkPolicies that exist only live, only in the source of truth, or differ in spec.
+    """NetworkPolicies that exist only live, only in the source of truth, or differ in spec;
+    and connections between workloads on both sides that differ (labels drift too).
 
     \b
     reporter drift LIVE DESIRED                      two snapshots, directories or packs

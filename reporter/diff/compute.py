@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from reporter.diff.authorship import authorship, has_commit
-from reporter.diff.connections import reachability_delta, row_changes, zone_flow_changes
+from reporter.diff.connections import (
+    EXACT_DIFF_LIMIT,
+    is_external,
+    reachability_delta,
+    row_changes,
+    zone_flow_changes,
+)
 from reporter.diff.model import (
     Authorship,
     Delta,
     Mode,
     PolicyChange,
     ReachabilityDelta,
+    Row,
     Side,
 )
 from reporter.diff.policies import policy_changes
 from reporter.diff.status import status_delta
+from reporter.wording import counted
 
 
 def compute_delta(
     old: Side, new: Side, *, mode: Mode = "diff", allowed_signers: Path | None = None
 ) -> Delta:
-    """What differs from ``old`` to ``new``. ``drift`` compares policy text only; a ``diff``
-    compares whatever both sides offer and says in ``notes`` what it could not."""
+    """What differs from ``old`` to ``new``. ``drift`` compares policy text and the
+    connections between workloads on both sides; a ``diff`` compares whatever both sides offer.
+    Both say in ``notes`` what they could not."""
     notes: list[str] = []
     policies, uncompared = policy_changes(old.policies, new.policies)
     if uncompared:
@@ -30,9 +40,10 @@ def compute_delta(
                      "made before policy specs were recorded does not have them")
     compared = len(old.policies.keys() | new.policies.keys())
     if mode == "drift":
+        reachability, workloads = _drift_reachability(old, new, notes)
         return Delta(mode=mode, old=old.info, new=new.info, policies=policies,
-                     reachability=None, status=None, authorship=None, notes=tuple(notes),
-                     compared=compared)
+                     reachability=reachability, status=None, authorship=None,
+                     notes=tuple(notes), compared=compared, workloads_compared=workloads)
     status = None
     if old.assessment is not None and new.assessment is not None:
         status = status_delta(old.assessment, new.assessment)
@@ -54,6 +65,37 @@ def _reachability(old: Side, new: Side, notes: list[str]) -> ReachabilityDelta |
     notes.append("reachability is not compared: a side has neither a connectivity map nor zone "
                  "flows")
     return None
+
+
+def _drift_reachability(desired: Side, live: Side, notes: list[str]
+                        ) -> tuple[ReachabilityDelta | None, int | None]:
+    """The connections between workloads on both sides: the same policies select other pods
+    once labels drift, so equal policy text is not equal segmentation. A workload on one side
+    only is expected (the source of truth rarely holds every workload of the cluster), and its
+    connections are left out. Returns the delta and how many workloads it compared."""
+    if desired.workloads is None or live.workloads is None:
+        notes.append("reachability is not compared: a pack does not record which workloads it "
+                     "holds (compare the manifests or snapshots themselves)")
+        return None, None
+    if desired.connections is None or live.connections is None:
+        notes.append(f"reachability is not compared: a side allows more than "
+                     f"{EXACT_DIFF_LIMIT:,} pairs")
+        return None, None
+    both = desired.workloads & live.workloads
+    alone = len(desired.workloads ^ live.workloads)
+    if alone:
+        notes.append(f"{counted(alone, 'workload')} on one side only: "
+                     f"{'its connections are' if alone == 1 else 'their connections are'} "
+                     "not compared")
+    if not both:
+        notes.append("reachability is not compared: no workload is on both sides")
+        return None, 0
+
+    def shared(rows: Sequence[Row]) -> list[Row]:
+        return [r for r in rows if all(end in both or is_external(end) for end in r[:2])]
+
+    changes = row_changes(shared(desired.connections), shared(live.connections))
+    return reachability_delta(changes, {}, "workload"), len(both)
 
 
 def _authorship(old: Side, new: Side, policies: tuple[PolicyChange, ...], notes: list[str],

@@ -29,6 +29,9 @@ UNZONED = "cluster"
 """The zone of a workload when the side has no assessment (the whole cluster is one zone)."""
 Point = str | AddressRange
 """A workload key, or a piece of the external address space."""
+EXACT_DIFF_LIMIT = 200_000
+"""Manifest sides with more allowed pairs than this are compared between zones only (drift:
+not at all)."""
 
 
 @cache
@@ -70,6 +73,11 @@ def _subtract(kept: Intervals, removed: Intervals) -> list[tuple[int, int]]:
         if cursor <= end:
             out.append((cursor, min(end, MAX_PORT)))
     return out
+
+
+def is_external(key: str) -> bool:
+    """Whether a map's endpoint is a range of external addresses (else a workload)."""
+    return key.endswith(EXTERNAL)
 
 
 def _external(key: str) -> AddressRange | None:

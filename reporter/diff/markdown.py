@@ -14,6 +14,7 @@ from reporter.diff.render import (
     locations_text,
     no_change_text,
     policy_heading,
+    reachability_heading,
     side_text,
     status_words,
     widened_text,
@@ -53,7 +54,7 @@ def _document(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
         yield no_change_text(delta)
     yield from _policies(delta, shown, diff_lines)
     if delta.reachability is not None:
-        yield from _reachability(delta.reachability, shown)
+        yield from _reachability(delta, delta.reachability, shown)
     if delta.status is not None:
         yield from _status(delta.status, shown)
     if delta.authorship is not None:
@@ -95,20 +96,21 @@ def _policies(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
         yield from left_out(len(diff), diff_lines, "line")
 
 
-def _reachability(delta: ReachabilityDelta, shown: int) -> Iterator[str]:
-    changes = [*delta.internet_exposure, *(c for g in delta.groups for c in g.changes)]
-    words = {"added": "added", "removed": "removed", "changed": "changed"}
-    level = "between zones" if delta.level == "zone" else "between workloads"
+def _reachability(delta: Delta, reachability: ReachabilityDelta, shown: int
+                  ) -> Iterator[str]:
+    changes = [*reachability.internet_exposure,
+               *(c for g in reachability.groups for c in g.changes)]
+    title, words = reachability_heading(delta, reachability)
     yield ""
-    yield f"## Reachability ({level}): {counts(words, [c.change for c in changes])}"
-    if delta.internet_exposure:
+    yield f"## {title}: {counts(words, [c.change for c in changes])}"
+    exposure = reachability.internet_exposure
+    if exposure:
         yield ""
         yield "### New exposure to the internet"
         yield ""
-        yield from (f"- **`{connection_text(c)}`**" for c in delta.internet_exposure[:shown])
-        yield from (f"- {line}" for line in left_out(len(delta.internet_exposure), shown,
-                                                     "connection"))
-    for group in delta.groups:
+        yield from (f"- **`{connection_text(c)}`**" for c in exposure[:shown])
+        yield from (f"- {line}" for line in left_out(len(exposure), shown, "connection"))
+    for group in reachability.groups:
         yield ""
         yield f"### {group.src_zone} → {group.dst_zone}"
         yield ""

@@ -65,6 +65,9 @@ class Side:
     zone_flows: Sequence[ZoneFlow] | None = None
     zones: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Workload key -> the zones it belongs to (empty without an assessment)."""
+    workloads: frozenset[str] | None = None
+    """The keys of the workloads in its map; None when not known (a pack records only the
+    connections, not the workloads without any)."""
     assessment: Assessment | None = None
     repository: Path | None = None
     """The work tree the side was read from, where its commits can be looked up."""
@@ -225,7 +228,8 @@ class Delta:
     new: SideInfo
     policies: tuple[PolicyChange, ...]
     reachability: ReachabilityDelta | None
-    """None when a side has no connectivity to compare (drift, or neither map recorded)."""
+    """None when a side has no connectivity to compare (``notes`` says why). Drift compares the
+    connections between workloads on both sides only."""
     status: StatusDelta | None
     """None unless both sides carry an assessment."""
     authorship: Authorship | None
@@ -234,6 +238,8 @@ class Delta:
     compared: int
     """NetworkPolicies compared (on either side, each counted once): none compared proves
     nothing."""
+    workloads_compared: int | None = None
+    """Drift: the workloads on both sides, whose connections were compared (None: none were)."""
 
     def to_dict(self) -> dict[str, Any]:
         return as_plain(self)  # type: ignore[no-any-return]

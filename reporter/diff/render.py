@@ -69,7 +69,7 @@ def outline(delta: Delta) -> Iterator[Line]:
         yield Line("text", no_change_text(delta))
     yield from _policies(delta)
     if delta.reachability is not None:
-        yield from _reachability(delta.reachability)
+        yield from _reachability(delta, delta.reachability)
     if delta.status is not None:
         yield from _status(delta.status)
     if delta.authorship is not None:
@@ -84,10 +84,32 @@ def no_change_text(delta: Delta) -> str:
     compared is no evidence that the sides agree)."""
     if delta.mode == "diff":
         return "No differences."
+    workloads = delta.workloads_compared
     if not delta.compared:
+        if workloads:
+            return ("No drift: neither side has a NetworkPolicy, and the connections between "
+                    f"the {counted(workloads, 'workload')} on both sides are the same.")
         return "No drift found, but nothing was compared: neither side has a NetworkPolicy."
-    return (f"No drift: {counted(delta.compared, 'NetworkPolicy', 'NetworkPolicies')} "
-            "compared, each the same on both sides.")
+    policies = (f"{counted(delta.compared, 'NetworkPolicy', 'NetworkPolicies')} compared, each "
+                "the same on both sides")
+    if workloads is None:
+        return f"No drift: {policies} (their effect is not compared: see the notes)."
+    if not workloads:
+        return (f"No drift in policy text: {policies}; their effect is not compared: no "
+                "workload is on both sides.")
+    return (f"No drift: {policies}, and so are the connections between the "
+            f"{counted(workloads, 'workload')} on both sides.")
+
+
+def reachability_heading(delta: Delta, reachability: ReachabilityDelta
+                         ) -> tuple[str, dict[str, str]]:
+    """The section title and the word for each kind of change (drift speaks of the sides)."""
+    level = "between zones" if reachability.level == "zone" else "between workloads"
+    if delta.mode == "drift":
+        return (f"Reachability drift ({level} on both sides)",
+                {"added": f"only in {delta.new.label}", "removed": f"only in {delta.old.label}",
+                 "changed": "differ"})
+    return f"Reachability ({level})", {"added": "added", "removed": "removed", "changed": "changed"}
 
 
 def policy_heading(delta: Delta) -> tuple[str, dict[str, str]]:
@@ -140,16 +162,16 @@ def connection_text(change: ConnectionChange) -> str:
     return f"~ {arrow} : {change.old} -> {change.new} ({'; '.join(m for m in moves if m)})"
 
 
-def _reachability(delta: ReachabilityDelta) -> Iterator[Line]:
-    changes = [*delta.internet_exposure, *(c for g in delta.groups for c in g.changes)]
-    words = {"added": "added", "removed": "removed", "changed": "changed"}
-    level = "between zones" if delta.level == "zone" else "between workloads"
-    yield Line("heading", f"Reachability ({level}): {counts(words, [c.change for c in changes])}")
-    if delta.internet_exposure:
+def _reachability(delta: Delta, reachability: ReachabilityDelta) -> Iterator[Line]:
+    changes = [*reachability.internet_exposure,
+               *(c for g in reachability.groups for c in g.changes)]
+    title, words = reachability_heading(delta, reachability)
+    yield Line("heading", f"{title}: {counts(words, [c.change for c in changes])}")
+    if reachability.internet_exposure:
         yield Line("group", "New exposure to the internet", 1)
-        for change in delta.internet_exposure:
+        for change in reachability.internet_exposure:
             yield Line("removed", connection_text(change), 2)  # red: the thing to look at
-    for group in delta.groups:
+    for group in reachability.groups:
         yield Line("group", f"{group.src_zone} -> {group.dst_zone}", 1)
         for change in group.changes:
             text = connection_text(change)

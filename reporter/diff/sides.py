@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporter.diff.compute import compute_delta
+from reporter.diff.connections import EXACT_DIFF_LIMIT
 from reporter.diff.model import Delta, PolicyText, Row, Side, SideInfo, SideKind
 from reporter.diff.record import connection_rows
 from reporter.diff.spec import normalised_spec
@@ -27,8 +28,6 @@ from reporter.pack import PACK_JSON, read_pack_json
 from reporter.pipeline import Assessed, Assessor, PipelineOptions, read_inputs
 from reporter.wording import counted
 
-EXACT_DIFF_LIMIT = 200_000
-"""Manifest sides with more allowed pairs than this are compared between zones only."""
 PACK_HINT = "name the pack.json (or pack folder) of an earlier `reporter check -o json` or report"
 
 
@@ -37,7 +36,7 @@ class SideOptions(PipelineOptions):
     """How manifest sides are read and assessed: the options ``reporter check`` takes."""
 
     assess: bool = True
-    """False: policy text only (drift), without reachability or checks."""
+    """False: policy text and the map, without checks (drift)."""
 
 
 # -- sides from values -----------------------------------------------------------------------
@@ -92,7 +91,9 @@ def side_from_run(run: LoadedInputs, label: str, kind: SideKind, *,
                       commit=provenance.commit if provenance else None),
         policies=policies, connections=_rows(reach, assessment),
         zone_flows=assessment.zone_flows if assessment else None,
-        zones=_zones(assessment) if assessment else {}, assessment=assessment,
+        zones=_zones(assessment) if assessment else {},
+        workloads=frozenset(e.key for e in reach.endpoints[:reach.compiled.n_workloads])
+        if reach is not None else None, assessment=assessment,
         repository=repository if provenance else None, input_paths=run.input_paths,
         dirty_files=provenance.repository.dirty_paths if provenance else ())
 
@@ -154,8 +155,12 @@ def manifest_side(paths: Sequence[str], label: str, options: SideOptions,
                   kind: SideKind = "manifests") -> Side:
     """The manifests at ``paths`` (at ``git_ref`` when given), assessed unless told not to."""
     if not options.assess:
-        return side_from_run(_some_manifests(read_inputs(paths, options, git_ref=git_ref),
-                                             label), label, kind)
+        from reporter.netpol.engine import analyse
+
+        inputs = _some_manifests(read_inputs(paths, options, git_ref=git_ref), label)
+        reach = analyse(inputs.inventory,
+                        ipblock_matches_pod_ips=options.ipblock_matches_pod_ips)
+        return side_from_run(inputs, label, kind, reach=reach)
     assessed = (assessor or Assessor(options)).run(paths, git_ref=git_ref)
     _some_manifests(assessed.inputs, label)
     return assessed_side(assessed, label, kind)

@@ -125,18 +125,29 @@ def test_bad_input_exits_2_with_what_to_do(estates: tuple[str, str], args: list[
     assert "Traceback" not in result.output
 
 
-def test_drift_without_a_policy_on_either_side_says_nothing_was_compared(tmp_path: Path
-                                                                         ) -> None:
+def test_drift_without_a_policy_on_either_side_says_what_was_compared(tmp_path: Path
+                                                                       ) -> None:
+    """With workloads on both sides, their connections were compared (all open on both);
+    with none, nothing was."""
     write_estate(tmp_path / "desired", {})
     write_estate(tmp_path / "live", {})
-    for fmt, title in (("txt", "reporter drift"), ("md", "# reporter drift")):
-        result = run("drift", "live", "desired", "-o", fmt)
-        assert result.exit_code == 0, result.output
-        lines = [line for line in result.stdout.splitlines() if line]
-        assert lines[0].startswith(title)
-        assert lines[1] == ("No drift found, but nothing was compared: neither side has a "
-                            "NetworkPolicy.")
-    assert as_json(run("drift", "live", "desired", "-o", "json"))["compared"] == 0
+    for folder in ("desired-policies", "live-policies"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "empty.json").write_text(
+            '{"apiVersion": "v1", "kind": "List", "items": []}', encoding="utf-8")
+    for sides, expected in (
+            (("live", "desired"), "No drift: neither side has a NetworkPolicy, and the "
+                                  "connections between the 3 workloads on both sides are the "
+                                  "same."),
+            (("live-policies", "desired-policies"), "No drift found, but nothing was compared: "
+                                                    "neither side has a NetworkPolicy.")):
+        for fmt, title in (("txt", "reporter drift"), ("md", "# reporter drift")):
+            result = run("drift", *sides, "-o", fmt)
+            assert result.exit_code == 0, result.output
+            lines = [line for line in result.stdout.splitlines() if line]
+            assert lines[0].startswith(title)
+            assert lines[1] == expected
+        assert as_json(run("drift", *sides, "-o", "json"))["compared"] == 0
 
 
 def test_drift_of_a_snapshot_against_the_source_of_truth(tmp_path: Path) -> None:
@@ -144,12 +155,83 @@ def test_drift_of_a_snapshot_against_the_source_of_truth(tmp_path: Path) -> None
     write_estate(tmp_path / "live", {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5432)})
     assert run("drift", "--cluster", "live", "desired", "-o", "txt").stdout.splitlines() == [
         "reporter drift: desired (manifests) -> live (snapshot)",
-        "No drift: 2 NetworkPolicies compared, each the same on both sides.",
-        "Policy drift: none"]
+        "No drift: 2 NetworkPolicies compared, each the same on both sides, and so are the "
+        "connections between the 3 workloads on both sides.",
+        "Policy drift: none",
+        "Reachability drift (between workloads on both sides): none"]
     (tmp_path / "live" / "db.yaml").write_text(db_policy(5433), encoding="utf-8")
     result = run("drift", "live", "desired", "-o", "md")
     assert result.exit_code == 1
     assert "| differ | `shop/db` | desired/db.yaml:1 → live/db.yaml:1 |" in result.stdout
+
+
+def test_labels_drifting_under_the_same_policies_is_drift(tmp_path: Path) -> None:
+    """The live database's pods lost the label the policy selects: the policy text is the same
+    on both sides, but nothing isolates the database any more."""
+    policies = {"db.yaml": db_policy(5432), "api.yaml": api_egress(5432)}
+    write_estate(tmp_path / "desired", policies)
+    live = write_estate(tmp_path / "live", policies)
+    workloads = live / "workloads.yaml"
+    workloads.write_text(workloads.read_text(encoding="utf-8").replace(
+        "{app: db}", "{app: db-2}"), encoding="utf-8")
+    result = run("drift", "live", "desired", "-o", "txt")
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert "No drift" not in result.stdout
+    assert lines[1] == "Policy drift: none"
+    assert lines[2:] == [
+        "Reachability drift (between workloads on both sides): 2 only in live, 1 only in desired",
+        "  New exposure to the internet",
+        "    + 0.0.0.0-255.255.255.255[External] => shop/db[StatefulSet] : All Connections",
+        "  cluster -> cluster",
+        "    - shop/api[Deployment] => shop/db[StatefulSet] : TCP 5432",
+        "    + shop/web[Deployment] => shop/db[StatefulSet] : All Connections"]
+    found = as_json(run("drift", "live", "desired", "-o", "json"))
+    assert found["workloads_compared"] == 3
+    assert found["reachability"]["groups"]
+    markdown = run("drift", "live", "desired", "-o", "md").stdout
+    assert "## Reachability drift (between workloads on both sides): " in markdown
+    assert "only in live" in markdown and "only in desired" in markdown
+
+
+def test_drift_compares_connections_only_between_workloads_on_both_sides(tmp_path: Path
+                                                                         ) -> None:
+    """A workload running live that the source of truth does not describe is expected (the
+    repository rarely holds every workload): its connections are not drift, and the note says
+    they were not compared. A source of truth of policies alone compares no connection."""
+    write_estate(tmp_path / "desired", {"deny.yaml": DENY_ALL})
+    live = write_estate(tmp_path / "live", {"deny.yaml": DENY_ALL})
+    (live / "more.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: shop}\n"
+        "spec: {containers: [{name: c, image: i}]}\n", encoding="utf-8")
+    result = run("drift", "live", "desired", "-o", "txt")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == (
+        "No drift: 1 NetworkPolicy compared, each the same on both sides, and so are the "
+        "connections between the 3 workloads on both sides.")
+    assert "- 1 workload on one side only: its connections are not compared" in result.stdout
+
+    policies_only = tmp_path / "policies"
+    policies_only.mkdir()
+    (policies_only / "deny.yaml").write_text(DENY_ALL, encoding="utf-8")
+    result = run("drift", "live", "policies", "-o", "txt")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == (
+        "No drift in policy text: 1 NetworkPolicy compared, each the same on both sides; their "
+        "effect is not compared: no workload is on both sides.")
+    assert "- 4 workloads on one side only: their connections are not compared" in result.stdout
+
+
+def test_drift_against_a_pack_says_the_connections_were_not_compared(tmp_path: Path) -> None:
+    write_estate(tmp_path / "desired", {"deny.yaml": DENY_ALL})
+    Path("pack.json").write_text(run("check", "desired", "-o", "json").stdout, encoding="utf-8")
+    result = run("drift", "desired", "pack.json", "-o", "txt")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1] == (
+        "No drift: 1 NetworkPolicy compared, each the same on both sides (their effect is not "
+        "compared: see the notes).")
+    assert ("- reachability is not compared: a pack does not record which workloads it holds "
+            "(compare the manifests or snapshots themselves)") in result.stdout
 
 
 @pytest.mark.parametrize("command", ["diff", "drift"])
