@@ -16,6 +16,7 @@ from rich.console import Console
 from reporter.commands import ExitCode
 from reporter.commands.options import (
     assessment_options,
+    fail_on_error_option,
     git_ref_option,
     paths_argument,
     period_option,
@@ -67,6 +68,20 @@ def failed(assessment: Assessment) -> bool:
     return any(r.status is Status.FAIL for f in assessment.frameworks for r in f.requirements)
 
 
+def exit_code(assessment: Assessment, *, fail_on_error: bool) -> ExitCode:
+    """1 when a requirement fails, or with ``fail_on_error`` is ERROR (said on stderr)."""
+    if failed(assessment):
+        return ExitCode.FAILED
+    if fail_on_error:
+        errors = sum(r.status is Status.ERROR for f in assessment.frameworks
+                     for r in f.requirements)
+        if errors:
+            click.echo(f"error: {counted(errors, 'requirement')} could not be judged (ERROR): "
+                       "--fail-on-error makes that a failure", err=True)
+            return ExitCode.FAILED
+    return ExitCode.OK
+
+
 @click.command("check")
 @paths_argument
 @assessment_options
@@ -76,10 +91,7 @@ def failed(assessment: Assessment) -> bool:
               default=TEXT, show_default=True,
               help="text for people; json is the canonical result.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every finding with its evidence.")
-@click.option("--fail-on-error", is_flag=True,
-              help="Exit 1 also when a requirement is ERROR (a check could not judge it), "
-                   "not only when one fails: a pipeline then never passes on what was not "
-                   "judged.")
+@fail_on_error_option
 @click.option("--apply", "apply", multiple=True, metavar="PATH",
               help="NetworkPolicies applied over the inputs as kubectl apply would (same "
                    "namespace/name replaces), e.g. the folder `reporter fix` wrote. Repeatable. "
@@ -113,13 +125,4 @@ def check_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: str
     else:
         click.echo(ASSESSMENT_FORMATS[fmt](assessment), nl=False)
     require_assessed(assessment, "check")
-    if failed(assessment):
-        return ExitCode.FAILED
-    if fail_on_error:
-        errors = sum(r.status is Status.ERROR for f in assessment.frameworks
-                     for r in f.requirements)
-        if errors:
-            click.echo(f"error: {counted(errors, 'requirement')} could not be judged (ERROR): "
-                       "--fail-on-error makes that a failure", err=True)
-            return ExitCode.FAILED
-    return ExitCode.OK
+    return exit_code(assessment, fail_on_error=fail_on_error)

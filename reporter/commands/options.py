@@ -82,6 +82,10 @@ require_clean_option = click.option(
 )
 
 
+fail_on_error_option = click.option(
+    "--fail-on-error", is_flag=True,
+    help="Exit 1 also when a requirement is ERROR (a check could not judge it), not only when "
+         "one fails: a pipeline then never passes on what was not judged.")
 exclude_option = click.option(
     "--exclude", "exclude", multiple=True, metavar="GLOB",
     help="Leave out paths matching GLOB (repeatable), relative to a directory named or as "

@@ -1,8 +1,9 @@
 """``reporter run``: the scheduled job's one command: read, assess, write the pack into the
 archive, chain it, print one JSON line for schedulers and alerting.
 
-Exit codes: 0 no automated requirement fails, 1 one does (as ``check``), 2 bad input, a broken
-chain or a held lock, 143 interrupted by SIGTERM (the archive is left as it was).
+Exit codes: 0 no automated requirement fails, 1 one does (as ``check``; with
+``--fail-on-error`` also one is ERROR), 2 bad input, a broken chain or a held lock, 143
+interrupted by SIGTERM (the archive is left as it was).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from reporter.commands.options import (
     PATHS_HELP,
     config_option,
     context_option,
+    fail_on_error_option,
     framework_option,
     input_options,
     ipblock_option,
@@ -105,24 +107,26 @@ def _settings(config_path: str | None) -> _Settings:
 @timeout_option
 @click.option("--lock-wait", type=click.FloatRange(min=0), default=10, show_default=True,
               help="Seconds to wait for another run's lock before giving up (exit 2).")
+@fail_on_error_option
 @ipblock_option
 @input_options
 def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | None,
                 context: str | None, in_cluster: bool, config_path: str | None,
                 frameworks: tuple[str, ...], period_text: str | None, sign_key: str | None,
                 accept_broken_chain: str | None, clean: bool, timeout: float, lock_wait: float,
-                ipblock_matches_pod_ips: bool, exclude: tuple[str, ...],
+                fail_on_error: bool, ipblock_matches_pod_ips: bool, exclude: tuple[str, ...],
                 strict: bool) -> ExitCode:
     """Read PATHS, or snapshot the live cluster, assess, and add the pack to the archive.
 
     The pack goes to ARCHIVE/<period>/<run id>/ (a live cluster's snapshot inside it, as
     snapshot.yaml) and is chained onto ARCHIVE/index.json. The previous run is verified first
     and compared with ("Changes since the previous review"). Prints one JSON line: run id,
-    period, status counts per framework, pack path. Exit 0/1 as `check`, 2 for bad input or a
-    broken chain, 143 when stopped by SIGTERM. Without PATHS the live cluster is read.
+    period, status counts per framework, pack path. Exit 0/1 as `check` (--fail-on-error
+    too: the pack is archived either way), 2 for bad input or a broken chain, 143 when stopped
+    by SIGTERM. Without PATHS the live cluster is read.
     """
     from reporter.archive.run import RunRequest, run_into_archive
-    from reporter.commands.check import failed
+    from reporter.commands.check import exit_code
     from reporter.inputs import GitOptions, ReadOptions
     from reporter.inventory.kubeconfig import ClusterAccess
     from reporter.period import parse_period
@@ -174,7 +178,7 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
         "pack": str(Path(archive) / entry.pack), "signed": entry.signer is not None,
         "accepted_broken_chain": entry.accepted_broken_chain is not None,
     }, sort_keys=False))
-    return ExitCode.FAILED if failed(outcome.assessment) else ExitCode.OK
+    return exit_code(outcome.assessment, fail_on_error=fail_on_error)
 
 
 run_command.help = f"{run_command.help}\n\n{PATHS_HELP}"
