@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "check"
+NOT_JUDGED = ROOT / "tests" / "data" / "estates" / "not-judged.yaml"
 EPOCH = "1711962000"  # 2024-04-01T09:00:00Z
 SCENARIOS = {
     "three-tier": (["samples/three-tier"], 1),
@@ -354,21 +355,13 @@ def test_an_input_of_host_network_pods_only_is_not_assessed_with_what_to_do(
         "record that as manual evidence (attestations)")
 
 
-def test_fail_on_error_makes_a_requirement_not_judged_exit_1(tmp_path: Path) -> None:
+def test_fail_on_error_makes_a_requirement_not_judged_exit_1() -> None:
     """Everything isolated and nothing declared: the DNS check cannot judge (no DNS server in
     the inputs), ERROR, which by default does not fail the run."""
-    (tmp_path / "estate.yaml").write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n"
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
-        "spec:\n  selector: {matchLabels: {app: web}}\n  template:\n"
-        "    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n"
-        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-        "metadata: {name: default-deny, namespace: shop}\n"
-        "spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n")
-    code, out, err = run(str(tmp_path / "estate.yaml"), "-o", "json")
+    code, out, err = run(str(NOT_JUDGED), "-o", "json")
     statuses = {r["status"] for f in json.loads(out)["frameworks"] for r in f["requirements"]}
     assert code == 0 and "ERROR" in statuses and "FAIL" not in statuses
-    code, out, err = run(str(tmp_path / "estate.yaml"), "--fail-on-error", "-o", "json")
+    code, out, err = run(str(NOT_JUDGED), "--fail-on-error", "-o", "json")
     assert code == 1
     assert err.strip() == ("error: 1 requirement could not be judged (ERROR): --fail-on-error "
                            "makes that a failure")

@@ -8,6 +8,7 @@ interrupted by SIGTERM (the archive is left as it was).
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import signal
@@ -181,4 +182,4 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     return exit_code(outcome.assessment, fail_on_error=fail_on_error)
 
 
-run_command.help = f"{run_command.help}\n\n{PATHS_HELP}"
+run_command.help = f"{inspect.cleandoc(run_command.help or '')}\n\n{PATHS_HELP}"

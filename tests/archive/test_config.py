@@ -8,6 +8,7 @@ from pathlib import Path
 from .conftest import FRAMEWORK, Q4_RUN, reporter
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "three-tier"
+NOT_JUDGED = Path(__file__).resolve().parents[1] / "data" / "estates" / "not-judged.yaml"
 
 
 def write_config(folder: Path, run: str) -> Path:
@@ -68,23 +69,14 @@ def test_exclude_and_strict_choose_what_a_run_reads(tmp_path: Path) -> None:
 
 def test_fail_on_error_fails_the_run_and_the_pack_is_archived_all_the_same(tmp_path: Path
                                                                             ) -> None:
-    """Everything isolated and nothing declared: SOC 2 CC7.1 cannot be judged (no DNS server in
-    the inputs). A schedule that must not pass on it says --fail-on-error."""
-    estate = tmp_path / "estate.yaml"
-    estate.write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n---\n"
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\n"
-        "spec:\n  selector: {matchLabels: {app: web}}\n  template:\n"
-        "    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n"
-        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
-        "metadata: {name: default-deny, namespace: shop}\n"
-        "spec: {podSelector: {}, policyTypes: [Ingress, Egress]}\n")
+    """SOC 2 CC7.1 cannot be judged (no DNS server in the inputs): a schedule that must not
+    pass on it says --fail-on-error."""
     archive = tmp_path / "A"
     soc2 = ["--framework", "soc2-tsc-2017"]
-    passed = reporter("run", str(estate), "--archive", str(archive), *soc2)
+    passed = reporter("run", str(NOT_JUDGED), "--archive", str(archive), *soc2)
     assert passed.returncode == 0, passed.stderr
     assert json.loads(passed.stdout)["status"]["soc2-tsc-2017"]["ERROR"] == 1
-    failed = reporter("run", str(estate), "--archive", str(archive), *soc2, "--fail-on-error")
+    failed = reporter("run", str(NOT_JUDGED), "--archive", str(archive), *soc2, "--fail-on-error")
     assert failed.returncode == 1, failed.stderr
     assert failed.stderr.strip().endswith(
         "error: 1 requirement could not be judged (ERROR): --fail-on-error makes that a failure")
