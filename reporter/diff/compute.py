@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 from reporter.diff.authorship import authorship, has_commit
-from reporter.diff.connections import (
-    EXACT_DIFF_LIMIT,
-    is_external,
-    reachability_delta,
-    row_changes,
-    zone_flow_changes,
-)
+from reporter.diff.connections import reachability_delta, row_changes, zone_flow_changes
 from reporter.diff.model import (
     Authorship,
     Delta,
     Mode,
     PolicyChange,
     ReachabilityDelta,
-    Row,
     Side,
 )
+from reporter.diff.pairdiff import differing_rows
 from reporter.diff.policies import policy_changes
 from reporter.diff.status import status_delta
 from reporter.wording import counted
@@ -73,13 +66,10 @@ def _drift_reachability(desired: Side, live: Side, notes: list[str]
     once labels drift, so equal policy text is not equal segmentation. A workload on one side
     only is expected (the source of truth rarely holds every workload of the cluster), and its
     connections are left out. Returns the delta and how many workloads it compared."""
-    if desired.workloads is None or live.workloads is None:
+    if desired.reach is None or live.reach is None or desired.workloads is None \
+            or live.workloads is None:
         notes.append("reachability is not compared: a pack does not record which workloads it "
                      "holds (compare the manifests or snapshots themselves)")
-        return None, None
-    if desired.connections is None or live.connections is None:
-        notes.append(f"reachability is not compared: a side allows more than "
-                     f"{EXACT_DIFF_LIMIT:,} pairs")
         return None, None
     both = desired.workloads & live.workloads
     alone = len(desired.workloads ^ live.workloads)
@@ -90,12 +80,8 @@ def _drift_reachability(desired: Side, live: Side, notes: list[str]
     if not both:
         notes.append("reachability is not compared: no workload is on both sides")
         return None, 0
-
-    def shared(rows: Sequence[Row]) -> list[Row]:
-        return [r for r in rows if all(end in both or is_external(end) for end in r[:2])]
-
-    changes = row_changes(shared(desired.connections), shared(live.connections))
-    return reachability_delta(changes, {}, "workload"), len(both)
+    before, after = differing_rows(desired.reach, live.reach, both)
+    return reachability_delta(row_changes(before, after), {}, "workload"), len(both)
 
 
 def _authorship(old: Side, new: Side, policies: tuple[PolicyChange, ...], notes: list[str],

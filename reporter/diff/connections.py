@@ -29,9 +29,6 @@ UNZONED = "cluster"
 """The zone of a workload when the side has no assessment (the whole cluster is one zone)."""
 Point = str | AddressRange
 """A workload key, or a piece of the external address space."""
-EXACT_DIFF_LIMIT = 200_000
-"""Manifest sides with more allowed pairs than this are compared between zones only (drift:
-not at all)."""
 
 
 @cache

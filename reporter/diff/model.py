@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from reporter.model import Assessment, ZoneFlow
+
+if TYPE_CHECKING:
+    from reporter.netpol.engine import Reachability
 
 SideKind = Literal["git", "manifests", "pack", "snapshot"]
 Mode = Literal["diff", "drift"]
@@ -68,6 +71,8 @@ class Side:
     workloads: frozenset[str] | None = None
     """The keys of the workloads in its map; None when not known (a pack records only the
     connections, not the workloads without any)."""
+    reach: Reachability | None = None
+    """The map itself (manifest sides of drift, compared at any size)."""
     assessment: Assessment | None = None
     repository: Path | None = None
     """The work tree the side was read from, where its commits can be looked up."""

@@ -85,10 +85,12 @@ def no_change_text(delta: Delta) -> str:
     if delta.mode == "diff":
         return "No differences."
     workloads = delta.workloads_compared
+    connections = ("the connections of the workload on both sides" if workloads == 1 else
+                   f"the connections between the {counted(workloads or 0, 'workload')} on both "
+                   "sides")
     if not delta.compared:
         if workloads:
-            return ("No drift: neither side has a NetworkPolicy, and the connections between "
-                    f"the {counted(workloads, 'workload')} on both sides are the same.")
+            return f"No drift: neither side has a NetworkPolicy, and {connections} are the same."
         return "No drift found, but nothing was compared: neither side has a NetworkPolicy."
     policies = (f"{counted(delta.compared, 'NetworkPolicy', 'NetworkPolicies')} compared, each "
                 "the same on both sides")
@@ -97,8 +99,7 @@ def no_change_text(delta: Delta) -> str:
     if not workloads:
         return (f"No drift in policy text: {policies}; their effect is not compared: no "
                 "workload is on both sides.")
-    return (f"No drift: {policies}, and so are the connections between the "
-            f"{counted(workloads, 'workload')} on both sides.")
+    return f"No drift: {policies}, and so are {connections}."
 
 
 def reachability_heading(delta: Delta, reachability: ReachabilityDelta

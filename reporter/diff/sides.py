@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reporter.diff.compute import compute_delta
-from reporter.diff.connections import EXACT_DIFF_LIMIT
 from reporter.diff.model import Delta, PolicyText, Row, Side, SideInfo, SideKind
 from reporter.diff.record import connection_rows
 from reporter.diff.spec import normalised_spec
@@ -28,6 +27,8 @@ from reporter.pack import PACK_JSON, read_pack_json
 from reporter.pipeline import Assessed, Assessor, PipelineOptions, read_inputs
 from reporter.wording import counted
 
+EXACT_DIFF_LIMIT = 200_000
+"""Manifest sides with more allowed pairs than this are compared between zones only."""
 PACK_HINT = "name the pack.json (or pack folder) of an earlier `reporter check -o json` or report"
 
 
@@ -70,10 +71,11 @@ def side_from_assessment(assessment: Assessment, label: str, kind: SideKind = "p
 
 
 def side_from_run(run: LoadedInputs, label: str, kind: SideKind, *,
-                  reach: Reachability | None = None,
-                  assessment: Assessment | None = None) -> Side:
+                  reach: Reachability | None = None, assessment: Assessment | None = None,
+                  rows: bool = True) -> Side:
     """A side read from manifests: policies from the inventory, the map from ``reach`` (or
-    the assessment), provenance from the inputs."""
+    the assessment; as rows unless ``rows`` is False: drift compares ``reach`` itself),
+    provenance from the inputs."""
     repository, provenance = run.repository, run.provenance
 
     def file_of(path: str) -> str:
@@ -89,11 +91,11 @@ def side_from_run(run: LoadedInputs, label: str, kind: SideKind, *,
     return Side(
         info=SideInfo(label=label, kind=kind,
                       commit=provenance.commit if provenance else None),
-        policies=policies, connections=_rows(reach, assessment),
+        policies=policies, connections=_rows(reach, assessment) if rows else None,
         zone_flows=assessment.zone_flows if assessment else None,
         zones=_zones(assessment) if assessment else {},
         workloads=frozenset(e.key for e in reach.endpoints[:reach.compiled.n_workloads])
-        if reach is not None else None, assessment=assessment,
+        if reach is not None else None, reach=reach, assessment=assessment,
         repository=repository if provenance else None, input_paths=run.input_paths,
         dirty_files=provenance.repository.dirty_paths if provenance else ())
 
@@ -160,7 +162,7 @@ def manifest_side(paths: Sequence[str], label: str, options: SideOptions,
         inputs = _some_manifests(read_inputs(paths, options, git_ref=git_ref), label)
         reach = analyse(inputs.inventory,
                         ipblock_matches_pod_ips=options.ipblock_matches_pod_ips)
-        return side_from_run(inputs, label, kind, reach=reach)
+        return side_from_run(inputs, label, kind, reach=reach, rows=False)
     assessed = (assessor or Assessor(options)).run(paths, git_ref=git_ref)
     _some_manifests(assessed.inputs, label)
     return assessed_side(assessed, label, kind)

@@ -1,0 +1,61 @@
+"""Drift's comparison in arrays finds exactly the changes the comparison of the whole maps'
+rows finds, between the workloads on both sides, whatever the sides' policies, labels, classes
+and ipBlock cuts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reporter.diff.connections import is_external, row_changes
+from reporter.diff.model import Row
+from reporter.diff.pairdiff import differing_rows
+from reporter.diff.record import connection_rows
+from reporter.inventory.model import Inventory
+from reporter.netpol.engine import Reachability, analyse
+from tests.netpol.strategies import crowded_inventories, inventories, labels
+
+SETTINGS = settings(max_examples=150, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _workloads(reach: Reachability) -> set[str]:
+    return {e.key for e in reach.endpoints[:reach.compiled.n_workloads]}
+
+
+def _assert_agrees(old: Inventory, new: Inventory) -> None:
+    before, after = analyse(old), analyse(new)
+    both = _workloads(before) & _workloads(after)
+
+    def shared(reach: Reachability) -> list[Row]:
+        return [r for r in connection_rows(reach)
+                if all(end in both or is_external(end) for end in r[:2])]
+
+    assert row_changes(*differing_rows(before, after, both)) == row_changes(shared(before),
+                                                                            shared(after))
+
+
+@SETTINGS
+@given(old=inventories(), new=inventories())
+def test_two_estates_compare_alike_in_arrays_and_in_rows(old: Inventory, new: Inventory
+                                                         ) -> None:
+    _assert_agrees(old, new)
+
+
+@SETTINGS
+@given(old=crowded_inventories(), data=st.data())
+def test_labels_drifting_under_the_same_policies(old: Inventory, data: st.DataObject) -> None:
+    """The same policies, workloads and namespaces, some labels changed: classes of look-alike
+    endpoints split on one side only."""
+    drifted = tuple(replace(w, labels=data.draw(labels)) if data.draw(st.booleans()) else w
+                    for w in old.workloads)
+    _assert_agrees(old, replace(old, workloads=drifted))
+
+
+@SETTINGS
+@given(inventory=crowded_inventories())
+def test_an_unchanged_map_has_no_differing_rows(inventory: Inventory) -> None:
+    reach = analyse(inventory)
+    assert differing_rows(reach, analyse(inventory), _workloads(reach)) == ([], [])
