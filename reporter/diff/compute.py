@@ -14,7 +14,7 @@ from reporter.diff.model import (
     ReachabilityDelta,
     Side,
 )
-from reporter.diff.pairdiff import differing_rows
+from reporter.diff.pairdiff import differing_rows, workload_keys
 from reporter.diff.policies import policy_changes
 from reporter.diff.status import status_delta
 from reporter.wording import counted
@@ -66,13 +66,13 @@ def _drift_reachability(desired: Side, live: Side, notes: list[str]
     once labels drift, so equal policy text is not equal segmentation. A workload on one side
     only is expected (the source of truth rarely holds every workload of the cluster), and its
     connections are left out. Returns the delta and how many workloads it compared."""
-    if desired.reach is None or live.reach is None or desired.workloads is None \
-            or live.workloads is None:
-        notes.append("reachability is not compared: a pack does not record which workloads it "
-                     "holds (compare the manifests or snapshots themselves)")
+    if desired.connectivity is None or live.connectivity is None:
+        notes.append("reachability is not compared: a pack.json alone does not hold the map "
+                     "(name the pack folder: its connectivity.json.gz does)")
         return None, None
-    both = desired.workloads & live.workloads
-    alone = len(desired.workloads ^ live.workloads)
+    wanted, running = workload_keys(desired.connectivity), workload_keys(live.connectivity)
+    both = wanted & running
+    alone = len(wanted ^ running)
     if alone:
         notes.append(f"{counted(alone, 'workload')} on one side only: "
                      f"{'its connections are' if alone == 1 else 'their connections are'} "
@@ -80,7 +80,7 @@ def _drift_reachability(desired: Side, live: Side, notes: list[str]
     if not both:
         notes.append("reachability is not compared: no workload is on both sides")
         return None, 0
-    before, after = differing_rows(desired.reach, live.reach, both)
+    before, after = differing_rows(desired.connectivity, live.connectivity, both)
     return reachability_delta(row_changes(before, after), {}, "workload"), len(both)
 
 

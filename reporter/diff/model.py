@@ -15,6 +15,7 @@ from reporter.model import Assessment, ZoneFlow
 
 if TYPE_CHECKING:
     from reporter.netpol.engine import Reachability
+    from reporter.render.pairmap import PairMap
 
 SideKind = Literal["git", "manifests", "pack", "snapshot"]
 Mode = Literal["diff", "drift"]
@@ -68,11 +69,9 @@ class Side:
     zone_flows: Sequence[ZoneFlow] | None = None
     zones: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Workload key -> the zones it belongs to (empty without an assessment)."""
-    workloads: frozenset[str] | None = None
-    """The keys of the workloads in its map; None when not known (a pack records only the
-    connections, not the workloads without any)."""
-    reach: Reachability | None = None
-    """The map itself (manifest sides of drift, compared at any size)."""
+    connectivity: Reachability | PairMap | None = None
+    """The map itself, for drift to compare at any size: the engine's (manifests) or the one a
+    pack folder stores; None for a pack.json alone."""
     assessment: Assessment | None = None
     repository: Path | None = None
     """The work tree the side was read from, where its commits can be looked up."""

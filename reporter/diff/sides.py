@@ -11,7 +11,7 @@ import json
 import os
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reporter.diff.compute import compute_delta
@@ -23,8 +23,9 @@ from reporter.git import repo_relative
 from reporter.inputs import LoadedInputs
 from reporter.model import Assessment
 from reporter.netpol.engine import Reachability
-from reporter.pack import PACK_JSON, read_pack_json
+from reporter.pack import CONNECTIVITY_JSON, PACK_JSON, read_pack_json
 from reporter.pipeline import Assessed, Assessor, PipelineOptions, read_inputs
+from reporter.render.pairmap import PairMap, PairMapError, read_pair_map
 from reporter.wording import counted
 
 EXACT_DIFF_LIMIT = 200_000
@@ -93,9 +94,8 @@ def side_from_run(run: LoadedInputs, label: str, kind: SideKind, *,
                       commit=provenance.commit if provenance else None),
         policies=policies, connections=_rows(reach, assessment) if rows else None,
         zone_flows=assessment.zone_flows if assessment else None,
-        zones=_zones(assessment) if assessment else {},
-        workloads=frozenset(e.key for e in reach.endpoints[:reach.compiled.n_workloads])
-        if reach is not None else None, reach=reach, assessment=assessment,
+        zones=_zones(assessment) if assessment else {}, connectivity=reach,
+        assessment=assessment,
         repository=repository if provenance else None, input_paths=run.input_paths,
         dirty_files=provenance.repository.dirty_paths if provenance else ())
 
@@ -148,8 +148,21 @@ def load_side(path: str, options: SideOptions, assessor: Assessor | None = None,
     """A pack (folder or pack.json), or the manifests at ``path``."""
     pack = read_pack(path)
     if pack is not None:
-        return side_from_assessment(pack, path)
+        return replace(side_from_assessment(pack, path), connectivity=_stored_map(Path(path)))
     return manifest_side([path], path, options, assessor, kind=kind)
+
+
+def _stored_map(path: Path) -> PairMap | None:
+    """The map a pack folder stores (None for a pack.json alone, or a pack made before)."""
+    file = path / CONNECTIVITY_JSON
+    if not path.is_dir() or not file.is_file():
+        return None
+    try:
+        return read_pair_map(file.read_bytes())
+    except (OSError, PairMapError) as error:
+        raise InputError([Problem(f"the pack's map cannot be read: {error}", file=str(file))],
+                         hint="verify the pack (reporter verify): it may have been altered"
+                         ) from None
 
 
 def manifest_side(paths: Sequence[str], label: str, options: SideOptions,

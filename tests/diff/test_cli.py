@@ -222,16 +222,30 @@ def test_drift_compares_connections_only_between_workloads_on_both_sides(tmp_pat
     assert "- 4 workloads on one side only: their connections are not compared" in result.stdout
 
 
-def test_drift_against_a_pack_says_the_connections_were_not_compared(tmp_path: Path) -> None:
-    write_estate(tmp_path / "desired", {"deny.yaml": DENY_ALL})
-    Path("pack.json").write_text(run("check", "desired", "-o", "json").stdout, encoding="utf-8")
-    result = run("drift", "desired", "pack.json", "-o", "txt")
+def test_drift_against_a_pack_folder_compares_its_map(tmp_path: Path) -> None:
+    """The live cluster against the evidence pack of the last review: the pack folder's
+    connectivity.json.gz is the map the auditor saw; a pack.json alone has no map."""
+    policies = {"db.yaml": db_policy(5432), "api.yaml": api_egress(5432)}
+    write_estate(tmp_path / "reviewed", policies)
+    assert run("report", "reviewed", "--out", "pack").exit_code in (0, 1)
+    live = write_estate(tmp_path / "live", policies)
+    assert run("drift", "live", "pack", "-o", "txt").stdout.splitlines()[1] == (
+        "No drift: 2 NetworkPolicies compared, each the same on both sides, and so are the "
+        "connections between the 3 workloads on both sides.")
+    workloads = live / "workloads.yaml"
+    workloads.write_text(workloads.read_text(encoding="utf-8").replace(
+        "{app: db}", "{app: db-2}"), encoding="utf-8")
+    result = run("drift", "live", "pack", "-o", "txt")
+    assert result.exit_code == 1, result.output
+    assert "    - shop/api[Deployment] => shop/db[StatefulSet] : TCP 5432" in result.stdout
+
+    result = run("drift", "live", "pack/pack.json", "-o", "txt")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1] == (
-        "No drift: 1 NetworkPolicy compared, each the same on both sides (their effect is not "
+        "No drift: 2 NetworkPolicies compared, each the same on both sides (their effect is not "
         "compared: see the notes).")
-    assert ("- reachability is not compared: a pack does not record which workloads it holds "
-            "(compare the manifests or snapshots themselves)") in result.stdout
+    assert ("- reachability is not compared: a pack.json alone does not hold the map (name the "
+            "pack folder: its connectivity.json.gz does)") in result.stdout
 
 
 @pytest.mark.parametrize("command", ["diff", "drift"])

@@ -1,6 +1,6 @@
 """Drift's comparison in arrays finds exactly the changes the comparison of the whole maps'
 rows finds, between the workloads on both sides, whatever the sides' policies, labels, classes
-and ipBlock cuts."""
+and ipBlock cuts, and whether a map is the engine's or a pack's."""
 
 from __future__ import annotations
 
@@ -11,30 +11,30 @@ from hypothesis import strategies as st
 
 from reporter.diff.connections import is_external, row_changes
 from reporter.diff.model import Row
-from reporter.diff.pairdiff import differing_rows
+from reporter.diff.pairdiff import differing_rows, workload_keys
 from reporter.diff.record import connection_rows
 from reporter.inventory.model import Inventory
 from reporter.netpol.engine import Reachability, analyse
+from reporter.render.pairmap import pair_map
 from tests.netpol.strategies import crowded_inventories, inventories, labels
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
-def _workloads(reach: Reachability) -> set[str]:
-    return {e.key for e in reach.endpoints[:reach.compiled.n_workloads]}
-
-
 def _assert_agrees(old: Inventory, new: Inventory) -> None:
     before, after = analyse(old), analyse(new)
-    both = _workloads(before) & _workloads(after)
+    both = workload_keys(before) & workload_keys(after)
 
     def shared(reach: Reachability) -> list[Row]:
         return [r for r in connection_rows(reach)
                 if all(end in both or is_external(end) for end in r[:2])]
 
-    assert row_changes(*differing_rows(before, after, both)) == row_changes(shared(before),
-                                                                            shared(after))
+    expected = row_changes(shared(before), shared(after))
+    assert row_changes(*differing_rows(before, after, both)) == expected
+    # A pack's stored map (connectivity.json.gz) on either side compares alike.
+    assert row_changes(*differing_rows(pair_map(before), after, both)) == expected
+    assert row_changes(*differing_rows(before, pair_map(after), both)) == expected
 
 
 @SETTINGS
@@ -58,4 +58,4 @@ def test_labels_drifting_under_the_same_policies(old: Inventory, data: st.DataOb
 @given(inventory=crowded_inventories())
 def test_an_unchanged_map_has_no_differing_rows(inventory: Inventory) -> None:
     reach = analyse(inventory)
-    assert differing_rows(reach, analyse(inventory), _workloads(reach)) == ([], [])
+    assert differing_rows(reach, analyse(inventory), workload_keys(reach)) == ([], [])
