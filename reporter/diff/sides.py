@@ -148,12 +148,15 @@ def load_side(path: str, options: SideOptions, assessor: Assessor | None = None,
     """A pack (folder or pack.json), or the manifests at ``path``."""
     pack = read_pack(path)
     if pack is not None:
-        return replace(side_from_assessment(pack, path), connectivity=_stored_map(Path(path)))
+        side = side_from_assessment(pack, path)
+        # Drift compares the maps themselves (a diff reads the pack's recorded connections).
+        return side if options.assess else replace(side, connectivity=_stored_map(Path(path)))
     return manifest_side([path], path, options, assessor, kind=kind)
 
 
 def _stored_map(path: Path) -> PairMap | None:
-    """The map a pack folder stores (None for a pack.json alone, or a pack made before)."""
+    """The map a pack folder stores (None for a pack.json alone, or a pack older than the
+    stored map)."""
     file = path / CONNECTIVITY_JSON
     if not path.is_dir() or not file.is_file():
         return None

@@ -247,6 +247,12 @@ def test_drift_against_a_pack_folder_compares_its_map(tmp_path: Path) -> None:
     assert ("- reachability is not compared: a pack.json alone does not hold the map (name the "
             "pack folder: its connectivity.json.gz does)") in result.stdout
 
+    Path("pack/connectivity.json.gz").write_bytes(b"altered")
+    result = run("drift", "live", "pack")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: pack/connectivity.json.gz: the pack's map cannot be "
+                                    "read: not gzip-compressed JSON")
+
 
 @pytest.mark.parametrize("command", ["diff", "drift"])
 def test_exclude_and_strict_choose_what_both_sides_read(tmp_path: Path, command: str) -> None:
