@@ -54,6 +54,9 @@ def tool_version() -> str:
         return "0+unknown"
 
 
+IPBLOCK_FLAG = "--ipblock-matches-pod-ips"
+"""In a run's recorded command line: its map matched pods by IP against ipBlocks."""
+
 @dataclass(frozen=True, slots=True)
 class PipelineOptions:
     """What shapes an assessment besides the paths: the options ``reporter check`` takes."""
@@ -89,7 +92,7 @@ class PipelineOptions:
         argv += ["--config", self.config_path] if self.config_path else []
         argv += [a for f in self.frameworks for a in ("--framework", f)]
         argv += extra
-        argv += ["--ipblock-matches-pod-ips"] if self.ipblock_matches_pod_ips else []
+        argv += [IPBLOCK_FLAG] if self.ipblock_matches_pod_ips else []
         argv += ["--git-ref", git_ref] if git_ref else []
         argv += [a for g in self.reading.exclude for a in ("--exclude", g)]
         argv += ["--strict"] if self.reading.strict else []

@@ -14,7 +14,12 @@ import click
 from rich.console import Console
 
 from reporter.commands import ExitCode
-from reporter.commands.options import assessment_options, git_ref_option, input_options
+from reporter.commands.options import (
+    assessment_options,
+    git_ref_option,
+    input_options,
+    ipblock_option,
+)
 from reporter.errors import InputError
 
 if TYPE_CHECKING:
@@ -87,10 +92,12 @@ def diff_command(sides: tuple[str, ...], git_range: str | None, options: Pipelin
               help="The live state: a directory or a `kubectl get networkpolicies -A -o yaml` "
                    "dump. SOURCES are then the source of truth.")
 @git_ref_option
+@ipblock_option
 @input_options
 @output_option
 def drift_command(sources: tuple[str, ...], cluster: str | None, git_ref: str | None,
-                  exclude: tuple[str, ...], strict: bool, fmt: str) -> ExitCode:
+                  ipblock_matches_pod_ips: bool, exclude: tuple[str, ...], strict: bool,
+                  fmt: str) -> ExitCode:
     """NetworkPolicies that exist only live, only in the source of truth, or differ in spec;
     and connections between workloads on both sides that differ (labels drift too).
 
@@ -104,7 +111,8 @@ def drift_command(sources: tuple[str, ...], cluster: str | None, git_ref: str | 
     from reporter.diff.sides import SideOptions, load_side, manifest_side
     from reporter.inputs import ReadOptions
 
-    options = SideOptions(assess=False, reading=ReadOptions(exclude=exclude, strict=strict))
+    options = SideOptions(assess=False, reading=ReadOptions(exclude=exclude, strict=strict),
+                          ipblock_matches_pod_ips=ipblock_matches_pod_ips)
     if cluster is None:
         if len(sources) != 2:
             raise InputError(f"expected LIVE and DESIRED, got {len(sources)} argument(s)",

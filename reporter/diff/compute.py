@@ -17,6 +17,8 @@ from reporter.diff.model import (
 from reporter.diff.pairdiff import differing_rows, workload_keys
 from reporter.diff.policies import policy_changes
 from reporter.diff.status import status_delta
+from reporter.netpol.engine import Reachability
+from reporter.pipeline import IPBLOCK_FLAG
 from reporter.wording import counted
 
 
@@ -70,6 +72,10 @@ def _drift_reachability(desired: Side, live: Side, notes: list[str]
         notes.append("reachability is not compared: a pack.json alone does not hold the map "
                      "(name the pack folder: its connectivity.json.gz does)")
         return None, None
+    if _matches_pod_ips(desired) != _matches_pod_ips(live):
+        notes.append("one map was made with --ipblock-matches-pod-ips and the other without: "
+                     "pods an ipBlock matches by their IPs differ for that reason alone (give "
+                     "drift the option the pack was made with)")
     wanted, running = workload_keys(desired.connectivity), workload_keys(live.connectivity)
     both = wanted & running
     alone = len(wanted ^ running)
@@ -82,6 +88,15 @@ def _drift_reachability(desired: Side, live: Side, notes: list[str]
         return None, 0
     before, after = differing_rows(desired.connectivity, live.connectivity, both)
     return reachability_delta(row_changes(before, after), {}, "workload"), len(both)
+
+
+def _matches_pod_ips(side: Side) -> bool | None:
+    """Whether the side's map matched pods by IP against ipBlocks (None: not known)."""
+    if isinstance(side.connectivity, Reachability):
+        return side.connectivity.compiled.ipblock_matches_pod_ips
+    if side.assessment is not None:
+        return IPBLOCK_FLAG in side.assessment.command
+    return None
 
 
 def _authorship(old: Side, new: Side, policies: tuple[PolicyChange, ...], notes: list[str],

@@ -42,7 +42,7 @@ class Compiled:
         )
         self.n_workloads = len(self.workloads)
         self.n_endpoints = self.n_workloads + len(self.space)
-        self._ipblock_matches_pod_ips = ipblock_matches_pod_ips
+        self.ipblock_matches_pod_ips = ipblock_matches_pod_ips
 
         namespaces = sorted({n.name for n in inventory.namespaces} | {
             w.namespace for w in self.workloads
@@ -91,7 +91,7 @@ class Compiled:
         vector = np.zeros(self.n_endpoints, dtype=bool)
         if peer.ip_block is not None:
             vector[self.n_workloads :] = self.space.block_vector(peer.ip_block)
-            if self._ipblock_matches_pod_ips:
+            if self.ipblock_matches_pod_ips:
                 for i, workload in enumerate(self.workloads):
                     if any(block_contains(peer.ip_block, ip) for ip in workload.pod_ips):
                         vector[i] = True

@@ -254,6 +254,18 @@ def test_drift_against_a_pack_folder_compares_its_map(tmp_path: Path) -> None:
                                     "read: not gzip-compressed JSON")
 
 
+def test_drift_says_when_the_pack_matched_pods_by_ip_and_this_run_does_not(tmp_path: Path
+                                                                           ) -> None:
+    write_estate(tmp_path / "reviewed", {"web.yaml": web_ingress("10.0.0.0/8")})
+    assert run("report", "reviewed", "--out", "pack",
+               "--ipblock-matches-pod-ips").exit_code in (0, 1)
+    note = "one map was made with --ipblock-matches-pod-ips and the other without"
+    assert note in run("drift", "reviewed", "pack").stdout
+    same = run("drift", "reviewed", "pack", "--ipblock-matches-pod-ips")
+    assert same.exit_code == 0, same.output
+    assert note not in same.stdout
+
+
 @pytest.mark.parametrize("command", ["diff", "drift"])
 def test_exclude_and_strict_choose_what_both_sides_read(tmp_path: Path, command: str) -> None:
     """A repository's chart and a scratch copy of a policy are left out with --exclude; --strict
