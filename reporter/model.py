@@ -17,6 +17,8 @@ SCHEMA_VERSION = "1.5"
 GIT_PROVENANCE = "git"
 """``Assessment.provenance[GIT_PROVENANCE]``: what Git says about the inputs
 (``reporter.provenance.Provenance.to_dict()``); ``report`` holds how a pack was made."""
+IPBLOCK_FLAG = "--ipblock-matches-pod-ips"
+"""In an assessment's command line: its map matched pods by IP against ipBlocks."""
 
 _Date = date
 """``date`` under another name, for classes with a field called ``date``."""

@@ -25,7 +25,7 @@ from reporter.errors import GitError, InputError
 from reporter.git import repo_relative
 from reporter.inputs import GitOptions, LoadedInputs, ReadOptions, load_inputs
 from reporter.inventory.sources import STDIN_NAME
-from reporter.model import GIT_PROVENANCE, Assessment, Location, SkippedItem
+from reporter.model import GIT_PROVENANCE, IPBLOCK_FLAG, Assessment, Location, SkippedItem
 from reporter.timeline import point_in_time
 
 if TYPE_CHECKING:
@@ -53,9 +53,6 @@ def tool_version() -> str:
     except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
         return "0+unknown"
 
-
-IPBLOCK_FLAG = "--ipblock-matches-pod-ips"
-"""In a run's recorded command line: its map matched pods by IP against ipBlocks."""
 
 @dataclass(frozen=True, slots=True)
 class PipelineOptions:

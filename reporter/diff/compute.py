@@ -17,8 +17,8 @@ from reporter.diff.model import (
 from reporter.diff.pairdiff import differing_rows, workload_keys
 from reporter.diff.policies import policy_changes
 from reporter.diff.status import status_delta
+from reporter.model import IPBLOCK_FLAG
 from reporter.netpol.engine import Reachability
-from reporter.pipeline import IPBLOCK_FLAG
 from reporter.wording import counted
 
 

@@ -7,8 +7,8 @@ from collections import Counter
 
 from reporter.inventory.classify import CUSTOM_RESOURCE_REASON
 from reporter.inventory.model import COPY_REASON
-from reporter.model import Assessment, Coverage, ManualState
-from reporter.render.skipped import FILE_KINDS, unrendered
+from reporter.model import IPBLOCK_FLAG, Assessment, Coverage, ManualState
+from reporter.render.skipped import FILE_KINDS, unrendered, what_it_deploys
 from reporter.wording import counted
 
 HOST_NETWORK_SHOWN = 10
@@ -31,7 +31,7 @@ def _not_read(assessment: Assessment) -> list[str]:
             "change (workloads, policies, the namespaces overlays set) are not in the map; the "
             f"conclusions cover the plain manifests read. Render {them} (helm template, kubectl "
             f"kustomize) and give the output to the reporter to judge what "
-            f"{'it deploys' if count == 1 else 'they deploy'}.")
+            f"{what_it_deploys(count)}.")
     if policies:
         lines.append(
             "Policy objects of other kinds were read but not applied: "
@@ -88,7 +88,7 @@ def limitations(assessment: Assessment, tracked: bool) -> tuple[str, ...]:
             "node's network (hostNetwork): NetworkPolicies do not apply to "
             f"{'them' if count != 1 else 'it'} and {'their' if count != 1 else 'its'} traffic "
             "is not in the map.")
-    if "--ipblock-matches-pod-ips" not in assessment.command:
+    if IPBLOCK_FLAG not in assessment.command:
         lines.append(
             "ipBlock rules are matched against addresses outside the cluster only: pod "
             "addresses are not known from manifests, so an ipBlock that covers pod addresses "

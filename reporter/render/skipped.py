@@ -73,6 +73,11 @@ def unrendered(items: Iterable[tuple[str, str]]) -> tuple[str, int] | None:
     return (" and ".join(parts), found.total()) if parts else None
 
 
+def what_it_deploys(count: int) -> str:
+    """``it deploys`` for one unrendered file, ``they deploy`` for several."""
+    return "it deploys" if count == 1 else "they deploy"
+
+
 def general_reason(reason: str) -> str:
     """The reason without the file or folder it names, so that one table row stands for
     every item skipped for it (each item, with its own reason, stays in pack.json)."""

@@ -26,7 +26,7 @@ from reporter.model import (
 )
 from reporter.render.history import DIRTY_SHOWN
 from reporter.render.limitations import HOST_NETWORK_SHOWN
-from reporter.render.skipped import RENDER_HINT, skip_summary, unrendered
+from reporter.render.skipped import RENDER_HINT, skip_summary, unrendered, what_it_deploys
 from reporter.timeline import describe_window
 from reporter.wording import counted, listed
 
@@ -248,8 +248,8 @@ def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]
             yield Text(f"  {summary}; --verbose lists each with its reason", style="yellow")
     templates = unrendered((s.kind, s.reason) for s in c.skipped)
     if templates:
-        deploy = "it deploys" if templates[1] == 1 else "they deploy"
-        yield Text(f"  not examined: {templates[0]} (what {deploy} is not in the map); "
+        yield Text(f"  not examined: {templates[0]} (what {what_it_deploys(templates[1])} is "
+                   "not in the map); "
                    f"{RENDER_HINT.format(command='check')}", style="bold yellow")
     yield Text(f"  catalog {c.catalog_version} (sha256 {c.catalog_sha256[:12]})", style="dim")
     found = f", {c.config_found}" if c.config_found else ""

@@ -42,6 +42,13 @@ def as_json(result: Result) -> dict[str, Any]:
     return data
 
 
+def no_drift(*sides: str) -> str:
+    """``drift SIDES -o txt``, which must find nothing (exit 0): its text."""
+    result = run("drift", *sides, "-o", "txt")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
 def test_a_directory_compared_with_itself_exits_0(estates: tuple[str, str]) -> None:
     result = run("diff", "old", "old", "-o", "txt")
     assert result.exit_code == 0, result.output
@@ -204,22 +211,20 @@ def test_drift_compares_connections_only_between_workloads_on_both_sides(tmp_pat
     (live / "more.yaml").write_text(
         "apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: shop}\n"
         "spec: {containers: [{name: c, image: i}]}\n", encoding="utf-8")
-    result = run("drift", "live", "desired", "-o", "txt")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[1] == (
+    text = no_drift("live", "desired")
+    assert text.splitlines()[1] == (
         "No drift: 1 NetworkPolicy compared, each the same on both sides, and so are the "
         "connections between the 3 workloads on both sides.")
-    assert "- 1 workload on one side only: its connections are not compared" in result.stdout
+    assert "- 1 workload on one side only: its connections are not compared" in text
 
     policies_only = tmp_path / "policies"
     policies_only.mkdir()
     (policies_only / "deny.yaml").write_text(DENY_ALL, encoding="utf-8")
-    result = run("drift", "live", "policies", "-o", "txt")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[1] == (
+    text = no_drift("live", "policies")
+    assert text.splitlines()[1] == (
         "No drift in policy text: 1 NetworkPolicy compared, each the same on both sides; their "
         "effect is not compared: no workload is on both sides.")
-    assert "- 4 workloads on one side only: their connections are not compared" in result.stdout
+    assert "- 4 workloads on one side only: their connections are not compared" in text
 
 
 def test_drift_against_a_pack_folder_compares_its_map(tmp_path: Path) -> None:
@@ -229,7 +234,7 @@ def test_drift_against_a_pack_folder_compares_its_map(tmp_path: Path) -> None:
     write_estate(tmp_path / "reviewed", policies)
     assert run("report", "reviewed", "--out", "pack").exit_code in (0, 1)
     live = write_estate(tmp_path / "live", policies)
-    assert run("drift", "live", "pack", "-o", "txt").stdout.splitlines()[1] == (
+    assert no_drift("live", "pack").splitlines()[1] == (
         "No drift: 2 NetworkPolicies compared, each the same on both sides, and so are the "
         "connections between the 3 workloads on both sides.")
     workloads = live / "workloads.yaml"
@@ -239,13 +244,12 @@ def test_drift_against_a_pack_folder_compares_its_map(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "    - shop/api[Deployment] => shop/db[StatefulSet] : TCP 5432" in result.stdout
 
-    result = run("drift", "live", "pack/pack.json", "-o", "txt")
-    assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[1] == (
+    text = no_drift("live", "pack/pack.json")
+    assert text.splitlines()[1] == (
         "No drift: 2 NetworkPolicies compared, each the same on both sides (their effect is not "
         "compared: see the notes).")
     assert ("- reachability is not compared: a pack.json alone does not hold the map (name the "
-            "pack folder: its connectivity.json.gz does)") in result.stdout
+            "pack folder: its connectivity.json.gz does)") in text
 
     Path("pack/connectivity.json.gz").write_bytes(b"altered")
     result = run("drift", "live", "pack")
