@@ -23,7 +23,7 @@ from reporter.git import repo_relative
 from reporter.inputs import LoadedInputs
 from reporter.model import Assessment
 from reporter.netpol.engine import Reachability
-from reporter.pack import CONNECTIVITY_JSON, PACK_JSON, read_pack_json
+from reporter.pack import CONNECTIVITY_JSON, PACK_JSON, SUMS, read_pack_json, verify_pack
 from reporter.pipeline import Assessed, Assessor, PipelineOptions, read_inputs
 from reporter.render.pairmap import PairMap, PairMapError, read_pair_map
 from reporter.wording import counted
@@ -148,10 +148,22 @@ def load_side(path: str, options: SideOptions, assessor: Assessor | None = None,
     """A pack (folder or pack.json), or the manifests at ``path``."""
     pack = read_pack(path)
     if pack is not None:
+        verify_named_pack(path)
         side = side_from_assessment(pack, path)
         # Drift compares the maps themselves (a diff reads the pack's recorded connections).
         return side if options.assess else replace(side, connectivity=_stored_map(Path(path)))
     return manifest_side([path], path, options, assessor, kind=kind)
+
+
+def verify_named_pack(path: str) -> None:
+    """A pack folder, or a pack.json in one, is checked as ``reporter verify`` checks it before
+    it is compared: evidence altered since it was written is refused (PackError), not compared
+    as if it were the review's. A pack.json without SHA256SUMS beside it (``check -o json``)
+    has nothing to verify against."""
+    given = Path(path)
+    folder = given if given.is_dir() else given.parent
+    if (folder / SUMS).is_file():
+        verify_pack(folder)
 
 
 def _stored_map(path: Path) -> PairMap | None:
@@ -229,6 +241,7 @@ def since_side(since: str, paths: Sequence[str], assessor: Assessor) -> Side:
     assessed by ``assessor`` (the current run's: same config, catalog and clock)."""
     pack = read_pack(since)
     if pack is not None:
+        verify_named_pack(since)
         return side_from_assessment(pack, since)
     if os.path.exists(since):
         raise InputError([Problem("not a pack: neither a pack folder nor a pack.json",

@@ -251,11 +251,30 @@ def test_drift_against_a_pack_folder_compares_its_map(tmp_path: Path) -> None:
     assert ("- reachability is not compared: a pack.json alone does not hold the map (name the "
             "pack folder: its connectivity.json.gz does)") in text
 
-    Path("pack/connectivity.json.gz").write_bytes(b"altered")
-    result = run("drift", "live", "pack")
+
+
+@pytest.mark.parametrize("command", ["diff", "drift"])
+@pytest.mark.parametrize(("altered", "named"), [("connectivity.json.gz", "pack"),
+                                                ("pack.json", "pack"),
+                                                ("pack.json", "pack/pack.json")])
+def test_an_altered_pack_is_refused_not_compared(tmp_path: Path, command: str, altered: str,
+                                                 named: str) -> None:
+    """A pack named as a side is verified first: evidence changed after it was written must
+    not be compared as if it were the last review's."""
+    policies = {"db.yaml": db_policy(5432)}
+    write_estate(tmp_path / "reviewed", policies)
+    assert run("report", "reviewed", "--out", "pack").exit_code in (0, 1)
+    assert run(command, "reviewed", named).exit_code == 0
+    file = Path("pack") / altered
+    data = file.read_bytes()
+    file.write_bytes(data.replace(b"5432", b"5433") if altered == "pack.json" else b"altered")
+    assert file.read_bytes() != data
+    result = run(command, "reviewed", named)
     assert result.exit_code == 2, result.output
-    assert result.stderr.startswith("error: pack/connectivity.json.gz: the pack's map cannot be "
-                                    "read: not gzip-compressed JSON")
+    assert result.stderr.splitlines()[0] == (
+        f"error: {file}: content differs from its SHA256SUMS entry (the file was changed after "
+        "the pack was written)")
+    assert "Traceback" not in result.output
 
 
 def test_drift_says_when_the_pack_matched_pods_by_ip_and_this_run_does_not(tmp_path: Path
