@@ -8,6 +8,7 @@ point leaves either a ``.partial`` leftover (reported, never read as a pack) or 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -56,7 +57,11 @@ def commit_pack(root: Path, staging: Path, period: ReviewPeriod, run_id: str) ->
 
 
 def discard(staging: Path) -> None:
+    """Remove a failed run's staging folder, and its period folder when nothing else is in
+    it (the run created it)."""
     shutil.rmtree(staging, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        staging.parent.rmdir()
 
 
 def remove_leftovers(root: Path, names: list[str]) -> None:

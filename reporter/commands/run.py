@@ -130,6 +130,7 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     from reporter.commands.check import exit_code
     from reporter.inputs import GitOptions, ReadOptions
     from reporter.inventory.kubeconfig import ClusterAccess
+    from reporter.inventory.sources import require_existing
     from reporter.period import parse_period
     from reporter.pipeline import PipelineOptions, clock
     from reporter.signing import load_signing_key
@@ -142,6 +143,7 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
                                                   "the config (docs/config.md)")
     sign_key = sign_key or settings.sign_key
     access = _access(paths, kubeconfig, context, in_cluster)
+    require_existing(paths)  # a mistyped path leaves no archive folder behind
     now = clock()
     period = parse_period(period_text or settings.period or CURRENT_QUARTER, now.date())
     key = load_signing_key(Path(sign_key)) if sign_key else None

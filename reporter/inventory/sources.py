@@ -89,8 +89,20 @@ def _read_path(path: str, stdin: TextIO, exclude: Sequence[str]) -> list[Source]
             )])
         return [_read_file(f) for f in files]
     if not os.path.exists(path):
-        raise InputError([Problem("no such file or directory", file=shown_path(path))])
+        raise InputError([_no_such_path(path)])
     return [] if excluded(path, path, exclude) else [_read_file(path)]
+
+
+def _no_such_path(path: str) -> Problem:
+    return Problem("no such file or directory", file=shown_path(path))
+
+
+def require_existing(paths: Sequence[str]) -> None:
+    """InputError naming every path that does not exist (stdin aside): for a command to check
+    before it creates anything, such as an archive's folders."""
+    problems = [_no_such_path(p) for p in paths if p != STDIN and not os.path.exists(p)]
+    if problems:
+        raise InputError(problems)
 
 
 def excluded(relative: str, shown: str, globs: Sequence[str]) -> bool:

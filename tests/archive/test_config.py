@@ -44,6 +44,14 @@ def test_no_archive_anywhere_and_a_bad_period_are_user_mistakes(tmp_path: Path) 
     assert not (tmp_path / "A").exists()
 
 
+def test_a_missing_path_is_refused_before_the_archive_is_created(tmp_path: Path) -> None:
+    result = reporter("run", str(SAMPLE), "no-such-dir", "--archive", str(tmp_path / "A"),
+                      *FRAMEWORK, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: no-such-dir: no such file or directory")
+    assert not (tmp_path / "A").exists()
+
+
 def test_exclude_and_strict_choose_what_a_run_reads(tmp_path: Path) -> None:
     """A repository with a Helm chart: --strict refuses it and archives nothing; --exclude
     leaves it out, and the pack's command line says so."""
@@ -58,7 +66,8 @@ def test_exclude_and_strict_choose_what_a_run_reads(tmp_path: Path) -> None:
     refused = reporter("run", str(repo), "--archive", str(archive), "--strict", *FRAMEWORK)
     assert refused.returncode == 2
     assert "chart/templates/np.yaml: unrendered Helm chart template" in refused.stderr
-    assert not (archive / "index.json").exists()
+    # Nothing but the lock: no index, and no empty period folder left by the refused run.
+    assert [p.name for p in archive.iterdir()] == [".lock"]
     result = reporter("run", str(repo), "--archive", str(archive), "--exclude", "chart",
                       "--strict", *FRAMEWORK)
     assert result.returncode in (0, 1), result.stderr
