@@ -52,6 +52,17 @@ CUSTOM_RESOURCE_REASON = ("a custom resource with no pod template: pods its oper
                           "(a Prometheus server, a database cluster) are not in the map")
 """Why an object of a kind the map does not use is skipped: a Kubernetes API kind is known
 not to select or run pods; what a custom resource's operator runs is not known."""
+DEPLOYER_KINDS: Mapping[str, tuple[str, ...]] = {
+    "helm.toolkit.fluxcd.io": ("HelmRelease",),
+    "kustomize.toolkit.fluxcd.io": ("Kustomization",),
+    "argoproj.io": ("Application", "ApplicationSet"),
+    "helm.cattle.io": ("HelmChart",),
+}
+"""GitOps kinds (Flux, Argo CD, k3s/RKE2) that deploy manifests kept elsewhere: a chart, a Git
+path, an OCI artifact."""
+DEPLOYER_REASON = ("deploys manifests that were not read (a Helm chart, a Git or OCI source): "
+                   "what it deploys is not in the map; render them (helm template, kubectl "
+                   "kustomize) and give the output to the reporter")
 ALLOWS_OR_DENIES = "allows or denies traffic"
 RUNS_PODS = "runs pods the map leaves out"
 """What an object the map does not model does, so that the map may be wrong where it is."""
@@ -63,9 +74,16 @@ def changes_traffic(group: str, kind: str) -> bool:
     return kind in NOT_MODELLED_KINDS.get(group, ()) or kind.endswith("NetworkPolicy")
 
 
-def unused_kind_reason(group: str) -> str:
+def deploys_manifests(group: str, kind: str) -> bool:
+    return kind in DEPLOYER_KINDS.get(group, ())
+
+
+def unused_kind_reason(group: str, kind: str) -> str:
     """Why an object of a kind the map does not use is skipped, by its API group: the core
-    groups and ``*.k8s.io`` are Kubernetes's own APIs, any other is a custom resource."""
+    groups and ``*.k8s.io`` are Kubernetes's own APIs, any other is a custom resource (a GitOps
+    deployer's manifests are elsewhere)."""
+    if deploys_manifests(group, kind):
+        return DEPLOYER_REASON
     built_in = group in ("", "apps", "batch", "autoscaling", "policy") or group.endswith(".k8s.io")
     return NO_PODS_REASON if built_in else CUSTOM_RESOURCE_REASON
 
@@ -79,6 +97,8 @@ def runs_pods(group: str, kind: str, body: Mapping[str, Any]) -> bool:
     runs nothing."""
     if kind in POD_RUNNING_KINDS.get(group, ()):
         return True
+    if deploys_manifests(group, kind):
+        return False  # a HelmRelease's values may hold pod specs: its chart is what deploys
     if (group, kind) == ("", "PodTemplate"):
         return False
     for template in (CONTROLLER_TEMPLATE, TEMPLATE_PATH["CronJob"]):

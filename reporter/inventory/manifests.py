@@ -341,7 +341,7 @@ class _InventoryBuilder:
         if (kind == "Namespace" and group == "") or kind == "NetworkPolicy":
             return None  # other NetworkPolicy APIs were set aside as not modelled
         if kind not in WORKLOAD_GROUPS:
-            return unused_kind_reason(group)
+            return unused_kind_reason(group, kind)
         if group not in WORKLOAD_GROUPS[kind]:
             return f"apiVersion {api_version} of {kind} is not a Kubernetes workload API"
         status = body.get("status")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from reporter.inventory.classify import CUSTOM_RESOURCE_REASON
+from reporter.inventory.classify import CUSTOM_RESOURCE_REASON, DEPLOYER_REASON
 from reporter.inventory.model import COPY_REASON
 from reporter.model import IPBLOCK_FLAG, Assessment, Coverage, ManualState
 from reporter.render.skipped import FILE_KINDS, unrendered, what_it_deploys
@@ -40,7 +40,9 @@ def _not_read(assessment: Assessment) -> list[str]:
               "(narrower for deny rules, wider for admin allow rules).")
     custom = sorted({i.kind for i in assessment.completeness.skipped
                      if i.reason == CUSTOM_RESOURCE_REASON} - set(policies))
-    others = sorted(k for k in counts if k not in policies and k not in custom)
+    deployers = {i.kind for i in assessment.completeness.skipped if i.reason == DEPLOYER_REASON}
+    others = sorted(k for k in counts if k not in policies and k not in custom
+                    and k not in deployers)
     if others:
         lines.append(
             "Kinds present but not modelled: " + ", ".join(f"{k} ({counts[k]})" for k in others)

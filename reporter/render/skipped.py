@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from reporter.inventory.classify import DEPLOYER_REASON
 from reporter.inventory.model import COPY_REASON
 from reporter.wording import counted
 
@@ -64,17 +65,28 @@ def skip_summary(items: Iterable[tuple[str, str]]) -> str | None:
 
 
 def unrendered(items: Iterable[tuple[str, str]]) -> tuple[str, int] | None:
-    """The templates and kustomize files skipped, counted (``3 unrendered templates and 2
-    kustomize files and patches``), and how many in all; None when there were none."""
-    found = Counter(category for kind, reason in items if kind in FILE_KINDS
-                    for category in _FILE_CATEGORIES[:2] if reason.startswith(category[0]))
+    """The templates, kustomize files and GitOps deployers skipped, counted (``3 unrendered
+    templates and 2 GitOps deployments (HelmRelease 2)``), and how many in all; None when there
+    were none."""
+    found: Counter[tuple[str, str, str]] = Counter()
+    deployers: Counter[str] = Counter()
+    for kind, reason in items:
+        if kind in FILE_KINDS:
+            found.update(category for category in _FILE_CATEGORIES[:2]
+                         if reason.startswith(category[0]))
+        elif reason == DEPLOYER_REASON:
+            deployers[kind] += 1
     parts = [counted(found[category], *category[1:]) for category in _FILE_CATEGORIES[:2]
              if found[category]]
-    return (" and ".join(parts), found.total()) if parts else None
+    if deployers:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(deployers.items()))
+        parts.append(f"{counted(deployers.total(), 'GitOps deployment')} ({kinds})")
+    count = found.total() + deployers.total()
+    return (" and ".join(parts), count) if parts else None
 
 
 def what_it_deploys(count: int) -> str:
-    """``it deploys`` for one unrendered file, ``they deploy`` for several."""
+    """``it deploys`` for one unrendered file or deployer, ``they deploy`` for several."""
     return "it deploys" if count == 1 else "they deploy"
 
 
@@ -87,5 +99,6 @@ def general_reason(reason: str) -> str:
 
 
 def needs_rendering(items: Iterable[tuple[str, str]]) -> bool:
-    """Whether templates or kustomize overlays were skipped (the render hint applies)."""
+    """Whether templates, kustomize overlays or GitOps deployers were skipped (the render hint
+    applies)."""
     return unrendered(items) is not None

@@ -120,6 +120,51 @@ def test_check_and_report_list_skipped_files_in_the_completeness_statement(
         str(REPO / "overlays/prod/replicas.yaml")]
 
 
+GITOPS_DEPLOYERS = (
+    "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+    "metadata: {name: podinfo, namespace: shop}\n"
+    "spec:\n  chart: {spec: {chart: podinfo}}\n"
+    "  values: {sidecar: {containers: [{name: s, image: s}]}}\n",
+    "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+    "metadata: {name: apps, namespace: flux-system}\nspec: {path: ./apps}\n",
+    "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+    "metadata: {name: guestbook, namespace: argocd}\n"
+    "spec: {source: {repoURL: https://example.com/apps.git, path: guestbook}}\n",
+    "apiVersion: helm.cattle.io/v1\nkind: HelmChart\nmetadata: {name: traefik, "
+    "namespace: kube-system}\nspec: {chart: traefik}\n",
+)
+"""Flux, Argo CD and k3s objects that deploy manifests kept elsewhere (the HelmRelease's values
+hold a pod spec: its chart runs the pods, not the object)."""
+
+
+def test_gitops_deployers_are_named_as_not_examined_everywhere(tmp_path: Path) -> None:
+    """A repository of plain manifests and GitOps objects: what the objects deploy is not in
+    the map, so the conclusions cover the plain manifests only, and every output says so."""
+    from reporter.inventory.classify import DEPLOYER_REASON
+    from reporter.model import Assessment
+    from reporter.render.limitations import limitations
+
+    repo = copy_of_repository(tmp_path)
+    (repo / "deploy" / "gitops.yaml").write_text("---\n".join(GITOPS_DEPLOYERS))
+    code, out, err = run("check", repo, "-o", "json")
+    assert code in (0, 1), err
+    data = json.loads(out)
+    assert {s["kind"]: s["reason"] for s in data["completeness"]["skipped"]
+            if s["reason"] == DEPLOYER_REASON}.keys() == {
+        "HelmRelease", "Kustomization", "Application", "HelmChart"}
+    assert data["completeness"]["not_modelled"] == []
+    found = "\n".join(limitations(Assessment.model_validate(data), tracked=False))
+    assert ("Not rendered, so not examined: 3 unrendered templates and 2 kustomize files and "
+            "patches and 4 GitOps deployments (Application 1, HelmChart 1, HelmRelease 1, "
+            "Kustomization 1). The objects they would create") in found
+    assert "Kinds present but not modelled: Service (1). They do not" in found
+    assert "HelmRelease" not in found.split("Kinds present")[1]
+    code, out, _ = run("check", repo)
+    assert ("not examined: 3 unrendered templates and 2 kustomize files and patches and 4 GitOps "
+            "deployments (Application 1, HelmChart 1, HelmRelease 1, Kustomization 1) (what "
+            "they deploy is not in the map); render Helm charts") in out
+
+
 def test_strict_makes_every_non_manifest_an_error() -> None:
     code, out, err = run("connectivity", REPO, "--strict")
     assert (code, out) == (2, "")
