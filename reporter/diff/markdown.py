@@ -15,8 +15,8 @@ from reporter.diff.render import (
     no_change_text,
     policy_heading,
     reachability_heading,
-    side_text,
     status_words,
+    title,
     widened_text,
 )
 
@@ -47,8 +47,7 @@ def render_md(delta: Delta) -> str:
 
 
 def _document(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
-    verb = "drift" if delta.mode == "drift" else "diff"
-    yield f"# reporter {verb}: {side_text(delta.old)} → {side_text(delta.new)}"
+    yield f"# {title(delta, '→')}"
     if delta.is_empty:
         yield ""
         yield no_change_text(delta)

@@ -62,9 +62,20 @@ def side_text(side: SideInfo) -> str:
     return f"{side.label} ({side.kind}{commit})"
 
 
+DRIFT_ROLES = {"removed": "the desired state", "added": "the live state"}
+"""What drift's sides are (old, new): a side's label alone can be a list of paths."""
+
+
+def title(delta: Delta, arrow: str) -> str:
+    """``reporter diff: OLD -> NEW``; drift names the sides' roles before them."""
+    if delta.mode == "drift":
+        return (f"reporter drift: desired state {side_text(delta.old)} {arrow} live state "
+                f"{side_text(delta.new)}")
+    return f"reporter diff: {side_text(delta.old)} {arrow} {side_text(delta.new)}"
+
+
 def outline(delta: Delta) -> Iterator[Line]:
-    verb = "drift" if delta.mode == "drift" else "diff"
-    yield Line("title", f"reporter {verb}: {side_text(delta.old)} -> {side_text(delta.new)}")
+    yield Line("title", title(delta, "->"))
     if delta.is_empty:
         yield Line("text", no_change_text(delta))
     yield from _policies(delta)
@@ -108,16 +119,17 @@ def reachability_heading(delta: Delta, reachability: ReachabilityDelta
     level = "between zones" if reachability.level == "zone" else "between workloads"
     if delta.mode == "drift":
         return (f"Reachability drift ({level} on both sides)",
-                {"added": f"only in {delta.new.label}", "removed": f"only in {delta.old.label}",
-                 "changed": "differ"})
+                {"added": f"only in {DRIFT_ROLES['added']}",
+                 "removed": f"only in {DRIFT_ROLES['removed']}", "changed": "differ"})
     return f"Reachability ({level})", {"added": "added", "removed": "removed", "changed": "changed"}
 
 
 def policy_heading(delta: Delta) -> tuple[str, dict[str, str]]:
     """The section title and the word for each kind of change (drift speaks of the sides)."""
     if delta.mode == "drift":
-        return "Policy drift", {"added": f"only in {delta.new.label}",
-                                "removed": f"only in {delta.old.label}", "modified": "differ"}
+        return "Policy drift", {"added": f"only in {DRIFT_ROLES['added']}",
+                                "removed": f"only in {DRIFT_ROLES['removed']}",
+                                "modified": "differ"}
     return "Policies", {"added": "added", "removed": "removed", "modified": "modified"}
 
 

@@ -161,7 +161,7 @@ def test_drift_of_a_snapshot_against_the_source_of_truth(tmp_path: Path) -> None
     write_estate(tmp_path / "desired", {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5432)})
     write_estate(tmp_path / "live", {"deny.yaml": DENY_ALL, "db.yaml": db_policy(5432)})
     assert run("drift", "--cluster", "live", "desired", "-o", "txt").stdout.splitlines() == [
-        "reporter drift: desired (manifests) -> live (snapshot)",
+        "reporter drift: desired state desired (manifests) -> live state live (snapshot)",
         "No drift: 2 NetworkPolicies compared, each the same on both sides, and so are the "
         "connections between the 3 workloads on both sides.",
         "Policy drift: none",
@@ -187,7 +187,8 @@ def test_labels_drifting_under_the_same_policies_is_drift(tmp_path: Path) -> Non
     assert "No drift" not in result.stdout
     assert lines[1] == "Policy drift: none"
     assert lines[2:] == [
-        "Reachability drift (between workloads on both sides): 2 only in live, 1 only in desired",
+        "Reachability drift (between workloads on both sides): 2 only in the live state, 1 only "
+        "in the desired state",
         "  New exposure to the internet",
         "    + 0.0.0.0-255.255.255.255[External] => shop/db[StatefulSet] : All Connections",
         "  cluster -> cluster",
@@ -198,7 +199,7 @@ def test_labels_drifting_under_the_same_policies_is_drift(tmp_path: Path) -> Non
     assert found["reachability"]["groups"]
     markdown = run("drift", "live", "desired", "-o", "md").stdout
     assert "## Reachability drift (between workloads on both sides): " in markdown
-    assert "only in live" in markdown and "only in desired" in markdown
+    assert "2 only in the live state, 1 only in the desired state" in markdown
 
 
 def test_drift_compares_connections_only_between_workloads_on_both_sides(tmp_path: Path
