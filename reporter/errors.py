@@ -43,6 +43,10 @@ class Problem:
         return f"{where}{subject + ': ' if subject else ''}{self.message}"
 
 
+COUNTED_FROM = 3
+"""More problems than this end with a line counting them."""
+
+
 class ReporterError(Exception):
     """Base class: carries problems and a hint about what to do."""
 
@@ -59,6 +63,10 @@ class ReporterError(Exception):
 
     def diagnostics(self) -> str:
         lines = [f"error: {p.render()}" for p in self.problems]
+        if len(lines) > COUNTED_FROM:  # the list scrolls by: the end says how long it was
+            files = {p.file for p in self.problems if p.file}
+            where = f" in {len(files)} file{'s' if len(files) != 1 else ''}" if files else ""
+            lines.append(f"{len(lines)} problems{where}, each listed above")
         if self.hint:
             lines.append(f"hint: {self.hint}")
         return "\n".join(lines)

@@ -58,6 +58,7 @@ from reporter.inventory.workloads import (
     read_workload,
 )
 from reporter.inventory.yamlload import (
+    YAML_CAUSES,
     YAML_HINT,
     Document,
     LineDict,
@@ -366,7 +367,10 @@ class _InventoryBuilder:
             if self.yaml_problems:
                 hint = YAML_HINT if len(self.problems) == sum(
                     p.message.startswith(("invalid YAML", "invalid JSON"))
-                    for p in self.problems) else f"{YAML_HINT}; {VALIDATION_HINT}"
+                    for p in self.problems) else (
+                    f"where the YAML is invalid, the usual causes are {YAML_CAUSES}; fix the "
+                    "rest so that the API server would accept the manifests; each message says "
+                    "what is expected")
             raise ValidationError(self._sorted_problems(), hint=hint)
         workloads = sorted(merge_workloads(self.workloads), key=_workload_order)
         return Inventory(

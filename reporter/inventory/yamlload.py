@@ -229,10 +229,9 @@ def load_noting_duplicates(text: str, path: str) -> list[Document]:
     return documents
 
 
-YAML_HINT = (
-    "fix the YAML at that line: the usual causes are wrong indentation, a tab used for "
-    "indentation, a missing ':', an unclosed quote or a key written twice in one mapping"
-)
+YAML_CAUSES = ("wrong indentation, a tab used for indentation, a missing ':', an unclosed quote "
+               "or a key written twice in one mapping")
+YAML_HINT = f"fix the YAML at that line: the usual causes are {YAML_CAUSES}"
 
 
 def _input_error(error: yaml.MarkedYAMLError, path: str, hint: str = YAML_HINT) -> InputError:

@@ -271,7 +271,11 @@ def test_yaml_errors_in_every_file_are_raised_together_with_other_files_problems
         ("a.yaml", 2), ("bad.yaml", 3), ("bad.yaml", 3), ("b.yaml", 2)]
     assert sorted(str(p.field) for p in caught.value.problems[1:3]) == ["metadata.name",
                                                              "metadata.namespace"]
-    assert "fix the YAML" in (caught.value.hint or "")
+    assert (caught.value.hint or "").startswith(
+        "where the YAML is invalid, the usual causes are wrong indentation")
+    assert "fix the rest so that the API server would accept" in (caught.value.hint or "")
+    assert caught.value.diagnostics().splitlines()[-2] == (
+        "4 problems in 3 files, each listed above")
 
 
 def test_output_is_sorted_whatever_the_input_order() -> None:

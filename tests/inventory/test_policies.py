@@ -262,6 +262,7 @@ def test_a_file_of_mistakes_reports_each_one_with_what_is_expected(
         "manifests and a dump of them)",
         f"{where}:43: {payments}, spec.podSelector.matchExpressions[0].values: required "
         "(non-empty) with operator In",
+        "9 problems in 1 file, each listed above",
         "hint: fix these so that the API server would accept the manifests; each message says "
         "what is expected",
     ]
