@@ -3,6 +3,8 @@ hops from the internet."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from reporter.catalog import ALL_ZONES
@@ -11,6 +13,9 @@ from reporter.checks.evidence import limited, make_finding, workload_location
 from reporter.checks.registry import Evaluation, check
 from reporter.model import Finding, Location, Status
 from reporter.wording import counted
+
+if TYPE_CHECKING:
+    from reporter.paths.search import TargetPaths
 
 SENSITIVE_KINDS = ("cde", "phi", ALL_ZONES)
 """Zone kinds whose data stores must stay out of an attacker's reach (all: no zones given)."""
@@ -49,8 +54,7 @@ def internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
         findings.append(make_finding(
             check_id, Status.FAIL, target.target,
             f"{target.target} is reachable from the internet in {counted(target.min_hops, 'hop')} "
-            f"(limit {limit}) through {counted(target.entries, 'entry workload')}, e.g. "
-            f"{' -> '.join(shortest.nodes)}",
+            f"(limit {limit}), e.g. {' -> '.join(shortest.nodes)}; {_entries(target)}",
             zones=list(target.zones), endpoints=list(shortest.nodes[1:]),
             ports=shortest.hops[-1].ports,
             locations=[loc for h in shortest.hops for loc in h.locations]
@@ -70,6 +74,18 @@ def internet_to_datastore(ctx: CheckContext, check_id: str) -> Evaluation:
                 key=("paths", str(limit))))
     return Evaluation(f"{counted(count, 'data store')} {where}, paths of at most "
                       f"{counted(limit, 'hop')} from the internet", count, findings)
+
+
+def _entries(target: TargetPaths) -> str:
+    """The workloads open to the internet that lead to the store (the blast radius): a store
+    the internet reaches directly is one of them."""
+    direct = target.min_hops == 1
+    others = target.entries - direct
+    lead = (f"{counted(others, 'other workload' if direct else 'workload')} open to the "
+            f"internet lead{'s' if others == 1 else ''} to it within the limit")
+    if not direct:
+        return lead
+    return "it is open to the internet itself" + (f", and {lead}" if others else "")
 
 
 def _own_manifest(ctx: CheckContext, key: str) -> list[Location]:

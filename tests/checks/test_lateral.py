@@ -36,3 +36,23 @@ def test_a_path_no_rule_allows_is_cited_at_the_data_store_manifest() -> None:
     finding, = run("paths.internet-to-datastore", text).findings
     assert [(loc.file, loc.line, loc.object) for loc in finding.locations] == [
         ("case.yaml", 1, "StatefulSet shop/db")]
+
+
+def test_the_message_counts_the_workloads_open_to_the_internet_that_lead_to_the_store() -> None:
+    """A store the internet reaches directly is one of the entries, said as such, never
+    'reachable in 1 hop through N entry workloads'."""
+    cases = Path(__file__).parent / "cases" / "paths.internet-to-datastore"
+    direct, = run("paths.internet-to-datastore", CASE).findings
+    assert direct.message == ("data/db[Pod] is reachable from the internet in 1 hop (limit 2), "
+                              "e.g. internet -> data/db[Pod]; it is open to the internet itself")
+    near_miss, = run("paths.internet-to-datastore", (
+        cases / "front-reaches-db-near-miss-FAIL.yaml").read_text(encoding="utf-8")).findings
+    assert near_miss.message.endswith(
+        "; 1 workload open to the internet leads to it within the limit")
+    # The API opened to the internet too: the store is reached directly and through it.
+    both = CASE.replace("    ports: [{port: 8080}]",
+                        "    - ipBlock: {cidr: 0.0.0.0/0}\n    ports: [{port: 8080}]")
+    assert both != CASE
+    found, = run("paths.internet-to-datastore", both).findings
+    assert found.message.endswith("; it is open to the internet itself, and 1 other workload "
+                                  "open to the internet leads to it within the limit")
