@@ -17,7 +17,7 @@ from reporter.checks.context import CheckContext
 from reporter.checks.registry import status_of
 from reporter.checks.scope import ZoneScope
 from reporter.config import AttestationEntry
-from reporter.inventory.classify import RUNS_PODS
+from reporter.inventory.classify import RUNS_PODS, not_examined
 from reporter.inventory.model import NotModelledPolicy
 from reporter.model import (
     ROC,
@@ -201,15 +201,24 @@ def requirement_result(framework: Framework, requirement: CatalogRequirement,
         roc=ROC[status] if framework.framework.startswith("PCI") else None,
         check_status=per_check, zone_status=by_zone,
         population=_population(ctx, judged) if judged else {},
-        caveats=_caveats(judged, ctx.inventory.not_modelled) if per_check else [])
+        caveats=_caveats(judged, ctx.inventory.not_modelled, _not_rendered(ctx))
+        if per_check else [])
 
 
-def _caveats(zones: Sequence[ZoneScope], not_modelled: Sequence[NotModelledPolicy]) -> list[str]:
+def _not_rendered(ctx: CheckContext) -> str | None:
+    """The inputs left unrendered (templates, kustomize overlays, GitOps deployers), as a
+    caveat: what they deploy, anywhere, is not in the map."""
+    return ctx.shared("not-rendered", lambda: not_examined(
+        (s.kind, s.reason) for s in ctx.inventory.all_skipped()))
+
+
+def _caveats(zones: Sequence[ZoneScope], not_modelled: Sequence[NotModelledPolicy],
+             not_rendered: str | None) -> list[str]:
     """One line per object of a kind the engine does not evaluate (a Cilium or admin network
-    policy, an Argo Rollout…) that may apply in the zones: the map the requirement was judged
-    on may be wrong."""
+    policy, an Argo Rollout…) that may apply in the zones, and one for the inputs left
+    unrendered: the map the requirement was judged on may be wrong."""
     namespaces = {n for z in zones for n in z.namespaces}
-    caveats = []
+    caveats = [not_rendered] if not_rendered else []
     for policy in not_modelled:
         covered = sorted(n for n in namespaces if policy.covers(n))
         if covered:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reporter.errors import Problem
 from reporter.inventory.workloads import CONTROLLER_TEMPLATE, TEMPLATE_PATH
+from reporter.wording import counted
 
 HELM_HINT = "render it first: helm template RELEASE CHART_DIR | reporter check -"
 KUSTOMIZE_HINT = "render it first: kubectl kustomize {dir} | reporter check -"
@@ -63,6 +65,13 @@ path, an OCI artifact."""
 DEPLOYER_REASON = ("deploys manifests that were not read (a Helm chart, a Git or OCI source): "
                    "what it deploys is not in the map; render them (helm template, kubectl "
                    "kustomize) and give the output to the reporter")
+FILE_KINDS = ("File", "Document")
+"""Skipped-item kinds of files and documents that are not manifests."""
+RENDER_CATEGORIES = (
+    ("unrendered", "unrendered template", "unrendered templates"),
+    ("kustomize", "kustomize file or patch", "kustomize files and patches"),
+)
+"""Skipped files that deploy something once rendered: (reason prefix, singular, plural)."""
 ALLOWS_OR_DENIES = "allows or denies traffic"
 RUNS_PODS = "runs pods the map leaves out"
 """What an object the map does not model does, so that the map may be wrong where it is."""
@@ -275,3 +284,39 @@ def _looks_like(name: str, document: Mapping[Any, Any]) -> str | None:
             ("docker-compose", "compose"))):
         return "a docker-compose file"
     return None
+
+
+def unrendered(items: Iterable[tuple[str, str]]) -> tuple[str, int] | None:
+    """The templates, kustomize files and GitOps deployers skipped, counted (``3 unrendered
+    templates and 2 GitOps deployments (HelmRelease 2)``), and how many in all; None when there
+    were none."""
+    found: Counter[tuple[str, str, str]] = Counter()
+    deployers: Counter[str] = Counter()
+    for kind, reason in items:
+        if kind in FILE_KINDS:
+            found.update(category for category in RENDER_CATEGORIES
+                         if reason.startswith(category[0]))
+        elif reason == DEPLOYER_REASON:
+            deployers[kind] += 1
+    parts = [counted(found[category], *category[1:]) for category in RENDER_CATEGORIES
+             if found[category]]
+    if deployers:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(deployers.items()))
+        parts.append(f"{counted(deployers.total(), 'GitOps deployment')} ({kinds})")
+    count = found.total() + deployers.total()
+    return (" and ".join(parts), count) if parts else None
+
+
+def what_it_deploys(count: int) -> str:
+    """``it deploys`` for one unrendered file or deployer, ``they deploy`` for several."""
+    return "it deploys" if count == 1 else "they deploy"
+
+
+def not_examined(items: Iterable[tuple[str, str]]) -> str | None:
+    """``not examined: 3 unrendered templates (what they deploy is not in the map)``, said
+    wherever a conclusion is drawn from the map; None when everything was rendered."""
+    found = unrendered(items)
+    if found is None:
+        return None
+    text, count = found
+    return f"not examined: {text} (what {what_it_deploys(count)} is not in the map)"

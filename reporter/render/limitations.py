@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from reporter.inventory.classify import CUSTOM_RESOURCE_REASON, DEPLOYER_REASON
+from reporter.inventory.classify import (
+    CUSTOM_RESOURCE_REASON,
+    DEPLOYER_REASON,
+    FILE_KINDS,
+    unrendered,
+    what_it_deploys,
+)
 from reporter.inventory.model import COPY_REASON
 from reporter.model import IPBLOCK_FLAG, Assessment, Coverage, ManualState
-from reporter.render.skipped import FILE_KINDS, unrendered, what_it_deploys
 from reporter.wording import counted
 
 HOST_NETWORK_SHOWN = 10

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
+from reporter.inventory.classify import not_examined
 from reporter.model import (
     Assessment,
     CheckResult,
@@ -186,6 +187,9 @@ def _invocation(checks: list[CheckResult], a: Assessment) -> Json:
                                              "region": {"startLine": p.location.line or 1}}}]}
         for p in a.completeness.not_modelled
     ]
+    not_rendered = not_examined((i.kind, i.reason) for i in a.completeness.skipped)
+    if not_rendered:
+        caveats.append({"level": "warning", "message": {"text": not_rendered}})
     notifications = [
         {
             "level": "error",

@@ -6,19 +6,16 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from reporter.inventory.classify import DEPLOYER_REASON
+from reporter.inventory.classify import FILE_KINDS, RENDER_CATEGORIES, unrendered
 from reporter.inventory.model import COPY_REASON
 from reporter.wording import counted
 
-FILE_KINDS = ("File", "Document")
-"""Skipped-item kinds of files and documents that are not manifests."""
 RENDER_HINT = ("render Helm charts, kustomize overlays and envsubst templates, then pipe them "
                "in: helm template RELEASE CHART_DIR | reporter {command} -, "
                "kubectl kustomize DIR | reporter {command} -, envsubst < FILE | reporter "
                "{command} -")
 _FILE_CATEGORIES = (
-    ("unrendered", "unrendered template", "unrendered templates"),
-    ("kustomize", "kustomize file or patch", "kustomize files and patches"),
+    *RENDER_CATEGORIES,
     ("not a Kubernetes object", "not a Kubernetes object", "not Kubernetes objects"),
 )
 _SHOWN_KINDS = 4
@@ -62,32 +59,6 @@ def skip_summary(items: Iterable[tuple[str, str]]) -> str | None:
     if not parts:
         return None
     return "skipped " + "; ".join(parts)
-
-
-def unrendered(items: Iterable[tuple[str, str]]) -> tuple[str, int] | None:
-    """The templates, kustomize files and GitOps deployers skipped, counted (``3 unrendered
-    templates and 2 GitOps deployments (HelmRelease 2)``), and how many in all; None when there
-    were none."""
-    found: Counter[tuple[str, str, str]] = Counter()
-    deployers: Counter[str] = Counter()
-    for kind, reason in items:
-        if kind in FILE_KINDS:
-            found.update(category for category in _FILE_CATEGORIES[:2]
-                         if reason.startswith(category[0]))
-        elif reason == DEPLOYER_REASON:
-            deployers[kind] += 1
-    parts = [counted(found[category], *category[1:]) for category in _FILE_CATEGORIES[:2]
-             if found[category]]
-    if deployers:
-        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(deployers.items()))
-        parts.append(f"{counted(deployers.total(), 'GitOps deployment')} ({kinds})")
-    count = found.total() + deployers.total()
-    return (" and ".join(parts), count) if parts else None
-
-
-def what_it_deploys(count: int) -> str:
-    """``it deploys`` for one unrendered file or deployer, ``they deploy`` for several."""
-    return "it deploys" if count == 1 else "they deploy"
 
 
 def general_reason(reason: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from reporter.inventory.classify import not_examined
 from reporter.model import (
     SEVERITY_ORDER,
     Assessment,
@@ -26,7 +27,7 @@ from reporter.model import (
 )
 from reporter.render.history import DIRTY_SHOWN
 from reporter.render.limitations import HOST_NETWORK_SHOWN
-from reporter.render.skipped import RENDER_HINT, skip_summary, unrendered, what_it_deploys
+from reporter.render.skipped import RENDER_HINT, skip_summary
 from reporter.timeline import describe_window
 from reporter.wording import counted, listed
 
@@ -246,11 +247,10 @@ def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]
         summary = skip_summary((s.kind, s.reason) for s in c.skipped)
         if summary:
             yield Text(f"  {summary}; --verbose lists each with its reason", style="yellow")
-    templates = unrendered((s.kind, s.reason) for s in c.skipped)
-    if templates:
-        yield Text(f"  not examined: {templates[0]} (what {what_it_deploys(templates[1])} is "
-                   "not in the map); "
-                   f"{RENDER_HINT.format(command='check')}", style="bold yellow")
+    not_rendered = not_examined((s.kind, s.reason) for s in c.skipped)
+    if not_rendered:
+        yield Text(f"  {not_rendered}; {RENDER_HINT.format(command='check')}",
+                   style="bold yellow")
     yield Text(f"  catalog {c.catalog_version} (sha256 {c.catalog_sha256[:12]})", style="dim")
     found = f", {c.config_found}" if c.config_found else ""
     config = f"{c.config_path} (sha256 {(c.config_sha256 or '')[:12]}{found})" if (

@@ -159,10 +159,18 @@ def test_gitops_deployers_are_named_as_not_examined_everywhere(tmp_path: Path) -
             "Kustomization 1). The objects they would create") in found
     assert "Kinds present but not modelled: Service (1). They do not" in found
     assert "HelmRelease" not in found.split("Kinds present")[1]
+    not_examined = ("not examined: 3 unrendered templates and 2 kustomize files and patches and "
+                    "4 GitOps deployments (Application 1, HelmChart 1, HelmRelease 1, "
+                    "Kustomization 1) (what they deploy is not in the map)")
     code, out, _ = run("check", repo)
-    assert ("not examined: 3 unrendered templates and 2 kustomize files and patches and 4 GitOps "
-            "deployments (Application 1, HelmChart 1, HelmRelease 1, Kustomization 1) (what "
-            "they deploy is not in the map); render Helm charts") in out
+    assert f"  {not_examined}; render Helm charts" in out
+    # Every requirement judged on the map carries it, as a caveat, in every output.
+    judged = [r for f in data["frameworks"] for r in f["requirements"] if r["check_status"]]
+    assert judged and all(not_examined in r["caveats"] for r in judged)
+    assert f"      caveat: {not_examined}" in out
+    sarif = json.loads(run("check", repo, "-o", "sarif")[1])
+    assert {"level": "warning", "message": {"text": not_examined}} in sarif["runs"][0][
+        "invocations"][0]["toolExecutionNotifications"]
 
 
 def test_strict_makes_every_non_manifest_an_error() -> None:
@@ -310,7 +318,9 @@ def test_policy_kinds_that_are_not_modelled_are_a_caveat_everywhere(tmp_path: Pa
         "AdminNetworkPolicy cluster-guard is present, not modelled (it allows or denies "
         "traffic): the map may be wrong in every namespace",
         "CiliumNetworkPolicy l7 is present, not modelled (it allows or denies traffic): the map "
-        "may be wrong in shop"]
+        "may be wrong in shop",
+        "not examined: 3 unrendered templates and 2 kustomize files and patches (what they "
+        "deploy is not in the map)"]
     assert "CAVEAT: CiliumNetworkPolicy shop/l7" in run("check", repo, "-o", "junit")[1]
     assert "Caveat: CiliumNetworkPolicy shop/l7" in run("check", repo, "-o", "oscal")[1]
     code, _, err = run("report", repo, "--out", tmp_path / "pack")

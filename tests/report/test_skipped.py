@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from reporter.inventory.classify import unrendered
 from reporter.inventory.model import COPY_REASON
-from reporter.render.skipped import needs_rendering, skip_summary, unrendered
+from reporter.render.skipped import needs_rendering, skip_summary
 
 TEMPLATE = ("File", "unrendered Helm chart template; render it first: helm template …")
 OVERLAY = ("File", "kustomize overlay not rendered; render it first: kubectl kustomize …")
