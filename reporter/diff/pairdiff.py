@@ -58,9 +58,10 @@ class _Side:
         """Endpoints whose pairs are compared: shared ones, and ranges cut differently."""
         self.connections = np.array([texts.setdefault(t, len(texts)) for t in connections],
                                     dtype=np.int64)
-        if len(texts) >> CONNECTION_BITS:
-            raise ValueError(f"{len(texts)} distinct connection sets: more than a pair packs")
         self.width = len(shared)
+        if len(texts) >> CONNECTION_BITS or self.width ** 2 >> (63 - CONNECTION_BITS):
+            raise ValueError(f"{self.width} endpoints, {len(texts)} distinct connection sets: "
+                             "more than a pair packs")
         self._packed: list[Int64Array] = []
         self.rows: list[tuple[str, str, int]] = []
         """(source, destination, connection number)."""
