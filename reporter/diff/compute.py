@@ -7,6 +7,7 @@ from pathlib import Path
 from reporter.diff.authorship import authorship, has_commit
 from reporter.diff.connections import reachability_delta, row_changes, zone_flow_changes
 from reporter.diff.model import (
+    DRIFT_ROLES,
     Authorship,
     Delta,
     Mode,
@@ -29,6 +30,13 @@ def compute_delta(
     connections between workloads on both sides; a ``diff`` compares whatever both sides offer.
     Both say in ``notes`` what they could not."""
     notes: list[str] = []
+    partial = False
+    for side, role in ((old, "old"), (new, "new")):
+        if side.not_examined:
+            name = DRIFT_ROLES[role] if mode == "drift" else side.info.label
+            notes.append(f"{name}: {side.not_examined}; the comparisons cover the manifests "
+                         "read only")
+            partial = True
     policies, uncompared = policy_changes(old.policies, new.policies)
     if uncompared:
         notes.append(f"{uncompared} policies on both sides were not compared as text: a pack "
@@ -38,7 +46,8 @@ def compute_delta(
         reachability, workloads = _drift_reachability(old, new, notes)
         return Delta(mode=mode, old=old.info, new=new.info, policies=policies,
                      reachability=reachability, status=None, authorship=None,
-                     notes=tuple(notes), compared=compared, workloads_compared=workloads)
+                     notes=tuple(notes), compared=compared, workloads_compared=workloads,
+                     partial=partial)
     status = None
     if old.assessment is not None and new.assessment is not None:
         status = status_delta(old.assessment, new.assessment)
@@ -46,7 +55,7 @@ def compute_delta(
         mode=mode, old=old.info, new=new.info, policies=policies,
         reachability=_reachability(old, new, notes), status=status,
         authorship=_authorship(old, new, policies, notes, allowed_signers), notes=tuple(notes),
-        compared=compared)
+        compared=compared, partial=partial)
 
 
 def _reachability(old: Side, new: Side, notes: list[str]) -> ReachabilityDelta | None:

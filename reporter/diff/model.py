@@ -34,6 +34,10 @@ def as_plain(value: Any) -> Any:
 
 # -- inputs ----------------------------------------------------------------------------------
 
+DRIFT_ROLES = {"old": "the desired state", "new": "the live state"}
+"""What drift's sides are: a side's label alone can be a list of paths."""
+
+
 @dataclass(frozen=True, slots=True)
 class SideInfo:
     """One side as the output names it."""
@@ -79,6 +83,9 @@ class Side:
     """The files and directories read, relative to ``repository``."""
     dirty_files: tuple[str, ...] = ()
     """Repository-relative input files whose content is not the commit's."""
+    not_examined: str | None = None
+    """What the side left unrendered (templates, overlays, GitOps deployers), as
+    reporter.inventory.classify.not_examined says it; None when everything was read."""
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -244,6 +251,8 @@ class Delta:
     nothing."""
     workloads_compared: int | None = None
     """Drift: the workloads on both sides, whose connections were compared (None: none were)."""
+    partial: bool = False
+    """A side left inputs unrendered: what they deploy is in neither comparison (``notes``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return as_plain(self)  # type: ignore[no-any-return]

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from reporter.diff.model import (
+    DRIFT_ROLES,
     Authorship,
     ConnectionChange,
     Delta,
@@ -62,10 +63,6 @@ def side_text(side: SideInfo) -> str:
     return f"{side.label} ({side.kind}{commit})"
 
 
-DRIFT_ROLES = {"removed": "the desired state", "added": "the live state"}
-"""What drift's sides are (old, new): a side's label alone can be a list of paths."""
-
-
 def title(delta: Delta, arrow: str) -> str:
     """``reporter diff: OLD -> NEW``; drift names the sides' roles before them."""
     if delta.mode == "drift":
@@ -92,7 +89,14 @@ def outline(delta: Delta) -> Iterator[Line]:
 
 def no_change_text(delta: Delta) -> str:
     """What a comparison that found nothing says: for drift, how much it compared (nothing
-    compared is no evidence that the sides agree)."""
+    compared is no evidence that the sides agree), and whether a side left inputs unread."""
+    text = _nothing_found(delta)
+    if delta.partial:
+        text += " Not everything was examined: see the notes."
+    return text
+
+
+def _nothing_found(delta: Delta) -> str:
     if delta.mode == "diff":
         return "No differences."
     workloads = delta.workloads_compared
@@ -119,16 +123,16 @@ def reachability_heading(delta: Delta, reachability: ReachabilityDelta
     level = "between zones" if reachability.level == "zone" else "between workloads"
     if delta.mode == "drift":
         return (f"Reachability drift ({level} on both sides)",
-                {"added": f"only in {DRIFT_ROLES['added']}",
-                 "removed": f"only in {DRIFT_ROLES['removed']}", "changed": "differ"})
+                {"added": f"only in {DRIFT_ROLES['new']}",
+                 "removed": f"only in {DRIFT_ROLES['old']}", "changed": "differ"})
     return f"Reachability ({level})", {"added": "added", "removed": "removed", "changed": "changed"}
 
 
 def policy_heading(delta: Delta) -> tuple[str, dict[str, str]]:
     """The section title and the word for each kind of change (drift speaks of the sides)."""
     if delta.mode == "drift":
-        return "Policy drift", {"added": f"only in {DRIFT_ROLES['added']}",
-                                "removed": f"only in {DRIFT_ROLES['removed']}",
+        return "Policy drift", {"added": f"only in {DRIFT_ROLES['new']}",
+                                "removed": f"only in {DRIFT_ROLES['old']}",
                                 "modified": "differ"}
     return "Policies", {"added": "added", "removed": "removed", "modified": "modified"}
 

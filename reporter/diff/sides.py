@@ -21,6 +21,7 @@ from reporter.diff.spec import normalised_spec
 from reporter.errors import GitError, InputError, Problem
 from reporter.git import repo_relative
 from reporter.inputs import LoadedInputs
+from reporter.inventory.classify import not_examined
 from reporter.model import Assessment
 from reporter.netpol.engine import Reachability
 from reporter.pack import CONNECTIVITY_JSON, PACK_JSON, SUMS, read_pack_json, verify_pack
@@ -68,7 +69,8 @@ def side_from_assessment(assessment: Assessment, label: str, kind: SideKind = "p
         info=SideInfo(label=label, kind=kind, commit=_recorded_commit(assessment)),
         policies=policies,
         connections=None if rows is None else [(r.src, r.dst, r.conn) for r in rows],
-        zone_flows=assessment.zone_flows, zones=_zones(assessment), assessment=assessment)
+        zone_flows=assessment.zone_flows, zones=_zones(assessment), assessment=assessment,
+        not_examined=not_examined((i.kind, i.reason) for i in assessment.completeness.skipped))
 
 
 def side_from_run(run: LoadedInputs, label: str, kind: SideKind, *,
@@ -97,7 +99,8 @@ def side_from_run(run: LoadedInputs, label: str, kind: SideKind, *,
         zones=_zones(assessment) if assessment else {}, connectivity=reach,
         assessment=assessment,
         repository=repository if provenance else None, input_paths=run.input_paths,
-        dirty_files=provenance.repository.dirty_paths if provenance else ())
+        dirty_files=provenance.repository.dirty_paths if provenance else (),
+        not_examined=not_examined((s.kind, s.reason) for s in run.inventory.all_skipped()))
 
 
 def _rows(reach: Reachability | None, assessment: Assessment | None) -> list[Row] | None:

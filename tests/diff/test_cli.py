@@ -377,3 +377,29 @@ def test_markdown_too_long_for_a_comment_is_shortened_until_it_fits(
     assert "```diff" not in text
     assert ("The policies' diffs are left out: with them the text would be too long for a "
             "pull-request comment; `-o txt` and `-o json` have them.") in text
+
+
+@pytest.mark.parametrize("command", ["diff", "drift"])
+def test_a_side_with_unrendered_inputs_says_the_comparison_covers_what_was_read(
+        tmp_path: Path, command: str) -> None:
+    """The repository keeps a policy in a Helm chart: "no drift" (or the policy "only in the
+    live state") says nothing about it, and the output says so."""
+    policies = {"db.yaml": db_policy(5432)}
+    write_estate(tmp_path / "live", {**policies, "api.yaml": api_egress(5432)})
+    desired = write_estate(tmp_path / "desired", policies)
+    (desired / "chart" / "templates").mkdir(parents=True)
+    (desired / "chart" / "Chart.yaml").write_text("apiVersion: v2\nname: x\nversion: 1.0.0\n")
+    (desired / "chart" / "templates" / "api.yaml").write_text(
+        "{{- if .Values.api }}\n" + api_egress(5432) + "{{- end }}\n")
+    sides = ("live", "desired") if command == "drift" else ("desired", "live")
+    result = run(command, *sides, "-o", "txt")
+    assert result.exit_code == 1, result.output
+    name = "the desired state" if command == "drift" else "desired"
+    assert (f"  - {name}: not examined: 1 unrendered template (what it deploys is not in the "
+            "map); the comparisons cover the manifests read only") in result.stdout
+    assert as_json(run(command, *sides, "-o", "json"))["partial"] is True
+    (desired / "api.yaml").write_text(api_egress(5432))  # the rendered policy, beside the chart
+    result = run(command, *sides, "-o", "txt")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1].endswith(" Not everything was examined: see the notes.")
+    assert as_json(run(command, "live", "live", "-o", "json"))["partial"] is False
