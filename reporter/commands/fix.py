@@ -75,6 +75,17 @@ def _report(recheck: Recheck, written: list[Path], declared: bool) -> list[str]:
                      f"so these files cut {counted(before_pairs - after_pairs, 'connection')} "
                      "the workloads have now, those they need included: declare the flows they "
                      "need in reporter.yaml (flows:, docs/config.md) and run fix again")
+    if not declared:  # the implied flows are between workloads: the internet's are not kept
+        for key, what, needs in (
+                ("workloads_reachable_from_internet", "reachable from the internet",
+                 "a public entry point (a web front end) needs a declared flow from the internet"),
+                ("workloads_reaching_internet", "reaching the internet",
+                 "a call out (a payment provider, an API) needs a declared flow to the internet")):
+            was, now = (a.connectivity.get(key, 0) for a in (recheck.before, recheck.after))
+            if now < was:
+                lines.append(f"  warning: workloads {what}: {was} before, {now} with the files "
+                             f"added: {needs} (flows:, docs/config.md); declare those meant and "
+                             "run fix again")
     remaining = [r for r in recheck.after.checks if r.status.value == "FAIL"]
     withdrawn = {check for proposal, _ in recheck.withdrawn for check, _ in proposal.closes}
     for result in remaining:

@@ -153,6 +153,13 @@ def test_without_config_the_flows_the_policies_allow_are_kept(
         "All Connections")
     assert allowed(after, "web/storefront[Deployment]", "shared-db/postgres[StatefulSet]") == (
         "No Connections")
+    # The implied flows are between workloads: what the internet loses is said, with counts.
+    for key, what in (("workloads_reachable_from_internet", "reachable from the internet"),
+                      ("workloads_reaching_internet", "reaching the internet")):
+        was, now = (a.assessment.connectivity[key] for a in (assessed, fixed))
+        assert now < was, key
+        assert (f"  warning: workloads {what}: {was} before, {now} with the files added: "
+                in stdout), key
     text = (out / "monitoring-default-deny.yaml").read_text()
     assert "# Keeps the flow prometheus-to-payment-api under the default deny." in text
     assert "allowed today by payments/allow-prometheus-scrape ingress[0]" in text
@@ -282,6 +289,7 @@ def test_with_declared_flows_no_warning_only_the_counts(fixed: tuple[Path, str])
     assert re.search(r"^connections allowed: \d+ before, \d+ with the files added$", stdout,
                      re.MULTILINE)
     assert "warning: no flow is declared" not in stdout
+    assert "warning: workloads reach" not in stdout  # the declared flows decide, not the counts
 
 
 def test_a_default_deny_without_a_dns_server_in_the_inputs_says_lookups_will_fail(
