@@ -36,11 +36,15 @@ import time
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from reporter.errors import OutputError, PackError, Problem
 from reporter.model import Assessment
 from reporter.resources import TEMPLATES
 from reporter.signing import SigningKey
+
+if TYPE_CHECKING:
+    from reporter.render.pairmap import PairMap
 
 PACK_JSON = "pack.json"
 CONNECTIVITY_JSON = "connectivity.json.gz"
@@ -252,6 +256,8 @@ class Verified:
     """Fingerprint of the key whose signature matched, if the pack is signed."""
     key_source: str | None
     """Where that key came from: the file given, or the pack's own pack.pub."""
+    pair_map: PairMap | None
+    """The stored map, decoded while it was checked (None: a pack before the stored map)."""
 
 
 def _parse_sums(text: str, sums_path: Path) -> dict[str, str]:
@@ -306,29 +312,31 @@ def _check_signature(folder: Path, sums: bytes, public_key: Path | None) -> tupl
     return fingerprint(key), str(key_path)
 
 
-def _check_pair_map(folder: Path) -> None:
+def _check_pair_map(folder: Path) -> PairMap | None:
     """The map decodes, and holds as many pairs as pack.json counted: a map written wrong (or
-    by another run, its SHA256SUMS line recomputed) is caught, not only a changed byte."""
+    by another run, its SHA256SUMS line recomputed) is caught, not only a changed byte. The
+    map, decoded."""
     import json
 
     from reporter.render.pairmap import PairMapError, read_pair_map
 
     path = folder / CONNECTIVITY_JSON
     if not path.is_file():  # packs before 2026-12 hold connectivity.json: its hash is checked
-        return
+        return None
     try:
-        pairs = read_pair_map(path.read_bytes()).pairs
+        pair_map = read_pair_map(path.read_bytes())
     except PairMapError as error:
         raise PackError([Problem(f"cannot be read: {error}", file=str(path))],
                         hint="the pack's writer is broken or the file was replaced") from None
     try:
         counted = json.loads(read_pack_json(folder))["connectivity"]["connected_pairs"]
     except (OSError, ValueError, KeyError, TypeError):
-        return  # a pack.json without the counts: nothing to compare with
-    if counted != pairs:
-        raise PackError([Problem(f"holds {pairs} pairs but pack.json counts {counted}",
+        return pair_map  # a pack.json without the counts: nothing to compare with
+    if counted != pair_map.pairs:
+        raise PackError([Problem(f"holds {pair_map.pairs} pairs but pack.json counts {counted}",
                                  file=str(path))],
                         hint="the map and the assessment are not from the same run")
+    return pair_map
 
 
 def verify_pack(folder: Path, public_key: Path | None = None) -> Verified:
@@ -344,11 +352,11 @@ def verify_pack(folder: Path, public_key: Path | None = None) -> Verified:
     if problems:
         raise PackError(problems, hint="the pack was modified after it was written; "
                                        "obtain the original from its producer")
-    _check_pair_map(folder)
+    pair_map = _check_pair_map(folder)
     if not (folder / SIGNATURE).is_file():
         if public_key is not None:
             raise PackError([Problem("the pack is not signed", file=str(folder))],
                             hint="it has no pack.sig, so it cannot prove who wrote it")
-        return Verified(len(listed), None, None)
+        return Verified(len(listed), None, None, pair_map)
     signer, source = _check_signature(folder, sums, public_key)
-    return Verified(len(listed), signer, source)
+    return Verified(len(listed), signer, source, pair_map)

@@ -24,7 +24,14 @@ from reporter.inputs import LoadedInputs
 from reporter.inventory.classify import not_examined
 from reporter.model import Assessment
 from reporter.netpol.engine import Reachability
-from reporter.pack import CONNECTIVITY_JSON, PACK_JSON, SUMS, read_pack_json, verify_pack
+from reporter.pack import (
+    CONNECTIVITY_JSON,
+    PACK_JSON,
+    SUMS,
+    Verified,
+    read_pack_json,
+    verify_pack,
+)
 from reporter.pipeline import Assessed, Assessor, PipelineOptions, read_inputs
 from reporter.render.pairmap import PairMap, PairMapError, read_pair_map
 from reporter.wording import counted
@@ -151,29 +158,31 @@ def load_side(path: str, options: SideOptions, assessor: Assessor | None = None,
     """A pack (folder or pack.json), or the manifests at ``path``."""
     pack = read_pack(path)
     if pack is not None:
-        verify_named_pack(path)
+        verified = verify_named_pack(path)
         side = side_from_assessment(pack, path)
-        # Drift compares the maps themselves (a diff reads the pack's recorded connections).
-        return side if options.assess else replace(side, connectivity=_stored_map(Path(path)))
+        if options.assess or not Path(path).is_dir():  # a diff reads the recorded connections
+            return side
+        # Drift compares the maps themselves: the one verify decoded, else read here.
+        stored = verified.pair_map if verified is not None else _stored_map(Path(path))
+        return replace(side, connectivity=stored)
     return manifest_side([path], path, options, assessor, kind=kind)
 
 
-def verify_named_pack(path: str) -> None:
+def verify_named_pack(path: str) -> Verified | None:
     """A pack folder, or a pack.json in one, is checked as ``reporter verify`` checks it before
     it is compared: evidence altered since it was written is refused (PackError), not compared
     as if it were the review's. A pack.json without SHA256SUMS beside it (``check -o json``)
-    has nothing to verify against."""
+    has nothing to verify against: None."""
     given = Path(path)
     folder = given if given.is_dir() else given.parent
-    if (folder / SUMS).is_file():
-        verify_pack(folder)
+    return verify_pack(folder) if (folder / SUMS).is_file() else None
 
 
-def _stored_map(path: Path) -> PairMap | None:
-    """The map a pack folder stores (None for a pack.json alone, or a pack older than the
-    stored map)."""
-    file = path / CONNECTIVITY_JSON
-    if not path.is_dir() or not file.is_file():
+def _stored_map(folder: Path) -> PairMap | None:
+    """The map a pack folder without SHA256SUMS stores (None: a pack older than the stored
+    map)."""
+    file = folder / CONNECTIVITY_JSON
+    if not file.is_file():
         return None
     try:
         return read_pair_map(file.read_bytes())
