@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Self
 
+from reporter.wording import counted
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -65,7 +67,7 @@ class ReporterError(Exception):
         lines = [f"error: {p.render()}" for p in self.problems]
         if len(lines) > COUNTED_FROM:  # the list scrolls by: the end says how long it was
             files = {p.file for p in self.problems if p.file}
-            where = f" in {len(files)} file{'s' if len(files) != 1 else ''}" if files else ""
+            where = f" in {counted(len(files), 'file')}" if files else ""
             lines.append(f"{len(lines)} problems{where}, each listed above")
         if self.hint:
             lines.append(f"hint: {self.hint}")
