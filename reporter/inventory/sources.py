@@ -49,6 +49,10 @@ def _undecodable(path: str) -> bool:
     return False
 
 
+PATHS_HINT = ("check the paths (relative ones start from the current directory); use - to read "
+              "manifests from standard input")
+
+
 def collect_sources(paths: Sequence[str], stdin: TextIO | None = None, *,
                     exclude: Sequence[str] = ()) -> list[Source]:
     """Read every named file, every manifest under named directories, and ``-`` from ``stdin``
@@ -68,11 +72,7 @@ def collect_sources(paths: Sequence[str], stdin: TextIO | None = None, *,
         except InputError as error:
             problems += error.problems
     if problems:
-        raise InputError(
-            problems,
-            hint="check the paths (relative ones start from the current directory); "
-            "use - to read manifests from standard input",
-        )
+        raise InputError(problems, hint=PATHS_HINT)
     return sources
 
 
@@ -102,7 +102,7 @@ def require_existing(paths: Sequence[str]) -> None:
     before it creates anything, such as an archive's folders."""
     problems = [_no_such_path(p) for p in paths if p != STDIN and not os.path.exists(p)]
     if problems:
-        raise InputError(problems)
+        raise InputError(problems, hint=PATHS_HINT)
 
 
 def excluded(relative: str, shown: str, globs: Sequence[str]) -> bool:

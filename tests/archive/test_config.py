@@ -48,7 +48,9 @@ def test_a_missing_path_is_refused_before_the_archive_is_created(tmp_path: Path)
     result = reporter("run", str(SAMPLE), "no-such-dir", "--archive", str(tmp_path / "A"),
                       *FRAMEWORK, cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.startswith("error: no-such-dir: no such file or directory")
+    assert result.stderr == ("error: no-such-dir: no such file or directory\nhint: check the "
+                             "paths (relative ones start from the current directory); use - to "
+                             "read manifests from standard input\n")
     assert not (tmp_path / "A").exists()
 
 
