@@ -287,8 +287,22 @@ def _exchange_codes(keys: IntArray, ids: IntArray, id_count: int) -> Int64Array:
     """The distinct ``key << ID_BITS | id``, sorted, for IDs below ``id_count`` (found on the
     compact ``key * id_count + id``, which sorts faster)."""
     compact = keys.astype(np.int64) * id_count + ids
-    compact = distinct(compact[run_starts(compact)])
+    if not compact.size:
+        return compact
+    low = int(compact.min())
+    span = int(compact.max()) - low + 1
+    if span <= MARKED * compact.size:  # codes packed close together: marked, not sorted
+        seen = np.zeros(span, dtype=bool)
+        seen[compact - low] = True
+        compact = np.flatnonzero(seen) + low
+    else:
+        compact = distinct(compact[run_starts(compact)])
     return (compact // id_count << ID_BITS) | compact % id_count
+
+
+MARKED = 8
+"""Distinct codes are found by marking them in a table when it is at most this many times
+longer than the codes (a pass over the table costs less than sorting the codes)."""
 
 
 def _join(entry_column: IntArray, situation_column: IntArray, columns: int
@@ -368,7 +382,7 @@ class _Inbound:
         holders = self.situations + situation
         self.codes.append(_exchange_codes(holders * scan.n_groups + scan.groups[sources], ids,
                                           len(scan.result.undeclared)))
-        starts = np.flatnonzero(np.diff(situation, prepend=-1))  # sorted: runs of situations
+        starts = np.flatnonzero(run_starts(situation))  # sorted: runs of situations
         exposed = situation[starts]
         bounds = starts, np.append(starts[1:], situation.size)
         views = [_Situation(scan, self.situations + k, sources[lo:hi], mask_ids[lo:hi])
@@ -472,10 +486,12 @@ class _Outbound:
         sources, mask_ids = batch.sources, batch.mask_ids
         if entry is not None:
             sources, mask_ids = sources[entry], mask_ids[entry]
-        across = side[sources] != situation_side[situation]
-        sources, mask_ids, situation = sources[across], mask_ids[across], situation[across]
+        source_side = side[sources]
+        across = source_side != situation_side[situation]
+        sources, mask_ids, situation, source_side = (
+            a[across] for a in (sources, mask_ids, situation, source_side))
         self.connected[sources] = True
-        scan.count(side[sources], sizes[situation])
+        scan.count(source_side, sizes[situation])
         ids = scan.undeclared_ids(sources, mask_ids, situation, situation_sig)
         bad = ids != 0
         if not bad.any():
@@ -513,12 +529,12 @@ class _Outbound:
 
     def _reduce(self) -> None:
         """Counts added and codes merged for the batches gathered (once per PENDING rows: per
-        batch, the passes over whole accumulators would dominate)."""
+        batch, merging into the whole sorted codes would dominate)."""
         if not self._pending:
             return
         keys, weights, codes = (np.concatenate(parts) for parts in zip(*self._pending, strict=True))
-        self.counts += np.rint(np.bincount(keys, weights=weights, minlength=self.counts.size)
-                               ).astype(np.int64)
+        # Added in place: a bincount would fill and add an array as long as the accumulators.
+        np.add.at(self.counts, keys, weights)
         # Runs of sorted codes (the accumulated ones, each batch's): a stable sort merges them.
         codes = np.sort(np.concatenate([self.codes, codes]), kind="stable")
         self.codes = codes[run_starts(codes)]

@@ -16,7 +16,7 @@ from netpol.strategies import crowded_inventories, inventories
 
 from reporter.checks import boundary as boundary_module
 from reporter.checks import traffic
-from reporter.checks.boundary import EXAMPLES, PENDING, Boundary, boundary, layers
+from reporter.checks.boundary import EXAMPLES, MARKED, PENDING, Boundary, boundary, layers
 from reporter.checks.context import CheckContext
 from reporter.checks.flows import parse_ports, subtract
 from reporter.config import Config, load_config
@@ -142,13 +142,15 @@ def _naive_boundary(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbo
     return found
 
 
-@pytest.mark.parametrize(("batch", "few", "pending"), [
-    (1, 0, 1), (3, 2**30, 1), (traffic.BATCH, traffic.FEW, PENDING)])
+@pytest.mark.parametrize(("batch", "few", "pending", "marked"), [
+    (1, 0, 1, 0), (3, 2**30, 1, MARKED), (traffic.BATCH, traffic.FEW, PENDING, MARKED)])
 def test_boundaries_agree_with_pair_by_pair_coverage(batch: int, few: int, pending: int,
+                                                     marked: int,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(traffic, "BATCH", batch)  # batches of one column and more
     monkeypatch.setattr(traffic, "FEW", few)
     monkeypatch.setattr(boundary_module, "PENDING", pending)  # 1: outbound rows merged per batch
+    monkeypatch.setattr(boundary_module, "MARKED", marked)  # 0: distinct codes sorted, not marked
     ctx = leaky()
     everything = np.ones(ctx.compiled.n_endpoints, dtype=bool)
     sides = layers([ctx.endpoints(z.members) for z in ctx.zones])
@@ -173,7 +175,8 @@ def test_boundaries_agree_with_pair_by_pair_computation(inventory: Inventory,
     for inbound, few in zip((True, False), data.draw(st.lists(
             st.sampled_from([0, 2**30]), min_size=2, max_size=2)), strict=True):
         with (patch.object(traffic, "FEW", few),
-              patch.object(boundary_module, "PENDING", data.draw(st.sampled_from([1, PENDING])))):
+              patch.object(boundary_module, "PENDING", data.draw(st.sampled_from([1, PENDING]))),
+              patch.object(boundary_module, "MARKED", data.draw(st.sampled_from([0, MARKED])))):
             crossing = boundary(ctx, side, peers, inbound=inbound)
         assert _summary(crossing) == _naive_boundary(ctx, side, peers, inbound)
         _assert_groups_agree(ctx, crossing, side, peers)
