@@ -51,8 +51,20 @@ class LineDict(dict[Any, Any]):
         return mapping
 
 
-class LineLoader(_SafeLoader):
-    """``CSafeLoader`` (or ``SafeLoader``) producing :class:`LineDict` mappings."""
+class SafeLoader(_SafeLoader):
+    """``CSafeLoader`` (or ``SafeLoader``) reading a plain ``=`` as Kubernetes does: as text.
+    PyYAML resolves it to YAML 1.1's "value" key and cannot build that, so one ``- =`` among a
+    CRD's enum values (prometheus-operator's matchType) would refuse the whole file."""
+
+    def construct_equals_sign(self, node: Node) -> Any:
+        return self.construct_scalar(node)  # type: ignore[arg-type]
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:value", SafeLoader.construct_equals_sign)
+
+
+class LineLoader(SafeLoader):
+    """:class:`SafeLoader` producing :class:`LineDict` mappings."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)

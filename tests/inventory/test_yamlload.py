@@ -137,6 +137,14 @@ def test_quoted_and_real_dates_still_load() -> None:
     assert documents == [{"a": "2024-13-01", "b": date(2024, 2, 29), "c": 12}]
 
 
+def test_a_plain_equals_sign_is_text_as_kubernetes_reads_it() -> None:
+    # CRDs list it among enum values (e.g. prometheus-operator's matchType); PyYAML alone
+    # refuses the whole file.
+    text = "enum:\n- '!='\n- =\n- =~\nop: =\nflow: [=, a]\n= : key\n"
+    assert load_documents(text, "crd.yaml") == [
+        {"enum": ["!=", "=", "=~"], "op": "=", "flow": ["=", "a"], "=": "key"}]
+
+
 def test_a_mapping_tag_on_a_scalar_is_an_input_error() -> None:
     with pytest.raises(InputError, match="expected a mapping"):
         load_documents("a: !!map text\n", "x.yaml")
