@@ -3,6 +3,8 @@ the cluster's own networks, and pods that policies cannot reach at all (hostNetw
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 
 from reporter.checks import describe
@@ -18,6 +20,7 @@ from reporter.checks.evidence import (
 )
 from reporter.checks.internet import admitted, ip_blocks, peer_target
 from reporter.checks.registry import Evaluation, check
+from reporter.inventory.classify import RUNS_PODS
 from reporter.inventory.model import LabelSelector, NetworkPolicy, Peer
 from reporter.model import Finding, Status
 from reporter.netpol.named import unresolved_named_ports
@@ -38,45 +41,108 @@ def _labels_near(ctx: CheckContext, namespace: str, selector: LabelSelector) -> 
     return ", ".join(found[:10]) or "none of these keys"
 
 
+def _unmodelled_runners(ctx: CheckContext, namespaces: Collection[str]) -> list[str]:
+    """Objects in these namespaces that run pods the map does not model (a Prometheus or
+    Alertmanager its operator runs, an Argo Rollout): a selector may mean their pods."""
+    return [f"{p.key} ({p.origin})" for p in ctx.inventory.not_modelled
+            if p.effect == RUNS_PODS and p.namespace in namespaces]
+
+
+def _host_network_matches(ctx: CheckContext, namespaces: Collection[str],
+                          selector: LabelSelector) -> list[str]:
+    """hostNetwork workloads of these namespaces that the selector matches."""
+    return [w.key for w in ctx.inventory.host_network
+            if w.namespace in namespaces and selector.matches(w.labels)]
+
+
+def _selects_nothing(ctx: CheckContext, check_id: str, policy: NetworkPolicy) -> Finding:
+    """A FAIL, or an ERROR when pods the map does not model may be the ones meant."""
+    selector, namespace = policy.pod_selector, policy.namespace
+    runners = _unmodelled_runners(ctx, {namespace})
+    host = _host_network_matches(ctx, {namespace}, selector)
+    details = [f"hostNetwork: {w}" for w in host] + [
+        f"runs pods, not modelled: {r}" for r in runners]
+    if not host:
+        details.append(f"labels pods of {namespace} carry for these keys: "
+                       f"{_labels_near(ctx, namespace, selector)}")
+    host_text = f"({affected_text(host)}), which NetworkPolicies do not govern"
+    if runners:
+        status = Status.ERROR
+        matched = (f"only hostNetwork pods among the workloads read {host_text}," if host
+                   else f"no workload read in {namespace},")
+        message = (f"{policy.key}: podSelector {selector} matches {matched} but "
+                   f"{counted(len(runners), 'object')} there "
+                   f"{'runs' if len(runners) == 1 else 'run'} pods the map does not model: "
+                   "whether it selects them is not known; give the reporter the live pods "
+                   "(reporter snapshot) to judge")
+    else:
+        status = Status.FAIL
+        matched = f"only hostNetwork pods {host_text}" if host else f"no pod in {namespace}"
+        message = (f"{policy.key}: podSelector {selector} matches {matched}, so none of its "
+                   "rules apply")
+    return make_finding(check_id, status, f"policy {policy.key}", message,
+                        zones=ctx.zones_of_policy(policy), locations=[policy_location(policy)],
+                        policies=[policy.key], details=details)
+
+
 @check("hygiene.policy-selects-nothing", title="Every policy selects some pod")
 def policy_selects_nothing(ctx: CheckContext, check_id: str) -> Evaluation:
     """No in-scope policy has a podSelector that matches no workload of its namespace (an empty
-    podSelector, meant for pods to come, is not flagged)."""
+    podSelector, meant for pods to come, is not flagged). Where an object the map does not
+    model runs pods in the namespace (a Prometheus its operator runs), the policy may select
+    those: the finding says it could not judge (ERROR) instead of failing."""
     in_scope = ctx.policies_in_scope()
-    findings = [
-        make_finding(
-            check_id, Status.FAIL, f"policy {policy.key}",
-            f"{policy.key}: podSelector {policy.pod_selector} matches no pod in "
-            f"{policy.namespace}, so none of its rules apply",
-            zones=ctx.zones_of_policy(policy), locations=[policy_location(policy)],
-            policies=[policy.key],
-            details=[f"labels pods of {policy.namespace} carry for these keys: "
-                     f"{_labels_near(ctx, policy.namespace, policy.pod_selector)}"])
-        for i, policy in in_scope
-        if not policy.pod_selector.is_empty and not ctx.compiled.selected[i].any()
-    ]
+    findings = [_selects_nothing(ctx, check_id, policy) for i, policy in in_scope
+                if not policy.pod_selector.is_empty and not ctx.compiled.selected[i].any()]
     return Evaluation(ctx.policies_counted(), len(in_scope), findings)
 
 
-def _peer_problem(ctx: CheckContext, policy: NetworkPolicy, peer: Peer) -> str | None:
+def _peer_problem(ctx: CheckContext, policy: NetworkPolicy, peer: Peer
+                  ) -> tuple[Status, str, list[str]] | None:
+    """Why a selector peer matches no workload: its status (ERROR when pods the map does not
+    model may be the ones meant), the problem and the details."""
     c = ctx.compiled
     if c.peer_members(policy.namespace, peer)[: c.n_workloads].any():
         return None
     selector = peer.namespace_selector
-    if selector is not None and not any(selector.matches(n.labels)
-                                        for n in ctx.inventory.namespaces):
-        named = [v for _, v in selector.match_labels if ctx.inventory.namespace(v) is not None]
-        hint = (f"; namespaces carry {NAME_LABEL}: did you mean {NAME_LABEL}={named[0]}?"
-                if named else "")
-        return f"namespaceSelector {selector} matches no namespace{hint}"
+    if selector is None:
+        namespaces = {policy.namespace}
+    else:
+        namespaces = {n.name for n in ctx.inventory.namespaces if selector.matches(n.labels)}
+        if not namespaces:
+            named = [v for _, v in selector.match_labels
+                     if ctx.inventory.namespace(v) is not None]
+            hint = (f"; namespaces carry {NAME_LABEL}: did you mean {NAME_LABEL}={named[0]}?"
+                    if named else "")
+            return (Status.FAIL, f"namespaceSelector {selector} matches no namespace{hint}; "
+                                 "the peer allows nothing", [])
     where = "the selected namespaces" if selector is not None else policy.namespace
-    return f"podSelector {peer.pod_selector} matches no pod in {where}"
+    pods = peer.pod_selector or LabelSelector()  # none: every pod of those namespaces
+    subject = f"podSelector {peer.pod_selector}" if peer.pod_selector else "the peer"
+    runners = _unmodelled_runners(ctx, namespaces)
+    if runners:
+        return (Status.ERROR,
+                f"{subject} matches no workload read in {where}, but "
+                f"{counted(len(runners), 'object')} there {'runs' if len(runners) == 1 else 'run'}"
+                f" pods the map does not model: whether the peer admits them is not known; give "
+                f"the reporter the live pods (reporter snapshot) to judge",
+                [f"runs pods, not modelled: {r}" for r in runners])
+    host = _host_network_matches(ctx, namespaces, pods)
+    if host:
+        return (Status.FAIL,
+                f"{subject} matches only hostNetwork pods ({affected_text(host)}) in {where}, "
+                "whose connections carry their node's address: the peer allows nothing (with "
+                "most network plugins)",
+                [f"hostNetwork: {w}" for w in host])
+    return Status.FAIL, f"{subject} matches no pod in {where}; the peer allows nothing", []
 
 
 @check("hygiene.peer-selects-nothing", title="Every rule peer selects some pod")
 def peer_selects_nothing(ctx: CheckContext, check_id: str) -> Evaluation:
     """No podSelector/namespaceSelector peer of an in-scope policy matches nothing (e.g. a
-    namespaceSelector on a label no namespace has): such a rule silently allows nothing."""
+    namespaceSelector on a label no namespace has): such a rule silently allows nothing. Where
+    an object the map does not model runs pods in the namespaces the peer selects, the finding
+    says it could not judge (ERROR) instead of failing."""
     findings: list[Finding] = []
     peers = 0
     for _, policy in ctx.policies_in_scope():
@@ -88,12 +154,13 @@ def peer_selects_nothing(ctx: CheckContext, check_id: str) -> Evaluation:
                 problem = _peer_problem(ctx, policy, peer)
                 if problem is None:
                     continue
+                status, text, details = problem
                 findings.append(make_finding(
-                    check_id, Status.FAIL, peer_target(policy, rule, index),
-                    f"{policy.key} {rule_name(rule)}: {problem}; the peer allows nothing",
+                    check_id, status, peer_target(policy, rule, index),
+                    f"{policy.key} {rule_name(rule)}: {text}",
                     zones=ctx.zones_of_policy(policy), locations=[rule_location(policy, rule)],
                     policies=[policy.key],
-                    details=[f"rule: {describe.rule(policy, rule)}"]))
+                    details=[f"rule: {describe.rule(policy, rule)}", *details]))
     policies = ctx.policies_counted()
     return Evaluation(f"{counted(peers, 'selector peer')} in {policies}", peers, findings)
 

@@ -47,11 +47,18 @@ NOT_MODELLED_REASON = "present, not modelled: the map may be wrong where it appl
 POD_RUNNING_KINDS: Mapping[str, tuple[str, ...]] = {
     "kubevirt.io": ("VirtualMachine", "VirtualMachineInstance",
                     "VirtualMachineInstanceReplicaSet", "VirtualMachinePool"),
+    "monitoring.coreos.com": ("Prometheus", "PrometheusAgent", "Alertmanager", "ThanosRuler"),
+    "kafka.strimzi.io": ("Kafka", "KafkaNodePool", "KafkaConnect", "KafkaMirrorMaker2",
+                         "KafkaBridge"),
+    "postgresql.cnpg.io": ("Cluster", "Pooler"),
+    "acid.zalan.do": ("postgresql",),
 }
-"""Kinds that run pods without a container pod template (a KubeVirt VM runs in a pod)."""
+"""Kinds that run pods without a container pod template: a KubeVirt VM runs in a pod, and
+operators (prometheus-operator, Strimzi, CloudNativePG, Zalando's) turn these into pods whose
+labels the map cannot know."""
 NO_PODS_REASON = "does not select or run pods, so it does not affect NetworkPolicy reachability"
 CUSTOM_RESOURCE_REASON = ("a custom resource with no pod template: pods its operator may create "
-                          "(a Prometheus server, a database cluster) are not in the map")
+                          "(a database or search cluster) are not in the map")
 """Why an object of a kind the map does not use is skipped: a Kubernetes API kind is known
 not to select or run pods; what a custom resource's operator runs is not known."""
 DEPLOYER_KINDS: Mapping[str, tuple[str, ...]] = {

@@ -347,9 +347,12 @@ UNMODELLED_KINDS = (
     "  {name: worker, image: worker}]}}}\n",
     "apiVersion: v1\nkind: PodTemplate\nmetadata: {name: spare, namespace: shop}\n"
     "template: {spec: {containers: [{name: c, image: busybox}]}}\n",
+    "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\n"
+    "metadata: {name: k8s, namespace: shop}\nspec: {replicas: 2}\n",
 )
-"""A Rollout, a VM and a SandboxTemplate (a pod spec under spec.podTemplate) run pods; an OVN
-network isolates; a custom Widget's operator may run pods, unknown; a PodTemplate runs none."""
+"""A Rollout, a VM, a SandboxTemplate (a pod spec under spec.podTemplate) and a Prometheus (its
+operator's) run pods; an OVN network isolates; a custom Widget's operator may run pods,
+unknown; a PodTemplate runs none."""
 
 
 def test_kinds_that_run_pods_or_isolate_networks_are_named_not_skipped(tmp_path: Path) -> None:
@@ -359,21 +362,22 @@ def test_kinds_that_run_pods_or_isolate_networks_are_named_not_skipped(tmp_path:
     not_modelled = data["completeness"]["not_modelled"]
     assert [(m["kind"], m["effect"]) for m in not_modelled] == [
         ("ClusterUserDefinedNetwork", "allows or denies traffic"),
+        ("Prometheus", "runs pods the map leaves out"),
         ("Rollout", "runs pods the map leaves out"),
         ("SandboxTemplate", "runs pods the map leaves out"),
         ("VirtualMachine", "runs pods the map leaves out")]
     skipped = {s["kind"]: s["reason"] for s in data["completeness"]["skipped"]}
     # Never "does not run pods" for a custom resource: what its operator runs is not known.
     assert skipped["Widget"] == ("a custom resource with no pod template: pods its operator "
-                                 "may create (a Prometheus server, a database cluster) are not "
-                                 "in the map")
+                                 "may create (a database or search cluster) are not in the "
+                                 "map")
     assert skipped["PodTemplate"].startswith("does not select or run pods")
     caveats = {c for f in data["frameworks"] for r in f["requirements"] for c in r["caveats"]}
     assert any(c.startswith("Rollout shop/web (") and "not modelled (it runs pods the map "
                "leaves out): the map may be wrong in shop" in c for c in caveats)
     warnings = run("connectivity", repo)[2]
-    assert ("warning: 4 objects the map does not model are present (ClusterUserDefinedNetwork "
-            "tenant, Rollout shop/web, SandboxTemplate shop/worker, …): they allow or deny "
+    assert ("warning: 5 objects the map does not model are present (ClusterUserDefinedNetwork "
+            "tenant, Prometheus shop/k8s, Rollout shop/web, …): they allow or deny "
             "traffic or run pods the map leaves out, so the map may be wrong in every namespace, "
             "shop") in warnings
 

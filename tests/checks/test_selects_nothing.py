@@ -1,0 +1,100 @@
+"""What the selects-nothing checks say: a plain miss, hostNetwork pods only (FAIL), and pods run
+by an object the map does not model (ERROR: not judged, the objects named)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reporter.model import Status
+
+from .harness import run, run_file
+
+CASES = Path(__file__).parent / "cases"
+
+
+def test_a_policy_over_operator_pods_is_not_judged_and_names_the_operator_resource() -> None:
+    result = run_file("hygiene.policy-selects-nothing",
+                      CASES / "hygiene.policy-selects-nothing" / "operator-pods-ERROR.yaml")
+    (finding,) = result.findings
+    assert finding.status is Status.ERROR and finding.fix is None
+    assert finding.message == (
+        "monitoring/prometheus-k8s: podSelector app.kubernetes.io/name=prometheus matches no "
+        "workload read in monitoring, but 1 object there runs pods the map does not model: "
+        "whether it selects them is not known; give the reporter the live pods (reporter "
+        "snapshot) to judge")
+    assert finding.details[0] == ("runs pods, not modelled: Prometheus monitoring/k8s "
+                                  "(operator-pods-ERROR.yaml:9)")
+
+
+def test_a_policy_over_host_network_pods_only_says_so() -> None:
+    result = run_file("hygiene.policy-selects-nothing",
+                      CASES / "hygiene.policy-selects-nothing" / "host-network-FAIL.yaml")
+    (finding,) = result.findings
+    assert finding.status is Status.FAIL
+    assert finding.message == (
+        "web/storefront: podSelector app=storefront matches only hostNetwork pods "
+        "(web/storefront[Pod]), which NetworkPolicies do not govern, so none of its rules apply")
+
+
+def test_a_peer_over_operator_pods_is_not_judged() -> None:
+    result = run_file("hygiene.peer-selects-nothing",
+                      CASES / "hygiene.peer-selects-nothing" / "operator-pods-ERROR.yaml")
+    (finding,) = result.findings
+    assert finding.status is Status.ERROR
+    assert finding.message.startswith(
+        "monitoring/grafana ingress[0]: podSelector app.kubernetes.io/name=prometheus matches no "
+        "workload read in monitoring, but 1 object there runs pods the map does not model")
+
+
+def test_a_namespace_selector_peer_over_empty_namespaces_names_the_peer() -> None:
+    result = run("hygiene.peer-selects-nothing", """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: batch, labels: {team: batch}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: app, labels: {app: api}}
+spec: {containers: [{name: api, image: api}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api, namespace: app}
+spec:
+  podSelector: {}
+  ingress: [{from: [{namespaceSelector: {matchLabels: {team: batch}}}]}]
+""")
+    (finding,) = result.findings
+    assert finding.message == ("app/api ingress[0]: the peer matches no pod in the selected "
+                               "namespaces; the peer allows nothing")
+
+
+def test_a_peer_over_host_network_pods_only_says_so() -> None:
+    result = run("hygiene.peer-selects-nothing", """\
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: app}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {hostNetwork: true, containers: [{name: agent, image: agent}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: app, labels: {app: api}}
+spec: {containers: [{name: api, image: api}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api, namespace: app}
+spec:
+  podSelector: {}
+  ingress: [{from: [{podSelector: {matchLabels: {app: agent}}}]}]
+""")
+    (finding,) = result.findings
+    assert finding.status is Status.FAIL
+    assert finding.message == (
+        "app/api ingress[0]: podSelector app=agent matches only hostNetwork pods "
+        "(app/agent[DaemonSet]) in app, whose connections carry their node's address: the peer "
+        "allows nothing (with most network plugins)")
