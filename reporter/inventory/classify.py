@@ -192,6 +192,18 @@ class RepositoryLayout:
                 for patch in _patch_files(document.get(key)):
                     self.patches[posixpath.normpath(posixpath.join(directory, patch))] = path
 
+    def kustomization_of(self, path: str) -> str | None:
+        """The directory of the nearest kustomization at or above ``path``, if any: a
+        resource of a kustomize base or overlay."""
+        directory = posixpath.dirname(path)
+        while True:
+            if any(posixpath.join(directory, name) in self.paths
+                   for name in KUSTOMIZATION_FILES):
+                return directory or "."
+            if not directory or directory in (".", "/"):
+                return None
+            directory = posixpath.dirname(directory)
+
     def file_skip(self, path: str, text: str) -> Skip | None:
         """The reason to skip a whole file before parsing it, if there is one."""
         name = posixpath.basename(path)

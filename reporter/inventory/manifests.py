@@ -80,6 +80,7 @@ CLUSTER_WIDE_KINDS = frozenset({
 })
 _ANYWHERE = Origin("", 0)
 """Stands for the origin when copies are compared: where an object is written is no difference."""
+RENDER_OVERLAY = "render the overlay you deploy (kubectl kustomize DIR | reporter check -)"
 VALIDATION_HINT = ("fix these so that the API server would accept the manifests; each message "
                    "says what is expected")
 
@@ -119,6 +120,8 @@ class _InventoryBuilder:
         self.not_modelled: list[NotModelledPolicy] = []
         self.whole: set[str] = set()
         self.layout = RepositoryLayout(s.path for s in sources)
+        self.kustomize_variants = 0
+        """Duplicate objects that are resources of two kustomizations (variants)."""
         for source in sources:
             if posixpath.basename(source.path) in KUSTOMIZATION_FILES:
                 with contextlib.suppress(InputError):  # reported when the file itself is read
@@ -327,11 +330,20 @@ class _InventoryBuilder:
         if first_modelled == modelled:
             self.copies.append(Copy(key[1], key[3], key[2], origin, first))
         else:
+            trees = {self.layout.kustomization_of(o.file) for o in (first, origin)}
+            if None in trees:
+                advice = ("each object may be given once (remove one, leave one out with "
+                          "--exclude, or do not pass both manifests and a dump of them)")
+            else:
+                self.kustomize_variants += 1
+                advice = ("both are resources of kustomizations "
+                          f"({', '.join(sorted(t for t in trees if t))}): variants that overlays "
+                          f"choose between, never applied together; {RENDER_OVERLAY} or leave "
+                          "one out with --exclude")
             reader.report(
                 body, "metadata.name",
                 f"duplicate object: also defined at {first}, differently (labels, ports, "
-                "selectors or rules); each object may be given once (remove one, leave one "
-                "out with --exclude, or do not pass both manifests and a dump of them)",
+                f"selectors or rules); {advice}",
             )
         return False
 
@@ -364,7 +376,9 @@ class _InventoryBuilder:
     def finish(self) -> Inventory:
         if self.problems:
             hint = VALIDATION_HINT
-            if self.yaml_problems:
+            if self.kustomize_variants == len(self.problems):
+                hint = f"a kustomize tree holds variants of the same objects: {RENDER_OVERLAY}"
+            elif self.yaml_problems:
                 hint = YAML_HINT if len(self.problems) == sum(
                     p.message.startswith(("invalid YAML", "invalid JSON"))
                     for p in self.problems) else (

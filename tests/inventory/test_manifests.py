@@ -193,6 +193,32 @@ def test_duplicates_name_both_locations() -> None:
     assert problem.message.startswith("duplicate object: also defined at one.yaml:1, differently")
 
 
+def test_duplicates_in_two_kustomizations_are_variants_to_render_not_to_remove() -> None:
+    policy = POLICY.format(name="deny", ns="a")
+    kustomization = "resources: [policy.yaml]\n"
+    sources = [Source("base/plain/kustomization.yaml", kustomization),
+               Source("base/plain/policy.yaml", policy),
+               Source("base/strict/kustomization.yaml", kustomization),
+               Source("base/strict/policy.yaml", policy.replace("{podSelector: {}}", "{}")),
+               Source("loose.yaml", policy.replace("{podSelector: {}}", "{}"))]
+    with pytest.raises(ValidationError) as caught:
+        load_inventory(sources[:4])
+    (problem,) = caught.value.problems
+    assert problem.message.endswith(
+        "both are resources of kustomizations (base/plain, base/strict): variants that overlays "
+        "choose between, never applied together; render the overlay you deploy (kubectl "
+        "kustomize DIR | reporter check -) or leave one out with --exclude")
+    assert caught.value.hint == ("a kustomize tree holds variants of the same objects: render "
+                                 "the overlay you deploy (kubectl kustomize DIR | reporter "
+                                 "check -)")
+    with pytest.raises(ValidationError) as caught:  # one copy outside any kustomization
+        load_inventory([sources[0], sources[1], sources[4]])
+    (problem,) = caught.value.problems
+    assert problem.message.endswith("(remove one, leave one out with --exclude, or do not pass "
+                                    "both manifests and a dump of them)")
+    assert caught.value.hint is not None and caught.value.hint.startswith("fix these")
+
+
 def test_same_name_in_other_namespaces_or_kinds_is_no_duplicate() -> None:
     text = "---\n".join([
         POD.format(name="web", ns="a"), POD.format(name="web", ns="b"),
