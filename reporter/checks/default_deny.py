@@ -112,7 +112,8 @@ class _Direction:
         if not openness.open:
             return None
         rules = ", ".join(rule_text(r.policy, r.rule) for r in openness.rules)
-        return (f"isolated for {self.policy_type}, but {rules} allow every peer on every port",
+        verb = "allows" if len(openness.rules) == 1 else "allow"
+        return (f"isolated for {self.policy_type}, but {rules} {verb} every peer on every port",
                 [rule_location(r.policy, r.rule) for r in openness.rules],
                 sorted({r.policy.key for r in openness.rules}))
 
