@@ -48,6 +48,14 @@ def _unmodelled_runners(ctx: CheckContext, namespaces: Collection[str]) -> list[
             if p.effect == RUNS_PODS and p.namespace in namespaces]
 
 
+def _not_known(runners: list[str], whether: str) -> str:
+    """What an unmodelled object running pods leaves open, and how to settle it."""
+    verb = "runs" if len(runners) == 1 else "run"
+    return (f"{counted(len(runners), 'object')} there {verb} pods the map does not model: "
+            f"whether {whether} them is not known; give the reporter the live pods (reporter "
+            "snapshot) to judge")
+
+
 def _host_network_matches(ctx: CheckContext, namespaces: Collection[str],
                           selector: LabelSelector) -> list[str]:
     """hostNetwork workloads of these namespaces that the selector matches."""
@@ -71,10 +79,7 @@ def _selects_nothing(ctx: CheckContext, check_id: str, policy: NetworkPolicy) ->
         matched = (f"only hostNetwork pods among the workloads read {host_text}," if host
                    else f"no workload read in {namespace},")
         message = (f"{policy.key}: podSelector {selector} matches {matched} but "
-                   f"{counted(len(runners), 'object')} there "
-                   f"{'runs' if len(runners) == 1 else 'run'} pods the map does not model: "
-                   "whether it selects them is not known; give the reporter the live pods "
-                   "(reporter snapshot) to judge")
+                   f"{_not_known(runners, 'it selects')}")
     else:
         status = Status.FAIL
         matched = f"only hostNetwork pods {host_text}" if host else f"no pod in {namespace}"
@@ -123,9 +128,7 @@ def _peer_problem(ctx: CheckContext, policy: NetworkPolicy, peer: Peer
     if runners:
         return (Status.ERROR,
                 f"{subject} matches no workload read in {where}, but "
-                f"{counted(len(runners), 'object')} there {'runs' if len(runners) == 1 else 'run'}"
-                f" pods the map does not model: whether the peer admits them is not known; give "
-                f"the reporter the live pods (reporter snapshot) to judge",
+                f"{_not_known(runners, 'the peer admits')}",
                 [f"runs pods, not modelled: {r}" for r in runners])
     host = _host_network_matches(ctx, namespaces, pods)
     if host:

@@ -331,7 +331,7 @@ class _InventoryBuilder:
             self.copies.append(Copy(key[1], key[3], key[2], origin, first))
         else:
             trees = {self.layout.kustomization_of(o.file) for o in (first, origin)}
-            if None in trees:
+            if None in trees or len(trees) == 1:  # one kustomization applies both
                 advice = ("each object may be given once (remove one, leave one out with "
                           "--exclude, or do not pass both manifests and a dump of them)")
             else:

@@ -211,12 +211,15 @@ def test_duplicates_in_two_kustomizations_are_variants_to_render_not_to_remove()
     assert caught.value.hint == ("a kustomize tree holds variants of the same objects: render "
                                  "the overlay you deploy (kubectl kustomize DIR | reporter "
                                  "check -)")
-    with pytest.raises(ValidationError) as caught:  # one copy outside any kustomization
-        load_inventory([sources[0], sources[1], sources[4]])
-    (problem,) = caught.value.problems
-    assert problem.message.endswith("(remove one, leave one out with --exclude, or do not pass "
-                                    "both manifests and a dump of them)")
-    assert caught.value.hint is not None and caught.value.hint.startswith("fix these")
+    same_tree = Source("base/plain/strict.yaml", sources[3].text)
+    # One copy outside any kustomization, or both in one: given together, never variants.
+    for given in ([sources[0], sources[1], sources[4]], [*sources[:2], same_tree]):
+        with pytest.raises(ValidationError) as caught:
+            load_inventory(given)
+        (problem,) = caught.value.problems
+        assert problem.message.endswith("(remove one, leave one out with --exclude, or do not "
+                                        "pass both manifests and a dump of them)")
+        assert caught.value.hint is not None and caught.value.hint.startswith("fix these")
 
 
 def test_same_name_in_other_namespaces_or_kinds_is_no_duplicate() -> None:
