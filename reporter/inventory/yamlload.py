@@ -52,15 +52,25 @@ class LineDict(dict[Any, Any]):
 
 
 class SafeLoader(_SafeLoader):
-    """``CSafeLoader`` (or ``SafeLoader``) reading a plain ``=`` as Kubernetes does: as text.
-    PyYAML resolves it to YAML 1.1's "value" key and cannot build that, so one ``- =`` among a
-    CRD's enum values (prometheus-operator's matchType) would refuse the whole file."""
+    """``CSafeLoader`` (or ``SafeLoader``) that reads a node whose tag no safe constructor
+    knows as its plain value, the tag ignored, as Kubernetes's YAML reader does: mkdocs's
+    ``!!python/name:…``, GitLab CI's ``!reference``, CloudFormation's ``!Ref``, and a plain
+    ``=`` (a CRD's enum value, which PyYAML resolves to YAML 1.1's "value" key). PyYAML alone
+    refuses the whole file; nothing is ever instantiated from a tag."""
 
-    def construct_equals_sign(self, node: Node) -> Any:
-        return self.construct_scalar(node)  # type: ignore[arg-type]
+    def construct_untagged(self, node: Node) -> Any:
+        if isinstance(node, ScalarNode):
+            return self.construct_scalar(node)
+        if isinstance(node, SequenceNode):
+            return [self.construct_object(child) for child in node.value]
+        return self.construct_mapping(node)  # type: ignore[arg-type]
 
 
-SafeLoader.add_constructor("tag:yaml.org,2002:value", SafeLoader.construct_equals_sign)
+def _untagged(loader: SafeLoader, node: Node) -> Any:
+    return loader.construct_untagged(node)  # dispatched: LineLoader builds LineDicts
+
+
+SafeLoader.add_constructor(None, _untagged)  # None: a tag no other constructor takes
 
 
 class LineLoader(SafeLoader):
@@ -110,6 +120,11 @@ class LineLoader(SafeLoader):
             items.extend([self.construct_object(child) for child in node.value])
             return items
         return super().construct_object(node, deep)
+
+    def construct_untagged(self, node: Node) -> Any:
+        if isinstance(node, MappingNode):
+            return self.construct_line_dict(node)
+        return super().construct_untagged(node)
 
     def construct_line_dict(self, node: Node) -> LineDict:
         if not isinstance(node, MappingNode):  # `!!map` forced onto a scalar or sequence

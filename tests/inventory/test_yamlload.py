@@ -145,6 +145,21 @@ def test_a_plain_equals_sign_is_text_as_kubernetes_reads_it() -> None:
         {"enum": ["!=", "=", "=~"], "op": "=", "flow": ["=", "a"], "=": "key"}]
 
 
+def test_unknown_tags_are_ignored_and_never_instantiate_anything() -> None:
+    # mkdocs.yml, .gitlab-ci.yml and CloudFormation files sit at repository roots: refusing
+    # them refused the whole root.
+    text = ("emoji: !!python/name:material.extensions.emoji.twemoji\n"
+            "obj: !!python/object/apply:os.system ['echo unsafe']\n"
+            "script: [!reference [.setup, script], make]\n"
+            "ref: !Ref Bucket\n"
+            "map: !custom {a: 1}\n")
+    (document,) = load_documents(text, "mkdocs.yml")
+    assert document == {"emoji": "", "obj": ["echo unsafe"],
+                        "script": [[".setup", "script"], "make"], "ref": "Bucket",
+                        "map": {"a": 1}}
+    assert isinstance(document["map"], LineDict) and document["map"].line == 5
+
+
 def test_a_mapping_tag_on_a_scalar_is_an_input_error() -> None:
     with pytest.raises(InputError, match="expected a mapping"):
         load_documents("a: !!map text\n", "x.yaml")
