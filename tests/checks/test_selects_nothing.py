@@ -46,12 +46,7 @@ def test_a_peer_over_operator_pods_is_not_judged() -> None:
         "workload read in monitoring, but 1 object there runs pods the map does not model")
 
 
-def test_a_namespace_selector_peer_over_empty_namespaces_names_the_peer() -> None:
-    result = run("hygiene.peer-selects-nothing", """\
-apiVersion: v1
-kind: Namespace
-metadata: {name: batch, labels: {team: batch}}
----
+API_ADMITTING = """\
 apiVersion: v1
 kind: Pod
 metadata: {name: api, namespace: app, labels: {app: api}}
@@ -62,8 +57,18 @@ kind: NetworkPolicy
 metadata: {name: api, namespace: app}
 spec:
   podSelector: {}
-  ingress: [{from: [{namespaceSelector: {matchLabels: {team: batch}}}]}]
-""")
+  ingress: [{from: [%s]}]
+"""
+"""A pod and a policy admitting one peer (``%s``) to it."""
+
+
+def test_a_namespace_selector_peer_over_empty_namespaces_names_the_peer() -> None:
+    result = run("hygiene.peer-selects-nothing", """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: batch, labels: {team: batch}}
+---
+""" + API_ADMITTING % "{namespaceSelector: {matchLabels: {team: batch}}}")
     (finding,) = result.findings
     assert finding.message == ("app/api ingress[0]: the peer matches no pod in the selected "
                                "namespaces; the peer allows nothing")
@@ -80,18 +85,7 @@ spec:
     metadata: {labels: {app: agent}}
     spec: {hostNetwork: true, containers: [{name: agent, image: agent}]}
 ---
-apiVersion: v1
-kind: Pod
-metadata: {name: api, namespace: app, labels: {app: api}}
-spec: {containers: [{name: api, image: api}]}
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: api, namespace: app}
-spec:
-  podSelector: {}
-  ingress: [{from: [{podSelector: {matchLabels: {app: agent}}}]}]
-""")
+""" + API_ADMITTING % "{podSelector: {matchLabels: {app: agent}}}")
     (finding,) = result.findings
     assert finding.status is Status.FAIL
     assert finding.message == (
