@@ -174,6 +174,17 @@ class CheckResult(_Model):
     """The check's status in each zone (PASS: no failing finding there), so a check never reads
     FAIL in one place and PASS in another without the zones named."""
 
+    def not_judged(self) -> str | None:
+        """Why the check erred: its error, or the targets it could not judge (findings with
+        status ERROR, e.g. a policy over pods an operator runs) and the first one's reason."""
+        if self.error:
+            return self.error
+        unjudged = [f for f in self.findings if f.status is Status.ERROR]
+        if not unjudged:
+            return None
+        targets = "1 target" if len(unjudged) == 1 else f"{len(unjudged)} targets"
+        return f"could not judge {targets}, e.g. {unjudged[0].message}"
+
 
 class Attestation(_Model):
     """Manual evidence recorded in the config for one requirement."""

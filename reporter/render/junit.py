@@ -112,7 +112,7 @@ def _case(
         _outcome(case, "failure", message, _finding_lines(failing) + _silent_failures(results)
                  + [f"PERIOD: {line}" for line in opened])
     elif req.status is Status.ERROR:
-        errors = [f"[{c.check_id}] {c.error or 'check could not be evaluated'}"
+        errors = [f"[{c.check_id}] {c.not_judged() or 'check could not be evaluated'}"
                   for c in results if c.status is Status.ERROR]
         # No check in error: some state of the period was not tested (the reason says which).
         _outcome(case, "error", f"{counted(len(errors), 'check')} could not be evaluated"

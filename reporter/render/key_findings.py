@@ -48,7 +48,7 @@ class KeyFindings:
     more: int
     """Further lines not shown."""
     errors: tuple[str, ...]
-    """IDs of the checks behind a requirement that could not run."""
+    """IDs of the checks behind a requirement that could not judge all they examine (ERROR)."""
 
 
 @dataclass

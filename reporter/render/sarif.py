@@ -193,7 +193,8 @@ def _invocation(checks: list[CheckResult], a: Assessment) -> Json:
     notifications = [
         {
             "level": "error",
-            "message": {"text": c.error or f"check {c.check_id} could not be evaluated"},
+            "message": {"text": c.error or f"check {c.check_id} "
+                                               f"{c.not_judged() or 'could not be evaluated'}"},
             "associatedRule": {"id": c.check_id, "index": i},
         }
         for i, c in enumerate(checks)

@@ -152,6 +152,8 @@ def _check_errors(checks: list[CheckResult]) -> Iterator[Text]:
     for result in checks:
         if result.error:
             yield Text(f"! {result.check_id} could not judge: {result.error}", style="magenta")
+        elif (unjudged := result.not_judged()) is not None:
+            yield Text(f"! {result.check_id} {unjudged}", style="magenta")
 
 
 def _exception_lines(assessment: Assessment) -> Iterator[Text]:

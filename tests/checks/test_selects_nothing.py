@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from reporter.cli import cli
 from reporter.model import Status
 
 from .harness import run, run_file
@@ -92,3 +95,12 @@ spec:
         "app/api ingress[0]: podSelector app=agent matches only hostNetwork pods "
         "(app/agent[DaemonSet]) in app, whose connections carry their node's address: the peer "
         "allows nothing (with most network plugins)")
+
+
+def test_check_says_in_its_short_view_which_targets_it_could_not_judge() -> None:
+    case = CASES / "hygiene.policy-selects-nothing" / "operator-pods-ERROR.yaml"
+    result = CliRunner().invoke(cli, ["check", str(case)])
+    assert result.exit_code == 1, result.output  # other controls fail on this estate
+    assert ("! hygiene.policy-selects-nothing could not judge 1 target, e.g. "
+            "monitoring/prometheus-k8s: podSelector app.kubernetes.io/name=prometheus matches no "
+            "workload read in monitoring, but 1 object there runs pods") in result.stdout

@@ -216,6 +216,20 @@ def test_errored_check_is_a_tool_notification_and_the_run_unsuccessful() -> None
     assert "'metrics'" in notification["message"]["text"]
 
 
+def test_a_check_that_could_not_judge_some_targets_names_them() -> None:
+    unjudged = SCRAPE_ALL.model_copy(update={
+        "check_id": "hygiene.named-port-unresolved", "status": Status.ERROR,
+        "message": "monitoring/prometheus: not known"})
+    assessment = sample_assessment()
+    check = CHECKS[-1].model_copy(update={"error": None, "findings": [unjudged, unjudged]})
+    (run,) = _log(assessment.model_copy(update={"checks": [*CHECKS[:-1], check]}))["runs"]
+    (notification,) = run["invocations"][0]["toolExecutionNotifications"]
+    assert notification["message"]["text"] == (
+        "check hygiene.named-port-unresolved could not judge 2 targets, e.g. "
+        "monitoring/prometheus: not known")
+    assert "hygiene.named-port-unresolved" not in {r["ruleId"] for r in run["results"]}
+
+
 def test_run_without_errors_is_successful() -> None:
     assessment = sample_assessment()
     healthy = [c for c in assessment.checks if c.status is not Status.ERROR]
