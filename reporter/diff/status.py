@@ -116,8 +116,8 @@ def finding_changes(old: Assessment, new: Assessment) -> tuple[FindingChange, ..
             change = "widened"
         elif now_status is Status.FAIL:
             change = "newly-failing"
-        elif was_status is Status.FAIL:
-            change = "newly-passing"
+        elif was_status is Status.FAIL and now_status is not Status.ERROR:
+            change = "newly-passing"  # not judged now (ERROR) is no verdict: a change
         elif was is None or now is None:
             continue  # passing evidence that came or went: no change of verdict
         else:

@@ -54,6 +54,18 @@ def test_a_finding_that_disappears_is_no_longer_failing_and_one_that_appears_is_
         ("newly-failing", None, "FAIL")]
 
 
+def test_a_failing_finding_that_can_no_longer_be_judged_is_changed_not_passing() -> None:
+    old = sample_assessment()
+    failing = next(f for c in old.checks for f in c.findings
+                   if f.check_id == "zone.ingress-declared" and f.status is Status.FAIL)
+    unjudged = failing.model_copy(update={"status": Status.ERROR})
+    new = edited(old, checks=[c.model_copy(update={"findings": [
+        unjudged if f.fingerprint == failing.fingerprint else f for f in c.findings]})
+        for c in old.checks])
+    assert [(f.change, f.old, f.new) for f in status_delta(old, new).findings] == [
+        ("changed", "FAIL", "ERROR")]
+
+
 def test_a_failing_cause_that_affects_more_workloads_is_widened() -> None:
     old = sample_assessment()
     failing = next(f for c in old.checks for f in c.findings
