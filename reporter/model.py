@@ -505,8 +505,8 @@ class FailureWindow(_Model):
     days: float
     """How long it lasted inside the period."""
     days_not_examined: float = 0.0
-    """Of those days, the ones in states that could not be examined (it may have closed and
-    opened again there, unseen)."""
+    """Of those days, the ones in states that could not be examined, or where its check could
+    not judge its target (ERROR): it may have closed and opened again there, unseen."""
     not_examined_before: str | None = None
     """The commit of a state not examined just before the one that opened it: it may have
     opened there."""

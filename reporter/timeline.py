@@ -188,7 +188,8 @@ def timeline(states: Sequence[StateRun], start: date, end: date) -> list[Failure
     """Each failure's window: opened by the state where it appears (or open at START), closed
     by the first later state without it (or still open at END). A state not examined neither
     opens nor closes one: its result is unknown, so its time is counted apart in the windows
-    open across it, and a window opened just after it says it may have opened there."""
+    open across it, and a window opened just after it says it may have opened there. A state
+    where the failure's check could not judge its target (ERROR) does the same for it."""
     period_start = datetime.combine(start, time.min, UTC)
     period_end = datetime.combine(end + timedelta(days=1), time.min, UTC)
     open_windows: dict[WindowKey, _Open] = {}
@@ -206,8 +207,16 @@ def timeline(states: Sequence[StateRun], start: date, end: date) -> list[Failure
         failing = _failing(state.assessment)
         findings = {f.fingerprint: f for c in state.assessment.checks for f in c.findings}
         at = max(state.commit.committed_at, period_start)
+        # A failure its check could not judge in this state (ERROR) is neither closed nor
+        # confirmed there: its time is counted apart, as in a state not examined.
+        unjudged = {(f.check_id, f.target) for f in findings.values()
+                    if f.status is Status.ERROR} & (set(open_windows) - set(failing))
+        until = (states[index + 1].commit.committed_at if index + 1 < len(states)
+                 else period_end)
+        for key in unjudged:
+            open_windows[key].not_examined += until - at
         windows += [open_windows.pop(key).closed(state.commit.sha, at)
-                    for key in sorted(set(open_windows) - set(failing))]
+                    for key in sorted(set(open_windows) - set(failing) - unjudged)]
         for key, (fingerprint, requirements) in sorted(failing.items()):
             if key in open_windows:
                 open_windows[key].requirements |= requirements
@@ -297,8 +306,8 @@ def describe_window(window: FailureWindow) -> str:
     if window.not_examined_before:
         opened += (f" or earlier (the state of commit {window.not_examined_before[:12]} before "
                    "it could not be examined)")
-    unseen = (f", {window.days_not_examined:g} of them in states not examined"
-              if window.days_not_examined else "")
+    unseen = (f", {window.days_not_examined:g} of them in states not examined or where it "
+              "could not be judged" if window.days_not_examined else "")
     return (f"{window.check_id} on {window.target}{affected}, {opened}, {closed} "
             f"({days_text(window.days)}{unseen})")
 

@@ -94,6 +94,37 @@ def test_a_two_week_leak_inside_the_quarter_fails_naming_both_commits(
     assert checks["zone.internet-to-datastore"]["status"] == "PASS"
 
 
+def test_a_failure_its_check_cannot_judge_for_a_while_is_not_closed_by_that(
+        make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The policy selects nothing from January; a Prometheus resource beside it from
+    1 February (its operator's pods may be the ones meant: not judged) until 1 March, when it
+    goes; the policy is removed on 15 March. The window runs from START to 15 March, and the
+    29 days not judged are counted apart, not as a close."""
+    repo = make_repo()
+    repo.write("estate/workloads.yaml", (SAMPLES / "fixed" / "workloads.yaml").read_text())
+    repo.write("estate/policies.yaml", (SAMPLES / "fixed" / "policies.yaml").read_text())
+    repo.write("reporter.yaml", (SAMPLES / "fixed" / "reporter.yaml").read_text())
+    stray = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+             "metadata: {name: metrics, namespace: production}\n"
+             "spec: {podSelector: {matchLabels: {app: prometheus}}}\n")
+    operator = ("apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\n"
+                "metadata: {name: k8s, namespace: production}\nspec: {replicas: 1}\n")
+    repo.write("estate/stray.yaml", stray)
+    repo.commit("a policy for pods to come", date="2023-12-10T10:00:00+00:00")
+    repo.write("estate/prometheus.yaml", operator)
+    repo.commit("prometheus", date="2024-02-01T00:00:00+00:00")
+    (repo.path / "estate" / "prometheus.yaml").unlink()
+    repo.commit("no prometheus", date="2024-03-01T00:00:00+00:00")
+    (repo.path / "estate" / "stray.yaml").unlink()
+    closed = repo.commit("remove the stray policy", date="2024-03-15T00:00:00+00:00")
+    monkeypatch.chdir(repo.path)
+    data = as_json(check("--period", "2024Q1", "-o", "json"))
+    (window,) = [w for w in data["period"]["windows"]
+                 if w["check_id"] == "hygiene.policy-selects-nothing"]
+    assert (window["opened_commit"], window["closed_commit"]) == (None, closed)
+    assert (window["days"], window["days_not_examined"]) == (74.0, 29.0)
+
+
 def test_sarif_and_junit_say_when_each_failure_of_the_period_was_open(
         history: tuple[Repo, dict[str, str]]) -> None:
     _, shas = history
