@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from reporter.wording import counted
+
 SCHEMA_VERSION = "1.5"
 GIT_PROVENANCE = "git"
 """``Assessment.provenance[GIT_PROVENANCE]``: what Git says about the inputs
@@ -182,8 +184,7 @@ class CheckResult(_Model):
         unjudged = [f for f in self.findings if f.status is Status.ERROR]
         if not unjudged:
             return None
-        targets = "1 target" if len(unjudged) == 1 else f"{len(unjudged)} targets"
-        return f"could not judge {targets}, e.g. {unjudged[0].message}"
+        return f"could not judge {counted(len(unjudged), 'target')}, e.g. {unjudged[0].message}"
 
 
 class Attestation(_Model):

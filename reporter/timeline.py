@@ -197,24 +197,23 @@ def timeline(states: Sequence[StateRun], start: date, end: date) -> list[Failure
     unexamined: str | None = None
     """The commit of the state before, when it could not be examined."""
     for index, state in enumerate(states):
+        at = max(state.commit.committed_at, period_start)
+        # How long this state held within the period.
+        lasted = (states[index + 1].commit.committed_at if index + 1 < len(states)
+                  else period_end) - at
         if state.assessment is None:
-            until = (states[index + 1].commit.committed_at if index + 1 < len(states)
-                     else period_end)
             for window in open_windows.values():
-                window.not_examined += until - max(state.commit.committed_at, period_start)
+                window.not_examined += lasted
             unexamined = state.commit.sha
             continue
         failing = _failing(state.assessment)
         findings = {f.fingerprint: f for c in state.assessment.checks for f in c.findings}
-        at = max(state.commit.committed_at, period_start)
         # A failure its check could not judge in this state (ERROR) is neither closed nor
         # confirmed there: its time is counted apart, as in a state not examined.
         unjudged = {(f.check_id, f.target) for f in findings.values()
                     if f.status is Status.ERROR} & (set(open_windows) - set(failing))
-        until = (states[index + 1].commit.committed_at if index + 1 < len(states)
-                 else period_end)
         for key in unjudged:
-            open_windows[key].not_examined += until - at
+            open_windows[key].not_examined += lasted
         windows += [open_windows.pop(key).closed(state.commit.sha, at)
                     for key in sorted(set(open_windows) - set(failing) - unjudged)]
         for key, (fingerprint, requirements) in sorted(failing.items()):

@@ -43,8 +43,9 @@ def _labels_near(ctx: CheckContext, namespace: str, selector: LabelSelector) -> 
 
 def _unmodelled_runners(ctx: CheckContext, namespaces: Collection[str]) -> list[str]:
     """Objects in these namespaces that run pods the map does not model (a Prometheus or
-    Alertmanager its operator runs, an Argo Rollout): a selector may mean their pods."""
-    return [f"{p.key} ({p.origin})" for p in ctx.inventory.not_modelled
+    Alertmanager its operator runs, an Argo Rollout), as detail lines: a selector may mean
+    their pods."""
+    return [f"runs pods, not modelled: {p.key} ({p.origin})" for p in ctx.inventory.not_modelled
             if p.effect == RUNS_PODS and p.namespace in namespaces]
 
 
@@ -68,8 +69,7 @@ def _selects_nothing(ctx: CheckContext, check_id: str, policy: NetworkPolicy) ->
     selector, namespace = policy.pod_selector, policy.namespace
     runners = _unmodelled_runners(ctx, {namespace})
     host = _host_network_matches(ctx, {namespace}, selector)
-    details = [f"hostNetwork: {w}" for w in host] + [
-        f"runs pods, not modelled: {r}" for r in runners]
+    details = [f"hostNetwork: {w}" for w in host] + runners
     if not host:
         details.append(f"labels pods of {namespace} carry for these keys: "
                        f"{_labels_near(ctx, namespace, selector)}")
@@ -128,8 +128,7 @@ def _peer_problem(ctx: CheckContext, policy: NetworkPolicy, peer: Peer
     if runners:
         return (Status.ERROR,
                 f"{subject} matches no workload read in {where}, but "
-                f"{_not_known(runners, 'the peer admits')}",
-                [f"runs pods, not modelled: {r}" for r in runners])
+                f"{_not_known(runners, 'the peer admits')}", runners)
     host = _host_network_matches(ctx, namespaces, pods)
     if host:
         return (Status.FAIL,
