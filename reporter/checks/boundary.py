@@ -10,7 +10,7 @@ one flow signature and side), never per pair.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +105,8 @@ class Boundary:
     """The port atoms (cuts of the partition, so that sets of atoms have masks)."""
     cache: dict[object, Any] = field(default_factory=dict)
     """What reporter.checks.crossings derives from this boundary, shared by its workloads."""
+    examples: _Examples | None = None
+    """Outbound: the examples, found when asked (inbound, each situation keeps its sources)."""
     _split: tuple[Partition, list[int]] | None = None
 
     @property
@@ -137,8 +139,15 @@ class Boundary:
         """The undeclared port sets with these IDs together."""
         return self.partition.connection_set(self.bits(ids))
 
+    def prefetch(self, wanted: Iterable[tuple[int, int]]) -> None:
+        """Find at once the examples of the (inside endpoint, group of peers) that details
+        will be asked for one by one (outbound, finding examples scans again)."""
+        if self.examples is not None:
+            self.examples.fill(inside * self.groups + group for inside, group in wanted)
+
     def peer_groups(self, wanted: Sequence[tuple[int, int]]) -> list[PeerGroup]:
         """The details of some (inside endpoint, group of peers), all at once."""
+        self.prefetch(wanted)
         exposures = [self.exposures[inside] for inside, _ in wanted]
         keys = np.array([e.key + g for e, (_, g) in zip(exposures, wanted, strict=True)],
                         dtype=np.int64)
@@ -189,8 +198,8 @@ class _Scan:
         """Per destination signature: source signature * masks + mask ID -> undeclared ID, -1
         until first met (flows give few signatures: the tables stay small)."""
 
-    def undeclared_ids(self, sources: IntArray, mask_ids: IntArray, situation: IntArray,
-                       situation_sig: IntArray) -> IntArray:
+    def undeclared_ids(self, sources: npt.NDArray[np.integer], mask_ids: npt.NDArray[np.integer],
+                       situation: IntArray, situation_sig: IntArray) -> IntArray:
         """For each row (a source, its mask, the situation of its destinations and their flow
         signature per situation), the ID of the undeclared part of what it may send."""
         if self.dst_sigs == 1:
@@ -202,7 +211,8 @@ class _Scan:
             ids[at] = self._ids_towards(sources[at], mask_ids[at], dst_sig)
         return ids
 
-    def _ids_towards(self, sources: IntArray, mask_ids: IntArray, dst_sig: int) -> IntArray:
+    def _ids_towards(self, sources: npt.NDArray[np.integer], mask_ids: npt.NDArray[np.integer],
+                     dst_sig: int) -> IntArray:
         masks = self.ctx.traffic.masks
         table = self._tables.get(dst_sig)
         if table is None:
@@ -216,6 +226,23 @@ class _Scan:
                 table[code] = self._undeclared_id(src_sig, dst_sig, masks[mask_id])
             ids = table[index]
         return ids
+
+    def met_undeclared(self) -> Callable[[IntArray, npt.NDArray[np.int32], IntArray], BoolVector]:
+        """Whether rows (source, mask ID, destination signature) the scan has met leave
+        undeclared ports: read off its tables, which number every row met, without the scan."""
+        tables, src_sig, src_sigs = self._tables, self.src_sig, self.src_sigs
+        masks = len(self.ctx.traffic.masks)
+
+        def undeclared(sources: IntArray, mask_ids: npt.NDArray[np.int32], dst_sigs: IntArray
+                       ) -> BoolVector:
+            found = np.zeros(sources.size, dtype=bool)
+            for dst_sig in distinct(dst_sigs).tolist():
+                at = dst_sigs == dst_sig
+                index = (mask_ids[at] if src_sigs == 1
+                         else src_sig[sources[at]] * masks + mask_ids[at])
+                found[at] = tables[dst_sig][index] > 0  # 0: all declared
+            return found
+        return undeclared
 
     def _undeclared_id(self, src_sig: int, dst_sig: int, mask: int) -> int:
         # The zone and internet scans meet the same (signatures, mask): worked out once.
@@ -449,17 +476,15 @@ PENDING = 1 << 21
 
 
 class _Outbound:
-    """Per-source accumulators, filled batch by batch. The destinations of a column are split
-    into situations (destination signature, group, side), met in the order of the columns and,
-    within one, of the situations: a source's examples are the first destinations met."""
+    """Per-source accumulators, filled batch by batch: how many destinations of each group and
+    the distinct exchange codes. The destinations of a column are split into situations
+    (destination signature, group, side). Examples are found afterwards, for the few (source,
+    group) the findings show (:class:`_Examples`): kept for every one, they cost more than the
+    counts."""
 
     def __init__(self, scan: _Scan) -> None:
-        size = scan.ctx.compiled.n_endpoints * scan.n_groups
         self.scan = scan
-        self.counts = np.zeros(size, dtype=np.int64)
-        self.examples = np.full((size, EXAMPLES), -1, dtype=np.int32)
-        self.example_masks = np.zeros((size, EXAMPLES), dtype=np.int32)
-        self.filled = np.zeros(size, dtype=np.intp)
+        self.counts = np.zeros(scan.ctx.compiled.n_endpoints * scan.n_groups, dtype=np.int64)
         self.codes = np.zeros(0, dtype=np.int64)
         self._pending: list[tuple[IntArray, IntArray, Int64Array]] = []
         """Per batch: the keys of its rows, their destination counts, its distinct codes."""
@@ -496,36 +521,13 @@ class _Outbound:
         bad = ids != 0
         if not bad.any():
             return
-        sources, mask_ids, situation, ids = (a[bad] for a in (sources, mask_ids, situation, ids))
+        sources, situation, ids = sources[bad], situation[bad], ids[bad]
         keys = sources.astype(np.intp) * scan.n_groups + situation_group[situation]
         self._pending.append((keys, sizes[situation],
                               _exchange_codes(keys, ids, len(scan.result.undeclared))))
         self._pending_size += keys.size
         if self._pending_size > PENDING:
             self._reduce()
-        short = self.filled[keys] < EXAMPLES
-        if short.any():
-            self._add_examples(keys[short], situation[short], mask_ids[short],
-                               _firsts(member_situation, members, situations.size), sizes)
-
-    def _add_examples(self, keys: IntArray, situation: IntArray, mask_ids: IntArray,
-                      firsts: npt.NDArray[np.int32], sizes: IntArray) -> None:
-        """The first destinations of each (source, group) still short of examples, in the order
-        met: rows in entry (column) order, then situation order."""
-        order = np.argsort(keys, kind="stable")
-        keys, situation, mask_ids = keys[order], situation[order], mask_ids[order]
-        distinct_keys, run, rank = _runs(keys)
-        size = sizes[situation]
-        before = np.cumsum(size) - size
-        before -= before[np.arange(keys.size) - rank]  # within the run
-        before += self.filled[keys]
-        for k in range(EXAMPLES):
-            chosen = before + k < np.minimum(EXAMPLES, before + size)
-            slots = before[chosen] + k
-            self.examples[keys[chosen], slots] = firsts[situation[chosen], k]
-            self.example_masks[keys[chosen], slots] = mask_ids[chosen]
-        self.filled[distinct_keys] = np.minimum(
-            EXAMPLES, self.filled[distinct_keys] + np.bincount(run, weights=size).astype(np.intp))
 
     def _reduce(self) -> None:
         """Counts added and codes merged for the batches gathered (once per PENDING rows: per
@@ -546,8 +548,9 @@ class _Outbound:
         self._reduce()
         keys = np.flatnonzero(self.counts)
         scan.result.codes = self.codes
-        table = _Table(keys, self.counts[keys], self.examples[keys], self.example_masks[keys],
-                       scan.ctx.traffic.masks)
+        counts = self.counts[keys]
+        table = _Table(keys, counts, _Examples(scan, keys, counts))
+        scan.result.examples = table.examples
         sources = distinct(keys // scan.n_groups)
         first = sources * scan.n_groups
         rows = np.searchsorted(keys, [first, first + scan.n_groups])
@@ -558,6 +561,89 @@ class _Outbound:
                                                  slice(r0, r1), slice(c0, c1))
 
 
+TRIED = 4 * EXAMPLES
+"""Peers a key tries in its first round of looking for examples (twice as many each round)."""
+
+
+class _Examples:
+    """The first destinations of (source, group) keys, in the order the scan meets them: the
+    pair scan's column order, then by flow signature and side within a column (situation
+    order), then member order. Found for the keys asked only (the findings show a few): each
+    key tries its group's peers in that order, a few more each round, until it has its
+    examples."""
+
+    def __init__(self, scan: _Scan, keys: IntArray, counts: Int64Array) -> None:
+        """``counts``: how many destinations each key (sorted) has."""
+        # What it needs of the scan, not the scan: that holds the boundary, which holds this.
+        self._traffic, self._keys, self._counts = scan.ctx.traffic, keys, counts
+        self._side, self._peers, self._dst_sig = scan.side, scan.peers, scan.dst_sig
+        self._groups, self._n_groups = scan.groups, scan.n_groups
+        self._undeclared = scan.met_undeclared()
+        self._found: dict[int, list[tuple[int, int]]] = {}
+        self._ordered: tuple[IntArray, IntArray] | None = None
+
+    def of(self, keys: Sequence[int]) -> list[list[tuple[int, int]]]:
+        """Each key's examples, (destination, allowed mask)."""
+        self.fill(keys)
+        return [self._found[k] for k in keys]
+
+    def _candidates(self) -> tuple[IntArray, IntArray]:
+        """The peers some source reaches, by group, each group's in scan order; and where each
+        group starts."""
+        found = self._ordered
+        if found is None:
+            column, place = self._traffic.places()
+            peers = np.flatnonzero(self._peers & (column >= 0))
+            ordered = peers[np.lexsort((place[peers], self._side[peers], self._dst_sig[peers],
+                                        column[peers], self._groups[peers]))]
+            found = self._ordered = ordered, np.searchsorted(
+                self._groups[ordered], np.arange(self._n_groups + 1))
+        return found
+
+    def fill(self, keys: Iterable[int]) -> None:
+        """Find the examples of the keys not found yet, all at once."""
+        missing = distinct(np.fromiter((k for k in keys if k not in self._found),
+                                       dtype=np.intp))
+        if not missing.size:
+            return
+        traffic, side = self._traffic, self._side
+        ordered, group_starts = self._candidates()
+        column_of = traffic.places()[0]
+        source, group = np.divmod(missing, self._n_groups)
+        at = np.searchsorted(self._keys, missing)
+        known = at < self._keys.size
+        known[known] = self._keys[at[known]] == missing[known]
+        need = np.zeros(missing.size, dtype=np.int64)
+        need[known] = np.minimum(EXAMPLES, self._counts[at[known]])
+        got = np.zeros(missing.size, dtype=np.intp)
+        examples = np.full((missing.size, EXAMPLES), -1, dtype=np.intp)
+        example_masks = np.zeros((missing.size, EXAMPLES), dtype=np.intp)
+        tried, end = group_starts[group], group_starts[group + 1]
+        chunk = TRIED
+        while (active := np.flatnonzero((got < need) & (tried < end))).size:
+            take = np.minimum(chunk, end[active] - tried[active])
+            row, within = ragged(take)
+            key = active[row]  # sorted: each key's rows together, in scan order
+            peer = ordered[tried[key] + within]
+            tried[active] += take
+            chunk *= 2
+            mask_ids = traffic.mask_ids_of(source[key], column_of[peer])
+            met = (mask_ids >= 0) & (side[peer] != side[source[key]])
+            key, peer, mask_ids = key[met], peer[met], mask_ids[met]
+            bad = self._undeclared(source[key], mask_ids, self._dst_sig[peer])
+            key, peer, mask_ids = key[bad], peer[bad], mask_ids[bad]
+            slot = got[key] + _runs(key)[2]
+            kept = slot < need[key]
+            examples[key[kept], slot[kept]] = peer[kept]
+            example_masks[key[kept], slot[kept]] = mask_ids[kept]
+            got = np.minimum(need, got + np.bincount(key, minlength=missing.size))
+        masks = traffic.masks
+        for key, peers, peer_masks in zip(missing.tolist(), examples.tolist(),
+                                          example_masks.tolist(), strict=True):
+            self._found[key] = [(p, masks[m]) for p, m in zip(peers, peer_masks, strict=True)
+                                if p >= 0]
+
+
 @dataclass(frozen=True, slots=True)
 class _Table:
     """The outbound accumulators' rows with undeclared exchanges, sorted by key (source *
@@ -565,9 +651,7 @@ class _Table:
 
     keys: IntArray
     counts: Int64Array
-    examples: npt.NDArray[np.int32]
-    example_masks: npt.NDArray[np.int32]
-    masks: list[int]
+    examples: _Examples
 
 
 class _Row(Exposure):
@@ -585,22 +669,9 @@ class _Row(Exposure):
 
     def details(self, groups: Sequence[int]) -> list[tuple[int, list[tuple[int, int]]]]:
         t = self._table
-        rows = self._rows.start + np.searchsorted(t.keys[self._rows],
-                                                  self._key + np.array(groups, dtype=np.intp))
-        return [(count, [(p, t.masks[m]) for p, m in zip(peers, masks, strict=True) if p >= 0])
-                for count, peers, masks in zip(t.counts[rows].tolist(), t.examples[rows].tolist(),
-                                               t.example_masks[rows].tolist(), strict=True)]
-
-
-def _firsts(member_situation: IntArray, members: IntArray, situations: int
-            ) -> npt.NDArray[np.int32]:
-    """The first ``EXAMPLES`` members of each situation, in member order, -1 past the last."""
-    order = np.argsort(member_situation, kind="stable")
-    _, run, rank = _runs(member_situation[order].astype(np.int64))
-    firsts = np.full((situations, EXAMPLES), -1, dtype=np.int32)
-    first = rank < EXAMPLES
-    firsts[member_situation[order][first], rank[first]] = members[order][first]
-    return firsts
+        keys = self._key + np.array(groups, dtype=np.intp)
+        rows = self._rows.start + np.searchsorted(t.keys[self._rows], keys)
+        return list(zip(t.counts[rows].tolist(), t.examples.of(keys.tolist()), strict=True))
 
 
 def layers(sets: Sequence[BoolVector]) -> list[tuple[list[int], IntArray]]:

@@ -371,21 +371,39 @@ def _groups_admitted(ctx: CheckContext, peers: int) -> npt.NDArray[np.bool_]:
     return found
 
 
-def crossing_findings(ctx: CheckContext, check_id: str, insides: Iterable[int],
-                      boundary: Boundary, *, what: str, zones: Callable[[int], list[str]],
-                      key: tuple[str, ...], prefix: str = "") -> list[Finding]:
-    """One FAIL finding per cause (:func:`_blame`) among the ``insides`` (in endpoint order),
-    listing the workloads it affects; ``what`` names the connections, e.g. ``undeclared
-    connections from outside zone cde``; ``prefix`` starts the target (``zone cde: ``) when one
-    cause can fail in several zones."""
+@dataclass(frozen=True, slots=True)
+class Crossings:
+    """Inside workloads of one boundary whose crossings make one set of findings: ``what``
+    names the connections, e.g. ``undeclared connections from outside zone cde``; ``zones``
+    gives a workload's zones for its findings; ``prefix`` starts the targets (``zone cde: ``)
+    when one cause can fail in several zones."""
+
+    insides: list[int]
+    what: str
+    zones: Callable[[int], list[str]]
+    key: tuple[str, ...]
+    prefix: str = ""
+
+
+def crossing_findings(ctx: CheckContext, check_id: str, boundary: Boundary,
+                      parts: Iterable[Crossings]) -> list[Finding]:
+    """One FAIL finding per cause (:func:`_blame`) among each part's insides (in endpoint
+    order), listing the workloads it affects. The parts are worked out together, so that the
+    examples of every finding are found at once (:meth:`Boundary.prefetch`)."""
     table: _SideRules = ctx.shared("side-rules", lambda: _SideRules(ctx))
-    shown = _shown(ctx, _blame(ctx, list(insides), boundary), boundary, table)
-    _prepare_evidence(ctx, boundary, shown.values())
-    first_peers = _first_peers(boundary, shown.values())
-    found = [_cause_finding(ctx, check_id, table.causes.items[c], s, boundary, first_peers,
-                            what=what, zones=zones, key=key, prefix=prefix)
-             for c, s in shown.items()]
-    return sorted(found, key=lambda f: f.target)
+    planned = [(part, _shown(ctx, _blame(ctx, part.insides, boundary), boundary, table))
+               for part in parts]
+    every = [s for _, shown in planned for s in shown.values()]
+    boundary.prefetch([*((s.members[0], group) for s in every for group in s.groups[:GROUP_LIMIT]),
+                       *(other for s in every for other in s.others)])
+    _prepare_evidence(ctx, boundary, every)
+    first_peers = _first_peers(boundary, every)
+    found: list[Finding] = []
+    for part, shown in planned:
+        found += sorted((_cause_finding(ctx, check_id, table.causes.items[c], s, boundary,
+                                        first_peers, part) for c, s in shown.items()),
+                        key=lambda f: f.target)
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -457,9 +475,8 @@ def _first_peers(boundary: Boundary, shown: Iterable[_Shown]) -> dict[tuple[int,
 
 
 def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, shown: _Shown,
-                   boundary: Boundary, first_peers: dict[tuple[int, int], int], *, what: str,
-                   zones: Callable[[int], list[str]], key: tuple[str, ...], prefix: str
-                   ) -> Finding:
+                   boundary: Boundary, first_peers: dict[tuple[int, int], int],
+                   part: Crossings) -> Finding:
     """The evidence is that of the first workload, for the groups of peers the cause lets
     through; the ports those of all its workloads."""
     inbound = boundary.inbound
@@ -496,14 +513,15 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, shown: _Shown
     names = sorted(ctx.name(i) for i in members)
     ends = [ctx.name(p) for p in peers]
     return make_finding(
-        check_id, Status.FAIL, f"{prefix}{cause.target}",
-        f"{who(names)} {_verb('accept' if inbound else 'open', len(names))} {what} "
+        check_id, Status.FAIL, f"{part.prefix}{cause.target}",
+        f"{who(names)} {_verb('accept' if inbound else 'open', len(names))} {part.what} "
         f"{cause.words}",
-        zones=sorted({z for i in members for z in zones(i)}), locations=list(locations.values()),
+        zones=sorted({z for i in members for z in part.zones(i)}),
+        locations=list(locations.values()),
         policies=sorted(policies), affected=names,
         endpoints=[*ends, ctx.name(example)] if inbound else [ctx.name(example), *ends],
         ports=str(boundary.partition.connection_set(shown.ports)), details=details,
-        key=(*key, *cause.key))
+        key=(*part.key, *cause.key))
 
 
 def _verb(verb: str, count: int) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 
 from reporter.checks.boundary import boundary
 from reporter.checks.context import CheckContext
-from reporter.checks.crossings import crossing_findings
+from reporter.checks.crossings import Crossings, crossing_findings
 from reporter.checks.evidence import make_finding, rule_location, rule_name
 from reporter.checks.registry import Evaluation, check
 from reporter.inventory.model import IPBlock, IPNetwork, NetworkPolicy, Peer, Rule
@@ -26,8 +26,8 @@ def _exposure(ctx: CheckContext, check_id: str, inbound: bool) -> Evaluation:
     crossing = boundary(ctx, side, ctx.endpoints(internet=True), inbound=inbound)
     what = ("undeclared connections from the internet" if inbound
             else "undeclared connections to the internet")
-    findings = crossing_findings(ctx, check_id, sorted(crossing.exposures), crossing, what=what,
-                                 zones=ctx.zones_of, key=())
+    findings = crossing_findings(ctx, check_id, crossing,
+                                 [Crossings(sorted(crossing.exposures), what, ctx.zones_of, ())])
     population = int(ctx.in_scope.sum())
     verb = "reachable from" if inbound else "reaching"
     return Evaluation(f"{counted(population, 'workload')} in scope, {len(crossing.connected)} "

@@ -6,7 +6,7 @@ import numpy as np
 
 from reporter.checks.boundary import Boundary, boundary, layers
 from reporter.checks.context import CheckContext
-from reporter.checks.crossings import crossing_findings
+from reporter.checks.crossings import Crossings, crossing_findings
 from reporter.checks.registry import Evaluation, check
 from reporter.model import Finding
 
@@ -33,10 +33,11 @@ def tenant_isolation(ctx: CheckContext, check_id: str) -> Evaluation:
         by_tenant: dict[int, list[int]] = {}
         for i in sorted(crossing.exposures):
             by_tenant.setdefault(int(side[i]), []).append(i)
-        for t, members in by_tenant.items():
-            source = tenants[t]
-            findings += crossing_findings(
-                ctx, check_id, members, crossing,
-                what=f"connections from tenant zone {source.name} into other tenant zones",
-                zones=zones, key=(source.name,), prefix=f"zone {source.name}: ")
+        # Every exposed workload is in a finding, whose zones are its peers' (zones above).
+        crossing.prefetch((i, g) for i, e in crossing.exposures.items() for g in e.groups())
+        findings += crossing_findings(ctx, check_id, crossing, [
+            Crossings(members,
+                      f"connections from tenant zone {tenants[t].name} into other tenant zones",
+                      zones, (tenants[t].name,), f"zone {tenants[t].name}: ")
+            for t, members in by_tenant.items()])
     return Evaluation(f"{len(tenants)} tenant zones", len(tenants), findings)

@@ -133,6 +133,8 @@ class Traffic:
             Column(m, every_source[start:stop], every_mask_id[start:stop])
             for m, start, stop in zip(members, starts[:-1].tolist(), starts[1:].tolist(),
                                       strict=True))
+        self._endpoints = reach.compiled.n_endpoints  # not reach: it keys _SCANNED weakly
+        self._places: tuple[IntArray, IntArray] | None = None
         self._entries = _Entries(
             every_source, every_mask_id, starts,
             np.concatenate(members) if members else np.zeros(0, dtype=np.intp),
@@ -157,6 +159,36 @@ class Traffic:
         elif sources is not None and sources.sum() * FEW <= sources.size:
             entries, sources = entries.of_sources(sources), None
         yield from entries.batches(sources)
+
+    def places(self) -> tuple[IntArray, IntArray]:
+        """Per endpoint, its column and its place among all columns' members (columns in
+        order, each one's members in order); -1 for both when no source reaches it."""
+        if self._places is None:
+            entries = self._entries
+            column = np.full(self._endpoints, -1, dtype=np.intp)
+            place = np.full(self._endpoints, -1, dtype=np.intp)
+            column[entries.members] = np.repeat(np.arange(len(self.columns)),
+                                                np.diff(entries.member_starts))
+            place[entries.members] = np.arange(entries.members.size)
+            self._places = column, place
+        return self._places
+
+    def mask_ids_of(self, sources: IntArray, columns: IntArray) -> npt.NDArray[np.int32]:
+        """The mask ID of each (source, column), -1 where the column has no entry for the
+        source: a binary search within each column's sorted sources, all at once."""
+        entries = self._entries
+        lo, stop = entries.starts[columns], entries.starts[columns + 1]
+        hi = stop.copy()
+        while (active := np.flatnonzero(lo < hi)).size:
+            middle = (lo[active] + hi[active]) // 2
+            below = entries.sources[middle] < sources[active]
+            lo[active[below]] = middle[below] + 1
+            hi[active[~below]] = middle[~below]
+        found = lo < stop
+        found[found] = entries.sources[lo[found]] == sources[found]
+        mask_ids = np.full(sources.size, -1, dtype=np.int32)
+        mask_ids[found] = entries.mask_ids[lo[found]]
+        return mask_ids
 
     def pairs(self, sources: BoolVector, destinations: BoolVector
               ) -> Iterator[tuple[int, int, int]]:

@@ -9,7 +9,7 @@ import numpy as np
 
 from reporter.checks.boundary import boundary, layers
 from reporter.checks.context import CheckContext
-from reporter.checks.crossings import crossing_findings
+from reporter.checks.crossings import Crossings, crossing_findings
 from reporter.checks.evidence import make_finding
 from reporter.checks.registry import Evaluation, check
 from reporter.checks.scope import ZoneScope
@@ -40,13 +40,11 @@ def _boundary(ctx: CheckContext, check_id: str, inbound: bool) -> Evaluation:
     for indices, side in layers([ctx.endpoints(z.members) for z in ctx.zones]):
         crossing = boundary(ctx, side, everything, inbound=inbound)
         exposed = _by_side(side, crossing.exposures)
-        for z, insides in exposed.items():
-            zone = ctx.zones[z]
-            what = (f"undeclared connections from outside zone {zone.name}" if inbound
-                    else f"undeclared connections out of zone {zone.name}")
-            findings += crossing_findings(ctx, check_id, insides, crossing, what=what,
-                                          zones=_only(zone.name), key=(zone.name,),
-                                          prefix=f"zone {zone.name}: ")
+        findings += crossing_findings(ctx, check_id, crossing, [
+            Crossings(insides, (f"undeclared connections from outside zone {zone.name}"
+                                if inbound else f"undeclared connections out of zone {zone.name}"),
+                      _only(zone.name), (zone.name,), f"zone {zone.name}: ")
+            for zone, insides in ((ctx.zones[z], insides) for z, insides in exposed.items())])
         findings += [_pass(ctx, check_id, ctx.zones[z], crossing.connections.get(z, 0), inbound)
                      for z in indices if z not in exposed]
     members = int(sum(z.members.sum() for z in ctx.zones))
@@ -74,12 +72,11 @@ def _datastore_findings(ctx: CheckContext, check_id: str, inbound: bool,
     findings = []
     for _, side in layers([ctx.endpoints(z.datastores) for z in stores]):
         crossing = boundary(ctx, side, internet, inbound=inbound, declared=False)
-        for z, members in _by_side(side, crossing.exposures).items():
-            zone = stores[z]
-            findings += crossing_findings(
-                ctx, check_id, members, crossing, what=f"{what} (data stores of zone {zone.name})",
-                zones=_only(zone.name), key=(zone.name, str(inbound)),
-                prefix=f"zone {zone.name}: ")
+        findings += crossing_findings(ctx, check_id, crossing, [
+            Crossings(members, f"{what} (data stores of zone {zone.name})", _only(zone.name),
+                      (zone.name, str(inbound)), f"zone {zone.name}: ")
+            for zone, members in ((stores[z], members)
+                                  for z, members in _by_side(side, crossing.exposures).items())])
     return findings
 
 

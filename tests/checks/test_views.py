@@ -11,12 +11,20 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from netpol.build import with_wide_policy
+from netpol.build import inventory, namespace, with_wide_policy, workload
 from netpol.strategies import crowded_inventories, inventories
 
 from reporter.checks import boundary as boundary_module
 from reporter.checks import traffic
-from reporter.checks.boundary import EXAMPLES, MARKED, PENDING, Boundary, boundary, layers
+from reporter.checks.boundary import (
+    EXAMPLES,
+    MARKED,
+    PENDING,
+    TRIED,
+    Boundary,
+    boundary,
+    layers,
+)
 from reporter.checks.context import CheckContext
 from reporter.checks.flows import parse_ports, subtract
 from reporter.config import Config, load_config
@@ -142,24 +150,29 @@ def _naive_boundary(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbo
     return found
 
 
-@pytest.mark.parametrize(("batch", "few", "pending", "marked"), [
-    (1, 0, 1, 0), (3, 2**30, 1, MARKED), (traffic.BATCH, traffic.FEW, PENDING, MARKED)])
+@pytest.mark.parametrize(("batch", "few", "pending", "marked", "tried"), [
+    (1, 0, 1, 0, 1), (3, 2**30, 1, MARKED, 2),
+    (traffic.BATCH, traffic.FEW, PENDING, MARKED, TRIED)])
 def test_boundaries_agree_with_pair_by_pair_coverage(batch: int, few: int, pending: int,
-                                                     marked: int,
+                                                     marked: int, tried: int,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(traffic, "BATCH", batch)  # batches of one column and more
     monkeypatch.setattr(traffic, "FEW", few)
     monkeypatch.setattr(boundary_module, "PENDING", pending)  # 1: outbound rows merged per batch
     monkeypatch.setattr(boundary_module, "MARKED", marked)  # 0: distinct codes sorted, not marked
+    monkeypatch.setattr(boundary_module, "TRIED", tried)  # examples looked for over many rounds
     ctx = leaky()
     everything = np.ones(ctx.compiled.n_endpoints, dtype=bool)
     sides = layers([ctx.endpoints(z.members) for z in ctx.zones])
     assert len(sides) == 1  # the leaky zones do not overlap
     side = sides[0][1]
-    for inbound in (True, False):
-        crossing = boundary(ctx, side, everything, inbound=inbound)
-        assert _summary(crossing) == _naive_boundary(ctx, side, everything, inbound), inbound
-        _assert_groups_agree(ctx, crossing, side, everything)
+    # Zones' sides, and sides drawn at random: a column's destinations of one group of peers
+    # then differ in side and in flow signature (the order the outbound scan meets them).
+    drawn = [np.random.default_rng(seed).integers(-1, 3, side.size) for seed in range(3)]
+    for inbound, some_side in ((i, s) for i in (True, False) for s in (side, *drawn)):
+        crossing = boundary(ctx, some_side, everything, inbound=inbound)
+        assert _summary(crossing) == _naive_boundary(ctx, some_side, everything, inbound), inbound
+        _assert_groups_agree(ctx, crossing, some_side, everything)
 
 
 @SETTINGS
@@ -176,10 +189,11 @@ def test_boundaries_agree_with_pair_by_pair_computation(inventory: Inventory,
             st.sampled_from([0, 2**30]), min_size=2, max_size=2)), strict=True):
         with (patch.object(traffic, "FEW", few),
               patch.object(boundary_module, "PENDING", data.draw(st.sampled_from([1, PENDING]))),
-              patch.object(boundary_module, "MARKED", data.draw(st.sampled_from([0, MARKED])))):
+              patch.object(boundary_module, "MARKED", data.draw(st.sampled_from([0, MARKED]))),
+              patch.object(boundary_module, "TRIED", data.draw(st.sampled_from([1, TRIED])))):
             crossing = boundary(ctx, side, peers, inbound=inbound)
-        assert _summary(crossing) == _naive_boundary(ctx, side, peers, inbound)
-        _assert_groups_agree(ctx, crossing, side, peers)
+            assert _summary(crossing) == _naive_boundary(ctx, side, peers, inbound)
+            _assert_groups_agree(ctx, crossing, side, peers)
 
 
 def _assert_groups_agree(ctx: CheckContext, crossing: Boundary, side: np.ndarray,
@@ -221,13 +235,66 @@ def _assert_groups_agree(ctx: CheckContext, crossing: Boundary, side: np.ndarray
             assert len(details.examples) == min(EXAMPLES, len(found))
             assert len({p for p, _ in details.examples}) == len(details.examples)
             assert all(found[p][0] == mask for p, mask in details.examples)
-            if crossing.inbound:
-                assert [p for p, _ in details.examples] == sorted(found)[:EXAMPLES]
+            met = sorted(found, key=(lambda p: p) if crossing.inbound
+                         else lambda p: _scan_order(ctx, side, p))
+            assert [p for p, _ in details.examples] == met[:EXAMPLES]
+
+
+def _scan_order(ctx: CheckContext, side: np.ndarray, destination: int) -> tuple[int, ...]:
+    """Where the outbound scan meets a destination: its column in the pair scan, then by flow
+    signature and side within the column (situation order), then its place among the
+    columns' members."""
+    column, place = ctx.traffic.places()
+    return (int(column[destination]), int(ctx.flows.destination_signature[destination]),
+            int(side[destination]), int(place[destination]))
 
 
 def _summary(crossing: Boundary) -> dict[int, tuple[int, ConnectionSet]]:
     return {i: (exposure.count(), crossing.union(exposure.undeclared()))
             for i, exposure in crossing.exposures.items()}
+
+
+def test_outbound_examples_are_the_first_destinations_the_scan_meets(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One column (nothing isolates the pods) whose destinations of one group of peers differ
+    in flow signature and side: the examples follow the column's situations (signature, then
+    side), then the members, whatever the first round of looking tries."""
+    config = tmp_path / "reporter.yaml"
+    config.write_text("""flows:
+  - name: to-even
+    from: {namespace: src}
+    to: {namespace: dst, pods: tier=even}
+    ports: [TCP 80]
+    justification: Test.
+""")
+    ctx = CheckContext(analyse(inventory(
+        namespaces=[namespace("src"), namespace("dst")],
+        workloads=[workload("src/s", app="s"),
+                   *(workload(f"dst/d{i}", app=f"d{i}", tier="odd" if i % 2 else "even")
+                     for i in range(1, 7))])), load_config(str(config)).config)
+    index = {ctx.name(i): i for i in range(ctx.n_workloads)}
+    side = np.full(ctx.compiled.n_endpoints, -1, dtype=np.intp)
+    side[index["src/s[Pod]"]] = 0
+    for name, value in (("d1", 1), ("d2", 2), ("d3", 2), ("d4", 1), ("d5", 1), ("d6", 2)):
+        side[index[f"dst/{name}[Pod]"]] = value
+    column = ctx.traffic.places()[0]
+    dst = [index[f"dst/d{i}[Pod]"] for i in range(1, 7)]
+    assert len({int(column[d]) for d in dst}) == 1
+    signature = ctx.flows.destination_signature
+    # The pods a flow reaches have the later signature: side first would order them otherwise.
+    assert signature[index["dst/d1[Pod]"]] < signature[index["dst/d2[Pod]"]]
+    expected = sorted(dst, key=lambda d: (int(signature[d]), int(side[d]), d))
+    source, peers = index["src/s[Pod]"], np.zeros(side.size, dtype=bool)
+    peers[dst] = True
+    for tried in (1, TRIED):
+        monkeypatch.setattr(boundary_module, "TRIED", tried)
+        crossing = boundary(ctx, side, peers, inbound=False)
+        exposure = crossing.exposures[source]
+        [(count, examples)] = exposure.details(exposure.groups())
+        assert count == 6
+        assert [ctx.name(p) for p, _ in examples] == [ctx.name(d) for d in expected[:EXAMPLES]]
+        assert [ctx.name(d) for d in expected[:EXAMPLES]] == [
+            "dst/d1[Pod]", "dst/d5[Pod]", "dst/d3[Pod]"]
 
 
 def test_overlapping_sets_are_split_into_disjoint_layers() -> None:
