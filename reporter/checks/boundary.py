@@ -1,7 +1,7 @@
 """Connections across a boundary (a zone's edge, the internet), computed with array operations
 over batches of the pair scan's columns and folded per workload inside: for each group of peers
-outside (a zone, out of scope, the internet) how many connect, on which undeclared ports, and a
-few examples.
+outside (a zone, out of scope, the internet) how many connect and on which undeclared ports;
+a few examples for those the findings show, found afterwards.
 
 The pair count can reach millions on a large estate: the work here is array operations over
 batches of columns, with Python steps per batch and per situation (a column's destinations with
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct, distinct_inverse, ragged, run_starts
+from reporter.arrays import distinct, distinct_counts, distinct_inverse, ragged, run_starts
 from reporter.checks.context import CheckContext
 from reporter.checks.traffic import Batch
 from reporter.netpol.connset import ConnectionSet, Partition
@@ -48,14 +48,16 @@ class PeerGroup:
 
 class Exposure:
     """What one inside endpoint exchanges undeclared with each group of peers: its holder's
-    slice of the boundary's exchange codes, and the details of each group. A holder is what
-    inside endpoints share: a situation (a column's destinations with one flow signature and
-    side) inbound, a source outbound."""
+    rows of the scan's table (one per group of peers: how many peers) and slice of the
+    boundary's exchange codes. A holder is what inside endpoints share: a situation (a
+    column's destinations with one flow signature and side) inbound, a source outbound."""
 
-    __slots__ = ("_codes", "_span", "_key", "_groups")
+    __slots__ = ("_table", "_rows", "_codes", "_span", "_key")
 
-    def __init__(self, codes: Int64Array, span: slice, holder: int, groups: int) -> None:
-        self._codes, self._span, self._key, self._groups = codes, span, holder * groups, groups
+    def __init__(self, table: _Table, rows: slice, codes: Int64Array, span: slice, holder: int,
+                 groups: int) -> None:
+        self._table, self._rows = table, rows
+        self._codes, self._span, self._key = codes, span, holder * groups
 
     @property
     def code_span(self) -> slice:
@@ -75,11 +77,15 @@ class Exposure:
         return self._key
 
     def count(self) -> int:
-        raise NotImplementedError
+        """How many peers, all groups together."""
+        return int(self._table.counts[self._rows].sum())
 
     def details(self, groups: Sequence[int]) -> list[tuple[int, list[tuple[int, int]]]]:
         """For each of some of its groups: how many peers, and the examples (peer, mask)."""
-        raise NotImplementedError
+        t = self._table
+        keys = self._key + np.array(groups, dtype=np.intp)
+        rows = self._rows.start + np.searchsorted(t.keys[self._rows], keys)
+        return list(zip(t.counts[rows].tolist(), t.examples.of(keys.tolist()), strict=True))
 
 
 @dataclass
@@ -106,7 +112,7 @@ class Boundary:
     cache: dict[object, Any] = field(default_factory=dict)
     """What reporter.checks.crossings derives from this boundary, shared by its workloads."""
     examples: _Examples | None = None
-    """Outbound: the examples, found when asked (inbound, each situation keeps its sources)."""
+    """The examples, found when asked."""
     _split: tuple[Partition, list[int]] | None = None
 
     @property
@@ -141,9 +147,9 @@ class Boundary:
 
     def prefetch(self, wanted: Iterable[tuple[int, int]]) -> None:
         """Find at once the examples of the (inside endpoint, group of peers) that details
-        will be asked for one by one (outbound, finding examples scans again)."""
+        will be asked for one by one."""
         if self.examples is not None:
-            self.examples.fill(inside * self.groups + group for inside, group in wanted)
+            self.examples.fill(self.exposures[inside].key + group for inside, group in wanted)
 
     def peer_groups(self, wanted: Sequence[tuple[int, int]]) -> list[PeerGroup]:
         """The details of some (inside endpoint, group of peers), all at once."""
@@ -356,14 +362,20 @@ def _runs(keys: Int64Array) -> tuple[Int64Array, IntArray, IntArray]:
 
 class _Inbound:
     """Each destination is in one column only: its peers are the column's sources. The holders
-    are situations: a column's destinations with one flow signature and side."""
+    are situations: a column's destinations with one flow signature and side. Per situation and
+    group of peers, how many sources; examples are found when asked (:class:`_Examples`)."""
 
     def __init__(self, scan: _Scan) -> None:
         self.scan = scan
         self.codes: list[Int64Array] = []
-        self.exposed: list[tuple[IntArray, list[_Situation]]] = []
+        self.keys: list[IntArray] = []
+        """Per batch: its (situation * groups + group) with undeclared rows, sorted."""
+        self.counts: list[IntArray] = []
+        """How many sources each of those keys has."""
+        self.exposed: list[tuple[IntArray, IntArray]] = []
         """Per batch: its exposed members and each one's situation."""
-        self.views: list[_Situation] = []
+        self.members: list[IntArray] = []
+        """Per batch: a member of each of its situations."""
         self.situations = 0
 
     def add(self, batch: Batch) -> None:
@@ -391,84 +403,48 @@ class _Inbound:
                                   situations // scan.sides % scan.dst_sigs)
         bad = ids != 0
         if bad.any():
-            sources, mask_ids, situation, ids = (a[bad] for a in (
-                sources, mask_ids, situation, ids))
-            if not (np.diff(situation) >= 0).all():  # columns with several situations
-                order = np.argsort(situation, kind="stable")  # endpoint order kept within one
-                sources, mask_ids, situation, ids = (a[order] for a in (
-                    sources, mask_ids, situation, ids))
-            self._keep(members, member_situation, sources, mask_ids, situation, ids)
+            self._keep(members, member_situation, situations.size, sources[bad], situation[bad],
+                       ids[bad])
+        member = np.empty(situations.size, dtype=np.intp)
+        member[member_situation] = members
+        self.members.append(member)
         self.situations += situations.size
 
-    def _keep(self, members: IntArray, member_situation: IntArray,
-              sources: npt.NDArray[np.int32], mask_ids: npt.NDArray[np.int32],
-              situation: IntArray, ids: IntArray) -> None:
-        """The undeclared rows of a batch, sorted by situation: the exchange codes, and a view
-        per situation for its members."""
+    def _keep(self, members: IntArray, member_situation: IntArray, situations: int,
+              sources: npt.NDArray[np.int32], situation: IntArray, ids: IntArray) -> None:
+        """The undeclared rows of a batch: the exchange codes, the sources per situation and
+        group, and the situations of its exposed members."""
         scan = self.scan
-        holders = self.situations + situation
-        self.codes.append(_exchange_codes(holders * scan.n_groups + scan.groups[sources], ids,
-                                          len(scan.result.undeclared)))
-        starts = np.flatnonzero(run_starts(situation))  # sorted: runs of situations
-        exposed = situation[starts]
-        bounds = starts, np.append(starts[1:], situation.size)
-        views = [_Situation(scan, self.situations + k, sources[lo:hi], mask_ids[lo:hi])
-                 for k, lo, hi in zip(exposed.tolist(), *(b.tolist() for b in bounds),
-                                      strict=True)]
-        view_of = np.full(int(member_situation.max()) + 1, -1, dtype=np.intp)
-        view_of[exposed] = np.arange(exposed.size)
-        chosen = view_of[member_situation]
-        self.exposed.append((members[chosen >= 0], [views[v] for v in chosen[chosen >= 0]]))
-        self.views += views
+        first = self.situations * scan.n_groups
+        local = situation * scan.n_groups + scan.groups[sources]
+        self.codes.append(_exchange_codes(first + local, ids, len(scan.result.undeclared)))
+        span = situations * scan.n_groups
+        if span <= MARKED * local.size:  # counted in a table, as codes are marked
+            counts = np.bincount(local, minlength=span)
+            keys = np.flatnonzero(counts)
+            counts = counts[keys]
+        else:
+            keys, counts = distinct_counts(local)
+        self.keys.append(first + keys)
+        self.counts.append(counts)
+        exposed = np.zeros(situations, dtype=bool)
+        exposed[situation] = True
+        chosen = exposed[member_situation]
+        self.exposed.append((members[chosen], self.situations + member_situation[chosen]))
 
     def finish(self) -> None:
-        result = self.scan.result
-        if self.codes:  # each batch's, sorted: the batches' holders follow one another
-            result.codes = np.concatenate(self.codes)
-        # Each situation's codes, now that every batch is in: one search for all.
-        keys = np.array([view.key for view in self.views], dtype=np.int64)
-        bounds = _code_spans(result.codes, keys, result.groups)
-        for view, lo, hi in zip(self.views, *(b.tolist() for b in bounds), strict=True):
-            view.bind(result.codes, slice(lo, hi))
-        for members, views in self.exposed:
-            result.exposures.update(zip(members.tolist(), views, strict=True))
-
-
-class _Situation(Exposure):
-    """One situation's sources with undeclared exchanges, in endpoint order. Findings ask for
-    a few groups of a few situations: each is picked out when asked."""
-
-    __slots__ = ("_sources", "_mask_ids", "_group_of", "_masks", "_by_group")
-
-    def __init__(self, scan: _Scan, holder: int, sources: npt.NDArray[np.int32],
-                 mask_ids: npt.NDArray[np.int32]) -> None:
-        super().__init__(np.zeros(0, dtype=np.int64), slice(0, 0), holder, scan.n_groups)
-        self._sources, self._mask_ids = sources, mask_ids
-        self._group_of, self._masks = scan.groups, scan.ctx.traffic.masks
-        self._by_group: tuple[IntArray, IntArray] | None = None
-
-    def bind(self, codes: Int64Array, span: slice) -> None:
-        """Point at its slice of the boundary's codes."""
-        self._codes, self._span = codes, span
-
-    def count(self) -> int:
-        return len(self._sources)
-
-    def details(self, groups: Sequence[int]) -> list[tuple[int, list[tuple[int, int]]]]:
-        if self._by_group is None:  # sources sorted by group once: each group is a slice
-            group_of = self._group_of[self._sources]
-            order = np.argsort(group_of, kind="stable")  # endpoint order kept within one
-            self._by_group = group_of[order], order
-        sorted_groups, order = self._by_group
-        wanted = np.array(groups, dtype=np.intp)
-        bounds = zip(np.searchsorted(sorted_groups, wanted).tolist(),
-                     np.searchsorted(sorted_groups, wanted, side="right").tolist(), strict=True)
-        found = []
-        for lo, hi in bounds:
-            first = order[lo:min(hi, lo + EXAMPLES)]
-            found.append((hi - lo, [(p, self._masks[m]) for p, m in zip(
-                self._sources[first].tolist(), self._mask_ids[first].tolist(), strict=True)]))
-        return found
+        scan, result = self.scan, self.scan.result
+        if not self.codes:
+            return
+        # Each batch's, sorted: the batches' situations follow one another.
+        result.codes = np.concatenate(self.codes)
+        keys, counts = np.concatenate(self.keys), np.concatenate(self.counts)
+        table = _Table(keys, counts, _Examples(scan, keys, counts, np.concatenate(self.members)))
+        result.examples = table.examples
+        of_situation = _exposures(table, result.codes, scan.n_groups)
+        for members, situations in self.exposed:
+            result.exposures.update(zip(
+                members.tolist(), [of_situation[s] for s in situations.tolist()], strict=True))
 
 
 PENDING = 1 << 21
@@ -549,16 +525,20 @@ class _Outbound:
         keys = np.flatnonzero(self.counts)
         scan.result.codes = self.codes
         counts = self.counts[keys]
-        table = _Table(keys, counts, _Examples(scan, keys, counts))
+        table = _Table(keys, counts, _Examples(scan, keys, counts, None))
         scan.result.examples = table.examples
-        sources = distinct(keys // scan.n_groups)
-        first = sources * scan.n_groups
-        rows = np.searchsorted(keys, [first, first + scan.n_groups])
-        codes = _code_spans(self.codes, first, scan.n_groups)
-        for source, r0, r1, c0, c1 in zip(sources.tolist(), *rows.tolist(),
-                                          *(c.tolist() for c in codes), strict=True):
-            scan.result.exposures[source] = _Row(table, self.codes, source, scan.n_groups,
-                                                 slice(r0, r1), slice(c0, c1))
+        scan.result.exposures.update(_exposures(table, self.codes, scan.n_groups))
+
+
+def _exposures(table: _Table, codes: Int64Array, groups: int) -> dict[int, Exposure]:
+    """Each holder's exposure: its rows of the table and span of the codes."""
+    holders = distinct(table.keys // groups)
+    first = holders * groups
+    rows = np.searchsorted(table.keys, [first, first + groups])
+    spans = _code_spans(codes, first, groups)
+    return {holder: Exposure(table, slice(r0, r1), codes, slice(c0, c1), holder, groups)
+            for holder, r0, r1, c0, c1 in zip(holders.tolist(), *rows.tolist(),
+                                              *(c.tolist() for c in spans), strict=True)}
 
 
 TRIED = 4 * EXAMPLES
@@ -566,16 +546,20 @@ TRIED = 4 * EXAMPLES
 
 
 class _Examples:
-    """The first destinations of (source, group) keys, in the order the scan meets them: the
-    pair scan's column order, then by flow signature and side within a column (situation
-    order), then member order. Found for the keys asked only (the findings show a few): each
-    key tries its group's peers in that order, a few more each round, until it has its
-    examples."""
+    """The first peers of (holder, group) keys, found for the keys asked only (the findings
+    show a few): each key tries its group's peers in order, a few more each round, until it
+    has its examples. Outbound (holders are sources), the destinations in the order the scan
+    meets them: the pair scan's column order, then by flow signature and side within a column
+    (situation order), then member order; inbound (holders are situations), the sources in
+    endpoint order."""
 
-    def __init__(self, scan: _Scan, keys: IntArray, counts: Int64Array) -> None:
-        """``counts``: how many destinations each key (sorted) has."""
+    def __init__(self, scan: _Scan, keys: IntArray, counts: IntArray,
+                 situation_members: IntArray | None) -> None:
+        """``counts``: how many peers each key (sorted) has; ``situation_members``: inbound, a
+        member of each situation."""
         # What it needs of the scan, not the scan: that holds the boundary, which holds this.
         self._traffic, self._keys, self._counts = scan.ctx.traffic, keys, counts
+        self._situation_members = situation_members
         self._side, self._peers, self._dst_sig = scan.side, scan.peers, scan.dst_sig
         self._groups, self._n_groups = scan.groups, scan.n_groups
         self._undeclared = scan.met_undeclared()
@@ -592,10 +576,14 @@ class _Examples:
         group starts."""
         found = self._ordered
         if found is None:
-            column, place = self._traffic.places()
-            peers = np.flatnonzero(self._peers & (column >= 0))
-            ordered = peers[np.lexsort((place[peers], self._side[peers], self._dst_sig[peers],
-                                        column[peers], self._groups[peers]))]
+            if self._situation_members is not None:
+                peers = np.flatnonzero(self._peers)
+                ordered = peers[np.argsort(self._groups[peers], kind="stable")]
+            else:
+                column, place = self._traffic.places()
+                peers = np.flatnonzero(self._peers & (column >= 0))
+                ordered = peers[np.lexsort((place[peers], self._side[peers], self._dst_sig[peers],
+                                            column[peers], self._groups[peers]))]
             found = self._ordered = ordered, np.searchsorted(
                 self._groups[ordered], np.arange(self._n_groups + 1))
         return found
@@ -609,7 +597,8 @@ class _Examples:
         traffic, side = self._traffic, self._side
         ordered, group_starts = self._candidates()
         column_of = traffic.places()[0]
-        source, group = np.divmod(missing, self._n_groups)
+        holder, group = np.divmod(missing, self._n_groups)
+        inside = holder if self._situation_members is None else self._situation_members[holder]
         at = np.searchsorted(self._keys, missing)
         known = at < self._keys.size
         known[known] = self._keys[at[known]] == missing[known]
@@ -627,10 +616,12 @@ class _Examples:
             peer = ordered[tried[key] + within]
             tried[active] += take
             chunk *= 2
-            mask_ids = traffic.mask_ids_of(source[key], column_of[peer])
-            met = (mask_ids >= 0) & (side[peer] != side[source[key]])
+            source, destination = ((peer, inside[key]) if self._situation_members is not None
+                                   else (inside[key], peer))
+            mask_ids = traffic.mask_ids_of(source, column_of[destination])
+            met = (mask_ids >= 0) & (side[peer] != side[inside[key]])
             key, peer, mask_ids = key[met], peer[met], mask_ids[met]
-            bad = self._undeclared(source[key], mask_ids, self._dst_sig[peer])
+            bad = self._undeclared(source[met], mask_ids, self._dst_sig[destination[met]])
             key, peer, mask_ids = key[bad], peer[bad], mask_ids[bad]
             slot = got[key] + _runs(key)[2]
             kept = slot < need[key]
@@ -646,32 +637,12 @@ class _Examples:
 
 @dataclass(frozen=True, slots=True)
 class _Table:
-    """The outbound accumulators' rows with undeclared exchanges, sorted by key (source *
-    groups + group)."""
+    """A scan's (holder, group of peers) with undeclared exchanges, as keys (holder * groups +
+    group) sorted, with how many peers each has, and their examples."""
 
     keys: IntArray
-    counts: Int64Array
+    counts: IntArray
     examples: _Examples
-
-
-class _Row(Exposure):
-    """One source's rows of the outbound table."""
-
-    __slots__ = ("_table", "_rows")
-
-    def __init__(self, table: _Table, codes: Int64Array, source: int, groups: int, rows: slice,
-                 span: slice) -> None:
-        super().__init__(codes, span, source, groups)
-        self._table, self._rows = table, rows
-
-    def count(self) -> int:
-        return int(self._table.counts[self._rows].sum())
-
-    def details(self, groups: Sequence[int]) -> list[tuple[int, list[tuple[int, int]]]]:
-        t = self._table
-        keys = self._key + np.array(groups, dtype=np.intp)
-        rows = self._rows.start + np.searchsorted(t.keys[self._rows], keys)
-        return list(zip(t.counts[rows].tolist(), t.examples.of(keys.tolist()), strict=True))
 
 
 def layers(sets: Sequence[BoolVector]) -> list[tuple[list[int], IntArray]]:
