@@ -109,26 +109,38 @@ class Traffic:
         numbers = _MaskNumbers(reach.ports.words)
         members: list[IntArray] = []
         counts: list[IntArray] = []
-        sources: list[npt.NDArray[np.int32]] = []
-        mask_ids: list[npt.NDArray[np.int32]] = []
+        # One array of sources and one of mask IDs for all columns, each column a view: the
+        # estate's largest arrays (one entry per allowed (source, column)), so 32-bit, written
+        # in place tile by tile and grown by resizing (a reallocation: large blocks are moved,
+        # not copied, so neither a concatenation's copy nor its transient memory is paid).
+        every_source = np.empty(GROWN, dtype=np.int32)
+        every_mask_id = np.empty(GROWN, dtype=np.int32)
+        filled = 0
         for tile in _computed_ahead(reach.tiles()):
             # Cells are numbered per source class, entries then read per source endpoint.
             live = np.any(tile.cells, axis=2)
             cell_number = np.full(live.shape, -1, dtype=np.int32)
             cell_number[live] = numbers.of(tile.cells, live)
-            column, source = np.divmod(np.flatnonzero(live[:, source_class]), source_class.size)
+            found = np.flatnonzero(live[:, source_class])
+            stop = filled + found.size
+            if stop > every_source.size:
+                for grown in every_source, every_mask_id:
+                    grown.resize(max(stop, 2 * grown.size), refcheck=False)
+            column, source = np.empty(found.size, dtype=np.intp), every_source[filled:stop]
+            np.divmod(found, source_class.size, out=(column, source), casting="unsafe")
             per_column = np.bincount(column, minlength=live.shape[0])
             members += [class_members[tile.start + offset]
                         for offset in np.flatnonzero(per_column).tolist()]
             counts.append(per_column[per_column > 0])
-            sources.append(source.astype(np.int32))
-            mask_ids.append(cell_number.ravel()[column * live.shape[1] + source_class[source]])
+            column *= live.shape[1]
+            column += source_class[source]
+            np.take(cell_number.ravel(), column, out=every_mask_id[filled:stop], mode="clip")
+            filled = stop
+            del source  # a view: none may outlive a resize
+        for grown in every_source, every_mask_id:
+            grown.resize(filled, refcheck=False)  # no view of them yet
         self.masks: list[int] = [reach.ports.from_words(row) for row in numbers.rows]
-        # One array of sources and one of mask IDs for all columns, each column a view: the
-        # estate's largest arrays (one entry per allowed (source, column)), so 32-bit.
         starts = np.cumsum(np.concatenate([[0], *counts]), dtype=np.intp)
-        every_source = np.concatenate(sources) if sources else np.zeros(0, dtype=np.int32)
-        every_mask_id = np.concatenate(mask_ids) if mask_ids else np.zeros(0, dtype=np.int32)
         self.columns = tuple(
             Column(m, every_source[start:stop], every_mask_id[start:stop])
             for m, start, stop in zip(members, starts[:-1].tolist(), starts[1:].tolist(),
@@ -243,6 +255,9 @@ def _computed_ahead(items: Iterable[T]) -> Iterator[T]:
             pending = pool.submit(next, found, _END)
             yield cast(T, item)
 
+
+GROWN = 1 << 20
+"""Entries the pair scan's arrays hold at first (they double when full)."""
 
 BATCH = 1 << 18
 """Column entries read at once: enough to make the per-batch overhead negligible, few enough

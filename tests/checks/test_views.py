@@ -30,6 +30,7 @@ from reporter.checks.flows import parse_ports, subtract
 from reporter.config import Config, load_config
 from reporter.inventory.manifests import load_paths
 from reporter.inventory.model import PROTOCOLS, Inventory
+from reporter.netpol import engine
 from reporter.netpol.addresses import AddressRange, ranges_within
 from reporter.netpol.connset import MAX_PORT, ConnectionSet, Partition
 from reporter.netpol.engine import analyse
@@ -67,12 +68,19 @@ def _assert_fold_agrees(ctx: CheckContext, groups: np.ndarray,
 
 
 # FEW: 0 copies what a restriction leaves before reading it, 2**30 filters every batch instead.
-@pytest.mark.parametrize(("batch", "few"), [(1, 0), (7, 2**30), (traffic.BATCH, traffic.FEW)])
+# Tiles of the fewest destination classes, and arrays grown at every one of them, too.
+@pytest.mark.parametrize(("batch", "few", "tile_cells", "grown"), [
+    (1, 0, 1, 1), (7, 2**30, 1, 5), (traffic.BATCH, traffic.FEW, engine._TILE_CELLS,
+                                     traffic.GROWN)])
 def test_the_pair_scan_and_its_fold_agree_with_the_engine_on_a_sample(
-        batch: int, few: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        batch: int, few: int, tile_cells: int, grown: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(traffic, "BATCH", batch)  # columns read a few at a time too
     monkeypatch.setattr(traffic, "FEW", few)
+    monkeypatch.setattr(engine, "_TILE_CELLS", tile_cells)
+    monkeypatch.setattr(traffic, "GROWN", grown)
     ctx = leaky()
+    assert len(list(ctx.reach.tiles())) > (1 if tile_cells == 1 else 0)
     assert traffic.summary(ctx.reach) == summarise(ctx.reach)
     _assert_pairs_agree(ctx)
     endpoints = np.arange(ctx.compiled.n_endpoints)
