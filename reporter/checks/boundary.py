@@ -547,11 +547,12 @@ TRIED = 4 * EXAMPLES
 
 class _Examples:
     """The first peers of (holder, group) keys, found for the keys asked only (the findings
-    show a few): each key tries its group's peers in order, a few more each round, until it
-    has its examples. Outbound (holders are sources), the destinations in the order the scan
-    meets them: the pair scan's column order, then by flow signature and side within a column
-    (situation order), then member order; inbound (holders are situations), the sources in
-    endpoint order."""
+    show a few): each key tries candidates in order, a few more each round, until it has its
+    examples. Outbound (holders are sources), the destinations in the order the scan meets
+    them: the pair scan's column order, then by flow signature and side within a column
+    (situation order), then member order; the candidates are the group's peers in that order.
+    Inbound (holders are situations), the sources in endpoint order; the candidates are the
+    group's peers or the column's sources, whichever are fewer."""
 
     def __init__(self, scan: _Scan, keys: IntArray, counts: IntArray,
                  situation_members: IntArray | None) -> None:
@@ -567,12 +568,12 @@ class _Examples:
         self._ordered: tuple[IntArray, IntArray] | None = None
 
     def of(self, keys: Sequence[int]) -> list[list[tuple[int, int]]]:
-        """Each key's examples, (destination, allowed mask)."""
+        """Each key's examples, (peer, allowed mask)."""
         self.fill(keys)
         return [self._found[k] for k in keys]
 
     def _candidates(self) -> tuple[IntArray, IntArray]:
-        """The peers some source reaches, by group, each group's in scan order; and where each
+        """The peers that can be examples, by group, each group's in order; and where each
         group starts."""
         found = self._ordered
         if found is None:
@@ -608,18 +609,31 @@ class _Examples:
         examples = np.full((missing.size, EXAMPLES), -1, dtype=np.intp)
         example_masks = np.zeros((missing.size, EXAMPLES), dtype=np.intp)
         tried, end = group_starts[group], group_starts[group + 1]
+        # Inbound, a key walks its column's sources instead when they are fewer.
+        walks = np.zeros(missing.size, dtype=bool)
+        if self._situation_members is not None:
+            column_start, column_stop = traffic.spans(column_of[inside])
+            walks = column_stop - column_start < end - tried
+            tried[walks], end[walks] = column_start[walks], column_stop[walks]
         chunk = TRIED
         while (active := np.flatnonzero((got < need) & (tried < end))).size:
             take = np.minimum(chunk, end[active] - tried[active])
             row, within = ragged(take)
-            key = active[row]  # sorted: each key's rows together, in scan order
-            peer = ordered[tried[key] + within]
+            key = active[row]  # sorted: each key's rows together, in order
+            at = tried[key] + within
             tried[active] += take
             chunk *= 2
+            walking = walks[key]
+            peer = np.empty(key.size, dtype=np.intp)
+            mask_ids = np.empty(key.size, dtype=np.int32)
+            peer[walking], mask_ids[walking] = traffic.entries(at[walking])
+            peer[~walking] = ordered[at[~walking]]
             source, destination = ((peer, inside[key]) if self._situation_members is not None
                                    else (inside[key], peer))
-            mask_ids = traffic.mask_ids_of(source, column_of[destination])
-            met = (mask_ids >= 0) & (side[peer] != side[inside[key]])
+            mask_ids[~walking] = traffic.mask_ids_of(source[~walking],
+                                                     column_of[destination[~walking]])
+            met = ((mask_ids >= 0) & (side[peer] != side[inside[key]])
+                   & (self._groups[peer] == group[key]) & self._peers[peer])
             key, peer, mask_ids = key[met], peer[met], mask_ids[met]
             bad = self._undeclared(source[met], mask_ids, self._dst_sig[destination[met]])
             key, peer, mask_ids = key[bad], peer[bad], mask_ids[bad]

@@ -185,6 +185,15 @@ class Traffic:
             self._places = column, place
         return self._places
 
+    def spans(self, columns: IntArray) -> tuple[IntArray, IntArray]:
+        """Where the entries of these columns start and stop (:meth:`entries`)."""
+        return self._entries.starts[columns], self._entries.starts[columns + 1]
+
+    def entries(self, at: IntArray) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+        """The source and mask ID of the entries at these positions (a column's sources in
+        endpoint order)."""
+        return self._entries.sources[at], self._entries.mask_ids[at]
+
     def mask_ids_of(self, sources: IntArray, columns: IntArray) -> npt.NDArray[np.int32]:
         """The mask ID of each (source, column), -1 where the column has no entry for the
         source: a binary search within each column's sorted sources, all at once."""

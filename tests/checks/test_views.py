@@ -11,7 +11,17 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from netpol.build import inventory, namespace, with_wide_policy, workload
+from netpol.build import (
+    inventory,
+    namespace,
+    pods_in,
+    policy,
+    rule,
+    sel,
+    tcp,
+    with_wide_policy,
+    workload,
+)
 from netpol.strategies import crowded_inventories, inventories
 
 from reporter.checks import boundary as boundary_module
@@ -303,6 +313,31 @@ def test_outbound_examples_are_the_first_destinations_the_scan_meets(
         assert [ctx.name(p) for p, _ in examples] == [ctx.name(d) for d in expected[:EXAMPLES]]
         assert [ctx.name(d) for d in expected[:EXAMPLES]] == [
             "dst/d1[Pod]", "dst/d5[Pod]", "dst/d3[Pod]"]
+
+
+def test_inbound_examples_walk_the_column_when_its_sources_are_fewer(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A destination admitting two of a large group's pods: its examples are those two, in
+    endpoint order, read off its column rather than tried among the group's pods."""
+    ctx = CheckContext(analyse(inventory(
+        namespaces=[namespace("src"), namespace("dst")],
+        workloads=[*(workload(f"src/a{i}", app=f"a{i}") for i in range(1, 9)),
+                   workload("dst/db", app="db")],
+        policies=[policy("dst/db", sel(app="db"), ingress=[rule(
+            [pods_in(sel(), sel(app="a3")), pods_in(sel(), sel(app="a6"))], [tcp(5432)])])])),
+        Config())
+    index = {ctx.name(i): i for i in range(ctx.n_workloads)}
+    side = np.full(ctx.compiled.n_endpoints, -1, dtype=np.intp)
+    side[index["dst/db[Pod]"]] = 0
+    for tried in (1, TRIED):
+        monkeypatch.setattr(boundary_module, "TRIED", tried)
+        crossing = boundary(ctx, side, np.ones(side.size, dtype=bool), inbound=True)
+        exposure = crossing.exposures[index["dst/db[Pod]"]]
+        [(count, examples)] = exposure.details(exposure.groups())
+        assert (count, [ctx.name(p) for p, _ in examples]) == (
+            2, ["src/a3[Pod]", "src/a6[Pod]"])
+        assert {str(ctx.reach.ports.connection_set(mask)) for _, mask in examples} == {
+            "TCP 5432"}
 
 
 def test_overlapping_sets_are_split_into_disjoint_layers() -> None:
