@@ -83,6 +83,10 @@ _ANYWHERE = Origin("", 0)
 RENDER_OVERLAY = "render the overlay you deploy (kubectl kustomize DIR | reporter check -)"
 VALIDATION_HINT = ("fix these so that the API server would accept the manifests; each message "
                    "says what is expected")
+SEPARATE_COPIES_HINT = ("the inputs define the same objects differently in several places "
+                        "(variants, environments or separate examples, never applied "
+                        "together): point the reporter at the manifests of one cluster, or leave "
+                        "the others out with --exclude")
 
 
 def load_paths(paths: Sequence[str], stdin: TextIO | None = None, *,
@@ -122,6 +126,8 @@ class _InventoryBuilder:
         self.layout = RepositoryLayout(s.path for s in sources)
         self.kustomize_variants = 0
         """Duplicate objects that are resources of two kustomizations (variants)."""
+        self.differing_copies = 0
+        """Duplicate objects defined differently, variants or not."""
         for source in sources:
             if posixpath.basename(source.path) in KUSTOMIZATION_FILES:
                 with contextlib.suppress(InputError):  # reported when the file itself is read
@@ -330,6 +336,7 @@ class _InventoryBuilder:
         if first_modelled == modelled:
             self.copies.append(Copy(key[1], key[3], key[2], origin, first))
         else:
+            self.differing_copies += 1
             trees = {self.layout.kustomization_of(o.file) for o in (first, origin)}
             if None in trees or len(trees) == 1:  # one kustomization applies both
                 advice = ("each object may be given once (remove one, leave one out with "
@@ -375,16 +382,25 @@ class _InventoryBuilder:
 
     def finish(self) -> Inventory:
         if self.problems:
-            hint = VALIDATION_HINT
+            yaml_problems = sum(p.message.startswith(("invalid YAML", "invalid JSON"))
+                                for p in self.problems)
             if self.kustomize_variants == len(self.problems):
                 hint = f"a kustomize tree holds variants of the same objects: {RENDER_OVERLAY}"
+            elif yaml_problems == len(self.problems):
+                hint = YAML_HINT
+            elif 2 * self.differing_copies > len(self.problems):
+                hint = "; ".join([
+                    SEPARATE_COPIES_HINT,
+                    *([f"where the YAML is invalid, the usual causes are {YAML_CAUSES}"]
+                      if self.yaml_problems else []),
+                    *(["fix the rest so that the API server would accept the manifests"]
+                      if self.differing_copies < len(self.problems) else [])])
             elif self.yaml_problems:
-                hint = YAML_HINT if len(self.problems) == sum(
-                    p.message.startswith(("invalid YAML", "invalid JSON"))
-                    for p in self.problems) else (
-                    f"where the YAML is invalid, the usual causes are {YAML_CAUSES}; fix the "
-                    "rest so that the API server would accept the manifests; each message says "
-                    "what is expected")
+                hint = (f"where the YAML is invalid, the usual causes are {YAML_CAUSES}; fix the "
+                        "rest so that the API server would accept the manifests; each message "
+                        "says what is expected")
+            else:
+                hint = VALIDATION_HINT
             raise ValidationError(self._sorted_problems(), hint=hint)
         workloads = sorted(merge_workloads(self.workloads), key=_workload_order)
         return Inventory(

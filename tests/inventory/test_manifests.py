@@ -8,7 +8,7 @@ import pytest
 
 from reporter.errors import InputError, ValidationError
 from reporter.inventory.classify import ALLOWS_OR_DENIES
-from reporter.inventory.manifests import load_inventory
+from reporter.inventory.manifests import SEPARATE_COPIES_HINT, VALIDATION_HINT, load_inventory
 from reporter.inventory.model import (
     Copy,
     InputFile,
@@ -219,7 +219,34 @@ def test_duplicates_in_two_kustomizations_are_variants_to_render_not_to_remove()
         (problem,) = caught.value.problems
         assert problem.message.endswith("(remove one, leave one out with --exclude, or do not "
                                         "pass both manifests and a dump of them)")
-        assert caught.value.hint is not None and caught.value.hint.startswith("fix these")
+        assert caught.value.hint == SEPARATE_COPIES_HINT
+
+
+def test_the_hint_names_separate_copies_when_most_problems_are_objects_given_twice() -> None:
+    """A folder of separate examples defines the same objects differently here and there: the
+    hint says to point at one cluster's manifests, then what else to fix."""
+    policy, loose = POLICY.format(name="deny", ns="a"), POLICY.format(name="web", ns="a")
+    bad_port = POD.format(name="p", ns="a").replace(
+        "spec: {}", "spec: {containers: [{name: c, ports: [{containerPort: PORT}]}]}")
+    copies = [Source("ex1/policy.yaml", policy + "---\n" + loose),
+              Source("ex2/policy.yaml", (policy + "---\n" + loose).replace(
+                  "{podSelector: {}}", "{}"))]
+    with pytest.raises(ValidationError) as caught:
+        load_inventory([*copies, Source("ex3/pod.yaml", bad_port)])
+    assert len(caught.value.problems) == 3
+    assert caught.value.hint == (f"{SEPARATE_COPIES_HINT}; fix the rest so that the API server "
+                                 "would accept the manifests")
+    with pytest.raises(ValidationError) as caught:
+        load_inventory([*copies, Source("ex3/pod.yaml", bad_port + "---\nkind: [\n")])
+    assert caught.value.hint is not None and caught.value.hint.startswith(
+        f"{SEPARATE_COPIES_HINT}; where the YAML is invalid, the usual causes are ")
+    # Two other problems against one object given twice: the usual hint.
+    with pytest.raises(ValidationError) as caught:
+        load_inventory([copies[0], Source("ex2/policy.yaml", policy.replace(
+            "{podSelector: {}}", "{}")), Source("ex3/pod.yaml", bad_port),
+            Source("ex4/pod.yaml", bad_port.replace("name: p,", "name: q,"))])
+    assert len(caught.value.problems) == 3
+    assert caught.value.hint == VALIDATION_HINT
 
 
 def test_same_name_in_other_namespaces_or_kinds_is_no_duplicate() -> None:
