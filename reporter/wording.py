@@ -10,6 +10,12 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
+def agreeing(verb: str, count: int) -> str:
+    """A present-tense verb agreeing with a count of its subjects: ``runs`` for 1, ``run``
+    otherwise."""
+    return f"{verb}s" if count == 1 else verb
+
+
 def listed(names: Sequence[str], shown: int, noun: str) -> str:
     """The first ``shown`` names, then how many more: ``a.yaml, b.yaml and 3 more files``."""
     if len(names) <= shown:

@@ -1,8 +1,12 @@
-from reporter.wording import counted, listed
+from reporter.wording import agreeing, counted, listed
 
 
 def test_a_count_agrees_with_its_noun() -> None:
     assert [counted(n, "hop") for n in (0, 1, 2)] == ["0 hops", "1 hop", "2 hops"]
+
+
+def test_a_verb_agrees_with_its_count() -> None:
+    assert [agreeing("run", n) for n in (0, 1, 2)] == ["run", "runs", "run"]
 
 
 def test_an_irregular_plural_is_given() -> None:

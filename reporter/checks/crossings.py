@@ -31,7 +31,7 @@ from reporter.inventory.model import Workload
 from reporter.model import Finding, Location, Status
 from reporter.netpol.compiled import CompiledRule
 from reporter.netpol.connset import ConnectionSet
-from reporter.wording import counted
+from reporter.wording import agreeing, counted
 
 GROUP_LIMIT = 10
 """Peer groups (zones, the internet…) detailed with examples and rules in one finding."""
@@ -514,7 +514,7 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, shown: _Shown
     ends = [ctx.name(p) for p in peers]
     return make_finding(
         check_id, Status.FAIL, f"{part.prefix}{cause.target}",
-        f"{who(names)} {_verb('accept' if inbound else 'open', len(names))} {part.what} "
+        f"{who(names)} {agreeing('accept' if inbound else 'open', len(names))} {part.what} "
         f"{cause.words}",
         zones=sorted({z for i in members for z in part.zones(i)}),
         locations=list(locations.values()),
@@ -522,7 +522,3 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, shown: _Shown
         endpoints=[*ends, ctx.name(example)] if inbound else [ctx.name(example), *ends],
         ports=str(boundary.partition.connection_set(shown.ports)), details=details,
         key=(*part.key, *cause.key))
-
-
-def _verb(verb: str, count: int) -> str:
-    return f"{verb}s" if count == 1 else verb

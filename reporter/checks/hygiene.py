@@ -24,7 +24,7 @@ from reporter.inventory.classify import RUNS_PODS
 from reporter.inventory.model import LabelSelector, NetworkPolicy, Peer
 from reporter.model import Finding, Status
 from reporter.netpol.named import unresolved_named_ports
-from reporter.wording import counted
+from reporter.wording import agreeing, counted
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 
@@ -51,10 +51,9 @@ def _unmodelled_runners(ctx: CheckContext, namespaces: Collection[str]) -> list[
 
 def _not_known(runners: list[str], whether: str) -> str:
     """What an unmodelled object running pods leaves open, and how to settle it."""
-    verb = "runs" if len(runners) == 1 else "run"
-    return (f"{counted(len(runners), 'object')} there {verb} pods the map does not model: "
-            f"whether {whether} them is not known; give the reporter the live pods (reporter "
-            "snapshot) to judge")
+    return (f"{counted(len(runners), 'object')} there {agreeing('run', len(runners))} pods "
+            f"the map does not model: whether {whether} them is not known; give the reporter "
+            "the live pods (reporter snapshot) to judge")
 
 
 def _host_network_matches(ctx: CheckContext, namespaces: Collection[str],

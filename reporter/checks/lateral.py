@@ -12,7 +12,7 @@ from reporter.checks.context import CheckContext
 from reporter.checks.evidence import limited, make_finding, workload_location
 from reporter.checks.registry import Evaluation, check
 from reporter.model import Finding, Location, Status
-from reporter.wording import counted
+from reporter.wording import agreeing, counted
 
 if TYPE_CHECKING:
     from reporter.paths.search import TargetPaths
@@ -82,7 +82,7 @@ def _entries(target: TargetPaths) -> str:
     direct = target.min_hops == 1
     others = target.entries - direct
     lead = (f"{counted(others, 'other workload' if direct else 'workload')} open to the "
-            f"internet lead{'s' if others == 1 else ''} to it within the limit")
+            f"internet {agreeing('lead', others)} to it within the limit")
     if not direct:
         return lead
     return "it is open to the internet itself" + (f", and {lead}" if others else "")
