@@ -5,7 +5,7 @@ the rules that let them through."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -64,13 +64,15 @@ class _GroupEvidence:
     """The example peers."""
 
 
-def _prepare_evidence(ctx: CheckContext, boundary: Boundary, shown: Iterable[_Shown]) -> None:
+def _prepare_evidence(ctx: CheckContext, boundary: Boundary, shown: Sequence[_Shown]) -> None:
     """The evidence of every (first workload, group shown) of the findings, cached per
     (workload, group) in the boundary (every cause of a workload shows it as its example), the
-    groups' details read all at once."""
+    groups' details read all at once; their examples are found together with those
+    :func:`_first_peers` reads next (one pass for all)."""
     wanted = dict.fromkeys(
         (s.members[0], group) for s in shown for group in s.groups[:GROUP_LIMIT]
         if ("evidence", s.members[0], group) not in boundary.cache)
+    boundary.prefetch([*wanted, *(other for s in shown for other in s.others)])
     for (inside, group), peers in zip(wanted, boundary.peer_groups(list(wanted)), strict=True):
         boundary.cache["evidence", inside, group] = _group_evidence(ctx, inside, group, peers,
                                                                     boundary)
@@ -389,13 +391,11 @@ def crossing_findings(ctx: CheckContext, check_id: str, boundary: Boundary,
                       parts: Iterable[Crossings]) -> list[Finding]:
     """One FAIL finding per cause (:func:`_blame`) among each part's insides (in endpoint
     order), listing the workloads it affects. The parts are worked out together, so that the
-    examples of every finding are found at once (:meth:`Boundary.prefetch`)."""
+    examples of every finding are found at once (:func:`_prepare_evidence`)."""
     table: _SideRules = ctx.shared("side-rules", lambda: _SideRules(ctx))
     planned = [(part, _shown(ctx, _blame(ctx, part.insides, boundary), boundary, table))
                for part in parts]
     every = [s for _, shown in planned for s in shown.values()]
-    boundary.prefetch([*((s.members[0], group) for s in every for group in s.groups[:GROUP_LIMIT]),
-                       *(other for s in every for other in s.others)])
     _prepare_evidence(ctx, boundary, every)
     first_peers = _first_peers(boundary, every)
     found: list[Finding] = []
