@@ -83,6 +83,8 @@ _ANYWHERE = Origin("", 0)
 RENDER_OVERLAY = "render the overlay you deploy (kubectl kustomize DIR | reporter check -)"
 VALIDATION_HINT = ("fix these so that the API server would accept the manifests; each message "
                    "says what is expected")
+_WHERE_YAML_IS_INVALID = f"where the YAML is invalid, the usual causes are {YAML_CAUSES}"
+_FIX_THE_REST = "fix the rest so that the API server would accept the manifests"
 SEPARATE_COPIES_HINT = ("the inputs define the same objects differently in several places "
                         "(variants, environments or separate examples, never applied "
                         "together): point the reporter at the manifests of one cluster, or leave "
@@ -382,23 +384,20 @@ class _InventoryBuilder:
 
     def finish(self) -> Inventory:
         if self.problems:
-            yaml_problems = sum(p.message.startswith(("invalid YAML", "invalid JSON"))
-                                for p in self.problems)
+            invalid_yaml = sum(p.message.startswith(("invalid YAML", "invalid JSON"))
+                               for p in self.problems)
             if self.kustomize_variants == len(self.problems):
                 hint = f"a kustomize tree holds variants of the same objects: {RENDER_OVERLAY}"
-            elif yaml_problems == len(self.problems):
+            elif invalid_yaml == len(self.problems):
                 hint = YAML_HINT
             elif 2 * self.differing_copies > len(self.problems):
                 hint = "; ".join([
                     SEPARATE_COPIES_HINT,
-                    *([f"where the YAML is invalid, the usual causes are {YAML_CAUSES}"]
-                      if self.yaml_problems else []),
-                    *(["fix the rest so that the API server would accept the manifests"]
-                      if self.differing_copies < len(self.problems) else [])])
+                    *([_WHERE_YAML_IS_INVALID] if self.yaml_problems else []),
+                    *([_FIX_THE_REST] if self.differing_copies < len(self.problems) else [])])
             elif self.yaml_problems:
-                hint = (f"where the YAML is invalid, the usual causes are {YAML_CAUSES}; fix the "
-                        "rest so that the API server would accept the manifests; each message "
-                        "says what is expected")
+                hint = (f"{_WHERE_YAML_IS_INVALID}; {_FIX_THE_REST}; each message says what is "
+                        "expected")
             else:
                 hint = VALIDATION_HINT
             raise ValidationError(self._sorted_problems(), hint=hint)
