@@ -15,10 +15,12 @@ given too, since they move less than wall time under load.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,12 +80,60 @@ def bare_parse(text: str) -> None:
         pass
 
 
-def run_cli(args: list[str], workdir: Path) -> tuple[float, float, float, int, int, str]:
-    """Wall seconds, CPU seconds, peak RSS in MB, exit code, stdout bytes and stderr of one CLI
-    process.
+class TreeMemory:
+    """The peak memory of a process and the workers it forks (reporter.workers), sampled:
+    the sum of their proportional set sizes (a page shared by two processes counts half in
+    each), read from /proc every SAMPLE seconds. ``os.wait4`` gives the exact peak of each
+    process, but of the largest alone, not of them together."""
 
-    ``os.wait4`` reports the resources of that child alone, unlike RUSAGE_CHILDREN, which
-    accumulates the maximum over every child this script has waited for.
+    SAMPLE = 0.05
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_mb = 0.0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        return self.peak_mb
+
+    def _sample(self) -> None:
+        while not self._done.wait(self.SAMPLE):
+            self.peak_mb = max(self.peak_mb, sum(map(_pss_mb, _tree(self.pid))))
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (none where /proc does not list children)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            pending += map(int, Path(f"/proc/{current}/task/{current}/children").read_text()
+                           .split())
+    return found
+
+
+def _pss_mb(pid: int) -> float:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:  # gone, or no /proc: the exact peak of the largest process stands
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in rollup.splitlines()
+                 if line.startswith("Pss:")), 0.0)
+
+
+def run_cli(args: list[str], workdir: Path) -> tuple[float, float, float, int, int, str]:
+    """Wall seconds, CPU seconds, peak memory in MB, exit code, stdout bytes and stderr of one
+    CLI process and the workers it forks.
+
+    ``os.wait4`` reports the resources of that child and of the workers it waited for, unlike
+    RUSAGE_CHILDREN, which accumulates the maximum over every child this script has waited
+    for: CPU seconds are their sum, the peak memory the larger of the largest process's exact
+    peak and the sampled peak of all of them together (:class:`TreeMemory`).
     """
     stdout_path, stderr_path = workdir / "stdout", workdir / "stderr"
     command = [sys.executable, "-m", "reporter", *args]
@@ -94,10 +144,12 @@ def run_cli(args: list[str], workdir: Path) -> tuple[float, float, float, int, i
         start = time.perf_counter()
         pid = os.posix_spawn(sys.executable, command, environment, file_actions=[
             (os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
+        memory = TreeMemory(pid)
         _, status, usage = os.wait4(pid, 0)
         wall = time.perf_counter() - start
+        sampled = memory.stop()
     # ru_maxrss is in kilobytes on Linux, bytes on macOS.
-    rss_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    rss_mb = max(sampled, usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024))
     stderr = stderr_path.read_text(encoding="utf-8", errors="replace")
     return (wall, usage.ru_utime + usage.ru_stime, rss_mb, os.waitstatus_to_exitcode(status),
             stdout_path.stat().st_size, stderr)
@@ -123,6 +175,8 @@ class Pipeline:
     """``check`` and ``report`` on an estate, each in its own process."""
 
     check_seconds: float
+    check_cpu_seconds: float
+    """Of every process: above the wall time when the checks shared processes."""
     check_rss_mb: float
     report_seconds: float
     report_rss_mb: float
@@ -155,26 +209,28 @@ def measure_pipeline(estate: Path, workdir: Path) -> Pipeline:
     size = sum(p.stat().st_size for p in pack.rglob("*") if p.is_file()) if pack.exists() else 0
     pages = _pages(pack / "report.pdf")
     shutil.rmtree(pack, ignore_errors=True)
-    return Pipeline(check[0], check[2], report[0], report[2], size, pages, tuple(failures))
+    return Pipeline(check[0], check[1], check[2], report[0], report[2], size, pages,
+                    tuple(failures))
 
 
 def print_pipeline(rows: list[tuple[str, Size, Measurement, Pipeline]],
                    file: TextIO = sys.stdout) -> None:
-    print("| profile | workloads | connectivity --summary | check | ratio | peak RSS "
-          "| report | ratio | peak RSS | pack | PDF pages |", file=file)
-    print("|---|---|---|---|---|---|---|---|---|---|---|", file=file)
+    print("| profile | workloads | connectivity --summary | check | ratio | CPU | peak memory "
+          "| report | ratio | peak memory | pack | PDF pages |", file=file)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|", file=file)
     for profile, size, summary, p in rows:
         base = summary.wall_seconds or float("nan")
         print(f"| {profile} | {size.workloads:,} | {summary.wall_seconds:.2f} s "
               f"| {p.check_seconds:.2f} s | {p.check_seconds / base:.2f}x "
-              f"| {p.check_rss_mb:.0f} MB "
+              f"| {p.check_cpu_seconds:.2f} s | {p.check_rss_mb:.0f} MB "
               f"| {p.report_seconds:.2f} s | {p.report_seconds / base:.2f}x "
               f"| {p.report_rss_mb:.0f} MB | {p.pack_bytes / 1e6:.1f} MB | {p.pdf_pages} |",
               file=file)
     if file is sys.stdout:
         print("\ncheck, report: process start to exit, report including the PDF's layout "
               "(benchmarks/report.py splits it by stage); ratio: to connectivity --summary on "
-              "the same estate in this run")
+              "the same estate in this run; CPU: check's CPU seconds, its worker's included; "
+              "peak memory: of the process and its worker together (TreeMemory)")
         for _, _, _, p in rows:
             for failure in p.failures:
                 print(f"\n{failure}")
@@ -211,7 +267,7 @@ def _ratio(part: float, whole: float) -> str:
 
 def print_table(rows: list[tuple[str, Size, Measurement]], file: TextIO = sys.stdout) -> None:
     print("| profile | workloads / namespaces / policies | YAML size | CSafeLoader parse "
-          "| YAML load | reporter | ratio | CPU ratio | peak RSS | load avg |", file=file)
+          "| YAML load | reporter | ratio | CPU ratio | peak memory | load avg |", file=file)
     print("|---|---|---|---|---|---|---|---|---|---|", file=file)
     for profile, size, row in rows:
         print(f"| {profile} | {size.label()} | {row.input_bytes / 1e6:.1f} MB "

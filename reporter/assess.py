@@ -11,9 +11,11 @@ import hashlib
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import partial
+from typing import cast
 
 from reporter.catalog import Catalog
-from reporter.checks import REGISTRY, CheckContext, run_check
+from reporter.checks import REGISTRY, CheckContext, CheckSpec, run_check
 from reporter.checks.overview import policy_summaries, zone_flows, zone_summaries
 from reporter.checks.pci_scope import pci_scope
 from reporter.checks.registry import status_of
@@ -34,21 +36,26 @@ from reporter.model import (
     InputSummary,
     Location,
     NotModelledItem,
+    PolicySummary,
     SkippedItem,
     Status,
+    ZoneFlow,
 )
 from reporter.netpol.engine import Reachability
+from reporter.netpol.pairs import Summary
+from reporter.workers import Task, run_tasks
 
 
 def assess(
     reach: Reachability, catalog: Catalog, loaded: LoadedConfig, *, now: datetime,
     tool_version: str, frameworks: Sequence[str] = (), command: Sequence[str] = (),
-    skipped: Sequence[SkippedItem] = (),
+    skipped: Sequence[SkippedItem] = (), processes: int = 1,
 ) -> Assessment:
     """Run the checks the selected frameworks need and judge every requirement.
 
     ``frameworks`` overrides the config's selection; ``skipped`` adds inputs left out before
-    the inventory was built (e.g. the config file itself) to the completeness statement.
+    the inventory was built (e.g. the config file itself) to the completeness statement; the
+    checks of a large estate run on up to ``processes`` (:mod:`reporter.workers`).
     """
     config = loaded.config
     selected = catalog.select(frameworks or config.frameworks)
@@ -58,13 +65,23 @@ def assess(
     if unknown:
         raise CatalogError(f"the catalog names checks that do not exist: {', '.join(unknown)}")
     rater = SeverityRater(ctx)
-    results = {c: rater.rate(run_check(REGISTRY[c], ctx)) for c in check_ids}
+    # The costly parts, computed side by side where processes allow (after the pair scan
+    # they all read, made once before any of them starts).
+    checks = [REGISTRY[c] for c in check_ids]
+    done = run_tasks([
+        *(Task(spec.id, partial(_rated, spec, ctx, rater), spec.heavy) for spec in checks),
+        Task("zone flows", partial(zone_flows, ctx), heavy=True),
+        Task("policies", partial(policy_summaries, ctx)),
+        Task("summary", partial(pair_summary, reach)),  # no second pass over the matrix
+    ], processes if ctx.traffic.size >= SHARED_FROM else 1)
+    results = dict(zip(check_ids, cast(list[CheckResult], done[:len(checks)]), strict=True))
+    flows, policies, counted = done[len(checks):]
+    summary = cast(Summary, counted)
     results, exceptions = apply_exceptions(results, config.exceptions, now, config.period,
                                            split=Splitter(ctx, rater))
     results = {c: r.model_copy(update={"zones": zone_statuses(r, ctx.zones)})
                for c, r in results.items()}
     attested, attestations = attestation_results(config.attestations, selected, now.date())
-    summary = pair_summary(reach)  # the checks' pair scan: no second pass over the matrix
     return Assessment(
         generated_at=now, tool_version=tool_version, organisation=config.organisation,
         cluster=config.cluster,
@@ -74,12 +91,22 @@ def assess(
         frameworks=[framework_result(f, ctx, results, attested) for f in selected],
         checks=list(results.values()), exceptions=exceptions, attestations=attestations,
         zones=zone_summaries(ctx, selected), pci_scope=pci_scope(ctx),
-        zone_flows=zone_flows(ctx),
-        policies=with_specs(policy_summaries(ctx), reach.inventory),
+        zone_flows=cast(list[ZoneFlow], flows),
+        policies=with_specs(cast(list[PolicySummary], policies), reach.inventory),
         connectivity=summary.as_dict(),
         connections=recorded_connections(reach, summary.connected_pairs),
         completeness=completeness(reach.inventory, catalog, loaded, skipped),
     )
+
+
+SHARED_FROM = 1 << 20
+"""Entries of the pair scan (allowed (source, destination column) pairs) from which the checks
+are worth sharing between processes: about 1,500 workloads of the varied benchmark profile,
+where they take a second. Below, a fork and the results' pickling cost more than they save."""
+
+
+def _rated(spec: CheckSpec, ctx: CheckContext, rater: SeverityRater) -> CheckResult:
+    return rater.rate(run_check(spec, ctx))
 
 
 def target_matches(target: str, pattern: str) -> bool:

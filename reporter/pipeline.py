@@ -27,6 +27,7 @@ from reporter.inputs import GitOptions, LoadedInputs, ReadOptions, load_inputs
 from reporter.inventory.sources import STDIN_NAME
 from reporter.model import GIT_PROVENANCE, IPBLOCK_FLAG, Assessment, Location, SkippedItem
 from reporter.timeline import point_in_time
+from reporter.workers import processes
 
 if TYPE_CHECKING:
     from reporter.catalog import Catalog
@@ -80,6 +81,8 @@ class PipelineOptions:
     the same namespace and name replaces the input's), e.g. ``reporter fix`` output."""
     period: tuple[date, date] | None = None
     """``--period``: overrides the config's ``period``."""
+    processes: int | None = None
+    """How many processes may run the checks; None: :func:`reporter.workers.processes`."""
 
     def command_line(self, command: str, paths: Sequence[str], *, git_ref: str | None = None,
                      extra: Sequence[str] = ()) -> list[str]:
@@ -177,6 +180,10 @@ class Assessor:
         return self.options.now or clock()
 
     @cached_property
+    def processes(self) -> int:
+        return self.options.processes or processes()
+
+    @cached_property
     def git_options(self) -> GitOptions:
         """The options' Git settings, with the period (``--period``, else the config's) when
         they name no window of their own."""
@@ -212,7 +219,7 @@ class Assessor:
         with _collecting_no_cycles():
             assessment = assess(reach, catalog, loaded, now=self.now,
                                 tool_version=tool_version(), frameworks=self.options.frameworks,
-                                command=command, skipped=skipped)
+                                command=command, skipped=skipped, processes=self.processes)
         label = _state_label(inputs, self.now)
         if self.options.apply:
             label += f", with the NetworkPolicies of {', '.join(self.options.apply)} applied"

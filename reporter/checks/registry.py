@@ -42,19 +42,23 @@ class CheckSpec:
     title: str
     function: CheckFunction = field(repr=False)
     """Its docstring says what the check asserts (docs/config.md lists them)."""
+    heavy: bool = False
+    """It scans the allowed pairs of whole zones: started first when the checks share
+    processes (:mod:`reporter.workers`)."""
 
 
 REGISTRY: dict[str, CheckSpec] = {}
 """Every check by ID (filled when ``reporter.checks`` is imported)."""
 
 
-def check(check_id: str, *, title: str) -> Callable[[CheckFunction], CheckFunction]:
+def check(check_id: str, *, title: str, heavy: bool = False
+          ) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check function under ``check_id``."""
 
     def register(function: CheckFunction) -> CheckFunction:
         if check_id in REGISTRY:
             raise ValueError(f"check {check_id!r} is registered twice")
-        REGISTRY[check_id] = CheckSpec(check_id, title, function)
+        REGISTRY[check_id] = CheckSpec(check_id, title, function, heavy)
         return function
 
     return register

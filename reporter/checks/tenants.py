@@ -11,7 +11,7 @@ from reporter.checks.registry import Evaluation, check
 from reporter.model import Finding
 
 
-@check("tenant.isolation", title="Tenant zones cannot reach each other")
+@check("tenant.isolation", title="Tenant zones cannot reach each other", heavy=True)
 def tenant_isolation(ctx: CheckContext, check_id: str) -> Evaluation:
     """No workload of a tenant zone can open a connection to a workload of another tenant zone,
     unless a declared flow covers it."""

@@ -152,6 +152,11 @@ class Traffic:
             np.concatenate(members) if members else np.zeros(0, dtype=np.intp),
             np.cumsum([0, *(len(m) for m in members)]))
 
+    @property
+    def size(self) -> int:
+        """How many entries: allowed (source, destination column) pairs."""
+        return int(self._entries.sources.size)
+
     def batches(self, sources: BoolVector | None = None,
                 destinations: BoolVector | None = None) -> Iterator[Batch]:
         """The columns in batches, each column whole, with only the entries of ``sources`` when

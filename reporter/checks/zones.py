@@ -51,14 +51,14 @@ def _boundary(ctx: CheckContext, check_id: str, inbound: bool) -> Evaluation:
     return Evaluation(f"{len(ctx.zones)} zones ({members} workloads)", len(ctx.zones), findings)
 
 
-@check("zone.ingress-declared", title="Only declared flows enter each zone")
+@check("zone.ingress-declared", title="Only declared flows enter each zone", heavy=True)
 def zone_ingress_declared(ctx: CheckContext, check_id: str) -> Evaluation:
     """Every connection allowed into a zone from outside it (other zones, workloads in no zone,
     external addresses) is covered, ports included, by a declared flow."""
     return _boundary(ctx, check_id, inbound=True)
 
 
-@check("zone.egress-declared", title="Only declared flows leave each zone")
+@check("zone.egress-declared", title="Only declared flows leave each zone", heavy=True)
 def zone_egress_declared(ctx: CheckContext, check_id: str) -> Evaluation:
     """Every connection allowed from a zone to anything outside it is covered, ports included,
     by a declared flow."""

@@ -118,11 +118,13 @@ def assessment_options(command: F) -> F:
                      exclude: tuple[str, ...], strict: bool, **kwargs: Any) -> Any:
         from reporter.inputs import ReadOptions
         from reporter.pipeline import PipelineOptions
+        from reporter.workers import processes
 
         options: PipelineOptions = PipelineOptions(
             config_path=config_path, frameworks=frameworks,
             reading=ReadOptions(exclude=exclude, strict=strict),
-            ipblock_matches_pod_ips=ipblock_matches_pod_ips, require_clean=require_clean)
+            ipblock_matches_pod_ips=ipblock_matches_pod_ips, require_clean=require_clean,
+            processes=processes())  # a wrong REPORTER_PROCESSES is refused before any reading
         return command(*args, options=options, **kwargs)
 
     decorated: Any = with_options

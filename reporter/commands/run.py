@@ -33,6 +33,7 @@ from reporter.commands.options import (
 )
 from reporter.errors import InputError
 from reporter.period import CURRENT_QUARTER, PERIOD_HELP
+from reporter.workers import processes
 
 
 class Interrupted(BaseException):
@@ -154,7 +155,7 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     options = PipelineOptions(config_path=config_path, frameworks=frameworks,
                               ipblock_matches_pod_ips=ipblock_matches_pod_ips, now=now,
                               reading=ReadOptions(exclude=exclude, strict=strict), git=window,
-                              period=(period.start, period.end))
+                              period=(period.start, period.end), processes=processes())
     request = RunRequest(
         archive=Path(archive), paths=paths,
         access=access if isinstance(access, ClusterAccess) else None, options=options,

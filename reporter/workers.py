@@ -1,0 +1,143 @@
+"""Independent computations over what is already in memory, spread over processes.
+
+The checks of a large estate run for seconds each (the boundary checks scan every allowed
+pair), one after the other, while a second core idles: NumPy gives up the interpreter lock in
+its loops, but the Python between them does not, so threads barely help. Worker processes are
+forks: they read the pair scan, the inventory and the context their parent built without
+copying them (pages are shared until written), and send back only their tasks' results,
+pickled.
+
+Tasks are claimed from a pipe, one byte (a task's number) per read: whichever process is free
+takes the next, the heavy ones first. What a worker does not send back (it failed, or was
+killed) is computed again by the parent, so a failing task fails there as it would in one
+process, and the results never depend on how many processes ran them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from reporter.errors import InputError
+
+PROCESSES_VARIABLE = "REPORTER_PROCESSES"
+DEFAULT_PROCESSES = 2
+"""Where CPUs allow: the checks of an estate hold two or three heavy tasks, so more
+processes would add memory (a worker's own arrays) for little time."""
+UNLIMITED = 1 << 16
+"""CPUs when no container limit says otherwise."""
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One computation; its result must pickle."""
+
+    name: str
+    run: Callable[[], object]
+    heavy: bool = False
+    """Started before the others, so that no process is left with a long task at the end."""
+
+
+def processes(environ: Mapping[str, str] | None = None,
+              cgroup: Path = Path("/sys/fs/cgroup")) -> int:
+    """How many processes may run tasks: REPORTER_PROCESSES when set, else two where forking
+    is safe (Linux) and at least two CPUs are ours, else one."""
+    value = (environ if environ is not None else os.environ).get(PROCESSES_VARIABLE)
+    if value is not None:
+        if not value.isdigit() or int(value) < 1:
+            raise InputError(f"{PROCESSES_VARIABLE}={value!r} is not a number of processes",
+                             hint="set it to 1 to run the checks in one process, or unset it")
+        return int(value)
+    if sys.platform != "linux":  # elsewhere, libraries may not survive a fork
+        return 1
+    return min(DEFAULT_PROCESSES, len(os.sched_getaffinity(0)), _cpu_quota(cgroup))
+
+
+def _cpu_quota(cgroup: Path) -> int:
+    """The CPUs a container's limit grants (a pod's ``limits.cpu``: a quota of CPU time per
+    period), rounded up; a large number when unlimited. The affinity mask shows every CPU of
+    the node: with a limit of one CPU, a second process would only add its memory."""
+    try:  # cgroup v2, then v1
+        quota, period = (cgroup / "cpu.max").read_text().split()[:2]
+    except (OSError, ValueError):
+        try:
+            quota = (cgroup / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (cgroup / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return UNLIMITED
+    if quota in ("max", "-1") or not quota.isdigit() or not period.isdigit() or not int(period):
+        return UNLIMITED
+    return max(1, -(-int(quota) // int(period)))
+
+
+def run_tasks(tasks: Sequence[Task], processes: int = 1) -> list[object]:
+    """Each task's result, in the order of ``tasks``, computed on up to ``processes``."""
+    workers = min(processes, len(tasks)) - 1
+    if workers < 1 or len(tasks) > 255:
+        return [task.run() for task in tasks]
+    ordered = sorted(tasks, key=lambda task: not task.heavy)  # stable: each kind in order
+    queue, fill = os.pipe()
+    os.write(fill, bytes(range(len(ordered))))  # a few bytes: the pipe holds them all
+    os.close(fill)
+    started: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    found: dict[str, object] = {}
+    try:
+        started.extend(_start(ordered, queue) for _ in range(workers))
+        found.update(_claimed(ordered, queue))
+        for _, results in started:
+            with contextlib.suppress(EOFError, OSError):  # died: its tasks are computed below
+                found.update(results.recv())
+    finally:
+        os.close(queue)
+        for worker, results in started:
+            results.close()
+            if worker.is_alive():  # the parent is unwinding: the worker's results are lost
+                worker.terminate()
+            worker.join()
+    return [found[task.name] if task.name in found else task.run() for task in tasks]
+
+
+def _start(ordered: Sequence[Task], queue: int
+           ) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+    forked = multiprocessing.get_context("fork")
+    results, send = forked.Pipe(duplex=False)
+    worker = forked.Process(target=_work, args=(ordered, queue, send), daemon=True,
+                            name="reporter-worker")
+    with warnings.catch_warnings():
+        # Python 3.12+ warns on forking a process with threads: here only the BLAS library's
+        # idle pool, which resets itself in the child (the worker never calls it anyway).
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded",
+                                DeprecationWarning)
+        worker.start()
+    send.close()
+    return worker, results
+
+
+def _claimed(ordered: Sequence[Task], queue: int) -> Iterator[tuple[str, object]]:
+    """The tasks this process claims, computed, until none is left (the pipe is empty and
+    its writing end closed: a read returns nothing)."""
+    while claim := os.read(queue, 1):
+        task = ordered[claim[0]]
+        yield task.name, task.run()
+
+
+def _work(ordered: Sequence[Task], queue: int, send: Connection) -> None:
+    """A worker: the results of the tasks it claims, sent once all are done. It stops at the
+    first task that fails, sending what it has; the parent computes that one again, and
+    reports the failure as it would in one process."""
+    # Interrupts are the parent's to handle: it ends the worker when it unwinds.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    done: dict[str, object] = {}
+    with contextlib.suppress(Exception):  # computed again, and reported, by the parent
+        done.update(_claimed(ordered, queue))
+    send.send(done)
+    send.close()

@@ -1,0 +1,145 @@
+"""reporter.workers: tasks shared between processes give the results one process gives, in
+order, whatever the processes do; the pipeline's assessment is the same byte for byte."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import reporter.assess
+from reporter.cli import cli
+from reporter.errors import InputError
+from reporter.pipeline import Assessor, PipelineOptions
+from reporter.render.json import render_json
+from reporter.workers import Task, processes, run_tasks
+
+ROOT = Path(__file__).resolve().parent.parent
+PARENT = os.getpid()
+forking = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux only")
+
+
+def _slow(value: int) -> tuple[int, int]:
+    """Long enough that the worker, started meanwhile, claims some tasks too."""
+    time.sleep(0.3)
+    return value * value, os.getpid()
+
+
+@forking
+def test_tasks_are_shared_and_their_results_come_in_order() -> None:
+    tasks = [Task(f"square {i}", lambda i=i: _slow(i), heavy=i % 3 == 0) for i in range(8)]
+    results = run_tasks(tasks, processes=2)
+    assert [value for value, _ in results] == [i * i for i in range(8)]  # type: ignore[misc]
+    assert len({pid for _, pid in results}) == 2  # type: ignore[misc]
+
+
+def test_one_process_runs_them_in_order_here() -> None:
+    ran: list[int] = []
+    tasks = [Task(str(i), lambda i=i: ran.append(i) or os.getpid()) for i in range(4)]
+    assert run_tasks(tasks, processes=1) == [os.getpid()] * 4
+    assert ran == [0, 1, 2, 3]
+
+
+def _dies_in_a_worker(value: int) -> tuple[int, int]:
+    if os.getpid() != PARENT:
+        os._exit(9)  # killed, as the kernel would kill it when memory runs out
+    return _slow(value)
+
+
+@forking
+def test_what_a_dead_worker_claimed_is_computed_by_the_parent() -> None:
+    tasks = [Task(str(i), lambda i=i: _dies_in_a_worker(i)) for i in range(4)]
+    assert run_tasks(tasks, processes=2) == [(i * i, PARENT) for i in range(4)]
+
+
+def _fails_once(value: int) -> int:
+    if value == 2:
+        raise ValueError("task 2 cannot be computed")
+    time.sleep(0.1)
+    return value
+
+
+@forking
+def test_a_failing_task_fails_in_the_parent_as_in_one_process() -> None:
+    tasks = [Task(str(i), lambda i=i: _fails_once(i), heavy=i == 2) for i in range(5)]
+    for count in (1, 2):
+        with pytest.raises(ValueError, match="task 2 cannot be computed"):
+            run_tasks(tasks, processes=count)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", 1), ("3", 3)])
+def test_the_environment_sets_how_many_processes(value: str, expected: int) -> None:
+    assert processes({"REPORTER_PROCESSES": value}) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", ""])
+def test_a_wrong_number_of_processes_is_bad_input(value: str) -> None:
+    with pytest.raises(InputError, match="REPORTER_PROCESSES") as caught:
+        processes({"REPORTER_PROCESSES": value})
+    assert "set it to 1" in (caught.value.hint or "")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="one process where forking is unsafe")
+@pytest.mark.parametrize(("cpus", "expected"), [({0}, 1), ({0, 1}, 2), ({0, 1, 2, 3}, 2)])
+def test_by_default_two_processes_where_cpus_allow(
+        cpus: set[int], expected: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: cpus)
+    assert processes({}, cgroup=tmp_path) == expected
+
+
+def _assessed(paths: list[str], config: str, count: int) -> str:
+    options = PipelineOptions(config_path=config, processes=count,
+                              now=datetime(2024, 4, 1, 9, 0, tzinfo=UTC))
+    assessor = Assessor(options)
+    return render_json(assessor.assess(assessor.read(paths)).assessment)
+
+
+@forking
+@pytest.mark.parametrize("sample", ["leaky", "generated"])
+def test_the_assessment_is_the_same_from_one_process_or_two(
+        sample: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if sample == "leaky":
+        paths, config = [str(ROOT / "samples" / "leaky")], str(ROOT / "samples/leaky/reporter.yaml")
+    else:  # many zones (the CDE's connected namespaces), findings and groups of peers
+        monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+        from generate import GENERATED_CONFIG, generate_estate
+        (tmp_path / "estate.yaml").write_text(generate_estate(300, 20, 120, 3, "varied"))
+        (tmp_path / "reporter.yaml").write_text(GENERATED_CONFIG)
+        paths, config = [str(tmp_path / "estate.yaml")], str(tmp_path / "reporter.yaml")
+    monkeypatch.setattr(reporter.assess, "SHARED_FROM", 0)
+    alone = _assessed(paths, config, 1)
+    assert '"status": "FAIL"' in alone
+    assert _assessed(paths, config, 2) == alone
+
+
+def test_the_cli_refuses_a_wrong_number_of_processes_before_reading() -> None:
+    result = CliRunner(env={"REPORTER_PROCESSES": "zero"}).invoke(
+        cli, ["check", "no-such-folder"])
+    assert result.exit_code == 2
+    assert "REPORTER_PROCESSES='zero' is not a number of processes" in result.stderr
+    assert "no-such-folder" not in result.stderr  # refused before the inputs were looked at
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="CPU limits are read on Linux only")
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"cpu.max": "100000 100000\n"}, 1),  # limits.cpu: 1 (cgroup v2)
+    ({"cpu.max": "150000 100000\n"}, 2),  # 1.5 CPUs: a second process still helps
+    ({"cpu.max": "max 100000\n"}, 2),  # no limit
+    ({"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),  # v1
+    ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2),
+    ({}, 2),  # no cgroup files: the CPUs the process may run on decide
+])
+def test_a_containers_cpu_limit_bounds_the_processes(
+        files: dict[str, str], expected: int, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1, 2, 3})
+    assert processes({}, cgroup=tmp_path) == expected
