@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -115,16 +116,27 @@ def _evidence_file(assessment: Assessment) -> bytes:
     )
 
 
+def _copy_file(name: str, copy: Redacted) -> tuple[str, bytes]:
+    data = copy.text.encode()
+    return name, gzip_bytes(data) if _large(copy) else data
+
+
 def _data_files(assessment: Assessment, inputs: PackInputs, copies: Mapping[str, Redacted],
                 placed: Mapping[str, str]) -> dict[str, bytes]:
-    files = dict([
-        stored(PACK_JSON, render_json(assessment).encode()),  # exactly `reporter check -o json`
-        (CONNECTIVITY_JSON, inputs.connectivity.to_gzip()),
-        stored(EVIDENCE_CSV, _evidence_file(assessment)),
-    ])
-    for path, copy in copies.items():
-        data = copy.text.encode()
-        files[placed[path]] = gzip_bytes(data) if _large(copy) else data
+    # Compression runs on a second thread (zlib releases the interpreter lock) while this one
+    # builds the next file: a large estate's pack.json is ~50 MB of JSON.
+    with ThreadPoolExecutor(2, thread_name_prefix="gzip") as pool:
+        pending = {
+            PACK_JSON: pool.submit(stored, PACK_JSON,  # exactly `reporter check -o json`
+                                   render_json(assessment).encode()),
+            CONNECTIVITY_JSON: pool.submit(lambda: (CONNECTIVITY_JSON,
+                                                    inputs.connectivity.to_gzip())),
+        }
+        for path, copy in copies.items():
+            pending[path] = pool.submit(_copy_file, placed[path], copy)
+        evidence = stored(EVIDENCE_CSV, _evidence_file(assessment))
+        found = [future.result() for future in pending.values()]
+    files = dict([*found[:2], evidence, *found[2:]])
     if inputs.signing_key is not None:
         files[PUBLIC_KEY] = (public_openssh(inputs.signing_key.public) + "\n").encode()
     return files
