@@ -16,6 +16,7 @@ process, and the results never depend on how many processes ran them.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import multiprocessing
 import os
 import signal
@@ -34,6 +35,8 @@ DEFAULT_PROCESSES = 2
 processes would add memory (a worker's own arrays) for little time."""
 UNLIMITED = 1 << 16
 """CPUs when no container limit says otherwise."""
+PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal a process receives when its parent dies (Linux)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,7 @@ def _start(ordered: Sequence[Task], queue: int
            ) -> tuple[multiprocessing.process.BaseProcess, Connection]:
     forked = multiprocessing.get_context("fork")
     results, send = forked.Pipe(duplex=False)
-    worker = forked.Process(target=_work, args=(ordered, queue, send), daemon=True,
+    worker = forked.Process(target=_work, args=(ordered, queue, send, os.getpid()), daemon=True,
                             name="reporter-worker")
     with warnings.catch_warnings():
         # Python 3.12+ warns on forking a process with threads: here only the BLAS library's
@@ -129,13 +132,19 @@ def _claimed(ordered: Sequence[Task], queue: int) -> Iterator[tuple[str, object]
         yield task.name, task.run()
 
 
-def _work(ordered: Sequence[Task], queue: int, send: Connection) -> None:
+def _work(ordered: Sequence[Task], queue: int, send: Connection, parent: int) -> None:
     """A worker: the results of the tasks it claims, sent once all are done. It stops at the
     first task that fails, sending what it has; the parent computes that one again, and
     reports the failure as it would in one process."""
-    # Interrupts are the parent's to handle: it ends the worker when it unwinds.
+    # Interrupts are the parent's to handle: it ends the worker when it unwinds, and the
+    # kernel ends it when the parent dies without unwinding (killed): its results would be
+    # lost, and it would go on claiming the parent's share of the tasks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the kernel was told
+        return
     done: dict[str, object] = {}
     with contextlib.suppress(Exception):  # computed again, and reported, by the parent
         done.update(_claimed(ordered, queue))

@@ -4,6 +4,7 @@ order, whatever the processes do; the pipeline's assessment is the same byte for
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -143,3 +144,37 @@ def test_a_containers_cpu_limit_bounds_the_processes(
         (tmp_path / name).write_text(text)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1, 2, 3})
     assert processes({}, cgroup=tmp_path) == expected
+
+
+KILLED_PARENT = """
+import os, sys, time
+from reporter.workers import Task, run_tasks
+print(os.getpid(), flush=True)
+run_tasks([Task(str(i), lambda: time.sleep(30)) for i in range(4)], processes=2)
+"""
+
+
+@forking
+def test_a_worker_ends_when_its_parent_is_killed() -> None:
+    with subprocess.Popen([sys.executable, "-c", KILLED_PARENT], stdout=subprocess.PIPE,
+                          text=True) as parent:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        deadline = time.monotonic() + 10
+        while not (workers := children.read_text().split()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(workers) == 1
+        parent.kill()
+    deadline = time.monotonic() + 10
+    while _running(int(workers[0])) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(int(workers[0]))
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting for whoever adopted it to reap it."""
+    try:
+        return "\\nState:\\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
