@@ -461,7 +461,10 @@ class _Outbound:
     def __init__(self, scan: _Scan) -> None:
         self.scan = scan
         self.counts = np.zeros(scan.ctx.compiled.n_endpoints * scan.n_groups, dtype=np.int64)
-        self.codes = np.zeros(0, dtype=np.int64)
+        self._runs: list[Int64Array] = []
+        """Distinct codes found so far, in sorted runs, each at least twice as long as the
+        next: a new run is merged with the ones it outgrows, so a code takes part in a few
+        merges, not in one per PENDING rows (the whole array, at 20,000 workloads)."""
         self._pending: list[tuple[IntArray, IntArray, Int64Array]] = []
         """Per batch: the keys of its rows, their destination counts, its distinct codes."""
         self._pending_size = 0
@@ -505,29 +508,37 @@ class _Outbound:
         if self._pending_size > PENDING:
             self._reduce()
 
-    def _reduce(self) -> None:
-        """Counts added and codes merged for the batches gathered (once per PENDING rows: per
-        batch, merging into the whole sorted codes would dominate)."""
-        if not self._pending:
-            return
-        keys, weights, codes = (np.concatenate(parts) for parts in zip(*self._pending, strict=True))
-        # Added in place: a bincount would fill and add an array as long as the accumulators.
-        np.add.at(self.counts, keys, weights)
-        # Runs of sorted codes (the accumulated ones, each batch's): a stable sort merges them.
-        codes = np.sort(np.concatenate([self.codes, codes]), kind="stable")
-        self.codes = codes[run_starts(codes)]
-        self._pending, self._pending_size = [], 0
+    def _reduce(self, last: bool = False) -> None:
+        """Counts added and codes made a run for the batches gathered (once per PENDING rows:
+        per batch, the merges would dominate); ``last``: every run merged into one."""
+        if self._pending:
+            keys, weights, codes = (np.concatenate(parts)
+                                    for parts in zip(*self._pending, strict=True))
+            # Added in place: a bincount would fill and add an array as long as the counts.
+            np.add.at(self.counts, keys, weights)
+            self._runs.append(_merged(codes))
+            self._pending, self._pending_size = [], 0
+        runs = self._runs
+        while len(runs) > 1 and (last or runs[-2].size <= 2 * runs[-1].size):
+            runs[-2:] = [_merged(np.concatenate(runs[-2:]))]
 
     def finish(self) -> None:
         scan = self.scan
         scan.result.connected.update(np.flatnonzero(self.connected).tolist())
-        self._reduce()
+        self._reduce(last=True)
         keys = np.flatnonzero(self.counts)
-        scan.result.codes = self.codes
+        codes = scan.result.codes = (self._runs[0] if self._runs
+                                     else np.zeros(0, dtype=np.int64))
         counts = self.counts[keys]
         table = _Table(keys, counts, _Examples(scan, keys, counts, None))
         scan.result.examples = table.examples
-        scan.result.exposures.update(_exposures(table, self.codes, scan.n_groups))
+        scan.result.exposures.update(_exposures(table, codes, scan.n_groups))
+
+
+def _merged(codes: Int64Array) -> Int64Array:
+    """The distinct codes of sorted runs laid end to end, sorted (a stable sort merges runs)."""
+    codes = np.sort(codes, kind="stable")
+    return codes[run_starts(codes)]
 
 
 def _exposures(table: _Table, codes: Int64Array, groups: int) -> dict[int, Exposure]:

@@ -169,14 +169,15 @@ def _naive_boundary(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbo
 
 
 @pytest.mark.parametrize(("batch", "few", "pending", "marked", "tried"), [
-    (1, 0, 1, 0, 1), (3, 2**30, 1, MARKED, 2),
+    (1, 0, 1, 0, 1), (3, 2**30, 1, MARKED, 2), (3, 0, PENDING, 0, 1),
     (traffic.BATCH, traffic.FEW, PENDING, MARKED, TRIED)])
 def test_boundaries_agree_with_pair_by_pair_coverage(batch: int, few: int, pending: int,
                                                      marked: int, tried: int,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(traffic, "BATCH", batch)  # batches of one column and more
     monkeypatch.setattr(traffic, "FEW", few)
-    monkeypatch.setattr(boundary_module, "PENDING", pending)  # 1: outbound rows merged per batch
+    # 1: outbound codes made a run per batch (runs merged); PENDING: several batches one run
+    monkeypatch.setattr(boundary_module, "PENDING", pending)
     monkeypatch.setattr(boundary_module, "MARKED", marked)  # 0: distinct codes sorted, not marked
     monkeypatch.setattr(boundary_module, "TRIED", tried)  # examples looked for over many rounds
     ctx = leaky()
