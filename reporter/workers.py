@@ -148,5 +148,7 @@ def _work(ordered: Sequence[Task], queue: int, send: Connection, parent: int) ->
     done: dict[str, object] = {}
     with contextlib.suppress(Exception):  # computed again, and reported, by the parent
         done.update(_claimed(ordered, queue))
-    send.send(done)
+    # A result that does not pickle is computed again by the parent too (it reads nothing).
+    with contextlib.suppress(Exception):
+        send.send(done)
     send.close()

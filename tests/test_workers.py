@@ -178,3 +178,16 @@ def _running(pid: int) -> bool:
         return "\\nState:\\tZ" not in Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return False
+
+
+def _unpicklable(value: int) -> object:
+    time.sleep(0.1)
+    return (lambda: value) if os.getpid() != PARENT else value
+
+
+@forking
+def test_results_a_worker_cannot_send_are_computed_by_the_parent(
+        capfd: pytest.CaptureFixture[str]) -> None:
+    tasks = [Task(str(i), lambda i=i: _unpicklable(i)) for i in range(6)]
+    assert run_tasks(tasks, processes=2) == list(range(6))
+    assert "Traceback" not in capfd.readouterr().err
