@@ -123,20 +123,16 @@ def _copy_file(name: str, copy: Redacted) -> tuple[str, bytes]:
 
 def _data_files(assessment: Assessment, inputs: PackInputs, copies: Mapping[str, Redacted],
                 placed: Mapping[str, str]) -> dict[str, bytes]:
-    # Compression runs on a second thread (zlib releases the interpreter lock) while this one
-    # builds the next file: a large estate's pack.json is ~50 MB of JSON.
+    # Compression runs on two threads (zlib releases the interpreter lock) while this one
+    # builds the evidence index: a large estate's pack.json is ~50 MB of JSON.
     with ThreadPoolExecutor(2, thread_name_prefix="gzip") as pool:
-        pending = {
-            PACK_JSON: pool.submit(stored, PACK_JSON,  # exactly `reporter check -o json`
-                                   render_json(assessment).encode()),
-            CONNECTIVITY_JSON: pool.submit(lambda: (CONNECTIVITY_JSON,
-                                                    inputs.connectivity.to_gzip())),
-        }
-        for path, copy in copies.items():
-            pending[path] = pool.submit(_copy_file, placed[path], copy)
+        pack = pool.submit(stored, PACK_JSON,  # exactly `reporter check -o json`
+                           render_json(assessment).encode())
+        connectivity = pool.submit(lambda: (CONNECTIVITY_JSON, inputs.connectivity.to_gzip()))
+        attached = [pool.submit(_copy_file, placed[path], copy) for path, copy in copies.items()]
         evidence = stored(EVIDENCE_CSV, _evidence_file(assessment))
-        found = [future.result() for future in pending.values()]
-    files = dict([*found[:2], evidence, *found[2:]])
+        files = dict([pack.result(), connectivity.result(), evidence,
+                      *(copy.result() for copy in attached)])
     if inputs.signing_key is not None:
         files[PUBLIC_KEY] = (public_openssh(inputs.signing_key.public) + "\n").encode()
     return files
