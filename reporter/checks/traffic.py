@@ -354,26 +354,37 @@ class _Entries:
         # estate's largest array to 64 bits first.
         at = np.flatnonzero(sources[self.sources])
         counts = np.diff(np.searchsorted(at, self.starts))
-        return self._copy(at, np.arange(counts.size), counts)
+        return self._copy(self.sources[at], self.mask_ids[at], np.arange(counts.size), counts)
 
     def subset(self, columns: IntArray, sources: BoolVector | None) -> _Entries:
         """A copy of some columns (sorted positions), with only the entries of ``sources`` when
         given."""
+        # Consecutive columns are copied as one slice, not entry by entry through an index
+        # (the CDE's columns hold ~30 M entries at 20,000 workloads).
+        run_first = np.flatnonzero(np.diff(columns, prepend=-2) != 1)
+        run_last = np.append(run_first, columns.size)[1:] - 1
+        spans = zip(self.starts[columns[run_first]].tolist(),
+                    self.starts[columns[run_last] + 1].tolist(), strict=True)
+        slices = [slice(0, 0), *(slice(start, stop) for start, stop in spans)]  # none: empty
+        found = np.concatenate([self.sources[s] for s in slices])
+        mask_ids = np.concatenate([self.mask_ids[s] for s in slices])
         counts = self.starts[columns + 1] - self.starts[columns]
-        column, within = ragged(counts)
-        at = self.starts[columns][column] + within
         if sources is not None:
-            keep = sources[self.sources[at]]
-            at, counts = at[keep], np.bincount(column[keep], minlength=columns.size)
-        return self._copy(at, columns, counts)
+            keep = sources[found]
+            found, mask_ids = found[keep], mask_ids[keep]
+            kept_before = np.append(0, np.cumsum(keep))
+            ends = np.cumsum(counts)
+            counts = kept_before[ends] - kept_before[ends - counts]
+        return self._copy(found, mask_ids, columns, counts)
 
-    def _copy(self, at: IntArray, columns: IntArray, counts: IntArray) -> _Entries:
-        """The entries at ``at`` (sorted), ``counts[i]`` of them in column ``columns[i]``;
-        columns left with no entry are dropped."""
+    def _copy(self, sources: npt.NDArray[np.int32], mask_ids: npt.NDArray[np.int32],
+              columns: IntArray, counts: IntArray) -> _Entries:
+        """Entries taken from these ``columns`` (sorted), ``counts[i]`` of them from column
+        ``columns[i]``; columns left with no entry are dropped."""
         kept, counts = columns[counts > 0], counts[counts > 0]
         sizes = self.member_starts[kept + 1] - self.member_starts[kept]
         owner, within = ragged(sizes)
-        return _Entries(self.sources[at], self.mask_ids[at], np.cumsum(np.append(0, counts)),
+        return _Entries(sources, mask_ids, np.cumsum(np.append(0, counts)),
                         self.members[self.member_starts[kept][owner] + within],
                         np.cumsum(np.append(0, sizes)))
 

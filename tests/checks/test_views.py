@@ -97,6 +97,9 @@ def test_the_pair_scan_and_its_fold_agree_with_the_engine_on_a_sample(
     _assert_fold_agrees(ctx, endpoints % 3)
     _assert_fold_agrees(ctx, endpoints, endpoints)  # every endpoint a group: no self pairs
     _assert_fold_agrees(ctx, endpoints % 4 - 1, endpoints % 2)
+    # Destinations in columns apart from one another (copied as several runs), and none.
+    _assert_fold_agrees(ctx, endpoints % 3, np.where(endpoints % 5 == 0, 0, -1))
+    assert ctx.traffic.fold(endpoints % 3, np.full(endpoints.size, -1)) == {}
 
 
 @SETTINGS
