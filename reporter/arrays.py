@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
 import numpy as np
@@ -85,3 +86,22 @@ def run_starts(ordered: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
         starts[0] = True
         np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
     return starts
+
+
+NARROW_CODES = 1 << 32
+"""Mixed-radix codes are 32-bit when there are at most this many."""
+
+
+def mixed_codes(digits: Sequence[npt.NDArray[np.integer]], bases: Sequence[int]
+                ) -> npt.NDArray[np.integer]:
+    """``((d0 * b1 + d1) * b2 + d2)…`` of digits ``d_i`` below ``b_i``: 32-bit unsigned when
+    every code fits (they sort twice as fast), else 64-bit."""
+    span = 1
+    for base in bases:
+        span *= base
+    dtype = np.dtype(np.uint32 if span <= NARROW_CODES else np.int64)
+    codes: npt.NDArray[np.integer] = digits[0].astype(dtype)
+    for digit, base in zip(digits[1:], bases[1:], strict=True):
+        np.multiply(codes, base, out=codes, casting="unsafe")
+        np.add(codes, digit, out=codes, casting="unsafe")
+    return codes

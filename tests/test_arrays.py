@@ -50,3 +50,24 @@ def test_distinct_once_tells_the_values_met_once(values: list[int], narrow: int)
     expected, counts = np.unique(array, return_counts=True)
     assert found.tolist() == expected.tolist()
     assert once.tolist() == (counts == 1).tolist()
+
+
+@given(st.lists(st.integers(1, 2**20), min_size=1, max_size=4).flatmap(
+    lambda bases: st.tuples(st.just(bases), st.lists(
+        st.tuples(*(st.integers(0, base - 1) for base in bases)), max_size=20))),
+    st.sampled_from([1, arrays.NARROW_CODES]))
+def test_mixed_codes_are_the_numbers_the_digits_make(case: tuple[list[int], list[tuple[int, ...]]],
+                                                     narrow: int) -> None:
+    bases, rows = case
+    digits = [np.array([row[i] for row in rows], dtype=np.intp) for i in range(len(bases))]
+    with patch.object(arrays, "NARROW_CODES", narrow):
+        codes = arrays.mixed_codes(digits, bases)
+    expected = []
+    for row in rows:
+        code = 0
+        for digit, base in zip(row, bases, strict=True):
+            code = code * base + digit
+        expected.append(code)
+    assert codes.tolist() == expected
+    span = int(np.prod(bases, dtype=object))
+    assert codes.dtype == (np.uint32 if span <= narrow else np.int64)

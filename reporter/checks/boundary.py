@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct, distinct_counts, distinct_inverse, ragged, run_starts
+from reporter.arrays import distinct, distinct_inverse, mixed_codes, ragged, run_starts
 from reporter.checks.context import CheckContext
 from reporter.checks.traffic import Batch
 from reporter.netpol.connset import ConnectionSet, Partition
@@ -204,27 +204,30 @@ class _Scan:
         """Per destination signature: source signature * masks + mask ID -> undeclared ID, -1
         until first met (flows give few signatures: the tables stay small)."""
 
-    def undeclared_ids(self, sources: npt.NDArray[np.integer], mask_ids: npt.NDArray[np.integer],
-                       situation: IntArray, situation_sig: IntArray) -> IntArray:
-        """For each row (a source, its mask, the situation of its destinations and their flow
-        signature per situation), the ID of the undeclared part of what it may send."""
-        if self.dst_sigs == 1:
-            return self._ids_towards(sources, mask_ids, 0)
-        dst_sigs = situation_sig[situation]
-        ids = np.empty(sources.size, dtype=np.intp)
-        for dst_sig in distinct(dst_sigs).tolist():
-            at = dst_sigs == dst_sig
-            ids[at] = self._ids_towards(sources[at], mask_ids[at], dst_sig)
+    def undeclared_ids(self, source_sigs: IntArray | None, mask_ids: npt.NDArray[np.integer],
+                       destination_sigs: IntArray | None) -> IntArray:
+        """For each row (its source's and its destinations' flow signatures, None when all
+        share one; its mask), the ID of the undeclared part of what it may send."""
+        if destination_sigs is None:
+            return self._ids_towards(source_sigs, mask_ids, 0)
+        ids = np.empty(mask_ids.size, dtype=np.intp)
+        for dst_sig in distinct(destination_sigs).tolist():
+            at = destination_sigs == dst_sig
+            ids[at] = self._ids_towards(None if source_sigs is None else source_sigs[at],
+                                        mask_ids[at], dst_sig)
         return ids
 
-    def _ids_towards(self, sources: npt.NDArray[np.integer], mask_ids: npt.NDArray[np.integer],
+    def source_sigs(self, sources: npt.NDArray[np.integer]) -> IntArray | None:
+        """The flow signature of each source, None when all sources share one."""
+        return None if self.src_sigs == 1 else self.src_sig[sources]
+
+    def _ids_towards(self, source_sigs: IntArray | None, mask_ids: npt.NDArray[np.integer],
                      dst_sig: int) -> IntArray:
         masks = self.ctx.traffic.masks
         table = self._tables.get(dst_sig)
         if table is None:
             table = self._tables[dst_sig] = np.full(self.src_sigs * len(masks), -1, dtype=np.intp)
-        index = (mask_ids if self.src_sigs == 1
-                 else self.src_sig[sources] * len(masks) + mask_ids)
+        index = mask_ids if source_sigs is None else source_sigs * len(masks) + mask_ids
         ids: IntArray = table[index]
         if ids.size and ids.min() < 0:
             for code in distinct(index[ids < 0]).tolist():
@@ -344,6 +347,8 @@ def _join(entry_column: IntArray, situation_column: IntArray, columns: int
     the entries' positions (None: each entry once, in order) and the situations (sorted by
     column)."""
     per_column = np.bincount(situation_column, minlength=columns)
+    if (per_column == 1).all():  # one situation per column: numbered as the columns
+        return None, entry_column
     first = np.cumsum(per_column) - per_column
     repeats = per_column[entry_column]
     if (repeats == 1).all():
@@ -377,6 +382,15 @@ class _Inbound:
         self.members: list[IntArray] = []
         """Per batch: a member of each of its situations."""
         self.situations = 0
+        # Sources every row treats alike (one group of peers, side and flow signature): a
+        # batch's rows are counted per (situation, kind of source, mask), and only those
+        # distinct rows are judged, not every source.
+        kinds, self.kind_of = distinct_inverse(
+            (scan.groups * (scan.sides + 1) + scan.side + 1) * scan.src_sigs + scan.src_sig)
+        self.kinds = kinds.size
+        self.kind_sig = kinds % scan.src_sigs
+        self.kind_side = kinds // scan.src_sigs % (scan.sides + 1) - 1
+        self.kind_group = kinds // (scan.src_sigs * (scan.sides + 1))
 
     def add(self, batch: Batch) -> None:
         scan, side = self.scan, self.scan.side
@@ -393,40 +407,46 @@ class _Inbound:
                                  int(batch.member_column[-1]) + 1)
         if entry is not None:
             sources, mask_ids = sources[entry], mask_ids[entry]
-        across = side[sources] != situation_side[situation]
-        sources, mask_ids, situation = sources[across], mask_ids[across], situation[across]
-        across_of = np.bincount(situation, minlength=situations.size)
+        masks = len(scan.ctx.traffic.masks)
+        ordered = np.sort(mixed_codes((situation, self.kind_of[sources], mask_ids),
+                                      (situations.size, self.kinds, masks)))
+        starts = np.flatnonzero(run_starts(ordered))
+        sources_of = np.diff(starts, append=ordered.size)
+        rows = ordered[starts].astype(np.intp)
+        situation, kind = np.divmod(rows // masks, self.kinds)
+        across = self.kind_side[kind] != situation_side[situation]
+        situation, kind, row_masks, sources_of = (
+            a[across] for a in (situation, kind, rows % masks, sources_of))
+        across_of = np.bincount(situation, weights=sources_of, minlength=situations.size)
         scan.count(situation_side,
                    across_of * np.bincount(member_situation, minlength=situations.size))
         scan.result.connected.update(members[across_of[member_situation] > 0].tolist())
-        ids = scan.undeclared_ids(sources, mask_ids, situation,
-                                  situations // scan.sides % scan.dst_sigs)
+        ids = scan.undeclared_ids(
+            None if scan.src_sigs == 1 else self.kind_sig[kind], row_masks,
+            None if scan.dst_sigs == 1 else (situations // scan.sides % scan.dst_sigs)[situation])
         bad = ids != 0
         if bad.any():
-            self._keep(members, member_situation, situations.size, sources[bad], situation[bad],
-                       ids[bad])
+            self._keep(members, member_situation, situations.size, situation[bad],
+                       self.kind_group[kind[bad]], ids[bad], sources_of[bad])
         member = np.empty(situations.size, dtype=np.intp)
         member[member_situation] = members
         self.members.append(member)
         self.situations += situations.size
 
     def _keep(self, members: IntArray, member_situation: IntArray, situations: int,
-              sources: npt.NDArray[np.int32], situation: IntArray, ids: IntArray) -> None:
-        """The undeclared rows of a batch: the exchange codes, the sources per situation and
-        group, and the situations of its exposed members."""
+              situation: IntArray, group: IntArray, ids: IntArray, sources_of: IntArray
+              ) -> None:
+        """The undeclared rows of a batch (each a situation, a group of peers, an undeclared ID
+        and how many sources): the exchange codes, the sources per situation and group, and
+        the situations of its exposed members."""
         scan = self.scan
         first = self.situations * scan.n_groups
-        local = situation * scan.n_groups + scan.groups[sources]
+        local = situation * scan.n_groups + group
         self.codes.append(_exchange_codes(first + local, ids, len(scan.result.undeclared)))
-        span = situations * scan.n_groups
-        if span <= MARKED * local.size:  # counted in a table, as codes are marked
-            counts = np.bincount(local, minlength=span)
-            keys = np.flatnonzero(counts)
-            counts = counts[keys]
-        else:
-            keys, counts = distinct_counts(local)
+        counts = np.bincount(local, weights=sources_of, minlength=situations * scan.n_groups)
+        keys = np.flatnonzero(counts)
         self.keys.append(first + keys)
-        self.counts.append(counts)
+        self.counts.append(np.rint(counts[keys]).astype(np.int64))
         exposed = np.zeros(situations, dtype=bool)
         exposed[situation] = True
         chosen = exposed[member_situation]
@@ -477,33 +497,51 @@ class _Outbound:
             return
         members, member_column = batch.members[wanted], batch.member_column[wanted]
         width = scan.sides + 1  # sides, with -1 (none) as 0
+        kinds = width * scan.n_groups * scan.dst_sigs
         situations, member_situation = distinct_inverse(
             ((member_column * scan.dst_sigs + scan.dst_sig[members]) * scan.n_groups
              + scan.groups[members]) * width + side[members] + 1)
-        situation_side = situations % width - 1
-        situation_group = situations // width % scan.n_groups
-        situation_sig = situations // (width * scan.n_groups) % scan.dst_sigs
-        sizes = np.bincount(member_situation, minlength=situations.size)
-        entry, situation = _join(batch.source_column,
-                                 situations // (width * scan.n_groups * scan.dst_sigs),
+        # A situation's kind (destination signature, group, side) is what a row's judgement
+        # depends on: rows of one source and mask towards situations of one kind are counted
+        # together, and only those distinct rows are judged. Situations are ranked by kind so
+        # that sorting rows by (source, mask, rank) brings each such set together.
+        by_kind = np.argsort(situations % kinds, kind="stable")
+        rank = np.empty(situations.size, dtype=np.intp)
+        rank[by_kind] = np.arange(situations.size)
+        kind_of_rank = situations[by_kind] % kinds
+        size_of_rank = np.bincount(member_situation, minlength=situations.size)[by_kind]
+        entry, situation = _join(batch.source_column, situations // kinds,
                                  int(batch.member_column[-1]) + 1)
         sources, mask_ids = batch.sources, batch.mask_ids
         if entry is not None:
             sources, mask_ids = sources[entry], mask_ids[entry]
+        masks = len(scan.ctx.traffic.masks)
+        first = int(sources.min())
+        source_mask, ranks = np.divmod(np.sort(mixed_codes(
+            (sources - first, mask_ids, rank[situation]),
+            (int(sources.max()) - first + 1, masks, situations.size))), situations.size)
+        kind = kind_of_rank[ranks]
+        fresh = run_starts(source_mask)
+        fresh[1:] |= kind[1:] != kind[:-1]
+        starts = np.flatnonzero(fresh)
+        destinations = np.add.reduceat(size_of_rank[ranks], starts)
+        sources, mask_ids = np.divmod(source_mask[starts].astype(np.intp), masks)
+        sources += first
+        kind = kind[starts]
         source_side = side[sources]
-        across = source_side != situation_side[situation]
-        sources, mask_ids, situation, source_side = (
-            a[across] for a in (sources, mask_ids, situation, source_side))
+        across = source_side != kind % width - 1
+        sources, mask_ids, kind, source_side, destinations = (
+            a[across] for a in (sources, mask_ids, kind, source_side, destinations))
         self.connected[sources] = True
-        scan.count(source_side, sizes[situation])
-        ids = scan.undeclared_ids(sources, mask_ids, situation, situation_sig)
+        scan.count(source_side, destinations)
+        ids = scan.undeclared_ids(scan.source_sigs(sources), mask_ids,
+                                  None if scan.dst_sigs == 1 else kind // width // scan.n_groups)
         bad = ids != 0
         if not bad.any():
             return
-        sources, situation, ids = sources[bad], situation[bad], ids[bad]
-        keys = sources.astype(np.intp) * scan.n_groups + situation_group[situation]
-        self._pending.append((keys, sizes[situation],
-                              _exchange_codes(keys, ids, len(scan.result.undeclared))))
+        keys = sources[bad] * scan.n_groups + kind[bad] // width % scan.n_groups
+        self._pending.append((keys, destinations[bad],
+                              _exchange_codes(keys, ids[bad], len(scan.result.undeclared))))
         self._pending_size += keys.size
         if self._pending_size > PENDING:
             self._reduce()

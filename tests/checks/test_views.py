@@ -24,6 +24,7 @@ from netpol.build import (
 )
 from netpol.strategies import crowded_inventories, inventories
 
+from reporter import arrays
 from reporter.checks import boundary as boundary_module
 from reporter.checks import traffic
 from reporter.checks.boundary import (
@@ -171,11 +172,11 @@ def _naive_boundary(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbo
     return found
 
 
-@pytest.mark.parametrize(("batch", "few", "pending", "marked", "tried"), [
-    (1, 0, 1, 0, 1), (3, 2**30, 1, MARKED, 2), (3, 0, PENDING, 0, 1),
-    (traffic.BATCH, traffic.FEW, PENDING, MARKED, TRIED)])
+@pytest.mark.parametrize(("batch", "few", "pending", "marked", "tried", "narrow"), [
+    (1, 0, 1, 0, 1, 1), (3, 2**30, 1, MARKED, 2, arrays.NARROW_CODES), (3, 0, PENDING, 0, 1, 1),
+    (traffic.BATCH, traffic.FEW, PENDING, MARKED, TRIED, arrays.NARROW_CODES)])
 def test_boundaries_agree_with_pair_by_pair_coverage(batch: int, few: int, pending: int,
-                                                     marked: int, tried: int,
+                                                     marked: int, tried: int, narrow: int,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(traffic, "BATCH", batch)  # batches of one column and more
     monkeypatch.setattr(traffic, "FEW", few)
@@ -183,6 +184,7 @@ def test_boundaries_agree_with_pair_by_pair_coverage(batch: int, few: int, pendi
     monkeypatch.setattr(boundary_module, "PENDING", pending)
     monkeypatch.setattr(boundary_module, "MARKED", marked)  # 0: distinct codes sorted, not marked
     monkeypatch.setattr(boundary_module, "TRIED", tried)  # examples looked for over many rounds
+    monkeypatch.setattr(arrays, "NARROW_CODES", narrow)  # 1: the rows' codes 64-bit
     ctx = leaky()
     everything = np.ones(ctx.compiled.n_endpoints, dtype=bool)
     sides = layers([ctx.endpoints(z.members) for z in ctx.zones])
@@ -212,7 +214,10 @@ def test_boundaries_agree_with_pair_by_pair_computation(inventory: Inventory,
         with (patch.object(traffic, "FEW", few),
               patch.object(boundary_module, "PENDING", data.draw(st.sampled_from([1, PENDING]))),
               patch.object(boundary_module, "MARKED", data.draw(st.sampled_from([0, MARKED]))),
-              patch.object(boundary_module, "TRIED", data.draw(st.sampled_from([1, TRIED])))):
+              patch.object(boundary_module, "TRIED", data.draw(st.sampled_from([1, TRIED]))),
+              # 1: the rows' codes 64-bit, as on estates too large for 32-bit codes
+              patch.object(arrays, "NARROW_CODES", data.draw(
+                  st.sampled_from([1, arrays.NARROW_CODES])))):
             crossing = boundary(ctx, side, peers, inbound=inbound)
             assert _summary(crossing) == _naive_boundary(ctx, side, peers, inbound)
             _assert_groups_agree(ctx, crossing, side, peers)
