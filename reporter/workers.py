@@ -19,6 +19,7 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import warnings
@@ -97,7 +98,8 @@ def run_tasks(tasks: Sequence[Task], processes: int = 1) -> list[object]:
         found.update(_claimed(ordered, queue))
         for _, results in started:
             with contextlib.suppress(EOFError, OSError):  # died: its tasks are computed below
-                found.update(results.recv())
+                found.update((name, pickle.loads(result))
+                             for name, result in results.recv().items())
     finally:
         os.close(queue)
         for worker, results in started:
@@ -145,10 +147,15 @@ def _work(ordered: Sequence[Task], queue: int, send: Connection, parent: int) ->
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # it died before the kernel was told
         return
-    done: dict[str, object] = {}
+    # Each result is pickled as soon as it is computed: the process is then busy for as long
+    # as its tasks and their pickling take, and claims fewer tasks, instead of pickling them
+    # all at the end while the parent waits.
+    done: dict[str, bytes] = {}
     with contextlib.suppress(Exception):  # computed again, and reported, by the parent
-        done.update(_claimed(ordered, queue))
-    # A result that does not pickle is computed again by the parent too (it reads nothing).
-    with contextlib.suppress(Exception):
+        for name, result in _claimed(ordered, queue):
+            # A result that does not pickle is computed again by the parent too.
+            with contextlib.suppress(Exception):
+                done[name] = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
+    with contextlib.suppress(OSError):  # the parent is gone
         send.send(done)
     send.close()

@@ -191,3 +191,21 @@ def test_results_a_worker_cannot_send_are_computed_by_the_parent(
     tasks = [Task(str(i), lambda i=i: _unpicklable(i)) for i in range(6)]
     assert run_tasks(tasks, processes=2) == list(range(6))
     assert "Traceback" not in capfd.readouterr().err
+
+
+@forking
+def test_a_worker_sends_every_result_that_pickles() -> None:
+    computed_here: list[int] = []  # the worker's appends stay in the worker
+    sent: list[int] = []
+
+    def task(value: int) -> object:
+        time.sleep(0.1)
+        if os.getpid() == PARENT:
+            computed_here.append(value)
+            return value
+        sent.append(value)
+        return (lambda: value) if len(sent) == 1 else value  # its first does not pickle
+
+    tasks = [Task(str(i), lambda i=i: task(i)) for i in range(8)]
+    assert run_tasks(tasks, processes=2) == list(range(8))
+    assert len(computed_here) < len(tasks)  # the worker's other results came back
