@@ -71,7 +71,7 @@ def assess(
     done = run_tasks([
         *(Task(spec.id, partial(_rated, spec, ctx, rater), spec.heavy) for spec in checks),
         Task("zone flows", partial(zone_flows, ctx), heavy=True),
-        Task("policies", partial(policy_summaries, ctx)),
+        Task("policies", partial(_policies, ctx)),
         Task("summary", partial(pair_summary, reach)),  # no second pass over the matrix
     ], processes if ctx.traffic.size >= SHARED_FROM else 1)
     results = dict(zip(check_ids, cast(list[CheckResult], done[:len(checks)]), strict=True))
@@ -92,7 +92,7 @@ def assess(
         checks=list(results.values()), exceptions=exceptions, attestations=attestations,
         zones=zone_summaries(ctx, selected), pci_scope=pci_scope(ctx),
         zone_flows=cast(list[ZoneFlow], flows),
-        policies=with_specs(cast(list[PolicySummary], policies), reach.inventory),
+        policies=cast(list[PolicySummary], policies),
         connectivity=summary.as_dict(),
         connections=recorded_connections(reach, summary.connected_pairs),
         completeness=completeness(reach.inventory, catalog, loaded, skipped),
@@ -103,6 +103,10 @@ SHARED_FROM = 1 << 20
 """Entries of the pair scan (allowed (source, destination column) pairs) from which the checks
 are worth sharing between processes: about 1,500 workloads of the varied benchmark profile,
 where they take a second. Below, a fork and the results' pickling cost more than they save."""
+
+
+def _policies(ctx: CheckContext) -> list[PolicySummary]:
+    return with_specs(policy_summaries(ctx), ctx.inventory)
 
 
 def _rated(spec: CheckSpec, ctx: CheckContext, rater: SeverityRater) -> CheckResult:
