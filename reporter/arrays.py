@@ -95,10 +95,13 @@ NARROW_CODES = 1 << 32
 def mixed_codes(digits: Sequence[npt.NDArray[np.integer]], bases: Sequence[int]
                 ) -> npt.NDArray[np.integer]:
     """``((d0 * b1 + d1) * b2 + d2)…`` of digits ``d_i`` below ``b_i``: 32-bit unsigned when
-    every code fits (they sort twice as fast), else 64-bit."""
+    every code fits (they sort twice as fast), else 64-bit; OverflowError when they would not
+    fit in 64 bits (no estate comes near: the callers' spans stay below 2**40)."""
     span = 1
     for base in bases:
         span *= base
+    if span > 1 << 63:
+        raise OverflowError(f"{span} mixed-radix codes do not fit in 64 bits")
     dtype = np.dtype(np.uint32 if span <= NARROW_CODES else np.int64)
     codes: npt.NDArray[np.integer] = digits[0].astype(dtype)
     for digit, base in zip(digits[1:], bases[1:], strict=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from unittest.mock import patch
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -52,7 +53,7 @@ def test_distinct_once_tells_the_values_met_once(values: list[int], narrow: int)
     assert once.tolist() == (counts == 1).tolist()
 
 
-@given(st.lists(st.integers(1, 2**20), min_size=1, max_size=4).flatmap(
+@given(st.lists(st.integers(1, 2**15), min_size=1, max_size=4).flatmap(
     lambda bases: st.tuples(st.just(bases), st.lists(
         st.tuples(*(st.integers(0, base - 1) for base in bases)), max_size=20))),
     st.sampled_from([1, arrays.NARROW_CODES]))
@@ -71,3 +72,10 @@ def test_mixed_codes_are_the_numbers_the_digits_make(case: tuple[list[int], list
     assert codes.tolist() == expected
     span = int(np.prod(bases, dtype=object))
     assert codes.dtype == (np.uint32 if span <= narrow else np.int64)
+
+
+def test_mixed_codes_too_many_for_64_bits_are_refused() -> None:
+    digits = [np.zeros(1, dtype=np.intp)] * 2
+    assert arrays.mixed_codes(digits, [2**32, 2**31]).dtype == np.int64
+    with pytest.raises(OverflowError):
+        arrays.mixed_codes(digits, [2**32, 2**31 + 1])
