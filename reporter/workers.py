@@ -22,11 +22,13 @@ import os
 import pickle
 import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
+from queue import SimpleQueue
 
 from reporter.errors import InputError
 
@@ -95,11 +97,12 @@ def run_tasks(tasks: Sequence[Task], processes: int = 1) -> list[object]:
     found: dict[str, object] = {}
     try:
         started.extend(_start(ordered, queue) for _ in range(workers))
-        found.update(_claimed(ordered, queue))
-        for _, results in started:
-            with contextlib.suppress(EOFError, OSError):  # died: its tasks are computed below
-                found.update((name, pickle.loads(result))
-                             for name, result in results.recv().items())
+        sending = [results for _, results in started]
+        for name, result in _claimed(ordered, queue):
+            found[name] = result
+            sending = [results for results in sending if _received(results, found, wait=False)]
+        for results in sending:
+            _received(results, found, wait=True)
     finally:
         os.close(queue)
         for worker, results in started:
@@ -108,6 +111,19 @@ def run_tasks(tasks: Sequence[Task], processes: int = 1) -> list[object]:
                 worker.terminate()
             worker.join()
     return [found[task.name] if task.name in found else task.run() for task in tasks]
+
+
+def _received(results: Connection, found: dict[str, object], *, wait: bool) -> bool:
+    """Add the results a worker has sent so far (all of them: ``wait``), unpickled here while
+    it computes on rather than all at the end; False once it has sent everything (or died:
+    what it did not send is computed by the caller)."""
+    try:
+        while wait or results.poll():
+            name, result = pickle.loads(results.recv_bytes())
+            found[name] = result
+    except (EOFError, OSError):
+        return False
+    return True
 
 
 def _start(ordered: Sequence[Task], queue: int
@@ -135,9 +151,9 @@ def _claimed(ordered: Sequence[Task], queue: int) -> Iterator[tuple[str, object]
 
 
 def _work(ordered: Sequence[Task], queue: int, send: Connection, parent: int) -> None:
-    """A worker: the results of the tasks it claims, sent once all are done. It stops at the
-    first task that fails, sending what it has; the parent computes that one again, and
-    reports the failure as it would in one process."""
+    """A worker: the results of the tasks it claims, each sent once computed. It stops at the
+    first task that fails; the parent computes that one again, and reports the failure as it
+    would in one process."""
     # Interrupts are the parent's to handle: it ends the worker when it unwinds, and the
     # kernel ends it when the parent dies without unwinding (killed): its results would be
     # lost, and it would go on claiming the parent's share of the tasks.
@@ -147,15 +163,27 @@ def _work(ordered: Sequence[Task], queue: int, send: Connection, parent: int) ->
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # it died before the kernel was told
         return
-    # Each result is pickled as soon as it is computed: the process is then busy for as long
-    # as its tasks and their pickling take, and claims fewer tasks, instead of pickling them
-    # all at the end while the parent waits.
-    done: dict[str, bytes] = {}
-    with contextlib.suppress(Exception):  # computed again, and reported, by the parent
-        for name, result in _claimed(ordered, queue):
-            # A result that does not pickle is computed again by the parent too.
-            with contextlib.suppress(Exception):
-                done[name] = pickle.dumps(result, pickle.HIGHEST_PROTOCOL)
-    with contextlib.suppress(OSError):  # the parent is gone
-        send.send(done)
-    send.close()
+    # Each result is pickled as soon as it is computed and sent by a thread, which waits
+    # while the pipe is full (the parent reads between its own tasks) as this one computes on:
+    # neither process pickles or unpickles everything at the end while the other waits.
+    outbox: SimpleQueue[bytes | None] = SimpleQueue()
+    sender = threading.Thread(target=_send, args=(outbox, send), name="reporter-results")
+    sender.start()
+    try:
+        with contextlib.suppress(Exception):  # computed again, and reported, by the parent
+            for name, result in _claimed(ordered, queue):
+                # A result that does not pickle is computed again by the parent too.
+                with contextlib.suppress(Exception):
+                    outbox.put(pickle.dumps((name, result), pickle.HIGHEST_PROTOCOL))
+    finally:
+        outbox.put(None)
+        sender.join()
+        send.close()
+
+
+def _send(outbox: SimpleQueue[bytes | None], send: Connection) -> None:
+    while (message := outbox.get()) is not None:
+        try:
+            send.send_bytes(message)
+        except OSError:  # the parent is gone
+            return

@@ -209,3 +209,38 @@ def test_a_worker_sends_every_result_that_pickles() -> None:
     tasks = [Task(str(i), lambda i=i: task(i)) for i in range(8)]
     assert run_tasks(tasks, processes=2) == list(range(8))
     assert len(computed_here) < len(tasks)  # the worker's other results came back
+
+
+UNPICKLED: list[float] = []
+"""When the parent unpickled each result a worker sent (only the parent unpickles them)."""
+
+
+def _unpickled(value: int) -> int:
+    UNPICKLED.append(time.monotonic())
+    return value
+
+
+class _Sent:
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        return _unpickled, (self.value,)
+
+
+@forking
+def test_the_parent_takes_a_workers_results_between_its_own_tasks() -> None:
+    done_here: list[float] = []
+
+    def task(value: int) -> object:
+        time.sleep(0.1)
+        if os.getpid() == PARENT:
+            done_here.append(time.monotonic())
+            return value
+        return _Sent(value)
+
+    UNPICKLED.clear()
+    tasks = [Task(str(i), lambda i=i: task(i)) for i in range(10)]
+    assert run_tasks(tasks, processes=2) == list(range(10))
+    assert UNPICKLED and done_here  # both processes computed some
+    assert min(UNPICKLED) < max(done_here)  # not all at the end
