@@ -79,17 +79,19 @@ def _assert_fold_agrees(ctx: CheckContext, groups: np.ndarray,
 
 
 # FEW: 0 copies what a restriction leaves before reading it, 2**30 filters every batch instead.
-# Tiles of the fewest destination classes, and arrays grown at every one of them, too.
+# Tiles of the fewest destination classes, and arrays grown at every one of them, too (as where
+# the system refuses to reserve their room).
 @pytest.mark.parametrize(("batch", "few", "tile_cells", "grown"), [
-    (1, 0, 1, 1), (7, 2**30, 1, 5), (traffic.BATCH, traffic.FEW, engine._TILE_CELLS,
-                                     traffic.GROWN)])
+    (1, 0, 1, 1), (7, 2**30, 1, 5), (traffic.BATCH, traffic.FEW, engine._TILE_CELLS, None)])
 def test_the_pair_scan_and_its_fold_agree_with_the_engine_on_a_sample(
-        batch: int, few: int, tile_cells: int, grown: int,
+        batch: int, few: int, tile_cells: int, grown: int | None,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(traffic, "BATCH", batch)  # columns read a few at a time too
     monkeypatch.setattr(traffic, "FEW", few)
     monkeypatch.setattr(engine, "_TILE_CELLS", tile_cells)
-    monkeypatch.setattr(traffic, "GROWN", grown)
+    if grown is not None:
+        monkeypatch.setattr(traffic, "GROWN", grown)
+        monkeypatch.setattr(traffic, "_reserved", lambda entries: np.empty(grown, np.int32))
     ctx = leaky()
     assert len(list(ctx.reach.tiles())) > (1 if tile_cells == 1 else 0)
     assert traffic.summary(ctx.reach) == summarise(ctx.reach)
@@ -101,6 +103,13 @@ def test_the_pair_scan_and_its_fold_agree_with_the_engine_on_a_sample(
     # Destinations in columns apart from one another (copied as several runs), and none.
     _assert_fold_agrees(ctx, endpoints % 3, np.where(endpoints % 5 == 0, 0, -1))
     assert ctx.traffic.fold(endpoints % 3, np.full(endpoints.size, -1)) == {}
+
+
+def test_room_the_system_refuses_to_reserve_is_grown_instead() -> None:
+    assert traffic._reserved(1000).size == traffic.GROWN  # never less than a first growth
+    assert traffic._reserved(4 * traffic.GROWN).size == 4 * traffic.GROWN
+    # 256 TiB: more address space than a process has (47-bit addresses on x86-64)
+    assert traffic._reserved(1 << 46).size == traffic.GROWN
 
 
 @SETTINGS
