@@ -443,10 +443,16 @@ class _Inbound:
         first = self.situations * scan.n_groups
         local = situation * scan.n_groups + group
         self.codes.append(_exchange_codes(first + local, ids, len(scan.result.undeclared)))
-        counts = np.bincount(local, weights=sources_of, minlength=situations * scan.n_groups)
-        keys = np.flatnonzero(counts)
+        span = situations * scan.n_groups
+        if span <= MARKED * local.size:  # counted in a table, as codes are marked
+            counts = np.bincount(local, weights=sources_of, minlength=span)
+            keys = np.flatnonzero(counts)
+            counts = counts[keys]
+        else:  # a batch of many small columns: a table would be mostly empty
+            keys, inverse = distinct_inverse(local)
+            counts = np.bincount(inverse, weights=sources_of)
         self.keys.append(first + keys)
-        self.counts.append(np.rint(counts[keys]).astype(np.int64))
+        self.counts.append(np.rint(counts).astype(np.int64))
         exposed = np.zeros(situations, dtype=bool)
         exposed[situation] = True
         chosen = exposed[member_situation]
