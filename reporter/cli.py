@@ -4,7 +4,8 @@ place the process exits.
 Each command returns an :class:`~reporter.commands.ExitCode`; renderers and commands never exit.
 Exit codes: 0 success, 1 the answer is no (a control fails, a flow is denied, states differ, a
 pack does not verify), 2 bad input (a :class:`~reporter.errors.ReporterError`, with diagnostics),
-3 an internal error (a bug: one line on stderr, the traceback in a file under the temp dir).
+3 an internal error (a bug: one line on stderr, the traceback in a file under the temp dir),
+130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from reporter.errors import ReporterError
 
 class _Reporter(click.Group):
     """Turns a command's status, or a user mistake (ReporterError, printed as diagnostics, never
-    a traceback), into the exit code."""
+    a traceback), or Ctrl-C, into the exit code."""
 
     def invoke(self, ctx: click.Context) -> NoReturn:
         try:
@@ -42,6 +43,9 @@ class _Reporter(click.Group):
         except ReporterError as error:
             click.echo(error.diagnostics(), err=True)
             status = ExitCode.BAD_INPUT
+        except KeyboardInterrupt:  # click's own "Aborted!" exits 1, read as "a control failed"
+            click.echo("\ninterrupted (Ctrl-C)", err=True)
+            status = ExitCode.CANCELLED
         if not isinstance(status, int):
             raise TypeError(f"reporter {ctx.invoked_subcommand} returned {status!r}, "
                             "not an ExitCode")

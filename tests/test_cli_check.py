@@ -366,3 +366,14 @@ def test_fail_on_error_makes_a_requirement_not_judged_exit_1() -> None:
     assert err.strip() == ("error: 1 requirement could not be judged (ERROR): --fail-on-error "
                            "makes that a failure")
     assert "--fail-on-error" in json.loads(out)["command"]
+
+
+def test_ctrl_c_exits_130_not_as_a_failed_control(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("reporter.pipeline.Assessor.run", interrupted)
+    result = CliRunner().invoke(cli, ["check", "samples/leaky"])
+    assert result.exit_code == 130  # click alone: "Aborted!", exit 1, as when a control fails
+    assert "interrupted (Ctrl-C)" in result.output
+    assert "Aborted" not in result.output

@@ -17,5 +17,7 @@ class ExitCode(IntEnum):
     """A user mistake; ``cli`` prints the diagnostics."""
     INTERNAL_ERROR = 3
     """A bug in reporter: ``cli.main`` prints one line and writes the details to a file."""
+    CANCELLED = 130
+    """Stopped by Ctrl-C (SIGINT: 128 + 2, as shells report it), never mistaken for an answer."""
     INTERRUPTED = 143
     """Stopped by SIGTERM (128 + 15, as shells report it); ``reporter run`` cleaned up."""
