@@ -521,6 +521,8 @@ class _Outbound:
         sources, mask_ids = batch.sources, batch.mask_ids
         if entry is not None:
             sources, mask_ids = sources[entry], mask_ids[entry]
+            if not sources.size:  # the peers' columns have no source inside
+                return
         masks = len(scan.ctx.traffic.masks)
         first = int(sources.min())
         source_mask, ranks = np.divmod(np.sort(mixed_codes(

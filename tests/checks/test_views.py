@@ -208,6 +208,22 @@ def test_boundaries_agree_with_pair_by_pair_coverage(batch: int, few: int, pendi
         _assert_groups_agree(ctx, crossing, some_side, everything)
 
 
+def test_outbound_batches_whose_peer_columns_have_no_source_inside(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every batch filtered as it is read: a batch may hold the peers' columns with none of
+    # their sources inside, and other columns with sources inside but no peer.
+    monkeypatch.setattr(traffic, "FEW", 2**30)
+    ctx = leaky()
+    size = ctx.compiled.n_endpoints
+    for inside, peer in ((i, p) for i in range(size) for p in range(size)):
+        side = np.full(size, -1, dtype=np.intp)
+        side[inside] = 0
+        peers = np.zeros(size, dtype=bool)
+        peers[peer] = True
+        crossing = boundary(ctx, side, peers, inbound=False)
+        assert _summary(crossing) == _naive_boundary(ctx, side, peers, False), (inside, peer)
+
+
 @SETTINGS
 @given(inventories(), st.data())
 def test_boundaries_agree_with_pair_by_pair_computation(inventory: Inventory,
