@@ -511,10 +511,11 @@ class _Outbound:
         # depends on: rows of one source and mask towards situations of one kind are counted
         # together, and only those distinct rows are judged. Situations are ranked by kind so
         # that sorting rows by (source, mask, rank) brings each such set together.
-        by_kind = np.argsort(situations % kinds, kind="stable")
+        situation_kind = situations % kinds
+        by_kind = np.argsort(situation_kind, kind="stable")
         rank = np.empty(situations.size, dtype=np.intp)
         rank[by_kind] = np.arange(situations.size)
-        kind_of_rank = situations[by_kind] % kinds
+        kind_of_rank = situation_kind[by_kind]
         size_of_rank = np.bincount(member_situation, minlength=situations.size)[by_kind]
         entry, situation = _join(batch.source_column, situations // kinds,
                                  int(batch.member_column[-1]) + 1)
