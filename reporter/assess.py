@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import cast
 
-from reporter.catalog import Catalog
+from reporter.catalog import Catalog, Framework
 from reporter.checks import REGISTRY, CheckContext, CheckSpec, run_check
 from reporter.checks.overview import policy_summaries, zone_flows, zone_summaries
 from reporter.checks.pci_scope import pci_scope
@@ -60,6 +60,18 @@ def assess(
     config = loaded.config
     selected = catalog.select(frameworks or config.frameworks)
     ctx = CheckContext(reach, config)
+    try:
+        return _assessed(ctx, selected, catalog, loaded, now=now, tool_version=tool_version,
+                         command=command, skipped=skipped, processes=processes)
+    finally:
+        ctx.release()
+
+
+def _assessed(ctx: CheckContext, selected: tuple[Framework, ...], catalog: Catalog,
+              loaded: LoadedConfig, *, now: datetime, tool_version: str,
+              command: Sequence[str], skipped: Sequence[SkippedItem], processes: int
+              ) -> Assessment:
+    reach, config = ctx.reach, loaded.config
     check_ids = sorted({c for f in selected for r in f.requirements for c in r.checks})
     unknown = [c for c in check_ids if c not in REGISTRY]
     if unknown:

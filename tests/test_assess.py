@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from reporter.assess import assess
 from reporter.catalog import Catalog, Framework, Requirement
+from reporter.checks import CheckContext
 from reporter.config import Config, LoadedConfig
 from reporter.errors import CatalogError
 from reporter.inventory.manifests import load_inventory
@@ -306,3 +310,33 @@ def test_completeness_and_metadata() -> None:
     assert (c.namespaces, c.workloads, c.policies) == (3, 3, 1)
     assert c.kinds_read == {"Namespace": 2, "NetworkPolicy": 1, "Pod": 3}
     assert (c.catalog_version, c.config_path) == ("test", None)
+
+
+def test_the_check_context_is_freed_as_soon_as_the_assessment_is_made(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cyclic collector is off while assessing: a context kept alive by a reference cycle
+    (its shared helpers refer back to it) would hold the pair scan until the next collection.
+    The leaky sample's zone checks make such helpers (the rules of each side, the default-deny
+    views)."""
+    import reporter.assess
+    from reporter.pipeline import Assessor, PipelineOptions
+
+    contexts: list[weakref.ref[CheckContext]] = []
+
+    def recorded(*args: Any) -> CheckContext:
+        ctx = CheckContext(*args)
+        contexts.append(weakref.ref(ctx))
+        return ctx
+
+    monkeypatch.setattr(reporter.assess, "CheckContext", recorded)
+    leaky = Path(__file__).resolve().parent.parent / "samples" / "leaky"
+    assessor = Assessor(PipelineOptions(config_path=str(leaky / "reporter.yaml"), processes=1))
+    gc.disable()
+    try:
+        assessed = assessor.assess(assessor.read([str(leaky)]))
+        assert any(c.status == Status.FAIL and c.check_id.startswith("zone.")
+                   for c in assessed.assessment.checks)
+        assert len(contexts) == 1
+        assert contexts[0]() is None
+    finally:
+        gc.enable()

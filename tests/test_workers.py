@@ -17,7 +17,7 @@ import reporter.assess
 from reporter.cli import cli
 from reporter.errors import InputError
 from reporter.pipeline import Assessor, PipelineOptions
-from reporter.render.json import render_json
+from reporter.render.json import json_bytes
 from reporter.workers import Task, processes, run_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def _assessed(paths: list[str], config: str, count: int) -> str:
     options = PipelineOptions(config_path=config, processes=count,
                               now=datetime(2024, 4, 1, 9, 0, tzinfo=UTC))
     assessor = Assessor(options)
-    return render_json(assessor.assess(assessor.read(paths)).assessment)
+    return json_bytes(assessor.assess(assessor.read(paths)).assessment).decode()
 
 
 @forking

@@ -85,6 +85,12 @@ class CheckContext:
             self._memo[name] = compute()
         return self._memo[name]  # type: ignore[no-any-return]
 
+    def release(self) -> None:
+        """Drop the shared values: some refer back to the context (a reference cycle), which
+        would keep it and the pair scan alive until the cyclic collector, off while assessing,
+        next runs (a 10,000-workload check's tail spent 0.27 s in that collection)."""
+        self._memo.clear()
+
     # -- endpoint sets ---------------------------------------------------------------------
     def endpoints(self, workloads: BoolVector | None = None, *, internet: bool = False,
                   external: bool = False) -> BoolVector:

@@ -38,7 +38,7 @@ from reporter.pack import (
 from reporter.render.evidence import artefact, fingerprint_of, index_evidence
 from reporter.render.history import csv_commit, file_revisions
 from reporter.render.html import render_html
-from reporter.render.json import render_json
+from reporter.render.json import json_bytes
 from reporter.render.pairmap import PairMap
 from reporter.render.pdf import PdfAttachment, Relationship, render_pdf
 from reporter.render.view import PackFacts, build_view
@@ -127,7 +127,7 @@ def _data_files(assessment: Assessment, inputs: PackInputs, copies: Mapping[str,
     # builds the evidence index: a large estate's pack.json is ~50 MB of JSON.
     with ThreadPoolExecutor(2, thread_name_prefix="gzip") as pool:
         pack = pool.submit(stored, PACK_JSON,  # exactly `reporter check -o json`
-                           render_json(assessment).encode())
+                           json_bytes(assessment))
         connectivity = pool.submit(lambda: (CONNECTIVITY_JSON, inputs.connectivity.to_gzip()))
         attached = [pool.submit(_copy_file, placed[path], copy) for path, copy in copies.items()]
         evidence = stored(EVIDENCE_CSV, _evidence_file(assessment))

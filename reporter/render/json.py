@@ -17,8 +17,11 @@ from reporter.model import SCHEMA_VERSION, Assessment
 SCHEMA_ID = "https://compliance-reporter.example/schemas/assessment.schema.json"
 
 
-def render_json(assessment: Assessment) -> str:
-    return assessment.model_dump_json(indent=2) + "\n"
+def json_bytes(assessment: Assessment) -> bytes:
+    """The canonical JSON, UTF-8, as pydantic writes it: a large estate's ~100 MB would
+    otherwise be decoded to text only to be encoded again on output (0.2 s at 10,000
+    workloads)."""
+    return assessment.__pydantic_serializer__.to_json(assessment, indent=2) + b"\n"
 
 
 def assessment_schema() -> dict[str, Any]:
