@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reporter.archive.index import AcceptedBreak, Index, IndexEntry, entry_hash, sync_folder
-from reporter.archive.verify import PARTIAL, SNAPSHOT, framework_counts
+from reporter.archive.verify import PARTIAL, SNAPSHOT
 from reporter.errors import PackError, Problem
 from reporter.pack import SUMS, sha256
 from reporter.period import ReviewPeriod
@@ -74,7 +74,7 @@ def remove_leftovers(root: Path, names: list[str]) -> None:
 
 
 def chained_entry(index: Index, *, run_id: str, generated_at: datetime, period: ReviewPeriod,
-                  pack: str, files: Mapping[str, bytes], pack_json: dict[str, object],
+                  pack: str, files: Mapping[str, bytes], counts: dict[str, dict[str, int]],
                   accepted: AcceptedBreak | None, key: SigningKey | None) -> IndexEntry:
     """The entry for a new pack, linked to the last entry of ``index`` and signed by ``key``."""
     fields = {
@@ -84,7 +84,7 @@ def chained_entry(index: Index, *, run_id: str, generated_at: datetime, period: 
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),
         "pack": pack,
-        "counts": framework_counts(pack_json),
+        "counts": counts,
         "sums_sha256": sha256(files[SUMS]),
         "snapshot_sha256": sha256(files[SNAPSHOT]) if SNAPSHOT in files else None,
         "previous": index.entries[-1].hash if index.entries else None,

@@ -66,6 +66,9 @@ class PackInputs:
     """``reporter run``: the archive's runs (the chapter "History of the archive")."""
     whole: frozenset[str] = frozenset()
     """Inputs with nothing to redact (Inventory.whole): copied as they are."""
+    run_id: str | None = None
+    """The run's ID when the caller has it already (``reporter run`` names it in the history
+    chapter), else computed from the assessment."""
 
 
 def _large(copy: Redacted) -> bool:
@@ -93,7 +96,7 @@ def with_run_metadata(assessment: Assessment, inputs: PackInputs, tool_digest: s
     info = collect_run_info(assessment.command,
                             {i.path: i.sha256 for i in assessment.completeness.inputs})
     report: dict[str, Any] = {
-        "run_id": run_id(assessment),
+        "run_id": inputs.run_id or run_id(assessment),
         "tool_sha256": tool_digest,
         "run": info.to_dict(),
         "runner": collect_runner(os.environ).to_dict(),
