@@ -28,6 +28,7 @@ import csv
 import gzip
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -36,7 +37,7 @@ import time
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reporter.errors import OutputError, PackError, Problem
 from reporter.model import Assessment
@@ -258,6 +259,8 @@ class Verified:
     """Where that key came from: the file given, or the pack's own pack.pub."""
     pair_map: PairMap | None
     """The stored map, decoded while it was checked (None: a pack before the stored map)."""
+    pack_json: dict[str, Any] | None
+    """pack.json, parsed once for every check that reads it (None: not a JSON object)."""
 
 
 def _parse_sums(text: str, sums_path: Path) -> dict[str, str]:
@@ -312,12 +315,10 @@ def _check_signature(folder: Path, sums: bytes, public_key: Path | None) -> tupl
     return fingerprint(key), str(key_path)
 
 
-def _check_pair_map(folder: Path) -> PairMap | None:
+def _check_pair_map(folder: Path, pack_json: dict[str, Any] | None) -> PairMap | None:
     """The map decodes, and holds as many pairs as pack.json counted: a map written wrong (or
     by another run, its SHA256SUMS line recomputed) is caught, not only a changed byte. The
     map, decoded."""
-    import json
-
     from reporter.render.pairmap import PairMapError, read_pair_map
 
     path = folder / CONNECTIVITY_JSON
@@ -329,8 +330,8 @@ def _check_pair_map(folder: Path) -> PairMap | None:
         raise PackError([Problem(f"cannot be read: {error}", file=str(path))],
                         hint="the pack's writer is broken or the file was replaced") from None
     try:
-        counted = json.loads(read_pack_json(folder))["connectivity"]["connected_pairs"]
-    except (OSError, ValueError, KeyError, TypeError):
+        counted = (pack_json or {})["connectivity"]["connected_pairs"]
+    except (KeyError, TypeError):
         return pair_map  # a pack.json without the counts: nothing to compare with
     if counted != pair_map.pairs:
         raise PackError([Problem(f"holds {pair_map.pairs} pairs but pack.json counts {counted}",
@@ -352,11 +353,20 @@ def verify_pack(folder: Path, public_key: Path | None = None) -> Verified:
     if problems:
         raise PackError(problems, hint="the pack was modified after it was written; "
                                        "obtain the original from its producer")
-    pair_map = _check_pair_map(folder)
+    data = _parsed_pack_json(folder)
+    pair_map = _check_pair_map(folder, data)
     if not (folder / SIGNATURE).is_file():
         if public_key is not None:
             raise PackError([Problem("the pack is not signed", file=str(folder))],
                             hint="it has no pack.sig, so it cannot prove who wrote it")
-        return Verified(len(listed), None, None, pair_map)
+        return Verified(len(listed), None, None, pair_map, data)
     signer, source = _check_signature(folder, sums, public_key)
-    return Verified(len(listed), signer, source, pair_map)
+    return Verified(len(listed), signer, source, pair_map, data)
+
+
+def _parsed_pack_json(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(read_pack_json(folder))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -4,7 +4,7 @@ new and closed since the review before), and the periods no run covers."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -41,39 +41,56 @@ class HistoryRow:
         return {True: "whole period", False: "one state", None: "?"}[self.period_examined]
 
 
-def _pack_facts(pack: Path) -> tuple[int | None, int | None, str | None, bool | None]:
-    """New and closed findings, what the run compared itself with, whether it examined its
-    period."""
-    try:
-        data = json.loads(read_pack_json(pack))
-    except (OSError, ValueError):
-        return None, None, None, None
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What a run's pack.json says for its history row besides the index entry's counts (all
+    None: it cannot be read)."""
+
+    new_findings: int | None = None
+    closed_findings: int | None = None
+    compared_with: str | None = None
+    period_examined: bool | None = None
+
+
+def run_facts(data: object) -> RunFacts:
+    """The facts of a parsed pack.json."""
     if not isinstance(data, dict):
-        return None, None, None, None
+        return RunFacts()
     period = data.get("period")
     examined = bool(period.get("examined")) if isinstance(period, dict) else None
     changes = data.get("changes_since")
     if not isinstance(changes, dict):
-        return None, None, None, examined
+        return RunFacts(period_examined=examined)
     findings = changes.get("findings") or {}
-    return (int(findings.get(NEW, 0)), int(findings.get(CLOSED, 0)), changes.get("since"),
-            examined)
+    return RunFacts(int(findings.get(NEW, 0)), int(findings.get(CLOSED, 0)),
+                    changes.get("since"), examined)
 
 
-def _archived(root: Path, entry: IndexEntry) -> tuple[ReviewPeriod, HistoryRow]:
-    new, closed, since, examined = _pack_facts(root / entry.pack)
+def _read_facts(pack: Path) -> RunFacts:
+    try:
+        return run_facts(json.loads(read_pack_json(pack)))
+    except (OSError, ValueError):
+        return RunFacts()
+
+
+def _archived(root: Path, entry: IndexEntry, known: RunFacts | None
+              ) -> tuple[ReviewPeriod, HistoryRow]:
+    facts = known or _read_facts(root / entry.pack)
     return entry.review_period, HistoryRow(
         entry.period, entry.run_id, entry.time.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.counts,
-        new, closed, since, period_examined=examined)
+        facts.new_findings, facts.closed_findings, facts.compared_with,
+        period_examined=facts.period_examined)
 
 
 def history_rows(root: Path, current: tuple[ReviewPeriod, HistoryRow] | None = None,
-                 entries: Sequence[IndexEntry] | None = None) -> list[HistoryRow]:
-    """The runs of the archive at ``root`` (its index ``entries`` when already read), and
-    ``current`` (a run being made) when given, by period, oldest first: a quarter run late comes
-    before later quarters, runs of one period in the order they were chained. Each row names the
-    periods no run covers between the runs before it and itself."""
-    runs = [_archived(root, entry)
+                 entries: Sequence[IndexEntry] | None = None,
+                 facts: Mapping[str, RunFacts] | None = None) -> list[HistoryRow]:
+    """The runs of the archive at ``root`` (its index ``entries`` and their packs' ``facts``, by
+    pack folder, when already read), and ``current`` (a run being made) when given, by period,
+    oldest first: a quarter run late comes before later quarters, runs of one period in the
+    order they were chained. Each row names the periods no run covers between the runs before
+    it and itself."""
+    runs = [_archived(root, entry, (facts or {}).get(entry.pack))
             for entry in (load_index(root).entries if entries is None else entries)]
     if current is not None:
         runs.append(current)

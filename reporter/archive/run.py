@@ -8,11 +8,12 @@ and chain it onto index.json.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reporter.archive.history import CLOSED, NEW, HistoryRow, RunFacts, history_rows
 from reporter.archive.index import INDEX, AcceptedBreak, Index, IndexEntry, load_index, write_index
 from reporter.archive.lock import ArchiveLock
 from reporter.archive.store import (
@@ -80,6 +81,8 @@ class _Chain:
     previous: IndexEntry | None
     """The run this one is compared with (None: first run, or its pack does not verify)."""
     accepted: AcceptedBreak | None
+    facts: Mapping[str, RunFacts] = field(default_factory=dict)
+    """What each pack's pack.json says for the history chapter, read while verifying."""
 
 
 def run_into_archive(request: RunRequest, warn: Warn) -> RunOutcome:
@@ -147,8 +150,8 @@ def _checked_chain(root: Path, accept: str | None, warn: Warn) -> _Chain:
         warn(gap.render())
     index = load_index(root)  # unreadable: verify said so, and nothing can be chained onto it
     if not check.broken:
-        return _Chain(index, index.entries[-1] if index.entries else None, None)
-    return _broken(root, check.broken, accept, warn, index)
+        return _Chain(index, index.entries[-1] if index.entries else None, None, check.facts)
+    return replace(_broken(root, check.broken, accept, warn, index), facts=check.facts)
 
 
 def _broken(root: Path, problems: list[Problem], accept: str | None, warn: Warn,
@@ -236,7 +239,6 @@ def _pack_files(request: RunRequest, chain: _Chain,
 def _history(request: RunRequest, chain: _Chain, assessment: Assessment,
              identifier: str) -> HistoryView:
     """The archive's runs so far, then this one."""
-    from reporter.archive.history import CLOSED, NEW, HistoryRow, history_rows
     from reporter.render.trend import history_view
 
     findings = assessment.changes_since.findings if assessment.changes_since else None
@@ -247,7 +249,8 @@ def _history(request: RunRequest, chain: _Chain, assessment: Assessment,
         None if findings is None else findings.get(CLOSED, 0),
         assessment.changes_since.since if assessment.changes_since else None,
         period_examined=assessment.period.examined if assessment.period else None)
-    rows = history_rows(request.archive, (request.period, this_run), chain.index.entries)
+    rows = history_rows(request.archive, (request.period, this_run), chain.index.entries,
+                        chain.facts)
     return history_view(rows, identifier)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from reporter.archive.history import RunFacts, run_facts
 from reporter.archive.index import INDEX, IndexEntry, load_index, recomputed_hash
 from reporter.errors import PackError, Problem
 from reporter.pack import PACK_JSON, PUBLIC_KEY, SUMS, read_pack_json, sha256, verify_pack
@@ -41,6 +42,8 @@ class ArchiveCheck:
     """``.partial`` files and folders of runs that were killed (relative paths)."""
     signed: int = 0
     """Entries whose signature verified."""
+    facts: dict[str, RunFacts] = field(default_factory=dict)
+    """Per pack folder, what its pack.json says for the history (read while verifying)."""
 
     @property
     def ok(self) -> bool:
@@ -126,20 +129,24 @@ def _signature_problem(entry: IndexEntry, folder: Path,
     return None
 
 
-def _entry_problems(root: Path, entry: IndexEntry, public_key: Path | None) -> list[Problem]:
+def _entry_problems(root: Path, entry: IndexEntry, public_key: Path | None
+                    ) -> tuple[list[Problem], RunFacts]:
     folder, where = root / entry.pack, entry.pack
     if not folder.is_dir():
         return [Problem(f"run {entry.run_id} of {entry.period}: its pack is missing "
-                        "(deleted or moved)", file=where)]
+                        "(deleted or moved)", file=where)], RunFacts()
     problems: list[Problem] = []
+    verified = None
     try:
-        verify_pack(folder, public_key)
+        verified = verify_pack(folder, public_key)
     except PackError as error:
         problems += [_relative(p, root) for p in error.problems]
     if (folder / SUMS).is_file() and sha256((folder / SUMS).read_bytes()) != entry.sums_sha256:
         problems.append(Problem("differs from the digest index.json records for this run (the "
                                 "pack was replaced or re-summed)", file=f"{where}/{SUMS}"))
-    data, unreadable = _pack_json(folder, where)
+    # Parsed once: a 5,000-workload pack.json is ~50 MB of JSON.
+    data, unreadable = ((verified.pack_json, []) if verified and verified.pack_json is not None
+                        else _pack_json(folder, where))
     problems += unreadable
     if data is not None:
         problems += [Problem(f"run {entry.run_id}: {difference}", file=f"{where}/{PACK_JSON}")
@@ -152,7 +159,7 @@ def _entry_problems(root: Path, entry: IndexEntry, public_key: Path | None) -> l
     if entry.signer is not None:
         problem = _signature_problem(entry, folder, public_key)
         problems += [problem] if problem else []
-    return problems
+    return problems, run_facts(data)
 
 
 def _link_problems(entries: tuple[IndexEntry, ...]) -> list[Problem]:
@@ -199,14 +206,16 @@ def verify_archive(root: Path, public_key: Path | None = None) -> ArchiveCheck:
         return ArchiveCheck((), broken=[_relative(p, root) for p in error.problems],
                             leftovers=leftovers(root))
     broken = _link_problems(entries)
+    facts: dict[str, RunFacts] = {}
     for entry in entries:
-        broken += _entry_problems(root, entry, public_key)
+        problems, facts[entry.pack] = _entry_problems(root, entry, public_key)
+        broken += problems
     indexed = {e.pack for e in entries}
     broken += [Problem("a pack that index.json does not list (a fork, or a run stopped "
                        "between writing its pack and chaining it)", file=folder)
                for folder in pack_folders(root) if folder not in indexed]
     check = ArchiveCheck(entries, gaps=_gaps(entries), leftovers=leftovers(root),
-                         signed=sum(1 for e in entries if e.signer))
+                         signed=sum(1 for e in entries if e.signer), facts=facts)
     _accept(check, broken)
     return check
 

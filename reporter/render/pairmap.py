@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from reporter.arrays import ragged
 from reporter.pack import gzip_bytes
 
 if TYPE_CHECKING:
@@ -218,24 +219,32 @@ def read_pair_map(data: bytes) -> PairMap:
 
 
 def _check(pair_map: PairMap) -> None:
-    """Indices in range and the recorded pair count equal to what the entries stand for."""
+    """Indices in range and the recorded pair count equal to what the entries stand for, all
+    entries at once (a 5,000-workload map has ~120,000 (entry, source set) pairs)."""
     n, width = len(pair_map.endpoints), (len(pair_map.endpoints) + 7) // 8
     if any(len(s) != width for s in pair_map.source_sets):
         raise PairMapError("a source set is not one bit per endpoint")
     packed = np.frombuffer(b"".join(pair_map.source_sets), dtype=np.uint8)
     bits = np.unpackbits(packed.reshape(-1, width), axis=1, count=n, bitorder="little")
-    sizes = bits.sum(axis=1, dtype=np.int64).tolist() if len(bits) else []
-    own: dict[tuple[int, int], int] = {}
-    for e, (targets, allowed) in enumerate(pair_map.destinations):
-        if any(not 0 <= t < n for t in targets):
-            raise PairMapError("a destination index is out of range")
-        for conn, source_set in allowed:
-            if not (0 <= conn < len(pair_map.connections)
-                    and 0 <= source_set < len(pair_map.source_sets)):
-                raise PairMapError("a connection or source set index is out of range")
-            inside = int(bits[source_set, list(targets)].sum())
-            if inside:
-                own[e, source_set] = own.get((e, source_set), 0) + inside
-    counted = counted_pairs(pair_map.destinations, sizes, own)
+    sizes = bits.sum(axis=1, dtype=np.int64)
+    entries = pair_map.destinations
+    try:
+        targets = np.array([t for ts, _ in entries for t in ts], dtype=np.int64)
+        allowed = np.array([p for _, a in entries for p in a], dtype=np.int64).reshape(-1, 2)
+    except OverflowError:
+        raise PairMapError("an index is out of range") from None
+    target_counts = np.array([len(ts) for ts, _ in entries], dtype=np.intp)
+    pair_entry = np.repeat(np.arange(len(entries)),
+                           np.array([len(a) for _, a in entries], dtype=np.intp))
+    if ((targets < 0) | (targets >= n)).any():
+        raise PairMapError("a destination index is out of range")
+    if ((allowed < 0) | (allowed >= [len(pair_map.connections), len(sizes)])).any():
+        raise PairMapError("a connection or source set index is out of range")
+    # Each (entry, source set) stands for its targets × its sources, less the targets that are
+    # among its sources (an endpoint is never its own source).
+    pair_of, at = ragged(target_counts[pair_entry])
+    first_target = np.cumsum(target_counts) - target_counts
+    own = bits[allowed[pair_of, 1], targets[first_target[pair_entry[pair_of]] + at]]
+    counted = int((target_counts[pair_entry] * sizes[allowed[:, 1]]).sum()) - int(own.sum())
     if counted != pair_map.pairs:
         raise PairMapError(f"records {pair_map.pairs} pairs but its entries hold {counted}")

@@ -120,3 +120,34 @@ def test_verify_rejects_a_map_that_lies_about_its_count(pack: Path, tmp_path: Pa
 def test_a_map_that_is_not_gzip_is_refused() -> None:
     with pytest.raises(PairMapError, match="not gzip-compressed JSON"):
         read_pair_map(b"[]")
+
+
+def _document(**changes: object) -> bytes:
+    """A two-pair map's connectivity.json.gz with some fields replaced."""
+    rows = [("a/x[Pod]", "b/y[Pod]", "TCP 80"), ("c/z[Pod]", "b/y[Pod]", "TCP 80")]
+    document = json.loads(gzip.decompress(from_rows(rows).to_gzip())) | changes
+    return gzip.compress(json.dumps(document).encode())
+
+
+@pytest.mark.parametrize(("destinations", "message"), [
+    ([{"endpoints": [3], "allowed": [[0, 0]]}], "a destination index is out of range"),
+    ([{"endpoints": [-1], "allowed": [[0, 0]]}], "a destination index is out of range"),
+    ([{"endpoints": [1], "allowed": [[1, 0]]}], "a connection or source set index is out of range"),
+    ([{"endpoints": [1], "allowed": [[0, 1]]}], "a connection or source set index is out of range"),
+    ([{"endpoints": [10**30], "allowed": [[0, 0]]}], "an index is out of range"),
+])
+def test_a_map_with_an_index_out_of_range_is_refused(destinations: object, message: str) -> None:
+    with pytest.raises(PairMapError, match=message):
+        read_pair_map(_document(destinations=destinations))
+
+
+def test_a_map_counts_no_endpoint_as_its_own_source() -> None:
+    # b/y may send to a/x and a/x to b/y: one entry whose targets are both among its sources
+    # stands for 2 pairs, not 4.
+    assert read_pair_map(_document(
+        endpoints=["a/x[Pod]", "b/y[Pod]"], source_sets=["Aw=="], pairs=2,
+        destinations=[{"endpoints": [0, 1], "allowed": [[0, 0]]}])).pairs == 2
+    with pytest.raises(PairMapError, match="records 4 pairs but its entries hold 2"):
+        read_pair_map(_document(
+            endpoints=["a/x[Pod]", "b/y[Pod]"], source_sets=["Aw=="], pairs=4,
+            destinations=[{"endpoints": [0, 1], "allowed": [[0, 0]]}]))
