@@ -99,10 +99,14 @@ def read_pack_json(folder: Path) -> bytes:
     return (folder / PACK_JSON).read_bytes()
 
 
+GZIP_LEVEL = 6
+
+
 def gzip_bytes(data: bytes) -> bytes:
     """gzip without a file name or time, so the same data gives the same bytes."""
     out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as stream:
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0,
+                       compresslevel=GZIP_LEVEL) as stream:
         stream.write(data)
     return out.getvalue()
 

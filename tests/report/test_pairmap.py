@@ -3,6 +3,7 @@ bytes are reproducible, and `reporter verify` rejects a map that does not match 
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import shutil
@@ -13,6 +14,7 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from netpol.strategies import crowded_inventories, inventories
 
+import reporter.render.pairmap
 from reporter.cli import cli
 from reporter.inventory.manifests import load_paths
 from reporter.inventory.model import Inventory
@@ -151,3 +153,24 @@ def test_a_map_counts_no_endpoint_as_its_own_source() -> None:
         read_pair_map(_document(
             endpoints=["a/x[Pod]", "b/y[Pod]"], source_sets=["Aw=="], pairs=4,
             destinations=[{"endpoints": [0, 1], "allowed": [[0, 0]]}]))
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 4096])
+@pytest.mark.parametrize("size", [0, 1, 5])
+def test_the_stored_text_is_the_compact_json_of_the_map(
+        chunk: int, size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Written in pieces (``chunk`` source sets or destinations at a time), the text is exactly
+    one json.dumps of the document: names escaped, commas only between items."""
+    monkeypatch.setattr(reporter.render.pairmap, "_CHUNK", chunk)
+    rows = [(f"ns/src-{i}[Pod]", f"ns/dst-é{i % 3}[Pod]", f"TCP {80 + i}") for i in range(size)]
+    stored = from_rows(rows)
+    expected = {
+        "format": "compliance-reporter/connectivity/1", "pairs": size,
+        "endpoints": list(stored.endpoints), "connections": list(stored.connections),
+        "source_sets": [base64.b64encode(s).decode() for s in stored.source_sets],
+        "destinations": [{"endpoints": list(t), "allowed": [list(p) for p in a]}
+                         for t, a in stored.destinations]}
+    text = gzip.decompress(stored.to_gzip()).decode()
+    assert text == json.dumps(expected, separators=(",", ":")) + "\n"
+    assert "\\u00e9" in text or size == 0
+    assert read_pair_map(stored.to_gzip()) == stored
