@@ -264,7 +264,8 @@ class Verified:
     pair_map: PairMap | None
     """The stored map, decoded while it was checked (None: a pack before the stored map)."""
     pack_json: dict[str, Any] | None
-    """pack.json, parsed once for every check that reads it (None: not a JSON object)."""
+    """pack.json, parsed once for every check that reads it (None: missing, not JSON or not an
+    object)."""
 
 
 def _parse_sums(text: str, sums_path: Path) -> dict[str, str]:

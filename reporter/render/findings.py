@@ -35,7 +35,7 @@ _ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.EXCEPTED: 2}
 ZONES_NAMED = 12
 """Up to this many zones, a requirement whose zones differ lists each zone's status; beyond,
 it counts the zones per status and names the first few of each."""
-_NAMED_PER_STATUS = 4
+NAMED_PER_STATUS = 4
 _SHORT_TOKEN = re.compile(r"[A-Z0-9][A-Z0-9.\-]*")
 
 
@@ -205,19 +205,21 @@ def _matrix(framework: FrameworkResult, checks: Mapping[str, CheckResult],
         rows.append(MatrixRow(requirement, _anchor("req", framework.id, requirement.id),
                               _automated(requirement, results), manual,
                               tuple(ids[fingerprint_of(f)] for f in findings),
-                              _by_zone(requirement.zone_status)))
+                              zones_by_status(requirement.zone_status)))
     counts = tuple((s, framework.counts.get(s, 0)) for s in ROLLUP_ORDER)
     return FrameworkMatrix(framework, short_name(framework), counts, tuple(rows))
 
 
-def _by_zone(zone_status: Mapping[str, Status]
-             ) -> tuple[tuple[Status, tuple[str, ...], int], ...]:
+def zones_by_status(zone_status: Mapping[str, Status]
+                    ) -> tuple[tuple[Status, tuple[str, ...], int], ...]:
+    """When the zones' statuses differ: (status, zones named, zones with it) per status, worst
+    first; every zone is named up to ``ZONES_NAMED`` zones, else the first few of each."""
     if len(set(zone_status.values())) < 2:
         return ()
     groups: dict[Status, list[str]] = {}
     for zone, status in zone_status.items():
         groups.setdefault(status, []).append(zone)
-    named = len(zone_status) if len(zone_status) <= ZONES_NAMED else _NAMED_PER_STATUS
+    named = len(zone_status) if len(zone_status) <= ZONES_NAMED else NAMED_PER_STATUS
     worst = sorted(groups, key=lambda s: (_ORDER.get(s, len(_ORDER)), s.value))
     return tuple((s, tuple(groups[s][:named]), len(groups[s])) for s in worst)
 

@@ -25,6 +25,7 @@ from reporter.model import (
     Severity,
     Status,
 )
+from reporter.render.findings import NAMED_PER_STATUS, ZONES_NAMED, zones_by_status
 from reporter.render.history import DIRTY_SHOWN
 from reporter.render.limitations import HOST_NETWORK_SHOWN
 from reporter.render.skipped import RENDER_HINT, skip_summary
@@ -103,6 +104,23 @@ def _severity_rank(finding: Finding) -> int:
     return SEVERITY_ORDER.index(finding.severity) if finding.severity else len(SEVERITY_ORDER)
 
 
+def _zones_text(requirement: RequirementResult) -> str:
+    """Each zone, with its status when they differ; beyond ``ZONES_NAMED`` zones, as the pack's
+    matrix says it: how many zones per status, the first few named (a 5,000-workload estate's
+    requirement has ~160 zones)."""
+    zones, by_zone = requirement.zones, requirement.zone_status
+    by_status = zones_by_status(by_zone)
+    if len(zones) <= ZONES_NAMED:
+        return ", ".join(f"{z} {by_zone[z].value}" if by_status and z in by_zone else z
+                         for z in zones)
+    if not by_status:
+        return listed(zones, NAMED_PER_STATUS, "zone")
+    return "; ".join(
+        f"{count} {status.value} ({', '.join(named)}"
+        f"{f' and {count - len(named)} more' if count > len(named) else ''})"
+        for status, named, count in by_status)
+
+
 def _requirement_lines(requirement: RequirementResult, findings: dict[str, Finding],
                        verbose: bool, banner: str | None) -> Iterator[Text]:
     line = Text("  ")
@@ -110,10 +128,7 @@ def _requirement_lines(requirement: RequirementResult, findings: dict[str, Findi
     line.append(f"{requirement.id:<22} {requirement.title}")
     line.append(f"  [{parts_text(requirement)}]", style="dim")
     if requirement.zones and requirement.automated is not None:
-        by_zone = requirement.zone_status
-        named = (f"{z} {by_zone[z].value}" if len(set(by_zone.values())) > 1 and z in by_zone
-                 else z for z in requirement.zones)  # each zone's status when they differ
-        line.append(f"  [zones: {', '.join(named)}]", style="dim")
+        line.append(f"  [zones: {_zones_text(requirement)}]", style="dim")
     yield line
     if requirement.reason and requirement.reason != banner:  # the framework's, said once
         yield Text(f"      {requirement.reason}", style="dim")
