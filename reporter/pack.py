@@ -99,14 +99,15 @@ def read_pack_json(folder: Path) -> bytes:
     return (folder / PACK_JSON).read_bytes()
 
 
-GZIP_LEVEL = 6
+def gzip_writer(out: io.BytesIO) -> gzip.GzipFile:
+    """gzip into ``out`` without a file name or time, so the same data gives the same bytes."""
+    return gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6)
 
 
 def gzip_bytes(data: bytes) -> bytes:
-    """gzip without a file name or time, so the same data gives the same bytes."""
+    """``data`` gzipped as :func:`gzip_writer` writes."""
     out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0,
-                       compresslevel=GZIP_LEVEL) as stream:
+    with gzip_writer(out) as stream:
         stream.write(data)
     return out.getvalue()
 

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reporter.arrays import ragged
-from reporter.pack import GZIP_LEVEL
+from reporter.pack import gzip_writer
 
 if TYPE_CHECKING:
     from reporter.netpol.engine import Reachability
@@ -82,8 +82,7 @@ class PairMap:
         in pieces, never as one text: at 20,000 workloads it is ~470 MB, most of it the source
         sets' base64, which holds nothing to escape and is written as it is encoded."""
         out = io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0,
-                           compresslevel=GZIP_LEVEL) as stream:
+        with gzip_writer(out) as stream:
             stream.write(
                 f'{{"format":{_compact(FORMAT)},"pairs":{_compact(self.pairs)},'
                 f'"endpoints":{_compact(self.endpoints)},'
