@@ -17,6 +17,7 @@ from reporter.diff.model import (
 )
 from reporter.diff.pairdiff import differing_rows, workload_keys
 from reporter.diff.policies import policy_changes
+from reporter.diff.record import PACK_CONNECTIONS_LIMIT
 from reporter.diff.status import status_delta
 from reporter.model import IPBLOCK_FLAG
 from reporter.netpol.engine import Reachability
@@ -63,8 +64,9 @@ def _reachability(old: Side, new: Side, notes: list[str]) -> ReachabilityDelta |
         return reachability_delta(row_changes(old.connections, new.connections),
                                   {**old.zones, **new.zones}, "workload")
     if old.zone_flows is not None and new.zone_flows is not None:
-        notes.append("the exact connectivity map is missing on a side (too large to record, or "
-                     "an older pack): reachability is compared between zones")
+        notes.append(f"pack.json records the exact connectivity map only up to "
+                     f"{PACK_CONNECTIONS_LIMIT:,} allowed pairs (a side has more, or is an older "
+                     "pack): reachability is compared between zones")
         return reachability_delta(zone_flow_changes(old.zone_flows, new.zone_flows), {}, "zone")
     notes.append("reachability is not compared: a side has neither a connectivity map nor zone "
                  "flows")

@@ -95,8 +95,8 @@ def test_a_pack_without_specs_or_map_is_compared_as_far_as_it_goes(
     assert delta["notes"] == [
         "3 policies on both sides were not compared as text: a pack made before policy specs "
         "were recorded does not have them",
-        "the exact connectivity map is missing on a side (too large to record, or an older "
-        "pack): reachability is compared between zones",
+        "pack.json records the exact connectivity map only up to 20,000 allowed pairs (a side "
+        "has more, or is an older pack): reachability is compared between zones",
     ]
 
 
