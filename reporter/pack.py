@@ -359,7 +359,7 @@ def verify_pack(folder: Path, public_key: Path | None = None) -> Verified:
     if problems:
         raise PackError(problems, hint="the pack was modified after it was written; "
                                        "obtain the original from its producer")
-    data = _parsed_pack_json(folder)
+    data = parsed_pack_json(folder)
     pair_map = _check_pair_map(folder, data)
     if not (folder / SIGNATURE).is_file():
         if public_key is not None:
@@ -370,7 +370,9 @@ def verify_pack(folder: Path, public_key: Path | None = None) -> Verified:
     return Verified(len(listed), signer, source, pair_map, data)
 
 
-def _parsed_pack_json(folder: Path) -> dict[str, Any] | None:
+def parsed_pack_json(folder: Path) -> dict[str, Any] | None:
+    """pack.json of a pack folder as a JSON object; None when it is missing, not JSON or not an
+    object."""
     try:
         data = json.loads(read_pack_json(folder))
     except (OSError, ValueError):

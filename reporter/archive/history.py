@@ -10,7 +10,7 @@ from pathlib import Path
 
 from reporter.archive.index import IndexEntry, load_index
 from reporter.model import ROLLUP_ORDER
-from reporter.pack import read_pack_json
+from reporter.pack import parsed_pack_json
 from reporter.period import ReviewPeriod, span_names, uncovered
 
 NEW, CLOSED = "newly-failing", "newly-passing"
@@ -66,16 +66,9 @@ def run_facts(data: object) -> RunFacts:
                     changes.get("since"), examined)
 
 
-def _read_facts(pack: Path) -> RunFacts:
-    try:
-        return run_facts(json.loads(read_pack_json(pack)))
-    except (OSError, ValueError):
-        return RunFacts()
-
-
 def _archived(root: Path, entry: IndexEntry, known: RunFacts | None
               ) -> tuple[ReviewPeriod, HistoryRow]:
-    facts = known or _read_facts(root / entry.pack)
+    facts = known or run_facts(parsed_pack_json(root / entry.pack))
     return entry.review_period, HistoryRow(
         entry.period, entry.run_id, entry.time.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.counts,
         facts.new_findings, facts.closed_findings, facts.compared_with,
