@@ -113,15 +113,29 @@ def _compact(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
-def counted_pairs(entries: Iterable[Entry], set_sizes: list[int],
-                  own: dict[tuple[int, int], int]) -> int:
-    """Pairs the entries stand for: destinations × sources, less the destinations that are in
-    their own source set (``own``: (entry, set) -> how many)."""
-    total = 0
-    for e, (targets, allowed) in enumerate(entries):
-        for _, source_set in allowed:
-            total += len(targets) * set_sizes[source_set] - own.get((e, source_set), 0)
-    return total
+@dataclass(frozen=True, slots=True)
+class _Flat:
+    """Entries as arrays: every target, each entry's target count, every (connection, source
+    set) pair and its entry."""
+
+    targets: npt.NDArray[np.int64]
+    target_counts: npt.NDArray[np.intp]
+    allowed: npt.NDArray[np.int64]
+    pair_entry: npt.NDArray[np.intp]
+
+    @classmethod
+    def of(cls, entries: Sequence[Entry]) -> _Flat:
+        """OverflowError when an index does not fit in 64 bits (a stored map read back)."""
+        return cls(np.array([t for ts, _ in entries for t in ts], dtype=np.int64),
+                   np.array([len(ts) for ts, _ in entries], dtype=np.intp),
+                   np.array([p for _, a in entries for p in a], dtype=np.int64).reshape(-1, 2),
+                   np.repeat(np.arange(len(entries)),
+                             np.array([len(a) for _, a in entries], dtype=np.intp)))
+
+    def pairs(self, set_sizes: npt.NDArray[np.int64]) -> int:
+        """Pairs the entries stand for, self pairs included: each (entry, source set) pair's
+        targets × its sources."""
+        return int((self.target_counts[self.pair_entry] * set_sizes[self.allowed[:, 1]]).sum())
 
 
 class _Builder:
@@ -133,7 +147,8 @@ class _Builder:
         self.sets: dict[bytes, int] = {}
         self.set_sizes: list[int] = []
         self.entries: list[Entry] = []
-        self.own: dict[tuple[int, int], int] = {}
+        self.own_pairs = 0
+        """Targets among their own entry's sources, counted once per source set."""
         self.marked = np.zeros(n_endpoints, dtype=bool)
         """All False between calls of :meth:`add`: marks an entry's targets."""
 
@@ -141,7 +156,6 @@ class _Builder:
             groups: npt.NDArray[np.intp], sources: npt.NDArray[np.integer[Any]]) -> None:
         """One entry: ``targets`` admit source ``sources[j]`` on connection
         ``conns[groups[j]]``; a source appears at most once per group."""
-        entry = len(self.entries)
         # The bit sets, packed as np.packbits(bitorder="little") would: a source's bit is
         # unique within its group, so summing the bits of a byte is ORing them.
         width = (self.n + 7) // 8
@@ -151,7 +165,7 @@ class _Builder:
         # counted from the sparse lists: summing rows of the dense matrix costs more
         sizes = np.bincount(groups, minlength=len(conns)).tolist()
         self.marked[targets] = True
-        inside = np.bincount(groups[self.marked[sources]], minlength=len(conns)).tolist()
+        self.own_pairs += int(np.count_nonzero(self.marked[sources]))
         self.marked[targets] = False
         pairs = []
         for i, conn in enumerate(conns):
@@ -161,13 +175,12 @@ class _Builder:
                 source_set = self.sets[key] = len(self.sets)
                 self.set_sizes.append(sizes[i])
             pairs.append((conn, source_set))
-            if inside[i]:
-                self.own[entry, source_set] = inside[i]
         self.entries.append((tuple(targets.tolist()), tuple(pairs)))
 
     def done(self, endpoints: tuple[str, ...]) -> PairMap:
+        pairs = _Flat.of(self.entries).pairs(np.array(self.set_sizes, dtype=np.int64))
         return PairMap(endpoints, tuple(self.connections), tuple(self.sets),
-                       tuple(self.entries), counted_pairs(self.entries, self.set_sizes, self.own))
+                       tuple(self.entries), pairs - self.own_pairs)
 
 
 def pair_map(reach: Reachability) -> PairMap:
@@ -246,24 +259,21 @@ def _check(pair_map: PairMap) -> None:
         len(pair_map.source_sets), width)  # by count: a map of no endpoint has rows of 0 bytes
     bits = np.unpackbits(packed, axis=1, count=n, bitorder="little")
     sizes = bits.sum(axis=1, dtype=np.int64)
-    entries = pair_map.destinations
     try:
-        targets = np.array([t for ts, _ in entries for t in ts], dtype=np.int64)
-        allowed = np.array([p for _, a in entries for p in a], dtype=np.int64).reshape(-1, 2)
+        flat = _Flat.of(pair_map.destinations)
     except OverflowError:
         raise PairMapError("an index is out of range") from None
-    target_counts = np.array([len(ts) for ts, _ in entries], dtype=np.intp)
-    pair_entry = np.repeat(np.arange(len(entries)),
-                           np.array([len(a) for _, a in entries], dtype=np.intp))
+    targets, allowed = flat.targets, flat.allowed
     if ((targets < 0) | (targets >= n)).any():
         raise PairMapError("a destination index is out of range")
     if ((allowed < 0) | (allowed >= [len(pair_map.connections), len(sizes)])).any():
         raise PairMapError("a connection or source set index is out of range")
     # Each (entry, source set) stands for its targets × its sources, less the targets that are
     # among its sources (an endpoint is never its own source).
+    pair_entry, target_counts = flat.pair_entry, flat.target_counts
     pair_of, at = ragged(target_counts[pair_entry])
     first_target = np.cumsum(target_counts) - target_counts
     own = bits[allowed[pair_of, 1], targets[first_target[pair_entry[pair_of]] + at]]
-    counted = int((target_counts[pair_entry] * sizes[allowed[:, 1]]).sum()) - int(own.sum())
+    counted = flat.pairs(sizes) - int(own.sum())
     if counted != pair_map.pairs:
         raise PairMapError(f"records {pair_map.pairs} pairs but its entries hold {counted}")
