@@ -79,6 +79,19 @@ def ragged(counts: IntArray) -> tuple[IntArray, IntArray]:
     return owner, np.arange(owner.size) - firsts[owner]
 
 
+def spans(starts: IntArray, counts: IntArray) -> IntArray:
+    """``arange(starts[i], starts[i] + counts[i])`` for every ``i``, concatenated: one running
+    sum, not an array per span (nor :func:`ragged`'s owner and position arrays)."""
+    kept = counts > 0
+    starts, counts = starts[kept], counts[kept]
+    steps = np.ones(int(counts.sum()), dtype=np.intp)
+    if steps.size:
+        firsts = np.cumsum(counts) - counts
+        steps[0] = starts[0]
+        steps[firsts[1:]] = starts[1:] - (starts[:-1] + counts[:-1] - 1)
+    return np.cumsum(steps, out=steps)
+
+
 def run_starts(ordered: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
     """Where each run of equal values of a sorted array begins."""
     starts = np.empty(ordered.size, dtype=bool)

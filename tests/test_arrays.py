@@ -79,3 +79,11 @@ def test_mixed_codes_too_many_for_64_bits_are_refused() -> None:
     assert arrays.mixed_codes(digits, [2**32, 2**31]).dtype == np.int64
     with pytest.raises(OverflowError):
         arrays.mixed_codes(digits, [2**32, 2**31 + 1])
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 5)), max_size=30))
+def test_spans_are_the_aranges_concatenated(spans: list[tuple[int, int]]) -> None:
+    starts = np.array([s for s, _ in spans], dtype=np.intp)
+    counts = np.array([c for _, c in spans], dtype=np.intp)
+    expected = [v for s, c in spans for v in range(s, s + c)]
+    assert arrays.spans(starts, counts).tolist() == expected

@@ -161,6 +161,11 @@ class Traffic:
         """How many entries: allowed (source, destination column) pairs."""
         return int(self._entries.sources.size)
 
+    def pair_bound(self) -> int:
+        """Allowed pairs, self pairs included: each column's entries times its members."""
+        entries = self._entries
+        return int((np.diff(entries.starts) * np.diff(entries.member_starts)).sum())
+
     def batches(self, sources: BoolVector | None = None,
                 destinations: BoolVector | None = None) -> Iterator[Batch]:
         """The columns in batches, each column whole, with only the entries of ``sources`` when
@@ -469,6 +474,11 @@ def traffic_of(reach: Reachability) -> Traffic:
     if found is None:
         found = _SCANNED[reach] = Traffic(reach)
     return found
+
+
+def scanned(reach: Reachability) -> Traffic | None:
+    """The scan of ``reach`` if one was made (:func:`traffic_of`), without making one."""
+    return _SCANNED.get(reach)
 
 
 def summary(reach: Reachability) -> Summary:

@@ -15,12 +15,13 @@ from reporter.diff.model import (
     ReachabilityDelta,
     Side,
 )
-from reporter.diff.pairdiff import differing_rows, workload_keys
+from reporter.diff.pairdiff import PairComparison, differing_rows, workload_keys
 from reporter.diff.policies import policy_changes
 from reporter.diff.record import PACK_CONNECTIONS_LIMIT
 from reporter.diff.status import status_delta
 from reporter.model import IPBLOCK_FLAG
 from reporter.netpol.engine import Reachability
+from reporter.pack import CONNECTIVITY_JSON
 from reporter.wording import counted
 
 
@@ -60,17 +61,51 @@ def compute_delta(
 
 
 def _reachability(old: Side, new: Side, notes: list[str]) -> ReachabilityDelta | None:
+    zones = {**old.zones, **new.zones}
     if old.connections is not None and new.connections is not None:
-        return reachability_delta(row_changes(old.connections, new.connections),
-                                  {**old.zones, **new.zones}, "workload")
+        return reachability_delta(row_changes(old.connections, new.connections), zones,
+                                  "workload")
+    if old.connectivity is not None and new.connectivity is not None:
+        _ipblock_note(old, new, notes)
+        compared = PairComparison(old.connectivity, new.connectivity,
+                                  workload_keys(old.connectivity) | workload_keys(new.connectivity))
+        if compared.differing + compared.loose <= LISTED_PAIRS_LIMIT:
+            return reachability_delta(row_changes(*compared.rows()), zones, "workload")
+        if old.zone_flows is not None and new.zone_flows is not None:
+            notes.append(f"the exact maps were compared pair by pair: {_differing(compared)}, "
+                         f"more than the {LISTED_PAIRS_LIMIT:,} listed one by one, so the "
+                         "changes are listed between zones")
+            return reachability_delta(zone_flow_changes(old.zone_flows, new.zone_flows), {},
+                                      "zone")
     if old.zone_flows is not None and new.zone_flows is not None:
-        notes.append(f"pack.json records the exact connectivity map only up to "
-                     f"{PACK_CONNECTIONS_LIMIT:,} allowed pairs (a side has more, or is an older "
-                     "pack): reachability is compared between zones")
+        notes.append(f"a side has no exact connectivity map (a pack's pack.json records it up "
+                     f"to {PACK_CONNECTIONS_LIMIT:,} allowed pairs, its folder's "
+                     f"{CONNECTIVITY_JSON} at any size: an older pack, or a pack.json named "
+                     "without its folder): reachability is compared between zones")
         return reachability_delta(zone_flow_changes(old.zone_flows, new.zone_flows), {}, "zone")
     notes.append("reachability is not compared: a side has neither a connectivity map nor zone "
                  "flows")
     return None
+
+
+LISTED_PAIRS_LIMIT = 200_000
+"""Pairs that differ between two exact maps, up to which the changes are listed workload by
+workload (beyond, between zones: a list nobody reads, and ~1 KB of memory a change)."""
+
+
+def _differing(compared: PairComparison) -> str:
+    text = f"{compared.differing:,} allowed pairs differ"
+    if compared.loose:
+        text += (f" (and {compared.loose:,} with an external range the sides cut differently "
+                 "are to be refined)")
+    return text
+
+
+def _ipblock_note(old: Side, new: Side, notes: list[str]) -> None:
+    if _matches_pod_ips(old) != _matches_pod_ips(new):
+        notes.append("one map was made with --ipblock-matches-pod-ips and the other without: "
+                     "pods an ipBlock matches by their IPs differ for that reason alone (give "
+                     "both sides the same option)")
 
 
 def _drift_reachability(desired: Side, live: Side, notes: list[str]
@@ -83,10 +118,7 @@ def _drift_reachability(desired: Side, live: Side, notes: list[str]
         notes.append("reachability is not compared: a pack.json alone does not hold the map "
                      "(name the pack folder: its connectivity.json.gz does)")
         return None, None
-    if _matches_pod_ips(desired) != _matches_pod_ips(live):
-        notes.append("one map was made with --ipblock-matches-pod-ips and the other without: "
-                     "pods an ipBlock matches by their IPs differ for that reason alone (give "
-                     "drift the option the pack was made with)")
+    _ipblock_note(desired, live, notes)
     wanted, running = workload_keys(desired.connectivity), workload_keys(live.connectivity)
     both = wanted & running
     alone = len(wanted ^ running)

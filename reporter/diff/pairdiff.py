@@ -1,34 +1,38 @@
-"""Drift at any size: two maps compared pair by pair in arrays, between the endpoints both
-sides have; only the pairs that differ become rows, which reporter.diff.connections turns into
-changes as it does for small maps. A map is the engine's (manifests, a snapshot) or the one a
-pack stores (``connectivity.json.gz``).
+"""Two maps compared pair by pair in arrays, at any size: drift between the workloads both
+sides have, a diff between all of them; only the pairs that differ become rows, which
+reporter.diff.connections turns into changes as it does for small maps. A map is the engine's
+(manifests, a snapshot) or the one a pack stores (``connectivity.json.gz``).
 
-A pair is ``source * N + destination`` in a numbering of the shared endpoints (workloads on
-both sides, and external ranges both sides cut alike), its connections a number shared by the
-sides for each distinct connection set; both are packed in one integer, so that a side is one
-sorted array (8 bytes a pair) and a pair both sides allow alike is the same integer on both.
-External ranges one side cuts differently are handed over as rows, whole: the rows'
-comparison refines them.
+A pair is ``destination * N + source`` in a numbering of the compared endpoints (workloads, and
+external ranges both sides cut alike), its connections a number shared by the sides for each
+distinct connection set; both are packed in one integer, so that a side is one sorted array (8
+bytes a pair) and a pair both sides allow alike is the same integer on both. The arrays are made
+a range of destinations at a time (RANGE_PAIRS). External ranges one side cuts differently are
+handed over as rows, whole: the rows' comparison refines them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator
 
 import numpy as np
 import numpy.typing as npt
 
 from reporter.arrays import ragged
-from reporter.checks.traffic import Traffic
+from reporter.checks.traffic import Traffic, scanned
 from reporter.diff.connections import is_external
 from reporter.diff.model import Row
 from reporter.netpol.engine import Reachability
-from reporter.render.pairmap import PairMap
+from reporter.render.pairmap import PairArrays, PairMap
 
 Int64Array = npt.NDArray[np.int64]
 Map = Reachability | PairMap
 CHUNK = 1 << 20
 """Pairs of a stored map gathered before they are numbered."""
+RANGE_PAIRS = 1 << 21
+"""Pairs of a side compared at once (8 bytes each), the destinations taken a range at a time: a
+5,000-workload estate's 13 M pairs a side never lie in memory whole, and small ranges sort
+faster (in cache)."""
 CONNECTION_BITS = 24
 """Low bits of a packed pair: its connections' number (a few hundred distinct sets in an
 estate). The pair code takes the rest: 39 bits, shared endpoints up to ~740,000."""
@@ -46,117 +50,161 @@ def workload_keys(found: Map) -> set[str]:
 
 
 class _Side:
-    """One map's pairs between shared endpoints (packed, sorted), and its rows with a range the
-    other side cuts differently."""
+    """One map's pairs between shared endpoints, a range of destinations at a time (packed,
+    sorted), and its rows with a range the other side cuts differently."""
 
-    def __init__(self, keys: list[str], connections: Sequence[str], shared: dict[str, int],
-                 texts: dict[str, int]) -> None:
-        self.keys = keys
-        self.number = np.array([shared.get(k, -1) for k in keys], dtype=np.int64)
-        loose = np.array([k not in shared and is_external(k) for k in keys], dtype=bool)
-        self.kept = (self.number >= 0) | loose
-        """Endpoints whose pairs are compared: shared ones, and ranges cut differently."""
+    def __init__(self, found: Map, shared: dict[str, int], texts: dict[str, int]) -> None:
+        self.scan: Traffic | PairArrays | None
+        """The pairs' source: a stored map's arrays, or the engine's pair scan (the checks'
+        when they made one, else one for this comparison alone: drift runs no checks), dropped
+        when the comparison is done (~0.7 GB a side at 10,000 workloads)."""
+        if isinstance(found, PairMap):
+            self.scan, connections = PairArrays(found), list(found.connections)
+            self.pairs = found.pairs + len(found.endpoints)
+        else:
+            scan = self.scan = scanned(found) or Traffic(found)
+            connections = [str(found.ports.connection_set(m)) for m in scan.masks]
+            self.pairs = scan.pair_bound()
+        """How many pairs the map holds at most (self pairs included)."""
+        self.keys = endpoint_keys(found)
+        self.number = np.array([shared.get(k, -1) for k in self.keys], dtype=np.int64)
+        self.loose = np.array([k not in shared and is_external(k) for k in self.keys],
+                              dtype=bool)
+        """Ranges the other side cuts differently: their pairs are handed over as rows."""
         self.connections = np.array([texts.setdefault(t, len(texts)) for t in connections],
                                     dtype=np.int64)
         self.width = len(shared)
         if len(texts) >> CONNECTION_BITS or self.width ** 2 >> (63 - CONNECTION_BITS):
             raise ValueError(f"{self.width} endpoints, {len(texts)} distinct connection sets: "
                              "more than a pair packs")
-        self._packed: list[Int64Array] = []
         self.rows: list[tuple[str, str, int]] = []
         """(source, destination, connection number)."""
-        self.packed = np.zeros(0, dtype=np.int64)
 
-    def add(self, source: Int64Array, destination: npt.NDArray[np.integer],
-            connection: npt.NDArray[np.integer]) -> None:
-        """Pairs: the source, destination and connection (index into this map's list)."""
-        number, kept = self.number, self.kept
-        wanted = (source != destination) & kept[source] & kept[destination]
+    def packed(self, low: int, high: int) -> Int64Array:
+        """The pairs whose destination is numbered ``low`` to ``high - 1``, sorted; the rows of
+        a loose destination come with the first range."""
+        wanted = (self.number >= low) & (self.number < high)
+        if low == 0:
+            wanted |= self.loose
+        parts = [np.zeros(0, dtype=np.int64)]
+        for source, destination, connection in self._pairs(wanted):
+            parts.append(self._add(source, destination, connection, wanted))
+        packed = np.concatenate(parts)
+        packed.sort()
+        return packed
+
+    def _pairs(self, destinations: npt.NDArray[np.bool_]) -> Iterator[
+            tuple[Int64Array, npt.NDArray[np.integer], npt.NDArray[np.integer]]]:
+        """(source, destination, connection) arrays of the pairs, at least those whose
+        destination is among ``destinations``."""
+        if isinstance(self.scan, PairArrays):
+            for source, destination, connection in self.scan.of(CHUNK, destinations):
+                yield source.astype(np.int64), destination, connection
+            return
+        assert self.scan is not None, "compared already"
+        for batch in self.scan.batches(destinations=destinations):
+            per_column = np.bincount(batch.member_column,
+                                     minlength=int(batch.member_column[-1]) + 1)
+            first = np.cumsum(per_column) - per_column
+            entry, within = ragged(per_column[batch.source_column])
+            yield (batch.sources[entry].astype(np.int64),
+                   batch.members[first[batch.source_column[entry]] + within],
+                   batch.mask_ids[entry])
+
+    def done(self) -> None:
+        """Compared: the pairs' source is no longer needed."""
+        self.scan = None
+
+    def _add(self, source: Int64Array, destination: npt.NDArray[np.integer],
+             connection: npt.NDArray[np.integer], destinations: npt.NDArray[np.bool_]
+             ) -> Int64Array:
+        """Pairs (the connection an index into this map's list) packed, those with a loose
+        end kept as rows."""
+        number, kept = self.number, (self.number >= 0) | self.loose
+        wanted = (source != destination) & kept[source] & destinations[destination]
         both = wanted & (number[source] >= 0) & (number[destination] >= 0)
-        code = number[source[both]] * self.width + number[destination[both]]
-        self._packed.append(code << CONNECTION_BITS | self.connections[connection[both]])
         one = np.flatnonzero(wanted & ~both)
         keys, values = self.keys, self.connections
         self.rows += [(keys[s], keys[d], int(values[c])) for s, d, c in zip(
             source[one].tolist(), destination[one].tolist(), connection[one].tolist(),
             strict=True)]
-
-    def done(self) -> _Side:
-        self.packed = (np.concatenate(self._packed) if self._packed
-                       else np.zeros(0, dtype=np.int64))
-        self._packed = []
-        self.packed.sort()
-        return self
-
-    def differing(self, other: _Side) -> npt.NDArray[np.bool_]:
-        """Which of its pairs the other side lacks or allows other connections on: whose packed
-        value the other side does not have."""
-        if not other.packed.size:
-            return np.ones(self.packed.size, dtype=bool)
-        at = np.minimum(np.searchsorted(other.packed, self.packed), other.packed.size - 1)
-        differs: npt.NDArray[np.bool_] = other.packed[at] != self.packed
-        return differs
+        code = number[destination[both]] * self.width + number[source[both]]
+        packed: Int64Array = code << CONNECTION_BITS | values[connection[both]]
+        return packed
 
 
-def _of_engine(reach: Reachability, shared: dict[str, int], texts: dict[str, int]) -> _Side:
-    """The engine's pair scan, a batch of columns at a time. Drift runs no checks: the scan is
-    made for this side alone (not traffic_of's, kept while the map lives) and freed once read
-    (10,000 workloads: ~0.7 GB a side)."""
-    traffic = Traffic(reach)
-    side = _Side(endpoint_keys(reach),
-                 [str(reach.ports.connection_set(m)) for m in traffic.masks], shared, texts)
-    for batch in traffic.batches(sources=side.kept, destinations=side.kept):
-        per_column = np.bincount(batch.member_column, minlength=int(batch.member_column[-1]) + 1)
-        first = np.cumsum(per_column) - per_column
-        entry, within = ragged(per_column[batch.source_column])
-        side.add(batch.sources[entry].astype(np.int64),
-                 batch.members[first[batch.source_column[entry]] + within],
-                 batch.mask_ids[entry])
-    return side.done()
+def _differing(before: Int64Array, after: Int64Array) -> tuple[Int64Array, Int64Array]:
+    """The values of each array (sorted, distinct) that the other lacks: pairs one side does not
+    allow, or allows on other connections. Merged, not searched: a stable sort of two sorted
+    runs is one merge pass, and only the values found once are then looked up."""
+    merged = np.concatenate([before, after])
+    merged.sort(kind="stable")
+    twice = np.zeros(merged.size, dtype=bool)
+    repeated = merged[1:] == merged[:-1]
+    twice[1:] |= repeated
+    twice[:-1] |= repeated
+    once = merged[~twice]
+    at = np.minimum(np.searchsorted(before, once), max(before.size - 1, 0))
+    mine = before[at] == once if before.size else np.zeros(once.size, dtype=bool)
+    return once[mine], once[~mine]
 
 
-def _of_stored(stored: PairMap, shared: dict[str, int], texts: dict[str, int]) -> _Side:
-    """A pack's map: each entry's destinations times each of its source sets."""
-    side = _Side(list(stored.endpoints), stored.connections, shared, texts)
-    parts: list[tuple[Int64Array, Int64Array, Int64Array]] = []
-    size = 0
-    for targets, allowed in stored.destinations:
-        destinations = np.array(targets, dtype=np.int64)
-        for connection, source_set in allowed:
-            sources = stored.sources(source_set).astype(np.int64)
-            parts.append((np.repeat(sources, destinations.size),
-                          np.tile(destinations, sources.size),
-                          np.full(sources.size * destinations.size, connection, dtype=np.int64)))
-            size += parts[-1][0].size
-            if size >= CHUNK:
-                side.add(*(np.concatenate(p) for p in zip(*parts, strict=True)))
-                parts, size = [], 0
-    if parts:
-        side.add(*(np.concatenate(p) for p in zip(*parts, strict=True)))
-    return side.done()
+class PairComparison:
+    """Two maps compared pair by pair between ``workloads`` and the external ranges both sides
+    cut alike, a range of destinations at a time: what differs is counted first, and made into
+    rows only when asked."""
+
+    def __init__(self, old: Map, new: Map, workloads: Collection[str]) -> None:
+        old_keys = set(endpoint_keys(old))
+        self._keys = sorted(workloads) + sorted(
+            k for k in endpoint_keys(new) if is_external(k) and k in old_keys)
+        shared = {key: n for n, key in enumerate(self._keys)}
+        texts: dict[str, int] = {}
+        self._sides = (_Side(old, shared, texts), _Side(new, shared, texts))
+        self._texts = list(texts)
+        # At most one range per destination, so that no range is empty (loose rows come with
+        # the first one) however small RANGE_PAIRS is.
+        ranges = min(-(-max(s.pairs for s in self._sides) // RANGE_PAIRS), len(shared))
+        bounds = np.linspace(0, len(shared), max(ranges, 1) + 1).round().astype(int).tolist()
+        found: tuple[list[Int64Array], list[Int64Array]] = ([], [])
+        for low, high in zip(bounds, bounds[1:], strict=False):
+            before, after = _differing(*(side.packed(low, high) for side in self._sides))
+            found[0].append(before)
+            found[1].append(after)
+        for side in self._sides:
+            side.done()
+        self._differing = [np.concatenate([np.zeros(0, dtype=np.int64), *f]) for f in found]
+
+    @property
+    def differing(self) -> int:
+        """Pairs one map allows and the other does not, or allows on other connections."""
+        before, after = (d >> CONNECTION_BITS for d in self._differing)
+        return int(before.size + after.size
+                   - np.intersect1d(before, after, assume_unique=True).size)
+
+    @property
+    def loose(self) -> int:
+        """Rows with an external range the other side cuts differently: compared as rows."""
+        return sum(len(side.rows) for side in self._sides)
+
+    def rows(self) -> tuple[list[Row], list[Row]]:
+        """The rows of each map that the other does not have alike: the rows of a pair both
+        allow alike are left out, so their comparison finds the same changes as that of the
+        whole maps."""
+        keys, width, text_of = self._keys, len(self._keys), self._texts
+        found: list[list[Row]] = []
+        for side, differing in zip(self._sides, self._differing, strict=True):
+            pairs = (differing >> CONNECTION_BITS).tolist()
+            values = (differing & ((1 << CONNECTION_BITS) - 1)).tolist()
+            found.append(sorted([
+                *((keys[code % width], keys[code // width], text_of[value])
+                  for code, value in zip(pairs, values, strict=True)),
+                *((src, dst, text_of[value]) for src, dst, value in side.rows)]))
+        return found[0], found[1]
 
 
 def differing_rows(old: Map, new: Map, workloads: Collection[str]
                    ) -> tuple[list[Row], list[Row]]:
-    """The rows of each map, between ``workloads`` (on both sides) and external ranges, that
-    the other map does not have alike: the rows of a pair both allow alike are left out, so
-    their comparison finds the same changes as that of the whole maps."""
-    old_keys = set(endpoint_keys(old))
-    shared_keys = sorted(workloads) + sorted(
-        k for k in endpoint_keys(new) if is_external(k) and k in old_keys)
-    shared = {key: n for n, key in enumerate(shared_keys)}
-    texts: dict[str, int] = {}
-    sides = [_of_stored(m, shared, texts) if isinstance(m, PairMap)
-             else _of_engine(m, shared, texts) for m in (old, new)]
-    text_of = list(texts)
-    width = len(shared)
-    found: list[list[Row]] = []
-    for side, other in (sides, sides[::-1]):
-        differing = side.packed[side.differing(other)]
-        pairs = (differing >> CONNECTION_BITS).tolist()
-        values = (differing & ((1 << CONNECTION_BITS) - 1)).tolist()
-        found.append(sorted([
-            *((shared_keys[code // width], shared_keys[code % width], text_of[value])
-              for code, value in zip(pairs, values, strict=True)),
-            *((src, dst, text_of[value]) for src, dst, value in side.rows)]))
-    return found[0], found[1]
+    """The rows of each map, between ``workloads`` and external ranges, that the other map does
+    not have alike (:meth:`PairComparison.rows`)."""
+    return PairComparison(old, new, workloads).rows()

@@ -33,7 +33,7 @@ from reporter.pack import (
     verify_pack,
 )
 from reporter.pipeline import Assessed, Assessor, PipelineOptions, read_inputs
-from reporter.render.pairmap import PairMap, PairMapError, read_pair_map
+from reporter.render.pairmap import PairMapError, read_pair_map
 from reporter.wording import counted
 
 EXACT_DIFF_LIMIT = 200_000
@@ -158,14 +158,22 @@ def load_side(path: str, options: SideOptions, assessor: Assessor | None = None,
     """A pack (folder or pack.json), or the manifests at ``path``."""
     pack = read_pack(path)
     if pack is not None:
-        verified = verify_named_pack(path)
-        side = side_from_assessment(pack, path)
-        if options.assess or not Path(path).is_dir():  # a diff reads the recorded connections
-            return side
-        # Drift compares the maps themselves: the one verify decoded, else read here.
-        stored = verified.pair_map if verified is not None else _stored_map(Path(path))
-        return replace(side, connectivity=stored)
+        return pack_side(path, pack, drift=not options.assess)
     return manifest_side([path], path, options, assessor, kind=kind)
+
+
+def pack_side(path: str, pack: Assessment, *, drift: bool = False) -> Side:
+    """A pack named by the user (``pack`` its assessment), checked as ``reporter verify``
+    checks it, with its exact map: the one verify decoded, else its folder's, read when
+    pack.json does not record the map (beyond PACK_CONNECTIONS_LIMIT pairs) or for ``drift``,
+    which compares the maps themselves."""
+    verified = verify_named_pack(path)
+    side = side_from_assessment(pack, path)
+    if verified is not None and verified.pair_map is not None:
+        return replace(side, connectivity=verified.pair_map)
+    if (drift or side.connections is None) and Path(path).is_dir():
+        return with_stored_map(side, Path(path))
+    return side
 
 
 def verify_named_pack(path: str) -> Verified | None:
@@ -178,14 +186,14 @@ def verify_named_pack(path: str) -> Verified | None:
     return verify_pack(folder) if (folder / SUMS).is_file() else None
 
 
-def _stored_map(folder: Path) -> PairMap | None:
-    """The map a pack folder without SHA256SUMS stores (None: a pack older than the stored
-    map)."""
+def with_stored_map(side: Side, folder: Path) -> Side:
+    """``side`` (a pack) with the map its folder stores, read here: a pack verified already
+    (an archive's), or one without SHA256SUMS. Unchanged for a pack older than the stored map."""
     file = folder / CONNECTIVITY_JSON
     if not file.is_file():
-        return None
+        return side
     try:
-        return read_pair_map(file.read_bytes())
+        return replace(side, connectivity=read_pair_map(file.read_bytes()))
     except (OSError, PairMapError) as error:
         raise InputError([Problem(f"the pack's map cannot be read: {error}", file=str(file))],
                          hint="verify the pack (reporter verify): it may have been altered"
@@ -253,8 +261,7 @@ def since_side(since: str, paths: Sequence[str], assessor: Assessor) -> Side:
     assessed by ``assessor`` (the current run's: same config, catalog and clock)."""
     pack = read_pack(since)
     if pack is not None:
-        verify_named_pack(since)
-        return side_from_assessment(pack, since)
+        return pack_side(since, pack)
     if os.path.exists(since):
         raise InputError([Problem("not a pack: neither a pack folder nor a pack.json",
                                   file=since)],

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import ragged
+from reporter.arrays import ragged, spans
 from reporter.pack import gzip_writer
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 FORMAT = "compliance-reporter/connectivity/1"
 Row = tuple[str, str, str]
 Entry = tuple[tuple[int, ...], tuple[tuple[int, int], ...]]
+IntArray = npt.NDArray[np.intp]
 
 
 class PairMapError(ValueError):
@@ -98,7 +99,6 @@ class PairMap:
 
 _CHUNK = 4096
 """Source sets or destinations encoded per write."""
-
 T = TypeVar("T")
 
 
@@ -136,6 +136,64 @@ class _Flat:
         """Pairs the entries stand for, self pairs included: each (entry, source set) pair's
         targets × its sources."""
         return int((self.target_counts[self.pair_entry] * set_sizes[self.allowed[:, 1]]).sum())
+
+
+class PairArrays:
+    """A map's pairs as arrays (:meth:`of`): its entries laid flat and its source sets unpacked
+    once, however many times they are read."""
+
+    def __init__(self, pair_map: PairMap) -> None:
+        self._flat = _Flat.of(pair_map.destinations)
+        self._members, self._member_starts = _set_members(pair_map)
+
+    def of(self, chunk: int, destinations: npt.NDArray[np.bool_] | None = None
+           ) -> Iterator[tuple[IntArray, IntArray, IntArray]]:
+        """Every (source, destination, connection index) the entries stand for, self pairs
+        included, only towards ``destinations`` when given, as arrays of about ``chunk`` pairs
+        (an (entry, source set) is never split): no Python object per pair or source set."""
+        flat, members, member_starts = self._flat, self._members, self._member_starts
+        targets, target_counts = flat.targets, flat.target_counts
+        if destinations is not None:
+            kept = destinations[targets]
+            entry_of = np.repeat(np.arange(target_counts.size), target_counts)
+            targets = targets[kept]
+            target_counts = np.bincount(entry_of[kept], minlength=target_counts.size)
+        conn_of, set_of = flat.allowed[:, 0], flat.allowed[:, 1]
+        # (entry, source set, target) rows, few, then their sources: a destination and a
+        # connection repeated over a slice of the set's members.
+        pair_targets = target_counts[flat.pair_entry]
+        row_pair = np.repeat(np.arange(pair_targets.size), pair_targets)
+        row_target = targets[spans((np.cumsum(target_counts) - target_counts)[flat.pair_entry],
+                                   pair_targets)]
+        row_set = set_of[row_pair]
+        row_sizes = member_starts[row_set + 1] - member_starts[row_set]
+        ends = np.cumsum(row_sizes)
+        total = int(ends[-1]) if ends.size else 0
+        cuts = np.unique(np.searchsorted(ends, np.arange(chunk, total, chunk), side="right"))
+        for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), ends.size], strict=True):
+            sizes = row_sizes[lo:hi]
+            yield (members[spans(member_starts[row_set[lo:hi]], sizes)],
+                   np.repeat(row_target[lo:hi], sizes),
+                   np.repeat(conn_of[row_pair[lo:hi]], sizes))
+
+
+def _set_members(pair_map: PairMap) -> tuple[IntArray, IntArray]:
+    """Each source set's endpoints: set ``k``'s at ``members[starts[k]:starts[k + 1]]``,
+    unpacked a block of sets at a time."""
+    n, width = len(pair_map.endpoints), (len(pair_map.endpoints) + 7) // 8
+    block = max(1, _UNPACKED // max(n, 1))
+    members, sizes = [np.zeros(0, dtype=np.intp)], [np.zeros(0, dtype=np.intp)]
+    for first in range(0, len(pair_map.source_sets), block):
+        sets = pair_map.source_sets[first:first + block]
+        packed = np.frombuffer(b"".join(sets), dtype=np.uint8).reshape(len(sets), width)
+        found, member = np.nonzero(np.unpackbits(packed, axis=1, count=n, bitorder="little"))
+        members.append(member)
+        sizes.append(np.bincount(found, minlength=len(sets)))
+    return np.concatenate(members), np.cumsum(np.concatenate([[0], *sizes]))
+
+
+_UNPACKED = 1 << 24
+"""Bits of source sets unpacked at once (one byte each)."""
 
 
 class _Builder:

@@ -95,9 +95,61 @@ def test_a_pack_without_specs_or_map_is_compared_as_far_as_it_goes(
     assert delta["notes"] == [
         "3 policies on both sides were not compared as text: a pack made before policy specs "
         "were recorded does not have them",
-        "pack.json records the exact connectivity map only up to 20,000 allowed pairs (a side "
-        "has more, or is an older pack): reachability is compared between zones",
+        "a side has no exact connectivity map (a pack's pack.json records it up to 20,000 "
+        "allowed pairs, its folder's connectivity.json.gz at any size: an older pack, or a "
+        "pack.json named without its folder): reachability is compared between zones",
     ]
+
+
+CACHE = """\
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: tools}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cache, namespace: tools}
+spec:
+  selector: {matchLabels: {app: cache}}
+  template:
+    metadata: {labels: {app: cache}}
+    spec:
+      containers: [{name: cache, image: cache:1}]
+"""
+
+
+def test_packs_too_large_for_pack_json_compare_their_stored_maps(
+    estates: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quarterly pack of a real estate records its map only in connectivity.json.gz: the
+    comparison with it is as exact as with small packs, workloads on one side included."""
+    with Path("new/workloads.yaml").open("a", encoding="utf-8") as file:
+        file.write(CACHE)
+    exact = as_json(run("diff", "old", "new", "-o", "json"))
+    assert exact["reachability"]["level"] == "workload"
+    changes = [*exact["reachability"]["internet_exposure"],
+               *(c for g in exact["reachability"]["groups"] for c in g["changes"])]
+    assert {c["dst"] for c in changes if c["change"] == "added"} >= {"tools/cache[Deployment]"}
+
+    import reporter.diff.record
+    import reporter.diff.sides
+    monkeypatch.setattr(reporter.diff.record, "PACK_CONNECTIONS_LIMIT", 0)
+    monkeypatch.setattr(reporter.diff.sides, "EXACT_DIFF_LIMIT", 0)
+    assert run("report", "old", "--out", "pack").exit_code in (0, 1)
+    assert json.loads(Path("pack/pack.json").read_text(encoding="utf-8"))["connections"] is None
+    for old in ("pack", "pack/pack.json"):
+        from_maps = as_json(run("diff", old, "new", "-o", "json"))
+        assert from_maps.pop("old")["label"] == old
+        assert from_maps == {k: v for k, v in exact.items() if k != "old"}
+
+    import reporter.diff.compute
+    monkeypatch.setattr(reporter.diff.compute, "LISTED_PAIRS_LIMIT", 1)
+    zones = as_json(run("diff", "pack", "new", "-o", "json"))
+    assert zones["reachability"]["level"] == "zone"
+    assert zones["notes"] == [
+        f"the exact maps were compared pair by pair: {len(changes)} allowed pairs differ, more "
+        "than the 1 listed one by one, so the changes are listed between zones"]
 
 
 def test_a_json_manifest_is_read_as_manifests_not_as_a_pack(tmp_path: Path) -> None:
@@ -245,7 +297,12 @@ def test_drift_against_a_pack_folder_compares_its_map(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "    - shop/api[Deployment] => shop/db[StatefulSet] : TCP 5432" in result.stdout
 
-    text = no_drift("live", "pack/pack.json")
+    # Its pack.json, named in its verified folder, stands for the pack and its map.
+    assert run("drift", "live", "pack/pack.json", "-o", "txt").stdout == result.stdout.replace(
+        "pack (pack)", "pack/pack.json (pack)")
+
+    Path("pack.json").write_bytes(Path("pack/pack.json").read_bytes())  # with nothing beside
+    text = no_drift("reviewed", "pack.json")
     assert text.splitlines()[1] == (
         "No drift: 2 NetworkPolicies compared, each the same on both sides (their effect is not "
         "compared: see the notes).")

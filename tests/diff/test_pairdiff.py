@@ -1,17 +1,20 @@
-"""Drift's comparison in arrays finds exactly the changes the comparison of the whole maps'
-rows finds, between the workloads on both sides, whatever the sides' policies, labels, classes
-and ipBlock cuts, and whether a map is the engine's or a pack's."""
+"""The comparison in arrays finds exactly the changes the comparison of the whole maps' rows
+finds, between the workloads on both sides (drift) or all of them (diff), whatever the sides'
+policies, labels, classes and ipBlock cuts, whether a map is the engine's or a pack's, and
+however many ranges of destinations it is taken in."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reporter.diff import pairdiff
 from reporter.diff.connections import is_external, row_changes
 from reporter.diff.model import Row
-from reporter.diff.pairdiff import differing_rows, workload_keys
+from reporter.diff.pairdiff import PairComparison, differing_rows, workload_keys
 from reporter.diff.record import connection_rows
 from reporter.inventory.model import Inventory
 from reporter.netpol.engine import Reachability, analyse
@@ -59,3 +62,25 @@ def test_labels_drifting_under_the_same_policies(old: Inventory, data: st.DataOb
 def test_an_unchanged_map_has_no_differing_rows(inventory: Inventory) -> None:
     reach = analyse(inventory)
     assert differing_rows(reach, analyse(inventory), workload_keys(reach)) == ([], [])
+
+
+@SETTINGS
+@given(old=inventories(), new=inventories(), range_pairs=st.sampled_from([1, 3, 1 << 23]))
+def test_whole_maps_compare_alike_in_arrays_and_in_rows(old: Inventory, new: Inventory,
+                                                        range_pairs: int) -> None:
+    """A diff's comparison: workloads on one side only count (their pairs are added or
+    removed)."""
+    before, after = analyse(old), analyse(new)
+    every = workload_keys(before) | workload_keys(after)
+    expected = row_changes(list(connection_rows(before)), list(connection_rows(after)))
+    with mock.patch.object(pairdiff, "RANGE_PAIRS", range_pairs):
+        for old_map, new_map in ((before, after), (pair_map(before), pair_map(after))):
+            compared = PairComparison(old_map, new_map, every)
+            rows = compared.rows()
+            assert row_changes(*rows) == expected
+            assert all(len(set(side)) == len(side) for side in rows)  # each range read once
+            if not compared.loose:  # the sides cut external ranges alike: pairs match by key
+                was = {(s, d): c for s, d, c in connection_rows(before)}
+                now = {(s, d): c for s, d, c in connection_rows(after)}
+                assert compared.differing == sum(was.get(k) != now.get(k)
+                                                 for k in was.keys() | now.keys())
