@@ -445,7 +445,9 @@ class ChangesSince(_Model):
     """The commit the previous review was read at, when known."""
     policies: list[PolicyChangeRef]
     level: str | None
-    """``workload`` (exact maps compared), ``zone`` (zone flows), None (not compared)."""
+    """``workload`` (changes listed pair by pair from the exact maps), ``zone`` (between zones:
+    a side without an exact map, or too many differing pairs; see ``notes``), None (not
+    compared)."""
     connections: dict[str, int]
     """Allowed connections added, removed and changed."""
     internet_exposure: int

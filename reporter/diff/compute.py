@@ -67,9 +67,11 @@ def _reachability(old: Side, new: Side, notes: list[str]) -> ReachabilityDelta |
                                   "workload")
     if old.connectivity is not None and new.connectivity is not None:
         _ipblock_note(old, new, notes)
-        compared = PairComparison(old.connectivity, new.connectivity,
-                                  workload_keys(old.connectivity) | workload_keys(new.connectivity))
-        if compared.differing + compared.loose <= LISTED_PAIRS_LIMIT:
+        compared = PairComparison(
+            old.connectivity, new.connectivity,
+            workload_keys(old.connectivity) | workload_keys(new.connectivity),
+            listed=LISTED_PAIRS_LIMIT)
+        if compared.listed and compared.differing + compared.loose <= LISTED_PAIRS_LIMIT:
             return reachability_delta(row_changes(*compared.rows()), zones, "workload")
         if old.zone_flows is not None and new.zone_flows is not None:
             notes.append(f"the exact maps were compared pair by pair: {_differing(compared)}, "
@@ -96,8 +98,8 @@ workload (beyond, between zones: a list nobody reads, and ~1 KB of memory a chan
 def _differing(compared: PairComparison) -> str:
     text = f"{compared.differing:,} allowed pairs differ"
     if compared.loose:
-        text += (f" (and {compared.loose:,} with an external range the sides cut differently "
-                 "are to be refined)")
+        text += (f" (besides {compared.loose:,} pairs with external address ranges that the "
+                 "two sides cut differently, compared only once the ranges are refined)")
     return text
 
 

@@ -53,7 +53,8 @@ class _Side:
     """One map's pairs between shared endpoints, a range of destinations at a time (packed,
     sorted), and its rows with a range the other side cuts differently."""
 
-    def __init__(self, found: Map, shared: dict[str, int], texts: dict[str, int]) -> None:
+    def __init__(self, found: Map, shared: dict[str, int], texts: dict[str, int],
+                 listed: int | None) -> None:
         self.scan: Traffic | PairArrays | None
         """The pairs' source: a stored map's arrays, or the engine's pair scan (the checks'
         when they made one, else one for this comparison alone: drift runs no checks), dropped
@@ -77,8 +78,11 @@ class _Side:
         if len(texts) >> CONNECTION_BITS or self.width ** 2 >> (63 - CONNECTION_BITS):
             raise ValueError(f"{self.width} endpoints, {len(texts)} distinct connection sets: "
                              "more than a pair packs")
-        self.rows: list[tuple[str, str, int]] = []
-        """(source, destination, connection number)."""
+        self.rows: list[tuple[str, str, int]] | None = []
+        """(source, destination, connection number); None once no longer kept (:meth:`drop`)."""
+        self.loose_pairs = 0
+        """How many rows there are, kept or not."""
+        self.listed = listed
 
     def packed(self, low: int, high: int) -> Int64Array:
         """The pairs whose destination is numbered ``low`` to ``high - 1``, sorted; the rows of
@@ -125,9 +129,13 @@ class _Side:
         both = wanted & (number[source] >= 0) & (number[destination] >= 0)
         one = np.flatnonzero(wanted & ~both)
         keys, values = self.keys, self.connections
-        self.rows += [(keys[s], keys[d], int(values[c])) for s, d, c in zip(
-            source[one].tolist(), destination[one].tolist(), connection[one].tolist(),
-            strict=True)]
+        self.loose_pairs += one.size
+        if self.listed is not None and self.loose_pairs > self.listed:
+            self.rows = None
+        if self.rows is not None:
+            self.rows += [(keys[s], keys[d], int(values[c])) for s, d, c in zip(
+                source[one].tolist(), destination[one].tolist(), connection[one].tolist(),
+                strict=True)]
         code = number[destination[both]] * self.width + number[source[both]]
         packed: Int64Array = code << CONNECTION_BITS | values[connection[both]]
         return packed
@@ -151,55 +159,66 @@ def _differing(before: Int64Array, after: Int64Array) -> tuple[Int64Array, Int64
 
 class PairComparison:
     """Two maps compared pair by pair between ``workloads`` and the external ranges both sides
-    cut alike, a range of destinations at a time: what differs is counted first, and made into
-    rows only when asked."""
+    cut alike, a range of destinations at a time: what differs is counted, and kept for
+    :meth:`rows` while it is at most ``listed`` pairs (None: whatever its size)."""
 
-    def __init__(self, old: Map, new: Map, workloads: Collection[str]) -> None:
+    def __init__(self, old: Map, new: Map, workloads: Collection[str],
+                 listed: int | None = None) -> None:
         old_keys = set(endpoint_keys(old))
         self._keys = sorted(workloads) + sorted(
             k for k in endpoint_keys(new) if is_external(k) and k in old_keys)
         shared = {key: n for n, key in enumerate(self._keys)}
         texts: dict[str, int] = {}
-        self._sides = (_Side(old, shared, texts), _Side(new, shared, texts))
+        self._sides = (_Side(old, shared, texts, listed), _Side(new, shared, texts, listed))
         self._texts = list(texts)
+        self.differing = 0
+        """Pairs one map allows and the other does not, or allows on other connections."""
+        kept: tuple[list[Int64Array], list[Int64Array]] | None = ([], [])
         # At most one range per destination, so that no range is empty (loose rows come with
         # the first one) however small RANGE_PAIRS is.
         ranges = min(-(-max(s.pairs for s in self._sides) // RANGE_PAIRS), len(shared))
         bounds = np.linspace(0, len(shared), max(ranges, 1) + 1).round().astype(int).tolist()
-        found: tuple[list[Int64Array], list[Int64Array]] = ([], [])
         for low, high in zip(bounds, bounds[1:], strict=False):
             before, after = _differing(*(side.packed(low, high) for side in self._sides))
-            found[0].append(before)
-            found[1].append(after)
+            # A pair allowed on both sides, on other connections, is one value on each.
+            self.differing += before.size + after.size - np.intersect1d(
+                before >> CONNECTION_BITS, after >> CONNECTION_BITS, assume_unique=True).size
+            if kept is not None and listed is not None and self.differing > listed:
+                kept = None  # counted only, however many more differ
+            if kept is not None:
+                kept[0].append(before)
+                kept[1].append(after)
         for side in self._sides:
             side.done()
-        self._differing = [np.concatenate([np.zeros(0, dtype=np.int64), *f]) for f in found]
+        self._kept = None if kept is None else [
+            np.concatenate([np.zeros(0, dtype=np.int64), *k]) for k in kept]
 
     @property
-    def differing(self) -> int:
-        """Pairs one map allows and the other does not, or allows on other connections."""
-        before, after = (d >> CONNECTION_BITS for d in self._differing)
-        return int(before.size + after.size
-                   - np.intersect1d(before, after, assume_unique=True).size)
+    def listed(self) -> bool:
+        """Whether the differing pairs and rows were kept to be listed (:meth:`rows`)."""
+        return self._kept is not None and all(side.rows is not None for side in self._sides)
 
     @property
     def loose(self) -> int:
         """Rows with an external range the other side cuts differently: compared as rows."""
-        return sum(len(side.rows) for side in self._sides)
+        return sum(side.loose_pairs for side in self._sides)
 
     def rows(self) -> tuple[list[Row], list[Row]]:
         """The rows of each map that the other does not have alike: the rows of a pair both
         allow alike are left out, so their comparison finds the same changes as that of the
         whole maps."""
+        kept = self._kept
+        if kept is None or not self.listed:
+            raise ValueError(f"{self.differing} pairs differ: more than were to be listed")
         keys, width, text_of = self._keys, len(self._keys), self._texts
         found: list[list[Row]] = []
-        for side, differing in zip(self._sides, self._differing, strict=True):
+        for side, differing in zip(self._sides, kept, strict=True):
             pairs = (differing >> CONNECTION_BITS).tolist()
             values = (differing & ((1 << CONNECTION_BITS) - 1)).tolist()
             found.append(sorted([
                 *((keys[code % width], keys[code // width], text_of[value])
                   for code, value in zip(pairs, values, strict=True)),
-                *((src, dst, text_of[value]) for src, dst, value in side.rows)]))
+                *((src, dst, text_of[value]) for src, dst, value in side.rows or ())]))
         return found[0], found[1]
 
 

@@ -84,3 +84,6 @@ def test_whole_maps_compare_alike_in_arrays_and_in_rows(old: Inventory, new: Inv
                 now = {(s, d): c for s, d, c in connection_rows(after)}
                 assert compared.differing == sum(was.get(k) != now.get(k)
                                                  for k in was.keys() | now.keys())
+            counted = PairComparison(old_map, new_map, every, listed=0)  # counts, keeps none
+            assert counted.differing == compared.differing
+            assert counted.listed == (compared.differing == 0)
