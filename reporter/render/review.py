@@ -35,6 +35,10 @@ SHOWN_DIFF_LINES = 1500
 """Lines of policy diffs printed; the policies beyond are listed, their diffs left out."""
 SHOWN_CONNECTION_CHANGES = 300
 """Connection changes printed, new internet exposure first; ``reporter diff`` lists all."""
+SHOWN_ROWS = 300
+"""Changed policies, finding changes (new failures first) and authorship rows printed each:
+two unrelated estates compared differ in thousands, hundreds of pages nobody reads;
+``reporter diff`` lists all."""
 SIGNATURE_LOOK = {
     "good": ("✔", "good"), "bad": ("✘", "BAD"), "unsigned": ("–", "unsigned"),
     "unknown-key": ("?", "unknown key"), "error": ("!", "not verifiable"),
@@ -94,6 +98,8 @@ class ReviewView:
     is_empty: bool
     policy_counts: str
     policies: tuple[PolicyDiff, ...]
+    """The first SHOWN_ROWS."""
+    policies_total: int
     diffs_left_out: int
     reachability: ReachabilityDelta | None
     reachability_title: str
@@ -102,11 +108,15 @@ class ReviewView:
     connections_shown: int
     requirements: tuple[StatusRow, ...]
     findings: tuple[StatusRow, ...]
+    """The first SHOWN_ROWS."""
+    findings_total: int
     exceptions: tuple[ExceptionChange, ...]
     status_compared: bool
     authorship_range: str | None
     """``old..new`` short commit ids; None when authorship was not traced."""
     commits: tuple[CommitRow, ...]
+    """The first SHOWN_ROWS."""
+    commit_rows_total: int
     unsigned_commits: int
     """Commits shown whose signature is not good."""
     notes: tuple[str, ...]
@@ -193,7 +203,7 @@ def _range(authorship: Authorship) -> str:
 
 
 def review_view(delta: Delta) -> ReviewView:
-    policies, left_out = _policy_diffs(delta.policies)
+    policies, left_out = _policy_diffs(delta.policies[:SHOWN_ROWS])
     reach, status, authorship = delta.reachability, delta.status, delta.authorship
     groups, shown = _connection_groups(reach) if reach else ([], 0)
     every = [*reach.internet_exposure, *(c for g in reach.groups for c in g.changes)] \
@@ -204,15 +214,18 @@ def review_view(delta: Delta) -> ReviewView:
         previous=side_text(delta.old), current=side_text(delta.new), is_empty=delta.is_empty,
         policy_counts=counts({"added": "added", "removed": "removed", "modified": "modified"},
                              [c.change for c in delta.policies]),
-        policies=tuple(policies), diffs_left_out=left_out, reachability=reach,
+        policies=tuple(policies), policies_total=len(delta.policies), diffs_left_out=left_out,
+        reachability=reach,
         reachability_title=f"Reachability ({level}): " + counts(
             {"added": "added", "removed": "removed", "changed": "changed"},
             [c.change for c in every]),
         connection_groups=tuple(groups), connections_total=len(every), connections_shown=shown,
         requirements=_status_rows(status.requirements if status else ()),
-        findings=_status_rows(status.findings if status else ()),
+        findings=_status_rows(status.findings if status else ())[:SHOWN_ROWS],
+        findings_total=len(status.findings) if status else 0,
         exceptions=status.exceptions if status else (), status_compared=status is not None,
-        authorship_range=_range(authorship) if authorship else None, commits=tuple(commits),
+        authorship_range=_range(authorship) if authorship else None,
+        commits=tuple(commits[:SHOWN_ROWS]), commit_rows_total=len(commits),
         unsigned_commits=sum(c.signature != "good" for c in (authorship.commits
                                                              if authorship else ())),
         notes=delta.notes)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from reporter.diff.model import (
+    Authorship,
+    CommitSummary,
     ConnectionChange,
     Delta,
     FindingChange,
     PolicyChange,
+    PolicyCommits,
     ReachabilityDelta,
     RequirementChange,
     SideInfo,
@@ -14,6 +19,7 @@ from reporter.diff.model import (
     ZoneChanges,
 )
 from reporter.model import Status
+from reporter.render import review
 from reporter.render.review import SHOWN_CONNECTION_CHANGES, SHOWN_DIFF_LINES, review_view
 
 
@@ -90,3 +96,28 @@ def test_a_widened_finding_follows_the_new_failures_and_names_the_workloads_it_n
         ("f1", "still failing, for more workloads", "; now also affects web/new[Deployment]"),
         ("f2", "newly passing", ""),
     ]
+
+
+def test_policies_findings_and_authorship_rows_are_bounded_new_failures_kept(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two estates that have little in common differ in thousands of policies and findings:
+    the chapter lists the first few (new failures first) and says how many there are."""
+    monkeypatch.setattr(review, "SHOWN_ROWS", 2)
+    policies = tuple(PolicyChange(f"a/p{i}", "added", None, f"p{i}.yaml:1", "+x\n")
+                     for i in range(3))
+    findings = tuple(FindingChange(f"f{i}", "hygiene.dns-egress", f"a/w{i}", "m", change,
+                                   "FAIL", "PASS")
+                     for i, change in enumerate(["newly-passing", "newly-passing",
+                                                 "newly-failing"]))
+    commit = CommitSummary("c" * 40, "s", "A <a@example.com>", "2026-01-01", "good", None, ())
+    authorship = Authorship("a..b", tuple(PolicyCommits(p.key, (commit.sha,), False)
+                                          for p in policies), (commit,))
+    view = review_view(_delta(policies=policies, status=StatusDelta((), findings, ()),
+                              authorship=authorship))
+    assert ([p.change.key for p in view.policies], view.policies_total) == (
+        ["a/p0", "a/p1"], 3)
+    assert ([row.policy for row in view.commits], view.commit_rows_total) == (
+        ["a/p0", "a/p1"], 3)
+    assert ([r.change.fingerprint for r in view.findings], view.findings_total) == (
+        ["f2", "f0"], 3)
+    assert view.policy_counts == "3 added"
