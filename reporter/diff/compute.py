@@ -65,6 +65,7 @@ def _reachability(old: Side, new: Side, notes: list[str]) -> ReachabilityDelta |
     if old.connections is not None and new.connections is not None:
         return reachability_delta(row_changes(old.connections, new.connections), zones,
                                   "workload")
+    by_zone = old.zone_flows is not None and new.zone_flows is not None
     if old.connectivity is not None and new.connectivity is not None:
         _ipblock_note(old, new, notes)
         compared = PairComparison(
@@ -73,21 +74,20 @@ def _reachability(old: Side, new: Side, notes: list[str]) -> ReachabilityDelta |
             listed=LISTED_PAIRS_LIMIT)
         if compared.listed and compared.differing + compared.loose <= LISTED_PAIRS_LIMIT:
             return reachability_delta(row_changes(*compared.rows()), zones, "workload")
-        if old.zone_flows is not None and new.zone_flows is not None:
-            notes.append(f"the exact maps were compared pair by pair: {_differing(compared)}, "
-                         f"more than the {LISTED_PAIRS_LIMIT:,} listed one by one, so the "
-                         "changes are listed between zones")
-            return reachability_delta(zone_flow_changes(old.zone_flows, new.zone_flows), {},
-                                      "zone")
-    if old.zone_flows is not None and new.zone_flows is not None:
+        notes.append(f"the exact maps were compared pair by pair: {_differing(compared)}, more "
+                     f"than the {LISTED_PAIRS_LIMIT:,} listed one by one"
+                     + (", so the changes are listed between zones" if by_zone else ""))
+    elif by_zone:
         notes.append(f"a side has no exact connectivity map (a pack's pack.json records it up "
                      f"to {PACK_CONNECTIONS_LIMIT:,} allowed pairs, its folder's "
                      f"{CONNECTIVITY_JSON} at any size: an older pack, or a pack.json named "
                      "without its folder): reachability is compared between zones")
-        return reachability_delta(zone_flow_changes(old.zone_flows, new.zone_flows), {}, "zone")
-    notes.append("reachability is not compared: a side has neither a connectivity map nor zone "
-                 "flows")
-    return None
+    else:
+        notes.append("reachability is not compared: a side has neither a connectivity map nor "
+                     "zone flows")
+    if old.zone_flows is None or new.zone_flows is None:
+        return None
+    return reachability_delta(zone_flow_changes(old.zone_flows, new.zone_flows), {}, "zone")
 
 
 LISTED_PAIRS_LIMIT = 200_000
