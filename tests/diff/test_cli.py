@@ -152,6 +152,30 @@ def test_packs_too_large_for_pack_json_compare_their_stored_maps(
         "than the 1 listed one by one, so the changes are listed between zones"]
 
 
+def test_a_quarterly_run_compares_its_map_with_the_previous_packs_stored_one(
+    estates: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``reporter run`` reads the previous pack's connectivity.json.gz when its pack.json does
+    not record the map: the pack's changes are counted pair by pair, as ``diff`` counts them."""
+    exact = as_json(run("diff", "old", "new", "-o", "json"))["reachability"]
+    import reporter.diff.record
+    import reporter.diff.sides
+    monkeypatch.setattr(reporter.diff.record, "PACK_CONNECTIONS_LIMIT", 0)
+    monkeypatch.setattr(reporter.diff.sides, "EXACT_DIFF_LIMIT", 0)
+    for side, period in (("old", "2026Q3"), ("new", "2026Q4")):
+        result = run("run", side, "--archive", "A", "--period", period)
+        assert result.exit_code in (0, 1), result.output
+    pack = json.loads(Path(json.loads(result.stdout)["pack"], "pack.json").read_text())
+    assert pack["connections"] is None
+    changes = pack["changes_since"]
+    assert changes["level"] == "workload" and changes["notes"] == []
+    listed = [*exact["internet_exposure"], *(c for g in exact["groups"] for c in g["changes"])]
+    assert changes["connections"] == {
+        kind: sum(c["change"] == kind for c in listed)
+        for kind in sorted({c["change"] for c in listed})}
+    assert run("verify", "A").exit_code == 0
+
+
 def test_a_json_manifest_is_read_as_manifests_not_as_a_pack(tmp_path: Path) -> None:
     dump = {"apiVersion": "v1", "kind": "List", "items": []}
     Path("empty.json").write_text(json.dumps(dump), encoding="utf-8")
