@@ -99,6 +99,7 @@ class PairMap:
 
 _CHUNK = 4096
 """Source sets or destinations encoded per write."""
+
 T = TypeVar("T")
 
 
