@@ -80,16 +80,17 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
     previous = since_side(since, paths, assessor) if since else None
     current = assessor.run(paths, git_ref=git_ref, stdin=sys.stdin, command=command,
                            history=True)
-    assessment, delta = current.assessment, None
+    assessment, delta, previous_assessment = current.assessment, None, None
     if previous is not None:
         delta = delta_since(previous, current, allowed_signers=options.git.allowed_signers)
         assessment = assessment.model_copy(update={"changes_since": changes_summary(delta)})
+        previous_assessment = previous.assessment
+        del previous  # its map (a pack's, or a Git ref's engine map) is not needed any more
     manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
     with paused():  # the map makes no cycles; a full collection would traverse the estate
         connectivity = pair_map(current.reach)
     return Run(assessment, PackInputs(
-        manifests, connectivity,
-        previous=previous.assessment if previous else None, delta=delta,
+        manifests, connectivity, previous=previous_assessment, delta=delta,
         whole=current.inputs.inventory.whole))
 
 

@@ -40,16 +40,18 @@ def _findings_line(delta: StatusDelta) -> str:
 
 
 def _estate_line(previous: Assessment, current: Assessment) -> str:
-    def pairs(a: Assessment) -> object:
-        return a.connectivity.get("connected_pairs", "?")
+    def pairs(a: Assessment) -> str:
+        found = a.connectivity.get("connected_pairs")
+        return f"{found:,}" if isinstance(found, int) else "?"
 
     def undeclared(a: Assessment) -> int:
         return sum(not f.declared for f in a.zone_flows)
 
-    return (f"Policies {previous.completeness.policies} → {current.completeness.policies}; "
-            f"workloads {previous.completeness.workloads} → {current.completeness.workloads}; "
+    return (f"Policies {previous.completeness.policies:,} → {current.completeness.policies:,}; "
+            f"workloads {previous.completeness.workloads:,} → "
+            f"{current.completeness.workloads:,}; "
             f"allowed pairs {pairs(previous)} → {pairs(current)}; "
-            f"undeclared zone flows {undeclared(previous)} → {undeclared(current)}.")
+            f"undeclared zone flows {undeclared(previous):,} → {undeclared(current):,}.")
 
 
 def changes_since(previous: Assessment, current: Assessment) -> tuple[str, str, str]:

@@ -113,7 +113,7 @@ def test_since_a_ref_adds_the_chapter_and_records_the_changes(estate: Estate) ->
     assert "backend: open 8080 for debugging" in html and f"{BOB[0]} &lt;{BOB[1]}&gt;" in html
     assert "– unsigned" in html
     assert "2 commits without a good signature" in html
-    assert '<a href="#changes">Chapter 4</a> lists every change since v1' in html
+    assert '<a href="#changes">Chapter 4</a> shows the changes since v1' in html
 
 
 def test_since_a_pack_compares_with_the_commit_the_pack_recorded(estate: Estate) -> None:
