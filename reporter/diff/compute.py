@@ -62,12 +62,12 @@ def compute_delta(
 
 def _reachability(old: Side, new: Side, notes: list[str]) -> ReachabilityDelta | None:
     zones = {**old.zones, **new.zones}
+    _ipblock_note(old, new, notes)
     if old.connections is not None and new.connections is not None:
         return reachability_delta(row_changes(old.connections, new.connections), zones,
                                   "workload")
     by_zone = old.zone_flows is not None and new.zone_flows is not None
     if old.connectivity is not None and new.connectivity is not None:
-        _ipblock_note(old, new, notes)
         compared = PairComparison(
             old.connectivity, new.connectivity,
             workload_keys(old.connectivity) | workload_keys(new.connectivity),

@@ -359,14 +359,16 @@ def test_an_altered_pack_is_refused_not_compared(tmp_path: Path, command: str, a
     assert "Traceback" not in result.output
 
 
-def test_drift_says_when_the_pack_matched_pods_by_ip_and_this_run_does_not(tmp_path: Path
-                                                                           ) -> None:
+@pytest.mark.parametrize("command", ["diff", "drift"])
+def test_a_comparison_says_when_the_pack_matched_pods_by_ip_and_this_run_does_not(
+        tmp_path: Path, command: str) -> None:
     write_estate(tmp_path / "reviewed", {"web.yaml": web_ingress("10.0.0.0/8")})
     assert run("report", "reviewed", "--out", "pack",
                "--ipblock-matches-pod-ips").exit_code in (0, 1)
+    sides = ("reviewed", "pack") if command == "drift" else ("pack", "reviewed")
     note = "one map was made with --ipblock-matches-pod-ips and the other without"
-    assert note in run("drift", "reviewed", "pack").stdout
-    same = run("drift", "reviewed", "pack", "--ipblock-matches-pod-ips")
+    assert note in run(command, *sides).stdout
+    same = run(command, *sides, "--ipblock-matches-pod-ips")
     assert same.exit_code == 0, same.output
     assert note not in same.stdout
 
