@@ -1,7 +1,8 @@
 """The report's chapter "Changes since the previous review": a Delta as the templates show it.
 
 The comparison is ``reporter.diff`` (``reporter diff`` prints the same Delta); this only orders
-and bounds it for paper: new internet exposure first, diffs and connections up to a budget.
+and bounds it for paper: new internet exposure first, diffs, connections and the other lists up
+to a budget each.
 """
 
 from __future__ import annotations
