@@ -160,3 +160,17 @@ def test_a_cause_failing_for_more_workloads_than_at_the_previous_review(
     html = (estate.repo.path / "pack" / REPORT_HTML).read_text()
     assert "still failing, for more workloads" in html
     assert "; now also affects production/backend-canary[Deployment]" in html
+
+
+def test_long_lists_are_bounded_on_paper_and_say_how_long_they_are(
+        estate: Estate, monkeypatch: pytest.MonkeyPatch) -> None:
+    from reporter.render import review
+    monkeypatch.setattr(review, "SHOWN_ROWS", 1)
+    monkeypatch.setattr(review, "SHOWN_CONNECTION_CHANGES", 1)
+    report("--since", "v1", "--out", "pack")
+    html = (estate.repo.path / "pack" / REPORT_HTML).read_text()
+    changes = pack(estate.repo.path / "pack")["changes_since"]
+    assert ("The first 1 of 2 changed policies\n    are listed; <code>reporter diff</code> lists "
+            "them all.") in html
+    assert (f"The first 1 of {sum(changes['connections'].values())} changes are") in html
+    assert "The first 1 of 2 rows are" in html  # one commit row per changed policy
