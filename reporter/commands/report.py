@@ -27,6 +27,7 @@ from reporter.commands.options import (
 )
 from reporter.errors import InputError, OutputError, PackError, Problem
 from reporter.model import Assessment, ChangesSince
+from reporter.wording import counted
 
 if TYPE_CHECKING:
     from reporter.pipeline import PipelineOptions
@@ -95,8 +96,11 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
 
 
 def _changes_line(changes: ChangesSince) -> str:
-    return (f"{len(changes.policies)} policies, {sum(changes.connections.values())} "
-            f"connections and {len(changes.requirements)} requirement statuses changed")
+    connections = sum(changes.connections.values())
+    return (f"{counted(len(changes.policies), 'policy', 'policies')}, {connections:,} "
+            f"connection{'' if connections == 1 else 's'} and "
+            f"{counted(len(changes.requirements), 'requirement status', 'requirement statuses')}"
+            " changed")
 
 
 def _refuse_existing(out: str | None) -> None:

@@ -174,3 +174,20 @@ def test_long_lists_are_bounded_on_paper_and_say_how_long_they_are(
             "them all.") in html
     assert (f"The first 1 of {sum(changes['connections'].values())} changes are") in html
     assert "The first 1 of 2 rows are" in html  # one commit row per changed policy
+
+
+@pytest.mark.parametrize(("policies", "connections", "requirements", "line"), [
+    (1, 1, 1, "1 policy, 1 connection and 1 requirement status changed"),
+    (2, 20332, 0, "2 policies, 20,332 connections and 0 requirement statuses changed"),
+])
+def test_the_terminal_line_counts_the_changes_in_words(
+        policies: int, connections: int, requirements: int, line: str) -> None:
+    from reporter.commands.report import _changes_line
+    from reporter.model import ChangesSince, PolicyChangeRef, RequirementChangeRef
+
+    changes = ChangesSince.model_construct(
+        policies=[PolicyChangeRef(key=f"a/p{i}", change="added") for i in range(policies)],
+        connections={"added": connections},
+        requirements=[RequirementChangeRef(framework="pci", id=str(i), old="PASS", new="FAIL")
+                      for i in range(requirements)])
+    assert _changes_line(changes) == line
