@@ -60,22 +60,14 @@ class PairMap:
     """(destination endpoint indices, ((connection index, source set index), ...))."""
     pairs: int
 
-    def sources(self, index: int) -> npt.NDArray[np.intp]:
-        """Endpoint indices in source set ``index``."""
-        bits = np.unpackbits(np.frombuffer(self.source_sets[index], dtype=np.uint8),
-                             count=len(self.endpoints), bitorder="little")
-        return np.flatnonzero(bits)
-
     def rows(self) -> Iterator[Row]:
         """(src, dst, conn) for every pair, sorted by key: ``connectivity -o json``'s rows.
         One tuple per pair: for small estates (the workload-level diagram, tests)."""
-        keys = self.endpoints
+        keys, connections = self.endpoints, self.connections
         found: list[Row] = []
-        for targets, allowed in self.destinations:
-            for conn, source_set in allowed:
-                sources = self.sources(source_set).tolist()
-                found += [(keys[s], keys[d], self.connections[conn])
-                          for d in targets for s in sources if s != d]
+        for sources, destinations, conns in PairArrays(self).of(_ROWS_CHUNK):
+            found += [(keys[s], keys[d], connections[c]) for s, d, c in zip(
+                sources.tolist(), destinations.tolist(), conns.tolist(), strict=True) if s != d]
         yield from sorted(found)
 
     def to_gzip(self) -> bytes:
@@ -99,6 +91,8 @@ class PairMap:
 
 _CHUNK = 4096
 """Source sets or destinations encoded per write."""
+_ROWS_CHUNK = 1 << 16
+"""Pairs made into rows at once."""
 
 T = TypeVar("T")
 
@@ -151,7 +145,8 @@ class PairArrays:
            ) -> Iterator[tuple[IntArray, IntArray, IntArray]]:
         """Every (source, destination, connection index) the entries stand for, self pairs
         included, only towards ``destinations`` when given, as arrays of about ``chunk`` pairs
-        (an (entry, source set) is never split): no Python object per pair or source set."""
+        (an (entry, source set, destination) is never split): no Python object per pair or
+        source set."""
         flat, members, member_starts = self._flat, self._members, self._member_starts
         targets, target_counts = flat.targets, flat.target_counts
         if destinations is not None:
