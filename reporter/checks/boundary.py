@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct, distinct_inverse, mixed_codes, ragged, run_starts
+from reporter.arrays import RUNS, distinct, distinct_inverse, mixed_codes, ragged, run_starts
 from reporter.checks.context import CheckContext
 from reporter.checks.traffic import Batch
 from reporter.netpol.connset import ConnectionSet, Partition
@@ -409,7 +409,7 @@ class _Inbound:
             sources, mask_ids = sources[entry], mask_ids[entry]
         masks = len(scan.ctx.traffic.masks)
         ordered = np.sort(mixed_codes((situation, self.kind_of[sources], mask_ids),
-                                      (situations.size, self.kinds, masks)))
+                                      (situations.size, self.kinds, masks)), kind=RUNS)
         starts = np.flatnonzero(run_starts(ordered))
         sources_of = np.diff(starts, append=ordered.size)
         rows = ordered[starts].astype(np.intp)
@@ -528,7 +528,8 @@ class _Outbound:
         first = int(sources.min())
         source_mask, ranks = np.divmod(np.sort(mixed_codes(
             (sources - first, mask_ids, rank[situation]),
-            (int(sources.max()) - first + 1, masks, situations.size))), situations.size)
+            (int(sources.max()) - first + 1, masks, situations.size)), kind=RUNS),
+            situations.size)
         kind = kind_of_rank[ranks]
         fresh = run_starts(source_mask)
         fresh[1:] |= kind[1:] != kind[:-1]
