@@ -49,28 +49,29 @@ from reporter.workers import Task, run_tasks
 def assess(
     reach: Reachability, catalog: Catalog, loaded: LoadedConfig, *, now: datetime,
     tool_version: str, frameworks: Sequence[str] = (), command: Sequence[str] = (),
-    skipped: Sequence[SkippedItem] = (), processes: int = 1,
-) -> Assessment:
+    skipped: Sequence[SkippedItem] = (), processes: int = 1, beside: Sequence[Task] = (),
+) -> tuple[Assessment, list[object]]:
     """Run the checks the selected frameworks need and judge every requirement.
 
     ``frameworks`` overrides the config's selection; ``skipped`` adds inputs left out before
     the inventory was built (e.g. the config file itself) to the completeness statement; the
-    checks of a large estate run on up to ``processes`` (:mod:`reporter.workers`).
+    checks of a large estate run on up to ``processes`` (:mod:`reporter.workers`), and so do
+    the tasks ``beside`` them (e.g. the pack's map), whose results come second.
     """
     config = loaded.config
     selected = catalog.select(frameworks or config.frameworks)
     ctx = CheckContext(reach, config)
     try:
         return _assessed(ctx, selected, catalog, loaded, now=now, tool_version=tool_version,
-                         command=command, skipped=skipped, processes=processes)
+                         command=command, skipped=skipped, processes=processes, beside=beside)
     finally:
         ctx.release()
 
 
 def _assessed(ctx: CheckContext, selected: tuple[Framework, ...], catalog: Catalog,
               loaded: LoadedConfig, *, now: datetime, tool_version: str,
-              command: Sequence[str], skipped: Sequence[SkippedItem], processes: int
-              ) -> Assessment:
+              command: Sequence[str], skipped: Sequence[SkippedItem], processes: int,
+              beside: Sequence[Task]) -> tuple[Assessment, list[object]]:
     reach, config = ctx.reach, loaded.config
     check_ids = sorted({c for f in selected for r in f.requirements for c in r.checks})
     unknown = [c for c in check_ids if c not in REGISTRY]
@@ -85,16 +86,17 @@ def _assessed(ctx: CheckContext, selected: tuple[Framework, ...], catalog: Catal
         Task("zone flows", partial(zone_flows, ctx), heavy=True),
         Task("policies", partial(_policies, ctx)),
         Task("summary", partial(pair_summary, reach)),  # no second pass over the matrix
+        *beside,
     ], processes if ctx.traffic.size >= SHARED_FROM else 1)
     results = dict(zip(check_ids, cast(list[CheckResult], done[:len(checks)]), strict=True))
-    flows, policies, counted = done[len(checks):]
+    flows, policies, counted = done[len(checks):len(checks) + 3]
     summary = cast(Summary, counted)
     results, exceptions = apply_exceptions(results, config.exceptions, now, config.period,
                                            split=Splitter(ctx, rater))
     results = {c: r.model_copy(update={"zones": zone_statuses(r, ctx.zones)})
                for c, r in results.items()}
     attested, attestations = attestation_results(config.attestations, selected, now.date())
-    return Assessment(
+    assessment = Assessment(
         generated_at=now, tool_version=tool_version, organisation=config.organisation,
         cluster=config.cluster,
         period_start=config.period.start if config.period else None,
@@ -109,6 +111,7 @@ def _assessed(ctx: CheckContext, selected: tuple[Framework, ...], catalog: Catal
         connections=recorded_connections(reach, summary.connected_pairs),
         completeness=completeness(reach.inventory, catalog, loaded, skipped),
     )
+    return assessment, done[len(checks) + 3:]
 
 
 SHARED_FROM = 1 << 20

@@ -159,7 +159,8 @@ def tool_sha256() -> str:
 
 def run_id(assessment: Assessment) -> str:
     """``RUN-<UTC time>-<hash of the assessment>``: the same inputs and clock give the same ID."""
-    digest = sha256(assessment.model_dump_json().encode())[:8]
+    # The bytes of model_dump_json().encode(), without making the text first.
+    digest = sha256(assessment.__pydantic_serializer__.to_json(assessment))[:8]
     return f"RUN-{assessment.generated_at:%Y%m%dT%H%M%SZ}-{digest}"
 
 

@@ -17,8 +17,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
-from functools import cached_property
-from typing import TYPE_CHECKING, TextIO
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, TextIO, cast
 
 from reporter.config.discover import GIVEN, discover_config
 from reporter.errors import GitError, InputError
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from reporter.catalog import Catalog
     from reporter.config import LoadedConfig
     from reporter.netpol.engine import Reachability
+    from reporter.render.pairmap import PairMap
 
 CONFIG_SKIPPED = "the reporter configuration (kind ReporterConfig), not a manifest"
 
@@ -110,6 +111,8 @@ class Assessed:
     reach: Reachability
     assessment: Assessment
     """With the command line and, when the inputs are in Git, ``provenance.git``."""
+    connectivity: PairMap | None = None
+    """The pack's map of every allowed pair, when asked for (``with_map``)."""
 
 
 def read_inputs(paths: Sequence[str], options: PipelineOptions, *, git_ref: str | None = None,
@@ -206,10 +209,15 @@ class Assessor:
         changes = load_paths(self.options.apply).policies
         return replace(inputs, inventory=applied(inputs.inventory, changes))
 
-    def assess(self, inputs: LoadedInputs, command: Sequence[str] = ()) -> Assessed:
-        """Reachability and the assessment of ``inputs``, their Git provenance attached."""
+    def assess(self, inputs: LoadedInputs, command: Sequence[str] = (), *,
+               with_map: bool = False) -> Assessed:
+        """Reachability and the assessment of ``inputs``, their Git provenance attached;
+        ``with_map``: and the pack's map, made beside the checks (from the pair scan they
+        share, while a process is free) rather than after them."""
         from reporter.assess import assess
         from reporter.netpol.engine import analyse
+        from reporter.render.pairmap import pair_map
+        from reporter.workers import Task
 
         loaded, catalog = self._setup
         reach = analyse(inputs.inventory,
@@ -217,9 +225,12 @@ class Assessor:
         skipped = [SkippedItem(kind="File", name=s.path, location=Location(file=s.path),
                                reason=CONFIG_SKIPPED) for s in inputs.excluded]
         with _collecting_no_cycles():
-            assessment = assess(reach, catalog, loaded, now=self.now,
-                                tool_version=tool_version(), frameworks=self.options.frameworks,
-                                command=command, skipped=skipped, processes=self.processes)
+            assessment, beside = assess(
+                reach, catalog, loaded, now=self.now, tool_version=tool_version(),
+                frameworks=self.options.frameworks, command=command, skipped=skipped,
+                processes=self.processes,
+                beside=[Task("pair map", partial(pair_map, reach), heavy=True)] if with_map
+                else [])
         label = _state_label(inputs, self.now)
         if self.options.apply:
             label += f", with the NetworkPolicies of {', '.join(self.options.apply)} applied"
@@ -228,7 +239,8 @@ class Assessor:
             recorded = inputs.provenance.to_dict()
             recorded["repository_paths"] = repository_paths(inputs)
             update["provenance"] = {GIT_PROVENANCE: recorded}
-        return Assessed(inputs, reach, assessment.model_copy(update=update))
+        return Assessed(inputs, reach, assessment.model_copy(update=update),
+                        cast("PairMap", beside[0]) if with_map else None)
 
     @property
     def period_dates(self) -> tuple[date | None, date | None]:
@@ -251,10 +263,11 @@ class Assessor:
 
     def run(self, paths: Sequence[str], *, git_ref: str | None = None,
             stdin: TextIO | None = None, command: Sequence[str] = (),
-            history: bool = False) -> Assessed:
+            history: bool = False, with_map: bool = False) -> Assessed:
         """Read ``paths`` and assess them; config and catalog errors come before input ones.
         ``history``: with a period (``--period`` or the config's) and inputs in Git, assess
-        every state of the period (reporter.period)."""
+        every state of the period (reporter.period); ``with_map``: the pack's map of the
+        state at its end (:meth:`assess`)."""
         self.discover(paths)
         _ = self._setup
         start, end = self.period_dates
@@ -264,12 +277,13 @@ class Assessor:
                 from reporter.timeline import assess_period
 
                 return assess_period(self, paths, start, end, git_ref=git_ref, stdin=stdin,
-                                     command=command)
+                                     command=command, with_map=with_map)
             # A proposal has no history: only the state with it applied is examined.
             note = (f"the period {start} to {end} was not examined: --apply judges "
                     "NetworkPolicies that are not committed, so only this state, with them "
                     "applied, was")
-        assessed = self.assess(self.read(paths, git_ref=git_ref, stdin=stdin), command)
+        assessed = self.assess(self.read(paths, git_ref=git_ref, stdin=stdin), command,
+                               with_map=with_map)
         if note is None:
             return assessed
         from reporter.timeline import with_note

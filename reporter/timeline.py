@@ -342,11 +342,12 @@ def point_in_time(label: str, start: date | None, end: date | None) -> PeriodRes
 
 def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: date, *,
                   git_ref: str | None = None, stdin: TextIO | None = None,
-                  command: Sequence[str] = ()) -> Assessed:
+                  command: Sequence[str] = (), with_map: bool = False) -> Assessed:
     """The whole period from Git history; outside Git, one state labelled as a point in time.
 
     The states are assessed without provenance; the state at the end of the period is then
-    read again with it, and carries the worst status and the timeline."""
+    read again with it, and carries the worst status and the timeline (and, ``with_map``,
+    its map: :meth:`Assessor.assess`)."""
     current: LoadedInputs | None = None
     try:
         current = assessor.read(paths, git_ref=git_ref, stdin=stdin)
@@ -360,7 +361,7 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
         repo, wanted = located[0], list(located[1])
     else:
         if current.repository is None or not current.input_paths:
-            return assessor.assess(current, command)
+            return assessor.assess(current, command, with_map=with_map)
         unreadable = None
         repo, wanted = current.repository, list(current.input_paths)
 
@@ -369,7 +370,7 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
         if current is None:
             assert unreadable is not None
             raise unreadable
-        return with_note(assessor.assess(current, command), note)
+        return with_note(assessor.assess(current, command, with_map=with_map), note)
     config = _repository_path(repo, assessor.options.config_path)
     try:
         base, during = period_commits(repo, wanted, start, end, git_ref or "HEAD")
@@ -402,7 +403,7 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
                and not provenance.repository.dirty_paths)
     # The work tree when it is that commit, as committed; else the commit's own objects.
     final = assessor.assess(current if as_read and current is not None
-                            else assessor.read(paths, git_ref=last), command)
+                            else assessor.read(paths, git_ref=last), command, with_map=with_map)
     notes = _notes(states, base, start) + not_examined_notes(states)
     if provenance is not None and provenance.repository.dirty_paths:
         notes.append("uncommitted changes to the inputs are not part of the period: "

@@ -79,8 +79,10 @@ def run(cat: Catalog, config: dict[str, Any] | None = None, now: datetime = NOW,
         frameworks: tuple[str, ...] = (), manifests: str = MANIFESTS) -> Assessment:
     inventory = load_inventory([Source("estate.yaml", manifests)])
     loaded = LoadedConfig(Config.model_validate(config or {}))
-    return assess(analyse(inventory), cat, loaded, now=now, tool_version="test",
-                  frameworks=frameworks)
+    assessment, beside = assess(analyse(inventory), cat, loaded, now=now, tool_version="test",
+                                frameworks=frameworks)
+    assert beside == []  # no task was asked for beside the checks
+    return assessment
 
 
 def requirements(assessment: Assessment) -> dict[str, RequirementResult]:
@@ -278,8 +280,8 @@ metadata: {name: deny-egress, namespace: web}
 spec: {podSelector: {}, policyTypes: [Egress]}
 """
     inventory = load_inventory([Source("estate.yaml", manifests)])
-    assessment = assess(analyse(inventory), catalog(pci), LoadedConfig(Config()), now=NOW,
-                        tool_version="test")
+    assessment, _ = assess(analyse(inventory), catalog(pci), LoadedConfig(Config()), now=NOW,
+                           tool_version="test")
     result = requirements(assessment)["a"]
     assert result.status is Status.FAIL  # FAIL outranks ERROR
     assert result.reason is not None and result.reason.startswith(

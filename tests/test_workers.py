@@ -18,6 +18,7 @@ from reporter.cli import cli
 from reporter.errors import InputError
 from reporter.pipeline import Assessor, PipelineOptions
 from reporter.render.json import json_bytes
+from reporter.render.pairmap import pair_map
 from reporter.workers import Task, processes, run_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,11 +94,17 @@ def test_by_default_two_processes_where_cpus_allow(
     assert processes({}, cgroup=tmp_path) == expected
 
 
-def _assessed(paths: list[str], config: str, count: int) -> str:
+def _assessed(paths: list[str], config: str, count: int) -> tuple[str, bytes]:
+    """The assessment's JSON and the pack's map made beside the checks, which is the map made
+    from the reachability afterwards."""
     options = PipelineOptions(config_path=config, processes=count,
                               now=datetime(2024, 4, 1, 9, 0, tzinfo=UTC))
     assessor = Assessor(options)
-    return json_bytes(assessor.assess(assessor.read(paths)).assessment).decode()
+    assessed = assessor.assess(assessor.read(paths), with_map=True)
+    assert assessed.connectivity is not None and assessed.connectivity.pairs > 0
+    stored = assessed.connectivity.to_gzip()
+    assert stored == pair_map(assessed.reach).to_gzip()
+    return json_bytes(assessed.assessment).decode(), stored
 
 
 @forking
@@ -114,7 +121,7 @@ def test_the_assessment_is_the_same_from_one_process_or_two(
         paths, config = [str(tmp_path / "estate.yaml")], str(tmp_path / "reporter.yaml")
     monkeypatch.setattr(reporter.assess, "SHARED_FROM", 0)
     alone = _assessed(paths, config, 1)
-    assert '"status": "FAIL"' in alone
+    assert '"status": "FAIL"' in alone[0]
     assert _assessed(paths, config, 2) == alone
 
 

@@ -179,7 +179,7 @@ def _read_source(request: RunRequest, assessor: Assessor, staging: Path,
     staging folder at once, so that it is there even if the run is killed later)."""
     if request.access is None:
         return assessor.run(request.paths, stdin=sys.stdin, command=command,
-                            history=True), None
+                            history=True, with_map=True), None
     from reporter.commands.snapshot import snapshot_text
     from reporter.inputs import LoadedInputs
     from reporter.inventory.cluster import read_cluster
@@ -195,7 +195,7 @@ def _read_source(request: RunRequest, assessor: Assessor, staging: Path,
     source = Source(SNAPSHOT, text)
     inputs = LoadedInputs(sources=(source,), excluded=(), inventory=load_inventory([source]),
                           provenance=None, repository=None)
-    return assessor.assess(inputs, command), text
+    return assessor.assess(inputs, command, with_map=True), text
 
 
 def _pack_files(request: RunRequest, chain: _Chain,
@@ -205,7 +205,6 @@ def _pack_files(request: RunRequest, chain: _Chain,
     from reporter.commands.report import _config_text
     from reporter.diff.sides import read_pack, side_from_assessment
     from reporter.render.bundle import PackInputs, build_pack
-    from reporter.render.pairmap import pair_map
 
     assessor = Assessor(request.options)
     command = request.options.command_line("run", request.paths)  # --period from the options
@@ -230,7 +229,8 @@ def _pack_files(request: RunRequest, chain: _Chain,
     assessment = _with_archive_provenance(assessment, request, chain, snapshot is not None)
     identifier = run_id(assessment)  # what the pack's provenance.report.run_id says
     manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
-    inputs = PackInputs(manifests, pair_map(current.reach), previous=previous,
+    assert current.connectivity is not None  # with_map
+    inputs = PackInputs(manifests, current.connectivity, previous=previous,
                         delta=delta, signing_key=request.key,
                         archive_history=_history(request, chain, assessment, identifier),
                         whole=current.inputs.inventory.whole, run_id=identifier)

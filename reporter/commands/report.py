@@ -66,12 +66,10 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
                since: str | None = None) -> Run:
     """The inputs assessed as ``reporter check`` assesses them and, with ``since`` (a Git ref
     or an earlier pack), compared with that previous review."""
-    from reporter.collection import paused
     from reporter.diff.sides import delta_since, since_side
     from reporter.diff.summary import changes_summary
     from reporter.pipeline import Assessor
     from reporter.render.bundle import PackInputs
-    from reporter.render.pairmap import pair_map
 
     # --out and --sign-key are not recorded: where a pack is written and the key file's path
     # change nothing in it (the key's fingerprint is recorded), so two folders stay identical.
@@ -80,7 +78,7 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
     assessor = Assessor(options)
     previous = since_side(since, paths, assessor) if since else None
     current = assessor.run(paths, git_ref=git_ref, stdin=sys.stdin, command=command,
-                           history=True)
+                           history=True, with_map=True)
     assessment, delta, previous_assessment = current.assessment, None, None
     if previous is not None:
         delta = delta_since(previous, current, allowed_signers=options.git.allowed_signers)
@@ -88,10 +86,9 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
         previous_assessment = previous.assessment
         del previous  # its map (a pack's, or a Git ref's engine map) is not needed any more
     manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
-    with paused():  # the map makes no cycles; a full collection would traverse the estate
-        connectivity = pair_map(current.reach)
+    assert current.connectivity is not None  # with_map
     return Run(assessment, PackInputs(
-        manifests, connectivity, previous=previous_assessment, delta=delta,
+        manifests, current.connectivity, previous=previous_assessment, delta=delta,
         whole=current.inputs.inventory.whole))
 
 
