@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time
 from functools import cached_property, partial
 from typing import TYPE_CHECKING, TextIO, cast
 
+from reporter.collection import settled
 from reporter.config.discover import GIVEN, discover_config
 from reporter.errors import GitError, InputError
 from reporter.git import repo_relative
@@ -145,12 +146,14 @@ def _collecting_no_cycles() -> Iterator[None]:
     objects (evidence, causes, findings) and large lists, freed by reference counting: they
     make few cycles. Each collection still walks every young container, lists of millions of
     numbers included; a 10,000-workload check spent ~2.3 s in ~270 collections, and peaked
-    ~330 MB higher with them than without (5,000 workloads: ~0.5 s, ~90 MB)."""
+    ~330 MB higher with them than without (5,000 workloads: ~0.5 s, ~90 MB). What outlives
+    the assessment is then frozen (:func:`reporter.collection.settled`)."""
     previous = gc.get_threshold()
     gc.set_threshold(0)
     try:
         yield
     finally:
+        settled()
         gc.set_threshold(*previous)
 
 
