@@ -126,14 +126,18 @@ def _pss_mb(pid: int) -> float:
                  if line.startswith("Pss:")), 0.0)
 
 
-def run_cli(args: list[str], workdir: Path) -> tuple[float, float, float, int, int, str]:
+def run_cli(args: list[str], workdir: Path, *, sample: bool = False
+            ) -> tuple[float, float, float, int, int, str]:
     """Wall seconds, CPU seconds, peak memory in MB, exit code, stdout bytes and stderr of one
     CLI process and the workers it forks.
 
     ``os.wait4`` reports the resources of that child and of the workers it waited for, unlike
     RUSAGE_CHILDREN, which accumulates the maximum over every child this script has waited
-    for: CPU seconds are their sum, the peak memory the larger of the largest process's exact
-    peak and the sampled peak of all of them together (:class:`TreeMemory`).
+    for: CPU seconds are their sum, the peak memory the largest process's exact peak, and with
+    ``sample`` the larger of that and the sampled peak of all of them together
+    (:class:`TreeMemory`). Sampling is not free: reading a 1 GB process's smaps_rollup takes
+    ~6 ms of CPU, so two processes sampled every 50 ms take a quarter of a core from them on a
+    2-core machine; timed runs are not sampled (:func:`timed_and_sampled`).
     """
     stdout_path, stderr_path = workdir / "stdout", workdir / "stderr"
     command = [sys.executable, "-m", "reporter", *args]
@@ -144,10 +148,10 @@ def run_cli(args: list[str], workdir: Path) -> tuple[float, float, float, int, i
         start = time.perf_counter()
         pid = os.posix_spawn(sys.executable, command, environment, file_actions=[
             (os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
-        memory = TreeMemory(pid)
+        memory = TreeMemory(pid) if sample else None
         _, status, usage = os.wait4(pid, 0)
         wall = time.perf_counter() - start
-        sampled = memory.stop()
+        sampled = memory.stop() if memory is not None else 0.0
     # ru_maxrss is in kilobytes on Linux, bytes on macOS.
     rss_mb = max(sampled, usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024))
     stderr = stderr_path.read_text(encoding="utf-8", errors="replace")
@@ -193,23 +197,41 @@ def _pages(pdf: Path) -> int:
     return len(PdfReader(pdf).pages) if pdf.is_file() else 0
 
 
+def timed_and_sampled(args: list[str], workdir: Path, tidy: Callable[[], None]
+                      ) -> tuple[tuple[float, float, float, int, int, str], float]:
+    """:func:`run_cli` twice: timed, then with its memory sampled; the timed run's results
+    and the peak memory of both runs. ``tidy`` runs after each (a pack must not exist)."""
+    timed = run_cli(args, workdir)
+    tidy()
+    sampled = run_cli(args, workdir, sample=True)
+    tidy()
+    return timed, max(timed[2], sampled[2])
+
+
 def measure_pipeline(estate: Path, workdir: Path) -> Pipeline:
     """``check -o json`` and ``report`` with the generated zones' config; the pack is removed."""
     config = workdir / "reporter.yaml"
     config.write_text(GENERATED_CONFIG, encoding="utf-8")
     pack = workdir / "pack"
     failures = []
-    check = run_cli(["check", str(estate), "--config", str(config), "-o", "json"], workdir)
+    check, check_mb = timed_and_sampled(
+        ["check", str(estate), "--config", str(config), "-o", "json"], workdir, lambda: None)
     if check[3] not in (0, 1):  # 1: controls failed, which generated estates do
         failures.append(f"check failed (exit {check[3]}): {check[5].strip()[-600:]}")
-    report = run_cli(["report", str(estate), "--config", str(config), "--out", str(pack)],
-                     workdir)
+    written: list[tuple[int, int]] = []
+
+    def measure_pack() -> None:
+        if pack.exists() and not written:
+            written.append((sum(p.stat().st_size for p in pack.rglob("*") if p.is_file()),
+                            _pages(pack / "report.pdf")))
+        shutil.rmtree(pack, ignore_errors=True)
+    report, report_mb = timed_and_sampled(
+        ["report", str(estate), "--config", str(config), "--out", str(pack)], workdir,
+        measure_pack)
     if report[3] != 0:
         failures.append(f"report failed (exit {report[3]}): {report[5].strip()[-600:]}")
-    size = sum(p.stat().st_size for p in pack.rglob("*") if p.is_file()) if pack.exists() else 0
-    pages = _pages(pack / "report.pdf")
-    shutil.rmtree(pack, ignore_errors=True)
-    return Pipeline(check[0], check[1], check[2], report[0], report[2], size, pages,
+    size, pages = written[0] if written else (0, 0)
+    return Pipeline(check[0], check[1], check_mb, report[0], report_mb, size, pages,
                     tuple(failures))
 
 
@@ -230,7 +252,8 @@ def print_pipeline(rows: list[tuple[str, Size, Measurement, Pipeline]],
         print("\ncheck, report: process start to exit, report including the PDF's layout "
               "(benchmarks/report.py splits it by stage); ratio: to connectivity --summary on "
               "the same estate in this run; CPU: check's CPU seconds, its worker's included; "
-              "peak memory: of the process and its worker together (TreeMemory)")
+              "peak memory: of the process and its worker together (TreeMemory), sampled in "
+              "a second run of each command, since sampling takes CPU from a timed one")
         for _, _, _, p in rows:
             for failure in p.failures:
                 print(f"\n{failure}")
