@@ -5,9 +5,9 @@ from datetime import timedelta
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:
-    """A count with its noun: ``1 workload``, ``2 workloads`` (the plural adds an s unless
-    given: ``counted(n, "NetworkPolicy", "NetworkPolicies")``)."""
-    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+    """A count with its noun: ``1 workload``, ``2 workloads``, ``20,332 connections`` (the
+    plural adds an s unless given: ``counted(n, "NetworkPolicy", "NetworkPolicies")``)."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
 def agreeing(verb: str, count: int) -> str:

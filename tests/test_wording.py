@@ -5,6 +5,11 @@ def test_a_count_agrees_with_its_noun() -> None:
     assert [counted(n, "hop") for n in (0, 1, 2)] == ["0 hops", "1 hop", "2 hops"]
 
 
+def test_a_large_count_is_grouped_in_thousands() -> None:
+    assert counted(20332, "connection") == "20,332 connections"
+    assert counted(1000000, "pair") == "1,000,000 pairs"
+
+
 def test_a_verb_agrees_with_its_count() -> None:
     assert [agreeing("run", n) for n in (0, 1, 2)] == ["run", "runs", "run"]
 

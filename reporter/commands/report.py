@@ -93,9 +93,8 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
 
 
 def _changes_line(changes: ChangesSince) -> str:
-    connections = sum(changes.connections.values())
-    return (f"{counted(len(changes.policies), 'policy', 'policies')}, {connections:,} "
-            f"connection{'' if connections == 1 else 's'} and "
+    return (f"{counted(len(changes.policies), 'policy', 'policies')}, "
+            f"{counted(sum(changes.connections.values()), 'connection')} and "
             f"{counted(len(changes.requirements), 'requirement status', 'requirement statuses')}"
             " changed")
 

@@ -238,11 +238,11 @@ def test_a_pull_request_opening_hundreds_of_connections_still_fits_one_comment(
     code, comment = gate(repo, f"{commits['tightened']}..{head}", "-o", "md")
     assert code == 1 and len(comment) <= COMMENT_LIMIT
     rows = [line for line in comment.splitlines() if line.startswith("| `")]
-    listed = re.search(r"… and (\d+) more new connections \(`-o json` lists every one\)",
+    listed = re.search(r"… and ([\d,]+) more new connections \(`-o json` lists every one\)",
                        comment)
     assert listed is not None and len(rows) == SHOWN
     data = json.loads(gate(repo, f"{commits['tightened']}..{head}", "-o", "json")[1])
-    assert len(data["new_connections"]) == SHOWN + int(listed.group(1))
+    assert len(data["new_connections"]) == SHOWN + int(listed.group(1).replace(",", ""))
     # What fails the gate is listed first.
     worse = sum(c["worse"] for c in data["new_connections"])
     assert worse > 0 and all("**worse**" in row for row in rows[:min(worse, SHOWN)])
