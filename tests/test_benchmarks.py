@@ -1,0 +1,32 @@
+"""`make bench` (benchmarks/run.py) end to end at its default pipeline size, 1,000 workloads
+(smaller generated estates leave the config's zones empty): the README quotes its tables, so it
+must keep running and keep measuring what its columns say."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_benchmark_measures_the_map_check_and_report_of_a_generated_estate(
+        tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--profiles", "varied",
+         "--sizes", "1000", "--pipeline-sizes", "1000", "--repeat", "1"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")]
+            for line in result.stdout.splitlines() if line.startswith("| varied | 1,000")]
+    summary_row, pipeline_row = rows  # the map's table, then check's and report's
+    assert summary_row[1] == "1,000 / 40 / 400" and summary_row[6].endswith("x")
+    (_, _, summary, check, check_ratio, cpu, check_mb, report, _, report_mb, pack,
+     pages) = pipeline_row
+    seconds = {name: float(text.removesuffix(" s")) for name, text in
+               (("summary", summary), ("check", check), ("cpu", cpu), ("report", report))}
+    assert 0 < seconds["summary"] < seconds["check"] < seconds["report"]
+    assert abs(float(check_ratio.removesuffix("x")) - seconds["check"] / seconds["summary"]) < 0.05
+    assert float(check_mb.removesuffix(" MB")) > 30 and float(report_mb.removesuffix(" MB")) > 30
+    assert float(pack.removesuffix(" MB")) > 0 and int(pages) > 0
