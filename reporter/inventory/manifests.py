@@ -81,10 +81,11 @@ CLUSTER_WIDE_KINDS = frozenset({
 _ANYWHERE = Origin("", 0)
 """Stands for the origin when copies are compared: where an object is written is no difference."""
 RENDER_OVERLAY = "render the overlay you deploy (kubectl kustomize DIR | reporter check -)"
-VALIDATION_HINT = ("fix these so that the API server would accept the manifests; each message "
-                   "says what is expected")
+_ACCEPTED = "so that the API server would accept the manifests"
+_EACH_MESSAGE = "each message says what is expected"
+VALIDATION_HINT = f"fix these {_ACCEPTED}; {_EACH_MESSAGE}"
 _WHERE_YAML_IS_INVALID = f"where the YAML is invalid, the usual causes are {YAML_CAUSES}"
-_FIX_THE_REST = "fix the rest so that the API server would accept the manifests"
+_FIX_THE_REST = f"fix the rest {_ACCEPTED}"
 SEPARATE_COPIES_HINT = ("the inputs define the same objects differently in several places "
                         "(variants, environments or separate examples, never applied "
                         "together): point the reporter at the manifests of one cluster, or leave "
@@ -396,8 +397,7 @@ class _InventoryBuilder:
                     *([_WHERE_YAML_IS_INVALID] if self.yaml_problems else []),
                     *([_FIX_THE_REST] if self.differing_copies < len(self.problems) else [])])
             elif self.yaml_problems:
-                hint = (f"{_WHERE_YAML_IS_INVALID}; {_FIX_THE_REST}; each message says what is "
-                        "expected")
+                hint = f"{_WHERE_YAML_IS_INVALID}; {_FIX_THE_REST}; {_EACH_MESSAGE}"
             else:
                 hint = VALIDATION_HINT
             raise ValidationError(self._sorted_problems(), hint=hint)
