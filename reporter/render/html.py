@@ -14,6 +14,7 @@ from markupsafe import Markup
 from reporter.model import Status
 from reporter.render.view import ReportView
 from reporter.resources import TEMPLATES
+from reporter.wording import counted
 
 MAIN_TEMPLATE = "report.html.j2"
 STYLESHEET = "report.css"
@@ -31,6 +32,7 @@ def environment(directory: Path = TEMPLATES) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.globals["Status"] = Status
+    env.globals["counted"] = counted  # the wording of counts the rest of the tool prints
     return env
 
 
