@@ -157,11 +157,11 @@ def tool_sha256() -> str:
     return digest.hexdigest()
 
 
-def run_id(assessment: Assessment) -> str:
-    """``RUN-<UTC time>-<hash of the assessment>``: the same inputs and clock give the same ID."""
-    # The bytes of model_dump_json().encode(), without making the text first.
-    digest = sha256(assessment.__pydantic_serializer__.to_json(assessment))[:8]
-    return f"RUN-{assessment.generated_at:%Y%m%dT%H%M%SZ}-{digest}"
+def run_id(assessment: Assessment, canonical: bytes) -> str:
+    """``RUN-<UTC time>-<hash of the assessment>``: the same inputs and clock give the same ID.
+    ``canonical`` is the assessment's JSON (``reporter.render.json.json_bytes``), which pack.json
+    is then spliced from."""
+    return f"RUN-{assessment.generated_at:%Y%m%dT%H%M%SZ}-{sha256(canonical)[:8]}"
 
 
 def default_folder(assessment: Assessment, parent: Path = Path("out")) -> Path:

@@ -40,6 +40,7 @@ from reporter.model import Assessment
 from reporter.pack import UNSUMMED, run_id, signed_files, write_files
 from reporter.period import ReviewPeriod
 from reporter.pipeline import Assessed, Assessor, PipelineOptions
+from reporter.render.json import json_bytes
 from reporter.signing import SigningKey
 
 if TYPE_CHECKING:
@@ -227,7 +228,9 @@ def _pack_files(request: RunRequest, chain: _Chain,
             del side  # its map: ~100 MB at 5,000 workloads, not needed while the pack is made
             assessment = assessment.model_copy(update={"changes_since": changes_summary(delta)})
     assessment = _with_archive_provenance(assessment, request, chain, snapshot is not None)
-    identifier = run_id(assessment)  # what the pack's provenance.report.run_id says
+    # What the pack's provenance.report.run_id says (its JSON made again with the pack: held
+    # until then, it would outlive the PDF's layout, the peak of memory).
+    identifier = run_id(assessment, json_bytes(assessment))
     manifests = {s.path: s.text for s in current.inputs.sources} | _config_text(assessment)
     assert current.connectivity is not None  # with_map
     inputs = PackInputs(manifests, current.connectivity, previous=previous,

@@ -38,7 +38,7 @@ from reporter.pack import (
 from reporter.render.evidence import artefact, fingerprint_of, index_evidence
 from reporter.render.history import csv_commit, file_revisions
 from reporter.render.html import render_html
-from reporter.render.json import json_bytes
+from reporter.render.json import json_bytes, with_provenance
 from reporter.render.pairmap import PairMap
 from reporter.render.pdf import PdfAttachment, Relationship, render_pdf
 from reporter.render.view import PackFacts, build_view
@@ -86,17 +86,19 @@ def _attachment_records(inputs: Mapping[str, str], copies: Mapping[str, Redacted
             for path, copy in copies.items()]
 
 
-def with_run_metadata(assessment: Assessment, inputs: PackInputs, tool_digest: str,
-                      attachments: Sequence[Mapping[str, Any]] = ()) -> Assessment:
-    """The Assessment as pack.json records it: provenance gains the run ID, the tool's digest,
-    versions and command line, and the attached input copies (``provenance.report``)."""
+def with_run_metadata(assessment: Assessment, inputs: PackInputs, identifier: str,
+                      tool_digest: str, attachments: Sequence[Mapping[str, Any]] = ()
+                      ) -> Assessment:
+    """The Assessment as pack.json records it: provenance gains the run ID ``identifier``, the
+    tool's digest, versions and command line, and the attached input copies
+    (``provenance.report``)."""
     from reporter.provenance import collect_run_info
     from reporter.provenance.runner import collect_runner
 
     info = collect_run_info(assessment.command,
                             {i.path: i.sha256 for i in assessment.completeness.inputs})
     report: dict[str, Any] = {
-        "run_id": inputs.run_id or run_id(assessment),
+        "run_id": identifier,
         "tool_sha256": tool_digest,
         "run": info.to_dict(),
         "runner": collect_runner(os.environ).to_dict(),
@@ -124,13 +126,12 @@ def _copy_file(name: str, copy: Redacted) -> tuple[str, bytes]:
     return name, gzip_bytes(data) if _large(copy) else data
 
 
-def _data_files(assessment: Assessment, inputs: PackInputs, copies: Mapping[str, Redacted],
-                placed: Mapping[str, str]) -> dict[str, bytes]:
+def _data_files(assessment: Assessment, pack_json: bytes, inputs: PackInputs,
+                copies: Mapping[str, Redacted], placed: Mapping[str, str]) -> dict[str, bytes]:
     # Compression runs on two threads (zlib releases the interpreter lock) while this one
     # builds the evidence index: a large estate's pack.json is ~50 MB of JSON.
     with ThreadPoolExecutor(2, thread_name_prefix="gzip") as pool:
-        pack = pool.submit(stored, PACK_JSON,  # exactly `reporter check -o json`
-                           json_bytes(assessment))
+        pack = pool.submit(stored, PACK_JSON, pack_json)
         connectivity = pool.submit(lambda: (CONNECTIVITY_JSON, inputs.connectivity.to_gzip()))
         attached = [pool.submit(_copy_file, placed[path], copy) for path, copy in copies.items()]
         evidence = stored(EVIDENCE_CSV, _evidence_file(assessment))
@@ -178,9 +179,14 @@ def render_documents(
               for path, text in inputs.manifests.items()}
     placed = {path: f"{name}.gz" if _large(copies[path]) else name
               for path, name in pack_paths(list(inputs.manifests)).items()}
-    recorded = with_run_metadata(assessment, inputs, tool_sha256(),
+    canonical = json_bytes(assessment)  # exactly `reporter check -o json`
+    identifier = inputs.run_id or run_id(assessment, canonical)
+    recorded = with_run_metadata(assessment, inputs, identifier, tool_sha256(),
                                  _attachment_records(inputs.manifests, copies, placed))
-    files = _data_files(recorded, inputs, copies, placed)
+    pack_json = with_provenance(canonical, recorded.provenance)
+    del canonical  # ~50 MB at 5,000 workloads
+    files = _data_files(recorded, pack_json, inputs, copies, placed)
+    del pack_json
     started = timed("pack_data", started)
     report = (recorded.provenance or {})["report"]
     facts = PackFacts(
