@@ -143,8 +143,12 @@ def _namespace_finding(view: _Direction, check_id: str, namespace: str) -> Findi
         locations += [rule_location(r.policy, r.rule) for r in baseline.rules]
     members = np.flatnonzero(ctx.compiled.namespace_vector(namespace)).tolist()
     exposed = [(i, p) for i in members if (p := view.workload_problem(i)) is not None]
-    if exposed:
-        reasons.append(_not_isolated(len(exposed), len(members), kind))
+    unselected = sum(1 for i, _ in exposed if not view.isolated[i])
+    if unselected:
+        reasons.append(_how_many(unselected, len(members), f"not isolated for {kind}"))
+    if len(exposed) > unselected:  # selected, but a rule admits everything
+        reasons.append(_how_many(len(exposed) - unselected, len(members),
+                                 f"isolated for {kind} but open to every peer on every port"))
     for i, (message, places, keys) in exposed:
         details.append(f"{ctx.name(i)}: {message}")
         locations += places
@@ -165,11 +169,12 @@ def _namespace_finding(view: _Direction, check_id: str, namespace: str) -> Findi
         policies=sorted(policies), details=limited(details), key=(view.direction,))
 
 
-def _not_isolated(exposed: int, members: int, kind: str) -> str:
-    if exposed < members:
-        verb = "is" if exposed == 1 else "are"
-        return f"{exposed} of its {members} workloads {verb} not isolated for {kind}"
-    return f"{_every_one(members)} not isolated for {kind}"
+def _how_many(count: int, members: int, state: str) -> str:
+    """``count`` of a namespace's workloads are in ``state``."""
+    if count < members:
+        verb = "is" if count == 1 else "are"
+        return f"{count} of its {members} workloads {verb} {state}"
+    return f"{_every_one(members)} {state}"
 
 
 def _every_one(members: int) -> str:

@@ -85,3 +85,49 @@ def test_a_namespace_without_a_default_deny_is_cited_first_where_it_is_declared(
         undeclared = NAMESPACE_WITHOUT_DEFAULT_DENY.split("---\n", 1)[1]
         finding, = run(check_id, undeclared).findings
         assert [loc.object for loc in finding.locations] == ["Deployment shop/web"]
+
+
+def _deployment(name: str) -> str:
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: shop}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec: {{containers: [{{name: c, image: nginx}}]}}
+"""
+
+
+OPEN_AND_UNSELECTED = "---\n".join([_deployment("web"), _deployment("api"), _deployment("db"), """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-open, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+  ingress: [{}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db-closed, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  policyTypes: [Ingress]
+"""])
+
+
+def test_the_namespace_message_tells_unselected_workloads_from_open_ones() -> None:
+    """A workload no policy selects is not isolated; one whose policy admits every peer on
+    every port is isolated but open: the summary says which, as the details do."""
+    finding, = run("netpol.namespace-default-deny-ingress", OPEN_AND_UNSELECTED).findings
+    assert finding.message == (
+        "namespace shop does not deny ingress by default: no policy selects every pod "
+        "(podSelector: {}) for Ingress, so pods added later are not isolated; "
+        "1 of its 3 workloads is not isolated for Ingress; "
+        "1 of its 3 workloads is isolated for Ingress but open to every peer on every port")
+    assert finding.details == [
+        "shop/api[Deployment]: no NetworkPolicy selects it for Ingress: every source on every "
+        "port is allowed",
+        "shop/web[Deployment]: isolated for Ingress, but shop/web-open ingress[0] (case.yaml:34) "
+        "allows every peer on every port"]
