@@ -179,7 +179,9 @@ def _how_many(count: int, members: int, state: str) -> str:
 
 def _every_one(members: int) -> str:
     """The subject and verb for all of a namespace's workloads."""
-    return "its only workload is" if members == 1 else f"all {members} of its workloads are"
+    if members <= 2:
+        return "its only workload is" if members == 1 else "both of its workloads are"
+    return f"all {members} of its workloads are"
 
 
 def _unique(locations: list[Location]) -> list[Location]:
@@ -218,6 +220,8 @@ def _workloads(ctx: CheckContext, check_id: str, direction: str) -> Evaluation:
     findings = []
     for (target, message), (indices, locations, policies) in causes.items():
         names = sorted(ctx.name(i) for i in indices)
+        if len(names) > 1:
+            message = message.replace(" selects it for ", " selects them for ")
         findings.append(make_finding(
             check_id, Status.FAIL, target, f"{who(names)}: {message}",
             zones=sorted({z for i in indices for z in ctx.zones_of(i)}),

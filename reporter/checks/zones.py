@@ -14,6 +14,7 @@ from reporter.checks.evidence import make_finding
 from reporter.checks.registry import Evaluation, check
 from reporter.checks.scope import ZoneScope
 from reporter.model import Finding, Status
+from reporter.wording import counted
 
 
 def _pass(ctx: CheckContext, check_id: str, zone: ZoneScope, connections: int,
@@ -24,9 +25,11 @@ def _pass(ctx: CheckContext, check_id: str, zone: ZoneScope, connections: int,
     members = ctx.endpoints(zone.members)
     flows = sorted(f.name for f, end, other in zip(ctx.flows.flows, inside, outside, strict=True)
                    if (end & members).any() and (other & ~members).any())
-    if connections:
-        plural = "s" if connections != 1 else ""
-        message = (f"zone {zone.name}: all {connections} connection{plural} {direction} are "
+    if connections == 1:
+        message = (f"zone {zone.name}: the only connection {direction} is covered by declared "
+                   f"flows ({', '.join(flows)})")
+    elif connections:
+        message = (f"zone {zone.name}: all {counted(connections, 'connection')} {direction} are "
                    f"covered by declared flows ({', '.join(flows)})")
     else:
         message = f"zone {zone.name}: no connection {direction} is allowed"
