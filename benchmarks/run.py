@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TextIO
 
 REPO = Path(__file__).resolve().parent.parent
+UNTIL_PDF = Path(__file__).resolve().parent / "until_pdf.py"
 sys.path.insert(0, str(REPO))
 
 import yaml  # noqa: E402
@@ -126,10 +127,12 @@ def _pss_mb(pid: int) -> float:
                  if line.startswith("Pss:")), 0.0)
 
 
-def run_cli(args: list[str], workdir: Path, *, sample: bool = False
+def run_cli(args: list[str], workdir: Path, *, sample: bool = False, pdf_note: Path | None = None
             ) -> tuple[float, float, float, int, int, str]:
     """Wall seconds, CPU seconds, peak memory in MB, exit code, stdout bytes and stderr of one
-    CLI process and the workers it forks.
+    CLI process and the workers it forks; with ``pdf_note``, the process is ``until_pdf.py``
+    and the file gets the wall-clock time of the spawn, then that of the PDF's layout start
+    (:func:`before_pdf`).
 
     ``os.wait4`` reports the resources of that child and of the workers it waited for, unlike
     RUSAGE_CHILDREN, which accumulates the maximum over every child this script has waited
@@ -140,11 +143,14 @@ def run_cli(args: list[str], workdir: Path, *, sample: bool = False
     2-core machine; timed runs are not sampled (:func:`timed_and_sampled`).
     """
     stdout_path, stderr_path = workdir / "stdout", workdir / "stderr"
-    command = [sys.executable, "-m", "reporter", *args]
+    command = ([sys.executable, "-m", "reporter", *args] if pdf_note is None
+               else [sys.executable, str(UNTIL_PDF), str(pdf_note), *args])
     # This checkout's package comes first, installed or not.
     search_path = os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))
     environment = {**os.environ, "PYTHONPATH": search_path}
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+        if pdf_note is not None:
+            pdf_note.write_text(f"{time.time()!r}\n", encoding="utf-8")
         start = time.perf_counter()
         pid = os.posix_spawn(sys.executable, command, environment, file_actions=[
             (os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
@@ -183,6 +189,8 @@ class Pipeline:
     """Of every process: above the wall time when the checks shared processes."""
     check_rss_mb: float
     report_seconds: float
+    report_before_pdf_seconds: float
+    """From the process's spawn to the PDF's layout (NaN when it never got there)."""
     report_rss_mb: float
     pack_bytes: int
     pdf_pages: int
@@ -197,11 +205,13 @@ def _pages(pdf: Path) -> int:
     return len(PdfReader(pdf).pages) if pdf.is_file() else 0
 
 
-def timed_and_sampled(args: list[str], workdir: Path, tidy: Callable[[], None]
+def timed_and_sampled(args: list[str], workdir: Path, tidy: Callable[[], None],
+                      pdf_note: Path | None = None
                       ) -> tuple[tuple[float, float, float, int, int, str], float]:
-    """:func:`run_cli` twice: timed, then with its memory sampled; the timed run's results
-    and the peak memory of both runs. ``tidy`` runs after each (a pack must not exist)."""
-    timed = run_cli(args, workdir)
+    """:func:`run_cli` twice: timed (noting when the PDF starts, with ``pdf_note``), then with
+    its memory sampled; the timed run's results and the peak memory of both runs. ``tidy``
+    runs after each (a pack must not exist)."""
+    timed = run_cli(args, workdir, pdf_note=pdf_note)
     tidy()
     sampled = run_cli(args, workdir, sample=True)
     tidy()
@@ -225,35 +235,45 @@ def measure_pipeline(estate: Path, workdir: Path) -> Pipeline:
             written.append((sum(p.stat().st_size for p in pack.rglob("*") if p.is_file()),
                             _pages(pack / "report.pdf")))
         shutil.rmtree(pack, ignore_errors=True)
+    note = workdir / "pdf-started"
     report, report_mb = timed_and_sampled(
         ["report", str(estate), "--config", str(config), "--out", str(pack)], workdir,
-        measure_pack)
+        measure_pack, pdf_note=note)
     if report[3] != 0:
         failures.append(f"report failed (exit {report[3]}): {report[5].strip()[-600:]}")
     size, pages = written[0] if written else (0, 0)
-    return Pipeline(check[0], check[1], check_mb, report[0], report_mb, size, pages,
-                    tuple(failures))
+    return Pipeline(check[0], check[1], check_mb, report[0], before_pdf(note), report_mb, size,
+                    pages, tuple(failures))
+
+
+def before_pdf(note: Path) -> float:
+    """Seconds from the spawn to the PDF's layout, read off :func:`run_cli`'s note."""
+    times = [float(line) for line in note.read_text(encoding="utf-8").split()]
+    return times[1] - times[0] if len(times) == 2 else float("nan")
 
 
 def print_pipeline(rows: list[tuple[str, Size, Measurement, Pipeline]],
                    file: TextIO = sys.stdout) -> None:
     print("| profile | workloads | connectivity --summary | check | ratio | CPU | peak memory "
-          "| report | ratio | peak memory | pack | PDF pages |", file=file)
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|", file=file)
+          "| report | before the PDF | ratio | peak memory | pack | PDF pages |", file=file)
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|", file=file)
     for profile, size, summary, p in rows:
         base = summary.wall_seconds or float("nan")
         print(f"| {profile} | {size.workloads:,} | {summary.wall_seconds:.2f} s "
               f"| {p.check_seconds:.2f} s | {p.check_seconds / base:.2f}x "
               f"| {p.check_cpu_seconds:.2f} s | {p.check_rss_mb:.0f} MB "
-              f"| {p.report_seconds:.2f} s | {p.report_seconds / base:.2f}x "
+              f"| {p.report_seconds:.2f} s | {p.report_before_pdf_seconds:.2f} s "
+              f"| {p.report_before_pdf_seconds / base:.2f}x "
               f"| {p.report_rss_mb:.0f} MB | {p.pack_bytes / 1e6:.1f} MB | {p.pdf_pages} |",
               file=file)
     if file is sys.stdout:
         print("\ncheck, report: process start to exit, report including the PDF's layout "
-              "(benchmarks/report.py splits it by stage); ratio: to connectivity --summary on "
-              "the same estate in this run; CPU: check's CPU seconds, its worker's included; "
-              "peak memory: of the process and its worker together (TreeMemory), sampled in "
-              "a second run of each command, since sampling takes CPU from a timed one")
+              "(benchmarks/report.py splits it by stage); before the PDF: report's process "
+              "start to the PDF's layout (its target: 2x the summary); ratio: to "
+              "connectivity --summary on the same estate in this run; CPU: check's CPU "
+              "seconds, its worker's included; peak memory: of the process and its worker "
+              "together (TreeMemory), sampled in a second run of each command, since sampling "
+              "takes CPU from a timed one")
         for _, _, _, p in rows:
             for failure in p.failures:
                 print(f"\n{failure}")
