@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reporter.model import Assessment
+from reporter.model import Assessment, ChangesSince
 from reporter.pack import pack_json_of, run_id
 from reporter.render.json import json_bytes, with_provenance
 
@@ -40,9 +40,13 @@ def test_the_splice_is_the_serialisation(before: dict[str, Any] | None,
 
 
 def test_the_splice_works_whatever_follows_provenance() -> None:
-    """Fields after it set (the period's and --since's) or not; provenance as the last field
-    (a model that one day ends with it) falls back to the closing brace."""
-    assessment = sample_assessment()
+    """A field after it set (--since's changes) or not; provenance as the last field (a model
+    that one day ends with it) falls back to the closing brace."""
+    changes = ChangesSince(since="v1", kind="git", commit=None, policies=[], level=None,
+                           connections={"added": 1}, internet_exposure=0, requirements=[],
+                           findings={}, exceptions={}, commits=None,
+                           notes=['"provenance": {', "\n  x"])
+    assessment = sample_assessment().model_copy(update={"changes_since": changes})
     provenance = {"report": {"run_id": "RUN-x", "attachments": [], "nested": {"a": [1, {}]}}}
     assert with_provenance(json_bytes(assessment), provenance) == _expected(assessment, provenance)
     last = b'{\n  "schema_version": "1",\n  "provenance": null\n}\n'
