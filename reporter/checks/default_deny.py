@@ -161,11 +161,17 @@ def _namespace_finding(view: _Direction, check_id: str, namespace: str) -> Findi
             "no rule allows every peer on every port",
             zones=ctx.zones_of_namespace(namespace), locations=locations,
             policies=sorted(policies), key=(view.direction,))
+    zones = ctx.zones_of_namespace(namespace)
+    if wide and not baseline.open:
+        # Only some workloads are open: the zones of those fail, not every zone the namespace
+        # shares (a namespace split between a CDE and a shop zone by pod labels).
+        open_zones = {z for i, _ in exposed for z in ctx.zones_of(i)}
+        zones = [z for z in zones if z in open_zones]
     return make_finding(
         check_id, Status.FAIL, f"namespace/{namespace}",
         f"namespace {namespace} does not deny {view.direction} by default: "
         f"{'; '.join(reasons)}",
-        zones=ctx.zones_of_namespace(namespace), locations=_unique(locations),
+        zones=zones, locations=_unique(locations),
         policies=sorted(policies), details=limited(details), key=(view.direction,))
 
 

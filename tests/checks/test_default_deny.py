@@ -131,3 +131,40 @@ def test_the_namespace_message_tells_unselected_workloads_from_open_ones() -> No
         "port is allowed",
         "shop/web[Deployment]: isolated for Ingress, but shop/web-open ingress[0] (case.yaml:34) "
         "allows every peer on every port"]
+
+
+SPLIT_NAMESPACE = """\
+apiVersion: compliance-reporter/v1
+kind: ReporterConfig
+zones:
+  - {name: cde, kind: cde, names: [shop], pods: app=db}
+  - {name: front, kind: other, names: [shop], pods: app!=db}
+---
+""" + "---\n".join([_deployment("web"), _deployment("db"), """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-open, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Ingress]
+  ingress: [{}]
+"""])
+DENY_ALL = """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+"""
+
+
+def test_a_namespace_split_between_zones_fails_only_where_its_open_workloads_are() -> None:
+    """With a default deny in place, only the open workload's zone fails: the CDE's pods are
+    isolated, so its inbound requirement is not failed by a shop pod's open rule. Without one,
+    pods added later may land in either zone: both fail."""
+    check_id = "netpol.namespace-default-deny-ingress"
+    finding, = run(check_id, SPLIT_NAMESPACE + DENY_ALL).findings
+    assert finding.status.value == "FAIL" and finding.zones == ["front"]
+    finding, = run(check_id, SPLIT_NAMESPACE).findings
+    assert finding.status.value == "FAIL" and finding.zones == ["cde", "front"]
