@@ -146,7 +146,19 @@ class CheckContext:
         return list(self._zones_of_namespace.get(namespace, ()))
 
     def zones_of_policy(self, policy: NetworkPolicy) -> list[str]:
-        return self.zones_of_namespace(policy.namespace)
+        """The zones of the workloads the policy selects (its namespace's, when it selects none
+        in a zone): a policy of a namespace split between zones by pod labels concerns the
+        zones of its own pods only."""
+        zones = self.zones_of_namespace(policy.namespace)
+        if len(zones) > 1:
+            selected = self.compiled.selected[self._policy_index()[id(policy)]]
+            own = {z for i in np.flatnonzero(selected).tolist() for z in self.zones_of(i)}
+            zones = [z for z in zones if z in own] or zones
+        return zones
+
+    def _policy_index(self) -> dict[int, int]:
+        return self.shared("policy-index", lambda: {
+            id(p): i for i, p in enumerate(self.compiled.policies)})
 
     def policy_in_scope(self, policy: NetworkPolicy) -> bool:
         return policy.namespace in self._zones_of_namespace

@@ -164,9 +164,10 @@ def _namespace_finding(view: _Direction, check_id: str, namespace: str) -> Findi
     zones = ctx.zones_of_namespace(namespace)
     if wide and not baseline.open:
         # Only some workloads are open: the zones of those fail, not every zone the namespace
-        # shares (a namespace split between a CDE and a shop zone by pod labels).
+        # shares (a namespace split between a CDE and a shop zone by pod labels). Open
+        # workloads in no zone leave it all: a finding without zones would count everywhere.
         open_zones = {z for i, _ in exposed for z in ctx.zones_of(i)}
-        zones = [z for z in zones if z in open_zones]
+        zones = [z for z in zones if z in open_zones] or zones
     return make_finding(
         check_id, Status.FAIL, f"namespace/{namespace}",
         f"namespace {namespace} does not deny {view.direction} by default: "

@@ -168,3 +168,22 @@ def test_a_namespace_split_between_zones_fails_only_where_its_open_workloads_are
     assert finding.status.value == "FAIL" and finding.zones == ["front"]
     finding, = run(check_id, SPLIT_NAMESPACE).findings
     assert finding.status.value == "FAIL" and finding.zones == ["cde", "front"]
+
+
+def test_a_policy_of_a_split_namespace_concerns_the_zones_of_its_own_pods() -> None:
+    """A rule admitting everything into a front pod fails the front zone, not the CDE sharing
+    its namespace; a policy selecting every pod of the namespace concerns both zones."""
+    finding, = run("hygiene.allow-all-rules", SPLIT_NAMESPACE).findings
+    assert finding.target.startswith("policy shop/web-open") and finding.zones == ["front"]
+    everyone = SPLIT_NAMESPACE.replace("podSelector: {matchLabels: {app: web}}", "podSelector: {}")
+    finding, = run("hygiene.allow-all-rules", everyone).findings
+    assert finding.zones == ["cde", "front"]
+
+
+def test_open_workloads_in_no_zone_leave_the_namespace_finding_in_the_namespaces_zones() -> None:
+    """Never a FAIL without zones (it would count in every zone of every namespace). The one
+    zone is not a CDE here: PCI DSS scoping would make the web pod a connected zone."""
+    front = "  - {name: front, kind: other, names: [shop], pods: app!=db}\n"
+    only_db = SPLIT_NAMESPACE.replace(front, "").replace("kind: cde", "kind: other")
+    finding, = run("netpol.namespace-default-deny-ingress", only_db + DENY_ALL).findings
+    assert finding.status.value == "FAIL" and finding.zones == ["cde"]
