@@ -99,7 +99,7 @@ spec:
 """
 
 
-OPEN_AND_UNSELECTED = "---\n".join([_deployment("web"), _deployment("api"), _deployment("db"), """\
+WEB_OPEN = """\
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: web-open, namespace: shop}
@@ -107,7 +107,9 @@ spec:
   podSelector: {matchLabels: {app: web}}
   policyTypes: [Ingress]
   ingress: [{}]
----
+"""
+OPEN_AND_UNSELECTED = "---\n".join([_deployment("web"), _deployment("api"), _deployment("db"),
+                                     WEB_OPEN, """\
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: db-closed, namespace: shop}
@@ -140,15 +142,7 @@ zones:
   - {name: cde, kind: cde, names: [shop], pods: app=db}
   - {name: front, kind: other, names: [shop], pods: app!=db}
 ---
-""" + "---\n".join([_deployment("web"), _deployment("db"), """\
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: web-open, namespace: shop}
-spec:
-  podSelector: {matchLabels: {app: web}}
-  policyTypes: [Ingress]
-  ingress: [{}]
-"""])
+""" + "---\n".join([_deployment("web"), _deployment("db"), WEB_OPEN])
 DENY_ALL = """---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
