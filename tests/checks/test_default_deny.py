@@ -10,6 +10,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reporter.checks import REGISTRY
 from reporter.checks.default_deny import _openness
 
 from .harness import run
@@ -181,3 +182,32 @@ def test_open_workloads_in_no_zone_leave_the_namespace_finding_in_the_namespaces
     only_db = SPLIT_NAMESPACE.replace(front, "").replace("kind: cde", "kind: other")
     finding, = run("netpol.namespace-default-deny-ingress", only_db + DENY_ALL).findings
     assert finding.status.value == "FAIL" and finding.zones == ["cde"]
+
+
+EVERY_KIND_OF_RULE = """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-out, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  policyTypes: [Egress]
+  egress:
+  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]
+  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]
+    ports: [{port: 443}]
+  - to: [{namespaceSelector: {matchLabels: {nothing: here}}}]
+    ports: [{port: metrics}]
+"""
+
+
+def test_every_check_cites_the_zones_of_a_split_namespaces_policies() -> None:
+    """Every check that names a policy's zones finds the policy (shadowed, internet-wide and
+    cluster-overlapping ipBlocks, peers selecting nothing, unresolved named ports): its
+    findings name the web pod's zone only."""
+    estate = SPLIT_NAMESPACE + EVERY_KIND_OF_RULE
+    cited = {check_id: finding.zones for check_id in REGISTRY
+             for finding in run(check_id, estate).findings
+             if finding.target.startswith("policy shop/web-out")}
+    assert {"hygiene.shadowed-rules", "internet.any-cidr", "hygiene.peer-selects-nothing",
+            "hygiene.named-port-unresolved"} <= set(cited)
+    assert set(map(tuple, cited.values())) == {("front",)}
