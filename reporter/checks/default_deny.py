@@ -118,6 +118,10 @@ class _Direction:
                 sorted({r.policy.key for r in openness.rules}))
 
 
+NO_DEFAULT_DENY = "no policy selects every pod"
+"""How a namespace finding says the namespace has no default deny (its fix adds one)."""
+
+
 def _direction(ctx: CheckContext, direction: str) -> _Direction:
     return ctx.shared(f"default-deny:{direction}", lambda: _Direction(ctx, direction))
 
@@ -130,7 +134,7 @@ def _namespace_finding(view: _Direction, check_id: str, namespace: str) -> Findi
     locations = [policy_location(p) for p in wide]
     policies = {p.key for p in wide}
     if not wide:
-        reasons.append(f"no policy selects every pod (podSelector: {{}}) for {kind}, so pods "
+        reasons.append(f"{NO_DEFAULT_DENY} (podSelector: {{}}) for {kind}, so pods "
                        "added later are not isolated")
         # No policy to cite: the namespace is where its default deny belongs.
         declared = ctx.inventory.namespace(namespace)

@@ -18,6 +18,7 @@ import numpy as np
 
 from reporter.checks.causes import affected_text
 from reporter.checks.context import CheckContext
+from reporter.checks.default_deny import NO_DEFAULT_DENY
 from reporter.model import CheckResult, Finding, Location, Severity, Status
 
 SENSITIVE_KINDS = ("cde", "phi")
@@ -135,6 +136,20 @@ def _boundary_fix(direction: str, peers: str) -> Callable[[Finding, str | None],
     return fix
 
 
+def _default_deny_fix(direction: str, open_rule: str) -> Callable[[Finding, str | None], str]:
+    """Add the default deny the namespace lacks; where it has one, narrow the open rules."""
+
+    def fix(finding: Finding, rule: str | None) -> str:
+        narrow = f"replace the rule {open_rule} with explicit peers"
+        if NO_DEFAULT_DENY not in finding.message:
+            return (f"In {rule}, {narrow}" if rule
+                    else f"Replace the rules {open_rule} with explicit peers")
+        return (f"Add a NetworkPolicy to namespace {_namespace(finding)} with podSelector: {{}} "
+                f"and policyTypes: [{direction}]"
+                + (f"; in {rule}, {narrow}" if rule else ""))
+    return fix
+
+
 _FIXES: dict[str, Callable[[Finding, str | None], str]] = {
     "zone.ingress-declared": _boundary_fix("Ingress", "sources"),
     "internet.ingress-declared": _boundary_fix("Ingress", "sources"),
@@ -148,12 +163,9 @@ _FIXES: dict[str, Callable[[Finding, str | None], str]] = {
     "zone.datastore-to-internet": lambda f, r: (
         f"In {r}, remove the egress peer admitting internet addresses" if r else
         f"Select {_subjects(f)} with an Egress NetworkPolicy allowing only its in-cluster peers"),
-    "netpol.namespace-default-deny-ingress": lambda f, r: (
-        f"Add a NetworkPolicy to namespace {_namespace(f)} with podSelector: {{}} and "
-        "policyTypes: [Ingress] (and remove any rule admitting every source)"),
-    "netpol.namespace-default-deny-egress": lambda f, r: (
-        f"Add a NetworkPolicy to namespace {_namespace(f)} with podSelector: {{}} and "
-        "policyTypes: [Egress] (and remove any rule allowing every destination)"),
+    "netpol.namespace-default-deny-ingress": _default_deny_fix("Ingress", "admitting every source"),
+    "netpol.namespace-default-deny-egress": _default_deny_fix("Egress",
+                                                              "allowing every destination"),
     "netpol.workload-ingress-isolated": lambda f, r: (
         f"In {r}, replace the rule admitting every source with explicit peers" if r else
         f"Select {_subjects(f)} with a NetworkPolicy listing Ingress in policyTypes"),

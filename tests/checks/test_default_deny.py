@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from reporter.checks import REGISTRY
 from reporter.checks.default_deny import _openness
+from reporter.checks.severity import fix_for
 
 from .harness import run
 
@@ -211,3 +212,16 @@ def test_every_check_cites_the_zones_of_a_split_namespaces_policies() -> None:
     assert {"hygiene.shadowed-rules", "internet.any-cidr", "hygiene.peer-selects-nothing",
             "hygiene.named-port-unresolved"} <= set(cited)
     assert set(map(tuple, cited.values())) == {("front",)}
+
+
+def test_the_fix_adds_the_default_deny_only_where_the_namespace_lacks_one() -> None:
+    """Without one: add it, and narrow the open rule; with one: narrow the open rule only."""
+    check_id = "netpol.namespace-default-deny-ingress"
+    finding, = run(check_id, OPEN_AND_UNSELECTED).findings
+    assert fix_for(finding) == (
+        "Add a NetworkPolicy to namespace shop with podSelector: {} and policyTypes: [Ingress]; "
+        "in NetworkPolicy shop/web-open ingress[0] (case.yaml:34), replace the rule admitting "
+        "every source with explicit peers")
+    finding, = run(check_id, SPLIT_NAMESPACE + DENY_ALL).findings
+    assert fix_for(finding) == ("In NetworkPolicy shop/web-open ingress[0] (case.yaml:31), "
+                                "replace the rule admitting every source with explicit peers")
