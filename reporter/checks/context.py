@@ -151,14 +151,10 @@ class CheckContext:
         zones of its own pods only."""
         zones = self.zones_of_namespace(policy.namespace)
         if len(zones) > 1:
-            selected = self.compiled.selected[self._policy_index()[id(policy)]]
+            selected = self.compiled.policy_selection(policy)
             own = {z for i in np.flatnonzero(selected).tolist() for z in self.zones_of(i)}
             zones = [z for z in zones if z in own] or zones
         return zones
-
-    def _policy_index(self) -> dict[int, int]:
-        return self.shared("policy-index", lambda: {
-            id(p): i for i, p in enumerate(self.compiled.policies)})
 
     def policy_in_scope(self, policy: NetworkPolicy) -> bool:
         return policy.namespace in self._zones_of_namespace
