@@ -136,17 +136,32 @@ def _boundary_fix(direction: str, peers: str) -> Callable[[Finding, str | None],
     return fix
 
 
-def _default_deny_fix(direction: str, open_rule: str) -> Callable[[Finding, str | None], str]:
-    """Add the default deny the namespace lacks; where it has one, narrow the open rules."""
+def _narrowing(rule: str, open_rule: str) -> str:
+    """The fix of a rule admitting every peer on every port, as it follows "in"."""
+    return f"{rule}, replace the rule {open_rule} with explicit peers"
+
+
+def _isolation_fix(direction: str, open_rule: str) -> Callable[[Finding, str | None], str]:
+    """Narrow the open rule the finding cites, else select the workloads for ``direction``."""
 
     def fix(finding: Finding, rule: str | None) -> str:
-        narrow = f"replace the rule {open_rule} with explicit peers"
-        if NO_DEFAULT_DENY not in finding.message:
-            return (f"In {rule}, {narrow}" if rule
-                    else f"Replace the rules {open_rule} with explicit peers")
+        if rule:
+            return f"In {_narrowing(rule, open_rule)}"
+        return (f"Select {_subjects(finding)} with a NetworkPolicy listing {direction} in "
+                "policyTypes")
+    return fix
+
+
+def _default_deny_fix(direction: str, open_rule: str) -> Callable[[Finding, str | None], str]:
+    """Add the default deny the namespace lacks (and narrow the open rule it cites, if any);
+    where it has one, narrow the open rule only (such a finding always cites one)."""
+
+    def fix(finding: Finding, rule: str | None) -> str:
+        if rule and NO_DEFAULT_DENY not in finding.message:
+            return f"In {_narrowing(rule, open_rule)}"
         return (f"Add a NetworkPolicy to namespace {_namespace(finding)} with podSelector: {{}} "
                 f"and policyTypes: [{direction}]"
-                + (f"; in {rule}, {narrow}" if rule else ""))
+                + (f"; in {_narrowing(rule, open_rule)}" if rule else ""))
     return fix
 
 
@@ -166,12 +181,8 @@ _FIXES: dict[str, Callable[[Finding, str | None], str]] = {
     "netpol.namespace-default-deny-ingress": _default_deny_fix("Ingress", "admitting every source"),
     "netpol.namespace-default-deny-egress": _default_deny_fix("Egress",
                                                               "allowing every destination"),
-    "netpol.workload-ingress-isolated": lambda f, r: (
-        f"In {r}, replace the rule admitting every source with explicit peers" if r else
-        f"Select {_subjects(f)} with a NetworkPolicy listing Ingress in policyTypes"),
-    "netpol.workload-egress-isolated": lambda f, r: (
-        f"In {r}, replace the rule allowing every destination with explicit peers" if r else
-        f"Select {_subjects(f)} with a NetworkPolicy listing Egress in policyTypes"),
+    "netpol.workload-ingress-isolated": _isolation_fix("Ingress", "admitting every source"),
+    "netpol.workload-egress-isolated": _isolation_fix("Egress", "allowing every destination"),
     "internet.any-cidr": lambda f, r: (
         f"In {r}, list the pod, service and private ranges under ipBlock.except of the "
         "0.0.0.0/0 (or ::/0) block"),
