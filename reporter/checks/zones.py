@@ -25,12 +25,10 @@ def _pass(ctx: CheckContext, check_id: str, zone: ZoneScope, connections: int,
     members = ctx.endpoints(zone.members)
     flows = sorted(f.name for f, end, other in zip(ctx.flows.flows, inside, outside, strict=True)
                    if (end & members).any() and (other & ~members).any())
-    if connections == 1:
-        message = (f"zone {zone.name}: the only connection {direction} is covered by declared "
-                   f"flows ({', '.join(flows)})")
-    elif connections:
-        message = (f"zone {zone.name}: all {counted(connections, 'connection')} {direction} are "
-                   f"covered by declared flows ({', '.join(flows)})")
+    if connections:
+        which = (f"the only connection {direction} is" if connections == 1
+                 else f"all {counted(connections, 'connection')} {direction} are")
+        message = f"zone {zone.name}: {which} covered by declared flows ({', '.join(flows)})"
     else:
         message = f"zone {zone.name}: no connection {direction} is allowed"
     return make_finding(check_id, Status.PASS, f"zone {zone.name}", message, zones=[zone.name],
