@@ -33,8 +33,14 @@ from reporter.netpol.compiled import CompiledRule
 from reporter.netpol.connset import ConnectionSet
 from reporter.wording import agreeing, counted
 
-GROUP_LIMIT = 10
-"""Peer groups (zones, the internet…) detailed with examples and rules in one finding."""
+GROUP_LIMIT = 3
+"""Peer groups detailed with examples and rules in one finding, the others named: the groups
+that are not zones (the internet, external addresses, out of scope) come first, so that they
+are always detailed: the internet among the examples is what the severity reads."""
+
+
+def _group_order(label: str) -> tuple[bool, str]:
+    return label.startswith("zone "), label
 
 
 def _place(location: Location) -> tuple[object, ...]:
@@ -114,44 +120,51 @@ def _union_text(boundary: Boundary, ids: set[int]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Blame:
-    """What each cause of a boundary's crossings lets through, as sorted arrays of codes:
-    ``peers``: (cause, workload, group of peers) it lets a workload exchange undeclared
-    connections with; ``ports``: (cause, admitted, undeclared ID), the undeclared port sets of
-    those exchanges and what the cause admits of them (IDs into the side rules' ``admitted``,
-    0 for all of them: no policy selects the workloads)."""
+    """What each cause of a boundary's crossings lets through in each part, as sorted arrays of
+    codes whose first term is a finding, ``part * causes + cause``: ``peers``: (finding,
+    workload, group of peers), the workload exchanging undeclared connections with the group;
+    ``ports``: (finding, admitted, undeclared ID), the undeclared port sets of those exchanges
+    and what the cause admits of them (IDs into the side rules' ``admitted``, 0 for all of
+    them: no policy selects the workloads)."""
 
     peers: IntArray
     ports: IntArray
+    causes: int
     endpoints: int
     groups: int
     ids: int
     admitted: int
 
     def peer_rows(self) -> tuple[IntArray, IntArray, IntArray]:
-        """Cause, workload and group of each ``peers`` code."""
+        """Finding, workload and group of each ``peers`` code."""
         workload_group = self.peers % (self.endpoints * self.groups)
         return (self.peers // (self.endpoints * self.groups),
                 workload_group // self.groups, workload_group % self.groups)
 
     def port_rows(self) -> tuple[IntArray, IntArray, IntArray]:
-        """Cause, admitted and undeclared ID of each ``ports`` code."""
+        """Finding, admitted and undeclared ID of each ``ports`` code."""
         admitted_id = self.ports % (self.admitted * self.ids)
         return (self.ports // (self.admitted * self.ids), admitted_id // self.ids,
                 admitted_id % self.ids)
 
 
-def _blame(ctx: CheckContext, insides: list[int], boundary: Boundary) -> _Blame:
-    """The causes of the workloads' undeclared connections: the namespace where no policy
-    selects a workload for the direction; else each rule of its own side that admits peers of
-    a group it exchanges undeclared connections with, on ports left undeclared there (a
-    workload may owe them to several rules); else (named ports resolved nowhere: no single rule
-    to blame) the policies selecting it. Causes are numbered in the side rules' registry."""
+def _blame(ctx: CheckContext, parts: Sequence[Crossings], boundary: Boundary) -> _Blame:
+    """The causes of the undeclared connections of every part's workloads (the parts' insides
+    are disjoint), worked out for all parts at once: the namespace where no policy selects a
+    workload for the direction; else each rule of its own side that admits peers of a group it
+    exchanges undeclared connections with, on ports left undeclared there (a workload may owe
+    them to several rules); else (named ports resolved nowhere: no single rule to blame) the
+    policies selecting it. Causes are numbered in the side rules' registry."""
     inbound = boundary.inbound
     direction = "ingress" if inbound else "egress"
     isolated = ctx.compiled.ingress_isolated if inbound else ctx.compiled.egress_isolated
     table: _SideRules = ctx.shared("side-rules", lambda: _SideRules(ctx))
+    part_of = np.full(ctx.compiled.n_endpoints, -1, dtype=np.intp)
+    for number, part in enumerate(parts):
+        part_of[part.insides] = number
+    insides = np.flatnonzero(part_of >= 0).tolist()
     owners = [i for i in insides if isolated[i]]
-    peers, ports, hit = _rule_causes(ctx, boundary, owners, direction, table)
+    peers, ports, hit = _rule_causes(ctx, boundary, owners, direction, table, part_of)
     blamed = np.zeros(ctx.compiled.n_endpoints, dtype=bool)
     blamed[hit] = True
     rest = [i for i in insides if not blamed[i]]
@@ -159,17 +172,20 @@ def _blame(ctx: CheckContext, insides: list[int], boundary: Boundary) -> _Blame:
     side_causes = np.array([table.cause_number(side_cause(ctx, i, direction)) for i in rest],
                            dtype=np.intp)[owner]
     side_workloads = np.array(rest, dtype=np.intp)[owner]
+    causes = len(table.causes.items)
+    side_findings = part_of[side_workloads] * causes + side_causes
     endpoints, groups, ids = ctx.compiled.n_endpoints, boundary.groups, len(boundary.undeclared)
     admitted = len(table.admitted.items)
     rule_causes, rule_workloads, rule_groups = peers
-    port_causes, rule_admitted, rule_ids = ports
-    side_port_causes, side_port_ids = _distinct_pairs(side_causes, side_ids, ids)
-    peer_codes = [(rule_causes * endpoints + rule_workloads) * groups + rule_groups,
-                  (side_causes * endpoints + side_workloads) * groups + side_groups]
-    port_codes = [(port_causes * admitted + rule_admitted) * ids + rule_ids,
-                  side_port_causes * admitted * ids + side_port_ids]
+    port_causes, port_parts, rule_admitted, rule_ids = ports
+    rule_findings = part_of[rule_workloads] * causes + rule_causes
+    side_port_findings, side_port_ids = _distinct_pairs(side_findings, side_ids, ids)
+    peer_codes = [(rule_findings * endpoints + rule_workloads) * groups + rule_groups,
+                  (side_findings * endpoints + side_workloads) * groups + side_groups]
+    port_codes = [((port_parts * causes + port_causes) * admitted + rule_admitted) * ids
+                  + rule_ids, side_port_findings * admitted * ids + side_port_ids]
     return _Blame(distinct(np.concatenate(peer_codes)), distinct(np.concatenate(port_codes)),
-                  endpoints, groups, ids, admitted)
+                  causes, endpoints, groups, ids, admitted)
 
 
 Rule = tuple[Cause, int, ConnectionSet, int]
@@ -277,17 +293,40 @@ class _SideRules:
 Rows = tuple[IntArray, IntArray, IntArray]
 
 
+PortRows = tuple[IntArray, IntArray, IntArray, IntArray]
+OWNERS_AT_ONCE = 256
+"""Workloads whose rule causes are computed together: their entries (~1,000 per workload in
+a generated estate) stay in the processor's cache; an estate's millions at once would not."""
+
+
 def _rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int], direction: str,
-                 table: _SideRules) -> tuple[Rows, Rows, IntArray]:
+                 table: _SideRules, part_of: IntArray) -> tuple[Rows, PortRows, IntArray]:
+    """The rule causes of isolated workloads (see :func:`_owner_rule_causes`), a few hundred
+    workloads at a time."""
+    found = [_owner_rule_causes(ctx, boundary, owners[at:at + OWNERS_AT_ONCE], direction,
+                                table, part_of)
+             for at in range(0, len(owners), OWNERS_AT_ONCE)]
+    if not found:
+        empty = np.zeros(0, dtype=np.intp)
+        return (empty, empty, empty), (empty, empty, empty, empty), empty
+    causes, workloads, groups = (np.concatenate(c) for c in zip(*(f[0] for f in found),
+                                                                 strict=True))
+    port_causes, parts, admitted, ids = (np.concatenate(c) for c in zip(*(f[1] for f in found),
+                                                                        strict=True))
+    return ((causes, workloads, groups), (port_causes, parts, admitted, ids),
+            np.concatenate([f[2] for f in found]))
+
+
+def _owner_rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int],
+                       direction: str, table: _SideRules, part_of: IntArray
+                       ) -> tuple[Rows, PortRows, IntArray]:
     """The rule causes of isolated workloads, all at once: every (workload, rule of its side,
     group it exchanges undeclared connections with) is one entry of a few arrays. A rule admits
     a group's undeclared ports when its atoms meet those the group's port sets touch (rules
     admit whole atoms) and some endpoint of the group is among its peers. Returns the (cause,
-    workload, group) of every hit, the (cause, admitted, undeclared ID) of every rule hit and ID
-    it lets through, and the workloads hit (repeated)."""
-    empty = np.zeros(0, dtype=np.intp)
-    if not owners:
-        return (empty, empty, empty), (empty, empty, empty), empty
+    workload, group) of every hit, the (cause, part, admitted, undeclared ID) of every rule hit
+    and ID it lets through in a part (``part_of`` each workload's), and the workloads hit
+    (repeated)."""
     owner_of, groups, ids = boundary.exchanges(owners)
     # Rows: the distinct (workload, group), in workload order then group order.
     fresh = np.ones(groups.size, dtype=bool)
@@ -309,16 +348,19 @@ def _rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int], direc
     hit = (admits.ravel()[rule_of * admits.shape[1] + row_group[row]]
            & (atoms[rule_of] & touch[row]).any(axis=1))
     hit_pair, hit_row = pair_of[hit], row[hit]
-    # The undeclared IDs of each pair's hit groups, per rule.
+    # The undeclared IDs of each pair's hit groups, per rule and part.
     entry_of, offset = ragged(stops[hit_row] - starts[hit_row])
     hit_rule = rule_array[hit_pair]
-    id_rule, found_ids = _distinct_pairs(hit_rule[entry_of],
-                                         ids[starts[hit_row][entry_of] + offset],
-                                         len(boundary.undeclared))
     workloads = np.array(owners, dtype=np.intp)
-    return ((table.rule_causes[hit_rule], workloads[owner_array[hit_pair]], row_group[hit_row]),
-            (table.rule_causes[id_rule], table.rule_admitted[id_rule], found_ids),
-            workloads[owner_array[hit_pair]])
+    hit_workloads = workloads[owner_array[hit_pair]]
+    rules = len(table.rules.items)
+    part_rule, found_ids = _distinct_pairs(
+        (part_of[hit_workloads] * rules + hit_rule)[entry_of],
+        ids[starts[hit_row][entry_of] + offset], len(boundary.undeclared))
+    id_part, id_rule = np.divmod(part_rule, rules)
+    return ((table.rule_causes[hit_rule], hit_workloads, row_group[hit_row]),
+            (table.rule_causes[id_rule], id_part, table.rule_admitted[id_rule], found_ids),
+            hit_workloads)
 
 
 def _distinct_pairs(keys: IntArray, ids: IntArray, id_count: int) -> tuple[IntArray, IntArray]:
@@ -388,22 +430,22 @@ class Crossings:
 
 
 def crossing_findings(ctx: CheckContext, check_id: str, boundary: Boundary,
-                      parts: Iterable[Crossings]) -> list[Finding]:
+                      parts: Sequence[Crossings]) -> list[Finding]:
     """One FAIL finding per cause (:func:`_blame`) among each part's insides (in endpoint
-    order), listing the workloads it affects. The parts are worked out together, so that the
-    examples of every finding are found at once (:func:`_prepare_evidence`)."""
+    order), listing the workloads it affects: part after part, each one's by target. The parts
+    are worked out together (their insides are disjoint), so that the causes and the examples
+    of every finding are found at once (:func:`_prepare_evidence`)."""
     table: _SideRules = ctx.shared("side-rules", lambda: _SideRules(ctx))
-    planned = [(part, _shown(ctx, _blame(ctx, part.insides, boundary), boundary, table))
-               for part in parts]
-    every = [s for _, shown in planned for s in shown.values()]
-    _prepare_evidence(ctx, boundary, every)
-    first_peers = _first_peers(boundary, every)
-    found: list[Finding] = []
-    for part, shown in planned:
-        found += sorted((_cause_finding(ctx, check_id, table.causes.items[c], s, boundary,
-                                        first_peers, part) for c, s in shown.items()),
-                        key=lambda f: f.target)
-    return found
+    blame = _blame(ctx, parts, boundary)
+    shown = _shown(ctx, blame, boundary, table)
+    _prepare_evidence(ctx, boundary, list(shown.values()))
+    first_peers = _first_peers(boundary, shown.values())
+    by_part: list[list[Finding]] = [[] for _ in parts]
+    for number, s in shown.items():
+        part, cause = divmod(number, blame.causes)
+        by_part[part].append(_cause_finding(ctx, check_id, table.causes.items[cause], s,
+                                            boundary, first_peers, parts[part]))
+    return [f for found in by_part for f in sorted(found, key=lambda f: f.target)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,42 +463,45 @@ class _Shown:
 
 def _shown(ctx: CheckContext, blame: _Blame, boundary: Boundary, table: _SideRules
            ) -> dict[int, _Shown]:
-    """Per cause (numbered in ``table``), read off the blame's sorted codes."""
-    cause, workload, group = blame.peer_rows()
-    fresh = run_starts(cause)
+    """Per finding (``part * causes + cause``), read off the blame's sorted codes."""
+    finding, workload, group = blame.peer_rows()
+    fresh = run_starts(finding)
     run = np.cumsum(fresh) - 1
     firsts = np.flatnonzero(fresh)
-    own = workload == workload[firsts][run]  # rows of each cause's first workload
+    own = workload == workload[firsts][run]  # rows of each finding's first workload
     member = fresh.copy()
     member[1:] |= workload[1:] != workload[:-1]
-    # The first row of each (cause, group), rows being sorted by workload within a cause.
-    first_of_group = np.full(firsts.size * blame.groups, cause.size)
-    np.minimum.at(first_of_group, run * blame.groups + group, np.arange(cause.size))
-    other = np.zeros(cause.size, dtype=bool)
-    other[first_of_group[first_of_group < cause.size]] = True
+    # The first row of each (finding, group), rows being sorted by workload within a finding.
+    first_of_group = np.full(firsts.size * blame.groups, finding.size)
+    np.minimum.at(first_of_group, run * blame.groups + group, np.arange(finding.size))
+    other = np.zeros(finding.size, dtype=bool)
+    other[first_of_group[first_of_group < finding.size]] = True
     other &= ~own
-    bounds = np.append(firsts, cause.size)
+    bounds = np.append(firsts, finding.size)
 
-    def per_cause(rows: npt.NDArray[np.bool_], values: IntArray) -> list[list[int]]:
-        """The values of the rows chosen, split by cause."""
+    def per_finding(rows: npt.NDArray[np.bool_], values: IntArray) -> list[list[int]]:
+        """The values of the rows chosen, split by finding."""
         at = np.flatnonzero(rows)
         cuts, chosen = np.searchsorted(at, bounds).tolist(), values[at].tolist()
         return [chosen[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
 
-    port_cause, admitted, ids = blame.port_rows()
+    port_finding, admitted, ids = blame.port_rows()
     masks: dict[tuple[int, int], int] = {}
     id_bits = boundary.id_bits
-    for c, a, i in zip(port_cause.tolist(), admitted.tolist(), ids.tolist(), strict=True):
-        masks[c, a] = masks.get((c, a), 0) | id_bits[i]
-    partition, ports = boundary.partition, dict.fromkeys(port_cause.tolist(), 0)
-    for (c, a), bits in masks.items():
+    for f, a, i in zip(port_finding.tolist(), admitted.tolist(), ids.tolist(), strict=True):
+        masks[f, a] = masks.get((f, a), 0) | id_bits[i]
+    partition, ports = boundary.partition, dict.fromkeys(port_finding.tolist(), 0)
+    for (f, a), bits in masks.items():
         admits = table.admitted.items[a]
-        ports[c] |= bits if admits is None else bits & partition.bits(admits)
+        ports[f] |= bits if admits is None else bits & partition.bits(admits)
     labels = ctx.peer_groups()[0]
-    others = zip(per_cause(other, workload), per_cause(other, group), strict=True)
-    return {c: _Shown(m, sorted(g, key=labels.__getitem__), list(zip(*o, strict=True)), ports[c])
-            for c, m, g, o in zip(cause[firsts].tolist(), per_cause(member, workload),
-                                  per_cause(own, group), others, strict=True)}
+    rank = [0] * len(labels)
+    for place, g in enumerate(sorted(range(len(labels)), key=lambda g: _group_order(labels[g]))):
+        rank[g] = place
+    others = zip(per_finding(other, workload), per_finding(other, group), strict=True)
+    return {f: _Shown(m, sorted(g, key=rank.__getitem__), list(zip(*o, strict=True)), ports[f])
+            for f, m, g, o in zip(finding[firsts].tolist(), per_finding(member, workload),
+                                  per_finding(own, group), others, strict=True)}
 
 
 def _first_peers(boundary: Boundary, shown: Iterable[_Shown]) -> dict[tuple[int, int], int]:

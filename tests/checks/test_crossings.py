@@ -1,6 +1,7 @@
 """What a crossing finding shows of its cause agrees with a plain reading of the blame's rows:
 the workloads, the first one's groups of peers, the first (workload, group) of each group only
-other workloads meet and that group's first peer."""
+other workloads meet and that group's first peer; and the blame of several parts at once is
+that of each part alone."""
 
 from __future__ import annotations
 
@@ -15,7 +16,16 @@ from netpol.strategies import inventories
 from reporter.checks import REGISTRY
 from reporter.checks.boundary import Boundary, boundary, layers
 from reporter.checks.context import CheckContext
-from reporter.checks.crossings import _blame, _distinct_pairs, _first_peers, _shown, _SideRules
+from reporter.checks.crossings import (
+    Crossings,
+    _blame,
+    _distinct_pairs,
+    _first_peers,
+    _group_order,
+    _Shown,
+    _shown,
+    _SideRules,
+)
 from reporter.checks.registry import run_check
 from reporter.config import Config
 from reporter.config.load import load_config
@@ -30,14 +40,24 @@ from .test_views import ROOT, SETTINGS
 Shown = tuple[list[int], list[int], list[tuple[int, int]]]
 
 
-def _plain_shown(ctx: CheckContext, crossing: Boundary) -> dict[int, Shown]:
+def _parts(crossing: Boundary, side: np.ndarray) -> list[Crossings]:
+    """One part per side, as the zone checks make them."""
+    by_side: dict[int, list[int]] = {}
+    for inside in sorted(crossing.exposures):
+        by_side.setdefault(int(side[inside]), []).append(inside)
+    return [Crossings(insides, f"side {s}", lambda _: [], (str(s),))
+            for s, insides in by_side.items()]
+
+
+def _plain_shown(ctx: CheckContext, crossing: Boundary, parts: list[Crossings]
+                 ) -> dict[int, Shown]:
     rows: dict[int, list[tuple[int, int]]] = {}
-    blame = _blame(ctx, sorted(crossing.exposures), crossing)
-    for cause, workload, group in zip(*(a.tolist() for a in blame.peer_rows()), strict=True):
-        rows.setdefault(cause, []).append((workload, group))
+    blame = _blame(ctx, parts, crossing)
+    for finding, workload, group in zip(*(a.tolist() for a in blame.peer_rows()), strict=True):
+        rows.setdefault(finding, []).append((workload, group))
     labels = ctx.peer_groups()[0]
     found = {}
-    for cause, pairs in rows.items():
+    for finding, pairs in rows.items():
         members = list(dict.fromkeys(w for w, _ in pairs))
         own = [g for w, g in pairs if w == members[0]]
         seen, others = set(own), []
@@ -45,20 +65,35 @@ def _plain_shown(ctx: CheckContext, crossing: Boundary) -> dict[int, Shown]:
             if group not in seen:
                 seen.add(group)
                 others.append((workload, group))
-        found[cause] = members, sorted(own, key=labels.__getitem__), others
+        found[finding] = members, sorted(own, key=lambda g: _group_order(labels[g])), others
     return found
 
 
-def _assert_shown_agrees(ctx: CheckContext, crossing: Boundary) -> int:
+def _by_part(ctx: CheckContext, crossing: Boundary, parts: list[Crossings]
+             ) -> dict[tuple[int, int], _Shown]:
+    """What the findings show, by (part, cause)."""
+    table = ctx.shared("side-rules", lambda: _SideRules(ctx))
+    blame = _blame(ctx, parts, crossing)
+    return {divmod(finding, blame.causes): shown
+            for finding, shown in _shown(ctx, blame, crossing, table).items()}
+
+
+def _assert_shown_agrees(ctx: CheckContext, crossing: Boundary, side: np.ndarray) -> int:
     """How many (workload, group) only other workloads meet were checked."""
     table = ctx.shared("side-rules", lambda: _SideRules(ctx))
-    shown = _shown(ctx, _blame(ctx, sorted(crossing.exposures), crossing), crossing, table)
+    parts = _parts(crossing, side)
+    shown = _shown(ctx, _blame(ctx, parts, crossing), crossing, table)
     assert {c: (s.members, s.groups, s.others) for c, s in shown.items()} == _plain_shown(
-        ctx, crossing)
+        ctx, crossing, parts)
     first_peers = _first_peers(crossing, shown.values())
     others = {o for s in shown.values() for o in s.others}
     assert first_peers == {(i, g): crossing.exposures[i].details([g])[0][1][0][0]
                            for i, g in others}
+    # All parts at once, as each part alone: a cause meeting workloads of two parts (a
+    # namespace split between zones) makes a finding in each, with that part's ports only.
+    alone = {(number, cause): found for number, part in enumerate(parts)
+             for (_, cause), found in _by_part(ctx, crossing, [part]).items()}
+    assert _by_part(ctx, crossing, parts) == alone
     return len(others)
 
 
@@ -74,8 +109,8 @@ def test_what_findings_show_agrees_with_the_blame_on_a_generated_estate(
     ctx = CheckContext(analyse(load_text(generate_estate(200, 15, 80, 1, "varied"))), config)
     everything = np.ones(ctx.compiled.n_endpoints, dtype=bool)
     (_, side), = layers([ctx.endpoints(z.members) for z in ctx.zones])
-    others = sum(_assert_shown_agrees(ctx, boundary(ctx, side, everything, inbound=inbound))
-                 for inbound in (True, False))
+    others = sum(_assert_shown_agrees(ctx, boundary(ctx, side, everything, inbound=inbound),
+                                      side) for inbound in (True, False))
     assert others
 
 
@@ -90,7 +125,7 @@ def test_what_findings_show_agrees_with_the_blame(inventory: Inventory,
                                           max_size=workloads))
     everything = np.ones(size, dtype=bool)
     for inbound in (True, False):
-        _assert_shown_agrees(ctx, boundary(ctx, side, everything, inbound=inbound))
+        _assert_shown_agrees(ctx, boundary(ctx, side, everything, inbound=inbound), side)
 
 
 def test_an_inside_end_nothing_isolates_is_stated_once_per_finding(
@@ -146,3 +181,37 @@ def test_address_ranges_are_counted_as_ranges_and_workloads_as_peers() -> None:
     lines = [d for f in result.findings for d in f.details if d.startswith("from ")]
     assert lines and all(" source" in line and "address range" not in line
                          for line in lines), lines
+
+
+def test_a_finding_details_the_first_groups_of_peers_and_names_the_rest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Groups that are not zones (the internet…) first, then zones by name; beyond the limit,
+    the groups are named in one line."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from generate import GENERATED_CONFIG, generate_estate
+
+    from reporter.checks.crossings import GROUP_LIMIT
+
+    (tmp_path / "reporter.yaml").write_text(GENERATED_CONFIG)
+    config = load_config(str(tmp_path / "reporter.yaml")).config
+    ctx = CheckContext(analyse(load_text(generate_estate(200, 15, 80, 1, "varied"))), config)
+    labels = ctx.peer_groups()[0]
+    limited = internet_first = 0
+    for check_id in ("zone.ingress-declared", "zone.egress-declared"):
+        for finding in run_check(REGISTRY[check_id], ctx).findings:
+            if finding.status != Status.FAIL:
+                continue
+            detailed = [d.split(":")[0].split(" ", 1)[1] for d in finding.details
+                        if d.startswith(("from ", "to "))]
+            assert detailed == sorted(detailed, key=_group_order)
+            assert len(detailed) <= GROUP_LIMIT
+            rest = [d for d in finding.details if d.startswith("… and ")]
+            if rest:
+                limited += 1
+                named = rest[0].split(": ", 1)[1].split(", ")
+                assert rest[0].startswith(f"… and {len(named)} more groups of peers: ")
+                assert len(detailed) == GROUP_LIMIT
+                assert all(_group_order(d) < _group_order(n) for d in detailed for n in named)
+                assert not {*detailed} & {*named} and {*detailed, *named} <= {*labels}
+                internet_first += "the internet" in detailed
+    assert limited and internet_first
