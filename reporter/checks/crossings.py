@@ -550,7 +550,7 @@ def _cause_finding(ctx: CheckContext, check_id: str, cause: Cause, shown: _Shown
         peers.update(dict.fromkeys(evidence.peers))
     if len(ordered) > GROUP_LIMIT:
         rest = [labels[g] for g in ordered[GROUP_LIMIT:]]
-        details.append(f"… and {len(rest)} more groups of peers: {', '.join(rest)}")
+        details.append(f"… and {counted(len(rest), 'more group')} of peers: {', '.join(rest)}")
     # One example from each group of peers only other workloads meet (the internet, another
     # zone), so the severity sees every kind of peer the cause lets through.
     for other in shown.others:

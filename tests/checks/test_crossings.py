@@ -32,6 +32,7 @@ from reporter.config.load import load_config
 from reporter.inventory.model import Inventory
 from reporter.model import Status
 from reporter.netpol.engine import analyse
+from reporter.wording import counted
 from tests.inventory.helpers import load_text
 
 from .harness import run_file
@@ -209,7 +210,7 @@ def test_a_finding_details_the_first_groups_of_peers_and_names_the_rest(
             if rest:
                 limited += 1
                 named = rest[0].split(": ", 1)[1].split(", ")
-                assert rest[0].startswith(f"… and {len(named)} more groups of peers: ")
+                assert rest[0].startswith(f"… and {counted(len(named), 'more group')} of peers: ")
                 assert len(detailed) == GROUP_LIMIT
                 assert all(_group_order(d) < _group_order(n) for d in detailed for n in named)
                 assert not {*detailed} & {*named} and {*detailed, *named} <= {*labels}
