@@ -5,7 +5,7 @@ the rules that let them through."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -429,23 +429,46 @@ class Crossings:
     prefix: str = ""
 
 
+WORKLOADS_AT_ONCE = 1024
+"""Parts whose causes are found together hold about this many workloads: fewer, and the
+array operations' overhead per part dominates (a zone per namespace connected to the CDE);
+more, and their arrays (an entry per cause, workload and group of peers) grow with the
+estate: ~200 MB more at 10,000 workloads."""
+
+
 def crossing_findings(ctx: CheckContext, check_id: str, boundary: Boundary,
                       parts: Sequence[Crossings]) -> list[Finding]:
     """One FAIL finding per cause (:func:`_blame`) among each part's insides (in endpoint
-    order), listing the workloads it affects: part after part, each one's by target. The parts
-    are worked out together (their insides are disjoint), so that the causes and the examples
-    of every finding are found at once (:func:`_prepare_evidence`)."""
+    order), listing the workloads it affects: part after part, each one's by target. The causes
+    of a few parts are found together (their insides are disjoint), and the examples of every
+    finding at once (:func:`_prepare_evidence`)."""
     table: _SideRules = ctx.shared("side-rules", lambda: _SideRules(ctx))
-    blame = _blame(ctx, parts, boundary)
-    shown = _shown(ctx, blame, boundary, table)
-    _prepare_evidence(ctx, boundary, list(shown.values()))
-    first_peers = _first_peers(boundary, shown.values())
+    planned: list[tuple[int, int, _Shown]] = []  # (part, cause, what its finding shows)
+    for first, batch in _batches(parts, WORKLOADS_AT_ONCE):
+        blame = _blame(ctx, batch, boundary)
+        for number, shown in _shown(ctx, blame, boundary, table).items():
+            part, cause = divmod(number, blame.causes)
+            planned.append((first + part, cause, shown))
+    every = [shown for _, _, shown in planned]
+    _prepare_evidence(ctx, boundary, every)
+    first_peers = _first_peers(boundary, every)
     by_part: list[list[Finding]] = [[] for _ in parts]
-    for number, s in shown.items():
-        part, cause = divmod(number, blame.causes)
-        by_part[part].append(_cause_finding(ctx, check_id, table.causes.items[cause], s,
+    for part, cause, shown in planned:
+        by_part[part].append(_cause_finding(ctx, check_id, table.causes.items[cause], shown,
                                             boundary, first_peers, parts[part]))
     return [f for found in by_part for f in sorted(found, key=lambda f: f.target)]
+
+
+def _batches(parts: Sequence[Crossings], workloads: int
+             ) -> Iterator[tuple[int, Sequence[Crossings]]]:
+    """Consecutive parts holding at least ``workloads`` workloads (the last batch: the rest),
+    each batch with the position of its first part."""
+    first = held = 0
+    for at, part in enumerate(parts):
+        held += len(part.insides)
+        if held >= workloads or at == len(parts) - 1:
+            yield first, parts[first:at + 1]
+            first, held = at + 1, 0
 
 
 @dataclass(frozen=True, slots=True)

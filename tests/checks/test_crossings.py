@@ -216,3 +216,47 @@ def test_a_finding_details_the_first_groups_of_peers_and_names_the_rest(
                 assert not {*detailed} & {*named} and {*detailed, *named} <= {*labels}
                 internet_first += "the internet" in detailed
     assert limited and internet_first
+
+
+@pytest.mark.parametrize("at_once", [1, 40])
+def test_findings_do_not_depend_on_how_many_parts_are_worked_out_together(
+        at_once: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Zones' causes found a part at a time, or a few parts at a time, as all at once."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from generate import GENERATED_CONFIG, generate_estate
+
+    import reporter.checks.crossings as crossings
+
+    (tmp_path / "reporter.yaml").write_text(GENERATED_CONFIG)
+    config = load_config(str(tmp_path / "reporter.yaml")).config
+    reach = analyse(load_text(generate_estate(200, 15, 80, 1, "varied")))
+    checks = ("zone.ingress-declared", "zone.egress-declared", "internet.ingress-declared")
+
+    def findings() -> list[list[dict[str, object]]]:
+        ctx = CheckContext(reach, config)
+        return [[f.model_dump() for f in run_check(REGISTRY[c], ctx).findings] for c in checks]
+
+    together = findings()
+    monkeypatch.setattr(crossings, "WORKLOADS_AT_ONCE", at_once)
+    ctx = CheckContext(reach, config)
+    zones = [Crossings(np.flatnonzero(z.members).tolist(), z.name, lambda _: [], ())
+             for z in ctx.zones]
+    assert len(list(crossings._batches(zones, at_once))) > 1
+    assert findings() == together
+    assert sum(f["status"] == "FAIL" for found in together for f in found) > 10
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 30), max_size=12), st.integers(1, 50))
+def test_batches_of_parts_are_consecutive_and_hold_every_part(sizes: list[int],
+                                                              at_once: int) -> None:
+    from reporter.checks.crossings import _batches
+
+    parts = [Crossings(list(range(n)), str(i), lambda _: [], ()) for i, n in enumerate(sizes)]
+    batches = list(_batches(parts, at_once))
+    assert [p for _, batch in batches for p in batch] == parts
+    assert [first for first, _ in batches] == list(
+        np.cumsum([0, *(len(b) for _, b in batches)])[:-1])
+    for _, batch in batches[:-1]:  # each batch but the last reaches the size, just
+        held = [len(p.insides) for p in batch]
+        assert sum(held) >= at_once > sum(held[:-1])
