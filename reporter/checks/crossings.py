@@ -40,6 +40,8 @@ are always detailed: the internet among the examples is what the severity reads.
 
 
 def _group_order(label: str) -> tuple[bool, str]:
+    """Groups of peers in the order findings show them: the groups that are not zones, then
+    the zones, each by name."""
     return label.startswith("zone "), label
 
 
@@ -474,7 +476,7 @@ def _batches(parts: Sequence[Crossings], workloads: int
 @dataclass(frozen=True, slots=True)
 class _Shown:
     """What one cause's finding shows: its workloads in endpoint order, the first one's groups
-    of peers (in the order of their names), the first (workload, group) of each group only
+    of peers (in :func:`_group_order`), the first (workload, group) of each group only
     others meet, and the undeclared ports the cause lets through, as a mask of the boundary's
     partition."""
 
