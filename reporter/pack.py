@@ -75,6 +75,11 @@ to the name): a 5,000-workload estate's pack.json is ~50 MB of JSON that compres
 while smaller ones stay plain for jq and spreadsheets."""
 
 
+def stored_name(name: str, data: bytes) -> str:
+    """The name under which the pack stores a data file (:func:`stored`)."""
+    return f"{name}.gz" if len(data) > LARGE_DATA else name
+
+
 def stored(name: str, data: bytes) -> tuple[str, bytes]:
     """A data file as the pack stores it: compressed, under ``name.gz``, when large."""
     return (f"{name}.gz", gzip_bytes(data)) if len(data) > LARGE_DATA else (name, data)

@@ -6,6 +6,7 @@ Nothing here touches the disk; :func:`reporter.pack.write_pack` writes the resul
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ from reporter.pack import (
     sha256sums,
     signed_files,
     stored,
+    stored_name,
     tool_sha256,
 )
 from reporter.render.evidence import artefact, fingerprint_of, index_evidence
@@ -126,22 +128,6 @@ def _copy_file(name: str, copy: Redacted) -> tuple[str, bytes]:
     return name, gzip_bytes(data) if _large(copy) else data
 
 
-def _data_files(assessment: Assessment, pack_json: bytes, inputs: PackInputs,
-                copies: Mapping[str, Redacted], placed: Mapping[str, str]) -> dict[str, bytes]:
-    # Compression runs on two threads (zlib releases the interpreter lock) while this one
-    # builds the evidence index: a large estate's pack.json is ~50 MB of JSON.
-    with ThreadPoolExecutor(2, thread_name_prefix="gzip") as pool:
-        pack = pool.submit(stored, PACK_JSON, pack_json)
-        connectivity = pool.submit(lambda: (CONNECTIVITY_JSON, inputs.connectivity.to_gzip()))
-        attached = [pool.submit(_copy_file, placed[path], copy) for path, copy in copies.items()]
-        evidence = stored(EVIDENCE_CSV, _evidence_file(assessment))
-        files = dict([pack.result(), connectivity.result(), evidence,
-                      *(copy.result() for copy in attached)])
-    if inputs.signing_key is not None:
-        files[PUBLIC_KEY] = (public_openssh(inputs.signing_key.public) + "\n").encode()
-    return files
-
-
 _DESCRIPTIONS: dict[str, tuple[Relationship, str]] = {
     PACK_JSON: ("Source", "The assessment this report renders (canonical, JSON)"),
     CONNECTIVITY_JSON: ("Data", "Every allowed workload-level connection (gzip-compressed "
@@ -185,24 +171,43 @@ def render_documents(
                                  _attachment_records(inputs.manifests, copies, placed))
     pack_json = with_provenance(canonical, recorded.provenance)
     del canonical  # ~50 MB at 5,000 workloads
-    files = _data_files(recorded, pack_json, inputs, copies, placed)
-    del pack_json
-    started = timed("pack_data", started)
-    report = (recorded.provenance or {})["report"]
-    facts = PackFacts(
-        run_id=report["run_id"], tool_sha256=report["tool_sha256"],
-        files=tuple((name, sha256(data)) for name, data in sorted(files.items())),
-        inputs_attached=placed, connectivity=inputs.connectivity,
-        connectivity_file=CONNECTIVITY_JSON,
-        evidence_file=EVIDENCE_CSV if EVIDENCE_CSV in files else f"{EVIDENCE_CSV}.gz",
-        pack_file=PACK_JSON if PACK_JSON in files else f"{PACK_JSON}.gz",
-        signing_key=inputs.signing_key.fingerprint if inputs.signing_key else None,
-        previous=inputs.previous, delta=inputs.delta, archive_history=inputs.archive_history,
-    )
-    view = build_view(recorded, facts)
-    started = timed("view", started)
-    files[REPORT_HTML] = render_html(view).encode()
-    timed("html", started)
+    # Compression runs on two threads (zlib releases the interpreter lock) while this one
+    # builds the evidence index and lays out report.html: a large estate's pack.json is ~40 MB
+    # of JSON. The report shows each file's SHA-256, known once the file is compressed: it is
+    # laid out with a stand-in for each (random, as long as a digest), replaced afterwards.
+    with ThreadPoolExecutor(2, thread_name_prefix="gzip") as pool:
+        compressed = [pool.submit(stored, PACK_JSON, pack_json),
+                      pool.submit(lambda: (CONNECTIVITY_JSON, inputs.connectivity.to_gzip())),
+                      *(pool.submit(_copy_file, placed[path], copy)
+                        for path, copy in copies.items())]
+        evidence_file, evidence = stored(EVIDENCE_CSV, _evidence_file(recorded))
+        files = {evidence_file: evidence}
+        if inputs.signing_key is not None:
+            files[PUBLIC_KEY] = (public_openssh(inputs.signing_key.public) + "\n").encode()
+        pack_file = stored_name(PACK_JSON, pack_json)
+        del pack_json
+        stand_ins = {name: secrets.token_hex(32)
+                     for name in (*files, pack_file, CONNECTIVITY_JSON, *placed.values())}
+        report = (recorded.provenance or {})["report"]
+        facts = PackFacts(
+            run_id=report["run_id"], tool_sha256=report["tool_sha256"],
+            files=tuple(sorted(stand_ins.items())),
+            inputs_attached=placed, connectivity=inputs.connectivity,
+            connectivity_file=CONNECTIVITY_JSON, evidence_file=evidence_file, pack_file=pack_file,
+            signing_key=inputs.signing_key.fingerprint if inputs.signing_key else None,
+            previous=inputs.previous, delta=inputs.delta,
+            archive_history=inputs.archive_history,
+        )
+        layout_started = time.perf_counter()
+        view = build_view(recorded, facts)
+        html_started = timed("view", layout_started)
+        html = render_html(view)
+        layout = timed("html", html_started) - layout_started
+        files.update(future.result() for future in compressed)
+    for name, stand_in in stand_ins.items():
+        html = html.replace(stand_in, sha256(files[name]))
+    files[REPORT_HTML] = html.encode()
+    timed("pack_data", started + layout)  # the rest: the data files, beside the layout
     return files
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,17 +11,21 @@ from typing import TYPE_CHECKING
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+import reporter.pack
 from reporter.errors import KeyFileError, OutputError, PackError
 from reporter.pack import (
     PUBLIC_KEY,
+    REPORT_HTML,
     SIGNATURE,
     SUMS,
     default_folder,
+    sha256,
     sha256sums,
     signed_files,
     verify_pack,
     write_pack,
 )
+from reporter.render.bundle import PackInputs, render_documents
 from reporter.signing import SigningKey, fingerprint, load_signing_key, public_openssh
 
 from .conftest import write_key
@@ -183,3 +188,23 @@ def test_a_non_ed25519_key_is_refused(tmp_path: Path) -> None:
     (tmp_path / "junk").write_text("hello")
     with pytest.raises(KeyFileError, match="not a usable private key"):
         load_signing_key(tmp_path / "junk")
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_the_report_gives_the_sha256_of_every_data_file(
+        compressed: bool, fixture_inputs: PackInputs, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report is laid out while the data files are compressed, with stand-ins for their
+    digests: each must be replaced by the digest of the file as stored (pack.json and the
+    evidence index plain, or gzip-compressed under .gz)."""
+    if compressed:
+        monkeypatch.setattr(reporter.pack, "LARGE_DATA", 100)
+    files = render_documents(sample_assessment(), fixture_inputs)
+    html = files.pop(REPORT_HTML).decode()
+    row = r'<tr><td>pack ([^<]+)</td><td><code class="hash">([0-9a-f]{64})</code>'
+    shown = dict(re.findall(row, html))
+    data = {name: sha256(data) for name, data in files.items()
+            if not name.startswith("inputs/")}
+    assert shown == data
+    assert {"pack.json.gz", "evidence-index.csv.gz"} <= set(shown) if compressed else {
+        "pack.json", "evidence-index.csv"} <= set(shown)
+    assert PUBLIC_KEY in shown and "connectivity.json.gz" in shown
