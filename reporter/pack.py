@@ -82,7 +82,8 @@ def stored_name(name: str, data: bytes) -> str:
 
 def stored(name: str, data: bytes) -> tuple[str, bytes]:
     """A data file as the pack stores it: compressed, under ``name.gz``, when large."""
-    return (f"{name}.gz", gzip_bytes(data)) if len(data) > LARGE_DATA else (name, data)
+    stored_as = stored_name(name, data)
+    return stored_as, data if stored_as == name else gzip_bytes(data)
 
 
 def pack_json_of(files: Mapping[str, bytes]) -> bytes:
