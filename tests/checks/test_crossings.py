@@ -27,6 +27,7 @@ from reporter.checks.crossings import (
     _SideRules,
 )
 from reporter.checks.registry import run_check
+from reporter.checks.zones import _by_side
 from reporter.config import Config
 from reporter.config.load import load_config
 from reporter.inventory.model import Inventory
@@ -43,11 +44,8 @@ Shown = tuple[list[int], list[int], list[tuple[int, int]]]
 
 def _parts(crossing: Boundary, side: np.ndarray) -> list[Crossings]:
     """One part per side, as the zone checks make them."""
-    by_side: dict[int, list[int]] = {}
-    for inside in sorted(crossing.exposures):
-        by_side.setdefault(int(side[inside]), []).append(inside)
     return [Crossings(insides, f"side {s}", lambda _: [], (str(s),))
-            for s, insides in by_side.items()]
+            for s, insides in _by_side(side, crossing.exposures).items()]
 
 
 def _plain_shown(ctx: CheckContext, crossing: Boundary, parts: list[Crossings]
