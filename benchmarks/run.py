@@ -19,6 +19,7 @@ import argparse
 import compileall
 import contextlib
 import os
+import pickle
 import shutil
 import sys
 import tempfile
@@ -27,7 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO, TextIO
 
 REPO = Path(__file__).resolve().parent.parent
 UNTIL_PDF = Path(__file__).resolve().parent / "until_pdf.py"
@@ -129,20 +130,98 @@ def _pss_mb(pid: int) -> float:
                  if line.startswith("Pss:")), 0.0)
 
 
-def run_cli(args: list[str], workdir: Path, *, sample: bool = False, pdf_note: Path | None = None
-            ) -> tuple[float, float, float, int, int, str]:
-    """Wall seconds, CPU seconds, peak memory in MB, exit code, stdout bytes and stderr of one
-    CLI process and the workers it forks; with ``pdf_note``, the process is ``until_pdf.py``
-    and the file gets the wall-clock time of the spawn, then that of the PDF's layout start
-    (:func:`before_pdf`).
+class Spawner:
+    """Starts the timed processes from a process forked while this one is still small, and
+    waits for them there. On Linux a process's peak memory (``ru_maxrss``) starts at the peak of
+    the process that spawned it (it is carried across exec), so spawned from here, after
+    generating and parsing a 17 MB estate, a 1,000-workload run would report this process's
+    peak, not its own."""
 
-    ``os.wait4`` reports the resources of that child and of the workers it waited for, unlike
-    RUSAGE_CHILDREN, which accumulates the maximum over every child this script has waited
-    for: CPU seconds are their sum, the peak memory the largest process's exact peak, and with
-    ``sample`` the larger of that and the sampled peak of all of them together
-    (:class:`TreeMemory`). Sampling is not free: reading a 1 GB process's smaps_rollup takes
-    ~6 ms of CPU, so two processes sampled every 50 ms take a quarter of a core from them on a
-    2-core machine; timed runs are not sampled (:func:`timed_and_sampled`).
+    def __init__(self) -> None:
+        requests_read, self._requests = os.pipe()
+        self._replies, replies_write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the spawner: no threads, and only what this module imported
+            code = 1
+            try:
+                os.close(self._requests)
+                os.close(self._replies)
+                with os.fdopen(requests_read, "rb") as requests, \
+                        os.fdopen(replies_write, "wb") as replies:
+                    _serve(requests, replies)
+                code = 0
+            finally:  # never back into the benchmark's own code
+                os._exit(code)
+        os.close(requests_read)
+        os.close(replies_write)
+        self._send = os.fdopen(self._requests, "wb")
+        self._receive = os.fdopen(self._replies, "rb")
+
+    def start(self, command: list[str], environment: dict[str, str], stdout: Path,
+              stderr: Path, note: Path | None) -> int:
+        """Spawn ``command`` (appending the wall-clock time of the spawn to ``note``); its
+        pid."""
+        pickle.dump((command, environment, str(stdout), str(stderr), note), self._send)
+        self._send.flush()
+        pid: int = self._reply()
+        return pid
+
+    def wait(self) -> tuple[float, int, float, float]:
+        """Wall seconds from spawn to exit, wait status, CPU seconds (of it and the workers
+        it waited for) and peak memory in MB (of the largest of them) of the process started."""
+        found: tuple[float, int, float, float] = self._reply()
+        return found
+
+    def _reply(self) -> Any:
+        try:
+            return pickle.load(self._receive)
+        except EOFError:
+            raise RuntimeError("the spawner stopped (its error is above)") from None
+
+    def close(self) -> None:
+        self._send.close()
+        self._receive.close()
+        os.waitpid(self.pid, 0)
+
+
+def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
+    """The spawner's loop: spawn each command asked for, reply with its pid, then with what
+    ``os.wait4`` reports of it (the resources of that child and of the workers it waited for:
+    CPU seconds are their sum, the peak memory the largest process's exact peak)."""
+    while True:
+        try:
+            command, environment, stdout, stderr, note = pickle.load(requests)
+        except EOFError:
+            return
+        with open(stdout, "wb") as out, open(stderr, "wb") as err:
+            if note is not None:
+                with note.open("a", encoding="utf-8") as file:
+                    file.write(f"{time.time()!r}\n")
+            start = time.perf_counter()
+            pid = os.posix_spawn(command[0], command, environment, file_actions=[
+                (os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
+        pickle.dump(pid, replies)
+        replies.flush()
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - start
+        # ru_maxrss is in kilobytes on Linux, bytes on macOS.
+        rss_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+        pickle.dump((wall, status, usage.ru_utime + usage.ru_stime, rss_mb), replies)
+        replies.flush()
+
+
+def run_cli(spawner: Spawner, args: list[str], workdir: Path, *, sample: bool = False,
+            pdf_note: Path | None = None) -> tuple[float, float, float, int, int, str]:
+    """Wall seconds, CPU seconds, peak memory in MB, exit code, stdout bytes and stderr of one
+    CLI process and the workers it forks, started by the :class:`Spawner`; with ``pdf_note``,
+    the process is ``until_pdf.py`` and the file gets the wall-clock time of the spawn, then
+    that of the PDF's layout start (:func:`before_pdf`).
+
+    With ``sample``, the peak memory is the larger of the largest process's exact peak and the
+    sampled peak of all of them together (:class:`TreeMemory`). Sampling is not free: reading a
+    1 GB process's smaps_rollup takes ~6 ms of CPU, so two processes sampled every 50 ms take a
+    quarter of a core from them on a 2-core machine; timed runs are not sampled
+    (:func:`timed_and_sampled`).
     """
     stdout_path, stderr_path = workdir / "stdout", workdir / "stderr"
     command = ([sys.executable, "-m", "reporter", *args] if pdf_note is None
@@ -150,31 +229,25 @@ def run_cli(args: list[str], workdir: Path, *, sample: bool = False, pdf_note: P
     # This checkout's package comes first, installed or not.
     search_path = os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))
     environment = {**os.environ, "PYTHONPATH": search_path}
-    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
-        if pdf_note is not None:
-            pdf_note.write_text(f"{time.time()!r}\n", encoding="utf-8")
-        start = time.perf_counter()
-        pid = os.posix_spawn(sys.executable, command, environment, file_actions=[
-            (os.POSIX_SPAWN_DUP2, out.fileno(), 1), (os.POSIX_SPAWN_DUP2, err.fileno(), 2)])
-        memory = TreeMemory(pid) if sample else None
-        _, status, usage = os.wait4(pid, 0)
-        wall = time.perf_counter() - start
-        sampled = memory.stop() if memory is not None else 0.0
-    # ru_maxrss is in kilobytes on Linux, bytes on macOS.
-    rss_mb = max(sampled, usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024))
+    if pdf_note is not None:
+        pdf_note.unlink(missing_ok=True)
+    pid = spawner.start(command, environment, stdout_path, stderr_path, pdf_note)
+    memory = TreeMemory(pid) if sample else None
+    wall, status, cpu, rss_mb = spawner.wait()
+    sampled = memory.stop() if memory is not None else 0.0
     stderr = stderr_path.read_text(encoding="utf-8", errors="replace")
-    return (wall, usage.ru_utime + usage.ru_stime, rss_mb, os.waitstatus_to_exitcode(status),
+    return (wall, cpu, max(sampled, rss_mb), os.waitstatus_to_exitcode(status),
             stdout_path.stat().st_size, stderr)
 
 
-def measure(estate: Path, options: list[str], repeat: int) -> Measurement:
+def measure(spawner: Spawner, estate: Path, options: list[str], repeat: int) -> Measurement:
     """``reporter connectivity ESTATE OPTIONS`` against the plain parse of the same file."""
     text = estate.read_text(encoding="utf-8")
     load_average = os.getloadavg()[0]
     before = best_timing(bare_parse, text, max(1, repeat // 2))
     with tempfile.TemporaryDirectory() as tmp:
         wall, cpu, rss, code, out_bytes, stderr = run_cli(
-            ["connectivity", str(estate), *options], Path(tmp))
+            spawner, ["connectivity", str(estate), *options], Path(tmp))
     after = best_timing(bare_parse, text, max(1, repeat - repeat // 2))
     parse = Timing(min(before.wall, after.wall), min(before.cpu, after.cpu))
     load = best_timing(lambda t: load_documents(t, str(estate)), text, repeat)
@@ -207,27 +280,29 @@ def _pages(pdf: Path) -> int:
     return len(PdfReader(pdf).pages) if pdf.is_file() else 0
 
 
-def timed_and_sampled(args: list[str], workdir: Path, tidy: Callable[[], None],
+def timed_and_sampled(spawner: Spawner, args: list[str], workdir: Path,
+                      tidy: Callable[[], None],
                       pdf_note: Path | None = None
                       ) -> tuple[tuple[float, float, float, int, int, str], float]:
     """:func:`run_cli` twice: timed (noting when the PDF starts, with ``pdf_note``), then with
     its memory sampled; the timed run's results and the peak memory of both runs. ``tidy``
     runs after each (a pack must not exist)."""
-    timed = run_cli(args, workdir, pdf_note=pdf_note)
+    timed = run_cli(spawner, args, workdir, pdf_note=pdf_note)
     tidy()
-    sampled = run_cli(args, workdir, sample=True)
+    sampled = run_cli(spawner, args, workdir, sample=True)
     tidy()
     return timed, max(timed[2], sampled[2])
 
 
-def measure_pipeline(estate: Path, workdir: Path) -> Pipeline:
+def measure_pipeline(spawner: Spawner, estate: Path, workdir: Path) -> Pipeline:
     """``check -o json`` and ``report`` with the generated zones' config; the pack is removed."""
     config = workdir / "reporter.yaml"
     config.write_text(GENERATED_CONFIG, encoding="utf-8")
     pack = workdir / "pack"
     failures = []
     check, check_mb = timed_and_sampled(
-        ["check", str(estate), "--config", str(config), "-o", "json"], workdir, lambda: None)
+        spawner, ["check", str(estate), "--config", str(config), "-o", "json"], workdir,
+        lambda: None)
     if check[3] not in (0, 1):  # 1: controls failed, which generated estates do
         failures.append(f"check failed (exit {check[3]}): {check[5].strip()[-600:]}")
     written: list[tuple[int, int]] = []
@@ -239,7 +314,7 @@ def measure_pipeline(estate: Path, workdir: Path) -> Pipeline:
         shutil.rmtree(pack, ignore_errors=True)
     note = workdir / "pdf-started"
     report, report_mb = timed_and_sampled(
-        ["report", str(estate), "--config", str(config), "--out", str(pack)], workdir,
+        spawner, ["report", str(estate), "--config", str(config), "--out", str(pack)], workdir,
         measure_pack, pdf_note=note)
     if report[3] != 0:
         failures.append(f"report failed (exit {report[3]}): {report[5].strip()[-600:]}")
@@ -353,20 +428,29 @@ def main(argv: list[str] | None = None) -> int:
     # every module again in each timed process (~0.15 s of `check`'s start, ~0.05 s of the
     # summary's), which no installed reporter pays.
     compileall.compile_dir(REPO / "reporter", quiet=1)
+    spawner = Spawner()  # before anything is generated or parsed
+    try:
+        return _run(args, spawner)
+    finally:
+        spawner.close()
+
+
+def _run(args: argparse.Namespace, spawner: Spawner) -> int:
     rows: list[tuple[str, Size, Measurement]] = []
     pipelines: list[tuple[str, Size, Measurement, Pipeline]] = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.file:
-            rows.append(("file", Size(0), measure(args.file, ["--summary"], args.repeat)))
+            rows.append(("file", Size(0), measure(spawner, args.file, ["--summary"], args.repeat)))
         else:
             for profile in args.profiles:
                 for size in map(Size, args.sizes):
                     estate = write_estate(Path(tmp), size, profile, args.seed)
-                    rows.append((profile, size, measure(estate, ["--summary"], args.repeat)))
+                    rows.append((profile, size,
+                                 measure(spawner, estate, ["--summary"], args.repeat)))
                     print_table(rows[-1:], file=sys.stderr)  # as it comes: sizes take long
                     if size.workloads in args.pipeline_sizes:
                         pipelines.append((profile, size, rows[-1][2],
-                                          measure_pipeline(estate, Path(tmp))))
+                                          measure_pipeline(spawner, estate, Path(tmp))))
                         print_pipeline(pipelines[-1:], file=sys.stderr)
                     estate.unlink()
     print_table(rows)
