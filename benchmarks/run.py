@@ -385,12 +385,13 @@ def _ratio(part: float, whole: float) -> str:
     return f"{part / whole:.2f}x" if whole else "n/a"
 
 
-def print_table(rows: list[tuple[str, Size, Measurement]], file: TextIO = sys.stdout) -> None:
+def print_table(rows: list[tuple[str, str, Measurement]], file: TextIO = sys.stdout) -> None:
+    """Rows of (profile, the estate's shape or file name, measurement)."""
     print("| profile | workloads / namespaces / policies | YAML size | CSafeLoader parse "
           "| YAML load | reporter | ratio | CPU ratio | peak memory | load avg |", file=file)
     print("|---|---|---|---|---|---|---|---|---|---|", file=file)
-    for profile, size, row in rows:
-        print(f"| {profile} | {size.label()} | {row.input_bytes / 1e6:.1f} MB "
+    for profile, shape, row in rows:
+        print(f"| {profile} | {shape} | {row.input_bytes / 1e6:.1f} MB "
               f"| {row.parse.wall:.2f} s | {_ratio(row.load.wall, row.parse.wall)} "
               f"| {row.wall_seconds:.2f} s | {_ratio(row.wall_seconds, row.parse.wall)} "
               f"| {_ratio(row.cpu_seconds, row.parse.cpu)} | {row.peak_rss_mb:.0f} MB "
@@ -418,7 +419,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pipeline-sizes", type=int, nargs="*", default=[1000, 5000],
                         metavar="WORKLOADS",
                         help="sizes at which check and report run too (none: only the map)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.file is not None and not args.file.is_file():
+        parser.error(f"--file {args.file}: no such file (give a YAML estate, e.g. one that "
+                     "benchmarks/generate.py wrote)")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -436,16 +441,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, spawner: Spawner) -> int:
-    rows: list[tuple[str, Size, Measurement]] = []
+    rows: list[tuple[str, str, Measurement]] = []
     pipelines: list[tuple[str, Size, Measurement, Pipeline]] = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.file:
-            rows.append(("file", Size(0), measure(spawner, args.file, ["--summary"], args.repeat)))
+            rows.append(("file", args.file.name,
+                         measure(spawner, args.file, ["--summary"], args.repeat)))
         else:
             for profile in args.profiles:
                 for size in map(Size, args.sizes):
                     estate = write_estate(Path(tmp), size, profile, args.seed)
-                    rows.append((profile, size,
+                    rows.append((profile, size.label(),
                                  measure(spawner, estate, ["--summary"], args.repeat)))
                     print_table(rows[-1:], file=sys.stderr)  # as it comes: sizes take long
                     if size.workloads in args.pipeline_sizes:

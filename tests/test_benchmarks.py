@@ -35,3 +35,21 @@ def test_the_benchmark_measures_the_map_check_and_report_of_a_generated_estate(
                - seconds["before_pdf"] / seconds["summary"]) < 0.05
     assert float(check_mb.removesuffix(" MB")) > 30 and float(report_mb.removesuffix(" MB")) > 30
     assert float(pack.removesuffix(" MB")) > 0 and int(pages) > 0
+
+
+def test_a_file_of_ones_own_is_measured_under_its_name_and_a_missing_one_refused(
+        tmp_path: Path) -> None:
+    estate = tmp_path / "estate.yaml"
+    estate.write_text("\n---\n".join(
+        (ROOT / "samples" / "three-tier" / name).read_text(encoding="utf-8")
+        for name in ("workloads.yaml", "policies.yaml")), encoding="utf-8")
+    command = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--repeat", "1", "--file"]
+    measured = subprocess.run([*command, str(estate)], capture_output=True, text=True,
+                              timeout=120, cwd=tmp_path, check=False)
+    assert measured.returncode == 0, measured.stdout[-2000:] + measured.stderr[-2000:]
+    row = next(line for line in measured.stdout.splitlines() if line.startswith("| file |"))
+    assert row.split("|")[2].strip() == "estate.yaml"
+    missing = subprocess.run([*command, str(tmp_path / "absent.yaml")], capture_output=True,
+                             text=True, timeout=120, cwd=tmp_path, check=False)
+    assert missing.returncode == 2
+    assert "absent.yaml: no such file" in missing.stderr and "Traceback" not in missing.stderr
