@@ -199,8 +199,10 @@ class _Builder:
         self.n = n_endpoints
         self.connections: dict[str, int] = {}
         self.sets: dict[bytes, int] = {}
-        self.set_sizes: list[int] = []
         self.entries: list[Entry] = []
+        self.pairs = 0
+        """Pairs the entries stand for, self pairs included: each entry's targets × its
+        sources, a source counted once per group it is in."""
         self.own_pairs = 0
         """Targets among their own entry's sources, counted once per source set."""
         self.marked = np.zeros(n_endpoints, dtype=bool)
@@ -216,10 +218,9 @@ class _Builder:
         bits = np.left_shift(1, sources & 7)
         packed = np.bincount(groups * width + (sources >> 3), weights=bits,
                              minlength=len(conns) * width).astype(np.uint8).reshape(-1, width)
-        # counted from the sparse lists: summing rows of the dense matrix costs more
-        sizes = np.bincount(groups, minlength=len(conns)).tolist()
         self.marked[targets] = True
         self.own_pairs += int(np.count_nonzero(self.marked[sources]))
+        self.pairs += len(targets) * len(sources)
         self.marked[targets] = False
         pairs = []
         for i, conn in enumerate(conns):
@@ -227,14 +228,12 @@ class _Builder:
             source_set = self.sets.get(key)
             if source_set is None:
                 source_set = self.sets[key] = len(self.sets)
-                self.set_sizes.append(sizes[i])
             pairs.append((conn, source_set))
         self.entries.append((tuple(targets.tolist()), tuple(pairs)))
 
     def done(self, endpoints: tuple[str, ...]) -> PairMap:
-        pairs = _Flat.of(self.entries).pairs(np.array(self.set_sizes, dtype=np.int64))
         return PairMap(endpoints, tuple(self.connections), tuple(self.sets),
-                       tuple(self.entries), pairs - self.own_pairs)
+                       tuple(self.entries), self.pairs - self.own_pairs)
 
 
 def pair_map(reach: Reachability) -> PairMap:
