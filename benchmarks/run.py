@@ -10,7 +10,7 @@ end to end (wall time and peak memory of a fresh process), for both estate profi
 The plain parse is taken at its best of several runs, just before and just after the CLI run,
 so that a machine shared with other work inflates both alike; CPU seconds (user + system) are
 given too, since they move less than wall time under load. The package is byte-compiled
-first, as an installed one is.
+first, as an installed one is. ``--runs N`` takes the best of N runs of each command.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
@@ -240,14 +240,29 @@ def run_cli(spawner: Spawner, args: list[str], workdir: Path, *, sample: bool = 
             stdout_path.stat().st_size, stderr)
 
 
-def measure(spawner: Spawner, estate: Path, options: list[str], repeat: int) -> Measurement:
-    """``reporter connectivity ESTATE OPTIONS`` against the plain parse of the same file."""
+Run = tuple[float, float, float, int, int, str]
+"""What :func:`run_cli` reports of one process."""
+
+
+def best_run(runs: Sequence[Run]) -> Run:
+    """Of several runs of one command: the least wall and CPU seconds and the highest peak
+    memory, with the exit code, output size and stderr of the run that exited worst (a failure
+    is never hidden by a faster success), the fastest of those."""
+    worst = min(runs, key=lambda run: (-run[3], run[0]))
+    return (min(run[0] for run in runs), min(run[1] for run in runs),
+            max(run[2] for run in runs), *worst[3:])
+
+
+def measure(spawner: Spawner, estate: Path, options: list[str], repeat: int, runs: int
+            ) -> Measurement:
+    """``reporter connectivity ESTATE OPTIONS`` (the best of ``runs``) against the plain parse
+    of the same file."""
     text = estate.read_text(encoding="utf-8")
     load_average = os.getloadavg()[0]
     before = best_timing(bare_parse, text, max(1, repeat // 2))
     with tempfile.TemporaryDirectory() as tmp:
-        wall, cpu, rss, code, out_bytes, stderr = run_cli(
-            spawner, ["connectivity", str(estate), *options], Path(tmp))
+        wall, cpu, rss, code, out_bytes, stderr = best_run([run_cli(
+            spawner, ["connectivity", str(estate), *options], Path(tmp)) for _ in range(runs)])
     after = best_timing(bare_parse, text, max(1, repeat - repeat // 2))
     parse = Timing(min(before.wall, after.wall), min(before.cpu, after.cpu))
     load = best_timing(lambda t: load_documents(t, str(estate)), text, repeat)
@@ -281,28 +296,33 @@ def _pages(pdf: Path) -> int:
 
 
 def timed_and_sampled(spawner: Spawner, args: list[str], workdir: Path,
-                      tidy: Callable[[], None],
-                      pdf_note: Path | None = None
-                      ) -> tuple[tuple[float, float, float, int, int, str], float]:
-    """:func:`run_cli` twice: timed (noting when the PDF starts, with ``pdf_note``), then with
-    its memory sampled; the timed run's results and the peak memory of both runs. ``tidy``
+                      tidy: Callable[[], None], runs: int, pdf_note: Path | None = None
+                      ) -> tuple[Run, float, float]:
+    """:func:`run_cli` timed ``runs`` times (noting when the PDF starts, with ``pdf_note``),
+    then once with its memory sampled: the best of the timed runs (:func:`best_run`), the peak
+    memory of all runs and the least time before the PDF (NaN without ``pdf_note``). ``tidy``
     runs after each (a pack must not exist)."""
-    timed = run_cli(spawner, args, workdir, pdf_note=pdf_note)
-    tidy()
+    timed, before = [], []
+    for _ in range(runs):
+        timed.append(run_cli(spawner, args, workdir, pdf_note=pdf_note))
+        before.append(before_pdf(pdf_note) if pdf_note is not None else float("nan"))
+        tidy()
+    best = best_run(timed)
     sampled = run_cli(spawner, args, workdir, sample=True)
     tidy()
-    return timed, max(timed[2], sampled[2])
+    return best, max(best[2], sampled[2]), min(before)
 
 
-def measure_pipeline(spawner: Spawner, estate: Path, workdir: Path) -> Pipeline:
-    """``check -o json`` and ``report`` with the generated zones' config; the pack is removed."""
+def measure_pipeline(spawner: Spawner, estate: Path, workdir: Path, runs: int) -> Pipeline:
+    """``check -o json`` and ``report`` with the generated zones' config, each the best of
+    ``runs``; the pack is removed."""
     config = workdir / "reporter.yaml"
     config.write_text(GENERATED_CONFIG, encoding="utf-8")
     pack = workdir / "pack"
     failures = []
-    check, check_mb = timed_and_sampled(
+    check, check_mb, _ = timed_and_sampled(
         spawner, ["check", str(estate), "--config", str(config), "-o", "json"], workdir,
-        lambda: None)
+        lambda: None, runs)
     if check[3] not in (0, 1):  # 1: controls failed, which generated estates do
         failures.append(f"check failed (exit {check[3]}): {check[5].strip()[-600:]}")
     written: list[tuple[int, int]] = []
@@ -313,13 +333,13 @@ def measure_pipeline(spawner: Spawner, estate: Path, workdir: Path) -> Pipeline:
                             _pages(pack / "report.pdf")))
         shutil.rmtree(pack, ignore_errors=True)
     note = workdir / "pdf-started"
-    report, report_mb = timed_and_sampled(
+    report, report_mb, report_before_pdf = timed_and_sampled(
         spawner, ["report", str(estate), "--config", str(config), "--out", str(pack)], workdir,
-        measure_pack, pdf_note=note)
+        measure_pack, runs, pdf_note=note)
     if report[3] != 0:
         failures.append(f"report failed (exit {report[3]}): {report[5].strip()[-600:]}")
     size, pages = written[0] if written else (0, 0)
-    return Pipeline(check[0], check[1], check_mb, report[0], before_pdf(note), report_mb, size,
+    return Pipeline(check[0], check[1], check_mb, report[0], report_before_pdf, report_mb, size,
                     pages, tuple(failures))
 
 
@@ -416,10 +436,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--file", type=Path, help="benchmark this estate instead of generating")
     parser.add_argument("--repeat", type=int, default=3, help="plain parses to take the best of")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="runs of each command to take the best of (one run moves by "
+                             "~10%% on a shared machine)")
     parser.add_argument("--pipeline-sizes", type=int, nargs="*", default=[1000, 5000],
                         metavar="WORKLOADS",
                         help="sizes at which check and report run too (none: only the map)")
     args = parser.parse_args(argv)
+    if args.runs < 1 or args.repeat < 1:
+        parser.error("--runs and --repeat take a number of runs, 1 or more")
     if args.file is not None and not args.file.is_file():
         parser.error(f"--file {args.file}: no such file (give a YAML estate, e.g. one that "
                      "benchmarks/generate.py wrote)")
@@ -446,17 +471,17 @@ def _run(args: argparse.Namespace, spawner: Spawner) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if args.file:
             rows.append(("file", args.file.name,
-                         measure(spawner, args.file, ["--summary"], args.repeat)))
+                         measure(spawner, args.file, ["--summary"], args.repeat, args.runs)))
         else:
             for profile in args.profiles:
                 for size in map(Size, args.sizes):
                     estate = write_estate(Path(tmp), size, profile, args.seed)
                     rows.append((profile, size.label(),
-                                 measure(spawner, estate, ["--summary"], args.repeat)))
+                                 measure(spawner, estate, ["--summary"], args.repeat, args.runs)))
                     print_table(rows[-1:], file=sys.stderr)  # as it comes: sizes take long
                     if size.workloads in args.pipeline_sizes:
                         pipelines.append((profile, size, rows[-1][2],
-                                          measure_pipeline(spawner, estate, Path(tmp))))
+                                          measure_pipeline(spawner, estate, Path(tmp), args.runs)))
                         print_pipeline(pipelines[-1:], file=sys.stderr)
                     estate.unlink()
     print_table(rows)
