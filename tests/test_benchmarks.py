@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,12 +57,11 @@ def test_a_file_of_ones_own_is_measured_under_its_name_and_a_missing_one_refused
     assert "absent.yaml: no such file" in missing.stderr and "Traceback" not in missing.stderr
 
 
-def test_the_best_of_several_runs_is_the_least_time_the_highest_peak_and_the_worst_exit() -> None:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        from run import best_run
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+def test_the_best_of_several_runs_is_the_least_time_the_highest_peak_and_the_worst_exit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from run import best_run
+
     runs = [(5.0, 7.0, 500.0, 1, 10, "slow"), (4.0, 7.5, 520.0, 1, 10, "fast"),
             (4.5, 6.5, 510.0, 1, 10, "middle")]
     assert best_run(runs) == (4.0, 6.5, 520.0, 1, 10, "fast")
