@@ -82,13 +82,15 @@ def _assert_fold_agrees(ctx: CheckContext, groups: np.ndarray,
 # Tiles of the fewest destination classes, and arrays grown at every one of them, too (as where
 # the system refuses to reserve their room).
 @pytest.mark.parametrize(("batch", "few", "tile_cells", "grown"), [
-    (1, 0, 1, 1), (7, 2**30, 1, 5), (traffic.BATCH, traffic.FEW, engine._TILE_CELLS, None)])
+    (1, 0, 1, 1), (7, 2**30, 1, 5), (traffic.BATCH, traffic.FEW, None, None)])
 def test_the_pair_scan_and_its_fold_agree_with_the_engine_on_a_sample(
-        batch: int, few: int, tile_cells: int, grown: int | None,
+        batch: int, few: int, tile_cells: int | None, grown: int | None,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(traffic, "BATCH", batch)  # columns read a few at a time too
     monkeypatch.setattr(traffic, "FEW", few)
-    monkeypatch.setattr(engine, "_TILE_CELLS", tile_cells)
+    if tile_cells is not None:
+        monkeypatch.setattr(engine, "_INGRESS_CELLS", tile_cells)
+        monkeypatch.setattr(engine, "_EGRESS_CELLS", tile_cells)
     if grown is not None:
         monkeypatch.setattr(traffic, "GROWN", grown)
         monkeypatch.setattr(traffic, "_reserved", lambda entries: np.empty(grown, np.int32))
