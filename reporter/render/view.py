@@ -66,6 +66,9 @@ HEADER_LENGTH = 90
 SHOWN_AFFECTED = 6
 """Workloads printed per finding grouped by cause; the rest are counted, and listed in
 pack.json and the evidence index (the page budget of a large estate)."""
+WHOLE_TABLE_ROWS = 12
+"""A framework's requirement table up to this many rows is kept on one page (moved whole to the
+next rather than split, e.g. a single row left on a page before the next chapter)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +179,7 @@ class ReportView:
     shown_host_network: int = HOST_NETWORK_SHOWN
     affected_shown: int = SHOWN_AFFECTED
     zones_named: int = ZONES_NAMED
+    whole_table_rows: int = WHOLE_TABLE_ROWS
 
 
 def anchor(*parts: str) -> str:
