@@ -386,16 +386,20 @@ class _Entries:
         spans = zip(self.starts[columns[run_first]].tolist(),
                     self.starts[columns[run_last] + 1].tolist(), strict=True)
         slices = [slice(0, 0), *(slice(start, stop) for start, stop in spans)]  # none: empty
-        found = np.concatenate([self.sources[s] for s in slices])
-        mask_ids = np.concatenate([self.mask_ids[s] for s in slices])
         counts = self.starts[columns + 1] - self.starts[columns]
-        if sources is not None:
-            keep = sources[found]
-            found, mask_ids = found[keep], mask_ids[keep]
-            kept_before = np.append(0, np.cumsum(keep))
-            ends = np.cumsum(counts)
-            counts = kept_before[ends] - kept_before[ends - counts]
-        return self._copy(found, mask_ids, columns, counts)
+        if sources is None or not counts.size:
+            return self._copy(np.concatenate([self.sources[s] for s in slices]),
+                              np.concatenate([self.mask_ids[s] for s in slices]), columns, counts)
+        # Each run filtered before the runs are joined: only what is kept is copied.
+        kept = [sources[self.sources[s]] for s in slices]
+        # Every column has an entry, so no segment is empty (reduceat would misread it); a
+        # cumulative sum would widen the flags to 64 bits (240 MB for the CDE's columns at
+        # 20,000 workloads).
+        counts = np.add.reduceat(np.concatenate(kept), np.cumsum(counts) - counts, dtype=np.intp)
+        return self._copy(
+            np.concatenate([self.sources[s][k] for s, k in zip(slices, kept, strict=True)]),
+            np.concatenate([self.mask_ids[s][k] for s, k in zip(slices, kept, strict=True)]),
+            columns, counts)
 
     def _copy(self, sources: npt.NDArray[np.int32], mask_ids: npt.NDArray[np.int32],
               columns: IntArray, counts: IntArray) -> _Entries:
