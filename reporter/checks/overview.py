@@ -72,12 +72,9 @@ def zone_flows(ctx: CheckContext) -> list[ZoneFlow]:
         used.setdefault(key, set()).update(coverage.flows)
     # Thousands of zone pairs share a few hundred port sets: each is written out once.
     texts = {mask: str(ctx.reach.ports.connection_set(mask)) for mask in set(allowed.values())}
-    # Built from values of the right types: validating tens of thousands of them (every pair
-    # of namespaces connected to the CDE) cost more than computing them.
     return [
-        ZoneFlow.model_construct(src=src, dst=dst, ports=texts[mask],
-                                 declared=(src, dst) not in undeclared,
-                                 flows=sorted(used[src, dst]))
+        ZoneFlow(src=src, dst=dst, ports=texts[mask], declared=(src, dst) not in undeclared,
+                 flows=sorted(used[src, dst]))
         for (src, dst), mask in sorted(allowed.items())
         if not (OUT_OF_SCOPE in (src, dst) and {src, dst} <= {OUT_OF_SCOPE, "internet", "external"})
     ]
