@@ -27,6 +27,13 @@ VARIABLE_MARK = "${"
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _CHART_FILE = "Chart.yaml"
 _PATCH_KEYS = ("patches", "patchesStrategicMerge", "patchesJson6902")
+_CHANGES = (("namePrefix", "name prefix"), ("nameSuffix", "name suffix"),
+            ("commonLabels", "labels"), ("labels", "labels"),
+            *((key, "patches") for key in _PATCH_KEYS), ("replacements", "replacements"),
+            ("components", "components"))
+"""What a kustomization changes in the objects it lists, besides their namespace."""
+READ_AS_WRITTEN = "are read as written, without its"
+"""In the reason of a kustomization that changes objects the map read (for the warning)."""
 
 NOT_MODELLED_KINDS: Mapping[str, tuple[str, ...]] = {
     "policy.networking.k8s.io": ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
@@ -182,15 +189,51 @@ class RepositoryLayout:
         self.paths = set(paths)
         self.patches: dict[str, str] = {}
         """Patch file -> the kustomization that names it."""
+        self.kustomizations: dict[str, dict[str, Any]] = {}
+        """Directory -> its kustomization."""
+        self._normal = {posixpath.normpath(p) for p in self.paths}
 
     def add_kustomization(self, path: str, documents: list[Any]) -> None:
         directory = posixpath.dirname(path) or "."
         for document in documents:
             if not isinstance(document, dict):
                 continue
+            self.kustomizations.setdefault(posixpath.normpath(directory), document)
             for key in _PATCH_KEYS:
                 for patch in _patch_files(document.get(key)):
                     self.patches[posixpath.normpath(posixpath.join(directory, patch))] = path
+
+    def listed_inputs(self, directory: str, seen: frozenset[str] = frozenset()) -> list[str]:
+        """The input files a kustomization lists as resources, directly or through the
+        kustomizations of the directories it lists (remote and missing ones left out)."""
+        directory = posixpath.normpath(directory)
+        document = self.kustomizations.get(directory, {})
+        entries = document.get("resources")
+        found: list[str] = []
+        for entry in entries if isinstance(entries, list) else ():
+            if not isinstance(entry, str):
+                continue
+            target = posixpath.normpath(posixpath.join(directory, entry))
+            if target in self._normal:
+                found.append(target)
+            elif target in self.kustomizations and target not in seen | {directory}:
+                found += self.listed_inputs(target, seen | {directory})
+        return found
+
+    def _overlay_reason(self, directory: str) -> str:
+        """Why a kustomization is skipped: what it would change in the objects the map reads
+        as written, when it lists some."""
+        document = self.kustomizations.get(posixpath.normpath(directory), {})
+        changes = [f"namespace {document['namespace']}"] if document.get("namespace") else []
+        changes += dict.fromkeys(what for key, what in _CHANGES if document.get(key))
+        listed = sorted(set(self.listed_inputs(directory)))
+        if not changes or not listed:
+            return ("kustomize overlay not rendered: its patches, namespace and name changes "
+                    "are not applied; ")
+        names = ", ".join(posixpath.relpath(f, directory) for f in listed[:3])
+        more = ", …" if len(listed) > 3 else ""
+        return (f"kustomize overlay not rendered: the objects of {counted(len(listed), 'file')} "
+                f"it lists ({names}{more}) {READ_AS_WRITTEN} {', '.join(changes)}; ")
 
     def kustomization_of(self, path: str) -> str | None:
         """The directory of the nearest kustomization at or above ``path``, if any: a
@@ -209,9 +252,7 @@ class RepositoryLayout:
         name = posixpath.basename(path)
         if name in KUSTOMIZATION_FILES:
             directory = posixpath.dirname(path) or "."
-            return Skip("kustomize overlay not rendered: its patches, namespace and name "
-                        "changes are not applied; "
-                        + KUSTOMIZE_HINT.format(dir=directory))
+            return Skip(self._overlay_reason(directory) + KUSTOMIZE_HINT.format(dir=directory))
         overlay = self.patches.get(posixpath.normpath(path))
         if overlay is not None:
             return Skip(f"kustomize patch of {overlay}, not a complete object; "

@@ -53,7 +53,8 @@ def copy_of_repository(tmp_path: Path) -> Path:
     return target
 
 
-def test_the_root_gives_the_map_of_its_manifests_alone_with_one_warning_line() -> None:
+def test_the_root_gives_the_map_of_its_manifests_alone_with_one_warning_line_and_the_overlay(
+        ) -> None:
     code, out, err = run("connectivity", REPO)
     assert code == 0, err
     assert out == run("connectivity", REPO / "deploy")[1]
@@ -64,7 +65,12 @@ def test_the_root_gives_the_map_of_its_manifests_alone_with_one_warning_line() -
         "warning: skipped 13 files or documents that are not manifests (8 not Kubernetes "
         "objects, 3 unrendered templates, 2 kustomize files and patches); 2 objects of kinds the "
         "map does not use (PrometheusRule 1, Service 1); 1 identical copy of objects already "
-        "read; -v lists each with its reason"]
+        "read; -v lists each with its reason",
+        # The overlay changes an object the map reads as written: said without -v.
+        f"warning: {REPO}/overlays/prod/kustomization.yaml: kustomize overlay not rendered: the "
+        "objects of 1 file it lists (../../base/web.yaml) are read as written, without its "
+        f"namespace shop, patches; render it first: kubectl kustomize {REPO}/overlays/prod | "
+        "reporter check -"]
     assert "helm template RELEASE CHART_DIR | reporter connectivity -" in err
     assert "kubectl kustomize DIR | reporter connectivity -" in err
 
@@ -485,3 +491,63 @@ def test_a_template_for_shell_variables_is_skipped_as_unrendered(tmp_path: Path)
     assert code in (0, 1), err
     assert ("<li>Not rendered, so not examined: 1 unrendered template. The objects it would "
             "create") in (tmp_path / "pack" / "report.html").read_text()
+
+
+KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+API = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec:\n"
+       "  selector: {matchLabels: {app: api}}\n  template:\n    metadata: {labels: {app: api}}\n"
+       "    spec: {containers: [{name: api, image: nginx}]}\n")
+DENY = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny}\n"
+        "spec: {podSelector: {}, policyTypes: [Ingress]}\n")
+
+
+def test_objects_an_overlay_changes_are_modelled_as_written_and_said_to_be(
+        tmp_path: Path) -> None:
+    """An overlay setting a namespace (or labels, patches…) for files the map reads as they are
+    written: the map names them where the files put them, so the overlay's changes are named
+    in a warning without -v, and in its skip reason; through a base's kustomization too."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "api.yaml").write_text(API)
+    (tmp_path / "base" / "deny.yaml").write_text(DENY)
+    (tmp_path / "base" / "kustomization.yaml").write_text(
+        KUSTOMIZATION + "resources: [api.yaml, deny.yaml]\n")
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "prod" / "kustomization.yaml").write_text(
+        KUSTOMIZATION + "namespace: payments\ncommonLabels: {team: pay}\n"
+        "resources: [../base, https://github.com/example/remote//deploy?ref=v1]\n")
+    code, out, err = run("connectivity", tmp_path)
+    assert code == 0, err
+    assert "default/api[Deployment]" in out  # where the files put it, said to be so below
+    overlay = (f"warning: {tmp_path}/prod/kustomization.yaml: kustomize overlay not rendered: "
+               "the objects of 2 files it lists (../base/api.yaml, ../base/deny.yaml) are read "
+               "as written, without its namespace payments, labels; render it first: "
+               f"kubectl kustomize {tmp_path}/prod | reporter check -")
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert warnings[1:] == [overlay]  # the base changes nothing: its own reason is the usual one
+    code, out, _ = run("check", tmp_path, "-o", "json")
+    reasons = {s["name"]: s["reason"] for s in json.loads(out)["completeness"]["skipped"]}
+    assert reasons[f"{tmp_path}/prod/kustomization.yaml"] == overlay.split(": ", 2)[2]
+    assert reasons[f"{tmp_path}/base/kustomization.yaml"].startswith(
+        "kustomize overlay not rendered: its patches, namespace and name changes are not "
+        "applied; render it first")
+    # Rendered first, the objects are where the overlay deploys them: no such warning.
+    rendered = (API + "---\n" + DENY).replace("{name: api}", "{name: api, namespace: payments}")
+    code, out, err = run("connectivity", "-", stdin=rendered.replace(
+        "{name: deny}", "{name: deny, namespace: payments}"))
+    assert code == 0 and "payments/api[Deployment]" in out and "warning" not in err
+
+
+def test_more_overlays_changing_objects_than_are_named_are_counted(tmp_path: Path) -> None:
+    (tmp_path / "api.yaml").write_text(API)
+    for number in range(5):
+        overlay = tmp_path / f"env{number}"
+        overlay.mkdir()
+        (overlay / "kustomization.yaml").write_text(
+            KUSTOMIZATION + f"namePrefix: env{number}-\nresources: [../api.yaml]\n")
+    _, _, err = run("connectivity", tmp_path)
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 5 and warnings[-1] == (
+        "warning: 2 more kustomize overlays change objects read as written; -v lists each")
+    assert all("without its name prefix;" in line for line in warnings[1:4])
+    _, _, err = run("connectivity", tmp_path, "-v")
+    assert sum("without its name prefix;" in line for line in err.splitlines()) == 5
