@@ -10,12 +10,15 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import reduce
+from itertools import pairwise
+from operator import or_
 from typing import TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct, distinct_counts, distinct_once, ragged
+from reporter.arrays import distinct, distinct_counts, distinct_once, ragged, run_starts
 from reporter.inventory.model import PROTOCOLS
 from reporter.netpol.engine import Reachability
 from reporter.netpol.pairs import Summary, internet_ranges, workload_summary
@@ -144,6 +147,8 @@ class Traffic:
         for grown in every_source, every_mask_id:
             grown.resize(filled, refcheck=False)  # no view of them yet
         self.masks: list[int] = [reach.ports.from_words(row) for row in numbers.rows]
+        self._mask_words = numbers.rows[:, 0].copy() if reach.ports.words == 1 else None
+        """Each mask as one word, when one holds every mask (for ORing them in bulk)."""
         starts = np.cumsum(np.concatenate([[0], *counts]), dtype=np.intp)
         self.columns = tuple(
             Column(m, every_source[start:stop], every_mask_id[start:stop])
@@ -254,13 +259,21 @@ class Traffic:
             sources=source_group >= 0, destinations=destination_group >= 0)]
         if not found:
             return {}
-        keys = distinct(np.concatenate(found))
-        by_pair: dict[int, int] = {}
-        masks = self.masks
-        for pair, mask_id in zip((keys // groups.width).tolist(),
-                                 (keys % groups.width).tolist(), strict=True):
-            by_pair[pair] = by_pair.get(pair, 0) | masks[mask_id]
-        return {divmod(pair, groups.targets): mask for pair, mask in by_pair.items()}
+        pairs, mask_ids = np.divmod(distinct(np.concatenate(found)), groups.width)
+        starts = np.flatnonzero(run_starts(pairs))
+        sources, targets = np.divmod(pairs[starts], groups.targets)
+        return dict(zip(zip(sources.tolist(), targets.tolist(), strict=True),
+                        self._unions(mask_ids, starts), strict=True))
+
+    def _unions(self, mask_ids: IntArray, starts: IntArray) -> list[int]:
+        """The union of the masks of each run of ``mask_ids`` (the runs start at ``starts``)."""
+        if self._mask_words is not None:
+            return cast(list[int],
+                        np.bitwise_or.reduceat(self._mask_words[mask_ids], starts).tolist())
+        masks, ids = self.masks, mask_ids.tolist()
+        bounds = [*starts.tolist(), len(ids)]
+        return [reduce(or_, (masks[i] for i in ids[first:stop]))
+                for first, stop in pairwise(bounds)]
 
 
 T = TypeVar("T")

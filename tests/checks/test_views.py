@@ -165,6 +165,9 @@ def test_the_pair_scan_agrees_with_the_engine_when_cells_take_several_words(
     _assert_pairs_agree(ctx)
     assert traffic.summary(reach) == summarise(reach)
     _assert_masks_numbered_by_first_column(ctx.traffic)
+    # Folds OR masks of one word in bulk, wider ones one by one.
+    endpoints = np.arange(ctx.compiled.n_endpoints)
+    _assert_fold_agrees(ctx, endpoints % 3, endpoints % 2)
 
 
 def _naive_boundary(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbound: bool
