@@ -20,7 +20,7 @@ from reporter.commands.options import (
     verbose_inputs_option,
 )
 from reporter.errors import InputError
-from reporter.inventory.classify import ALLOWS_OR_DENIES, READ_AS_WRITTEN, RUNS_PODS
+from reporter.inventory.classify import ALLOWS_OR_DENIES, RUNS_PODS
 from reporter.wording import counted
 
 if TYPE_CHECKING:
@@ -47,16 +47,18 @@ def _load(paths: Sequence[str], ipblock_pod_ips: bool, git_ref: str | None,
 
 HOST_NETWORK_NAMED = 3
 """Up to this many hostNetwork workloads get a warning each; more share one (each with -v)."""
-OVERLAYS_NAMED = 3
-"""Up to this many kustomize overlays that change objects read as written get a warning each
-(more are counted; -v lists each)."""
 
 
 def warn_about_inventory(inventory: Inventory, command: str, verbose: bool = False) -> None:
     """One line for everything skipped (each item with -v), one per kustomize overlay that
-    changes objects read as written (up to ``OVERLAYS_NAMED``), one for policy kinds that are
+    changes objects read as written (a few, then a count), one for policy kinds that are
     present but not modelled, one per hostNetwork workload up to ``HOST_NETWORK_NAMED``."""
-    from reporter.render.skipped import RENDER_HINT, needs_rendering, skip_summary
+    from reporter.render.skipped import (
+        RENDER_HINT,
+        needs_rendering,
+        overlay_lines,
+        skip_summary,
+    )
 
     skipped = inventory.all_skipped()
     pairs = [(s.kind, s.reason) for s in skipped]
@@ -69,14 +71,9 @@ def warn_about_inventory(inventory: Inventory, command: str, verbose: bool = Fal
             what = "" if item.kind in ("File", "Document") else (
                 f" {item.kind} {item.namespace + '/' if item.namespace else ''}{item.name}:")
             click.echo(f"  skipped {where}:{what} {item.reason}", err=True)
-    if not verbose:  # their objects are in the map, but not as deployed: said even unasked
-        reshaped = [s for s in skipped if s.kind == "File" and READ_AS_WRITTEN in s.reason]
-        for item in reshaped[:OVERLAYS_NAMED]:
-            _warn(f"{item.name}: {item.reason}")
-        if len(reshaped) > OVERLAYS_NAMED:
-            more = len(reshaped) - OVERLAYS_NAMED
-            _warn(f"{counted(more, 'more kustomize overlay')} "
-                  f"{'changes' if more == 1 else 'change'} objects read as written; -v lists each")
+    if not verbose:
+        for line in overlay_lines((s.kind, s.name, s.reason) for s in skipped):
+            _warn(line)
     if needs_rendering(pairs):
         click.echo(f"hint: {RENDER_HINT.format(command=command)}", err=True)
     if inventory.not_modelled:

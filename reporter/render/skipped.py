@@ -6,7 +6,12 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from reporter.inventory.classify import FILE_KINDS, RENDER_CATEGORIES, unrendered
+from reporter.inventory.classify import (
+    FILE_KINDS,
+    READ_AS_WRITTEN,
+    RENDER_CATEGORIES,
+    unrendered,
+)
 from reporter.inventory.model import COPY_REASON
 from reporter.wording import counted
 
@@ -19,6 +24,9 @@ _FILE_CATEGORIES = (
     ("not a Kubernetes object", "not a Kubernetes object", "not Kubernetes objects"),
 )
 _SHOWN_KINDS = 4
+OVERLAYS_NAMED = 3
+"""Kustomize overlays that change objects read as written, named each with its reason (more
+are counted; --verbose lists each)."""
 _PLACE_IN_REASON = (
     (re.compile(re.escape(COPY_REASON) + r" .*"), "identical copy (in everything the map "
                                                   "reads) of an object already read"),
@@ -73,3 +81,23 @@ def needs_rendering(items: Iterable[tuple[str, str]]) -> bool:
     """Whether templates, kustomize overlays or GitOps deployers were skipped (the render hint
     applies)."""
     return unrendered(items) is not None
+
+
+def read_as_written(items: Iterable[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """The (file, reason) of kustomize overlays that change objects the map reads as written,
+    from (kind, name, reason) of skipped items."""
+    return [(name, reason) for kind, name, reason in items
+            if kind == "File" and READ_AS_WRITTEN in reason]
+
+
+def overlay_lines(items: Iterable[tuple[str, str, str]]) -> list[str]:
+    """One line per such overlay, up to ``OVERLAYS_NAMED``, then one counting the rest: said
+    without --verbose, since their objects are in the map, but not as deployed."""
+    overlays = read_as_written(items)
+    lines = [f"{name}: {reason}" for name, reason in overlays[:OVERLAYS_NAMED]]
+    more = len(overlays) - OVERLAYS_NAMED
+    if more > 0:
+        lines.append(f"{counted(more, 'more kustomize overlay')} "
+                     f"{'changes' if more == 1 else 'change'} objects read as written; "
+                     "--verbose lists each")
+    return lines

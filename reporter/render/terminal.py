@@ -28,7 +28,7 @@ from reporter.model import (
 from reporter.render.findings import NAMED_PER_STATUS, ZONES_NAMED, zones_by_status
 from reporter.render.history import DIRTY_SHOWN
 from reporter.render.limitations import HOST_NETWORK_SHOWN
-from reporter.render.skipped import RENDER_HINT, skip_summary
+from reporter.render.skipped import RENDER_HINT, overlay_lines, skip_summary
 from reporter.timeline import describe_window
 from reporter.wording import counted, listed
 
@@ -264,6 +264,8 @@ def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]
         summary = skip_summary((s.kind, s.reason) for s in c.skipped)
         if summary:
             yield Text(f"  {summary}; --verbose lists each with its reason", style="yellow")
+        for line in overlay_lines((s.kind, s.name, s.reason) for s in c.skipped):
+            yield Text(f"  {line}", style="bold yellow")
     not_rendered = not_examined((s.kind, s.reason) for s in c.skipped)
     if not_rendered:
         yield Text(f"  {not_rendered}; {RENDER_HINT.format(command='check')}",

@@ -530,6 +530,14 @@ def test_objects_an_overlay_changes_are_modelled_as_written_and_said_to_be(
     assert reasons[f"{tmp_path}/base/kustomization.yaml"].startswith(
         "kustomize overlay not rendered: its patches, namespace and name changes are not "
         "applied; render it first")
+    # check says it in its completeness statement, the pack among its limitations.
+    _, out, _ = run("check", tmp_path)
+    assert f"  {overlay.removeprefix('warning: ')}\n" in out
+    code, _, err = run("report", tmp_path, "--out", tmp_path / "pack")
+    assert code in (0, 1), err
+    assert ("Read as written, not as deployed: 1 kustomize overlay "
+            f"({tmp_path}/prod/kustomization.yaml) changes objects of files the map read"
+            ) in (tmp_path / "pack" / "report.html").read_text()
     # Rendered first, the objects are where the overlay deploys them: no such warning.
     rendered = (API + "---\n" + DENY).replace("{name: api}", "{name: api, namespace: payments}")
     code, out, err = run("connectivity", "-", stdin=rendered.replace(
@@ -547,7 +555,8 @@ def test_more_overlays_changing_objects_than_are_named_are_counted(tmp_path: Pat
     _, _, err = run("connectivity", tmp_path)
     warnings = [line for line in err.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 5 and warnings[-1] == (
-        "warning: 2 more kustomize overlays change objects read as written; -v lists each")
+        "warning: 2 more kustomize overlays change objects read as written; --verbose lists "
+        "each")
     assert all("without its name prefix;" in line for line in warnings[1:4])
     _, _, err = run("connectivity", tmp_path, "-v")
     assert sum("without its name prefix;" in line for line in err.splitlines()) == 5
