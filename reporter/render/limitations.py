@@ -14,8 +14,8 @@ from reporter.inventory.classify import (
 )
 from reporter.inventory.model import COPY_REASON
 from reporter.model import IPBLOCK_FLAG, Assessment, Coverage, ManualState
-from reporter.render.skipped import read_as_written
-from reporter.wording import counted
+from reporter.render.skipped import OVERLAYS_NAMED, read_as_written
+from reporter.wording import agreeing, counted
 
 HOST_NETWORK_SHOWN = 10
 """hostNetwork workloads named in the terminal and the pack; pack.json (and --verbose) has all."""
@@ -41,12 +41,13 @@ def _not_read(assessment: Assessment) -> list[str]:
     overlays = read_as_written((i.kind, i.name, i.reason)
                                for i in assessment.completeness.skipped)
     if overlays:
-        names = ", ".join(name for name, _ in overlays[:3]) + (", …" if len(overlays) > 3 else "")
+        names = ", ".join(name for name, _ in overlays[:OVERLAYS_NAMED]) + (
+            ", …" if len(overlays) > OVERLAYS_NAMED else "")
         lines.append(
             f"Read as written, not as deployed: {counted(len(overlays), 'kustomize overlay')} "
-            f"({names}) {'changes' if len(overlays) == 1 else 'change'} objects of files the "
-            "map read; those objects are in the map without the overlays' namespace, name and "
-            "label changes or patches (the completeness statement says which, for each).")
+            f"({names}) {agreeing('change', len(overlays))} objects of files the map read; "
+            "those objects are in the map without the overlays' namespace, name and label "
+            "changes or patches (the completeness statement says which, for each).")
     if policies:
         lines.append(
             "Policy objects of other kinds were read but not applied: "

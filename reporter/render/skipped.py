@@ -13,7 +13,7 @@ from reporter.inventory.classify import (
     unrendered,
 )
 from reporter.inventory.model import COPY_REASON
-from reporter.wording import counted
+from reporter.wording import agreeing, counted
 
 RENDER_HINT = ("render Helm charts, kustomize overlays and envsubst templates, then pipe them "
                "in: helm template RELEASE CHART_DIR | reporter {command} -, "
@@ -97,7 +97,6 @@ def overlay_lines(items: Iterable[tuple[str, str, str]]) -> list[str]:
     lines = [f"{name}: {reason}" for name, reason in overlays[:OVERLAYS_NAMED]]
     more = len(overlays) - OVERLAYS_NAMED
     if more > 0:
-        lines.append(f"{counted(more, 'more kustomize overlay')} "
-                     f"{'changes' if more == 1 else 'change'} objects read as written; "
-                     "--verbose lists each")
+        lines.append(f"{counted(more, 'more kustomize overlay')} {agreeing('change', more)} "
+                     "objects read as written; --verbose lists each")
     return lines
