@@ -56,6 +56,14 @@ class _MaskNumbers:
         raw = np.ascontiguousarray(cells).view(np.dtype((np.void, 8 * self.words)))
         return raw.reshape(cells.shape[:2])
 
+    def numbered(self, cells: npt.NDArray[np.uint64]) -> npt.NDArray[np.int32]:
+        """The number of each cell of a block of destinations (the next ones in column order),
+        -1 where it allows nothing."""
+        live = np.any(cells, axis=2)
+        numbers = np.full(live.shape, -1, dtype=np.int32)
+        numbers[live] = self.of(cells, live)
+        return numbers
+
     def of(self, cells: npt.NDArray[np.uint64], live: npt.NDArray[np.bool_]
            ) -> npt.NDArray[np.int32]:
         """The number of each live cell of a block of destinations (the next ones in column
@@ -123,27 +131,25 @@ class Traffic:
         every_source, every_mask_id = (
             _reserved(len(class_members) * source_class.size) for _ in range(2))
         filled = 0
+        source_numbers = np.arange(source_class.size, dtype=np.int32)
         for tile in _computed_ahead(reach.tiles()):
-            # Cells are numbered per source class, entries then read per source endpoint.
-            live = np.any(tile.cells, axis=2)
-            cell_number = np.full(live.shape, -1, dtype=np.int32)
-            cell_number[live] = numbers.of(tile.cells, live)
-            found = np.flatnonzero(live[:, source_class])
-            stop = filled + found.size
+            # Cells are numbered per source class, then expanded to source endpoints: a tile's
+            # (destination class, source) block stays in the processor's cache, and masking it
+            # gives the entries in order with no division per entry.
+            cell_number = numbers.numbered(tile.cells)
+            expanded = np.take(cell_number, source_class, axis=1)
+            allowed = expanded >= 0
+            per_column = np.count_nonzero(allowed, axis=1)
+            stop = filled + int(per_column.sum())
             if stop > every_source.size:
                 for grown in every_source, every_mask_id:
                     grown.resize(max(stop, 2 * grown.size), refcheck=False)
-            column, source = np.empty(found.size, dtype=np.intp), every_source[filled:stop]
-            np.divmod(found, source_class.size, out=(column, source), casting="unsafe")
-            per_column = np.bincount(column, minlength=live.shape[0])
+            every_mask_id[filled:stop] = expanded[allowed]
+            every_source[filled:stop] = np.broadcast_to(source_numbers, allowed.shape)[allowed]
             members += [class_members[tile.start + offset]
                         for offset in np.flatnonzero(per_column).tolist()]
             counts.append(per_column[per_column > 0])
-            column *= live.shape[1]
-            column += source_class[source]
-            np.take(cell_number.ravel(), column, out=every_mask_id[filled:stop], mode="clip")
             filled = stop
-            del source  # a view: none may outlive a resize
         for grown in every_source, every_mask_id:
             grown.resize(filled, refcheck=False)  # no view of them yet
         self.masks: list[int] = [reach.ports.from_words(row) for row in numbers.rows]
