@@ -17,7 +17,7 @@ from typing import Any
 
 from reporter.errors import Problem
 from reporter.inventory.workloads import CONTROLLER_TEMPLATE, TEMPLATE_PATH
-from reporter.wording import counted
+from reporter.wording import counted, listed
 
 HELM_HINT = "render it first: helm template RELEASE CHART_DIR | reporter check -"
 KUSTOMIZE_HINT = "render it first: kubectl kustomize {dir} | reporter check -"
@@ -34,6 +34,8 @@ _CHANGES = (("namePrefix", "name prefix"), ("nameSuffix", "name suffix"),
 """What a kustomization changes in the objects it lists, besides their namespace."""
 READ_AS_WRITTEN = "are read as written, without its"
 """In the reason of a kustomization that changes objects the map read (for the warning)."""
+FILES_NAMED = 3
+"""Files an overlay's reason names before it counts the rest."""
 
 NOT_MODELLED_KINDS: Mapping[str, tuple[str, ...]] = {
     "policy.networking.k8s.io": ("AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
@@ -226,14 +228,13 @@ class RepositoryLayout:
         document = self.kustomizations.get(posixpath.normpath(directory), {})
         changes = [f"namespace {document['namespace']}"] if document.get("namespace") else []
         changes += dict.fromkeys(what for key, what in _CHANGES if document.get(key))
-        listed = sorted(set(self.listed_inputs(directory)))
-        if not changes or not listed:
+        inputs = sorted(set(self.listed_inputs(directory)))
+        if not changes or not inputs:
             return ("kustomize overlay not rendered: its patches, namespace and name changes "
                     "are not applied; ")
-        names = ", ".join(posixpath.relpath(f, directory) for f in listed[:3])
-        more = ", …" if len(listed) > 3 else ""
-        return (f"kustomize overlay not rendered: the objects of {counted(len(listed), 'file')} "
-                f"it lists ({names}{more}) {READ_AS_WRITTEN} {', '.join(changes)}; ")
+        names = listed([posixpath.relpath(f, directory) for f in inputs], FILES_NAMED, "file")
+        return (f"kustomize overlay not rendered: the objects of {counted(len(inputs), 'file')} "
+                f"it lists ({names}) {READ_AS_WRITTEN} {', '.join(changes)}; ")
 
     def kustomization_of(self, path: str) -> str | None:
         """The directory of the nearest kustomization at or above ``path``, if any: a

@@ -560,3 +560,16 @@ def test_more_overlays_changing_objects_than_are_named_are_counted(tmp_path: Pat
     assert all("without its name prefix;" in line for line in warnings[1:4])
     _, _, err = run("connectivity", tmp_path, "-v")
     assert sum("without its name prefix;" in line for line in err.splitlines()) == 5
+
+
+def test_an_overlay_listing_more_files_than_are_named_counts_the_rest(tmp_path: Path) -> None:
+    names = [f"api{number}.yaml" for number in range(5)]
+    for name in names:
+        (tmp_path / name).write_text(API.replace("{name: api}", f"{{name: {name[:-5]}}}"))
+    (tmp_path / "kustomization.yaml").write_text(
+        KUSTOMIZATION + f"namespace: payments\nresources: [{', '.join(names)}]\n")
+    _, out, _ = run("check", tmp_path, "-o", "json")
+    reasons = {s["name"]: s["reason"] for s in json.loads(out)["completeness"]["skipped"]}
+    assert reasons[f"{tmp_path}/kustomization.yaml"].startswith(
+        "kustomize overlay not rendered: the objects of 5 files it lists (api0.yaml, api1.yaml, "
+        "api2.yaml and 2 more files) are read as written, without its namespace payments; ")
