@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from reporter.diff.model import Authorship, Delta, ReachabilityDelta, StatusDelta
+from reporter.diff.model import (
+    NOTHING_ATTRIBUTED,
+    Authorship,
+    Delta,
+    ReachabilityDelta,
+    StatusDelta,
+)
 from reporter.diff.render import (
     SHORT_SHA,
     connection_text,
@@ -151,6 +157,9 @@ def _authorship(authorship: Authorship, shown: int) -> Iterator[str]:
     yield ""
     yield f"## Authorship (`{old[:SHORT_SHA]}..{new[:SHORT_SHA]}`)"
     yield ""
+    if not authorship.policies:
+        yield f"{NOTHING_ATTRIBUTED}."
+        return
     yield "| policy | commit | author | date | subject | signature |"
     yield "|---|---|---|---|---|---|"
     for policy in authorship.policies[:shown]:

@@ -220,6 +220,10 @@ class PolicyCommits:
     """The new side's file differs from its commit (a dirty work tree): not all is attributed."""
 
 
+NOTHING_ATTRIBUTED = "No policy changed, so no commit is attributed"
+"""What authorship says when no policy differs (the pack's Changes chapter says the same)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Authorship:
     range: str

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from reporter.diff.model import (
     DRIFT_ROLES,
+    NOTHING_ATTRIBUTED,
     Authorship,
     ConnectionChange,
     Delta,
@@ -257,6 +258,8 @@ def _status(delta: StatusDelta) -> Iterator[Line]:
 def _authorship(authorship: Authorship) -> Iterator[Line]:
     old, _, new = authorship.range.partition("..")
     yield Line("heading", f"Authorship ({old[:SHORT_SHA]}..{new[:SHORT_SHA]})")
+    if not authorship.policies:
+        yield Line("note", NOTHING_ATTRIBUTED, 1)
     commits = {c.sha: c for c in authorship.commits}
     for policy in authorship.policies:
         if not policy.commits and not policy.uncommitted:

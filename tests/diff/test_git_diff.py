@@ -120,6 +120,12 @@ def test_the_command_line_exits_0_for_no_difference_and_1_for_one(history: Histo
     assert same.stdout.startswith(
         f"reporter diff: v1 (git @ {history.added[:12]}) -> v2 (git @ {history.renamed[:12]})\n"
         "No differences.\n")
+    # The authorship heading is never left empty: it says why no commit is listed.
+    assert (f"Authorship ({history.added[:12]}..{history.renamed[:12]})\n"
+            "  No policy changed, so no commit is attributed\n") in same.stdout
+    markdown = CliRunner().invoke(cli, ["diff", "--git-range", "v1..v2", "estate", "-o", "md"])
+    assert (f"## Authorship (`{history.added[:12]}..{history.renamed[:12]}`)\n\n"
+            "No policy changed, so no commit is attributed.\n") in markdown.stdout
     changed = CliRunner().invoke(cli, ["diff", "--git-range", "v2..v3", "estate", "-o", "md",
                                        "--allowed-signers", str(history.signers)])
     assert changed.exit_code == 1, changed.output
