@@ -17,7 +17,7 @@ import click
 from reporter.commands import ExitCode
 from reporter.commands.options import assessment_options, paths_argument
 from reporter.errors import InputError, Problem
-from reporter.wording import counted
+from reporter.wording import counted, listed
 
 if TYPE_CHECKING:
     from reporter.fix.propose import Proposal
@@ -46,6 +46,11 @@ def _write(directory: Path, proposals: list[Proposal]) -> list[Path]:
     return targets
 
 
+CUT_NAMED = 5
+"""Connections cut between workloads that fix names (without declared flows) before it counts
+the rest."""
+
+
 def _report(recheck: Recheck, written: list[Path], declared: bool) -> list[str]:
     from reporter.fix.propose import NOT_CLOSABLE
 
@@ -70,11 +75,14 @@ def _report(recheck: Recheck, written: list[Path], declared: bool) -> list[str]:
     before_pairs, after_pairs = (a.connectivity.get("connected_pairs", 0)
                                  for a in (recheck.before, recheck.after))
     lines.append(f"connections allowed: {before_pairs} before, {after_pairs} with the files added")
-    if not declared and not recheck.flows_checked and after_pairs < before_pairs:
-        lines.append(f"  warning: no flow is declared and no policy allows one between workloads, "
-                     f"so these files cut {counted(before_pairs - after_pairs, 'connection')} "
-                     "the workloads have now, those they need included: declare the flows they "
-                     "need in reporter.yaml (flows:, docs/config.md) and run fix again")
+    if not declared and recheck.cut:
+        why = ("no flow is declared and no policy allows one between workloads" if not
+               recheck.flows_checked else "no flow is declared, and only allow-all rules or the "
+                                          "absence of a policy allowed them")
+        lines.append(f"  warning: {counted(len(recheck.cut), 'connection')} between workloads "
+                     f"cut ({listed(recheck.cut, CUT_NAMED, 'connection')}): {why}; declare the "
+                     "flows the workloads need in reporter.yaml (flows:, docs/config.md) and run "
+                     "fix again")
     if not declared:  # the implied flows are between workloads: the internet's are not kept
         for key, what, needs in (
                 ("workloads_reachable_from_internet", "reachable from the internet",

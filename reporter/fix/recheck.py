@@ -7,8 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
+from reporter.arrays import ragged
 from reporter.checks import CheckContext
 from reporter.checks.flows import parse_ports, subtract
+from reporter.checks.traffic import traffic_of
 from reporter.config import Config
 from reporter.fix.propose import Proposal, drop_shadowed
 from reporter.fix.yamlout import proposal_yaml
@@ -18,6 +22,7 @@ from reporter.inventory.model import Inventory, NetworkPolicy
 from reporter.inventory.sources import Source
 from reporter.model import Assessment, Status
 from reporter.netpol.connset import ConnectionSet
+from reporter.netpol.engine import Reachability
 from reporter.paths import endpoint_indices
 from reporter.pipeline import Assessed, Assessor
 
@@ -61,6 +66,38 @@ def cut_flows(before: CheckContext, after: CheckContext) -> list[str]:
     return cuts
 
 
+def cut_connections(before: CheckContext, after: Reachability) -> list[str]:
+    """Connections between workloads that ``before`` allows on some port and ``after`` on none,
+    as ``src -> dst`` (sorted): the workloads are those of ``before``'s inputs, found by name
+    in ``after`` (only policies differ)."""
+    workloads = before.n_workloads
+    at_after = {e.key: i for i, e in enumerate(after.endpoints)}
+    after_index = np.array([at_after.get(before.name(i), -1) for i in range(workloads)],
+                           dtype=np.intp)
+    old, new = before.traffic, traffic_of(after)
+    new_column = new.places()[0]
+    is_workload = np.zeros(before.compiled.n_endpoints, dtype=bool)
+    is_workload[:workloads] = True
+    cut: list[str] = []
+    for batch in old.batches(sources=is_workload, destinations=is_workload):
+        per_column = np.bincount(batch.member_column)
+        first = np.cumsum(per_column) - per_column
+        entry, within = ragged(per_column[batch.source_column])
+        sources = batch.sources[entry].astype(np.intp)
+        destinations = batch.members[first[batch.source_column[entry]] + within]
+        kept = (sources != destinations) & (destinations < workloads)
+        sources, destinations = sources[kept], destinations[kept]
+        now_source, now_destination = after_index[sources], after_index[destinations]
+        column = np.where((now_source >= 0) & (now_destination >= 0),
+                          new_column[now_destination], -1)
+        lost = column < 0
+        reached = np.flatnonzero(~lost)
+        lost[reached] = new.mask_ids_of(now_source[reached], column[reached]) < 0
+        cut += [f"{before.name(s)} -> {before.name(d)}"
+                for s, d in zip(sources[lost].tolist(), destinations[lost].tolist(), strict=True)]
+    return sorted(cut)
+
+
 def open_findings(assessment: Assessment) -> set[tuple[str, str]]:
     """(check ID, target) of the failing findings, and (check ID, workload) for each workload
     a failing cause affects: a cause that reaches one more workload is a new failure."""
@@ -90,6 +127,9 @@ class Recheck:
     before: Assessment
     after: Assessment
     flows_checked: int
+    cut: tuple[str, ...]
+    """Connections between workloads the accepted proposals leave no port open
+    (:func:`cut_connections`)."""
 
 
 class Rechecker:
@@ -127,7 +167,8 @@ class Rechecker:
                 culprit = self._left_open(accepted, open_findings(after.assessment))
             if culprit is None:
                 return Recheck(tuple(accepted), tuple(withdrawn), self._current.assessment,
-                               after.assessment, len(self._before.flows.flows))
+                               after.assessment, len(self._before.flows.flows),
+                               tuple(cut_connections(self._before, after.reach)))
             accepted.remove(culprit[0])
             withdrawn.append(culprit)
 

@@ -252,6 +252,25 @@ def test_a_narrowed_allow_all_egress_keeps_its_flows_and_dns(tmp_path: Path) -> 
     assert str(reach.allowed(web, internet)) == "No Connections"
 
 
+def test_connections_cut_for_want_of_declared_flows_are_named(tmp_path: Path) -> None:
+    """Without declared flows fix keeps what a policy rule allows between workloads; the
+    connections only allow-all rules or the absence of a policy left open are cut, and named
+    (the namespace's default deny cuts api -> web and coredns -> web; web -> api is kept)."""
+    (tmp_path / "estate.yaml").write_text(SMALL, encoding="utf-8")
+    code, stdout, stderr = run("fix", str(tmp_path / "estate.yaml"), "--out",
+                               str(tmp_path / "out"))
+    assert code in (0, 1), stdout + stderr
+    assert ("  warning: 2 connections between workloads cut (app/api[Deployment] -> "
+            "app/web[Deployment], kube-system/coredns[Deployment] -> app/web[Deployment]): no "
+            "flow is declared, and only allow-all rules or the absence of a policy allowed "
+            "them; declare the flows the workloads need") in stdout
+    reach = Assessor(PipelineOptions(apply=(str(tmp_path / "out"),))).run(
+        [str(tmp_path / "estate.yaml")]).reach
+    web, api = reach.endpoint("app/web[Deployment]"), reach.endpoint("app/api[Deployment]")
+    assert reach.allowed(api, web).is_empty and not reach.allowed(web, api).is_empty
+    assert reach.allowed(reach.endpoint("kube-system/coredns[Deployment]"), web).is_empty
+
+
 def test_a_default_deny_keeping_dns_fixes_from_working_is_withdrawn(tmp_path: Path) -> None:
     three_tier = str(ROOT / "samples" / "three-tier")
     code, out, err = run("fix", three_tier, "--out", str(tmp_path / "out"))
@@ -266,22 +285,30 @@ def test_a_default_deny_keeping_dns_fixes_from_working_is_withdrawn(tmp_path: Pa
     assert "hygiene.dns-egress" not in failing and "hygiene.allow-all-rules" not in failing
 
 
-def test_cutting_every_connection_for_want_of_declared_flows_is_said(tmp_path: Path) -> None:
+def test_cutting_connections_for_want_of_declared_flows_is_said(tmp_path: Path) -> None:
     """No config and no policy (microservices-demo as published): a default deny keeps no
-    connection, the ones the application needs included."""
+    connection, the ones the application needs included (here the workloads' DNS, which the
+    kube-system default deny's notes explain), and each one cut is named."""
     bare = SMALL[:SMALL.index("---\napiVersion: networking.k8s.io/v1")]
     (tmp_path / "estate.yaml").write_text(bare, encoding="utf-8")
     code, stdout, stderr = run("fix", str(tmp_path / "estate.yaml"), "--out",
                                str(tmp_path / "out"))
     assert code in (0, 1), stdout + stderr
     before = Assessor(PipelineOptions()).run([str(tmp_path / "estate.yaml")])
-    pairs = before.assessment.connectivity["connected_pairs"]
-    after = Assessor(PipelineOptions(apply=(str(tmp_path / "out"),))).run(
-        [str(tmp_path / "estate.yaml")]).assessment.connectivity["connected_pairs"]
+    applied = Assessor(PipelineOptions(apply=(str(tmp_path / "out"),))).run(
+        [str(tmp_path / "estate.yaml")])
+    pairs, after = (a.assessment.connectivity["connected_pairs"] for a in (before, applied))
     assert after < pairs
     assert f"connections allowed: {pairs} before, {after} with the files added" in stdout
-    assert (f"  warning: no flow is declared and no policy allows one between workloads, so "
-            f"these files cut {pairs - after} connections the workloads have now") in stdout
+    now = applied.reach
+    workloads = [e.key for e in before.reach.endpoints if not e.is_external]
+    cut = [f"{a} -> {b}" for a in workloads for b in workloads if a != b
+           and not before.reach.allowed(before.reach.endpoint(a), before.reach.endpoint(b)).is_empty
+           and now.allowed(now.endpoint(a), now.endpoint(b)).is_empty]
+    assert len(cut) == 4  # DNS among them: the kube-system default deny's notes say why
+    assert (f"  warning: 4 connections between workloads cut ({', '.join(cut)}): no flow is "
+            "declared and no policy allows one between workloads; declare the flows the "
+            "workloads need in reporter.yaml") in stdout
 
 
 def test_with_declared_flows_no_warning_only_the_counts(fixed: tuple[Path, str]) -> None:
