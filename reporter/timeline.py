@@ -184,14 +184,14 @@ class _Open:
             not_examined_before=self.not_examined_before)
 
 
-def timeline(states: Sequence[StateRun], start: date, end: date) -> list[FailureWindow]:
+def timeline(states: Sequence[StateRun], start: date, until: datetime) -> list[FailureWindow]:
     """Each failure's window: opened by the state where it appears (or open at START), closed
-    by the first later state without it (or still open at END). A state not examined neither
+    by the first later state without it (or still open at ``until``: the end of the period, or
+    the run's time when the period had not ended). A state not examined neither
     opens nor closes one: its result is unknown, so its time is counted apart in the windows
     open across it, and a window opened just after it says it may have opened there. A state
     where the failure's check could not judge its target (ERROR) does the same for it."""
     period_start = datetime.combine(start, time.min, UTC)
-    period_end = datetime.combine(end + timedelta(days=1), time.min, UTC)
     open_windows: dict[WindowKey, _Open] = {}
     windows: list[FailureWindow] = []
     unexamined: str | None = None
@@ -200,7 +200,7 @@ def timeline(states: Sequence[StateRun], start: date, end: date) -> list[Failure
         at = max(state.commit.committed_at, period_start)
         # How long this state held within the period.
         lasted = (states[index + 1].commit.committed_at if index + 1 < len(states)
-                  else period_end) - at
+                  else until) - at
         if state.assessment is None:
             for window in open_windows.values():
                 window.not_examined += lasted
@@ -225,7 +225,7 @@ def timeline(states: Sequence[StateRun], start: date, end: date) -> list[Failure
             open_windows[key] = _Open(findings[fingerprint], opened_by, at, set(requirements),
                                       set(findings[fingerprint].affected), unexamined)
         unexamined = None
-    windows += [w.closed(None, period_end) for _, w in sorted(open_windows.items())]
+    windows += [w.closed(None, until) for _, w in sorted(open_windows.items())]
     return sorted(windows, key=lambda w: (w.opened_at, w.check_id, w.target))
 
 
@@ -298,8 +298,10 @@ def _rolled_up(framework: FrameworkResult, requirements: list[RequirementResult]
 def describe_window(window: FailureWindow) -> str:
     opened = (f"opened by commit {window.opened_commit[:12]} on {window.opened_at.date()}"
               if window.opened_commit else "already failing at the start of the period")
+    # The time examined ends with the period, or with the run when the period had not ended.
     closed = (f"closed by commit {window.closed_commit[:12]} on {window.closed_at.date()}"
-              if window.closed_commit and window.closed_at else "still failing at its end")
+              if window.closed_commit and window.closed_at
+              else "still failing at the end of the time examined")
     affected = f" ({', '.join(window.affected[:3])}{' …' if len(window.affected) > 3 else ''})" \
         if window.affected else ""
     if window.not_examined_before:
@@ -312,24 +314,29 @@ def describe_window(window: FailureWindow) -> str:
 
 
 def period_result(start: date, end: date, states: Sequence[StateRun],
-                  windows: Sequence[FailureWindow], notes: Sequence[str]) -> PeriodResult:
+                  windows: Sequence[FailureWindow], notes: Sequence[str], *,
+                  examined_to: datetime | None = None) -> PeriodResult:
+    """``examined_to``: the run, when the period had not ended then."""
     first, later = states[0].commit, len(states) - 1
+    ongoing = examined_to is not None
+    period = f"period {start} to {end}" + (
+        f" (examined to this run, {examined_to:%Y-%m-%d})" if examined_to else "")
     if first.committed_at.date() < start:
-        label = (f"period {start} to {end}: the state at the start (commit {first.sha[:12]})"
+        label = (f"{period}: the state at the start (commit {first.sha[:12]})"
                  + _after(later, "the one commit that changed the inputs",
-                          "commits that changed the inputs"))
+                          "commits that changed the inputs", ongoing))
     else:
-        label = (f"period {start} to {end}: from commit {first.sha[:12]} (the inputs did not "
-                 "exist at the start)" + _after(later, "the one later commit", "later commits"))
+        label = (f"{period}: from commit {first.sha[:12]} (the inputs did not exist at the "
+                 "start)" + _after(later, "the one later commit", "later commits", ongoing))
     return PeriodResult(start=start, end=end, examined=True, label=label,
                         states=[_state_ref(s) for s in states], windows=list(windows),
                         notes=list(notes))
 
 
-def _after(commits: int, one: str, many: str) -> str:
+def _after(commits: int, one: str, many: str, ongoing: bool) -> str:
     """The states after the first: `` and after each of 3 commits that …``."""
     if commits == 0:
-        return ", unchanged to the end"
+        return ", unchanged to the run" if ongoing else ", unchanged to the end"
     return f" and after {one}" if commits == 1 else f" and after each of {commits} {many}"
 
 
@@ -371,6 +378,10 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
             assert unreadable is not None
             raise unreadable
         return with_note(assessor.assess(current, command, with_map=with_map), note)
+    run_at = assessor.now
+    if start > run_at.date():
+        return assess_current(f"the period {start} to {end} was not examined: it starts after "
+                              f"this run ({run_at.date()})")
     config = _repository_path(repo, assessor.options.config_path)
     try:
         base, during = period_commits(repo, wanted, start, end, git_ref or "HEAD")
@@ -396,7 +407,11 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
     if not states:
         return assess_current(f"the period {start} to {end} was not examined: the inputs have "
                               "no commit in it or before it")
-    windows = timeline(states, start, end)
+    # A period that has not ended is examined up to the run (or to its last commit, when the
+    # run's clock is behind it: a reproducible build's SOURCE_DATE_EPOCH).
+    period_end = datetime.combine(end + timedelta(days=1), time.min, UTC)
+    until = min(period_end, max(run_at, states[-1].commit.committed_at))
+    windows = timeline(states, start, until)
     last = states[-1].commit.sha
     provenance = current.provenance if current is not None else None
     as_read = (provenance is not None and provenance.commit == last and git_ref is None
@@ -405,6 +420,11 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
     final = assessor.assess(current if as_read and current is not None
                             else assessor.read(paths, git_ref=last), command, with_map=with_map)
     notes = _notes(states, base, start) + not_examined_notes(states)
+    if until < period_end:
+        rest = days_text(in_days(period_end - until))
+        notes.insert(0, f"the period ends on {end}, after this run: it is examined up to the run "
+                        f"({until:%Y-%m-%d %H:%M} UTC), the {rest} after it are not; a run "
+                        f"after {end} examines the whole period")
     if provenance is not None and provenance.repository.dirty_paths:
         notes.append("uncommitted changes to the inputs are not part of the period: "
                      + listed(provenance.repository.dirty_paths, SHOWN_ADDED, "file"))
@@ -412,7 +432,8 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
         notes.append(f"the inputs as they are now could not be read "
                      f"({problem_text(unreadable)}): the period was read from Git alone")
     assessment = worst_over_period(final.assessment, windows, states, start).model_copy(update={
-        "period": period_result(start, end, states, windows, notes),
+        "period": period_result(start, end, states, windows, notes,
+                                examined_to=until if until < period_end else None),
         "period_start": start, "period_end": end})
     return replace(final, assessment=assessment)
 

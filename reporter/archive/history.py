@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from reporter.archive.index import IndexEntry, load_index
@@ -35,10 +36,19 @@ class HistoryRow:
     period_examined: bool | None = None
     """Whether the run examined every state of its period (from Git history), or only the one
     it read (a live cluster, files outside Git); None when its pack.json cannot be read."""
+    examined_to: str | None = None
+    """The run's day, when its period had not ended then: its states were examined up to it."""
 
     @property
     def examined(self) -> str:
+        if self.period_examined and self.examined_to:
+            return f"to {self.examined_to}"
         return {True: "whole period", False: "one state", None: "?"}[self.period_examined]
+
+
+def examined_to(period: ReviewPeriod, run_time: datetime) -> str | None:
+    """The run's day when it ran before its period ended (:attr:`HistoryRow.examined_to`)."""
+    return run_time.date().isoformat() if run_time.date() <= period.end else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +82,8 @@ def _archived(root: Path, entry: IndexEntry, known: RunFacts | None
     return entry.review_period, HistoryRow(
         entry.period, entry.run_id, entry.time.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.counts,
         facts.new_findings, facts.closed_findings, facts.compared_with,
-        period_examined=facts.period_examined)
+        period_examined=facts.period_examined,
+        examined_to=examined_to(entry.review_period, entry.time))
 
 
 def history_rows(root: Path, current: tuple[ReviewPeriod, HistoryRow] | None = None,

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reporter.archive.history import CLOSED, NEW, HistoryRow, RunFacts, history_rows
+from reporter.archive.history import (
+    CLOSED,
+    NEW,
+    HistoryRow,
+    RunFacts,
+    examined_to,
+    history_rows,
+)
 from reporter.archive.index import INDEX, AcceptedBreak, Index, IndexEntry, load_index, write_index
 from reporter.archive.lock import ArchiveLock
 from reporter.archive.store import (
@@ -256,7 +263,8 @@ def _history(request: RunRequest, chain: _Chain, assessment: Assessment,
         None if findings is None else findings.get(NEW, 0),
         None if findings is None else findings.get(CLOSED, 0),
         assessment.changes_since.since if assessment.changes_since else None,
-        period_examined=assessment.period.examined if assessment.period else None)
+        period_examined=assessment.period.examined if assessment.period else None,
+        examined_to=examined_to(request.period, assessment.generated_at))
     rows = history_rows(request.archive, (request.period, this_run), chain.index.entries,
                         chain.facts)
     return history_view(rows, identifier)

@@ -127,6 +127,7 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     too: the pack is archived either way), 2 for bad input or a broken chain, 143 when stopped
     by SIGTERM. Without PATHS the live cluster is read.
     """
+    from reporter.archive.history import examined_to
     from reporter.archive.run import RunRequest, run_into_archive
     from reporter.commands.check import exit_code
     from reporter.inputs import GitOptions, ReadOptions
@@ -178,6 +179,9 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
         "period_end": entry.period_end.isoformat(),
         # False: only the state read was examined (a live cluster, files outside Git).
         "period_examined": bool(outcome.assessment.period and outcome.assessment.period.examined),
+        # The run's day when the period had not ended then: examined up to it, not whole.
+        "period_examined_to": examined_to(period, outcome.assessment.generated_at)
+        if outcome.assessment.period and outcome.assessment.period.examined else None,
         "status": entry.counts,
         "pack": str(Path(archive) / entry.pack), "signed": entry.signer is not None,
         "accepted_broken_chain": entry.accepted_broken_chain is not None,

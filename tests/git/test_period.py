@@ -262,3 +262,44 @@ def test_every_state_is_read_with_the_exclusions_of_the_end_state(
     assert len(states) == 4 and all(s["problem"] is None for s in states)
     at_ref = check("--git-ref", "HEAD", "--period", "2024-03-01..2024-03-31", "--exclude", glob)
     assert at_ref.exit_code == 0, at_ref.output
+
+
+def test_a_period_not_ended_at_the_run_is_examined_up_to_the_run_only(
+        make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run on 11 February, inside 2024Q1, with the database open since 1 February: the failure
+    lasted 10 days so far, not to the quarter's end; the period is said to be examined to the
+    run, the 49.6 days after it not; a quarter that starts after the run is not examined."""
+    repo = make_repo()
+    clean = (SAMPLES / "fixed" / "policies.yaml").read_text()
+    repo.write("estate/workloads.yaml", (SAMPLES / "fixed" / "workloads.yaml").read_text())
+    repo.write("estate/policies.yaml", clean)
+    repo.write("reporter.yaml", (SAMPLES / "fixed" / "reporter.yaml").read_text())
+    repo.commit("the fixed estate", date="2023-12-10T10:00:00+00:00")
+    repo.write("estate/policies.yaml", clean + LEAK)
+    opened = repo.commit("debug access to the database", date="2024-02-01T09:00:00+00:00")
+    monkeypatch.chdir(repo.path)
+    run = CliRunner(env={"SOURCE_DATE_EPOCH": "1707642000"})  # 2024-02-11 09:00 UTC
+    result = run.invoke(cli, ["check", "estate", "--framework", "pci-dss-4.0.1", "--period",
+                              "2024Q1", "-o", "json"])
+    assert result.exit_code == 1, result.output
+    period = as_json(result)["period"]
+    assert period["examined"] is True and period["end"] == "2024-03-31"
+    assert period["label"].startswith(
+        "period 2024-01-01 to 2024-03-31 (examined to this run, 2024-02-11): the state at the "
+        "start (commit ")
+    assert period["notes"][0] == (
+        "the period ends on 2024-03-31, after this run: it is examined up to the run "
+        "(2024-02-11 09:00 UTC), the 49.6 days after it are not; a run after 2024-03-31 "
+        "examines the whole period")
+    [window] = [w for w in period["windows"] if w["check_id"] == "zone.internet-to-datastore"]
+    assert (window["opened_commit"], window["closed_commit"], window["days"]) == (
+        opened, None, 10.0)
+    text = run.invoke(cli, ["check", "estate", "--framework", "pci-dss-4.0.1", "--period",
+                            "2024Q1"]).stdout
+    assert "still failing at the end of the time examined (10 days)" in text
+    later = run.invoke(cli, ["check", "estate", "--framework", "pci-dss-4.0.1", "--period",
+                             "2024Q3", "-o", "json"])
+    assert as_json(later)["period"]["examined"] is False
+    assert as_json(later)["period"]["notes"] == [
+        "the period 2024-07-01 to 2024-09-30 was not examined: it starts after this run "
+        "(2024-02-11)"]

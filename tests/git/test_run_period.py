@@ -66,6 +66,7 @@ def test_a_scheduled_run_over_a_git_checkout_covers_the_whole_quarter(
     pack = json.loads((Path(summary["pack"]) / "pack.json").read_text())
     period = pack["period"]
     assert period["examined"] is True and summary["period_examined"] is True
+    assert summary["period_examined_to"] is None  # run after the quarter: the whole of it
     history = subprocess.run([sys.executable, "-m", "reporter", "history", str(tmp_path / "A")],
                              capture_output=True, text=True, check=True).stdout
     assert history.startswith("2024Q1  whole period  RUN-")
@@ -129,3 +130,30 @@ def test_a_run_backfilling_an_earlier_quarter_is_not_compared_with_a_later_one(
     assert chapter.index(">2026Q2</text>") < chapter.index(">2026Q3</text>")
     rows = chapter[chapter.index("<tbody>"):]
     assert rows.index(q2_id) < rows.index("this report</strong>") < rows.index("2026Q3")
+
+
+def test_a_run_inside_its_quarter_says_it_examined_it_up_to_the_run(
+        make_repo: Callable[..., Repo], tmp_path: Path) -> None:
+    """The default period is the quarter containing the run: run on its first day, its states
+    are examined up to the run only, which the JSON line, the history and the pack say."""
+    repo = make_repo()
+    repo.write("policies/deny.yaml", POLICY.format(kind="Ingress"))
+    repo.commit("add", date="2026-05-04T10:00:00+00:00")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1790823600"}  # 2026-10-01 03:00 UTC
+    result = subprocess.run(
+        [sys.executable, "-m", "reporter", "run", str(repo.path / "policies"), "--archive",
+         str(tmp_path / "A"), "--framework", "cis-kubernetes"],
+        capture_output=True, text=True, env=env, check=False)
+    assert result.returncode in (0, 1), result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["period"], summary["period_examined"], summary["period_examined_to"]) == (
+        "2026Q4", True, "2026-10-01")
+    history = subprocess.run([sys.executable, "-m", "reporter", "history", str(tmp_path / "A")],
+                             capture_output=True, text=True, check=True).stdout
+    assert history.startswith("2026Q4  to 2026-10-01 RUN-")
+    pack = json.loads((Path(summary["pack"]) / "pack.json").read_text())
+    assert pack["period"]["label"].startswith(
+        "period 2026-10-01 to 2026-12-31 (examined to this run, 2026-10-01): ")
+    html = (Path(summary["pack"]) / "report.html").read_text()
+    assert "<p>The period 2026-10-01 to 2026-12-31 (examined to this run, 2026-10-01):" in html
+    assert "The whole period" not in html
