@@ -297,6 +297,12 @@ def test_a_period_not_ended_at_the_run_is_examined_up_to_the_run_only(
     text = run.invoke(cli, ["check", "estate", "--framework", "pci-dss-4.0.1", "--period",
                             "2024Q1"]).stdout
     assert "still failing at the end of the time examined (10 days)" in text
+    packed = run.invoke(cli, ["report", "estate", "--config", "reporter.yaml", "--framework",
+                              "pci-dss-4.0.1", "--period", "2024Q1", "--out", "pack"])
+    assert packed.exit_code in (0, 1), packed.output
+    html = (repo.path / "pack" / "report.html").read_text()
+    assert " · 2024-01-01 to 2024-02-11, to date\" data-run=" in html  # the running header
+    assert "<p>The period 2024-01-01 to 2024-03-31 (examined to this run, 2024-02-11):" in html
     later = run.invoke(cli, ["check", "estate", "--framework", "pci-dss-4.0.1", "--period",
                              "2024Q3", "-o", "json"])
     assert as_json(later)["period"]["examined"] is False
