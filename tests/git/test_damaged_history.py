@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
@@ -14,18 +13,7 @@ from click.testing import CliRunner, Result
 from reporter.cli import cli
 
 from .conftest import Repo
-
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-LEAK = """\
----
-apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: database-debug, namespace: production}
-spec:
-  podSelector: {matchLabels: {tier: database}}
-  policyTypes: [Ingress]
-  ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0}}], ports: [{port: 5432}]}]
-"""
+from .test_period import open_leak
 
 
 @pytest.fixture
@@ -33,13 +21,7 @@ def repo(make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch) -> Rep
     """samples/fixed at the root of a repository, with the database open to the internet from
     1 to 15 February 2024."""
     made = make_repo()
-    clean = (SAMPLES / "fixed" / "policies.yaml").read_text()
-    made.write("workloads.yaml", (SAMPLES / "fixed" / "workloads.yaml").read_text())
-    made.write("policies.yaml", clean)
-    made.write("reporter.yaml", (SAMPLES / "fixed" / "reporter.yaml").read_text())
-    made.commit("the fixed estate", date="2023-12-10T10:00:00+00:00")
-    made.write("policies.yaml", clean + LEAK)
-    made.commit("debug access to the database", date="2024-02-01T09:00:00+00:00")
+    clean, _ = open_leak(made, folder="")
     made.write("policies.yaml", clean)
     made.commit("remove the debug access", date="2024-02-15T09:00:00+00:00")
     monkeypatch.chdir(made.path)

@@ -29,20 +29,28 @@ spec:
 """
 
 
+def open_leak(repo: Repo, folder: str = "estate/") -> tuple[str, dict[str, str]]:
+    """samples/fixed committed on 10 December 2023 (its manifests under ``folder``, its config
+    at the root), then its database opened to the internet on 1 February 2024: the clean
+    policies and the two commits (``base``, ``open``)."""
+    clean = (SAMPLES / "fixed" / "policies.yaml").read_text()
+    repo.write(f"{folder}workloads.yaml", (SAMPLES / "fixed" / "workloads.yaml").read_text())
+    repo.write(f"{folder}policies.yaml", clean)
+    repo.write("reporter.yaml", (SAMPLES / "fixed" / "reporter.yaml").read_text())
+    shas = {"base": repo.commit("the fixed estate", date="2023-12-10T10:00:00+00:00")}
+    repo.write(f"{folder}policies.yaml", clean + LEAK)
+    shas["open"] = repo.commit("debug access to the database",
+                               date="2024-02-01T09:00:00+00:00")
+    return clean, shas
+
+
 @pytest.fixture
 def history(make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch
             ) -> tuple[Repo, dict[str, str]]:
     """Clean at the start and the end of 2024Q1; the database open to the internet from
     1 to 15 February; a commit touching only other files in March."""
     repo = make_repo()
-    clean = (SAMPLES / "fixed" / "policies.yaml").read_text()
-    repo.write("estate/workloads.yaml", (SAMPLES / "fixed" / "workloads.yaml").read_text())
-    repo.write("estate/policies.yaml", clean)
-    repo.write("reporter.yaml", (SAMPLES / "fixed" / "reporter.yaml").read_text())
-    shas = {"base": repo.commit("the fixed estate", date="2023-12-10T10:00:00+00:00")}
-    repo.write("estate/policies.yaml", clean + LEAK)
-    shas["open"] = repo.commit("debug access to the database",
-                               date="2024-02-01T09:00:00+00:00")
+    clean, shas = open_leak(repo)
     repo.write("estate/policies.yaml", clean)
     shas["close"] = repo.commit("remove the debug access", date="2024-02-15T09:00:00+00:00")
     repo.write("README.md", "not an input\n")
@@ -270,13 +278,7 @@ def test_a_period_not_ended_at_the_run_is_examined_up_to_the_run_only(
     lasted 10 days so far, not to the quarter's end; the period is said to be examined to the
     run, the 49.6 days after it not; a quarter that starts after the run is not examined."""
     repo = make_repo()
-    clean = (SAMPLES / "fixed" / "policies.yaml").read_text()
-    repo.write("estate/workloads.yaml", (SAMPLES / "fixed" / "workloads.yaml").read_text())
-    repo.write("estate/policies.yaml", clean)
-    repo.write("reporter.yaml", (SAMPLES / "fixed" / "reporter.yaml").read_text())
-    repo.commit("the fixed estate", date="2023-12-10T10:00:00+00:00")
-    repo.write("estate/policies.yaml", clean + LEAK)
-    opened = repo.commit("debug access to the database", date="2024-02-01T09:00:00+00:00")
+    opened = open_leak(repo)[1]["open"]
     monkeypatch.chdir(repo.path)
     run = CliRunner(env={"SOURCE_DATE_EPOCH": "1707642000"})  # 2024-02-11 09:00 UTC
     result = run.invoke(cli, ["check", "estate", "--framework", "pci-dss-4.0.1", "--period",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .conftest import Repo
-from .test_period import LEAK, SAMPLES
+from .test_period import open_leak
 
 POLICY = """apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -47,13 +47,8 @@ def test_a_scheduled_run_over_a_git_checkout_covers_the_whole_quarter(
     """Clean at the start and the end of 2024Q1, the database open to the internet for two
     weeks inside it: the quarter's archived pack fails and names both commits."""
     repo = make_repo()
-    clean = (SAMPLES / "fixed" / "policies.yaml").read_text()
-    repo.write("estate/workloads.yaml", (SAMPLES / "fixed" / "workloads.yaml").read_text())
-    repo.write("estate/policies.yaml", clean)
-    repo.write("reporter.yaml", (SAMPLES / "fixed" / "reporter.yaml").read_text())
-    repo.commit("the fixed estate", date="2023-12-10T10:00:00+00:00")
-    repo.write("estate/policies.yaml", clean + LEAK)
-    opened = repo.commit("debug access to the database", date="2024-02-01T09:00:00+00:00")
+    clean, shas = open_leak(repo)
+    opened = shas["open"]
     repo.write("estate/policies.yaml", clean)
     closed = repo.commit("remove the debug access", date="2024-02-15T09:00:00+00:00")
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1712000000"}  # 2024-04-01: after the quarter
