@@ -63,6 +63,9 @@ STATUS_LOOK: Mapping[Status, tuple[str, str]] = {
 """Icon and word for each status: the report never relies on colour alone."""
 HEADER_LENGTH = 90
 """Characters of the running header: it has one line."""
+OWNER_SHORTEST = 12
+"""Characters an owner is shortened to at the least to keep the header's scope and period
+whole; with less room the line itself is cut."""
 SHOWN_AFFECTED = 6
 """Workloads printed per finding grouped by cause; the rest are counted, and listed in
 pack.json and the evidence index (the page budget of a large estate)."""
@@ -384,9 +387,13 @@ def _header(owner: str, zones: Sequence[str], period: str) -> str:
     """One line: the scope lists fewer zones before anything is cut, so the period stays
     whole; only an owner too long for the line is shortened."""
     for shown in (3, 2, 1):
-        text = " · ".join((owner, f"scope: {_short_list(zones, shown)}", period))
+        rest = " · ".join((f"scope: {_short_list(zones, shown)}", period))
+        text = f"{owner} · {rest}"
         if len(text) <= HEADER_LENGTH:
             return text
+    room = HEADER_LENGTH - len(rest) - len(" · ")
+    if room >= OWNER_SHORTEST:
+        return f"{owner[:room - 1].rstrip()}… · {rest}"
     return text[:HEADER_LENGTH - 1].rstrip() + "…"
 
 

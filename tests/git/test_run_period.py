@@ -151,4 +151,6 @@ def test_a_run_inside_its_quarter_says_it_examined_it_up_to_the_run(
         "period 2026-10-01 to 2026-12-31 (examined to this run, 2026-10-01): ")
     html = (Path(summary["pack"]) / "report.html").read_text()
     assert "<p>The period 2026-10-01 to 2026-12-31 (examined to this run, 2026-10-01):" in html
+    # The running header shortens the owner (the inputs' long path), never the period.
+    assert "… · scope: cluster · 2026-10-01 to 2026-10-01, to date\" data-run=" in html
     assert "The whole period" not in html

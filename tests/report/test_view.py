@@ -143,8 +143,14 @@ def test_the_header_lists_fewer_zones_before_it_cuts_the_period() -> None:
     assert header == ("Example Health & Payments GmbH / shared-prod · scope: cde +5 more · "
                       "point in time")
     assert len(header) <= HEADER_LENGTH
-    long_owner = _header("x" * 120, zones, "point in time")
-    assert len(long_owner) == HEADER_LENGTH and long_owner.endswith("…")
+    # An owner too long for the line is shortened; the scope and the period stay whole.
+    long_owner = _header("x" * 120, zones, "2026-10-01 to 2026-12-06, to date")
+    assert len(long_owner) == HEADER_LENGTH
+    assert long_owner.endswith("x… · scope: cde +5 more · 2026-10-01 to 2026-12-06, to date")
+    # With no room left for an owner, the line itself is cut.
+    crowded = _header("owner", zones, "p" * 100)
+    assert len(crowded) == HEADER_LENGTH and crowded.startswith("owner · scope: cde +5 more · p")
+    assert crowded.endswith("p…")
 
 
 def test_limitations_state_what_was_not_examined() -> None:
