@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from reporter.wording import counted
 
-SCHEMA_VERSION = "1.5"
+SCHEMA_VERSION = "1.6"
 GIT_PROVENANCE = "git"
 """``Assessment.provenance[GIT_PROVENANCE]``: what Git says about the inputs
 (``reporter.provenance.Provenance.to_dict()``); ``report`` holds how a pack was made."""
@@ -523,6 +523,9 @@ class PeriodResult(_Model):
     examined: bool
     """True when the period's states were read from Git history (inputs in Git, a period
     given); a state that could not be examined says so in ``states``."""
+    examined_to: date | None = None
+    """The day of the run when the period had not ended then: its states were examined up to
+    the run, not to ``end`` (None: to ``end``, or not examined)."""
     label: str
     """e.g. ``point in time: state as of commit 1a2b3c`` or ``period … after each of 7
     commits``."""

@@ -315,12 +315,12 @@ def describe_window(window: FailureWindow) -> str:
 
 def period_result(start: date, end: date, states: Sequence[StateRun],
                   windows: Sequence[FailureWindow], notes: Sequence[str], *,
-                  examined_to: datetime | None = None) -> PeriodResult:
-    """``examined_to``: the run, when the period had not ended then."""
+                  examined_to: date | None = None) -> PeriodResult:
+    """``examined_to``: the run's day, when the period had not ended then."""
     first, later = states[0].commit, len(states) - 1
     ongoing = examined_to is not None
     period = f"period {start} to {end}" + (
-        f" (examined to this run, {examined_to:%Y-%m-%d})" if examined_to else "")
+        f" (examined to this run, {examined_to})" if examined_to else "")
     if first.committed_at.date() < start:
         label = (f"{period}: the state at the start (commit {first.sha[:12]})"
                  + _after(later, "the one commit that changed the inputs",
@@ -328,9 +328,9 @@ def period_result(start: date, end: date, states: Sequence[StateRun],
     else:
         label = (f"{period}: from commit {first.sha[:12]} (the inputs did not exist at the "
                  "start)" + _after(later, "the one later commit", "later commits", ongoing))
-    return PeriodResult(start=start, end=end, examined=True, label=label,
-                        states=[_state_ref(s) for s in states], windows=list(windows),
-                        notes=list(notes))
+    return PeriodResult(start=start, end=end, examined=True, examined_to=examined_to,
+                        label=label, states=[_state_ref(s) for s in states],
+                        windows=list(windows), notes=list(notes))
 
 
 def _after(commits: int, one: str, many: str, ongoing: bool) -> str:
@@ -433,7 +433,7 @@ def assess_period(assessor: Assessor, paths: Sequence[str], start: date, end: da
                      f"({problem_text(unreadable)}): the period was read from Git alone")
     assessment = worst_over_period(final.assessment, windows, states, start).model_copy(update={
         "period": period_result(start, end, states, windows, notes,
-                                examined_to=until if until < period_end else None),
+                                examined_to=until.date() if until < period_end else None),
         "period_start": start, "period_end": end})
     return replace(final, assessment=assessment)
 

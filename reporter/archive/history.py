@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
 from pathlib import Path
 
 from reporter.archive.index import IndexEntry, load_index
-from reporter.model import ROLLUP_ORDER
+from reporter.model import ROLLUP_ORDER, Assessment
 from reporter.pack import parsed_pack_json
 from reporter.period import ReviewPeriod, span_names, uncovered
 
@@ -37,18 +36,14 @@ class HistoryRow:
     """Whether the run examined every state of its period (from Git history), or only the one
     it read (a live cluster, files outside Git); None when its pack.json cannot be read."""
     examined_to: str | None = None
-    """The run's day, when its period had not ended then: its states were examined up to it."""
+    """The run's day, when its period had not ended then: its states were examined up to it
+    (``period.examined_to``)."""
 
     @property
     def examined(self) -> str:
         if self.period_examined and self.examined_to:
             return f"to {self.examined_to}"
         return {True: "whole period", False: "one state", None: "?"}[self.period_examined]
-
-
-def examined_to(period: ReviewPeriod, run_time: datetime) -> str | None:
-    """The run's day when it ran before its period ended (:attr:`HistoryRow.examined_to`)."""
-    return run_time.date().isoformat() if run_time.date() <= period.end else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +55,13 @@ class RunFacts:
     closed_findings: int | None = None
     compared_with: str | None = None
     period_examined: bool | None = None
+    examined_to: str | None = None
+
+
+def examined_to(assessment: Assessment) -> str | None:
+    """The run's day when its period had not ended then (``period.examined_to``), as text."""
+    period = assessment.period
+    return period.examined_to.isoformat() if period and period.examined_to else None
 
 
 def run_facts(data: object) -> RunFacts:
@@ -68,12 +70,13 @@ def run_facts(data: object) -> RunFacts:
         return RunFacts()
     period = data.get("period")
     examined = bool(period.get("examined")) if isinstance(period, dict) else None
+    to = period.get("examined_to") if isinstance(period, dict) else None
     changes = data.get("changes_since")
     if not isinstance(changes, dict):
-        return RunFacts(period_examined=examined)
+        return RunFacts(period_examined=examined, examined_to=to)
     findings = changes.get("findings") or {}
     return RunFacts(int(findings.get(NEW, 0)), int(findings.get(CLOSED, 0)),
-                    changes.get("since"), examined)
+                    changes.get("since"), examined, to)
 
 
 def _archived(root: Path, entry: IndexEntry, known: RunFacts | None
@@ -83,7 +86,7 @@ def _archived(root: Path, entry: IndexEntry, known: RunFacts | None
         entry.period, entry.run_id, entry.time.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.counts,
         facts.new_findings, facts.closed_findings, facts.compared_with,
         period_examined=facts.period_examined,
-        examined_to=examined_to(entry.review_period, entry.time))
+        examined_to=facts.examined_to)
 
 
 def history_rows(root: Path, current: tuple[ReviewPeriod, HistoryRow] | None = None,

@@ -264,7 +264,7 @@ def _history(request: RunRequest, chain: _Chain, assessment: Assessment,
         None if findings is None else findings.get(CLOSED, 0),
         assessment.changes_since.since if assessment.changes_since else None,
         period_examined=assessment.period.examined if assessment.period else None,
-        examined_to=examined_to(request.period, assessment.generated_at))
+        examined_to=examined_to(assessment))
     rows = history_rows(request.archive, (request.period, this_run), chain.index.entries,
                         chain.facts)
     return history_view(rows, identifier)

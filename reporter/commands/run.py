@@ -180,8 +180,7 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
         # False: only the state read was examined (a live cluster, files outside Git).
         "period_examined": bool(outcome.assessment.period and outcome.assessment.period.examined),
         # The run's day when the period had not ended then: examined up to it, not whole.
-        "period_examined_to": examined_to(period, outcome.assessment.generated_at)
-        if outcome.assessment.period and outcome.assessment.period.examined else None,
+        "period_examined_to": examined_to(outcome.assessment),
         "status": entry.counts,
         "pack": str(Path(archive) / entry.pack), "signed": entry.signer is not None,
         "accepted_broken_chain": entry.accepted_broken_chain is not None,

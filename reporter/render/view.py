@@ -178,8 +178,6 @@ class ReportView:
     """The chapter "Lateral movement" (templates/_lateral.html.j2)."""
     period_states: StatesTable | None
     """The states of the period examined, unchanged runs folded ("Time examined")."""
-    period_ongoing: bool
-    """The period had not ended at the run: it is examined up to the run, not whole."""
     status_look: Mapping[Status, tuple[str, str]] = field(default_factory=lambda: STATUS_LOOK)
     shown_host_network: int = HOST_NETWORK_SHOWN
     affected_shown: int = SHOWN_AFFECTED
@@ -278,18 +276,10 @@ def _period_brief(assessment: Assessment) -> str:
     when it had not ended then."""
     period = assessment.period
     if period is not None and period.examined and period.start and period.end:
-        if _ongoing(assessment):
-            return (f"{period.start.isoformat()} to {assessment.generated_at.date().isoformat()}"
-                    ", to date")
+        if period.examined_to is not None:
+            return f"{period.start.isoformat()} to {period.examined_to.isoformat()}, to date"
         return f"{period.start.isoformat()} to {period.end.isoformat()}"
     return "point in time" if period is not None else _period(assessment)
-
-
-def _ongoing(assessment: Assessment) -> bool:
-    """Whether the period examined had not ended at the run (examined up to the run)."""
-    period = assessment.period
-    return bool(period is not None and period.examined and period.end
-                and period.end >= assessment.generated_at.date())
 
 
 def _hashes(assessment: Assessment, facts: PackFacts) -> tuple[tuple[str, str], ...]:
@@ -443,5 +433,4 @@ def build_view(assessment: Assessment, facts: PackFacts) -> ReportView:
         attachments=_attachments(assessment, facts.pack_file),
         lateral=lateral_view(assessment),
         period_states=states_table(assessment.period) if assessment.period else None,
-        period_ongoing=_ongoing(assessment),
     )
