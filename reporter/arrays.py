@@ -38,6 +38,23 @@ def distinct_once(values: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
     return ordered[firsts] >> 1, once
 
 
+def distinct_counts_adjacent(values: npt.NDArray[np.integer]) -> tuple[IntArray, IntArray]:
+    """As :func:`distinct_counts`, cheaper when equal values tend to be adjacent: each run is
+    sorted as one value carrying its length in its low bits (a third of the values, for the
+    inbound boundary scan's rows)."""
+    starts = np.flatnonzero(run_starts(values))
+    lengths = np.diff(starts, append=values.size)
+    bits = int(lengths.max(initial=0)).bit_length()
+    low, high = int(values.min(initial=0)), int(values.max(initial=0))
+    if (high - low) >> (63 - bits):  # the lengths would not fit beside the values
+        return distinct_counts(values)
+    ordered = np.sort(((values[starts].astype(np.int64) - low) << bits) | lengths, kind=RUNS)
+    keys = ordered >> bits
+    firsts = np.flatnonzero(run_starts(keys))
+    counts = np.add.reduceat(ordered & ((1 << bits) - 1), firsts) if firsts.size else firsts
+    return cast(IntArray, (keys[firsts] + low).astype(values.dtype)), counts
+
+
 NARROW = 1 << 14
 """Arrays from this size are sorted as 32-bit offsets from their minimum when their range
 allows: half the bytes, twice as fast to sort."""

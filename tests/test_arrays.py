@@ -35,6 +35,22 @@ def test_distinct_values_and_counts_are_numpys(dtype: type, span: int, offset: i
     assert counts.tolist() == expected_counts.tolist()
 
 
+@given(st.sampled_from([np.int64, np.uint32, np.intp]), st.sampled_from([*SPANS, 2**62]),
+       st.integers(0, 300), st.integers(1, 40), st.integers(0, 2**32))
+def test_distinct_counts_of_adjacent_values_are_numpys(dtype: type, span: int, size: int,
+                                                       longest: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    info = np.iinfo(dtype)
+    high = min(info.max, info.min + span) if info.min < 0 else min(info.max, span)
+    runs = rng.integers(max(info.min, high - span), high, size, endpoint=True, dtype=dtype)
+    values = np.repeat(runs, rng.integers(1, longest, size, endpoint=True))  # runs of each
+    unique, counts = arrays.distinct_counts_adjacent(values)
+    expected, expected_counts = np.unique(values, return_counts=True)
+    assert unique.dtype == values.dtype
+    assert unique.tolist() == expected.tolist()
+    assert counts.tolist() == expected_counts.tolist()
+
+
 def test_a_range_of_exactly_32_bits_is_narrowed_and_one_more_is_not() -> None:
     with patch.object(arrays, "NARROW", 1):
         for span in (2**32 - 1, 2**32):
@@ -87,3 +103,4 @@ def test_spans_are_the_aranges_concatenated(spans: list[tuple[int, int]]) -> Non
     counts = np.array([c for _, c in spans], dtype=np.intp)
     expected = [v for s, c in spans for v in range(s, s + c)]
     assert arrays.spans(starts, counts).tolist() == expected
+

@@ -17,7 +17,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import RUNS, distinct, distinct_inverse, mixed_codes, ragged, run_starts
+from reporter.arrays import (
+    RUNS,
+    distinct,
+    distinct_counts_adjacent,
+    distinct_inverse,
+    mixed_codes,
+    ragged,
+    run_starts,
+)
 from reporter.checks.context import CheckContext
 from reporter.checks.traffic import Batch
 from reporter.netpol.connset import ConnectionSet, Partition
@@ -408,11 +416,10 @@ class _Inbound:
         if entry is not None:
             sources, mask_ids = sources[entry], mask_ids[entry]
         masks = len(scan.ctx.traffic.masks)
-        ordered = np.sort(mixed_codes((situation, self.kind_of[sources], mask_ids),
-                                      (situations.size, self.kinds, masks)), kind=RUNS)
-        starts = np.flatnonzero(run_starts(ordered))
-        sources_of = np.diff(starts, append=ordered.size)
-        rows = ordered[starts].astype(np.intp)
+        # A column's sources come in order, and neighbours tend to share a kind and a mask.
+        codes, sources_of = distinct_counts_adjacent(mixed_codes(
+            (situation, self.kind_of[sources], mask_ids), (situations.size, self.kinds, masks)))
+        rows = codes.astype(np.intp)
         situation, kind = np.divmod(rows // masks, self.kinds)
         across = self.kind_side[kind] != situation_side[situation]
         situation, kind, row_masks, sources_of = (

@@ -347,8 +347,12 @@ def _owner_rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int],
     row = row_firsts[owner_array][pair_of] + within
     rule_of = rule_array[pair_of]
     # Indexing ``admits`` flat: a pair of index arrays costs about twice as much.
-    hit = (admits.ravel()[rule_of * admits.shape[1] + row_group[row]]
-           & (atoms[rule_of] & touch[row]).any(axis=1))
+    hit = admits.ravel()[rule_of * admits.shape[1] + row_group[row]]
+    # Word by word: ``any(axis=1)`` over rows of one word costs four times as much.
+    meet = np.zeros(hit.size, dtype=bool)
+    for word in range(atoms.shape[1]):
+        meet |= (atoms[:, word][rule_of] & touch[:, word][row]) != 0
+    hit &= meet
     hit_pair, hit_row = pair_of[hit], row[hit]
     # The undeclared IDs of each pair's hit groups, per rule and part.
     entry_of, offset = ragged(stops[hit_row] - starts[hit_row])
