@@ -116,6 +116,20 @@ def spans(starts: IntArray, counts: IntArray) -> IntArray:
     return np.cumsum(steps, out=steps)
 
 
+def segment_search(values: npt.NDArray[np.integer], lo: IntArray, hi: IntArray,
+                   targets: npt.NDArray[np.integer]) -> IntArray:
+    """For each target, where it is or would be inserted in ``values[lo[i]:hi[i]]`` (sorted),
+    as a position in ``values``: one binary search per target, all at once, never a key per
+    value of ``values``."""
+    lo, hi = lo.copy(), hi.copy()
+    while (active := np.flatnonzero(lo < hi)).size:
+        middle = (lo[active] + hi[active]) // 2
+        below = values[middle] < targets[active]
+        lo[active[below]] = middle[below] + 1
+        hi[active[~below]] = middle[~below]
+    return lo
+
+
 def run_starts(ordered: npt.NDArray[np.integer]) -> npt.NDArray[np.bool_]:
     """Where each run of equal values of a sorted array begins."""
     starts = np.empty(ordered.size, dtype=bool)

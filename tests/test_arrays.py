@@ -104,3 +104,16 @@ def test_spans_are_the_aranges_concatenated(spans: list[tuple[int, int]]) -> Non
     expected = [v for s, c in spans for v in range(s, s + c)]
     assert arrays.spans(starts, counts).tolist() == expected
 
+
+@given(st.lists(st.lists(st.integers(0, 20), max_size=8), min_size=1, max_size=6),
+       st.lists(st.integers(-1, 21), min_size=1, max_size=6))
+def test_segment_search_finds_each_target_in_its_own_segment(
+        segments: list[list[int]], targets: list[int]) -> None:
+    values = np.array([v for s in segments for v in sorted(s)], dtype=np.int32)
+    bounds = np.cumsum([0, *(len(s) for s in segments)])
+    which = np.arange(len(targets)) % len(segments)
+    found = arrays.segment_search(values, bounds[which], bounds[which + 1],
+                                  np.array(targets, dtype=np.intp))
+    expected = [bounds[w] + np.searchsorted(sorted(segments[w]), t)
+                for w, t in zip(which.tolist(), targets, strict=True)]
+    assert found.tolist() == expected

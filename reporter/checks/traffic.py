@@ -18,7 +18,15 @@ from typing import TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct, distinct_counts, distinct_once, ragged, run_starts
+from reporter.arrays import (
+    distinct,
+    distinct_counts,
+    distinct_once,
+    ragged,
+    run_starts,
+    segment_search,
+    spans,
+)
 from reporter.inventory.model import PROTOCOLS
 from reporter.netpol.engine import Reachability
 from reporter.netpol.pairs import Summary, internet_ranges, workload_summary
@@ -223,13 +231,8 @@ class Traffic:
         """The mask ID of each (source, column), -1 where the column has no entry for the
         source: a binary search within each column's sorted sources, all at once."""
         entries = self._entries
-        lo, stop = entries.starts[columns], entries.starts[columns + 1]
-        hi = stop.copy()
-        while (active := np.flatnonzero(lo < hi)).size:
-            middle = (lo[active] + hi[active]) // 2
-            below = entries.sources[middle] < sources[active]
-            lo[active[below]] = middle[below] + 1
-            hi[active[~below]] = middle[~below]
+        stop = entries.starts[columns + 1]
+        lo = segment_search(entries.sources, entries.starts[columns], stop, sources)
         found = lo < stop
         found[found] = entries.sources[lo[found]] == sources[found]
         mask_ids = np.full(sources.size, -1, dtype=np.int32)
@@ -330,11 +333,12 @@ class Batch:
 
     def own_entries(self) -> tuple[IntArray, IntArray]:
         """The members that are sources of their own column, and the entry of each."""
-        n = int(max(self.sources.max(), self.members.max())) + 1
-        source_key = self.source_column * n + self.sources  # sorted: each column's sources are
-        member_key = self.member_column * n + self.members
-        place = np.minimum(np.searchsorted(source_key, member_key), len(source_key) - 1)
-        own = np.flatnonzero(source_key[place] == member_key)
+        # Each column's sources are sorted: a member is looked for among its column's only.
+        bounds = np.searchsorted(self.source_column, np.arange(int(self.member_column[-1]) + 2))
+        stop = bounds[self.member_column + 1]
+        place = segment_search(self.sources, bounds[self.member_column], stop, self.members)
+        own = np.flatnonzero(place < stop)
+        own = own[self.sources[place[own]] == self.members[own]]
         return own, place[own]
 
 
@@ -444,11 +448,11 @@ class _Grouping:
         self.targets = int(destination_group.max(initial=-1)) + 1
 
     def codes(self, batch: Batch) -> IntArray:
-        source_groups = self.source_group[batch.sources]
-        # Per column, each distinct (source group, mask ID) and whether one source has it.
-        entry = (batch.source_column * self.sources + source_groups) * self.width + batch.mask_ids
-        entry[source_groups < 0] = -1
-        unique, once = distinct_once(entry[source_groups >= 0])
+        # Per column, each distinct (source group, mask ID) and whether one source has it (the
+        # batches hold only sources in a group).
+        entry = ((batch.source_column * self.sources + self.source_group[batch.sources])
+                 * self.width + batch.mask_ids)
+        unique, once = distinct_once(entry)
         columns = np.arange(int(batch.member_column[-1]) + 1)
         first = np.searchsorted(unique // (self.sources * self.width), columns)
         per_column = np.diff(first, append=len(unique))
@@ -514,16 +518,30 @@ def summary(reach: Reachability) -> Summary:
     pairs = np.zeros(len(traffic.masks), dtype=np.int64)
     from_internet = np.zeros(c.n_endpoints, dtype=bool)
     to_internet = np.zeros(c.n_endpoints, dtype=bool)
+    # Internet ranges are endpoints after every workload: a column's sources come in order, so
+    # its internet sources are among its last ones.
+    lowest = int(np.argmax(internet)) if internet.any() else c.n_endpoints
     for batch in traffic.batches():
         columns = int(batch.member_column[-1]) + 1
         members = np.bincount(batch.member_column, minlength=columns)
-        # float64 sums stay exact far beyond any estate (2**53 pairs)
-        pairs += np.rint(np.bincount(batch.mask_ids, weights=members[batch.source_column],
-                                     minlength=len(pairs))).astype(np.int64)
+        bounds = np.searchsorted(batch.source_column, np.arange(columns + 1))
+        # Each entry stands for a pair per member of its column: counted once, then again for
+        # the few columns with more members (destinations that share a column).
+        pairs += np.bincount(batch.mask_ids, minlength=len(pairs))
+        shared = np.flatnonzero(members > 1)
+        if shared.size:
+            at = spans(bounds[shared], bounds[shared + 1] - bounds[shared])
+            # float64 sums stay exact far beyond any estate (2**53 pairs)
+            pairs += np.rint(np.bincount(
+                batch.mask_ids[at], weights=(members - 1)[batch.source_column[at]],
+                minlength=len(pairs))).astype(np.int64)
         _, entries = batch.own_entries()  # self pairs do not count
         pairs -= np.bincount(batch.mask_ids[entries], minlength=len(pairs))
+        tails = segment_search(batch.sources, bounds[:-1], bounds[1:],
+                               np.full(columns, lowest))
+        at = spans(tails, bounds[1:] - tails)
         reached = np.zeros(columns, dtype=bool)
-        reached[batch.source_column[internet[batch.sources]]] = True
+        reached[batch.source_column[at[internet[batch.sources[at]]]]] = True
         from_internet[batch.members[reached[batch.member_column]]] = True
         reaching = np.zeros(columns, dtype=bool)
         reaching[batch.member_column[internet[batch.members]]] = True
