@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct, ragged, run_starts
+from reporter.arrays import distinct, ragged, run_starts, spans
 from reporter.checks.boundary import Boundary, IntArray, PeerGroup
 from reporter.checks.causes import Cause, rule_cause, side_cause, who
 from reporter.checks.context import CheckContext
@@ -336,16 +336,16 @@ def _owner_rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int],
     starts = np.flatnonzero(fresh)
     stops = np.append(starts[1:], groups.size)
     touch = np.bitwise_or.reduceat(_touch_words(ctx, boundary)[ids], starts, axis=0)
-    row_group = groups[starts]
-    row_counts = np.bincount(owner_of[starts], minlength=len(owners))
+    row_group, row_owner = groups[starts], owner_of[starts]
+    row_counts = np.bincount(row_owner, minlength=len(owners))
     row_firsts = np.cumsum(row_counts) - row_counts
     # Pairs: (workload, rule of its side), in workload order then rule order.
     owner_array, rule_array = table.of(owners, direction)
     atoms, admits = table.rows()
     # Entries: (pair, row of its workload).
-    pair_of, within = ragged(row_counts[owner_array])
-    row = row_firsts[owner_array][pair_of] + within
-    rule_of = rule_array[pair_of]
+    per_pair = row_counts[owner_array]
+    row = spans(row_firsts[owner_array], per_pair)
+    rule_of = np.repeat(rule_array, per_pair)
     # Indexing ``admits`` flat: a pair of index arrays costs about twice as much.
     hit = admits.ravel()[rule_of * admits.shape[1] + row_group[row]]
     # Word by word: ``any(axis=1)`` over rows of one word costs four times as much.
@@ -353,16 +353,14 @@ def _owner_rule_causes(ctx: CheckContext, boundary: Boundary, owners: list[int],
     for word in range(atoms.shape[1]):
         meet |= (atoms[:, word][rule_of] & touch[:, word][row]) != 0
     hit &= meet
-    hit_pair, hit_row = pair_of[hit], row[hit]
+    hit_row, hit_rule = row[hit], rule_of[hit]
+    hit_workloads = np.array(owners, dtype=np.intp)[row_owner[hit_row]]
     # The undeclared IDs of each pair's hit groups, per rule and part.
-    entry_of, offset = ragged(stops[hit_row] - starts[hit_row])
-    hit_rule = rule_array[hit_pair]
-    workloads = np.array(owners, dtype=np.intp)
-    hit_workloads = workloads[owner_array[hit_pair]]
     rules = len(table.rules.items)
+    per_hit = stops[hit_row] - starts[hit_row]
     part_rule, found_ids = _distinct_pairs(
-        (part_of[hit_workloads] * rules + hit_rule)[entry_of],
-        ids[starts[hit_row][entry_of] + offset], len(boundary.undeclared))
+        np.repeat(part_of[hit_workloads] * rules + hit_rule, per_hit),
+        ids[spans(starts[hit_row], per_hit)], len(boundary.undeclared))
     id_part, id_rule = np.divmod(part_rule, rules)
     return ((table.rule_causes[hit_rule], hit_workloads, row_group[hit_row]),
             (table.rule_causes[id_rule], id_part, table.rule_admitted[id_rule], found_ids),
