@@ -113,6 +113,57 @@ def run_tasks(tasks: Sequence[Task], processes: int = 1) -> list[object]:
     return [found[task.name] if task.name in found else task.run() for task in tasks]
 
 
+def computed_ahead(compute: Callable[[], object], processes: int
+                   ) -> Callable[[], object | None]:
+    """``compute`` started now in a forked worker, while this process goes on with its own
+    work; the function returned waits for the result: None when the worker failed or, with
+    one process, was not started (the caller then computes what it needs itself)."""
+    if processes < 2:
+        return lambda: None
+    sys.stdout.flush()  # the worker flushes what it inherits when it exits
+    forked = multiprocessing.get_context("fork")
+    results, send = forked.Pipe(duplex=False)
+    worker = forked.Process(target=_send_result, args=(compute, send, os.getpid()),
+                            daemon=True, name="reporter-ahead")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded",
+                                DeprecationWarning)
+        worker.start()
+    send.close()
+
+    def result() -> object | None:
+        try:
+            found: object = pickle.loads(results.recv_bytes())
+            return found
+        except (EOFError, OSError):
+            return None
+        finally:
+            results.close()
+            worker.join()
+    return result
+
+
+def _bound_to(parent: int) -> bool:
+    """Make a forked worker's fate its parent's; False if the parent is gone already.
+    Interrupts are the parent's to handle: it ends the worker when it unwinds, and the kernel
+    ends it when the parent dies without unwinding (killed), rather than leave it holding the
+    parent's output open. The parent's own handlers (a run's cleanup on SIGTERM) are not the
+    worker's."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    return os.getppid() == parent  # else it died before the kernel was told
+
+
+def _send_result(compute: Callable[[], object], send: Connection, parent: int) -> None:
+    if not _bound_to(parent):
+        return
+    with contextlib.suppress(Exception):
+        send.send_bytes(pickle.dumps(compute(), pickle.HIGHEST_PROTOCOL))
+    send.close()
+
+
 def _received(results: Connection, found: dict[str, object], *, wait: bool) -> bool:
     """Add the results a worker has sent so far (all of them: ``wait``), unpickled here while
     it computes on rather than all at the end; False once it has sent everything (or died:
@@ -154,14 +205,7 @@ def _work(ordered: Sequence[Task], queue: int, send: Connection, parent: int) ->
     """A worker: the results of the tasks it claims, each sent once computed. It stops at the
     first task that fails; the parent computes that one again, and reports the failure as it
     would in one process."""
-    # Interrupts are the parent's to handle: it ends the worker when it unwinds, and the
-    # kernel ends it when the parent dies without unwinding (killed): its results would be
-    # lost, and it would go on claiming the parent's share of the tasks.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:  # it died before the kernel was told
+    if not _bound_to(parent):  # it would go on claiming the parent's share of the tasks
         return
     # Each result is pickled as soon as it is computed and sent by a thread, which waits
     # while the pipe is full (the parent reads between its own tasks) as this one computes on:

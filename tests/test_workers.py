@@ -19,7 +19,7 @@ from reporter.errors import InputError
 from reporter.pipeline import Assessor, PipelineOptions
 from reporter.render.json import json_bytes
 from reporter.render.pairmap import pair_map
-from reporter.workers import Task, processes, run_tasks
+from reporter.workers import Task, computed_ahead, processes, run_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 PARENT = os.getpid()
@@ -251,3 +251,14 @@ def test_the_parent_takes_a_workers_results_between_its_own_tasks() -> None:
     assert run_tasks(tasks, processes=2) == list(range(10))
     assert UNPICKLED and done_here  # both processes computed some
     assert min(UNPICKLED) < max(done_here)  # not all at the end
+
+
+def _failing() -> None:
+    raise RuntimeError("computed ahead, and failed")
+
+
+@forking
+def test_work_computed_ahead_comes_back_from_another_process() -> None:
+    assert computed_ahead(os.getpid, processes=2)() not in (None, os.getpid())
+    assert computed_ahead(_failing, processes=2)() is None  # the caller computes it itself
+    assert computed_ahead(os.getpid, processes=1)() is None  # one process: never started

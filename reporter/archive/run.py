@@ -213,8 +213,10 @@ def _pack_files(request: RunRequest, chain: _Chain,
     from reporter.commands.report import _config_text
     from reporter.diff.sides import read_pack, side_from_assessment
     from reporter.render.bundle import PackInputs, build_pack
+    from reporter.render.html import compile_ahead
 
     assessor = Assessor(request.options)
+    keep_templates = compile_ahead(assessor.processes)
     command = request.options.command_line("run", request.paths)  # --period from the options
     current, snapshot = _read_source(request, assessor, staging, command)
     assessment = current.assessment.model_copy(update={
@@ -244,6 +246,7 @@ def _pack_files(request: RunRequest, chain: _Chain,
                         delta=delta, signing_key=request.key,
                         archive_history=_history(request, chain, assessment, identifier),
                         whole=current.inputs.inventory.whole, run_id=identifier)
+    keep_templates()
     files = build_pack(assessment, inputs)
     if snapshot is not None:  # the snapshot as read, with its comments, beside the inputs
         unsigned = {k: v for k, v in files.items() if k not in UNSUMMED}
