@@ -11,6 +11,9 @@ Tasks are claimed from a pipe, one byte (a task's number) per read: whichever pr
 takes the next, the heavy ones first. What a worker does not send back (it failed, or was
 killed) is computed again by the parent, so a failing task fails there as it would in one
 process, and the results never depend on how many processes ran them.
+
+One computation can also be started ahead (:func:`computed_ahead`), in a worker forked while
+the parent does work of its own that leaves the second CPU idle (reading the inputs).
 """
 
 from __future__ import annotations
@@ -120,16 +123,7 @@ def computed_ahead(compute: Callable[[], object], processes: int
     one process, was not started (the caller then computes what it needs itself)."""
     if processes < 2:
         return lambda: None
-    sys.stdout.flush()  # the worker flushes what it inherits when it exits
-    forked = multiprocessing.get_context("fork")
-    results, send = forked.Pipe(duplex=False)
-    worker = forked.Process(target=_send_result, args=(compute, send, os.getpid()),
-                            daemon=True, name="reporter-ahead")
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "This process .* is multi-threaded",
-                                DeprecationWarning)
-        worker.start()
-    send.close()
+    worker, results = _forked(_send_result, (compute,), "reporter-ahead")
 
     def result() -> object | None:
         try:
@@ -179,10 +173,18 @@ def _received(results: Connection, found: dict[str, object], *, wait: bool) -> b
 
 def _start(ordered: Sequence[Task], queue: int
            ) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+    return _forked(_work, (ordered, queue), "reporter-worker")
+
+
+def _forked(target: Callable[..., None], args: tuple[object, ...], name: str
+            ) -> tuple[multiprocessing.process.BaseProcess, Connection]:
+    """A worker forked now, running ``target(*args, send, parent)``, and the end of the pipe
+    it sends its results through."""
+    sys.stdout.flush()  # the worker flushes what it inherits when it exits
     forked = multiprocessing.get_context("fork")
     results, send = forked.Pipe(duplex=False)
-    worker = forked.Process(target=_work, args=(ordered, queue, send, os.getpid()), daemon=True,
-                            name="reporter-worker")
+    worker = forked.Process(target=target, args=(*args, send, os.getpid()), daemon=True,
+                            name=name)
     with warnings.catch_warnings():
         # Python 3.12+ warns on forking a process with threads: here only the BLAS library's
         # idle pool, which resets itself in the child (the worker never calls it anyway).
