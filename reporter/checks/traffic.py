@@ -331,10 +331,14 @@ class Batch:
     members: IntArray
     member_column: IntArray
 
+    def entry_bounds(self) -> IntArray:
+        """Where each column's entries start, then where the last one's end."""
+        return np.searchsorted(self.source_column, np.arange(int(self.member_column[-1]) + 2))
+
     def own_entries(self) -> tuple[IntArray, IntArray]:
         """The members that are sources of their own column, and the entry of each."""
         # Each column's sources are sorted: a member is looked for among its column's only.
-        bounds = np.searchsorted(self.source_column, np.arange(int(self.member_column[-1]) + 2))
+        bounds = self.entry_bounds()
         stop = bounds[self.member_column + 1]
         place = segment_search(self.sources, bounds[self.member_column], stop, self.members)
         own = np.flatnonzero(place < stop)
@@ -524,7 +528,7 @@ def summary(reach: Reachability) -> Summary:
     for batch in traffic.batches():
         columns = int(batch.member_column[-1]) + 1
         members = np.bincount(batch.member_column, minlength=columns)
-        bounds = np.searchsorted(batch.source_column, np.arange(columns + 1))
+        bounds = batch.entry_bounds()
         # Each entry stands for a pair per member of its column: counted once, then again for
         # the few columns with more members (destinations that share a column).
         pairs += np.bincount(batch.mask_ids, minlength=len(pairs))
