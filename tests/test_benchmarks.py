@@ -67,3 +67,28 @@ def test_the_best_of_several_runs_is_the_least_time_the_highest_peak_and_the_wor
     assert best_run(runs) == (4.0, 6.5, 520.0, 1, 10, "fast")
     # A run that exited worse is what the row reports, however fast the others were.
     assert best_run([*runs, (9.0, 9.0, 100.0, 3, 0, "bug")])[3:] == (3, 0, "bug")
+
+
+def test_the_segmented_profile_has_the_varied_workloads_and_every_feature_but_fewer_pairs(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile the targets' density is matched with: the same namespaces and workloads as
+    the varied one, every policy feature still written, most namespaces denying by default."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from generate import generate_estate
+    from policy_factory import BROAD_FEATURES
+
+    from reporter.netpol.engine import analyse
+    from reporter.netpol.pairs import summarise
+    from tests.inventory.helpers import load_text
+
+    varied, segmented = (load_text(generate_estate(800, 32, 320, 1, profile))
+                         for profile in ("varied", "segmented"))
+    assert ([(w.key, w.labels) for w in varied.workloads]
+            == [(w.key, w.labels) for w in segmented.workloads])
+    assert varied.namespaces == segmented.namespaces
+    names = {p.name for p in segmented.policies}
+    assert all(any(f"-{feature}" in name for name in names) for feature in BROAD_FEATURES)
+    denying = {p.namespace for p in segmented.policies if p.name.startswith("default-deny")}
+    assert len(denying) > 0.8 * (len(segmented.namespaces) - 1)  # kube-system never denies
+    assert summarise(analyse(segmented)).connected_pairs < 0.7 * summarise(
+        analyse(varied)).connected_pairs
