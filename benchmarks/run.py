@@ -1,7 +1,7 @@
 """Benchmark the reporter on generated estates: plain YAML parsing as the baseline, then the CLI
-end to end (wall time and peak memory of a fresh process), for both estate profiles and
+end to end (wall time and peak memory of a fresh process), for each estate profile and
 1,000 to 20,000 workloads (200 namespaces and 2,000 policies per 5,000 workloads); up to
-``--pipeline-sizes`` also ``check`` and ``report`` on the same estate, beside
+``--pipeline-sizes`` also ``check`` and ``report`` on the same estate, run in turn with
 ``connectivity --summary`` (their ratio to it, peak memory, the pack's size and pages).
 
     python benchmarks/run.py                               # the whole table (`make bench`)
@@ -221,7 +221,7 @@ def run_cli(spawner: Spawner, args: list[str], workdir: Path, *, sample: bool = 
     sampled peak of all of them together (:class:`TreeMemory`). Sampling is not free: reading a
     1 GB process's smaps_rollup takes ~6 ms of CPU, so two processes sampled every 50 ms take a
     quarter of a core from them on a 2-core machine; timed runs are not sampled
-    (:func:`timed_and_sampled`).
+    (:func:`measure_pipeline`).
     """
     stdout_path, stderr_path = workdir / "stdout", workdir / "stderr"
     command = ([sys.executable, "-m", "reporter", *args] if pdf_note is None
@@ -272,8 +272,10 @@ def measure(spawner: Spawner, estate: Path, options: list[str], repeat: int, run
 
 @dataclass(frozen=True)
 class Pipeline:
-    """``check`` and ``report`` on an estate, each in its own process."""
+    """``check`` and ``report`` on an estate, each in its own process, and the summary timed
+    in turn with them."""
 
+    summary_seconds: float
     check_seconds: float
     check_cpu_seconds: float
     """Of every process: above the wall time when the checks shared processes."""
@@ -295,36 +297,18 @@ def _pages(pdf: Path) -> int:
     return len(PdfReader(pdf).pages) if pdf.is_file() else 0
 
 
-def timed_and_sampled(spawner: Spawner, args: list[str], workdir: Path,
-                      tidy: Callable[[], None], runs: int, pdf_note: Path | None = None
-                      ) -> tuple[Run, float, float]:
-    """:func:`run_cli` timed ``runs`` times (noting when the PDF starts, with ``pdf_note``),
-    then once with its memory sampled: the best of the timed runs (:func:`best_run`), the peak
-    memory of all runs and the least time before the PDF (NaN without ``pdf_note``). ``tidy``
-    runs after each (a pack must not exist)."""
-    timed, before = [], []
-    for _ in range(runs):
-        timed.append(run_cli(spawner, args, workdir, pdf_note=pdf_note))
-        before.append(before_pdf(pdf_note) if pdf_note is not None else float("nan"))
-        tidy()
-    best = best_run(timed)
-    sampled = run_cli(spawner, args, workdir, sample=True)
-    tidy()
-    return best, max(best[2], sampled[2]), min(before)
-
-
 def measure_pipeline(spawner: Spawner, estate: Path, workdir: Path, runs: int) -> Pipeline:
-    """``check -o json`` and ``report`` with the generated zones' config, each the best of
-    ``runs``; the pack is removed."""
+    """``connectivity --summary``, ``check -o json`` and ``report`` with the generated zones'
+    config, run in turn ``runs`` times, so that each round's three meet the same load (the
+    machine's speed moves within minutes, and a ratio of runs far apart reads that), each the
+    best of its runs (:func:`best_run`); then ``check`` and ``report`` once more with their
+    memory sampled, since sampling takes CPU from a timed run; the pack is removed."""
     config = workdir / "reporter.yaml"
     config.write_text(GENERATED_CONFIG, encoding="utf-8")
-    pack = workdir / "pack"
-    failures = []
-    check, check_mb, _ = timed_and_sampled(
-        spawner, ["check", str(estate), "--config", str(config), "-o", "json"], workdir,
-        lambda: None, runs)
-    if check[3] not in (0, 1):  # 1: controls failed, which generated estates do
-        failures.append(f"check failed (exit {check[3]}): {check[5].strip()[-600:]}")
+    pack, note = workdir / "pack", workdir / "pdf-started"
+    summary_args = ["connectivity", str(estate), "--summary"]
+    check_args = ["check", str(estate), "--config", str(config), "-o", "json"]
+    report_args = ["report", str(estate), "--config", str(config), "--out", str(pack)]
     written: list[tuple[int, int]] = []
 
     def measure_pack() -> None:
@@ -332,15 +316,27 @@ def measure_pipeline(spawner: Spawner, estate: Path, workdir: Path, runs: int) -
             written.append((sum(p.stat().st_size for p in pack.rglob("*") if p.is_file()),
                             _pages(pack / "report.pdf")))
         shutil.rmtree(pack, ignore_errors=True)
-    note = workdir / "pdf-started"
-    report, report_mb, report_before_pdf = timed_and_sampled(
-        spawner, ["report", str(estate), "--config", str(config), "--out", str(pack)], workdir,
-        measure_pack, runs, pdf_note=note)
+    summaries, checks, reports, before = [], [], [], []
+    for _ in range(runs):
+        summaries.append(run_cli(spawner, summary_args, workdir))
+        checks.append(run_cli(spawner, check_args, workdir))
+        reports.append(run_cli(spawner, report_args, workdir, pdf_note=note))
+        before.append(before_pdf(note))
+        measure_pack()
+    summary, check, report = best_run(summaries), best_run(checks), best_run(reports)
+    check_mb = max(check[2], run_cli(spawner, check_args, workdir, sample=True)[2])
+    report_mb = max(report[2], run_cli(spawner, report_args, workdir, sample=True)[2])
+    measure_pack()
+    failures = []
+    if summary[3] != 0:
+        failures.append(f"connectivity failed (exit {summary[3]}): {summary[5].strip()[-600:]}")
+    if check[3] not in (0, 1):  # 1: controls failed, which generated estates do
+        failures.append(f"check failed (exit {check[3]}): {check[5].strip()[-600:]}")
     if report[3] != 0:
         failures.append(f"report failed (exit {report[3]}): {report[5].strip()[-600:]}")
     size, pages = written[0] if written else (0, 0)
-    return Pipeline(check[0], check[1], check_mb, report[0], report_before_pdf, report_mb, size,
-                    pages, tuple(failures))
+    return Pipeline(summary[0], check[0], check[1], check_mb, report[0], min(before), report_mb,
+                    size, pages, tuple(failures))
 
 
 def before_pdf(note: Path) -> float:
@@ -349,14 +345,14 @@ def before_pdf(note: Path) -> float:
     return times[1] - times[0] if len(times) == 2 else float("nan")
 
 
-def print_pipeline(rows: list[tuple[str, Size, Measurement, Pipeline]],
+def print_pipeline(rows: list[tuple[str, Size, Pipeline]],
                    file: TextIO = sys.stdout) -> None:
     print("| profile | workloads | connectivity --summary | check | ratio | CPU | peak memory "
           "| report | before the PDF | ratio | peak memory | pack | PDF pages |", file=file)
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|", file=file)
-    for profile, size, summary, p in rows:
-        base = summary.wall_seconds or float("nan")
-        print(f"| {profile} | {size.workloads:,} | {summary.wall_seconds:.2f} s "
+    for profile, size, p in rows:
+        base = p.summary_seconds or float("nan")
+        print(f"| {profile} | {size.workloads:,} | {p.summary_seconds:.2f} s "
               f"| {p.check_seconds:.2f} s | {p.check_seconds / base:.2f}x "
               f"| {p.check_cpu_seconds:.2f} s | {p.check_rss_mb:.0f} MB "
               f"| {p.report_seconds:.2f} s | {p.report_before_pdf_seconds:.2f} s "
@@ -367,11 +363,12 @@ def print_pipeline(rows: list[tuple[str, Size, Measurement, Pipeline]],
         print("\ncheck, report: process start to exit, report including the PDF's layout "
               "(benchmarks/report.py splits it by stage); before the PDF: report's process "
               "start to the PDF's layout (its target: 2x the summary); ratio: to "
-              "connectivity --summary on the same estate in this run; CPU: check's CPU "
+              "connectivity --summary on the same estate, timed again in turn with check and "
+              "report (each the best of its runs); CPU: check's CPU "
               "seconds, its worker's included; peak memory: of the process and its worker "
               "together (TreeMemory), sampled in a second run of each command, since sampling "
               "takes CPU from a timed one")
-        for _, _, _, p in rows:
+        for _, _, p in rows:
             for failure in p.failures:
                 print(f"\n{failure}")
 
@@ -467,7 +464,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, spawner: Spawner) -> int:
     rows: list[tuple[str, str, Measurement]] = []
-    pipelines: list[tuple[str, Size, Measurement, Pipeline]] = []
+    pipelines: list[tuple[str, Size, Pipeline]] = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.file:
             rows.append(("file", args.file.name,
@@ -480,7 +477,7 @@ def _run(args: argparse.Namespace, spawner: Spawner) -> int:
                                  measure(spawner, estate, ["--summary"], args.repeat, args.runs)))
                     print_table(rows[-1:], file=sys.stderr)  # as it comes: sizes take long
                     if size.workloads in args.pipeline_sizes:
-                        pipelines.append((profile, size, rows[-1][2],
+                        pipelines.append((profile, size,
                                           measure_pipeline(spawner, estate, Path(tmp), args.runs)))
                         print_pipeline(pipelines[-1:], file=sys.stderr)
                     estate.unlink()
