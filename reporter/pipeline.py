@@ -86,6 +86,11 @@ class PipelineOptions:
     processes: int | None = None
     """How many processes may run the checks; None: :func:`reporter.workers.processes`."""
 
+    def process_count(self) -> int:
+        """How many processes may run the checks: ``processes``, else as many as
+        :func:`reporter.workers.processes` allows."""
+        return self.processes or processes()
+
     def command_line(self, command: str, paths: Sequence[str], *, git_ref: str | None = None,
                      extra: Sequence[str] = ()) -> list[str]:
         """The command line as run, rebuilt from the options (so the JSON never depends on how
@@ -187,7 +192,7 @@ class Assessor:
 
     @cached_property
     def processes(self) -> int:
-        return self.options.processes or processes()
+        return self.options.process_count()
 
     @cached_property
     def git_options(self) -> GitOptions:

@@ -132,12 +132,11 @@ def report_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: st
     from reporter.render.bundle import build_pack
     from reporter.render.html import compile_ahead
     from reporter.signing import load_signing_key
-    from reporter.workers import processes
 
     options = replace(options, period=period)
     _refuse_existing(out)
     key = load_signing_key(Path(sign_key)) if sign_key else None
-    keep_templates = compile_ahead(options.processes or processes())
+    keep_templates = compile_ahead(options.process_count())
     run = report_run(paths, options, git_ref=git_ref, since=since)
     destination = Path(out) if out else default_folder(run.assessment, DEFAULT_PARENT)
     _refuse_existing(str(destination))
