@@ -20,7 +20,7 @@ from typing import NoReturn
 import click
 
 from reporter.commands import ExitCode
-from reporter.commands.archive import history_command
+from reporter.commands.archive import fleet_command, history_command
 from reporter.commands.check import check_command
 from reporter.commands.connectivity import connectivity_command, explain_command
 from reporter.commands.diff import diff_command, drift_command
@@ -60,7 +60,7 @@ def cli() -> None:
 
 COMMANDS = (connectivity_command, explain_command, check_command, report_command, verify_command,
             snapshot_command, diff_command, drift_command, run_command, history_command,
-            paths_command, gate_command, fix_command)
+            fleet_command, paths_command, gate_command, fix_command)
 for _command in COMMANDS:
     cli.add_command(_command)
 

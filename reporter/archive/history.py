@@ -41,9 +41,14 @@ class HistoryRow:
 
     @property
     def examined(self) -> str:
-        if self.period_examined and self.examined_to:
-            return f"to {self.examined_to}"
-        return {True: "whole period", False: "one state", None: "?"}[self.period_examined]
+        return examined_text(self.period_examined, self.examined_to)
+
+
+def examined_text(period_examined: bool | None, examined_to: str | None) -> str:
+    """What a run examined of its period, in a word or three."""
+    if period_examined and examined_to:
+        return f"to {examined_to}"
+    return {True: "whole period", False: "one state", None: "?"}[period_examined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""``reporter verify ARCHIVE`` (the archive half of ``verify``) and ``reporter history``."""
+"""``reporter verify ARCHIVE`` (the archive half of ``verify``), ``reporter history`` and
+``reporter fleet``."""
 
 from __future__ import annotations
 
@@ -53,3 +54,32 @@ def history_command(archive: str, fmt: str) -> ExitCode:
                         hint="name the folder `reporter run --archive` writes")
     click.echo(render_history(history_rows(root), fmt), nl=False)
     return ExitCode.OK
+
+
+@click.command("fleet")
+@click.argument("archives", nargs=-1, required=True,
+                type=click.Path(file_okay=False, exists=True))
+@click.option("-o", "--output", "fmt", type=click.Choice(["txt", "json", "md"]), default="txt",
+              show_default=True)
+def fleet_command(archives: tuple[str, ...], fmt: str) -> ExitCode:
+    """One entry per cluster's ARCHIVE (each written by its own `reporter run --archive`): the
+    latest run, whether the archive verifies, quarters ended with no run, and the requirement
+    statuses; then, per framework, how many clusters stand at each status.
+
+    Each archive is verified as `reporter verify ARCHIVE` does; nothing is assessed again.
+    Exit 1 when a cluster needs attention: its archive does not verify or has a gap, a quarter
+    has ended with no run, or a framework FAILs in its latest run.
+    """
+    from reporter.archive.fleet import cluster_row, render_fleet
+    from reporter.errors import InputError
+    from reporter.pipeline import clock
+
+    roots = [Path(a) for a in archives]
+    repeated = sorted({str(r) for r in roots if roots.count(r) > 1})
+    if repeated:
+        raise InputError(f"archive named twice: {', '.join(repeated)}",
+                         hint="name each cluster's archive once")
+    today = clock().date()
+    rows = [cluster_row(root, today) for root in roots]
+    click.echo(render_fleet(rows, today, fmt), nl=False)
+    return ExitCode.FAILED if any(r.attention for r in rows) else ExitCode.OK
