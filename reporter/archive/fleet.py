@@ -80,17 +80,17 @@ def last_ended_quarter(today: date) -> ReviewPeriod:
     return quarter_of(quarter_of(today).start - timedelta(days=1))
 
 
-def overdue(entries: tuple[IndexEntry, ...], today: date) -> list[str]:
-    """The periods after the furthest any run reaches, up to the last quarter ended by
-    ``today``: a quarterly run is due for each."""
-    due = last_ended_quarter(today)
+def overdue(entries: tuple[IndexEntry, ...], today: date, grace_days: int) -> list[str]:
+    """The periods after the furthest any run reaches, up to the last quarter that ended more
+    than ``grace_days`` before ``today``: a quarterly run is overdue for each."""
+    due = last_ended_quarter(today - timedelta(days=grace_days))
     reached = max((e.period_end for e in entries), default=None)
     if reached is None or reached >= due.end:
         return []
     return list(span_names(ReviewPeriod(reached + timedelta(days=1), due.end)))
 
 
-def cluster_row(root: Path, today: date) -> ClusterRow:
+def cluster_row(root: Path, today: date, grace_days: int) -> ClusterRow:
     """What one archive says; raises PackError when ``root`` is not an archive."""
     check = verify_archive(root)
     latest = _latest(check)
@@ -110,7 +110,7 @@ def cluster_row(root: Path, today: date) -> ClusterRow:
         signed=check.signed,
         problems=[p.render() for p in check.broken],
         gaps=[p.render() for p in check.gaps],
-        overdue=overdue(check.entries, today),
+        overdue=overdue(check.entries, today, grace_days),
     )
 
 
@@ -148,18 +148,22 @@ def by_framework(rows: list[ClusterRow]) -> dict[str, dict[str, int]]:
     return {f: dict(sorted(counts.items())) for f, counts in sorted(found.items())}
 
 
-def render_fleet(rows: list[ClusterRow], today: date, fmt: str) -> str:
+def render_fleet(rows: list[ClusterRow], today: date, fmt: str,
+                 grace_days: int) -> str:
     totals = by_framework(rows)
     if fmt == "json":
         return json.dumps({
             "as_of": today.isoformat(),
             "last_ended_quarter": last_ended_quarter(today).label,
+            "grace_days": grace_days,
             "clusters": [{**asdict(r), "verified": r.verified, "attention": r.attention}
                          for r in rows],
             "frameworks": totals,
             "needing_attention": sum(1 for r in rows if r.attention),
         }, indent=2) + "\n"
-    return (_markdown if fmt == "md" else _text_report)(rows, totals, today)
+    heading = (f"as of {today.isoformat()} (last quarter ended: {last_ended_quarter(today).label}; "
+               f"a quarter's run is overdue more than {counted(grace_days, 'day')} after it ends)")
+    return (_markdown if fmt == "md" else _text_report)(rows, totals, heading)
 
 
 def _name(row: ClusterRow) -> str:
@@ -176,9 +180,9 @@ def _integrity(row: ClusterRow) -> str:
     return f"verified ({counted(row.runs, 'run')}, {signed})"
 
 
-def _text_report(rows: list[ClusterRow], totals: dict[str, dict[str, int]], today: date) -> str:
-    lines = [f"Fleet of {counted(len(rows), 'archive')}, as of {today.isoformat()} "
-             f"(last quarter ended: {last_ended_quarter(today).label})", ""]
+def _text_report(rows: list[ClusterRow], totals: dict[str, dict[str, int]], heading: str
+                 ) -> str:
+    lines = [f"Fleet of {counted(len(rows), 'archive')}, {heading}", ""]
     for row in rows:
         lines.append(f"{_name(row)}  {row.archive}")
         if row.period is None:
@@ -209,9 +213,8 @@ def _text_report(rows: list[ClusterRow], totals: dict[str, dict[str, int]], toda
     return "\n".join(lines) + "\n"
 
 
-def _markdown(rows: list[ClusterRow], totals: dict[str, dict[str, int]], today: date) -> str:
-    lines = [f"Fleet as of {today.isoformat()} (last quarter ended: "
-             f"{last_ended_quarter(today).label})", "",
+def _markdown(rows: list[ClusterRow], totals: dict[str, dict[str, int]], heading: str) -> str:
+    lines = [f"Fleet {heading}", "",
              "| cluster | archive | latest run | examined | integrity | frameworks | failing "
              "findings | attention |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]

@@ -10,6 +10,11 @@ import click
 from reporter.commands import ExitCode
 from reporter.wording import counted
 
+GRACE_DAYS = 7
+"""``fleet``: a cluster with no run for a quarter is overdue more than this many days after the
+quarter ends (the scheduled run starts a few hours into the next quarter; a failed Job is
+retried)."""
+
 
 def verify_archive_folder(root: Path, public_key: Path | None) -> ExitCode:
     """Print what ``verify_archive`` found; the exit status (0 verified, 1 not)."""
@@ -61,14 +66,18 @@ def history_command(archive: str, fmt: str) -> ExitCode:
                 type=click.Path(file_okay=False, exists=True))
 @click.option("-o", "--output", "fmt", type=click.Choice(["txt", "json", "md"]), default="txt",
               show_default=True)
-def fleet_command(archives: tuple[str, ...], fmt: str) -> ExitCode:
+@click.option("--grace-days", type=click.IntRange(min=0), default=GRACE_DAYS, show_default=True,
+              help="A cluster with no run for a quarter is overdue more than this many days "
+                   "after the quarter ends.")
+def fleet_command(archives: tuple[str, ...], fmt: str, grace_days: int) -> ExitCode:
     """One entry per cluster's ARCHIVE (each written by its own `reporter run --archive`): the
     latest run, whether the archive verifies, quarters ended with no run, and the requirement
     statuses; then, per framework, how many clusters stand at each status.
 
     Each archive is verified as `reporter verify ARCHIVE` does; nothing is assessed again.
     Exit 1 when a cluster needs attention: its archive does not verify or has a gap, a quarter
-    has ended with no run, or a framework FAILs in its latest run.
+    ended more than --grace-days ago with no run, or a framework FAILs (or is in ERROR) in its
+    latest run.
     """
     from reporter.archive.fleet import cluster_row, render_fleet
     from reporter.errors import InputError
@@ -80,6 +89,6 @@ def fleet_command(archives: tuple[str, ...], fmt: str) -> ExitCode:
         raise InputError(f"archive named twice: {', '.join(repeated)}",
                          hint="name each cluster's archive once")
     today = clock().date()
-    rows = [cluster_row(root, today) for root in roots]
-    click.echo(render_fleet(rows, today, fmt), nl=False)
+    rows = [cluster_row(root, today, grace_days) for root in roots]
+    click.echo(render_fleet(rows, today, fmt, grace_days), nl=False)
     return ExitCode.FAILED if any(r.attention for r in rows) else ExitCode.OK

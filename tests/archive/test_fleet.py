@@ -19,7 +19,8 @@ from .conftest import Q3_RUN, Q4_RUN, reporter
 from .test_run import flip_one_byte, packs
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-APRIL_2027 = "1807758000"  # 2027-04-15T03:00:00Z: 2027Q1 has ended
+APRIL_2027 = "1807758000"  # 2027-04-15T03:00:00Z: 2027Q1 ended more than 7 days before
+JANUARY_3_2027 = "1798945200"  # 2027-01-03T03:00:00Z: 2026Q4 ended 3 days before
 
 
 @dataclass
@@ -138,18 +139,33 @@ def test_what_is_not_an_archive_is_bad_input(fleet: Fleet, tmp_path: Path) -> No
     assert twice.returncode == 2 and "archive named twice" in twice.stderr
 
 
-@pytest.mark.parametrize(("reached", "today", "due"), [
-    (date(2026, 9, 30), date(2026, 12, 6), []),
-    (date(2026, 9, 30), date(2027, 1, 2), ["2026Q4"]),
-    (date(2026, 6, 30), date(2027, 1, 2), ["2026Q3", "2026Q4"]),
-    (date(2026, 12, 31), date(2027, 1, 2), []),
-    (date(2026, 8, 15), date(2026, 12, 6), ["2026-08-16..2026-09-30"]),
+@pytest.mark.parametrize(("reached", "today", "grace", "due"), [
+    (date(2026, 9, 30), date(2026, 12, 6), 7, []),
+    (date(2026, 9, 30), date(2027, 1, 2), 0, ["2026Q4"]),
+    (date(2026, 9, 30), date(2027, 1, 7), 7, []),  # the 7th day after the quarter
+    (date(2026, 9, 30), date(2027, 1, 8), 7, ["2026Q4"]),
+    (date(2026, 6, 30), date(2027, 1, 2), 7, ["2026Q3"]),
+    (date(2026, 6, 30), date(2027, 1, 2), 0, ["2026Q3", "2026Q4"]),
+    (date(2026, 12, 31), date(2027, 1, 20), 7, []),
+    (date(2026, 8, 15), date(2026, 12, 6), 7, ["2026-08-16..2026-09-30"]),
 ])
 def test_overdue_names_the_ended_periods_after_the_furthest_run(
-        fleet: Fleet, reached: date, today: date, due: list[str]) -> None:
+        fleet: Fleet, reached: date, today: date, grace: int, due: list[str]) -> None:
     entry = load_index(fleet.payments).entries[0].model_copy(update={"period_end": reached})
-    assert overdue((entry,), today) == due
-    assert overdue((), today) == []
+    assert overdue((entry,), today, grace) == due
+    assert overdue((), today, grace) == []
+
+
+def test_a_quarter_just_ended_is_overdue_only_after_the_grace_days(fleet: Fleet) -> None:
+    tenant = str(fleet.tenant)  # its one run is for 2026Q3
+    default = reporter("fleet", tenant, "-o", "json", epoch=JANUARY_3_2027)
+    assert json.loads(default.stdout)["clusters"][0]["overdue"] == []
+    assert json.loads(default.stdout)["grace_days"] == 7
+    strict = reporter("fleet", tenant, "--grace-days", "0", epoch=JANUARY_3_2027)
+    assert "no run for 2026Q4" in strict.stdout
+    assert "a quarter's run is overdue more than 0 days after it ends" in strict.stdout
+    negative = reporter("fleet", tenant, "--grace-days", "-1")
+    assert negative.returncode == 2 and "Traceback" not in negative.stderr
 
 
 def test_markdown_has_a_row_per_cluster_and_a_row_per_framework(fleet: Fleet) -> None:
