@@ -79,12 +79,15 @@ def fleet_command(archives: tuple[str, ...], fmt: str, grace_days: int) -> ExitC
     ended more than --grace-days ago with no run, or a framework FAILs (or is in ERROR) in its
     latest run.
     """
+    from collections import Counter
+
     from reporter.archive.fleet import cluster_row, render_fleet
     from reporter.errors import InputError
     from reporter.pipeline import clock
 
     roots = [Path(a) for a in archives]
-    repeated = sorted({str(r) for r in roots if roots.count(r) > 1})
+    named = Counter(root.resolve() for root in roots)
+    repeated = sorted({str(root) for root in roots if named[root.resolve()] > 1})
     if repeated:
         raise InputError(f"archive named twice: {', '.join(repeated)}",
                          hint="name each cluster's archive once")

@@ -135,7 +135,7 @@ def test_what_is_not_an_archive_is_bad_input(fleet: Fleet, tmp_path: Path) -> No
     assert result.returncode == 2
     assert f"{tmp_path}: no index.json: not an archive" in result.stderr
     assert "Traceback" not in result.stderr
-    twice = reporter("fleet", str(fleet.payments), str(fleet.payments))
+    twice = reporter("fleet", str(fleet.payments), f"{fleet.payments.parent}/./payments/")
     assert twice.returncode == 2 and "archive named twice" in twice.stderr
 
 
