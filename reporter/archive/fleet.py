@@ -43,6 +43,11 @@ class ClusterRow:
     """Framework ID -> requirement status -> how many, in the latest run."""
     failing_findings: int | None
     """FAIL findings of the latest run; None when its pack.json cannot be read."""
+    compared_with: str | None
+    """What the latest run compared itself with (the pack before it), if anything."""
+    new_findings: int | None
+    """Findings failing in the latest run that did not in the one it compared with."""
+    closed_findings: int | None
     signed: int
     """Runs whose signature verified."""
     problems: list[str]
@@ -107,6 +112,8 @@ def cluster_row(root: Path, today: date, grace_days: int) -> ClusterRow:
         frameworks=_frameworks(data),
         requirements=dict(latest.counts) if latest else {},
         failing_findings=_failing(data),
+        compared_with=facts.compared_with, new_findings=facts.new_findings,
+        closed_findings=facts.closed_findings,
         signed=check.signed,
         problems=[p.render() for p in check.broken],
         gaps=[p.render() for p in check.gaps],
@@ -180,6 +187,13 @@ def _integrity(row: ClusterRow) -> str:
     return f"verified ({counted(row.runs, 'run')}, {signed})"
 
 
+def _changes(row: ClusterRow) -> str:
+    if row.compared_with is None:
+        return "not compared with an earlier run"
+    return (f"since {row.compared_with}: {row.new_findings} newly failing, "
+            f"{row.closed_findings} newly passing")
+
+
 def _text_report(rows: list[ClusterRow], totals: dict[str, dict[str, int]], heading: str
                  ) -> str:
     lines = [f"Fleet of {counted(len(rows), 'archive')}, {heading}", ""]
@@ -196,7 +210,7 @@ def _text_report(rows: list[ClusterRow], totals: dict[str, dict[str, int]], head
             lines.append(f"  {framework:<24} {status:<13} requirements: "
                          f"{counts_text(row.requirements.get(framework, {}))}")
         if row.failing_findings is not None:
-            lines.append(f"  findings     {row.failing_findings} failing")
+            lines.append(f"  findings     {row.failing_findings} failing; {_changes(row)}")
         attention = row.attention
         lines.append(f"  attention    {'; '.join(attention) if attention else 'none'}")
         lines.append("")
@@ -216,14 +230,14 @@ def _text_report(rows: list[ClusterRow], totals: dict[str, dict[str, int]], head
 def _markdown(rows: list[ClusterRow], totals: dict[str, dict[str, int]], heading: str) -> str:
     lines = [f"Fleet {heading}", "",
              "| cluster | archive | latest run | examined | integrity | frameworks | failing "
-             "findings | attention |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "findings | changes | attention |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
         frameworks = "<br>".join(f"{f} {s}" for f, s in row.frameworks.items()) or "-"
         cells = (_name(row), row.archive, f"{row.period} {row.run_id}" if row.period else "none",
                  row.examined, _integrity(row), frameworks,
                  "-" if row.failing_findings is None else str(row.failing_findings),
-                 "; ".join(row.attention) or "none")
+                 _changes(row), "; ".join(row.attention) or "none")
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     if totals:
         lines += ["", "| framework | clusters by status |", "| --- | --- |"]

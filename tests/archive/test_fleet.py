@@ -28,7 +28,8 @@ class Fleet:
     payments: Path
     """samples/fixed with its config: runs for 2026Q3 and 2026Q4, no framework failing."""
     tenant: Path
-    """samples/three-tier as published: one run, for 2026Q3; frameworks fail."""
+    """samples/fixed for 2026Q2, then samples/three-tier as published for 2026Q3: frameworks
+    fail, and findings are new since the run before."""
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +44,9 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Fleet:
         result = reporter("run", str(folder / "fixed"), *config, "--archive",
                           str(made.payments), epoch=epoch)  # the quarter of the run
         assert result.returncode == 0, result.stderr
+    result = reporter("run", str(folder / "fixed"), "--archive", str(made.tenant),
+                      "--period", "2026Q2", epoch=Q3_RUN)  # its reporter.yaml found and read
+    assert result.returncode == 0, result.stderr
     result = reporter("run", str(folder / "three-tier"), "--archive", str(made.tenant),
                       "--period", "2026Q3", epoch=Q4_RUN)
     assert result.returncode == 1, result.stderr  # its controls fail
@@ -75,11 +79,17 @@ def test_each_cluster_is_read_from_its_latest_pack(fleet: Fleet) -> None:
         assert row["failing_findings"] == sum(
             f["status"] == "FAIL" for c in pack["checks"] for f in c["findings"])  # type: ignore[attr-defined]
         assert row["examined"] == "one state"
+        changes = pack["changes_since"]
+        assert row["compared_with"] == changes["since"]  # type: ignore[index]
+        assert (row["new_findings"], row["closed_findings"]) == (
+            changes["findings"].get("newly-failing", 0),  # type: ignore[index]
+            changes["findings"].get("newly-passing", 0))  # type: ignore[index]
         assert row["verified"] is True
     assert clusters[fleet.payments]["overdue"] == ["2027Q1"]
     assert clusters[fleet.tenant]["overdue"] == ["2026Q4", "2027Q1"]
     assert clusters[fleet.payments]["period"] == "2026Q4" and clusters[fleet.payments]["runs"] == 2
     assert clusters[fleet.tenant]["failing_findings"] > 0
+    assert clusters[fleet.tenant]["new_findings"] > 0
     totals: dict[str, Counter[str]] = {}
     for row in clusters.values():
         for framework, status in row["frameworks"].items():
@@ -107,6 +117,8 @@ def test_what_needs_attention_is_said_per_cluster(fleet: Fleet) -> None:
                if f["status"] == "FAIL"]
     assert failing
     assert f"  attention    FAIL in {', '.join(failing)}" in tenant
+    since = latest_pack_json(fleet.tenant)["changes_since"]["since"]  # type: ignore[index]
+    assert f"failing; since {since}: " in tenant and " newly failing, " in tenant
     assert "  attention    none" in payments
     assert "1 of 2 clusters needs attention" in result.stdout
 
@@ -157,7 +169,7 @@ def test_overdue_names_the_ended_periods_after_the_furthest_run(
 
 
 def test_a_quarter_just_ended_is_overdue_only_after_the_grace_days(fleet: Fleet) -> None:
-    tenant = str(fleet.tenant)  # its one run is for 2026Q3
+    tenant = str(fleet.tenant)  # its latest run is for 2026Q3
     default = reporter("fleet", tenant, "-o", "json", epoch=JANUARY_3_2027)
     assert json.loads(default.stdout)["clusters"][0]["overdue"] == []
     assert json.loads(default.stdout)["grace_days"] == 7
