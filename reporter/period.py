@@ -51,13 +51,18 @@ def quarter_of(day: date) -> ReviewPeriod:
     return ReviewPeriod(start, following - timedelta(days=1))
 
 
+def previous_quarter(day: date) -> ReviewPeriod:
+    """The calendar quarter before the one that contains ``day``: the last one ended."""
+    return quarter_of(quarter_of(day).start - timedelta(days=1))
+
+
 def parse_period(text: str, today: date) -> ReviewPeriod:
     """The period ``text`` names; ``today`` resolves the relative forms."""
     value = text.strip()
     if value == CURRENT_QUARTER:
         return quarter_of(today)
     if value == PREVIOUS_QUARTER:
-        return quarter_of(quarter_of(today).start - timedelta(days=1))
+        return previous_quarter(today)
     try:
         start, end = fixed_period(value)
     except ValueError:

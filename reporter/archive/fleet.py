@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from reporter.archive.history import counts_text, examined_text, run_facts
-from reporter.archive.index import IndexEntry
+from reporter.archive.index import IndexEntry, time_text
 from reporter.archive.verify import ArchiveCheck, verify_archive
 from reporter.model import Status
 from reporter.pack import parsed_pack_json
-from reporter.period import ReviewPeriod, quarter_of, span_names
+from reporter.period import ReviewPeriod, previous_quarter, span_names
 from reporter.wording import agreeing, counted
 
 
@@ -81,14 +81,10 @@ class ClusterRow:
         return found
 
 
-def last_ended_quarter(today: date) -> ReviewPeriod:
-    return quarter_of(quarter_of(today).start - timedelta(days=1))
-
-
 def overdue(entries: tuple[IndexEntry, ...], today: date, grace_days: int) -> list[str]:
     """The periods after the furthest any run reaches, up to the last quarter that ended more
     than ``grace_days`` before ``today``: a quarterly run is overdue for each."""
-    due = last_ended_quarter(today - timedelta(days=grace_days))
+    due = previous_quarter(today - timedelta(days=grace_days))
     reached = max((e.period_end for e in entries), default=None)
     if reached is None or reached >= due.end:
         return []
@@ -107,7 +103,7 @@ def cluster_row(root: Path, today: date, grace_days: int) -> ClusterRow:
         runs=len(check.entries),
         period=latest.period if latest else None,
         run_id=latest.run_id if latest else None,
-        time=latest.time.strftime("%Y-%m-%dT%H:%M:%SZ") if latest else None,
+        time=time_text(latest.time) if latest else None,
         examined=examined_text(facts.period_examined, facts.examined_to) if latest else "-",
         frameworks=_frameworks(data),
         requirements=dict(latest.counts) if latest else {},
@@ -161,14 +157,14 @@ def render_fleet(rows: list[ClusterRow], today: date, fmt: str,
     if fmt == "json":
         return json.dumps({
             "as_of": today.isoformat(),
-            "last_ended_quarter": last_ended_quarter(today).label,
+            "last_ended_quarter": previous_quarter(today).label,
             "grace_days": grace_days,
             "clusters": [{**asdict(r), "verified": r.verified, "attention": r.attention}
                          for r in rows],
             "frameworks": totals,
             "needing_attention": sum(1 for r in rows if r.attention),
         }, indent=2) + "\n"
-    heading = (f"as of {today.isoformat()} (last quarter ended: {last_ended_quarter(today).label}; "
+    heading = (f"as of {today.isoformat()} (last quarter ended: {previous_quarter(today).label}; "
                f"a quarter's run is overdue more than {counted(grace_days, 'day')} after it ends)")
     return (_markdown if fmt == "md" else _text_report)(rows, totals, heading)
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from reporter.archive.index import IndexEntry, load_index
+from reporter.archive.index import IndexEntry, load_index, time_text
 from reporter.model import ROLLUP_ORDER, Assessment
 from reporter.pack import parsed_pack_json
 from reporter.period import ReviewPeriod, span_names, uncovered
@@ -88,7 +88,7 @@ def _archived(root: Path, entry: IndexEntry, known: RunFacts | None
               ) -> tuple[ReviewPeriod, HistoryRow]:
     facts = known or run_facts(parsed_pack_json(root / entry.pack))
     return entry.review_period, HistoryRow(
-        entry.period, entry.run_id, entry.time.strftime("%Y-%m-%dT%H:%M:%SZ"), entry.counts,
+        entry.period, entry.run_id, time_text(entry.time), entry.counts,
         facts.new_findings, facts.closed_findings, facts.compared_with,
         period_examined=facts.period_examined,
         examined_to=facts.examined_to)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,11 @@ class Index(BaseModel):
 
     format: str = FORMAT
     entries: tuple[IndexEntry, ...] = ()
+
+
+def time_text(moment: datetime) -> str:
+    """A run's time as the index and the archive's reports write it (UTC, to the second)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def canonical(data: Any) -> bytes:

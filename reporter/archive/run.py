@@ -21,7 +21,15 @@ from reporter.archive.history import (
     examined_to,
     history_rows,
 )
-from reporter.archive.index import INDEX, AcceptedBreak, Index, IndexEntry, load_index, write_index
+from reporter.archive.index import (
+    INDEX,
+    AcceptedBreak,
+    Index,
+    IndexEntry,
+    load_index,
+    time_text,
+    write_index,
+)
 from reporter.archive.lock import ArchiveLock
 from reporter.archive.store import (
     appended,
@@ -261,7 +269,7 @@ def _history(request: RunRequest, chain: _Chain, assessment: Assessment,
 
     findings = assessment.changes_since.findings if assessment.changes_since else None
     this_run = HistoryRow(
-        request.period.label, identifier, f"{assessment.generated_at:%Y-%m-%dT%H:%M:%SZ}",
+        request.period.label, identifier, time_text(assessment.generated_at),
         framework_counts(_frameworks(assessment)),
         None if findings is None else findings.get(NEW, 0),
         None if findings is None else findings.get(CLOSED, 0),

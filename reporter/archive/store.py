@@ -16,7 +16,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
-from reporter.archive.index import AcceptedBreak, Index, IndexEntry, entry_hash, sync_folder
+from reporter.archive.index import (
+    AcceptedBreak,
+    Index,
+    IndexEntry,
+    entry_hash,
+    sync_folder,
+    time_text,
+)
 from reporter.archive.verify import PARTIAL, SNAPSHOT
 from reporter.errors import PackError, Problem
 from reporter.pack import SUMS, sha256
@@ -79,7 +86,7 @@ def chained_entry(index: Index, *, run_id: str, generated_at: datetime, period: 
     """The entry for a new pack, linked to the last entry of ``index`` and signed by ``key``."""
     fields = {
         "run_id": run_id,
-        "time": generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time": time_text(generated_at),
         "period": period.label,
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reporter.archive.history import RunFacts, run_facts
-from reporter.archive.index import INDEX, IndexEntry, load_index, recomputed_hash
+from reporter.archive.index import INDEX, IndexEntry, load_index, recomputed_hash, time_text
 from reporter.errors import PackError, Problem
 from reporter.pack import PACK_JSON, PUBLIC_KEY, SUMS, read_pack_json, sha256, verify_pack
 from reporter.period import span_names, uncovered
@@ -101,7 +101,7 @@ def _differences(entry: IndexEntry, data: dict[str, Any], folder_name: str) -> I
     pairs = (
         ("run ID", (provenance.get("report") or {}).get("run_id"), entry.run_id),
         ("folder name", folder_name, entry.run_id),
-        ("time", data.get("generated_at"), entry.time.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("time", data.get("generated_at"), time_text(entry.time)),
         ("period start", data.get("period_start"), entry.period_start.isoformat()),
         ("period end", data.get("period_end"), entry.period_end.isoformat()),
         ("status counts", framework_counts(data), entry.counts),
