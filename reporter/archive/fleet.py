@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from reporter.archive.history import counts_text, examined_text, run_facts
+from reporter.archive.history import RunFacts, counts_text, examined_text
 from reporter.archive.index import IndexEntry, time_text
 from reporter.archive.verify import ArchiveCheck, verify_archive
 from reporter.model import Status
@@ -96,7 +96,7 @@ def cluster_row(root: Path, today: date, grace_days: int) -> ClusterRow:
     check = verify_archive(root)
     latest = _latest(check)
     data = parsed_pack_json(root / latest.pack) if latest is not None else None
-    facts = run_facts(data)
+    facts = check.facts[latest.pack] if latest is not None else RunFacts()
     return ClusterRow(
         archive=str(root),
         organisation=_text(data, "organisation"), cluster=_text(data, "cluster"),
