@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path, PurePosixPath
 
 from reporter.errors import GitError, InputError, Problem
@@ -50,6 +52,8 @@ class PathCommit:
     """The file's blob in each parent (two or more for a merge); None where it did not exist."""
     new_blob: str | None
     """The file's blob after the commit; None when the commit deleted it."""
+    previous: str | None = None
+    """The path before the commit when it renamed or copied the file there."""
 
 
 def _environment() -> dict[str, str]:
@@ -202,32 +206,116 @@ def log_for_path(
     """Commits reachable from ``ref`` that changed ``path``, newest first, following renames,
     each with the file's blobs before and after. A merge counts only when its file differs
     from every parent's (a conflict resolved by hand), as a combined diff (``-c``) shows it."""
+    return _log(repo, [path], rev_parse(repo, ref), ("--follow",) if follow else ())
+
+
+PATHS_PER_LOG = 500
+"""Paths named to one ``git log`` (a command line has a limit)."""
+
+
+def logs_for_paths(repo: Path, paths: Sequence[str], ref: str = "HEAD", *, parallel: int = 1
+                   ) -> dict[str, list[PathCommit]]:
+    """:func:`log_for_path` of each path, from a few walks of the history for all of them
+    rather than one walk per path (~0.1 s each at 3,000 commits: a minute at the root of
+    kube-prometheus). A ``--follow`` log walks every commit in one order, as
+    ``--full-history`` does, showing those that change the name it follows; where that name
+    was added by a rename or copy (as ``--follow`` reads that one commit), it follows the old
+    name in the commits walked after it. So each round walks once for every name followed
+    and looks at the additions found, ``parallel`` at a time; a path added in a merge is
+    followed on its own."""
     commit = rev_parse(repo, ref)
+    order: dict[str, int] = {}
+
+    def position(sha: str) -> int:
+        """Where the walk meets ``sha`` (the history listed once, when a rename is found)."""
+        if not order:
+            order.update((s, at) for at, s in enumerate(
+                run_git(["rev-list", commit], repo).decode("ascii").split()))
+        return order[sha]
+
+    found: dict[str, list[PathCommit]] = {path: [] for path in paths}
+    following = {path: (path, -1) for path in paths}  # path -> (name, after walk position)
+    on_own: list[str] = []
+    with ThreadPoolExecutor(max(1, parallel)) as pool:
+        while following:
+            logs = _logs_by_name(repo, sorted({name for name, _ in following.values()}), commit)
+            later = {path: [e for e in logs.get(name, ())
+                            if after < 0 or position(e.sha) > after]
+                     for path, (name, after) in following.items()}
+            additions = [(following[path][0], entry) for path, log in later.items()
+                         for entry in log if not any(entry.old_blobs)]
+            seen = dict(zip(additions, pool.map(partial(_addition, repo), additions),
+                            strict=True))
+            moved: dict[str, tuple[str, int]] = {}
+            for path, log in later.items():
+                name = following[path][0]
+                for entry in log:
+                    shown = seen.get((name, entry), entry)
+                    if shown is None:
+                        on_own.append(path)
+                        break
+                    found[path].append(shown)
+                    if shown.previous is not None:
+                        moved[path] = (shown.previous, position(entry.sha))
+                        break
+            following = moved
+        found.update(zip(on_own, pool.map(
+            lambda path: _log(repo, [path], commit, ("--follow",)), on_own), strict=True))
+    return found
+
+
+def _logs_by_name(repo: Path, names: Sequence[str], commit: str
+                  ) -> dict[str, list[PathCommit]]:
+    """Each name's commits in one ``--full-history`` walk (per PATHS_PER_LOG names)."""
+    logs: dict[str, list[PathCommit]] = {}
+    for start in range(0, len(names), PATHS_PER_LOG):
+        chunk = names[start:start + PATHS_PER_LOG]
+        for entry in _log(repo, chunk, commit, ("--full-history", "--no-renames")):
+            logs.setdefault(entry.path, []).append(entry)
+    return logs
+
+
+def _addition(repo: Path, added: tuple[str, PathCommit]) -> PathCommit | None:
+    """What ``--follow`` shows for the commit that added a name: the entry of a rename or copy
+    (its ``previous`` name), else of an addition (in a merge, with the blob of a parent that
+    held the file under another name: a merge's combined diff finds it but never changes the
+    name followed); None if it shows another commit first (the path is followed on its
+    own)."""
+    name, entry = added
+    shown = _log(repo, [name], entry.sha, ("--follow", "--max-count=1"))
+    return shown[0] if [e.sha for e in shown] == [entry.sha] else None
+
+
+def _log(repo: Path, paths: Sequence[str], commit: str, options: Sequence[str]
+         ) -> list[PathCommit]:
     args = ["log", "--no-show-signature", "--no-color", "--raw", "-c", "--no-abbrev", "-z"]
-    args += ["--follow"] if follow else []
-    out = run_git([*args, "--format=%x1e%H%x00%cI", commit, "--", path], repo)
-    history = (_path_commit(record) for record in out.split(b"\x1e")[1:])
-    return [entry for entry in history if entry is not None]
+    out = run_git([*args, *options, "--format=%x1e%H%x00%cI", commit, "--", *paths], repo)
+    return [entry for record in out.split(b"\x1e")[1:] for entry in _path_commits(record)]
 
 
-def _path_commit(record: bytes) -> PathCommit | None:
-    """One record: ``<sha> NUL <date> NUL`` then, unless git lists the commit without a change
-    (a merge taking one side's file), ``:<modes> <blobs> <status> NUL <path> [NUL <new path>]``
-    with one more colon, mode and blob per extra parent."""
+def _path_commits(record: bytes) -> Iterator[PathCommit]:
+    """One commit's record: ``<sha> NUL <date> NUL`` then, for each path it changed (none when
+    git lists a merge taking one side's file), ``:<modes> <blobs> <status> NUL <path>``, with
+    ``NUL <new path>`` after a rename or copy (status R or C); a merge's combined diff has one
+    more colon, mode and blob per extra parent, and one path."""
     sha, date, *rest = record.split(b"\0")
     fields = [field for field in rest if field.strip(b"\n")]
-    if not fields:
-        return None
-    meta = fields[0].lstrip(b"\n").decode("ascii")
-    parents = len(meta) - len(meta.lstrip(":"))
-    blobs = meta.lstrip(":").split(" ")[parents + 1 : 2 * parents + 2]
-    return PathCommit(
-        sha=sha.decode("ascii"),
-        committed_at=datetime.fromisoformat(date.decode("ascii")),
-        path=os.fsdecode(fields[-1]),
-        old_blobs=tuple(_blob(b) for b in blobs[:-1]),
-        new_blob=_blob(blobs[-1]),
-    )
+    at = 0
+    while at < len(fields):
+        meta = fields[at].lstrip(b"\n").decode("ascii")
+        parents = len(meta) - len(meta.lstrip(":"))
+        values = meta.lstrip(":").split(" ")
+        blobs = values[parents + 1 : 2 * parents + 2]
+        moved = parents == 1 and values[-1][:1] in ("R", "C")
+        at += 3 if moved else 2
+        yield PathCommit(
+            sha=sha.decode("ascii"),
+            committed_at=datetime.fromisoformat(date.decode("ascii")),
+            path=os.fsdecode(fields[at - 1]),
+            old_blobs=tuple(_blob(b) for b in blobs[:-1]),
+            new_blob=_blob(blobs[-1]),
+            previous=os.fsdecode(fields[at - 2]) if moved else None,
+        )
 
 
 def _blob(object_id: str) -> str | None:

@@ -22,6 +22,7 @@ from reporter.provenance.model import (
     RepositoryInfo,
     SignatureStatus,
 )
+from reporter.workers import processes
 
 
 def strip_credentials(url: str) -> str:
@@ -123,7 +124,7 @@ def collect_provenance(
     in_period = _period(since, until)
     history_unavailable = None
     try:
-        file_logs = {path: git.log_for_path(root, path, commit) for path in blobs}
+        file_logs = git.logs_for_paths(root, list(blobs), commit, parallel=processes())
         object_logs = object_histories(root, file_logs, blobs, kinds)
         histories = [[(c.sha, c.committed_at) for c in log] for log in file_logs.values()]
         referenced = _referenced(commit, [*histories, *(h for _, _, h in object_logs)], in_period)
