@@ -16,8 +16,8 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path, PurePosixPath
 
-from reporter.errors import GitError, InputError, Problem
-from reporter.inventory.sources import MANIFEST_SUFFIXES, Source
+from reporter.errors import GitError, Problem
+from reporter.inventory.sources import MANIFEST_SUFFIXES, Source, not_utf8
 
 # Variables that point git at another repository; a git hook that runs us would otherwise make
 # every command act on the hook's repository instead of the path we were given.
@@ -378,14 +378,13 @@ def sources_at_ref(repo: Path, ref: str, paths: Sequence[str]) -> list[Source]:
             problems, hint=f"paths are relative to the repository root; see `git ls-tree -r {ref}`"
         )
     contents = read_objects(repo, [e.blob for e in chosen])
-    return [Source(e.path, _decode(contents[e.blob], e.path, ref)) for e in chosen]
+    return [_source(e.path, contents[e.blob]) for e in chosen]
 
 
-def _decode(data: bytes, path: str, ref: str) -> str:
+def _source(path: str, data: bytes) -> Source:
+    """The committed file's text, or why it is not text (reported with the commit named)."""
     try:
-        return data.decode("utf-8")  # a BOM stays, as when the file is read from disk
+        return Source(path, data.decode("utf-8"))  # a BOM stays, as when read from disk
     except UnicodeDecodeError as err:
-        raise InputError(
-            [Problem(f"not UTF-8 text in Git ref {ref!r} (byte {err.start})", file=path)],
-            hint="save the file as UTF-8 and commit it, or leave it out of the inputs",
-        ) from None
+        return Source(path, "", problem=f"{not_utf8(data, err)}: save the file as UTF-8 and "
+                                        "commit it")

@@ -90,7 +90,7 @@ def period_commits(repo: Path, paths: Sequence[str], start: date, end: date, ref
 def _content_key(sources: Sequence[Source]) -> str:
     digest = hashlib.sha256()
     for source in sources:
-        digest.update(f"{source.path}\0{len(source.text)}\0".encode())
+        digest.update(f"{source.path}\0{source.problem}\0{len(source.text)}\0".encode())
         digest.update(source.text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 
@@ -140,8 +140,6 @@ class PeriodRunner:
             sources = sources_at_ref(self.repo, commit.sha, self.paths)
         except GitError:  # the paths do not exist in that commit yet
             return None
-        except InputError as error:  # a file that is not UTF-8 text
-            return StateRun(commit, None, False, (), problem_text(error))
         key = _content_key(sources)
         reused = key in self._cache
         if not reused:

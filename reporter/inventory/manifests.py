@@ -138,6 +138,12 @@ class _InventoryBuilder:
                                                   load_documents(source.text, source.path))
 
     def add_source(self, source: Source) -> None:
+        if source.skipped is not None:
+            self._skip(source.path, Skip(source.skipped))
+            return
+        if source.problem is not None:
+            self.problems.append(Problem(source.problem, source.path))
+            return
         documents = self._documents(source)
         if documents is None:
             return

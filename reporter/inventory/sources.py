@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import os
 import sys
@@ -28,6 +29,12 @@ class Source:
     disk_path: str | None = None
     """The path to open when ``path`` differs from it (a name that is not valid UTF-8 is
     shown with backslash escapes)."""
+    skipped: str | None = None
+    """Why a file found in a folder is not read (a symbolic link to nothing): the inventory
+    lists it with the files skipped; ``text`` is empty."""
+    problem: str | None = None
+    """Why the file cannot be read (not UTF-8, no permission): the inventory reports it with
+    every other problem of the inputs, not alone; ``text`` is empty."""
 
     @property
     def file(self) -> str:
@@ -87,7 +94,7 @@ def _read_path(path: str, stdin: TextIO, exclude: Sequence[str]) -> list[Source]
                 + (" that --exclude leaves in" if exclude else ""),
                 file=shown_path(path),
             )])
-        return [_read_file(f) for f in files]
+        return [_read_file(f, found=True) for f in files]
     if not os.path.exists(path):
         raise InputError([_no_such_path(path)])
     return [] if excluded(path, path, exclude) else [_read_file(path)]
@@ -144,15 +151,33 @@ def manifest_files(directory: str, exclude: Sequence[str] = ()) -> Iterator[str]
         yield os.path.join(directory, str(name))
 
 
-def _read_file(path: str) -> Source:
+def _read_file(path: str, *, found: bool = False) -> Source:
+    """The file's text, or why it cannot be read; ``found``: met in a folder, where a symbolic
+    link to nothing (a test fixture, a build output) is skipped rather than refuse the tree."""
     shown = shown_path(path)
+    disk_path = path if shown != path else None
     try:
         data = Path(path).read_bytes()
     except OSError as error:
-        raise InputError([Problem(f"cannot read: {error.strerror}", file=shown)]) from None
+        if found and os.path.islink(path) and not os.path.exists(path):
+            return Source(shown, "", disk_path, skipped=(
+                f"a symbolic link to {shown_path(os.readlink(path))}, which does not exist"))
+        return Source(shown, "", disk_path, problem=f"cannot read: {error.strerror}")
     try:
-        return Source(shown, data.decode("utf-8"), path if shown != path else None)
+        return Source(shown, data.decode("utf-8"), disk_path)
     except UnicodeDecodeError as error:
-        raise InputError([Problem(
-            f"not UTF-8 text (byte {error.start}): save the file as UTF-8", file=shown
-        )]) from None
+        return Source(shown, "", disk_path, problem=f"{not_utf8(data, error)}: save the file "
+                                                   "as UTF-8")
+
+
+_BYTE_ORDER_MARKS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+                     (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+"""UTF-32's little-endian mark begins with UTF-16's: looked for first."""
+
+
+def not_utf8(data: bytes, error: UnicodeDecodeError) -> str:
+    """What text that is not UTF-8 is, as far as its first bytes tell."""
+    encoding = next((name for mark, name in _BYTE_ORDER_MARKS if data.startswith(mark)), None)
+    if encoding is not None:
+        return f"{encoding} text, not UTF-8 (it starts with a {encoding} byte-order mark)"
+    return f"not UTF-8 text (byte {error.start})"

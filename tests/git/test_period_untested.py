@@ -224,8 +224,8 @@ def test_a_state_with_a_file_that_is_not_utf8_is_not_examined_either(repo: Repo)
     result = check("-o", "json")
     assert result.exit_code == 0, result.output
     [state] = [s for s in json.loads(result.stdout)["period"]["states"] if s["commit"] == latin]
-    assert state["problem"] == f"estate/policies.yaml: not UTF-8 text in Git ref '{latin}' " + (
-        f"(byte {len(CLEAN.encode()) + 5})")
+    assert state["problem"] == (f"estate/policies.yaml: not UTF-8 text (byte "
+                                f"{len(CLEAN.encode()) + 5}): save the file as UTF-8 and commit it")
     assert state["failing_requirements"] is None
     # The state at the start unreadable: which files it had is unknown, so none is said to be
     # missing from it.

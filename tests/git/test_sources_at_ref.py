@@ -8,6 +8,7 @@ import pytest
 
 from reporter.errors import GitError, InputError
 from reporter.git import sources_at_ref
+from reporter.inputs import load_inputs
 from reporter.inventory.sources import Source, collect_sources
 from tests.git.conftest import Repo
 
@@ -98,7 +99,10 @@ def test_committed_text_that_is_not_utf8_is_an_input_error(make_repo: Callable[.
     repo = make_repo()
     (repo.path / "latin1.yaml").write_bytes("name: caf\xe9\n".encode("latin-1"))
     repo.commit("latin-1")
-    with pytest.raises(InputError) as raised:
-        sources_at_ref(repo.path, "HEAD", ["latin1.yaml"])
-    assert raised.value.problems[0].file == "latin1.yaml"
-    assert raised.value.problems[0].message == "not UTF-8 text in Git ref 'HEAD' (byte 9)"
+    (source,) = sources_at_ref(repo.path, "HEAD", ["latin1.yaml"])
+    assert (source.path, source.text) == ("latin1.yaml", "")
+    assert source.problem == "not UTF-8 text (byte 9): save the file as UTF-8 and commit it"
+    with pytest.raises(InputError) as raised:  # reported with the commit named
+        load_inputs([str(repo.path / "latin1.yaml")], git_ref="HEAD")
+    assert raised.value.problems[0].message == source.problem
+    assert raised.value.problems[0].commit == repo.git("rev-parse", "HEAD")

@@ -15,6 +15,7 @@ from reporter.inventory.sources import Source, collect_sources
 from .helpers import DATA
 
 TREE = DATA / "tree"
+NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
 
 
 def test_a_directory_gives_its_manifests_recursively_in_a_stable_order() -> None:
@@ -93,12 +94,52 @@ def test_no_paths_at_all_is_an_error() -> None:
 def test_text_that_is_not_utf8_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes("name: caf\u00e9\n".encode("latin-1"))
+    (source,) = collect_sources([str(path)])
+    assert (source.text, source.problem) == (
+        "", "not UTF-8 text (byte 9): save the file as UTF-8")
     with pytest.raises(InputError) as caught:
-        collect_sources([str(path)])
+        load_paths([str(path)])
     (problem,) = caught.value.problems
-    assert (problem.file, problem.message) == (
-        str(path), "not UTF-8 text (byte 9): save the file as UTF-8"
-    )
+    assert (problem.file, problem.message) == (str(path), source.problem)
+
+
+def test_utf16_text_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.yaml"
+    path.write_bytes("kind: Namespace\n".encode("utf-16"))  # with its byte-order mark
+    (source,) = collect_sources([str(path)])
+    assert source.problem == ("UTF-16 text, not UTF-8 (it starts with a UTF-16 byte-order "
+                              "mark): save the file as UTF-8")
+
+
+def test_every_unreadable_file_of_a_tree_is_reported_with_the_other_problems(
+    tmp_path: Path,
+) -> None:
+    """A file that cannot be read does not stop the reading: the run names every problem
+    at once, as for invalid manifests."""
+    (tmp_path / "a.yaml").write_bytes(b"kind: Namespace\nmetadata: {name: caf\xe9}\n")
+    (tmp_path / "b.yaml").write_text("kind: [\n")
+    (tmp_path / "c.yaml").write_text(NAMESPACE)
+    with pytest.raises(InputError) as caught:
+        load_paths([str(tmp_path)])
+    assert [(Path(p.file).name, p.message.split(" (")[0].split(":")[0])
+            for p in caught.value.problems] == [("a.yaml", "not UTF-8 text"),
+                                                ("b.yaml", "invalid YAML")]
+
+
+def test_a_symbolic_link_to_nothing_in_a_tree_is_skipped_and_listed(tmp_path: Path) -> None:
+    """A test fixture or a stale build link does not refuse a repository; named, it is a
+    missing file."""
+    (tmp_path / "ns.yaml").write_text(NAMESPACE)
+    (tmp_path / "fixtures").mkdir()
+    link = tmp_path / "fixtures" / "nowhere.json"
+    link.symlink_to("missing/target.json")
+    inventory = load_paths([str(tmp_path)])
+    assert [n.name for n in inventory.namespaces] == ["shop"]
+    assert [(Path(s.path).name, s.reason) for s in inventory.skipped_files] == [
+        ("nowhere.json", "a symbolic link to missing/target.json, which does not exist")]
+    with pytest.raises(InputError) as caught:
+        collect_sources([str(link)])
+    assert caught.value.problems[0].message == "no such file or directory"
 
 
 def test_a_directory_tree_loads_into_one_inventory() -> None:
