@@ -221,8 +221,8 @@ def logs_for_paths(repo: Path, paths: Sequence[str], ref: str = "HEAD", *, paral
     ``--full-history`` does, showing those that change the name it follows; where that name
     was added by a rename or copy (as ``--follow`` reads that one commit), it follows the old
     name in the commits walked after it. So each round walks once for every name followed
-    and looks at the additions found, ``parallel`` at a time; a path added in a merge is
-    followed on its own."""
+    and looks at the additions found, ``parallel`` at a time; a path whose addition
+    ``--follow`` does not show as that commit is followed on its own."""
     commit = rev_parse(repo, ref)
     order: dict[str, int] = {}
 
