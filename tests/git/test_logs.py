@@ -7,12 +7,14 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reporter import git
+from reporter.errors import GitError
 from tests.git.conftest import Repo
 
 LINES = 8
@@ -32,10 +34,14 @@ def _files(repo: Repo) -> list[str]:
 
 
 def _agree(repo: Repo, ref: str = "HEAD") -> dict[str, list[git.PathCommit]]:
+    """The logs for all files at once, from the whole history's one listing and from walks
+    naming the files (the listing too large), are each file's own follow log."""
     files = repo.git("ls-tree", "-r", "--name-only", ref).splitlines()
-    many = git.logs_for_paths(repo.path, files, ref, parallel=2)
-    assert many == {path: git.log_for_path(repo.path, path, ref) for path in files}
-    return many
+    one_by_one = {path: git.log_for_path(repo.path, path, ref) for path in files}
+    assert git.logs_for_paths(repo.path, files, ref, parallel=2) == one_by_one
+    with patch.object(git, "WHOLE_HISTORY_BYTES", 0):
+        assert git.logs_for_paths(repo.path, files, ref, parallel=2) == one_by_one
+    return one_by_one
 
 
 def test_renames_copies_deletions_and_merges_as_one_follow_log_per_file(
@@ -164,3 +170,16 @@ def test_any_history_gives_the_logs_of_one_follow_log_per_file(
         repo.git("config", "user.email", "owner@example.com")
         _build(repo, history)
         _agree(repo)
+
+
+def test_a_listing_past_its_limit_is_abandoned_and_a_failure_is_an_error(
+    make_repo: Callable[..., Repo],
+) -> None:
+    repo = make_repo()
+    repo.write("a.yaml", _text(1))
+    repo.commit("add")
+    listing = git.run_git(["log", "--raw"], repo.path)
+    assert git._bounded_git(["log", "--raw"], repo.path, len(listing)) == listing
+    assert git._bounded_git(["log", "--raw"], repo.path, len(listing) - 1) is None
+    with pytest.raises(GitError, match="`git log` failed: "):
+        git._bounded_git(["log", "no-such-ref"], repo.path, 1000)
