@@ -46,6 +46,21 @@ def _write(directory: Path, proposals: list[Proposal]) -> list[Path]:
     return targets
 
 
+def _read_again(paths: tuple[str, ...], config: str | None, out: Path) -> list[str]:
+    """A note when the proposals are written inside a folder read as input: the next run
+    would read them as applied, beside the policies they replace."""
+    for path in paths:
+        folder = Path(path)
+        if path != "-" and folder.is_dir() and out.resolve().is_relative_to(folder.resolve()):
+            inside = os.path.relpath(out.resolve(), folder.resolve())
+            with_config = f" --config {config}" if config else ""
+            return [f"note: {out} is inside {path}: a run reading {path} reads the proposals as "
+                    "applied, beside the policies they replace; judge them with `reporter "
+                    f"check {' '.join(paths)}{with_config} --exclude {inside} --apply {out}`, "
+                    "apply them, or write them elsewhere (--out)"]
+    return []
+
+
 CUT_NAMED = 5
 """Connections cut between workloads that fix names (without declared flows) before it counts
 the rest."""
@@ -138,6 +153,7 @@ def fix_command(paths: tuple[str, ...], options: PipelineOptions, out_dir: str) 
                         propose(ctx, current.assessment))
     written = _write(Path(out_dir), list(recheck.accepted))
     report = _report(recheck, written, declared=bool(loaded.config.flows))
-    click.echo("\n".join([f"config: {loaded.describe()}", *report]))
+    click.echo("\n".join([f"config: {loaded.describe()}", *report,
+                          *_read_again(paths, options.config_path, Path(out_dir))]))
     open_checks = {r.check_id for r in recheck.after.checks if r.status.value == "FAIL"}
     return ExitCode.FAILED if open_checks - set(NOT_CLOSABLE) else ExitCode.OK

@@ -336,3 +336,38 @@ def test_a_default_deny_without_a_dns_server_in_the_inputs_says_lookups_will_fai
             "from namespace shop fail once it is applied")
     assert f"      note: {said}" in stdout
     assert f"# note: {said}" in (tmp_path / "out" / "shop-default-deny.yaml").read_text()
+
+
+def test_proposals_written_inside_the_inputs_are_said_to_be_read_again_and_how_to_judge_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`reporter fix .` at a repository's root writes fix/ among the inputs: the note gives the
+    command that judges the proposals, and a run reading them anyway names them as proposals."""
+    estate = tmp_path / "repo"
+    estate.mkdir()
+    for manifest in Path(LEAKY).glob("*.yaml"):
+        if manifest.name != "reporter.yaml":
+            (estate / manifest.name).write_text(manifest.read_text())
+    monkeypatch.chdir(estate)
+    code, out, err = run("fix", ".", "--config", CONFIG)
+    assert code == 0, out + err
+    note = out.splitlines()[-1]
+    command = re.fullmatch(r"note: fix is inside \.: a run reading \. reads the proposals as "
+                           r"applied, beside the policies they replace; judge them with "
+                           r"`reporter (.*)`, apply them, or write them elsewhere \(--out\)", note)
+    assert command is not None, note
+    assert command[1] == f"check . --config {CONFIG} --exclude fix --apply fix"
+    judged = CliRunner().invoke(cli, [*command[1].split(), "-o", "json"])
+    assert judged.exit_code == 1, judged.stderr  # host network and a policy selecting nothing
+    assert {c["check_id"] for c in json.loads(judged.stdout)["checks"]
+            if c["status"] == "FAIL"} == {"hygiene.host-network-in-scope",
+                                          "hygiene.policy-selects-nothing"}
+    code, out, err = run("check", ".", "--config", CONFIG)
+    assert code == 2
+    assert "is a proposal written by `reporter fix`, to apply in place of the other" in err
+    assert err.splitlines()[-1] == (
+        "hint: the inputs hold proposals written by `reporter fix` beside the policies they "
+        "replace: leave the folder of proposals out of the inputs (--exclude DIR) and judge them "
+        "with --apply DIR, or move each over the policy it replaces")
+    code, out, err = run("fix", LEAKY, "--config", CONFIG, "--out", str(tmp_path / "elsewhere"))
+    assert code == 0 and "note: " not in out.splitlines()[-1]
