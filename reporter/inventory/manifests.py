@@ -132,10 +132,11 @@ class _InventoryBuilder:
         self.whole: set[str] = set()
         self.layout = RepositoryLayout(s.path for s in sources)
         self.kustomize_variants = 0
+        """Duplicate objects that are resources of two kustomizations (variants)."""
         self.proposals: set[str] = set()
         """Files written by ``reporter fix`` (they start with its header)."""
         self.proposal_copies = 0
-        """Duplicate objects that are resources of two kustomizations (variants)."""
+        """Duplicate objects one of which is in such a file."""
         self.differing_copies = 0
         """Duplicate objects defined differently, variants or not."""
         for source in sources:
