@@ -168,12 +168,14 @@ class Skip:
 
 
 def strict_json_problem(text: str, path: str) -> Problem | None:
-    """``.json`` files are JSON: what YAML would forgive (NaN, trailing commas) is an error."""
+    """``.json`` files are JSON: what YAML would forgive (NaN, trailing commas) is an error.
+    One that does not open with ``{`` or ``[`` is read as YAML, as kubectl sniffs it (a
+    placeholder such as ``4xx json`` in a web server's folder holds no object)."""
     def refuse(constant: str) -> Any:
         raise ValueError(constant)
 
-    if not text.strip():
-        return None  # an empty file holds no objects, as an empty YAML file does
+    if not text.lstrip().startswith(("{", "[")):
+        return None  # empty (no objects, as an empty YAML file) or not JSON at all
     try:
         json.loads(text, parse_constant=refuse)
     except json.JSONDecodeError as error:

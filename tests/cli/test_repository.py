@@ -245,6 +245,22 @@ def test_json_files_are_read_as_strict_json(tmp_path: Path, text: str, line: int
     code, _, err = run("connectivity", tmp_path)
     assert code == 2
     assert f"error: {tmp_path}/ns.json:{line}: " in err and words in err
+    assert err.count("error: ") == 1
+
+
+def test_a_json_file_that_does_not_open_as_json_is_read_as_yaml_as_kubectl_does(
+    tmp_path: Path,
+) -> None:
+    """ingress-nginx's error pages hold placeholders such as ``4xx json``: not a manifest,
+    skipped; YAML in a .json file is read as kubectl reads it."""
+    (tmp_path / "4xx.json").write_text("4xx json\n")
+    (tmp_path / "ns.json").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: a}\nspec: {}\n")
+    code, out, err = run("connectivity", tmp_path, "-v")
+    assert code == 0, err
+    assert f"{tmp_path}/4xx.json: not a Kubernetes object" in err
+    assert "a/web[Pod]" in out
 
 
 def test_file_names_that_are_not_utf8_never_crash_any_output(tmp_path: Path) -> None:
