@@ -201,7 +201,8 @@ def requirement_result(framework: Framework, requirement: CatalogRequirement,
         roc=ROC[status] if framework.framework.startswith("PCI") else None,
         check_status=per_check, zone_status=by_zone,
         population=_population(ctx, judged) if judged else {},
-        caveats=_caveats(judged, ctx.inventory.not_modelled, _not_rendered(ctx))
+        caveats=_caveats(judged, ctx.inventory.not_modelled, _not_rendered(ctx),
+                         proposals_caveat(ctx.inventory.proposals))
         if per_check else [])
 
 
@@ -212,13 +213,28 @@ def _not_rendered(ctx: CheckContext) -> str | None:
         (s.kind, s.reason) for s in ctx.inventory.all_skipped()))
 
 
+SHOWN_PROPOSALS = 3
+"""Proposal files a caveat names; it counts the rest."""
+
+
+def proposals_caveat(proposals: Sequence[str]) -> str | None:
+    """The caveat of a map that reads proposals of ``reporter fix`` as deployed: what passes
+    may pass only once they are applied."""
+    if not proposals:
+        return None
+    return (f"proposals written by reporter fix are read as deployed: "
+            f"{listed(proposals, SHOWN_PROPOSALS, 'file')} (until they are applied to the "
+            "cluster, leave them out with --exclude and judge them with --apply)")
+
+
 def _caveats(zones: Sequence[ZoneScope], not_modelled: Sequence[NotModelledPolicy],
-             not_rendered: str | None) -> list[str]:
+             not_rendered: str | None, proposals: str | None) -> list[str]:
     """One line per object of a kind the engine does not evaluate (a Cilium or admin network
-    policy, an Argo Rollout…) that may apply in the zones, and one for the inputs left
-    unrendered: the map the requirement was judged on may be wrong."""
+    policy, an Argo Rollout…) that may apply in the zones, one for the inputs left unrendered,
+    and one for proposals of ``reporter fix`` among the inputs: the map the requirement was
+    judged on may be wrong."""
     namespaces = {n for z in zones for n in z.namespaces}
-    caveats = [not_rendered] if not_rendered else []
+    caveats = [c for c in (proposals, not_rendered) if c]
     for policy in not_modelled:
         covered = sorted(n for n in namespaces if policy.covers(n))
         if covered:

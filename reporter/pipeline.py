@@ -28,6 +28,7 @@ from reporter.inputs import GitOptions, LoadedInputs, ReadOptions, load_inputs
 from reporter.inventory.sources import STDIN_NAME
 from reporter.model import GIT_PROVENANCE, IPBLOCK_FLAG, Assessment, Location, SkippedItem
 from reporter.timeline import point_in_time
+from reporter.wording import counted
 from reporter.workers import processes
 
 if TYPE_CHECKING:
@@ -242,6 +243,9 @@ class Assessor:
         label = _state_label(inputs, self.now)
         if self.options.apply:
             label += f", with the NetworkPolicies of {', '.join(self.options.apply)} applied"
+        if inputs.inventory.proposals:
+            label += (f", with {counted(len(inputs.inventory.proposals), 'proposal')} of "
+                      "reporter fix read as deployed")
         update: dict[str, object] = {"period": point_in_time(label, *self.period_dates)}
         if inputs.provenance is not None:
             recorded = inputs.provenance.to_dict()

@@ -146,14 +146,14 @@ class _InventoryBuilder:
                                                   load_documents(source.text, source.path))
 
     def add_source(self, source: Source) -> None:
-        if source.text.startswith(PROPOSAL_HEADER):
-            self.proposals.add(source.path)
         if source.skipped is not None:
             self._skip(source.path, Skip(source.skipped))
             return
         if source.problem is not None:
             self.problems.append(Problem(source.problem, source.path))
             return
+        if source.text.startswith(PROPOSAL_HEADER):
+            self.proposals.add(source.path)
         documents = self._documents(source)
         if documents is None:
             return
@@ -438,6 +438,7 @@ class _InventoryBuilder:
             copies=tuple(self.copies),
             not_modelled=tuple(sorted(self.not_modelled, key=lambda p: (
                 p.namespace or "", p.kind, p.name, p.origin.file, p.origin.line))),
+            proposals=tuple(sorted(self.proposals, key=lambda path: self.order.get(path, 0))),
             whole=frozenset(self.whole),
         )
 

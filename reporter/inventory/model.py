@@ -275,6 +275,9 @@ class Inventory:
     """Files and documents that are not manifests (templates, CI workflows, data…)."""
     copies: tuple[Copy, ...] = ()
     not_modelled: tuple[NotModelledPolicy, ...] = ()
+    proposals: tuple[str, ...] = ()
+    """Input files written by ``reporter fix`` (its header opens them): proposals, read as if
+    they were deployed."""
     whole: frozenset[str] = field(default=frozenset(), compare=False)
     """Input files with nothing to redact, known from reading them: the pack copies them
     without parsing them again."""

@@ -7,6 +7,7 @@ import ipaddress
 import json
 import re
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,7 @@ from reporter.cli import cli
 from reporter.config import load_config
 from reporter.fix import NOT_CLOSABLE, PolicyText, Proposal, Rechecker
 from reporter.fix.recheck import cut_flows, new_failures, open_findings
+from reporter.judge import SHOWN_PROPOSALS
 from reporter.netpol.engine import Reachability
 from reporter.pipeline import Assessor, PipelineOptions
 
@@ -371,3 +373,44 @@ def test_proposals_written_inside_the_inputs_are_said_to_be_read_again_and_how_t
         "with --apply DIR, or move each over the policy it replaces")
     code, out, err = run("fix", LEAKY, "--config", CONFIG, "--out", str(tmp_path / "elsewhere"))
     assert code == 0 and "note: " not in out.splitlines()[-1]
+
+
+def test_proposals_read_as_inputs_qualify_every_automated_judgement(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Proposals that only add policies (default denies) raise no duplicate when read again:
+    the run judges them as deployed, as --apply would, but says so in the state's label and
+    as a caveat of every requirement its checks judged, naming the files."""
+    estate = tmp_path / "repo"
+    estate.mkdir()
+    for manifest in Path(LEAKY).glob("*.yaml"):
+        if manifest.name != "reporter.yaml":
+            (estate / manifest.name).write_text(manifest.read_text())
+    monkeypatch.chdir(estate)
+    assert run("fix", ".", "--config", CONFIG)[0] == 0
+    new = sorted(p.name for p in (estate / "fix").glob("*-default-deny.yaml"))
+    assert len(new) > SHOWN_PROPOSALS
+    for rewritten in (estate / "fix").glob("*.yaml"):
+        if rewritten.name not in new:
+            rewritten.unlink()
+
+    def judged(*args: str) -> dict[str, Any]:
+        result = CliRunner().invoke(cli, ["check", ".", "--config", CONFIG, *args, "-o", "json"])
+        assert result.exit_code == 1, result.output
+        return cast(dict[str, Any], json.loads(result.stdout))
+
+    read, applied = judged(), judged("--exclude", "fix", "--apply", "fix")
+    statuses = [[(r["id"], r["status"]) for r in f["requirements"]] for f in read["frameworks"]]
+    assert statuses == [[(r["id"], r["status"]) for r in f["requirements"]]
+                        for f in applied["frameworks"]]
+    caveat = (f"proposals written by reporter fix are read as deployed: "
+              f"{', '.join(f'./fix/{name}' for name in new[:SHOWN_PROPOSALS])} and "
+              f"{len(new) - SHOWN_PROPOSALS} more files (until they are applied to the cluster, "
+              "leave them out with --exclude and judge them with --apply)")
+    for assessment, expected in ((read, [caveat]), (applied, [])):
+        for requirement in (r for f in assessment["frameworks"] for r in f["requirements"]):
+            assert [c for c in requirement["caveats"] if "reporter fix" in c] == (
+                expected if requirement["check_status"] else []), requirement["id"]
+    assert read["period"]["label"].endswith(
+        f", with {len(new)} proposals of reporter fix read as deployed")
+    assert applied["period"]["label"].endswith(", with the NetworkPolicies of fix applied")
