@@ -60,7 +60,7 @@ def assess(
     """
     config = loaded.config
     selected = catalog.select(frameworks or config.frameworks)
-    ctx = CheckContext(reach, config)
+    ctx = CheckContext(reach, config, loaded.problem)
     try:
         return _assessed(ctx, selected, catalog, loaded, now=now, tool_version=tool_version,
                          command=command, skipped=skipped, processes=processes, beside=beside)

@@ -105,7 +105,9 @@ def zone_statuses(result: CheckResult, zones: Sequence[ZoneScope]) -> dict[str, 
         for zone in finding.zones:
             if zone in by_zone:
                 by_zone[zone].append(finding)
-    return {name: status_of(found, 1, None) for name, found in by_zone.items()}
+    empty = {z.name for z in zones if not z.namespaces}  # nothing there was judged
+    return {name: Status.NOT_ASSESSED if name in empty else status_of(found, 1, None)
+            for name, found in by_zone.items()}
 
 
 def _in_zones(finding: Finding, zones: set[str]) -> bool:
@@ -189,6 +191,10 @@ def requirement_result(framework: Framework, requirement: CatalogRequirement,
         reason = _nothing_to_judge(ctx, judged)
     elif requirement.checks:
         automated, per_check, findings, reason = _automated(requirement, judged, results)
+        empty = [z for z in judged if not z.namespaces]
+        if empty and roll_up([automated, Status.NOT_ASSESSED]) is Status.NOT_ASSESSED:
+            # Passing elsewhere says nothing of a zone that selects no namespace.
+            automated, reason = Status.NOT_ASSESSED, _nothing_to_judge(ctx, empty)
     by_zone = {z.name: roll_up([results[c].zones.get(z.name, results[c].status)
                                 for c in requirement.checks]) for z in judged} if per_check else {}
     status = requirement_status(automated, coverage, manual)

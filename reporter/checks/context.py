@@ -11,7 +11,7 @@ import numpy as np
 
 from reporter.checks.flows import DeclaredFlows
 from reporter.checks.pci_scope import connected_to_cde
-from reporter.checks.scope import CDE, ZoneScope, namespace_zone, resolve_zones
+from reporter.checks.scope import CDE, Locate, ZoneScope, namespace_zone, resolve_zones
 from reporter.checks.traffic import Traffic, traffic_of
 from reporter.config import Config
 from reporter.inventory.model import NetworkPolicy, Workload
@@ -26,13 +26,15 @@ T = TypeVar("T")
 class CheckContext:
     """The inputs of every check. Costly views (the pair scan) are built on first use and shared."""
 
-    def __init__(self, reach: Reachability, config: Config) -> None:
+    def __init__(self, reach: Reachability, config: Config,
+                 locate: Locate | None = None) -> None:
+        """``locate`` places problems of the config found against the inventory in its file."""
         self.reach = reach
         self.compiled = reach.compiled
         self.inventory = reach.inventory
         self.config = config
         self._memo: dict[str, Any] = {}
-        self._index(resolve_zones(config, self.compiled))
+        self._index(resolve_zones(config, self.compiled, *([locate] if locate else [])))
         if any(z.kind == CDE for z in self.zones):
             self._index(self._with_connected_zones())
         ranges = self.compiled.space.ranges

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -16,6 +16,7 @@ from reporter.inventory.model import Namespace, Workload
 from reporter.model import NAMESPACE_ZONE
 from reporter.netpol.compiled import Compiled
 from reporter.netpol.selectors import BoolVector
+from reporter.wording import counted, listed
 
 DEFAULT_ZONE = "cluster"
 """The zone standing for the whole cluster when the config declares none."""
@@ -77,22 +78,44 @@ def _pods_matching(compiled: Compiled, selectors: Sequence[Selector]) -> BoolVec
     return found
 
 
-def _parts(zone: Zone, namespaces: Sequence[Namespace]) -> dict[str, list[str]]:
-    """Zone name -> namespace names; a split zone gives one part per value."""
+Locate = Callable[[Sequence[int | str], str], Problem]
+"""A problem of the config at a place in it (``("zones", 2, "split_by")``), with its line
+when the caller knows the file."""
+SHOWN_UNSPLIT = 5
+"""Namespaces named by the error of a split zone whose label they lack."""
+UNSPLIT_HINT = ("label those namespaces, or narrow the zone to the namespaces that carry the "
+                "label (namespaces: {{matchExpressions: [{{key: {key}, operator: Exists}}]}})")
+
+
+def _unlocated(loc: Sequence[int | str], message: str) -> Problem:
+    return Problem(message, field="".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                                          for p in loc).lstrip("."))
+
+
+def _parts(zone: Zone, namespaces: Sequence[Namespace]) -> tuple[dict[str, list[str]], list[str]]:
+    """Zone name -> namespace names (a split zone gives one part per value; one that matches
+    no namespace stays one empty zone, judged as a zone that selects nothing), and the
+    matching namespaces a split zone cannot place: they lack its label."""
     matching = [n for n in namespaces if _namespace_matches(zone, n)]
-    if zone.split_by is None:
-        return {zone.name: [n.name for n in matching]}
+    if zone.split_by is None or not matching:
+        return {zone.name: [n.name for n in matching]}, []
     parts: dict[str, list[str]] = defaultdict(list)
+    unplaced = []
     for namespace in matching:
         value = namespace.name if zone.split_by == "namespace" else namespace.labels.get(
             zone.split_by)
-        if value is not None:
+        if value is None:
+            unplaced.append(namespace.name)
+        else:
             parts[f"{zone.name}/{value}"].append(namespace.name)
-    return dict(parts)
+    return dict(parts), unplaced
 
 
-def resolve_zones(config: Config, compiled: Compiled) -> tuple[ZoneScope, ...]:
-    """The config's zones over the inventory; the whole cluster when it declares none."""
+def resolve_zones(config: Config, compiled: Compiled,
+                  locate: Locate = _unlocated) -> tuple[ZoneScope, ...]:
+    """The config's zones over the inventory; the whole cluster when it declares none. A
+    namespace that a split zone matches but cannot place (it lacks the label) is an error:
+    left out, it would silently leave the scope the config gives."""
     inventory = compiled.inventory
     all_namespaces = sorted(inventory.namespaces, key=lambda n: n.name)
     if not config.zones:
@@ -100,11 +123,22 @@ def resolve_zones(config: Config, compiled: Compiled) -> tuple[ZoneScope, ...]:
         return (ZoneScope(DEFAULT_ZONE, ALL_ZONES, DEFAULT_ZONE, None,
                           tuple(n.name for n in all_namespaces), everything,
                           _pods_matching(compiled, config.data_stores), inventory.host_network),)
-    scopes = [
-        _scope(zone, name, names, config, compiled)
-        for zone in config.zones
-        for name, names in sorted(_parts(zone, all_namespaces).items())
-    ]
+    scopes, problems, keys = [], [], set()
+    for index, zone in enumerate(config.zones):
+        parts, unplaced = _parts(zone, all_namespaces)
+        scopes += [_scope(zone, name, names, config, compiled)
+                   for name, names in sorted(parts.items())]
+        if unplaced:
+            problems.append(locate(("zones", index, "split_by"), (
+                f"zone {zone.name} is split by the namespace label {zone.split_by}, which "
+                f"{counted(len(unplaced), 'namespace')} it matches "
+                f"{'does' if len(unplaced) == 1 else 'do'} not carry "
+                f"({listed(unplaced, SHOWN_UNSPLIT, 'namespace')}): no part of the zone "
+                "would hold them, and they would leave its scope unjudged")))
+            keys.add(zone.split_by)
+    if problems:
+        raise InputError(problems, hint=UNSPLIT_HINT.format(
+            key=keys.pop() if len(keys) == 1 else "KEY"))
     names = [s.name for s in scopes]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:

@@ -24,6 +24,7 @@ from reporter.config.types import (
     Text,
 )
 from reporter.inventory.model import IPNetwork
+from reporter.inventory.names import label_key_errors
 
 _QUARTER = re.compile(r"^(\d{4})[Qq]([1-4])$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
@@ -98,6 +99,11 @@ class Zone(BaseModel):
     def _has_namespaces(self) -> Zone:
         if not self.names and self.namespaces is None:
             raise ValueError("give 'names' and/or 'namespaces' (use names: ['*'] for all)")
+        if self.split_by is not None and self.split_by != "namespace":
+            errors = label_key_errors(self.split_by)
+            if errors:
+                raise ValueError(f"split_by {self.split_by!r} is neither 'namespace' nor a "
+                                 f"namespace label key: {'; '.join(errors)}")
         return self
 
 

@@ -124,6 +124,11 @@ datastores: [tier=db]
     ("zones: [{name: cde, kind: cde}]", "give 'names' and/or 'namespaces'"),
     ("zones: [{name: CDE, kind: cde, names: [a]}]", "use lower case letters, digits and '-'"),
     ("zones: [{name: a, kind: pci, names: [a]}]", "Input should be 'cde', 'phi', 'tenant'"),
+    ("zones: [{name: t, kind: tenant, names: ['*'], split_by: ''}]",
+     "zones[0]: split_by '' is neither 'namespace' nor a namespace label key: name part must "
+     "be non-empty"),
+    ("zones: [{name: t, kind: tenant, names: ['*'], split_by: 'a b'}]",
+     "split_by 'a b' is neither 'namespace' nor a namespace label key: name part must consist"),
     ("flows: [{name: f, from: {zone: nope}, to: {internet: true}, ports: [TCP], "
      "justification: j}]", "flow f: no zone named 'nope'"),
     ("flows: [{name: f, from: {}, to: {internet: true}, ports: [TCP], justification: j}]",
