@@ -62,7 +62,7 @@ def paths_command(paths: tuple[str, ...], config_path: str | None, source: str,
         click.echo(f"config: {loaded.describe()}", err=True)
     inputs = read_inputs(paths, assessor.options, git_ref=git_ref, stdin=sys.stdin)
     reach = analyse(inputs.inventory, ipblock_matches_pod_ips=ipblock_matches_pod_ips)
-    ctx = CheckContext(reach, loaded.config)
+    ctx = CheckContext(reach, loaded.config, loaded.problem)
     start = select(ctx, source, "--from")
     goal = default_destination(ctx) if destination is None else select(ctx, destination, "--to")
     report = PathFinder(ctx).search(start, goal, max_hops, limit=limit or None,

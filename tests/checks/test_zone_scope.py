@@ -51,6 +51,8 @@ def test_a_split_zone_refuses_namespaces_it_matches_but_cannot_place(tmp_path: P
         "zone would hold them, and they would leave its scope unjudged",
         "hint: label those namespaces, or narrow the zone to the namespaces that carry the label "
         "(namespaces: {matchExpressions: [{key: team, operator: Exists}]})"]
+    paths = CliRunner().invoke(cli, ["paths", str(folder), "--config", str(config)])
+    assert (paths.exit_code, paths.stderr) == (2, stderr)
 
 
 def test_a_split_zone_that_matches_nothing_stays_a_zone_its_flows_can_name(
