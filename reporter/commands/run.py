@@ -129,7 +129,7 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
     """
     from reporter.archive.history import examined_to
     from reporter.archive.run import RunRequest, run_into_archive
-    from reporter.commands.check import exit_code
+    from reporter.commands.check import exit_code, require_assessed
     from reporter.inputs import GitOptions, ReadOptions
     from reporter.inventory.kubeconfig import ClusterAccess
     from reporter.inventory.sources import require_existing
@@ -185,6 +185,8 @@ def run_command(paths: tuple[str, ...], archive: str | None, kubeconfig: str | N
         "pack": str(Path(archive) / entry.pack), "signed": entry.signer is not None,
         "accepted_broken_chain": entry.accepted_broken_chain is not None,
     }, sort_keys=False))
+    # Archived all the same: the pack is the evidence that nothing could be judged.
+    require_assessed(outcome.assessment, "run")
     return exit_code(outcome.assessment, fail_on_error=fail_on_error)
 
 

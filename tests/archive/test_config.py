@@ -94,3 +94,28 @@ def test_fail_on_error_fails_the_run_and_the_pack_is_archived_all_the_same(tmp_p
     runs = json.loads((archive / "index.json").read_text())["entries"]
     assert len(runs) == 2 and (archive / runs[1]["pack"] / "report.pdf").is_file()
     assert reporter("verify", str(archive)).returncode == 0
+
+
+def test_a_run_with_nothing_to_judge_archives_its_pack_and_exits_2(tmp_path: Path) -> None:
+    """A scope that holds no workload (a zone whose namespaces are gone): the pack saying so
+    is archived and verifies, and the run exits 2 with the reason, as `check` does, so that a
+    schedule notices; a run whose scope holds workloads again exits as before."""
+    config = tmp_path / "reporter.yaml"
+    config.write_text("apiVersion: compliance-reporter/v1\nkind: ReporterConfig\n"
+                      "zones: [{name: gone, kind: other, names: [no-such-namespace]}]\n")
+    archive = tmp_path / "A"
+    empty = reporter("run", str(SAMPLE), "--archive", str(archive), "--config", str(config),
+                     *FRAMEWORK)
+    assert empty.returncode == 2, empty.stderr
+    assert json.loads(empty.stdout)["status"]["cis-kubernetes"] == {"NOT_ASSESSED": 1,
+                                                                   "MANUAL": 1}
+    assert empty.stderr.startswith(
+        "error: not assessed: CIS Kubernetes Benchmark 1.9.0: no workloads in its scope (gone): "
+        "it selects no namespace of the inputs")
+    runs = json.loads((archive / "index.json").read_text())["entries"]
+    assert len(runs) == 1 and (archive / runs[0]["pack"] / "report.pdf").is_file()
+    assert reporter("verify", str(archive)).returncode == 0
+    config.write_text("apiVersion: compliance-reporter/v1\nkind: ReporterConfig\n")
+    judged = reporter("run", str(SAMPLE), "--archive", str(archive), "--config", str(config),
+                      *FRAMEWORK)
+    assert judged.returncode == 1, judged.stderr  # the article's example fails CIS 5.3.2

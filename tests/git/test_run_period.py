@@ -19,7 +19,17 @@ metadata: {{name: deny, namespace: shop}}
 spec:
   podSelector: {{}}
   policyTypes: [{kind}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web, namespace: shop}}
+spec:
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec: {{containers: [{{name: web, image: nginx}}]}}
 """
+"""A policy with a workload it governs: a run with nothing to judge exits 2."""
 
 
 def test_the_run_period_bounds_the_changes_in_the_period(make_repo: Callable[..., Repo],
