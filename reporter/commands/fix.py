@@ -29,6 +29,8 @@ def _write(directory: Path, proposals: list[Proposal]) -> list[Path]:
     """Each proposal's file, created atomically; an existing file is never overwritten."""
     from reporter.fix.yamlout import proposal_yaml
 
+    if not proposals:  # no empty folder left behind
+        return []
     targets = [directory / p.file for p in proposals]
     existing = [t for t in targets if t.exists()]
     if existing:
@@ -78,6 +80,8 @@ def _report(recheck: Recheck, written: list[Path], declared: bool) -> list[str]:
     for proposal, reason in recheck.withdrawn:
         lines.append(f"  not written: {proposal.file}: {reason}")
         lines += [f"      note: {note}" for note in proposal.notes]
+    if not written:  # nothing added: the checks are as they were
+        return lines
     before = {r.check_id: r.status for r in recheck.before.checks}
     lines.append("checks, with the files added (kubectl apply):")
     for result in recheck.after.checks:
@@ -154,6 +158,7 @@ def fix_command(paths: tuple[str, ...], options: PipelineOptions, out_dir: str) 
     written = _write(Path(out_dir), list(recheck.accepted))
     report = _report(recheck, written, declared=bool(loaded.config.flows))
     click.echo("\n".join([f"config: {loaded.describe()}", *report,
-                          *_read_again(paths, options.config_path, Path(out_dir))]))
+                          *(_read_again(paths, options.config_path, Path(out_dir))
+                            if written else [])]))
     open_checks = {r.check_id for r in recheck.after.checks if r.status.value == "FAIL"}
     return ExitCode.FAILED if open_checks - set(NOT_CLOSABLE) else ExitCode.OK

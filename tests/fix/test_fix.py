@@ -414,3 +414,13 @@ def test_proposals_read_as_inputs_qualify_every_automated_judgement(
     assert read["period"]["label"].endswith(
         f", with {len(new)} proposals of reporter fix read as deployed")
     assert applied["period"]["label"].endswith(", with the NetworkPolicies of fix applied")
+
+
+def test_nothing_to_close_writes_nothing_and_leaves_no_folder(tmp_path: Path) -> None:
+    """samples/fixed has no failing finding a policy can close: fix says so in one line and
+    leaves no empty --out folder behind (nor a note about reading proposals again)."""
+    out = tmp_path / "fix"
+    code, stdout, stderr = run("fix", str(ROOT / "samples" / "fixed"), "--out", str(out))
+    assert code == 0, stderr
+    assert stdout.splitlines()[1:] == ["0 files written, 0 proposals withdrawn"]
+    assert not out.exists()
