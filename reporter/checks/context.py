@@ -34,7 +34,7 @@ class CheckContext:
         self.inventory = reach.inventory
         self.config = config
         self._memo: dict[str, Any] = {}
-        self._index(resolve_zones(config, self.compiled, *([locate] if locate else [])))
+        self._index(resolve_zones(config, self.compiled, locate))
         if any(z.kind == CDE for z in self.zones):
             self._index(self._with_connected_zones())
         ranges = self.compiled.space.ranges

@@ -11,6 +11,7 @@ import numpy as np
 
 from reporter.catalog import ALL_ZONES
 from reporter.config import Config, Selector, Zone
+from reporter.config.load import field_path
 from reporter.errors import InputError, Problem
 from reporter.inventory.model import Namespace, Workload
 from reporter.model import NAMESPACE_ZONE
@@ -88,8 +89,7 @@ UNSPLIT_HINT = ("label those namespaces, or narrow the zone to the namespaces th
 
 
 def _unlocated(loc: Sequence[int | str], message: str) -> Problem:
-    return Problem(message, field="".join(f"[{p}]" if isinstance(p, int) else f".{p}"
-                                          for p in loc).lstrip("."))
+    return Problem(message, field=field_path(loc))
 
 
 def _parts(zone: Zone, namespaces: Sequence[Namespace]) -> tuple[dict[str, list[str]], list[str]]:
@@ -112,7 +112,7 @@ def _parts(zone: Zone, namespaces: Sequence[Namespace]) -> tuple[dict[str, list[
 
 
 def resolve_zones(config: Config, compiled: Compiled,
-                  locate: Locate = _unlocated) -> tuple[ZoneScope, ...]:
+                  locate: Locate | None = None) -> tuple[ZoneScope, ...]:
     """The config's zones over the inventory; the whole cluster when it declares none. A
     namespace that a split zone matches but cannot place (it lacks the label) is an error:
     left out, it would silently leave the scope the config gives."""
@@ -129,7 +129,7 @@ def resolve_zones(config: Config, compiled: Compiled,
         scopes += [_scope(zone, name, names, config, compiled)
                    for name, names in sorted(parts.items())]
         if unplaced:
-            problems.append(locate(("zones", index, "split_by"), (
+            problems.append((locate or _unlocated)(("zones", index, "split_by"), (
                 f"zone {zone.name} is split by the namespace label {zone.split_by}, which "
                 f"{counted(len(unplaced), 'namespace')} it matches "
                 f"{'does' if len(unplaced) == 1 else 'do'} not carry "

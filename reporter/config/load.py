@@ -43,7 +43,7 @@ class LoadedConfig:
 
     def problem(self, loc: Sequence[int | str], message: str) -> Problem:
         return Problem(message, file=self.path, line=_line_of(self.raw, loc),
-                       field=_field_path(loc))
+                       field=field_path(loc))
 
 
 def load_config(path: str | None, found: str | None = None) -> LoadedConfig:
@@ -152,7 +152,7 @@ def _problem(path: str, raw: Any, details: ErrorDetails) -> Problem:
         message = f"{details['input']!r}: {hint}"
     else:
         message = details["msg"].removeprefix("Value error, ")
-    return Problem(message, file=path, line=_line_of(raw, loc), field=_field_path(loc))
+    return Problem(message, file=path, line=_line_of(raw, loc), field=field_path(loc))
 
 
 def _is_union_tag(part: int | str) -> bool:
@@ -205,6 +205,6 @@ def _line_of(raw: Any, loc: Sequence[int | str]) -> int | None:
     return line
 
 
-def _field_path(loc: Sequence[int | str]) -> str | None:
+def field_path(loc: Sequence[int | str]) -> str | None:
     path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
     return path or None
