@@ -340,17 +340,23 @@ def test_a_default_deny_without_a_dns_server_in_the_inputs_says_lookups_will_fai
     assert f"# note: {said}" in (tmp_path / "out" / "shop-default-deny.yaml").read_text()
 
 
-def test_proposals_written_inside_the_inputs_are_said_to_be_read_again_and_how_to_judge_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """`reporter fix .` at a repository's root writes fix/ among the inputs: the note gives the
-    command that judges the proposals, and a run reading them anyway names them as proposals."""
+def leaky_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """samples/leaky's manifests, without its config, as the current folder."""
     estate = tmp_path / "repo"
     estate.mkdir()
     for manifest in Path(LEAKY).glob("*.yaml"):
         if manifest.name != "reporter.yaml":
             (estate / manifest.name).write_text(manifest.read_text())
     monkeypatch.chdir(estate)
+    return estate
+
+
+def test_proposals_written_inside_the_inputs_are_said_to_be_read_again_and_how_to_judge_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`reporter fix .` at a repository's root writes fix/ among the inputs: the note gives the
+    command that judges the proposals, and a run reading them anyway names them as proposals."""
+    leaky_repository(tmp_path, monkeypatch)
     code, out, err = run("fix", ".", "--config", CONFIG)
     assert code == 0, out + err
     note = out.splitlines()[-1]
@@ -381,12 +387,7 @@ def test_proposals_read_as_inputs_qualify_every_automated_judgement(
     """Proposals that only add policies (default denies) raise no duplicate when read again:
     the run judges them as deployed, as --apply would, but says so in the state's label and
     as a caveat of every requirement its checks judged, naming the files."""
-    estate = tmp_path / "repo"
-    estate.mkdir()
-    for manifest in Path(LEAKY).glob("*.yaml"):
-        if manifest.name != "reporter.yaml":
-            (estate / manifest.name).write_text(manifest.read_text())
-    monkeypatch.chdir(estate)
+    estate = leaky_repository(tmp_path, monkeypatch)
     assert run("fix", ".", "--config", CONFIG)[0] == 0
     new = sorted(p.name for p in (estate / "fix").glob("*-default-deny.yaml"))
     assert len(new) > SHOWN_PROPOSALS
