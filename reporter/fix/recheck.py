@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from reporter.netpol.engine import Reachability
 from reporter.paths import endpoint_indices
 from reporter.pipeline import Assessed, Assessor
 
+H = TypeVar("H")
+"""A harm proposals may cause: a declared flow cut, a finding made to fail."""
+
 
 def applied(inventory: Inventory, policies: Sequence[NetworkPolicy]) -> Inventory:
     """The inventory with ``policies`` applied as ``kubectl apply`` would: a policy with the
@@ -35,9 +39,11 @@ def applied(inventory: Inventory, policies: Sequence[NetworkPolicy]) -> Inventor
     return replace(inventory, policies=kept + tuple(policies))
 
 
-def proposal_policies(proposals: Sequence[Proposal], directory: str) -> list[NetworkPolicy]:
-    """The proposals' YAML read back by the inventory loader, as the files will be named."""
-    sources = [Source(f"{directory}/{p.file}", proposal_yaml(p)) for p in proposals]
+def proposal_policies(proposals: Sequence[Proposal], directory: str,
+                      text: Callable[[Proposal], str] = proposal_yaml) -> list[NetworkPolicy]:
+    """The proposals' YAML (``text`` of each) read back by the inventory loader, as the files
+    will be named."""
+    sources = [Source(f"{directory}/{p.file}", text(p)) for p in proposals]
     return list(load_inventory(sources).policies) if sources else []
 
 
@@ -140,10 +146,20 @@ class Rechecker:
         self._assessor, self._current, self._config = assessor, current, config
         self._directory = directory
         self._before = CheckContext(current.reach, config)
+        self._texts: dict[int, tuple[Proposal, str]] = {}
+        """Each proposal's YAML by its identity (the proposal kept, so that the identity is
+        not reused): settling re-runs the assessment with most proposals many times, and
+        writing their YAML took three quarters of each run."""
+
+    def _text(self, proposal: Proposal) -> str:
+        found = self._texts.get(id(proposal))
+        if found is None:
+            found = self._texts[id(proposal)] = (proposal, proposal_yaml(proposal))
+        return found[1]
 
     def run(self, proposals: Sequence[Proposal]) -> tuple[Assessed, list[str]]:
         inputs: LoadedInputs = self._current.inputs
-        policies = proposal_policies(proposals, self._directory)
+        policies = proposal_policies(proposals, self._directory, self._text)
         changed = replace(inputs, inventory=applied(inputs.inventory, policies))
         after = self._assessor.assess(changed, self._current.assessment.command)
         return after, cut_flows(self._before, CheckContext(after.reach, self._config))
@@ -157,45 +173,69 @@ class Rechecker:
         while True:
             after, cuts = self.run(accepted)
             broken = new_failures(after.assessment, was_open)
-            culprit = (self._culprit(accepted, lambda run: len(run[1]),
-                                     f"would cut a declared flow: {cuts[0]}") if cuts else None)
-            if culprit is None and broken:
-                culprit = self._culprit(
-                    accepted, lambda run: len(new_failures(run[0].assessment, was_open)),
-                    f"would make {broken[0][0]} {broken[0][1]} fail")
-            if culprit is None:
-                culprit = self._left_open(accepted, open_findings(after.assessment))
-            if culprit is None:
+            if cuts:
+                culprits = self._culprits(accepted, lambda run: run[1], cuts,
+                                          lambda cut: f"would cut a declared flow: {cut}")
+            elif broken:
+                culprits = self._culprits(
+                    accepted, lambda run: new_failures(run[0].assessment, was_open), broken,
+                    lambda failure: f"would make {failure[0]} {failure[1]} fail")
+            else:
+                culprits = self._left_open(accepted, open_findings(after.assessment))
+            if not culprits:
                 return Recheck(tuple(accepted), tuple(withdrawn), self._current.assessment,
                                after.assessment, len(self._before.flows.flows),
                                tuple(cut_connections(self._before, after.reach)))
-            accepted.remove(culprit[0])
-            withdrawn.append(culprit)
+            for culprit in culprits:
+                accepted.remove(culprit[0])
+            withdrawn += culprits
 
     def _left_open(self, accepted: list[Proposal], still: set[tuple[str, str]]
-                   ) -> tuple[Proposal, str] | None:
-        """A proposal whose finding stays open; or rather another proposal that keeps it open
-        (a default deny of the DNS servers' namespace keeps DNS rules from working)."""
-        for proposal in accepted:
-            for check, target in proposal.closes:
-                if (check, target) not in still:
-                    continue
-                for other in (p for p in accepted if p is not proposal):
-                    rest = [p for p in accepted if p is not other]
-                    if (check, target) not in open_findings(self.run(rest)[0].assessment):
-                        return other, f"keeps {check} {target} open"
-                return proposal, f"leaves open {check} {target}"
-        return None
+                   ) -> list[tuple[Proposal, str]]:
+        """For proposals whose findings stay open: another proposal that keeps one open (a
+        default deny of the DNS servers' namespace keeps DNS rules from working), the first
+        found, alone; else every such proposal, as leaving its finding open. Each proposal is
+        left out once for all of them (once per claim and proposal, a round took minutes)."""
+        claimed = [(i, claim) for i, proposal in enumerate(accepted)
+                   for claim in proposal.closes if claim in still]
+        if not claimed:
+            return []
+        without = [open_findings(self.run([p for p in accepted if p is not other])[0].assessment)
+                   for other in accepted]
+        for i, (check, target) in claimed:
+            keeper = next((j for j, found in enumerate(without)
+                           if j != i and (check, target) not in found), None)
+            if keeper is not None:
+                return [(accepted[keeper], f"keeps {check} {target} open")]
+        own: dict[int, str] = {}
+        for i, (check, target) in claimed:
+            own.setdefault(i, f"leaves open {check} {target}")
+        return [(accepted[i], why) for i, why in sorted(own.items())]
 
-    def _culprit(self, accepted: list[Proposal],
-                 harm: Callable[[tuple[Assessed, list[str]]], int], reason: str
-                 ) -> tuple[Proposal, str]:
-        """The proposal without which the harm shrinks most (the first of equals; the last one
-        when none helps alone)."""
-        whole = harm(self.run(accepted))
-        left = [harm(self.run([p for p in accepted if p is not proposal])) for proposal in accepted]
-        best = min(range(len(accepted)), key=left.__getitem__)
-        return (accepted[best] if left[best] < whole else accepted[-1]), reason
+    def _culprits(self, accepted: list[Proposal],
+                  harms_of: Callable[[tuple[Assessed, list[str]]], Sequence[H]],
+                  harms: Sequence[H], reason: Callable[[H], str]) -> list[tuple[Proposal, str]]:
+        """The proposals to withdraw for ``harms`` (those of all of ``accepted``), each with a
+        harm it causes, found by leaving each proposal out once. Where each harm goes away
+        without exactly one proposal, those proposals are withdrawn together (one round, not
+        one per proposal: each round re-runs the assessment once per proposal); else the
+        one without which the fewest harms remain (the first of equals; the last one when none
+        helps alone)."""
+        remaining = [set(harms_of(self.run([p for p in accepted if p is not proposal])))
+                     for proposal in accepted]
+        removers = {harm: [i for i, left in enumerate(remaining) if harm not in left]
+                    for harm in harms}
+        if all(len(found) == 1 for found in removers.values()):
+            own: dict[int, H] = {}
+            for harm in harms:  # each proposal named with the first harm it alone causes
+                own.setdefault(removers[harm][0], harm)
+            return [(accepted[i], reason(harm)) for i, harm in sorted(own.items())]
+        counts = [len(left) for left in remaining]
+        best = min(range(len(accepted)), key=counts.__getitem__)
+        if counts[best] >= len(harms):
+            best = len(accepted) - 1
+        caused = next((harm for harm in harms if harm not in remaining[best]), harms[0])
+        return [(accepted[best], reason(caused))]
 
 
 def remediate(rechecker: Rechecker, ctx: CheckContext, proposals: Sequence[Proposal],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -19,7 +20,7 @@ from reporter.fix import NOT_CLOSABLE, PolicyText, Proposal, Rechecker
 from reporter.fix.recheck import cut_flows, new_failures, open_findings
 from reporter.judge import SHOWN_PROPOSALS
 from reporter.netpol.engine import Reachability
-from reporter.pipeline import Assessor, PipelineOptions
+from reporter.pipeline import Assessed, Assessor, PipelineOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 LEAKY = str(ROOT / "samples" / "leaky")
@@ -425,3 +426,31 @@ def test_nothing_to_close_writes_nothing_and_leaves_no_folder(tmp_path: Path) ->
     assert code == 0, stderr
     assert stdout.splitlines()[1:] == ["0 files written, 0 proposals withdrawn"]
     assert not out.exists()
+
+
+class _Harms(Rechecker):
+    """A rechecker whose runs report harms from a table instead of assessing."""
+
+    def __init__(self, harms: Callable[[set[str]], list[str]]) -> None:  # no assessment
+        self.harms, self.runs = harms, 0
+
+    def run(self, proposals: Sequence[Proposal]) -> tuple[Assessed, list[str]]:
+        self.runs += 1
+        return cast(Assessed, None), self.harms({p.namespace for p in proposals})
+
+
+def test_culprits_are_found_in_one_round_each_named_with_a_harm_of_its_own() -> None:
+    """Each proposal is left out once. Harms that each go away without exactly one proposal
+    withdraw those proposals together, each named with its own harm (settling re-ran the
+    assessment once per proposal for every withdrawal, and named the round's first harm for
+    whichever proposal it withdrew); a harm two proposals cause together withdraws one."""
+    a, b, c = (Proposal(f"{n}.yaml", n, "", (), ()) for n in "abc")
+    alone = {"a": ["a1", "a2"], "b": [], "c": ["c1"]}
+    rechecker = _Harms(lambda present: sorted(h for n in present for h in alone[n]))
+    assert rechecker._culprits([a, b, c], lambda run: run[1], ["a1", "a2", "c1"],
+                               lambda harm: f"causes {harm}") == [(a, "causes a1"),
+                                                                  (c, "causes c1")]
+    assert rechecker.runs == 3
+    together = _Harms(lambda present: ["ac"] if {"a", "c"} <= present else [])
+    assert together._culprits([a, b, c], lambda run: run[1], ["ac"],
+                              lambda harm: f"causes {harm}") == [(a, "causes ac")]
