@@ -29,6 +29,7 @@ from reporter.pipeline import Assessed, Assessor
 
 H = TypeVar("H")
 """A harm proposals may cause: a declared flow cut, a finding made to fail."""
+T = TypeVar("T")
 
 
 def applied(inventory: Inventory, policies: Sequence[NetworkPolicy]) -> Inventory:
@@ -40,7 +41,7 @@ def applied(inventory: Inventory, policies: Sequence[NetworkPolicy]) -> Inventor
 
 
 def proposal_policies(proposals: Sequence[Proposal], directory: str,
-                      text: Callable[[Proposal], str] = proposal_yaml) -> list[NetworkPolicy]:
+                      text: Callable[[Proposal], str]) -> list[NetworkPolicy]:
     """The proposals' YAML (``text`` of each) read back by the inventory loader, as the files
     will be named."""
     sources = [Source(f"{directory}/{p.file}", text(p)) for p in proposals]
@@ -190,6 +191,13 @@ class Rechecker:
                 accepted.remove(culprit[0])
             withdrawn += culprits
 
+    def _each_left_out(self, accepted: list[Proposal],
+                       view: Callable[[tuple[Assessed, list[str]]], T]) -> list[T]:
+        """What matters of a run without each proposal in turn (only that is kept: a run's
+        assessment is large)."""
+        return [view(self.run([p for p in accepted if p is not left_out]))
+                for left_out in accepted]
+
     def _left_open(self, accepted: list[Proposal], still: set[tuple[str, str]]
                    ) -> list[tuple[Proposal, str]]:
         """For proposals whose findings stay open: another proposal that keeps one open (a
@@ -200,8 +208,7 @@ class Rechecker:
                    for claim in proposal.closes if claim in still]
         if not claimed:
             return []
-        without = [open_findings(self.run([p for p in accepted if p is not other])[0].assessment)
-                   for other in accepted]
+        without = self._each_left_out(accepted, lambda run: open_findings(run[0].assessment))
         for i, (check, target) in claimed:
             keeper = next((j for j, found in enumerate(without)
                            if j != i and (check, target) not in found), None)
@@ -221,8 +228,7 @@ class Rechecker:
         one per proposal: each round re-runs the assessment once per proposal); else the
         one without which the fewest harms remain (the first of equals; the last one when none
         helps alone)."""
-        remaining = [set(harms_of(self.run([p for p in accepted if p is not proposal])))
-                     for proposal in accepted]
+        remaining = self._each_left_out(accepted, lambda run: set(harms_of(run)))
         removers = {harm: [i for i, left in enumerate(remaining) if harm not in left]
                     for harm in harms}
         if all(len(found) == 1 for found in removers.values()):
