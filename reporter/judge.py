@@ -34,7 +34,7 @@ from reporter.model import (
     requirement_status,
     roll_up,
 )
-from reporter.wording import counted, listed
+from reporter.wording import agreeing, counted, listed
 
 SCOPE_WORDS = {
     "cde": "no cardholder data environment declared",
@@ -95,7 +95,9 @@ def scope_reason(framework: Framework, zones: Sequence[ZoneScope]) -> str | None
 
 def zone_statuses(result: CheckResult, zones: Sequence[ZoneScope]) -> dict[str, Status]:
     """A check's status in each zone: ERROR or NOT_APPLICABLE everywhere when it could not
-    judge, else the worst of its findings there (PASS: none fails in that zone)."""
+    judge, else the worst of its findings there (PASS: none fails in that zone). A zone that
+    selects no namespace is NOT_ASSESSED; so is one holding no workload the map models, unless
+    something there fails: nothing else in it was judged."""
     if result.status in (Status.ERROR, Status.NOT_APPLICABLE):
         return {z.name: result.status for z in zones}
     # One pass over the findings: a finding without zones counts in every zone.
@@ -105,9 +107,12 @@ def zone_statuses(result: CheckResult, zones: Sequence[ZoneScope]) -> dict[str, 
         for zone in finding.zones:
             if zone in by_zone:
                 by_zone[zone].append(finding)
-    empty = {z.name for z in zones if not z.namespaces}  # nothing there was judged
-    return {name: Status.NOT_ASSESSED if name in empty else status_of(found, 1, None)
-            for name, found in by_zone.items()}
+    statuses = {name: status_of(found, 1, None) for name, found in by_zone.items()}
+    for scope in zones:
+        if not scope.namespaces or (statuses[scope.name] is Status.PASS
+                                    and not scope.members.any()):
+            statuses[scope.name] = Status.NOT_ASSESSED
+    return statuses
 
 
 def _in_zones(finding: Finding, zones: set[str]) -> bool:
@@ -208,8 +213,25 @@ def requirement_result(framework: Framework, requirement: CatalogRequirement,
         check_status=per_check, zone_status=by_zone,
         population=_population(ctx, judged) if judged else {},
         caveats=_caveats(judged, ctx.inventory.not_modelled, _not_rendered(ctx),
-                         proposals_caveat(ctx.inventory.proposals))
+                         proposals_caveat(ctx.inventory.proposals), by_zone)
         if per_check else [])
+
+
+def _unpopulated_caveat(judged: Sequence[ZoneScope], by_zone: Mapping[str, Status]
+                        ) -> str | None:
+    """The zones judged that select namespaces holding no workload the map models, where
+    nothing failed (NOT_ASSESSED): the requirement's status rests on the other zones."""
+    unpopulated = [z for z in judged if z.namespaces and not z.members.any()
+                   and by_zone.get(z.name) is Status.NOT_ASSESSED]
+    if not unpopulated:
+        return None
+    one = len(unpopulated) == 1
+    namespaces = sorted({n for z in unpopulated for n in z.namespaces})
+    return (f"{'zone' if one else 'zones'} {', '.join(z.name for z in unpopulated)} "
+            f"{agreeing('hold', len(unpopulated))} no workload the map models "
+            f"({listed(namespaces, SHOWN_NAMESPACES, 'namespace')}): none of "
+            f"{'its' if one else 'their'} connections was judged, so this status rests on the "
+            "other zones (if workloads run there, add their manifests to the inputs)")
 
 
 def _not_rendered(ctx: CheckContext) -> str | None:
@@ -234,13 +256,15 @@ def proposals_caveat(proposals: Sequence[str]) -> str | None:
 
 
 def _caveats(zones: Sequence[ZoneScope], not_modelled: Sequence[NotModelledPolicy],
-             not_rendered: str | None, proposals: str | None) -> list[str]:
-    """One line per object of a kind the engine does not evaluate (a Cilium or admin network
-    policy, an Argo Rollout…) that may apply in the zones, one for the inputs left unrendered,
-    and one for proposals of ``reporter fix`` among the inputs: the map the requirement was
-    judged on may be wrong."""
+             not_rendered: str | None, proposals: str | None, by_zone: Mapping[str, Status]
+             ) -> list[str]:
+    """One line for the zones holding no workload (:func:`_unpopulated_caveat`), one per
+    object of a kind the engine does not evaluate (a Cilium or admin network policy, an Argo
+    Rollout…) that may apply in the zones, one for the inputs left unrendered, and one for
+    proposals of ``reporter fix`` among the inputs: the map the requirement was judged on may
+    be wrong."""
     namespaces = {n for z in zones for n in z.namespaces}
-    caveats = [c for c in (proposals, not_rendered) if c]
+    caveats = [c for c in (_unpopulated_caveat(zones, by_zone), proposals, not_rendered) if c]
     for policy in not_modelled:
         covered = sorted(n for n in namespaces if policy.covers(n))
         if covered:

@@ -95,10 +95,10 @@ def test_which_findings_count_for_the_zones_judged(
     assert _in_zones(_finding(S.FAIL, zones=finding_zones), judged) is counts
 
 
-def _zone(name: str, kind: str) -> ZoneScope:
+def _zone(name: str, kind: str, workloads: int = 1) -> ZoneScope:
     return ZoneScope(name=name, kind=kind, base=name, frameworks=None, namespaces=(name,),
-                     members=np.zeros(0, dtype=bool), datastores=np.zeros(0, dtype=bool),
-                     host_network=())
+                     members=np.ones(workloads, dtype=bool),
+                     datastores=np.zeros(workloads, dtype=bool), host_network=())
 
 
 @pytest.mark.parametrize(("finding_zones", "cde", "phi"), [
@@ -113,6 +113,19 @@ def test_a_checks_status_per_zone_counts_zoneless_findings_everywhere(
                          findings=[_finding(S.FAIL, zones=finding_zones)])
     zones = [_zone("cde", "cde"), _zone("phi", "phi")]
     assert zone_statuses(result, zones) == {"cde": cde, "phi": phi}
+
+
+@pytest.mark.parametrize(("finding_zones", "vault"), [
+    (("cde",), S.NOT_ASSESSED),    # nothing in it was judged: never PASS
+    (("vault",), S.FAIL),          # its namespace itself fails (no default deny)
+    ((), S.FAIL),
+])
+def test_a_zone_holding_no_workload_is_not_assessed_unless_it_fails(
+        finding_zones: tuple[str, ...], vault: Status) -> None:
+    result = CheckResult(check_id=CHECK, title="t", status=S.FAIL, evaluated="e",
+                         findings=[_finding(S.FAIL, zones=finding_zones)])
+    zones = [_zone("cde", "cde"), _zone("vault", "cde", workloads=0)]
+    assert zone_statuses(result, zones)["vault"] is vault
 
 
 P, A = ManualState.PENDING, ManualState.ATTESTED

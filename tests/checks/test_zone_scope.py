@@ -106,3 +106,49 @@ def test_a_failure_elsewhere_is_kept_beside_an_empty_zone(tmp_path: Path) -> Non
     assert judged
     assert {r["zone_status"]["platform"] for r in judged} == {"NOT_ASSESSED"}
     assert {r["automated"] for r in judged} == {"FAIL"}
+
+
+
+VAULT = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: card-vault\n"
+VAULT_DENY = """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: card-vault}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+"""
+
+
+def test_a_zone_holding_no_workload_is_not_assessed_and_named_beside_a_pass(
+        tmp_path: Path) -> None:
+    """samples/fixed with a second CDE zone whose namespace (denying by default) runs nothing
+    the map models: that zone is NOT_ASSESSED in every zone table, and the requirements keep
+    the status the first zone gives them, each saying it rests on that zone alone. Where the
+    empty namespace itself fails (no default deny), the zone fails and nothing is said."""
+    zone = "  - name: vault\n    kind: cde\n    names: [card-vault]\n\nflows:"
+    folder = estate(tmp_path, "fixed", ("\nflows:", "\n" + zone))
+    (folder / "vault.yaml").write_text(VAULT + VAULT_DENY, encoding="utf-8")
+    code, assessment, stderr = check(folder)
+    assert code == 0, stderr
+    assert assessment is not None
+    unedited = check(ROOT / "samples" / "fixed")[1]
+    assert unedited is not None
+    before = {r["id"]: r for r in requirements(unedited)}
+    with_vault = [r for r in requirements(assessment) if "vault" in r["zones"] and r["checks"]]
+    assert len(with_vault) > 5
+    caveat = ("zone vault holds no workload the map models (card-vault): none of its "
+              "connections was judged, so this status rests on the other zones (if workloads "
+              "run there, add their manifests to the inputs)")
+    for requirement in with_vault:
+        assert requirement["zone_status"]["vault"] == "NOT_ASSESSED", requirement["id"]
+        assert requirement["automated"] == before[requirement["id"]]["automated"]
+        assert caveat in requirement["caveats"]
+    assert not any("no workload the map models" in c for r in before.values()
+                   for c in r["caveats"])
+
+    (folder / "vault.yaml").write_text(VAULT, encoding="utf-8")
+    code, assessment, _ = check(folder)
+    assert code == 1
+    assert assessment is not None
+    inbound = next(r for r in requirements(assessment) if r["id"] == "1.3.1")
+    assert (inbound["automated"], inbound["zone_status"]["vault"]) == ("FAIL", "FAIL")
+    assert not any("no workload the map models" in c for c in inbound["caveats"])
