@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
@@ -66,6 +67,8 @@ class DeclaredFlows:
         self._zone_members = zone_members
         self._internet = internet
         self._conns = [parse_ports(f.ports) for f in self.flows]
+        self._namespaces = _Names(w.namespace for w in compiled.workloads)
+        self._refs = _Names(w.ref for w in compiled.workloads)
         self.sources = [self.endpoints(f.source) for f in self.flows]
         self.destinations = [self.endpoints(f.destination) for f in self.flows]
         self.source_signature, self._src_flows = _signatures(self.sources, compiled.n_endpoints)
@@ -87,11 +90,9 @@ class DeclaredFlows:
         elif end.zone is not None:
             workloads |= self._zone_members[end.zone]
         elif end.namespace is not None:
-            workloads |= np.array([fnmatchcase(w.namespace, end.namespace)
-                                   for w in c.workloads], dtype=bool).reshape(-1)
+            workloads[self._namespaces.matching(end.namespace)] = True
         elif end.workload is not None:
-            workloads |= np.array([fnmatchcase(w.ref, end.workload)
-                                   for w in c.workloads], dtype=bool).reshape(-1)
+            workloads[self._refs.matching(end.workload)] = True
         if end.pods is not None:
             workloads &= c.pod_index.match(end.pods.to_label_selector())
         return vector
@@ -122,6 +123,27 @@ class DeclaredFlows:
                          if not allowed.intersection(self._conns[i]).is_empty)
             found = self._cache[key] = Coverage(subtract(allowed, declared), used)
         return found
+
+
+GLOB = re.compile(r"[*?[]")
+
+
+class _Names:
+    """Workloads by a name (their namespace, their ``ns/name[Kind]``), for patterns with
+    globs: each pattern is matched against the distinct names, not every workload (``fix``
+    implies a flow per connection, each naming its two workloads)."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._workloads: dict[str, list[int]] = {}
+        for index, name in enumerate(names):
+            self._workloads.setdefault(name, []).append(index)
+
+    def matching(self, pattern: str) -> list[int]:
+        """The workloads whose name matches ``pattern``."""
+        if not GLOB.search(pattern):
+            return self._workloads.get(pattern, [])
+        return [i for name, found in self._workloads.items() if fnmatchcase(name, pattern)
+                for i in found]
 
 
 def _signatures(vectors: Sequence[BoolVector], size: int
