@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import cast
@@ -112,6 +112,22 @@ def _assessed(ctx: CheckContext, selected: tuple[Framework, ...], catalog: Catal
         completeness=completeness(reach.inventory, catalog, loaded, skipped),
     )
     return assessment, done[len(checks) + 3:]
+
+
+def check_results(reach: Reachability, loaded: LoadedConfig, check_ids: Collection[str], *,
+                  now: datetime) -> list[CheckResult]:
+    """Only the checks named, rated and with the exceptions applied as :func:`assess` does,
+    in one process, with no requirement judged and nothing summarised."""
+    config = loaded.config
+    ctx = CheckContext(reach, config, loaded.problem)
+    try:
+        rater = SeverityRater(ctx)
+        results = {c: _rated(REGISTRY[c], ctx, rater) for c in sorted(check_ids)}
+        results, _ = apply_exceptions(results, config.exceptions, now, config.period,
+                                      split=Splitter(ctx, rater))
+        return list(results.values())
+    finally:
+        ctx.release()
 
 
 SHARED_FROM = 1 << 20

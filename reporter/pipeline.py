@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import importlib.metadata
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time
@@ -26,7 +26,14 @@ from reporter.errors import GitError, InputError
 from reporter.git import repo_relative
 from reporter.inputs import GitOptions, LoadedInputs, ReadOptions, load_inputs
 from reporter.inventory.sources import STDIN_NAME
-from reporter.model import GIT_PROVENANCE, IPBLOCK_FLAG, Assessment, Location, SkippedItem
+from reporter.model import (
+    GIT_PROVENANCE,
+    IPBLOCK_FLAG,
+    Assessment,
+    CheckResult,
+    Location,
+    SkippedItem,
+)
 from reporter.timeline import point_in_time
 from reporter.wording import counted
 from reporter.workers import processes
@@ -34,6 +41,7 @@ from reporter.workers import processes
 if TYPE_CHECKING:
     from reporter.catalog import Catalog
     from reporter.config import LoadedConfig
+    from reporter.inventory.model import Inventory
     from reporter.netpol.engine import Reachability
     from reporter.render.pairmap import PairMap
 
@@ -224,13 +232,11 @@ class Assessor:
         ``with_map``: and the pack's map, made beside the checks (from the pair scan they
         share, while a process is free) rather than after them."""
         from reporter.assess import assess
-        from reporter.netpol.engine import analyse
         from reporter.render.pairmap import pair_map
         from reporter.workers import Task
 
         loaded, catalog = self._setup
-        reach = analyse(inputs.inventory,
-                        ipblock_matches_pod_ips=self.options.ipblock_matches_pod_ips)
+        reach = self.analyse(inputs.inventory)
         skipped = [SkippedItem(kind="File", name=s.path, location=Location(file=s.path),
                                reason=CONFIG_SKIPPED) for s in inputs.excluded]
         with _collecting_no_cycles():
@@ -253,6 +259,19 @@ class Assessor:
             update["provenance"] = {GIT_PROVENANCE: recorded}
         return Assessed(inputs, reach, assessment.model_copy(update=update),
                         cast("PairMap", beside[0]) if with_map else None)
+
+    def analyse(self, inventory: Inventory) -> Reachability:
+        """The map of ``inventory``, as :meth:`assess` makes it."""
+        from reporter.netpol.engine import analyse
+
+        return analyse(inventory, ipblock_matches_pod_ips=self.options.ipblock_matches_pod_ips)
+
+    def check_results(self, inventory: Inventory, checks: Collection[str]) -> list[CheckResult]:
+        """Only these checks' results on ``inventory``, exceptions applied (as :meth:`assess`
+        judges them), with no requirement judged: for runs that only compare findings."""
+        from reporter.assess import check_results
+
+        return check_results(self.analyse(inventory), self._setup[0], checks, now=self.now)
 
     @property
     def period_dates(self) -> tuple[date | None, date | None]:

@@ -4,8 +4,9 @@ cuts a flow, makes a finding fail or leaves its own finding open is withdrawn, w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TypeVar
 
 import numpy as np
@@ -21,13 +22,13 @@ from reporter.inputs import LoadedInputs
 from reporter.inventory.manifests import load_inventory
 from reporter.inventory.model import Inventory, NetworkPolicy
 from reporter.inventory.sources import Source
-from reporter.model import Assessment, Status
+from reporter.model import Assessment, CheckResult, Status
 from reporter.netpol.connset import ConnectionSet
 from reporter.netpol.engine import Reachability
 from reporter.paths import endpoint_indices
 from reporter.pipeline import Assessed, Assessor
 
-H = TypeVar("H")
+H = TypeVar("H", bound=Hashable)
 """A harm proposals may cause: a declared flow cut, a finding made to fail."""
 T = TypeVar("T")
 
@@ -38,14 +39,6 @@ def applied(inventory: Inventory, policies: Sequence[NetworkPolicy]) -> Inventor
     keys = {p.key for p in policies}
     kept = tuple(p for p in inventory.policies if p.key not in keys)
     return replace(inventory, policies=kept + tuple(policies))
-
-
-def proposal_policies(proposals: Sequence[Proposal], directory: str,
-                      text: Callable[[Proposal], str]) -> list[NetworkPolicy]:
-    """The proposals' YAML (``text`` of each) read back by the inventory loader, as the files
-    will be named."""
-    sources = [Source(f"{directory}/{p.file}", text(p)) for p in proposals]
-    return list(load_inventory(sources).policies) if sources else []
 
 
 def cut_flows(before: CheckContext, after: CheckContext) -> list[str]:
@@ -105,10 +98,10 @@ def cut_connections(before: CheckContext, after: Reachability) -> list[str]:
     return sorted(cut)
 
 
-def open_findings(assessment: Assessment) -> set[tuple[str, str]]:
+def open_findings(results: Iterable[CheckResult]) -> set[tuple[str, str]]:
     """(check ID, target) of the failing findings, and (check ID, workload) for each workload
     a failing cause affects: a cause that reaches one more workload is a new failure."""
-    return {(f.check_id, subject) for r in assessment.checks for f in r.findings
+    return {(f.check_id, subject) for r in results for f in r.findings
             if f.status is Status.FAIL for subject in (f.target, *f.affected)}
 
 
@@ -117,11 +110,12 @@ SHADOWED = "hygiene.shadowed-rules"
 finding of this check is not harm."""
 
 
-def new_failures(assessment: Assessment, was_open: set[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Findings failing in ``assessment`` that did not before (shadowed rules aside). A
-    grouped finding counts by its workloads: a proposal that changes the policies selecting
-    a workload still failing renames its cause without making anything fail."""
-    failing = {(f.check_id, subject) for r in assessment.checks for f in r.findings
+def new_failures(results: Iterable[CheckResult], was_open: set[tuple[str, str]]
+                 ) -> list[tuple[str, str]]:
+    """Findings failing in ``results`` that did not before (shadowed rules aside). A grouped
+    finding counts by its workloads: a proposal that changes the policies selecting a
+    workload still failing renames its cause without making anything fail."""
+    failing = {(f.check_id, subject) for r in results for f in r.findings
                if f.status is Status.FAIL for subject in (f.affected or [f.target])}
     return sorted(f for f in failing - was_open if f[0] != SHADOWED)
 
@@ -147,42 +141,64 @@ class Rechecker:
         self._assessor, self._current, self._config = assessor, current, config
         self._directory = directory
         self._before = CheckContext(current.reach, config)
-        self._texts: dict[int, tuple[Proposal, str]] = {}
-        """Each proposal's YAML by its identity (the proposal kept, so that the identity is
-        not reused): settling re-runs the assessment with most proposals many times, and
-        writing their YAML took three quarters of each run."""
+        self._policies: dict[int, tuple[Proposal, tuple[NetworkPolicy, ...]]] = {}
+        """Each proposal's policies by its identity (the proposal kept, so that the identity
+        is not reused): settling re-runs the assessment with most proposals many times, and
+        writing and reading back their YAML took most of each run."""
 
-    def _text(self, proposal: Proposal) -> str:
-        found = self._texts.get(id(proposal))
+    def policies(self, proposal: Proposal) -> tuple[NetworkPolicy, ...]:
+        """The proposal's YAML read back by the inventory loader, as its file will be named."""
+        found = self._policies.get(id(proposal))
         if found is None:
-            found = self._texts[id(proposal)] = (proposal, proposal_yaml(proposal))
+            source = Source(f"{self._directory}/{proposal.file}", proposal_yaml(proposal))
+            found = self._policies[id(proposal)] = (proposal,
+                                                    load_inventory([source]).policies)
         return found[1]
 
+    def _inventory(self, proposals: Sequence[Proposal]) -> Inventory:
+        policies = [policy for p in proposals for policy in self.policies(p)]
+        return applied(self._current.inputs.inventory, policies)
+
     def run(self, proposals: Sequence[Proposal]) -> tuple[Assessed, list[str]]:
+        """The whole assessment with ``proposals`` applied, and the flows they cut."""
         inputs: LoadedInputs = self._current.inputs
-        policies = proposal_policies(proposals, self._directory, self._text)
-        changed = replace(inputs, inventory=applied(inputs.inventory, policies))
-        after = self._assessor.assess(changed, self._current.assessment.command)
-        return after, cut_flows(self._before, CheckContext(after.reach, self._config))
+        after = self._assessor.assess(replace(inputs, inventory=self._inventory(proposals)),
+                                      self._current.assessment.command)
+        return after, self._cuts(after.reach)
+
+    def _cuts(self, reach: Reachability) -> list[str]:
+        return cut_flows(self._before, CheckContext(reach, self._config))
+
+    def cuts(self, proposals: Sequence[Proposal]) -> set[str]:
+        """The flows ``proposals`` cut, from the map alone (no check runs)."""
+        return set(self._cuts(self._assessor.analyse(self._inventory(proposals))))
+
+    def results(self, proposals: Sequence[Proposal], checks: Collection[str]
+                ) -> list[CheckResult]:
+        """Only these checks' results with ``proposals`` applied: what tells proposals apart
+        in settling, where the whole assessment re-ran once per proposal."""
+        return self._assessor.check_results(self._inventory(proposals), checks)
 
     def settle(self, proposals: Sequence[Proposal]) -> Recheck:
         """Withdraw proposals until the rest cut no flow, make no finding fail that passed, and
         close what they claim."""
         accepted = list(proposals)
         withdrawn: list[tuple[Proposal, str]] = []
-        was_open = open_findings(self._current.assessment)
+        was_open = open_findings(self._current.assessment.checks)
         while True:
             after, cuts = self.run(accepted)
-            broken = new_failures(after.assessment, was_open)
+            broken = new_failures(after.assessment.checks, was_open)
             if cuts:
-                culprits = self._culprits(accepted, lambda run: run[1], cuts,
+                culprits = self._culprits(accepted, self.cuts, cuts,
                                           lambda cut: f"would cut a declared flow: {cut}")
             elif broken:
+                # Every check: leaving a proposal out may make others fail (it kept them
+                # passing), which counts against withdrawing it.
                 culprits = self._culprits(
-                    accepted, lambda run: new_failures(run[0].assessment, was_open), broken,
+                    accepted, partial(self._failing_anew, was_open), broken,
                     lambda failure: f"would make {failure[0]} {failure[1]} fail")
             else:
-                culprits = self._left_open(accepted, open_findings(after.assessment))
+                culprits = self._left_open(accepted, open_findings(after.assessment.checks))
             if not culprits:
                 return Recheck(tuple(accepted), tuple(withdrawn), self._current.assessment,
                                after.assessment, len(self._before.flows.flows),
@@ -191,12 +207,16 @@ class Rechecker:
                 accepted.remove(culprit[0])
             withdrawn += culprits
 
-    def _each_left_out(self, accepted: list[Proposal],
-                       view: Callable[[tuple[Assessed, list[str]]], T]) -> list[T]:
-        """What matters of a run without each proposal in turn (only that is kept: a run's
-        assessment is large)."""
-        return [view(self.run([p for p in accepted if p is not left_out]))
-                for left_out in accepted]
+    def _failing_anew(self, was_open: set[tuple[str, str]], proposals: Sequence[Proposal]
+                      ) -> set[tuple[str, str]]:
+        checks = [r.check_id for r in self._current.assessment.checks]
+        return set(new_failures(self.results(proposals, checks), was_open))
+
+    @staticmethod
+    def _each_left_out(accepted: list[Proposal], view: Callable[[list[Proposal]], T]
+                       ) -> list[T]:
+        """``view`` of the proposals without each one in turn."""
+        return [view([p for p in accepted if p is not left_out]) for left_out in accepted]
 
     def _left_open(self, accepted: list[Proposal], still: set[tuple[str, str]]
                    ) -> list[tuple[Proposal, str]]:
@@ -208,7 +228,9 @@ class Rechecker:
                    for claim in proposal.closes if claim in still]
         if not claimed:
             return []
-        without = self._each_left_out(accepted, lambda run: open_findings(run[0].assessment))
+        checks = {check for _, (check, _) in claimed}
+        without = self._each_left_out(accepted,
+                                      lambda kept: open_findings(self.results(kept, checks)))
         for i, (check, target) in claimed:
             keeper = next((j for j, found in enumerate(without)
                            if j != i and (check, target) not in found), None)
@@ -219,16 +241,14 @@ class Rechecker:
             own.setdefault(i, f"leaves open {check} {target}")
         return [(accepted[i], why) for i, why in sorted(own.items())]
 
-    def _culprits(self, accepted: list[Proposal],
-                  harms_of: Callable[[tuple[Assessed, list[str]]], Sequence[H]],
+    def _culprits(self, accepted: list[Proposal], harms_of: Callable[[list[Proposal]], set[H]],
                   harms: Sequence[H], reason: Callable[[H], str]) -> list[tuple[Proposal, str]]:
         """The proposals to withdraw for ``harms`` (those of all of ``accepted``), each with a
-        harm it causes, found by leaving each proposal out once. Where each harm goes away
-        without exactly one proposal, those proposals are withdrawn together (one round, not
-        one per proposal: each round re-runs the assessment once per proposal); else the
-        one without which the fewest harms remain (the first of equals; the last one when none
-        helps alone)."""
-        remaining = self._each_left_out(accepted, lambda run: set(harms_of(run)))
+        harm it causes, found by leaving each proposal out once (``harms_of`` the others).
+        Where each harm goes away without exactly one proposal, those proposals are withdrawn
+        together (one round, not one per proposal); else the one without which the fewest
+        harms remain (the first of equals; the last one when none helps alone)."""
+        remaining = self._each_left_out(accepted, harms_of)
         removers = {harm: [i for i, left in enumerate(remaining) if harm not in left]
                     for harm in harms}
         if all(len(found) == 1 for found in removers.values()):

@@ -20,7 +20,7 @@ from reporter.fix import NOT_CLOSABLE, PolicyText, Proposal, Rechecker
 from reporter.fix.recheck import cut_flows, new_failures, open_findings
 from reporter.judge import SHOWN_PROPOSALS
 from reporter.netpol.engine import Reachability
-from reporter.pipeline import Assessed, Assessor, PipelineOptions
+from reporter.pipeline import Assessor, PipelineOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 LEAKY = str(ROOT / "samples" / "leaky")
@@ -137,7 +137,7 @@ def test_without_config_the_flows_the_policies_allow_are_kept(
             "no connection of theirs cut") in stdout
     assessed = Assessor(PipelineOptions()).run([str(estate)])
     fixed = Assessor(PipelineOptions(apply=(str(out),))).run([str(estate)])
-    assert new_failures(fixed.assessment, open_findings(assessed.assessment)) == []
+    assert new_failures(fixed.assessment.checks, open_findings(assessed.assessment.checks)) == []
     before, after = assessed.reach, fixed.reach
 
     def allowed(reach: Reachability, src: str, dst: str) -> str:
@@ -429,14 +429,14 @@ def test_nothing_to_close_writes_nothing_and_leaves_no_folder(tmp_path: Path) ->
 
 
 class _Harms(Rechecker):
-    """A rechecker whose runs report harms from a table instead of assessing."""
+    """A rechecker that counts the runs of its settling (no assessment)."""
 
     def __init__(self, harms: Callable[[set[str]], list[str]]) -> None:  # no assessment
         self.harms, self.runs = harms, 0
 
-    def run(self, proposals: Sequence[Proposal]) -> tuple[Assessed, list[str]]:
+    def of(self, proposals: Sequence[Proposal]) -> set[str]:
         self.runs += 1
-        return cast(Assessed, None), self.harms({p.namespace for p in proposals})
+        return set(self.harms({p.namespace for p in proposals}))
 
 
 def test_culprits_are_found_in_one_round_each_named_with_a_harm_of_its_own() -> None:
@@ -447,10 +447,10 @@ def test_culprits_are_found_in_one_round_each_named_with_a_harm_of_its_own() -> 
     a, b, c = (Proposal(f"{n}.yaml", n, "", (), ()) for n in "abc")
     alone = {"a": ["a1", "a2"], "b": [], "c": ["c1"]}
     rechecker = _Harms(lambda present: sorted(h for n in present for h in alone[n]))
-    assert rechecker._culprits([a, b, c], lambda run: run[1], ["a1", "a2", "c1"],
+    assert rechecker._culprits([a, b, c], rechecker.of, ["a1", "a2", "c1"],
                                lambda harm: f"causes {harm}") == [(a, "causes a1"),
                                                                   (c, "causes c1")]
     assert rechecker.runs == 3
     together = _Harms(lambda present: ["ac"] if {"a", "c"} <= present else [])
-    assert together._culprits([a, b, c], lambda run: run[1], ["ac"],
+    assert together._culprits([a, b, c], together.of, ["ac"],
                               lambda harm: f"causes {harm}") == [(a, "causes ac")]
