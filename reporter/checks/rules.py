@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from reporter.arrays import distinct
 from reporter.checks import describe
@@ -79,59 +79,87 @@ def allow_all_rules(ctx: CheckContext, check_id: str) -> Evaluation:
     return Evaluation(f"{counted(rules, 'rule')} in {ctx.policies_counted()}", rules, findings)
 
 
-def _bits(vector: np.ndarray) -> int:
-    """A boolean vector as an int bitset: subset tests become two integer operations."""
-    return int.from_bytes(np.packbits(vector).tobytes(), "big")
+PAIR_WORDS = 1 << 22
+"""Words compared at once when rows are tested pairwise (32 MB)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    rule: CompiledRule
-    selected: int
-    peers: int
-
-    @property
-    def order(self) -> tuple[str, str, int]:
-        return self.rule.policy.key, self.rule.rule.direction, self.rule.rule.index
+def _words(rows: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint64]:
+    """Boolean vectors (the last axis) packed into 64-bit words."""
+    size = rows.shape[-1]
+    packed = np.zeros((*rows.shape[:-1], -(-size // 64) * 8), dtype=np.uint8)
+    packed[..., :(size + 7) // 8] = np.packbits(rows, axis=-1)
+    return packed.view(np.uint64)
 
 
-def _covers(ctx: CheckContext, wide: _Entry, narrow: _Entry) -> bool:
-    """Whether ``wide`` applies to every pod ``narrow`` does and admits all its peers and ports."""
-    if narrow.selected & ~wide.selected or narrow.peers & ~wide.peers:
-        return False
-    if narrow.rule.numeric & ~wide.rule.numeric:
+def _not_within(words: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
+    """``found[a, b]``: row ``a`` of packed sets holds an element row ``b`` lacks (``a`` is no
+    subset of ``b``), for every pair at once, a few rows against all at a time."""
+    lacking = ~words
+    found = np.empty((len(words), len(words)), dtype=bool)
+    step = max(1, PAIR_WORDS // max(1, words.size))
+    for start in range(0, len(words), step):
+        found[start:start + step] = (words[start:start + step, None, :] & lacking).any(axis=2)
+    return found
+
+
+def _port_covers(ctx: CheckContext, wide: CompiledRule, narrow: CompiledRule) -> bool:
+    """Whether ``wide`` admits every port ``narrow`` does (a named port, on any destination)."""
+    if narrow.numeric & ~wide.numeric:
         return False
     protocol_masks = ctx.reach.ports.protocol_masks
-    return all(name in wide.rule.named or not protocol_masks[name[1]] & ~wide.rule.numeric
-               for name in narrow.rule.named)
+    return all(name in wide.named or not protocol_masks[name[1]] & ~wide.numeric
+               for name in narrow.named)
+
+
+def _covering(ctx: CheckContext, rules: list[CompiledRule], policies: list[int]
+              ) -> npt.NDArray[np.bool_]:
+    """``covers[w, n]``: rule ``w`` has ``n``'s direction, applies to every pod ``n`` does
+    (its policy selects them) and admits all its peers and ports. Pairs are judged on the
+    distinct selections, peer sets and ports, each a matrix product (a namespace of fix's
+    proposals holds a thousand rules: a million pairs)."""
+    c = ctx.compiled
+    selections, selection = np.unique(policies, return_inverse=True)
+    peers, peer = np.unique([r.peers for r in rules], return_inverse=True)
+    signatures: dict[tuple[int, frozenset[tuple[str, str]]], int] = {}
+    signature = np.array([signatures.setdefault((r.numeric, frozenset(r.named)), len(signatures))
+                          for r in rules], dtype=np.intp)
+    firsts = {number: rule for rule, number in zip(rules, signature.tolist(), strict=True)}
+    ports = np.array([[_port_covers(ctx, firsts[w], firsts[n]) for n in range(len(firsts))]
+                      for w in range(len(firsts))], dtype=bool).reshape(len(firsts), -1)
+    packed: dict[int, npt.NDArray[np.uint64]] = ctx.shared("packed-peers", dict)
+    for i in peers.tolist():
+        if i not in packed:
+            packed[i] = _words(c.peer_vectors[i])
+    pods = np.stack([c.selected[i] for i in selections.tolist()])
+    selects = ~_not_within(_words(pods[:, pods.any(axis=0)])).T
+    admits = ~_not_within(np.stack([packed[i] for i in peers.tolist()])).T
+    direction = np.array([r.rule.direction == "ingress" for r in rules])
+    covers: npt.NDArray[np.bool_] = (
+        selects[np.ix_(selection, selection)] & admits[np.ix_(peer, peer)]
+        & ports[np.ix_(signature, signature)] & (direction[:, None] == direction))
+    return covers
 
 
 def _shadowing(ctx: CheckContext, namespace_policies: list[int]
                ) -> Iterator[tuple[CompiledRule, CompiledRule]]:
-    """(shadowed, shadowing) rule pairs among one namespace's policies."""
+    """(shadowed, shadowing) rule pairs among one namespace's policies: each rule that selects
+    some pod is shadowed by the first other rule (by policy, direction and index) covering it;
+    of identical rules, the later one is reported as the redundant one."""
     c = ctx.compiled
-    peer_bits: dict[int, int] = ctx.shared("peer-bits", dict)
-    entries = []
-    for i in namespace_policies:
-        selected = _bits(c.selected[i])
-        for rule in effective_rules(c.policies[i]):
-            compiled = c.rule(c.policies[i], rule)
-            if compiled.peers not in peer_bits:
-                peer_bits[compiled.peers] = _bits(c.peer_vectors[compiled.peers])
-            entries.append(_Entry(compiled, selected, peer_bits[compiled.peers]))
-    entries.sort(key=lambda e: e.order)
-    for narrow in entries:
-        if not narrow.selected:
-            continue
-        for wide in entries:
-            if wide is narrow or wide.rule.rule.direction != narrow.rule.rule.direction:
-                continue
-            if not _covers(ctx, wide, narrow):
-                continue
-            if _covers(ctx, narrow, wide) and wide.order > narrow.order:
-                continue  # identical rules: the later one is reported as the redundant one
-            yield narrow.rule, wide.rule
-            break
+    entries = sorted(((c.policies[i].key, rule.direction, rule.index), i,
+                      c.rule(c.policies[i], rule))
+                     for i in namespace_policies for rule in effective_rules(c.policies[i]))
+    if not entries:
+        return
+    rules = [rule for _, _, rule in entries]
+    policies = [i for _, i, _ in entries]
+    covers = _covering(ctx, rules, policies)
+    # Row n, column w: w covers n, unless n covers w too and comes first.
+    shadows = covers.T & ~(covers & np.triu(np.ones_like(covers), 1))
+    np.fill_diagonal(shadows, False)
+    selecting = np.array([c.selected[i].any() for i in policies])
+    for narrow in np.flatnonzero(shadows.any(axis=1) & selecting).tolist():
+        yield rules[narrow], rules[int(np.argmax(shadows[narrow]))]
 
 
 @check("hygiene.shadowed-rules", title="No rule is shadowed by a broader rule")
