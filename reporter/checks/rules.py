@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from reporter.arrays import distinct
+from reporter.arrays import IntArray, distinct, ragged
 from reporter.checks import describe
 from reporter.checks.context import CheckContext
 from reporter.checks.evidence import make_finding, rule_location, rule_name, rule_text
@@ -91,60 +92,93 @@ def _words(rows: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint64]:
     return packed.view(np.uint64)
 
 
-def _not_within(words: npt.NDArray[np.uint64]) -> npt.NDArray[np.bool_]:
-    """``found[a, b]``: row ``a`` of packed sets holds an element row ``b`` lacks (``a`` is no
-    subset of ``b``), for every pair at once, a few rows against all at a time."""
-    lacking = ~words
-    found = np.empty((len(words), len(words)), dtype=bool)
-    step = max(1, PAIR_WORDS // max(1, words.size))
+def _lacking(words: npt.NDArray[np.uint64], others: npt.NDArray[np.uint64]
+             ) -> npt.NDArray[np.bool_]:
+    """``found[a, b]``: packed set ``words[a]`` holds an element ``others[b]`` lacks (is no
+    subset of it), for every pair at once, a few rows against all at a time."""
+    lacking = ~others
+    found = np.empty((len(words), len(others)), dtype=bool)
+    step = max(1, PAIR_WORDS // max(1, others.size))
     for start in range(0, len(words), step):
         found[start:start + step] = (words[start:start + step, None, :] & lacking).any(axis=2)
     return found
 
 
-def _port_covers(ctx: CheckContext, wide: CompiledRule, narrow: CompiledRule) -> bool:
-    """Whether ``wide`` admits every port ``narrow`` does (a named port, on any destination)."""
-    if narrow.numeric & ~wide.numeric:
-        return False
-    protocol_masks = ctx.reach.ports.protocol_masks
-    return all(name in wide.named or not protocol_masks[name[1]] & ~wide.numeric
-               for name in narrow.named)
+def _port_covering(ctx: CheckContext, rules: list[CompiledRule]) -> npt.NDArray[np.bool_]:
+    """``covers[w, n]``: rule ``w`` admits every port rule ``n`` does: its numeric ports, and
+    each named port of ``n`` by name or by every port of its protocol (the name may resolve
+    to any of them on some destination)."""
+    ports = ctx.reach.ports
+    numeric = np.stack([ports.to_words(r.numeric) for r in rules])
+    names = sorted({name for r in rules for name in r.named})
+    if not names:
+        return ~_lacking(numeric, numeric).T
+    protocols = np.stack([ports.to_words(ports.protocol_masks[protocol])
+                          for _, protocol in names])
+    has = np.array([[name in r.named for name in names] for r in rules])
+    # A rule admits a named port by that name, or by every port of the protocol.
+    admits = has | ~_lacking(protocols, numeric).T
+    return ~(_lacking(numeric, numeric) | _lacking(_words(has), _words(admits))).T
 
 
-def _covering(ctx: CheckContext, rules: list[CompiledRule], policies: list[int]
-              ) -> npt.NDArray[np.bool_]:
-    """``covers[w, n]``: rule ``w`` has ``n``'s direction, applies to every pod ``n`` does
-    (its policy selects them) and admits all its peers and ports. Pairs are judged on the
-    distinct selections, peer sets and ports, each a matrix product (a namespace of fix's
-    proposals holds a thousand rules: a million pairs)."""
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    """A namespace's rules, each with the number of its policy's selection, its peer set and
+    its ports among the distinct ones, and which of those cover which (``x[a, b]``: ``a``
+    holds all of ``b``)."""
+
+    selection: IntArray
+    peer: IntArray
+    ports: IntArray
+    ingress: npt.NDArray[np.bool_]
+    selects: npt.NDArray[np.bool_]
+    admits: npt.NDArray[np.bool_]
+    ports_cover: npt.NDArray[np.bool_]
+
+    def covers(self, wide: IntArray, narrow: IntArray) -> npt.NDArray[np.bool_]:
+        """Whether each rule of ``wide`` has its ``narrow``'s direction, applies to every pod
+        it does and admits all its peers and ports."""
+        found: npt.NDArray[np.bool_] = (
+            (self.ingress[wide] == self.ingress[narrow])
+            & self.selects[self.selection[wide], self.selection[narrow]]
+            & self.admits[self.peer[wide], self.peer[narrow]]
+            & self.ports_cover[self.ports[wide], self.ports[narrow]])
+        return found
+
+
+def _rules(ctx: CheckContext, rules: list[CompiledRule], policies: list[int]) -> _Rules:
+    """The distinct selections, peer sets and ports, each compared pairwise on packed words."""
     c = ctx.compiled
     selections, selection = np.unique(policies, return_inverse=True)
     peers, peer = np.unique([r.peers for r in rules], return_inverse=True)
     signatures: dict[tuple[int, frozenset[tuple[str, str]]], int] = {}
-    signature = np.array([signatures.setdefault((r.numeric, frozenset(r.named)), len(signatures))
-                          for r in rules], dtype=np.intp)
-    firsts = {number: rule for rule, number in zip(rules, signature.tolist(), strict=True)}
-    ports = np.array([[_port_covers(ctx, firsts[w], firsts[n]) for n in range(len(firsts))]
-                      for w in range(len(firsts))], dtype=bool).reshape(len(firsts), -1)
+    ports = np.array([signatures.setdefault((r.numeric, frozenset(r.named)), len(signatures))
+                      for r in rules], dtype=np.intp)
+    firsts = {number: rule for rule, number in zip(rules, ports.tolist(), strict=True)}
     packed: dict[int, npt.NDArray[np.uint64]] = ctx.shared("packed-peers", dict)
     for i in peers.tolist():
         if i not in packed:
             packed[i] = _words(c.peer_vectors[i])
     pods = np.stack([c.selected[i] for i in selections.tolist()])
-    selects = ~_not_within(_words(pods[:, pods.any(axis=0)])).T
-    admits = ~_not_within(np.stack([packed[i] for i in peers.tolist()])).T
-    direction = np.array([r.rule.direction == "ingress" for r in rules])
-    covers: npt.NDArray[np.bool_] = (
-        selects[np.ix_(selection, selection)] & admits[np.ix_(peer, peer)]
-        & ports[np.ix_(signature, signature)] & (direction[:, None] == direction))
-    return covers
+    pod_words = _words(pods[:, pods.any(axis=0)])
+    peer_words = np.stack([packed[i] for i in peers.tolist()])
+    return _Rules(selection, peer, ports,
+                  np.array([r.rule.direction == "ingress" for r in rules]),
+                  ~_lacking(pod_words, pod_words).T, ~_lacking(peer_words, peer_words).T,
+                  _port_covering(ctx, [firsts[number] for number in range(len(firsts))]))
+
+
+PAIRS_AT_ONCE = 1 << 22
+"""Candidate (wide, narrow) rule pairs judged at once."""
 
 
 def _shadowing(ctx: CheckContext, namespace_policies: list[int]
                ) -> Iterator[tuple[CompiledRule, CompiledRule]]:
     """(shadowed, shadowing) rule pairs among one namespace's policies: each rule that selects
     some pod is shadowed by the first other rule (by policy, direction and index) covering it;
-    of identical rules, the later one is reported as the redundant one."""
+    of identical rules, the later one is reported as the redundant one. Only pairs whose peer
+    sets cover are judged: a namespace of fix's proposals holds thousands of rules, each
+    admitting one workload."""
     c = ctx.compiled
     entries = sorted(((c.policies[i].key, rule.direction, rule.index), i,
                       c.rule(c.policies[i], rule))
@@ -153,13 +187,38 @@ def _shadowing(ctx: CheckContext, namespace_policies: list[int]
         return
     rules = [rule for _, _, rule in entries]
     policies = [i for _, i, _ in entries]
-    covers = _covering(ctx, rules, policies)
-    # Row n, column w: w covers n, unless n covers w too and comes first.
-    shadows = covers.T & ~(covers & np.triu(np.ones_like(covers), 1))
-    np.fill_diagonal(shadows, False)
+    table = _rules(ctx, rules, policies)
     selecting = np.array([c.selected[i].any() for i in policies])
-    for narrow in np.flatnonzero(shadows.any(axis=1) & selecting).tolist():
-        yield rules[narrow], rules[int(np.argmax(shadows[narrow]))]
+    by_peer = np.argsort(table.peer, kind="stable")
+    peer_starts = np.searchsorted(table.peer[by_peer], np.arange(len(table.admits) + 1))
+    size = np.diff(peer_starts)
+    wide_peer, narrow_peer = np.nonzero(table.admits)
+    count = size[wide_peer] * size[narrow_peer]
+    first = np.full(len(rules), len(rules))
+    for low, high in _chunks(count, PAIRS_AT_ONCE):
+        pair, at = ragged(count[low:high])
+        pair += low
+        across = size[narrow_peer][pair]
+        wide = by_peer[peer_starts[wide_peer][pair] + at // across]
+        narrow = by_peer[peer_starts[narrow_peer][pair] + at % across]
+        kept = (wide != narrow) & selecting[narrow] & table.covers(wide, narrow)
+        wide, narrow = wide[kept], narrow[kept]
+        # Of two identical rules, the first is not shadowed by the later.
+        kept = ~((wide > narrow) & table.covers(narrow, wide))
+        np.minimum.at(first, narrow[kept], wide[kept])
+    for narrow in np.flatnonzero(first < len(rules)).tolist():
+        yield rules[narrow], rules[int(first[narrow])]
+
+
+def _chunks(counts: IntArray, most: int) -> Iterator[tuple[int, int]]:
+    """Consecutive ranges of ``counts`` summing to about ``most`` (at least one each)."""
+    ends = np.cumsum(counts)
+    low = 0
+    while low < counts.size:
+        high = max(low + 1, int(np.searchsorted(ends, (ends[low - 1] if low else 0) + most,
+                                                side="right")))
+        yield low, high
+        low = high
 
 
 @check("hygiene.shadowed-rules", title="No rule is shadowed by a broader rule")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from netpol.strategies import inventories
 
 from reporter.checks.context import CheckContext
-from reporter.checks.rules import _shadowing, effective_rules
+from reporter.checks.rules import PAIRS_AT_ONCE, _shadowing, effective_rules
 from reporter.config import Config
 from reporter.inventory.model import Inventory
 from reporter.netpol.compiled import CompiledRule
@@ -63,16 +64,18 @@ def _reference_shadowing(ctx: CheckContext, namespace_policies: list[int]
 
 
 @settings(SETTINGS, max_examples=120)
-@given(inventories(), st.integers(0, 3))
+@given(inventories(), st.integers(0, 3), st.sampled_from((1, 7, PAIRS_AT_ONCE)))
 def test_shadowed_rules_are_those_of_the_rule_by_rule_reading(inventory: Inventory,
-                                                              copies: int) -> None:
-    """The matrix products over distinct selections, peer sets and ports name the same
-    (shadowed, shadowing) pairs as comparing every pair of rules, identical rules included
-    (copies of a policy under other names)."""
+                                                              copies: int, at_once: int) -> None:
+    """Comparing the distinct selections, peer sets and ports, then the rule pairs whose peer
+    sets cover (a few at a time, or all at once), names the same (shadowed, shadowing) pairs
+    as comparing every pair of rules, identical rules included (copies of a policy under
+    other names)."""
     duplicated = tuple(replace(p, name=f"{p.name}-copy{n}") for p in inventory.policies[:copies]
                        for n in range(2))
     inventory = replace(inventory, policies=inventory.policies + duplicated)
     ctx = CheckContext(analyse(inventory), Config())
     for namespace in {p.namespace for p in ctx.compiled.policies}:
         indices = [i for i, p in enumerate(ctx.compiled.policies) if p.namespace == namespace]
-        assert list(_shadowing(ctx, indices)) == _reference_shadowing(ctx, indices)
+        with patch("reporter.checks.rules.PAIRS_AT_ONCE", at_once):
+            assert list(_shadowing(ctx, indices)) == _reference_shadowing(ctx, indices)
