@@ -126,12 +126,13 @@ class DeclaredFlows:
 
 
 GLOB = re.compile(r"[*?[]")
+"""What makes a flow end's name a pattern (fnmatch's special characters)."""
 
 
 class _Names:
-    """Workloads by a name (their namespace, their ``ns/name[Kind]``), for patterns with
-    globs: each pattern is matched against the distinct names, not every workload (``fix``
-    implies a flow per connection, each naming its two workloads)."""
+    """Workloads by a name (their namespace, their ``namespace/name``), looked up directly, or
+    matched against the distinct names for a pattern: not once per workload (``fix`` implies a
+    flow per connection, each naming its two workloads)."""
 
     def __init__(self, names: Iterable[str]) -> None:
         self._workloads: dict[str, list[int]] = {}
