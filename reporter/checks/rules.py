@@ -128,6 +128,8 @@ class _Rules:
     holds all of ``b``)."""
 
     selection: IntArray
+    selecting: npt.NDArray[np.bool_]
+    """Per rule, whether its policy selects some pod."""
     peer: IntArray
     ports: IntArray
     ingress: npt.NDArray[np.bool_]
@@ -162,7 +164,8 @@ def _rules(ctx: CheckContext, rules: list[CompiledRule], policies: list[int]) ->
     pods = np.stack([c.selected[i] for i in selections.tolist()])
     pod_words = _words(pods[:, pods.any(axis=0)])
     peer_words = np.stack([packed[i] for i in peers.tolist()])
-    return _Rules(selection, peer, ports,
+    selecting = np.any(pods, axis=1)
+    return _Rules(selection, selecting[selection], peer, ports,
                   np.array([r.rule.direction == "ingress" for r in rules]),
                   ~_lacking(pod_words, pod_words).T, ~_lacking(peer_words, peer_words).T,
                   _port_covering(ctx, [firsts[number] for number in range(len(firsts))]))
@@ -188,7 +191,6 @@ def _shadowing(ctx: CheckContext, namespace_policies: list[int]
     rules = [rule for _, _, rule in entries]
     policies = [i for _, i, _ in entries]
     table = _rules(ctx, rules, policies)
-    selecting = np.array([c.selected[i].any() for i in policies])
     by_peer = np.argsort(table.peer, kind="stable")
     peer_starts = np.searchsorted(table.peer[by_peer], np.arange(len(table.admits) + 1))
     size = np.diff(peer_starts)
@@ -201,7 +203,7 @@ def _shadowing(ctx: CheckContext, namespace_policies: list[int]
         across = size[narrow_peer][pair]
         wide = by_peer[peer_starts[wide_peer][pair] + at // across]
         narrow = by_peer[peer_starts[narrow_peer][pair] + at % across]
-        kept = (wide != narrow) & selecting[narrow] & table.covers(wide, narrow)
+        kept = (wide != narrow) & table.selecting[narrow] & table.covers(wide, narrow)
         wide, narrow = wide[kept], narrow[kept]
         # Of two identical rules, the first is not shadowed by the later.
         kept = ~((wide > narrow) & table.covers(narrow, wide))
