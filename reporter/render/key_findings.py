@@ -7,12 +7,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reporter.model import SEVERITY_ORDER, Assessment, CheckResult, Finding, Severity, Status
+from reporter.model import (
+    SEVERITY_ORDER,
+    Assessment,
+    CheckResult,
+    Finding,
+    Severity,
+    Status,
+)
 from reporter.render.evidence import fingerprint_of, judged_findings
+from reporter.wording import agreeing, listed
 
 SHOWN_KEY_FINDINGS = 8
 """Lines in the block; the rest are counted (the findings chapter has them)."""
 SHOWN_TARGETS = 2
+SHOWN_NAMESPACES = 8
+"""Namespaces of zones holding no workload named; the rest are counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +59,9 @@ class KeyFindings:
     """Further lines not shown."""
     errors: tuple[str, ...]
     """IDs of the checks behind a requirement that could not judge all they examine (ERROR)."""
+    unpopulated: tuple[str, str] | None = None
+    """The zones in scope whose namespaces hold no workload the map models, and what follows:
+    nothing in them was judged, whatever the lines above say."""
 
 
 @dataclass
@@ -109,4 +122,25 @@ def key_findings(assessment: Assessment, ids: Mapping[str, str]) -> KeyFindings:
     errors = tuple(sorted(c.check_id for c in assessment.checks
                           if c.status is Status.ERROR and c.check_id in used))
     return KeyFindings(tuple(lines[:SHOWN_KEY_FINDINGS]),
-                       max(0, len(lines) - SHOWN_KEY_FINDINGS), errors)
+                       max(0, len(lines) - SHOWN_KEY_FINDINGS), errors,
+                       unpopulated_sentence(assessment))
+
+
+def unpopulated_sentence(assessment: Assessment) -> tuple[str, str] | None:
+    """The zones in scope that select namespaces holding no workload the map models and where
+    nothing failed (their namespace without a default deny fails, and says so): what they
+    are, and what follows; None when there are none."""
+    failing = {zone for f in assessment.frameworks for r in f.requirements
+               for zone, status in r.zone_status.items() if status is Status.FAIL}
+    empty = [z for z in assessment.zones if z.frameworks and z.namespaces and not z.workloads
+             and z.name not in failing]
+    if not empty:
+        return None
+    one = len(empty) == 1
+    namespaces = sorted({n for z in empty for n in z.namespaces})
+    return (f"{'Zone' if one else 'Zones'} {', '.join(z.name for z in empty)} "
+            f"{agreeing('hold', len(empty))} no workload the map models "
+            f"({listed(namespaces, SHOWN_NAMESPACES, 'namespace')})",
+            f"none of {'its' if one else 'their'} connections was judged, and the requirements "
+            f"judged on {'it' if one else 'them'} rest on the other zones. If workloads run "
+            "there, add their manifests to the inputs.")

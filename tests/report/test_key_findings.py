@@ -81,6 +81,50 @@ def test_nothing_failing_gives_no_lines(tmp_path: Path, monkeypatch: pytest.Monk
     assessed = _assessed("fixed", tmp_path, monkeypatch, "samples/fixed/reporter.yaml")
     found = key_findings(assessed, _ids(assessed))
     assert found.lines == () and found.more == 0 and found.errors == ()
+    assert found.unpopulated is None
+
+
+VAULT = """apiVersion: v1
+kind: Namespace
+metadata: {name: card-vault}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: card-vault}
+spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
+"""
+
+
+@pytest.mark.parametrize("default_deny", [True, False])
+def test_a_zone_holding_no_workload_is_said_on_the_cover_and_under_key_findings(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, default_deny: bool) -> None:
+    """samples/fixed with a second CDE zone whose namespace runs nothing: nothing failing is
+    no claim about it, so the summary and the cover's scope say it holds no workload. Where
+    its namespace fails (no default deny), the finding says what is wrong there instead."""
+    folder = tmp_path / "samples" / "fixed"
+    shutil.copytree(REPO / "samples" / "fixed", folder)
+    config = folder / "reporter.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace(
+        "\nflows:", "\n  - name: vault\n    kind: cde\n    names: [card-vault]\n\nflows:", 1),
+        encoding="utf-8")
+    (folder / "vault.yaml").write_text(VAULT if default_deny else VAULT.split("---")[0],
+                                       encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1712050200")
+    assessed = report_run(["samples/fixed"],
+                          PipelineOptions(config_path="samples/fixed/reporter.yaml")).assessment
+    view = build_view(assessed, _facts())
+    assert "vault (holds no workload the map models)" in view.scope.split(", ")
+    if default_deny:
+        assert view.key_findings.lines == ()
+        assert view.key_findings.unpopulated == (
+            "Zone vault holds no workload the map models (card-vault)",
+            "none of its connections was judged, and the requirements judged on it rest on the "
+            "other zones. If workloads run there, add their manifests to the inputs.")
+    else:
+        assert view.key_findings.lines
+        assert view.key_findings.unpopulated is None
 
 
 def test_at_most_eight_lines_the_rest_counted(tmp_path: Path,
