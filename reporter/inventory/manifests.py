@@ -415,7 +415,7 @@ class _InventoryBuilder:
                 hint = f"a kustomize tree holds variants of the same objects: {RENDER_OVERLAY}"
             elif invalid_yaml == len(self.problems):
                 hint = YAML_HINT
-            elif 2 * self.differing_copies > len(self.problems):
+            elif 2 * self.differing_copies >= len(self.problems):
                 hint = "; ".join([
                     SEPARATE_COPIES_HINT,
                     *([_WHERE_YAML_IS_INVALID] if self.yaml_problems else []),

@@ -240,6 +240,14 @@ def test_the_hint_names_separate_copies_when_most_problems_are_objects_given_twi
         load_inventory([*copies, Source("ex3/pod.yaml", bad_port + "---\nkind: [\n")])
     assert caught.value.hint is not None and caught.value.hint.startswith(
         f"{SEPARATE_COPIES_HINT}; where the YAML is invalid, the usual causes are ")
+    # As many problems as objects given twice (kubernetes/examples' root: five copies among
+    # ten problems): the copies' hint still leads.
+    with pytest.raises(ValidationError) as caught:
+        load_inventory([*copies, Source("ex3/pod.yaml", bad_port),
+                        Source("ex4/pod.yaml", bad_port.replace("name: p,", "name: q,"))])
+    assert len(caught.value.problems) == 4
+    assert caught.value.hint == (f"{SEPARATE_COPIES_HINT}; fix the rest so that the API server "
+                                 "would accept the manifests")
     # Two other problems against one object given twice: the usual hint.
     with pytest.raises(ValidationError) as caught:
         load_inventory([copies[0], Source("ex2/policy.yaml", policy.replace(
