@@ -208,6 +208,7 @@ PCI = Framework(framework="PCI", id="pci", version="1", published="2024", source
     ("1", date(2024, 3, 1), None, AttestationState.ACTIVE, True),
     ("1", date(2024, 3, 1), date(2024, 4, 1), AttestationState.ACTIVE, True),   # inclusive
     ("1", date(2023, 3, 1), date(2024, 3, 31), AttestationState.EXPIRED, False),
+    ("1", date(2024, 4, 1), None, AttestationState.ACTIVE, True),      # dated the run's day
     ("1", date(2024, 4, 2), None, AttestationState.UNUSED, False),     # dated after the run
     ("2", date(2024, 3, 1), None, AttestationState.UNUSED, False),     # nothing manual in it
     ("9.9", date(2024, 3, 1), None, AttestationState.UNUSED, False),   # not assessed

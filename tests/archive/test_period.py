@@ -7,7 +7,14 @@ from datetime import date
 import pytest
 
 from reporter.errors import InputError
-from reporter.period import ReviewPeriod, days_between, parse_period, quarters_in, uncovered
+from reporter.period import (
+    ReviewPeriod,
+    days_between,
+    parse_period,
+    quarters_in,
+    span_names,
+    uncovered,
+)
 
 TODAY = date(2026, 12, 2)
 
@@ -18,6 +25,7 @@ TODAY = date(2026, 12, 2)
     ("2026Q1", date(2026, 1, 1), date(2026, 3, 31), "2026Q1"),
     ("2024-01-01..2024-03-31", date(2024, 1, 1), date(2024, 3, 31), "2024Q1"),
     ("2026-07-01..2026-08-15", date(2026, 7, 1), date(2026, 8, 15), "2026-07-01..2026-08-15"),
+    ("2026-07-01..2026-07-01", date(2026, 7, 1), date(2026, 7, 1), "2026-07-01..2026-07-01"),
 ])
 def test_periods(text: str, start: date, end: date, label: str) -> None:
     period = parse_period(text, TODAY)
@@ -49,6 +57,16 @@ def test_a_skipped_quarter_is_a_gap_named_by_its_quarter() -> None:
     assert days_between(q3, q3) is None  # two runs of one quarter
     odd = days_between(q1, parse_period("2026-05-01..2026-06-30", TODAY))
     assert odd is not None and quarters_in(odd) is None and odd.label == "2026-04-01..2026-04-30"
+    # One day between two runs is a gap too.
+    assert days_between(parse_period("2026-07-01..2026-07-14", TODAY),
+                        parse_period("2026-07-16..2026-09-30", TODAY)) == ReviewPeriod(
+        date(2026, 7, 15), date(2026, 7, 15))
+
+
+def test_a_gap_is_named_by_its_whole_quarters_else_by_its_days() -> None:
+    assert span_names(ReviewPeriod(date(2026, 4, 1), date(2026, 9, 30))) == ("2026Q2", "2026Q3")
+    assert span_names(ReviewPeriod(date(2026, 4, 1), date(2026, 8, 31))) == (
+        "2026-04-01..2026-08-31",)
 
 
 def test_a_longer_run_covers_the_quarters_between_shorter_ones() -> None:

@@ -184,6 +184,28 @@ def test_the_worst_of_the_states_not_tested_counts(repo: Repo) -> None:
         "(5 days): its inputs are invalid: estate/policies.yaml:")
 
 
+def test_consecutive_states_not_tested_for_one_cause_are_one_run(repo: Repo) -> None:
+    """A state not examined, fixed; then two in a row (the second still broken): two runs,
+    the later one naming its first commit, counting the state after it, and lasting until
+    the fix."""
+    first = commit(repo, "half a policy", "2024-02-01", policies=CLEAN + BROKEN)
+    fixed = commit(repo, "the policy fixed", "2024-02-02")
+    again = commit(repo, "half a policy again", "2024-02-10", policies=CLEAN + BROKEN)
+    commit(repo, "still half a policy", "2024-02-12", policies=CLEAN + BROKEN + "x: [\n")
+    refixed = commit(repo, "the policy fixed again", "2024-02-14")
+    result = check("-o", "json")
+    assert result.exit_code == 0, result.output
+    reason = requirements(json.loads(result.stdout))["1.4.4"]["reason"]
+    runs = reason.removeprefix("not tested during the period: ").split("; not examined")
+    assert len(runs) == 2, reason
+    assert runs[0].startswith(f"not examined at commit {first[:12]} from 2024-02-01 until "
+                              f"commit {fixed[:12]} on 2024-02-02 (1 day): its inputs are "
+                              "invalid: estate/policies.yaml:")
+    assert runs[1].startswith(f" at commit {again[:12]} and 1 later state from 2024-02-10 until "
+                              f"commit {refixed[:12]} on 2024-02-14 (4 days): its inputs are "
+                              "invalid: estate/policies.yaml:")
+
+
 def test_a_broken_end_state_read_from_git_names_its_commit(repo: Repo) -> None:
     broken = commit(repo, "half a policy", "2024-02-05", policies=CLEAN + BROKEN)
     repo.write("estate/policies.yaml", CLEAN)  # fixed in the work tree, not committed
