@@ -7,11 +7,12 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from reporter.checks import REGISTRY
-from reporter.checks.default_deny import _openness
+from reporter.checks.default_deny import _how_many, _openness
 from reporter.checks.severity import fix_for
 
 from .harness import run
@@ -40,8 +41,14 @@ def _rule_sets(peers: int) -> st.SearchStrategy[list[tuple[list[bool], int]]]:
     return st.lists(rule, max_size=5)
 
 
+LOW, REST = (1 << 20) - 1, FULL ^ ((1 << 20) - 1)
+"""Every port split between two rules: an allow-all written as two rules."""
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=1, max_value=6).flatmap(_rule_sets))
+@example([([True, True], LOW), ([True, True], REST)])  # open, with no all-ports rule
+@example([([True, True], LOW), ([True, False], REST)])  # the second peer lacks REST
 def test_open_exactly_when_every_peer_gets_every_port(rules: list[tuple[list[bool], int]]
                                                       ) -> None:
     peers = len(rules[0][0]) if rules else 1
@@ -110,8 +117,8 @@ spec:
   policyTypes: [Ingress]
   ingress: [{}]
 """
-OPEN_AND_UNSELECTED = "---\n".join([_deployment("web"), _deployment("api"), _deployment("db"),
-                                     WEB_OPEN, """\
+OPEN_AND_UNSELECTED = "---\n".join([_deployment("web"), _deployment("api"), _deployment("cache"),
+                                     _deployment("db"), WEB_OPEN, """\
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 metadata: {name: db-closed, namespace: shop}
@@ -128,12 +135,14 @@ def test_the_namespace_message_tells_unselected_workloads_from_open_ones() -> No
     assert finding.message == (
         "namespace shop does not deny ingress by default: no policy selects every pod "
         "(podSelector: {}) for Ingress, so pods added later are not isolated; "
-        "1 of its 3 workloads is not isolated for Ingress; "
-        "1 of its 3 workloads is isolated for Ingress but open to every peer on every port")
+        "2 of its 4 workloads are not isolated for Ingress; "
+        "1 of its 4 workloads is isolated for Ingress but open to every peer on every port")
     assert finding.details == [
         "shop/api[Deployment]: no NetworkPolicy selects it for Ingress: every source on every "
         "port is allowed",
-        "shop/web[Deployment]: isolated for Ingress, but shop/web-open ingress[0] (case.yaml:34) "
+        "shop/cache[Deployment]: no NetworkPolicy selects it for Ingress: every source on every "
+        "port is allowed",
+        "shop/web[Deployment]: isolated for Ingress, but shop/web-open ingress[0] (case.yaml:43) "
         "allows every peer on every port"]
 
 
@@ -164,6 +173,12 @@ def test_a_namespace_split_between_zones_fails_only_where_its_open_workloads_are
     assert finding.status.value == "FAIL" and finding.zones == ["front"]
     finding, = run(check_id, SPLIT_NAMESPACE).findings
     assert finding.status.value == "FAIL" and finding.zones == ["cde", "front"]
+    # Even when every CDE pod there is isolated by a policy of its own.
+    db_closed = OPEN_AND_UNSELECTED.rsplit("---\n", 1)[1]
+    assert "name: db-closed" in db_closed
+    finding, = run(check_id, SPLIT_NAMESPACE + "---\n" + db_closed).findings
+    assert finding.status.value == "FAIL" and finding.zones == ["cde", "front"]
+    assert "shop/db" not in " ".join(finding.details)
 
 
 def test_a_policy_of_a_split_namespace_concerns_the_zones_of_its_own_pods() -> None:
@@ -220,8 +235,33 @@ def test_the_fix_adds_the_default_deny_only_where_the_namespace_lacks_one() -> N
     finding, = run(check_id, OPEN_AND_UNSELECTED).findings
     assert fix_for(finding) == (
         "Add a NetworkPolicy to namespace shop with podSelector: {} and policyTypes: [Ingress]; "
-        "in NetworkPolicy shop/web-open ingress[0] (case.yaml:34), replace the rule admitting "
+        "in NetworkPolicy shop/web-open ingress[0] (case.yaml:43), replace the rule admitting "
         "every source with explicit peers")
     finding, = run(check_id, SPLIT_NAMESPACE + DENY_ALL).findings
     assert fix_for(finding) == ("In NetworkPolicy shop/web-open ingress[0] (case.yaml:31), "
                                 "replace the rule admitting every source with explicit peers")
+
+
+@pytest.mark.parametrize(("count", "members", "said"), [
+    (1, 1, "its only workload is open"),
+    (2, 2, "both of its workloads are open"),
+    (3, 3, "all 3 of its workloads are open"),
+    (1, 3, "1 of its 3 workloads is open"),
+    (2, 3, "2 of its 3 workloads are open"),
+])
+def test_how_many_of_a_namespaces_workloads_reads_as_english(count: int, members: int,
+                                                              said: str) -> None:
+    assert _how_many(count, members, "open") == said
+
+
+def test_unselected_workloads_of_a_namespace_are_one_finding_in_the_right_number() -> None:
+    check_id = "netpol.workload-ingress-isolated"
+    finding, = run(check_id, NAMESPACE_WITHOUT_DEFAULT_DENY).findings
+    assert finding.message == ("shop/web[Deployment]: no NetworkPolicy of shop selects it for "
+                               "Ingress: every source on every port is allowed")
+    finding, = run(check_id, NAMESPACE_WITHOUT_DEFAULT_DENY + "---\n" + _deployment("api")
+                   ).findings
+    assert finding.message == (
+        "2 workloads (shop/api[Deployment], shop/web[Deployment]): no NetworkPolicy of shop "
+        "selects them for Ingress: every source on every port is allowed")
+    assert finding.affected == ["shop/api[Deployment]", "shop/web[Deployment]"]
