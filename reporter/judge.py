@@ -34,7 +34,7 @@ from reporter.model import (
     requirement_status,
     roll_up,
 )
-from reporter.wording import agreeing, counted, listed
+from reporter.wording import counted, listed, unpopulated_zones
 
 SCOPE_WORDS = {
     "cde": "no cardholder data environment declared",
@@ -226,12 +226,12 @@ def _unpopulated_caveat(judged: Sequence[ZoneScope], by_zone: Mapping[str, Statu
     if not unpopulated:
         return None
     one = len(unpopulated) == 1
-    namespaces = sorted({n for z in unpopulated for n in z.namespaces})
-    return (f"{'zone' if one else 'zones'} {', '.join(z.name for z in unpopulated)} "
-            f"{agreeing('hold', len(unpopulated))} no workload the map models "
-            f"({listed(namespaces, SHOWN_NAMESPACES, 'namespace')}): none of "
-            f"{'its' if one else 'their'} connections was judged, so this status rests on the "
-            "other zones (if workloads run there, add their manifests to the inputs)")
+    named = unpopulated_zones([z.name for z in unpopulated],
+                              [n for z in unpopulated for n in z.namespaces])
+    return (f"{named}: none of {'its' if one else 'their'} connections was judged, so this "
+            "status rests on the other zones (if workloads run there, add their manifests to "
+            "the inputs)")
+
 
 
 def _not_rendered(ctx: CheckContext) -> str | None:

@@ -1,6 +1,6 @@
 """Wording shared by the checks' findings and the renderers."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 
@@ -31,3 +31,15 @@ def in_days(span: timedelta) -> float:
 def days_text(days: float) -> str:
     """``1 day``, ``14.5 days``."""
     return f"{days:g} day{'' if days == 1 else 's'}"
+
+
+UNPOPULATED_NAMESPACES_SHOWN = 8
+
+
+def unpopulated_zones(zones: Sequence[str], namespaces: Iterable[str]) -> str:
+    """``zone vault holds no workload the map models (card-vault)``: zones whose namespaces
+    hold nothing the map models, named alike in requirements' caveats and the pack's
+    summary."""
+    return (f"{'zone' if len(zones) == 1 else 'zones'} {', '.join(zones)} "
+            f"{agreeing('hold', len(zones))} no workload the map models "
+            f"({listed(sorted(set(namespaces)), UNPOPULATED_NAMESPACES_SHOWN, 'namespace')})")

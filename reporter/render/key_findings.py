@@ -16,13 +16,11 @@ from reporter.model import (
     Status,
 )
 from reporter.render.evidence import fingerprint_of, judged_findings
-from reporter.wording import agreeing, listed
+from reporter.wording import unpopulated_zones
 
 SHOWN_KEY_FINDINGS = 8
 """Lines in the block; the rest are counted (the findings chapter has them)."""
 SHOWN_TARGETS = 2
-SHOWN_NAMESPACES = 8
-"""Namespaces of zones holding no workload named; the rest are counted."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +135,8 @@ def unpopulated_sentence(assessment: Assessment) -> tuple[str, str] | None:
     if not empty:
         return None
     one = len(empty) == 1
-    namespaces = sorted({n for z in empty for n in z.namespaces})
-    return (f"{'Zone' if one else 'Zones'} {', '.join(z.name for z in empty)} "
-            f"{agreeing('hold', len(empty))} no workload the map models "
-            f"({listed(namespaces, SHOWN_NAMESPACES, 'namespace')})",
+    named = unpopulated_zones([z.name for z in empty], [n for z in empty for n in z.namespaces])
+    return (named[0].upper() + named[1:],
             f"none of {'its' if one else 'their'} connections was judged, and the requirements "
             f"judged on {'it' if one else 'them'} rest on the other zones. If workloads run "
             "there, add their manifests to the inputs.")
