@@ -233,7 +233,6 @@ def _unpopulated_caveat(judged: Sequence[ZoneScope], by_zone: Mapping[str, Statu
             "the inputs)")
 
 
-
 def _not_rendered(ctx: CheckContext) -> str | None:
     """The inputs left unrendered (templates, kustomize overlays, GitOps deployers), as a
     caveat: what they deploy, anywhere, is not in the map."""

@@ -34,6 +34,7 @@ def days_text(days: float) -> str:
 
 
 UNPOPULATED_NAMESPACES_SHOWN = 8
+"""Namespaces named for zones holding no workload; the rest are counted."""
 
 
 def unpopulated_zones(zones: Sequence[str], namespaces: Iterable[str]) -> str:

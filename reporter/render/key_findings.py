@@ -7,14 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reporter.model import (
-    SEVERITY_ORDER,
-    Assessment,
-    CheckResult,
-    Finding,
-    Severity,
-    Status,
-)
+from reporter.model import SEVERITY_ORDER, Assessment, CheckResult, Finding, Severity, Status
 from reporter.render.evidence import fingerprint_of, judged_findings
 from reporter.wording import unpopulated_zones
 
