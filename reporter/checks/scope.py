@@ -139,12 +139,7 @@ def resolve_zones(config: Config, compiled: Compiled,
     if problems:
         raise InputError(problems, hint=UNSPLIT_HINT.format(
             key=keys.pop() if len(keys) == 1 else "KEY"))
-    names = [s.name for s in scopes]
-    clashes = sorted({n for n in names if names.count(n) > 1})
-    if clashes:
-        raise InputError([Problem(f"zone name {n!r} results from more than one zone "
-                                  "(a split zone's parts are named <zone>/<value>)")
-                          for n in clashes], hint="rename one of the zones")
+    # Zone names are unique DNS labels and a part's is <zone>/<value>: no two scopes share one.
     return tuple(scopes)
 
 
