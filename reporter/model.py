@@ -310,6 +310,11 @@ class ZoneSummary(_Model):
     namespaces: list[str]
     workloads: list[str]
 
+    @property
+    def unpopulated(self) -> bool:
+        """Its namespaces are in the inputs but hold no workload the map models."""
+        return bool(self.namespaces) and not self.workloads
+
 
 class ScopeEntry(_Model):
     """One part of the estate in the PCI DSS scope statement, and why it is there."""

@@ -123,8 +123,8 @@ def unpopulated_sentence(assessment: Assessment) -> tuple[str, str] | None:
     are, and what follows; None when there are none."""
     failing = {zone for f in assessment.frameworks for r in f.requirements
                for zone, status in r.zone_status.items() if status is Status.FAIL}
-    empty = [z for z in assessment.zones if z.frameworks and z.namespaces and not z.workloads
-             and z.name not in failing]
+    empty = [z for z in assessment.zones
+             if z.frameworks and z.unpopulated and z.name not in failing]
     if not empty:
         return None
     one = len(empty) == 1

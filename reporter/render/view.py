@@ -198,8 +198,8 @@ def _zone_views(zones: Sequence[ZoneSummary]) -> tuple[ZoneView, ...]:
 def _scope_text(in_scope: Sequence[ZoneSummary]) -> str:
     """The zones in scope by name; many namespaces that PCI DSS scoping made zones counted."""
     kept, folded = fold_namespace_zones(in_scope)
-    names = [f"{z.name} (holds no workload the map models)"
-             if z.namespaces and not z.workloads else z.name for z in kept if z is not folded]
+    names = [f"{z.name} (holds no workload the map models)" if z.unpopulated else z.name
+             for z in kept if z is not folded]
     if folded is not None:
         names.append(f"{len(folded.namespaces)} connected-to namespaces (see the PCI DSS scope)")
     return ", ".join(names) or "no zone in scope"
