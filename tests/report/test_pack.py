@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from reporter.pack import (
     sha256,
     sha256sums,
     signed_files,
+    tool_sha256,
     verify_pack,
     write_pack,
 )
@@ -50,6 +52,8 @@ def test_write_pack_renames_a_complete_folder_into_place(tmp_path: Path) -> None
         == ["SHA256SUMS", "inputs/a.yaml", "pack.json", "report.html"]
     assert (target / SUMS).read_bytes() == sha256sums(SMALL)
     assert [p.name for p in target.parent.iterdir()] == ["pack"]  # no temporary folder left
+    # The temporary folder is private while it fills; the pack is then readable by others.
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755
 
 
 def test_sha256sums_is_what_sha256sum_checks(tmp_path: Path, tool: Tool) -> None:
@@ -79,6 +83,31 @@ def test_a_failure_midway_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="cannot write the pack"):
         write_pack(tmp_path / "new" / "pack", broken)
     assert list(tmp_path.iterdir()) == []  # neither the pack, its temp folder nor "new"
+
+
+def test_the_tool_digest_changes_with_any_source_file_or_template(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package, templates = tmp_path / "reporter", tmp_path / "templates"
+    (package / "sub").mkdir(parents=True)
+    templates.mkdir()
+    (package / "a.py").write_text("A = 1\n")
+    (package / "sub" / "b.py").write_text("B = 2\n")
+    (templates / "report.html.j2").write_text("<p>{{ x }}</p>\n")
+    monkeypatch.setattr(reporter.pack, "_PACKAGE", package)
+    monkeypatch.setattr(reporter.pack, "TEMPLATES", templates)
+    first = tool_sha256()
+    assert re.fullmatch(r"[0-9a-f]{64}", first) and tool_sha256() == first
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0compiled")
+    assert tool_sha256() == first  # compiled copies come and go: they are not the code
+    digests = {first}
+    for change in (lambda: (package / "sub" / "b.py").write_text("B = 3\n"),
+                   lambda: (templates / "report.html.j2").write_text("<p>{{ y }}</p>\n"),
+                   lambda: (package / "sub" / "b.py").rename(package / "b.py"),
+                   lambda: (package / "c.py").write_text("")):
+        change()
+        digests.add(tool_sha256())
+    assert len(digests) == 5  # each change, a renamed or an empty file too, gives a new digest
 
 
 def test_default_folder_names_the_owner_and_the_time() -> None:
