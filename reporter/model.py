@@ -325,8 +325,9 @@ class ScopeEntry(_Model):
     category: str
     """``cde``, ``connected-to`` (an allowed flow to or from the CDE) or ``out-of-scope``."""
     flows: list[str] = Field(default_factory=list)
-    """The allowed connections with the CDE that put it in scope (the first few)."""
+    """The allowed connections with the CDE that put it in scope: at most one each way."""
     flow_count: int = 0
+    """How many ``flows`` there are."""
 
 
 ZONE_OVERLAP = "+"

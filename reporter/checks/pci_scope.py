@@ -14,10 +14,6 @@ from reporter.model import NAMESPACE_ZONE, ScopeEntry
 if TYPE_CHECKING:
     from reporter.checks.context import CheckContext
 
-SHOWN_FLOWS = 5
-"""Flows listed per connected zone; the count says how many there are."""
-
-
 def _groups(ctx: CheckContext) -> tuple[list[tuple[str, str]], np.ndarray]:
     """(name, kind) per group and each endpoint's group: the CDE, each other zone, each
     namespace outside every zone; external addresses are left out (-1)."""
@@ -55,7 +51,7 @@ def pci_scope(ctx: CheckContext) -> list[ScopeEntry]:
         found = flows.get(index, [])
         entries.append(ScopeEntry(
             name=name, kind=kind, category="connected-to" if found else "out-of-scope",
-            flows=found[:SHOWN_FLOWS], flow_count=len(found)))
+            flows=found, flow_count=len(found)))
     return sorted(entries, key=lambda e: (("cde", "connected-to", "out-of-scope").index(
         e.category), e.name))
 

@@ -215,8 +215,6 @@ def _scope_lines(assessment: Assessment) -> Iterator[Text]:
                    style="bold" if entry.category != "out-of-scope" else "dim")
         for flow in entry.flows:
             yield Text(f"    {flow}", style="dim")
-        if entry.flow_count > len(entry.flows):
-            yield Text(f"    … and {entry.flow_count - len(entry.flows)} more", style="dim")
     yield Text("")
 
 

@@ -70,3 +70,35 @@ spec: {podSelector: {}, policyTypes: [Ingress, Egress]}
 def test_without_a_cde_there_is_no_scope_statement() -> None:
     text = (SAMPLES / "three-tier" / "workloads.yaml").read_text()
     assert pci_scope(context(text)) == []
+
+
+def test_a_part_connected_both_ways_lists_each_direction_once() -> None:
+    """Flows are folded per part and direction: a namespace the CDE reaches and that reaches
+    the CDE gives exactly two, whatever the number of workloads and ports behind them."""
+    open_estate = """
+apiVersion: compliance-reporter/v1
+kind: ReporterConfig
+zones:
+- {name: cde, kind: cde, names: [payments]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: payments, labels: {app: api}}
+spec: {containers: [{name: api, image: api, ports: [{containerPort: 8443}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: one, namespace: batch, labels: {app: one}}
+spec: {containers: [{name: one, image: one, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: two, namespace: batch, labels: {app: two}}
+spec: {containers: [{name: two, image: two, ports: [{containerPort: 9090}]}]}
+"""
+    entries = {e.name: e for e in pci_scope(context(open_estate))}
+    batch = entries["batch"]
+    assert batch.category == "connected-to"
+    assert batch.flows == ["the CDE => namespace batch : All Connections",
+                           "namespace batch => the CDE : All Connections"]
+    assert batch.flow_count == 2
