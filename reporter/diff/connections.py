@@ -19,7 +19,7 @@ from reporter.diff.model import ConnectionChange, ReachabilityDelta, Row, ZoneCh
 from reporter.inventory.model import PROTOCOLS, Protocol
 from reporter.model import ZoneFlow
 from reporter.netpol.addresses import AddressRange
-from reporter.netpol.connset import MAX_PORT, ConnectionSet, Intervals
+from reporter.netpol.connset import ConnectionSet
 from reporter.netpol.pairs import internet_ranges
 
 EXTERNAL = "[External]"
@@ -47,29 +47,6 @@ def parse_connection_set(text: str) -> ConnectionSet:
         start, _, end = part.partition("-")
         ranges[protocol].append((int(start), int(end or start)))
     return ConnectionSet.of(ranges)
-
-
-def _minus(a: ConnectionSet, b: ConnectionSet) -> ConnectionSet:
-    """Ports in ``a`` and not in ``b``."""
-    result: dict[Protocol, list[tuple[int, int]]] = {}
-    for protocol in PROTOCOLS:
-        result[protocol] = _subtract(a.ranges(protocol), b.ranges(protocol))
-    return ConnectionSet.of(result)
-
-
-def _subtract(kept: Intervals, removed: Intervals) -> list[tuple[int, int]]:
-    out = []
-    for start, end in kept:
-        cursor = start
-        for r_start, r_end in removed:
-            if r_end < cursor or r_start > end:
-                continue
-            if r_start > cursor:
-                out.append((cursor, r_start - 1))
-            cursor = max(cursor, r_end + 1)
-        if cursor <= end:
-            out.append((cursor, min(end, MAX_PORT)))
-    return out
 
 
 def is_external(key: str) -> bool:
@@ -160,7 +137,7 @@ def _merge(pieces: list[AddressRange]) -> list[AddressRange]:
 def connection_change(src: str, dst: str, was: str | None, now: str | None) -> ConnectionChange:
     old_set = parse_connection_set(was) if was else ConnectionSet.empty()
     new_set = parse_connection_set(now) if now else ConnectionSet.empty()
-    opened, closed = _minus(new_set, old_set), _minus(old_set, new_set)
+    opened, closed = new_set.difference(old_set), old_set.difference(new_set)
     return ConnectionChange(
         src=src, dst=dst,
         change="added" if was is None else "removed" if now is None else "changed",

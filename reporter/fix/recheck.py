@@ -13,7 +13,7 @@ import numpy as np
 
 from reporter.arrays import ragged
 from reporter.checks import CheckContext
-from reporter.checks.flows import parse_ports, subtract
+from reporter.checks.flows import parse_ports
 from reporter.checks.traffic import traffic_of
 from reporter.config import Config
 from reporter.fix.propose import Proposal, drop_shadowed
@@ -60,7 +60,7 @@ def cut_flows(before: CheckContext, after: CheckContext) -> list[str]:
                           if destinations[b]):
                     allowed = after.reach.allowed(after.reach.endpoints[a],
                                                   after.reach.endpoints[b])
-                    lost = lost.union(subtract(need, allowed))
+                    lost = lost.union(need.difference(allowed))
             if not lost.is_empty:
                 cuts.append(f"flow {flow.name}: {before.name(s)} -> {before.name(d)} {lost}")
     return cuts

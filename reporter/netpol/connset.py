@@ -76,6 +76,24 @@ class ConnectionSet:
             result[proto] = pairs
         return ConnectionSet.of(result)
 
+    def difference(self, other: ConnectionSet) -> ConnectionSet:
+        """The ports of this set that ``other`` does not hold."""
+        result: dict[Protocol, list[tuple[int, int]]] = {}
+        for proto in PROTOCOLS:
+            kept = result[proto] = []
+            removed = other.ranges(proto)
+            for start, end in self.ranges(proto):
+                cursor = start
+                for cut_start, cut_end in removed:  # sorted and disjoint: one sweep
+                    if cut_end < cursor or cut_start > end:
+                        continue
+                    if cut_start > cursor:
+                        kept.append((cursor, cut_start - 1))
+                    cursor = cut_end + 1
+                if cursor <= end:
+                    kept.append((cursor, end))
+        return ConnectionSet.of(result)
+
     def protocols(self) -> tuple[Protocol, ...]:
         return tuple(p for p, _ in self.by_protocol)
 

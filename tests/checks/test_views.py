@@ -37,7 +37,7 @@ from reporter.checks.boundary import (
     layers,
 )
 from reporter.checks.context import CheckContext
-from reporter.checks.flows import parse_ports, subtract
+from reporter.checks.flows import parse_ports
 from reporter.config import Config, load_config
 from reporter.inventory.manifests import load_paths
 from reporter.inventory.model import PROTOCOLS, Inventory
@@ -392,15 +392,15 @@ def test_declared_flows_cover_exactly_their_ports() -> None:
     everything = ctx.reach.ports.full
     coverage = ctx.flows.coverage(storefront, api, everything)
     assert coverage.flows == ("shop-to-payments",)
-    assert coverage.undeclared == subtract(ConnectionSet.all(), parse_ports(["TCP 8080"]))
+    assert coverage.undeclared == ConnectionSet.all().difference(parse_ports(["TCP 8080"]))
 
 
 def test_port_texts_and_subtraction() -> None:
     assert str(parse_ports(["TCP 443", "UDP 53", "TCP 8000-8100", "SCTP"])) == (
         "SCTP 1-65535,TCP 443,8000-8100,UDP 53")
-    assert str(subtract(parse_ports(["TCP 1-100"]), parse_ports(["TCP 10-20", "TCP 50"]))) == (
+    assert str(parse_ports(["TCP 1-100"]).difference(parse_ports(["TCP 10-20", "TCP 50"]))) == (
         "TCP 1-9,21-49,51-100")
-    assert subtract(parse_ports(["UDP 53"]), parse_ports(["UDP"])).is_empty
+    assert parse_ports(["UDP 53"]).difference(parse_ports(["UDP"])).is_empty
 
 
 def test_a_range_is_covered_only_when_wholly_inside_the_cidrs() -> None:
