@@ -104,3 +104,15 @@ def test_check_says_in_its_short_view_which_targets_it_could_not_judge() -> None
     assert ("! hygiene.policy-selects-nothing could not judge 1 target, e.g. "
             "monitoring/prometheus-k8s: podSelector app.kubernetes.io/name=prometheus matches no "
             "workload read in monitoring, but 1 object there runs pods") in result.stdout
+
+
+def test_host_network_pods_of_another_namespace_are_not_the_ones_a_policy_selects() -> None:
+    text = (CASES / "hygiene.policy-selects-nothing" / "host-network-FAIL.yaml").read_text()
+    elsewhere = text.replace("metadata: {name: storefront, namespace: web, labels",
+                             "metadata: {name: storefront, namespace: edge, labels")
+    assert elsewhere != text
+    (finding,) = run("hygiene.policy-selects-nothing", elsewhere).findings
+    assert finding.status is Status.FAIL
+    assert finding.message == ("web/storefront: podSelector app=storefront matches no pod in "
+                               "web, so none of its rules apply")
+    assert finding.details == ["labels pods of web carry for these keys: none of these keys"]
