@@ -60,11 +60,14 @@ def internal_networks(ctx: CheckContext) -> tuple[IPNetwork, ...]:
 
 
 def admitted(block: IPBlock, networks: Sequence[IPNetwork]) -> list[IPNetwork]:
-    """Which of ``networks`` the block admits at least one address of."""
+    """Which of ``networks`` the block admits at least one address of: overlapping CIDRs nest,
+    so the addresses of a network the block holds are the smaller of the two, admitted unless
+    the block's ``except`` holes cover them all."""
     return [
         n for n in networks
         if n.version == block.cidr.version and n.overlaps(block.cidr)
-        and not _covered(n, block.excepts)
+        and not _covered(n if n.prefixlen >= block.cidr.prefixlen else block.cidr,
+                         block.excepts)
     ]
 
 
