@@ -85,3 +85,30 @@ def test_one_workload_is_named_alone() -> None:
         "reach no DNS server on both UDP 53 and TCP 53")
     assert finding.details == ["no egress rule of its policies allows port 53",
                                "reaches kube-system/coredns[Pod] on TCP 443 only"]
+
+
+def test_a_dns_server_is_a_dns_pod_of_the_dns_namespaces_not_either_alone() -> None:
+    """Port 53 to another pod of kube-system, or to a pod labelled k8s-app=kube-dns in another
+    namespace, resolves nothing."""
+    near_misses = ESTATE + """\
+  - to: [{podSelector: {matchLabels: {k8s-app: kube-dns}}},
+         {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}},
+          podSelector: {matchLabels: {app: metrics}}}]
+    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: metrics, namespace: kube-system, labels: {app: metrics}}
+spec: {containers: [{name: metrics, image: metrics}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: resolver, namespace: app, labels: {k8s-app: kube-dns}}
+spec: {containers: [{name: resolver, image: resolver}]}
+"""
+    result = run("hygiene.dns-egress", near_misses)
+    assert result.status is Status.FAIL
+    [finding] = result.findings
+    assert finding.affected == ["app/api[Pod]", "app/resolver[Pod]", "app/web[Pod]"]
+    assert finding.details[1:] == [
+        f"app/egress egress[0] ({RULE}): its peers include no DNS server"]

@@ -102,3 +102,29 @@ spec: {containers: [{name: two, image: two, ports: [{containerPort: 9090}]}]}
     assert batch.flows == ["the CDE => namespace batch : All Connections",
                            "namespace batch => the CDE : All Connections"]
     assert batch.flow_count == 2
+
+
+def test_the_cde_is_named_by_its_kind_not_by_a_zone_called_cde() -> None:
+    """A CDE zone called cardholder, and another zone a team named cde: the flows say which
+    is which."""
+    zones = """
+apiVersion: compliance-reporter/v1
+kind: ReporterConfig
+zones:
+- {name: cardholder, kind: cde, names: [payments]}
+- {name: cde, kind: other, names: [tools]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: payments, labels: {app: api}}
+spec: {containers: [{name: api, image: api}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: debug, namespace: tools, labels: {app: debug}}
+spec: {containers: [{name: debug, image: debug}]}
+"""
+    entries = {e.name: e for e in pci_scope(context(zones))}
+    assert (entries["cardholder"].category, entries["cde"].category) == ("cde", "connected-to")
+    assert entries["cde"].flows == ["the CDE => zone cde : All Connections",
+                                    "zone cde => the CDE : All Connections"]

@@ -97,6 +97,41 @@ spec:
         "allows nothing (with most network plugins)")
 
 
+def test_a_namespace_peer_over_host_network_pods_only_says_so() -> None:
+    """No podSelector: the peer means every pod of the namespaces, here only hostNetwork ones."""
+    result = run("hygiene.peer-selects-nothing", """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: nodes, labels: {role: nodes}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: nodes}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {hostNetwork: true, containers: [{name: agent, image: agent}]}
+---
+""" + API_ADMITTING % "{namespaceSelector: {matchLabels: {role: nodes}}}")
+    (finding,) = result.findings
+    assert finding.message == (
+        "app/api ingress[0]: the peer matches only hostNetwork pods (nodes/agent[DaemonSet]) in "
+        "the selected namespaces, whose connections carry their node's address: the peer allows "
+        "nothing (with most network plugins)")
+
+
+def test_the_name_label_mistake_gets_the_label_namespaces_do_carry() -> None:
+    """The seed article selects kube-system by a ``name`` label no namespace carries."""
+    result = run_file("hygiene.peer-selects-nothing",
+                      CASES / "hygiene.peer-selects-nothing" / "name-label-FAIL.yaml")
+    (finding,) = result.findings
+    assert finding.message == (
+        "app/dns egress[0]: namespaceSelector name=kube-system matches no namespace; namespaces "
+        "carry kubernetes.io/metadata.name: did you mean kubernetes.io/metadata.name=kube-system?; "
+        "the peer allows nothing")
+
+
 def test_check_says_in_its_short_view_which_targets_it_could_not_judge() -> None:
     case = CASES / "hygiene.policy-selects-nothing" / "operator-pods-ERROR.yaml"
     result = CliRunner().invoke(cli, ["check", str(case)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reporter.checks import REGISTRY, run_check
+from reporter.checks.default_deny import NO_DEFAULT_DENY
 from reporter.checks.evidence import make_finding
 from reporter.checks.severity import SeverityRater, fix_for
 from reporter.model import Location, Severity, Status
@@ -260,4 +261,16 @@ def test_each_fix_names_the_rule_to_change_or_what_to_add(check_id: str,
                                                           fix: str) -> None:
     finding = make_finding(check_id, Status.FAIL, "ns/target", "m", locations=locations,
                            affected=["ns/w[Deployment]"])
+    assert fix_for(finding) == fix
+
+
+@pytest.mark.parametrize(("locations", "fix"), [
+    ([], "Add a NetworkPolicy to namespace web with podSelector: {} and policyTypes: [Ingress]"),
+    ([INGRESS_RULE], "Add a NetworkPolicy to namespace web with podSelector: {} and "
+     "policyTypes: [Ingress]; in NetworkPolicy ns/p ingress[0] (p.yaml:3), replace the rule "
+     "admitting every source with explicit peers"),
+])
+def test_a_namespace_without_default_deny_gets_one(locations: list[Location], fix: str) -> None:
+    finding = make_finding("netpol.namespace-default-deny-ingress", Status.FAIL,
+                           "namespace/web", f"web: {NO_DEFAULT_DENY}", locations=locations)
     assert fix_for(finding) == fix
