@@ -92,3 +92,55 @@ def test_coverage_names_the_undeclared_part_and_the_flows_used(
     index = {w.ref: i for i, w in enumerate(ctx.compiled.workloads)}
     coverage = ctx.flows.coverage(index[source], index["d/db"], _mask(ctx, ports))
     assert (str(coverage.undeclared), coverage.flows) == (undeclared, flows)
+
+
+WORKLOAD_ENDS = """
+apiVersion: compliance-reporter/v1
+kind: ReporterConfig
+flows:
+- {name: x-to-dbs, from: {workload: a/x}, to: {workload: "d/db-*"}, ports: [TCP], justification: x}
+- {name: y-to-primary, from: {workload: "b/?"}, to: {namespace: d, pods: role=primary},
+   ports: [UDP 53], justification: x}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: x, namespace: a}
+spec: {containers: [{name: x, image: x}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: y, namespace: b}
+spec: {containers: [{name: y, image: y}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db-1, namespace: d, labels: {role: primary}}
+spec: {containers: [{name: db, image: db}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db-2, namespace: d, labels: {role: replica}}
+spec: {containers: [{name: db, image: db}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: dbx, namespace: d}
+spec: {containers: [{name: db, image: db}]}
+"""
+
+
+@pytest.mark.parametrize(("source", "destination", "undeclared", "flows"), [
+    ("a/x", "d/db-1", "SCTP 1-65535,UDP 1-65535", ("x-to-dbs",)),  # a whole protocol: TCP
+    ("a/x", "d/db-2", "SCTP 1-65535,UDP 1-65535", ("x-to-dbs",)),  # matched by the glob
+    ("a/x", "d/dbx", "All Connections", ()),                       # not matched by it
+    ("b/y", "d/db-1", "SCTP 1-65535,TCP 1-65535,UDP 1-52,54-65535", ("y-to-primary",)),
+    ("b/y", "d/db-2", "All Connections", ()),                      # not a primary
+    ("d/db-1", "a/x", "All Connections", ()),                      # flows have a direction
+])
+def test_workload_ends_match_names_and_globs(source: str, destination: str, undeclared: str,
+                                              flows: tuple[str, ...]) -> None:
+    ctx = context(WORKLOAD_ENDS)
+    index = {w.ref: i for i, w in enumerate(ctx.compiled.workloads)}
+    coverage = ctx.flows.coverage(index[source], index[destination],
+                                  (1 << ctx.reach.ports.size) - 1)  # every port
+    assert (str(coverage.undeclared), coverage.flows) == (undeclared, flows)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from reporter.checks.flows import parse_ports
 from reporter.inventory.model import PROTOCOLS
-from reporter.netpol.connset import MAX_PORT, ConnectionSet
+from reporter.netpol.connset import MAX_PORT, ConnectionSet, Partition
 
 # Interval ends near both ends of the port range, so that intervals touch, overlap and reach
 # the edges; between them membership cannot change, so one port there stands for the rest.
@@ -36,12 +36,26 @@ def test_set_algebra_is_that_of_the_ports(a: ConnectionSet, b: ConnectionSet) ->
     assert ports(a.union(b)) == ports(a) | ports(b)
     assert ports(a.intersection(b)) == ports(a) & ports(b)
     assert ports(a.difference(b)) == ports(a) - ports(b)
+    assert {(p, port) for p in PROTOCOLS for port in PROBES if a.contains(p, port)} == ports(a)
     # Equal sets are equal values: intervals are merged, sorted and never empty.
     assert a.difference(b).union(a.intersection(b)) == a
     assert a.difference(a).is_empty and ConnectionSet.all().difference(a).union(a).is_all
 
 
+@given(connection_sets(), connection_sets())
+def test_a_partition_combines_sets_as_masks(a: ConnectionSet, b: ConnectionSet) -> None:
+    """Cut at both sets' ends, each union, intersection and difference is a mask of pieces."""
+    partition = Partition([a, b])
+    bits_a, bits_b = partition.bits(a), partition.bits(b)
+    assert partition.connection_set(bits_a) == a
+    assert partition.connection_set(bits_a | bits_b) == a.union(b)
+    assert partition.connection_set(bits_a & bits_b) == a.intersection(b)
+    assert partition.connection_set(bits_a & ~bits_b) == a.difference(b)
+
+
 def test_declared_ports_cover_a_whole_protocol_a_port_or_a_range() -> None:
-    assert parse_ports(["TCP"]) == ConnectionSet.of({"TCP": [(1, MAX_PORT)]})
+    # Ports are 1-65535 (the API reference's range for port and endPort).
+    assert parse_ports(["TCP"]) == ConnectionSet.of({"TCP": [(1, 65535)]})
     assert parse_ports(["UDP 53", "TCP 8000-8080", "SCTP"]) == ConnectionSet.of(
-        {"UDP": [(53, 53)], "TCP": [(8000, 8080)], "SCTP": [(1, MAX_PORT)]})
+        {"UDP": [(53, 53)], "TCP": [(8000, 8080)], "SCTP": [(1, 65535)]})
+    assert str(parse_ports(["TCP", "UDP", "SCTP"])) == "All Connections"
