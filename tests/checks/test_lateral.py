@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reporter.model import Status
+
 from .harness import run
 
 CASE = (Path(__file__).parent / "cases" / "paths.internet-to-datastore"
@@ -56,3 +58,34 @@ def test_the_message_counts_the_workloads_open_to_the_internet_that_lead_to_the_
     found, = run("paths.internet-to-datastore", both).findings
     assert found.message.endswith("; it is open to the internet itself, and 1 other workload "
                                   "open to the internet leads to it within the limit")
+
+
+def test_a_path_finding_lists_each_hop_and_the_rule_that_lets_it_through() -> None:
+    cases = Path(__file__).parent / "cases" / "paths.internet-to-datastore"
+    text = (cases / "front-reaches-db-near-miss-FAIL.yaml").read_text(encoding="utf-8")
+    finding, = run("paths.internet-to-datastore", text).findings
+    # The path after the internet, the last hop's ports, the policies of the rules cited.
+    assert (finding.endpoints, finding.ports, finding.policies) == (
+        ["shop/front[Pod]", "data/db[Pod]"], "TCP 5432", ["data/db-from-api"])
+    assert [(place.object, place.rule) for place in finding.locations] == [
+        ("NetworkPolicy data/db-from-api", "ingress[0]")]
+    assert finding.details == [
+        "path: internet -> shop/front[Pod] -> data/db[Pod]",
+        "hop 1: internet -> shop/front[Pod] (All Connections): ingress of shop/front[Pod]: not "
+        "isolated (no policy selects it for Ingress)",
+        "hop 2: shop/front[Pod] -> data/db[Pod] (TCP 5432): egress of shop/front[Pod]: not "
+        "isolated (no policy selects it for Egress)",
+        "hop 2: shop/front[Pod] -> data/db[Pod] (TCP 5432): ingress of data/db[Pod]: allowed by "
+        "data/db-from-api ingress[0] (case.yaml:57)"]
+
+
+def test_with_no_data_store_in_a_sensitive_zone_nothing_is_judged() -> None:
+    """NOT_APPLICABLE, never a PASS: the check had nothing to judge."""
+    cases = Path(__file__).parent / "cases" / "paths.internet-to-datastore"
+    text = (cases / "front-reaches-db-near-miss-FAIL.yaml").read_text(encoding="utf-8")
+    no_store = text.replace("labels: {tier: db}}\nspec: {containers: [{name: db, image: postgres",
+                            "labels: {tier: web}}\nspec: {containers: [{name: db, image: nginx")
+    assert no_store != text
+    result = run("paths.internet-to-datastore", no_store)
+    assert (result.status, result.evaluated, result.findings) == (
+        Status.NOT_APPLICABLE, "no data store in cde/phi zones", [])
