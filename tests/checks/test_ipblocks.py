@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from reporter.checks.internet import admitted
@@ -27,8 +27,15 @@ def addresses(network: IPNetwork) -> set[int]:
     return set(range(int(network.network_address), int(network.broadcast_address) + 1))
 
 
+def net(text: str) -> IPNetwork:
+    return ipaddress.ip_network(text)
+
+
 @given(networks(), st.lists(networks(), max_size=5), networks(),
        st.lists(st.sampled_from(["fd00::/8", "::/0"]), max_size=1))
+# One address left between two holes, and one after the last: both still admitted.
+@example(net("10.0.0.0/30"), [net("10.0.0.0/32"), net("10.0.0.2/31")], net("10.0.0.0/30"), [])
+@example(net("10.0.0.0/30"), [net("10.0.0.0/31"), net("10.0.0.2/32")], net("10.0.0.0/30"), [])
 def test_a_network_is_admitted_unless_the_holes_cover_all_of_it(
         block: IPNetwork, holes: list[IPNetwork], network: IPNetwork, v6_holes: list[str]
 ) -> None:
