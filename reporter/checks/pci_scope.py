@@ -14,6 +14,7 @@ from reporter.model import NAMESPACE_ZONE, ScopeEntry
 if TYPE_CHECKING:
     from reporter.checks.context import CheckContext
 
+
 def _groups(ctx: CheckContext) -> tuple[list[tuple[str, str]], np.ndarray]:
     """(name, kind) per group and each endpoint's group: the CDE, each other zone, each
     namespace outside every zone; external addresses are left out (-1)."""

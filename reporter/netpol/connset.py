@@ -84,7 +84,8 @@ class ConnectionSet:
             removed = other.ranges(proto)
             for start, end in self.ranges(proto):
                 cursor = start
-                for cut_start, cut_end in removed:  # sorted and disjoint: one sweep
+                # Both sorted and disjoint: the cursor only moves forward.
+                for cut_start, cut_end in removed:
                     if cut_end < cursor or cut_start > end:
                         continue
                     if cut_start > cursor:

@@ -1,5 +1,5 @@
-"""Which internal networks an ipBlock admits: a network counts unless its ``except`` holes cover
-every address of it, checked against a count of the addresses themselves."""
+"""Which internal networks an ipBlock admits: those with an address the block holds and no
+``except`` hole covers, checked against the addresses themselves."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def net(text: str) -> IPNetwork:
 # One address left between two holes, and one after the last: both still admitted.
 @example(net("10.0.0.0/30"), [net("10.0.0.0/32"), net("10.0.0.2/31")], net("10.0.0.0/30"), [])
 @example(net("10.0.0.0/30"), [net("10.0.0.0/31"), net("10.0.0.2/32")], net("10.0.0.0/30"), [])
-def test_a_network_is_admitted_unless_the_holes_cover_all_of_it(
+def test_a_network_is_admitted_where_the_block_holds_some_of_it_outside_the_holes(
         block: IPNetwork, holes: list[IPNetwork], network: IPNetwork, v6_holes: list[str]
 ) -> None:
     # Holes of the other IP version never cover anything here; the API requires the
