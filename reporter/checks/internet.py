@@ -15,6 +15,7 @@ from reporter.checks.evidence import make_finding, rule_location, rule_name
 from reporter.checks.registry import Evaluation, check
 from reporter.inventory.model import IPBlock, IPNetwork, NetworkPolicy, Peer, Rule
 from reporter.model import Finding, Status
+from reporter.netpol.addresses import AddressRange, ranges_within
 from reporter.wording import counted
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
@@ -63,25 +64,15 @@ def admitted(block: IPBlock, networks: Sequence[IPNetwork]) -> list[IPNetwork]:
     """Which of ``networks`` the block admits at least one address of: overlapping CIDRs nest,
     so the addresses of a network the block holds are the smaller of the two, admitted unless
     the block's ``except`` holes cover them all."""
-    return [
-        n for n in networks
-        if n.version == block.cidr.version and n.overlaps(block.cidr)
-        and not _covered(n if n.prefixlen >= block.cidr.prefixlen else block.cidr,
-                         block.excepts)
-    ]
-
-
-def _covered(network: IPNetwork, holes: Sequence[IPNetwork]) -> bool:
-    spans = sorted((int(h.network_address), int(h.broadcast_address)) for h in holes
-                   if h.version == network.version)
-    position, end = int(network.network_address), int(network.broadcast_address)
-    for lo, hi in spans:
-        if lo > position:
-            return False
-        position = max(position, hi + 1)
-        if position > end:
-            return True
-    return position > end
+    found = []
+    for network in networks:
+        if network.version != block.cidr.version or not network.overlaps(block.cidr):
+            continue
+        held = network if network.prefixlen >= block.cidr.prefixlen else block.cidr
+        span = AddressRange(held.version, int(held.network_address), int(held.broadcast_address))
+        if not ranges_within([span], block.excepts)[0]:
+            found.append(network)
+    return found
 
 
 def ip_blocks(ctx: CheckContext) -> Iterator[tuple[NetworkPolicy, Rule, int, Peer]]:
