@@ -314,6 +314,64 @@ def test_an_entry_signature_that_does_not_match_is_named(built: Built, tmp_path:
         in not_verified(archive)
 
 
+def test_an_entry_whose_signature_was_removed_is_named(built: Built, tmp_path: Path) -> None:
+    """The signature is not part of an entry's hash: deleting it leaves the chain intact, so
+    only the recorded signer tells that a signed run lost its signature."""
+    archive = built.copy(tmp_path / "A")
+    index = json.loads((archive / "index.json").read_text())
+    second = index["entries"][1]
+    second["signature"] = None
+    (archive / "index.json").write_text(json.dumps(index))
+    assert (f"error: index.json: run {second['run_id']}: index.json names signer "
+            f"{second['signer']} but the entry's signature or the public key is missing"
+            in not_verified(archive))
+
+
+def test_a_pack_json_replaced_by_other_json_is_named_not_a_pack(built: Built, tmp_path: Path
+                                                                ) -> None:
+    archive = built.copy(tmp_path / "A")
+    q3 = packs(archive)[0]
+    (q3 / "pack.json").write_text("[]")
+    stderr = not_verified(archive)
+    assert f"{q3.parent.name}/{q3.name}/pack.json: not a pack.json" in stderr
+
+
+def test_an_entry_rewritten_with_its_hash_recomputed_disagrees_with_its_pack(
+    built: Built, tmp_path: Path
+) -> None:
+    """The last entry of an unsigned archive can be edited and its hash recomputed without
+    breaking the chain (no entry follows it): what its pack.json records still tells."""
+    from reporter.archive.index import entry_hash
+
+    archive = built.copy(tmp_path / "A")
+    index = json.loads((archive / "index.json").read_text())
+    last = index["entries"][-1]
+    framework = next(iter(last["counts"]))
+    fixed = dict.fromkeys(last["counts"][framework], 0) | {"PASS": 99}
+    last.update(counts={framework: fixed}, signer=None, signature=None)
+    last["hash"] = entry_hash(last)
+    (archive / "index.json").write_text(json.dumps(index))
+    stderr = not_verified(archive)
+    assert f"run {last['run_id']}: status counts: the pack says " in stderr
+    assert f"index.json says {{'{framework}': {fixed!r}}}" in stderr
+    assert "does not match its hash" not in stderr and "does not link" not in stderr
+
+
+def test_an_entry_appended_twice_is_named_a_fork_and_a_repeated_run(
+    built: Built, tmp_path: Path
+) -> None:
+    """An entry appended twice (two copies of one archive merged back): both name the first
+    run, and the run appears twice."""
+    archive = built.copy(tmp_path / "A")
+    index = json.loads((archive / "index.json").read_text())
+    first, second = index["entries"]
+    index["entries"].append(second)
+    (archive / "index.json").write_text(json.dumps(index))
+    stderr = not_verified(archive)
+    assert f"fork: 2 runs follow the same run (entry hash {first['hash'][:12]})" in stderr
+    assert f"run {second['run_id']} appears 2 times" in stderr
+
+
 def test_the_signers_public_key_can_be_required(built: Built, tmp_path: Path) -> None:
     from .conftest import signing_key
 
