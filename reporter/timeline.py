@@ -78,7 +78,10 @@ def period_commits(repo: Path, paths: Sequence[str], start: date, end: date, ref
     that changed ``paths``, oldest first, on the first-parent line of ``ref``."""
     since = datetime.combine(start, time.min, UTC)
     until = datetime.combine(end + timedelta(days=1), time.min, UTC)
-    before = _commits(repo, ["-1", f"--before={since.isoformat()}", ref])
+    # git's --before includes its instant: a commit made exactly at START is the period's
+    # first change, not the state at START (commit times are whole seconds).
+    before = _commits(repo, ["-1", f"--before={(since - timedelta(seconds=1)).isoformat()}",
+                             ref])
     pathspecs = [path or "." for path in paths]  # "" is the repository root
     during = _commits(repo, [f"--since={since.isoformat()}", f"--before={until.isoformat()}",
                              ref, "--", *pathspecs])

@@ -311,3 +311,66 @@ def test_a_period_not_ended_at_the_run_is_examined_up_to_the_run_only(
     assert as_json(later)["period"]["notes"] == [
         "the period 2024-07-01 to 2024-09-30 was not examined: it starts after this run "
         "(2024-02-11)"]
+
+
+def test_a_period_that_began_before_the_first_commit_is_examined_from_that_commit(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    """The estate's first commit is on 10 December 2023: of 2023Q4, only the weeks after it
+    were examined, and the period says so rather than vouch for October and November."""
+    _, shas = history
+    period = as_json(check("--period", "2023Q4", "-o", "json"))["period"]
+    assert period["examined"] is True
+    assert period["label"] == (f"period 2023-10-01 to 2023-12-31: from commit {shas['base'][:12]} "
+                               "(the inputs did not exist at the start), unchanged to the end")
+    assert period["notes"] == [
+        "the inputs did not exist at the start of the period (2023-10-01): examined from "
+        f"commit {shas['base'][:12]} on 2023-12-10"]
+
+
+def test_a_commit_on_the_last_day_of_the_period_is_one_of_its_states(
+        make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch) -> None:
+    """And one made at the first instant of the next day is not."""
+    repo = make_repo()
+    clean, shas = open_leak(repo)
+    repo.write("estate/policies.yaml", clean)
+    late = repo.commit("remove the debug access", date="2024-03-31T23:30:00+00:00")
+    repo.write("estate/policies.yaml", clean + LEAK)
+    repo.commit("the next quarter's first change", date="2024-04-01T00:00:00+00:00")
+    monkeypatch.chdir(repo.path)
+    period = as_json(check("--period", "2024Q1", "-o", "json"))["period"]
+    assert [s["commit"] for s in period["states"]] == [shas["base"], shas["open"], late]
+    assert {(w["opened_commit"], w["closed_commit"]) for w in period["windows"]} == {
+        (shas["open"], late)}
+
+
+def test_a_commit_made_at_the_first_instant_of_the_period_is_its_first_change(
+        make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch) -> None:
+    """git's --before includes its instant: the commit was also taken for the state at START,
+    the real one (15 February) was dropped, and the inputs were said not to exist then."""
+    repo = make_repo()
+    clean, _ = open_leak(repo)  # the leak opened on 1 February, then:
+    repo.write("estate/policies.yaml", clean)
+    closed = repo.commit("remove the debug access", date="2024-02-15T09:00:00+00:00")
+    repo.write("estate/policies.yaml", clean + LEAK)
+    midnight = repo.commit("debug access again", date="2024-04-01T00:00:00+00:00")
+    monkeypatch.chdir(repo.path)
+    period = as_json(check("--period", "2024Q2", "-o", "json"))["period"]  # run on 1 April
+    assert [s["commit"] for s in period["states"]] == [closed, midnight]
+    assert period["label"] == (
+        "period 2024-04-01 to 2024-06-30 (examined to this run, 2024-04-01): the state at the "
+        f"start (commit {closed[:12]}) and after the one commit that changed the inputs")
+    assert {w["opened_commit"] for w in period["windows"]} == {midnight}
+    assert not [n for n in period["notes"] if "did not exist" in n]
+
+
+def test_uncommitted_changes_are_named_and_left_out_of_the_period(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    """The period is its commits: a leak written in the work tree and not committed is not
+    one of its states, and the period says that it was left out rather than vouch for it."""
+    repo, shas = history
+    repo.write("estate/policies.yaml", (repo.path / "estate/policies.yaml").read_text() + LEAK)
+    period = as_json(check("--period", "2024Q1", "-o", "json"))["period"]
+    assert period["notes"][-1] == ("uncommitted changes to the inputs are not part of the "
+                                   "period: estate/policies.yaml")
+    assert [s["commit"] for s in period["states"]] == [shas["base"], shas["open"], shas["close"]]
+    assert {w["closed_commit"] for w in period["windows"]} == {shas["close"]}
