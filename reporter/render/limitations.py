@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections import Counter
 
 from reporter.inventory.classify import (
+    ALLOWS_OR_DENIES,
     CUSTOM_RESOURCE_REASON,
     DEPLOYER_REASON,
     FILE_KINDS,
+    RUNS_PODS,
     unrendered,
     what_it_deploys,
 )
@@ -21,12 +23,21 @@ HOST_NETWORK_SHOWN = 10
 """hostNetwork workloads named in the terminal and the pack; pack.json (and --verbose) has all."""
 
 
+def _kinds(counts: Counter[str]) -> str:
+    return ", ".join(f"{kind} ({counts[kind]})" for kind in sorted(counts))
+
+
 def _not_read(assessment: Assessment) -> list[str]:
-    """What was skipped and matters: templates left unrendered, kinds present but not used."""
+    """What was skipped or not modelled and matters: templates left unrendered, objects that
+    allow or deny traffic or run pods beside the map, kinds present but not used."""
     # Files that are not manifests are not objects; a copy of an object read is modelled once.
     counts = Counter(i.kind for i in assessment.completeness.skipped
                      if i.kind not in FILE_KINDS and not i.reason.startswith(COPY_REASON))
-    policies = sorted(k for k in counts if "Policy" in k)
+    not_modelled = assessment.completeness.not_modelled
+    # By what they do, not by name: a Kyverno ClusterPolicy is a custom resource that admits
+    # objects, and allows or denies no traffic.
+    policies = Counter(i.kind for i in not_modelled if i.effect == ALLOWS_OR_DENIES)
+    runners = Counter(i.kind for i in not_modelled if i.effect == RUNS_PODS)
     lines = []
     templates = unrendered((i.kind, i.reason) for i in assessment.completeness.skipped)
     if templates:
@@ -50,15 +61,17 @@ def _not_read(assessment: Assessment) -> list[str]:
             "changes or patches (the completeness statement says which, for each).")
     if policies:
         lines.append(
-            "Policy objects of other kinds were read but not applied: "
-            + ", ".join(f"{k} ({counts[k]})" for k in policies)
-            + ". Where the cluster enforces them, real reachability differs from the map "
-              "(narrower for deny rules, wider for admin allow rules).")
+            f"Policy objects of other kinds were read but not applied: {_kinds(policies)}. "
+            "Where the cluster enforces them, real reachability differs from the map "
+            "(narrower for deny rules, wider for admin allow rules).")
+    if runners:
+        lines.append(
+            f"Objects that run pods were read but not modelled: {_kinds(runners)}. Their pods "
+            "are not in the map, nor are their connections.")
     custom = sorted({i.kind for i in assessment.completeness.skipped
-                     if i.reason == CUSTOM_RESOURCE_REASON} - set(policies))
+                     if i.reason == CUSTOM_RESOURCE_REASON})
     deployers = {i.kind for i in assessment.completeness.skipped if i.reason == DEPLOYER_REASON}
-    others = sorted(k for k in counts if k not in policies and k not in custom
-                    and k not in deployers)
+    others = sorted(k for k in counts if k not in custom and k not in deployers)
     if others:
         lines.append(
             "Kinds present but not modelled: " + ", ".join(f"{k} ({counts[k]})" for k in others)
@@ -69,8 +82,7 @@ def _not_read(assessment: Assessment) -> list[str]:
             "Custom resources read but not modelled, none holding a pod template: "
             + ", ".join(f"{k} ({counts[k]})" for k in custom)
             + ". What their operators run is not known: pods they create (for example a "
-              "Prometheus server or a database cluster) are not in the map, nor are their "
-              "connections.")
+              "database or search cluster) are not in the map, nor are their connections.")
     return lines
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from reporter.model import Finding, InputSummary, ScopeEntry, Status, ZoneFlow, ZoneSummary
 from reporter.render.diagram import (
@@ -457,3 +458,76 @@ def test_the_inputs_table_names_a_copy_s_path_and_hash_only_where_they_differ() 
     assert "a" * 64 in policies and "none" in policies
     assert "attached as <code>inputs/estate/workloads-2.yaml</code>" in workloads
     assert re.findall(r'class="hash[^"]*"[^>]*>(\w+)<', workloads) == ["b" * 64, "c" * 64]
+
+
+OTHER_KINDS = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: web, image: nginx}]}
+---
+apiVersion: cilium.io/v2
+kind: CiliumNetworkPolicy
+metadata: {name: l7, namespace: shop}
+spec: {endpointSelector: {matchLabels: {app: web}}}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: tenants}
+spec: {priority: 10, subject: {namespaces: {}}, ingress: []}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: monitoring}
+spec: {priority: 20, subject: {namespaces: {}}, ingress: []}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {type: LoadBalancer, selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: Prometheus
+metadata: {name: main, namespace: shop}
+spec: {replicas: 1}
+---
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: require-labels}
+spec: {rules: []}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: web, namespace: shop}
+spec: {secretName: web-tls}
+"""
+
+
+def test_limitations_name_policies_of_other_kinds_and_what_else_was_not_modelled(
+        tmp_path: Path) -> None:
+    """Policies the map does not apply make it wrong where the cluster enforces them: the
+    pack says which, how many of each, and which way they move real reachability. They are
+    told by what they do, not by name: a Kyverno ClusterPolicy admits objects and is one of
+    the custom resources."""
+    from reporter.pipeline import Assessor, PipelineOptions
+
+    (tmp_path / "estate.yaml").write_text(OTHER_KINDS)
+    assessment = Assessor(PipelineOptions()).run([str(tmp_path / "estate.yaml")]).assessment
+    lines = build_view(assessment, _facts()).limitations
+    assert [line for line in lines if line.startswith((
+        "Policy objects", "Objects that run", "Kinds present", "Custom resources"))] == [
+        "Policy objects of other kinds were read but not applied: AdminNetworkPolicy (2), "
+        "CiliumNetworkPolicy (1). Where the cluster enforces them, real reachability differs "
+        "from the map (narrower for deny rules, wider for admin allow rules).",
+        "Objects that run pods were read but not modelled: Prometheus (1). Their pods are not "
+        "in the map, nor are their connections.",
+        "Kinds present but not modelled: Service (1). They do not select or run pods, so they "
+        "do not change which pods may connect; what they expose (for example a Service of type "
+        "LoadBalancer) is not examined.",
+        "Custom resources read but not modelled, none holding a pod template: Certificate (1), "
+        "ClusterPolicy (1). What their operators run is not known: pods they create (for "
+        "example a database or search cluster) are not in the map, nor are their connections."]
