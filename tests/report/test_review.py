@@ -40,26 +40,33 @@ def test_exposure_comes_first_and_connections_are_bounded() -> None:
     exposure = (_added("0.0.0.0-255.255.255.255[External]", "web/app[Deployment]"),)
     many = tuple(_added(f"a/w{i}[Deployment]", "b/db[StatefulSet]")
                  for i in range(SHOWN_CONNECTION_CHANGES + 5))
-    reach = ReachabilityDelta("workload", exposure, (ZoneChanges("a", "b", many),))
+    later = (_added("c/w[Deployment]", "d/db[StatefulSet]"),)  # past the budget: left out
+    reach = ReachabilityDelta("workload", exposure, (ZoneChanges("a", "b", many),
+                                                     ZoneChanges("c", "d", later)))
     view = review_view(_delta(reachability=reach))
     first, second = view.connection_groups
     assert (first.title, first.exposure, first.changes) == (
         "New exposure to the internet", True, exposure)
     assert (second.title, len(second.changes)) == ("a → b", SHOWN_CONNECTION_CHANGES - 1)
     assert (view.connections_shown, view.connections_total) == (
-        SHOWN_CONNECTION_CHANGES, SHOWN_CONNECTION_CHANGES + 6)
+        SHOWN_CONNECTION_CHANGES, SHOWN_CONNECTION_CHANGES + 7)
     assert view.reachability_title == (
-        f"Reachability (between workloads): {SHOWN_CONNECTION_CHANGES + 6} added")
+        f"Reachability (between workloads): {SHOWN_CONNECTION_CHANGES + 7} added")
 
 
 def test_diffs_beyond_the_budget_are_listed_without_their_lines() -> None:
-    long = "".join(f"+line {i}\n" for i in range(SHOWN_DIFF_LINES - 10))
-    changes = tuple(PolicyChange(key, "added", None, f"{key}.yaml:1", long)
-                    for key in ("a/first", "b/second"))
+    def diff(lines: int) -> str:
+        return "".join(f"+line {i}\n" for i in range(lines))
+
+    # The second does not fit in the 10 lines left, and costs none of them; the third fills
+    # them exactly.
+    changes = tuple(PolicyChange(key, "added", None, f"{key}.yaml:1", diff(lines))
+                    for key, lines in (("a/first", SHOWN_DIFF_LINES - 10), ("b/second", 11),
+                                       ("c/third", 10)))
     view = review_view(_delta(policies=changes))
-    assert [len(p.lines) for p in view.policies] == [SHOWN_DIFF_LINES - 10, 0]
+    assert [len(p.lines) for p in view.policies] == [SHOWN_DIFF_LINES - 10, 0, 10]
     assert view.diffs_left_out == 1
-    assert view.policy_counts == "2 added"
+    assert view.policy_counts == "3 added"
     assert {line.kind for line in view.policies[0].lines} == {"add"}
 
 
@@ -121,3 +128,33 @@ def test_policies_findings_and_authorship_rows_are_bounded_new_failures_kept(
     assert ([r.change.fingerprint for r in view.findings], view.findings_total) == (
         ["f2", "f0"], 3)
     assert view.policy_counts == "3 added"
+
+
+def test_fewer_connection_changes_than_the_budget_are_all_shown() -> None:
+    changes = tuple(_added(f"a/w{i}[Deployment]", "b/db[StatefulSet]") for i in range(3))
+    view = review_view(_delta(reachability=ReachabilityDelta(
+        "workload", (), (ZoneChanges("a", "b", changes),))))
+    assert [g.title for g in view.connection_groups] == ["a → b"]  # no exposure: no group
+    assert (view.connections_shown, view.connections_total) == (3, 3)
+
+
+def test_commit_rows_show_each_signature_and_count_the_commits_without_a_good_one() -> None:
+    """The auditor's question about authorship: who changed each policy, and was it signed."""
+    def commit(sha: str, signature: str) -> CommitSummary:
+        return CommitSummary(sha * 40, "s", "A <a@example.com>", "2026-01-01", signature,
+                             None, ())
+
+    good, bad, unsigned = commit("1", "good"), commit("2", "bad"), commit("3", "unsigned")
+    authorship = Authorship(f"{good.sha}..{unsigned.sha}", (
+        PolicyCommits("a/signed", (good.sha, bad.sha), False),
+        PolicyCommits("a/edited", (unsigned.sha,), True),
+        PolicyCommits("a/renamed", (), False)), (good, bad, unsigned))
+    view = review_view(_delta(authorship=authorship))
+    assert [(r.policy, r.commit.sha[0] if r.commit else None, r.signature, r.note)
+            for r in view.commits] == [
+        ("a/signed", "1", ("✔", "good"), ""), ("a/signed", "2", ("✘", "BAD"), ""),
+        ("a/edited", "3", ("–", "unsigned"), ""),
+        ("a/edited", None, ("", ""), "changed in the work tree, not committed"),
+        ("a/renamed", None, ("", ""), "no commit in the range changed its text")]
+    assert view.unsigned_commits == 2
+    assert view.authorship_range == f"{'1' * 12}..{'3' * 12}"

@@ -16,7 +16,13 @@ from reporter.render.diagram import (
     zone_diagram,
 )
 from reporter.render.evidence import evidence_id, index_evidence, requirement_ids
-from reporter.render.findings import FindingView, finding_ids
+from reporter.render.findings import (
+    NAMED_PER_STATUS,
+    ZONES_NAMED,
+    FindingView,
+    finding_ids,
+    zones_by_status,
+)
 from reporter.render.html import render_html
 from reporter.render.view import (
     HEADER_LENGTH,
@@ -531,3 +537,19 @@ def test_limitations_name_policies_of_other_kinds_and_what_else_was_not_modelled
         "Custom resources read but not modelled, none holding a pod template: Certificate (1), "
         "ClusterPolicy (1). What their operators run is not known: pods they create (for "
         "example a database or search cluster) are not in the map, nor are their connections."]
+
+
+def test_a_requirements_zones_are_grouped_by_status_worst_first_and_named_up_to_a_limit(
+) -> None:
+    mixed = {"a": Status.PASS, "b": Status.FAIL, "c": Status.EXCEPTED, "d": Status.ERROR,
+             "e": Status.FAIL}
+    assert zones_by_status(mixed) == (
+        (Status.FAIL, ("b", "e"), 2), (Status.ERROR, ("d",), 1),
+        (Status.EXCEPTED, ("c",), 1), (Status.PASS, ("a",), 1))
+    assert zones_by_status({"a": Status.FAIL, "b": Status.FAIL}) == ()  # all alike: the status
+    # Every zone is named up to ZONES_NAMED zones; beyond, the first few of each status.
+    for count, named in ((ZONES_NAMED, ZONES_NAMED - 1), (ZONES_NAMED + 1, NAMED_PER_STATUS)):
+        zones = {"cde": Status.FAIL} | {f"z{n:02}": Status.PASS for n in range(count - 1)}
+        failing, passing = zones_by_status(zones)
+        assert failing == (Status.FAIL, ("cde",), 1)
+        assert passing == (Status.PASS, tuple(f"z{n:02}" for n in range(named)), count - 1)
