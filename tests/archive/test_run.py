@@ -327,8 +327,9 @@ def test_an_entry_whose_signature_was_removed_is_named(built: Built, tmp_path: P
             in not_verified(archive))
 
 
-def test_a_pack_json_replaced_by_other_json_is_named_not_a_pack(built: Built, tmp_path: Path
-                                                                ) -> None:
+def test_a_pack_json_replaced_by_other_json_is_named_not_a_pack(
+    built: Built, tmp_path: Path
+) -> None:
     archive = built.copy(tmp_path / "A")
     q3 = packs(archive)[0]
     (q3 / "pack.json").write_text("[]")

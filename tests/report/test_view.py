@@ -539,8 +539,7 @@ def test_limitations_name_policies_of_other_kinds_and_what_else_was_not_modelled
         "example a database or search cluster) are not in the map, nor are their connections."]
 
 
-def test_a_requirements_zones_are_grouped_by_status_worst_first_and_named_up_to_a_limit(
-) -> None:
+def test_a_requirements_zones_are_grouped_by_status_worst_first_up_to_a_limit() -> None:
     mixed = {"a": Status.PASS, "b": Status.FAIL, "c": Status.EXCEPTED, "d": Status.ERROR,
              "e": Status.FAIL}
     assert zones_by_status(mixed) == (
