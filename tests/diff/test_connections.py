@@ -5,9 +5,15 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reporter.diff.connections import parse_connection_set, reachability_delta, row_changes
-from reporter.diff.model import ConnectionChange
+from reporter.diff.connections import (
+    parse_connection_set,
+    reachability_delta,
+    row_changes,
+    zone_flow_changes,
+)
+from reporter.diff.model import ConnectionChange, ZoneChanges
 from reporter.inventory.model import PROTOCOLS
+from reporter.model import ZoneFlow
 from reporter.netpol.connset import ConnectionSet
 
 ALL_V4 = "0.0.0.0-255.255.255.255[External]"
@@ -70,3 +76,26 @@ def test_new_exposure_to_the_internet_comes_first_and_the_rest_is_grouped_by_zon
 
 def test_unchanged_maps_have_no_changes_even_when_written_differently() -> None:
     assert row_changes([(API, DB, "TCP 5432,5433")], [(API, DB, "TCP 5432-5433")]) == []
+
+
+def _flows(*flows: tuple[str, str, str]) -> list[ZoneFlow]:
+    return [ZoneFlow(src=src, dst=dst, ports=ports, declared=True) for src, dst, ports in flows]
+
+
+def test_without_exact_maps_reachability_is_compared_between_zones() -> None:
+    """Two large estates (or a pack.json without its folder's map) are compared by their zone
+    flows: a flow whose ports moved, one that opened from the internet (listed first as new
+    exposure), one that closed; a flow alike on both sides is no change."""
+    old = _flows(("cde", "internet", "TCP 443"), ("web", "cde", "TCP 8080"),
+                 ("cde", "cde", "TCP 5432"))
+    new = _flows(("cde", "internet", "TCP 80,443"), ("internet", "cde", "TCP 22"),
+                 ("cde", "cde", "TCP 5432"))
+    delta = reachability_delta(zone_flow_changes(old, new), {}, "zone")
+    assert delta.level == "zone"
+    assert delta.internet_exposure == (
+        ConnectionChange("internet", "cde", "added", None, "TCP 22", "TCP 22", None),)
+    assert delta.groups == (
+        ZoneChanges("cde", "internet", (ConnectionChange(
+            "cde", "internet", "changed", "TCP 443", "TCP 80,443", "TCP 80", None),)),
+        ZoneChanges("web", "cde", (ConnectionChange(
+            "web", "cde", "removed", "TCP 8080", None, None, "TCP 8080"),)))
