@@ -374,3 +374,29 @@ def test_uncommitted_changes_are_named_and_left_out_of_the_period(
                                    "period: estate/policies.yaml")
     assert [s["commit"] for s in period["states"]] == [shas["base"], shas["open"], shas["close"]]
     assert {w["closed_commit"] for w in period["windows"]} == {shas["close"]}
+
+
+def test_a_failure_in_one_zone_fails_that_zone_of_its_requirement_a_zoneless_one_all() -> None:
+    from datetime import UTC, datetime
+
+    from reporter.model import FailureWindow, Status
+    from reporter.timeline import _worst_framework
+    from tests.report.sample import sample_assessment
+
+    framework = sample_assessment().frameworks[0]
+    passing = {"cde": Status.PASS, "connected": Status.PASS}
+    first, second = (r.model_copy(update={"status": Status.PASS, "zone_status": passing})
+                     for r in framework.requirements[:2])
+    framework = framework.model_copy(update={"requirements": [first, second]})
+
+    def window(zones: list[str]) -> FailureWindow:
+        return FailureWindow(check_id="zone.egress-declared", target="t", message="m",
+                             zones=zones, opened_commit="a" * 40,
+                             opened_at=datetime(2024, 2, 1, tzinfo=UTC), closed_commit=None,
+                             closed_at=None, days=1.0)
+
+    worst = _worst_framework(framework, {f"{framework.id} {first.id}": [window(["cde"])],
+                                         f"{framework.id} {second.id}": [window([])]})
+    assert [(r.status, r.zone_status) for r in worst.requirements] == [
+        (Status.FAIL, {"cde": Status.FAIL, "connected": Status.PASS}),
+        (Status.FAIL, {"cde": Status.FAIL, "connected": Status.FAIL})]
