@@ -4,6 +4,7 @@ of this run's inputs. Each line is one limitation, in plain words."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from reporter.inventory.classify import (
     ALLOWS_OR_DENIES,
@@ -23,8 +24,9 @@ HOST_NETWORK_SHOWN = 10
 """hostNetwork workloads named in the terminal and the pack; pack.json (and --verbose) has all."""
 
 
-def _kinds(counts: Counter[str]) -> str:
-    return ", ".join(f"{kind} ({counts[kind]})" for kind in sorted(counts))
+def _kinds(counts: Counter[str], kinds: Iterable[str]) -> str:
+    """``Service (13), ServiceAccount (12)``: each of ``kinds`` with its count, by name."""
+    return ", ".join(f"{kind} ({counts[kind]})" for kind in sorted(kinds))
 
 
 def _not_read(assessment: Assessment) -> list[str]:
@@ -61,28 +63,28 @@ def _not_read(assessment: Assessment) -> list[str]:
             "changes or patches (the completeness statement says which, for each).")
     if policies:
         lines.append(
-            f"Policy objects of other kinds were read but not applied: {_kinds(policies)}. "
-            "Where the cluster enforces them, real reachability differs from the map "
-            "(narrower for deny rules, wider for admin allow rules).")
+            "Policy objects of other kinds were read but not applied: "
+            f"{_kinds(policies, policies)}. Where the cluster enforces them, real reachability "
+            "differs from the map (narrower for deny rules, wider for admin allow rules).")
     if runners:
         lines.append(
-            f"Objects that run pods were read but not modelled: {_kinds(runners)}. Their pods "
-            "are not in the map, nor are their connections.")
-    custom = sorted({i.kind for i in assessment.completeness.skipped
-                     if i.reason == CUSTOM_RESOURCE_REASON})
+            f"Objects that run pods were read but not modelled: {_kinds(runners, runners)}. "
+            "Their pods are not in the map, nor are their connections.")
+    custom = {i.kind for i in assessment.completeness.skipped
+              if i.reason == CUSTOM_RESOURCE_REASON}
     deployers = {i.kind for i in assessment.completeness.skipped if i.reason == DEPLOYER_REASON}
-    others = sorted(k for k in counts if k not in custom and k not in deployers)
+    others = [k for k in counts if k not in custom and k not in deployers]
     if others:
         lines.append(
-            "Kinds present but not modelled: " + ", ".join(f"{k} ({counts[k]})" for k in others)
-            + ". They do not select or run pods, so they do not change which pods may connect; "
-              "what they expose (for example a Service of type LoadBalancer) is not examined.")
+            f"Kinds present but not modelled: {_kinds(counts, others)}. They do not select or "
+            "run pods, so they do not change which pods may connect; what they expose (for "
+            "example a Service of type LoadBalancer) is not examined.")
     if custom:
         lines.append(
             "Custom resources read but not modelled, none holding a pod template: "
-            + ", ".join(f"{k} ({counts[k]})" for k in custom)
-            + ". What their operators run is not known: pods they create (for example a "
-              "database or search cluster) are not in the map, nor are their connections.")
+            f"{_kinds(counts, custom)}. What their operators run is not known: pods they "
+            "create (for example a database or search cluster) are not in the map, nor are "
+            "their connections.")
     return lines
 
 
