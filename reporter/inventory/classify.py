@@ -47,6 +47,7 @@ NOT_MODELLED_KINDS: Mapping[str, tuple[str, ...]] = {
                           "StagedNetworkPolicy", "StagedGlobalNetworkPolicy"),
     "crd.antrea.io": ("NetworkPolicy", "ClusterNetworkPolicy"),
     "security.istio.io": ("AuthorizationPolicy",),
+    "policy.linkerd.io": ("Server", "ServerAuthorization", "AuthorizationPolicy"),
     "k8s.cni.cncf.io": ("MultiNetworkPolicy",),
     "k8s.ovn.org": ("UserDefinedNetwork", "ClusterUserDefinedNetwork"),
 }
@@ -66,6 +67,20 @@ POD_RUNNING_KINDS: Mapping[str, tuple[str, ...]] = {
 operators (prometheus-operator, Strimzi, CloudNativePG, Zalando's) turn these into pods whose
 labels the map cannot know."""
 NO_PODS_REASON = "does not select or run pods, so it does not affect NetworkPolicy reachability"
+NOT_A_WORKLOAD_API = "is not a Kubernetes workload API"
+"""Why a workload kind under another group is skipped (after its apiVersion and kind)."""
+STOPPED_REASON = "its containers have stopped, so it has no traffic"
+"""Why a Pod that has finished is skipped (after its phase)."""
+UNDOTTED_GROUPS = ("", "apps", "batch", "autoscaling", "policy", "extensions")
+"""Kubernetes's own API groups without a dot; any other group without one is served by no API
+server (a CustomResourceDefinition's group must hold a dot)."""
+KUBECONFIG = "a kubeconfig (cluster addresses and credentials): never read or stored"
+MESH_GROUPS = ("networking.istio.io", "security.istio.io", "telemetry.istio.io",
+               "extensions.istio.io", "policy.linkerd.io", "linkerd.io")
+"""API groups of service-mesh configuration: routing, mTLS and layer 7 rules for the mesh's
+proxies, which run in the pods the map has (their policy kinds are in NOT_MODELLED_KINDS)."""
+MESH_REASON = ("service-mesh configuration (routing, mTLS, layer 7 rules): runs no pods; what "
+               "the mesh's proxies enforce is not examined")
 CUSTOM_RESOURCE_REASON = ("a custom resource with no pod template: pods its operator may create "
                           "(a database or search cluster) are not in the map")
 """Why an object of a kind the map does not use is skipped: a Kubernetes API kind is known
@@ -105,12 +120,29 @@ def deploys_manifests(group: str, kind: str) -> bool:
 
 def unused_kind_reason(group: str, kind: str) -> str:
     """Why an object of a kind the map does not use is skipped, by its API group: the core
-    groups and ``*.k8s.io`` are Kubernetes's own APIs, any other is a custom resource (a GitOps
-    deployer's manifests are elsewhere)."""
+    groups and ``*.k8s.io`` are Kubernetes's own APIs, a service mesh's configure its proxies,
+    any other is a custom resource (a GitOps deployer's manifests are elsewhere)."""
     if deploys_manifests(group, kind):
         return DEPLOYER_REASON
-    built_in = group in ("", "apps", "batch", "autoscaling", "policy") or group.endswith(".k8s.io")
+    if group in MESH_GROUPS:
+        return MESH_REASON
+    built_in = group in UNDOTTED_GROUPS or group.endswith(".k8s.io")
     return NO_PODS_REASON if built_in else CUSTOM_RESOURCE_REASON
+
+
+def not_served(api_version: str, kind: str) -> str | None:
+    """Why a document with an apiVersion and a kind is no Kubernetes object, when its
+    apiVersion tells: a kubeconfig (``v1`` ``Config``), or a group without a dot that is none
+    of Kubernetes's own (custom resource groups must hold one): a tool's configuration, such
+    as Skaffold's ``skaffold/v4beta11`` ``Config``."""
+    group, _, version = api_version.rpartition("/")
+    if (group, version, kind) == ("", "v1", "Config"):
+        return f"not a Kubernetes object: {KUBECONFIG}"
+    if group and "." not in group and group not in UNDOTTED_GROUPS:
+        return (f"not a Kubernetes object: apiVersion {api_version} belongs to no Kubernetes "
+                "API (a custom resource's group holds a dot); a tool's configuration, such as "
+                "Skaffold's")
+    return None
 
 
 def runs_pods(group: str, kind: str, body: Mapping[str, Any]) -> bool:

@@ -21,13 +21,16 @@ from reporter.errors import InputError, Problem, ValidationError
 from reporter.inventory.classify import (
     ALLOWS_OR_DENIES,
     KUSTOMIZATION_FILES,
+    NOT_A_WORKLOAD_API,
     RUNS_PODS,
+    STOPPED_REASON,
     TEMPLATE_MARK,
     VARIABLE_MARK,
     RepositoryLayout,
     Skip,
     changes_traffic,
     not_an_object,
+    not_served,
     runs_pods,
     strict_json_problem,
     unrendered_template,
@@ -157,16 +160,15 @@ class _InventoryBuilder:
         documents = self._documents(source)
         if documents is None:
             return
-        kept = []
-        for number, document in enumerate(documents, start=1):
-            reason = self._not_an_object(source.path, document)
-            if reason is None:
-                kept.append((number, document))
-            elif len(documents) > 1:
-                self._skip(source.path, Skip(reason, getattr(document, "line", None)))
+        reasons = [self._not_an_object(source.path, document) for document in documents]
+        kept = [(number, document) for number, (document, reason)
+                in enumerate(zip(documents, reasons, strict=True), start=1) if reason is None]
         if documents and not kept:  # an empty file is still an (empty) manifest file
-            self._skip(source.path, Skip(self._not_an_object(source.path, documents[0]) or ""))
+            self._skip(source.path, Skip(reasons[0] or ""))  # the file, not each document
             return
+        for document, reason in zip(documents, reasons, strict=True):
+            if reason is not None:
+                self._skip(source.path, Skip(reason, getattr(document, "line", None)))
         digest = hashlib.sha256(source.text.encode("utf-8", "surrogateescape")).hexdigest()
         self.inputs.append(InputFile(source.path, digest, len(documents)))
         for number, document in kept:
@@ -233,8 +235,11 @@ class _InventoryBuilder:
         kind = document.get("kind")
         if isinstance(kind, str) and (kind in MODELLED_KINDS or kind.endswith("List")):
             return None
-        if kind is not None and document.get("apiVersion") is not None:
-            return None  # an object, perhaps with a mistyped kind (reported)
+        api_version = document.get("apiVersion")
+        if kind is not None and api_version is not None:
+            # An object, perhaps with a mistyped kind (reported), unless its apiVersion is none
+            # of Kubernetes's.
+            return not_served(str(api_version), str(kind))
         return not_an_object(path, document)
 
     def _objects(
@@ -387,11 +392,11 @@ class _InventoryBuilder:
         if kind not in WORKLOAD_GROUPS:
             return unused_kind_reason(group, kind)
         if group not in WORKLOAD_GROUPS[kind]:
-            return f"apiVersion {api_version} of {kind} is not a Kubernetes workload API"
+            return f"apiVersion {api_version} of {kind} {NOT_A_WORKLOAD_API}"
         status = body.get("status")
         phase = status.get("phase") if kind == "Pod" and isinstance(status, dict) else None
         if phase in _FINISHED_PHASES:
-            return f"Pod phase {phase}: its containers have stopped, so it has no traffic"
+            return f"Pod phase {phase}: {STOPPED_REASON}"
         return None
 
     @staticmethod

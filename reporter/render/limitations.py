@@ -4,14 +4,16 @@ of this run's inputs. Each line is one limitation, in plain words."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 
 from reporter.inventory.classify import (
     ALLOWS_OR_DENIES,
     CUSTOM_RESOURCE_REASON,
     DEPLOYER_REASON,
     FILE_KINDS,
+    MESH_REASON,
+    NOT_A_WORKLOAD_API,
     RUNS_PODS,
+    STOPPED_REASON,
     unrendered,
     what_it_deploys,
 )
@@ -24,17 +26,27 @@ HOST_NETWORK_SHOWN = 10
 """hostNetwork workloads named in the terminal and the pack; pack.json (and --verbose) has all."""
 
 
-def _kinds(counts: Counter[str], kinds: Iterable[str]) -> str:
-    """``Service (13), ServiceAccount (12)``: each of ``kinds`` with its count, by name."""
-    return ", ".join(f"{kind} ({counts[kind]})" for kind in sorted(kinds))
+def _kinds(counts: Counter[str]) -> str:
+    """``Service (13), ServiceAccount (12)``: each kind with its count, by name."""
+    return ", ".join(f"{kind} ({count})" for kind, count in sorted(counts.items()))
 
 
 def _not_read(assessment: Assessment) -> list[str]:
     """What was skipped or not modelled and matters: templates left unrendered, objects that
     allow or deny traffic or run pods beside the map, kinds present but not used."""
     # Files that are not manifests are not objects; a copy of an object read is modelled once.
-    counts = Counter(i.kind for i in assessment.completeness.skipped
-                     if i.kind not in FILE_KINDS and not i.reason.startswith(COPY_REASON))
+    objects = [i for i in assessment.completeness.skipped
+               if i.kind not in FILE_KINDS and not i.reason.startswith(COPY_REASON)]
+    # Counted by why they were skipped, not by kind alone: Istio's Gateway is a mesh's
+    # configuration, the Gateway API's a Kubernetes kind.
+    mesh = Counter(i.kind for i in objects if i.reason == MESH_REASON)
+    custom = Counter(i.kind for i in objects if i.reason == CUSTOM_RESOURCE_REASON)
+    old_apis = Counter(i.kind for i in objects if i.reason.endswith(NOT_A_WORKLOAD_API))
+    # The rest run no pods (Services, Secrets…); finished pods have no traffic, and what
+    # deployers deploy is told with the unrendered templates.
+    inert = Counter(i.kind for i in objects
+                    if i.reason not in (MESH_REASON, CUSTOM_RESOURCE_REASON, DEPLOYER_REASON)
+                    and not i.reason.endswith((NOT_A_WORKLOAD_API, STOPPED_REASON)))
     not_modelled = assessment.completeness.not_modelled
     # By what they do, not by name: a Kyverno ClusterPolicy is a custom resource that admits
     # objects, and allows or denies no traffic.
@@ -64,27 +76,33 @@ def _not_read(assessment: Assessment) -> list[str]:
     if policies:
         lines.append(
             "Policy objects of other kinds were read but not applied: "
-            f"{_kinds(policies, policies)}. Where the cluster enforces them, real reachability "
+            f"{_kinds(policies)}. Where the cluster enforces them, real reachability "
             "differs from the map (narrower for deny rules, wider for admin allow rules).")
     if runners:
         lines.append(
-            f"Objects that run pods were read but not modelled: {_kinds(runners, runners)}. "
+            f"Objects that run pods were read but not modelled: {_kinds(runners)}. "
             "Their pods are not in the map, nor are their connections.")
-    custom = {i.kind for i in assessment.completeness.skipped
-              if i.reason == CUSTOM_RESOURCE_REASON}
-    deployers = {i.kind for i in assessment.completeness.skipped if i.reason == DEPLOYER_REASON}
-    others = [k for k in counts if k not in custom and k not in deployers]
-    if others:
+    if old_apis:
         lines.append(
-            f"Kinds present but not modelled: {_kinds(counts, others)}. They do not select or "
-            "run pods, so they do not change which pods may connect; what they expose (for "
-            "example a Service of type LoadBalancer) is not examined.")
+            "Workloads under an apiVersion that is not a Kubernetes workload API for their kind "
+            f"were not read: {_kinds(old_apis)}. If the cluster runs them, their pods are not "
+            "in the map (the completeness statement gives each one's apiVersion).")
+    if inert:
+        lines.append(
+            f"Kinds present but not modelled: {_kinds(inert)}. They do not select or run pods, "
+            "so they do not change which pods may connect; what they expose (for example a "
+            "Service of type LoadBalancer) is not examined.")
+    if mesh:
+        lines.append(
+            f"Service-mesh configuration read but not examined: {_kinds(mesh)}. It runs no "
+            "pods; the routing, mTLS and layer 7 rules the mesh's proxies enforce may narrow "
+            "what the map allows, and are not evidence here.")
     if custom:
         lines.append(
             "Custom resources read but not modelled, none holding a pod template: "
-            f"{_kinds(counts, custom)}. What their operators run is not known: pods they "
-            "create (for example a database or search cluster) are not in the map, nor are "
-            "their connections.")
+            f"{_kinds(custom)}. What their operators run is not known: pods they create (for "
+            "example a database or search cluster) are not in the map, nor are their "
+            "connections.")
     return lines
 
 

@@ -281,6 +281,61 @@ def test_an_object_without_a_namespace_duplicates_one_in_default() -> None:
     assert located(problems_in(differing)) == [(6, "metadata.name")]
 
 
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+users:
+- name: admin
+  user: {token: a-bearer-token}
+"""
+SKAFFOLD = """\
+apiVersion: skaffold/v3
+kind: Config
+metadata: {name: app}
+---
+apiVersion: skaffold/v3
+kind: Config
+metadata: {name: loadgenerator}
+"""
+
+
+def test_a_kubeconfig_and_a_tools_configuration_are_files_that_are_not_manifests() -> None:
+    """Their apiVersion tells: ``v1`` ``Config`` is a kubeconfig, and a group without a dot that
+    is none of Kubernetes's own (Skaffold's) is served by no API server. Each file is listed
+    once, not once more per document, and is not an input the pack copies."""
+    inventory = load_inventory([Source("kubeconfig.yaml", KUBECONFIG),
+                                Source("skaffold.yaml", SKAFFOLD),
+                                Source("pods.yaml", POD.format(name="a", ns="shop"))])
+    assert [(f.path, f.line) for f in inventory.skipped_files] == [
+        ("kubeconfig.yaml", None), ("skaffold.yaml", None)]
+    kubeconfig, skaffold = (f.reason for f in inventory.skipped_files)
+    assert kubeconfig == ("not a Kubernetes object: a kubeconfig (cluster addresses and "
+                          "credentials): never read or stored")
+    assert skaffold.startswith("not a Kubernetes object: apiVersion skaffold/v3 belongs to no "
+                               "Kubernetes API")
+    assert [i.path for i in inventory.inputs] == ["pods.yaml"]
+    assert inventory.skipped == ()
+    assert "a-bearer-token" not in repr(inventory)
+
+
+@pytest.mark.parametrize("api_version", ["apps/v1", "batch/v1", "policy/v1", "autoscaling/v2",
+                                         "extensions/v1beta1", "example.com/v1", "v1beta1"])
+def test_kubernetes_groups_without_a_dot_and_dotted_groups_are_objects(api_version: str) -> None:
+    """Only a dotless group that is not Kubernetes's marks a tool's file: these are objects
+    (skipped as kinds the map does not use, with the reason of their group)."""
+    inventory = load_text(f"apiVersion: {api_version}\nkind: Config\nmetadata: {{name: c}}\n")
+    assert inventory.skipped_files == ()
+    assert [s.kind for s in inventory.skipped] == ["Config"]
+
+
+def test_a_file_mixing_objects_and_documents_that_are_not_lists_each_document() -> None:
+    inventory = load_text(SKAFFOLD + "---\n" + POD.format(name="a", ns="shop"))
+    assert [(f.line, f.reason[:47]) for f in inventory.skipped_files] == [
+        (1, "not a Kubernetes object: apiVersion skaffold/v3"),
+        (5, "not a Kubernetes object: apiVersion skaffold/v3")]
+    assert [w.name for w in inventory.workloads] == ["a"]
+
+
 @pytest.mark.parametrize(
     ("text", "line", "field", "words"),
     [

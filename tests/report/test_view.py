@@ -510,33 +510,70 @@ apiVersion: cert-manager.io/v1
 kind: Certificate
 metadata: {name: web, namespace: shop}
 spec: {secretName: web-tls}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: mesh-edge, namespace: shop}
+spec: {selector: {istio: ingressgateway}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: shop}
+spec: {gatewayClassName: public}
+---
+apiVersion: policy.linkerd.io/v1beta3
+kind: Server
+metadata: {name: web-http, namespace: shop}
+spec: {podSelector: {matchLabels: {app: web}}, port: 80}
+---
+apiVersion: example.com/v1
+kind: Deployment
+metadata: {name: lookalike, namespace: shop}
+spec: {replicas: 1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: migrate, namespace: shop}
+spec: {containers: [{name: c, image: migrate}]}
+status: {phase: Succeeded}
 """
 
 
 def test_limitations_name_policies_of_other_kinds_and_what_else_was_not_modelled(
         tmp_path: Path) -> None:
     """Policies the map does not apply make it wrong where the cluster enforces them: the
-    pack says which, how many of each, and which way they move real reachability. They are
-    told by what they do, not by name: a Kyverno ClusterPolicy admits objects and is one of
-    the custom resources."""
+    pack says which, how many of each, and which way they move real reachability. Objects are
+    told by what they do, not by kind name: a Kyverno ClusterPolicy admits objects and is one
+    of the custom resources, Istio's Gateway configures a mesh while the Gateway API's is a
+    Kubernetes kind, a Deployment of another group is no workload; a finished Pod has no
+    traffic and limits nothing."""
     from reporter.pipeline import Assessor, PipelineOptions
 
     (tmp_path / "estate.yaml").write_text(OTHER_KINDS)
     assessment = Assessor(PipelineOptions()).run([str(tmp_path / "estate.yaml")]).assessment
     lines = build_view(assessment, _facts()).limitations
     assert [line for line in lines if line.startswith((
-        "Policy objects", "Objects that run", "Kinds present", "Custom resources"))] == [
+        "Policy objects", "Objects that run", "Workloads under", "Kinds present",
+        "Service-mesh", "Custom resources"))] == [
         "Policy objects of other kinds were read but not applied: AdminNetworkPolicy (2), "
-        "CiliumNetworkPolicy (1). Where the cluster enforces them, real reachability differs "
-        "from the map (narrower for deny rules, wider for admin allow rules).",
+        "CiliumNetworkPolicy (1), Server (1). Where the cluster enforces them, real "
+        "reachability differs from the map (narrower for deny rules, wider for admin allow "
+        "rules).",
         "Objects that run pods were read but not modelled: Prometheus (1). Their pods are not "
         "in the map, nor are their connections.",
-        "Kinds present but not modelled: Service (1). They do not select or run pods, so they "
-        "do not change which pods may connect; what they expose (for example a Service of type "
-        "LoadBalancer) is not examined.",
+        "Workloads under an apiVersion that is not a Kubernetes workload API for their kind "
+        "were not read: Deployment (1). If the cluster runs them, their pods are not in the "
+        "map (the completeness statement gives each one's apiVersion).",
+        "Kinds present but not modelled: Gateway (1), Service (1). They do not select or run "
+        "pods, so they do not change which pods may connect; what they expose (for example a "
+        "Service of type LoadBalancer) is not examined.",
+        "Service-mesh configuration read but not examined: Gateway (1). It runs no pods; the "
+        "routing, mTLS and layer 7 rules the mesh's proxies enforce may narrow what the map "
+        "allows, and are not evidence here.",
         "Custom resources read but not modelled, none holding a pod template: Certificate (1), "
         "ClusterPolicy (1). What their operators run is not known: pods they create (for "
         "example a database or search cluster) are not in the map, nor are their connections."]
+    assert not any("Pod (" in line for line in lines)
 
 
 def test_a_requirements_zones_are_grouped_by_status_worst_first_up_to_a_limit() -> None:
