@@ -210,6 +210,8 @@ def test_boundaries_agree_with_pair_by_pair_coverage(batch: int, few: int, pendi
     for inbound, some_side in ((i, s) for i in (True, False) for s in (side, *drawn)):
         crossing = boundary(ctx, some_side, everything, inbound=inbound)
         assert _summary(crossing) == _naive_boundary(ctx, some_side, everything, inbound), inbound
+        assert (crossing.connected, crossing.connections) == _naive_crossings(
+            ctx, some_side, everything, inbound)
         _assert_groups_agree(ctx, crossing, some_side, everything)
 
 
@@ -304,6 +306,20 @@ def _scan_order(ctx: CheckContext, side: np.ndarray, destination: int) -> tuple[
     column, place = ctx.traffic.places()
     return (int(column[destination]), int(ctx.flows.destination_signature[destination]),
             int(side[destination]), int(place[destination]))
+
+
+def _naive_crossings(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbound: bool
+                     ) -> tuple[set[int], dict[int, int]]:
+    """Inside endpoints with a connection across their side's edge, declared or not, and per
+    side how many connections cross it (what a zone's PASS finding counts)."""
+    connected: set[int] = set()
+    connections: dict[int, int] = {}
+    for s, d, _ in sorted_pairs(ctx.reach):
+        inside, other = (d, s) if inbound else (s, d)
+        if side[inside] >= 0 and side[other] != side[inside] and peers[other]:
+            connected.add(int(inside))
+            connections[int(side[inside])] = connections.get(int(side[inside]), 0) + 1
+    return connected, connections
 
 
 def _summary(crossing: Boundary) -> dict[int, tuple[int, ConnectionSet]]:
