@@ -46,6 +46,7 @@ from reporter.netpol.addresses import AddressRange, ranges_within
 from reporter.netpol.connset import MAX_PORT, ConnectionSet, Partition
 from reporter.netpol.engine import analyse
 from reporter.netpol.pairs import sorted_pairs, summarise
+from tests.inventory.helpers import load_text
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -306,6 +307,33 @@ def _scan_order(ctx: CheckContext, side: np.ndarray, destination: int) -> tuple[
     column, place = ctx.traffic.places()
     return (int(column[destination]), int(ctx.flows.destination_signature[destination]),
             int(side[destination]), int(place[destination]))
+
+
+def test_boundaries_do_not_depend_on_how_the_scan_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A generated estate's zones, the scan read a few columns at a time and the outbound codes
+    made a run after every batch (runs of many sizes, merged as they grow and all at the end),
+    as read at once."""
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from generate import GENERATED_CONFIG, generate_estate
+
+    (tmp_path / "reporter.yaml").write_text(GENERATED_CONFIG)
+    config = load_config(str(tmp_path / "reporter.yaml")).config
+    reach = analyse(load_text(generate_estate(200, 15, 80, 1, "varied")))
+
+    def crossings() -> list[tuple[dict[int, tuple[int, ConnectionSet]], set[int], dict[int, int]]]:
+        ctx = CheckContext(reach, config)
+        everything = np.ones(ctx.compiled.n_endpoints, dtype=bool)
+        (_, side), = layers([ctx.endpoints(z.members) for z in ctx.zones])
+        found = [boundary(ctx, side, everything, inbound=inbound) for inbound in (True, False)]
+        return [(_summary(c), c.connected, c.connections) for c in found]
+
+    at_once = crossings()
+    monkeypatch.setattr(traffic, "BATCH", 64)
+    monkeypatch.setattr(boundary_module, "PENDING", 1)
+    assert len(list(traffic.traffic_of(reach).batches())) > 50
+    assert crossings() == at_once
+    assert all(summary for summary, _, _ in at_once)
 
 
 def _naive_crossings(ctx: CheckContext, side: np.ndarray, peers: np.ndarray, inbound: bool
