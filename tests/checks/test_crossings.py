@@ -182,6 +182,24 @@ def test_address_ranges_are_counted_as_ranges_and_workloads_as_peers() -> None:
                          for line in lines), lines
 
 
+@pytest.mark.parametrize(("check_id", "case", "ports"), [
+    ("zone.ingress-declared", "wider-than-declared-FAIL.yaml",
+     {"zone cde: policy payments/api ingress[0]": "TCP 8081"}),
+    ("zone.ingress-declared", "named-port-of-declared-flow-not-blamed-FAIL.yaml",
+     {"zone cde: policy payments/api ingress[0]": "TCP 8443",
+      "zone cde: policy payments/api ingress[1]": "TCP 9000"}),
+    ("zone.egress-declared", "named-port-resolved-at-destination-FAIL.yaml",
+     {"zone cde: policy payments/api egress[0]": "TCP 9443"}),
+    ("zone.egress-declared", "rule-of-declared-ports-not-blamed-FAIL.yaml",
+     {"zone cde: policy payments/api egress[1]": "TCP 80"})])
+def test_a_findings_ports_are_the_undeclared_ones_its_cause_lets_through(
+        check_id: str, case: str, ports: dict[str, str]) -> None:
+    """Not what the rule admits, nor every undeclared port of its workloads: a named port
+    resolved on each destination, only the part beyond the declared flows."""
+    result = run_file(check_id, Path(__file__).parent / "cases" / check_id / case)
+    assert {f.target: f.ports for f in result.findings if f.status is Status.FAIL} == ports
+
+
 def test_a_finding_details_the_first_groups_of_peers_and_names_the_rest(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Groups that are not zones (the internet…) first, then zones by name; beyond the limit,
