@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from reporter.model import Location, Status
+from reporter.model import Location, Severity, Status
 from reporter.render.sarif import render_sarif
 
 from .sample_assessment import (
@@ -22,6 +22,7 @@ from .sample_assessment import (
     PAYMENTS_FILE,
     SCRAPE_ALL,
     UNDECLARED_FLOW,
+    WEB_FILE,
     sample_assessment,
 )
 
@@ -85,7 +86,7 @@ def _objects(run: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     for result in run["results"]:
         yield "result", result
         yield from (("suppression", s) for s in result.get("suppressions", []))
-        for location in result["locations"]:
+        for location in [*result["locations"], *result.get("relatedLocations", [])]:
             yield "location", location
             yield from (("logicalLocation", x) for x in location.get("logicalLocations", []))
             if "physicalLocation" in location:
@@ -172,6 +173,38 @@ def test_failing_finding_is_an_error_at_its_file_and_line() -> None:
     ]
     assert result["properties"]["ports"] == "TCP 8080"
     assert result["properties"]["endpoints"] == ["web/frontend", "payments/api"]
+
+
+def test_a_cause_is_at_its_first_place_with_its_other_places_and_workloads_related() -> None:
+    """One result per cause: where to look first, then the other rules it cites and every
+    workload it affects as related locations numbered from 1; its severity sets the level."""
+    cause = UNDECLARED_FLOW.model_copy(update={
+        "severity": Severity.LOW, "affected": ["payments/api", "payments/worker"],
+        "locations": [*UNDECLARED_FLOW.locations, Location(
+            file=WEB_FILE, line=1, object="NetworkPolicy web/egress", rule="egress[2]")]})
+    assessment = sample_assessment()
+    assessment = assessment.model_copy(update={"checks": [
+        c.model_copy(update={"findings": [cause if f == UNDECLARED_FLOW else f
+                                          for f in c.findings]})
+        for c in assessment.checks]})
+    (run,) = _log(assessment)["runs"]
+    (result,) = [r for r in run["results"] if r["ruleId"] == cause.check_id]
+    assert result["level"] == "note"
+    assert result["properties"]["security-severity"] == "2.0"
+    assert [loc["physicalLocation"] for loc in result["locations"]] == [
+        {"artifactLocation": {"uri": PAYMENTS_FILE, "uriBaseId": "%SRCROOT%"},
+         "region": {"startLine": 14}}]
+    assert result["relatedLocations"] == [
+        {"id": 1,
+         "physicalLocation": {"artifactLocation": {"uri": WEB_FILE, "uriBaseId": "%SRCROOT%"},
+                              "region": {"startLine": 1}},
+         "logicalLocations": [{"fullyQualifiedName": "NetworkPolicy web/egress egress[2]",
+                               "kind": "resource"}]},
+        *({"id": n, "logicalLocations": [{"fullyQualifiedName": w, "kind": "resource"}],
+           "message": {"text": "affected workload"}}
+          for n, w in ((2, "payments/api"), (3, "payments/worker")))]
+    for kind, obj in _objects(run):
+        assert set(obj) <= ALLOWED[kind], (kind, set(obj) - ALLOWED[kind])
 
 
 def test_finding_without_a_file_gets_a_logical_location_for_its_target() -> None:
