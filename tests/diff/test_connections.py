@@ -99,3 +99,19 @@ def test_without_exact_maps_reachability_is_compared_between_zones() -> None:
             "cde", "internet", "changed", "TCP 443", "TCP 80,443", "TCP 80", None),)),
         ZoneChanges("web", "cde", (ConnectionChange(
             "web", "cde", "removed", "TCP 8080", None, None, "TCP 8080"),)))
+
+
+def test_reachability_is_not_said_compared_between_zones_when_one_side_has_no_zone_flows(
+        ) -> None:
+    """Neither side has an exact map and one has no zone flows (an older pack): nothing is
+    compared, and the notes say so rather than that zones were compared."""
+    from reporter.diff.compute import compute_delta
+    from reporter.diff.model import Side, SideInfo
+
+    for zone_flows in ((), None):
+        old = Side(SideInfo("2026Q3 pack", "pack"), {}, zone_flows=zone_flows)
+        new = Side(SideInfo("2026Q4 pack", "pack"), {}, zone_flows=None)
+        delta = compute_delta(old, new)
+        assert delta.reachability is None
+        assert delta.notes == ("reachability is not compared: a side has neither a "
+                               "connectivity map nor zone flows",)
