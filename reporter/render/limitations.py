@@ -3,7 +3,7 @@ of this run's inputs. Each line is one limitation, in plain words."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 from reporter.inventory.classify import (
     ALLOWS_OR_DENIES,
@@ -11,6 +11,7 @@ from reporter.inventory.classify import (
     DEPLOYER_REASON,
     FILE_KINDS,
     MESH_REASON,
+    NO_PODS_REASON,
     NOT_A_WORKLOAD_API,
     RUNS_PODS,
     STOPPED_REASON,
@@ -31,6 +32,18 @@ def _kinds(counts: Counter[str]) -> str:
     return ", ".join(f"{kind} ({count})" for kind, count in sorted(counts.items()))
 
 
+def _skipped_as(reason: str) -> str:
+    """Which limitation a skipped object's reason belongs to. Finished pods (no traffic) and
+    deployers (told with the unrendered templates) belong to none named here; any other
+    reason, Secrets' and those of older packs among them, is of kinds that run no pods."""
+    if reason in (MESH_REASON, CUSTOM_RESOURCE_REASON, DEPLOYER_REASON):
+        return reason
+    for suffix in (NOT_A_WORKLOAD_API, STOPPED_REASON):
+        if reason.endswith(suffix):
+            return suffix
+    return NO_PODS_REASON
+
+
 def _not_read(assessment: Assessment) -> list[str]:
     """What was skipped or not modelled and matters: templates left unrendered, objects that
     allow or deny traffic or run pods beside the map, kinds present but not used."""
@@ -39,14 +52,11 @@ def _not_read(assessment: Assessment) -> list[str]:
                if i.kind not in FILE_KINDS and not i.reason.startswith(COPY_REASON)]
     # Counted by why they were skipped, not by kind alone: Istio's Gateway is a mesh's
     # configuration, the Gateway API's a Kubernetes kind.
-    mesh = Counter(i.kind for i in objects if i.reason == MESH_REASON)
-    custom = Counter(i.kind for i in objects if i.reason == CUSTOM_RESOURCE_REASON)
-    old_apis = Counter(i.kind for i in objects if i.reason.endswith(NOT_A_WORKLOAD_API))
-    # The rest run no pods (Services, Secrets…); finished pods have no traffic, and what
-    # deployers deploy is told with the unrendered templates.
-    inert = Counter(i.kind for i in objects
-                    if i.reason not in (MESH_REASON, CUSTOM_RESOURCE_REASON, DEPLOYER_REASON)
-                    and not i.reason.endswith((NOT_A_WORKLOAD_API, STOPPED_REASON)))
+    by_reason: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in objects:
+        by_reason[_skipped_as(item.reason)][item.kind] += 1
+    mesh, custom, old_apis, inert = (by_reason[r] for r in (
+        MESH_REASON, CUSTOM_RESOURCE_REASON, NOT_A_WORKLOAD_API, NO_PODS_REASON))
     not_modelled = assessment.completeness.not_modelled
     # By what they do, not by name: a Kyverno ClusterPolicy is a custom resource that admits
     # objects, and allows or denies no traffic.
@@ -75,13 +85,13 @@ def _not_read(assessment: Assessment) -> list[str]:
             "changes or patches (the completeness statement says which, for each).")
     if policies:
         lines.append(
-            "Policy objects of other kinds were read but not applied: "
-            f"{_kinds(policies)}. Where the cluster enforces them, real reachability "
-            "differs from the map (narrower for deny rules, wider for admin allow rules).")
+            f"Policy objects of other kinds were read but not applied: {_kinds(policies)}. "
+            "Where the cluster enforces them, real reachability differs from the map "
+            "(narrower for deny rules, wider for admin allow rules).")
     if runners:
         lines.append(
-            f"Objects that run pods were read but not modelled: {_kinds(runners)}. "
-            "Their pods are not in the map, nor are their connections.")
+            f"Objects that run pods were read but not modelled: {_kinds(runners)}. Their pods "
+            "are not in the map, nor are their connections.")
     if old_apis:
         lines.append(
             "Workloads under an apiVersion that is not a Kubernetes workload API for their kind "
