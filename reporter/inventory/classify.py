@@ -25,12 +25,17 @@ TEMPLATE_MARK = "{{"
 VARIABLE_MARK = "${"
 """Shell-style variables (``${NAMESPACE:-default}``), which envsubst and similar tools fill in."""
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+KUSTOMIZE_BUILTIN = "builtin"
+"""The apiVersion of kustomize's built-in plugins' configurations (a LabelTransformer's)."""
 _CHART_FILE = "Chart.yaml"
 _PATCH_KEYS = ("patches", "patchesStrategicMerge", "patchesJson6902")
+_PLUGIN_KEYS = ("transformers", "generators", "validators")
+"""A kustomization's lists of plugin configurations (files, or inline documents)."""
 _CHANGES = (("namePrefix", "name prefix"), ("nameSuffix", "name suffix"),
             ("commonLabels", "labels"), ("labels", "labels"),
             *((key, "patches") for key in _PATCH_KEYS), ("replacements", "replacements"),
-            ("components", "components"))
+            ("transformers", "transformers"), ("components", "components"),
+            ("helmCharts", "Helm charts"))
 """What a kustomization changes in the objects it lists, besides their namespace."""
 READ_AS_WRITTEN = "are read as written, without its"
 """In the reason of a kustomization that changes objects the map read (for the warning)."""
@@ -132,12 +137,17 @@ def unused_kind_reason(group: str, kind: str) -> str:
 
 def not_served(api_version: str, kind: str) -> str | None:
     """Why a document with an apiVersion and a kind is no Kubernetes object, when its
-    apiVersion tells: a kubeconfig (``v1`` ``Config``), or a group without a dot that is none
-    of Kubernetes's own (custom resource groups must hold one): a tool's configuration, such
-    as Skaffold's ``skaffold/v4beta11`` ``Config``."""
+    apiVersion tells: a kubeconfig (``v1`` ``Config``), a kustomize built-in plugin's
+    configuration (``builtin``), or a group without a dot that is none of Kubernetes's own
+    (custom resource groups must hold one): a tool's configuration, such as Skaffold's
+    ``skaffold/v4beta11`` ``Config``."""
     group, _, version = api_version.rpartition("/")
     if (group, version, kind) == ("", "v1", "Config"):
         return f"not a Kubernetes object: {KUBECONFIG}"
+    if api_version == KUSTOMIZE_BUILTIN:
+        return (f"not a Kubernetes object: apiVersion {KUSTOMIZE_BUILTIN} configures one of "
+                "kustomize's built-in transformers or generators, run by kustomize, not by the "
+                "cluster")
     if group and "." not in group and group not in UNDOTTED_GROUPS:
         return (f"not a Kubernetes object: apiVersion {api_version} belongs to no Kubernetes "
                 "API (a custom resource's group holds a dot); a tool's configuration, such as "
@@ -225,6 +235,8 @@ class RepositoryLayout:
         self.paths = set(paths)
         self.patches: dict[str, str] = {}
         """Patch file -> the kustomization that names it."""
+        self.plugins: dict[str, str] = {}
+        """Plugin configuration file (a transformer's, a generator's) -> its kustomization."""
         self.kustomizations: dict[str, dict[str, Any]] = {}
         """Directory -> its kustomization."""
         self._normal = {posixpath.normpath(p) for p in self.paths}
@@ -235,9 +247,10 @@ class RepositoryLayout:
             if not isinstance(document, dict):
                 continue
             self.kustomizations.setdefault(posixpath.normpath(directory), document)
-            for key in _PATCH_KEYS:
-                for patch in _patch_files(document.get(key)):
-                    self.patches[posixpath.normpath(posixpath.join(directory, patch))] = path
+            for keys, files in ((_PATCH_KEYS, self.patches), (_PLUGIN_KEYS, self.plugins)):
+                for key in keys:
+                    for named in _listed_files(document.get(key)):
+                        files[posixpath.normpath(posixpath.join(directory, named))] = path
 
     def listed_inputs(self, directory: str, seen: frozenset[str] = frozenset()) -> list[str]:
         """The input files a kustomization lists as resources, directly or through the
@@ -288,10 +301,13 @@ class RepositoryLayout:
         if name in KUSTOMIZATION_FILES:
             directory = posixpath.dirname(path) or "."
             return Skip(self._overlay_reason(directory) + KUSTOMIZE_HINT.format(dir=directory))
-        overlay = self.patches.get(posixpath.normpath(path))
-        if overlay is not None:
-            return Skip(f"kustomize patch of {overlay}, not a complete object; "
-                        + KUSTOMIZE_HINT.format(dir=posixpath.dirname(overlay) or "."))
+        for files, what in ((self.patches, "patch of {}, not a complete object"),
+                            (self.plugins, "plugin configuration of {}, run by kustomize, not "
+                                           "by the cluster")):
+            overlay = files.get(posixpath.normpath(path))
+            if overlay is not None:
+                return Skip(f"kustomize {what.format(overlay)}; "
+                            + KUSTOMIZE_HINT.format(dir=posixpath.dirname(overlay) or "."))
         if self._in_chart_templates(path):
             return Skip(f"unrendered Helm chart template; {HELM_HINT}")
         return None
@@ -306,8 +322,8 @@ class RepositoryLayout:
         return False
 
 
-def _patch_files(value: Any) -> Iterator[str]:
-    """File names in a kustomization's patch list (inline patches name none)."""
+def _listed_files(value: Any) -> Iterator[str]:
+    """File names in a kustomization's patch or plugin list (inline entries name none)."""
     for entry in value if isinstance(value, list) else ():
         if isinstance(entry, str) and "\n" not in entry:
             yield entry

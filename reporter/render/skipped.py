@@ -31,6 +31,7 @@ _PLACE_IN_REASON = (
     (re.compile(re.escape(COPY_REASON) + r" .*"), "identical copy (in everything the map "
                                                   "reads) of an object already read"),
     (re.compile(r"^kustomize patch of .*?, "), "kustomize patch, "),
+    (re.compile(r"^kustomize plugin configuration of .*?, "), "kustomize plugin configuration, "),
     (re.compile(r"kubectl kustomize .*? \|"), "kubectl kustomize DIR |"),
 )
 

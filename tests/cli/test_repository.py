@@ -561,6 +561,49 @@ def test_objects_an_overlay_changes_are_modelled_as_written_and_said_to_be(
     assert code == 0 and "payments/api[Deployment]" in out and "warning" not in err
 
 
+LABELS = ("apiVersion: builtin\nkind: LabelTransformer\nmetadata: {name: labels}\n"
+          "labels: {env: dev}\nfieldSpecs: [{path: metadata/labels, create: true}]\n")
+INJECT = ("apiVersion: example.com/v1\nkind: SidecarInjector\nmetadata: {name: inject}\n"
+          "spec: {image: proxy}\n")
+
+
+def test_kustomize_plugin_configurations_are_files_of_the_overlay_not_objects(
+        tmp_path: Path) -> None:
+    """A transformer's or generator's configuration is read by kustomize, not applied to the
+    cluster: named as its overlay's (a KRM function's, whatever its group), or by kustomize's
+    ``builtin`` apiVersion when no kustomization names it; the overlay's transformers and Helm
+    charts are among what it changes (podinfo's overlays label every object this way)."""
+    (tmp_path / "api.yaml").write_text(API)
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "labels.yaml").write_text(LABELS)
+    (tmp_path / "dev" / "inject.yaml").write_text(INJECT)
+    (tmp_path / "dev" / "kustomization.yaml").write_text(
+        KUSTOMIZATION + "resources: [../api.yaml]\ntransformers: [labels.yaml]\n"
+        "generators: [{path: inject.yaml}]\nhelmCharts: [{name: redis, repo: "
+        "https://charts.example.com}]\n")
+    (tmp_path / "spare-labels.yaml").write_text(LABELS)
+    code, out, err = run("check", tmp_path, "-o", "json")
+    assert code in (0, 1), err
+    completeness = json.loads(out)["completeness"]
+    reasons = {s["name"]: s["reason"] for s in completeness["skipped"]}
+    hint = f"; render it first: kubectl kustomize {tmp_path}/dev | reporter check -"
+    plugin = (f"kustomize plugin configuration of {tmp_path}/dev/kustomization.yaml, run by "
+              "kustomize, not by the cluster" + hint)
+    assert reasons[f"{tmp_path}/dev/labels.yaml"] == plugin
+    assert reasons[f"{tmp_path}/dev/inject.yaml"] == plugin
+    assert reasons[f"{tmp_path}/spare-labels.yaml"] == (
+        "not a Kubernetes object: apiVersion builtin configures one of kustomize's built-in "
+        "transformers or generators, run by kustomize, not by the cluster")
+    assert reasons[f"{tmp_path}/dev/kustomization.yaml"] == (
+        "kustomize overlay not rendered: the objects of 1 file it lists (../api.yaml) are read "
+        "as written, without its transformers, Helm charts" + hint)
+    assert set(completeness["kinds_read"]) == {"Deployment"}
+    _, _, err = run("connectivity", tmp_path)
+    assert err.splitlines()[0] == (
+        "warning: skipped 4 files or documents that are not manifests (3 kustomize files and "
+        "patches, 1 not a Kubernetes object); -v lists each with its reason")
+
+
 def test_more_overlays_changing_objects_than_are_named_are_counted(tmp_path: Path) -> None:
     (tmp_path / "api.yaml").write_text(API)
     for number in range(5):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reporter.inventory.classify import unrendered
 from reporter.inventory.model import COPY_REASON
-from reporter.render.skipped import needs_rendering, skip_summary
+from reporter.render.skipped import general_reason, needs_rendering, skip_summary
 
 TEMPLATE = ("File", "unrendered Helm chart template; render it first: helm template …")
 OVERLAY = ("File", "kustomize overlay not rendered; render it first: kubectl kustomize …")
@@ -31,3 +31,16 @@ def test_only_templates_and_kustomize_files_are_unrendered() -> None:
     assert not needs_rendering([WORKFLOW, COPY, SERVICE]) and needs_rendering([PATCH])
     # An object of another kind whose reason happens to start alike is not a file.
     assert unrendered([("ConfigMap", "unrendered template values")]) is None
+
+
+def test_a_reason_naming_its_kustomization_is_one_row_for_every_kustomization() -> None:
+    """The pack's table of skipped items groups by reason without the places it names."""
+    patch, plugin = ("kustomize patch of {0}/kustomization.yaml, not a complete object; ",
+                     "kustomize plugin configuration of {0}/kustomization.yaml, run by "
+                     "kustomize, not by the cluster; ")
+    hint = "render it first: kubectl kustomize {0} | reporter check -"
+    for reason, general in ((patch, "kustomize patch, not a complete object; "),
+                            (plugin, "kustomize plugin configuration, run by kustomize, not by "
+                                     "the cluster; ")):
+        rows = {general_reason((reason + hint).format(place)) for place in ("dev", "prod/eu")}
+        assert rows == {general + "render it first: kubectl kustomize DIR | reporter check -"}
