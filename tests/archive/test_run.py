@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import fcntl
 import json
+import re
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -61,7 +63,9 @@ def test_the_second_pack_has_changes_since_the_previous_review(built: Built) -> 
     q3, q4 = packs(built.archive)
     pack = json.loads((q4 / "pack.json").read_text())
     assert pack["changes_since"]["since"] == f"2026Q3 run {q3.name}"
-    assert pack["provenance"]["archive"]["previous"]["run_id"] == q3.name
+    archive = pack["provenance"]["archive"]
+    assert (archive["previous"]["run_id"], archive["previous"]["compared"]) == (q3.name, True)
+    assert archive["snapshot"] == "snapshot.yaml"  # read from a live cluster
     assert (pack["period_start"], pack["period_end"]) == ("2026-10-01", "2026-12-31")
     assert "Changes since the previous review" in (q4 / "report.html").read_text()
     assert "changes_since" not in json.loads((q3 / "pack.json").read_text()) or \
@@ -240,6 +244,10 @@ def test_the_second_pack_has_the_history_chapter_with_its_trend_chart(built: Bui
     marked = chapter.index("<strong>this report</strong>")
     assert chapter.count("this report</strong>") == 1
     assert chapter.rindex(q3.name, 0, marked) < chapter.rindex(q4.name, 0, marked)
+    # Its own row's new and closed findings, counted against Q3 (none either way); Q3's: "-".
+    rows = [re.findall(r"<td>([^<]*)</td>", row.split("</tr>")[0])[-2:]
+            for row in chapter.split("<tr>")[2:]]
+    assert rows == [["-", "-"], ["0", "0"]]
     assert "read a live cluster, or files outside Git, as they were when it ran" in chapter
 
 
@@ -302,6 +310,71 @@ def test_an_accepted_broken_chain_is_recorded_and_only_that_break_is_accepted(
     flip_one_byte(packs(archive)[0] / "pack.json")  # a new break is not covered
     assert f"{packs(archive)[0].parent.name}/{packs(archive)[0].name}/pack.json" in \
         not_verified(archive)
+
+
+def flip_first_pdf(archive: Path) -> None:
+    flip_one_byte(packs(archive)[0] / "report.pdf")
+
+
+def edit_first_entry(archive: Path) -> None:
+    index = json.loads((archive / "index.json").read_text())
+    index["entries"][0]["counts"]["cis-kubernetes"]["FAIL"] += 1
+    (archive / "index.json").write_text(json.dumps(index, indent=2))
+
+
+@pytest.mark.parametrize("damage", [flip_first_pdf, edit_first_entry],
+                         ids=["pack", "index entry"])
+def test_an_accepted_break_further_back_still_compares_with_the_last_run(
+    built: Built, tmp_path: Path, damage: Callable[[Path], None]
+) -> None:
+    """Only a damaged last run (its pack, or its entry in index.json) is left out of the
+    comparison: a break further back is accepted, and the run is compared with the intact
+    last run all the same."""
+    archive = built.copy(tmp_path / "A")
+    q4 = packs(archive)[1]
+    damage(archive)
+    result = reporter("run", "--kubeconfig", str(built.kubeconfig), "--archive", str(archive),
+                      "--accept-broken-chain", "Q3 restored from tape", *FRAMEWORK)
+    assert result.returncode in (0, 1), result.stderr
+    pack = json.loads((packs(archive)[2] / "pack.json").read_text())
+    previous = pack["provenance"]["archive"]["previous"]
+    assert (previous["run_id"], previous["compared"]) == (q4.name, True)
+    assert pack["changes_since"]["since"] == f"2026Q4 run {q4.name}"
+
+
+def test_an_accepted_edit_of_the_last_runs_entry_leaves_it_out_of_the_comparison(
+    built: Built, tmp_path: Path
+) -> None:
+    """The last run's entry in index.json no longer matches its hash (here the hash itself was
+    edited, so its pack still agrees with it): which of the two was changed is not known, so
+    the new run is compared with nothing."""
+    archive = built.copy(tmp_path / "A")
+    index = json.loads((archive / "index.json").read_text())
+    entry_hash = index["entries"][-1]["hash"]
+    index["entries"][-1]["hash"] = ("0" if entry_hash[0] != "0" else "1") + entry_hash[1:]
+    (archive / "index.json").write_text(json.dumps(index, indent=2))
+    result = reporter("run", "--kubeconfig", str(built.kubeconfig), "--archive", str(archive),
+                      "--accept-broken-chain", "index restored by hand", *FRAMEWORK)
+    assert result.returncode in (0, 1), result.stderr
+    assert "warning: accepted (--accept-broken-chain): index.json: entry 2 (run " in result.stderr
+    pack = json.loads((packs(archive)[2] / "pack.json").read_text())
+    assert pack["provenance"]["archive"]["previous"]["compared"] is False
+    assert pack.get("changes_since") is None
+
+
+def test_a_second_run_of_a_period_is_compared_with_the_first_of_that_period(
+    built: Built, tmp_path: Path
+) -> None:
+    """A rerun of the last quarter (a correction) compares with that quarter's run, not the
+    one before it."""
+    archive = built.copy(tmp_path / "A")
+    q4 = packs(archive)[1]
+    result = reporter("run", "--kubeconfig", str(built.kubeconfig), "--archive", str(archive),
+                      "--period", "2026Q4", *FRAMEWORK)
+    assert result.returncode in (0, 1), result.stderr
+    assert "later periods" not in result.stderr  # the same period is not a later one
+    pack = json.loads((packs(archive)[2] / "pack.json").read_text())
+    assert pack["changes_since"]["since"] == f"2026Q4 run {q4.name}"
 
 
 def test_an_entry_signature_that_does_not_match_is_named(built: Built, tmp_path: Path) -> None:
