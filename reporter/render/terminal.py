@@ -79,9 +79,9 @@ def _finding_lines(finding: Finding, verbose: bool) -> Iterator[Text]:
         yield Text(f"          affects {len(finding.affected)}: "
                    f"{', '.join(finding.affected[:AFFECTED_LIMIT])}{more}", style="dim")
     for location in finding.locations[1:]:
-        rule = f" {location.rule}" if location.rule else ""
-        yield Text(f"          at {location.file}:{location.line} {location.object or ''}{rule}",
-                   style="dim")
+        place = f"{location.file}:{location.line}" if location.line else location.file
+        what = " ".join(filter(None, (location.object, location.rule)))
+        yield Text(f"          at {place} {what}".rstrip(), style="dim")
     if finding.ports:
         yield Text(f"          ports: {finding.ports}", style="dim")
     for detail in finding.details:
@@ -126,7 +126,8 @@ def _requirement_lines(requirement: RequirementResult, findings: dict[str, Findi
     line = Text("  ")
     line.append_text(status_text(requirement.status))
     line.append(f"{requirement.id:<22} {requirement.title}")
-    line.append(f"  [{parts_text(requirement)}]", style="dim")
+    if parts := parts_text(requirement):
+        line.append(f"  [{parts}]", style="dim")
     if requirement.zones and requirement.automated is not None:
         line.append(f"  [zones: {_zones_text(requirement)}]", style="dim")
     yield line

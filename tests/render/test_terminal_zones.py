@@ -32,5 +32,14 @@ def test_many_zones_are_counted_per_status_and_the_first_few_named(zones: int) -
     assert text.startswith(f"{zones - passing} FAIL ({', '.join(failing)} and "
                            f"{zones - passing - NAMED_PER_STATUS} more); {passing} PASS (ns-003")
     assert len(text) < 200
+    if zones == ZONES_NAMED + 1:  # one passing zone: named, none more
+        assert text.endswith(f"; {passing} PASS (ns-003)") and passing == 1
     alike = _zones_text(_requirement(dict.fromkeys(names, Status.FAIL)))
     assert alike == f"ns-000, ns-001, ns-002, ns-003 and {zones - 4} more zones"
+
+
+def test_as_many_zones_as_are_named_are_each_named() -> None:
+    names = [f"ns-{i:03}" for i in range(ZONES_NAMED)]
+    statuses = {n: Status.PASS if n == "ns-003" else Status.FAIL for n in names}
+    assert _zones_text(_requirement(statuses)) == ", ".join(
+        f"{n} {statuses[n].value}" for n in names)
