@@ -18,6 +18,7 @@ from reporter.model import (
     RequirementResult,
     Status,
 )
+from reporter.render.evidence import place_text
 from reporter.timeline import describe_window
 from reporter.wording import counted
 
@@ -175,9 +176,7 @@ def _skip_reason(req: RequirementResult, results: list[CheckResult]) -> str:
 def _finding_lines(findings: Iterable[Finding]) -> list[str]:
     lines = []
     for f in findings:
-        where = ", ".join(
-            f"{loc.file}:{loc.line}" if loc.line else loc.file for loc in f.locations if loc.file
-        )
+        where = ", ".join(place_text(loc) for loc in f.locations if loc.file)
         affected = f"; affects {', '.join(f.affected)}" if len(f.affected) > 1 else ""
         lines.append(f"[{f.check_id}] {f.target}: {f.message}" + (f" ({where})" if where else "")
                      + affected)

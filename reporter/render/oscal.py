@@ -47,6 +47,7 @@ from reporter.model import (
     RequirementResult,
     Status,
 )
+from reporter.render.evidence import place_text
 from reporter.wording import counted
 
 OSCAL_VERSION = "1.1.2"
@@ -230,9 +231,8 @@ def _finding_observation(finding: Finding, observation_uuid: str, at: datetime) 
 
 def _evidence_lines(finding: Finding) -> Iterator[str]:
     for loc in finding.locations:
-        where = f"{loc.file}:{loc.line}" if loc.line else loc.file
         what = " ".join(p for p in (loc.object, loc.rule) if p)
-        yield f"{where} ({what})" if what else where
+        yield f"{place_text(loc)} ({what})" if what else place_text(loc)
 
 
 def _remarks(finding: Finding) -> str:

@@ -25,6 +25,7 @@ from reporter.model import (
     Severity,
     Status,
 )
+from reporter.render.evidence import place_text
 from reporter.render.findings import NAMED_PER_STATUS, ZONES_NAMED, zones_by_status
 from reporter.render.history import DIRTY_SHOWN
 from reporter.render.limitations import HOST_NETWORK_SHOWN
@@ -53,10 +54,7 @@ def status_text(status: Status) -> Text:
 
 
 def _where(finding: Finding) -> str:
-    if not finding.locations:
-        return ""
-    location = finding.locations[0]
-    return f"  ({location.file}:{location.line})" if location.line else f"  ({location.file})"
+    return f"  ({place_text(finding.locations[0])})" if finding.locations else ""
 
 
 def _finding_lines(finding: Finding, verbose: bool) -> Iterator[Text]:
@@ -79,9 +77,8 @@ def _finding_lines(finding: Finding, verbose: bool) -> Iterator[Text]:
         yield Text(f"          affects {len(finding.affected)}: "
                    f"{', '.join(finding.affected[:AFFECTED_LIMIT])}{more}", style="dim")
     for location in finding.locations[1:]:
-        place = f"{location.file}:{location.line}" if location.line else location.file
         what = " ".join(filter(None, (location.object, location.rule)))
-        yield Text(f"          at {place} {what}".rstrip(), style="dim")
+        yield Text(f"          at {place_text(location)} {what}".rstrip(), style="dim")
     if finding.ports:
         yield Text(f"          ports: {finding.ports}", style="dim")
     for detail in finding.details:
@@ -255,8 +252,7 @@ def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]
                    f"{item.location.line}): the map may be wrong in {where}", style="bold yellow")
     if verbose:
         for skipped in c.skipped:
-            at = skipped.location
-            where = f"{at.file}:{at.line}" if at.line else at.file
+            where = place_text(skipped.location)
             yield Text(f"  skipped {skipped.kind} {skipped.name} ({where}): {skipped.reason}",
                        style="yellow")
     else:
