@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from reporter.archive.history import HistoryRow
+from reporter.archive.history import (
+    CLOSED,
+    NEW,
+    HistoryRow,
+    RunFacts,
+    render_history,
+    run_facts,
+)
 from reporter.render.trend import HEIGHT, history_view
 
 
@@ -28,3 +35,42 @@ def test_a_single_run_is_one_point_in_the_middle_and_nothing_failing_still_has_a
     view = history_view([row("2026Q4", {"pci": 0})], "RUN-2026Q4")
     [(x, y, value)] = view.series[0].dots
     assert value == 0 and view.y_max == 1 and view.left < x < view.right and y < HEIGHT
+
+
+def test_a_packs_history_facts_are_its_changes_and_its_period() -> None:
+    """What a history row reads from an archived pack.json: findings newly failing and newly
+    passing since the run it was compared with, that run, and how much of its period it
+    examined; a pack compared with nothing has no counts, an unreadable one no facts."""
+    pack = {"period": {"examined": True, "examined_to": "2026-11-15"},
+            "changes_since": {"since": "2026Q3 run RUN-1", "findings": {
+                NEW: 2, CLOSED: 1, "changed": 4}}}
+    assert run_facts(pack) == RunFacts(2, 1, "2026Q3 run RUN-1", True, "2026-11-15")
+    assert run_facts({**pack, "changes_since": {"since": "x", "findings": {}}}) == RunFacts(
+        0, 0, "x", True, "2026-11-15")
+    assert run_facts({"period": None, "changes_since": None}) == RunFacts()
+    assert run_facts(["not", "a", "pack"]) == RunFacts()
+
+
+def test_history_has_a_line_per_run_and_framework_and_one_per_gap() -> None:
+    """A run whose pack cannot be read (no counts) still has its line, with "-" for the
+    framework; a gap before a run is a line of its own, in the text and the Markdown table."""
+    rows = [HistoryRow("2026Q1", "RUN-1", "2026-01-02T03:00:00Z",
+                       {"pci": {"FAIL": 2, "PASS": 5}, "soc2": {"PASS": 3}}, None, None, None,
+                       period_examined=True),
+            HistoryRow("2026Q3", "RUN-2", "2026-07-02T03:00:00Z", {}, 1, 0, "2026Q1 run RUN-1",
+                       gap_before=("2026Q2",), period_examined=False)]
+    text = render_history(rows, "text").splitlines()
+    assert [line.split() for line in text] == [
+        ["2026Q1", "whole", "period", "RUN-1", "2026-01-02T03:00:00Z", "pci", "FAIL", "2",
+         "PASS", "5", "new", "-", "closed", "-"],
+        ["2026Q1", "whole", "period", "RUN-1", "2026-01-02T03:00:00Z", "soc2", "PASS", "3",
+         "new", "-", "closed", "-"],
+        ["GAP", "no", "run", "for", "2026Q2"],
+        ["2026Q3", "one", "state", "RUN-2", "2026-07-02T03:00:00Z", "-", "new", "1", "closed",
+         "0"]]
+    table = render_history(rows, "md").splitlines()
+    assert table[2:] == [
+        "| 2026Q1 | whole period | RUN-1 | 2026-01-02T03:00:00Z | pci | FAIL 2 PASS 5 | - | - |",
+        "| 2026Q1 | whole period | RUN-1 | 2026-01-02T03:00:00Z | soc2 | PASS 3 | - | - |",
+        "| no run for 2026Q2 | | | | | | | |",
+        "| 2026Q3 | one state | RUN-2 | 2026-07-02T03:00:00Z | - |  | 1 | 0 |"]
