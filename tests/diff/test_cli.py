@@ -150,6 +150,9 @@ def test_packs_too_large_for_pack_json_compare_their_stored_maps(
     assert zones["notes"] == [
         f"the exact maps were compared pair by pair: {len(changes)} allowed pairs differ, more "
         "than the 1 listed one by one, so the changes are listed between zones"]
+    # As many differing pairs as are listed: each is listed.
+    monkeypatch.setattr(reporter.diff.compute, "LISTED_PAIRS_LIMIT", len(changes))
+    assert as_json(run("diff", "pack", "new", "-o", "json"))["reachability"]["level"] == "workload"
 
 
 def test_a_quarterly_run_compares_its_map_with_the_previous_packs_stored_one(

@@ -210,3 +210,18 @@ def test_two_folders_of_one_work_tree_have_no_authorship(history: History) -> No
     assert [(c.key, c.change) for c in delta.policies] == [("shop/db", "modified")]
     assert delta.new.commit == delta.old.commit is not None
     assert delta.authorship is None
+
+
+def test_two_packs_with_commits_and_no_repository_have_no_authorship(history: History,
+                                                                    tmp_path: Path) -> None:
+    """Packs name the commits they were read at, but neither side is a work tree: who changed
+    what cannot be traced, and the comparison goes on without it."""
+    packs = []
+    for ref in ("v1", "v4"):
+        pack = tmp_path / f"{ref}.json"
+        pack.write_text(current_run_at(ref).assessment.model_dump_json(), encoding="utf-8")
+        packs.append(load_side(str(pack), SideOptions()))
+    assert packs[0].info.commit == history.added and packs[0].repository is None
+    delta = compute_delta(*packs)
+    assert [c.key for c in delta.policies] == ["shop/db", "shop/web-ingress"]
+    assert delta.authorship is None and delta.notes == ()
