@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from reporter.archive.fleet import overdue
-from reporter.archive.index import load_index
+from reporter.archive.index import load_index, time_text
 
 from .conftest import Q3_RUN, Q4_RUN, reporter
 from .test_run import flip_one_byte, packs
@@ -87,6 +87,7 @@ def test_each_cluster_is_read_from_its_latest_pack(fleet: Fleet) -> None:
         assert row["verified"] is True
     assert clusters[fleet.payments]["overdue"] == ["2027Q1"]
     assert clusters[fleet.tenant]["overdue"] == ["2026Q4", "2027Q1"]
+    assert found["needing_attention"] == 2  # both overdue
     assert clusters[fleet.payments]["period"] == "2026Q4" and clusters[fleet.payments]["runs"] == 2
     assert clusters[fleet.tenant]["failing_findings"] > 0
     assert clusters[fleet.tenant]["new_findings"] > 0
@@ -121,6 +122,10 @@ def test_what_needs_attention_is_said_per_cluster(fleet: Fleet) -> None:
     assert f"failing; since {since}: " in tenant and " newly failing, " in tenant
     assert "  attention    none" in payments
     assert "1 of 2 clusters needs attention" in result.stdout
+    for archive, block in ((fleet.payments, payments), (fleet.tenant, tenant)):
+        last = load_index(archive).entries[-1]
+        assert block.splitlines()[1] == (f"  latest run   {last.period}  {last.run_id}  "
+                                         f"{time_text(last.time)}  examined: one state")
 
 
 def test_a_quarter_ended_with_no_run_is_overdue(fleet: Fleet) -> None:
@@ -189,6 +194,8 @@ def test_markdown_has_a_row_per_cluster_and_a_row_per_framework(fleet: Fleet) ->
         row = next(r for r in rows if f" | {cluster['archive']} | " in r)
         assert f"| {cluster['period']} {cluster['run_id']} |" in row
         assert row.endswith(f"| {'; '.join(cluster['attention']) or 'none'} |")
+        frameworks = "<br>".join(f"{f} {status}" for f, status in cluster["frameworks"].items())
+        assert f" | {frameworks} | {cluster['failing_findings']} | " in row
     for framework, counts in found["frameworks"].items():  # type: ignore[attr-defined]
         assert any(r.startswith(f"| {framework} | ") for r in rows)
         assert sum(counts.values()) <= 2
