@@ -248,8 +248,9 @@ def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]
         yield Text(f"  hostNetwork (outside the policy model): {shown}{more}")
     for item in c.not_modelled:
         where = "every namespace" if item.namespaces == ["*"] else ", ".join(item.namespaces)
-        yield Text(f"  present, not modelled: {item.kind} {item.name} ({item.location.file}:"
-                   f"{item.location.line}): the map may be wrong in {where}", style="bold yellow")
+        yield Text(f"  present, not modelled: {item.kind} {item.name} "
+                   f"({place_text(item.location)}): the map may be wrong in {where}",
+                   style="bold yellow")
     if verbose:
         for skipped in c.skipped:
             where = place_text(skipped.location)
