@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,17 @@ from reporter.diff.record import connection_rows
 from reporter.inventory.model import Inventory
 from reporter.netpol.engine import Reachability, analyse
 from reporter.render.pairmap import pair_map
+from tests.netpol.build import (
+    cidr,
+    inventory,
+    namespace,
+    pods,
+    policy,
+    rule,
+    sel,
+    tcp,
+    workload,
+)
 from tests.netpol.strategies import crowded_inventories, inventories, labels
 
 SETTINGS = settings(max_examples=150, deadline=None,
@@ -87,3 +99,67 @@ def test_whole_maps_compare_alike_in_arrays_and_in_rows(old: Inventory, new: Inv
             counted = PairComparison(old_map, new_map, every, listed=0)  # counts, keeps none
             assert counted.differing == compared.differing
             assert counted.listed == (compared.differing == compared.loose == 0)
+
+
+def _two_ports_two_cuts() -> tuple[Reachability, Reachability]:
+    """web -> db on 5432, then on 5433 (one pair, other connections); web's egress to 10/8,
+    then to 10.0/16: the sides cut the external addresses differently (5 rows a side with a
+    range the other side lacks)."""
+    workloads = [workload("a/web", app="web"), workload("a/db", app="db")]
+
+    def estate(port: int, block: str) -> Inventory:
+        return inventory(namespaces=[namespace("a")], workloads=workloads, policies=[
+            policy("a/db", sel(app="db"), ingress=[rule([pods(app="web")], [tcp(port)])]),
+            policy("a/web", sel(app="web"), egress=[rule([pods(app="db"), cidr(block)])],
+                   types=["Egress"])])
+
+    return analyse(estate(5432, "10.0.0.0/8")), analyse(estate(5433, "10.0.0.0/16"))
+
+
+def test_a_pair_both_sides_allow_on_other_ports_differs_once() -> None:
+    old, new = _two_ports_two_cuts()
+    compared = PairComparison(old, new, {"a/web[Pod]", "a/db[Pod]"})
+    assert compared.differing == 1
+    assert compared.loose == 10
+    before, after = compared.rows()
+    assert ("a/web[Pod]", "a/db[Pod]", "TCP 5432") in before
+    assert ("a/web[Pod]", "a/db[Pod]", "TCP 5433") in after
+
+
+def test_rows_are_listed_up_to_the_limit_and_refused_beyond() -> None:
+    """The limit holds for the differing pairs and for each side's rows with loose ranges."""
+    old, new = _two_ports_two_cuts()
+    workloads = {"a/web[Pod]", "a/db[Pod]"}
+    assert PairComparison(old, new, workloads, listed=5).listed
+    over = PairComparison(old, new, workloads, listed=4)  # a side has 5 loose rows
+    assert not over.listed
+    assert over.differing == 1
+    with pytest.raises(ValueError, match="1 pairs differ"):
+        over.rows()
+    # Cut alike (no ipBlock): web -> db on other ports; db -> web and the addresses -> both
+    # denied: 4 pairs differ.
+    db = policy("a/db", sel(app="db"), ingress=[rule([pods(app="web")], [tcp(5432)])])
+    closed = policy("a/web", sel(app="web"), ingress=[])
+    before, after = (analyse(inventory(namespaces=[namespace("a")], workloads=[
+        workload("a/web", app="web"), workload("a/db", app="db")], policies=policies))
+        for policies in ([], [db, closed]))
+    assert PairComparison(before, after, workloads, listed=4).listed
+    counted = PairComparison(before, after, workloads, listed=3)
+    assert (counted.differing, counted.loose, counted.listed) == (4, 0, False)
+
+
+def test_more_endpoints_or_connection_sets_than_a_pair_packs_are_refused() -> None:
+    """The guard on the packed integer, tried with fewer bits for the connections (the first
+    side's two sets are refused one bit) and for the pairs: three shared endpoints (the two
+    workloads, one range both sides cut) make 9 pair codes, which fit 4 bits, not 3."""
+    old, new = _two_ports_two_cuts()
+    workloads = {"a/web[Pod]", "a/db[Pod]"}
+    with mock.patch.object(pairdiff, "CONNECTION_BITS", 1), \
+            pytest.raises(ValueError, match="3 endpoints, 2 distinct connection sets: more "
+                                            "than a pair packs"):
+        PairComparison(old, new, workloads)
+    with mock.patch.object(pairdiff, "CONNECTION_BITS", 60), \
+            pytest.raises(ValueError, match="more than a pair packs"):
+        PairComparison(old, new, workloads)
+    with mock.patch.object(pairdiff, "CONNECTION_BITS", 59):
+        assert PairComparison(old, new, workloads).differing == 1
