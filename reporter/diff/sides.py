@@ -82,10 +82,10 @@ def side_from_assessment(assessment: Assessment, label: str, kind: SideKind = "p
 
 
 def side_from_run(run: LoadedInputs, label: str, kind: SideKind, *,
-                  reach: Reachability | None = None, assessment: Assessment | None = None,
-                  rows: bool = True) -> Side:
-    """A side read from manifests: policies from the inventory, the map from ``reach`` (or
-    the assessment; as rows unless ``rows`` is False: drift compares ``reach`` itself),
+                  reach: Reachability | None = None, assessment: Assessment | None = None
+                  ) -> Side:
+    """A side read from manifests: policies from the inventory, the map from ``reach`` (also
+    as rows when assessed: drift, which assesses nothing, compares ``reach`` itself),
     provenance from the inputs."""
     repository, provenance = run.repository, run.provenance
 
@@ -102,7 +102,8 @@ def side_from_run(run: LoadedInputs, label: str, kind: SideKind, *,
     return Side(
         info=SideInfo(label=label, kind=kind,
                       commit=provenance.commit if provenance else None),
-        policies=policies, connections=_rows(reach, assessment) if rows else None,
+        policies=policies,
+        connections=None if reach is None or assessment is None else _rows(reach, assessment),
         zone_flows=assessment.zone_flows if assessment else None,
         zones=_zones(assessment) if assessment else {}, connectivity=reach,
         assessment=assessment,
@@ -111,17 +112,12 @@ def side_from_run(run: LoadedInputs, label: str, kind: SideKind, *,
         not_examined=not_examined((s.kind, s.reason) for s in run.inventory.all_skipped()))
 
 
-def _rows(reach: Reachability | None, assessment: Assessment | None) -> list[Row] | None:
-    if assessment is not None and assessment.connections is not None:
+def _rows(reach: Reachability, assessment: Assessment) -> list[Row] | None:
+    """The rows pack.json records, else (more pairs than it records) the map's, up to
+    EXACT_DIFF_LIMIT pairs: beyond, the maps themselves are compared (PairComparison)."""
+    if assessment.connections is not None:
         return [(r.src, r.dst, r.conn) for r in assessment.connections]
-    if reach is None:
-        return None
-    if assessment is not None:
-        pairs = int(assessment.connectivity.get("connected_pairs", 0))
-    else:
-        from reporter.netpol.pairs import summarise
-
-        pairs = summarise(reach).connected_pairs
+    pairs = int(assessment.connectivity["connected_pairs"])
     return list(connection_rows(reach)) if pairs <= EXACT_DIFF_LIMIT else None
 
 
@@ -133,8 +129,7 @@ def read_pack(path: str) -> Assessment | None:
 
     given = Path(path)
     file = given / PACK_JSON if given.is_dir() else given
-    if not given.is_dir() and not (given.is_file()
-                                   and given.name.lower().endswith((".json", ".json.gz"))):
+    if not given.is_dir() and not given.name.lower().endswith((".json", ".json.gz")):
         return None
     gzipped = given.is_file() and given.name.lower().endswith(".gz")
     try:  # a large estate's pack stores pack.json compressed (pack.json.gz)
@@ -211,7 +206,7 @@ def manifest_side(paths: Sequence[str], label: str, options: SideOptions,
         inputs = _some_manifests(read_inputs(paths, options, git_ref=git_ref), label)
         reach = analyse(inputs.inventory,
                         ipblock_matches_pod_ips=options.ipblock_matches_pod_ips)
-        return side_from_run(inputs, label, kind, reach=reach, rows=False)
+        return side_from_run(inputs, label, kind, reach=reach)
     assessed = (assessor or Assessor(options)).run(paths, git_ref=git_ref)
     _some_manifests(assessed.inputs, label)
     return assessed_side(assessed, label, kind)

@@ -140,7 +140,8 @@ def test_packs_too_large_for_pack_json_compare_their_stored_maps(
     assert json.loads(Path("pack/pack.json").read_text(encoding="utf-8"))["connections"] is None
     for old in ("pack", "pack/pack.json"):
         from_maps = as_json(run("diff", old, "new", "-o", "json"))
-        assert from_maps.pop("old")["label"] == old
+        side = from_maps.pop("old")
+        assert (side["label"], side["kind"]) == (old, "pack")  # not its inputs/ as manifests
         assert from_maps == {k: v for k, v in exact.items() if k != "old"}
 
     import reporter.diff.compute
@@ -153,6 +154,45 @@ def test_packs_too_large_for_pack_json_compare_their_stored_maps(
     # As many differing pairs as are listed: each is listed.
     monkeypatch.setattr(reporter.diff.compute, "LISTED_PAIRS_LIMIT", len(changes))
     assert as_json(run("diff", "pack", "new", "-o", "json"))["reachability"]["level"] == "workload"
+
+
+def test_manifests_with_more_pairs_than_pack_json_records_compare_their_rows(
+    estates: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pack.json named alone holds its rows, not a map; the manifests' run records none in
+    its assessment (more pairs than pack.json records): the map's rows are compared with the
+    pack's, up to EXACT_DIFF_LIMIT pairs, beyond which only zones are."""
+    Path("old.json").write_text(run("check", "old", "-o", "json").stdout, encoding="utf-8")
+    exact = as_json(run("diff", "old.json", "new", "-o", "json"))
+    assert exact["reachability"]["level"] == "workload"
+    pairs = as_json(run("check", "new", "-o", "json"))["connectivity"]["connected_pairs"]
+
+    import reporter.diff.record
+    import reporter.diff.sides
+    monkeypatch.setattr(reporter.diff.record, "PACK_CONNECTIONS_LIMIT", 0)
+    monkeypatch.setattr(reporter.diff.sides, "EXACT_DIFF_LIMIT", pairs)
+    assert as_json(run("diff", "old.json", "new", "-o", "json")) == exact
+    monkeypatch.setattr(reporter.diff.sides, "EXACT_DIFF_LIMIT", pairs - 1)
+    zones = as_json(run("diff", "old.json", "new", "-o", "json"))
+    assert zones["reachability"]["level"] == "zone"
+    assert zones["notes"][0].startswith("a side has no exact connectivity map")
+
+
+def test_the_map_of_a_pack_folder_without_sums_is_read(
+    estates: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pack folder without SHA256SUMS (nothing to verify it against, as a pack.json alone)
+    still holds its map: drift compares it, and so does diff when pack.json does not record
+    the map."""
+    import reporter.diff.record
+    monkeypatch.setattr(reporter.diff.record, "PACK_CONNECTIONS_LIMIT", 0)
+    assert run("report", "old", "--out", "pack").exit_code in (0, 1)
+    Path("pack/SHA256SUMS").unlink()
+    for command in ("drift", "diff"):
+        from_pack = as_json(run(command, "pack", "new", "-o", "json"))
+        from_manifests = as_json(run(command, "old", "new", "-o", "json"))
+        assert from_pack["reachability"]["level"] == "workload"
+        assert from_pack["reachability"] == from_manifests["reachability"]
 
 
 def test_a_quarterly_run_compares_its_map_with_the_previous_packs_stored_one(
@@ -403,7 +443,7 @@ def test_a_side_with_no_manifests_is_bad_input_not_an_empty_cluster(
     result = run(command, "notes.txt", "new")
     assert result.exit_code == 2, result.output
     assert "notes.txt: no manifests to compare: 1 file or document read, none of them " \
-           "Kubernetes manifests" in result.stderr
+           "Kubernetes manifests (not a Kubernetes object: a single value" in result.stderr
     assert "Traceback" not in result.output
 
 

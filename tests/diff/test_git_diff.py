@@ -154,12 +154,16 @@ def current_run_at(ref: str) -> Assessed:
     return Assessor(SideOptions()).assess(load_inputs(["estate"], git_ref=ref))
 
 
+@pytest.mark.parametrize("absolute", [False, True])
 def test_since_a_ref_attributes_committed_changes_and_flags_uncommitted_ones(
-    history: History,
+    history: History, absolute: bool
 ) -> None:
+    """Named by an absolute path, the files are still matched with the repository's
+    uncommitted ones (paths in the repository)."""
     history.repo.write(DB_FILE, db_policy(6000))  # edited, not committed
     assessor = Assessor(SideOptions())
-    delta = delta_since(since_side("v2", ["estate"], assessor), assessor.run(["estate"]))
+    current = str(Path("estate").absolute()) if absolute else "estate"
+    delta = delta_since(since_side("v2", ["estate"], assessor), assessor.run([current]))
     assert (delta.old.label, delta.new.label) == ("v2", "current run")
     assert delta.authorship is not None
     assert [(p.key, p.commits, p.uncommitted) for p in delta.authorship.policies] == [
