@@ -15,7 +15,7 @@ from reporter.cli import cli
 from reporter.config import Config, load_config
 from reporter.inventory.manifests import load_paths
 from reporter.netpol.engine import analyse
-from reporter.paths import PathFinder, Selection, datastores, select
+from reporter.paths import PathFinder, Selection, datastores, endpoint_indices, select
 
 ROOT = Path(__file__).resolve().parents[2]
 LEAKY = str(ROOT / "samples" / "leaky")
@@ -184,3 +184,70 @@ def test_exclude_and_strict_choose_what_is_read(tmp_path: Path) -> None:
     assert code == 1 and "allow-all-temporary" not in out  # no policies: open, but not by it
     code, _, err = run(*args, "--strict")
     assert code == 2 and "chart/templates/np.yaml: unrendered Helm chart template" in err
+
+
+def _context(tmp_path: Path, config: str = "") -> CheckContext:
+    """Four workloads: a StatefulSet, a Deployment on PostgreSQL's port, one labelled a
+    database, one plain; an ipBlock cutting 10.0.0.0/16 out of the address space."""
+    (tmp_path / "estate.yaml").write_text("""\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: queue, namespace: app}
+spec:
+  selector: {matchLabels: {app: queue}}
+  template:
+    metadata: {labels: {app: queue}}
+    spec: {containers: [{name: q, image: q}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: pg, namespace: app, labels: {app: pg}}
+spec: {containers: [{name: pg, image: pg, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: ledger, namespace: app, labels: {tier: db}}
+spec: {containers: [{name: l, image: l}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: app, labels: {app: web}}
+spec: {containers: [{name: web, image: web, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web, namespace: app}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/16}}]}]
+""", encoding="utf-8")
+    if config:
+        (tmp_path / "reporter.yaml").write_text(config, encoding="utf-8")
+    loaded = load_config(str(tmp_path / "reporter.yaml")).config if config else Config()
+    return CheckContext(analyse(load_paths([str(tmp_path / "estate.yaml")])), loaded)
+
+
+def _names(ctx: CheckContext, vector: np.ndarray) -> list[str]:
+    return sorted(ctx.name(i) for i in np.flatnonzero(vector).tolist())
+
+
+def test_data_stores_are_guessed_only_when_the_config_names_none(tmp_path: Path) -> None:
+    """Without a data_stores key: the default selectors, StatefulSets and workloads on a
+    database port; with one, only what it selects."""
+    assert _names(_context(tmp_path), datastores(_context(tmp_path))) == [
+        "app/ledger[Pod]", "app/pg[Pod]", "app/queue[StatefulSet]"]
+    named = _context(tmp_path, "apiVersion: compliance-reporter/v1\nkind: ReporterConfig\n"
+                               "data_stores: [{matchLabels: {app: web}}]\n")
+    assert _names(named, datastores(named)) == ["app/web[Pod]"]
+
+
+def test_a_range_of_another_map_names_every_range_it_overlaps_here(tmp_path: Path) -> None:
+    ctx = _context(tmp_path)
+    external = [e.key for e in ctx.reach.endpoints[ctx.n_workloads:]]
+    assert "10.0.0.0-10.0.255.255[External]" in external
+    indices = endpoint_indices(ctx, "9.0.0.0-10.0.0.0[External]")
+    assert [ctx.name(i) for i in indices] == [
+        "0.0.0.0-9.255.255.255[External]", "10.0.0.0-10.0.255.255[External]"]
+    assert [ctx.name(i) for i in endpoint_indices(ctx, "10.0.255.255-10.1.0.0[External]")] == [
+        "10.0.0.0-10.0.255.255[External]", "10.1.0.0-255.255.255.255[External]"]
+    assert endpoint_indices(ctx, "app/web[Pod]") == [ctx.reach.endpoint("app/web[Pod]").index]
