@@ -251,3 +251,23 @@ def test_a_range_of_another_map_names_every_range_it_overlaps_here(tmp_path: Pat
     assert [ctx.name(i) for i in endpoint_indices(ctx, "10.0.255.255-10.1.0.0[External]")] == [
         "10.0.0.0-10.0.255.255[External]", "10.1.0.0-255.255.255.255[External]"]
     assert endpoint_indices(ctx, "app/web[Pod]") == [ctx.reach.endpoint("app/web[Pod]").index]
+
+
+def test_paths_kept_per_target_follow_the_limit_fewest_hops_first() -> None:
+    """The entries are all counted; the paths kept are the limit's first, fewest hops first;
+    a destination searched as one target (not each endpoint) is named by its label."""
+    ctx = CheckContext(analyse(load_paths([LEAKY])), load_config(LEAKY_CONFIG).config)
+    internet = Selection("internet", ctx.endpoints(internet=True), internet=True)
+    stores = Selection("stores", ctx.endpoints(datastores(ctx)))
+    finder = PathFinder(ctx)
+    every = finder.search(internet, stores, 4, limit=None)
+    target = max(every.targets, key=lambda t: t.entries)
+    assert target.entries >= 2 and len(target.paths) == target.entries
+    hops = [len(p.hops) for p in target.paths]
+    assert hops == sorted(hops) and hops[0] == target.min_hops
+    kept = {t.target: t for t in finder.search(internet, stores, 4, limit=1).targets}
+    assert kept[target.target].entries == target.entries
+    assert kept[target.target].paths == target.paths[:1]
+    (whole,) = finder.search(internet, stores, 4, each=False).targets
+    assert whole.target == "stores" and whole.zones == ()
+    assert whole.min_hops == min(t.min_hops for t in every.targets if t.min_hops is not None)
