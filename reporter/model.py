@@ -119,6 +119,11 @@ class Location(_Model):
     rule: str | None = None
     """e.g. ``ingress[0]``; None when the whole object is meant."""
 
+    @property
+    def place(self) -> str:
+        """``file:line``, or the file alone when no line is known."""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
 
 class Finding(_Model):
     """One thing a check found, with the evidence that proves it."""

@@ -19,7 +19,7 @@ import numpy as np
 from reporter.checks.causes import affected_text
 from reporter.checks.context import CheckContext
 from reporter.checks.default_deny import NO_DEFAULT_DENY
-from reporter.model import CheckResult, Finding, Location, Severity, Status
+from reporter.model import CheckResult, Finding, Severity, Status
 
 SENSITIVE_KINDS = ("cde", "phi")
 RATED = (Status.FAIL, Status.EXCEPTED)
@@ -85,23 +85,18 @@ class SeverityRater:
         return result.model_copy(update={"findings": findings})
 
 
-def _where(location: Location) -> str:
-    line = f":{location.line}" if location.line else ""
-    return f"{location.file}{line}"
-
-
 def _rule_ref(finding: Finding, direction: str | None) -> str | None:
     """``NetworkPolicy ns/name ingress[0] (file:line)`` of the first rule in the evidence on the
     side the check judges (``direction``), else of the first policy named."""
     for location in finding.locations:
         if location.rule and location.object and (
                 direction is None or location.rule.startswith(direction)):
-            return f"{location.object} {location.rule} ({_where(location)})"
+            return f"{location.object} {location.rule} ({location.place})"
     if direction is not None:
         return None
     for location in finding.locations:
         if location.object and location.object.startswith("NetworkPolicy"):
-            return f"{location.object} ({_where(location)})"
+            return f"{location.object} ({location.place})"
     return None
 
 

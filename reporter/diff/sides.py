@@ -33,7 +33,6 @@ from reporter.pack import (
     verify_pack,
 )
 from reporter.pipeline import Assessed, Assessor, PipelineOptions, read_inputs
-from reporter.render.evidence import place_text
 from reporter.render.pairmap import PairMapError, read_pair_map
 from reporter.wording import counted
 
@@ -69,7 +68,7 @@ def side_from_assessment(assessment: Assessment, label: str, kind: SideKind = "p
     """A side that is an assessment alone: an earlier pack, or the current run's result."""
     policies = {
         p.key: PolicyText(spec=p.spec or None, file=p.location.file,
-                          location=place_text(p.location))
+                          location=p.location.place)
         for p in assessment.policies
     }
     rows = assessment.connections

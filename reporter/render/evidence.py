@@ -40,13 +40,8 @@ def evidence_id(requirement_id: str, finding: Finding, digits: int = SHORT_HEX) 
     return f"{EVIDENCE_PREFIX}-{requirement_id}-{fingerprint_of(finding)[:digits]}"
 
 
-def place_text(location: Location) -> str:
-    """``file:line``, or the file alone when no line is known."""
-    return f"{location.file}:{location.line}" if location.line else location.file
-
-
 def location_text(location: Location) -> str:
-    parts = [place_text(location), location.object, location.rule]
+    parts = [location.place, location.object, location.rule]
     return " · ".join(p for p in parts if p)
 
 

@@ -18,7 +18,6 @@ from reporter.model import (
     RequirementResult,
     Status,
 )
-from reporter.render.evidence import place_text
 from reporter.timeline import describe_window
 from reporter.wording import counted
 
@@ -176,7 +175,7 @@ def _skip_reason(req: RequirementResult, results: list[CheckResult]) -> str:
 def _finding_lines(findings: Iterable[Finding]) -> list[str]:
     lines = []
     for f in findings:
-        where = ", ".join(place_text(loc) for loc in f.locations if loc.file)
+        where = ", ".join(loc.place for loc in f.locations if loc.file)
         affected = f"; affects {', '.join(f.affected)}" if len(f.affected) > 1 else ""
         lines.append(f"[{f.check_id}] {f.target}: {f.message}" + (f" ({where})" if where else "")
                      + affected)

@@ -47,7 +47,6 @@ from reporter.model import (
     RequirementResult,
     Status,
 )
-from reporter.render.evidence import place_text
 from reporter.wording import counted
 
 OSCAL_VERSION = "1.1.2"
@@ -232,7 +231,7 @@ def _finding_observation(finding: Finding, observation_uuid: str, at: datetime) 
 def _evidence_lines(finding: Finding) -> Iterator[str]:
     for loc in finding.locations:
         what = " ".join(p for p in (loc.object, loc.rule) if p)
-        yield f"{place_text(loc)} ({what})" if what else place_text(loc)
+        yield f"{loc.place} ({what})" if what else loc.place
 
 
 def _remarks(finding: Finding) -> str:

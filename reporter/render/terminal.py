@@ -25,7 +25,6 @@ from reporter.model import (
     Severity,
     Status,
 )
-from reporter.render.evidence import place_text
 from reporter.render.findings import NAMED_PER_STATUS, ZONES_NAMED, zones_by_status
 from reporter.render.history import DIRTY_SHOWN
 from reporter.render.limitations import HOST_NETWORK_SHOWN
@@ -54,7 +53,7 @@ def status_text(status: Status) -> Text:
 
 
 def _where(finding: Finding) -> str:
-    return f"  ({place_text(finding.locations[0])})" if finding.locations else ""
+    return f"  ({finding.locations[0].place})" if finding.locations else ""
 
 
 def _finding_lines(finding: Finding, verbose: bool) -> Iterator[Text]:
@@ -78,7 +77,7 @@ def _finding_lines(finding: Finding, verbose: bool) -> Iterator[Text]:
                    f"{', '.join(finding.affected[:AFFECTED_LIMIT])}{more}", style="dim")
     for location in finding.locations[1:]:
         what = " ".join(filter(None, (location.object, location.rule)))
-        yield Text(f"          at {place_text(location)} {what}".rstrip(), style="dim")
+        yield Text(f"          at {location.place} {what}".rstrip(), style="dim")
     if finding.ports:
         yield Text(f"          ports: {finding.ports}", style="dim")
     for detail in finding.details:
@@ -249,11 +248,11 @@ def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]
     for item in c.not_modelled:
         where = "every namespace" if item.namespaces == ["*"] else ", ".join(item.namespaces)
         yield Text(f"  present, not modelled: {item.kind} {item.name} "
-                   f"({place_text(item.location)}): the map may be wrong in {where}",
+                   f"({item.location.place}): the map may be wrong in {where}",
                    style="bold yellow")
     if verbose:
         for skipped in c.skipped:
-            where = place_text(skipped.location)
+            where = skipped.location.place
             yield Text(f"  skipped {skipped.kind} {skipped.name} ({where}): {skipped.reason}",
                        style="yellow")
     else:
