@@ -40,17 +40,17 @@ def distinct_once(values: IntArray) -> tuple[IntArray, npt.NDArray[np.bool_]]:
 
 def distinct_counts_adjacent(values: npt.NDArray[np.integer]) -> tuple[IntArray, IntArray]:
     """As :func:`distinct_counts`, cheaper when equal values tend to be adjacent: each run is
-    sorted as one value carrying its length in its low bits (a third of the values, for the
-    inbound boundary scan's rows). What is left has short runs (~4 values there), which
-    NumPy's default sort, vectorised where the processor allows, sorts faster than a merge of
-    runs (0.09 s against 0.16 s)."""
+    sorted as one value carrying its length in its low bits (a quarter of the values, for the
+    inbound boundary scan's rows). What is left still holds ascending runs (~2 values each
+    there), enough for a merge of runs to beat NumPy's default sort (0.9 ms against 2.4 ms a
+    batch at 5,000 workloads)."""
     starts = np.flatnonzero(run_starts(values))
     lengths = np.diff(starts, append=values.size)
     bits = int(lengths.max(initial=0)).bit_length()
     low, high = int(values.min(initial=0)), int(values.max(initial=0))
     if (high - low) >> (63 - bits):  # the lengths would not fit beside the values
         return distinct_counts(values)
-    ordered = np.sort(((values[starts].astype(np.int64) - low) << bits) | lengths)
+    ordered = np.sort(((values[starts].astype(np.int64) - low) << bits) | lengths, kind=RUNS)
     keys = ordered >> bits
     firsts = np.flatnonzero(run_starts(keys))
     counts = np.add.reduceat(ordered & ((1 << bits) - 1), firsts) if firsts.size else firsts

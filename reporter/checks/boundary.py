@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reporter.arrays import (
+    RUNS,
     distinct,
     distinct_counts_adjacent,
     distinct_inverse,
@@ -532,12 +533,13 @@ class _Outbound:
                 return
         masks = len(scan.ctx.traffic.masks)
         first = int(sources.min())
-        # Sources lead the codes, so a column's run is cut wherever another column's sources
-        # interleave (runs of ~100 at 10,000 workloads): NumPy's default sort, vectorised
-        # where the processor allows, beats merging them (0.13 s against 0.23 s there).
+        # Sources lead the codes, and a column lists its sources in order and its situations
+        # in rank order: its rows are one ascending run, which a merge of runs sorts in a
+        # fifth of the time of NumPy's default sort (5,000 and 10,000 workloads).
         source_mask, ranks = np.divmod(np.sort(mixed_codes(
             (sources - first, mask_ids, rank[situation]),
-            (int(sources.max()) - first + 1, masks, situations.size))), situations.size)
+            (int(sources.max()) - first + 1, masks, situations.size)), kind=RUNS),
+            situations.size)
         kind = kind_of_rank[ranks]
         fresh = run_starts(source_mask)
         fresh[1:] |= kind[1:] != kind[:-1]
