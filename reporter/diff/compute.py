@@ -15,7 +15,12 @@ from reporter.diff.model import (
     ReachabilityDelta,
     Side,
 )
-from reporter.diff.pairdiff import PairComparison, differing_rows, workload_keys
+from reporter.diff.pairdiff import (
+    PairComparison,
+    UnpackablePairs,
+    differing_rows,
+    workload_keys,
+)
 from reporter.diff.policies import policy_changes
 from reporter.diff.record import PACK_CONNECTIONS_LIMIT
 from reporter.diff.status import status_delta
@@ -68,15 +73,20 @@ def _reachability(old: Side, new: Side, notes: list[str]) -> ReachabilityDelta |
                                   "workload")
     by_zone = old.zone_flows is not None and new.zone_flows is not None
     if old.connectivity is not None and new.connectivity is not None:
-        compared = PairComparison(
-            old.connectivity, new.connectivity,
-            workload_keys(old.connectivity) | workload_keys(new.connectivity),
-            listed=LISTED_PAIRS_LIMIT)
-        if compared.listed and compared.differing + compared.loose <= LISTED_PAIRS_LIMIT:
-            return reachability_delta(row_changes(*compared.rows()), zones, "workload")
-        notes.append(f"the exact maps were compared pair by pair: {_differing(compared)}, more "
-                     f"than the {LISTED_PAIRS_LIMIT:,} listed one by one"
-                     + (", so the changes are listed between zones" if by_zone else ""))
+        try:
+            compared = PairComparison(
+                old.connectivity, new.connectivity,
+                workload_keys(old.connectivity) | workload_keys(new.connectivity),
+                listed=LISTED_PAIRS_LIMIT)
+        except UnpackablePairs as error:
+            notes.append(f"the exact maps were not compared pair by pair: {error}"
+                         + (", so reachability is compared between zones" if by_zone else ""))
+        else:
+            if compared.listed and compared.differing + compared.loose <= LISTED_PAIRS_LIMIT:
+                return reachability_delta(row_changes(*compared.rows()), zones, "workload")
+            notes.append(f"the exact maps were compared pair by pair: {_differing(compared)}, "
+                         f"more than the {LISTED_PAIRS_LIMIT:,} listed one by one"
+                         + (", so the changes are listed between zones" if by_zone else ""))
     elif by_zone:
         notes.append(f"a side has no exact connectivity map (a pack's pack.json records it up "
                      f"to {PACK_CONNECTIONS_LIMIT:,} allowed pairs, its folder's "
@@ -131,7 +141,11 @@ def _drift_reachability(desired: Side, live: Side, notes: list[str]
     if not both:
         notes.append("reachability is not compared: no workload is on both sides")
         return None, 0
-    before, after = differing_rows(desired.connectivity, live.connectivity, both)
+    try:
+        before, after = differing_rows(desired.connectivity, live.connectivity, both)
+    except UnpackablePairs as error:
+        notes.append(f"reachability is not compared: {error}")
+        return None, None
     return reachability_delta(row_changes(before, after), {}, "workload"), len(both)
 
 

@@ -13,6 +13,7 @@ handed over as rows, whole: the rows' comparison refines them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterator
 
 import numpy as np
@@ -36,6 +37,11 @@ faster (in cache)."""
 CONNECTION_BITS = 24
 """Low bits of a packed pair: its connections' number (a few hundred distinct sets in an
 estate). The pair code takes the rest: 39 bits, shared endpoints up to ~740,000."""
+
+
+class UnpackablePairs(ValueError):
+    """The maps share more endpoints, or hold more distinct connection sets, than a packed
+    pair holds: far beyond any one cluster this tool reads (the caller compares otherwise)."""
 
 
 def endpoint_keys(found: Map) -> list[str]:
@@ -77,9 +83,15 @@ class _Side:
         self.connections = np.array([texts.setdefault(t, len(texts)) for t in connections],
                                     dtype=np.int64)
         self.width = len(shared)
-        if len(texts) >> CONNECTION_BITS or self.width ** 2 >> (63 - CONNECTION_BITS):
-            raise ValueError(f"{self.width} endpoints, {len(texts)} distinct connection sets: "
-                             "more than a pair packs")
+        # Codes run to width² - 1 and connection numbers to len(texts) - 1.
+        if self.width ** 2 > 1 << (63 - CONNECTION_BITS):
+            raise UnpackablePairs(
+                f"{self.width:,} endpoints are more than a pair comparison holds "
+                f"({math.isqrt(1 << (63 - CONNECTION_BITS)):,} at most)")
+        if len(texts) > 1 << CONNECTION_BITS:
+            raise UnpackablePairs(
+                f"{len(texts):,} distinct connection sets are more than a pair comparison "
+                f"holds ({1 << CONNECTION_BITS:,} at most)")
         self.listed = listed
         """How many rows are kept at most (None: all)."""
         self.rows: list[tuple[str, str, int]] | None = []

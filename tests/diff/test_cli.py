@@ -156,6 +156,29 @@ def test_packs_too_large_for_pack_json_compare_their_stored_maps(
     assert as_json(run("diff", "pack", "new", "-o", "json"))["reachability"]["level"] == "workload"
 
 
+def test_maps_too_large_to_compare_pair_by_pair_are_compared_between_zones(
+    estates: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond what a packed pair holds (~740,000 endpoints, tried here with fewer bits), diff
+    compares the zone flows and says why; drift, which has no zones to fall back on, says that
+    it did not compare the connections: no traceback either way."""
+    import reporter.diff.pairdiff
+    import reporter.diff.record
+    import reporter.diff.sides
+    monkeypatch.setattr(reporter.diff.record, "PACK_CONNECTIONS_LIMIT", 0)  # maps, not rows
+    monkeypatch.setattr(reporter.diff.sides, "EXACT_DIFF_LIMIT", 0)
+    monkeypatch.setattr(reporter.diff.pairdiff, "CONNECTION_BITS", 60)
+    found = as_json(run("diff", "old", "new", "-o", "json"))
+    assert found["reachability"]["level"] == "zone"
+    assert found["notes"] == [
+        "the exact maps were not compared pair by pair: 4 endpoints are more than a pair "
+        "comparison holds (2 at most), so reachability is compared between zones"]
+    result = run("drift", "new", "old", "-o", "txt")
+    assert result.exit_code == 1, result.output
+    assert ("  - reachability is not compared: 4 endpoints are more than a pair comparison "
+            "holds (2 at most)") in result.stdout
+
+
 def test_manifests_with_more_pairs_than_pack_json_records_compare_their_rows(
     estates: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

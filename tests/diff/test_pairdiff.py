@@ -5,6 +5,7 @@ however many ranges of destinations it is taken in."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from unittest import mock
 
@@ -15,7 +16,12 @@ from hypothesis import strategies as st
 from reporter.diff import pairdiff
 from reporter.diff.connections import is_external, row_changes
 from reporter.diff.model import Row
-from reporter.diff.pairdiff import PairComparison, differing_rows, workload_keys
+from reporter.diff.pairdiff import (
+    PairComparison,
+    UnpackablePairs,
+    differing_rows,
+    workload_keys,
+)
 from reporter.diff.record import connection_rows
 from reporter.inventory.model import Inventory
 from reporter.netpol.engine import Reachability, analyse
@@ -149,17 +155,21 @@ def test_rows_are_listed_up_to_the_limit_and_refused_beyond() -> None:
 
 
 def test_more_endpoints_or_connection_sets_than_a_pair_packs_are_refused() -> None:
-    """The guard on the packed integer, tried with fewer bits for the connections (the first
-    side's two sets are refused one bit) and for the pairs: three shared endpoints (the two
-    workloads, one range both sides cut) make 9 pair codes, which fit 4 bits, not 3."""
+    """The guard on the packed integer, exact at both limits, tried with fewer bits: for the
+    connections, the two sides' three sets fit 2 bits, not 1; for the pairs, three shared
+    endpoints (the two workloads, one range both sides cut) make codes up to 8, which fit 4
+    bits, not 3."""
     old, new = _two_ports_two_cuts()
     workloads = {"a/web[Pod]", "a/db[Pod]"}
     with mock.patch.object(pairdiff, "CONNECTION_BITS", 1), \
-            pytest.raises(ValueError, match="3 endpoints, 2 distinct connection sets: more "
-                                            "than a pair packs"):
+            pytest.raises(UnpackablePairs, match=re.escape(
+                "3 distinct connection sets are more than a pair comparison holds (2 at most)")):
         PairComparison(old, new, workloads)
+    with mock.patch.object(pairdiff, "CONNECTION_BITS", 2):
+        assert PairComparison(old, new, workloads).differing == 1
     with mock.patch.object(pairdiff, "CONNECTION_BITS", 60), \
-            pytest.raises(ValueError, match="more than a pair packs"):
+            pytest.raises(UnpackablePairs, match=re.escape(
+                "3 endpoints are more than a pair comparison holds (2 at most)")):
         PairComparison(old, new, workloads)
     with mock.patch.object(pairdiff, "CONNECTION_BITS", 59):
         assert PairComparison(old, new, workloads).differing == 1
