@@ -25,6 +25,7 @@ from reporter.diff.render import (
     title,
     widened_text,
 )
+from reporter.render.markdown import markdown_code, markdown_text
 
 SHOWN = 50
 """Policies, connections per group, and findings listed; the rest are counted (``-o json`` has
@@ -33,11 +34,6 @@ DIFF_LINES = 200
 """Lines of one policy's diff shown."""
 COMPACT = ((SHOWN, DIFF_LINES), (10, 50), (10, 0))
 """(listed, diff lines) tried in turn until the text fits in a comment."""
-
-
-def _cell(text: str) -> str:
-    return (text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-            .replace("\n", " "))
 
 
 def _rest(counted_line: list[str]) -> list[str]:
@@ -53,10 +49,10 @@ def render_md(delta: Delta) -> str:
 
 
 def _document(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
-    yield f"# {title(delta, '→')}"
+    yield f"# {markdown_text(title(delta, '→'))}"
     if delta.is_empty:
         yield ""
-        yield no_change_text(delta)
+        yield markdown_text(no_change_text(delta))
     yield from _policies(delta, shown, diff_lines)
     if delta.reachability is not None:
         yield from _reachability(delta, delta.reachability, shown)
@@ -68,7 +64,7 @@ def _document(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
         yield ""
         yield "## Notes"
         yield ""
-        yield from (f"- {note}" for note in delta.notes)
+        yield from (f"- {markdown_text(note)}" for note in delta.notes)
 
 
 def _policies(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
@@ -82,7 +78,8 @@ def _policies(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
     yield "| change | policy | where |"
     yield "|---|---|---|"
     for change in listed:
-        yield f"| {words[change.change]} | `{change.key}` | {_cell(locations_text(change, '→'))} |"
+        yield (f"| {words[change.change]} | {markdown_code(change.key)} "
+               f"| {markdown_text(locations_text(change, '→'))} |")
     yield from _rest(left_out(len(delta.policies), shown, "policy", "policies"))
     modified = [change for change in listed if change.change == "modified"]
     if modified and not diff_lines:
@@ -92,7 +89,7 @@ def _policies(delta: Delta, shown: int, diff_lines: int) -> Iterator[str]:
         return
     for change in modified:
         yield ""
-        yield f"### `{change.key}`"
+        yield f"### {markdown_code(change.key)}"
         yield ""
         diff = change.diff.rstrip("\n").splitlines()
         yield "```diff"
@@ -113,13 +110,13 @@ def _reachability(delta: Delta, reachability: ReachabilityDelta, shown: int
         yield ""
         yield "### New exposure to the internet"
         yield ""
-        yield from (f"- **`{connection_text(c)}`**" for c in exposure[:shown])
+        yield from (f"- **{markdown_code(connection_text(c))}**" for c in exposure[:shown])
         yield from (f"- {line}" for line in left_out(len(exposure), shown, "connection"))
     for group in reachability.groups:
         yield ""
-        yield f"### {group.src_zone} → {group.dst_zone}"
+        yield f"### {markdown_text(group.src_zone)} → {markdown_text(group.dst_zone)}"
         yield ""
-        yield from (f"- `{connection_text(c)}`" for c in group.changes[:shown])
+        yield from (f"- {markdown_code(connection_text(c))}" for c in group.changes[:shown])
         yield from (f"- {line}" for line in left_out(len(group.changes), shown, "connection"))
 
 
@@ -133,21 +130,23 @@ def _status(delta: StatusDelta, shown: int) -> Iterator[str]:
         yield ""
         yield "| framework | requirement | before | after | change |"
         yield "|---|---|---|---|---|"
-        yield from (f"| {r.framework} | {r.id} {_cell(r.title)} | {r.old or '–'} | "
+        yield from (f"| {r.framework} | {r.id} {markdown_text(r.title)} | {r.old or '–'} | "
                     f"{r.new or '–'} | {status_words(r.change)} |" for r in delta.requirements)
     if delta.findings:
         yield ""
         yield "| change | check | target | finding | before | after |"
         yield "|---|---|---|---|---|---|"
-        yield from (f"| {status_words(f.change)} | `{f.check_id}` | {_cell(f.target)} | "
-                    f"{_cell(f.message + widened_text(f))} | {f.old or '–'} | {f.new or '–'} |"
+        yield from (f"| {status_words(f.change)} | `{f.check_id}` | {markdown_text(f.target)} "
+                    f"| {markdown_text(f.message + widened_text(f))} | {f.old or '–'} "
+                    f"| {f.new or '–'} |"
                     for f in delta.findings[:shown])
         yield from _rest(left_out(len(delta.findings), shown, "finding"))
     if delta.exceptions:
         yield ""
         yield "| exception | check | target | expires | before | after | change |"
         yield "|---|---|---|---|---|---|---|"
-        yield from (f"| {e.id} | `{e.check}` | {_cell(e.target)} | {e.expires} | "
+        yield from (f"| {markdown_text(e.id)} | `{e.check}` | {markdown_text(e.target)} "
+                    f"| {e.expires} | "
                     f"{e.old or '–'} | {e.new or '–'} | {e.change} |" for e in delta.exceptions)
 
 
@@ -165,10 +164,13 @@ def _authorship(authorship: Authorship, shown: int) -> Iterator[str]:
     for policy in authorship.policies[:shown]:
         for sha in policy.commits:
             c = commits[sha]
-            yield (f"| `{policy.key}` | `{sha[:SHORT_SHA]}` | {_cell(c.author)} | {c.date} | "
-                   f"{_cell(c.subject)} | {c.signature} |")
+            yield (f"| {markdown_code(policy.key)} | `{sha[:SHORT_SHA]}` "
+                   f"| {markdown_text(c.author)} | {c.date} | {markdown_text(c.subject)} "
+                   f"| {c.signature} |")
         if policy.uncommitted:
-            yield f"| `{policy.key}` | – | – | – | uncommitted changes in the work tree | – |"
+            yield (f"| {markdown_code(policy.key)} | – | – | – | uncommitted changes in the "
+                   "work tree | – |")
         if not policy.commits and not policy.uncommitted:
-            yield f"| `{policy.key}` | – | – | – | no commit in the range changed its text | – |"
+            yield (f"| {markdown_code(policy.key)} | – | – | – | no commit in the range changed "
+                   "its text | – |")
     yield from _rest(left_out(len(authorship.policies), shown, "policy", "policies"))

@@ -9,6 +9,7 @@ from typing import Any
 from reporter.diff.model import as_plain
 from reporter.diff.render import first_that_fits, left_out, widened_text
 from reporter.gate.compute import GateResult, NewConnection, Reason
+from reporter.render.markdown import markdown_code, markdown_text
 from reporter.wording import counted
 
 SHOWN = 50
@@ -37,23 +38,18 @@ def render_json(result: GateResult) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def _code(text: str) -> str:
-    return "`" + text.replace("`", "'") + "`"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def _connection_row(c: NewConnection) -> str:
     flag = "**worse**" if c.worse else ("declared" if c.undeclared is None else "undeclared")
-    into = ", ".join(c.into) or "—"
-    rules = "<br>".join(_cell(r) for r in c.rules) or "—"
-    return f"| {_code(c.src)} | {_code(c.dst)} | {c.opened} | {into} | {flag} | {rules} |"
+    into = ", ".join(markdown_text(z) for z in c.into) or "—"
+    rules = "<br>".join(markdown_text(r) for r in c.rules) or "—"
+    return (f"| {markdown_code(c.src)} | {markdown_code(c.dst)} | {c.opened} | {into} "
+            f"| {flag} | {rules} |")
 
 
-def _reasons(reasons: Sequence[Reason], shown: int, prefix: str) -> list[str]:
-    lines = [f"{prefix}{r.kind}: {r.text}" for r in reasons[:shown]] or [f"{prefix}nothing"]
+def _reasons(reasons: Sequence[Reason], shown: int, prefix: str, *, markdown: bool = False
+             ) -> list[str]:
+    lines = [f"{prefix}{r.kind}: {markdown_text(r.text) if markdown else r.text}"
+             for r in reasons[:shown]] or [f"{prefix}nothing"]
     return lines + [prefix + line for line in left_out(len(reasons), shown, "reason")]
 
 
@@ -69,9 +65,9 @@ def render_md(result: GateResult) -> str:
 
 
 def _comment(result: GateResult, shown: int, details: bool) -> str:
-    lines = [f"### reporter gate: {verdict(result)}", ""]
-    lines += ["**What got worse**", "", *_reasons(result.worse, shown, "- ")]
-    lines += ["", "**What got better**", "", *_reasons(result.better, shown, "- ")]
+    lines = [f"### reporter gate: {markdown_text(verdict(result))}", ""]
+    lines += ["**What got worse**", "", *_reasons(result.worse, shown, "- ", markdown=True)]
+    lines += ["", "**What got better**", "", *_reasons(result.better, shown, "- ", markdown=True)]
     if result.connections:
         connections = _shown_connections(result)
         lines += ["", "**New connections**", "",
@@ -80,8 +76,8 @@ def _comment(result: GateResult, shown: int, details: bool) -> str:
         lines += [_connection_row(c) for c in connections[:shown]]
         lines += ["", *left_out(len(connections), shown, "new connection")] if len(
             connections) > shown else []
-    lines += ["", *[f"> {note}" for note in result.notes]] if result.notes else []
-    lines += ["", f"Config: {_code(result.config)}"]
+    lines += ["", *[f"> {markdown_text(note)}" for note in result.notes]] if result.notes else []
+    lines += ["", f"Config: {markdown_code(result.config)}"]
     if not details:
         lines += ["", "Details (policy changes and findings) left out: the comment would be too "
                       "long for GitHub; `-o json` and `reporter diff` have them."]
@@ -89,14 +85,15 @@ def _comment(result: GateResult, shown: int, details: bool) -> str:
     lines += ["", "<details><summary>Details: policy changes and findings</summary>", ""]
     for change in result.delta.policies:
         diff = change.diff.rstrip().splitlines()
-        lines += [f"{change.change} {_code(change.key)} "
-                  f"({change.new_location or change.old_location})", "", "```diff",
+        lines += [f"{change.change} {markdown_code(change.key)} "
+                  f"({markdown_text(change.new_location or change.old_location or '')})", "",
+                  "```diff",
                   *diff[:DIFF_LINES], "```", *left_out(len(diff), DIFF_LINES, "line"), ""]
     status = result.delta.status
     findings = list(status.findings) if status else []
     for finding in findings[:shown]:
-        lines.append(f"- {finding.change}: {finding.check_id} {_code(finding.target)}: "
-                     f"{_cell(finding.message + widened_text(finding))}")
+        lines.append(f"- {finding.change}: {finding.check_id} {markdown_code(finding.target)}: "
+                     f"{markdown_text(finding.message + widened_text(finding))}")
     lines += [f"- {line}" for line in left_out(len(findings), shown, "finding")]
     lines += ["", "</details>"]
     return "\n".join(lines) + "\n"

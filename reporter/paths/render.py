@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reporter.paths.search import AttackPath, PathReport, TargetPaths
+from reporter.render.markdown import markdown_code, markdown_text
 from reporter.wording import counted
 
 
@@ -69,24 +70,21 @@ def render_txt(report: PathReport) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
 def render_md(report: PathReport) -> str:
-    lines = [f"**{_headline(report)}**", ""]
+    lines = [f"**{markdown_text(_headline(report))}**", ""]
     if report.exposed:
         what = "data store" if report.destination == "data stores" else "target"
         lines += [f"| {what} | min hops | entry workloads |", "| --- | ---: | ---: |"]
-        lines += [f"| `{_cell(t.target)}` | {t.min_hops} | {t.entries} |"
+        lines += [f"| {markdown_code(t.target)} | {t.min_hops} | {t.entries} |"
                   for t in report.exposed]
         lines.append("")
     for target in report.exposed:
         for path in target.paths:
-            lines.append(f"- `{' → '.join(path.nodes)}`")
+            lines.append(f"- {markdown_code(' → '.join(path.nodes))}")
             for hop in path.hops:
-                lines.append(f"  - `{hop.src}` → `{hop.dst}` ({hop.ports}): "
-                             + "; ".join(_cell(r) for r in hop.rules))
+                lines.append(f"  - {markdown_code(hop.src)} → {markdown_code(hop.dst)} "
+                             f"({markdown_text(hop.ports)}): "
+                             + "; ".join(markdown_text(r) for r in hop.rules))
     return "\n".join(lines).rstrip() + "\n"
 
 

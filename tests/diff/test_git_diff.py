@@ -129,7 +129,7 @@ def test_the_command_line_exits_0_for_no_difference_and_1_for_one(history: Histo
     changed = CliRunner().invoke(cli, ["diff", "--git-range", "v2..v3", "estate", "-o", "md",
                                        "--allowed-signers", str(history.signers)])
     assert changed.exit_code == 1, changed.output
-    assert (f"| `shop/db` | `{history.port_changed[:12]}` | {ALICE[0]} &lt;{ALICE[1]}&gt; | "
+    assert (f"| `shop/db` | `{history.port_changed[:12]}` | {ALICE[0]} \\<{ALICE[1]}> | "
             "2024-03-01T09:00:00+01:00 | db: listen on 5433 | good |") in changed.stdout
 
 
