@@ -271,3 +271,73 @@ def test_paths_kept_per_target_follow_the_limit_fewest_hops_first() -> None:
     (whole,) = finder.search(internet, stores, 4, each=False).targets
     assert whole.target == "stores" and whole.zones == ()
     assert whole.min_hops == min(t.min_hops for t in every.targets if t.min_hops is not None)
+
+
+def test_the_first_hop_from_the_internet_names_the_rules_admitting_it_on_those_ports(
+    tmp_path: Path
+) -> None:
+    """Of the entry's rules, those admitting internet ranges on the ports they reach it on: not
+    a rule on the same port for other peers, nor one for the internet on a named port the
+    entry does not declare. The database behind it is two hops away: within a limit of 2,
+    not of 1."""
+    (tmp_path / "estate.yaml").write_text("""\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: w, image: w, ports: [{containerPort: 443, name: https}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: shop, labels: {app: api}}
+spec: {containers: [{name: a, image: a}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shop, labels: {app: db}}
+spec: {containers: [{name: d, image: d, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-public, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0}}], ports: [{port: 443}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-from-api, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}], ports: [{port: 443}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-metrics, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0}}], ports: [{port: metrics}]}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: db}}
+  ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 5432}]}]
+""", encoding="utf-8")
+    ctx = CheckContext(analyse(load_paths([str(tmp_path / "estate.yaml")])), Config())
+    finder = PathFinder(ctx)
+    internet = Selection("internet", ctx.endpoints(internet=True), internet=True)
+    web = select(ctx, "shop/web", "--to")
+    (target,) = finder.search(internet, web, 1).targets
+    (path,) = target.paths
+    (hop,) = path.hops
+    assert (hop.src, hop.dst, hop.ports) == ("internet", "shop/web[Pod]", "TCP 443")
+    assert hop.rules == (f"ingress of shop/web[Pod]: allowed by shop/web-public ingress[0] "
+                         f"({tmp_path}/estate.yaml:21)",)
+    db = select(ctx, "shop/db", "--to")
+    (two,) = finder.search(internet, db, 2).targets
+    assert (two.min_hops, two.entries) == (2, 1)
+    assert [(h.src, h.dst) for h in two.paths[0].hops] == [
+        ("internet", "shop/web[Pod]"), ("shop/web[Pod]", "shop/db[Pod]")]
+    (one,) = finder.search(internet, db, 1).targets
+    assert (one.min_hops, one.entries, one.paths) == (None, 0, ())
