@@ -124,7 +124,7 @@ def _root_causes(errors: list[ErrorDetails]) -> list[ErrorDetails]:
 
 
 def _problem(path: str, raw: Any, details: ErrorDetails) -> Problem:
-    loc = tuple(p for p in details["loc"] if not _is_union_tag(p))
+    loc = tuple(details["loc"])
     if details["type"] == "extra_forbidden" and loc[-1] in RENAMED:
         message = (f"unknown key {loc[-1]!r}: it is now called {RENAMED[str(loc[-1])]!r}; "
                    "did you mean that? (rename the key, the value stays)")
@@ -153,11 +153,6 @@ def _problem(path: str, raw: Any, details: ErrorDetails) -> Problem:
     else:
         message = details["msg"].removeprefix("Value error, ")
     return Problem(message, file=path, line=_line_of(raw, loc), field=field_path(loc))
-
-
-def _is_union_tag(part: int | str) -> bool:
-    # pydantic adds the union member's name to locations, e.g. "function-before[...]".
-    return isinstance(part, str) and ("[" in part or part in ("str", "Selector"))
 
 
 def _keys_at(loc: Sequence[int | str]) -> list[str]:

@@ -20,8 +20,9 @@ from reporter.inventory.model import LabelSelector, Requirement
 
 API_VERSION: Final = "compliance-reporter/v1"
 KIND: Final = "ReporterConfig"
-STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
-                     populate_by_name=True)
+STRICT = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+"""Keys as the schema and docs/config.md write them (``from``, not the field's name ``source``),
+each once; a config read is never changed."""
 
 _NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 _GLOB_PATTERN = r"^[-a-z0-9.*?\[\]/]+$"

@@ -6,15 +6,18 @@ import ipaddress
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from reporter.config import (
     Config,
     check_references,
     json_schema,
     load_config,
+    parse_period,
 )
 from reporter.errors import InputError
 from reporter.inventory.model import LabelSelector, Requirement
@@ -173,3 +176,112 @@ exceptions:
 def test_a_missing_file_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="cannot read the config"):
         load_config(str(tmp_path / "absent.yaml"))
+
+
+def test_unknown_keys_are_named_against_the_keys_where_they_stand(tmp_path: Path) -> None:
+    """A zone is an item of a list: its keys are the zone's; ``internet``'s are its own."""
+    message = load_error(tmp_path, "zones:\n  - {name: cde, kind: cde, namespace: payments}\n"
+                                   "  - {name: b, kind: cde, names: [a], xyzzy: 1}\n")
+    path = str(tmp_path / "reporter.yaml")
+    assert (f"{path}:2: zones[0].namespace: unknown key 'namespace'; did you mean "
+            "'namespaces'?") in message
+    assert (f"{path}:3: zones[1].xyzzy: unknown key 'xyzzy'; allowed here: data_stores, "
+            "description, frameworks, kind, name, names, namespaces, pods, split_by") in message
+    assert "internet.xyzzy: unknown key 'xyzzy'; allowed here: exclude, pod_cidrs, " \
+        "service_cidrs" in load_error(tmp_path, "internet: {xyzzy: 1}")
+
+
+def test_a_selector_of_the_wrong_type_says_what_a_selector_is(tmp_path: Path) -> None:
+    """A selector is text or a mapping; a number is neither."""
+    message = load_error(tmp_path, "zones: [{name: cde, kind: cde, names: [a], namespaces: 5}]")
+    assert message.splitlines()[0].endswith(
+        "reporter.yaml:1: zones[0].namespaces: expected a mapping with keys among "
+        "matchExpressions, matchLabels, got 5")
+
+
+def test_an_item_that_fails_is_the_error_not_the_list_left_too_short(tmp_path: Path) -> None:
+    message = load_error(tmp_path, "flows: [{name: f, from: {internet: true}, to: {namespace: "
+                                   "x}, ports: ['tcp 80'], justification: j}]")
+    assert "flows[0].ports[0]: 'tcp 80': write a port as 'TCP 443'" in message
+    assert "at least 1 item" not in message
+
+
+def test_several_documents_are_not_a_config(tmp_path: Path) -> None:
+    assert "reporter.yaml: holds several YAML documents; a config is one" in load_error(
+        tmp_path, "kind: ReporterConfig\n---\nkind: ReporterConfig\n")
+
+
+def test_the_config_used_is_described_with_how_it_was_chosen(tmp_path: Path) -> None:
+    assert load_config(None).describe() == (
+        "none (defaults: the whole cluster is one zone, no declared flows)")
+    path = write(tmp_path, "zones: []\n")
+    assert load_config(path).describe() == path
+    assert load_config(path, "found among the inputs").describe() == (
+        f"{path} (found among the inputs)")
+
+
+def test_an_attestation_of_an_unknown_requirement_is_refused(tmp_path: Path) -> None:
+    loaded = load_config(write(tmp_path, """attestations:
+  - {framework: pci, requirement: 1.3.1, evidence: e, by: b, date: 2024-01-01}
+  - {framework: pci, requirement: 1.3.9, evidence: e, by: b, date: 2024-01-01}
+"""))
+    requirements = {"pci": ["1.3.1", "1.3.2"]}
+    with pytest.raises(InputError) as caught:
+        check_references(loaded, ["pci"], [], requirements)
+    message = caught.value.diagnostics()
+    assert ("reporter.yaml:3: attestations[1].requirement: unknown requirement of pci '1.3.9'; "
+            "did you mean '1.3.2'?") in message
+    assert "attestations[0]" not in message
+    check_references(loaded, ["pci"], [])  # without the catalog's requirements: not checked
+
+
+@pytest.mark.parametrize(("text", "start", "end"), [
+    ("2024Q1", date(2024, 1, 1), date(2024, 3, 31)),
+    ("2024q2", date(2024, 4, 1), date(2024, 6, 30)),
+    ("2023Q4", date(2023, 10, 1), date(2023, 12, 31)),
+    (" 2024-02-01..2024-02-29 ", date(2024, 2, 1), date(2024, 2, 29)),
+])
+def test_a_period_is_a_quarter_or_two_dates_both_included(text: str, start: date, end: date
+                                                          ) -> None:
+    assert parse_period(text) == (start, end)
+
+
+def test_a_period_may_be_one_day_not_run_backwards_nor_be_another_form(tmp_path: Path) -> None:
+    day = load_config(write(tmp_path, "period: 2024-03-01..2024-03-01\n")).config.period
+    assert day is not None and (day.start, day.end) == (date(2024, 3, 1), date(2024, 3, 1))
+    assert "end is before start" in load_error(tmp_path, "period: 2024-03-02..2024-03-01\n")
+    with pytest.raises(ValueError, match=r"'2024Q5' is not a period: write START..END"):
+        parse_period("2024Q5")
+
+
+def test_two_zones_flows_or_exceptions_of_one_name_are_refused(tmp_path: Path) -> None:
+    assert "zone names must be unique: cde" in load_error(tmp_path, """zones:
+  - {name: cde, kind: cde, names: [a]}
+  - {name: cde, kind: cde, names: [b]}
+  - {name: web, kind: other, names: [c]}
+""")
+
+
+def test_a_flow_takes_the_keys_the_schema_names_and_a_blank_justification_is_none(
+    tmp_path: Path
+) -> None:
+    """PCI DSS asks a business reason of every allowed flow: spaces are not one. ``from`` and
+    ``to`` are the keys (``source`` is the field's name in the code, not a key); ports run to
+    65535."""
+    flow = "flows: [{name: f, from: {internet: true}, to: {namespace: x}, ports: [%s], " \
+           "justification: '%s'}]"
+    assert "flows[0].justification: String should have at least 1 character" in load_error(
+        tmp_path, flow % ("TCP 443", "   "))
+    loaded = load_config(write(tmp_path, flow % ("TCP 1-65535", "  Shop.  "))).config.flows[0]
+    assert (loaded.justification, loaded.ports) == ("Shop.", ("TCP 1-65535",))
+    assert "'TCP 65536': ports are 1-65535" in load_error(tmp_path, flow % ("TCP 65536", "j"))
+    message = load_error(tmp_path, "flows: [{name: f, source: {internet: true}, to: "
+                                   "{namespace: x}, ports: [TCP 443], justification: j}]")
+    assert "flows[0].source: unknown key 'source'" in message
+    assert "flows[0].from: required key 'from' is missing" in message
+
+
+def test_a_config_read_cannot_be_changed() -> None:
+    config = Config()
+    with pytest.raises(ValidationError, match="frozen"):
+        config.zones = ()  # type: ignore[misc]
