@@ -248,3 +248,53 @@ def test_a_pull_request_opening_hundreds_of_connections_still_fits_one_comment(
     assert worse > 0 and all("**worse**" in row for row in rows[:min(worse, SHOWN)])
     terminal = gate(repo, f"{commits['tightened']}..{head}")[1]
     assert f"  … and {listed.group(1)} more new connections" in terminal
+
+
+INTERNET_TO_DB = """\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: postgres-public, namespace: db}
+spec:
+  podSelector: {matchLabels: {app: postgres}}
+  policyTypes: [Ingress]
+  ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/0}}], ports: [{protocol: TCP, port: 5432}]}]
+"""
+
+
+def test_a_shorter_path_from_the_internet_to_a_data_store_fails(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    """Before, the internet reached the database through the API (2 hops); now directly."""
+    repo, commits = history
+    repo.git("checkout", "-q", commits["tightened"])
+    repo.write("estate/policies/public.yaml", INTERNET_TO_DB)
+    public = repo.commit("db: open to the internet")
+    code, out = gate(repo, f"{commits['tightened']}..{public}", "-o", "json")
+    data = json.loads(out)
+    assert code == 1
+    assert [r["text"] for r in data["worse"] if r["kind"] == "path"] == [
+        "new path to db/postgres[StatefulSet]: 1 hop (before: 2), e.g. internet -> "
+        "db/postgres[StatefulSet]"]
+    assert [r["text"] for r in data["worse"] if r["kind"] == "connection"] == [
+        "new connection 0.0.0.0-255.255.255.255[External] -> db/postgres[StatefulSet] "
+        "(TCP 5432) from the internet, zone records, not declared"]
+    assert not any("were not judged" in note for note in data["notes"])
+
+
+def test_without_a_workload_by_workload_map_new_connections_are_not_judged(
+        history: tuple[Repo, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too many changes to list pair by pair: the comparison is between zones, so the gate
+    judges requirements and paths only, and says so."""
+    import reporter.diff.compute
+    monkeypatch.setattr(reporter.diff.compute, "LISTED_PAIRS_LIMIT", 0)
+    import reporter.diff.record
+    import reporter.diff.sides
+    monkeypatch.setattr(reporter.diff.record, "PACK_CONNECTIONS_LIMIT", 0)
+    monkeypatch.setattr(reporter.diff.sides, "EXACT_DIFF_LIMIT", 0)
+    repo, commits = history
+    code, out = gate(repo, f"{commits['base']}..{commits['opened']}", "-o", "json")
+    data = json.loads(out)
+    assert data["new_connections"] == []
+    assert {r["kind"] for r in data["worse"]} == {"finding"}
+    assert ("new connections were not judged: the exact map is missing or too large; "
+            "requirements and paths were") in data["notes"]
