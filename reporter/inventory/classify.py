@@ -204,9 +204,6 @@ class Skip:
     reason: str
     line: int | None = None
     """The document's line when one document of a file is meant."""
-    non_manifest: bool = True
-    """Something that is not a manifest (``--strict`` makes it an error), as opposed to a
-    manifest left out on purpose (a copy already read)."""
 
 
 def strict_json_problem(text: str, path: str) -> Problem | None:
