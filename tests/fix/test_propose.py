@@ -4,12 +4,14 @@ the DNS servers would stop answering or forwarding."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from reporter.checks import CheckContext
 from reporter.config import Config, FlowEnd, load_config
+from reporter.fix import Rechecker
 from reporter.fix.peers import dns_rule
 from reporter.fix.propose import (
     PolicyText,
@@ -218,3 +220,23 @@ spec: {podSelector: {}, policyTypes: [Egress]}
     assert [c for p in denies for c, _ in p.closes] == ["netpol.namespace-default-deny-ingress"]
     assert sorted(p.file for p in proposals if p.cause == "dns") == [
         "shop-api-dns.yaml", "shop-db-dns.yaml"]
+
+
+def test_the_proposals_withdrawn_for_a_harm_are_the_ones_that_cause_it() -> None:
+    """Each harm one proposal alone causes: those proposals, together. Else the proposal
+    without which the fewest harms remain, named with a harm that goes with it; when none
+    helps alone, the last one."""
+    p = [Proposal(f"p{i}.yaml", "ns", f"c{i}", (), ()) for i in range(3)]
+    checker = Rechecker.__new__(Rechecker)  # _culprits reads nothing of the rechecker's state
+
+    def culprits(harms: list[str], cause: Callable[[set[str]], set[str]]) -> list[object]:
+        found = checker._culprits(p, lambda kept: cause({x.cause for x in kept}), harms,
+                                  lambda harm: f"causes {harm}")
+        return [(proposal.cause, why) for proposal, why in found]
+    assert culprits(["a", "b"], lambda kept: {h for h, c in (("a", "c0"), ("b", "c1"))
+                                              if c in kept}) == [
+        ("c0", "causes a"), ("c1", "causes b")]
+    assert culprits(["y", "x"], lambda kept: ({"x"} if {"c0", "c1"} <= kept else set())
+                    | ({"y"} if "c2" in kept else set())) == [("c0", "causes x")]
+    assert culprits(["z"], lambda kept: {"z"} if len(kept) >= 2 else set()) == [
+        ("c2", "causes z")]
