@@ -129,14 +129,18 @@ def _problem(path: str, raw: Any, details: ErrorDetails) -> Problem:
         message = (f"unknown key {loc[-1]!r}: it is now called {RENAMED[str(loc[-1])]!r}; "
                    "did you mean that? (rename the key, the value stays)")
     elif details["type"] == "extra_forbidden":
-        allowed = _keys_at(loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        model = _model_at(loc[:-1])
+        allowed = _keys_of(model)
+        field = model.model_fields.get(str(loc[-1])) if model else None
+        # The code's name of a field the YAML spells otherwise (``source`` for ``from``).
+        close = ([field.alias] if field is not None and field.alias
+                 else difflib.get_close_matches(str(loc[-1]), allowed, n=1))
         message = f"unknown key {loc[-1]!r}" + (
             f"; did you mean {close[0]!r}?" if close else f"; allowed here: {', '.join(allowed)}")
     elif details["type"] == "missing":
         message = f"required key {loc[-1]!r} is missing"
     elif details["type"] in ("model_type", "dict_type"):
-        keys = _keys_at(loc)
+        keys = _keys_of(_model_at(loc))
         among = f" with keys among {', '.join(keys)}" if keys else ""
         message = f"expected a mapping{among}, got {details['input']!r}"
     elif details["type"] in ("tuple_type", "list_type"):
@@ -155,21 +159,25 @@ def _problem(path: str, raw: Any, details: ErrorDetails) -> Problem:
     return Problem(message, file=path, line=_line_of(raw, loc), field=field_path(loc))
 
 
-def _keys_at(loc: Sequence[int | str]) -> list[str]:
-    """The keys allowed by the model found by following ``loc`` from Config."""
+def _keys_of(model: type[BaseModel] | None) -> list[str]:
+    """The keys a model allows, as the YAML writes them."""
+    return sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+
+
+def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
+    """The model found by following ``loc`` from Config (keys as the YAML writes them)."""
     annotation: Any = Config
     for part in loc:
         annotation = _model_in(annotation)
         if annotation is None:
-            return []
+            return None
         if isinstance(part, str):
             field = next((f for n, f in annotation.model_fields.items()
                           if part in (n, f.alias)), None)
             if field is None:
-                return []
+                return None
             annotation = field.annotation
-    model = _model_in(annotation)
-    return sorted(f.alias or n for n, f in model.model_fields.items()) if model else []
+    return _model_in(annotation)
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

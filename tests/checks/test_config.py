@@ -277,7 +277,7 @@ def test_a_flow_takes_the_keys_the_schema_names_and_a_blank_justification_is_non
     assert "'TCP 65536': ports are 1-65535" in load_error(tmp_path, flow % ("TCP 65536", "j"))
     message = load_error(tmp_path, "flows: [{name: f, source: {internet: true}, to: "
                                    "{namespace: x}, ports: [TCP 443], justification: j}]")
-    assert "flows[0].source: unknown key 'source'" in message
+    assert "flows[0].source: unknown key 'source'; did you mean 'from'?" in message
     assert "flows[0].from: required key 'from' is missing" in message
 
 
