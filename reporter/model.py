@@ -124,6 +124,11 @@ class Location(_Model):
         """``file:line``, or the file alone when no line is known."""
         return f"{self.file}:{self.line}" if self.line else self.file
 
+    @property
+    def subject(self) -> str:
+        """What is there: ``NetworkPolicy ns/name ingress[0]``, the object alone, or nothing."""
+        return " ".join(p for p in (self.object, self.rule) if p)
+
 
 class Finding(_Model):
     """One thing a check found, with the evidence that proves it."""

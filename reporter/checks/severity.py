@@ -91,7 +91,7 @@ def _rule_ref(finding: Finding, direction: str | None) -> str | None:
     for location in finding.locations:
         if location.rule and location.object and (
                 direction is None or location.rule.startswith(direction)):
-            return f"{location.object} {location.rule} ({location.place})"
+            return f"{location.subject} ({location.place})"
     if direction is not None:
         return None
     for location in finding.locations:

@@ -230,8 +230,7 @@ def _finding_observation(finding: Finding, observation_uuid: str, at: datetime) 
 
 def _evidence_lines(finding: Finding) -> Iterator[str]:
     for loc in finding.locations:
-        what = " ".join(p for p in (loc.object, loc.rule) if p)
-        yield f"{loc.place} ({what})" if what else loc.place
+        yield f"{loc.place} ({loc.subject})" if loc.subject else loc.place
 
 
 def _remarks(finding: Finding) -> str:

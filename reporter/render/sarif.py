@@ -246,8 +246,8 @@ def _locations(finding: Finding) -> Iterator[Json]:
     for loc in physical:
         location: Json = {"physicalLocation": _physical(loc)}
         if loc.object:
-            name = f"{loc.object} {loc.rule}" if loc.rule else loc.object
-            location["logicalLocations"] = [{"fullyQualifiedName": name, "kind": "resource"}]
+            location["logicalLocations"] = [{"fullyQualifiedName": loc.subject,
+                                              "kind": "resource"}]
         yield location
 
 

@@ -76,8 +76,7 @@ def _finding_lines(finding: Finding, verbose: bool) -> Iterator[Text]:
         yield Text(f"          affects {len(finding.affected)}: "
                    f"{', '.join(finding.affected[:AFFECTED_LIMIT])}{more}", style="dim")
     for location in finding.locations[1:]:
-        what = " ".join(filter(None, (location.object, location.rule)))
-        yield Text(f"          at {location.place} {what}".rstrip(), style="dim")
+        yield Text(f"          at {location.place} {location.subject}".rstrip(), style="dim")
     if finding.ports:
         yield Text(f"          ports: {finding.ports}", style="dim")
     for detail in finding.details:
