@@ -23,6 +23,18 @@ def listed(names: Sequence[str], shown: int, noun: str) -> str:
     return f"{', '.join(names[:shown])} and {counted(len(names) - shown, 'more ' + noun)}"
 
 
+def joined(names: Sequence[str]) -> str:
+    """Names as a sentence lists them: ``a``, ``a and b``, ``a, b and c``."""
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def zone_group(zones: Sequence[str]) -> str:
+    """The group of peers in these zones: ``zone cde``, ``zones cde and phi``."""
+    return f"zone {zones[0]}" if len(zones) == 1 else f"zones {joined(zones)}"
+
+
 def in_days(span: timedelta) -> float:
     """A span in days, to a tenth (how the period's windows and states are measured)."""
     return round(span.total_seconds() / 86400, 1)

@@ -18,7 +18,7 @@ from reporter.inventory.model import NetworkPolicy, Workload
 from reporter.netpol.engine import Reachability
 from reporter.netpol.pairs import internet_ranges
 from reporter.netpol.selectors import BoolVector
-from reporter.wording import counted
+from reporter.wording import counted, zone_group
 
 T = TypeVar("T")
 
@@ -124,7 +124,9 @@ class CheckContext:
 
     def peer_groups(self) -> tuple[list[str], np.ndarray]:
         """Names of peer groups (zones, out of scope, internet, external addresses) and each
-        endpoint's group: how findings summarise who is on the other side of a boundary."""
+        endpoint's group: how findings summarise who is on the other side of a boundary.
+        Workloads in several zones are a group of their own, ``zones cde and phi``: in a
+        list of groups, ``zone cde, phi`` would read as two."""
         return self.shared("peer-groups", self._peer_groups)
 
     def _peer_groups(self) -> tuple[list[str], np.ndarray]:
@@ -133,7 +135,7 @@ class CheckContext:
         for i in range(self.compiled.n_endpoints):
             if i < self.n_workloads:
                 zones = self._zones_of_workload[i]
-                label = f"zone {', '.join(zones)}" if zones else "out of scope"
+                label = zone_group(zones) if zones else "out of scope"
             else:
                 label = "the internet" if self.is_internet(i) else "external addresses"
             group_of[i] = labels.setdefault(label, len(labels))

@@ -42,7 +42,7 @@ are always detailed: the internet among the examples is what the severity reads.
 def _group_order(label: str) -> tuple[bool, str]:
     """Groups of peers in the order findings show them: the groups that are not zones, then
     the zones, each by name."""
-    return label.startswith("zone "), label
+    return label.startswith(("zone ", "zones ")), label
 
 
 def _place(location: Location) -> tuple[object, ...]:

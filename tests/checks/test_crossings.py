@@ -36,7 +36,7 @@ from reporter.netpol.engine import analyse
 from reporter.wording import counted
 from tests.inventory.helpers import load_text
 
-from .harness import run_file
+from .harness import context, run_file
 from .test_views import ROOT, SETTINGS
 
 Shown = tuple[list[int], list[int], list[tuple[int, int]]]
@@ -276,3 +276,40 @@ def test_batches_of_parts_are_consecutive_and_hold_every_part(sizes: list[int],
     for _, batch in batches[:-1]:  # each batch but the last reaches the size, just
         held = [len(p.insides) for p in batch]
         assert sum(held) >= at_once > sum(held[:-1])
+
+
+def test_workloads_in_several_zones_are_one_group_named_with_every_zone() -> None:
+    """A database in two zones is reached as a group of its own, ``zones cde and phi``,
+    listed among the zones: ``zone cde, phi`` would read as two groups in a list of them."""
+    ctx = context("""
+apiVersion: compliance-reporter/v1
+kind: ReporterConfig
+zones:
+- {name: shop, kind: other, names: [web]}
+- {name: cde, kind: cde, names: [payments, shared]}
+- {name: phi, kind: phi, names: [records, shared]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: shop, namespace: web, labels: {app: shop}}
+spec: {containers: [{name: shop, image: shop}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: payments, labels: {app: api}}
+spec: {containers: [{name: api, image: api}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: shared, labels: {app: db}}
+spec: {containers: [{name: db, image: db}]}
+""")
+    labels, group_of = ctx.peer_groups()
+    assert labels[group_of[ctx.reach.endpoint("shared/db[Pod]").index]] == (
+        "zones cde and phi")
+    shop = next(f for f in run_check(REGISTRY["zone.egress-declared"], ctx).findings
+                if f.target.startswith("zone shop"))
+    groups = [d.split(":")[0] for d in shop.details if d.startswith("to ")]
+    assert groups == ["to the internet", "to zone cde", "to zones cde and phi"], shop.details
+    assert any(d.startswith("to zones cde and phi: 1 destination: shared/db[Pod]")
+               for d in shop.details), shop.details
