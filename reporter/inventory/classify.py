@@ -67,10 +67,14 @@ POD_RUNNING_KINDS: Mapping[str, tuple[str, ...]] = {
                          "KafkaBridge"),
     "postgresql.cnpg.io": ("Cluster", "Pooler"),
     "acid.zalan.do": ("postgresql",),
+    "gateway.networking.k8s.io": ("Gateway",),
 }
 """Kinds that run pods without a container pod template: a KubeVirt VM runs in a pod, and
 operators (prometheus-operator, Strimzi, CloudNativePG, Zalando's) turn these into pods whose
-labels the map cannot know."""
+labels the map cannot know. So do in-cluster implementations of the Gateway API (Istio,
+Envoy Gateway, Cilium, NGINX Gateway Fabric) for a Gateway: its proxy pods, which take the
+gateway's traffic and connect to its routes' backends (a cloud load balancer runs none; which
+one serves it is not known here). Its routes run nothing."""
 NO_PODS_REASON = "does not select or run pods, so it does not affect NetworkPolicy reachability"
 NOT_A_WORKLOAD_API = "is not a Kubernetes workload API"
 """Why a workload kind under another group is skipped (after its apiVersion and kind)."""

@@ -373,10 +373,16 @@ UNMODELLED_KINDS = (
     "template: {spec: {containers: [{name: c, image: busybox}]}}\n",
     "apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\n"
     "metadata: {name: k8s, namespace: shop}\nspec: {replicas: 2}\n",
+    "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"
+    "metadata: {name: edge, namespace: shop}\nspec: {gatewayClassName: istio, listeners: [\n"
+    "  {name: http, port: 80, protocol: HTTP}]}\n",
+    "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+    "metadata: {name: web, namespace: shop}\nspec: {parentRefs: [{name: edge}], rules: [\n"
+    "  {backendRefs: [{name: web, port: 80}]}]}\n",
 )
-"""A Rollout, a VM, a SandboxTemplate (a pod spec under spec.podTemplate) and a Prometheus (its
-operator's) run pods; an OVN network isolates; a custom Widget's operator may run pods,
-unknown; a PodTemplate runs none."""
+"""A Rollout, a VM, a SandboxTemplate (a pod spec under spec.podTemplate), a Prometheus (its
+operator's) and a Gateway (its implementation's proxies) run pods; an OVN network isolates; a
+custom Widget's operator may run pods, unknown; a PodTemplate and an HTTPRoute run none."""
 
 
 def test_kinds_that_run_pods_or_isolate_networks_are_named_not_skipped(tmp_path: Path) -> None:
@@ -386,6 +392,7 @@ def test_kinds_that_run_pods_or_isolate_networks_are_named_not_skipped(tmp_path:
     not_modelled = data["completeness"]["not_modelled"]
     assert [(m["kind"], m["effect"]) for m in not_modelled] == [
         ("ClusterUserDefinedNetwork", "allows or denies traffic"),
+        ("Gateway", "runs pods the map leaves out"),
         ("Prometheus", "runs pods the map leaves out"),
         ("Rollout", "runs pods the map leaves out"),
         ("SandboxTemplate", "runs pods the map leaves out"),
@@ -396,12 +403,13 @@ def test_kinds_that_run_pods_or_isolate_networks_are_named_not_skipped(tmp_path:
                                  "may create (a database or search cluster) are not in the "
                                  "map")
     assert skipped["PodTemplate"].startswith("does not select or run pods")
+    assert skipped["HTTPRoute"].startswith("does not select or run pods")
     caveats = {c for f in data["frameworks"] for r in f["requirements"] for c in r["caveats"]}
     assert any(c.startswith("Rollout shop/web (") and "not modelled (it runs pods the map "
                "leaves out): the map may be wrong in shop" in c for c in caveats)
     warnings = run("connectivity", repo)[2]
-    assert ("warning: 5 objects the map does not model are present (ClusterUserDefinedNetwork "
-            "tenant, Prometheus shop/k8s, Rollout shop/web, …): they allow or deny "
+    assert ("warning: 6 objects the map does not model are present (ClusterUserDefinedNetwork "
+            "tenant, Gateway shop/edge, Prometheus shop/k8s, …): they allow or deny "
             "traffic or run pods the map leaves out, so the map may be wrong in every namespace, "
             "shop") in warnings
 

@@ -544,9 +544,9 @@ def test_limitations_name_policies_of_other_kinds_and_what_else_was_not_modelled
     """Policies the map does not apply make it wrong where the cluster enforces them: the
     pack says which, how many of each, and which way they move real reachability. Objects are
     told by what they do, not by kind name: a Kyverno ClusterPolicy admits objects and is one
-    of the custom resources, Istio's Gateway configures a mesh while the Gateway API's is a
-    Kubernetes kind, a Deployment of another group is no workload; a finished Pod has no
-    traffic and limits nothing."""
+    of the custom resources, Istio's Gateway configures a mesh while the Gateway API's runs its
+    implementation's proxy pods, a Deployment of another group is no workload; a finished Pod
+    has no traffic and limits nothing."""
     from reporter.pipeline import Assessor, PipelineOptions
 
     (tmp_path / "estate.yaml").write_text(OTHER_KINDS)
@@ -559,12 +559,12 @@ def test_limitations_name_policies_of_other_kinds_and_what_else_was_not_modelled
         "CiliumNetworkPolicy (1), Server (1). Where the cluster enforces them, real "
         "reachability differs from the map (narrower for deny rules, wider for admin allow "
         "rules).",
-        "Objects that run pods were read but not modelled: Prometheus (1). Their pods are not "
-        "in the map, nor are their connections.",
+        "Objects that run pods were read but not modelled: Gateway (1), Prometheus (1). Their "
+        "pods are not in the map, nor are their connections.",
         "Workloads under an apiVersion that is not a Kubernetes workload API for their kind "
         "were not read: Deployment (1). If the cluster runs them, their pods are not in the "
         "map (the completeness statement gives each one's apiVersion).",
-        "Kinds present but not modelled: Gateway (1), Service (1). They do not select or run "
+        "Kinds present but not modelled: Service (1). They do not select or run "
         "pods, so they do not change which pods may connect; what they expose (for example a "
         "Service of type LoadBalancer) is not examined.",
         "Service-mesh configuration read but not examined: Gateway (1). It runs no pods; the "
