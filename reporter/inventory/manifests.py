@@ -132,6 +132,9 @@ class _InventoryBuilder:
         self.skipped_files: list[SkippedFile] = []
         self.copies: list[Copy] = []
         self.not_modelled: list[NotModelledPolicy] = []
+        self.not_modelled_seen: dict[tuple[str, str, str | None, str], tuple[Origin, object]] = {}
+        """The first copy of each object not modelled, and its body: a later identical one
+        (a base and a release bundle) is a copy, not a second object."""
         self.whole: set[str] = set()
         self.layout = RepositoryLayout(s.path for s in sources)
         self.kustomize_variants = 0
@@ -301,13 +304,13 @@ class _InventoryBuilder:
                                           NETWORK_POLICY_API) and changes_traffic(group, kind):
             scope = None if kind in CLUSTER_WIDE_KINDS else (written_namespace or
                                                               DEFAULT_NAMESPACE)
-            self.not_modelled.append(NotModelledPolicy(kind, api_version, shown, scope, origin,
-                                                       ALLOWS_OR_DENIES))
+            self._not_modelled(NotModelledPolicy(kind, api_version, shown, scope, origin,
+                                                 ALLOWS_OR_DENIES), group, body)
             return
         if kind not in MODELLED_KINDS and runs_pods(group, kind, body):
-            self.not_modelled.append(NotModelledPolicy(
+            self._not_modelled(NotModelledPolicy(
                 kind, api_version, shown, written_namespace or DEFAULT_NAMESPACE, origin,
-                RUNS_PODS))
+                RUNS_PODS), group, body)
             return
         reason = self._skip_reason(body, group, api_version, kind)
         key = (group, kind, namespace, name)
@@ -347,6 +350,17 @@ class _InventoryBuilder:
             workload = read_workload(reader, body, kind, namespace, name)
             if self._is_first(reader, body, key, origin, replace(workload, origin=_ANYWHERE)):
                 self.workloads.append(workload)
+
+    def _not_modelled(self, found: NotModelledPolicy, group: str, body: LineDict) -> None:
+        """Records an object the map does not model, unless it is a copy of one recorded."""
+        key = (group, found.kind, found.namespace, found.name)
+        first, first_body = self.not_modelled_seen.setdefault(key, (found.origin, body))
+        if first is found.origin:
+            self.not_modelled.append(found)
+        elif first_body == body:  # the mappings' lines differ, not their contents
+            self.copies.append(Copy(found.kind, found.name, found.namespace, found.origin, first))
+        else:  # variants (overlays choose one): each may be what the cluster runs
+            self.not_modelled.append(found)
 
     def _is_first(
         self, reader: ObjectReader, body: LineDict, key: tuple[str, str, str | None, str],

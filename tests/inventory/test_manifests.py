@@ -434,3 +434,29 @@ def test_a_repeated_key_in_a_skipped_kind_is_skipped_with_it() -> None:
     ambiguous = REPEATED_KEY_SECRET.replace("kind: Secret", "kind: Secret\nkind: NetworkPolicy")
     assert [(p.line, p.message.rpartition("; ")[2]) for p in problems_in(ambiguous)] == [
         (3, "found duplicate key 'kind'"), (7, "found duplicate key 'password'")]
+
+
+GATEWAY = """\
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge}
+spec:
+  gatewayClassName: istio
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+"""
+
+
+def test_an_identical_copy_of_an_object_not_modelled_is_a_copy_not_a_second_object() -> None:
+    """microservices-demo gives its Gateway in a kustomize component and in a release bundle:
+    one object, not two, whose pods the map leaves out; a variant that differs is another."""
+    inventory = load_inventory([Source("base/gateway.yaml", GATEWAY),
+                                Source("release/all.yaml", "---\n" + GATEWAY)])
+    assert [(p.key, p.origin) for p in inventory.not_modelled] == [
+        ("Gateway default/edge", Origin("base/gateway.yaml", 1))]
+    assert inventory.copies == (Copy("Gateway", "edge", "default", Origin("release/all.yaml", 2),
+                                     Origin("base/gateway.yaml", 1)),)
+    variant = load_inventory([Source("base/gateway.yaml", GATEWAY), Source(
+        "release/all.yaml", GATEWAY.replace("port: 80", "port: 8080"))])
+    assert [p.origin for p in variant.not_modelled] == [
+        Origin("base/gateway.yaml", 1), Origin("release/all.yaml", 1)]
+    assert not variant.copies
