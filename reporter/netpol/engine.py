@@ -62,10 +62,6 @@ class Endpoint:
     workload: Workload | None = None
     ip_range: AddressRange | None = None
 
-    @property
-    def is_external(self) -> bool:
-        return self.workload is None
-
 
 @dataclass(frozen=True, slots=True)
 class Connection:

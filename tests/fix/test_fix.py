@@ -304,7 +304,7 @@ def test_cutting_connections_for_want_of_declared_flows_is_said(tmp_path: Path) 
     assert after < pairs
     assert f"connections allowed: {pairs} before, {after} with the files added" in stdout
     now = applied.reach
-    workloads = [e.key for e in before.reach.endpoints if not e.is_external]
+    workloads = [e.key for e in before.reach.endpoints if e.workload is not None]
     cut = [f"{a} -> {b}" for a in workloads for b in workloads if a != b
            and not before.reach.allowed(before.reach.endpoint(a), before.reach.endpoint(b)).is_empty
            and now.allowed(now.endpoint(a), now.endpoint(b)).is_empty]
