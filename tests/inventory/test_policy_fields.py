@@ -26,6 +26,8 @@ from .helpers import SPEC_LINE, messages, parsed, problems
         ("{port: abcdefghijklmn5}", PortSpec("TCP", "abcdefghijklmn5", None)),
         ("{port: 30000, endPort: 32767}", PortSpec("TCP", 30000, 32767)),
         ("{port: 80, endPort: 80}", PortSpec("TCP", 80, 80)),
+        ("{port: 1, endPort: 1}", PortSpec("TCP", 1, 1)),
+        ("{port: 80, endPort: 65535}", PortSpec("TCP", 80, 65535)),
     ],
 )
 def test_valid_ports(port: str, expected: PortSpec) -> None:
@@ -49,6 +51,7 @@ def test_valid_ports(port: str, expected: PortSpec) -> None:
         ("{port: http, endPort: 90}", ["endPort"], "when `port` is a port name"),
         ("{port: 90, endPort: 80}", ["endPort"], "greater than or equal to `port` (90)"),
         ("{port: 80, endPort: 70000}", ["endPort"], "must be 1-65535"),
+        ("{port: 80, endPort: 65536}", ["endPort"], "must be 1-65535"),
         ("{port: 80, endPort: '90'}", ["endPort"], "must be an integer"),
     ],
 )
@@ -86,6 +89,8 @@ def test_valid_ip_blocks(block: str, cidr: str, excepts: list[str]) -> None:
         ("{cidr: null}", "cidr", "required"),
         ("{cidr: 10.0.0.0}", "cidr", "invalid CIDR '10.0.0.0'"),
         ("{cidr: 10.0.0.0/33}", "cidr", "prefix length"),
+        # The except list is not judged against a cidr that is no network.
+        ("{cidr: 10.0.0.0/33, except: [10.0.0.0/24]}", "cidr", "prefix length"),
         ("{cidr: 10.0.0.0/255.0.0.0}", "cidr", "invalid CIDR"),
         ("{cidr: 300.0.0.0/8}", "cidr", "invalid CIDR"),
         ("{cidr: banana}", "cidr", "invalid CIDR"),

@@ -101,6 +101,14 @@ def test_container_ports_of_containers_and_sidecars() -> None:
     )
 
 
+def test_container_ports_span_1_to_65535() -> None:
+    text = ("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n"
+            "  - name: main\n    ports: [{containerPort: 1}, {containerPort: 65535}]\n")
+    (workload,) = load_text(text).workloads
+    assert [p.port for p in workload.ports] == [1, 65535]
+    assert "invalid port 65536" in problems_in(text.replace("65535", "65536"))[0].message
+
+
 @pytest.mark.parametrize(
     ("port", "field", "words"),
     [
@@ -174,6 +182,44 @@ def test_without_a_controller_manifest_the_first_replica_describes_the_workload(
     assert [str(ip) for ip in api.pod_ips] == ["10.1.0.7", "10.1.0.8"]
 
 
+def test_without_the_deployment_its_replica_set_describes_the_workload() -> None:
+    """Pods carry labels their template does not (added since, by a person or an operator):
+    the ReplicaSet's template is what the Deployment deploys, whichever is read first."""
+    pod = textwrap.dedent("""\
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: web-abc12-x1
+          namespace: shop
+          labels: {app: web, pod-template-hash: abc12, patched: by-hand}
+          ownerReferences: [{kind: ReplicaSet, name: web-abc12, controller: true}]
+        spec: {containers: [{name: main}]}
+        """)
+    replica_set = textwrap.dedent("""\
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata:
+          name: web-abc12
+          namespace: shop
+          ownerReferences: [{kind: Deployment, name: web, controller: true}]
+        spec:
+          selector: {matchLabels: {app: web, pod-template-hash: abc12}}
+          template:
+            metadata: {labels: {app: web, pod-template-hash: abc12}}
+            spec: {containers: [{name: main}]}
+        """)
+    for text in (pod + "---\n" + replica_set, replica_set + "---\n" + pod):
+        (web,) = load_text(text).workloads
+        assert (web.key, web.labels) == (
+            "shop/web[Deployment]", {"app": "web", "pod-template-hash": "abc12"})
+    # With the Deployment read last, its own template describes it.
+    deployment = replica_set.replace("ReplicaSet", "Deployment").replace(
+        "name: web-abc12", "name: web").replace(", pod-template-hash: abc12", "").replace(
+        "  ownerReferences: [{kind: Deployment, name: web, controller: true}]\n", "")
+    (web,) = load_text("---\n".join((pod, replica_set, deployment))).workloads
+    assert (web.key, web.labels) == ("shop/web[Deployment]", {"app": "web"})
+
+
 def test_host_network_pods_and_static_pods_stay_apart() -> None:
     inventory = load_paths([DUMP])
     assert [w.key for w in inventory.host_network] == [
@@ -245,6 +291,7 @@ def test_a_pod_owned_by_a_deployment_s_replica_set_joins_the_deployment_given_la
         ("{}", "{kind: ReplicaSet, name: web-abc12, controller: false}",
          "shop/web-abc12-x1[Pod]"),  # only the controlling owner counts
         ("{}", "{kind: Rollout, name: web, controller: true}", "shop/web[Rollout]"),
+        ("{}", "{kind: ReplicaSet, controller: true}", "shop/web-abc12-x1[Pod]"),  # no name
     ],
 )
 def test_which_owner_represents_a_pod(labels: str, owner: str, key: str) -> None:
@@ -265,3 +312,58 @@ def test_invalid_pod_ips_are_reported() -> None:
     text = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: []}\n" \
         "status:\n  podIP: 10.0.0.300\n  podIPs:\n  - {ip: 'fd00::1'}\n  - {ip: nope}\n"
     assert located(problems_in(text)) == [(6, "status.podIP"), (9, "status.podIPs[1].ip")]
+
+
+SELECTED = """\
+apiVersion: {api}
+kind: {kind}
+metadata: {{name: web, namespace: shop}}
+spec:
+  selector: {selector}
+  template:
+    metadata: {{labels: {{app: web, tier: front}}}}
+    spec: {{containers: [{{name: main, image: web}}]}}
+"""
+
+
+@pytest.mark.parametrize(("kind", "api", "selector", "words"), [
+    ("Deployment", "apps/v1", "{matchLabels: {app: api}}",
+     "selector app=api does not match the template labels app=web,tier=front"),
+    ("ReplicaSet", "apps/v1", "{matchExpressions: [{key: tier, operator: In, values: [back]}]}",
+     "does not match the template labels"),
+    ("StatefulSet", "apps/v1", "{}", "must not be empty: it would select every pod"),
+])
+def test_a_controller_selector_must_select_its_own_pods(kind: str, api: str, selector: str,
+                                                         words: str) -> None:
+    """The API server rejects a controller whose selector misses its template's labels, or is
+    empty: read as written, its pods would carry labels the cluster never gives them."""
+    (problem,) = problems_in(SELECTED.format(kind=kind, api=api, selector=selector))
+    assert (problem.line, problem.field) == (5, "spec.selector")
+    assert words in problem.message
+
+
+@pytest.mark.parametrize(("kind", "api", "selector"), [
+    ("Deployment", "apps/v1", "{matchLabels: {app: web}}"),
+    ("DaemonSet", "apps/v1", "{matchExpressions: [{key: tier, operator: Exists}]}"),
+    ("Job", "batch/v1", "{}"),  # a Job's selector is generated: an empty one is not written
+])
+def test_a_selector_matching_the_template_is_read(kind: str, api: str, selector: str) -> None:
+    (workload,) = load_text(SELECTED.format(kind=kind, api=api, selector=selector)).workloads
+    assert workload.labels == {"app": "web", "tier": "front"}
+
+
+@pytest.mark.parametrize(("kind", "typo", "field"), [
+    ("Deployment", "replcas: 2\n", "spec.replcas"),
+    ("CronJob", "jobTemplate:\n    spek: {}\n", "spec.jobTemplate.spek"),
+    ("CronJob", "jobTemplate:\n    spec:\n      paralelism: 2\n",
+     "spec.jobTemplate.spec.paralelism"),
+])
+def test_a_controller_s_spec_is_read_for_unknown_fields(kind: str, typo: str, field: str
+                                                        ) -> None:
+    """A typo in a controller's spec or a CronJob's job template (``spek`` for ``spec``) is
+    named where it is."""
+    cron = kind == "CronJob"
+    text = (f"apiVersion: {'batch' if cron else 'apps'}/v1\nkind: {kind}\n"
+            "metadata: {name: nightly, namespace: shop}\nspec:\n"
+            + ("  schedule: '0 3 * * *'\n" if cron else "") + "  " + typo)
+    assert field in [p.field for p in problems_in(text)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -91,6 +92,8 @@ def test_engine_agrees_with_the_oracle_when_one_namespace_holds_many_policies(
                 p for p in inv.policies if isolated_by(p, e.workload, "Ingress"))
             assert r.egress_policies(e) == tuple(
                 p for p in inv.policies if isolated_by(p, e.workload, "Egress"))
+        else:  # policies select no address range
+            assert r.ingress_policies(e) == r.egress_policies(e) == ()
 
 
 @SETTINGS
@@ -292,6 +295,24 @@ def test_structure_of_the_result(inv: Inventory, option: bool) -> None:
         assert c.conn == r.allowed(c.src, c.dst)
     expected = {(s.key, d.key) for s, d in judged_pairs(r) if not r.allowed(s, d).is_empty}
     assert set(pairs) == expected
+
+
+@SETTINGS
+@given(inv=crowded_inventories(), option=st.booleans(),
+       blocks=st.sampled_from([(1, 1), (1, 3), (2, 5), (3, 3)]))
+def test_the_matrix_built_in_blocks_agrees_with_each_pair_alone(
+    inv: Inventory, option: bool, blocks: tuple[int, int]
+) -> None:
+    """Large estates build the matrix in egress blocks of destination classes, each split into
+    ingress blocks (small ones here: (ingress, egress) classes): every block's egress rows are
+    the slice of its own classes, and the listing read from them is what each pair alone
+    (:meth:`Reachability.allowed`, which the oracle comparisons check) says."""
+    r = analyse(inv, ipblock_matches_pod_ips=option)
+    with patch.object(Reachability, "_block_sizes", lambda self: blocks):
+        assert sum(len(t.cells) for t in r.tiles()) == r.destinations.size
+        listed = {(c.src.key, c.dst.key): c.conn for c in r.connections()}
+    assert listed == {(s.key, d.key): r.allowed(s, d) for s, d in judged_pairs(r)
+                      if not r.allowed(s, d).is_empty}
 
 
 @settings(SETTINGS, max_examples=15)
