@@ -28,9 +28,6 @@ class OrTable:
     masks: Words
     """(distinct masks, words)."""
 
-    def size(self, output: int) -> int:
-        return int(self.output_ptr[output + 1] - self.output_ptr[output])
-
     @property
     def entries(self) -> int:
         return len(self.entry_peer)
