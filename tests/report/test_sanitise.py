@@ -7,7 +7,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reporter.inventory.sanitise import Redacted, redact_in_place, sanitise
+from reporter.inventory.sanitise import REDACTED, Redacted, redact_in_place, sanitise
 from reporter.pack import pack_paths
 
 from .sample import SAMPLE_MANIFESTS, WORKLOADS_FILE
@@ -177,6 +177,22 @@ def test_any_pod_keeps_its_lines_and_its_network_fields(extra: object, labels: d
     _same_layout(text, copy)
     parsed = yaml.safe_load(copy.text)
     assert sanitise("Pod", "v1", parsed) == sanitise("Pod", "v1", pod)
+    # Nothing dropped stays: every value under the dropped fields is replaced (a key stays, as
+    # a ConfigMap's names do; a null written as nothing has nothing to replace).
+    dropped = (parsed["metadata"]["annotations"]["x"], parsed["spec"]["containers"][0]["env"],
+               parsed["spec"]["extra"])
+    assert all(leaf in (REDACTED_VALUE, None) for value in dropped for leaf in _leaves(value))
+
+
+REDACTED_VALUE = yaml.safe_load(REDACTED)
+
+
+def _leaves(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
 
 
 def test_pack_paths_stay_inside_inputs_and_unique() -> None:
