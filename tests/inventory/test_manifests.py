@@ -460,3 +460,20 @@ def test_an_identical_copy_of_an_object_not_modelled_is_a_copy_not_a_second_obje
     assert [p.origin for p in variant.not_modelled] == [
         Origin("base/gateway.yaml", 1), Origin("release/all.yaml", 1)]
     assert not variant.copies
+
+
+def test_policies_and_workloads_without_a_namespace_are_in_default_other_kinds_nowhere() -> None:
+    """As kubectl applies them: a namespaced object without a namespace lands in the
+    context's, ``default`` here; a cluster-scoped kind has none, and a custom kind named like a
+    list, without items, is an object, not a list."""
+    inventory = load_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny}\n"
+        "spec: {podSelector: {}}\n---\n" + POD.format(name="web", ns="x").replace(
+            ", namespace: x", "")
+        + "---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+        "metadata: {name: reader}\n---\napiVersion: example.com/v1\nkind: IPAllowList\n"
+        "metadata: {name: office, namespace: x}\nspec: {cidrs: [192.0.2.0/24]}\n")
+    assert [p.key for p in inventory.policies] == ["default/deny"]
+    assert [w.key for w in inventory.workloads] == ["default/web[Pod]"]
+    assert {(s.kind, s.namespace) for s in inventory.skipped} == {
+        ("ClusterRole", None), ("IPAllowList", "x")}
