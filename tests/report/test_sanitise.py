@@ -111,6 +111,49 @@ def test_comments_among_redacted_values_are_redacted_too() -> None:
     assert copy.text.count("# kept") == 2
 
 
+def test_a_comment_at_the_start_of_a_line_among_redacted_values_is_redacted() -> None:
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata:\n"
+            "  user: admin\n# password: hunter2\n  region: eu\n")
+    copy = redact_in_place(text)
+    _same_layout(text, copy)
+    assert "hunter2" not in copy.text
+    assert copy.text.splitlines()[5] == "# [redacted]"
+
+
+def test_comments_after_quoted_keys_are_found_and_a_hash_inside_quotes_is_text() -> None:
+    """A comment is told from a `` #`` inside quotes: the comment after a quoted key goes, and
+    keys holding one (after an escaped quote too) stay as they are."""
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata:\n"
+            '  "db.password": hunter2  # was hunter1\n'
+            '  "say \\"hi #1\\" twice": x # hunter3\n'
+            "  'a #b': y  # hunter4\n"
+            '  "x\\"":  # hunter5\n    inner: z\n'
+            '"extra #1": q  # hunter6\n'
+            "other: r #hunter7\n")
+    copy = redact_in_place(text)
+    _same_layout(text, copy)
+    assert not any(f"hunter{n}" in copy.text for n in range(1, 8)), copy.text
+    parsed = yaml.safe_load(copy.text)
+    assert parsed["data"] == {"db.password": "[redacted]", 'say "hi #1" twice': "[redacted]",
+                              "a #b": "[redacted]", 'x"': {"inner": "[redacted]"}}
+    assert parsed["extra #1"] == "[redacted]"
+
+
+def test_a_workloads_replicas_and_selector_are_shown_not_redacted() -> None:
+    """What a reader checks the pod template against stays as written; the rest of the
+    controller's spec (a strategy here) is redacted."""
+    text = ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db, namespace: shop}\n"
+            "spec:\n  replicas: 3\n  serviceName: db\n  selector: {matchLabels: {app: db}}\n"
+            "  updateStrategy: {type: OnDelete}\n  template:\n    metadata: {labels: {app: db}}\n"
+            "    spec: {containers: [{name: db, image: postgres}]}\n")
+    copy = redact_in_place(text)
+    assert copy.lines == (8,)
+    spec = yaml.safe_load(copy.text)["spec"]
+    assert (spec["replicas"], spec["serviceName"], spec["selector"]) == (
+        3, "db", {"matchLabels": {"app": "db"}})
+    assert spec["updateStrategy"] == {"type": "[redacted]"}
+
+
 def test_multi_line_values_keep_the_lines_after_them_in_place() -> None:
     text = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n"
             "    note: |\n      line one\n      line two\n    other: plain\n      folded on\n"
