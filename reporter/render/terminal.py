@@ -235,7 +235,11 @@ def _completeness_lines(assessment: Assessment, verbose: bool) -> Iterator[Text]
     c = assessment.completeness
     yield Text("Completeness", style="bold")
     kinds = ", ".join(f"{k} {n}" for k, n in c.kinds_read.items()) or "no Kubernetes objects"
-    yield Text(f"  read {counted(len(c.inputs), 'file')}: {kinds}")
+    # A file of comments only is read (an empty manifest): said, or "read 2 files" among
+    # dozens skipped reads as if two held something.
+    empty = sum(1 for i in c.inputs if not i.documents)
+    holding = f" ({empty} with no YAML document)" if empty else ""
+    yield Text(f"  read {counted(len(c.inputs), 'file')}{holding}: {kinds}")
     yield Text(f"  modelled {counted(c.namespaces, 'namespace')}, "
                f"{counted(c.workloads, 'workload')}, "
                f"{counted(c.policies, 'NetworkPolicy', 'NetworkPolicies')}")

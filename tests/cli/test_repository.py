@@ -305,6 +305,17 @@ def test_nothing_to_assess_is_never_a_pass(tmp_path: Path) -> None:
     assert "NOT_ASSESSED" in out
 
 
+def test_files_of_comments_only_are_counted_as_read_and_said_to_be_empty(tmp_path: Path
+                                                                        ) -> None:
+    shutil.copy(REPO / "deploy" / "policies.yaml", tmp_path / "policies.yaml")
+    (tmp_path / "extras.yaml").write_text("# override in your fork\n# services: {}\n")
+    (tmp_path / "blank.yml").write_text("\n")
+    code, out, _ = run("check", tmp_path)
+    assert code == 2
+    read = [line.strip() for line in out.splitlines() if line.startswith("  read ")]
+    assert read == ["read 3 files (2 with no YAML document): NetworkPolicy 4"], read
+
+
 @pytest.mark.parametrize("command", ["check", "report"])
 def test_a_chart_alone_is_nothing_to_assess_and_the_hint_says_to_render_it(
         tmp_path: Path, command: str) -> None:
