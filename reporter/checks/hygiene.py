@@ -3,6 +3,7 @@ the cluster's own networks, and pods that policies cannot reach at all (hostNetw
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Collection
 
 import numpy as np
@@ -27,18 +28,49 @@ from reporter.netpol.named import unresolved_named_ports
 from reporter.wording import agreeing, counted
 
 NAME_LABEL = "kubernetes.io/metadata.name"
+CLOSE = 0.75
+"""How alike (difflib's ratio) a label must be to one a selector names to be suggested:
+``cart``/``carts`` 0.89, ``nmae``/``name`` 0.75, ``api``/``app`` 0.67 (not suggested)."""
 
 
-def _labels_near(ctx: CheckContext, namespace: str, selector: LabelSelector) -> str:
-    """The values pods of the namespace carry for the selector's keys (a typo shows up here)."""
+def _labels_near(ctx: CheckContext, namespaces: Collection[str], selector: LabelSelector
+                 ) -> str:
+    """The values pods of the namespaces carry for the selector's keys (a typo shows up
+    here)."""
     keys = {k for k, _ in selector.match_labels} | {r.key for r in selector.match_expressions}
-    workloads = ctx.compiled.workloads
+    c = ctx.compiled
     found = sorted({
-        f"{k}={workloads[i].labels[k]}"
-        for i in np.flatnonzero(ctx.compiled.namespace_vector(namespace)).tolist()
-        for k in keys if k in workloads[i].labels
+        f"{k}={c.workloads[i].labels[k]}"
+        for namespace in namespaces
+        for i in np.flatnonzero(c.namespace_vector(namespace)).tolist()
+        for k in keys if k in c.workloads[i].labels
     })
     return ", ".join(found[:10]) or "none of these keys"
+
+
+def _near_miss(ctx: CheckContext, namespaces: Collection[str], selector: LabelSelector) -> str:
+    """``; did you mean app=storefront (carried by web/storefront[Deployment])?`` when a
+    matchLabels term no pod of the namespaces carries is one edit or so from a label some
+    carry: the commonest reason a selector matches nothing. Empty when none is that close."""
+    c = ctx.compiled
+    members = np.zeros(c.n_workloads, dtype=bool)
+    for namespace in namespaces:
+        members |= c.namespace_vector(namespace)
+    workloads = [c.workloads[i] for i in np.flatnonzero(members).tolist()]
+    carried = {(k, v) for w in workloads for k, v in w.labels.items()}
+    for key, value in selector.match_labels:
+        if (key, value) in carried:
+            continue
+        values = sorted({v for k, v in carried if k == key})
+        keys = sorted({k for k, v in carried if v == value})
+        close = ([(key, v) for v in difflib.get_close_matches(value, values, 1, CLOSE)]
+                 or [(k, value) for k in difflib.get_close_matches(key, keys, 1, CLOSE)])
+        if close:
+            (k, v), = close
+            names = sorted(ctx.name(i) for i in np.flatnonzero(members).tolist()
+                           if c.workloads[i].labels.get(k) == v)
+            return f"; did you mean {k}={v} (carried by {affected_text(names)})?"
+    return ""
 
 
 def _unmodelled_runners(ctx: CheckContext, namespaces: Collection[str]) -> list[str]:
@@ -71,7 +103,7 @@ def _selects_nothing(ctx: CheckContext, check_id: str, policy: NetworkPolicy) ->
     details = [f"hostNetwork: {w}" for w in host] + runners
     if not host:
         details.append(f"labels pods of {namespace} carry for these keys: "
-                       f"{_labels_near(ctx, namespace, selector)}")
+                       f"{_labels_near(ctx, {namespace}, selector)}")
     host_text = f"({affected_text(host)}), which NetworkPolicies do not govern"
     if runners:
         status = Status.ERROR
@@ -83,7 +115,7 @@ def _selects_nothing(ctx: CheckContext, check_id: str, policy: NetworkPolicy) ->
         status = Status.FAIL
         matched = f"only hostNetwork pods {host_text}" if host else f"no pod in {namespace}"
         message = (f"{policy.key}: podSelector {selector} matches {matched}, so none of its "
-                   "rules apply")
+                   f"rules apply{'' if host else _near_miss(ctx, {namespace}, selector)}")
     return make_finding(check_id, status, f"policy {policy.key}", message,
                         zones=ctx.zones_of_policy(policy), locations=[policy_location(policy)],
                         policies=[policy.key], details=details)
@@ -94,7 +126,8 @@ def policy_selects_nothing(ctx: CheckContext, check_id: str) -> Evaluation:
     """No in-scope policy has a podSelector that matches no workload of its namespace (an empty
     podSelector, meant for pods to come, is not flagged). Where an object the map does not
     model runs pods in the namespace (a Prometheus its operator runs), the policy may select
-    those: the finding says it could not judge (ERROR) instead of failing."""
+    those: the finding says it could not judge (ERROR) instead of failing. A label one typo
+    from one the pods carry (``app=store-front`` for ``app=storefront``) is suggested."""
     in_scope = ctx.policies_in_scope()
     findings = [_selects_nothing(ctx, check_id, policy) for i, policy in in_scope
                 if not policy.pod_selector.is_empty and not ctx.compiled.selected[i].any()]
@@ -135,7 +168,10 @@ def _peer_problem(ctx: CheckContext, policy: NetworkPolicy, peer: Peer
                 "whose connections carry their node's address: the peer allows nothing (with "
                 "most network plugins)",
                 [f"hostNetwork: {w}" for w in host])
-    return Status.FAIL, f"{subject} matches no pod in {where}; the peer allows nothing", []
+    return (Status.FAIL, f"{subject} matches no pod in {where}; the peer allows nothing"
+                         f"{_near_miss(ctx, namespaces, pods)}",
+            [f"labels pods of {where} carry for these keys: "
+             f"{_labels_near(ctx, namespaces, pods)}"] if peer.pod_selector else [])
 
 
 @check("hygiene.peer-selects-nothing", title="Every rule peer selects some pod")
@@ -143,7 +179,8 @@ def peer_selects_nothing(ctx: CheckContext, check_id: str) -> Evaluation:
     """No podSelector/namespaceSelector peer of an in-scope policy matches nothing (e.g. a
     namespaceSelector on a label no namespace has): such a rule silently allows nothing. Where
     an object the map does not model runs pods in the namespaces the peer selects, the finding
-    says it could not judge (ERROR) instead of failing."""
+    says it could not judge (ERROR) instead of failing. A podSelector label one typo from one
+    the pods carry is suggested, and the labels they carry for its keys are listed."""
     findings: list[Finding] = []
     peers = 0
     for _, policy in ctx.policies_in_scope():

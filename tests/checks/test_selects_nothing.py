@@ -151,3 +151,54 @@ def test_host_network_pods_of_another_namespace_are_not_the_ones_a_policy_select
     assert finding.message == ("web/storefront: podSelector app=storefront matches no pod in "
                                "web, so none of its rules apply")
     assert finding.details == ["labels pods of web carry for these keys: none of these keys"]
+
+
+SHOP = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: carts, namespace: shop, labels: {name: carts}}
+spec: {containers: [{name: carts, image: carts}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: carts-db, namespace: shop, labels: {name: carts-db}}
+spec: {containers: [{name: db, image: mongo}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: carts-db, namespace: shop}
+spec:
+  podSelector: {matchLabels: {name: carts-db}}
+  ingress: [{from: [{podSelector: {matchLabels: {%s}}}]}]
+"""
+
+
+def test_a_peer_one_letter_off_a_label_the_pods_carry_gets_that_label_suggested() -> None:
+    (finding,) = run("hygiene.peer-selects-nothing", SHOP % "name: cart").findings
+    assert finding.message == (
+        "shop/carts-db ingress[0]: podSelector name=cart matches no pod in shop; the peer allows "
+        "nothing; did you mean name=carts (carried by shop/carts[Pod])?")
+    assert finding.details[1] == ("labels pods of shop carry for these keys: name=carts, "
+                                  "name=carts-db")
+
+
+def test_a_misspelt_key_gets_the_key_the_pods_carry_suggested() -> None:
+    (finding,) = run("hygiene.peer-selects-nothing", SHOP % "nmae: carts").findings
+    assert finding.message.endswith(
+        "the peer allows nothing; did you mean name=carts (carried by shop/carts[Pod])?")
+    policy = SHOP.replace("podSelector: {matchLabels: {name: carts-db}}",
+                          "podSelector: {matchLabels: {name: cartsdb}}") % "name: carts"
+    (finding,) = run("hygiene.policy-selects-nothing", policy).findings
+    assert finding.message == (
+        "shop/carts-db: podSelector name=cartsdb matches no pod in shop, so none of its rules "
+        "apply; did you mean name=carts-db (carried by shop/carts-db[Pod])?")
+
+
+def test_nothing_is_suggested_when_no_label_is_close() -> None:
+    (finding,) = run("hygiene.peer-selects-nothing", SHOP % "name: cortex").findings
+    assert finding.message == ("shop/carts-db ingress[0]: podSelector name=cortex matches no pod "
+                               "in shop; the peer allows nothing")
+    # Each term is judged on its own: a label the pods carry, beside one they lack, is no
+    # suggestion.
+    (finding,) = run("hygiene.peer-selects-nothing", SHOP % "name: carts, tier: cache").findings
+    assert "did you mean" not in finding.message
