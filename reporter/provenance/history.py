@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reporter.git import PathCommit, read_objects, run_git
 from reporter.provenance.model import CommitInfo, Identity, ObjectLines, SignatureStatus
-from reporter.provenance.objects import locate_objects
+from reporter.provenance.objects import located_texts
 
 # Git's %G? letters. Expired signatures or keys (X, Y) cannot vouch today but are no forgery, so
 # they are "error"; a signature by a revoked key (R) is treated like a bad one.
@@ -99,13 +99,9 @@ def object_histories(
 
 
 def _objects(data: bytes, kinds: Collection[str]) -> dict[_ObjectKey, tuple[ObjectLines, str]]:
-    text = data.decode("utf-8", "replace")
-    lines = text.splitlines()
     found: dict[_ObjectKey, tuple[ObjectLines, str]] = {}
-    for located in locate_objects(text, kinds):
-        key = (located.kind, located.namespace, located.name)
-        own_text = "\n".join(lines[located.first_line - 1 : located.last_line])
-        found.setdefault(key, (located, own_text))
+    for located, own_text in located_texts(data.decode("utf-8", "replace"), kinds):
+        found.setdefault((located.kind, located.namespace, located.name), (located, own_text))
     return found
 
 

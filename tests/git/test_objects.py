@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from reporter.provenance import ObjectLines, locate_objects
+from collections.abc import Iterator
+
+import pytest
+
+from reporter.provenance import ObjectLines, locate_objects, objects
 
 MULTI_DOCUMENT = """\
 # policies for the shop
@@ -97,3 +101,58 @@ def test_text_that_is_not_yaml_or_objects_without_a_name_have_no_objects() -> No
     assert locate_objects("kind: NetworkPolicy\nmetadata: [unclosed\n") == []
     assert locate_objects("kind: NetworkPolicy\nspec: {}\n") == []
     assert locate_objects("- just\n- a list\n---\nplain scalar\n") == []
+
+
+def test_each_document_is_read_on_its_own_and_only_when_it_names_a_kind_sought(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    crd = """\
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: applications.argoproj.io}
+spec:
+  names: {kind: Application, listKind: ApplicationList}
+  versions: [{name: v1alpha1, schema: {openAPIV3Schema: {description: "spec: [unclosed"}}}]
+"""
+    policies = """\
+--- {"kind": "NetworkPolicy", "metadata": {"name": "json-style"}}
+---
+kind:
+  'NetworkPolicy'
+metadata: {name: value-on-the-next-line}
+--- # a document that is not YAML hides nothing else
+kind: NetworkPolicy
+metadata: [unclosed
+---
+kind: NetworkPolicyList
+items:
+- {kind: NetworkPolicy, metadata: {name: listed}}
+"""
+    composed: list[str] = []
+    compose_all = objects.yaml.compose_all
+
+    def counted(text: str, Loader: type) -> Iterator[object]:  # noqa: N803 (PyYAML's name)
+        composed.append(text)
+        return compose_all(text, Loader=Loader)
+
+    monkeypatch.setattr(objects.yaml, "compose_all", counted)
+    assert locate_objects(crd + policies) == [
+        ObjectLines("NetworkPolicy", None, "json-style", 8, 8),
+        ObjectLines("NetworkPolicy", None, "value-on-the-next-line", 10, 12),
+        ObjectLines("NetworkPolicy", None, "listed", 19, 19),
+    ]
+    assert len(composed) == 4 and not any("CustomResourceDefinition" in t for t in composed)
+
+
+def test_a_line_starting_with_three_dashes_ends_a_block_scalar_as_yaml_says() -> None:
+    text = """\
+kind: ConfigMap
+metadata: {name: notes}
+data:
+  notes: |
+    --- indented: still the scalar
+---
+kind: NetworkPolicy
+metadata: {name: after}
+"""
+    assert locate_objects(text) == [ObjectLines("NetworkPolicy", None, "after", 7, 8)]
