@@ -9,6 +9,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
@@ -17,9 +18,13 @@ import reporter.assess
 from reporter.cli import cli
 from reporter.errors import InputError
 from reporter.pipeline import Assessor, PipelineOptions
+from reporter.render import bundle
 from reporter.render.json import json_bytes
 from reporter.render.pairmap import pair_map
 from reporter.workers import Task, computed_ahead, processes, run_tasks
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 PARENT = os.getpid()
@@ -262,3 +267,33 @@ def test_work_computed_ahead_comes_back_from_another_process() -> None:
     assert computed_ahead(os.getpid, processes=2)() not in (None, os.getpid())
     assert computed_ahead(_failing, processes=2)() is None  # the caller computes it itself
     assert computed_ahead(os.getpid, processes=1)() is None  # one process: never started
+
+
+@forking
+def test_the_pack_is_the_same_with_its_evidence_index_made_ahead_in_a_worker(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bundle, "EVIDENCE_AHEAD_FROM", 0)
+    made: list[bool] = []
+
+    def watched(compute: Callable[[], object], count: int) -> Callable[[], object | None]:
+        result = computed_ahead(compute, count)
+
+        def found() -> object | None:
+            value = result()
+            made.append(value is not None)
+            return value
+        return found
+
+    monkeypatch.setattr(bundle, "computed_ahead", watched)
+    monkeypatch.chdir(ROOT)
+    packs = {}
+    for count in ("1", "2"):
+        out = tmp_path / count
+        result = CliRunner(env={"REPORTER_PROCESSES": count, "SOURCE_DATE_EPOCH": "1711962000"}
+                           ).invoke(cli, ["report", "samples/leaky", "--config",
+                                          "samples/leaky/reporter.yaml", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        packs[count] = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert made == [False, True]  # one process: made here; two: by the worker
+    assert packs["1"] == packs["2"]
+    assert b"evidence_id,frameworks" in packs["2"][Path("evidence-index.csv")]

@@ -253,7 +253,8 @@ def _pack_files(request: RunRequest, chain: _Chain,
     inputs = PackInputs(manifests, current.connectivity, previous=previous,
                         delta=delta, signing_key=request.key,
                         archive_history=_history(request, chain, assessment, identifier),
-                        whole=current.inputs.inventory.whole, run_id=identifier)
+                        whole=current.inputs.inventory.whole, run_id=identifier,
+                        processes=assessor.processes)
     keep_templates()
     files = build_pack(assessment, inputs)
     if snapshot is not None:  # the snapshot as read, with its comments, beside the inputs

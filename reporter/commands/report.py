@@ -141,7 +141,8 @@ def report_command(paths: tuple[str, ...], options: PipelineOptions, git_ref: st
     destination = Path(out) if out else default_folder(run.assessment, DEFAULT_PARENT)
     _refuse_existing(str(destination))
     keep_templates()
-    files = build_pack(run.assessment, replace(run.inputs, signing_key=key))
+    files = build_pack(run.assessment, replace(run.inputs, signing_key=key,
+                                               processes=options.process_count()))
     write_pack(destination, files)
     for framework in run.assessment.frameworks:
         click.echo(f"{framework.name} {framework.version}: {framework.status.value}")
