@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from reporter.provenance import ObjectLines, locate_objects, objects
+from reporter.provenance.objects import located_texts
 
 MULTI_DOCUMENT = """\
 # policies for the shop
@@ -156,3 +157,16 @@ kind: NetworkPolicy
 metadata: {name: after}
 """
     assert locate_objects(text) == [ObjectLines("NetworkPolicy", None, "after", 7, 8)]
+
+
+def test_an_objects_text_is_its_lines_and_nothing_after_them() -> None:
+    texts = [text for _, text in located_texts(MULTI_DOCUMENT, ("NetworkPolicy",))]
+    lines = MULTI_DOCUMENT.splitlines()
+    assert texts == ["\n".join(lines[2:10]), "\n".join(lines[18:30])]
+    assert texts[0].endswith("policyTypes: [Ingress]") and texts[1].endswith("- port: 9090")
+
+
+def test_only_a_list_kind_with_a_sequence_of_items_is_a_list() -> None:
+    not_a_list = "kind: NetworkPolicy\nmetadata: {name: odd}\nitems: [{kind: NetworkPolicy}]\n"
+    assert locate_objects(not_a_list) == [ObjectLines("NetworkPolicy", None, "odd", 1, 3)]
+    assert locate_objects("kind: List\nmetadata: {name: odd}\nitems: {a: b}\n") == []
