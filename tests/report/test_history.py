@@ -19,7 +19,13 @@ from reporter.model import GIT_PROVENANCE, Assessment
 from reporter.pack import EVIDENCE_CSV, REPORT_HTML
 from reporter.pipeline import PipelineOptions
 from reporter.render.bundle import render_documents
-from reporter.render.history import FILE_FALLBACK, UNCOMMITTED_NOTE, git_history
+from reporter.render.history import (
+    DIRTY_SHOWN,
+    FILE_FALLBACK,
+    UNCOMMITTED_NOTE,
+    commit_view,
+    git_history,
+)
 from tests.git.conftest import ALICE, BOB, Repo
 
 from .conftest import REPO
@@ -93,6 +99,10 @@ def test_the_inventory_names_each_policys_last_change_and_its_introduction(
             ) in frontend
     backend = rows["production/backend-policy"]
     assert f"Last change {added[:12]} Alice Example" in backend  # Bob's commit left it alone
+    # A policy whose document starts on the line the policy is cited at (no comment above
+    # its first key) is found in the object history too, not given the file's.
+    deny = rows["production/default-deny-all"]
+    assert f"Last change {added[:12]} Alice Example" in deny and FILE_FALLBACK not in deny
     assert "Introduced by the same commit" in backend
     page = files[REPORT_HTML].decode()
     assert "⚠ uncommitted" not in page and "no commit history" not in page
@@ -167,6 +177,22 @@ def test_a_policy_never_committed_has_no_history_and_says_so(
             "differ from the commits shown, or have none.") in _text(files[REPORT_HTML].decode())
 
 
+def test_a_policy_written_on_one_line_has_its_own_history(
+        make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch) -> None:
+    repo, _, changed = _estate(make_repo)
+    repo.write("estate/flow.yaml", '{"apiVersion": "networking.k8s.io/v1", "kind": '
+               '"NetworkPolicy", "metadata": {"name": "one-line", "namespace": "production"}, '
+               '"spec": {"podSelector": {}, "policyTypes": ["Egress"]}}\n')
+    repo.write("estate/notes.yaml", "# unrelated\n")
+    flow = repo.commit("Add a one-line policy", author=ALICE, date="2024-03-01T10:00:00+09:00")
+    (repo.path / "estate" / "notes.yaml").write_text("# still unrelated\n")
+    repo.commit("Touch the notes", author=BOB, date="2024-03-02T10:00:00+09:00")
+    _, files = _report(["estate"], monkeypatch, repo.path)
+    row = _inventory(files)["production/one-line"]
+    assert f"Last change {flow[:12]} Alice Example" in row and FILE_FALLBACK not in row
+    assert changed[:12] not in row
+
+
 def test_a_policy_in_a_changed_file_keeps_its_commits_and_is_marked(
         make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch) -> None:
     repo, _, changed = _estate(make_repo)
@@ -215,3 +241,27 @@ def test_inputs_outside_git_say_so_once(tmp_path: Path, monkeypatch: pytest.Monk
     assert _text(page).count("Inputs not under version control: no commit history.") == 1
     assert "Last change" not in page and "@&#8239;" not in page
     assert set(_csv_commits(files).values()) == {""}
+
+
+def test_a_commit_date_in_utc_reads_plus_zero() -> None:
+    author = {"name": "A", "email": "a@example.com", "date": "2024-04-01T09:00:00+00:00"}
+    commit = {"sha": "0" * 40, "signature": "none", "subject": "s", "author": author}
+    assert commit_view(commit).date == "2024-04-01 09:00 +00:00"
+    west = {**commit, "author": {**author, "date": "2024-04-01T09:00:00-00:30"}}
+    assert commit_view(west).date == "2024-04-01 09:00 -00:30"
+
+
+def _rows(**git: object) -> dict[str, str]:
+    base = {"commit": "0" * 40, "repository": {"branch": "main"}, "files": [], "commits": []}
+    return dict(git_history({**base, **git}, []).source)
+
+
+def test_the_source_rows_say_what_the_period_and_the_work_tree_hold() -> None:
+    # A period open at one end still has its changes stated.
+    assert "Changes in the period" in _rows(since="2024-01-01T00:00:00+00:00")
+    assert "Changes in the period" in _rows(until="2024-04-01T00:00:00+00:00")
+    assert "Changes in the period" not in _rows()
+    shown = [f"f{i}.yaml" for i in range(DIRTY_SHOWN)]
+    assert "Inputs table" not in _rows(repository={"dirty_paths": shown})["Work tree"]
+    more = _rows(repository={"dirty_paths": [*shown, "g.yaml"]})["Work tree"]
+    assert "(each is marked uncommitted in the Inputs table)" in more
