@@ -33,18 +33,22 @@ CLOSE = 0.75
 ``cart``/``carts`` 0.89, ``nmae``/``name`` 0.75, ``api``/``app`` 0.67 (not suggested)."""
 
 
+def _workloads_in(ctx: CheckContext, namespaces: Collection[str]) -> list[int]:
+    """The workloads of these namespaces, as indexes."""
+    c = ctx.compiled
+    members = np.zeros(c.n_workloads, dtype=bool)
+    for namespace in namespaces:
+        members |= c.namespace_vector(namespace)
+    return np.flatnonzero(members).tolist()
+
+
 def _labels_near(ctx: CheckContext, namespaces: Collection[str], selector: LabelSelector
                  ) -> str:
     """The values pods of the namespaces carry for the selector's keys (a typo shows up
     here)."""
     keys = {k for k, _ in selector.match_labels} | {r.key for r in selector.match_expressions}
-    c = ctx.compiled
-    found = sorted({
-        f"{k}={c.workloads[i].labels[k]}"
-        for namespace in namespaces
-        for i in np.flatnonzero(c.namespace_vector(namespace)).tolist()
-        for k in keys if k in c.workloads[i].labels
-    })
+    labels = [ctx.compiled.workloads[i].labels for i in _workloads_in(ctx, namespaces)]
+    found = sorted({f"{k}={own[k]}" for own in labels for k in keys if k in own})
     return ", ".join(found[:10]) or "none of these keys"
 
 
@@ -52,12 +56,8 @@ def _near_miss(ctx: CheckContext, namespaces: Collection[str], selector: LabelSe
     """``; did you mean app=storefront (carried by web/storefront[Deployment])?`` when a
     matchLabels term no pod of the namespaces carries is one edit or so from a label some
     carry: the commonest reason a selector matches nothing. Empty when none is that close."""
-    c = ctx.compiled
-    members = np.zeros(c.n_workloads, dtype=bool)
-    for namespace in namespaces:
-        members |= c.namespace_vector(namespace)
-    workloads = [c.workloads[i] for i in np.flatnonzero(members).tolist()]
-    carried = {(k, v) for w in workloads for k, v in w.labels.items()}
+    members, workloads = _workloads_in(ctx, namespaces), ctx.compiled.workloads
+    carried = {(k, v) for i in members for k, v in workloads[i].labels.items()}
     for key, value in selector.match_labels:
         if (key, value) in carried:
             continue
@@ -67,8 +67,7 @@ def _near_miss(ctx: CheckContext, namespaces: Collection[str], selector: LabelSe
                  or [(k, value) for k in difflib.get_close_matches(key, keys, 1, CLOSE)])
         if close:
             (k, v), = close
-            names = sorted(ctx.name(i) for i in np.flatnonzero(members).tolist()
-                           if c.workloads[i].labels.get(k) == v)
+            names = sorted(ctx.name(i) for i in members if workloads[i].labels.get(k) == v)
             return f"; did you mean {k}={v} (carried by {affected_text(names)})?"
     return ""
 
