@@ -97,6 +97,11 @@ _EACH_MESSAGE = "each message says what is expected"
 VALIDATION_HINT = f"fix these {_ACCEPTED}; {_EACH_MESSAGE}"
 _WHERE_YAML_IS_INVALID = f"where the YAML is invalid, the usual causes are {YAML_CAUSES}"
 _FIX_THE_REST = f"fix the rest {_ACCEPTED}"
+_OR_LEAVE_IT_OUT = ("a file that is no manifest of the cluster (an example, documentation) can "
+                    "be left out with --exclude")
+"""Said with invalid YAML among several files: at a repository's root, a broken example in the
+documentation stops the run as a broken manifest would (either may hold a policy, so neither is
+skipped)."""
 SEPARATE_COPIES_HINT = ("the inputs define the same objects differently in several places "
                         "(variants, environments or separate examples, never applied "
                         "together): point the reporter at the manifests of one cluster, or leave "
@@ -447,14 +452,15 @@ class _InventoryBuilder:
             elif self.kustomize_variants == len(self.problems):
                 hint = f"a kustomize tree holds variants of the same objects: {RENDER_OVERLAY}"
             elif invalid_yaml == len(self.problems):
-                hint = YAML_HINT
+                hint = f"{YAML_HINT}; {_OR_LEAVE_IT_OUT}" if len(self.order) > 1 else YAML_HINT
             elif 2 * self.differing_copies >= len(self.problems):
                 hint = "; ".join([
                     SEPARATE_COPIES_HINT,
                     *([_WHERE_YAML_IS_INVALID] if self.yaml_problems else []),
                     *([_FIX_THE_REST] if self.differing_copies < len(self.problems) else [])])
             elif self.yaml_problems:
-                hint = f"{_WHERE_YAML_IS_INVALID}; {_FIX_THE_REST}; {_EACH_MESSAGE}"
+                hint = f"{_WHERE_YAML_IS_INVALID}; {_FIX_THE_REST}; {_EACH_MESSAGE}" + (
+                    f"; {_OR_LEAVE_IT_OUT}" if len(self.order) > 1 else "")
             else:
                 hint = VALIDATION_HINT
             raise ValidationError(self._sorted_problems(), hint=hint)

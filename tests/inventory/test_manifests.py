@@ -477,3 +477,19 @@ def test_policies_and_workloads_without_a_namespace_are_in_default_other_kinds_n
     assert [w.key for w in inventory.workloads] == ["default/web[Pod]"]
     assert {(s.kind, s.namespace) for s in inventory.skipped} == {
         ("ClusterRole", None), ("IPAllowList", "x")}
+
+
+def test_invalid_yaml_among_several_files_may_be_left_out_and_alone_must_be_fixed() -> None:
+    broken = Source("docs/example.yaml", "kind: NetworkPolicy\nspec: {key: \"a\"; b: c}\n")
+    policy = Source("deploy/policy.yaml", "apiVersion: networking.k8s.io/v1\n"
+                                          "kind: NetworkPolicy\nmetadata: {name: p}\n"
+                                          "spec: {podSelector: {}}\n")
+    with pytest.raises(InputError) as caught:
+        load_inventory([policy, broken])
+    assert (caught.value.hint or "").startswith("fix the YAML at that line")
+    assert (caught.value.hint or "").endswith(
+        "; a file that is no manifest of the cluster (an example, documentation) can be left out "
+        "with --exclude")
+    with pytest.raises(InputError) as caught:
+        load_inventory([broken])
+    assert "--exclude" not in (caught.value.hint or "")
