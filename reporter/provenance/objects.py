@@ -45,14 +45,28 @@ def located_texts(text: str, kinds: Collection[str]) -> list[tuple[ObjectLines, 
     to the object is told by, without splitting the whole file into lines."""
     located = []
     naming = _naming(tuple(kinds))
+    breaks = _yaml_breaks if any(c in text for c in _OTHER_BREAKS) else _newlines
     line = position = 0
     for stop in [*(m.start() + 1 for m in _DOCUMENT_START.finditer(text)), len(text)]:
         document = text[position:stop]
         if naming.search(document):
             located += _located(document, line, kinds)
-        line += document.count("\n")
+        line += breaks(document)
         position = stop
     return located
+
+
+_OTHER_BREAKS = "\r\x85\u2028\u2029"
+"""What YAML also counts as a line break, besides ``\n`` (``\r\n`` is one): a document's lines
+are numbered as the parser numbers them, which a whole file's parse would give."""
+
+
+def _newlines(text: str) -> int:
+    return text.count("\n")
+
+
+def _yaml_breaks(text: str) -> int:
+    return (sum(text.count(c) for c in f"\n{_OTHER_BREAKS}") - text.count("\r\n"))
 
 
 @cache

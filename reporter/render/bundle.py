@@ -201,7 +201,7 @@ def render_documents(
                         for path, copy in copies.items())]
         found = evidence_ahead()
         evidence_file, evidence = (cast(tuple[str, bytes], found) if found is not None
-                                   else _stored_evidence(recorded))
+                                   else _stored_evidence(assessment))
         files = {evidence_file: evidence}
         if inputs.signing_key is not None:
             files[PUBLIC_KEY] = (public_openssh(inputs.signing_key.public) + "\n").encode()

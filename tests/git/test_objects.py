@@ -170,3 +170,12 @@ def test_only_a_list_kind_with_a_sequence_of_items_is_a_list() -> None:
     not_a_list = "kind: NetworkPolicy\nmetadata: {name: odd}\nitems: [{kind: NetworkPolicy}]\n"
     assert locate_objects(not_a_list) == [ObjectLines("NetworkPolicy", None, "odd", 1, 3)]
     assert locate_objects("kind: List\nmetadata: {name: odd}\nitems: {a: b}\n") == []
+
+
+@pytest.mark.parametrize("line_break", ["\u2028", "\r", "\x85", "\u2029"])
+def test_documents_are_numbered_as_the_parser_numbers_their_lines(line_break: str) -> None:
+    # A quoted value may hold a character YAML counts as a line break: the documents after it
+    # start where a parse of the whole file says they do.
+    text = (f'kind: ConfigMap\nmetadata: {{name: c}}\ndata: {{a: "x{line_break}y"}}\r\n---\r\n'
+            "kind: NetworkPolicy\nmetadata: {name: p}\n")
+    assert locate_objects(text) == [ObjectLines("NetworkPolicy", None, "p", 6, 7)]
