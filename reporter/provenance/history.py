@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from reporter.git import PathCommit, read_objects, run_git
+from reporter.git import PathCommit, read_objects, run_git, stream_objects
 from reporter.provenance.model import CommitInfo, Identity, ObjectLines, SignatureStatus
 from reporter.provenance.objects import located_texts
 
@@ -89,8 +89,7 @@ def object_histories(
     traced = [logs.get(path, ()) for path, blob in assessed_blobs.items() if versions[blob]]
     earlier = {b for log in traced for c in log for b in (*c.old_blobs, c.new_blob)
                if b and b not in versions}
-    versions.update({blob: _objects(data, kinds)
-                     for blob, data in read_objects(repo, list(earlier)).items()})
+    versions.update((blob, _objects(data, kinds)) for blob, data in stream_objects(repo, earlier))
     return [
         (path, lines, _changes(logs.get(path, ()), versions, key))
         for path, blob in sorted(assessed_blobs.items())

@@ -35,10 +35,14 @@ def _files(repo: Repo) -> list[str]:
 
 def _agree(repo: Repo, ref: str = "HEAD") -> dict[str, list[git.PathCommit]]:
     """The logs for all files at once, from the whole history's one listing and from walks
-    naming the files (the listing too large), are each file's own follow log."""
+    naming the files (a few files, or the listing too large), are each file's own follow
+    log."""
     files = repo.git("ls-tree", "-r", "--name-only", ref).splitlines()
     one_by_one = {path: git.log_for_path(repo.path, path, ref) for path in files}
-    assert git.logs_for_paths(repo.path, files, ref, parallel=2) == one_by_one
+    with patch.object(git, "FEW_PATHS", 0):
+        assert git.logs_for_paths(repo.path, files, ref, parallel=2) == one_by_one
+    with patch.object(git, "FEW_PATHS", len(files)):
+        assert git.logs_for_paths(repo.path, files, ref, parallel=2) == one_by_one
     with patch.object(git, "WHOLE_HISTORY_BYTES", 0):
         assert git.logs_for_paths(repo.path, files, ref, parallel=2) == one_by_one
     return one_by_one

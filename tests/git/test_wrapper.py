@@ -147,6 +147,60 @@ def test_read_objects_reads_many_blobs_in_one_call(make_repo: Callable[..., Repo
     assert contents == {ids["a"]: b"alpha\n", ids["b"]: b"", ids["c"]: b"gamma\nwith\nlines"}
 
 
+def test_objects_are_streamed_in_id_order_and_a_stream_can_stop_early(
+    make_repo: Callable[..., Repo],
+) -> None:
+    repo = make_repo()
+    for name in "abc":
+        repo.write(name, name * (100_000 if name == "b" else 3))  # b fills the pipe alone
+    repo.commit("three files")
+    ids = sorted(repo.git("rev-parse", f"HEAD:{name}") for name in "abc")
+    streamed = git.stream_objects(repo.path, [*ids, ids[0]])
+    first_id, _ = next(streamed)
+    assert first_id == ids[0]
+    streamed.close()  # git, still writing, is stopped: nothing hangs
+    assert [i for i, _ in git.stream_objects(repo.path, reversed(ids))] == ids
+
+
+def test_a_missing_object_or_no_repository_is_a_git_error(
+    make_repo: Callable[..., Repo], tmp_path: Path
+) -> None:
+    repo = make_repo()
+    repo.write("a", "alpha\n")
+    repo.commit("one file")
+    absent = "0123456789" * 4
+    with pytest.raises(GitError, match=f"Git object {absent} is missing"):
+        git.read_objects(repo.path, [repo.git("rev-parse", "HEAD:a"), absent])
+    with pytest.raises(GitError) as raised:
+        git.read_objects(tmp_path, [absent])
+    assert raised.value.problems[0].message == "not inside a Git repository"
+
+
+def test_a_stream_past_its_time_is_a_git_error_naming_the_timeout(
+    make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo()
+    repo.write("big", "x" * 1_000_000)  # more than a pipe holds: git cannot finish unread
+    repo.commit("one big file")
+
+    class AtOnce:  # the deadline passes as soon as it is set
+        def __init__(self, _seconds: float, expire: Callable[[], None]) -> None:
+            self.expire = expire
+
+        def start(self) -> None:
+            self.expire()
+
+        def cancel(self) -> None:
+            pass
+
+        def is_alive(self) -> bool:
+            return False
+
+    monkeypatch.setattr(git.threading, "Timer", AtOnce)
+    with pytest.raises(GitError, match=r"`git cat-file` did not finish in 7 s"):
+        list(git.stream_objects(repo.path, [repo.git("rev-parse", "HEAD:big")], timeout=7))
+
+
 def test_log_for_path_follows_a_rename_with_dates_and_old_paths(
     make_repo: Callable[..., Repo],
 ) -> None:
