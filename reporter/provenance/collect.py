@@ -7,6 +7,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -125,10 +126,18 @@ def collect_provenance(
     history_unavailable = None
     try:
         file_logs = git.logs_for_paths(root, list(blobs), commit, parallel=processes())
-        object_logs = object_histories(root, file_logs, blobs, kinds)
         histories = [[(c.sha, c.committed_at) for c in log] for log in file_logs.values()]
-        referenced = _referenced(commit, [*histories, *(h for _, _, h in object_logs)], in_period)
-        commits = commit_details(root, referenced, allowed_signers)
+        # Git checks the files' commits' signatures (a gpg process for each signed one: 1.2 s
+        # for argo-cd's install.yaml) while this thread traces the objects through the files'
+        # versions; the few commits only an object's history names are asked for after.
+        with ThreadPoolExecutor(1, thread_name_prefix="commits") as pool:
+            files_commits = pool.submit(commit_details, root,
+                                        _referenced(commit, histories, in_period), allowed_signers)
+            object_logs = object_histories(root, file_logs, blobs, kinds)
+            commits = files_commits.result()
+        objects_only = set(_referenced(commit, [h for _, _, h in object_logs], in_period))
+        commits.update(commit_details(root, sorted(objects_only - commits.keys()),
+                                      allowed_signers))
     except GitError as err:
         # A partial, shallow or damaged clone: the files are still the commit's (ls-tree read
         # them), so the run goes on without history rather than refusing good inputs.

@@ -95,6 +95,20 @@ def test_changes_are_counted_in_the_assessment_period_inclusive(history: History
     assert (prov.since, prov.until) == (since, until)
 
 
+def test_every_commit_named_is_detailed_even_one_only_an_object_names(history: History) -> None:
+    # The frontend's last change is before the period, and neither the file's newest nor its
+    # oldest commit: only the object's history names it (details asked for after the files').
+    since = datetime(2024, 4, 1, tzinfo=UTC)
+    prov = collect_provenance(history.repo.path, [WEB], None, since, None, None)
+    frontend, backend = prov.objects
+    assert (frontend.last_commit, backend.last_commit) == (history.port_changed,
+                                                           history.rule_deleted)
+    details = {c.sha: c for c in prov.commits}
+    assert set(details) == {history.comment_inserted, history.added, history.port_changed,
+                            history.rule_deleted}
+    assert details[history.port_changed].subject == "frontend: https only"
+
+
 def test_objects_are_traced_by_their_own_lines(history: History) -> None:
     prov = collect_provenance(history.repo.path, [WEB], None, None, None, None)
     frontend, backend = prov.objects
