@@ -96,12 +96,19 @@ def _located(document: str, offset: int, kinds: tuple[str, ...]
              ) -> list[tuple[ObjectLines, str]]:
     """The objects of ``kinds``, with their text, in the text from one ``---`` line to the
     next, whose first line is line ``offset`` (0-based) of the file."""
+    at_top = (_located_at_top(document, kinds) if len(document) <= CACHED_DOCUMENT
+              else _located_at_top.__wrapped__(document, kinds))
     return [(replace(found, first_line=found.first_line + offset,
                      last_line=found.last_line + offset), text)
-            for found, text in _located_at_top(document, kinds)]
+            for found, text in at_top]
 
 
-@lru_cache(maxsize=1024)
+CACHED_DOCUMENT = 1 << 16
+"""The longest document whose objects are kept for its next version (a policy is ~1 KB; a
+list of everything, as long as its file, is composed each time rather than held)."""
+
+
+@lru_cache(maxsize=256)
 def _located_at_top(document: str, kinds: tuple[str, ...]) -> list[tuple[ObjectLines, str]]:
     """:func:`_located` at line 0: a policy's document is the same in most versions of its
     file, so it is composed once, not once per version."""

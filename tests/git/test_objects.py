@@ -137,6 +137,7 @@ items:
         return compose_all(text, Loader=Loader)
 
     monkeypatch.setattr(objects.yaml, "compose_all", counted)
+    objects._located_at_top.cache_clear()
     assert locate_objects(crd + policies) == [
         ObjectLines("NetworkPolicy", None, "json-style", 8, 8),
         ObjectLines("NetworkPolicy", None, "value-on-the-next-line", 10, 12),
@@ -179,3 +180,29 @@ def test_documents_are_numbered_as_the_parser_numbers_their_lines(line_break: st
     text = (f'kind: ConfigMap\nmetadata: {{name: c}}\ndata: {{a: "x{line_break}y"}}\r\n---\r\n'
             "kind: NetworkPolicy\nmetadata: {name: p}\n")
     assert locate_objects(text) == [ObjectLines("NetworkPolicy", None, "p", 6, 7)]
+
+
+def test_a_document_met_again_is_numbered_where_it_now_stands() -> None:
+    # Versions of a file hold the same policy at other lines: composed once, numbered each time.
+    policy = "---\nkind: NetworkPolicy\nmetadata: {name: p}\nspec: {podSelector: {}}\n"
+    objects._located_at_top.cache_clear()
+    assert locate_objects(policy) == [ObjectLines("NetworkPolicy", None, "p", 2, 4)]
+    assert locate_objects(f"# owner: web\n{policy}") == [
+        ObjectLines("NetworkPolicy", None, "p", 3, 5)]
+    assert objects._located_at_top.cache_info().hits == 1
+
+
+def test_a_long_document_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(objects, "CACHED_DOCUMENT", 40)
+    objects._located_at_top.cache_clear()
+    long = "kind: NetworkPolicy\nmetadata: {name: p}\nspec: {podSelector: {}}\n"
+    assert locate_objects(long) == locate_objects(long) == [
+        ObjectLines("NetworkPolicy", None, "p", 1, 3)]
+    assert objects._located_at_top.cache_info().currsize == 0
+
+
+def test_three_dashes_that_start_no_document_do_not_cut_one() -> None:
+    # "---b" starts no document (dashes then a space or line end do): the object after it is in
+    # the document from the top, which only parses whole.
+    text = 'metadata:\n  name: p\n  annotations: {note: "a\n---b"}\nkind: NetworkPolicy\n'
+    assert locate_objects(text) == [ObjectLines("NetworkPolicy", None, "p", 1, 5)]
