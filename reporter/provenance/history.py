@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reporter.git import PathCommit, read_objects, run_git, stream_objects
 from reporter.provenance.model import CommitInfo, Identity, ObjectLines, SignatureStatus
-from reporter.provenance.objects import located_texts
+from reporter.provenance.objects import Composed, ObjectKey, located_texts, object_texts
 
 # Git's %G? letters. Expired signatures or keys (X, Y) cannot vouch today but are no forgery, so
 # they are "error"; a signature by a revoked key (R) is treated like a bad one.
@@ -70,7 +70,6 @@ def _carry_signatures(repo: Path, shas: Sequence[str]) -> set[str]:
 
 History = list[tuple[str, datetime]]
 """(sha, commit date) of the commits that changed something, newest first."""
-_ObjectKey = tuple[str, str | None, str]
 
 
 def object_histories(
@@ -82,36 +81,37 @@ def object_histories(
     """Each object of ``kinds`` in each file's assessed blob, by path and line, with the commits
     in the file's history (``logs``) that changed the object's text: one ``git cat-file`` reads
     the assessed versions, one more the earlier versions of the files holding such objects."""
-    versions = {blob: _objects(data, kinds)
-                for blob, data in read_objects(repo, list(assessed_blobs.values())).items()}
+    composed = Composed(tuple(kinds))
+    assessed = {blob: _located(data, composed)
+                for blob, data in read_objects(repo, assessed_blobs.values()).items()}
+    versions = {blob: {key: text for key, (_, text) in found.items()}
+                for blob, found in assessed.items()}
     # Only those files' histories are read: a repository's CRDs or dashboards hold none, and
     # composing every version of them took ~45 s at the root of kube-prometheus.
-    traced = [logs.get(path, ()) for path, blob in assessed_blobs.items() if versions[blob]]
+    traced = [logs.get(path, ()) for path, blob in assessed_blobs.items() if assessed[blob]]
     earlier = {b for log in traced for c in log for b in (*c.old_blobs, c.new_blob)
                if b and b not in versions}
-    versions.update((blob, _objects(data, kinds)) for blob, data in stream_objects(repo, earlier))
+    versions.update((blob, object_texts(data.decode("utf-8", "replace"), composed))
+                    for blob, data in stream_objects(repo, earlier))
     return [
         (path, lines, _changes(logs.get(path, ()), versions, key))
         for path, blob in sorted(assessed_blobs.items())
-        for key, (lines, _) in versions[blob].items()
+        for key, (lines, _) in assessed[blob].items()
     ]
 
 
-def _objects(data: bytes, kinds: Collection[str]) -> dict[_ObjectKey, tuple[ObjectLines, str]]:
-    found: dict[_ObjectKey, tuple[ObjectLines, str]] = {}
-    for located, own_text in located_texts(data.decode("utf-8", "replace"), kinds):
+def _located(data: bytes, composed: Composed) -> dict[ObjectKey, tuple[ObjectLines, str]]:
+    found: dict[ObjectKey, tuple[ObjectLines, str]] = {}
+    for located, own_text in located_texts(data.decode("utf-8", "replace"), composed):
         found.setdefault((located.kind, located.namespace, located.name), (located, own_text))
     return found
 
 
 def _changes(
-    log: Iterable[PathCommit],
-    versions: Mapping[str, dict[_ObjectKey, tuple[ObjectLines, str]]],
-    key: _ObjectKey,
+    log: Iterable[PathCommit], versions: Mapping[str, Mapping[ObjectKey, str]], key: ObjectKey
 ) -> History:
     def text(blob: str | None) -> str | None:
-        found = versions[blob].get(key) if blob else None
-        return found[1] if found else None
+        return versions[blob].get(key) if blob else None
 
     # A change when the text differs from every parent's: for a merge, from both sides.
     return [

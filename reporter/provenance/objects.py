@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import replace
-from functools import cache, lru_cache
+from functools import cache
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -38,29 +38,73 @@ def locate_objects(text: str, kinds: Collection[str] = ("NetworkPolicy",)) -> li
     document that is not valid YAML has no objects: whatever parsed the inputs reports the
     error.
     """
-    return [found for found, _ in located_texts(text, kinds)]
+    return [found for found, _ in located_texts(text, Composed(tuple(kinds)))]
 
 
-def located_texts(text: str, kinds: Collection[str]) -> list[tuple[ObjectLines, str]]:
+ObjectKey = tuple[str, str | None, str]
+"""(kind, namespace as written, name)."""
+
+
+class Composed:
+    """Documents composed already, by their text: the versions of a file repeat most of its
+    documents (a policy is the same in most of them), and each is composed once. Documents
+    are kept up to ``room`` characters in all, then composed each time they are met."""
+
+    def __init__(self, kinds: tuple[str, ...], room: int = 1 << 26) -> None:
+        self.kinds = kinds
+        self._room = room
+        self._found: dict[str, list[tuple[ObjectLines, str]]] = {}
+
+    def objects(self, document: str) -> list[tuple[ObjectLines, str]]:
+        """The objects of the kinds in ``document``, numbered from its first line (1)."""
+        found = self._found.get(document)
+        if found is None:
+            found = _located_at_top(document, self.kinds)
+            if len(document) <= self._room:
+                self._room -= len(document)
+                self._found[document] = found
+        return found
+
+
+def located_texts(text: str, composed: Composed) -> list[tuple[ObjectLines, str]]:
     """:func:`locate_objects`, each object with its text (its lines, joined): what a change
     to the object is told by, without splitting the whole file into lines."""
     located = []
     yaml_breaks = any(c in text for c in _OTHER_BREAKS)
-    line = counted = composed = 0
-    # The text is searched for the kinds once, and only the documents around what is found are
-    # cut out and counted up to: argo-cd's install.yaml holds 7 policies in 2,000 documents.
-    kind_names = tuple(kinds)
-    for found in _naming(kind_names).finditer(text):
-        if found.start() < composed:
-            continue  # in the document just composed
-        start = _document_start(text, found.start())
-        after = _DOCUMENT_START.search(text, found.end())
-        composed = after.start() + 1 if after else len(text)
+    line = counted = 0
+    for start, stop in _documents(text, composed.kinds):
         line += (_yaml_breaks(text[counted:start]) if yaml_breaks
                  else text.count("\n", counted, start))
-        located += _located(text[start:composed], line, kind_names)
         counted = start
+        located += [(replace(found, first_line=found.first_line + line,
+                             last_line=found.last_line + line), own_text)
+                    for found, own_text in composed.objects(text[start:stop])]
     return located
+
+
+def object_texts(text: str, composed: Composed) -> dict[ObjectKey, str]:
+    """The text of each object, by key (the first object of a key): :func:`located_texts`
+    with no line counted, for the versions of a file whose lines nobody cites (a file of
+    2,000 policies has 2,000 objects to number in each)."""
+    found: dict[ObjectKey, str] = {}
+    for start, stop in _documents(text, composed.kinds):
+        for lines, own_text in composed.objects(text[start:stop]):
+            found.setdefault((lines.kind, lines.namespace, lines.name), own_text)
+    return found
+
+
+def _documents(text: str, kinds: tuple[str, ...]) -> Iterator[tuple[int, int]]:
+    """Where each document that names one of ``kinds`` (or a list kind) starts and stops. The
+    text is searched for the kinds once, and only the documents around what is found are cut
+    out: argo-cd's install.yaml holds 7 policies in 2,000 documents."""
+    stop = 0
+    for found in _naming(kinds).finditer(text):
+        if found.start() < stop:
+            continue  # in the document just found
+        start = _document_start(text, found.start())
+        after = _DOCUMENT_START.search(text, found.end())
+        stop = after.start() + 1 if after else len(text)
+        yield start, stop
 
 
 def _document_start(text: str, position: int) -> int:
@@ -92,26 +136,9 @@ def _naming(kinds: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"kind[\"']?\s*:\s*[\"']?(?:{names}|\w*List)(?![\w-])")
 
 
-def _located(document: str, offset: int, kinds: tuple[str, ...]
-             ) -> list[tuple[ObjectLines, str]]:
-    """The objects of ``kinds``, with their text, in the text from one ``---`` line to the
-    next, whose first line is line ``offset`` (0-based) of the file."""
-    at_top = (_located_at_top(document, kinds) if len(document) <= CACHED_DOCUMENT
-              else _located_at_top.__wrapped__(document, kinds))
-    return [(replace(found, first_line=found.first_line + offset,
-                     last_line=found.last_line + offset), text)
-            for found, text in at_top]
-
-
-CACHED_DOCUMENT = 1 << 16
-"""The longest document whose objects are kept for its next version (a policy is ~1 KB; a
-list of everything, as long as its file, is composed each time rather than held)."""
-
-
-@lru_cache(maxsize=256)
 def _located_at_top(document: str, kinds: tuple[str, ...]) -> list[tuple[ObjectLines, str]]:
-    """:func:`_located` at line 0: a policy's document is the same in most versions of its
-    file, so it is composed once, not once per version."""
+    """The objects of ``kinds``, with their text, in the text from one ``---`` line to the
+    next, numbered from its first line."""
     lines = document.splitlines()
     try:
         roots = [n for n in yaml.compose_all(document, Loader=_SafeLoader) if n is not None]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from reporter.provenance import ObjectLines, locate_objects, objects
-from reporter.provenance.objects import located_texts
+from reporter.provenance.objects import Composed, located_texts, object_texts
 
 MULTI_DOCUMENT = """\
 # policies for the shop
@@ -43,6 +43,23 @@ spec:
 
 
 """
+
+
+@pytest.fixture
+def composes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts composed, as they are."""
+    composed: list[str] = []
+    compose_all = objects.yaml.compose_all
+
+    def counted(text: str, Loader: type) -> Iterator[object]:  # noqa: N803 (PyYAML's name)
+        composed.append(text)
+        return compose_all(text, Loader=Loader)
+
+    monkeypatch.setattr(objects.yaml, "compose_all", counted)
+    return composed
+
+
+POLICY = "---\nkind: NetworkPolicy\nmetadata: {name: p}\nspec: {podSelector: {}}\n"
 
 
 def test_each_document_runs_from_its_first_key_to_its_last_content_line() -> None:
@@ -105,7 +122,7 @@ def test_text_that_is_not_yaml_or_objects_without_a_name_have_no_objects() -> No
 
 
 def test_each_document_is_read_on_its_own_and_only_when_it_names_a_kind_sought(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        composes: list[str]) -> None:
     crd = """\
 ---
 apiVersion: apiextensions.k8s.io/v1
@@ -129,21 +146,12 @@ kind: NetworkPolicyList
 items:
 - {kind: NetworkPolicy, metadata: {name: listed}}
 """
-    composed: list[str] = []
-    compose_all = objects.yaml.compose_all
-
-    def counted(text: str, Loader: type) -> Iterator[object]:  # noqa: N803 (PyYAML's name)
-        composed.append(text)
-        return compose_all(text, Loader=Loader)
-
-    monkeypatch.setattr(objects.yaml, "compose_all", counted)
-    objects._located_at_top.cache_clear()
     assert locate_objects(crd + policies) == [
         ObjectLines("NetworkPolicy", None, "json-style", 8, 8),
         ObjectLines("NetworkPolicy", None, "value-on-the-next-line", 10, 12),
         ObjectLines("NetworkPolicy", None, "listed", 19, 19),
     ]
-    assert len(composed) == 4 and not any("CustomResourceDefinition" in t for t in composed)
+    assert len(composes) == 4 and not any("CustomResourceDefinition" in t for t in composes)
 
 
 def test_a_line_starting_with_three_dashes_ends_a_block_scalar_as_yaml_says() -> None:
@@ -161,7 +169,7 @@ metadata: {name: after}
 
 
 def test_an_objects_text_is_its_lines_and_nothing_after_them() -> None:
-    texts = [text for _, text in located_texts(MULTI_DOCUMENT, ("NetworkPolicy",))]
+    texts = [text for _, text in located_texts(MULTI_DOCUMENT, Composed(("NetworkPolicy",)))]
     lines = MULTI_DOCUMENT.splitlines()
     assert texts == ["\n".join(lines[2:10]), "\n".join(lines[18:30])]
     assert texts[0].endswith("policyTypes: [Ingress]") and texts[1].endswith("- port: 9090")
@@ -182,23 +190,31 @@ def test_documents_are_numbered_as_the_parser_numbers_their_lines(line_break: st
     assert locate_objects(text) == [ObjectLines("NetworkPolicy", None, "p", 6, 7)]
 
 
-def test_a_document_met_again_is_numbered_where_it_now_stands() -> None:
-    # Versions of a file hold the same policy at other lines: composed once, numbered each time.
-    policy = "---\nkind: NetworkPolicy\nmetadata: {name: p}\nspec: {podSelector: {}}\n"
-    objects._located_at_top.cache_clear()
-    assert locate_objects(policy) == [ObjectLines("NetworkPolicy", None, "p", 2, 4)]
-    assert locate_objects(f"# owner: web\n{policy}") == [
-        ObjectLines("NetworkPolicy", None, "p", 3, 5)]
-    assert objects._located_at_top.cache_info().hits == 1
+def test_a_document_met_again_is_composed_once_and_numbered_where_it_now_stands(
+        composes: list[str]) -> None:
+    # Versions of a file hold the same policy at other lines.
+    composed = Composed(("NetworkPolicy",))
+    [(first, _)] = located_texts(POLICY, composed)
+    [(again, _)] = located_texts(f"# owner: web\n{POLICY}", composed)
+    assert (first, again) == (ObjectLines("NetworkPolicy", None, "p", 2, 4),
+                              ObjectLines("NetworkPolicy", None, "p", 3, 5))
+    assert composes == [POLICY]
 
 
-def test_a_long_document_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(objects, "CACHED_DOCUMENT", 40)
-    objects._located_at_top.cache_clear()
-    long = "kind: NetworkPolicy\nmetadata: {name: p}\nspec: {podSelector: {}}\n"
-    assert locate_objects(long) == locate_objects(long) == [
-        ObjectLines("NetworkPolicy", None, "p", 1, 3)]
-    assert objects._located_at_top.cache_info().currsize == 0
+def test_documents_are_kept_while_there_is_room(composes: list[str]) -> None:
+    other = POLICY.replace("name: p", "name: q")
+    composed = Composed(("NetworkPolicy",), room=len(POLICY) + len(other) - 1)
+    for _ in range(2):
+        located_texts(POLICY + other, composed)
+    assert composes == [POLICY, other, other]  # the second did not fit
+
+
+def test_object_texts_are_the_located_texts_by_key_the_first_of_a_key() -> None:
+    composed = Composed(("NetworkPolicy",))
+    twice = MULTI_DOCUMENT + POLICY + POLICY.replace("podSelector: {}", "podSelector: {x: y}")
+    assert object_texts(twice, composed) == {
+        (found.kind, found.namespace, found.name): text
+        for found, text in located_texts(MULTI_DOCUMENT + POLICY, composed)}
 
 
 def test_three_dashes_that_start_no_document_do_not_cut_one() -> None:
