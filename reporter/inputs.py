@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -26,7 +28,8 @@ from reporter.inventory.sources import (
     collect_sources,
     excluded_in_repository,
 )
-from reporter.provenance import Provenance, collect_provenance
+from reporter.provenance import Provenance, collect_provenance, narrowed
+from reporter.workers import Ahead, computed_ahead, processes
 
 CLEAN_HINT = "commit (or stash) the changes, or drop --require-clean to report a dirty tree"
 
@@ -83,15 +86,13 @@ def load_inputs(
     sources = collect_sources(paths, stdin, exclude=reading.exclude)
     kept = [s for s in sources if not any(_same_file(s.file, e) for e in exclude)]
     left_out = tuple(s for s in sources if s not in kept)
-    inventory = load_inventory(kept, strict=reading.strict)
+    with_history = provenance or require_clean
+    history_of = _HistoryAhead(_in_git(kept) if with_history else None, None, options)
+    with history_of.cancelled_on_error():
+        inventory = load_inventory(kept, strict=reading.strict)
     kept = _manifests(kept, inventory)
-    files = [os.path.abspath(s.file) for s in kept if s.path != STDIN_NAME]
-    repository = _work_tree(files) if provenance or require_clean else None
-    history = None
-    if repository is not None:
-        inside = [f for f in files if _is_inside(f, repository)]
-        history = collect_provenance(repository, inside, None, options.since, options.until,
-                                     options.allowed_signers)
+    repository, inside = _in_git(kept) if with_history else (None, [])
+    history = history_of(repository, inside)
     if require_clean:
         _require_clean(history)
     named = [os.path.abspath(p) for p in paths if p != STDIN]
@@ -140,15 +141,18 @@ def _at_ref(paths: Sequence[str], ref: str, exclude: Sequence[str],
     sources = [s for s in sources
                if not excluded_in_repository(s.path, input_paths, reading.exclude)]
     kept = [s for s in sources if s.path not in left_out]
+    history_of = _HistoryAhead(
+        None if options is None else (repository, [s.path for s in kept]), ref,
+        options or GitOptions())
     try:
-        inventory = load_inventory(kept, strict=reading.strict)
+        with history_of.cancelled_on_error():
+            inventory = load_inventory(kept, strict=reading.strict)
     except InputError as error:  # the work tree's copy may be fine: name the commit read
         raise error.at_commit(git.rev_parse(repository, ref)) from None
     left_out_sources = tuple(s for s in sources if s not in kept)
     kept = _manifests(kept, inventory)
-    provenance = None if options is None else collect_provenance(
-        repository, [s.path for s in kept], ref, options.since, options.until,
-        options.allowed_signers)
+    provenance = (None if options is None
+                  else history_of(repository, [s.path for s in kept]))
     return LoadedInputs(
         sources=tuple(kept), excluded=left_out_sources,
         inventory=inventory, provenance=provenance, repository=repository,
@@ -163,6 +167,50 @@ def _repository_for(paths: Sequence[str]) -> Path:
             return root
     raise GitError([Problem("not inside a Git repository", file=str(Path.cwd()))],
                    hint="run in the repository's work tree, or name paths inside it")
+
+
+def _in_git(sources: Sequence[Source]) -> tuple[Path | None, list[str]]:
+    """The work tree holding the first of ``sources`` read from disk, and those inside it."""
+    files = [os.path.abspath(s.file) for s in sources if s.path != STDIN_NAME]
+    repository = _work_tree(files)
+    return repository, [f for f in files if repository and _is_inside(f, repository)]
+
+
+class _HistoryAhead:
+    """The inputs' Git provenance, collected in a worker for every file read while this
+    process parses them (one CPU idles meanwhile, and a long history takes as long as the
+    parse: 1.1 s for a 5,000-workload estate committed 31 times), then narrowed to the files
+    that prove to be manifests. Collected here instead with one CPU, or when the worker failed,
+    or saw another repository or an unreadable history."""
+
+    def __init__(self, candidates: tuple[Path | None, list[str]] | None, ref: str | None,
+                 options: GitOptions) -> None:
+        self.repository, self.files = candidates or (None, [])
+        self.ref, self.options = ref, options
+        self.ahead = (computed_ahead(partial(self._collect, self.repository, self.files),
+                                     processes())
+                      if self.repository is not None and self.files else Ahead(None))
+
+    def _collect(self, repository: Path, files: Sequence[str]) -> Provenance:
+        return collect_provenance(repository, files, self.ref, self.options.since,
+                                  self.options.until, self.options.allowed_signers)
+
+    @contextmanager
+    def cancelled_on_error(self) -> Iterator[None]:
+        try:
+            yield
+        except BaseException:
+            self.ahead.cancel()
+            raise
+
+    def __call__(self, repository: Path | None, files: list[str]) -> Provenance | None:
+        found = self.ahead()
+        if repository is None:
+            return None
+        if (isinstance(found, Provenance) and repository == self.repository
+                and (found.history_unavailable is None or files == self.files)):
+            return narrowed(found, {git.repo_relative(repository, f) for f in files})
+        return self._collect(repository, files)
 
 
 def _work_tree(files: Sequence[str]) -> Path | None:

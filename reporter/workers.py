@@ -116,16 +116,28 @@ def run_tasks(tasks: Sequence[Task], processes: int = 1) -> list[object]:
     return [found[task.name] if task.name in found else task.run() for task in tasks]
 
 
-def computed_ahead(compute: Callable[[], object], processes: int
-                   ) -> Callable[[], object | None]:
+def computed_ahead(compute: Callable[[], object], processes: int) -> Ahead:
     """``compute`` started now in a forked worker, while this process goes on with its own
-    work; the function returned waits for the result: None when the worker failed or, with
+    work; calling what is returned waits for the result: None when the worker failed or, with
     one process, was not started (the caller then computes what it needs itself)."""
     if processes < 2:
-        return lambda: None
-    worker, results = _forked(_send_result, (compute,), "reporter-ahead")
+        return Ahead(None)
+    return Ahead(_forked(_send_result, (compute,), "reporter-ahead"))
 
-    def result() -> object | None:
+
+class Ahead:
+    """A result computed ahead in a worker (:func:`computed_ahead`)."""
+
+    def __init__(self, started: tuple[multiprocessing.process.BaseProcess, Connection] | None
+                 ) -> None:
+        self._started = started
+
+    def __call__(self) -> object | None:
+        """The result, once the worker has sent it; None if it failed, or was not started."""
+        if self._started is None:
+            return None
+        worker, results = self._started
+        self._started = None
         try:
             found: object = pickle.loads(results.recv_bytes())
             return found
@@ -134,7 +146,15 @@ def computed_ahead(compute: Callable[[], object], processes: int
         finally:
             results.close()
             worker.join()
-    return result
+
+    def cancel(self) -> None:
+        """Stop the worker, its result no longer wanted (the caller is unwinding)."""
+        if self._started is not None:
+            worker, results = self._started
+            self._started = None
+            worker.terminate()
+            results.close()
+            worker.join()
 
 
 def _bound_to(parent: int) -> bool:

@@ -1,7 +1,12 @@
 """Where the inputs came from: repository, commits, authors and signatures per file and policy,
 and how the report was made. Git is read with batched calls; everything is plain data."""
 
-from reporter.provenance.collect import collect_provenance, repository_info, strip_credentials
+from reporter.provenance.collect import (
+    collect_provenance,
+    narrowed,
+    repository_info,
+    strip_credentials,
+)
 from reporter.provenance.history import commit_details, object_histories
 from reporter.provenance.model import (
     CommitInfo,
@@ -28,6 +33,7 @@ __all__ = [
     "RunInfo",
     "SignatureStatus",
     "collect_provenance",
+    "narrowed",
     "collect_run_info",
     "commit_details",
     "locate_objects",

@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -163,6 +164,25 @@ def collect_provenance(
         commits=tuple(sorted(commits.values(), key=lambda c: (c.committer.date, c.sha))),
         history_unavailable=history_unavailable,
     )
+
+
+def narrowed(provenance: Provenance, paths: Collection[str]) -> Provenance:
+    """``provenance`` as :func:`collect_provenance` gives it for only ``paths`` (repository-
+    relative) among its files: each file's and object's history is its own, and the commits
+    kept are those the files and objects kept name. Not for a provenance whose history was
+    unavailable (the files left out may be why)."""
+    wanted = set(paths)
+    files = tuple(f for f in provenance.files if f.path in wanted)
+    objects = tuple(o for o in provenance.objects if o.path in wanted)
+    named = {provenance.commit}
+    for newest, oldest, in_period in [
+            *((f.last_commit, f.introduced_by, f.period_commits) for f in files),
+            *((o.last_commit, o.introduced_by, o.period_commits) for o in objects)]:
+        named.update(sha for sha in (newest, oldest, *in_period) if sha)
+    repository = replace(provenance.repository, dirty_paths=tuple(
+        p for p in provenance.repository.dirty_paths if p in wanted))
+    return replace(provenance, repository=repository, files=files, objects=objects,
+                   commits=tuple(c for c in provenance.commits if c.sha in named))
 
 
 def _commit_if_readable(

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from reporter.errors import GitError
-from reporter.provenance import ObjectLines, Provenance, collect_provenance, commit_details
+from reporter.provenance import (
+    ObjectLines,
+    Provenance,
+    collect_provenance,
+    commit_details,
+    narrowed,
+)
 from tests.git.conftest import ALICE, BOB, Repo
 
 WEB = "policies/web.yaml"
@@ -107,6 +113,18 @@ def test_every_commit_named_is_detailed_even_one_only_an_object_names(history: H
     assert set(details) == {history.comment_inserted, history.added, history.port_changed,
                             history.rule_deleted}
     assert details[history.port_changed].subject == "frontend: https only"
+
+
+def test_narrowed_to_fewer_files_is_what_collecting_them_gives(history: History) -> None:
+    # Collected for every file read while they are parsed, then narrowed to the manifests.
+    (history.repo.path / "namespaces.yaml").write_text("kind: Namespace\n")  # dirty
+    path = history.repo.path
+    for since in (None, datetime(2024, 3, 11, tzinfo=UTC)):
+        both = collect_provenance(path, [WEB, "namespaces.yaml"], None, since, None, None)
+        for alone in (WEB, "namespaces.yaml"):
+            assert narrowed(both, {alone}) == collect_provenance(path, [alone], None, since,
+                                                                 None, None)
+        assert narrowed(both, {WEB}).commits != both.commits  # the label's commit went
 
 
 def test_objects_are_traced_by_their_own_lines(history: History) -> None:
