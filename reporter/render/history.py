@@ -124,22 +124,32 @@ def file_revisions(git: Mapping[str, Any] | None) -> dict[str, FileRevision]:
     return revisions
 
 
-def _object_history(git: Mapping[str, Any], path: str, policy: PolicySummary
+ObjectsByName = Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]
+"""The NetworkPolicies of ``provenance.git.objects`` by (path, name), in their order."""
+
+
+def _objects_by_name(git: Mapping[str, Any]) -> ObjectsByName:
+    found: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for entry in git.get("objects", []):
+        if entry["lines"]["kind"] == "NetworkPolicy":
+            found.setdefault((entry["path"], entry["lines"]["name"]), []).append(entry)
+    return found
+
+
+def _object_history(objects: ObjectsByName, path: str, policy: PolicySummary
                     ) -> Mapping[str, Any] | None:
     line = policy.location.line or 0
-    entries: list[Mapping[str, Any]] = git.get("objects", [])
-    for entry in entries:
+    for entry in objects.get((path, policy.name), ()):
         lines = entry["lines"]
-        if (entry["path"] == path and lines["kind"] == "NetworkPolicy"
-                and lines["name"] == policy.name
-                and lines["namespace"] in (None, policy.namespace)
+        if (lines["namespace"] in (None, policy.namespace)
                 and lines["first_line"] <= line <= lines["last_line"]):
             return entry
     return None
 
 
-def _policy_history(git: Mapping[str, Any], revision: FileRevision | None,
-                    policy: PolicySummary, commits: Mapping[str, CommitView]) -> PolicyHistory:
+def _policy_history(git: Mapping[str, Any], objects: ObjectsByName,
+                    revision: FileRevision | None, policy: PolicySummary,
+                    commits: Mapping[str, CommitView]) -> PolicyHistory:
     if revision is None:
         return PolicyHistory(None, None, OUTSIDE, None)
     if revision.commit is None:
@@ -147,7 +157,7 @@ def _policy_history(git: Mapping[str, Any], revision: FileRevision | None,
     uncommitted = UNCOMMITTED_NOTE if revision.uncommitted else None
     if git.get("history_unavailable"):
         return PolicyHistory(None, None, NO_HISTORY, uncommitted)
-    own = _object_history(git, revision.path, policy)
+    own = _object_history(objects, revision.path, policy)
     if own is not None and own.get("last_commit"):
         return PolicyHistory(commits.get(own["last_commit"]),
                              commits.get(own.get("introduced_by") or ""), None, uncommitted)
@@ -200,9 +210,11 @@ def git_history(git: Mapping[str, Any] | None, policies: Sequence[PolicySummary]
     revisions = file_revisions(git)
     commits = {c["sha"]: commit_view(c) for c in git.get("commits", [])}
     policy_files = {p.location.file for p in policies}
+    objects = _objects_by_name(git)  # a lookup per policy: a scan each took 0.5 s for 2,000
     return GitHistory(
         tracked=True, commit=str(git.get("commit", ""))[:SHORT_SHA] or None, files=revisions,
-        policies={p.key: _policy_history(git, revisions.get(p.location.file), p, commits)
+        policies={p.key: _policy_history(git, objects, revisions.get(p.location.file), p,
+                                          commits)
                   for p in policies},
         source=_source(git),
         uncommitted_policy_files=tuple(sorted(f for f in policy_files
