@@ -11,6 +11,9 @@ The plain parse is taken at its best of several runs, just before and just after
 so that a machine shared with other work inflates both alike; CPU seconds (user + system) are
 given too, since they move less than wall time under load. The package is byte-compiled
 first, as an installed one is. ``--runs N`` takes the best of N runs of each command.
+``--git-commits N`` measures the pipeline as CI meets it: the estate in a Git checkout, committed
+N times (one port number changed in each commit after the first), whose history every command
+but the map reads.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import compileall
 import contextlib
 import os
 import pickle
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -425,6 +430,34 @@ def print_table(rows: list[tuple[str, str, Measurement]], file: TextIO = sys.std
             print(f"\n{row.label} failed (exit {row.exit_code}):\n    {tail}")
 
 
+def committed(estate: Path, commits: int) -> Path:
+    """``estate`` moved into a Git repository of its own and committed ``commits`` times, one
+    port number (of a policy, mostly) raised by one in each commit after the first: the history
+    a checkout gives, every policy traced through every version."""
+    repository = estate.parent / f"{estate.stem}-git"
+    repository.mkdir()
+    moved = estate.rename(repository / estate.name)
+    environment = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+    def git(*args: str, day: int = 1) -> None:
+        date = f"2026-01-{day:02d}T12:00:00+00:00"
+        subprocess.run(["git", "-c", "user.name=Benchmark", "-c", "user.email=bench@example.com",
+                        *args], cwd=repository, check=True, capture_output=True,
+                       env={**environment, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
+
+    git("init", "--quiet")
+    for commit in range(commits):
+        if commit:
+            text = moved.read_text(encoding="utf-8")
+            ports = list(re.finditer(r"\bport: (\d+)\b", text))
+            port = ports[commit * 997 % len(ports)]
+            moved.write_text(f"{text[:port.start(1)]}{int(port[1]) + 1}{text[port.end(1):]}",
+                             encoding="utf-8")
+        git("add", moved.name)
+        git("commit", "--quiet", "-m", f"change {commit}", day=1 + commit % 28)
+    return moved
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000, 20000],
@@ -439,9 +472,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pipeline-sizes", type=int, nargs="*", default=[1000, 5000],
                         metavar="WORKLOADS",
                         help="sizes at which check and report run too (none: only the map)")
+    parser.add_argument("--git-commits", type=int, default=0, metavar="N",
+                        help="check and report the estate in a Git repository, committed N "
+                             "times (their history read, as in CI); 0: a plain folder")
     args = parser.parse_args(argv)
     if args.runs < 1 or args.repeat < 1:
         parser.error("--runs and --repeat take a number of runs, 1 or more")
+    if args.git_commits < 0:
+        parser.error("--git-commits takes a number of commits, 0 (none) or more")
     if args.file is not None and not args.file.is_file():
         parser.error(f"--file {args.file}: no such file (give a YAML estate, e.g. one that "
                      "benchmarks/generate.py wrote)")
@@ -477,10 +515,17 @@ def _run(args: argparse.Namespace, spawner: Spawner) -> int:
                                  measure(spawner, estate, ["--summary"], args.repeat, args.runs)))
                     print_table(rows[-1:], file=sys.stderr)  # as it comes: sizes take long
                     if size.workloads in args.pipeline_sizes:
-                        pipelines.append((profile, size,
+                        label = profile
+                        if args.git_commits:
+                            estate = committed(estate, args.git_commits)
+                            label += f" in Git ({args.git_commits} commits)"
+                        pipelines.append((label, size,
                                           measure_pipeline(spawner, estate, Path(tmp), args.runs)))
                         print_pipeline(pipelines[-1:], file=sys.stderr)
-                    estate.unlink()
+                    if estate.parent != Path(tmp):
+                        shutil.rmtree(estate.parent)
+                    else:
+                        estate.unlink()
     print_table(rows)
     if pipelines:
         print()

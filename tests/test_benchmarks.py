@@ -4,6 +4,7 @@ must keep running and keep measuring what its columns say."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -92,3 +93,34 @@ def test_the_segmented_profile_has_the_varied_workloads_and_every_feature_but_fe
     assert len(denying) > 0.8 * (len(segmented.namespaces) - 1)  # kube-system never denies
     assert summarise(analyse(segmented)).connected_pairs < 0.7 * summarise(
         analyse(varied)).connected_pairs
+
+
+def test_an_estate_committed_in_git_changes_one_port_in_each_commit_after_the_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from run import committed
+
+    estate = tmp_path / "estate.yaml"
+    estate.write_text("ports: [{port: 80}, {port: 443}, {containerPort: 9}]\nport: 8080\n",
+                      encoding="utf-8")
+    moved = committed(estate, 3)
+    assert moved.parent == tmp_path / "estate-git" and not estate.exists()
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=moved.parent, capture_output=True,
+                              text=True, check=True).stdout
+
+    assert git("log", "--format=%s").split("\n")[:3] == ["change 2", "change 1", "change 0"]
+    for commit in ("HEAD~1", "HEAD"):  # one port number up by one, nothing else
+        diff = git("diff", "--unified=0", f"{commit}~1", commit).splitlines()
+        [removed] = [line[1:] for line in diff if line[:1] == "-" and line[:3] != "---"]
+        [added] = [line[1:] for line in diff if line[:1] == "+" and line[:3] != "+++"]
+        assert re.sub(r"\d+", "", removed) == re.sub(r"\d+", "", added)
+        before, after = ([int(n) for n in re.findall(r"\bport: (\d+)", line)]
+                         for line in (removed, added))
+        assert sorted(b - a for a, b in zip(before, after, strict=True))[-2:] in ([1], [0, 1])
+    assert "containerPort: 9" in moved.read_text(encoding="utf-8")
+    refused = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"),
+                              "--git-commits", "-1"], capture_output=True, text=True,
+                             timeout=120, cwd=tmp_path, check=False)
+    assert refused.returncode == 2 and "--git-commits takes a number" in refused.stderr
