@@ -78,7 +78,7 @@ def _execute(
             timeout=timeout, check=False,
         )  # fmt: skip
     except FileNotFoundError:
-        raise _NO_GIT from None
+        raise _no_git() from None
     except subprocess.TimeoutExpired:
         raise _timed_out(args, cwd, timeout) from None
 
@@ -91,10 +91,11 @@ def _check_directory(cwd: Path) -> None:
         )
 
 
-_NO_GIT = GitError(
-    "the git executable was not found",
-    hint="install Git (https://git-scm.com) and make sure `git` is on PATH",
-)
+def _no_git() -> GitError:
+    return GitError(
+        "the git executable was not found",
+        hint="install Git (https://git-scm.com) and make sure `git` is on PATH",
+    )
 
 
 def _timed_out(args: Sequence[str], cwd: Path, timeout: float) -> GitError:
@@ -233,7 +234,7 @@ def stream_objects(repo: Path, object_ids: Iterable[str], timeout: float = 60
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        stderr=errors)
         except FileNotFoundError:
-            raise _NO_GIT from None
+            raise _no_git() from None
         assert process.stdin is not None and process.stdout is not None
         # Written by a thread: git answers as it reads, and both pipes could fill otherwise.
         feeder = threading.Thread(target=_feed, daemon=True, args=(
