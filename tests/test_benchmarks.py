@@ -124,3 +124,11 @@ def test_an_estate_committed_in_git_changes_one_port_in_each_commit_after_the_fi
                               "--git-commits", "-1"], capture_output=True, text=True,
                              timeout=120, cwd=tmp_path, check=False)
     assert refused.returncode == 2 and "--git-commits takes a number" in refused.stderr
+
+
+def test_the_period_benchmark_runs_check_over_the_history_to_its_end(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "period.py"),
+                             "--commits", "4"], capture_output=True, text=True, timeout=300,
+                            cwd=tmp_path, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "4 commits in the quarter" in result.stdout and "(exit code 1)" in result.stdout
