@@ -296,11 +296,9 @@ def redact_in_place(text: str) -> Redacted:
     and ConfigMap data, ...) replaced by ``"[redacted]"`` where it stood, and the comments
     among those values too. Every other line, comment and space stays, so a ``file:line``
     cited from the input points at the same object in the copy."""
-    import yaml
+    from reporter.inventory.yamlload import every_document
 
-    from reporter.inventory.yamlload import SafeLoader
-
-    documents = list(yaml.load_all(text, Loader=SafeLoader))
+    documents = every_document(text)
     kept = [_kept_view(d) for d in documents]
     whole = [k == d for k, d in zip(kept, documents, strict=True)]
     if all(whole):  # nothing to drop: no value replaced, no comment among dropped values

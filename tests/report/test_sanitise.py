@@ -293,3 +293,16 @@ def test_the_inventory_knows_which_inputs_have_nothing_to_redact() -> None:
     assert inventory.whole == {"policy.yaml"}
     assert [p for p, t in texts.items() if not redact_in_place(t).lines] == [
         "policy.yaml", "repeated.yaml"]  # a repeated key: left to the copy's own reading
+
+
+def test_empty_documents_and_a_repeated_key_leave_every_document_its_own_view() -> None:
+    # Each document start has its view, empty documents included: were they left out, the
+    # Secret's view would fall on the empty document and the ConfigMap's on the Secret.
+    text = ("---\n---\n"
+            "kind: Secret\napiVersion: v1\nmetadata: {name: s}\ndata: {token: abc}\n---\n"
+            "kind: ConfigMap\napiVersion: v1\nmetadata: {name: c, name: c}\ndata: {k: v}\n")
+    copy = redact_in_place(text)
+    assert copy.lines == (6, 11)
+    assert copy.text.splitlines()[5] == f"data: {{token: {REDACTED}}}"
+    assert copy.text.splitlines()[10] == f"data: {{k: {REDACTED}}}"
+    _same_layout(text, copy)
