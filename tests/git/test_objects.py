@@ -203,10 +203,10 @@ def test_a_document_met_again_is_composed_once_and_numbered_where_it_now_stands(
 
 def test_documents_are_kept_while_there_is_room(composes: list[str]) -> None:
     other = POLICY.replace("name: p", "name: q")
-    composed = Composed(("NetworkPolicy",), room=len(POLICY) + len(other) - 1)
+    composed = Composed(("NetworkPolicy",), room=len(POLICY))
     for _ in range(2):
         located_texts(POLICY + other, composed)
-    assert composes == [POLICY, other, other]  # the second did not fit
+    assert composes == [POLICY, other, other]  # the first filled the room
 
 
 def test_object_texts_are_the_located_texts_by_key_the_first_of_a_key() -> None:
@@ -222,3 +222,12 @@ def test_three_dashes_that_start_no_document_do_not_cut_one() -> None:
     # the document from the top, which only parses whole.
     text = 'metadata:\n  name: p\n  annotations: {note: "a\n---b"}\nkind: NetworkPolicy\n'
     assert locate_objects(text) == [ObjectLines("NetworkPolicy", None, "p", 1, 5)]
+    # Nor does a key "---x" right after a document start: the search goes on to that start
+    # (the document before it does not parse).
+    text = "kind: [unclosed\n---\n---x: 1\nkind: NetworkPolicy\nmetadata: {name: p}\n"
+    assert locate_objects(text) == [ObjectLines("NetworkPolicy", None, "p", 3, 5)]
+
+
+def test_a_kind_at_the_very_start_is_found() -> None:
+    assert locate_objects("kind: NetworkPolicy\nmetadata: {name: p}\n") == [
+        ObjectLines("NetworkPolicy", None, "p", 1, 2)]

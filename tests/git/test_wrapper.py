@@ -151,8 +151,8 @@ def test_objects_are_streamed_in_id_order_and_a_stream_can_stop_early(
     make_repo: Callable[..., Repo],
 ) -> None:
     repo = make_repo()
-    for name in "abc":
-        repo.write(name, name * (100_000 if name == "b" else 3))  # b fills the pipe alone
+    for name in "abc":  # b and c each fill a pipe: whichever is read first, one is left
+        repo.write(name, name * (3 if name == "a" else 100_000))
     repo.commit("three files")
     ids = sorted(repo.git("rev-parse", f"HEAD:{name}") for name in "abc")
     streamed = git.stream_objects(repo.path, [*ids, ids[0]])
