@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from commits import git  # noqa: E402
 
 from reporter.cli import main  # noqa: E402
 
@@ -37,29 +38,20 @@ spec:
 """
 
 
-def _git(repo: Path, *args: str, when: datetime | None = None) -> None:
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
-    if when is not None:
-        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = when.isoformat()
-    subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True)
-
-
 def build(repo: Path, commits: int) -> None:
     """The sample committed before the quarter, then ``commits`` changes spread over it."""
     (repo / "estate").mkdir(parents=True)
     for name in ("policies.yaml", "workloads.yaml", "reporter.yaml"):
         (repo / "estate" / name).write_text((SAMPLE / name).read_text())
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-qm", "base", when=datetime(2023, 12, 1, tzinfo=UTC))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "base", when=datetime(2023, 12, 1, tzinfo=UTC))
     clean = (SAMPLE / "policies.yaml").read_text()
     step = timedelta(days=88) / max(commits, 1)
     for i in range(commits):
         text = clean + (LEAK % i if i % 2 == 0 else "")
         (repo / "estate" / "policies.yaml").write_text(text)
-        _git(repo, "commit", "-qam", f"change {i}",
+        git(repo, "commit", "-qam", f"change {i}",
              when=datetime(2024, 1, 2, tzinfo=UTC) + step * i)
 
 

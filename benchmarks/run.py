@@ -25,13 +25,13 @@ import os
 import pickle
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -40,6 +40,7 @@ UNTIL_PDF = Path(__file__).resolve().parent / "until_pdf.py"
 sys.path.insert(0, str(REPO))
 
 import yaml  # noqa: E402
+from commits import git  # noqa: E402
 from generate import GENERATED_CONFIG, PROFILES, generate_estate  # noqa: E402
 
 from reporter.inventory.yamlload import load_documents  # noqa: E402
@@ -437,15 +438,7 @@ def committed(estate: Path, commits: int) -> Path:
     repository = estate.parent / f"{estate.stem}-git"
     repository.mkdir()
     moved = estate.rename(repository / estate.name)
-    environment = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-
-    def git(*args: str, day: int = 1) -> None:
-        date = f"2026-01-{day:02d}T12:00:00+00:00"
-        subprocess.run(["git", "-c", "user.name=Benchmark", "-c", "user.email=bench@example.com",
-                        *args], cwd=repository, check=True, capture_output=True,
-                       env={**environment, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
-
-    git("init", "--quiet")
+    git(repository, "init", "--quiet")
     for commit in range(commits):
         if commit:
             text = moved.read_text(encoding="utf-8")
@@ -453,8 +446,9 @@ def committed(estate: Path, commits: int) -> Path:
             port = ports[commit * 997 % len(ports)]
             moved.write_text(f"{text[:port.start(1)]}{int(port[1]) + 1}{text[port.end(1):]}",
                              encoding="utf-8")
-        git("add", moved.name)
-        git("commit", "--quiet", "-m", f"change {commit}", day=1 + commit % 28)
+        git(repository, "add", moved.name)
+        git(repository, "commit", "--quiet", "-m", f"change {commit}",
+            when=datetime(2026, 1, 1 + commit % 28, 12, tzinfo=UTC))
     return moved
 
 
