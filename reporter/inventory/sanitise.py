@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from yaml.nodes import MappingNode, ScalarNode
+
 from reporter.inventory.workloads import CONTROLLER_TEMPLATE, TEMPLATE_PATH
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
@@ -291,19 +293,93 @@ def _without_comment(line: str) -> str:
     return line
 
 
+class _Unwalkable(Exception):
+    """A document whose nodes cannot place every edit: an alias (its node is the anchor's,
+    its position lost), an anchored or tagged value to replace, a merge key or a key written
+    ``<<`` (which the event walk takes for one)."""
+
+
+def _walk_nodes(text: str, node: Any, view: Any, edits: _Edits) -> None:
+    """The edits that drop what ``view`` leaves out of one document, from its composed nodes
+    (None: merge keys rewrote them): the same edits as :func:`_walk` over its events, without
+    parsing the text again."""
+    if node is None:
+        raise _Unwalkable
+    seen: set[int] = set()
+
+    def visit(node: Any, view: Any, kept: bool, first: int) -> None:
+        if id(node) in seen:  # met again: an alias
+            raise _Unwalkable
+        seen.add(id(node))
+        kind = type(node)
+        if kind is ScalarNode:
+            if not kept:
+                _drop_scalar(text, node, first, edits)
+            return
+        if kind is MappingNode:
+            for key, value in node.value:
+                if key.value == _MERGE_KEY or id(key) in seen:
+                    raise _Unwalkable
+                seen.add(id(key))
+                found, child = _child(view, key.value) if kept else (False, None)
+                visit(value, child, found, key.start_mark.line)
+        else:
+            for index, item in enumerate(node.value):
+                found, child = _child(view, index) if kept else (False, None)
+                visit(item, child, found, item.start_mark.line)
+        if not kept:
+            edits.dropped_lines.update(
+                range(first, _last_line(text, first, node.end_mark) + 1))
+
+    visit(node, view, True, node.start_mark.line)
+
+
+def _child(view: Any, step: Any) -> tuple[bool, Any]:
+    """Whether ``view`` has ``step`` (a raw key or an index) as :func:`_resolves` finds it,
+    and what is there."""
+    if isinstance(step, int) and isinstance(view, list) and step < len(view):
+        return True, view[step]
+    if isinstance(view, dict):
+        for key in view:
+            if key == step or str(key) == step:
+                return True, view[key]
+    return False, None
+
+
+def _drop_scalar(text: str, node: Any, first: int, edits: _Edits) -> None:
+    edits.dropped_lines.update(range(first, _last_line(text, first, node.end_mark) + 1))
+    start, end = node.start_mark.index, node.end_mark.index
+    if end > start:
+        if text[start] in "&!":  # an anchor (kept in the copy) or a tag that may precede one
+            raise _Unwalkable
+        edits.replacements.append(
+            (start, end, _replacement(text, start, end, node.end_mark.column, None)))
+
+
 def redact_in_place(text: str) -> Redacted:
     """``text`` with every value the allowlist drops (env, command lines, annotations, Secret
     and ConfigMap data, ...) replaced by ``"[redacted]"`` where it stood, and the comments
     among those values too. Every other line, comment and space stays, so a ``file:line``
     cited from the input points at the same object in the copy."""
-    from reporter.inventory.yamlload import every_document
+    from reporter.inventory.yamlload import documents_with_nodes
 
-    documents = every_document(text)
-    kept = [_kept_view(d) for d in documents]
-    whole = [k == d for k, d in zip(kept, documents, strict=True)]
-    if all(whole):  # nothing to drop: no value replaced, no comment among dropped values
+    edits = _Edits()
+    kept: list[Any] = []
+    whole: list[bool] = []
+    walkable = True
+    for node, document in documents_with_nodes(text):
+        view = _kept_view(document)
+        kept.append(view)
+        whole.append(view == document)
+        if walkable and not whole[-1]:
+            try:
+                _walk_nodes(text, node, view, edits)
+            except _Unwalkable:  # read again event by event, every document
+                walkable = False
+    if not walkable:
+        edits = _walk(text, kept, whole)
+    if not edits.replacements and not edits.dropped_lines:
         return Redacted(text, ())
-    edits = _walk(text, kept, whole)
     pieces, done = [], 0
     for start, end, replacement in sorted(edits.replacements):
         pieces += [text[done:start], replacement]

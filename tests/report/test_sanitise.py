@@ -3,11 +3,23 @@ where it was, secrets never included."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reporter.inventory.sanitise import REDACTED, Redacted, redact_in_place, sanitise
+from reporter.inventory.sanitise import (
+    REDACTED,
+    Redacted,
+    _Edits,
+    _kept_view,
+    _Unwalkable,
+    _walk,
+    _walk_nodes,
+    redact_in_place,
+    sanitise,
+)
+from reporter.inventory.yamlload import documents_with_nodes
 from reporter.pack import pack_paths
 
 from .sample import SAMPLE_MANIFESTS, WORKLOADS_FILE
@@ -305,4 +317,80 @@ def test_empty_documents_and_a_repeated_key_leave_every_document_its_own_view() 
     assert copy.lines == (6, 11)
     assert copy.text.splitlines()[5] == f"data: {{token: {REDACTED}}}"
     assert copy.text.splitlines()[10] == f"data: {{k: {REDACTED}}}"
+    _same_layout(text, copy)
+
+
+def _edits_both_ways(text: str) -> tuple[_Edits, _Edits]:
+    """The edits of one text found from its composed nodes, then from its events."""
+    documents = list(documents_with_nodes(text))
+    kept = [_kept_view(document) for _, document in documents]
+    whole = [view == document for view, (_, document) in zip(kept, documents, strict=True)]
+    by_nodes = _Edits()
+    for (node, _), view, skipped in zip(documents, kept, whole, strict=True):
+        if not skipped:
+            _walk_nodes(text, node, view, by_nodes)
+    return by_nodes, _walk(text, kept, whole)
+
+
+_KEYS = st.one_of(st.text("abcxyz", min_size=1, max_size=4), st.integers(0, 99), st.booleans())
+_ODD_TREES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(_KEYS, inner, max_size=3)), max_leaves=10)
+_KINDS = st.sampled_from(["Pod", "Deployment", "CronJob", "Secret", "ConfigMap", "NetworkPolicy",
+                          "Service", "PodList", "List"])
+
+
+@st.composite
+def _documents(draw: st.DrawFn) -> object:
+    kind, extra = draw(_KINDS), draw(_ODD_TREES)
+    pod = {"metadata": {"name": "p", "labels": draw(st.dictionaries(_KEYS, _SCALARS, max_size=2)),
+                        "annotations": {"x": extra}},
+           "spec": {"containers": [{"name": "c", "env": extra, "ports": [{"name": extra}]}],
+                    "template": {"spec": {"containers": [{"image": extra}]}}, "extra": extra}}
+    if kind.endswith("List"):
+        return {"apiVersion": "v1", "kind": kind, "items": [pod, extra, {"kind": "Pod"} | pod]}
+    return {"apiVersion": "v1", "kind": kind} | pod
+
+
+class _Unaliased(yaml.SafeDumper):
+    """Writes a value met twice twice (anchors and aliases are for the event walk)."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+@given(documents=st.lists(st.one_of(_documents(), st.none()), min_size=1, max_size=3),
+       flow=st.booleans(), width=st.integers(20, 200))
+@settings(max_examples=200, deadline=None)
+def test_the_node_walk_makes_the_edits_the_event_walk_makes(documents: list[object], flow: bool,
+                                                           width: int) -> None:
+    text = yaml.dump_all(documents, Dumper=_Unaliased, default_flow_style=flow, width=width,
+                         allow_unicode=True)
+    by_nodes, by_events = _edits_both_ways(text)
+    assert sorted(by_nodes.replacements) == sorted(by_events.replacements)
+    assert by_nodes.dropped_lines == by_events.dropped_lines
+
+
+@pytest.mark.parametrize(("text", "line", "redacted"), [
+    # an alias: its node is the anchor's, where it stands is lost
+    ("kind: Pod\nmetadata: {name: p, labels: &l {a: b}}\nspec: {extra: *l}\n", 3,
+     "spec: {extra: R}"),
+    # an anchored value to replace: the anchor stays for its aliases
+    ("kind: Pod\nmetadata: {name: p, annotations: {a: &t secret}}\n", 2,
+     "metadata: {name: p, annotations: {a: &t R}}"),
+    ("kind: Pod\nmetadata: {name: p, annotations: {a: !!str &t secret}}\n", 2,
+     "metadata: {name: p, annotations: {a: &t R}}"),
+    # a merge key (the loader rewrites the mapping's nodes), a key written as one
+    ("kind: Pod\nmetadata: {name: p, annotations: {<<: {a: secret}}}\n", 2,
+     "metadata: {name: p, annotations: {<<: {a: R}}}"),
+    ("kind: Pod\nmetadata: {name: p, annotations: {'<<': {a: secret}}}\n", 2,
+     "metadata: {name: p, annotations: {'<<': {a: R}}}"),
+])
+def test_what_nodes_cannot_place_is_redacted_event_by_event(text: str, line: int,
+                                                            redacted: str) -> None:
+    node, document = next(documents_with_nodes(text))
+    with pytest.raises(_Unwalkable):
+        _walk_nodes(text, node, _kept_view(document), _Edits())
+    copy = redact_in_place(text)
+    assert copy.lines == (line,)
+    assert copy.text.splitlines()[line - 1] == redacted.replace("R", REDACTED)
     _same_layout(text, copy)
