@@ -69,6 +69,9 @@ class ReadOptions:
 
     exclude: tuple[str, ...] = ()
     strict: bool = False
+    redact: bool = False
+    """Find how a pack's copy of each file is redacted while it is parsed
+    (Inventory.redactions): for the commands that write a pack."""
 
 
 def load_inputs(
@@ -89,7 +92,7 @@ def load_inputs(
     with_history = provenance or require_clean
     history_of = _HistoryAhead(_in_git(kept) if with_history else None, None, options)
     with history_of.cancelled_on_error():
-        inventory = load_inventory(kept, strict=reading.strict)
+        inventory = load_inventory(kept, strict=reading.strict, redact=reading.redact)
     kept = _manifests(kept, inventory)
     repository, inside = _in_git(kept) if with_history else (None, [])
     history = history_of(repository, inside)
@@ -146,7 +149,7 @@ def _at_ref(paths: Sequence[str], ref: str, exclude: Sequence[str],
         options or GitOptions())
     try:
         with history_of.cancelled_on_error():
-            inventory = load_inventory(kept, strict=reading.strict)
+            inventory = load_inventory(kept, strict=reading.strict, redact=reading.redact)
     except InputError as error:  # the work tree's copy may be fine: name the commit read
         raise error.at_commit(git.rev_parse(repository, ref)) from None
     left_out_sources = tuple(s for s in sources if s not in kept)

@@ -118,6 +118,12 @@ class PipelineOptions:
         return argv
 
 
+def redacting(options: PipelineOptions) -> PipelineOptions:
+    """``options`` for a command that writes a pack: each input's redacted copy is found while
+    it is parsed (ReadOptions.redact)."""
+    return replace(options, reading=replace(options.reading, redact=True))
+
+
 @dataclass(frozen=True, slots=True)
 class Assessed:
     """One run of the pipeline: what was read, the reachability computed, the assessment."""

@@ -54,7 +54,7 @@ from reporter.inventory.kubeconfig import ClusterAccess
 from reporter.model import Assessment
 from reporter.pack import UNSUMMED, run_id, signed_files, write_files
 from reporter.period import ReviewPeriod
-from reporter.pipeline import Assessed, Assessor, PipelineOptions
+from reporter.pipeline import Assessed, Assessor, PipelineOptions, redacting
 from reporter.render.json import json_bytes
 from reporter.signing import SigningKey
 
@@ -223,7 +223,7 @@ def _pack_files(request: RunRequest, chain: _Chain,
     from reporter.render.bundle import PackInputs, build_pack
     from reporter.render.html import compile_ahead
 
-    assessor = Assessor(request.options)
+    assessor = Assessor(redacting(request.options))
     keep_templates = compile_ahead(assessor.processes)
     command = request.options.command_line("run", request.paths)  # --period from the options
     current, snapshot = _read_source(request, assessor, staging, command)
@@ -253,7 +253,8 @@ def _pack_files(request: RunRequest, chain: _Chain,
     inputs = PackInputs(manifests, current.connectivity, previous=previous,
                         delta=delta, signing_key=request.key,
                         archive_history=_history(request, chain, assessment, identifier),
-                        whole=current.inputs.inventory.whole, run_id=identifier,
+                        whole=current.inputs.inventory.whole,
+                        redactions=current.inputs.inventory.redactions, run_id=identifier,
                         processes=assessor.processes)
     keep_templates()
     files = build_pack(assessment, inputs)

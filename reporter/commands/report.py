@@ -68,14 +68,14 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
     or an earlier pack), compared with that previous review."""
     from reporter.diff.sides import delta_since, since_side
     from reporter.diff.summary import changes_summary
-    from reporter.pipeline import Assessor
+    from reporter.pipeline import Assessor, redacting
     from reporter.render.bundle import PackInputs
 
     # --out and --sign-key are not recorded: where a pack is written and the key file's path
     # change nothing in it (the key's fingerprint is recorded), so two folders stay identical.
     command = options.command_line("report", paths, git_ref=git_ref,
                                    extra=["--since", since] if since else [])
-    assessor = Assessor(options)
+    assessor = Assessor(redacting(options))
     previous = since_side(since, paths, assessor) if since else None
     current = assessor.run(paths, git_ref=git_ref, stdin=sys.stdin, command=command,
                            history=True, with_map=True)
@@ -89,7 +89,7 @@ def report_run(paths: Sequence[str], options: PipelineOptions, *, git_ref: str |
     assert current.connectivity is not None  # with_map
     return Run(assessment, PackInputs(
         manifests, current.connectivity, previous=previous_assessment, delta=delta,
-        whole=current.inputs.inventory.whole))
+        whole=current.inputs.inventory.whole, redactions=current.inputs.inventory.redactions))
 
 
 def _changes_line(changes: ChangesSince) -> str:

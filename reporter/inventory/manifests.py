@@ -52,7 +52,7 @@ from reporter.inventory.model import (
 )
 from reporter.inventory.names import dns_label_errors, dns_subdomain_errors
 from reporter.inventory.policies import parse_network_policy
-from reporter.inventory.sanitise import kept_whole
+from reporter.inventory.sanitise import Redaction, kept_whole
 from reporter.inventory.sources import Source, collect_sources
 from reporter.inventory.workloads import (
     WORKLOAD_GROUPS,
@@ -115,18 +115,22 @@ def load_paths(paths: Sequence[str], stdin: TextIO | None = None, *,
     return load_inventory(collect_sources(paths, stdin, exclude=exclude), strict=strict)
 
 
-def load_inventory(sources: Sequence[Source], *, strict: bool = False) -> Inventory:
-    """Parse and validate every source; every problem of every file is raised at once."""
+def load_inventory(sources: Sequence[Source], *, strict: bool = False,
+                   redact: bool = False) -> Inventory:
+    """Parse and validate every source; every problem of every file is raised at once.
+    ``redact``: find, while each file is parsed, how a pack's copy of it is redacted
+    (Inventory.redactions)."""
     with paused():
-        builder = _InventoryBuilder(sources, strict)
+        builder = _InventoryBuilder(sources, strict, redact)
         for source in sources:
             builder.add_source(source)
         return builder.finish()
 
 
 class _InventoryBuilder:
-    def __init__(self, sources: Sequence[Source], strict: bool) -> None:
+    def __init__(self, sources: Sequence[Source], strict: bool, redact: bool) -> None:
         self.strict = strict
+        self.redact = redact
         self.order = {s.path: index for index, s in enumerate(sources)}
         self.problems: list[Problem] = []
         self.yaml_problems = False
@@ -145,6 +149,7 @@ class _InventoryBuilder:
         """As ``seen``, for objects the map does not model (kept apart: a NetworkPolicy of an
         older API is not a copy of one the map reads)."""
         self.whole: set[str] = set()
+        self.redactions: dict[str, Redaction] = {}
         self.layout = RepositoryLayout(s.path for s in sources)
         self.kustomize_variants = 0
         """Duplicate objects that are resources of two kustomizations (variants)."""
@@ -203,8 +208,10 @@ class _InventoryBuilder:
                 self.yaml_problems = True
                 return None
         templated = TEMPLATE_MARK in source.text
+        redaction = Redaction(source.text) if self.redact else None
         try:
-            loaded = load_noting_duplicates(source.text, source.path)
+            loaded = load_noting_duplicates(source.text, source.path,
+                                            redaction.add if redaction is not None else None)
         except InputError as error:
             if templated:
                 self._skip(source.path, unrendered_template(None, MODELLED_KINDS) or Skip(""))
@@ -226,8 +233,11 @@ class _InventoryBuilder:
             return None
         # Read before anything uses the documents; a repeated key leaves it to the copy's
         # own reading (which value wins is the YAML library's).
-        if not any(d.duplicates for d in loaded) and all(map(kept_whole, documents)):
+        if not any(d.duplicates for d in loaded) and (
+                redaction.whole if redaction is not None else all(map(kept_whole, documents))):
             self.whole.add(source.path)
+        elif redaction is not None:
+            self.redactions[source.path] = redaction
         return documents
 
     def _skip(self, path: str, skip: Skip) -> None:
@@ -479,6 +489,7 @@ class _InventoryBuilder:
                 p.namespace or "", p.kind, p.name, p.origin.file, p.origin.line))),
             proposals=tuple(sorted(self.proposals, key=lambda path: self.order.get(path, 0))),
             whole=frozenset(self.whole),
+            redactions=self.redactions,
         )
 
     def _file_order(self, skipped: SkippedFile) -> tuple[int, int]:

@@ -8,7 +8,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from reporter.inventory.sanitise import Redaction
 
 Protocol = Literal["TCP", "UDP", "SCTP"]
 PROTOCOLS: tuple[Protocol, ...] = ("SCTP", "TCP", "UDP")
@@ -281,6 +284,9 @@ class Inventory:
     whole: frozenset[str] = field(default=frozenset(), compare=False)
     """Input files with nothing to redact, known from reading them: the pack copies them
     without parsing them again."""
+    redactions: Mapping[str, Redaction] = field(default_factory=dict, compare=False)
+    """How the pack's copy of each other input file is redacted, found while it was read
+    (when asked for: ``load_inventory(redact=True)``), so that it is not parsed again."""
 
     def namespace(self, name: str) -> Namespace | None:
         return next((n for n in self.namespaces if n.name == name), None)

@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from yaml.nodes import MappingNode, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from reporter.inventory.workloads import CONTROLLER_TEMPLATE, TEMPLATE_PATH
+from reporter.inventory.yamlload import documents_with_nodes
 
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
                             "ReplicationController", "Job", "CronJob"})
@@ -356,28 +357,53 @@ def _drop_scalar(text: str, node: Any, first: int, edits: _Edits) -> None:
             (start, end, _replacement(text, start, end, node.end_mark.column, None)))
 
 
+class Redaction:
+    """The edits that redact one input, found document by document from the nodes its reader
+    composed (:meth:`add`, called as the inventory reads it), so that the pack's copy needs no
+    second parse of the text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.whole = True
+        """Whether every document added is kept as it is (nothing to redact)."""
+        self._edits: _Edits | None = _Edits()
+        """None once a document proved unwalkable: the copy is then redacted from events."""
+
+    def add(self, node: Node | None, document: Any) -> None:
+        """The next document of the text, with its node (None: merge keys rewrote it)."""
+        view = _kept_view(document)
+        if view == document:
+            return
+        self.whole = False
+        if self._edits is not None:
+            try:
+                _walk_nodes(self.text, node, view, self._edits)
+            except _Unwalkable:
+                self._edits = None
+
+    def redacted(self) -> Redacted:
+        """The copy: ``text`` with the edits of every document added made."""
+        edits = self._edits
+        if edits is None:  # read again, event by event: an alias, an anchor or a merge key
+            documents = [document for _, document in documents_with_nodes(self.text)]
+            kept = [_kept_view(d) for d in documents]
+            edits = _walk(self.text, kept, [k == d for k, d in zip(kept, documents, strict=True)])
+        return _applied(self.text, edits)
+
+
 def redact_in_place(text: str) -> Redacted:
     """``text`` with every value the allowlist drops (env, command lines, annotations, Secret
     and ConfigMap data, ...) replaced by ``"[redacted]"`` where it stood, and the comments
     among those values too. Every other line, comment and space stays, so a ``file:line``
     cited from the input points at the same object in the copy."""
-    from reporter.inventory.yamlload import documents_with_nodes
-
-    edits = _Edits()
-    kept: list[Any] = []
-    whole: list[bool] = []
-    walkable = True
+    redaction = Redaction(text)
     for node, document in documents_with_nodes(text):
-        view = _kept_view(document)
-        kept.append(view)
-        whole.append(view == document)
-        if walkable and not whole[-1]:
-            try:
-                _walk_nodes(text, node, view, edits)
-            except _Unwalkable:  # read again event by event, every document
-                walkable = False
-    if not walkable:
-        edits = _walk(text, kept, whole)
+        redaction.add(node, document)
+    return redaction.redacted()
+
+
+def _applied(text: str, edits: _Edits) -> Redacted:
+    """``text`` with the replacements made and the comments among dropped values redacted."""
     if not edits.replacements and not edits.dropped_lines:
         return Redacted(text, ())
     pieces, done = [], 0

@@ -9,7 +9,7 @@ so it costs less than the plain parse while each mapping carries its line.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -235,12 +235,21 @@ class Document:
                         file=path, line=line) for line, key in sorted(self.duplicates)]
 
 
-def load_noting_duplicates(text: str, path: str) -> list[Document]:
+def load_noting_duplicates(text: str, path: str,
+                           each: Callable[[Node | None, Any], None] | None = None
+                           ) -> list[Document]:
     """Like :func:`load_documents`, but a repeated key is noted on its document, not raised:
-    the caller decides whether the document matters (one that is skipped anyway does not)."""
+    the caller decides whether the document matters (one that is skipped anyway does not).
+    ``each`` is given every document (empty ones as None) with its node, as
+    :func:`documents_with_nodes` gives them, while the node is at hand."""
     try:
-        return [Document(value, duplicates) for _, value, duplicates in _read(text)
-                if value is not None]
+        found = []
+        for node, value, duplicates in _read(text):
+            if each is not None:
+                each(node, value)
+            if value is not None:
+                found.append(Document(value, duplicates))
+        return found
     except _ImpossibleValue as error:
         raise _input_error(error, path, _IMPOSSIBLE_HINT) from None
     except yaml.MarkedYAMLError as error:

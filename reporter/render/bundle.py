@@ -10,12 +10,12 @@ import secrets
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 from reporter.collection import frozen
-from reporter.inventory.sanitise import Redacted, redact_in_place
+from reporter.inventory.sanitise import Redacted, Redaction, redact_in_place
 from reporter.model import Assessment
 from reporter.pack import (
     CONNECTIVITY_JSON,
@@ -70,6 +70,9 @@ class PackInputs:
     """``reporter run``: the archive's runs (the chapter "History of the archive")."""
     whole: frozenset[str] = frozenset()
     """Inputs with nothing to redact (Inventory.whole): copied as they are."""
+    redactions: Mapping[str, Redaction] = field(default_factory=dict)
+    """How other inputs are redacted, found as they were read (Inventory.redactions); an
+    input missing here is parsed again."""
     run_id: str | None = None
     """The run's ID when the caller has it already (``reporter run`` names it in the history
     chapter), else computed from the assessment."""
@@ -136,6 +139,14 @@ def _evidence_file(assessment: Assessment) -> bytes:
     )
 
 
+def _copy(path: str, text: str, inputs: PackInputs) -> Redacted:
+    """The pack's copy of one input, redacted."""
+    if path in inputs.whole:
+        return Redacted(text, ())
+    redaction = inputs.redactions.get(path)
+    return redact_in_place(text) if redaction is None else redaction.redacted()
+
+
 def _copy_file(name: str, copy: Redacted) -> tuple[str, bytes]:
     data = copy.text.encode()
     return name, gzip_bytes(data) if _large(copy) else data
@@ -180,8 +191,7 @@ def render_documents(
     large = sum(len(c.findings) for c in assessment.checks) >= EVIDENCE_AHEAD_FROM
     evidence_ahead = computed_ahead(partial(_stored_evidence, assessment),
                                     inputs.processes if large else 1)
-    copies = {path: Redacted(text, ()) if path in inputs.whole else redact_in_place(text)
-              for path, text in inputs.manifests.items()}
+    copies = {path: _copy(path, text, inputs) for path, text in inputs.manifests.items()}
     placed = {path: f"{name}.gz" if _large(copies[path]) else name
               for path, name in pack_paths(list(inputs.manifests)).items()}
     canonical = json_bytes(assessment)  # exactly `reporter check -o json`

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from yaml.nodes import Node
 
 from reporter.cli import cli
+from reporter.inventory.yamlload import documents_with_nodes
 from reporter.model import Assessment
 from reporter.pack import PUBLIC_KEY, REPORT_HTML, REPORT_PDF, SIGNATURE, SUMS
 from reporter.render.pairmap import read_pair_map
@@ -153,6 +156,35 @@ def test_standard_input_is_packed_redacted_line_for_line(tmp_path: Path,
     assert len(copy.splitlines()) == len(STDIN_MANIFESTS.splitlines())
     assert copy.replace("{token: \"[redacted]\"}", "{token: STDIN-S3CR3T}") == STDIN_MANIFESTS
     assert _run("verify", str(out)).exit_code == 0
+
+
+def test_the_copies_are_redacted_from_the_inputs_first_reading(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing downstream parses the inputs again: a copy is redacted from what reading the
+    file found, except a file whose aliases only its events place."""
+    import reporter.inventory.sanitise as sanitise
+
+    parsed_again: list[str] = []
+
+    def recorded(text: str) -> Iterator[tuple[Node | None, object]]:
+        parsed_again.append(text)
+        yield from documents_with_nodes(text)
+
+    monkeypatch.setattr(sanitise, "documents_with_nodes", recorded)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    (tmp_path / "shop.yaml").write_text(STDIN_MANIFESTS)
+    aliased = STDIN_MANIFESTS.replace("labels: {app: web}", "labels: &l {app: web}, "
+                                      "annotations: *l")
+    (tmp_path / "aliased.yaml").write_text(aliased)
+    out = tmp_path / "pack"
+    result = _run("report", str(tmp_path / "shop.yaml"), str(tmp_path / "aliased.yaml"),
+                  "--framework", "cis-kubernetes", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert parsed_again == [aliased]
+    for name in ("shop.yaml", "aliased.yaml"):
+        copy = next((out / "inputs").rglob(name)).read_text()
+        assert "STDIN-S3CR3T" not in copy and 'stringData: {token: "[redacted]"}' in copy
+    assert 'annotations: "[redacted]"' in next((out / "inputs").rglob("aliased.yaml")).read_text()
 
 
 @pytest.mark.parametrize(("content", "message"), [

@@ -302,9 +302,31 @@ def test_the_inventory_knows_which_inputs_have_nothing_to_redact() -> None:
                               "metadata: {name: a, namespace: payments}\n"
                               "type: Opaque\ntype: Opaque\n"}
     inventory = load_inventory([Source(path, text) for path, text in texts.items()])
-    assert inventory.whole == {"policy.yaml"}
+    assert inventory.whole == {"policy.yaml"} and not inventory.redactions
     assert [p for p, t in texts.items() if not redact_in_place(t).lines] == [
         "policy.yaml", "repeated.yaml"]  # a repeated key: left to the copy's own reading
+
+
+def test_the_inventory_finds_each_copys_redaction_as_it_reads_the_file() -> None:
+    """For a pack, the copies are redacted from what the inventory's reading found (no second
+    parse): the same copies, an alias's file included (read again, event by event)."""
+    from reporter.inventory.manifests import load_inventory
+    from reporter.inventory.sources import Source
+
+    texts = {"pod.yaml": POD, "secrets.yaml": SECRETS, "policy.yaml": CLEAN_POLICY,
+             "both.yaml": f"{CLEAN_POLICY}---\n{POD}",
+             "alias.yaml": "kind: Pod\napiVersion: v1\n"
+                           "metadata: {name: a, labels: &l {a: b}, annotations: *l}\n",
+             "repeated.yaml": "kind: Secret\napiVersion: v1\nmetadata: {name: s}\n"
+                              "type: Opaque\ntype: Opaque\n"}
+    inventory = load_inventory([Source(path, text) for path, text in texts.items()], redact=True)
+    assert inventory.whole == {"policy.yaml"}
+    assert sorted(inventory.redactions) == sorted(set(texts) - {"policy.yaml"})
+    for path, redaction in inventory.redactions.items():
+        assert redaction.text is texts[path]
+        assert redaction.redacted() == redact_in_place(texts[path])
+    assert inventory.redactions["alias.yaml"].redacted().text.endswith(
+        f"annotations: {REDACTED}}}\n")
 
 
 def test_empty_documents_and_a_repeated_key_leave_every_document_its_own_view() -> None:
