@@ -81,7 +81,8 @@ class LineLoader(SafeLoader):
         self.duplicates: list[tuple[int, str]] | None = None
         """When a list, repeated keys are noted here as (line, key) instead of raised."""
         self.merged = False
-        """Whether merge keys rewrote a node's entries (set, never reset, by the loader)."""
+        """Whether merge keys rewrote a node's entries (set when they do; :func:`_read`
+        clears it before each document)."""
         if not self.yaml_path_resolvers:  # the safe resolver has none
             # Path resolvers are all these hooks serve; libyaml calls them around every node,
             # and a builtin returns faster. Without them, a tag depends on the text alone.
@@ -128,6 +129,12 @@ class LineLoader(SafeLoader):
             return self.construct_line_dict(node)
         return super().construct_untagged(node)
 
+    def flatten_mapping(self, node: MappingNode) -> None:
+        entries, count = node.value, len(node.value)
+        super().flatten_mapping(node)
+        if node.value is not entries or len(node.value) != count:
+            self.merged = True
+
     def construct_line_dict(self, node: Node) -> LineDict:
         if not isinstance(node, MappingNode):  # `!!map` forced onto a scalar or sequence
             found = "scalar" if isinstance(node, ScalarNode) else "sequence"
@@ -139,7 +146,6 @@ class LineLoader(SafeLoader):
         written = node.value
         if not self._fill(data, node):
             data.clear()
-            self.merged = True
             self.flatten_mapping(node)  # merge keys (<<) become ordinary entries, in a new list
             self._fill(data, node)
         # Fewer keys than entries means a repeated key (merged entries may repeat, so only

@@ -406,6 +406,9 @@ def test_the_node_walk_makes_the_edits_the_event_walk_makes(documents: list[obje
      "metadata: {name: p, annotations: {<<: {a: R}}}"),
     ("kind: Pod\nmetadata: {name: p, annotations: {'<<': {a: secret}}}\n", 2,
      "metadata: {name: p, annotations: {'<<': {a: R}}}"),
+    # a merge key in a set (built by PyYAML's own constructor)
+    ("kind: Pod\nmetadata: {name: p, annotations: {a: !!set {<<: {b: c}, d}}}\n", 2,
+     "metadata: {name: p, annotations: {a: !!set {<<: {b: R}, d}}}"),
 ])
 def test_what_nodes_cannot_place_is_redacted_event_by_event(text: str, line: int,
                                                             redacted: str) -> None:
