@@ -16,6 +16,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from reporter.collection import paused
 from reporter.inventory.workloads import CONTROLLER_TEMPLATE, TEMPLATE_PATH
 from reporter.inventory.yamlload import documents_with_nodes
 
@@ -385,9 +386,11 @@ class Redaction:
         """The copy: ``text`` with the edits of every document added made."""
         edits = self._edits
         if edits is None:  # read again, event by event: an alias, an anchor or a merge key
-            documents = [document for _, document in documents_with_nodes(self.text)]
-            kept = [_kept_view(d) for d in documents]
-            edits = _walk(self.text, kept, [k == d for k, d in zip(kept, documents, strict=True)])
+            with paused():
+                documents = [document for _, document in documents_with_nodes(self.text)]
+                kept = [_kept_view(d) for d in documents]
+                edits = _walk(self.text, kept,
+                              [k == d for k, d in zip(kept, documents, strict=True)])
         return _applied(self.text, edits)
 
 
@@ -397,8 +400,9 @@ def redact_in_place(text: str) -> Redacted:
     among those values too. Every other line, comment and space stays, so a ``file:line``
     cited from the input points at the same object in the copy."""
     redaction = Redaction(text)
-    for node, document in documents_with_nodes(text):
-        redaction.add(node, document)
+    with paused():  # no cycles among the documents: a large one would be traversed again
+        for node, document in documents_with_nodes(text):
+            redaction.add(node, document)
     return redaction.redacted()
 
 
