@@ -144,7 +144,9 @@ def _copy(path: str, text: str, inputs: PackInputs) -> Redacted:
     if path in inputs.whole:
         return Redacted(text, ())
     redaction = inputs.redactions.get(path)
-    return redact_in_place(text) if redaction is None else redaction.redacted()
+    if redaction is None or redaction.text != text:  # not this text's (as read: the same one)
+        return redact_in_place(text)
+    return redaction.redacted()
 
 
 def _copy_file(name: str, copy: Redacted) -> tuple[str, bytes]:

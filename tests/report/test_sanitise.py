@@ -441,3 +441,18 @@ def test_redacting_a_large_document_runs_no_collection() -> None:
     finally:
         gc.callbacks.remove(counted)
     assert len(copy.lines) == 2000 and collections == []
+
+
+def test_a_copy_is_redacted_from_its_own_texts_reading_only() -> None:
+    from reporter.inventory.sanitise import Redaction
+    from reporter.render.bundle import PackInputs, _copy
+
+    from .sample import sample_pair_map
+
+    redaction = Redaction(POD)
+    for node, document in documents_with_nodes(POD):
+        redaction.add(node, document)
+    inputs = PackInputs({"p.yaml": SECRETS}, sample_pair_map(),
+                        redactions={"p.yaml": redaction})
+    assert _copy("p.yaml", SECRETS, inputs) == redact_in_place(SECRETS)
+    assert _copy("p.yaml", POD, inputs) == redact_in_place(POD) != redact_in_place(SECRETS)
