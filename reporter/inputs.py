@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import TextIO
 
-from reporter import git
+from reporter import git, workers
 from reporter.errors import GitError, InputError, Problem
 from reporter.inventory.manifests import load_inventory
 from reporter.inventory.model import Inventory
@@ -29,7 +29,7 @@ from reporter.inventory.sources import (
     excluded_in_repository,
 )
 from reporter.provenance import Provenance, collect_provenance, narrowed
-from reporter.workers import Ahead, computed_ahead, processes
+from reporter.workers import Ahead, computed_ahead
 
 CLEAN_HINT = "commit (or stash) the changes, or drop --require-clean to report a dirty tree"
 
@@ -79,18 +79,21 @@ def load_inputs(
     exclude: Sequence[str] = (), stdin: TextIO | None = None,
     options: GitOptions = GitOptions(),  # noqa: B008 (frozen, so sharing it is safe)
     reading: ReadOptions = ReadOptions(),  # noqa: B008
-    provenance: bool = True,
+    provenance: bool = True, processes: int | None = None,
 ) -> LoadedInputs:
     """Read ``paths`` (files, directories, ``-``) from disk or, with ``git_ref``, as committed
     there; ``exclude`` names files to leave out (the config file among the manifests);
-    ``provenance=False`` skips the Git history (the map needs none)."""
+    ``provenance=False`` skips the Git history (the map needs none); ``processes``: how many
+    may read the inputs and their history at once (None: :func:`reporter.workers.processes`)."""
+    count = processes if processes is not None else workers.processes()
     if git_ref is not None:
-        return _at_ref(paths, git_ref, exclude, options if provenance else None, reading)
+        return _at_ref(paths, git_ref, exclude, options if provenance else None, reading,
+                       count)
     sources = collect_sources(paths, stdin, exclude=reading.exclude)
     kept = [s for s in sources if not any(_same_file(s.file, e) for e in exclude)]
     left_out = tuple(s for s in sources if s not in kept)
     with_history = provenance or require_clean
-    history_of = _HistoryAhead(_in_git(kept) if with_history else None, None, options)
+    history_of = _HistoryAhead(_in_git(kept) if with_history else None, None, options, count)
     with history_of.cancelled_on_error():
         inventory = load_inventory(kept, strict=reading.strict, redact=reading.redact)
     kept = _manifests(kept, inventory)
@@ -137,7 +140,7 @@ def _manifests(sources: Sequence[Source], inventory: Inventory) -> list[Source]:
 
 
 def _at_ref(paths: Sequence[str], ref: str, exclude: Sequence[str],
-            options: GitOptions | None, reading: ReadOptions) -> LoadedInputs:
+            options: GitOptions | None, reading: ReadOptions, processes: int) -> LoadedInputs:
     repository, input_paths, sources = sources_at_ref(paths, ref)
     left_out = {git.repo_relative(repository, os.path.abspath(e)) for e in exclude
                 if _is_inside(os.path.abspath(e), repository)}
@@ -146,7 +149,7 @@ def _at_ref(paths: Sequence[str], ref: str, exclude: Sequence[str],
     kept = [s for s in sources if s.path not in left_out]
     history_of = _HistoryAhead(
         None if options is None else (repository, [s.path for s in kept]), ref,
-        options or GitOptions())
+        options or GitOptions(), processes)
     try:
         with history_of.cancelled_on_error():
             inventory = load_inventory(kept, strict=reading.strict, redact=reading.redact)
@@ -187,11 +190,11 @@ class _HistoryAhead:
     or saw another repository or an unreadable history."""
 
     def __init__(self, candidates: tuple[Path | None, list[str]] | None, ref: str | None,
-                 options: GitOptions) -> None:
+                 options: GitOptions, processes: int) -> None:
         self.repository, self.files = candidates or (None, [])
         self.ref, self.options = ref, options
         self.ahead = (computed_ahead(partial(self._collect, self.repository, self.files),
-                                     processes())
+                                     processes)
                       if self.repository is not None and self.files else Ahead(None))
 
     def _collect(self, repository: Path, files: Sequence[str]) -> Provenance:

@@ -141,7 +141,8 @@ def read_inputs(paths: Sequence[str], options: PipelineOptions, *, git_ref: str 
     """``paths`` (at ``git_ref`` when given) without the config file."""
     return load_inputs(paths, git_ref=git_ref, require_clean=options.require_clean,
                        exclude=[options.config_path] if options.config_path else [],
-                       stdin=stdin, options=git or options.git, reading=options.reading)
+                       stdin=stdin, options=git or options.git, reading=options.reading,
+                       processes=options.process_count())
 
 
 def repository_paths(inputs: LoadedInputs) -> dict[str, str]:

@@ -115,3 +115,17 @@ def test_inputs_read_at_a_ref_are_collected_ahead_too(
     monkeypatch.setenv("REPORTER_PROCESSES", "1")
     assert ahead == inputs.load_inputs(["estate"], git_ref="HEAD~1").provenance
     assert ahead is not None and ahead.ref == "HEAD~1" and len(ahead.files) == 2
+
+
+def test_the_runs_process_count_decides_whether_a_worker_reads_the_history(
+        repo: Repo, monkeypatch: pytest.MonkeyPatch, collected_here: list[list[str]]) -> None:
+    """``PipelineOptions(processes=1)`` means one process for everything it runs, whatever
+    REPORTER_PROCESSES says: the provenance is collected here, after the parse."""
+    from reporter.pipeline import PipelineOptions, read_inputs
+
+    monkeypatch.setenv("REPORTER_PROCESSES", "2")
+    read_inputs(["estate"], PipelineOptions(processes=1))
+    assert collected_here == [["policies.yaml", "workloads.yaml"]]
+    collected_here.clear()
+    read_inputs(["estate"], PipelineOptions())
+    assert collected_here == []
