@@ -188,6 +188,11 @@ class _Edits:
     dropped_lines: set[int] = field(default_factory=set)
     """0-based lines inside a dropped value: comments there are redacted too."""
 
+    def drop_lines(self, text: str, first: int, end: Any) -> None:
+        """The lines of a dropped value, from ``first`` to the last it occupies (it ends at
+        the mark ``end``)."""
+        self.dropped_lines.update(range(first, _last_line(text, first, end) + 1))
+
 
 def _replacement(text: str, start: int, end: int, end_column: int, anchor: str | None) -> str:
     """``"[redacted]"`` keeping the span's line breaks, so every later line stays in place and
@@ -224,8 +229,7 @@ def _walk(text: str, kept: list[Any], whole: list[bool]) -> _Edits:
         elif isinstance(event, yaml.CollectionEndEvent):
             done = stack.pop()
             if not done.kept:
-                edits.dropped_lines.update(
-                    range(done.first_line, _last_line(text, done.first_line, event.end_mark) + 1))
+                edits.drop_lines(text, done.first_line, event.end_mark)
             if not done.is_key:
                 _advance(stack)
         elif isinstance(event, yaml.NodeEvent):
@@ -258,7 +262,7 @@ def _node(text: str, event: Any, stack: list[_Frame], view: Any, edits: _Edits) 
         return
     start, end = event.start_mark.index, event.end_mark.index
     if not keep:
-        edits.dropped_lines.update(range(first, _last_line(text, first, event.end_mark) + 1))
+        edits.drop_lines(text, first, event.end_mark)
         if end > start:
             anchor = None if isinstance(event, yaml.AliasEvent) else event.anchor
             edits.replacements.append(
@@ -338,8 +342,7 @@ def _walk_nodes(text: str, node: Any, view: Any, edits: _Edits, aliased: bool = 
                 found, child = _child(view, index) if kept else (False, None)
                 visit(item, child, found, item.start_mark.line)
         if not kept:
-            edits.dropped_lines.update(
-                range(first, _last_line(text, first, node.end_mark) + 1))
+            edits.drop_lines(text, first, node.end_mark)
 
     visit(node, view, True, node.start_mark.line)
 
@@ -357,7 +360,7 @@ def _child(view: Any, step: Any) -> tuple[bool, Any]:
 
 
 def _drop_scalar(text: str, node: Any, first: int, edits: _Edits) -> None:
-    edits.dropped_lines.update(range(first, _last_line(text, first, node.end_mark) + 1))
+    edits.drop_lines(text, first, node.end_mark)
     start, end = node.start_mark.index, node.end_mark.index
     if end > start:
         if text[start] in "&!":  # an anchor (kept in the copy) or a tag that may precede one
