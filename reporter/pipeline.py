@@ -222,9 +222,12 @@ class Assessor:
                        until=datetime.combine(end, time.max, UTC))
 
     def read(self, paths: Sequence[str], *, git_ref: str | None = None,
-             stdin: TextIO | None = None) -> LoadedInputs:
-        inputs = read_inputs(paths, self.options, git_ref=git_ref, stdin=stdin,
-                             git=self.git_options)
+             stdin: TextIO | None = None, packed: bool = True) -> LoadedInputs:
+        """``packed=False``: these inputs' copies go into no pack (the side a report compares
+        with), so no redaction is found while they are parsed, whatever the options say."""
+        options = self.options if packed else replace(
+            self.options, reading=replace(self.options.reading, redact=False))
+        inputs = read_inputs(paths, options, git_ref=git_ref, stdin=stdin, git=self.git_options)
         if not self.options.apply:
             return inputs
         from reporter.fix.recheck import applied
@@ -301,11 +304,12 @@ class Assessor:
 
     def run(self, paths: Sequence[str], *, git_ref: str | None = None,
             stdin: TextIO | None = None, command: Sequence[str] = (),
-            history: bool = False, with_map: bool = False) -> Assessed:
+            history: bool = False, with_map: bool = False, packed: bool = True) -> Assessed:
         """Read ``paths`` and assess them; config and catalog errors come before input ones.
         ``history``: with a period (``--period`` or the config's) and inputs in Git, assess
         every state of the period (reporter.period); ``with_map``: the pack's map of the
-        state at its end (:meth:`assess`)."""
+        state at its end (:meth:`assess`); ``packed``: as :meth:`read` takes it (a period is
+        read for the pack at its end)."""
         self.discover(paths)
         _ = self._setup
         start, end = self.period_dates
@@ -320,8 +324,8 @@ class Assessor:
             note = (f"the period {start} to {end} was not examined: --apply judges "
                     "NetworkPolicies that are not committed, so only this state, with them "
                     "applied, was")
-        assessed = self.assess(self.read(paths, git_ref=git_ref, stdin=stdin), command,
-                               with_map=with_map)
+        assessed = self.assess(self.read(paths, git_ref=git_ref, stdin=stdin, packed=packed),
+                               command, with_map=with_map)
         if note is None:
             return assessed
         from reporter.timeline import with_note

@@ -262,7 +262,7 @@ def since_side(since: str, paths: Sequence[str], assessor: Assessor) -> Side:
                                   file=since)],
                          hint=f"{PACK_HINT}, or a Git ref (refs/heads/NAME if a file has the "
                               "same name)")
-    return assessed_side(assessor.run(paths, git_ref=since), since, "git")
+    return assessed_side(assessor.run(paths, git_ref=since, packed=False), since, "git")
 
 
 # -- the report's "Changes since the previous review" ----------------------------------------

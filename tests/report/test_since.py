@@ -191,3 +191,23 @@ def test_the_terminal_line_counts_the_changes_in_words(
         requirements=[RequirementChangeRef(framework="pci", id=str(i), old="PASS", new="FAIL")
                       for i in range(requirements)])
     assert _changes_line(changes) == line
+
+
+def test_the_side_at_a_ref_is_read_for_no_copy(estate: Estate,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the current inputs are copied into the pack: the ones at the ref are parsed
+    without finding what their copies would redact."""
+    import reporter.inventory.manifests as manifests
+
+    redacted: list[str] = []
+
+    class Recorded(manifests.Redaction):
+        def __init__(self, text: str) -> None:
+            redacted.append(text)
+            super().__init__(text)
+
+    monkeypatch.setattr(manifests, "Redaction", Recorded)
+    report("--since", "v1", "--out", "pack")
+    current = [(estate.repo.path / "estate" / name).read_text()
+               for name in ("policies.yaml", "workloads.yaml")]
+    assert sorted(redacted) == sorted(current)
