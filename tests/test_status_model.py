@@ -153,3 +153,42 @@ def test_exceptions_approved_for_more_than_a_year_are_flagged() -> None:
     # It expired inside the period: the pack says until when it applied.
     assert exceptions["nothing/*"].applied_until == date(2024, 2, 10)
     assert exceptions["records/*"].applied_until is None
+
+
+def _rollouts(*names: str) -> str:
+    return "".join(
+        f"---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\n"
+        f"metadata: {{name: {name}, namespace: payments}}\n"
+        "spec:\n  selector: {matchLabels: {app: x}}\n  template:\n"
+        "    metadata: {labels: {app: x}}\n    spec: {containers: [{name: x, image: x}]}\n"
+        for name in names)
+
+
+PAYMENTS = "apiVersion: v1\nkind: Namespace\nmetadata: {name: payments, labels: {pci-scope: cde}}\n"
+
+
+@pytest.mark.parametrize(("names", "objects"), [
+    (("a",), "1 object (Rollout payments/a)"),
+    (("a", "b", "c"), "3 objects (Rollout payments/a, Rollout payments/b, Rollout payments/c)"),
+    (("a", "b", "c", "d"),
+     "4 objects (Rollout payments/a, Rollout payments/b, Rollout payments/c, …)"),
+])
+def test_pods_run_only_by_kinds_the_map_leaves_out_are_not_assessed_naming_them(
+        names: tuple[str, ...], objects: str) -> None:
+    pci = framework("pci", ["cde"], [requirement("1.3.1", [INGRESS])])
+    result = requirements(run(catalog(pci), {"zones": ZONES[:1]},
+                              manifests=PAYMENTS + _rollouts(*names)))["1.3.1"]
+    assert (result.status, result.automated) == (Status.NOT_ASSESSED, Status.NOT_ASSESSED)
+    assert result.reason == (f"no workloads the map models: the pods in the input are run by "
+                             f"{objects} of kinds it does not model")
+
+
+def test_a_manual_requirement_for_a_kind_of_zone_not_declared_still_asks_for_its_evidence(
+        ) -> None:
+    """No zone is in its scope, but it has no checks: nothing automated is claimed, and its
+    manual part is pending as anywhere else (not NOT_APPLICABLE)."""
+    pci = framework("pci", ["cde"], [requirement("1.2.7", [], applies_to=("tenant",))])
+    result = requirements(run(catalog(pci), {"zones": ZONES}))["1.2.7"]
+    assert (result.status, result.automated, result.reason, result.zones) == (
+        Status.MANUAL, None, None, [])
+    assert result.manual_state is PENDING

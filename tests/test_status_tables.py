@@ -4,6 +4,7 @@ the code, so reordering a status in the code fails a test."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from itertools import product
 
@@ -126,6 +127,16 @@ def test_a_zone_holding_no_workload_is_not_assessed_unless_it_fails(
                          findings=[_finding(S.FAIL, zones=finding_zones)])
     zones = [_zone("cde", "cde"), _zone("vault", "cde", workloads=0)]
     assert zone_statuses(result, zones)["vault"] is vault
+
+
+def test_a_zone_that_selects_no_namespace_is_not_assessed_even_beside_a_failure() -> None:
+    """A zoneless failure counts in every zone, but a zone selecting no namespace judged
+    nothing: NOT_ASSESSED there, never FAIL."""
+    result = CheckResult(check_id=CHECK, title="t", status=S.FAIL, evaluated="e",
+                         findings=[_finding(S.FAIL)])
+    empty = replace(_zone("vault", "cde", workloads=0), namespaces=())
+    assert zone_statuses(result, [_zone("cde", "cde"), empty]) == {
+        "cde": S.FAIL, "vault": S.NOT_ASSESSED}
 
 
 P, A = ManualState.PENDING, ManualState.ATTESTED
