@@ -83,8 +83,8 @@ def _assessed(ctx: CheckContext, selected: tuple[Framework, ...], catalog: Catal
     checks = [REGISTRY[c] for c in check_ids]
     done = run_tasks([
         *(Task(spec.id, partial(_rated, spec, ctx, rater), spec.heavy) for spec in checks),
-        Task("zone flows", partial(zone_flows, ctx), heavy=True),
-        Task("policies", partial(_policies, ctx)),
+        Task("zone flows", partial(zone_flows, ctx), local=True),
+        Task("policies", partial(_policies, ctx), local=True),
         Task("summary", partial(pair_summary, reach)),  # no second pass over the matrix
         *beside,
     ], processes if ctx.traffic.size >= SHARED_FROM else 1)

@@ -53,6 +53,10 @@ class Task:
     run: Callable[[], object]
     heavy: bool = False
     """Started before the others, so that no process is left with a long task at the end."""
+    local: bool = False
+    """Run by the calling process, first, and never by a worker: its result is thousands of
+    small models, which take about as long to pickle and unpickle as to compute (the zone
+    flows of 5,000 workloads: 19,000 models, 0.1 s each way)."""
 
 
 def processes(environ: Mapping[str, str] | None = None,
@@ -89,10 +93,13 @@ def _cpu_quota(cgroup: Path) -> int:
 
 def run_tasks(tasks: Sequence[Task], processes: int = 1) -> list[object]:
     """Each task's result, in the order of ``tasks``, computed on up to ``processes``."""
-    workers = min(processes, len(tasks)) - 1
-    if workers < 1 or len(tasks) > 255:
+    local = [task for task in tasks if task.local]
+    shared = [task for task in tasks if not task.local]
+    # This process claims shared tasks too, once its local ones are done.
+    workers = min(processes - 1, len(shared) - (0 if local else 1))
+    if workers < 1 or len(shared) > 255:
         return [task.run() for task in tasks]
-    ordered = sorted(tasks, key=lambda task: not task.heavy)  # stable: each kind in order
+    ordered = sorted(shared, key=lambda task: not task.heavy)  # stable: each kind in order
     queue, fill = os.pipe()
     os.write(fill, bytes(range(len(ordered))))  # a few bytes: the pipe holds them all
     os.close(fill)
@@ -101,6 +108,7 @@ def run_tasks(tasks: Sequence[Task], processes: int = 1) -> list[object]:
     try:
         started.extend(_start(ordered, queue) for _ in range(workers))
         sending = [results for _, results in started]
+        found.update((task.name, task.run()) for task in local)
         for name, result in _claimed(ordered, queue):
             found[name] = result
             sending = [results for results in sending if _received(results, found, wait=False)]

@@ -45,6 +45,22 @@ def test_tasks_are_shared_and_their_results_come_in_order() -> None:
     assert len({pid for _, pid in results}) == 2  # type: ignore[misc]
 
 
+@forking
+def test_local_tasks_run_here_first_while_a_worker_takes_the_others() -> None:
+    """A task whose result costs as much to send as to compute is never claimed by a worker:
+    this process runs it before claiming shared ones, so even a single shared task goes to a
+    worker meanwhile."""
+    tasks = [Task("shared 0", lambda: _slow(0), heavy=True),
+             *(Task(f"local {i}", lambda i=i: _slow(i), local=True) for i in range(1, 4))]
+    results = run_tasks(tasks, processes=2)
+    assert [value for value, _ in results] == [0, 1, 4, 9]  # type: ignore[misc]
+    pids = [pid for _, pid in results]  # type: ignore[misc]
+    assert pids[0] != os.getpid() and pids[1:] == [os.getpid()] * 3
+    only_local = [Task(str(i), lambda i=i: _slow(i), local=True) for i in range(2)]
+    assert {pid for _, pid in run_tasks(only_local, processes=2)} == {  # type: ignore[misc]
+        os.getpid()}
+
+
 def test_one_process_runs_them_in_order_here() -> None:
     ran: list[int] = []
     tasks = [Task(str(i), lambda i=i: ran.append(i) or os.getpid()) for i in range(4)]
