@@ -260,6 +260,44 @@ def test_an_exception_naming_one_workload_of_a_cause_excepts_that_workload_only(
     assert (web.status, web.affected) == (Status.EXCEPTED, ["web/cart[Pod]", "web/shop[Pod]"])
 
 
+def test_each_part_of_a_split_cause_keeps_its_own_workloads_zones_and_severity() -> None:
+    """web runs a CDE workload (cart) and one outside it (shop), neither isolated: one cause.
+    Excepting shop leaves the CDE part failing as high, and the excepted part is rated for
+    where shop is, not for the CDE."""
+    cis = framework("cis", ["all"], [requirement("5.3.2", [INGRESS])])
+    zones = [{"name": "carts", "kind": "cde", "names": ["web"], "pods": "app=cart"},
+             {"name": "shops", "kind": "other", "names": ["web"], "pods": "app=shop"}]
+    plain = run(catalog(cis), {"zones": zones}, manifests=MANIFESTS + CART)
+    (web,) = [f for f in plain.checks[0].findings if f.target == "namespace/web"]
+    assert (web.zones, web.severity) == (["carts", "shops"], "high")
+    excepted = run(catalog(cis), {"zones": zones, "exceptions": [
+        _exception("web/shop[Pod]", date(2030, 1, 1))]}, manifests=MANIFESTS + CART)
+    parts = {f.status: f for f in excepted.checks[0].findings if f.target == "namespace/web"}
+    assert (parts[Status.EXCEPTED].zones, parts[Status.EXCEPTED].severity) == (
+        ["shops"], "medium")
+    assert (parts[Status.FAIL].zones, parts[Status.FAIL].severity) == (["carts"], "high")
+    assert len(parts[Status.EXCEPTED].fingerprint) == len(web.fingerprint)
+
+
+def test_a_split_part_keeps_the_zones_of_the_other_end() -> None:
+    """A finding's zones hold its workloads' zones and, for some checks, the zone they reach (a
+    tenant's): each part keeps its own workloads' zones and the zone reached."""
+    from reporter.assess import Splitter
+    from reporter.checks.severity import SeverityRater
+    from reporter.model import Finding
+
+    zones = [{"name": "carts", "kind": "cde", "names": ["web"], "pods": "app=cart"},
+             {"name": "shops", "kind": "other", "names": ["web"], "pods": "app=shop"},
+             {"name": "phi", "kind": "phi", "namespaces": "data=phi"}]
+    inventory = load_inventory([Source("estate.yaml", MANIFESTS + CART)])
+    ctx = CheckContext(analyse(inventory), Config.model_validate({"zones": zones}))
+    finding = Finding(check_id="tenant.isolation", status=Status.FAIL, target="t", message="m",
+                      affected=["web/cart[Pod]", "web/shop[Pod]"],
+                      zones=["carts", "phi", "shops"])
+    part = Splitter(ctx, SeverityRater(ctx)).part(finding, ["web/shop[Pod]"])
+    assert (part.affected, part.zones) == (["web/shop[Pod]"], ["phi", "shops"])
+
+
 def test_a_requirement_whose_failures_are_all_excepted_is_excepted() -> None:
     pci = framework("pci", ["all"], [requirement("a", [INGRESS])])
     config = {"exceptions": [_exception("*", date(2030, 1, 1))]}
@@ -314,12 +352,13 @@ def test_completeness_and_metadata() -> None:
     assert (c.catalog_version, c.config_path) == ("test", None)
 
 
+@pytest.mark.parametrize("only_checks", [False, True], ids=["assess", "check_results"])
 def test_the_check_context_is_freed_as_soon_as_the_assessment_is_made(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch: pytest.MonkeyPatch, only_checks: bool) -> None:
     """The cyclic collector is off while assessing: a context kept alive by a reference cycle
     (its shared helpers refer back to it) would hold the pair scan until the next collection.
     The leaky sample's zone checks make such helpers (the rules of each side, the default-deny
-    views)."""
+    views). ``reporter fix`` runs only some checks, once per proposal it tries."""
     import reporter.assess
     from reporter.pipeline import Assessor, PipelineOptions
 
@@ -335,9 +374,10 @@ def test_the_check_context_is_freed_as_soon_as_the_assessment_is_made(
     assessor = Assessor(PipelineOptions(config_path=str(leaky / "reporter.yaml"), processes=1))
     gc.disable()
     try:
-        assessed = assessor.assess(assessor.read([str(leaky)]))
-        assert any(c.status == Status.FAIL and c.check_id.startswith("zone.")
-                   for c in assessed.assessment.checks)
+        inputs = assessor.read([str(leaky)])
+        checks = (assessor.check_results(inputs.inventory, ["zone.ingress-declared"])
+                  if only_checks else assessor.assess(inputs).assessment.checks)
+        assert any(c.status == Status.FAIL and c.check_id.startswith("zone.") for c in checks)
         assert len(contexts) == 1
         assert contexts[0]() is None
     finally:

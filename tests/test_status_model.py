@@ -155,6 +155,24 @@ def test_exceptions_approved_for_more_than_a_year_are_flagged() -> None:
     assert exceptions["records/*"].applied_until is None
 
 
+@pytest.mark.parametrize(("expires", "flagged", "applied_until"), [
+    # The run is on 2024-04-01; 2024Q1 runs from 2024-01-01 to 2024-03-31.
+    (date(2025, 4, 2), False, None),  # 366 days after the run: a year, leap day included
+    (date(2025, 4, 3), True, None),
+    (date(2024, 3, 31), False, None),  # the period's last day: it applied all of it
+    (date(2024, 3, 30), False, date(2024, 3, 30)),
+    (date(2024, 1, 1), False, date(2024, 1, 1)),  # it applied on the first day only
+    (date(2023, 12, 31), False, None),  # expired before the period: it never applied
+])
+def test_an_exceptions_term_and_expiry_are_judged_to_the_day(
+        expires: date, flagged: bool, applied_until: date | None) -> None:
+    pci = framework("pci", ["all"], [requirement("a", [INGRESS])])
+    (exception,) = run(catalog(pci), {"period": "2024Q1", "exceptions": [
+        _exception("web/*", expires)]}).exceptions
+    assert bool(exception.flags) is flagged
+    assert exception.applied_until == applied_until
+
+
 def _rollouts(*names: str) -> str:
     return "".join(
         f"---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\n"
