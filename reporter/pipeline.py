@@ -308,8 +308,8 @@ class Assessor:
         """Read ``paths`` and assess them; config and catalog errors come before input ones.
         ``history``: with a period (``--period`` or the config's) and inputs in Git, assess
         every state of the period (reporter.period); ``with_map``: the pack's map of the
-        state at its end (:meth:`assess`); ``packed``: as :meth:`read` takes it (a period is
-        read for the pack at its end)."""
+        state at its end (:meth:`assess`); ``packed``: as :meth:`read` takes it, for the one
+        state read without ``history`` (a period's end is always read for its pack)."""
         self.discover(paths)
         _ = self._setup
         start, end = self.period_dates
