@@ -400,3 +400,86 @@ def test_a_failure_in_one_zone_fails_that_zone_of_its_requirement_a_zoneless_one
     assert [(r.status, r.zone_status) for r in worst.requirements] == [
         (Status.FAIL, {"cde": Status.FAIL, "connected": Status.PASS}),
         (Status.FAIL, {"cde": Status.FAIL, "connected": Status.FAIL})]
+
+
+def test_each_change_to_the_inputs_is_a_state_of_its_own_even_of_the_same_length(
+        make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A state is reused only when its input files are the same, names and bytes: a one-letter
+    fix that keeps the file's length (a policy's label, here opening the database to the
+    internet) is judged anew, and so is the same file under another name (its findings cite
+    the new one)."""
+    repo = make_repo()
+    clean = (SAMPLES / "fixed" / "policies.yaml").read_text()
+    repo.write("estate/workloads.yaml", (SAMPLES / "fixed" / "workloads.yaml").read_text())
+    repo.write("estate/policies.yaml", clean + LEAK.replace("tier: database", "tier: databasX"))
+    repo.write("reporter.yaml", (SAMPLES / "fixed" / "reporter.yaml").read_text())
+    base = repo.commit("a debug policy selecting nothing", date="2023-12-10T10:00:00+00:00")
+    repo.write("estate/policies.yaml", clean + LEAK)
+    opened = repo.commit("fix the debug policy's label", date="2024-02-01T09:00:00+00:00")
+    repo.move("estate/policies.yaml", "estate/netpol.yaml")
+    renamed = repo.commit("rename the policies", date="2024-02-10T09:00:00+00:00")
+    monkeypatch.chdir(repo.path)
+    period = as_json(check("--period", "2024Q1", "-o", "json"))["period"]
+    assert [(s["commit"], s["reused"]) for s in period["states"]] == [
+        (base, False), (opened, False), (renamed, False)]
+    windows = [w for w in period["windows"] if w["check_id"] == "zone.internet-to-datastore"]
+    assert [(w["opened_commit"], w["closed_commit"]) for w in windows] == [(opened, None)]
+
+
+def test_the_repository_root_as_input_has_its_whole_history_examined(
+        history: tuple[Repo, dict[str, str]]) -> None:
+    """`reporter check . --period …` at the root of the repository, as CI runs it."""
+    _, shas = history
+    result = CliRunner(env={"SOURCE_DATE_EPOCH": "1712000000"}).invoke(
+        cli, ["check", ".", "--framework", "pci-dss-4.0.1", "--period", "2024Q1", "-o", "json"])
+    assert result.exit_code == 1, result.output
+    period = as_json(result)["period"]
+    assert period["examined"] is True
+    # The README's commit changed a file under the root, none of the manifests: its state is
+    # the previous one's.
+    assert [(s["commit"], s["reused"]) for s in period["states"]] == [
+        (shas["base"], False), (shas["open"], False), (shas["close"], True),
+        (shas["other"], True)]
+    assert [(w["opened_commit"], w["closed_commit"]) for w in period["windows"]
+            if w["check_id"] == "zone.internet-to-datastore"] == [(shas["open"], shas["close"])]
+
+
+def test_a_window_names_every_workload_the_failure_reached_while_it_was_open(
+        make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database replica added while the debug policy was open is exposed by the same cause:
+    the one window names both workloads, not only those of the state that opened it."""
+    repo = make_repo()
+    clean, shas = open_leak(repo)
+    workloads = repo.path / "estate" / "workloads.yaml"
+    text = workloads.read_text()
+    database = text.index("name: database")
+    start, stop = text.rindex("---", 0, database), text.find("\n---", database)
+    stop = len(text) if stop < 0 else stop
+    workloads.write_text(text.rstrip("\n") + "\n" + text[start:stop].replace(
+        "name: database", "name: database-replica", 1).strip() + "\n")
+    repo.commit("a database replica", date="2024-02-05T09:00:00+00:00")
+    repo.write("estate/policies.yaml", clean)
+    closed = repo.commit("remove the debug access", date="2024-02-15T09:00:00+00:00")
+    monkeypatch.chdir(repo.path)
+    period = as_json(check("--period", "2024Q1", "-o", "json"))["period"]
+    windows = [w for w in period["windows"] if w["check_id"] == "zone.internet-to-datastore"]
+    assert [(w["opened_commit"], w["closed_commit"], w["affected"]) for w in windows] == [
+        (shas["open"], closed, ["production/database-replica[StatefulSet]",
+                                "production/database[StatefulSet]"])]
+
+
+def test_the_state_at_start_is_the_last_commit_before_it_to_the_second(
+        make_repo: Callable[..., Repo], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit one second before START is the state at START (a leak open when the period
+    starts); one made exactly at START is the period's first change (here closing it)."""
+    repo = make_repo()
+    clean, _ = open_leak(repo)
+    repo.write("estate/policies.yaml", clean + LEAK.replace("5432", "5433"))
+    before = repo.commit("debug access on another port", date="2023-12-31T23:59:59+00:00")
+    repo.write("estate/policies.yaml", clean)
+    at_start = repo.commit("remove the debug access", date="2024-01-01T00:00:00+00:00")
+    monkeypatch.chdir(repo.path)
+    period = as_json(check("--period", "2024Q1", "-o", "json"))["period"]
+    assert [s["commit"] for s in period["states"]] == [before, at_start]
+    windows = [w for w in period["windows"] if w["check_id"] == "zone.internet-to-datastore"]
+    assert [(w["opened_commit"], w["closed_commit"]) for w in windows] == [(None, at_start)]

@@ -146,6 +146,20 @@ def test_a_failure_first_seen_after_a_state_not_examined_may_have_opened_there(
             "on 2024-02-15 (9 days)") in text
 
 
+def test_a_state_not_examined_just_before_the_close_counts_until_the_close(
+        repo: Repo) -> None:
+    """Its time runs to the next commit, which closes the window, not to the period's end."""
+    opened = commit(repo, "debug access to the database", "2024-02-01", policies=CLEAN + LEAK)
+    commit(repo, "half a policy", "2024-02-05", policies=CLEAN + LEAK + BROKEN)
+    closed = commit(repo, "remove the debug access", "2024-02-15")
+    result = check("-o", "json")
+    assert result.exit_code == 1, result.output
+    [window] = [w for w in json.loads(result.stdout)["period"]["windows"]
+                if w["check_id"] == "zone.internet-to-datastore"]
+    assert (window["opened_commit"], window["closed_commit"], window["days"],
+            window["days_not_examined"]) == (opened, closed, 14.0, 10.0)
+
+
 def test_a_requirement_not_assessed_in_some_state_is_not_assessed_for_the_period(
         repo: Repo) -> None:
     # The CDE namespace loses its zone label for a week: nothing is in PCI DSS scope then.
