@@ -21,7 +21,7 @@ PERIOD_HELP = ("YYYYQn (e.g. 2026Q3), START..END (ISO dates, e.g. 2026-07-01..20
                f"'{CURRENT_QUARTER}' (the quarter containing the run) or '{PREVIOUS_QUARTER}'")
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class ReviewPeriod:
     """An inclusive range of days."""
 

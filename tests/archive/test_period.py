@@ -67,6 +67,12 @@ def test_a_gap_is_named_by_its_whole_quarters_else_by_its_days() -> None:
     assert span_names(ReviewPeriod(date(2026, 4, 1), date(2026, 9, 30))) == ("2026Q2", "2026Q3")
     assert span_names(ReviewPeriod(date(2026, 4, 1), date(2026, 8, 31))) == (
         "2026-04-01..2026-08-31",)
+    # A day more than whole quarters, or starting inside one: named by its days, so that no
+    # day of a gap is hidden behind a quarter's name.
+    assert span_names(ReviewPeriod(date(2026, 4, 1), date(2026, 10, 1))) == (
+        "2026-04-01..2026-10-01",)
+    assert span_names(ReviewPeriod(date(2026, 4, 15), date(2026, 6, 30))) == (
+        "2026-04-15..2026-06-30",)
 
 
 def test_a_longer_run_covers_the_quarters_between_shorter_ones() -> None:
