@@ -100,6 +100,7 @@ def test_a_commit_with_invalid_inputs_fixed_the_next_day_is_not_examined_not_fat
     by_id = requirements(data)
     assert by_id["1.4.4"]["status"] == "FAIL"  # FAIL stays FAIL
     assert by_id["1.4.4"]["reason"].startswith("failed during the period: ")
+    assert "not tested" not in by_id["1.4.4"]["reason"]  # what it failed is what it claims
     untested = by_id["12.5.2"]  # its checks pass in every state that could be read
     assert (untested["status"], untested["automated"], untested["roc"]) == (
         "ERROR", "ERROR", "Not Tested")
@@ -199,11 +200,11 @@ def test_the_worst_of_the_states_not_tested_counts(repo: Repo) -> None:
 
 
 def test_consecutive_states_not_tested_for_one_cause_are_one_run(repo: Repo) -> None:
-    """A state not examined, fixed; then two in a row (the second still broken): two runs,
-    the later one naming its first commit, counting the state after it, and lasting until
-    the fix."""
+    """Two states not examined in a row, fixed; then two more: two runs, each naming its
+    first commit, counting the state after it, and lasting until its fix."""
     first = commit(repo, "half a policy", "2024-02-01", policies=CLEAN + BROKEN)
-    fixed = commit(repo, "the policy fixed", "2024-02-02")
+    commit(repo, "still half a policy", "2024-02-02", policies=CLEAN + BROKEN + "y: [\n")
+    fixed = commit(repo, "the policy fixed", "2024-02-03")
     again = commit(repo, "half a policy again", "2024-02-10", policies=CLEAN + BROKEN)
     commit(repo, "still half a policy", "2024-02-12", policies=CLEAN + BROKEN + "x: [\n")
     refixed = commit(repo, "the policy fixed again", "2024-02-14")
@@ -212,9 +213,9 @@ def test_consecutive_states_not_tested_for_one_cause_are_one_run(repo: Repo) -> 
     reason = requirements(json.loads(result.stdout))["1.4.4"]["reason"]
     runs = reason.removeprefix("not tested during the period: ").split("; not examined")
     assert len(runs) == 2, reason
-    assert runs[0].startswith(f"not examined at commit {first[:12]} from 2024-02-01 until "
-                              f"commit {fixed[:12]} on 2024-02-02 (1 day): its inputs are "
-                              "invalid: estate/policies.yaml:")
+    assert runs[0].startswith(f"not examined at commit {first[:12]} and 1 later state from "
+                              f"2024-02-01 until commit {fixed[:12]} on 2024-02-03 (2 days): its "
+                              "inputs are invalid: estate/policies.yaml:")
     assert runs[1].startswith(f" at commit {again[:12]} and 1 later state from 2024-02-10 until "
                               f"commit {refixed[:12]} on 2024-02-14 (4 days): its inputs are "
                               "invalid: estate/policies.yaml:")
