@@ -66,6 +66,15 @@ def requirements(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in framework["requirements"]}
 
 
+def leak_window() -> dict[str, Any]:
+    """The one window of the database's exposure, from ``check -o json`` (which fails)."""
+    result = check("-o", "json")
+    assert result.exit_code == 1, result.output
+    [window] = [w for w in json.loads(result.stdout)["period"]["windows"]
+                if w["check_id"] == "zone.internet-to-datastore"]
+    return window  # type: ignore[no-any-return]
+
+
 def test_a_commit_with_invalid_inputs_fixed_the_next_day_is_not_examined_not_fatal(
         repo: Repo) -> None:
     opened = commit(repo, "debug access to the database", "2024-02-01", policies=CLEAN + LEAK)
@@ -134,10 +143,7 @@ def test_a_failure_first_seen_after_a_state_not_examined_may_have_opened_there(
     broken = commit(repo, "half a policy", "2024-02-05", policies=CLEAN + LEAK + BROKEN)
     opened = commit(repo, "the policy fixed", "2024-02-06", policies=CLEAN + LEAK)
     closed = commit(repo, "remove the debug access", "2024-02-15")
-    result = check("-o", "json")
-    assert result.exit_code == 1, result.output
-    [window] = [w for w in json.loads(result.stdout)["period"]["windows"]
-                if w["check_id"] == "zone.internet-to-datastore"]
+    window = leak_window()
     assert (window["opened_commit"], window["closed_commit"], window["days"],
             window["days_not_examined"], window["not_examined_before"]) == (
         opened, closed, 9.0, 0.0, broken)
@@ -153,10 +159,7 @@ def test_a_state_not_examined_just_before_the_close_counts_until_the_close(
     opened = commit(repo, "debug access to the database", "2024-02-01", policies=CLEAN + LEAK)
     commit(repo, "half a policy", "2024-02-05", policies=CLEAN + LEAK + BROKEN)
     closed = commit(repo, "remove the debug access", "2024-02-15")
-    result = check("-o", "json")
-    assert result.exit_code == 1, result.output
-    [window] = [w for w in json.loads(result.stdout)["period"]["windows"]
-                if w["check_id"] == "zone.internet-to-datastore"]
+    window = leak_window()
     assert (window["opened_commit"], window["closed_commit"], window["days"],
             window["days_not_examined"]) == (opened, closed, 14.0, 10.0)
 
