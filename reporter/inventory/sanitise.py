@@ -305,12 +305,12 @@ class _Unwalkable(Exception):
     ``<<`` (which the event walk takes for one)."""
 
 
-def _walk_nodes(text: str, node: Any, view: Any, edits: _Edits, aliased: bool = True) -> None:
+def _walk_nodes(text: str, node: Any, view: Any, edits: _Edits, aliased: bool) -> None:
     """The edits that drop what ``view`` leaves out of one document, from its composed nodes
     (None: merge keys rewrote them): the same edits as :func:`_walk` over its events, without
-    parsing the text again. An alias is its anchor's node met again; ``aliased=False`` (no
-    ``*`` in the text) says there is none to meet, and spares a set of every node (70 MB for a
-    13 MB dump of pods)."""
+    parsing the text again. An alias is its anchor's node met again; ``aliased`` says whether
+    the text may hold one (a ``*``): without, no set of every node is kept (70 MB for a 13 MB
+    dump of pods)."""
     if node is None:
         raise _Unwalkable
     seen: set[int] | None = set() if aliased else None

@@ -350,7 +350,7 @@ def _edits_both_ways(text: str) -> tuple[_Edits, _Edits]:
     by_nodes = _Edits()
     for (node, _), view, skipped in zip(documents, kept, whole, strict=True):
         if not skipped:
-            _walk_nodes(text, node, view, by_nodes)
+            _walk_nodes(text, node, view, by_nodes, aliased=True)
     return by_nodes, _walk(text, kept, whole)
 
 
@@ -414,7 +414,7 @@ def test_what_nodes_cannot_place_is_redacted_event_by_event(text: str, line: int
                                                             redacted: str) -> None:
     node, document = next(documents_with_nodes(text))
     with pytest.raises(_Unwalkable):
-        _walk_nodes(text, node, _kept_view(document), _Edits())
+        _walk_nodes(text, node, _kept_view(document), _Edits(), aliased=True)
     copy = redact_in_place(text)
     assert copy.lines == (line,)
     assert copy.text.splitlines()[line - 1] == redacted.replace("R", REDACTED)
